@@ -1,0 +1,96 @@
+#include "util/json.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/alloc.h"
+#include "util/err.h"
+
+/* Walks 'path' one key at a time. With create set, missing or non-object
+ * steps become empty objects. */
+static json_t *walk(json_t *root, const char *path, int create) {
+  json_t *cur = root;
+  const char *p = path;
+  char key[256];
+  while (cur && *p) {
+    const char *dot = strchr(p, '.');
+    size_t n = dot ? (size_t)(dot - p) : strlen(p);
+    if (n >= sizeof(key)) return NULL;
+    memcpy(key, p, n);
+    key[n] = '\0';
+    if (!json_is_object(cur)) return NULL;
+    json_t *next = json_object_get(cur, key);
+    if (create && !json_is_object(next)) {
+      next = json_object();
+      json_object_set_new(cur, key, next);
+    }
+    cur = next;
+    p = dot ? dot + 1 : p + n;
+  }
+  return cur;
+}
+
+json_t *js_get(const json_t *root, const char *path) {
+  return walk((json_t *)root, path, 0);
+}
+
+const char *js_str(const json_t *root, const char *path) {
+  return json_string_value(js_get(root, path));
+}
+
+json_int_t js_int(const json_t *root, const char *path, json_int_t def) {
+  json_t *v = js_get(root, path);
+  return json_is_integer(v) ? json_integer_value(v) : def;
+}
+
+int js_bool(const json_t *root, const char *path, int def) {
+  json_t *v = js_get(root, path);
+  return json_is_boolean(v) ? json_is_true(v) : def;
+}
+
+json_t *js_ensure_obj(json_t *root, const char *path) {
+  if (!json_is_object(root)) return NULL;
+  return walk(root, path, 1);
+}
+
+int js_set(json_t *root, const char *path, json_t *value) {
+  if (!json_is_object(root)) {
+    json_decref(value);
+    return CUBIT_EINVAL;
+  }
+  const char *dot = strrchr(path, '.');
+  json_t *parent = root;
+  const char *key = path;
+  if (dot) {
+    char *ppath = xstrndup(path, (size_t)(dot - path));
+    parent = walk(root, ppath, 1);
+    free(ppath);
+    key = dot + 1;
+  }
+  if (parent == NULL) {
+    json_decref(value);
+    return CUBIT_EINVAL;
+  }
+  json_object_set_new(parent, key, value);
+  return 0;
+}
+
+int js_set_str(json_t *root, const char *path, const char *s) {
+  return js_set(root, path, json_string(s));
+}
+
+char *js_dump(const json_t *v) {
+  char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+  if (s == NULL) abort();
+  return s;
+}
+
+json_t *js_controller_ref(const json_t *o) {
+  json_t *refs = js_get(o, "metadata.ownerReferences");
+  size_t i;
+  json_t *ref;
+  json_array_foreach(refs, i, ref) {
+    if (json_is_true(json_object_get(ref, "controller"))) return ref;
+  }
+  return NULL;
+}

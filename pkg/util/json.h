@@ -1,0 +1,38 @@
+/* Small helpers over jansson for reading and writing Kubernetes objects.
+ *
+ * Paths are dot-separated object keys ("metadata.name"); a key that itself
+ * contains dots (a label such as "cubit.dev/project") is read with
+ * jansson's json_object_get on the parent. Getters return borrowed
+ * references or NULL when any step is missing or of the wrong type. */
+#ifndef CUBIT_UTIL_JSON_H
+#define CUBIT_UTIL_JSON_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+json_t *js_get(const json_t *root, const char *path);
+const char *js_str(const json_t *root, const char *path);
+/* Integer at path, or 'def' when absent or not an integer. */
+json_int_t js_int(const json_t *root, const char *path, json_int_t def);
+/* Boolean at path, or 'def' when absent or not a boolean. */
+int js_bool(const json_t *root, const char *path, int def);
+/* Returns the object at path, creating empty objects for missing steps
+ * (and replacing non-objects). Borrowed. */
+json_t *js_ensure_obj(json_t *root, const char *path);
+/* Sets the value at path, creating parents. Steals 'value'. Returns 0 or
+ * CUBIT_EINVAL when root is not an object. */
+int js_set(json_t *root, const char *path, json_t *value);
+int js_set_str(json_t *root, const char *path, const char *s);
+/* Serialises compactly with sorted keys; the caller frees the result. */
+char *js_dump(const json_t *v);
+/* Convenience for object identity. */
+static inline const char *js_name(const json_t *o) { return js_str(o, "metadata.name"); }
+static inline const char *js_namespace(const json_t *o) { return js_str(o, "metadata.namespace"); }
+static inline const char *js_uid(const json_t *o) { return js_str(o, "metadata.uid"); }
+static inline const char *js_resource_version(const json_t *o) {
+  return js_str(o, "metadata.resourceVersion");
+}
+/* Returns the controller ownerReference (controller: true) or NULL. */
+json_t *js_controller_ref(const json_t *o);
+
+#endif

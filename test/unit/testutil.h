@@ -1,0 +1,29 @@
+/* Helpers shared by the Check suites. */
+#ifndef CUBIT_TESTUTIL_H
+#define CUBIT_TESTUTIL_H
+
+#include <check.h>
+#include <stddef.h>
+
+/* Allocation-failure pass (curl's torture tests). Calls fn(arg) once
+ * normally to learn its result, then again and again with the 1st, 2nd, 3rd
+ * ... allocation failing, until a run makes no allocation that was failed.
+ * fn must free everything it produced before returning. Fails the current
+ * test when a run leaks (allocations != frees), or when the run without an
+ * injected failure returns something other than the baseline. Returns the
+ * number of failure points exercised, or -1 when the build cannot inject
+ * failures (under AddressSanitizer or valgrind, which own malloc). */
+int testutil_alloc_torture(int (*fn)(void *arg), void *arg);
+
+/* Creates a fresh directory under $TMPDIR; the caller frees the path.
+ * testutil_write_file writes 'content' to dir/name and returns the path
+ * (caller frees). */
+char *testutil_tmpdir(void);
+char *testutil_write_file(const char *dir, const char *name, const char *content);
+/* Path of a file in the source tree (CUBIT_TEST_SRCDIR); caller frees. */
+char *testutil_src_path(const char *rel);
+
+/* Runs a suite and returns the process exit code. */
+int testutil_run(Suite *s);
+
+#endif
