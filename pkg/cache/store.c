@@ -1,0 +1,336 @@
+#include "cache/store.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+
+#include "util/alloc.h"
+#include "util/json.h"
+
+#define MAX_INDEXES 8
+
+typedef struct keyref {
+  char *key;
+  UT_hash_handle hh;
+} keyref;
+
+typedef struct bucket {
+  char *value;
+  keyref *keys;
+  UT_hash_handle hh;
+} bucket;
+
+typedef struct index_def {
+  char *name;
+  cache_index_fn fn;
+  void *arg;
+  bucket *buckets;
+} index_def;
+
+typedef struct entry {
+  char *key;
+  json_t *obj;
+  char **values[MAX_INDEXES]; /* index values computed at insert */
+  UT_hash_handle hh;
+} entry;
+
+struct cache_store {
+  pthread_rwlock_t lock;
+  entry *entries;
+  index_def indexes[MAX_INDEXES];
+  size_t nindexes;
+};
+
+cache_store *cache_store_new(void) {
+  cache_store *s = xcalloc(1, sizeof(*s));
+  pthread_rwlock_init(&s->lock, NULL);
+  return s;
+}
+
+static void free_values(char **v) {
+  for (size_t i = 0; v && v[i]; i++) free(v[i]);
+  free(v);
+}
+
+void cache_store_free(cache_store *s) {
+  if (s == NULL) return;
+  entry *e, *etmp;
+  HASH_ITER(hh, s->entries, e, etmp) {
+    HASH_DEL(s->entries, e);
+    for (size_t i = 0; i < s->nindexes; i++) free_values(e->values[i]);
+    json_decref(e->obj);
+    free(e->key);
+    free(e);
+  }
+  for (size_t i = 0; i < s->nindexes; i++) {
+    bucket *b, *btmp;
+    HASH_ITER(hh, s->indexes[i].buckets, b, btmp) {
+      keyref *k, *ktmp;
+      HASH_ITER(hh, b->keys, k, ktmp) {
+        HASH_DEL(b->keys, k);
+        free(k->key);
+        free(k);
+      }
+      HASH_DEL(s->indexes[i].buckets, b);
+      free(b->value);
+      free(b);
+    }
+    free(s->indexes[i].name);
+    free(s->indexes[i].arg);
+  }
+  pthread_rwlock_destroy(&s->lock);
+  free(s);
+}
+
+/* 'arg' becomes the store's and is freed with it. */
+static void add_index(cache_store *s, const char *name, cache_index_fn fn, void *arg) {
+  if (s->nindexes == MAX_INDEXES) abort();
+  index_def *ix = &s->indexes[s->nindexes++];
+  ix->name = xstrdup(name);
+  ix->fn = fn;
+  ix->arg = arg;
+}
+
+void cache_store_add_index(cache_store *s, const char *name, cache_index_fn fn, void *arg) {
+  add_index(s, name, fn, arg);
+}
+
+static char **one_value(const char *v) {
+  if (v == NULL) return NULL;
+  char **out = xcalloc(2, sizeof(char *));
+  out[0] = xstrdup(v);
+  return out;
+}
+
+static char **index_owner(const json_t *obj, void *arg) {
+  json_t *ref = js_controller_ref(obj);
+  return one_value(json_string_value(json_object_get(ref, "uid")));
+}
+
+static char **index_namespace(const json_t *obj, void *arg) {
+  return one_value(js_namespace(obj));
+}
+
+static char **index_label(const json_t *obj, void *arg) {
+  return one_value(json_string_value(json_object_get(js_get(obj, "metadata.labels"), arg)));
+}
+
+void cache_store_index_owner(cache_store *s) {
+  add_index(s, CACHE_INDEX_OWNER, index_owner, NULL);
+}
+
+void cache_store_index_namespace(cache_store *s) {
+  add_index(s, CACHE_INDEX_NAMESPACE, index_namespace, NULL);
+}
+
+void cache_store_index_label(cache_store *s, const char *label_key) {
+  char *name = xasprintf("label:%s", label_key);
+  add_index(s, name, index_label, xstrdup(label_key));
+  free(name);
+}
+
+char *cache_key_of(const char *ns, const char *name) {
+  if (ns && *ns) return xasprintf("%s/%s", ns, name ? name : "");
+  return xstrdup(name ? name : "");
+}
+
+char *cache_key(const json_t *obj) {
+  return cache_key_of(js_namespace(obj), js_name(obj));
+}
+
+static void index_insert(index_def *ix, const char *value, const char *key) {
+  bucket *b;
+  HASH_FIND_STR(ix->buckets, value, b);
+  if (b == NULL) {
+    b = xcalloc(1, sizeof(*b));
+    b->value = xstrdup(value);
+    HASH_ADD_KEYPTR(hh, ix->buckets, b->value, strlen(b->value), b);
+  }
+  keyref *k;
+  HASH_FIND_STR(b->keys, key, k);
+  if (k) return;
+  k = xcalloc(1, sizeof(*k));
+  k->key = xstrdup(key);
+  HASH_ADD_KEYPTR(hh, b->keys, k->key, strlen(k->key), k);
+}
+
+static void index_erase(index_def *ix, const char *value, const char *key) {
+  bucket *b;
+  HASH_FIND_STR(ix->buckets, value, b);
+  if (b == NULL) return;
+  keyref *k;
+  HASH_FIND_STR(b->keys, key, k);
+  if (k) {
+    HASH_DEL(b->keys, k);
+    free(k->key);
+    free(k);
+  }
+  if (b->keys == NULL) {
+    HASH_DEL(ix->buckets, b);
+    free(b->value);
+    free(b);
+  }
+}
+
+static void unindex(cache_store *s, entry *e) {
+  for (size_t i = 0; i < s->nindexes; i++) {
+    for (size_t j = 0; e->values[i] && e->values[i][j]; j++) index_erase(&s->indexes[i], e->values[i][j], e->key);
+    free_values(e->values[i]);
+    e->values[i] = NULL;
+  }
+}
+
+static void reindex(cache_store *s, entry *e) {
+  for (size_t i = 0; i < s->nindexes; i++) {
+    e->values[i] = s->indexes[i].fn(e->obj, s->indexes[i].arg);
+    for (size_t j = 0; e->values[i] && e->values[i][j]; j++) index_insert(&s->indexes[i], e->values[i][j], e->key);
+  }
+}
+
+json_t *cache_store_upsert(cache_store *s, json_t *obj) {
+  /* managedFields are often the largest part of an object and no reconciler
+   * reads them: dropping them roughly halves the cache's memory. */
+  json_t *meta = json_object_get(obj, "metadata");
+  if (meta) json_object_del(meta, "managedFields");
+  char *key = cache_key(obj);
+  json_incref(obj);
+  pthread_rwlock_wrlock(&s->lock);
+  entry *e;
+  json_t *old = NULL;
+  HASH_FIND_STR(s->entries, key, e);
+  if (e) {
+    unindex(s, e);
+    old = e->obj;
+    e->obj = obj;
+    free(key);
+  } else {
+    e = xcalloc(1, sizeof(*e));
+    e->key = key;
+    e->obj = obj;
+    HASH_ADD_KEYPTR(hh, s->entries, e->key, strlen(e->key), e);
+  }
+  reindex(s, e);
+  pthread_rwlock_unlock(&s->lock);
+  return old;
+}
+
+json_t *cache_store_remove(cache_store *s, const char *key) {
+  pthread_rwlock_wrlock(&s->lock);
+  entry *e;
+  json_t *old = NULL;
+  HASH_FIND_STR(s->entries, key, e);
+  if (e) {
+    unindex(s, e);
+    HASH_DEL(s->entries, e);
+    old = e->obj;
+    free(e->key);
+    free(e);
+  }
+  pthread_rwlock_unlock(&s->lock);
+  return old;
+}
+
+json_t *cache_store_get_key(cache_store *s, const char *key) {
+  pthread_rwlock_rdlock(&s->lock);
+  entry *e;
+  HASH_FIND_STR(s->entries, key, e);
+  json_t *obj = e ? json_incref(e->obj) : NULL;
+  pthread_rwlock_unlock(&s->lock);
+  return obj;
+}
+
+json_t *cache_store_get(cache_store *s, const char *ns, const char *name) {
+  char *key = cache_key_of(ns, name);
+  json_t *obj = cache_store_get_key(s, key);
+  free(key);
+  return obj;
+}
+
+static void list_push(cache_list *l, size_t *cap, json_t *obj) {
+  if (l->len == *cap) {
+    *cap = *cap ? *cap * 2 : 16;
+    l->items = xrealloc(l->items, *cap * sizeof(json_t *));
+  }
+  l->items[l->len++] = json_incref(obj);
+}
+
+void cache_store_list(cache_store *s, const char *ns, cache_list *out) {
+  size_t cap = 0;
+  out->items = NULL;
+  out->len = 0;
+  pthread_rwlock_rdlock(&s->lock);
+  entry *e, *tmp;
+  HASH_ITER(hh, s->entries, e, tmp) {
+    if (ns) {
+      const char *ons = js_namespace(e->obj);
+      if (ons == NULL || strcmp(ons, ns) != 0) continue;
+    }
+    list_push(out, &cap, e->obj);
+  }
+  pthread_rwlock_unlock(&s->lock);
+}
+
+void cache_store_by_index(cache_store *s, const char *name, const char *value, cache_list *out) {
+  size_t cap = 0;
+  out->items = NULL;
+  out->len = 0;
+  pthread_rwlock_rdlock(&s->lock);
+  for (size_t i = 0; i < s->nindexes; i++) {
+    if (strcmp(s->indexes[i].name, name) != 0) continue;
+    bucket *b;
+    HASH_FIND_STR(s->indexes[i].buckets, value, b);
+    keyref *k, *tmp;
+    if (b) HASH_ITER(hh, b->keys, k, tmp) {
+        entry *e;
+        HASH_FIND_STR(s->entries, k->key, e);
+        if (e) list_push(out, &cap, e->obj);
+      }
+  }
+  pthread_rwlock_unlock(&s->lock);
+}
+
+int cache_store_select(cache_store *s, const char *ns, const char *selector, cache_list *out) {
+  cache_list all;
+  cache_store_list(s, ns, &all);
+  size_t cap = 0;
+  out->items = NULL;
+  out->len = 0;
+  for (size_t i = 0; i < all.len; i++) {
+    int match = 0;
+    int rc = cache_selector_matches(selector, all.items[i], &match);
+    if (rc) {
+      cache_list_free(&all);
+      cache_list_free(out);
+      return rc;
+    }
+    if (match) list_push(out, &cap, all.items[i]);
+  }
+  cache_list_free(&all);
+  return 0;
+}
+
+void cache_list_free(cache_list *l) {
+  for (size_t i = 0; i < l->len; i++) json_decref(l->items[i]);
+  free(l->items);
+  l->items = NULL;
+  l->len = 0;
+}
+
+size_t cache_store_len(cache_store *s) {
+  pthread_rwlock_rdlock(&s->lock);
+  size_t n = HASH_COUNT(s->entries);
+  pthread_rwlock_unlock(&s->lock);
+  return n;
+}
+
+char **cache_store_keys(cache_store *s, size_t *n) {
+  pthread_rwlock_rdlock(&s->lock);
+  size_t count = HASH_COUNT(s->entries), i = 0;
+  char **keys = xcalloc(count + 1, sizeof(char *));
+  entry *e, *tmp;
+  HASH_ITER(hh, s->entries, e, tmp) keys[i++] = xstrdup(e->key);
+  pthread_rwlock_unlock(&s->lock);
+  *n = count;
+  return keys;
+}

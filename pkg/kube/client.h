@@ -1,0 +1,142 @@
+/* The REST client: blocking verbs over libcurl with keep-alive connections.
+ *
+ * Any thread may call any verb; each call borrows one curl handle (and so one
+ * kept-alive connection) from the client's pool. Every call returns 0 or a
+ * CUBIT_E* code; for API errors the code follows the server's Status reason
+ * (CUBIT_ENOTFOUND, CUBIT_ECONFLICT, ...) and, when 'st' is given, the
+ * Status' message and any Retry-After are copied into it.
+ *
+ * Objects are jansson values. Verbs that return an object set *out to a new
+ * reference owned by the caller (NULL on error). Bodies passed in are
+ * borrowed. */
+#ifndef CUBIT_KUBE_CLIENT_H
+#define CUBIT_KUBE_CLIENT_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "kube/config.h"
+#include "util/err.h"
+#include "util/metrics.h"
+
+/* A resource type: where it lives in the API (its group/version/plural). */
+typedef struct kube_resource {
+  const char *group;    /* "" for the core group */
+  const char *version;  /* "v1" */
+  const char *resource; /* plural, lower case: "configmaps" */
+  const char *kind;     /* "ConfigMap" */
+  int namespaced;
+} kube_resource;
+
+/* The outcome of a call beyond its code: what the server said. */
+typedef struct kube_status {
+  long http_status;     /* 0 when the request never got an answer */
+  char reason[64];      /* Status.reason, e.g. "AlreadyExists" */
+  char message[1024];   /* Status.message, or the transport error */
+  int retry_after_s;    /* Retry-After header or details.retryAfterSeconds */
+} kube_status;
+
+typedef struct kube_client_options {
+  double qps;             /* client-side rate limit; 0 = none */
+  int burst;              /* bucket size, default = max(1, qps) */
+  const char *user_agent; /* default "cubit-manager/<version>" */
+  long timeout_ms;        /* per request, default 60 s (not for watches) */
+  size_t max_body;        /* response cap, default 256 MiB */
+  metrics_registry *metrics; /* rest_client_requests_total, NULL = none */
+} kube_client_options;
+
+typedef struct kube_client kube_client;
+
+/* Creates a client for cfg. cfg must outlive the client. opts may be NULL. */
+int kube_client_new(const kube_config *cfg, const kube_client_options *opts, kube_client **out) CUBIT_WUR;
+void kube_client_free(kube_client *c);
+const kube_config *kube_client_config(const kube_client *c);
+
+typedef struct kube_list_options {
+  const char *label_selector;
+  const char *field_selector;
+  long limit;                   /* page size; 0 = server default (all) */
+  const char *continue_token;
+  const char *resource_version; /* for list: "0" serves from the watch cache */
+  long timeout_seconds;         /* watch only */
+  int allow_bookmarks;          /* watch only */
+} kube_list_options;
+
+int kube_get(kube_client *c, const kube_resource *r, const char *ns, const char *name, json_t **out,
+             kube_status *st) CUBIT_WUR;
+/* One page of a list. *out is the List object (items, metadata.continue). */
+int kube_list(kube_client *c, const kube_resource *r, const char *ns, const kube_list_options *o,
+              json_t **out, kube_status *st) CUBIT_WUR;
+/* Every page of a list (o->limit per page, default 500), merged: *out is one
+ * List whose metadata.resourceVersion is the first page's. If a continue
+ * token expires mid-way (410) the list starts again from the beginning. */
+int kube_list_all(kube_client *c, const kube_resource *r, const char *ns, const kube_list_options *o,
+                  json_t **out, kube_status *st) CUBIT_WUR;
+int kube_create(kube_client *c, const kube_resource *r, const char *ns, const json_t *obj, json_t **out,
+                kube_status *st) CUBIT_WUR;
+/* PUT of the whole object (name from obj); a stale resourceVersion gives
+ * CUBIT_ECONFLICT. */
+int kube_update(kube_client *c, const kube_resource *r, const char *ns, const json_t *obj, json_t **out,
+                kube_status *st) CUBIT_WUR;
+/* PUT to the status subresource. */
+int kube_update_status(kube_client *c, const kube_resource *r, const char *ns, const json_t *obj,
+                       json_t **out, kube_status *st) CUBIT_WUR;
+
+typedef enum {
+  KUBE_PATCH_MERGE,     /* application/merge-patch+json (RFC 7386) */
+  KUBE_PATCH_JSON,      /* application/json-patch+json (RFC 6902) */
+  KUBE_PATCH_STRATEGIC, /* application/strategic-merge-patch+json (built-in kinds) */
+  KUBE_PATCH_APPLY      /* application/apply-patch+yaml: server-side apply */
+} kube_patch_type;
+
+typedef struct kube_patch_options {
+  kube_patch_type type;
+  const char *field_manager; /* required for APPLY */
+  int force;                 /* APPLY: take ownership of conflicting fields */
+  const char *subresource;   /* "status" or NULL */
+} kube_patch_options;
+
+int kube_patch(kube_client *c, const kube_resource *r, const char *ns, const char *name, const json_t *patch,
+               const kube_patch_options *o, json_t **out, kube_status *st) CUBIT_WUR;
+/* Server-side apply of obj (apiVersion, kind, metadata.name[, namespace]). */
+int kube_apply(kube_client *c, const kube_resource *r, const json_t *obj, const char *field_manager, int force,
+               json_t **out, kube_status *st) CUBIT_WUR;
+int kube_apply_status(kube_client *c, const kube_resource *r, const json_t *obj, const char *field_manager,
+                      int force, json_t **out, kube_status *st) CUBIT_WUR;
+
+typedef struct kube_delete_options {
+  const char *propagation_policy; /* "Foreground", "Background", "Orphan" or NULL */
+  const char *precondition_uid;
+  const char *precondition_resource_version;
+  int set_grace_period;           /* send grace_period_seconds (0 = now) */
+  long grace_period_seconds;
+} kube_delete_options;
+
+int kube_delete(kube_client *c, const kube_resource *r, const char *ns, const char *name,
+                const kube_delete_options *o, kube_status *st) CUBIT_WUR;
+
+/* A raw request to 'path' (starting with '/', query included). accept
+ * defaults to application/json; body may be NULL. Used by discovery and for
+ * anything the verbs do not cover. */
+int kube_request(kube_client *c, const char *method, const char *path, const char *accept,
+                 const char *content_type, const char *body, size_t body_len, json_t **out,
+                 kube_status *st) CUBIT_WUR;
+
+/* Builds the URL path of a resource collection or object into a new string
+ * (caller frees). ns is ignored for cluster-scoped resources; name, sub and
+ * query may be NULL. */
+char *kube_resource_path(const kube_resource *r, const char *ns, const char *name, const char *sub);
+
+/* apiVersion string ("v1", "apps/v1") for r; caller frees. */
+char *kube_api_version(const kube_resource *r);
+
+/* Built-in resources the runtime and controllers use. */
+extern const kube_resource kube_namespaces, kube_configmaps, kube_secrets, kube_pods, kube_services,
+    kube_events, kube_serviceaccounts, kube_nodes, kube_leases, kube_deployments, kube_statefulsets,
+    kube_jobs, kube_rolebindings, kube_roles, kube_hpas, kube_ingresses, kube_pvcs,
+    kube_crds, kube_priorityclasses;
+
+/* The code for an HTTP status and Status reason (exposed for tests). */
+int kube__code_for(long http_status, const char *reason);
+
+#endif

@@ -1,0 +1,27 @@
+/* Shared by client.c, watch.c and discovery.c only. */
+#ifndef CUBIT_KUBE_INTERNAL_H
+#define CUBIT_KUBE_INTERNAL_H
+
+#include <curl/curl.h>
+
+#include "kube/client.h"
+
+/* Sets on 'easy' everything a request to the API server needs except the
+ * URL path and method (accept NULL = application/json): TLS trust and identity, credentials, user agent,
+ * Accept. *headers receives a list the caller frees with
+ * curl_slist_free_all after the transfer. Returns 0 or CUBIT_EIO/EEXEC with
+ * the reason in st. */
+int kube__prepare(kube_client *c, CURL *easy, const char *accept, struct curl_slist **headers,
+                  kube_status *st);
+/* Full URL for a path; caller frees. */
+char *kube__url(kube_client *c, const char *path);
+/* Translates a finished transfer into a code, filling st from the body
+ * (a Status object) and Retry-After. */
+int kube__result(kube_client *c, CURL *easy, CURLcode cc, const char *method, const char *body,
+                 size_t body_len, kube_status *st);
+/* Appends "?k=v&..." for the list options; caller frees. */
+char *kube__list_query(CURL *easy, const kube_list_options *o, int watch);
+/* Forgets cached credentials after a 401. */
+void kube__invalidate_creds(kube_client *c);
+
+#endif

@@ -1,0 +1,231 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/internal.h"
+#include "util/alloc.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/time.h"
+
+rt_result rt_result_for_error(int code, const kube_status *st) {
+  if (code == CUBIT_ETOOMANYREQUESTS && st && st->retry_after_s > 0)
+    return (rt_result){RT_RETRY, (int64_t)st->retry_after_s * 1000};
+  return rt_retry();
+}
+
+cache_store *rt_store(const rt_ctx *ctx, const kube_resource *r) {
+  if (!kube_discovery_has_resource(ctx->discovery, r)) return NULL;
+  return cache_informer_store(rt_manager_informer(ctx->mgr, r));
+}
+
+int rt_api_available(const rt_ctx *ctx, const kube_resource *r) {
+  return kube_discovery_has_resource(ctx->discovery, r);
+}
+
+void rt_enqueue(rt_manager *m, const char *controller, const char *key, int64_t after_ms) {
+  rt_controller *c = rt__manager_find_controller(m, controller);
+  if (c == NULL) return;
+  if (after_ms > 0) wq_add_after(c->queue, key, after_ms);
+  else wq_add(c->queue, key);
+}
+
+/* --- event handlers: changes become keys on the queue --- */
+
+static void enqueue_obj(json_t *obj, void *arg) {
+  rt_controller *c = arg;
+  char *key = cache_key(obj);
+  wq_add(c->queue, key);
+  free(key);
+}
+
+static void enqueue_update(json_t *old_obj, json_t *new_obj, void *arg) {
+  enqueue_obj(new_obj, arg);
+}
+
+/* A child's change enqueues its controller owner when the owner is of our
+ * primary kind. Children live in the owner's namespace (cluster-scoped
+ * owners have no namespace in the key). */
+static void enqueue_owner(json_t *obj, void *arg) {
+  rt_controller *c = arg;
+  json_t *ref = js_controller_ref(obj);
+  const char *kind = json_string_value(json_object_get(ref, "kind"));
+  const char *api = json_string_value(json_object_get(ref, "apiVersion"));
+  const char *name = json_string_value(json_object_get(ref, "name"));
+  if (kind == NULL || name == NULL || strcmp(kind, c->def.primary->kind) != 0) return;
+  const char *group = c->def.primary->group;
+  if (api && *group && strncmp(api, group, strlen(group)) != 0) return;
+  char *key = cache_key_of(c->def.primary->namespaced ? js_namespace(obj) : NULL, name);
+  wq_add(c->queue, key);
+  free(key);
+}
+
+static void enqueue_owner_update(json_t *old_obj, json_t *new_obj, void *arg) {
+  enqueue_owner(old_obj, arg); /* an ownerReference may have moved */
+  enqueue_owner(new_obj, arg);
+}
+
+typedef struct mapped_watch {
+  rt_controller *c;
+  rt_map_fn map;
+} mapped_watch;
+
+static void enqueue_mapped(json_t *obj, void *arg) {
+  mapped_watch *mw = arg;
+  char **keys = mw->map(&mw->c->ctx, obj);
+  for (size_t i = 0; keys && keys[i]; i++) {
+    wq_add(mw->c->queue, keys[i]);
+    free(keys[i]);
+  }
+  free(keys);
+}
+
+static void enqueue_mapped_update(json_t *old_obj, json_t *new_obj, void *arg) {
+  enqueue_mapped(old_obj, arg);
+  enqueue_mapped(new_obj, arg);
+}
+
+/* Mapped watches need a context per watch; they live as long as the
+ * process's controllers and are freed with the controller. */
+typedef struct mapped_list {
+  mapped_watch w[RT_MAX_WATCHES];
+} mapped_list;
+
+int rt__controller_init(rt_manager *m, rt_controller *c) {
+  metrics_registry *reg = rt_manager_metrics(m);
+  wq_options qo = {0};
+  qo.name = c->def.name;
+  qo.metrics = reg;
+  c->queue = wq_new(&qo);
+  if (c->queue == NULL) return CUBIT_ENOMEM;
+  c->reconcile_total = metrics_counter(reg, "controller_runtime_reconcile_total",
+                                       "Total number of reconciliations per controller", "controller,result");
+  c->reconcile_errors = metrics_counter(reg, "controller_runtime_reconcile_errors_total",
+                                        "Total number of reconciliation errors per controller", "controller");
+  c->reconcile_time = metrics_histogram(reg, "controller_runtime_reconcile_time_seconds",
+                                        "Length of time per reconciliation per controller", "controller",
+                                        metrics_reconcile_buckets, metrics_reconcile_nbuckets);
+  c->active_workers = metrics_gauge(reg, "controller_runtime_active_workers",
+                                    "Number of currently used workers per controller", "controller");
+  metric *max_workers = metrics_gauge(reg, "controller_runtime_max_concurrent_reconciles",
+                                      "Maximum number of concurrent reconciles per controller", "controller");
+  metric_set(max_workers, c->def.workers, c->def.name);
+  metric_set(c->active_workers, 0, c->def.name);
+  metric_add(c->reconcile_total, 0, c->def.name, "success");
+  metric_add(c->reconcile_errors, 0, c->def.name);
+
+  cache_informer *inf = rt_manager_informer(m, c->def.primary);
+  cache_handlers primary = {enqueue_obj, enqueue_update, enqueue_obj, c};
+  cache_informer_add_handlers(inf, &primary);
+  if (!kube_discovery_has_resource(c->ctx.discovery, c->def.primary))
+    log_warn("controller", "primary resource not served; controller idle until it appears",
+             "controller=%s resource=%s.%s", c->def.name, c->def.primary->resource, c->def.primary->group);
+  for (int i = 0; i < RT_MAX_WATCHES && c->def.owns[i]; i++) {
+    cache_informer *child = rt_manager_informer(m, c->def.owns[i]);
+    cache_handlers owned = {enqueue_owner, enqueue_owner_update, enqueue_owner, c};
+    cache_informer_add_handlers(child, &owned);
+  }
+  mapped_list *ml = xcalloc(1, sizeof(*ml));
+  c->ctx.arg = c->def.arg;
+  for (int i = 0; i < RT_MAX_WATCHES && c->def.watches[i].resource; i++) {
+    cache_informer *w = rt_manager_informer(m, c->def.watches[i].resource);
+    ml->w[i].c = c;
+    ml->w[i].map = c->def.watches[i].map;
+    cache_handlers mapped = {enqueue_mapped, enqueue_mapped_update, enqueue_mapped, &ml->w[i]};
+    cache_informer_add_handlers(w, &mapped);
+  }
+  c->mapped = ml;
+  return 0;
+}
+
+/* --- workers --- */
+
+static void split_key(char *key, rt_request *req) {
+  char *slash = strchr(key, '/');
+  req->key = key;
+  if (slash) {
+    req->ns = xstrndup(key, (size_t)(slash - key));
+    req->name = slash + 1;
+  } else {
+    req->ns = NULL;
+    req->name = key;
+  }
+}
+
+static const char *result_label(rt_result r) {
+  switch (r.kind) {
+    case RT_OK: return "success";
+    case RT_REQUEUE_AFTER: return "requeue_after";
+    case RT_RETRY: return "error";
+    case RT_TERMINAL: return "error";
+  }
+  return "error";
+}
+
+static void *worker(void *arg) {
+  rt_controller *c = arg;
+  char *key;
+  while ((key = wq_get(c->queue)) != NULL) {
+    rt_request req;
+    split_key(key, &req);
+    metric_add(c->active_workers, 1, c->def.name);
+    double t0 = time_mono_s();
+    rt_result r = c->def.reconcile(&c->ctx, &req);
+    metric_observe(c->reconcile_time, time_mono_s() - t0, c->def.name);
+    metric_add(c->active_workers, -1, c->def.name);
+    metric_add(c->reconcile_total, 1, c->def.name, result_label(r));
+    switch (r.kind) {
+      case RT_OK:
+        wq_forget(c->queue, key);
+        break;
+      case RT_REQUEUE_AFTER:
+        wq_forget(c->queue, key);
+        wq_add_after(c->queue, key, r.after_ms);
+        break;
+      case RT_RETRY:
+        metric_add(c->reconcile_errors, 1, c->def.name);
+        if (r.after_ms > 0) wq_add_after(c->queue, key, r.after_ms);
+        else wq_add_rate_limited(c->queue, key);
+        break;
+      case RT_TERMINAL:
+        metric_add(c->reconcile_errors, 1, c->def.name);
+        wq_forget(c->queue, key);
+        log_error("controller", "reconcile failed terminally; not retrying", "controller=%s key=%s",
+                  c->def.name, key);
+        break;
+    }
+    wq_done(c->queue, key);
+    free((char *)req.ns);
+    free(key);
+  }
+  return NULL;
+}
+
+void rt__controller_start(rt_controller *c) {
+  if (c->threads) return;
+  c->nthreads = c->def.workers > 0 ? c->def.workers : 2;
+  c->threads = xcalloc((size_t)c->nthreads, sizeof(pthread_t));
+  for (int i = 0; i < c->nthreads; i++)
+    if (pthread_create(&c->threads[i], NULL, worker, c) != 0) abort();
+  log_info("controller", "started workers", "controller=%s workers=%d", c->def.name, c->nthreads);
+}
+
+void rt__controller_stop(rt_controller *c) {
+  wq_shutdown_drain(c->queue);
+  for (int i = 0; c->threads && i < c->nthreads; i++) pthread_join(c->threads[i], NULL);
+  free(c->threads);
+  c->threads = NULL;
+}
+
+void rt__controller_free(rt_controller *c) {
+  wq_free(c->queue);
+  free(c->mapped);
+  free(c);
+}
+
+void rt__controller_resync(rt_manager *m, rt_controller *c) {
+  cache_informer *inf = rt_manager_informer(m, c->def.primary);
+  cache_list all;
+  cache_store_list(cache_informer_store(inf), NULL, &all);
+  for (size_t i = 0; i < all.len; i++) enqueue_obj(all.items[i], c);
+  cache_list_free(&all);
+}

@@ -1,0 +1,95 @@
+/* Controllers: level-triggered reconcile loops, as controller-runtime.
+ *
+ * A controller names its primary resource, the resources it owns (a change
+ * to a child enqueues the owner named by the child's controller
+ * ownerReference), extra watches with mapping functions, a worker count and
+ * a reconcile function. The reconcile function gets "namespace/name", reads
+ * the cache, writes through the client and says what should happen next.
+ * It must be idempotent and never count on seeing every event. */
+#ifndef CUBIT_RUNTIME_CONTROLLER_H
+#define CUBIT_RUNTIME_CONTROLLER_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "cache/store.h"
+#include "kube/client.h"
+#include "kube/discovery.h"
+#include "runtime/events.h"
+
+typedef enum {
+  RT_OK,            /* done until something changes */
+  RT_REQUEUE_AFTER, /* done for now, look again after 'after_ms' */
+  RT_RETRY,         /* failed: retry with per-item backoff (or after after_ms) */
+  RT_TERMINAL       /* failed in a way retrying cannot fix: logged, not retried */
+} rt_result_kind;
+
+typedef struct rt_result {
+  rt_result_kind kind;
+  int64_t after_ms;
+} rt_result;
+
+static inline rt_result rt_ok(void) { return (rt_result){RT_OK, 0}; }
+static inline rt_result rt_requeue_after(int64_t ms) { return (rt_result){RT_REQUEUE_AFTER, ms}; }
+static inline rt_result rt_retry(void) { return (rt_result){RT_RETRY, 0}; }
+static inline rt_result rt_terminal(void) { return (rt_result){RT_TERMINAL, 0}; }
+/* The result for a failed API call: retry, after Retry-After when the
+ * server asked for it. */
+rt_result rt_result_for_error(int code, const kube_status *st);
+
+typedef struct rt_manager rt_manager;
+
+/* What a reconcile function is given. Read-only; shared by the workers. */
+typedef struct rt_ctx {
+  rt_manager *mgr;
+  kube_client *client;
+  rt_recorder *events;
+  kube_discovery *discovery;
+  const char *controller; /* its name, for logs */
+  void *arg;              /* the controller's own state */
+} rt_ctx;
+
+typedef struct rt_request {
+  const char *ns;   /* NULL for cluster-scoped objects */
+  const char *name;
+  const char *key;  /* "ns/name" or "name" */
+} rt_request;
+
+typedef rt_result (*rt_reconcile_fn)(const rt_ctx *ctx, const rt_request *req);
+/* Maps a changed object of a watched kind to the keys to reconcile: a
+ * NULL-terminated array of malloc'ed "ns/name" strings (or NULL). */
+typedef char **(*rt_map_fn)(const rt_ctx *ctx, const json_t *obj);
+
+#define RT_MAX_WATCHES 8
+
+typedef struct rt_watch_def {
+  const kube_resource *resource;
+  rt_map_fn map;
+} rt_watch_def;
+
+typedef struct rt_controller_def {
+  const char *name;
+  const kube_resource *primary;
+  const kube_resource *owns[RT_MAX_WATCHES];     /* NULL-terminated */
+  rt_watch_def watches[RT_MAX_WATCHES];          /* resource NULL ends */
+  int workers;                                   /* default 2 */
+  rt_reconcile_fn reconcile;
+  void *arg;
+} rt_controller_def;
+
+/* Registers a controller before rt_manager_run. The definition is copied;
+ * the resources it points to must be static. */
+int rt_manager_add_controller(rt_manager *m, const rt_controller_def *def) CUBIT_WUR;
+
+/* The shared informer's store for r (every controller and webhook that
+ * reads r shares one). NULL when r is not served by the cluster. r must be
+ * one of the controller's primary, owned or watched resources, or have been
+ * registered with rt_manager_informer before the manager ran. */
+cache_store *rt_store(const rt_ctx *ctx, const kube_resource *r);
+/* Is r served by the API server right now? */
+int rt_api_available(const rt_ctx *ctx, const kube_resource *r);
+/* Enqueues key on the controller named 'controller' (e.g. from a timer or
+ * another controller). */
+void rt_enqueue(rt_manager *m, const char *controller, const char *key, int64_t after_ms);
+
+#endif

@@ -1,0 +1,34 @@
+/* Shared by controller.c and manager.c only. */
+#ifndef CUBIT_RUNTIME_INTERNAL_H
+#define CUBIT_RUNTIME_INTERNAL_H
+
+#include <pthread.h>
+
+#include "runtime/manager.h"
+#include "workqueue/workqueue.h"
+
+typedef struct rt_controller {
+  rt_controller_def def;
+  rt_ctx ctx;
+  workqueue *queue;
+  pthread_t *threads;
+  int nthreads;
+  metric *reconcile_total, *reconcile_errors, *reconcile_time, *active_workers;
+  void *mapped; /* per-watch contexts of mapped watches */
+  struct rt_controller *next;
+} rt_controller;
+
+/* Creates the controller's queue and subscribes it to its informers. */
+int rt__controller_init(rt_manager *m, rt_controller *c);
+/* Starts the worker threads (when leading). */
+void rt__controller_start(rt_controller *c);
+/* Drains the queue and joins the workers. */
+void rt__controller_stop(rt_controller *c);
+void rt__controller_free(rt_controller *c);
+/* Enqueues every cached primary object (after an API appeared). */
+void rt__controller_resync(rt_manager *m, rt_controller *c);
+rt_controller *rt__manager_find_controller(rt_manager *m, const char *name);
+rt_controller *rt__manager_controllers(rt_manager *m);
+void rt__manager_add(rt_manager *m, rt_controller *c);
+
+#endif

@@ -1,0 +1,586 @@
+#include "runtime/manager.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runtime/internal.h"
+#include "runtime/leader.h"
+#include "util/alloc.h"
+#include "util/json.h"
+#include "util/log.h"
+
+typedef struct informer_entry {
+  const kube_resource *resource;
+  cache_informer *informer;
+  int started;
+  struct informer_entry *next;
+} informer_entry;
+
+struct rt_manager {
+  rt_manager_options opts;
+  char *identity;
+  kube_config config;
+  kube_client *client;
+  kube_discovery *discovery;
+  metrics_registry *metrics;
+  rt_recorder *recorder;
+  uv_loop_t loop;
+  kube_watcher *watcher;
+  informer_entry *informers; /* loop thread only */
+  rt_controller *controllers;
+  http_server *health, *metrics_srv, *webhook;
+  rt_leader *leader;
+  uv_signal_t sigterm, sigint;
+  uv_async_t stop_async, leading_async;
+  uv_timer_t discovery_timer;
+  uv_work_t discovery_work;
+  int discovery_running, discovery_again;
+  int discovery_rc;
+  atomic_int exit_code;
+  int running;
+};
+
+/* ---------------------------------------------------------------- flags */
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "Usage: cubit-manager [flags]\n"
+          "  --kubeconfig PATH                 kubeconfig file (default: $KUBECONFIG, in-cluster, ~/.kube/config)\n"
+          "  --context NAME                    kubeconfig context to use\n"
+          "  --leader-elect                    elect a leader on a Lease; only the leader reconciles\n"
+          "  --leader-election-namespace NS    namespace of the Lease (default cubit-system)\n"
+          "  --leader-election-id NAME         name of the Lease (default cubit-manager-leader)\n"
+          "  --metrics-bind-address ADDR       /metrics (default 127.0.0.1:8080, 0 disables)\n"
+          "  --health-probe-bind-address ADDR  /healthz and /readyz (default 127.0.0.1:8081, 0 disables)\n"
+          "  --webhook-bind-address ADDR       admission webhooks (default 127.0.0.1:9443, 0 disables)\n"
+          "  --webhook-cert-dir DIR            directory with tls.crt and tls.key for the webhook server\n"
+          "  --kube-api-qps N                  client-side request rate (default 50)\n"
+          "  --kube-api-burst N                client-side burst (default 100)\n"
+          "  --identity NAME                   leader election identity (default hostname_pid)\n"
+          "  -v, --v N                         log verbosity (default 0)\n"
+          "  -h, --help                        this text\n");
+}
+
+int rt_manager_parse_flags(int argc, char **argv, rt_manager_options *o, char *errbuf, size_t errlen) {
+  enum { F_KUBECONFIG = 256, F_CONTEXT, F_LEADER, F_LEADER_NS, F_LEADER_ID, F_METRICS, F_HEALTH, F_WEBHOOK,
+         F_CERTDIR, F_QPS, F_BURST, F_IDENTITY };
+  static const struct option longopts[] = {
+      {"kubeconfig", required_argument, NULL, F_KUBECONFIG},
+      {"context", required_argument, NULL, F_CONTEXT},
+      {"leader-elect", optional_argument, NULL, F_LEADER},
+      {"leader-election-namespace", required_argument, NULL, F_LEADER_NS},
+      {"leader-election-id", required_argument, NULL, F_LEADER_ID},
+      {"metrics-bind-address", required_argument, NULL, F_METRICS},
+      {"health-probe-bind-address", required_argument, NULL, F_HEALTH},
+      {"webhook-bind-address", required_argument, NULL, F_WEBHOOK},
+      {"webhook-cert-dir", required_argument, NULL, F_CERTDIR},
+      {"kube-api-qps", required_argument, NULL, F_QPS},
+      {"kube-api-burst", required_argument, NULL, F_BURST},
+      {"identity", required_argument, NULL, F_IDENTITY},
+      {"v", required_argument, NULL, 'v'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  memset(o, 0, sizeof(*o));
+  o->leader_election_namespace = "cubit-system";
+  o->leader_election_id = "cubit-manager-leader";
+  o->metrics_bind_address = "127.0.0.1:8080";
+  o->health_probe_bind_address = "127.0.0.1:8081";
+  o->webhook_bind_address = "127.0.0.1:9443";
+  o->qps = 50;
+  o->burst = 100;
+  optind = 1;
+  opterr = 0;
+  int ch;
+  char *end;
+  while ((ch = getopt_long(argc, argv, ":v:h", longopts, NULL)) != -1) {
+    switch (ch) {
+      case F_KUBECONFIG: o->kubeconfig = optarg; break;
+      case F_CONTEXT: o->context = optarg; break;
+      case F_LEADER:
+        if (optarg && strcmp(optarg, "true") != 0 && strcmp(optarg, "false") != 0) {
+          snprintf(errbuf, errlen, "--leader-elect: want true or false, got \"%s\"", optarg);
+          return CUBIT_EINVAL;
+        }
+        o->leader_elect = optarg == NULL || strcmp(optarg, "true") == 0;
+        break;
+      case F_LEADER_NS: o->leader_election_namespace = optarg; break;
+      case F_LEADER_ID: o->leader_election_id = optarg; break;
+      case F_METRICS: o->metrics_bind_address = optarg; break;
+      case F_HEALTH: o->health_probe_bind_address = optarg; break;
+      case F_WEBHOOK: o->webhook_bind_address = optarg; break;
+      case F_CERTDIR: o->webhook_cert_dir = optarg; break;
+      case F_IDENTITY: o->identity = optarg; break;
+      case F_QPS:
+        o->qps = strtod(optarg, &end);
+        if (*end || o->qps < 0) {
+          snprintf(errbuf, errlen, "--kube-api-qps: not a non-negative number: \"%s\"", optarg);
+          return CUBIT_EINVAL;
+        }
+        break;
+      case F_BURST:
+        o->burst = (int)strtol(optarg, &end, 10);
+        if (*end || o->burst < 1) {
+          snprintf(errbuf, errlen, "--kube-api-burst: not a positive integer: \"%s\"", optarg);
+          return CUBIT_EINVAL;
+        }
+        break;
+      case 'v':
+        o->verbosity = (int)strtol(optarg, &end, 10);
+        if (*end || o->verbosity < 0 || o->verbosity > 10) {
+          snprintf(errbuf, errlen, "-v: want a level from 0 to 10, got \"%s\"", optarg);
+          return CUBIT_EINVAL;
+        }
+        break;
+      case 'h': usage(stdout); return 1;
+      case ':':
+        snprintf(errbuf, errlen, "%s: needs a value", argv[optind - 1]);
+        return CUBIT_EINVAL;
+      default:
+        snprintf(errbuf, errlen, "%s: unknown flag (see --help)", argv[optind - 1]);
+        return CUBIT_EINVAL;
+    }
+  }
+  if (optind < argc) {
+    snprintf(errbuf, errlen, "unexpected argument \"%s\"", argv[optind]);
+    return CUBIT_EINVAL;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------ accessors */
+
+kube_client *rt_manager_client(rt_manager *m) {
+  return m->client;
+}
+kube_discovery *rt_manager_discovery(rt_manager *m) {
+  return m->discovery;
+}
+metrics_registry *rt_manager_metrics(rt_manager *m) {
+  return m->metrics;
+}
+uv_loop_t *rt_manager_loop(rt_manager *m) {
+  return &m->loop;
+}
+http_server *rt_manager_webhook_server(rt_manager *m) {
+  return m->webhook;
+}
+rt_controller *rt__manager_controllers(rt_manager *m) {
+  return m->controllers;
+}
+
+rt_controller *rt__manager_find_controller(rt_manager *m, const char *name) {
+  for (rt_controller *c = m->controllers; c; c = c->next)
+    if (strcmp(c->def.name, name) == 0) return c;
+  return NULL;
+}
+
+static int same_resource(const kube_resource *a, const kube_resource *b) {
+  return strcmp(a->group, b->group) == 0 && strcmp(a->version, b->version) == 0 &&
+         strcmp(a->resource, b->resource) == 0;
+}
+
+cache_informer *rt_manager_informer(rt_manager *m, const kube_resource *r) {
+  for (informer_entry *e = m->informers; e; e = e->next)
+    if (same_resource(e->resource, r)) return e->informer;
+  informer_entry *e = xcalloc(1, sizeof(*e));
+  e->resource = r;
+  cache_informer_options o = {0};
+  o.resource = r;
+  e->informer = cache_informer_new(&m->loop, m->client, m->watcher, &o);
+  cache_store *s = cache_informer_store(e->informer);
+  cache_store_index_owner(s);
+  cache_store_index_namespace(s);
+  cache_store_index_label(s, "cubit.dev/project");
+  e->next = m->informers;
+  m->informers = e;
+  if (m->running) {
+    /* Registered while running (loop thread): start at once if served. */
+    if (kube_discovery_has_resource(m->discovery, r) && cache_informer_start(e->informer) == 0) e->started = 1;
+  }
+  return e->informer;
+}
+
+/* Starts every registered informer whose API is now served. Loop thread. */
+static void start_served_informers(rt_manager *m) {
+  for (informer_entry *e = m->informers; e; e = e->next) {
+    if (e->started) continue;
+    if (!kube_discovery_has_resource(m->discovery, e->resource)) {
+      log_info("manager", "API not served; waiting for it", "resource=%s group=%s version=%s",
+               e->resource->resource, e->resource->group, e->resource->version);
+      continue;
+    }
+    if (cache_informer_start(e->informer) == 0) {
+      e->started = 1;
+      log_v(1, "manager", "informer started", "resource=%s group=%s", e->resource->resource, e->resource->group);
+    }
+  }
+}
+
+/* --------------------------------------------------------------- http */
+
+static void healthz(const http_request *req, http_response *resp, void *arg) {
+  resp->status = 200;
+  if (buf_appends(&resp->body, "ok")) resp->status = 500;
+}
+
+static void readyz(const http_request *req, http_response *resp, void *arg) {
+  rt_manager *m = arg;
+  int ready = 1;
+  for (informer_entry *e = m->informers; e; e = e->next) {
+    if (!e->started || cache_informer_has_synced(e->informer)) continue;
+    ready = 0;
+    if (buf_appendf(&resp->body, "informer %s.%s not synced\n", e->resource->resource, e->resource->group)) break;
+  }
+  resp->status = ready ? 200 : 503;
+  if (ready && buf_appends(&resp->body, "ok")) resp->status = 500;
+}
+
+static void metrics_handler(const http_request *req, http_response *resp, void *arg) {
+  rt_manager *m = arg;
+  resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+  resp->status = metrics_write(m->metrics, &resp->body) ? 500 : 200;
+}
+
+static int new_server(rt_manager *m, const char *name, const char *bind, const char *cert_dir, http_server **out) {
+  *out = NULL;
+  if (bind == NULL || strcmp(bind, "0") == 0) return 0;
+  http_server_opts o;
+  http_server_opts_init(&o);
+  o.name = name;
+  o.bind = bind;
+  o.metrics = m->metrics;
+  char *cert = NULL, *key = NULL;
+  if (cert_dir) {
+    cert = xasprintf("%s/tls.crt", cert_dir);
+    key = xasprintf("%s/tls.key", cert_dir);
+    o.cert_file = cert;
+    o.key_file = key;
+  }
+  int rc = http_server_new(&m->loop, &o, out);
+  free(cert);
+  free(key);
+  if (rc) log_error("manager", "cannot create server", "server=%s bind=%s error=%s", name, bind, cubit_strerror(rc));
+  return rc;
+}
+
+/* ------------------------------------------------------- new and free */
+
+static int load_config(const rt_manager_options *o, kube_config *cfg) {
+  char err[512] = "";
+  int rc;
+  const char *env = getenv("KUBECONFIG");
+  if (o->kubeconfig || (env && *env)) {
+    rc = kube_config_load(o->kubeconfig, o->context, cfg, err, sizeof(err));
+  } else if (getenv("KUBERNETES_SERVICE_HOST")) {
+    rc = kube_config_in_cluster(NULL, cfg, err, sizeof(err));
+  } else {
+    rc = kube_config_load(NULL, o->context, cfg, err, sizeof(err));
+  }
+  if (rc) log_error("manager", "cannot load configuration", "error=\"%s\"", err);
+  return rc;
+}
+
+int rt_manager_new(const rt_manager_options *o, rt_manager **out) {
+  rt_manager *m = xcalloc(1, sizeof(*m));
+  m->opts = *o;
+  int rc = load_config(o, &m->config);
+  if (rc) goto fail_config;
+  char host[256] = "cubit";
+  gethostname(host, sizeof(host) - 1);
+  m->identity = o->identity ? xstrdup(o->identity) : xasprintf("%s_%d", host, (int)getpid());
+  m->metrics = metrics_registry_new();
+  kube_client_options co = {0};
+  co.qps = o->qps;
+  co.burst = o->burst;
+  co.metrics = m->metrics;
+  rc = kube_client_new(&m->config, &co, &m->client);
+  if (rc) goto fail_client;
+  m->discovery = kube_discovery_new(m->client);
+  kube_status st = {0};
+  rc = kube_discovery_refresh(m->discovery, &st);
+  if (rc) {
+    log_error("manager", "cannot reach the API server", "server=%s error=%s message=\"%s\"", m->config.server,
+              cubit_strerror(rc), st.message);
+    goto fail_discovery;
+  }
+  log_info("manager", "connected", "server=%s context=%s resources=%zu identity=%s", m->config.server,
+           m->config.context ? m->config.context : "", kube_discovery_count(m->discovery), m->identity);
+  m->recorder = rt_recorder_new(m->client, "cubit-manager");
+  uv_loop_init(&m->loop);
+  rc = kube_watcher_new(&m->loop, m->client, &m->watcher);
+  if (rc) goto fail_watcher;
+  rc = new_server(m, "health", o->health_probe_bind_address, NULL, &m->health);
+  if (rc == 0) rc = new_server(m, "metrics", o->metrics_bind_address, NULL, &m->metrics_srv);
+  if (rc == 0 && o->webhook_cert_dir) rc = new_server(m, "webhook", o->webhook_bind_address, o->webhook_cert_dir,
+                                                     &m->webhook);
+  if (rc) goto fail_servers;
+  if (m->health) {
+    if (http_server_route(m->health, "/healthz", "GET,HEAD", healthz, m, HTTP_ROUTE_INLINE) ||
+        http_server_route(m->health, "/readyz", "GET,HEAD", readyz, m, HTTP_ROUTE_INLINE))
+      abort();
+  }
+  if (m->metrics_srv && http_server_route(m->metrics_srv, "/metrics", "GET,HEAD", metrics_handler, m,
+                                          HTTP_ROUTE_INLINE))
+    abort();
+  *out = m;
+  return 0;
+
+fail_servers:
+  /* Servers and the watcher close asynchronously; run the loop to finish. */
+  if (m->health) http_server_close(m->health, NULL, NULL);
+  if (m->metrics_srv) http_server_close(m->metrics_srv, NULL, NULL);
+  if (m->webhook) http_server_close(m->webhook, NULL, NULL);
+  kube_watcher_close(m->watcher, NULL, NULL);
+  uv_run(&m->loop, UV_RUN_DEFAULT);
+fail_watcher:
+  uv_loop_close(&m->loop);
+  rt_recorder_free(m->recorder);
+fail_discovery:
+  kube_discovery_free(m->discovery);
+  kube_client_free(m->client);
+fail_client:
+  metrics_registry_free(m->metrics);
+  free(m->identity);
+  kube_config_free(&m->config);
+fail_config:
+  free(m);
+  return rc;
+}
+
+int rt_manager_add_controller(rt_manager *m, const rt_controller_def *def) {
+  rt_controller *c = xcalloc(1, sizeof(*c));
+  c->def = *def;
+  if (c->def.workers <= 0) c->def.workers = 2;
+  c->ctx.mgr = m;
+  c->ctx.client = m->client;
+  c->ctx.events = m->recorder;
+  c->ctx.discovery = m->discovery;
+  c->ctx.controller = c->def.name;
+  int rc = rt__controller_init(m, c);
+  if (rc) {
+    free(c);
+    return rc;
+  }
+  c->next = m->controllers;
+  m->controllers = c;
+  return 0;
+}
+
+/* ------------------------------------------- APIs appearing at runtime */
+
+static void discovery_work(uv_work_t *req) {
+  rt_manager *m = req->data;
+  kube_status st;
+  m->discovery_rc = kube_discovery_refresh(m->discovery, &st);
+}
+
+static void schedule_discovery(rt_manager *m);
+
+static void discovery_done(uv_work_t *req, int status) {
+  rt_manager *m = req->data;
+  m->discovery_running = 0;
+  if (!m->running) return;
+  if (m->discovery_rc == 0) {
+    start_served_informers(m);
+    /* Objects waiting for an API (a TrainingJob for a missing operator)
+     * get another look. */
+    for (rt_controller *c = m->controllers; c; c = c->next) rt__controller_resync(m, c);
+  }
+  if (m->discovery_again) {
+    m->discovery_again = 0;
+    schedule_discovery(m);
+  }
+}
+
+static void discovery_fire(uv_timer_t *t) {
+  rt_manager *m = t->data;
+  if (m->discovery_running) {
+    m->discovery_again = 1;
+    return;
+  }
+  m->discovery_running = 1;
+  m->discovery_work.data = m;
+  uv_queue_work(&m->loop, &m->discovery_work, discovery_work, discovery_done);
+}
+
+/* Debounced: a chart installing ten CRDs causes one refresh. */
+static void schedule_discovery(rt_manager *m) {
+  uv_timer_start(&m->discovery_timer, discovery_fire, 500, 0);
+}
+
+static void crd_changed(json_t *obj, void *arg) {
+  rt_manager *m = arg;
+  size_t i;
+  json_t *c;
+  json_array_foreach(js_get(obj, "status.conditions"), i, c) {
+    const char *type = js_str(c, "type"), *status = js_str(c, "status");
+    if (type && status && strcmp(type, "Established") == 0 && strcmp(status, "True") == 0) {
+      if (m->running) schedule_discovery(m);
+      return;
+    }
+  }
+}
+
+static void crd_updated(json_t *old_obj, json_t *new_obj, void *arg) {
+  crd_changed(new_obj, arg);
+}
+
+static void crd_deleted(json_t *obj, void *arg) {
+  rt_manager *m = arg;
+  if (m->running) schedule_discovery(m);
+}
+
+/* ------------------------------------------------------------------ run */
+
+static void on_signal(uv_signal_t *s, int signum) {
+  rt_manager *m = s->data;
+  log_info("manager", "signal received, shutting down", "signal=%d", signum);
+  uv_stop(&m->loop);
+}
+
+static void on_stop_async(uv_async_t *a) {
+  rt_manager *m = a->data;
+  uv_stop(&m->loop);
+}
+
+void rt_manager_stop(rt_manager *m) {
+  uv_async_send(&m->stop_async);
+}
+
+static void on_leading_async(uv_async_t *a) {
+  rt_manager *m = a->data;
+  if (m->leader && rt_leader_is_leader(m->leader))
+    for (rt_controller *c = m->controllers; c; c = c->next) rt__controller_start(c);
+}
+
+static void leader_started(void *arg) {
+  rt_manager *m = arg;
+  uv_async_send(&m->leading_async);
+}
+
+static void leader_stopped(void *arg) {
+  rt_manager *m = arg;
+  /* As controller-runtime: a replica that lost the lease exits, and its
+   * restart campaigns again from a clean state. */
+  atomic_store(&m->exit_code, 1);
+  rt_manager_stop(m);
+}
+
+static void close_cb(uv_handle_t *h) {
+  (void)h;
+}
+
+static void informer_stopped(void *arg) {
+  (void)arg;
+}
+
+int rt_manager_run(rt_manager *m) {
+  signal(SIGPIPE, SIG_IGN);
+  uv_signal_init(&m->loop, &m->sigterm);
+  uv_signal_init(&m->loop, &m->sigint);
+  m->sigterm.data = m->sigint.data = m;
+  uv_signal_start(&m->sigterm, on_signal, SIGTERM);
+  uv_signal_start(&m->sigint, on_signal, SIGINT);
+  uv_async_init(&m->loop, &m->stop_async, on_stop_async);
+  uv_async_init(&m->loop, &m->leading_async, on_leading_async);
+  m->stop_async.data = m->leading_async.data = m;
+  uv_timer_init(&m->loop, &m->discovery_timer);
+  m->discovery_timer.data = m;
+
+  cache_informer *crds = rt_manager_informer(m, &kube_crds);
+  cache_handlers h = {crd_changed, crd_updated, crd_deleted, m};
+  cache_informer_add_handlers(crds, &h);
+
+  m->running = 1;
+  start_served_informers(m);
+  int rc = 0;
+  if (m->health) rc = http_server_start(m->health);
+  if (rc == 0 && m->metrics_srv) rc = http_server_start(m->metrics_srv);
+  if (rc == 0 && m->webhook) rc = http_server_start(m->webhook);
+  if (rc) {
+    atomic_store(&m->exit_code, 1);
+    goto shutdown;
+  }
+  log_info("manager", "running", "controllers=%s leader_elect=%s health=%s metrics=%s",
+           m->controllers ? m->controllers->def.name : "", m->opts.leader_elect ? "true" : "false",
+           m->opts.health_probe_bind_address, m->opts.metrics_bind_address);
+  if (m->opts.leader_elect) {
+    rt_leader_options lo = {0};
+    lo.namespace = m->opts.leader_election_namespace;
+    lo.name = m->opts.leader_election_id;
+    lo.identity = m->identity;
+    lo.on_started = leader_started;
+    lo.on_stopped = leader_stopped;
+    lo.arg = m;
+    lo.metrics = m->metrics;
+    m->leader = rt_leader_start(m->client, &lo);
+  } else {
+    for (rt_controller *c = m->controllers; c; c = c->next) rt__controller_start(c);
+  }
+  uv_run(&m->loop, UV_RUN_DEFAULT);
+
+shutdown:
+  /* The loop is stopped: finish in-flight reconciles, give up the lease,
+   * then close every handle and let the loop run their close callbacks. */
+  m->running = 0;
+  for (rt_controller *c = m->controllers; c; c = c->next) rt__controller_stop(c);
+  if (m->leader) {
+    rt_leader_stop(m->leader, 1);
+    m->leader = NULL;
+  }
+  for (informer_entry *e = m->informers; e; e = e->next) {
+    cache_informer_stop(e->informer, informer_stopped, NULL);
+    e->informer = NULL;
+  }
+  kube_watcher_close(m->watcher, NULL, NULL);
+  m->watcher = NULL;
+  if (m->health) http_server_close(m->health, NULL, NULL);
+  if (m->metrics_srv) http_server_close(m->metrics_srv, NULL, NULL);
+  if (m->webhook) http_server_close(m->webhook, NULL, NULL);
+  m->health = m->metrics_srv = m->webhook = NULL;
+  uv_close((uv_handle_t *)&m->sigterm, close_cb);
+  uv_close((uv_handle_t *)&m->sigint, close_cb);
+  uv_close((uv_handle_t *)&m->stop_async, close_cb);
+  uv_close((uv_handle_t *)&m->leading_async, close_cb);
+  uv_close((uv_handle_t *)&m->discovery_timer, close_cb);
+  uv_run(&m->loop, UV_RUN_DEFAULT);
+  log_info("manager", "stopped", "exit_code=%d", atomic_load(&m->exit_code));
+  return atomic_load(&m->exit_code);
+}
+
+void rt_manager_free(rt_manager *m) {
+  if (m == NULL) return;
+  if (m->watcher || m->health || m->metrics_srv || m->webhook) {
+    /* Never ran: close what rt_manager_new opened. */
+    for (informer_entry *e = m->informers; e; e = e->next)
+      if (e->informer) cache_informer_stop(e->informer, informer_stopped, NULL);
+    if (m->watcher) kube_watcher_close(m->watcher, NULL, NULL);
+    if (m->health) http_server_close(m->health, NULL, NULL);
+    if (m->metrics_srv) http_server_close(m->metrics_srv, NULL, NULL);
+    if (m->webhook) http_server_close(m->webhook, NULL, NULL);
+    uv_run(&m->loop, UV_RUN_DEFAULT);
+  }
+  while (m->informers) {
+    informer_entry *e = m->informers;
+    m->informers = e->next;
+    free(e);
+  }
+  while (m->controllers) {
+    rt_controller *c = m->controllers;
+    m->controllers = c->next;
+    rt__controller_free(c);
+  }
+  uv_loop_close(&m->loop);
+  rt_recorder_free(m->recorder);
+  kube_discovery_free(m->discovery);
+  kube_client_free(m->client);
+  metrics_registry_free(m->metrics);
+  free(m->identity);
+  kube_config_free(&m->config);
+  free(m);
+}
