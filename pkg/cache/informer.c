@@ -38,6 +38,7 @@ struct cache_informer {
   json_t *list_result;
   int list_rc;
   kube_status list_st;
+  int paused;
   /* stopping */
   int stopping, timer_closed;
   void (*stop_done)(void *arg);
@@ -142,7 +143,7 @@ static void schedule_retry(cache_informer *inf, enum retry_what what) {
 
 static void on_retry(uv_timer_t *t) {
   cache_informer *inf = t->data;
-  if (inf->stopping) return;
+  if (inf->stopping || inf->paused) return;
   if (inf->retry == RETRY_LIST || inf->last_rv == NULL) begin_list(inf);
   else start_watch(inf);
 }
@@ -168,7 +169,7 @@ static void on_event(kube_watch *w, const char *type, json_t *obj, void *arg) {
 static void on_watch_end(kube_watch *w, int code, const kube_status *st, void *arg) {
   cache_informer *inf = arg;
   inf->watch = NULL;
-  if (inf->stopping) return;
+  if (inf->stopping || inf->paused) return;
   if (code == 0) {
     start_watch(inf); /* the server's timeout: resume at once */
   } else if (code == CUBIT_EGONE) {
@@ -287,7 +288,7 @@ static void list_done(uv_work_t *req, int status) {
              cache_store_len(inf->store), inf->last_rv ? inf->last_rv : "");
   }
   inf->backoff_ms = BACKOFF_MIN_MS;
-  start_watch(inf);
+  if (!inf->paused) start_watch(inf);
 }
 
 static void begin_list(cache_informer *inf) {
@@ -323,6 +324,19 @@ static void timer_closed(uv_handle_t *h) {
   cache_informer *inf = h->data;
   inf->timer_closed = 1;
   finish_stop(inf);
+}
+
+void cache_informer_set_paused(cache_informer *inf, int paused) {
+  if (inf->stopping || inf->paused == paused) return;
+  inf->paused = paused;
+  if (paused) {
+    uv_timer_stop(&inf->retry_timer);
+    if (inf->watch) kube_watch_stop(inf->watch);
+    inf->watch = NULL;
+  } else if (!inf->listing) {
+    if (inf->last_rv) start_watch(inf);
+    else begin_list(inf);
+  }
 }
 
 void cache_informer_stop(cache_informer *inf, void (*done)(void *arg), void *arg) {

@@ -57,6 +57,11 @@ const char *cache_informer_last_rv(cache_informer *inf);
  * an in-flight list finishes). */
 void cache_informer_stop(cache_informer *inf, void (*done)(void *arg), void *arg);
 
+/* Test hook: a paused informer stops its watch and does not resume it until
+ * unpaused, when it watches again from the last resourceVersion it saw, as
+ * after a network partition. Loop thread. */
+void cache_informer_set_paused(cache_informer *inf, int paused);
+
 /* Counters for tests and benchmarks (loop thread). */
 typedef struct cache_informer_stats {
   unsigned long lists, watches, relists_on_gone, events, watch_errors;

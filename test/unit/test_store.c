@@ -1,0 +1,180 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache/store.h"
+#include "testutil.h"
+#include "util/json.h"
+
+static json_t *obj(const char *ns, const char *name, const char *rv, const char *owner_uid, const char *labels) {
+  json_t *o = json_pack("{s:{s:s, s:s, s:s, s:[{s:s}]}}", "metadata", "name", name, "namespace", ns,
+                        "resourceVersion", rv, "managedFields", "manager", "kubectl");
+  if (owner_uid)
+    js_set(o, "metadata.ownerReferences",
+           json_pack("[{s:s, s:s, s:s, s:b}]", "kind", "Thing", "name", "owner", "uid", owner_uid, "controller", 1));
+  if (labels) js_set(o, "metadata.labels", json_loads(labels, 0, NULL));
+  return o;
+}
+
+START_TEST(upsert_get_remove) {
+  cache_store *s = cache_store_new();
+  json_t *a = obj("ns1", "a", "1", NULL, NULL);
+  ck_assert_ptr_null(cache_store_upsert(s, a));
+  json_decref(a);
+  json_t *got = cache_store_get(s, "ns1", "a");
+  ck_assert_ptr_nonnull(got);
+  ck_assert_ptr_null(js_get(got, "metadata.managedFields")); /* stripped */
+  json_decref(got);
+  json_t *a2 = obj("ns1", "a", "2", NULL, NULL);
+  json_t *old = cache_store_upsert(s, a2);
+  ck_assert_str_eq(js_resource_version(old), "1");
+  json_decref(old);
+  json_decref(a2);
+  ck_assert_uint_eq(cache_store_len(s), 1);
+  json_t *removed = cache_store_remove(s, "ns1/a");
+  ck_assert_str_eq(js_resource_version(removed), "2");
+  json_decref(removed);
+  ck_assert_ptr_null(cache_store_get(s, "ns1", "a"));
+  ck_assert_ptr_null(cache_store_remove(s, "ns1/a"));
+  cache_store_free(s);
+}
+END_TEST
+
+START_TEST(cluster_scoped_key) {
+  json_t *o = json_pack("{s:{s:s}}", "metadata", "name", "team-a");
+  char *k = cache_key(o);
+  ck_assert_str_eq(k, "team-a");
+  free(k);
+  json_decref(o);
+}
+END_TEST
+
+START_TEST(indexes_follow_updates) {
+  cache_store *s = cache_store_new();
+  cache_store_index_owner(s);
+  cache_store_index_namespace(s);
+  cache_store_index_label(s, "cubit.dev/project");
+  const char *specs[][5] = {{"ns1", "a", "1", "uid-1", "{\"cubit.dev/project\":\"p1\"}"},
+                            {"ns1", "b", "1", "uid-1", "{\"cubit.dev/project\":\"p2\"}"},
+                            {"ns2", "c", "1", "uid-2", "{\"cubit.dev/project\":\"p1\"}"},
+                            {"ns2", "d", "1", NULL, NULL}};
+  for (size_t i = 0; i < 4; i++) {
+    json_t *o = obj(specs[i][0], specs[i][1], specs[i][2], specs[i][3], specs[i][4]);
+    json_decref(cache_store_upsert(s, o));
+    json_decref(o);
+  }
+  cache_list l;
+  cache_store_by_index(s, CACHE_INDEX_OWNER, "uid-1", &l);
+  ck_assert_uint_eq(l.len, 2);
+  cache_list_free(&l);
+  cache_store_by_index(s, "label:cubit.dev/project", "p1", &l);
+  ck_assert_uint_eq(l.len, 2);
+  cache_list_free(&l);
+  cache_store_by_index(s, CACHE_INDEX_NAMESPACE, "ns2", &l);
+  ck_assert_uint_eq(l.len, 2);
+  cache_list_free(&l);
+  /* b moves to another owner and project: the old index entries go. */
+  json_t *b = obj("ns1", "b", "2", "uid-2", "{\"cubit.dev/project\":\"p1\"}");
+  json_decref(cache_store_upsert(s, b));
+  json_decref(b);
+  cache_store_by_index(s, CACHE_INDEX_OWNER, "uid-1", &l);
+  ck_assert_uint_eq(l.len, 1);
+  ck_assert_str_eq(js_name(l.items[0]), "a");
+  cache_list_free(&l);
+  cache_store_by_index(s, "label:cubit.dev/project", "p2", &l);
+  ck_assert_uint_eq(l.len, 0);
+  cache_list_free(&l);
+  json_decref(cache_store_remove(s, "ns2/c"));
+  cache_store_by_index(s, CACHE_INDEX_OWNER, "uid-2", &l);
+  ck_assert_uint_eq(l.len, 1);
+  cache_list_free(&l);
+  cache_store_by_index(s, "no-such-index", "x", &l);
+  ck_assert_uint_eq(l.len, 0);
+  cache_list_free(&l);
+  cache_store_list(s, "ns1", &l);
+  ck_assert_uint_eq(l.len, 2);
+  cache_list_free(&l);
+  cache_store_free(s);
+}
+END_TEST
+
+static const struct {
+  const char *selector;
+  const char *labels;
+  int rc;
+  int match;
+} selector_cases[] = {
+    {"", "{}", 0, 1},
+    {"app=web", "{\"app\":\"web\"}", 0, 1},
+    {"app==web", "{\"app\":\"web\"}", 0, 1},
+    {"app=web", "{\"app\":\"db\"}", 0, 0},
+    {"app!=web", "{\"app\":\"db\"}", 0, 1},
+    {"app!=web", "{}", 0, 1},
+    {"app", "{\"app\":\"x\"}", 0, 1},
+    {"app", "{}", 0, 0},
+    {"!app", "{}", 0, 1},
+    {"!app", "{\"app\":\"x\"}", 0, 0},
+    {"app=web,tier=fe", "{\"app\":\"web\",\"tier\":\"fe\"}", 0, 1},
+    {"app=web, tier=be", "{\"app\":\"web\",\"tier\":\"fe\"}", 0, 0},
+    {"env in (prod,staging)", "{\"env\":\"staging\"}", 0, 1},
+    {"env in (prod, staging)", "{\"env\":\"dev\"}", 0, 0},
+    {"env notin (prod)", "{\"env\":\"dev\"}", 0, 1},
+    {"env notin (prod)", "{}", 0, 1},
+    {"env in (prod)", "{}", 0, 0},
+    {"cubit.dev/project=p1", "{\"cubit.dev/project\":\"p1\"}", 0, 1},
+    {"app=web,env in (a,b),!legacy", "{\"app\":\"web\",\"env\":\"b\"}", 0, 1},
+    {"=x", "{}", CUBIT_EINVAL, 0},
+    {"env in prod", "{}", CUBIT_EINVAL, 0},
+    {"env in (a", "{}", CUBIT_EINVAL, 0},
+    {"a=b c=d", "{}", CUBIT_EINVAL, 0},
+};
+
+START_TEST(selectors) {
+  json_t *o = json_pack("{s:{s:s}}", "metadata", "name", "x");
+  json_t *labels = json_loads(selector_cases[_i].labels, 0, NULL);
+  json_object_set_new(json_object_get(o, "metadata"), "labels", labels);
+  int match = -1;
+  int rc = cache_selector_matches(selector_cases[_i].selector, o, &match);
+  ck_assert_msg(rc == selector_cases[_i].rc, "selector \"%s\": rc %d", selector_cases[_i].selector, rc);
+  if (rc == 0)
+    ck_assert_msg(match == selector_cases[_i].match, "selector \"%s\" on %s: match %d",
+                  selector_cases[_i].selector, selector_cases[_i].labels, match);
+  json_decref(o);
+}
+END_TEST
+
+START_TEST(select_from_store) {
+  cache_store *s = cache_store_new();
+  for (int i = 0; i < 10; i++) {
+    char name[8], labels[64];
+    snprintf(name, sizeof(name), "o%d", i);
+    snprintf(labels, sizeof(labels), "{\"parity\":\"%s\"}", i % 2 ? "odd" : "even");
+    json_t *o = obj("ns", name, "1", NULL, labels);
+    json_decref(cache_store_upsert(s, o));
+    json_decref(o);
+  }
+  cache_list l;
+  ck_assert_int_eq(cache_store_select(s, "ns", "parity=odd", &l), 0);
+  ck_assert_uint_eq(l.len, 5);
+  cache_list_free(&l);
+  ck_assert_int_eq(cache_store_select(s, NULL, "parity in (odd,even)", &l), 0);
+  ck_assert_uint_eq(l.len, 10);
+  cache_list_free(&l);
+  ck_assert_int_eq(cache_store_select(s, "other", "parity=odd", &l), 0);
+  ck_assert_uint_eq(l.len, 0);
+  cache_list_free(&l);
+  ck_assert_int_eq(cache_store_select(s, NULL, "parity in (", &l), CUBIT_EINVAL);
+  cache_store_free(s);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("store");
+  TCase *tc = tcase_create("core");
+  tcase_add_test(tc, upsert_get_remove);
+  tcase_add_test(tc, cluster_scoped_key);
+  tcase_add_test(tc, indexes_follow_updates);
+  tcase_add_loop_test(tc, selectors, 0, sizeof(selector_cases) / sizeof(selector_cases[0]));
+  tcase_add_test(tc, select_from_store);
+  suite_add_tcase(s, tc);
+  return testutil_run(s);
+}
