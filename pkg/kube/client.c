@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "kube/internal.h"
+#include "kube/request.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/json.h"

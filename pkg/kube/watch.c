@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kube/internal.h"
+#include "kube/request.h"
 #include "util/alloc.h"
 #include "util/json.h"
 #include "util/log.h"

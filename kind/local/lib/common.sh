@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # the settings are used by the scripts that source this file
 # Shared settings for kind/local/*.sh. Sourced, never run.
 #
 # Every port and path can be overridden from the environment; the defaults keep clear

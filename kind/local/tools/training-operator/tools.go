@@ -3,4 +3,4 @@
 // Package tools records the program this module builds (see kind/local/build.sh).
 package tools
 
-import _ "github.com/kubeflow/training-operator/cmd/training-operator.v1"
+import _ "cubit.dev/kind-local/tools/training-operator/cmd/training-operator"

@@ -1,6 +1,6 @@
-/* Shared by client.c, watch.c and discovery.c only. */
-#ifndef CUBIT_KUBE_INTERNAL_H
-#define CUBIT_KUBE_INTERNAL_H
+/* Request plumbing shared by client.c and watch.c only. */
+#ifndef CUBIT_KUBE_REQUEST_H
+#define CUBIT_KUBE_REQUEST_H
 
 #include <curl/curl.h>
 
