@@ -8,7 +8,8 @@
 /* Allocation-failure pass (curl's torture tests). Calls fn(arg) once
  * normally to learn its result, then again and again with the 1st, 2nd, 3rd
  * ... allocation failing, until a run makes no allocation that was failed.
- * fn must free everything it produced before returning. Fails the current
+ * fn must free everything it produced before returning, and must not call
+ * Check's ck_* macros (they allocate, and would be failed too). Fails the current
  * test when a run leaks (allocations != frees), or when the run without an
  * injected failure returns something other than the baseline. Returns the
  * number of failure points exercised, or -1 when the build cannot inject
