@@ -104,11 +104,16 @@ __attribute__((format(printf, 3, 4))) static int fail(loader *L, int code, const
   return code;
 }
 
+/* Every allocation failure ends here. */
+static int oom(loader *L) {
+  return fail(L, CUBIT_ENOMEM, "%s", "");
+}
+
 /* "<section>.<key>: <message> (<file>, line N)". */
 __attribute__((format(printf, 6, 7))) static int fail_field(loader *L, int code, const section *s,
                                                            const char *key, const ynode *at,
                                                            const char *fmt, ...) {
-  if (code == CUBIT_ENOMEM) return fail(L, code, " ");
+  if (code == CUBIT_ENOMEM) return oom(L);
   if (L->errbuf && L->errlen) L->errbuf[0] = '\0';
   errcat(L, "%s%s%s: ", s->name, s->name[0] && key ? "." : "", key ? key : "");
   va_list ap;
@@ -193,7 +198,7 @@ static const ynode *find_anchor(const kc_file *f, const char *name) {
  * document). JSON is YAML, so JSON kubeconfigs go through here too. */
 static int yaml_parse(loader *L, kc_file *f, const char *text, size_t len) {
   yaml_parser_t parser;
-  if (!yaml_parser_initialize(&parser)) return fail(L, CUBIT_ENOMEM, " ");
+  if (!yaml_parser_initialize(&parser)) return oom(L);
   yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
   ynode *stack[YAML_MAX_DEPTH];
   size_t depth = 0;
@@ -202,7 +207,7 @@ static int yaml_parse(loader *L, kc_file *f, const char *text, size_t len) {
     yaml_event_t ev;
     if (!yaml_parser_parse(&parser, &ev)) {
       if (parser.error == YAML_MEMORY_ERROR) {
-        err = fail(L, CUBIT_ENOMEM, " ");
+        err = oom(L);
       } else {
         err = fail(L, CUBIT_EINVAL, "%s: YAML syntax error at line %zu, column %zu: %s", f->path,
                    parser.problem_mark.line + 1, parser.problem_mark.column + 1,
@@ -264,7 +269,7 @@ static int yaml_parse(loader *L, kc_file *f, const char *text, size_t len) {
     yaml_event_delete(&ev);
   }
   yaml_parser_delete(&parser);
-  if (err == CUBIT_ENOMEM) fail(L, err, " ");
+  if (err == CUBIT_ENOMEM) oom(L);
   return err;
 }
 
@@ -341,7 +346,7 @@ static int copy_str(loader *L, const char *s, char **out) {
   *out = NULL;
   if (s == NULL) return 0;
   *out = str_dup(s);
-  return *out ? 0 : fail(L, CUBIT_ENOMEM, " ");
+  return *out ? 0 : oom(L);
 }
 
 /* ---- files -------------------------------------------------------------------- */
@@ -387,12 +392,12 @@ static int load_file(loader *L, const char *path) {
   for (size_t i = 0; i < L->nfiles; i++)
     if (strcmp(L->files[i].path, path) == 0) return 0; /* listed twice in $KUBECONFIG */
   kc_file *files = realloc(L->files, (L->nfiles + 1) * sizeof(*files));
-  if (files == NULL) return fail(L, CUBIT_ENOMEM, " ");
+  if (files == NULL) return oom(L);
   L->files = files;
   kc_file *f = &files[L->nfiles++];
   memset(f, 0, sizeof(*f));
   f->path = str_dup(path);
-  if (f->path == NULL) return fail(L, CUBIT_ENOMEM, " ");
+  if (f->path == NULL) return oom(L);
   int err = dir_of(path, &f->dir);
   if (err) return fail(L, err, "kubeconfig %s: cannot determine its directory", path);
   char *text = NULL;
@@ -402,7 +407,7 @@ static int load_file(loader *L, const char *path) {
   if (err == CUBIT_EIO) return fail(L, err, "kubeconfig %s: cannot read: %s", path, strerror(eno));
   if (err == CUBIT_ETOOBIG)
     return fail(L, CUBIT_EINVAL, "kubeconfig %s: larger than %u bytes", path, KUBECONFIG_MAX_BYTES);
-  if (err) return fail(L, err, " ");
+  if (err) return oom(L);
   err = yaml_parse(L, f, text, len);
   free(text);
   if (err) return err;
@@ -424,7 +429,7 @@ static int load_files(loader *L, const char *path) {
       size_t n = end ? (size_t)(end - p) : strlen(p);
       if (n > 0) {
         char *one = str_dupn(p, n);
-        if (one == NULL) return fail(L, CUBIT_ENOMEM, " ");
+        if (one == NULL) return oom(L);
         struct stat st;
         int err = stat(one, &st) == 0 ? load_file(L, one) : 0; /* missing entries are skipped */
         free(one);
@@ -442,7 +447,7 @@ static int load_files(loader *L, const char *path) {
     return fail(L, CUBIT_EINVAL, "no kubeconfig given, KUBECONFIG and HOME are not set");
   size_t hl = strlen(home);
   char *def = malloc(hl + sizeof("/.kube/config"));
-  if (def == NULL) return fail(L, CUBIT_ENOMEM, " ");
+  if (def == NULL) return oom(L);
   memcpy(def, home, hl);
   memcpy(def + hl, "/.kube/config", sizeof("/.kube/config"));
   int err = load_file(L, def);
@@ -507,11 +512,11 @@ static int read_material(loader *L, const section *s, const char *file_key, cons
     err = kube__base64_decode(data, strlen(data), out, outlen);
     if (err == CUBIT_EINVAL)
       return fail_field(L, err, s, data_key, key_node(s, data_key), "not valid base64");
-    return err ? fail(L, err, " ") : 0;
+    return err ? oom(L) : 0;
   }
   if (file) {
     char *p = resolve_path(s->file, file);
-    if (p == NULL) return fail(L, CUBIT_ENOMEM, " ");
+    if (p == NULL) return oom(L);
     int eno;
     err = kube__read_file(p, REFERENCED_FILE_MAX_BYTES, out, outlen, &eno);
     if (err == CUBIT_EIO)
@@ -520,7 +525,7 @@ static int read_material(loader *L, const section *s, const char *file_key, cons
       err = fail_field(L, CUBIT_EIO, s, file_key, key_node(s, file_key), "%s is larger than %u bytes",
                        p, REFERENCED_FILE_MAX_BYTES);
     else if (err)
-      fail(L, err, " ");
+      oom(L);
     free(p);
     return err;
   }
@@ -555,7 +560,7 @@ static int load_cluster(loader *L, const section *s, kube_config *out) {
   size_t slen = strlen(server);
   while (slen > 0 && server[slen - 1] == '/') slen--;
   out->server = str_dupn(server, slen);
-  if (out->server == NULL) return fail(L, CUBIT_ENOMEM, " ");
+  if (out->server == NULL) return oom(L);
   err = copy_str(L, tls_name, &out->tls_server_name);
   if (!err) err = copy_str(L, proxy, &out->proxy_url);
   if (!err)
@@ -589,12 +594,13 @@ static int load_exec(loader *L, const section *s, kube_exec_spec *ex) {
       strcmp(mode, "Always") != 0)
     return fail_field(L, CUBIT_EINVAL, s, "interactiveMode", map_get(s->map, "interactiveMode"),
                       "\"%s\" is not Never, IfAvailable or Always", mode);
-  if (copy_str(L, api, &ex->api_version) || copy_str(L, mode ? mode : "IfAvailable", &ex->interactive_mode))
+  if (copy_str(L, api, &ex->api_version) ||
+      copy_str(L, mode ? mode : "IfAvailable", &ex->interactive_mode))
     return CUBIT_ENOMEM;
   /* A relative command with a slash is relative to the kubeconfig (as in
    * client-go); a bare name is looked up in PATH. */
   ex->command = strchr(cmd, '/') ? resolve_path(s->file, cmd) : str_dup(cmd);
-  if (ex->command == NULL) return fail(L, CUBIT_ENOMEM, " ");
+  if (ex->command == NULL) return oom(L);
 
   const ynode *args = map_get(s->map, "args");
   size_t nargs = 0;
@@ -603,7 +609,7 @@ static int load_exec(loader *L, const section *s, kube_exec_spec *ex) {
     nargs = args->nkids;
   }
   ex->args = calloc(nargs + 1, sizeof(char *));
-  if (ex->args == NULL) return fail(L, CUBIT_ENOMEM, " ");
+  if (ex->args == NULL) return oom(L);
   for (size_t i = 0; i < nargs; i++) {
     const ynode *a = args->kids[i];
     if (a->kind != YN_SCALAR) {
@@ -611,7 +617,7 @@ static int load_exec(loader *L, const section *s, kube_exec_spec *ex) {
       snprintf(key, sizeof(key), "args[%zu]", i);
       return fail_field(L, CUBIT_EINVAL, s, key, a, "expected a string");
     }
-    if ((ex->args[i] = str_dup(a->value)) == NULL) return fail(L, CUBIT_ENOMEM, " ");
+    if ((ex->args[i] = str_dup(a->value)) == NULL) return oom(L);
   }
 
   const ynode *env = map_get(s->map, "env");
@@ -619,12 +625,13 @@ static int load_exec(loader *L, const section *s, kube_exec_spec *ex) {
   if (env->kind != YN_SEQ) return fail_field(L, CUBIT_EINVAL, s, "env", env, "expected a list");
   if (env->nkids == 0) return 0;
   ex->env = calloc(env->nkids, sizeof(*ex->env));
-  if (ex->env == NULL) return fail(L, CUBIT_ENOMEM, " ");
+  if (ex->env == NULL) return oom(L);
   ex->nenv = env->nkids;
   for (size_t i = 0; i < env->nkids; i++) {
     section e = {.file = s->file, .map = env->kids[i]};
     set_name(&e, "%s.env[%zu]", s->name, i);
-    if (e.map->kind != YN_MAP) return fail_field(L, CUBIT_EINVAL, &e, NULL, e.map, "expected a mapping");
+    if (e.map->kind != YN_MAP)
+      return fail_field(L, CUBIT_EINVAL, &e, NULL, e.map, "expected a mapping");
     const char *name, *value;
     err = get_str(L, &e, "name", &name);
     if (!err) err = get_str(L, &e, "value", &value);
@@ -656,7 +663,7 @@ static int load_user(loader *L, const section *s, kube_config *out) {
     if (copy_str(L, token, &out->token)) return CUBIT_ENOMEM;
   } else if (token_file) {
     out->token_file = resolve_path(s->file, token_file);
-    if (out->token_file == NULL) return fail(L, CUBIT_ENOMEM, " ");
+    if (out->token_file == NULL) return oom(L);
     /* read once now so a wrong path is reported at start-up, not at the
      * first request */
     char *tok;
@@ -666,7 +673,7 @@ static int load_user(loader *L, const section *s, kube_config *out) {
     if (err == CUBIT_EIO || err == CUBIT_ETOOBIG)
       return fail_field(L, CUBIT_EIO, s, "tokenFile", key_node(s, "tokenFile"), "cannot read %s: %s",
                         out->token_file, err == CUBIT_EIO ? strerror(eno) : "too large");
-    if (err) return fail(L, err, " ");
+    if (err) return oom(L);
     free(tok);
   }
   if (copy_str(L, username, &out->username) || copy_str(L, password, &out->password))
@@ -689,7 +696,7 @@ static int load_user(loader *L, const section *s, kube_config *out) {
   err = get_section(L, s, "exec", &exec);
   if (err || exec.map == NULL) return err;
   out->exec = calloc(1, sizeof(*out->exec));
-  if (out->exec == NULL) return fail(L, CUBIT_ENOMEM, " ");
+  if (out->exec == NULL) return oom(L);
   return load_exec(L, &exec, out->exec);
 }
 
@@ -775,11 +782,11 @@ static int in_cluster(loader *L, const char *root, kube_config *out) {
                 port && *port ? "" : "KUBERNETES_SERVICE_PORT");
   int v6 = strchr(host, ':') != NULL && host[0] != '[';
   size_t n = strlen("https://") + strlen(host) + strlen(port) + 4;
-  if ((out->server = malloc(n)) == NULL) return fail(L, CUBIT_ENOMEM, " ");
+  if ((out->server = malloc(n)) == NULL) return oom(L);
   snprintf(out->server, n, "https://%s%s%s:%s", v6 ? "[" : "", host, v6 ? "]" : "", port);
-  if ((out->context = str_dup("")) == NULL) return fail(L, CUBIT_ENOMEM, " ");
+  if ((out->context = str_dup("")) == NULL) return oom(L);
 
-  if ((out->token_file = join(root, "token")) == NULL) return fail(L, CUBIT_ENOMEM, " ");
+  if ((out->token_file = join(root, "token")) == NULL) return oom(L);
   char *data = NULL, *ns_path = NULL;
   size_t len;
   int eno;
@@ -787,24 +794,24 @@ static int in_cluster(loader *L, const char *root, kube_config *out) {
   if (err == CUBIT_EIO || err == CUBIT_ETOOBIG)
     return fail(L, CUBIT_EIO, "in-cluster config: cannot read token %s: %s", out->token_file,
                 err == CUBIT_EIO ? strerror(eno) : "too large");
-  if (err) return fail(L, err, " ");
+  if (err) return oom(L);
   free(data);
 
   char *ca_path = join(root, "ca.crt");
-  if (ca_path == NULL) return fail(L, CUBIT_ENOMEM, " ");
+  if (ca_path == NULL) return oom(L);
   err = kube__read_file(ca_path, REFERENCED_FILE_MAX_BYTES, &out->ca_pem, &out->ca_pem_len, &eno);
   if (err == CUBIT_EIO || err == CUBIT_ETOOBIG)
     err = fail(L, CUBIT_EIO, "in-cluster config: cannot read CA %s: %s", ca_path,
                err == CUBIT_EIO ? strerror(eno) : "too large");
   else if (err)
-    fail(L, err, " ");
+    oom(L);
   free(ca_path);
   if (err) return err;
 
-  if ((ns_path = join(root, "namespace")) == NULL) return fail(L, CUBIT_ENOMEM, " ");
+  if ((ns_path = join(root, "namespace")) == NULL) return oom(L);
   err = kube__read_file(ns_path, 4096, &data, &len, &eno);
   free(ns_path);
-  if (err == CUBIT_ENOMEM) return fail(L, err, " ");
+  if (err == CUBIT_ENOMEM) return oom(L);
   if (err == 0) {
     while (len > 0 && strchr(" \t\r\n", data[len - 1])) data[--len] = '\0';
     if (len == 0) {
@@ -815,7 +822,7 @@ static int in_cluster(loader *L, const char *root, kube_config *out) {
     }
   }
   if (err) { /* no namespace file: the pod's namespace is unknown */
-    if ((out->namespace = str_dup("default")) == NULL) return fail(L, CUBIT_ENOMEM, " ");
+    if ((out->namespace = str_dup("default")) == NULL) return oom(L);
   }
   return 0;
 }

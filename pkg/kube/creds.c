@@ -40,6 +40,7 @@ struct kube_creds {
   pthread_mutex_t mu;
   const kube_config *cfg;
   int exec_timeout_ms;
+  int64_t token_reread_ms;
   /* token_file */
   char *file_token;
   int64_t file_read_ms; /* monotonic time of the last read */
@@ -67,6 +68,22 @@ __attribute__((format(printf, 4, 5))) static int fail(char *errbuf, size_t errle
   return code;
 }
 
+/* "exec plugin <command>: <message>", and CUBIT_EEXEC. */
+__attribute__((format(printf, 4, 5))) static int plugin_fail(char *errbuf, size_t errlen,
+                                                             const kube_exec_spec *ex, const char *fmt,
+                                                             ...) {
+  if (errbuf && errlen) {
+    int n = snprintf(errbuf, errlen, "exec plugin %s: ", ex->command);
+    if (n >= 0 && (size_t)n < errlen) {
+      va_list ap;
+      va_start(ap, fmt);
+      vsnprintf(errbuf + n, errlen - (size_t)n, fmt, ap);
+      va_end(ap);
+    }
+  }
+  return CUBIT_EEXEC;
+}
+
 static char *memdup_z(const char *p, size_t n) {
   if (p == NULL) return NULL;
   char *s = xmalloc(n + 1);
@@ -80,6 +97,7 @@ kube_creds *kube_creds_new(const kube_config *cfg) {
   pthread_mutex_init(&c->mu, NULL);
   c->cfg = cfg;
   c->exec_timeout_ms = EXEC_DEFAULT_TIMEOUT_MS;
+  c->token_reread_ms = TOKEN_FILE_REREAD_MS;
   c->cur_cert = memdup_z(cfg->client_cert_pem, cfg->client_cert_pem_len);
   c->cur_cert_len = cfg->client_cert_pem_len;
   c->cur_key = memdup_z(cfg->client_key_pem, cfg->client_key_pem_len);
@@ -114,6 +132,12 @@ void kube_creds_set_exec_timeout(kube_creds *c, int timeout_ms) {
   pthread_mutex_unlock(&c->mu);
 }
 
+void kube__creds_set_token_reread_ms(kube_creds *c, int64_t ms) {
+  pthread_mutex_lock(&c->mu);
+  c->token_reread_ms = ms;
+  pthread_mutex_unlock(&c->mu);
+}
+
 void kube_creds_invalidate(kube_creds *c) {
   pthread_mutex_lock(&c->mu);
   c->file_stale = 1;
@@ -125,7 +149,7 @@ void kube_creds_invalidate(kube_creds *c) {
 
 static int refresh_file_token(kube_creds *c, char *errbuf, size_t errlen) {
   int64_t now = time_mono_ms();
-  if (c->file_token && !c->file_stale && now - c->file_read_ms < TOKEN_FILE_REREAD_MS) return 0;
+  if (c->file_token && !c->file_stale && now - c->file_read_ms < c->token_reread_ms) return 0;
   const char *path = c->cfg->token_file;
   char *data = NULL;
   size_t len = 0;
@@ -148,8 +172,8 @@ static int refresh_file_token(kube_creds *c, char *errbuf, size_t errlen) {
     if (c->file_token && !c->file_stale) {
       /* A rotation in progress may leave the file briefly missing: keep the
        * token we have until the next attempt, as client-go does. */
-      log_warn("kube", "cannot re-read token file, keeping the previous token", "path=%s error=\"%s\"",
-               path, why);
+      log_warn("kube", "cannot re-read token file, keeping the previous token",
+               "path=\"%s\" error=\"%s\"", path, why);
       c->file_read_ms = now;
       return 0;
     }
@@ -172,8 +196,10 @@ static char *exec_info_json(const kube_config *cfg) {
   json_t *spec = json_pack("{s:b}", "interactive", 0);
   if (ex->provide_cluster_info) {
     json_t *cluster = json_pack("{s:s}", "server", cfg->server ? cfg->server : "");
-    if (cfg->tls_server_name) json_object_set_new(cluster, "tls-server-name", json_string(cfg->tls_server_name));
-    if (cfg->insecure_skip_tls_verify) json_object_set_new(cluster, "insecure-skip-tls-verify", json_true());
+    if (cfg->tls_server_name)
+      json_object_set_new(cluster, "tls-server-name", json_string(cfg->tls_server_name));
+    if (cfg->insecure_skip_tls_verify)
+      json_object_set_new(cluster, "insecure-skip-tls-verify", json_true());
     if (cfg->ca_pem) {
       char *b64 = kube__base64_encode(cfg->ca_pem, cfg->ca_pem_len);
       if (b64 == NULL) abort();
@@ -207,10 +233,12 @@ static char **exec_envp(const kube_config *cfg) {
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
     int replaced = env_name_is(environ[i], "KUBERNETES_EXEC_INFO");
-    for (size_t j = 0; j < ex->nenv && !replaced; j++) replaced = env_name_is(environ[i], ex->env[j].name);
+    for (size_t j = 0; j < ex->nenv && !replaced; j++)
+      replaced = env_name_is(environ[i], ex->env[j].name);
     if (!replaced) envp[k++] = xstrdup(environ[i]);
   }
-  for (size_t j = 0; j < ex->nenv; j++) envp[k++] = xasprintf("%s=%s", ex->env[j].name, ex->env[j].value);
+  for (size_t j = 0; j < ex->nenv; j++)
+    envp[k++] = xasprintf("%s=%s", ex->env[j].name, ex->env[j].value);
   char *info = exec_info_json(cfg);
   envp[k++] = xasprintf("KUBERNETES_EXEC_INFO=%s", info);
   free(info);
@@ -275,7 +303,7 @@ static int spawn_plugin(kube_creds *c, cubit_buf *out, char *errbuf, size_t errl
   posix_spawn_file_actions_init(&fa);
   posix_spawnattr_init(&attr);
   if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
-    err = fail(errbuf, errlen, CUBIT_EEXEC, "exec plugin %s: pipe: %s", ex->command, strerror(errno));
+    err = plugin_fail(errbuf, errlen, ex, "pipe: %s", strerror(errno));
     goto out;
   }
   /* stdin is /dev/null: we never have a terminal to offer (interactive:false) */
@@ -288,11 +316,12 @@ static int spawn_plugin(kube_creds *c, cubit_buf *out, char *errbuf, size_t errl
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &all);
   posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
   pid_t pid;
   int rc = posix_spawnp(&pid, ex->command, &fa, &attr, argv, envp);
   if (rc != 0) {
-    err = fail(errbuf, errlen, CUBIT_EEXEC, "exec plugin %s: cannot run: %s", ex->command, strerror(rc));
+    err = plugin_fail(errbuf, errlen, ex, "cannot run: %s", strerror(rc));
     goto out;
   }
   close(outp[1]);
@@ -313,7 +342,7 @@ static int spawn_plugin(kube_creds *c, cubit_buf *out, char *errbuf, size_t errl
       if (w == pid) {
         exited = 1;
       } else if (w < 0 && errno != EINTR) {
-        err = fail(errbuf, errlen, CUBIT_EEXEC, "exec plugin %s: waitpid: %s", ex->command, strerror(errno));
+        err = plugin_fail(errbuf, errlen, ex, "waitpid: %s", strerror(errno));
         goto out;
       } else {
         struct timespec ts = {0, 2 * 1000 * 1000};
@@ -331,7 +360,7 @@ static int spawn_plugin(kube_creds *c, cubit_buf *out, char *errbuf, size_t errl
       if (r < 0 && errno == EINTR) continue;
       if (r <= 0) {
         close(pfd[i].fd);
-        if (i == 0) outp[0] = -1; else errp[0] = -1;
+        *(i == 0 ? &outp[0] : &errp[0]) = -1;
         pfd[i].fd = -1;
         open_fds--;
         continue;
@@ -348,19 +377,22 @@ static int spawn_plugin(kube_creds *c, cubit_buf *out, char *errbuf, size_t errl
   if (!exited) {
     kill_plugin(pid);
     if (too_big)
-      err = fail(errbuf, errlen, CUBIT_EEXEC, "exec plugin %s: output larger than %u bytes", ex->command,
-                 EXEC_STDOUT_MAX);
+      err = plugin_fail(errbuf, errlen, ex, "output larger than %u bytes", EXEC_STDOUT_MAX);
     else
-      err = fail(errbuf, errlen, CUBIT_EEXEC, "exec plugin %s: killed after a timeout of %d ms: %s",
-                 ex->command, c->exec_timeout_ms, tail_text(&stderr_tail));
+      err = plugin_fail(errbuf, errlen, ex, "killed after a timeout of %d ms: %s", c->exec_timeout_ms,
+                        tail_text(&stderr_tail));
     goto out;
   }
   if (WIFSIGNALED(status)) {
-    err = fail(errbuf, errlen, CUBIT_EEXEC, "exec plugin %s: killed by signal %d: %s", ex->command,
-               WTERMSIG(status), tail_text(&stderr_tail));
+    err = plugin_fail(errbuf, errlen, ex, "killed by signal %d: %s", WTERMSIG(status),
+                      tail_text(&stderr_tail));
+  } else if (WEXITSTATUS(status) == 127 && stderr_tail.len == 0) {
+    /* posix_spawn's child exits 127 when exec fails and it cannot report
+     * the errno to us (e.g. when vfork is emulated by fork) */
+    err = plugin_fail(errbuf, errlen, ex, "cannot run: exit status 127 (not found?)");
   } else if (WEXITSTATUS(status) != 0) {
-    err = fail(errbuf, errlen, CUBIT_EEXEC, "exec plugin %s: exit status %d: %s", ex->command,
-               WEXITSTATUS(status), tail_text(&stderr_tail));
+    err = plugin_fail(errbuf, errlen, ex, "exit status %d: %s", WEXITSTATUS(status),
+                      tail_text(&stderr_tail));
   }
 out:
   for (int i = 0; i < 2; i++) {
@@ -386,24 +418,23 @@ static int take_credential(kube_creds *c, const cubit_buf *out, char *errbuf, si
   json_t *root = json_loadb(out->data ? out->data : "", out->len, 0, &je);
   int err = 0;
   if (root == NULL) {
-    return fail(errbuf, errlen, CUBIT_EEXEC, "exec plugin %s: output is not JSON: %s (line %d)", ex->command,
-                je.text, je.line);
+    return plugin_fail(errbuf, errlen, ex, "output is not JSON: %s (line %d)", je.text, je.line);
   }
   const char *api = json_string_value(json_object_get(root, "apiVersion"));
   const char *kind = json_string_value(json_object_get(root, "kind"));
   json_t *status = json_object_get(root, "status");
   if (kind == NULL || strcmp(kind, "ExecCredential") != 0) {
-    err = fail(errbuf, errlen, CUBIT_EEXEC, "exec plugin %s: output has kind \"%s\", expected ExecCredential",
-               ex->command, kind ? kind : "");
+    err = plugin_fail(errbuf, errlen, ex, "output has kind \"%s\", expected ExecCredential",
+                      kind ? kind : "");
     goto out;
   }
   if (api == NULL || strcmp(api, ex->api_version) != 0) {
-    err = fail(errbuf, errlen, CUBIT_EEXEC, "exec plugin %s: output has apiVersion \"%s\", configured %s",
-               ex->command, api ? api : "", ex->api_version);
+    err = plugin_fail(errbuf, errlen, ex, "output has apiVersion \"%s\", configured %s", api ? api : "",
+                      ex->api_version);
     goto out;
   }
   if (!json_is_object(status)) {
-    err = fail(errbuf, errlen, CUBIT_EEXEC, "exec plugin %s: output has no status", ex->command);
+    err = plugin_fail(errbuf, errlen, ex, "output has no status");
     goto out;
   }
   const char *token = opt_str(status, "token");
@@ -411,19 +442,18 @@ static int take_credential(kube_creds *c, const cubit_buf *out, char *errbuf, si
   const char *key = opt_str(status, "clientKeyData");
   const char *exp = opt_str(status, "expirationTimestamp");
   if ((cert == NULL) != (key == NULL)) {
-    err = fail(errbuf, errlen, CUBIT_EEXEC, "exec plugin %s: status has %s without %s", ex->command,
-               cert ? "clientCertificateData" : "clientKeyData", cert ? "clientKeyData" : "clientCertificateData");
+    err = plugin_fail(errbuf, errlen, ex, "status has %s without %s",
+                      cert ? "clientCertificateData" : "clientKeyData",
+                      cert ? "clientKeyData" : "clientCertificateData");
     goto out;
   }
   if (token == NULL && cert == NULL) {
-    err = fail(errbuf, errlen, CUBIT_EEXEC, "exec plugin %s: status has neither a token nor a client certificate",
-               ex->command);
+    err = plugin_fail(errbuf, errlen, ex, "status has neither a token nor a client certificate");
     goto out;
   }
   int64_t expiry = 0;
   if (exp && time_parse_rfc3339(exp, &expiry) != 0) {
-    err = fail(errbuf, errlen, CUBIT_EEXEC, "exec plugin %s: status.expirationTimestamp \"%s\" is not RFC 3339",
-               ex->command, exp);
+    err = plugin_fail(errbuf, errlen, ex, "status.expirationTimestamp \"%s\" is not RFC 3339", exp);
     goto out;
   }
   forget_exec(c);
@@ -447,8 +477,7 @@ static int refresh_exec(kube_creds *c, char *errbuf, size_t errlen) {
   const kube_exec_spec *ex = c->cfg->exec;
   forget_exec(c);
   if (ex->interactive_mode && strcmp(ex->interactive_mode, "Always") == 0)
-    return fail(errbuf, errlen, CUBIT_EEXEC,
-                "exec plugin %s: interactiveMode is Always but there is no terminal", ex->command);
+    return plugin_fail(errbuf, errlen, ex, "interactiveMode is Always but there is no terminal");
   cubit_buf out;
   buf_init(&out, EXEC_STDOUT_MAX);
   int err = spawn_plugin(c, &out, errbuf, errlen);

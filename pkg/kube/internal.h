@@ -3,6 +3,7 @@
 #define CUBIT_KUBE_INTERNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/err.h"
 
@@ -25,5 +26,9 @@ char *kube__base64_encode(const void *in, size_t len);
  * the errno in *errno_out), CUBIT_ETOOBIG or CUBIT_ENOMEM; *out is set only
  * on success. Uses plain malloc: callers parse external input. */
 int kube__read_file(const char *path, size_t max, char **out, size_t *outlen, int *errno_out) CUBIT_WUR;
+
+/* Tests shorten the once-a-minute re-read of token files with this. */
+typedef struct kube_creds kube_creds;
+void kube__creds_set_token_reread_ms(kube_creds *c, int64_t ms);
 
 #endif

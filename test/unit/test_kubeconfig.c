@@ -164,7 +164,7 @@ static const good_case good_cases[] = {
     {.name = "JSON kubeconfig",
      .yaml = "{\n"
              "  \"apiVersion\": \"v1\",\n"
-             "  \"kind\": \"Config\",\n"
+             "\t\"kind\": \"Config\",\n"
              "  \"current-context\": \"dev\",\n"
              "  \"clusters\": [{\"name\": \"c1\", \"cluster\": {\"server\": \"https://10.0.0.1\",\n"
              "                 \"certificate-authority-data\": \"" CA_DATA "\"}}],\n"
