@@ -86,6 +86,8 @@ int kube_config_load(const char *path, const char *context, kube_config *out, ch
  * variables are missing, CUBIT_EIO when a file cannot be read. */
 int kube_config_in_cluster(const char *root, kube_config *out, char *errbuf, size_t errlen) CUBIT_WUR;
 
+/* Frees every string of *cfg (not cfg itself) and zeroes it; safe on a
+ * zeroed struct. */
 void kube_config_free(kube_config *cfg);
 
 /* The credentials to put on the next request. Strings are owned by the
@@ -105,6 +107,7 @@ typedef struct kube_creds kube_creds;
 /* Creates a credential source for cfg (which must outlive it). Thread-safe:
  * every function below may be called from any thread. */
 kube_creds *kube_creds_new(const kube_config *cfg);
+/* Frees the source and what it cached; snapshots handed out stay valid. */
 void kube_creds_free(kube_creds *c);
 /* Fills *snap with the current credentials: re-reads token_file at most once
  * a minute (and immediately after kube_creds_invalidate), runs the exec plugin
@@ -119,6 +122,7 @@ void kube_creds_free(kube_creds *c);
 int kube_creds_get(kube_creds *c, kube_creds_snapshot *snap, char *errbuf, size_t errlen) CUBIT_WUR;
 /* Called after a 401: forget cached tokens so the next get refreshes them. */
 void kube_creds_invalidate(kube_creds *c);
+/* Frees the snapshot's strings and zeroes it. */
 void kube_creds_snapshot_free(kube_creds_snapshot *snap);
 /* How long an exec plugin may run before it (and its process group) is
  * killed; default 30 s; timeout_ms <= 0 restores the default. */
