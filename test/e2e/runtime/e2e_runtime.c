@@ -533,13 +533,20 @@ END_TEST
 int main(void) {
   log_init(getenv("CUBIT_E2E_V") ? atoi(getenv("CUBIT_E2E_V")) : 0, stderr);
   Suite *s = suite_create("e2e_runtime");
-  TCase *tc = tcase_create("cluster");
-  tcase_set_timeout(tc, 600);
-  tcase_add_test(tc, informer_follows_10000_updates);
-  tcase_add_test(tc, watch_resumes_after_apiserver_restart);
-  tcase_add_test(tc, relist_after_compaction_delivers_missed_deletes);
-  tcase_add_test(tc, apply_twice_writes_once);
-  tcase_add_test(tc, events_are_aggregated);
-  suite_add_tcase(s, tc);
+  /* Run one case with CK_RUN_CASE=scale|restart|apply. */
+  TCase *scale = tcase_create("scale");
+  tcase_set_timeout(scale, 900);
+  tcase_add_test(scale, informer_follows_10000_updates);
+  suite_add_tcase(s, scale);
+  TCase *restart = tcase_create("restart");
+  tcase_set_timeout(restart, 600);
+  tcase_add_test(restart, watch_resumes_after_apiserver_restart);
+  tcase_add_test(restart, relist_after_compaction_delivers_missed_deletes);
+  suite_add_tcase(s, restart);
+  TCase *apply = tcase_create("apply");
+  tcase_set_timeout(apply, 120);
+  tcase_add_test(apply, apply_twice_writes_once);
+  tcase_add_test(apply, events_are_aggregated);
+  suite_add_tcase(s, apply);
   return testutil_run(s);
 }
