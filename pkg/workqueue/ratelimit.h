@@ -14,8 +14,6 @@
 
 #include <stdint.h>
 
-#include "util/err.h"
-
 #define WQ_DEFAULT_BASE_DELAY_MS 5
 #define WQ_DEFAULT_MAX_DELAY_MS (1000 * 1000)
 #define WQ_DEFAULT_QPS 10.0

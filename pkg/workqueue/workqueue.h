@@ -23,9 +23,11 @@
  * workqueue_depth, workqueue_adds_total, workqueue_queue_duration_seconds,
  * workqueue_work_duration_seconds, workqueue_retries_total,
  * workqueue_unfinished_work_seconds, workqueue_longest_running_processor_seconds.
- * The last two are refreshed on every wq_get and wq_done.
+ * As in client-go, depth counts every dirty key, including keys re-added while
+ * processed (which wq_len leaves out). The last two gauges are refreshed on
+ * every wq_get and wq_done.
  *
- * Every function is thread-safe. */
+ * Every function but wq_free is thread-safe. */
 #ifndef CUBIT_WORKQUEUE_WORKQUEUE_H
 #define CUBIT_WORKQUEUE_WORKQUEUE_H
 

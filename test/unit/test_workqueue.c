@@ -190,7 +190,7 @@ START_TEST(stress_no_concurrent_processing_no_lost_add) {
   metrics_registry *reg = metrics_registry_new();
   stress_ctx *ctx = calloc(1, sizeof(*ctx));
   ctx->q = wq_new(&(wq_options){.name = "stress", .metrics = reg});
-  ctx->adds_per_producer = under_valgrind() ? 3000 : 40000;
+  ctx->adds_per_producer = under_valgrind() ? 10000 : 40000;
   for (int i = 0; i < STRESS_KEYS; i++) snprintf(ctx->keys[i].name, sizeof(ctx->keys[i].name), "key/%d", i);
   pthread_t workers[STRESS_WORKERS], producers[STRESS_PRODUCERS];
   producer_arg pargs[STRESS_PRODUCERS];
@@ -209,7 +209,8 @@ START_TEST(stress_no_concurrent_processing_no_lost_add) {
   wq_shutdown_drain(ctx->q);
   for (int i = 0; i < STRESS_WORKERS; i++) join_within(workers[i], "worker");
 
-  ck_assert_int_eq(atomic_load(&ctx->violations), 0);
+  int violations = atomic_load(&ctx->violations);
+  ck_assert_msg(violations == 0, "%d times a key was handed to a second worker", violations);
   long runs = 0;
   for (int i = 0; i < STRESS_KEYS; i++) {
     stress_key *k = &ctx->keys[i];
@@ -380,10 +381,10 @@ START_TEST(shutdown_drain_waits_for_done) {
   pthread_t worker, drainer;
   start_holder_and_drainer(&h, &worker, &drainer);
   sleep_ms(50); /* a drain that does not wait would have returned by now */
-  ck_assert_int_eq(atomic_load(&h.drain_returned), 0);
+  ck_assert_msg(!atomic_load(&h.drain_returned), "drain returned while a key was in flight");
   atomic_store(&h.release, 1);
   join_within(drainer, "wq_shutdown_drain");
-  ck_assert_int_eq(atomic_load(&h.done_before_drain_returned), 1);
+  ck_assert_msg(atomic_load(&h.done_before_drain_returned), "drain returned before wq_done");
   join_within(worker, "worker");
   ck_assert_ptr_null(h.second);
   wq_free(h.q);
@@ -396,7 +397,7 @@ START_TEST(shutdown_cuts_drain_short) {
   start_holder_and_drainer(&h, &worker, &drainer);
   wq_shutdown(h.q);
   join_within(drainer, "wq_shutdown_drain after wq_shutdown");
-  ck_assert_int_eq(atomic_load(&h.done_before_drain_returned), 0);
+  ck_assert_msg(!atomic_load(&h.done_before_drain_returned), "drain waited for wq_done despite wq_shutdown");
   atomic_store(&h.release, 1);
   join_within(worker, "worker");
   ck_assert_ptr_null(h.second);
