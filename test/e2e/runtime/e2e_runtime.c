@@ -60,7 +60,7 @@ static char *make_namespace(const char *prefix) {
 static void drop_namespace(char *name) {
   kube_status st;
   kube_delete_options o = {.propagation_policy = "Background"};
-  (void)kube_delete(client, &kube_namespaces, NULL, name, &o, &st);
+  if (kube_delete(client, &kube_namespaces, NULL, name, &o, &st)) fprintf(stderr, "delete namespace %s: %s\n", name, st.message);
   free(name);
 }
 
