@@ -205,6 +205,8 @@ static void fixture_start(fixture *f, const char *prefix) {
   cache_informer_options o = {0};
   o.resource = &kube_configmaps;
   o.namespace = f->ns;
+  /* Only the test's own objects: not the namespace's kube-root-ca.crt. */
+  o.label_selector = "cubit.dev/e2e=runtime";
   f->inf = cache_informer_new(&f->lt.loop, client, f->watcher, &o);
   cache_handlers h = {h_add, h_update, h_delete, f};
   cache_informer_add_handlers(f->inf, &h);
@@ -274,8 +276,9 @@ static void *writer(void *arg) {
     kube_status st;
     int rc;
     if (j->create) {
-      json_t *cm = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s}}", "apiVersion", "v1", "kind", "ConfigMap",
-                             "metadata", "name", name, "namespace", j->ns, "data", "v", v);
+      json_t *cm = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s}}, s:{s:s}}", "apiVersion", "v1", "kind",
+                             "ConfigMap", "metadata", "name", name, "namespace", j->ns, "labels", "cubit.dev/e2e",
+                             "runtime", "data", "v", v);
       rc = kube_create(client, &kube_configmaps, j->ns, cm, NULL, &st);
       json_decref(cm);
     } else {
