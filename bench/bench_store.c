@@ -1,0 +1,79 @@
+/* The cache without a cluster: how fast typical objects go into the store
+ * (watch-event decode + managedFields strip + index), and what one cached
+ * object costs in memory.
+ *
+ *   bench_store [N] [--json out.json] [--baseline old.json]   (N default 20000) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "benchutil.h"
+#include "cache/store.h"
+#include "util/time.h"
+
+/* A Pod as a watch event carries it: realistic size and shape (about 3 KiB
+ * of JSON, managedFields included). */
+static const char *pod_event =
+    "{\"type\":\"ADDED\",\"object\":{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\","
+    "\"namespace\":\"team-a\",\"uid\":\"%08x-1b2c-4d5e-8f90-a1b2c3d4e5f6\",\"resourceVersion\":\"%d\","
+    "\"generation\":1,\"creationTimestamp\":\"2026-11-22T07:00:00Z\",\"labels\":{\"app\":\"trainer\","
+    "\"cubit.dev/project\":\"team-a\",\"cubit.dev/role\":\"worker\"},\"annotations\":{\"cubit.dev/user\":\"alice\"},"
+    "\"ownerReferences\":[{\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"name\":\"train-1\",\"uid\":"
+    "\"%08x-aaaa-bbbb-cccc-dddddddddddd\",\"controller\":true,\"blockOwnerDeletion\":true}],"
+    "\"managedFields\":[{\"manager\":\"kube-controller-manager\",\"operation\":\"Update\",\"apiVersion\":\"v1\","
+    "\"time\":\"2026-11-22T07:00:00Z\",\"fieldsType\":\"FieldsV1\",\"fieldsV1\":{\"f:metadata\":{\"f:labels\":"
+    "{\".\":{},\"f:app\":{},\"f:cubit.dev/project\":{}},\"f:ownerReferences\":{\".\":{},\"k:{\\\"uid\\\":\\\"x\\\"}\":{}}},"
+    "\"f:spec\":{\"f:containers\":{\"k:{\\\"name\\\":\\\"main\\\"}\":{\".\":{},\"f:image\":{},\"f:name\":{},"
+    "\"f:resources\":{\".\":{},\"f:limits\":{}}}}}}}]},\"spec\":{\"restartPolicy\":\"Never\",\"schedulerName\":"
+    "\"volcano\",\"nodeName\":\"gpu-node-1\",\"containers\":[{\"name\":\"main\",\"image\":"
+    "\"registry.example.com/ml/pytorch:2.5-cuda12\",\"command\":[\"python\",\"train.py\"],\"args\":[\"--epochs\","
+    "\"10\"],\"env\":[{\"name\":\"CUBIT_JOB_NAME\",\"value\":\"train-1\"},{\"name\":\"CUBIT_ROLE\",\"value\":"
+    "\"worker\"}],\"resources\":{\"limits\":{\"cpu\":\"4\",\"memory\":\"16Gi\",\"nvidia.com/gpu\":\"1\"},"
+    "\"requests\":{\"cpu\":\"4\",\"memory\":\"16Gi\",\"nvidia.com/gpu\":\"1\"}},\"volumeMounts\":[{\"name\":"
+    "\"data\",\"mountPath\":\"/data\"}]}],\"volumes\":[{\"name\":\"data\",\"persistentVolumeClaim\":{\"claimName\":"
+    "\"team-a-shared\"}}]},\"status\":{\"phase\":\"Running\",\"podIP\":\"127.1.0.%d\",\"hostIP\":\"127.0.0.1\","
+    "\"startTime\":\"2026-11-22T07:00:01Z\",\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\","
+    "\"lastTransitionTime\":\"2026-11-22T07:00:02Z\"}]}}}";
+
+int main(int argc, char **argv) {
+  bench_figures *b = bench_start("bench_store", &argc, argv);
+  int n = argc > 1 ? atoi(argv[1]) : 20000;
+  char *line = malloc(8192);
+  cache_store *s = cache_store_new();
+  cache_store_index_owner(s);
+  cache_store_index_namespace(s);
+  cache_store_index_label(s, "cubit.dev/project");
+  size_t heap0 = bench_heap_bytes();
+  size_t bytes = 0;
+  double t0 = time_mono_s();
+  for (int i = 0; i < n; i++) {
+    char name[32];
+    snprintf(name, sizeof(name), "train-1-worker-%d", i);
+    int len = snprintf(line, 8192, pod_event, name, i, i + 1, i % 64, i % 250);
+    bytes += (size_t)len;
+    json_t *ev = json_loadb(line, (size_t)len, 0, NULL);
+    json_decref(cache_store_upsert(s, json_object_get(ev, "object")));
+    json_decref(ev);
+  }
+  double secs = time_mono_s() - t0;
+  size_t heap1 = bench_heap_bytes();
+  /* Readers: lookups by key and by owner index. */
+  double t1 = time_mono_s();
+  size_t found = 0;
+  for (int i = 0; i < n; i++) {
+    char name[32];
+    snprintf(name, sizeof(name), "train-1-worker-%d", i);
+    json_t *o = cache_store_get(s, "team-a", name);
+    found += o != NULL;
+    json_decref(o);
+  }
+  double get_secs = time_mono_s() - t1;
+  bench_figure(b, "objects", n, "", 1);
+  bench_figure(b, "event_bytes_avg", (double)bytes / n, "B", 0);
+  bench_figure(b, "insert_rate", n / secs, "obj/s", 1);
+  bench_figure(b, "heap_per_object", (double)(heap1 - heap0) / n, "B", 0);
+  bench_figure(b, "get_rate", found / get_secs, "get/s", 1);
+  cache_store_free(s);
+  free(line);
+  return bench_finish(b);
+}
