@@ -511,6 +511,7 @@ static void count_request(http_conn *c, int status) {
 static void conn_respond(http_conn *c) {
   http_server *s = c->srv;
   http_response *r = &c->resp;
+  if (c->state == CONN_CLOSING) return;
   const char *ct = r->content_type ? r->content_type : "text/plain; charset=utf-8";
   if (r->status < 200 || r->status > 599 || strpbrk(ct, "\r\n")) {
     log_error(LOGGER, "handler produced an invalid response", "server=%s path=%s status=%d", s->name,
@@ -524,9 +525,14 @@ static void conn_respond(http_conn *c) {
   http_date(date);
   char length[48] = "";
   if (!no_body) snprintf(length, sizeof(length), "Content-Length: %zu\r\n", r->body.len);
+  /* HTTP/1.0 clients keep the connection only when told so */
+  int http10 = c->rp.state == HTTP_RP_COMPLETE && c->rp.parser.http_major == 1 &&
+               c->rp.parser.http_minor == 0;
+  const char *connection = !c->keep_alive ? "Connection: close\r\n"
+                           : http10       ? "Connection: keep-alive\r\n"
+                                          : "";
   char *head = xasprintf("HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: %s\r\n%s%s%s\r\n", r->status,
-                         http_status_str((enum http_status)r->status), date, ct, length,
-                         c->keep_alive ? "" : "Connection: close\r\n",
+                         http_status_str((enum http_status)r->status), date, ct, length, connection,
                          r->headers_.data ? r->headers_.data : "");
   count_request(c, r->status);
   size_t body_len = (no_body || head_only) ? 0 : r->body.len;
@@ -588,11 +594,12 @@ static void conn_dispatch(http_conn *c) {
     conn_respond(c);
     return;
   }
+  /* HANDLE also while an inline handler runs: it may close the server */
+  c->state = CONN_HANDLE;
   if (c->route->flags & HTTP_ROUTE_OFFLOAD) {
     c->fn = c->route->fn;
     c->fn_arg = c->route->arg;
     c->work.data = c;
-    c->state = CONN_HANDLE;
     int err = uv_queue_work(s->loop, &c->work, on_work, on_work_done);
     if (err == 0) {
       c->work_pending = 1;

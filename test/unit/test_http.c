@@ -251,6 +251,11 @@ static void h_no_content(const http_request *req, http_response *resp, void *arg
   resp->status = 204;
 }
 
+static void on_closed(void *arg) {
+  fixture *f = arg;
+  atomic_store(&f->closed, 1);
+}
+
 /* Blocks until the test releases it: a request in flight at close time. */
 static void h_slow(const http_request *req, http_response *resp, void *arg) {
   fixture *f = arg;
@@ -262,21 +267,24 @@ static void h_slow(const http_request *req, http_response *resp, void *arg) {
   if (buf_appends(&resp->body, "slow done\n")) resp->status = 500;
 }
 
+/* An inline handler that closes the server under its own request. */
+static void h_shutdown(const http_request *req, http_response *resp, void *arg) {
+  fixture *f = arg;
+  http_server_close(f->srv, on_closed, f);
+  uv_close((uv_handle_t *)&f->stop, NULL);
+  atomic_store(&f->close_started, 1);
+  if (buf_appends(&resp->body, "bye\n")) resp->status = 500;
+}
+
 static void *loop_main(void *arg) {
   fixture *f = arg;
   uv_run(&f->loop, UV_RUN_DEFAULT);
   return NULL;
 }
 
-static void on_closed(void *arg) {
-  fixture *f = arg;
-  atomic_store(&f->closed, 1);
-}
-
 static void on_stop(uv_async_t *a) {
   fixture *f = a->data;
   http_server_close(f->srv, on_closed, f);
-  f->srv = NULL;
   atomic_store(&f->close_started, 1);
   uv_close((uv_handle_t *)a, NULL);
 }
@@ -288,6 +296,7 @@ static void add_routes(fixture *f) {
   ck_assert_int_eq(http_server_route(f->srv, "/bad-status", NULL, h_bad_status, f, HTTP_ROUTE_INLINE), 0);
   ck_assert_int_eq(http_server_route(f->srv, "/no-content", NULL, h_no_content, f, HTTP_ROUTE_INLINE), 0);
   ck_assert_int_eq(http_server_route(f->srv, "/slow", "GET", h_slow, f, HTTP_ROUTE_OFFLOAD), 0);
+  ck_assert_int_eq(http_server_route(f->srv, "/shutdown", "POST", h_shutdown, f, HTTP_ROUTE_INLINE), 0);
 }
 
 static void fixture_start(fixture *f, const http_server_opts *o) {
@@ -758,22 +767,25 @@ typedef struct raw_case {
   const char *request;
   const char *status_line; /* prefix of the response */
   int closes;              /* the server closes after answering */
+  const char *contains;    /* in the response, when set */
 } raw_case;
 
 static const raw_case raw_cases[] = {
-    {"get", "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 200 OK\r\n", 0},
-    {"post without length", "POST /echo HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 411 Length Required\r\n", 1},
-    {"garbage", "BLAH\r\n\r\n", "HTTP/1.1 400 Bad Request\r\n", 1},
-    {"bad content-length", "GET /hello HTTP/1.1\r\nContent-Length: 1x\r\n\r\n", "HTTP/1.1 400 ", 1},
+    {"get", "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 200 OK\r\n", 0, NULL},
+    {"post without length", "POST /echo HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 411 Length Required\r\n", 1, NULL},
+    {"garbage", "BLAH\r\n\r\n", "HTTP/1.1 400 Bad Request\r\n", 1, NULL},
+    {"bad content-length", "GET /hello HTTP/1.1\r\nContent-Length: 1x\r\n\r\n", "HTTP/1.1 400 ", 1, NULL},
     {"unknown transfer-encoding", "POST /echo HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
-     "HTTP/1.1 501 Not Implemented\r\n", 1},
-    {"http/1.0", "GET /hello HTTP/1.0\r\n\r\n", "HTTP/1.1 200 OK\r\n", 1},
-    {"http/1.0 keep-alive", "GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", "HTTP/1.1 200 OK\r\n", 0},
-    {"connection close", "GET /hello HTTP/1.1\r\nConnection: close\r\n\r\n", "HTTP/1.1 200 OK\r\n", 1},
+     "HTTP/1.1 501 Not Implemented\r\n", 1, NULL},
+    {"http/1.0", "GET /hello HTTP/1.0\r\n\r\n", "HTTP/1.1 200 OK\r\n", 1, "\r\nConnection: close\r\n"},
+    {"http/1.0 keep-alive", "GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", "HTTP/1.1 200 OK\r\n", 0,
+     "\r\nConnection: keep-alive\r\n"},
+    {"connection close", "GET /hello HTTP/1.1\r\nConnection: close\r\n\r\n", "HTTP/1.1 200 OK\r\n", 1,
+     "\r\nConnection: close\r\n"},
     {"method not allowed keeps the connection", "DELETE /hello HTTP/1.1\r\n\r\n",
-     "HTTP/1.1 405 Method Not Allowed\r\n", 0},
+     "HTTP/1.1 405 Method Not Allowed\r\n", 0, NULL},
     {"websocket upgrade is answered, then closed",
-     "GET /hello HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", "HTTP/1.1 200 OK\r\n", 1},
+     "GET /hello HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", "HTTP/1.1 200 OK\r\n", 1, NULL},
 };
 
 START_TEST(raw_protocol_table) {
@@ -788,6 +800,7 @@ START_TEST(raw_protocol_table) {
   char *resp = raw_response(&rr);
   ck_assert_msg(resp != NULL, "%s: no response", c->name);
   ck_assert_msg(strncmp(resp, c->status_line, strlen(c->status_line)) == 0, "%s: got %s", c->name, resp);
+  if (c->contains) ck_assert_msg(strstr(resp, c->contains) != NULL, "%s: got %s", c->name, resp);
   free(resp);
   if (c->closes) {
     ck_assert_msg(raw_closed(rr.fd), "%s: connection left open", c->name);
@@ -852,11 +865,18 @@ START_TEST(pipelining_and_expect_continue) {
 }
 END_TEST
 
-START_TEST(slow_and_idle_clients_closed) {
+/* 1 once the server has closed fd (EOF or reset), without waiting. */
+static int raw_is_closed_now(int fd) {
+  char tmp[256];
+  ssize_t n = recv(fd, tmp, sizeof(tmp), MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
+START_TEST(slow_clients_closed) {
   http_server_opts o;
   http_server_opts_init(&o);
   o.request_timeout_ms = 300;
-  o.idle_timeout_ms = 300;
+  o.idle_timeout_ms = 600000; /* so only the request deadline can close */
   fixture f;
   fixture_start(&f, &o);
 
@@ -865,7 +885,50 @@ START_TEST(slow_and_idle_clients_closed) {
   raw_send(slow, "GET /hello HTTP/1.1\r\nHost: x\r\nX-Slow: ");
   /* a connection that never sends anything */
   int silent = raw_connect(f.port);
-  /* a kept-alive connection that goes idle after one request */
+  /* a kept-alive connection whose second request never completes */
+  raw_reader kept = {raw_connect(f.port), {0}};
+  buf_init(&kept.in, 1u << 20);
+  raw_send(kept.fd, "GET /hello HTTP/1.1\r\n\r\n");
+  char *resp = raw_response(&kept);
+  ck_assert_ptr_nonnull(resp);
+  ck_assert(strncmp(resp, "HTTP/1.1 200 ", 13) == 0);
+  free(resp);
+  raw_send(kept.fd, "GET /hello HTTP/1.1\r\n");
+
+  char tmp[64];
+  ck_assert_int_eq(recv(slow, tmp, sizeof(tmp), 0), 0); /* closed without a response */
+  ck_assert_int_eq(recv(silent, tmp, sizeof(tmp), 0), 0);
+  ck_assert(raw_closed(kept.fd));
+  close(slow);
+  close(silent);
+  close(kept.fd);
+  buf_free(&kept.in);
+
+  /* trickling bytes does not extend the deadline: it runs from the first
+   * byte, so the connection is closed long before 60 x 50 ms */
+  int trickle = raw_connect(f.port);
+  raw_send(trickle, "GET /hello HTTP/1.1\r\nX-Trickle: ");
+  int closed = 0;
+  for (int i = 0; i < 60 && !closed; i++) {
+    sleep_ms(50);
+    closed = raw_is_closed_now(trickle) || send(trickle, "a", 1, MSG_NOSIGNAL) < 0;
+  }
+  ck_assert(closed);
+  close(trickle);
+
+  /* the server itself is fine */
+  ck_assert_int_eq(quick(&f, NULL, "/hello", NULL), 200);
+  fixture_stop(&f);
+}
+END_TEST
+
+START_TEST(idle_clients_closed) {
+  http_server_opts o;
+  http_server_opts_init(&o);
+  o.request_timeout_ms = 600000; /* so only the idle timeout can close */
+  o.idle_timeout_ms = 300;
+  fixture f;
+  fixture_start(&f, &o);
   raw_reader idle = {raw_connect(f.port), {0}};
   buf_init(&idle.in, 1u << 20);
   raw_send(idle.fd, "GET /hello HTTP/1.1\r\n\r\n");
@@ -873,18 +936,9 @@ START_TEST(slow_and_idle_clients_closed) {
   ck_assert_ptr_nonnull(resp);
   ck_assert(strncmp(resp, "HTTP/1.1 200 ", 13) == 0);
   free(resp);
-
-  char tmp[64];
-  ck_assert_int_eq(recv(slow, tmp, sizeof(tmp), 0), 0); /* closed without a response */
-  ck_assert_int_eq(recv(silent, tmp, sizeof(tmp), 0), 0);
   ck_assert(raw_closed(idle.fd));
-  close(slow);
-  close(silent);
   close(idle.fd);
   buf_free(&idle.in);
-
-  /* the server itself is fine */
-  ck_assert_int_eq(quick(&f, NULL, "/hello", NULL), 200);
   fixture_stop(&f);
 }
 END_TEST
@@ -1043,6 +1097,25 @@ START_TEST(close_with_inflight_offloaded_request) {
   close(idle.fd);
   close(partial);
   buf_free(&idle.in);
+  fixture_stop(&f);
+}
+END_TEST
+
+START_TEST(handler_closes_server) {
+  http_server_opts o;
+  http_server_opts_init(&o);
+  fixture f;
+  fixture_start(&f, &o);
+  CURL *h = client_new();
+  char *url = url_of(&f, "http", "/shutdown");
+  reply r = fetch(h, NULL, url, "", 0, NULL);
+  ck_assert_int_eq(r.rc, CURLE_OK);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_str_eq(r.body.data, "bye\n");
+  ck_assert_ptr_nonnull(strcasestr(r.headers.data, "connection: close"));
+  reply_free(&r);
+  free(url);
+  curl_easy_cleanup(h);
   fixture_stop(&f);
 }
 END_TEST
@@ -1556,11 +1629,13 @@ int main(void) {
   tcase_add_test(plain, header_caps);
   tcase_add_loop_test(plain, raw_protocol_table, 0, (int)(sizeof(raw_cases) / sizeof(raw_cases[0])));
   tcase_add_test(plain, pipelining_and_expect_continue);
-  tcase_add_test(plain, slow_and_idle_clients_closed);
+  tcase_add_test(plain, slow_clients_closed);
+  tcase_add_test(plain, idle_clients_closed);
   tcase_add_test(plain, max_connections_wait_in_backlog);
   tcase_add_test(plain, many_concurrent_clients);
   tcase_add_test(plain, close_with_inflight_offloaded_request);
   tcase_add_test(plain, close_after_client_left_inflight_request);
+  tcase_add_test(plain, handler_closes_server);
   tcase_add_test(plain, metrics_by_route_and_code);
   tcase_add_test(plain, ipv6_loopback);
   suite_add_tcase(s, plain);
