@@ -15,6 +15,10 @@ int main(int argc, char **argv) {
     return 2;
   }
   log_init(opts.verbosity, stderr);
+  /* libuv's thread pool runs informer lists and admission handlers; its
+   * default of 4 threads is small for a manager that serves webhooks while
+   * relisting. Must be set before the loop's first use of the pool. */
+  setenv("UV_THREADPOOL_SIZE", "8", 0);
   rt_manager *m;
   if (rt_manager_new(&opts, &m)) return 1;
   int code = rt_manager_run(m);
