@@ -413,6 +413,19 @@ static void schedule_discovery(rt_manager *m) {
   uv_timer_start(&m->discovery_timer, discovery_fire, 500, 0);
 }
 
+/* 1 when discovery already knows every served version of the CRD. */
+static int crd_known(rt_manager *m, const json_t *crd) {
+  const char *group = js_str(crd, "spec.group"), *plural = js_str(crd, "spec.names.plural");
+  size_t i;
+  json_t *v;
+  if (group == NULL || plural == NULL) return 1;
+  json_array_foreach(js_get(crd, "spec.versions"), i, v) {
+    const char *name = js_str(v, "name");
+    if (name && js_bool(v, "served", 0) && !kube_discovery_has(m->discovery, group, name, plural)) return 0;
+  }
+  return 1;
+}
+
 static void crd_changed(json_t *obj, void *arg) {
   rt_manager *m = arg;
   size_t i;
@@ -420,7 +433,7 @@ static void crd_changed(json_t *obj, void *arg) {
   json_array_foreach(js_get(obj, "status.conditions"), i, c) {
     const char *type = js_str(c, "type"), *status = js_str(c, "status");
     if (type && status && strcmp(type, "Established") == 0 && strcmp(status, "True") == 0) {
-      if (m->running) schedule_discovery(m);
+      if (m->running && !crd_known(m, obj)) schedule_discovery(m);
       return;
     }
   }
