@@ -1,0 +1,63 @@
+/* admission.k8s.io/v1 AdmissionReview: the request as a small struct, the
+ * response as a decision plus an optional JSON patch.
+ *
+ * A webhook handler is a pure function of (request, cache) → response: it
+ * never does I/O of its own, so it is unit-tested with recorded reviews. */
+#ifndef CUBIT_WEBHOOKS_ADMISSION_H
+#define CUBIT_WEBHOOKS_ADMISSION_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "util/err.h"
+
+typedef struct adm_request {
+  json_t *review;          /* the whole AdmissionReview, owned */
+  const char *uid;
+  const char *group, *version, *kind; /* request.kind */
+  const char *resource, *subresource; /* request.resource.resource, request.subResource */
+  const char *namespace;   /* "" for cluster-scoped objects */
+  const char *name;        /* may be "" on CREATE with generateName */
+  const char *operation;   /* CREATE, UPDATE, DELETE, CONNECT */
+  const char *username;    /* request.userInfo.username */
+  json_t *groups;          /* request.userInfo.groups (borrowed) */
+  json_t *object;          /* request.object (borrowed; NULL on DELETE) */
+  json_t *old_object;      /* request.oldObject (borrowed; NULL on CREATE) */
+  int dry_run;
+} adm_request;
+
+/* Parses an AdmissionReview body. On success *out borrows from out->review,
+ * which adm_request_free releases. CUBIT_EINVAL with a reason in errbuf for
+ * anything that is not an admission.k8s.io/v1 AdmissionReview with a
+ * request. */
+int adm_request_parse(const char *body, size_t len, adm_request *out, char *errbuf, size_t errlen) CUBIT_WUR;
+void adm_request_free(adm_request *r);
+
+typedef struct adm_response {
+  int allowed;
+  int code;           /* HTTP-style status for a denial (403 quota, 422 invalid) */
+  char reason[64];    /* metav1.StatusReason for a denial ("Forbidden", "Invalid") */
+  char message[1024];
+  json_t *patch;      /* RFC 6902 operations (owned), NULL = no change */
+  json_t *warnings;   /* array of strings shown by kubectl (owned), or NULL */
+} adm_response;
+
+/* Starts as "allowed, no patch". */
+void adm_response_init(adm_response *r);
+void adm_response_free(adm_response *r);
+/* Denies with a message (printf format). code 403 → reason Forbidden,
+ * 422 → Invalid, otherwise BadRequest. */
+void adm_deny(adm_response *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void adm_warn(adm_response *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends one JSON-patch operation; value is stolen (may be NULL for
+ * "remove"). path is a JSON pointer: escape keys with adm_pointer_escape. */
+void adm_patch(adm_response *r, const char *op, const char *path, json_t *value);
+/* Escapes '~' and '/' of a map key for a JSON pointer ("cubit.dev/gpu" →
+ * "cubit.dev~1gpu"); caller frees. */
+char *adm_pointer_escape(const char *key);
+
+/* The AdmissionReview to send back for req (uid echoed, patch base64'd);
+ * caller frees the string. */
+char *adm_response_json(const adm_request *req, const adm_response *resp);
+
+#endif
