@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "runtime/internal.h"
+#include "runtime/certs.h"
 #include "runtime/leader.h"
 #include "util/alloc.h"
 #include "util/json.h"
@@ -34,6 +35,7 @@ struct rt_manager {
   informer_entry *informers; /* loop thread only */
   rt_controller *controllers;
   http_server *health, *metrics_srv, *webhook;
+  rt_certs *certs;
   rt_leader *leader;
   uv_signal_t sigterm, sigint;
   uv_async_t stop_async, leading_async;
@@ -58,7 +60,16 @@ static void usage(FILE *out) {
           "  --metrics-bind-address ADDR       /metrics (default 127.0.0.1:8080, 0 disables)\n"
           "  --health-probe-bind-address ADDR  /healthz and /readyz (default 127.0.0.1:8081, 0 disables)\n"
           "  --webhook-bind-address ADDR       admission webhooks (default 127.0.0.1:9443, 0 disables)\n"
-          "  --webhook-cert-dir DIR            directory with tls.crt and tls.key for the webhook server\n"
+          "  --webhook-cert-dir DIR            tls.crt and tls.key of the webhook server\n"
+          "                                    (default /tmp/k8s-webhook-server/serving-certs)\n"
+          "  --webhook-certs self|external     self: issue, store (Secret) and renew them; external:\n"
+          "                                    read the files (cert-manager) (default self)\n"
+          "  --webhook-hosts LIST              DNS names and IPs of self-issued certificates\n"
+          "                                    (default cubit-webhook.cubit-system.svc)\n"
+          "  --webhook-config-name NAME        webhook configurations to keep the caBundle of\n"
+          "                                    (default cubit-webhook)\n"
+          "  --webhook-cert-validity SECONDS   lifetime of self-issued certificates (default 1 year)\n"
+          "  --webhook-cert-check SECONDS      how often certificates are checked (default 60)\n"
           "  --kube-api-qps N                  client-side request rate (default 50)\n"
           "  --kube-api-burst N                client-side burst (default 100)\n"
           "  --identity NAME                   leader election identity (default hostname_pid)\n"
@@ -68,7 +79,7 @@ static void usage(FILE *out) {
 
 int rt_manager_parse_flags(int argc, char **argv, rt_manager_options *o, char *errbuf, size_t errlen) {
   enum { F_KUBECONFIG = 256, F_CONTEXT, F_LEADER, F_LEADER_NS, F_LEADER_ID, F_METRICS, F_HEALTH, F_WEBHOOK,
-         F_CERTDIR, F_QPS, F_BURST, F_IDENTITY };
+         F_CERTDIR, F_QPS, F_BURST, F_IDENTITY, F_CERTS, F_HOSTS, F_CONFIGNAME, F_VALIDITY, F_CHECK };
   static const struct option longopts[] = {
       {"kubeconfig", required_argument, NULL, F_KUBECONFIG},
       {"context", required_argument, NULL, F_CONTEXT},
@@ -79,6 +90,11 @@ int rt_manager_parse_flags(int argc, char **argv, rt_manager_options *o, char *e
       {"health-probe-bind-address", required_argument, NULL, F_HEALTH},
       {"webhook-bind-address", required_argument, NULL, F_WEBHOOK},
       {"webhook-cert-dir", required_argument, NULL, F_CERTDIR},
+      {"webhook-certs", required_argument, NULL, F_CERTS},
+      {"webhook-hosts", required_argument, NULL, F_HOSTS},
+      {"webhook-config-name", required_argument, NULL, F_CONFIGNAME},
+      {"webhook-cert-validity", required_argument, NULL, F_VALIDITY},
+      {"webhook-cert-check", required_argument, NULL, F_CHECK},
       {"kube-api-qps", required_argument, NULL, F_QPS},
       {"kube-api-burst", required_argument, NULL, F_BURST},
       {"identity", required_argument, NULL, F_IDENTITY},
@@ -91,6 +107,12 @@ int rt_manager_parse_flags(int argc, char **argv, rt_manager_options *o, char *e
   o->metrics_bind_address = "127.0.0.1:8080";
   o->health_probe_bind_address = "127.0.0.1:8081";
   o->webhook_bind_address = "127.0.0.1:9443";
+  o->webhook_cert_dir = "/tmp/k8s-webhook-server/serving-certs";
+  o->webhook_certs = "self";
+  o->webhook_hosts = "cubit-webhook.cubit-system.svc,cubit-webhook.cubit-system.svc.cluster.local";
+  o->webhook_config_name = "cubit-webhook";
+  o->webhook_cert_validity_s = 365L * 86400;
+  o->webhook_cert_check_s = 60;
   o->qps = 50;
   o->burst = 100;
   optind = 1;
@@ -115,6 +137,29 @@ int rt_manager_parse_flags(int argc, char **argv, rt_manager_options *o, char *e
       case F_WEBHOOK: o->webhook_bind_address = optarg; break;
       case F_CERTDIR: o->webhook_cert_dir = optarg; break;
       case F_IDENTITY: o->identity = optarg; break;
+      case F_CERTS:
+        if (strcmp(optarg, "self") != 0 && strcmp(optarg, "external") != 0) {
+          snprintf(errbuf, errlen, "--webhook-certs: want self or external, got \"%s\"", optarg);
+          return CUBIT_EINVAL;
+        }
+        o->webhook_certs = optarg;
+        break;
+      case F_HOSTS: o->webhook_hosts = optarg; break;
+      case F_CONFIGNAME: o->webhook_config_name = optarg; break;
+      case F_VALIDITY:
+        o->webhook_cert_validity_s = strtol(optarg, &end, 10);
+        if (*end || o->webhook_cert_validity_s < 60) {
+          snprintf(errbuf, errlen, "--webhook-cert-validity: want seconds (at least 60), got \"%s\"", optarg);
+          return CUBIT_EINVAL;
+        }
+        break;
+      case F_CHECK:
+        o->webhook_cert_check_s = (int)strtol(optarg, &end, 10);
+        if (*end || o->webhook_cert_check_s < 1) {
+          snprintf(errbuf, errlen, "--webhook-cert-check: want seconds (at least 1), got \"%s\"", optarg);
+          return CUBIT_EINVAL;
+        }
+        break;
       case F_QPS:
         o->qps = strtod(optarg, &end);
         if (*end || o->qps < 0) {
@@ -314,10 +359,24 @@ int rt_manager_new(const rt_manager_options *o, rt_manager **out) {
   uv_loop_init(&m->loop);
   rc = kube_watcher_new(&m->loop, m->client, &m->watcher);
   if (rc) goto fail_watcher;
+  int webhooks = o->webhook_bind_address && strcmp(o->webhook_bind_address, "0") != 0;
+  if (webhooks && strcmp(o->webhook_certs, "self") == 0) {
+    rt_certs_options co_certs = {0};
+    co_certs.namespace = o->leader_election_namespace;
+    co_certs.secret_name = "cubit-webhook-certs";
+    co_certs.cert_dir = o->webhook_cert_dir;
+    co_certs.hosts = o->webhook_hosts;
+    co_certs.webhook_config = o->webhook_config_name;
+    co_certs.validity_s = o->webhook_cert_validity_s;
+    rc = rt_certs_start(m->client, &co_certs, o->webhook_cert_check_s, &m->certs);
+    if (rc) {
+      log_error("manager", "cannot issue webhook certificates", "error=%s", cubit_strerror(rc));
+      goto fail_certs;
+    }
+  }
   rc = new_server(m, "health", o->health_probe_bind_address, NULL, &m->health);
   if (rc == 0) rc = new_server(m, "metrics", o->metrics_bind_address, NULL, &m->metrics_srv);
-  if (rc == 0 && o->webhook_cert_dir) rc = new_server(m, "webhook", o->webhook_bind_address, o->webhook_cert_dir,
-                                                     &m->webhook);
+  if (rc == 0 && webhooks) rc = new_server(m, "webhook", o->webhook_bind_address, o->webhook_cert_dir, &m->webhook);
   if (rc) goto fail_servers;
   if (m->health) {
     if (http_server_route(m->health, "/healthz", "GET,HEAD", healthz, m, HTTP_ROUTE_INLINE) ||
@@ -331,10 +390,12 @@ int rt_manager_new(const rt_manager_options *o, rt_manager **out) {
   return 0;
 
 fail_servers:
-  /* Servers and the watcher close asynchronously; run the loop to finish. */
+  /* Servers and the watcher close asynchronously; the loop runs below. */
   if (m->health) http_server_close(m->health, NULL, NULL);
   if (m->metrics_srv) http_server_close(m->metrics_srv, NULL, NULL);
   if (m->webhook) http_server_close(m->webhook, NULL, NULL);
+  rt_certs_stop(m->certs);
+fail_certs:
   kube_watcher_close(m->watcher, NULL, NULL);
   uv_run(&m->loop, UV_RUN_DEFAULT);
 fail_watcher:
@@ -546,6 +607,8 @@ shutdown:
     rt_leader_stop(m->leader, 1);
     m->leader = NULL;
   }
+  rt_certs_stop(m->certs);
+  m->certs = NULL;
   for (informer_entry *e = m->informers; e; e = e->next) {
     cache_informer_stop(e->informer, informer_stopped, NULL);
     e->informer = NULL;
@@ -588,6 +651,7 @@ void rt_manager_free(rt_manager *m) {
     m->controllers = c->next;
     rt__controller_free(c);
   }
+  rt_certs_stop(m->certs);
   uv_loop_close(&m->loop);
   rt_recorder_free(m->recorder);
   kube_discovery_free(m->discovery);

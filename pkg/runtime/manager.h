@@ -27,7 +27,16 @@ typedef struct rt_manager_options {
   const char *metrics_bind_address;      /* default "127.0.0.1:8080"; "0" disables */
   const char *health_probe_bind_address; /* default "127.0.0.1:8081"; "0" disables */
   const char *webhook_bind_address;      /* default "127.0.0.1:9443"; "0" disables */
-  const char *webhook_cert_dir;          /* tls.crt and tls.key; NULL = no webhook server */
+  const char *webhook_cert_dir;          /* where tls.crt and tls.key are (default
+                                          * /tmp/k8s-webhook-server/serving-certs) */
+  const char *webhook_certs;             /* "self" (default): the manager issues and renews
+                                          * them; "external": files from cert-manager */
+  const char *webhook_hosts;             /* SANs for self-issued certificates, comma-separated
+                                          * (default cubit-webhook.cubit-system.svc) */
+  const char *webhook_config_name;       /* webhook configurations whose caBundle is kept
+                                          * (default cubit-webhook) */
+  long webhook_cert_validity_s;          /* default one year */
+  int webhook_cert_check_s;              /* default 60 */
   int verbosity;
   double qps;                            /* client-side rate limit, default 50 */
   int burst;                             /* default 100 */
