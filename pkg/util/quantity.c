@@ -189,21 +189,33 @@ static int parse_exponent(const char *s, size_t len, int64_t *out) {
   return 0;
 }
 
+/* The power of ten of a one-letter DecimalSI suffix, or 1 for none. */
+static int decimal_suffix_exponent(char c) {
+  switch (c) {
+    case 'n': return -9;
+    case 'u': return -6;
+    case 'm': return -3;
+    case 'k': return 3;
+    case 'M': return 6;
+    case 'G': return 9;
+    case 'T': return 12;
+    case 'P': return 15;
+    case 'E': return 18;
+  }
+  return 1;
+}
+
 /* Reads the suffix: a power of ten (*exp10) for the decimal formats, or a
  * power of two (*exp2, 10..60) for BinarySI. */
 static int interpret_suffix(const char *s, size_t len, quantity_format *fmt, int64_t *exp10, int *exp2) {
-  static const char decimal[] = "num kMGTPE";
-  static const char binary[] = "KMGTPE";
+  static const char binary[] = "KMGTPE"; /* Ki = 2^10 ... Ei = 2^60 */
   *exp10 = 0;
   *exp2 = 0;
   *fmt = QUANTITY_DECIMAL_SI;
   if (len == 0) return 0;
-  if (len == 1 && s[0] != ' ') {
-    const char *p = memchr(decimal, s[0], sizeof(decimal) - 1);
-    if (p) {
-      *exp10 = (int64_t)(p - decimal) * 3 - 9;
-      return 0;
-    }
+  if (len == 1 && decimal_suffix_exponent(s[0]) != 1) {
+    *exp10 = decimal_suffix_exponent(s[0]);
+    return 0;
   }
   if (len == 2 && s[1] == 'i') {
     const char *p = memchr(binary, s[0], sizeof(binary) - 1);
