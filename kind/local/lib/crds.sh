@@ -1,0 +1,62 @@
+# shellcheck shell=bash disable=SC2034
+# The upstream CRDs Cubit writes into, found in the Go module cache at the versions
+# pinned by tools/crds/go.mod, with kind/local/crds/ as the fallback. Sourced by up.sh.
+
+KL_CRD_NAMES=(
+  tfjobs.kubeflow.org pytorchjobs.kubeflow.org mpijobs.kubeflow.org xgboostjobs.kubeflow.org
+  jobs.batch.volcano.sh podgroups.scheduling.volcano.sh queues.scheduling.volcano.sh
+  virtualservices.networking.istio.io destinationrules.networking.istio.io gateways.networking.istio.io
+)
+
+# crds_module_dir MODULE: the module's directory in the module cache at the pinned
+# version, downloading it (verified against tools/crds/go.sum) when missing.
+crds_module_dir() {
+  local mod=$1 ver dir
+  ver=$(awk -v m="$mod" '$1 == m && $2 ~ /^v/ { print $2; exit }' "$KL_DIR/tools/crds/go.mod")
+  [[ -n $ver ]] || return 1
+  # Module paths here are lower case, so the cache path needs no escaping.
+  dir=$(go env GOMODCACHE)/$mod@$ver
+  if [[ ! -d $dir ]]; then
+    (cd "$KL_DIR/tools/crds" && GOTOOLCHAIN=local go mod download "$mod") >&2 || return 1
+  fi
+  [[ -d $dir ]] && printf '%s\n' "$dir"
+}
+
+# crds_istio_extract FILE NAME...: print the documents of the multi-document FILE whose
+# metadata.name is one of NAME.
+crds_istio_extract() {
+  local file=$1
+  shift
+  awk -v want="$*" '
+    BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) names["  name: " w[i]] = 1 }
+    function flush() { if (keep) printf "---\n%s", doc; doc = ""; keep = 0 }
+    /^---$/ { flush(); next }
+    { doc = doc $0 "\n"; if ($0 in names) keep = 1 }
+    END { flush() }' "$file"
+}
+
+# crds_collect DIR: write the CRD files to DIR and print where they came from.
+crds_collect() {
+  local out=$1 to volcano istio f
+  rm -rf "$out"
+  mkdir -p "$out"
+  if to=$(crds_module_dir github.com/kubeflow/training-operator) &&
+    volcano=$(crds_module_dir volcano.sh/volcano) &&
+    istio=$(crds_module_dir istio.io/api); then
+    for f in tfjobs pytorchjobs mpijobs xgboostjobs; do
+      cp "$to/manifests/base/crds/kubeflow.org_$f.yaml" "$out/"
+    done
+    for f in batch.volcano.sh_jobs scheduling.volcano.sh_podgroups scheduling.volcano.sh_queues; do
+      cp "$volcano/config/crd/volcano/bases/$f.yaml" "$out/"
+    done
+    crds_istio_extract "$istio/kubernetes/customresourcedefinitions.gen.yaml" \
+      virtualservices.networking.istio.io destinationrules.networking.istio.io \
+      gateways.networking.istio.io >"$out/networking.istio.io.yaml"
+    chmod -R u+w "$out"
+    printf 'Go modules: %s %s %s\n' "${to##*/}" "${volcano##*/}" "${istio##*/}"
+  else
+    kl_log "upstream modules not available; using the copies in kind/local/crds/"
+    cp "$KL_DIR"/crds/*.yaml "$out/"
+    printf 'fallback copies in kind/local/crds/\n'
+  fi
+}
