@@ -217,6 +217,7 @@ void rt__controller_stop(rt_controller *c) {
 }
 
 void rt__controller_free(rt_controller *c) {
+  if (c->def.free_arg) c->def.free_arg(c->def.arg);
   wq_free(c->queue);
   free(c->mapped);
   free(c);

@@ -74,7 +74,8 @@ typedef struct rt_controller_def {
   rt_watch_def watches[RT_MAX_WATCHES];          /* resource NULL ends */
   int workers;                                   /* default 2 */
   rt_reconcile_fn reconcile;
-  void *arg;
+  void *arg;                       /* the controller's own state (ctx->arg) */
+  void (*free_arg)(void *arg);     /* releases arg when the manager is freed */
 } rt_controller_def;
 
 /* Registers a controller before rt_manager_run. The definition is copied;

@@ -1,5 +1,6 @@
 #include "runtime/manager.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -14,6 +15,7 @@
 #include "util/alloc.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/yaml.h"
 
 typedef struct informer_entry {
   const kube_resource *resource;
@@ -25,6 +27,7 @@ typedef struct informer_entry {
 struct rt_manager {
   rt_manager_options opts;
   char *identity;
+  json_t *settings; /* --config, as JSON */
   kube_config config;
   kube_client *client;
   kube_discovery *discovery;
@@ -70,6 +73,7 @@ static void usage(FILE *out) {
           "                                    (default cubit-webhook)\n"
           "  --webhook-cert-validity SECONDS   lifetime of self-issued certificates (default 1 year)\n"
           "  --webhook-cert-check SECONDS      how often certificates are checked (default 60)\n"
+          "  --config FILE                     configuration (YAML): GPU profile, gang scheduler, ...\n"
           "  --kube-api-qps N                  client-side request rate (default 50)\n"
           "  --kube-api-burst N                client-side burst (default 100)\n"
           "  --identity NAME                   leader election identity (default hostname_pid)\n"
@@ -79,7 +83,7 @@ static void usage(FILE *out) {
 
 int rt_manager_parse_flags(int argc, char **argv, rt_manager_options *o, char *errbuf, size_t errlen) {
   enum { F_KUBECONFIG = 256, F_CONTEXT, F_LEADER, F_LEADER_NS, F_LEADER_ID, F_METRICS, F_HEALTH, F_WEBHOOK,
-         F_CERTDIR, F_QPS, F_BURST, F_IDENTITY, F_CERTS, F_HOSTS, F_CONFIGNAME, F_VALIDITY, F_CHECK };
+         F_CERTDIR, F_QPS, F_BURST, F_IDENTITY, F_CERTS, F_HOSTS, F_CONFIGNAME, F_VALIDITY, F_CHECK, F_CONFIG };
   static const struct option longopts[] = {
       {"kubeconfig", required_argument, NULL, F_KUBECONFIG},
       {"context", required_argument, NULL, F_CONTEXT},
@@ -98,6 +102,7 @@ int rt_manager_parse_flags(int argc, char **argv, rt_manager_options *o, char *e
       {"kube-api-qps", required_argument, NULL, F_QPS},
       {"kube-api-burst", required_argument, NULL, F_BURST},
       {"identity", required_argument, NULL, F_IDENTITY},
+      {"config", required_argument, NULL, F_CONFIG},
       {"v", required_argument, NULL, 'v'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
@@ -137,6 +142,7 @@ int rt_manager_parse_flags(int argc, char **argv, rt_manager_options *o, char *e
       case F_WEBHOOK: o->webhook_bind_address = optarg; break;
       case F_CERTDIR: o->webhook_cert_dir = optarg; break;
       case F_IDENTITY: o->identity = optarg; break;
+      case F_CONFIG: o->config_file = optarg; break;
       case F_CERTS:
         if (strcmp(optarg, "self") != 0 && strcmp(optarg, "external") != 0) {
           snprintf(errbuf, errlen, "--webhook-certs: want self or external, got \"%s\"", optarg);
@@ -201,6 +207,9 @@ int rt_manager_parse_flags(int argc, char **argv, rt_manager_options *o, char *e
 
 kube_client *rt_manager_client(rt_manager *m) {
   return m->client;
+}
+json_t *rt_manager_config(rt_manager *m) {
+  return m->settings;
 }
 kube_discovery *rt_manager_discovery(rt_manager *m) {
   return m->discovery;
@@ -330,10 +339,45 @@ static int load_config(const rt_manager_options *o, kube_config *cfg) {
   return rc;
 }
 
+/* Reads --config (YAML) into JSON; an absent flag is an empty object. */
+static int load_settings(const char *path, json_t **out) {
+  if (path == NULL) {
+    *out = json_object();
+    return 0;
+  }
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) {
+    log_error("manager", "cannot read --config", "path=%s error=\"%s\"", path, strerror(errno));
+    return CUBIT_EIO;
+  }
+  cubit_buf b;
+  buf_init(&b, 4 << 20);
+  char chunk[8192];
+  size_t n;
+  int rc = 0;
+  while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) rc = buf_append(&b, chunk, n);
+  fclose(f);
+  char err[512] = "";
+  if (rc == 0) rc = yaml_to_json(b.data ? b.data : "", b.len, out, err, sizeof(err));
+  if (rc == 0 && !json_is_object(*out)) {
+    json_decref(*out);
+    snprintf(err, sizeof(err), "the top level must be a mapping");
+    rc = CUBIT_EINVAL;
+  }
+  if (rc) log_error("manager", "bad --config", "path=%s error=\"%s\"", path, err[0] ? err : cubit_strerror(rc));
+  buf_free(&b);
+  return rc;
+}
+
 int rt_manager_new(const rt_manager_options *o, rt_manager **out) {
   rt_manager *m = xcalloc(1, sizeof(*m));
   m->opts = *o;
-  int rc = load_config(o, &m->config);
+  int rc = load_settings(o->config_file, &m->settings);
+  if (rc) {
+    free(m);
+    return rc;
+  }
+  rc = load_config(o, &m->config);
   if (rc) goto fail_config;
   char host[256] = "cubit";
   gethostname(host, sizeof(host) - 1);
@@ -409,6 +453,7 @@ fail_client:
   free(m->identity);
   kube_config_free(&m->config);
 fail_config:
+  json_decref(m->settings);
   free(m);
   return rc;
 }
@@ -659,5 +704,6 @@ void rt_manager_free(rt_manager *m) {
   metrics_registry_free(m->metrics);
   free(m->identity);
   kube_config_free(&m->config);
+  json_decref(m->settings);
   free(m);
 }

@@ -37,6 +37,7 @@ typedef struct rt_manager_options {
                                           * (default cubit-webhook) */
   long webhook_cert_validity_s;          /* default one year */
   int webhook_cert_check_s;              /* default 60 */
+  const char *config_file;               /* the manager's configuration (YAML), or NULL */
   int verbosity;
   double qps;                            /* client-side rate limit, default 50 */
   int burst;                             /* default 100 */
@@ -54,6 +55,10 @@ int rt_manager_new(const rt_manager_options *o, rt_manager **out) CUBIT_WUR;
 void rt_manager_free(rt_manager *m);
 
 kube_client *rt_manager_client(rt_manager *m);
+/* The configuration file as JSON (an empty object without --config);
+ * borrowed, valid for the manager's life. Sections belong to controllers
+ * and webhooks ("gpu", "gang", ...). */
+json_t *rt_manager_config(rt_manager *m);
 kube_discovery *rt_manager_discovery(rt_manager *m);
 metrics_registry *rt_manager_metrics(rt_manager *m);
 uv_loop_t *rt_manager_loop(rt_manager *m);

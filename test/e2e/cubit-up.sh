@@ -58,20 +58,30 @@ KC
 umask 022
 
 "$repo/test/e2e/cubit-down.sh" --keep-cluster >/dev/null 2>&1 || true
-certs=$state/webhook-certs
-mkdir -p "$certs"
-cp "$state/pki/webhook.crt" "$certs/tls.crt"
-cp "$state/pki/webhook.key" "$certs/tls.key"
 
 health=${CUBIT_MANAGER_HEALTH_PORT:-18081}
 metrics=${CUBIT_MANAGER_METRICS_PORT:-18080}
 webhook=${CUBIT_MANAGER_WEBHOOK_PORT:-19443}
+
+# The webhook configurations of config/webhook, reached by URL on loopback
+# instead of through the Service (there is no kube-proxy here). The manager
+# issues the certificate for 127.0.0.1 and writes the caBundle itself.
+sed -E "s#service: \{name: cubit-webhook, namespace: cubit-system, path: ([^,]+), port: 443\}#url: https://127.0.0.1:$webhook\1#" \
+  "$repo/config/webhook/manifests.yaml" >"$state/webhook-local.yaml"
+"${kubectl[@]}" apply -f "$state/webhook-local.yaml" >/dev/null
+
+# The manager's settings: the test cluster's GPU profile (its fake GPU nodes
+# carry every system's resources) and gang scheduler. CUBIT_MANAGER_CONFIG
+# points at another file.
+config=${CUBIT_MANAGER_CONFIG:-$repo/test/e2e/manager-config.yaml}
+certs=$state/webhook-certs
 log "starting cubit-manager (log: $state/manager.log)"
 printf '\n==== %s starting cubit-manager from %s\n' "$(date -u +%FT%TZ)" "$build" >>"$state/manager.log"
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1} \
   setsid "$build/cubit-manager" --kubeconfig "$state/manager.kubeconfig" --leader-elect \
   --health-probe-bind-address "127.0.0.1:$health" --metrics-bind-address "127.0.0.1:$metrics" \
-  --webhook-bind-address "127.0.0.1:$webhook" --webhook-cert-dir "$certs" -v "${CUBIT_MANAGER_V:-2}" \
+  --webhook-bind-address "127.0.0.1:$webhook" --webhook-cert-dir "$certs" --webhook-hosts 127.0.0.1 \
+  --config "$config" -v "${CUBIT_MANAGER_V:-2}" \
   </dev/null >>"$state/manager.log" 2>&1 &
 echo $! >"$state/manager.pid"
 
