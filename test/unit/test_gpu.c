@@ -464,6 +464,42 @@ START_TEST(translate_invalid) {
 }
 END_TEST
 
+/* The examples of docs/gpu.md, with its profile and each system. */
+START_TEST(docs_examples) {
+  static const char *profile_fmt =
+      "{\"system\": \"%s\", \"modelLabel\": \"nvidia.com/gpu.product\", \"defaultModel\": \"T4\", "
+      "\"models\": {\"A100\": {\"memory\": \"81920Mi\", \"labelValue\": \"NVIDIA-A100-SXM4-80GB\"}, "
+      "\"T4\": {\"memory\": \"15360Mi\", \"labelValue\": \"Tesla-T4\"}}}";
+  static const struct {
+    const char *system, *request, *limits;
+  } cases[] = {
+      {"hami", "2", "nvidia.com/gpu=2"},
+      {"hami", "0.5", "nvidia.com/gpu=1,nvidia.com/gpucores=50,nvidia.com/gpumem=7680"},
+      {"hami", "0.25(A100)", "nvidia.com/gpu=1,nvidia.com/gpucores=25,nvidia.com/gpumem=20480"},
+      {"volcano-vgpu", "2", "volcano.sh/vgpu-number=2,volcano.sh/vgpu-cores=100"},
+      {"volcano-vgpu", "0.5", "volcano.sh/vgpu-number=1,volcano.sh/vgpu-cores=50,volcano.sh/vgpu-memory=7680"},
+      {"volcano-vgpu", "0.25(A100)", "volcano.sh/vgpu-number=1,volcano.sh/vgpu-cores=25,volcano.sh/vgpu-memory=20480"},
+      {"vcuda", "2", "tencent.com/vcuda-core=200,tencent.com/vcuda-memory=120"},
+      {"vcuda", "0.5", "tencent.com/vcuda-core=50,tencent.com/vcuda-memory=30"},
+      {"vcuda", "0.25(A100)", "tencent.com/vcuda-core=25,tencent.com/vcuda-memory=80"},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    char *json = xasprintf(profile_fmt, cases[i].system);
+    gpu_profile *p = profile(json);
+    gpu_request r;
+    ck_assert_int_eq(gpu_request_parse(cases[i].request, &r, NULL, 0), 0);
+    gpu_translation t;
+    ck_assert_int_eq(gpu_translate(p, &r, &t, NULL, 0), 0);
+    char lim[512];
+    limits_text(&t, lim, sizeof(lim));
+    ck_assert_str_eq(lim, cases[i].limits);
+    ck_assert_str_eq(t.node_selector_value, r.model[0] ? "NVIDIA-A100-SXM4-80GB" : "");
+    gpu_profile_free(p);
+    free(json);
+  }
+}
+END_TEST
+
 /* ---- counting cards and memory back --------------------------------------------------- */
 
 typedef struct {
@@ -552,6 +588,7 @@ int main(void) {
   tcase_add_test(tc, profile_allocation_failure);
   tcase_add_loop_test(tc, translate_valid, 0, (int)(sizeof(translate_ok_cases) / sizeof(translate_ok_cases[0])));
   tcase_add_loop_test(tc, translate_invalid, 0, (int)(sizeof(translate_bad_cases) / sizeof(translate_bad_cases[0])));
+  tcase_add_test(tc, docs_examples);
   tcase_add_loop_test(tc, counts_cards_and_memory, 0, (int)(sizeof(count_cases) / sizeof(count_cases[0])));
   tcase_add_test(tc, counts_without_profile_or_map);
   suite_add_tcase(s, tc);
