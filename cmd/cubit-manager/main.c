@@ -2,8 +2,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "controllers/project/project.h"
 #include "runtime/manager.h"
+#include "util/json.h"
 #include "util/log.h"
+#include "webhooks/gang/gang.h"
+#include "webhooks/gpu/gpu.h"
+#include "webhooks/webhooks.h"
 
 int main(int argc, char **argv) {
   rt_manager_options opts;
@@ -21,7 +26,30 @@ int main(int argc, char **argv) {
   setenv("UV_THREADPOOL_SIZE", "8", 0);
   rt_manager *m;
   if (rt_manager_new(&opts, &m)) return 1;
-  int code = rt_manager_run(m);
+
+  /* The cluster's GPU profile and gang scheduler, from --config. */
+  json_t *settings = rt_manager_config(m);
+  gpu_profile *gpu = NULL;
+  gang_config gang;
+  int code = 1;
+  webhooks *hooks = NULL;
+  json_t *gpu_section = json_object_get(settings, "gpu");
+  if (gpu_section && gpu_profile_parse(gpu_section, &gpu, err, sizeof(err))) {
+    log_error("manager", "bad GPU profile in --config", "error=\"%s\"", err);
+    goto out;
+  }
+  if (gang_config_parse(json_object_get(settings, "gang"), &gang, err, sizeof(err))) {
+    log_error("manager", "bad gang settings in --config", "error=\"%s\"", err);
+    goto out;
+  }
+  if (project_controller_register(m, gpu) || webhooks_register(m, gpu, &gang, &hooks)) {
+    log_error("manager", "cannot register controllers", "%s", "");
+    goto out;
+  }
+  code = rt_manager_run(m);
+out:
   rt_manager_free(m);
+  webhooks_free(hooks);
+  gpu_profile_free(gpu);
   return code;
 }

@@ -1,0 +1,47 @@
+/* What every admission handler may read: the shared caches, the GPU
+ * profile, the gang settings, and the quota reservations. Handlers are pure
+ * functions of (request, env), so tests build an env from stores they fill
+ * themselves. */
+#ifndef CUBIT_WEBHOOKS_ENV_H
+#define CUBIT_WEBHOOKS_ENV_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "cache/store.h"
+#include "kube/client.h"
+#include "webhooks/gang/gang.h"
+#include "webhooks/gpu/gpu.h"
+#include "webhooks/quota/reserve.h"
+
+/* The kinds whose whole gang is judged against quota at creation. */
+enum {
+  WL_JOB,          /* batch/v1 Job */
+  WL_TFJOB,
+  WL_PYTORCHJOB,
+  WL_MPIJOB,
+  WL_XGBOOSTJOB,
+  WL_VOLCANOJOB,   /* batch.volcano.sh Job */
+  WL_TRAININGJOB,  /* cubit.dev TrainingJob */
+  WL_COUNT
+};
+
+extern const kube_resource webhook_workload_resources[WL_COUNT];
+
+typedef struct webhook_env {
+  cache_store *projects, *namespaces, *pods;
+  cache_store *workloads[WL_COUNT]; /* any may be NULL (API absent) */
+  const gpu_profile *gpu;           /* NULL = whole cards, no models */
+  gang_config gang;
+  quota_reservations *reservations;
+  int64_t reservation_ttl_ms;       /* default 30 s */
+} webhook_env;
+
+/* The workload index of (group, kind), or -1. */
+int webhook_workload_index(const char *group, const char *kind);
+/* The Project owning namespace ns (a new reference), or NULL. */
+json_t *webhook_project_of(const webhook_env *env, const char *ns);
+/* The creator Cubit records on objects and pods (annotation cubit.dev/user). */
+#define WEBHOOK_USER_ANNOTATION "cubit.dev/user"
+
+#endif

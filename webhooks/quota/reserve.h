@@ -1,0 +1,33 @@
+/* Quota reservations: what admission has allowed but the cache does not
+ * show yet. Two creations judged at the same moment must not both slip under
+ * the limit, so an admitted request reserves its usage until its object
+ * appears in the cache (then the cache counts it) or a timeout passes (the
+ * creation failed after admission). Thread-safe. */
+#ifndef CUBIT_WEBHOOKS_QUOTA_RESERVE_H
+#define CUBIT_WEBHOOKS_QUOTA_RESERVE_H
+
+#include <stdint.h>
+
+#include "webhooks/quota/usage.h"
+
+typedef struct quota_reservations quota_reservations;
+
+quota_reservations *quota_reservations_new(void);
+void quota_reservations_free(quota_reservations *r);
+
+/* Is the reserved object already in the cache? Called under the
+ * reservations' lock. */
+typedef int (*quota_seen_fn)(int workload, const char *ns, const char *name, void *arg);
+
+/* Judges and reserves in one step, under the lock, so concurrent requests
+ * see each other: 'check' gets the reserved totals (project and member) and
+ * returns 1 to admit; on admit the request is recorded until now + ttl
+ * (ttl_ms <= 0 judges without recording: dry runs). */
+typedef int (*quota_check_fn)(const usage *reserved_project, const usage *reserved_member, void *arg);
+int quota_reserve_if(quota_reservations *r, const char *project, const char *user, int workload, const char *ns,
+                     const char *name, const usage *req, int64_t now_ms, int64_t ttl_ms, quota_seen_fn seen,
+                     quota_check_fn check, void *arg);
+
+size_t quota_reservations_len(quota_reservations *r);
+
+#endif

@@ -1,0 +1,53 @@
+#include "webhooks/webhooks.h"
+
+#include <stdlib.h>
+
+#include "controllers/project/project.h"
+#include "util/alloc.h"
+#include "webhooks/pods/mutate.h"
+#include "webhooks/quota/quota.h"
+#include "webhooks/server.h"
+#include "webhooks/validate/project.h"
+
+struct webhooks {
+  webhook_env env;
+  webhook_route routes[4];
+};
+
+int webhooks_register(rt_manager *m, const gpu_profile *gpu, const gang_config *gang, webhooks **out) {
+  webhooks *w = xcalloc(1, sizeof(*w));
+  webhook_env *env = &w->env;
+  env->projects = cache_informer_store(rt_manager_informer(m, &project_resource));
+  env->namespaces = cache_informer_store(rt_manager_informer(m, &kube_namespaces));
+  env->pods = cache_informer_store(rt_manager_informer(m, &kube_pods));
+  for (int i = 0; i < WL_COUNT; i++)
+    env->workloads[i] = cache_informer_store(rt_manager_informer(m, &webhook_workload_resources[i]));
+  env->gpu = gpu;
+  if (gang) env->gang = *gang;
+  env->reservations = quota_reservations_new();
+  env->reservation_ttl_ms = 30000;
+  http_server *s = rt_manager_webhook_server(m);
+  metrics_registry *reg = rt_manager_metrics(m);
+  int rc = 0;
+  if (s) {
+    rc = webhook_serve(s, reg, &w->routes[0], "/mutate-pods", "mutate-pods", pods_mutate_handler, env);
+    if (rc == 0)
+      rc = webhook_serve(s, reg, &w->routes[1], "/mutate-workloads", "mutate-workloads", workloads_mutate_handler, env);
+    if (rc == 0) rc = webhook_serve(s, reg, &w->routes[2], "/validate-quota", "validate-quota", quota_validate, env);
+    if (rc == 0)
+      rc = webhook_serve(s, reg, &w->routes[3], "/validate-projects", "validate-projects", validate_project_handler,
+                         env);
+  }
+  if (rc) {
+    webhooks_free(w);
+    return rc;
+  }
+  *out = w;
+  return 0;
+}
+
+void webhooks_free(webhooks *w) {
+  if (w == NULL) return;
+  quota_reservations_free(w->env.reservations);
+  free(w);
+}

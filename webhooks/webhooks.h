@@ -1,0 +1,21 @@
+/* Cubit's admission webhooks, registered on the manager's webhook server:
+ *   POST /mutate-pods        pods in project namespaces (mutating)
+ *   POST /mutate-workloads   Jobs, TFJob & co., Volcano Jobs, TrainingJobs (mutating)
+ *   POST /validate-quota     pods and workloads against project quotas (validating)
+ *   POST /validate-projects  Project objects (validating)
+ * The matching Mutating/ValidatingWebhookConfiguration is in config/webhook/. */
+#ifndef CUBIT_WEBHOOKS_H
+#define CUBIT_WEBHOOKS_H
+
+#include "runtime/manager.h"
+#include "webhooks/env.h"
+
+typedef struct webhooks webhooks;
+
+/* Builds the env from the manager's shared informers (registering the ones
+ * the handlers read) and serves the routes when the manager has a webhook
+ * server. gpu and gang come from the manager's configuration. */
+int webhooks_register(rt_manager *m, const gpu_profile *gpu, const gang_config *gang, webhooks **out) CUBIT_WUR;
+void webhooks_free(webhooks *w);
+
+#endif
