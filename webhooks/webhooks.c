@@ -4,27 +4,46 @@
 
 #include "controllers/project/project.h"
 #include "util/alloc.h"
+#include "util/json.h"
 #include "webhooks/pods/mutate.h"
 #include "webhooks/quota/quota.h"
 #include "webhooks/server.h"
 #include "webhooks/validate/project.h"
 
+/* Releases reservations as their objects reach one informer's cache. */
+typedef struct arrival {
+  quota_reservations *reservations;
+  int workload; /* -1 for pods */
+} arrival;
+
 struct webhooks {
   webhook_env env;
   webhook_route routes[4];
+  arrival arrivals[1 + WL_COUNT];
 };
+
+static void arrived(json_t *obj, void *arg) {
+  const arrival *a = arg;
+  const char *ns = js_namespace(obj), *name = js_name(obj);
+  if (ns && name) quota_reservations_release(a->reservations, a->workload, ns, name);
+}
 
 int webhooks_register(rt_manager *m, const gpu_profile *gpu, const gang_config *gang, webhooks **out) {
   webhooks *w = xcalloc(1, sizeof(*w));
   webhook_env *env = &w->env;
+  env->reservations = quota_reservations_new();
   env->projects = cache_informer_store(rt_manager_informer(m, &project_resource));
   env->namespaces = cache_informer_store(rt_manager_informer(m, &kube_namespaces));
-  env->pods = cache_informer_store(rt_manager_informer(m, &kube_pods));
-  for (int i = 0; i < WL_COUNT; i++)
-    env->workloads[i] = cache_informer_store(rt_manager_informer(m, &webhook_workload_resources[i]));
+  for (int i = -1; i < WL_COUNT; i++) {
+    cache_informer *inf = rt_manager_informer(m, i < 0 ? &kube_pods : &webhook_workload_resources[i]);
+    if (i < 0) env->pods = cache_informer_store(inf);
+    else env->workloads[i] = cache_informer_store(inf);
+    w->arrivals[i + 1] = (arrival){env->reservations, i};
+    cache_handlers h = {arrived, NULL, NULL, &w->arrivals[i + 1]};
+    cache_informer_add_handlers(inf, &h);
+  }
   env->gpu = gpu;
   if (gang) env->gang = *gang;
-  env->reservations = quota_reservations_new();
   env->reservation_ttl_ms = 30000;
   http_server *s = rt_manager_webhook_server(m);
   metrics_registry *reg = rt_manager_metrics(m);

@@ -287,6 +287,7 @@ static rt_result finalize(const rt_ctx *ctx, const json_t *project, const projec
   }
   cache_list_free(&owned);
   if (rc == 0) rc = rt_remove_finalizer(ctx->client, &project_resource, project, PROJECT_FINALIZER, &st);
+  if (rc == CUBIT_ENOTFOUND) return rt_ok(); /* already gone: a stale cache read */
   if (rc) {
     log_warn("project", "finalizing failed", "project=%s error=%s message=\"%s\"", js_name(project),
              cubit_strerror(rc), st.message);

@@ -88,6 +88,20 @@ int quota_reserve_if(quota_reservations *r, const char *project, const char *use
   return ok;
 }
 
+void quota_reservations_release(quota_reservations *r, int workload, const char *ns, const char *name) {
+  pthread_mutex_lock(&r->mu);
+  for (reservation **pp = &r->head; *pp;) {
+    reservation *x = *pp;
+    if (x->workload == workload && strcmp(x->ns, ns) == 0 && strcmp(x->name, name) == 0) {
+      *pp = x->next;
+      free_one(x);
+    } else {
+      pp = &x->next;
+    }
+  }
+  pthread_mutex_unlock(&r->mu);
+}
+
 size_t quota_reservations_len(quota_reservations *r) {
   pthread_mutex_lock(&r->mu);
   size_t n = 0;

@@ -28,6 +28,10 @@ int quota_reserve_if(quota_reservations *r, const char *project, const char *use
                      const char *name, const usage *req, int64_t now_ms, int64_t ttl_ms, quota_seen_fn seen,
                      quota_check_fn check, void *arg);
 
+/* The object arrived in the cache (an informer's add): the cache counts it
+ * from now on, so its reservation goes. */
+void quota_reservations_release(quota_reservations *r, int workload, const char *ns, const char *name);
+
 size_t quota_reservations_len(quota_reservations *r);
 
 #endif
