@@ -284,7 +284,9 @@ static int pair_good(const rt_certs *cs, const pair_set *p, int *ca_good) {
   *ca_good = p->ca_key && ok_ca && ca_left > cs->validity_s * 2;
   if (!*ca_good || p->key == NULL || p->cert == NULL) return 0;
   int64_t left = rt__certs_seconds_left(p->cert, &ok);
-  return ok && left > cs->validity_s / 3 && rt__certs_covers(p->cert, cs->hosts);
+  /* Renewed when a third of its life is left, and when it outlives the
+   * validity now configured (a shorter lifetime was asked for). */
+  return ok && left > cs->validity_s / 3 && left <= cs->validity_s + 600 && rt__certs_covers(p->cert, cs->hosts);
 }
 
 /* One round: read the Secret, renew what is due, write the Secret (with

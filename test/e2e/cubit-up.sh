@@ -6,7 +6,8 @@
 #
 # Idempotent: a second run rebuilds and restarts the manager on the new build.
 # Environment: CUBIT_BUILD_DIR (default build/) picks the build tree, e.g. the
-# ASan one; CUBIT_SKIP_SAMPLES=1 leaves the samples out.
+# ASan one; CUBIT_SKIP_SAMPLES=1 leaves the samples out; CUBIT_MANAGER_CONFIG
+# names another --config file and CUBIT_MANAGER_ARGS adds flags.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 state=${CUBIT_LOCAL_STATE:-$repo/.cubit/local}
@@ -81,7 +82,7 @@ ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1} \
   setsid "$build/cubit-manager" --kubeconfig "$state/manager.kubeconfig" --leader-elect \
   --health-probe-bind-address "127.0.0.1:$health" --metrics-bind-address "127.0.0.1:$metrics" \
   --webhook-bind-address "127.0.0.1:$webhook" --webhook-cert-dir "$certs" --webhook-hosts 127.0.0.1 \
-  --config "$config" -v "${CUBIT_MANAGER_V:-2}" \
+  --config "$config" -v "${CUBIT_MANAGER_V:-2}" ${CUBIT_MANAGER_ARGS:-} \
   </dev/null >>"$state/manager.log" 2>&1 &
 echo $! >"$state/manager.pid"
 
