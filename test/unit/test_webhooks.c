@@ -357,6 +357,36 @@ START_TEST(mutate_workloads_record_the_creator) {
 }
 END_TEST
 
+START_TEST(mutate_cubit_objects_record_the_creator) {
+  adm_response resp;
+  const char *nb = "{\"apiVersion\":\"cubit.dev/v1alpha1\",\"kind\":\"Notebook\",\"metadata\":{\"name\":\"nb\","
+                   "\"namespace\":\"team-a\"},\"spec\":{\"ide\":\"jupyter\"}}";
+  review(workloads_mutate_handler, "cubit.dev", "Notebook", "team-a", "nb", "alice", 0, nb, &resp);
+  json_t *out = patched(nb, &resp);
+  ck_assert_str_eq(json_string_value(json_object_get(js_get(out, "metadata.annotations"), "cubit.dev/user")), "alice");
+  json_decref(out);
+  adm_response_free(&resp);
+  /* Other groups' kinds are left alone. */
+  const char *cm = "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"c\",\"namespace\":\"team-a\"}}";
+  review(workloads_mutate_handler, "", "ConfigMap", "team-a", "c", "alice", 0, cm, &resp);
+  ck_assert_ptr_null(resp.patch);
+  adm_response_free(&resp);
+}
+END_TEST
+
+START_TEST(reservation_released_on_arrival) {
+  adm_response resp;
+  review(quota_validate, "", "Pod", "team-a", "p1", "alice", 0, gpu_pod("p1", "1"), &resp);
+  ck_assert_int_eq(resp.allowed, 1);
+  adm_response_free(&resp);
+  ck_assert_uint_eq(quota_reservations_len(fx.env.reservations), 1);
+  quota_reservations_release(fx.env.reservations, -1, "team-a", "other");
+  ck_assert_uint_eq(quota_reservations_len(fx.env.reservations), 1);
+  quota_reservations_release(fx.env.reservations, -1, "team-a", "p1");
+  ck_assert_uint_eq(quota_reservations_len(fx.env.reservations), 0);
+}
+END_TEST
+
 static const struct {
   const char *json;
   int rc;
@@ -439,6 +469,8 @@ int main(void) {
   tcase_add_test(tc, mutate_refuses_bad_gpu_strings);
   tcase_add_test(tc, mutate_marks_gangs_for_volcano);
   tcase_add_test(tc, mutate_workloads_record_the_creator);
+  tcase_add_test(tc, mutate_cubit_objects_record_the_creator);
+  tcase_add_test(tc, reservation_released_on_arrival);
   tcase_add_loop_test(tc, gang_settings, 0, sizeof(gang_cases) / sizeof(gang_cases[0]));
   tcase_add_test(tc, gang_other_schedulers);
   tcase_add_test(tc, validate_projects);

@@ -303,7 +303,9 @@ void workloads_mutate_handler(const adm_request *req, adm_response *resp, void *
   const webhook_env *env = arg;
   if (strcmp(req->operation, "CREATE") != 0 || req->object == NULL) return;
   int wl = webhook_workload_index(req->group, req->kind);
-  if (wl < 0) return;
+  /* Every Cubit object records its creator too: its controller copies the
+   * annotation onto the pods it makes (personal volume, per-member quota). */
+  if (wl < 0 && strcmp(req->group, "cubit.dev") != 0) return;
   json_t *project = webhook_project_of(env, req->namespace);
   if (project == NULL) return;
   json_t *obj = json_deep_copy(req->object);

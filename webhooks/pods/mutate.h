@@ -8,8 +8,9 @@
  * and pods of multi-pod jobs get the gang scheduler's marks.
  *
  * Workloads (Job, TFJob, PyTorchJob, MPIJob, XGBoostJob, Volcano Job,
- * TrainingJob): the creator is recorded on the object and on its pod
- * templates, so the pods the operators create later carry it too. */
+ * TrainingJob) and every other cubit.dev object: the creator is recorded on
+ * the object and on its pod templates, so the pods the operators and Cubit's
+ * controllers create later carry it too. */
 #ifndef CUBIT_WEBHOOKS_PODS_MUTATE_H
 #define CUBIT_WEBHOOKS_PODS_MUTATE_H
 
