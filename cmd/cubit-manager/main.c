@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "controllers/project/project.h"
+#include "controllers/trainingjob/trainingjob.h"
 #include "runtime/manager.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -42,7 +43,8 @@ int main(int argc, char **argv) {
     log_error("manager", "bad gang settings in --config", "error=\"%s\"", err);
     goto out;
   }
-  if (project_controller_register(m, gpu) || webhooks_register(m, gpu, &gang, &hooks)) {
+  if (project_controller_register(m, gpu) || trainingjob_controller_register(m, &gang) ||
+      webhooks_register(m, gpu, &gang, &hooks)) {
     log_error("manager", "cannot register controllers", "%s", "");
     goto out;
   }

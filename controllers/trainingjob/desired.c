@@ -1,0 +1,290 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "controllers/trainingjob/trainingjob.h"
+#include "runtime/apply.h"
+#include "util/alloc.h"
+#include "util/json.h"
+
+/* The training operator's replica types for Cubit's lower-case role names. */
+static const char *replica_type(const char *role) {
+  static const char *map[][2] = {{"master", "Master"}, {"worker", "Worker"},         {"chief", "Chief"},
+                                 {"ps", "PS"},         {"evaluator", "Evaluator"},   {"launcher", "Launcher"}};
+  for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+    if (strcmp(map[i][0], role) == 0) return map[i][1];
+  return role;
+}
+
+/* The container name each engine looks for. */
+static const char *container_name(tj_framework f) {
+  switch (f) {
+    case TJ_PYTORCH: return "pytorch";
+    case TJ_TENSORFLOW: return "tensorflow";
+    case TJ_MPI: return "mpi";
+    case TJ_XGBOOST: return "xgboost";
+    default: return "main";
+  }
+}
+
+/* Where each engine records a pod's index within its role. */
+static const char *index_field(tj_framework f) {
+  switch (f) {
+    case TJ_BATCH: return "metadata.annotations['batch.kubernetes.io/job-completion-index']";
+    case TJ_VOLCANO: return "metadata.annotations['volcano.sh/task-index']";
+    default: return "metadata.labels['training.kubeflow.org/replica-index']";
+  }
+}
+
+static json_t *as_string(const json_t *v) {
+  if (json_is_string(v)) return json_string(json_string_value(v));
+  if (json_is_integer(v)) {
+    char text[32];
+    snprintf(text, sizeof(text), "%lld", (long long)json_integer_value(v));
+    return json_string(text);
+  }
+  return NULL;
+}
+
+static json_t *env_value(const char *name, const char *value) {
+  return json_pack("{s:s, s:s}", "name", name, "value", value);
+}
+
+static int role_replicas(const tj_spec *s, const tj_role *r) {
+  if (s->framework == TJ_BATCH) return r->completions ? r->completions : r->replicas;
+  return r->replicas;
+}
+
+static json_t *container(const json_t *tj, const tj_spec *s, const tj_role *r) {
+  json_t *env = json_array();
+  char num[16];
+  snprintf(num, sizeof(num), "%d", role_replicas(s, r));
+  json_array_append_new(env, env_value("CUBIT_JOB_NAME", js_name(tj)));
+  json_array_append_new(env, env_value("CUBIT_ROLE", r->name));
+  json_array_append_new(env, json_pack("{s:s, s:{s:{s:s}}}", "name", "CUBIT_REPLICA_INDEX", "valueFrom", "fieldRef",
+                                       "fieldPath", index_field(s->framework)));
+  json_array_append_new(env, env_value("CUBIT_NUM_REPLICAS", num));
+  /* The user's own variables come last: a duplicate name takes the last value. */
+  size_t i;
+  json_t *e;
+  json_array_foreach(s->env, i, e) json_array_append(env, e);
+  json_t *c = json_pack("{s:s, s:s, s:o}", "name", container_name(s->framework), "image", r->image ? r->image : s->image,
+                        "env", env);
+  const json_t *command = json_array_size(r->command) ? r->command : s->command;
+  const json_t *args = json_array_size(r->args) ? r->args : s->args;
+  if (json_array_size(command)) json_object_set_new(c, "command", json_deep_copy(command));
+  if (json_array_size(args)) json_object_set_new(c, "args", json_deep_copy(args));
+  if (s->working_dir) json_object_set_new(c, "workingDir", json_string(s->working_dir));
+  json_t *amounts = json_object();
+  static const char *keys[] = {"cpu", "memory"};
+  for (int k = 0; k < 2; k++) {
+    json_t *v = as_string(json_object_get(r->resources, keys[k]));
+    if (v) json_object_set_new(amounts, keys[k], v);
+  }
+  /* Guaranteed: requests equal limits, as distributed training wants. */
+  if (json_object_size(amounts))
+    json_object_set_new(c, "resources", json_pack("{s:O, s:O}", "requests", amounts, "limits", amounts));
+  json_decref(amounts);
+  json_t *mounts = json_array();
+  json_array_foreach(s->volumes, i, e) {
+    const char *name = js_str(e, "name") ? js_str(e, "name") : js_str(e, "claimName");
+    json_t *m = json_pack("{s:s, s:s}", "name", name, "mountPath", js_str(e, "mountPath"));
+    if (js_str(e, "subPath")) json_object_set_new(m, "subPath", json_string(js_str(e, "subPath")));
+    if (js_bool(e, "readOnly", 0)) json_object_set_new(m, "readOnly", json_true());
+    json_array_append_new(mounts, m);
+  }
+  if (json_array_size(mounts)) json_object_set_new(c, "volumeMounts", mounts);
+  else json_decref(mounts);
+  return c;
+}
+
+static json_t *pod_volumes(const tj_spec *s) {
+  json_t *vols = json_array();
+  size_t i;
+  json_t *e;
+  json_array_foreach(s->volumes, i, e) {
+    const char *name = js_str(e, "name") ? js_str(e, "name") : js_str(e, "claimName");
+    json_t *pvc = json_pack("{s:s}", "claimName", js_str(e, "claimName"));
+    if (js_bool(e, "readOnly", 0)) json_object_set_new(pvc, "readOnly", json_true());
+    json_array_append_new(vols, json_pack("{s:s, s:o}", "name", name, "persistentVolumeClaim", pvc));
+  }
+  return vols;
+}
+
+static const char *user_of(const json_t *tj) {
+  return json_string_value(json_object_get(js_get(tj, "metadata.annotations"), "cubit.dev/user"));
+}
+
+/* Metadata every pod of the job carries: who and what it is, its GPU
+ * request in Cubit's grammar (the pod webhook translates it), and the
+ * user's own labels and annotations. */
+static json_t *pod_metadata(const json_t *tj, const tj_spec *s, const char *role, const json_t *resources) {
+  json_t *labels = json_is_object(s->pod_labels) ? json_deep_copy(s->pod_labels) : json_object();
+  json_object_set_new(labels, TJ_LABEL, json_string(js_name(tj)));
+  json_object_set_new(labels, TJ_ROLE_LABEL, json_string(role));
+  json_t *ann = json_is_object(s->pod_annotations) ? json_deep_copy(s->pod_annotations) : json_object();
+  if (user_of(tj)) json_object_set_new(ann, "cubit.dev/user", json_string(user_of(tj)));
+  const char *gpu = js_str(resources, "gpu");
+  if (gpu && strcmp(gpu, "0") != 0) json_object_set_new(ann, "cubit.dev/gpu", json_string(gpu));
+  json_t *meta = json_pack("{s:o}", "labels", labels);
+  if (json_object_size(ann)) json_object_set_new(meta, "annotations", ann);
+  else json_decref(ann);
+  return meta;
+}
+
+/* A pod template's own restart policy: ExitCode is the training operator's
+ * replica-level policy; the pod itself then never restarts in place. */
+static const char *pod_restart_policy(const tj_spec *s) {
+  return strcmp(s->restart_policy, "OnFailure") == 0 ? "OnFailure" : "Never";
+}
+
+static int volcano_gang(const tj_spec *s, const tj_env *env) {
+  return s->gang && env && env->scheduler == GANG_VOLCANO;
+}
+
+static const char *queue_of(const tj_spec *s, const tj_env *env) {
+  if (s->queue) return s->queue;
+  return env ? env->project : NULL;
+}
+
+static json_t *pod_template(const json_t *tj, const tj_spec *s, const tj_role *r, const tj_env *env) {
+  json_t *spec = json_pack("{s:s, s:[o]}", "restartPolicy", pod_restart_policy(s), "containers", container(tj, s, r));
+  json_t *vols = pod_volumes(s);
+  if (json_array_size(vols)) json_object_set_new(spec, "volumes", vols);
+  else json_decref(vols);
+  json_t *meta = pod_metadata(tj, s, r->name, r->resources);
+  if (volcano_gang(s, env)) {
+    json_object_set_new(spec, "schedulerName", json_string("volcano"));
+    /* Batch jobs' PodGroup is Cubit's own, named after the job; the training
+     * operator and Volcano's Job controller name theirs themselves. */
+    if (s->framework == TJ_BATCH) {
+      json_t *ann = js_ensure_obj(meta, "annotations");
+      json_object_set_new(ann, "scheduling.k8s.io/group-name", json_string(js_name(tj)));
+    }
+  }
+  return json_pack("{s:o, s:o}", "metadata", meta, "spec", spec);
+}
+
+static json_t *child_metadata(const json_t *tj) {
+  json_t *meta = json_pack("{s:s, s:s, s:{s:s}}", "name", js_name(tj), "namespace", js_namespace(tj), "labels", TJ_LABEL,
+                           js_name(tj));
+  if (user_of(tj)) json_object_set_new(meta, "annotations", json_pack("{s:s}", "cubit.dev/user", user_of(tj)));
+  return meta;
+}
+
+static json_t *run_policy(const tj_spec *s, const tj_env *env) {
+  json_t *rp = json_pack("{s:i, s:b, s:s}", "backoffLimit", s->backoff_limit, "suspend", s->suspend, "cleanPodPolicy",
+                         "None");
+  if (s->active_deadline_s > 0) json_object_set_new(rp, "activeDeadlineSeconds", json_integer(s->active_deadline_s));
+  if (s->gang) {
+    json_t *sp = json_pack("{s:i}", "minAvailable", s->min_available ? s->min_available : s->total_pods);
+    if (queue_of(s, env)) json_object_set_new(sp, "queue", json_string(queue_of(s, env)));
+    if (s->schedule_timeout_s) json_object_set_new(sp, "scheduleTimeoutSeconds", json_integer(s->schedule_timeout_s));
+    json_object_set_new(rp, "schedulingPolicy", sp);
+  }
+  return rp;
+}
+
+static json_t *operator_job(const json_t *tj, const tj_spec *s, const tj_env *env, const char *kind,
+                            const char *specs_key) {
+  json_t *replicas = json_object();
+  for (size_t i = 0; i < s->nroles; i++) {
+    const tj_role *r = &s->roles[i];
+    json_object_set_new(replicas, replica_type(r->name),
+                        json_pack("{s:i, s:s, s:o}", "replicas", r->replicas, "restartPolicy", s->restart_policy,
+                                  "template", pod_template(tj, s, r, env)));
+  }
+  json_t *spec = json_pack("{s:o, s:o}", specs_key, replicas, "runPolicy", run_policy(s, env));
+  if (s->framework == TJ_MPI) {
+    json_object_set_new(spec, "mainContainer", json_string("mpi"));
+    json_object_set_new(spec, "slotsPerWorker", json_integer(1));
+  }
+  return json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "kubeflow.org/v1", "kind", kind, "metadata",
+                   child_metadata(tj), "spec", spec);
+}
+
+static json_t *batch_job(const json_t *tj, const tj_spec *s, const tj_env *env) {
+  const tj_role *r = &s->roles[0];
+  int completions = r->completions ? r->completions : r->replicas;
+  int parallelism = r->parallelism ? r->parallelism : r->replicas;
+  /* Indexed: every pod knows its index (CUBIT_REPLICA_INDEX). */
+  json_t *spec = json_pack("{s:i, s:i, s:s, s:i, s:b, s:o}", "parallelism", parallelism, "completions", completions,
+                           "completionMode", "Indexed", "backoffLimit", s->backoff_limit, "suspend", s->suspend,
+                           "template", pod_template(tj, s, r, env));
+  if (s->active_deadline_s > 0) json_object_set_new(spec, "activeDeadlineSeconds", json_integer(s->active_deadline_s));
+  return json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "batch/v1", "kind", "Job", "metadata", child_metadata(tj),
+                   "spec", spec);
+}
+
+static json_t *volcano_job(const json_t *tj, const tj_spec *s, const tj_env *env) {
+  json_t *tasks = json_array();
+  for (size_t i = 0; i < s->nroles; i++)
+    json_array_append_new(tasks, json_pack("{s:s, s:i, s:o}", "name", s->roles[i].name, "replicas",
+                                           s->roles[i].replicas, "template", pod_template(tj, s, &s->roles[i], env)));
+  /* A failed replica fails the job, or restarts the whole gang when asked;
+   * Volcano does the restarting itself, within maxRetry. The env and svc
+   * plugins give every pod its index and every role's host names. */
+  json_t *policies = json_pack("[{s:s, s:s}]", "event", "PodFailed", "action",
+                               s->restart_gang ? "RestartJob" : "TerminateJob");
+  json_t *spec = json_pack("{s:s, s:i, s:i, s:o, s:{s:[], s:[]}, s:o}", "schedulerName", "volcano", "minAvailable",
+                           s->gang ? (s->min_available ? s->min_available : s->total_pods) : 1, "maxRetry",
+                           s->restart_gang ? s->max_restarts : 0, "policies", policies, "plugins", "env", "svc", "tasks",
+                           tasks);
+  if (queue_of(s, env)) json_object_set_new(spec, "queue", json_string(queue_of(s, env)));
+  return json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "batch.volcano.sh/v1alpha1", "kind", "Job", "metadata",
+                   child_metadata(tj), "spec", spec);
+}
+
+json_t *tj_desired_child(const json_t *tj, const tj_spec *s, const tj_env *env) {
+  json_t *child;
+  switch (s->framework) {
+    case TJ_BATCH: child = batch_job(tj, s, env); break;
+    case TJ_PYTORCH: child = operator_job(tj, s, env, "PyTorchJob", "pytorchReplicaSpecs"); break;
+    case TJ_TENSORFLOW: child = operator_job(tj, s, env, "TFJob", "tfReplicaSpecs"); break;
+    case TJ_MPI: child = operator_job(tj, s, env, "MPIJob", "mpiReplicaSpecs"); break;
+    case TJ_XGBOOST: child = operator_job(tj, s, env, "XGBoostJob", "xgbReplicaSpecs"); break;
+    default: child = volcano_job(tj, s, env); break;
+  }
+  rt_set_controller_ref(child, tj);
+  return child;
+}
+
+json_t *tj_desired_debug_pod(const json_t *tj, const tj_spec *s) {
+  const tj_role *r = &s->roles[0];
+  json_t *c = container(tj, s, r);
+  json_object_set_new(c, "name", json_string("debug"));
+  json_object_set_new(c, "command", json_pack("[s, s]", "sleep", "infinity"));
+  json_object_del(c, "args");
+  /* The debug pod plays the first role with index 0: no engine indexes it. */
+  json_t *env = json_object_get(c, "env");
+  size_t i;
+  json_t *e;
+  json_array_foreach(env, i, e) {
+    const char *n = js_str(e, "name");
+    if (n && strcmp(n, "CUBIT_REPLICA_INDEX") == 0) {
+      json_array_set_new(env, i, env_value("CUBIT_REPLICA_INDEX", "0"));
+      break;
+    }
+  }
+  char *name = xasprintf("%s-debug", js_name(tj));
+  json_t *meta = pod_metadata(tj, s, r->name, r->resources);
+  json_object_set_new(meta, "name", json_string(name));
+  json_object_set_new(meta, "namespace", json_string(js_namespace(tj)));
+  json_t *spec = json_pack("{s:s, s:[o]}", "restartPolicy", "Always", "containers", c);
+  json_t *vols = pod_volumes(s);
+  if (json_array_size(vols)) json_object_set_new(spec, "volumes", vols);
+  else json_decref(vols);
+  json_t *pod = json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "v1", "kind", "Pod", "metadata", meta, "spec", spec);
+  rt_set_controller_ref(pod, tj);
+  free(name);
+  return pod;
+}
+
+json_t *tj_desired_podgroup(const json_t *tj, const tj_spec *s, const tj_env *env) {
+  if (s->framework != TJ_BATCH || !volcano_gang(s, env)) return NULL;
+  json_t *spec = json_pack("{s:i}", "minMember", s->min_available ? s->min_available : s->total_pods);
+  if (queue_of(s, env)) json_object_set_new(spec, "queue", json_string(queue_of(s, env)));
+  json_t *pg = json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "scheduling.volcano.sh/v1beta1", "kind", "PodGroup",
+                         "metadata", child_metadata(tj), "spec", spec);
+  rt_set_controller_ref(pg, tj);
+  return pg;
+}
