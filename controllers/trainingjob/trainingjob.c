@@ -308,7 +308,9 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
   /* Status. */
   json_object_set_new(status, "child", json_pack("{s:s, s:s, s:s}", "apiVersion", js_str(applied, "apiVersion"),
                                                  "kind", engine->kind, "name", req->name));
-  json_object_set(status, "roles", p.roles);
+  /* An empty map would be applied as null, which the schema refuses. */
+  if (json_object_size(p.roles)) json_object_set(status, "roles", p.roles);
+  else json_object_del(status, "roles");
   char replicas[32];
   snprintf(replicas, sizeof(replicas), "%d/%d", p.active, s.total_pods);
   json_object_set_new(status, "replicas", json_string(replicas));

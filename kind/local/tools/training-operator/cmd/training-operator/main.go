@@ -11,6 +11,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"github.com/kubeflow/training-operator/pkg/config"
 	"os"
 	"strings"
 
@@ -43,6 +44,16 @@ func main() {
 		threads     = flag.Int("controller-threads", 2, "worker threads per controller")
 	)
 	opts := zap.Options{Development: true}
+	// The operator's own settings, with upstream's defaults: without them the
+	// PyTorchJob workers' init container (which waits for the master) has no image.
+	flag.StringVar(&config.Config.PyTorchInitContainerImage, "pytorch-init-container-image",
+		config.PyTorchInitContainerImageDefault, "image of the init container of PyTorchJob workers")
+	flag.StringVar(&config.Config.PyTorchInitContainerTemplateFile, "pytorch-init-container-template-file",
+		config.PyTorchInitContainerTemplateFileDefault, "template of that init container")
+	flag.IntVar(&config.Config.PyTorchInitContainerMaxTries, "pytorch-init-container-max-tries",
+		config.PyTorchInitContainerMaxTriesDefault, "tries of that init container")
+	flag.StringVar(&config.Config.MPIKubectlDeliveryImage, "mpi-kubectl-delivery-image",
+		config.MPIKubectlDeliveryImageDefault, "image delivering kubectl to MPIJob launchers")
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
