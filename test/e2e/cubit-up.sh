@@ -101,6 +101,9 @@ curl -fsS --max-time 1 "http://127.0.0.1:$health/readyz" >/dev/null || { log "cu
 
 if [[ ${CUBIT_SKIP_SAMPLES:-0} != 1 ]] && compgen -G "$repo/config/samples/*.yaml" >/dev/null; then
   log "applying config/samples"
+  # Projects first: they make the namespaces the other samples live in.
+  "${kubectl[@]}" apply -f "$repo/config/samples/project.yaml" >/dev/null
+  "${kubectl[@]}" wait --for=condition=Ready projects --all --timeout=60s >/dev/null
   "${kubectl[@]}" apply -f "$repo/config/samples/" >/dev/null
 fi
 log "cubit-manager running (pid $(cat "$state/manager.pid")); readyz http://127.0.0.1:$health/readyz, metrics http://127.0.0.1:$metrics/metrics"
