@@ -57,17 +57,6 @@ struct kube_creds {
   uint64_t generation;
 };
 
-__attribute__((format(printf, 4, 5))) static int fail(char *errbuf, size_t errlen, int code,
-                                                      const char *fmt, ...) {
-  if (errbuf && errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(errbuf, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return code;
-}
-
 /* "exec plugin <command>: <message>", and CUBIT_EEXEC. */
 __attribute__((format(printf, 4, 5))) static int plugin_fail(char *errbuf, size_t errlen,
                                                              const kube_exec_spec *ex, const char *fmt,
@@ -179,7 +168,7 @@ static int refresh_file_token(kube_creds *c, char *errbuf, size_t errlen) {
     }
     free(c->file_token);
     c->file_token = NULL;
-    return fail(errbuf, errlen, CUBIT_EIO, "token file %s: %s", path, why);
+    return cubit_errorf(errbuf, errlen, CUBIT_EIO, "token file %s: %s", path, why);
   }
   free(c->file_token);
   c->file_token = data;

@@ -1,5 +1,8 @@
 #include "util/err.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 const char *cubit_strerror(int code) {
   switch (code) {
     case CUBIT_OK: return "ok";
@@ -27,4 +30,14 @@ const char *cubit_strerror(int code) {
     case CUBIT_EUNSUPPORTEDMEDIA: return "UnsupportedMediaType";
   }
   return "unknown error";
+}
+
+int cubit_errorf(char *errbuf, size_t errlen, int code, const char *fmt, ...) {
+  if (errbuf && errlen) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(errbuf, errlen, fmt, ap);
+    va_end(ap);
+  }
+  return code;
 }

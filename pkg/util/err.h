@@ -7,6 +7,8 @@
 #ifndef CUBIT_UTIL_ERR_H
 #define CUBIT_UTIL_ERR_H
 
+#include <stddef.h>
+
 #define CUBIT_WUR __attribute__((warn_unused_result))
 
 enum {
@@ -39,5 +41,10 @@ enum {
 
 /* Returns a static string describing 'code'. Never NULL. */
 const char *cubit_strerror(int code);
+
+/* Writes a message into errbuf (when errbuf is not NULL and errlen > 0)
+ * and returns code, so that a failing function can report and return in
+ * one statement: return cubit_errorf(err, errlen, CUBIT_EINVAL, "...", ...); */
+int cubit_errorf(char *errbuf, size_t errlen, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 #endif

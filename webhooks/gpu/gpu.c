@@ -67,16 +67,6 @@ struct gpu_profile {
 
 static const char *const vendors[] = {"nvidia", NULL};
 
-__attribute__((format(printf, 3, 4))) static int errf(char *err, size_t errlen, const char *fmt, ...) {
-  if (err && errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return CUBIT_EINVAL;
-}
-
 /* A value as a message quotes it: at most 60 bytes, '"' and '\' escaped,
  * control bytes as '?'. */
 static const char *quoted(const char *s, size_t n, char out[160]) {
@@ -233,7 +223,7 @@ int gpu_request_parse(const char *s, gpu_request *out, char *err, size_t errlen)
   char q[160], f[160];
   size_t slen = s ? strlen(s) : 0;
   quoted(s ? s : "", slen, q);
-#define BAD(fmt, ...) (memset(out, 0, sizeof(*out)), errf(err, errlen, "GPU request \"%s\": " fmt, q, __VA_ARGS__))
+#define BAD(fmt, ...) (memset(out, 0, sizeof(*out)), cubit_errorf(err, errlen, CUBIT_EINVAL, "GPU request \"%s\": " fmt, q, __VA_ARGS__))
   const char *b = s ? s : "", *e = b + slen;
   trim(&b, &e);
   if (b == e) return BAD("%s", "empty");
@@ -353,7 +343,7 @@ static int check_fields(const json_t *obj, const char *where, const char *const 
     for (const char *const *a = allowed; *a && !ok; a++) ok = strcmp(*a, key) == 0;
     if (!ok) {
       char q[160];
-      return errf(err, errlen, "%s%s%s: unknown field", where, where[0] ? "." : "",
+      return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s%s%s: unknown field", where, where[0] ? "." : "",
                   quoted(key, strlen(key), q));
     }
   }
@@ -368,14 +358,14 @@ static int parse_memory(const json_t *v, const char *model, int64_t *out, char *
     q = quantity_from_int(json_integer_value(v), QUANTITY_BINARY_SI);
   } else if (json_is_string(v)) {
     int rc = quantity_parse_err(json_string_value(v), &q, why, sizeof(why));
-    if (rc) return errf(err, errlen, "models.%s.memory: \"%s\": %s", model, json_string_value(v), why);
+    if (rc) return cubit_errorf(err, errlen, CUBIT_EINVAL, "models.%s.memory: \"%s\": %s", model, json_string_value(v), why);
   } else {
-    return errf(err, errlen, "models.%s.memory: must be a quantity such as \"80Gi\"", model);
+    return cubit_errorf(err, errlen, CUBIT_EINVAL, "models.%s.memory: must be a quantity such as \"80Gi\"", model);
   }
   int64_t bytes;
-  if (quantity_sign(&q) <= 0) return errf(err, errlen, "models.%s.memory: must be positive", model);
+  if (quantity_sign(&q) <= 0) return cubit_errorf(err, errlen, CUBIT_EINVAL, "models.%s.memory: must be positive", model);
   if (quantity_scaled_value_checked(&q, 0, &bytes) || bytes > ((int64_t)1 << 50))
-    return errf(err, errlen, "models.%s.memory: more than 1Pi", model);
+    return cubit_errorf(err, errlen, CUBIT_EINVAL, "models.%s.memory: more than 1Pi", model);
   *out = bytes;
   return 0;
 }
@@ -386,28 +376,28 @@ int gpu_profile_parse(const json_t *j, gpu_profile **out, char *err, size_t errl
   static const char *const hami_fields[] = {"memoryMode", NULL};
   *out = NULL;
   if (err && errlen) err[0] = '\0';
-  if (!json_is_object(j)) return errf(err, errlen, "GPU profile: must be a JSON object");
+  if (!json_is_object(j)) return cubit_errorf(err, errlen, CUBIT_EINVAL, "GPU profile: must be a JSON object");
   int rc = check_fields(j, "", top_fields, err, errlen);
   if (rc) return rc;
   const json_t *models = json_object_get(j, "models");
   if (models && !json_is_object(models))
-    return errf(err, errlen, "models: must be an object of model name to {memory, labelValue}");
+    return cubit_errorf(err, errlen, CUBIT_EINVAL, "models: must be an object of model name to {memory, labelValue}");
   size_t n = json_object_size(models);
-  if (n > MAX_MODELS) return errf(err, errlen, "models: more than %d models", MAX_MODELS);
+  if (n > MAX_MODELS) return cubit_errorf(err, errlen, CUBIT_EINVAL, "models: more than %d models", MAX_MODELS);
   gpu_profile *p = calloc(1, sizeof(*p) + n * sizeof(gpu_model));
   if (p == NULL) {
-    errf(err, errlen, "out of memory");
+    cubit_errorf(err, errlen, CUBIT_EINVAL, "out of memory");
     return CUBIT_ENOMEM;
   }
   char q[160];
 
   const json_t *sys = json_object_get(j, "system");
   if (sys == NULL) {
-    rc = errf(err, errlen, "system: required (one of nvidia, hami, volcano-vgpu, vcuda)");
+    rc = cubit_errorf(err, errlen, CUBIT_EINVAL, "system: required (one of nvidia, hami, volcano-vgpu, vcuda)");
     goto fail;
   }
   if (!json_is_string(sys)) {
-    rc = errf(err, errlen, "system: must be a string (one of nvidia, hami, volcano-vgpu, vcuda)");
+    rc = cubit_errorf(err, errlen, CUBIT_EINVAL, "system: must be a string (one of nvidia, hami, volcano-vgpu, vcuda)");
     goto fail;
   }
   const char *s = json_string_value(sys);
@@ -415,7 +405,7 @@ int gpu_profile_parse(const json_t *j, gpu_profile **out, char *err, size_t errl
   size_t si;
   for (si = 0; si < 4 && strcmp(s, gpu_system_name(all[si])) != 0; si++) continue;
   if (si == 4) {
-    rc = errf(err, errlen, "system: \"%s\" is not one of nvidia, hami, volcano-vgpu, vcuda",
+    rc = cubit_errorf(err, errlen, CUBIT_EINVAL, "system: \"%s\" is not one of nvidia, hami, volcano-vgpu, vcuda",
               quoted(s, strlen(s), q));
     goto fail;
   }
@@ -423,7 +413,7 @@ int gpu_profile_parse(const json_t *j, gpu_profile **out, char *err, size_t errl
 
   const json_t *label = json_object_get(j, "modelLabel");
   if (label && (!json_is_string(label) || !valid_label_key(json_string_value(label)))) {
-    rc = errf(err, errlen, "modelLabel: must be a label key such as \"nvidia.com/gpu.product\"");
+    rc = cubit_errorf(err, errlen, CUBIT_EINVAL, "modelLabel: must be a label key such as \"nvidia.com/gpu.product\"");
     goto fail;
   }
   snprintf(p->model_label, sizeof(p->model_label), "%s", label ? json_string_value(label) : DEFAULT_MODEL_LABEL);
@@ -432,18 +422,18 @@ int gpu_profile_parse(const json_t *j, gpu_profile **out, char *err, size_t errl
   const json_t *m;
   json_object_foreach((json_t *)models, name, m) {
     if (!valid_name(name, strlen(name))) {
-      rc = errf(err, errlen,
+      rc = cubit_errorf(err, errlen, CUBIT_EINVAL,
                 "models: \"%s\" is not a valid model name (letters, digits, '-', '_' and '.', starting and "
                 "ending with a letter or digit, at most 63 characters)",
                 quoted(name, strlen(name), q));
       goto fail;
     }
     if (find_model(p, name)) {
-      rc = errf(err, errlen, "models: %s and %s differ only in case", find_model(p, name)->name, name);
+      rc = cubit_errorf(err, errlen, CUBIT_EINVAL, "models: %s and %s differ only in case", find_model(p, name)->name, name);
       goto fail;
     }
     if (!json_is_object(m)) {
-      rc = errf(err, errlen, "models.%s: must be an object with memory and labelValue", name);
+      rc = cubit_errorf(err, errlen, CUBIT_EINVAL, "models.%s: must be an object with memory and labelValue", name);
       goto fail;
     }
     char where[96];
@@ -455,7 +445,7 @@ int gpu_profile_parse(const json_t *j, gpu_profile **out, char *err, size_t errl
     if (mem && (rc = parse_memory(mem, name, &gm->memory, err, errlen))) goto fail;
     const json_t *lv = json_object_get(m, "labelValue");
     if (lv && (!json_is_string(lv) || !valid_name(json_string_value(lv), strlen(json_string_value(lv))))) {
-      rc = errf(err, errlen,
+      rc = cubit_errorf(err, errlen, CUBIT_EINVAL,
                 "models.%s.labelValue: must be a label value (letters, digits, '-', '_' and '.', starting "
                 "and ending with a letter or digit, at most 63 characters)",
                 name);
@@ -471,11 +461,11 @@ int gpu_profile_parse(const json_t *j, gpu_profile **out, char *err, size_t errl
     if (dm == NULL) {
       char known[256];
       if (json_is_string(def))
-        rc = errf(err, errlen, "defaultModel: \"%s\" is not in models (known: %s)",
+        rc = cubit_errorf(err, errlen, CUBIT_EINVAL, "defaultModel: \"%s\" is not in models (known: %s)",
                   quoted(json_string_value(def), strlen(json_string_value(def)), q),
                   known_models(p, known, sizeof(known)));
       else
-        rc = errf(err, errlen, "defaultModel: must be the name of one of the models");
+        rc = cubit_errorf(err, errlen, CUBIT_EINVAL, "defaultModel: must be the name of one of the models");
       goto fail;
     }
     snprintf(p->default_model, sizeof(p->default_model), "%s", dm->name);
@@ -484,7 +474,7 @@ int gpu_profile_parse(const json_t *j, gpu_profile **out, char *err, size_t errl
   const json_t *hami = json_object_get(j, "hami");
   if (hami) {
     if (!json_is_object(hami)) {
-      rc = errf(err, errlen, "hami: must be an object");
+      rc = cubit_errorf(err, errlen, CUBIT_EINVAL, "hami: must be an object");
       goto fail;
     }
     if ((rc = check_fields(hami, "hami", hami_fields, err, errlen))) goto fail;
@@ -496,7 +486,7 @@ int gpu_profile_parse(const json_t *j, gpu_profile **out, char *err, size_t errl
       else if (ms && strcmp(ms, "percentage") == 0)
         p->hami_mode = GPU_HAMI_MEMORY_PERCENTAGE;
       else {
-        rc = errf(err, errlen, "hami.memoryMode: must be \"bytes\" or \"percentage\"");
+        rc = cubit_errorf(err, errlen, CUBIT_EINVAL, "hami.memoryMode: must be \"bytes\" or \"percentage\"");
         goto fail;
       }
     }
@@ -586,7 +576,7 @@ int gpu_translate(const gpu_profile *p, const gpu_request *r, gpu_translation *o
   if (r->model[0]) {
     m = find_model(p, r->model);
     if (m == NULL)
-      return errf(err, errlen, "GPU request \"%s\": model %s is not in the cluster's GPU profile (known: %s)", rs,
+      return cubit_errorf(err, errlen, CUBIT_EINVAL, "GPU request \"%s\": model %s is not in the cluster's GPU profile (known: %s)", rs,
                   r->model, known_models(p, known, sizeof(known)));
     snprintf(out->node_selector_key, sizeof(out->node_selector_key), "%s", p->model_label);
     snprintf(out->node_selector_value, sizeof(out->node_selector_value), "%s", m->label_value);
@@ -605,13 +595,13 @@ int gpu_translate(const gpu_profile *p, const gpu_request *r, gpu_translation *o
   int whole = milli % 1000 == 0;
   gpu_system sys = gpu_profile_system(p);
   if (!whole && sys == GPU_SYSTEM_NVIDIA)
-    return errf(err, errlen,
+    return cubit_errorf(err, errlen, CUBIT_EINVAL,
                 "GPU request \"%s\": the cluster's GPU profile (system nvidia) allocates whole cards; request a "
                 "whole number of cards, or ask the administrator for a GPU-sharing system (hami, volcano-vgpu or "
                 "vcuda)",
                 rs);
   if (!whole && milli > 1000)
-    return errf(err, errlen,
+    return cubit_errorf(err, errlen, CUBIT_EINVAL,
                 "GPU request \"%s\": %s shares one card between pods; above one card, request a whole number of "
                 "cards",
                 rs, gpu_system_name(sys));
@@ -631,7 +621,7 @@ int gpu_translate(const gpu_profile *p, const gpu_request *r, gpu_translation *o
         break;
       }
       if (p->hami_mode == GPU_HAMI_MEMORY_BYTES && memory == 0)
-        return errf(err, errlen,
+        return cubit_errorf(err, errlen, CUBIT_EINVAL,
                     "GPU request \"%s\": hami.memoryMode is bytes but the card's memory is unknown: %s", rs,
                     memory_hint);
       add_limit(out, GPU_RES_NVIDIA, 1);
@@ -656,7 +646,7 @@ int gpu_translate(const gpu_profile *p, const gpu_request *r, gpu_translation *o
       break;
     case GPU_SYSTEM_VCUDA:
       if (memory == 0)
-        return errf(err, errlen, "GPU request \"%s\": system vcuda needs the card's memory: %s", rs, memory_hint);
+        return cubit_errorf(err, errlen, CUBIT_EINVAL, "GPU request \"%s\": system vcuda needs the card's memory: %s", rs, memory_hint);
       add_limit(out, GPU_RES_VCUDA_CORE, whole ? cards * 100 : percent_of(milli));
       add_limit(out, GPU_RES_VCUDA_MEM, share_of(milli, memory, VCUDA_UNIT));
       break;

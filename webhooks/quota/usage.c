@@ -10,16 +10,6 @@
 
 #define WHERE_LEN 256
 
-__attribute__((format(printf, 3, 4))) static int errf(char *err, size_t errlen, const char *fmt, ...) {
-  if (err && errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return CUBIT_EINVAL;
-}
-
 /* Field paths for messages; a path too long for the buffer is cut, which
  * only shortens a message. */
 __attribute__((format(printf, 3, 4))) static void wheref(char *out, size_t n, const char *fmt, ...) {
@@ -30,7 +20,7 @@ __attribute__((format(printf, 3, 4))) static void wheref(char *out, size_t n, co
 }
 
 static int oom(char *err, size_t errlen) {
-  errf(err, errlen, "out of memory");
+  cubit_errorf(err, errlen, CUBIT_EINVAL, "out of memory");
   return CUBIT_ENOMEM;
 }
 
@@ -162,18 +152,18 @@ static int read_quantity(const json_t *v, int scale, int64_t *out, const char *w
   char why[160];
   if (json_is_string(v)) {
     if (quantity_parse_err(json_string_value(v), &q, why, sizeof(why)))
-      return errf(err, errlen, "%s: \"%s\": %s", where, json_string_value(v), why);
+      return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s: \"%s\": %s", where, json_string_value(v), why);
   } else if (json_is_integer(v)) {
     q = quantity_from_int(json_integer_value(v), QUANTITY_DECIMAL_SI);
   } else if (json_is_real(v)) {
     char buf[64];
     snprintf(buf, sizeof(buf), "%.15g", json_real_value(v));
-    if (quantity_parse_err(buf, &q, why, sizeof(why))) return errf(err, errlen, "%s: %s: %s", where, buf, why);
+    if (quantity_parse_err(buf, &q, why, sizeof(why))) return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s: %s: %s", where, buf, why);
   } else {
-    return errf(err, errlen, "%s: must be a quantity", where);
+    return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s: must be a quantity", where);
   }
-  if (quantity_sign(&q) < 0) return errf(err, errlen, "%s: must not be negative", where);
-  if (quantity_scaled_value_checked(&q, scale, out)) return errf(err, errlen, "%s: too large", where);
+  if (quantity_sign(&q) < 0) return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s: must not be negative", where);
+  if (quantity_scaled_value_checked(&q, scale, out)) return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s: too large", where);
   return 0;
 }
 
@@ -182,7 +172,7 @@ int usage_parse_quota(const json_t *quota, const char *where, usage *out, usage 
   memset(mask, 0, sizeof(*mask));
   if (err && errlen) err[0] = '\0';
   if (quota == NULL || json_is_null(quota)) return 0;
-  if (!json_is_object(quota)) return errf(err, errlen, "%s: must be an object", where);
+  if (!json_is_object(quota)) return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s: must be an object", where);
   static const int scales[] = {-3, 0, -3, 0, 0};
   for (usage_field f = 0; f < USAGE_NFIELDS; f++) {
     const json_t *v = json_object_get(quota, usage_field_name(f));
@@ -192,7 +182,7 @@ int usage_parse_quota(const json_t *quota, const char *where, usage *out, usage 
     int64_t x;
     if (f == USAGE_PODS) {
       if (!json_is_integer(v) || json_integer_value(v) < 0)
-        return errf(err, errlen, "%s: must be a whole number of pods, at least 0", w);
+        return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s: must be a whole number of pods, at least 0", w);
       x = json_integer_value(v);
     } else {
       int rc = read_quantity(v, scales[f], &x, w, err, errlen);
@@ -252,11 +242,11 @@ static int grammar_usage(const json_t *value, const char *where, const gpu_profi
                          usage *u, char *err, size_t errlen) {
   char buf[64], msg[512];
   const char *text;
-  if (grammar_text(value, buf, &text)) return errf(err, errlen, "%s: a GPU request must be a string", where);
+  if (grammar_text(value, buf, &text)) return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s: a GPU request must be a string", where);
   gpu_request r;
-  if (gpu_request_parse(text, &r, msg, sizeof(msg))) return errf(err, errlen, "%s: %s", where, msg);
+  if (gpu_request_parse(text, &r, msg, sizeof(msg))) return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s: %s", where, msg);
   gpu_translation t;
-  if (gpu_translate(p, &r, &t, msg, sizeof(msg))) return errf(err, errlen, "%s: %s", where, msg);
+  if (gpu_translate(p, &r, &t, msg, sizeof(msg))) return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s: %s", where, msg);
   json_t *m = json_object();
   if (m == NULL) return oom(err, errlen);
   for (size_t i = 0; i < t.nlimits; i++)
@@ -292,7 +282,7 @@ static int container_usage(const json_t *c, const char *where, const gpu_profile
                            const json_t *annotation, const char *annotation_where, usage *u, char *err,
                            size_t errlen) {
   memset(u, 0, sizeof(*u));
-  if (!json_is_object(c)) return errf(err, errlen, "%s: must be an object", where);
+  if (!json_is_object(c)) return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s: must be an object", where);
   const json_t *resources = json_object_get(c, "resources");
   int rc = container_resource(resources, "cpu", -3, &u->cpu_milli, where, err, errlen);
   if (!rc) rc = container_resource(resources, "memory", 0, &u->memory_bytes, where, err, errlen);
@@ -327,7 +317,7 @@ static int container_usage(const json_t *c, const char *where, const gpu_profile
 static int pod_usage(const json_t *spec, const json_t *annotations, const char *where, const char *annotation_where,
                      const gpu_profile *p, usage *out, char *err, size_t errlen) {
   memset(out, 0, sizeof(*out));
-  if (!json_is_object(spec)) return errf(err, errlen, "%s: missing or not an object", where);
+  if (!json_is_object(spec)) return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s: missing or not an object", where);
   const char *label_value = json_string_value(json_object_get(json_object_get(spec, "nodeSelector"),
                                                               gpu_profile_model_label(p)));
   const char *pod_model = gpu_profile_model_for_label_value(p, label_value);
@@ -419,7 +409,7 @@ static int template_usage(const json_t *tmpl, const char *where, const gpu_profi
   char ws[WHERE_LEN], wa[WHERE_LEN];
   wheref(ws, sizeof(ws), "%s.spec", where);
   wheref(wa, sizeof(wa), "%s.metadata.annotations[" GPU_GRAMMAR_KEY "]", where);
-  if (!json_is_object(tmpl)) return errf(err, errlen, "%s: missing or not an object", where);
+  if (!json_is_object(tmpl)) return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s: missing or not an object", where);
   return pod_usage(json_object_get(tmpl, "spec"), json_object_get(json_object_get(tmpl, "metadata"), "annotations"),
                    ws, wa, p, out, err, errlen);
 }
@@ -433,7 +423,7 @@ static int read_count(const json_t *o, const char *key, int64_t def, int64_t *ou
     return 0;
   }
   if (!json_is_integer(v) || json_integer_value(v) < 0)
-    return errf(err, errlen, "%s.%s: must be a whole number, at least 0", where, key);
+    return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s.%s: must be a whole number, at least 0", where, key);
   *out = json_integer_value(v);
   return 0;
 }
@@ -456,7 +446,7 @@ static int replica_specs_usage(const json_t *obj, const char *field, const gpu_p
   memset(out, 0, sizeof(*out));
   const json_t *specs = json_object_get(json_object_get(obj, "spec"), field);
   if (specs == NULL || json_is_null(specs)) return 0;
-  if (!json_is_object(specs)) return errf(err, errlen, "spec.%s: must be an object", field);
+  if (!json_is_object(specs)) return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec.%s: must be an object", field);
   const char *role;
   const json_t *rs;
   json_object_foreach((json_t *)specs, role, rs) {
@@ -497,7 +487,7 @@ static int volcano_job_usage(const json_t *obj, const gpu_profile *p, usage *out
 static int role_usage(const json_t *role, const char *where, const gpu_profile *p, usage *out, char *err,
                       size_t errlen) {
   memset(out, 0, sizeof(*out));
-  if (!json_is_object(role)) return errf(err, errlen, "%s: must be an object", where);
+  if (!json_is_object(role)) return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s: must be an object", where);
   int64_t replicas;
   int rc = read_count(role, "replicas", 1, &replicas, where, err, errlen);
   if (rc) return rc;
@@ -544,7 +534,7 @@ static int training_job_usage(const json_t *obj, const gpu_profile *p, usage *ou
       usage_add(out, &u);
     }
   } else if (roles && !json_is_null(roles)) {
-    return errf(err, errlen, "spec.roles: must be a map of role name to role");
+    return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec.roles: must be a map of role name to role");
   }
   return 0;
 }
@@ -557,7 +547,7 @@ int usage_of_object(const char *group, const char *kind, const json_t *obj, cons
                     char *err, size_t errlen) {
   memset(out, 0, sizeof(*out));
   if (err && errlen) err[0] = '\0';
-  if (!json_is_object(obj)) return errf(err, errlen, "the object must be a JSON object");
+  if (!json_is_object(obj)) return cubit_errorf(err, errlen, CUBIT_EINVAL, "the object must be a JSON object");
   int rc;
   if (is(group, "") && is(kind, "Pod")) {
     rc = usage_of_pod_spec(json_object_get(obj, "spec"), js_get(obj, "metadata.annotations"), p, out, err, errlen);
@@ -576,7 +566,7 @@ int usage_of_object(const char *group, const char *kind, const json_t *obj, cons
   } else if (is(group, "cubit.dev") && is(kind, "TrainingJob")) {
     rc = training_job_usage(obj, p, out, err, errlen);
   } else {
-    errf(err, errlen, "usage of %s%s%s is not known", group && group[0] ? group : "",
+    cubit_errorf(err, errlen, CUBIT_EINVAL, "usage of %s%s%s is not known", group && group[0] ? group : "",
          group && group[0] ? "/" : "", kind ? kind : "?");
     return CUBIT_ENOTSUP;
   }
