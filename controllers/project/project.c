@@ -298,28 +298,6 @@ static rt_result finalize(const rt_ctx *ctx, const json_t *project, const projec
   return rt_ok();
 }
 
-static rt_result write_status(const rt_ctx *ctx, const json_t *project, json_t *status) {
-  kube_status st;
-  int rc = rt_apply_status(ctx->client, &project_resource, project, status, NULL, &st);
-  json_decref(status);
-  if (rc) {
-    log_warn("project", "status update failed", "project=%s error=%s message=\"%s\"", js_name(project),
-             cubit_strerror(rc), st.message);
-    return rt_result_for_error(rc, &st);
-  }
-  return rt_ok();
-}
-
-static json_t *status_base(const json_t *project) {
-  json_t *status = json_deep_copy(json_object_get(project, "status"));
-  if (!json_is_object(status)) {
-    json_decref(status);
-    status = json_object();
-  }
-  json_object_set_new(status, "observedGeneration", json_integer(js_int(project, "metadata.generation", 0)));
-  return status;
-}
-
 static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
   const project_ctl *pc = ctx->arg;
   cache_store *projects = rt_store(ctx, &project_resource);
@@ -344,10 +322,10 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
     return r;
   }
   if (invalid) {
-    json_t *status = status_base(project);
+    json_t *status = rt_status_copy(project);
     rt_condition_set(status, "Ready", "False", "InvalidSpec", err, gen, now);
     rt_event(ctx->events, project, "Warning", "InvalidSpec", "%s", err);
-    rt_result r = write_status(ctx, project, status);
+    rt_result r = rt_write_status(ctx, &project_resource, project, status);
     json_decref(project);
     return r.kind == RT_OK ? rt_ok() : r; /* retrying cannot fix the spec; its next edit will */
   }
@@ -402,7 +380,7 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
   if (rc == 0) rc = sync_queue(ctx, project, &spec, &st, &have_queue);
 
   /* Status: what the project holds and uses. */
-  json_t *status = status_base(project);
+  json_t *status = rt_status_copy(project);
   usage used;
   project_usage(ctx, pc, owned, nowned, &used);
   json_object_set_new(status, "used", usage_to_json(&used));
@@ -419,7 +397,7 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
   } else {
     rt_condition_set(status, "Ready", "True", "Reconciled", "namespaces, members and quota in place", gen, now);
   }
-  rt_result result = write_status(ctx, project, status);
+  rt_result result = rt_write_status(ctx, &project_resource, project, status);
   if (rc) {
     log_warn("project", "reconcile failed", "project=%s error=%s message=\"%s\"", js_name(project), cubit_strerror(rc),
              st.message);

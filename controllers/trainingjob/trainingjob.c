@@ -21,26 +21,8 @@ static int terminal(const char *phase) {
   return phase && (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0);
 }
 
-static json_t *status_copy(const json_t *tj) {
-  json_t *st = json_deep_copy(json_object_get(tj, "status"));
-  if (!json_is_object(st)) {
-    json_decref(st);
-    st = json_object();
-  }
-  json_object_set_new(st, "observedGeneration", json_integer(js_int(tj, "metadata.generation", 0)));
-  return st;
-}
-
 static rt_result write_status(const rt_ctx *ctx, const json_t *tj, json_t *status) {
-  kube_status st;
-  int rc = rt_apply_status(ctx->client, &trainingjob_resource, tj, status, NULL, &st);
-  json_decref(status);
-  if (rc) {
-    log_warn("trainingjob", "status update failed", "trainingjob=%s/%s error=%s message=\"%s\"", js_namespace(tj),
-             js_name(tj), cubit_strerror(rc), st.message);
-    return rt_result_for_error(rc, &st);
-  }
-  return rt_ok();
+  return rt_write_status(ctx, &trainingjob_resource, tj, status);
 }
 
 /* Sets the phase and the conditions that follow from it, with an Event when
@@ -149,7 +131,7 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
   }
   tj_spec s;
   char err[512];
-  json_t *status = status_copy(tj);
+  json_t *status = rt_status_copy(tj);
   rt_result result = rt_ok();
   if (tj_spec_parse(tj, &s, err, sizeof(err))) {
     set_phase(ctx, tj, status, "Failed", "InvalidSpec", err);

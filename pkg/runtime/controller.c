@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/apply.h"
 #include "runtime/internal.h"
 #include "util/alloc.h"
 #include "util/json.h"
@@ -11,6 +12,27 @@ rt_result rt_result_for_error(int code, const kube_status *st) {
   if (code == CUBIT_ETOOMANYREQUESTS && st && st->retry_after_s > 0)
     return (rt_result){RT_RETRY, (int64_t)st->retry_after_s * 1000};
   return rt_retry();
+}
+
+json_t *rt_status_copy(const json_t *obj) {
+  json_t *status = json_deep_copy(json_object_get(obj, "status"));
+  if (!json_is_object(status)) {
+    json_decref(status);
+    status = json_object();
+  }
+  json_object_set_new(status, "observedGeneration", json_integer(js_int(obj, "metadata.generation", 0)));
+  return status;
+}
+
+rt_result rt_write_status(const rt_ctx *ctx, const kube_resource *r, const json_t *obj, json_t *status) {
+  kube_status st;
+  int rc = rt_apply_status(ctx->client, r, obj, status, NULL, &st);
+  json_decref(status);
+  if (rc == 0) return rt_ok();
+  log_warn(ctx->controller, "status update failed", "object=%s%s%s error=%s message=\"%s\"",
+           js_namespace(obj) ? js_namespace(obj) : "", js_namespace(obj) ? "/" : "", js_name(obj), cubit_strerror(rc),
+           st.message);
+  return rt_result_for_error(rc, &st);
 }
 
 cache_store *rt_store(const rt_ctx *ctx, const kube_resource *r) {
