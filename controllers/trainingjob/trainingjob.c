@@ -257,6 +257,8 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
       snprintf(msg, sizeof(msg), "restarting the whole job (%lld of %d): %s", (long long)restarts + 1, s.max_restarts,
                message[0] ? message : "a replica failed");
       set_phase(ctx, tj, status, "Restarting", "GangRestart", msg);
+      /* One Event per restart, whatever the cached phase said before. */
+      rt_event(ctx->events, tj, "Warning", "GangRestart", "%s", msg);
       /* The count is recorded before the deletion, so a crash in between
        * cannot restart for free. */
       result = write_status(ctx, tj, json_incref(status));
