@@ -1,5 +1,8 @@
 #include "runtime/apply.h"
 
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/alloc.h"
@@ -38,15 +41,32 @@ int rt_json_subset(const json_t *want, const json_t *have) {
   return json_equal((json_t *)want, (json_t *)have);
 }
 
+/* A short digest of the canonical JSON of obj (sorted keys, compact). */
+static void digest(const json_t *obj, char out[33]) {
+  char *text = js_dump(obj);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_Digest(text, strlen(text), md, &n, EVP_sha256(), NULL);
+  for (int i = 0; i < 16; i++) snprintf(out + 2 * i, 3, "%02x", md[i]);
+  free(text);
+}
+
 int rt_apply(kube_client *c, const kube_resource *r, const json_t *desired, const json_t *live, json_t **out,
              int *wrote, kube_status *st) {
   if (wrote) *wrote = 0;
-  if (live && rt_json_subset(desired, live)) {
+  char hash[33];
+  digest(desired, hash);
+  const char *applied = json_string_value(json_object_get(js_get(live, "metadata.annotations"), RT_APPLIED_ANNOTATION));
+  if (live && applied && strcmp(applied, hash) == 0 && rt_json_subset(desired, live)) {
     if (out) *out = json_incref((json_t *)live);
     return 0;
   }
+  json_t *copy = json_deep_copy(desired);
+  json_object_set_new(js_ensure_obj(copy, "metadata.annotations"), RT_APPLIED_ANNOTATION, json_string(hash));
   if (wrote) *wrote = 1;
-  return kube_apply(c, r, desired, RT_FIELD_MANAGER, 1, out, st);
+  int rc = kube_apply(c, r, copy, RT_FIELD_MANAGER, 1, out, st);
+  json_decref(copy);
+  return rc;
 }
 
 int rt_apply_cached(kube_client *c, cache_store *store, const kube_resource *r, const json_t *desired,
@@ -60,7 +80,7 @@ int rt_apply_cached(kube_client *c, cache_store *store, const kube_resource *r, 
 int rt_apply_status(kube_client *c, const kube_resource *r, const json_t *live, json_t *status, int *wrote,
                     kube_status *st) {
   if (wrote) *wrote = 0;
-  if (rt_json_subset(status, json_object_get(live, "status"))) return 0;
+  if (json_equal(status, json_object_get(live, "status"))) return 0;
   char *api_version = kube_api_version(r);
   json_t *obj = json_pack("{s:s, s:s, s:{s:s, s:s?}, s:O}", "apiVersion", api_version, "kind", r->kind, "metadata",
                           "name", js_name(live), "namespace", js_namespace(live), "status", status);

@@ -22,21 +22,28 @@ int rt_is_controlled_by(const json_t *obj, const json_t *owner);
  * compared key by key, arrays element by element, scalars exactly). */
 int rt_json_subset(const json_t *want, const json_t *have);
 
+/* The annotation recording a digest of the last desired object applied. */
+#define RT_APPLIED_ANNOTATION "cubit.dev/applied"
+
 /* Server-side applies 'desired' (apiVersion, kind, metadata.name and
  * namespace set) with force, unless 'live' already holds every field of
- * desired — then nothing is sent: a reconcile that changes nothing writes
- * nothing. live may be NULL (always apply). *out (may be NULL) receives the
- * object after the apply, or a reference to live when skipped. *wrote (may be
- * NULL) tells whether a request was sent. */
+ * desired and was last applied from this very desired object (its
+ * RT_APPLIED_ANNOTATION digest matches) — then nothing is sent: a reconcile
+ * that changes nothing writes nothing. The digest is what notices a field
+ * dropped from the desired object (server-side apply then removes it from
+ * the live one), which a field-by-field comparison cannot see. live may be
+ * NULL (always apply). *out (may be NULL) receives the object after the
+ * apply, or a reference to live when skipped. *wrote (may be NULL) tells
+ * whether a request was sent. */
 int rt_apply(kube_client *c, const kube_resource *r, const json_t *desired, const json_t *live, json_t **out,
              int *wrote, kube_status *st) CUBIT_WUR;
 /* The same, looking 'live' up in store by desired's namespace and name. */
 int rt_apply_cached(kube_client *c, cache_store *store, const kube_resource *r, const json_t *desired,
                     json_t **out, int *wrote, kube_status *st) CUBIT_WUR;
 
-/* Applies obj's status (a minimal object: apiVersion, kind, name, namespace,
- * status) to the status subresource, unless live's status already has every
- * field. */
+/* Applies 'status' to live's status subresource unless live's status is
+ * already exactly that (Cubit owns its kinds' status whole, so a field left
+ * out is a field to remove). */
 int rt_apply_status(kube_client *c, const kube_resource *r, const json_t *live, json_t *status, int *wrote,
                     kube_status *st) CUBIT_WUR;
 

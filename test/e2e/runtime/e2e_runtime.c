@@ -477,8 +477,12 @@ START_TEST(apply_twice_writes_once) {
   ck_assert(rt_is_controlled_by(first, owner));
   ck_assert_int_eq(rt_apply(client, &kube_configmaps, desired, first, &second, &wrote, &st), 0);
   ck_assert_int_eq(wrote, 0);
-  /* Even when sent, an unchanged apply is a no-op on the server. */
-  ck_assert_int_eq(kube_apply(client, &kube_configmaps, desired, RT_FIELD_MANAGER, 1, &third, &st), 0);
+  /* Even when sent, an unchanged apply (digest included) is a no-op on the server. */
+  json_t *same = json_deep_copy(desired);
+  json_object_set(js_ensure_obj(same, "metadata.annotations"), RT_APPLIED_ANNOTATION,
+                  json_object_get(js_get(first, "metadata.annotations"), RT_APPLIED_ANNOTATION));
+  ck_assert_int_eq(kube_apply(client, &kube_configmaps, same, RT_FIELD_MANAGER, 1, &third, &st), 0);
+  json_decref(same);
   ck_assert_str_eq(js_resource_version(third), js_resource_version(first));
   /* A real change is written. */
   js_set_str(desired, "data.k", "v2");
@@ -486,6 +490,14 @@ START_TEST(apply_twice_writes_once) {
   ck_assert_int_eq(rt_apply(client, &kube_configmaps, desired, first, &second, &wrote, &st), 0);
   ck_assert_int_eq(wrote, 1);
   ck_assert_str_ne(js_resource_version(second), js_resource_version(first));
+  /* A field dropped from the desired object is removed from the live one,
+   * though the live one still holds every desired field. */
+  json_object_del(js_get(desired, "metadata.labels"), "app");
+  json_t *fourth = NULL;
+  ck_assert_int_eq(rt_apply(client, &kube_configmaps, desired, second, &fourth, &wrote, &st), 0);
+  ck_assert_int_eq(wrote, 1);
+  ck_assert_ptr_null(json_object_get(js_get(fourth, "metadata.labels"), "app"));
+  json_decref(fourth);
   json_decref(first);
   json_decref(second);
   json_decref(third);
