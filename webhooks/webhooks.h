@@ -3,6 +3,7 @@
  *   POST /mutate-workloads   Jobs, TFJob & co., Volcano Jobs, TrainingJobs (mutating)
  *   POST /validate-quota     pods and workloads against project quotas (validating)
  *   POST /validate-projects  Project objects (validating)
+ *   POST /validate-inferenceservices  InferenceService objects (validating)
  * The matching Mutating/ValidatingWebhookConfiguration is in config/webhook/. */
 #ifndef CUBIT_WEBHOOKS_H
 #define CUBIT_WEBHOOKS_H

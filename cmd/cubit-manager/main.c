@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "controllers/inferenceservice/inferenceservice.h"
 #include "controllers/project/project.h"
 #include "runtime/manager.h"
 #include "util/json.h"
@@ -42,7 +43,9 @@ int main(int argc, char **argv) {
     log_error("manager", "bad gang settings in --config", "error=\"%s\"", err);
     goto out;
   }
-  if (project_controller_register(m, gpu) || webhooks_register(m, gpu, &gang, &hooks)) {
+  if (project_controller_register(m, gpu) ||
+      inference_controller_register(m, json_object_get(settings, "inference")) ||
+      webhooks_register(m, gpu, &gang, &hooks)) {
     log_error("manager", "cannot register controllers", "%s", "");
     goto out;
   }
