@@ -469,7 +469,12 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
     rt_condition_set(status, "Autoscaling", "True", window >= 0 ? "ScheduledFloor" : "BaseFloor", msg, gen, now);
   }
   rt_result result = write_status(ctx, isvc, status);
-  if (w.rc) {
+  /* A namespace being deleted takes the InferenceService with it: its
+   * creations are refused, and there is nothing to retry. */
+  int ns_gone = w.rc == CUBIT_EFORBIDDEN && strstr(w.st.message, "because it is being terminated");
+  if (ns_gone) {
+    result = rt_ok();
+  } else if (w.rc) {
     log_warn("inferenceservice", "reconcile failed", "key=%s step=\"%s\" error=%s message=\"%s\"", req->key, w.failed,
              cubit_strerror(w.rc), w.st.message);
     result = w.rc == CUBIT_EALREADYEXISTS ? rt_requeue_after(60000) : rt_result_for_error(w.rc, &w.st);
