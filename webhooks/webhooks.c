@@ -8,8 +8,23 @@
 #include "webhooks/pods/mutate.h"
 #include "webhooks/quota/quota.h"
 #include "webhooks/server.h"
+#include "webhooks/validate/inferenceservice.h"
 #include "webhooks/validate/project.h"
 #include "webhooks/validate/trainingjob.h"
+
+/* Every admission route: its path (the name without the slash) and handler. */
+static const struct {
+  const char *path;
+  adm_handler_fn fn;
+} routes[] = {
+    {"/mutate-pods", pods_mutate_handler},
+    {"/mutate-workloads", workloads_mutate_handler},
+    {"/validate-quota", quota_validate},
+    {"/validate-projects", validate_project_handler},
+    {"/validate-trainingjobs", validate_trainingjob_handler},
+    {"/validate-inferenceservices", validate_inferenceservice_handler},
+};
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
 /* Releases reservations as their objects reach one informer's cache. */
 typedef struct arrival {
@@ -19,7 +34,7 @@ typedef struct arrival {
 
 struct webhooks {
   webhook_env env;
-  webhook_route routes[5];
+  webhook_route routes[NROUTES];
   arrival arrivals[1 + WL_COUNT];
 };
 
@@ -49,18 +64,8 @@ int webhooks_register(rt_manager *m, const gpu_profile *gpu, const gang_config *
   http_server *s = rt_manager_webhook_server(m);
   metrics_registry *reg = rt_manager_metrics(m);
   int rc = 0;
-  if (s) {
-    rc = webhook_serve(s, reg, &w->routes[0], "/mutate-pods", "mutate-pods", pods_mutate_handler, env);
-    if (rc == 0)
-      rc = webhook_serve(s, reg, &w->routes[1], "/mutate-workloads", "mutate-workloads", workloads_mutate_handler, env);
-    if (rc == 0) rc = webhook_serve(s, reg, &w->routes[2], "/validate-quota", "validate-quota", quota_validate, env);
-    if (rc == 0)
-      rc = webhook_serve(s, reg, &w->routes[3], "/validate-projects", "validate-projects", validate_project_handler,
-                         env);
-    if (rc == 0)
-      rc = webhook_serve(s, reg, &w->routes[4], "/validate-trainingjobs", "validate-trainingjobs",
-                         validate_trainingjob_handler, env);
-  }
+  for (size_t i = 0; s && rc == 0 && i < NROUTES; i++)
+    rc = webhook_serve(s, reg, &w->routes[i], routes[i].path, routes[i].path + 1, routes[i].fn, env);
   if (rc) {
     webhooks_free(w);
     return rc;

@@ -4,6 +4,7 @@
  *   POST /validate-quota     pods and workloads against project quotas (validating)
  *   POST /validate-projects  Project objects (validating)
  *   POST /validate-trainingjobs  TrainingJobs: quantities and GPU requests (validating)
+ *   POST /validate-inferenceservices  InferenceService objects (validating)
  * The matching Mutating/ValidatingWebhookConfiguration is in config/webhook/. */
 #ifndef CUBIT_WEBHOOKS_H
 #define CUBIT_WEBHOOKS_H

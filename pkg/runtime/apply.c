@@ -1,6 +1,5 @@
 #include "runtime/apply.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,21 +40,11 @@ int rt_json_subset(const json_t *want, const json_t *have) {
   return json_equal((json_t *)want, (json_t *)have);
 }
 
-/* A short digest of the canonical JSON of obj (sorted keys, compact). */
-static void digest(const json_t *obj, char out[33]) {
-  char *text = js_dump(obj);
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_Digest(text, strlen(text), md, &n, EVP_sha256(), NULL);
-  for (int i = 0; i < 16; i++) snprintf(out + 2 * i, 3, "%02x", md[i]);
-  free(text);
-}
-
 int rt_apply(kube_client *c, const kube_resource *r, const json_t *desired, const json_t *live, json_t **out,
              int *wrote, kube_status *st) {
   if (wrote) *wrote = 0;
   char hash[33];
-  digest(desired, hash);
+  js_digest(desired, hash, 32);
   const char *applied = json_string_value(json_object_get(js_get(live, "metadata.annotations"), RT_APPLIED_ANNOTATION));
   if (live && applied && strcmp(applied, hash) == 0 && rt_json_subset(desired, live)) {
     if (out) *out = json_incref((json_t *)live);

@@ -1,5 +1,7 @@
 #include "util/json.h"
 
+#include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,6 +85,17 @@ char *js_dump(const json_t *v) {
   char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
   if (s == NULL) abort();
   return s;
+}
+
+void js_digest(const json_t *v, char *out, int nhex) {
+  char *text = js_dump(v);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (EVP_Digest(text, strlen(text), md, &n, EVP_sha256(), NULL) != 1) abort();
+  free(text);
+  if (nhex > 64) nhex = 64;
+  for (int i = 0; i < nhex / 2; i++) snprintf(out + 2 * i, 3, "%02x", md[i]);
+  out[nhex & ~1] = '\0';
 }
 
 json_t *js_controller_ref(const json_t *o) {

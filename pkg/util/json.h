@@ -32,6 +32,10 @@ static inline const char *js_uid(const json_t *o) { return js_str(o, "metadata.u
 static inline const char *js_resource_version(const json_t *o) {
   return js_str(o, "metadata.resourceVersion");
 }
+/* The first nhex hex digits (at most 64, even) of the SHA-256 of v's
+ * canonical JSON (js_dump: sorted keys, compact) into out (nhex + 1 bytes):
+ * a stable name or fingerprint for an object's content. */
+void js_digest(const json_t *v, char *out, int nhex);
 /* Returns the controller ownerReference (controller: true) or NULL. */
 json_t *js_controller_ref(const json_t *o);
 
