@@ -80,6 +80,26 @@ check "helm lint refuses an unknown GPU system" bash -c "! $(printf '%q ' "${hel
 check "helm template (default) renders" test -s "$work/default.yaml"
 check "helm template (nondefault) renders cert-manager and ServiceMonitor objects" \
   bash -c "grep -q '^kind: Certificate' $work/nondefault.yaml && grep -q '^kind: ServiceMonitor' $work/nondefault.yaml && grep -q 'cert-manager.io/inject-ca-from: cubit-alt/cubit-webhook-cert' $work/nondefault.yaml"
+# jqcheck DESCRIPTION FILTER JSON: the filter holds on the JSON.
+jqcheck() { check "$1" jq -e "$2" <<<"$3"; }
+dep=$(yq -c 'select(.kind == "Deployment")' "$work/default.yaml")
+c='.spec.template.spec.containers[0]'
+jqcheck "Deployment: 2 replicas with leader election" \
+  ".spec.replicas == 2 and ($c.args | index(\"--leader-elect=true\"))" "$dep"
+jqcheck "Deployment: liveness /healthz and readiness /readyz on the health port" \
+  "$c.livenessProbe.httpGet.path == \"/healthz\" and $c.readinessProbe.httpGet.path == \"/readyz\" and $c.livenessProbe.httpGet.port == \"health\"" "$dep"
+jqcheck "Deployment: requests and limits" "$c.resources.requests.cpu and $c.resources.requests.memory and $c.resources.limits.cpu and $c.resources.limits.memory" "$dep"
+jqcheck "Deployment: non-root, read-only root, no capabilities, no escalation, seccomp RuntimeDefault" \
+  ".spec.template.spec.securityContext.runAsNonRoot == true and $c.securityContext.readOnlyRootFilesystem == true
+   and $c.securityContext.capabilities.drop == [\"ALL\"] and $c.securityContext.allowPrivilegeEscalation == false
+   and .spec.template.spec.securityContext.seccompProfile.type == \"RuntimeDefault\"" "$dep"
+jqcheck "Deployment: the webhook cert dir is a writable emptyDir, the config a ConfigMap" \
+  "($c.volumeMounts[] | select(.name == \"webhook-certs\") | .readOnly != true) and
+   (.spec.template.spec.volumes[] | select(.name == \"webhook-certs\") | .emptyDir != null) and
+   (.spec.template.spec.volumes[] | select(.name == \"config\") | .configMap.name == \"cubit-manager-config\")" "$dep"
+jqcheck "webhook configurations: every webhook has a failurePolicy, the pod ones a namespaceSelector" \
+  "[.webhooks[] | .failurePolicy != null and ((.name | test(\"^projects\")) or (.namespaceSelector != null))] | all" \
+  "$(yq -c -s '[.[] | select(. != null and (.kind | test("WebhookConfiguration")))] | {webhooks: (map(.webhooks) | add)}' "$work/default.yaml")"
 check "no wildcard in the rendered roles (default)" "$repo/test/install/no-wildcards.sh" "$work/default.yaml"
 check "no wildcard in the rendered roles (nondefault)" "$repo/test/install/no-wildcards.sh" "$work/nondefault.yaml"
 check "the chart's CRDs are those of crds/ and config/manager is the chart's (generate-install --check)" \
@@ -100,22 +120,27 @@ if [[ -f $state/manager.pid ]] && kill -0 "$(cat "$state/manager.pid")" 2>/dev/n
   harness_was_running=1
 fi
 # Cubit objects go first, while a manager may still remove their finalizers.
-if "${kubectl[@]}" api-resources --api-group=cubit.dev -o name 2>/dev/null | grep -q .; then
+cubit_objects() { "${kubectl[@]}" get cubit -A -o name 2>/dev/null || true; }
+if ((harness_was_running)) && [[ -n $(cubit_objects) ]]; then
   "${kubectl[@]}" delete cubit --all -A --wait=false >/dev/null 2>&1 || true
   for _ in $(seq 1 60); do
-    [[ -z $("${kubectl[@]}" get cubit -A -o name 2>/dev/null) ]] && break
-    ((harness_was_running)) || break
+    [[ -z $(cubit_objects) ]] && break
     sleep 1
-  done
-  for o in $("${kubectl[@]}" get cubit -A -o name 2>/dev/null); do
-    "${kubectl[@]}" patch "$o" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1 || true
   done
 fi
 "$repo/test/e2e/cubit-down.sh" --keep-cluster || nok "the harness's manager stopped with a sanitizer report"
+# The webhook configurations go before any further write: with no manager
+# behind them, their failurePolicy Fail would refuse it.
 yq -y 'select(.kind != "Namespace" and .kind != "CustomResourceDefinition")' "$work/kustomize.yaml" |
   "${kubectl[@]}" delete --ignore-not-found --wait=true --timeout=60s -f - >/dev/null
 "${kubectl[@]}" -n "$ns" delete secret cubit-webhook-certs --ignore-not-found >/dev/null
-"${kubectl[@]}" delete --ignore-not-found --wait=true --timeout=120s -f "$repo/crds/" >/dev/null
+# Whatever is left was made by a manager that is gone: release its finalizers.
+for o in $(cubit_objects); do
+  "${kubectl[@]}" delete "$o" --wait=false >/dev/null 2>&1 || true
+  "${kubectl[@]}" patch "$o" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1 || true
+done
+check "the Cubit CRDs can be deleted before the install" \
+  "${kubectl[@]}" delete --ignore-not-found --wait=true --timeout=120s -f "$repo/crds/"
 check "no Cubit CRD is left before the install" bash -c "! $(printf '%q ' "${kubectl[@]}") api-resources --api-group=cubit.dev -o name | grep -q ."
 
 # ------------------------------------------------------------------ 2. dry run
@@ -228,6 +253,14 @@ for f in "$repo"/config/samples/*.yaml; do
   while IFS= read -r ref; do
     check "sample $ref becomes Ready" "${kubectl[@]}" wait --for=condition=Ready --timeout=90s "$ref"
   done < <(yq -r 'select(. != null) | "\(.kind | ascii_downcase).\(.apiVersion | split("/")[0])/\(.metadata.name)\(if .metadata.namespace then " -n " + .metadata.namespace else "" end)"' "$f")
+done
+check "helm's notes tell what to do next" bash -c "$(printf '%q ' "${helm[@]}") get notes cubit -n $ns | grep -q 'kubectl wait --for=condition=Ready'"
+for crd in "$repo"/crds/*.yaml; do
+  plural=$(yq -r .spec.names.plural "$crd")
+  for field in $(yq -r '.spec.versions[] | select(.storage) | .schema.openAPIV3Schema.properties.spec.properties | keys[]' "$crd"); do
+    check "kubectl explain $plural.spec.$field answers" bash -c \
+      "$(printf '%q ' "${kubectl[@]}") explain $plural.spec.$field | grep -A1 '^DESCRIPTION:' | tail -n1 | grep -q '[a-zA-Z]'"
+  done
 done
 check "kubectl get cubit lists the samples" bash -c "$(printf '%q ' "${kubectl[@]}") get cubit -A -o name | grep -q project.cubit.dev/sample-team"
 check "the webhooks answer through the chart's configurations" bash -c "
