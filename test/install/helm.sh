@@ -40,14 +40,17 @@ check() { # DESCRIPTION COMMAND...
 # kinds+names of a YAML stream: "Kind namespace/name" lines, sorted.
 inventory() { yq -r 'select(. != null) | "\(.kind) \(.metadata.namespace // "")/\(.metadata.name)"' | sort; }
 
-manager_pid=
+# The manager's pid is kept in a file: start_manager runs inside check's
+# command substitution, whose variables the script never sees.
 stop_manager() {
-  if [[ -n $manager_pid ]] && kill -0 "$manager_pid" 2>/dev/null; then
-    kill -TERM "$manager_pid"
-    for _ in $(seq 1 150); do kill -0 "$manager_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$manager_pid" 2>/dev/null && kill -KILL "$manager_pid"
+  local pid
+  pid=$(cat "$work/manager.pid" 2>/dev/null) || return 0
+  if kill -0 "$pid" 2>/dev/null && grep -q cubit-manager "/proc/$pid/cmdline" 2>/dev/null; then
+    kill -TERM "$pid"
+    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
   fi
-  manager_pid=
+  rm -f "$work/manager.pid"
 }
 harness_was_running=0
 restore() {
@@ -226,14 +229,19 @@ contexts: [{name: cubit-manager, context: {cluster: local, user: cubit-manager, 
 current-context: cubit-manager
 KC
   )
+  if curl -fsS --max-time 1 "http://127.0.0.1:$health/readyz" >/dev/null 2>&1; then
+    echo "something already serves 127.0.0.1:$health"
+    return 1
+  fi
   printf '\n==== %s e2e.install-helm: cubit-manager %s\n' "$(date -u +%FT%TZ)" "${args[*]}" >>"$state/install-manager.log"
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1} \
     setsid "$build/cubit-manager" --kubeconfig "$work/manager.kubeconfig" "${args[@]}" \
     </dev/null >>"$state/install-manager.log" 2>&1 &
-  manager_pid=$!
+  local pid=$!
+  echo "$pid" >"$work/manager.pid"
   for _ in $(seq 1 300); do
-    curl -fsS --max-time 1 "http://127.0.0.1:$health/readyz" >/dev/null 2>&1 && return 0
-    kill -0 "$manager_pid" 2>/dev/null || break
+    kill -0 "$pid" 2>/dev/null || break
+    curl -fsS --max-time 1 "http://127.0.0.1:$health/readyz" >/dev/null 2>&1 && kill -0 "$pid" 2>/dev/null && return 0
     sleep 0.2
   done
   tail -n 30 "$state/install-manager.log"
