@@ -171,6 +171,16 @@ static int translate_container(gpu_walk *w, json_t *container, const char *text)
   return 0;
 }
 
+/* Prefixes the denial with the field the GPU request was read from. */
+static void gpu_error_at(gpu_walk *w, const char *field, const char *container) {
+  char why[512];
+  snprintf(why, sizeof(why), "%s", w->err);
+  if (container)
+    snprintf(w->err, w->errlen, "%s of container %s: %s", field, container, why);
+  else
+    snprintf(w->err, w->errlen, "%s: %s", field, why);
+}
+
 static void gpu_container(json_t *container, void *arg) {
   gpu_walk *w = arg;
   if (w->rc) return;
@@ -181,6 +191,7 @@ static void gpu_container(json_t *container, void *arg) {
     else if (json_is_integer(limit)) snprintf(text, sizeof(text), "%lld", (long long)json_integer_value(limit));
     else snprintf(text, sizeof(text), "?");
     w->rc = translate_container(w, container, text);
+    if (w->rc) gpu_error_at(w, "resources.limits[" GPU_GRAMMAR_KEY "]", js_str(container, "name"));
   } else if (has_vendor_gpu(container)) {
     w->any_gpu = 1;
   }
@@ -198,7 +209,7 @@ static int gpu_mutate(const webhook_env *env, json_t *pod, char *err, size_t err
   /* The pod annotation speaks for the first (main) container, unless that
    * container states its own request. */
   if (ann && first && !json_object_get(js_get(first, "resources.limits"), GPU_GRAMMAR_KEY) && !has_vendor_gpu(first))
-    w.rc = translate_container(&w, first, ann);
+    if ((w.rc = translate_container(&w, first, ann))) gpu_error_at(&w, "metadata.annotations[" GPU_GRAMMAR_KEY "]", NULL);
   if (w.rc == 0) each_container(spec, gpu_container, &w);
   if (w.rc) return w.rc;
   /* Without a GPU a container must not see the node's GPUs through the
