@@ -8,6 +8,7 @@
 #include "webhooks/pods/mutate.h"
 #include "webhooks/quota/quota.h"
 #include "webhooks/server.h"
+#include "webhooks/validate/notebook.h"
 #include "webhooks/validate/project.h"
 
 /* Releases reservations as their objects reach one informer's cache. */
@@ -18,7 +19,7 @@ typedef struct arrival {
 
 struct webhooks {
   webhook_env env;
-  webhook_route routes[4];
+  webhook_route routes[5];
   arrival arrivals[1 + WL_COUNT];
 };
 
@@ -56,6 +57,9 @@ int webhooks_register(rt_manager *m, const gpu_profile *gpu, const gang_config *
     if (rc == 0)
       rc = webhook_serve(s, reg, &w->routes[3], "/validate-projects", "validate-projects", validate_project_handler,
                          env);
+    if (rc == 0)
+      rc = webhook_serve(s, reg, &w->routes[4], "/validate-notebooks", "validate-notebooks",
+                         validate_notebook_handler, env);
   }
   if (rc) {
     webhooks_free(w);
