@@ -414,9 +414,16 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
       snprintf(ph.phase, sizeof(ph.phase), "Stopped");
       snprintf(ph.reason, sizeof(ph.reason), "Stopped");
     }
-    if (stop_reason) snprintf(ph.message, sizeof(ph.message), "%s", stop_message);
-    else if (is_stopped_phase(prev) && strcmp(prev, ph.phase) == 0 && js_str(status, "message"))
-      snprintf(ph.message, sizeof(ph.message), "%s", js_str(status, "message"));
+    /* Said from the state, not from this reconcile's decision: a later
+     * reconcile (or another replica) writes the same sentence. */
+    const char *last = js_str(status, "lastActivity"), *expired = js_str(status, "lease.expiresAt");
+    if (strcmp(ph.phase, "Culled") == 0)
+      snprintf(ph.message, sizeof(ph.message),
+               "idle since %s (idleSeconds %lld): stopped; set spec.stopped to false to start it again",
+               last ? last : "its start", (long long)spec.idle_seconds);
+    else if (strcmp(ph.phase, "Expired") == 0)
+      snprintf(ph.message, sizeof(ph.message),
+               "lease expired at %s: stopped; annotate cubit.dev/renew to start it again", expired ? expired : "?");
     else
       snprintf(ph.message, sizeof(ph.message), "stopped (spec.stopped); the workspace is kept");
   }

@@ -73,7 +73,13 @@ void notebook_pod_phase(const json_t *pod, notebook_phase *out) {
   const json_t *sched = condition(pod, "PodScheduled");
   if (sched && strcmp(js_str(sched, "status") ? js_str(sched, "status") : "", "False") == 0) {
     const char *reason = js_str(sched, "reason");
-    set(out, "Failed", reason ? reason : "Unschedulable", js_str(sched, "message"));
+    const char *why = js_str(sched, "message");
+    /* A claim created with the pod is bound moments later: not a failure yet. */
+    if (why && strstr(why, "unbound immediate PersistentVolumeClaims")) {
+      set(out, "Pending", "WaitingForVolume", why);
+      return;
+    }
+    set(out, "Failed", reason ? reason : "Unschedulable", why);
     return;
   }
   const json_t *w = waiting(pod, 1);

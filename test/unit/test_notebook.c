@@ -466,6 +466,11 @@ static const phase_case phase_cases[] = {
      "\"reason\":\"Unschedulable\",\"message\":\"0/4 nodes are available: 4 node(s) didn't match Pod's node "
      "affinity/selector.\"}]}}",
      "Failed", "Unschedulable"},
+    {"claim not bound yet",
+     "{\"status\":{\"phase\":\"Pending\",\"conditions\":[{\"type\":\"PodScheduled\",\"status\":\"False\","
+     "\"reason\":\"Unschedulable\",\"message\":\"0/4 nodes are available: pod has unbound immediate "
+     "PersistentVolumeClaims. not found\"}]}}",
+     "Pending", "WaitingForVolume"},
     {"image pull back-off",
      "{\"spec\":{\"nodeName\":\"cpu-node-1\"},\"status\":{\"phase\":\"Pending\",\"containerStatuses\":[{\"name\":"
      "\"notebook\",\"state\":{\"waiting\":{\"reason\":\"ImagePullBackOff\",\"message\":\"Back-off pulling image\"}}}]}}",
