@@ -385,6 +385,10 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
       snprintf(route_reason, sizeof(route_reason), "Ingress");
       snprintf(route_message, sizeof(route_message), "Ingress of class %.120s, prefix %.250s", cfg->ingress_class, base);
     } else {
+      /* Routes of a configuration that no longer holds go. */
+      rc = delete_owned(ctx, &kube_ingresses, nb, &st);
+      if (rc == 0 && rt_api_available(ctx, &notebook_virtualservices))
+        rc = delete_owned(ctx, &notebook_virtualservices, nb, &st);
       snprintf(route_message, sizeof(route_message),
                "no route: the Istio VirtualService API is %s and no ingress class is configured "
                "(notebook.ingressClassName)",
