@@ -9,6 +9,7 @@
 #include "webhooks/quota/quota.h"
 #include "webhooks/server.h"
 #include "webhooks/validate/inferenceservice.h"
+#include "webhooks/validate/notebook.h"
 #include "webhooks/validate/project.h"
 #include "webhooks/validate/trainingjob.h"
 
@@ -23,6 +24,7 @@ static const struct {
     {"/validate-projects", validate_project_handler},
     {"/validate-trainingjobs", validate_trainingjob_handler},
     {"/validate-inferenceservices", validate_inferenceservice_handler},
+    {"/validate-notebooks", validate_notebook_handler},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "controllers/inferenceservice/inferenceservice.h"
+#include "controllers/notebook/notebook.h"
 #include "controllers/project/project.h"
 #include "controllers/trainingjob/trainingjob.h"
 #include "runtime/manager.h"
@@ -44,7 +45,14 @@ int main(int argc, char **argv) {
     log_error("manager", "bad gang settings in --config", "error=\"%s\"", err);
     goto out;
   }
-  if (project_controller_register(m, gpu) || trainingjob_controller_register(m, &gang) ||
+  notebook_config notebooks;
+  if (notebook_config_parse(json_object_get(settings, "notebook"), gpu, &notebooks, err, sizeof(err))) {
+    log_error("manager", "bad notebook settings in --config", "error=\"%s\"", err);
+    goto out;
+  }
+  rc = notebook_controller_register(m, &notebooks);
+  notebook_config_free(&notebooks);
+  if (rc || project_controller_register(m, gpu) || trainingjob_controller_register(m, &gang) ||
       inference_controller_register(m, json_object_get(settings, "inference")) ||
       webhooks_register(m, gpu, &gang, &hooks)) {
     log_error("manager", "cannot register controllers", "%s", "");
