@@ -147,6 +147,7 @@ proc_start kube-controller-manager "$KCM_PORT" "$BIN/kube-controller-manager" \
   --cluster-signing-cert-file="$KL_PKI/ca.crt" --cluster-signing-key-file="$KL_PKI/ca.key" \
   --service-cluster-ip-range="$SERVICE_CIDR" \
   --cluster-name=cubit-local \
+  --enable-hostpath-provisioner=true \
   --v="$V"
 
 cat >"$KL_STATE/scheduler-config.yaml" <<EOF
@@ -173,7 +174,7 @@ proc_start kube-scheduler "$SCHEDULER_PORT" "$BIN/kube-scheduler" \
 # --- fake nodes and kwok --------------------------------------------------------
 # Nodes are created with their status (capacity, GPU resources); kwok adds the rest.
 "${KUBECTL[@]}" apply --server-side --force-conflicts --field-manager=kind-local \
-  -f "$KL_DIR/manifests/nodes.yaml" >/dev/null
+  -f "$KL_DIR/manifests/nodes.yaml" -f "$KL_DIR/manifests/storageclass.yaml" >/dev/null
 proc_start kwok "$KWOK_PORT" "$BIN/kwok" \
   --kubeconfig="$KL_STATE/kwok.kubeconfig" \
   --config="$KL_DIR/manifests/kwok-stages.yaml" \

@@ -119,7 +119,7 @@ for f in "${crds[@]}"; do
   done
 
   # A sample and a bad-objects table per kind.
-  jq -e --arg k "$kind" 'select(.kind == $k and .apiVersion == "cubit.dev/v1alpha1")' <<<"$samples" >/dev/null ||
+  jq -n -e --arg k "$kind" '[inputs | select(.kind == $k and .apiVersion == "cubit.dev/v1alpha1")] | length > 0' <<<"$samples" >/dev/null ||
     bad "$name: no $kind in config/samples/"
   [[ -f $repo/test/install/bad-objects/$plural.yaml ]] ||
     bad "$name: no test/install/bad-objects/$plural.yaml (rows of bad ${kind}s the API server must refuse)"

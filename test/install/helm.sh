@@ -101,7 +101,7 @@ jqcheck "Deployment: the webhook cert dir is a writable emptyDir, the config a C
    (.spec.template.spec.volumes[] | select(.name == \"webhook-certs\") | .emptyDir != null) and
    (.spec.template.spec.volumes[] | select(.name == \"config\") | .configMap.name == \"cubit-manager-config\")" "$dep"
 jqcheck "webhook configurations: every webhook has a failurePolicy, the pod ones a namespaceSelector" \
-  "[.webhooks[] | .failurePolicy != null and ((.name | test(\"^projects\")) or (.namespaceSelector != null))] | all" \
+  "[.webhooks[] | .failurePolicy != null and ((.name | test(\"^(pods|workloads|quota)[.]\") | not) or (.namespaceSelector != null))] | all" \
   "$(yq -c -s '[.[] | select(. != null and (.kind | test("WebhookConfiguration")))] | {webhooks: (map(.webhooks) | add)}' "$work/default.yaml")"
 check "no wildcard in the rendered roles (default)" "$repo/test/install/no-wildcards.sh" "$work/default.yaml"
 check "no wildcard in the rendered roles (nondefault)" "$repo/test/install/no-wildcards.sh" "$work/nondefault.yaml"
@@ -259,7 +259,9 @@ step "samples"
 check "kubectl apply -f config/samples/" "${kubectl[@]}" apply -f "$repo/config/samples/"
 for f in "$repo"/config/samples/*.yaml; do
   while IFS= read -r ref; do
-    check "sample $ref becomes Ready" "${kubectl[@]}" wait --for=condition=Ready --timeout=90s "$ref"
+    # $ref is "kind.group/name [-n namespace]": split into kubectl's arguments.
+    read -r -a args <<<"$ref"
+    check "sample $ref becomes Ready" "${kubectl[@]}" wait --for=condition=Ready --timeout=90s "${args[@]}"
   done < <(yq -r 'select(. != null) | "\(.kind | ascii_downcase).\(.apiVersion | split("/")[0])/\(.metadata.name)\(if .metadata.namespace then " -n " + .metadata.namespace else "" end)"' "$f")
 done
 check "helm's notes tell what to do next" bash -c "$(printf '%q ' "${helm[@]}") get notes cubit -n $ns | grep -q 'kubectl wait --for=condition=Ready'"
