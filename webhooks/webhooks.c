@@ -8,6 +8,9 @@
 #include "webhooks/pods/mutate.h"
 #include "webhooks/quota/quota.h"
 #include "webhooks/server.h"
+#include "controllers/pipeline/pipeline.h"
+#include "webhooks/validate/jobtemplate.h"
+#include "webhooks/validate/pipeline.h"
 #include "webhooks/validate/project.h"
 #include "webhooks/validate/trainingjob.h"
 
@@ -19,7 +22,7 @@ typedef struct arrival {
 
 struct webhooks {
   webhook_env env;
-  webhook_route routes[5];
+  webhook_route routes[8];
   arrival arrivals[1 + WL_COUNT];
 };
 
@@ -46,6 +49,10 @@ int webhooks_register(rt_manager *m, const gpu_profile *gpu, const gang_config *
   env->gpu = gpu;
   if (gang) env->gang = *gang;
   env->reservation_ttl_ms = 30000;
+  env->jobtemplates = cache_informer_store(rt_manager_informer(m, &pl_jobtemplate_resource));
+  env->clusterjobtemplates = cache_informer_store(rt_manager_informer(m, &pl_clusterjobtemplate_resource));
+  env->pipelines = cache_informer_store(rt_manager_informer(m, &pl_pipeline_resource));
+  env->reference_wait_ms = 2000;
   http_server *s = rt_manager_webhook_server(m);
   metrics_registry *reg = rt_manager_metrics(m);
   int rc = 0;
@@ -60,6 +67,15 @@ int webhooks_register(rt_manager *m, const gpu_profile *gpu, const gang_config *
     if (rc == 0)
       rc = webhook_serve(s, reg, &w->routes[4], "/validate-trainingjobs", "validate-trainingjobs",
                          validate_trainingjob_handler, env);
+    if (rc == 0)
+      rc = webhook_serve(s, reg, &w->routes[5], "/validate-jobtemplates", "validate-jobtemplates",
+                         validate_jobtemplate_handler, env);
+    if (rc == 0)
+      rc = webhook_serve(s, reg, &w->routes[6], "/validate-pipelines", "validate-pipelines",
+                         validate_pipeline_handler, env);
+    if (rc == 0)
+      rc = webhook_serve(s, reg, &w->routes[7], "/validate-pipelineruns", "validate-pipelineruns",
+                         validate_pipelinerun_handler, env);
   }
   if (rc) {
     webhooks_free(w);

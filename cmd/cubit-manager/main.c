@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "controllers/pipeline/pipeline.h"
 #include "controllers/project/project.h"
 #include "controllers/trainingjob/trainingjob.h"
 #include "runtime/manager.h"
@@ -44,6 +45,8 @@ int main(int argc, char **argv) {
     goto out;
   }
   if (project_controller_register(m, gpu) || trainingjob_controller_register(m, &gang) ||
+      pipeline_controller_register(m) ||
+      pipelinerun_controller_register(m, json_object_get(settings, "pipeline")) ||
       webhooks_register(m, gpu, &gang, &hooks)) {
     log_error("manager", "cannot register controllers", "%s", "");
     goto out;
