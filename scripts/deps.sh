@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git curl ca-certificates openssl
   libcurl4-openssl-dev libyaml-dev libjansson-dev libssl-dev libuv1-dev libsqlite3-dev
-  libhttp-parser-dev uthash-dev check valgrind
+  libhttp-parser-dev uthash-dev check valgrind tzdata
 )
 
 missing=()

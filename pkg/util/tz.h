@@ -8,6 +8,7 @@
 #ifndef CUBIT_UTIL_TZ_H
 #define CUBIT_UTIL_TZ_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util/err.h"
