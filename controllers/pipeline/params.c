@@ -249,6 +249,11 @@ int pl_params_parse(const json_t *arr, const char *path, pl_params *out, char *e
     }
     p->def = json_object_get(d, "default");
     if (p->def && json_is_null(p->def)) p->def = NULL;
+    if (p->def && p->required) {
+      snprintf(err, errlen, "%s[%zu]: parameter %s is required and has a default; a required parameter has none", path,
+               i, p->name);
+      goto fail;
+    }
     if (p->def) {
       char where[128], why[400];
       snprintf(where, sizeof(where), "%s[%zu].default", path, i);

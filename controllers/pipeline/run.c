@@ -488,7 +488,9 @@ static int start_run(run_state *rs, char *why, size_t len) {
   if (result == 0) {
     json_object_set_new(rs->status, "pipelineSpec", json_deep_copy(pspec));
     json_object_set_new(rs->status, "templates", templates);
-    json_object_set_new(rs->status, "params", values);
+    /* An empty map would be applied as null, which the schema refuses. */
+    if (json_object_size(values)) json_object_set_new(rs->status, "params", values);
+    else json_decref(values);
     templates = NULL;
   }
   json_decref(templates);

@@ -110,6 +110,8 @@ static const struct {
      "spec.parameters[0]: parameter a of type string cannot have a minimum or maximum"},
     {"[{'name':'a','type':'int','minimum':5,'maximum':1}]",
      "spec.parameters[0]: parameter a has a minimum above its maximum"},
+    {"[{'name':'a','required':true,'default':'y'}]",
+     "spec.parameters[0]: parameter a is required and has a default; a required parameter has none"},
     {"[{'name':'a','type':'enum','enum':['x'],'default':'y'}]",
      "spec.parameters[0].default: want one of x, got \"y\" (parameter a is of type enum)"},
 };
