@@ -662,7 +662,9 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
   json_object_set_new(rs->status, "observedGeneration", json_integer(js_int(run, "metadata.generation", 0)));
   const char *phase0 = js_str(run, "status.phase");
   int retry = json_object_get(js_get(run, "metadata.annotations"), PL_RETRY_ANNOTATION) != NULL;
-  if (retry && (phase0 == NULL || strcmp(phase0, "Running") != 0)) return retry_run(rs);
+  /* On a run that has not failed the annotation is dropped (with an Event), so
+   * it cannot retry the run by itself when it fails later. */
+  if (retry) return retry_run(rs);
   if (phase0 && (strcmp(phase0, "Succeeded") == 0 || strcmp(phase0, "Failed") == 0)) return finish(rs, rt_ok());
 
   char why[700] = "";
