@@ -35,6 +35,11 @@ typedef struct webhook_env {
   gang_config gang;
   quota_reservations *reservations;
   int64_t reservation_ttl_ms;       /* default 30 s */
+  /* Pipelines: the templates and pipelines they name (NULL = API absent),
+   * and how long a reference missing from the cache is waited for (objects
+   * applied together reach the cache a moment after their creation). */
+  cache_store *jobtemplates, *clusterjobtemplates, *pipelines;
+  int64_t reference_wait_ms;
 } webhook_env;
 
 /* The workload index of (group, kind), or -1. */

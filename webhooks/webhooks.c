@@ -10,6 +10,9 @@
 #include "webhooks/server.h"
 #include "webhooks/validate/inferenceservice.h"
 #include "webhooks/validate/notebook.h"
+#include "controllers/pipeline/pipeline.h"
+#include "webhooks/validate/jobtemplate.h"
+#include "webhooks/validate/pipeline.h"
 #include "webhooks/validate/project.h"
 #include "webhooks/validate/trainingjob.h"
 
@@ -25,6 +28,9 @@ static const struct {
     {"/validate-trainingjobs", validate_trainingjob_handler},
     {"/validate-inferenceservices", validate_inferenceservice_handler},
     {"/validate-notebooks", validate_notebook_handler},
+    {"/validate-jobtemplates", validate_jobtemplate_handler},
+    {"/validate-pipelines", validate_pipeline_handler},
+    {"/validate-pipelineruns", validate_pipelinerun_handler},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -63,6 +69,10 @@ int webhooks_register(rt_manager *m, const gpu_profile *gpu, const gang_config *
   env->gpu = gpu;
   if (gang) env->gang = *gang;
   env->reservation_ttl_ms = 30000;
+  env->jobtemplates = cache_informer_store(rt_manager_informer(m, &pl_jobtemplate_resource));
+  env->clusterjobtemplates = cache_informer_store(rt_manager_informer(m, &pl_clusterjobtemplate_resource));
+  env->pipelines = cache_informer_store(rt_manager_informer(m, &pl_pipeline_resource));
+  env->reference_wait_ms = 2000;
   http_server *s = rt_manager_webhook_server(m);
   metrics_registry *reg = rt_manager_metrics(m);
   int rc = 0;

@@ -5,6 +5,9 @@
  *   POST /validate-projects  Project objects (validating)
  *   POST /validate-trainingjobs  TrainingJobs: quantities and GPU requests (validating)
  *   POST /validate-inferenceservices  InferenceService objects (validating)
+ *   POST /validate-jobtemplates  JobTemplates and ClusterJobTemplates (validating)
+ *   POST /validate-pipelines     Pipelines: DAG, schedule, templates (validating)
+ *   POST /validate-pipelineruns  PipelineRuns: parameters against the pipeline (validating)
  * The matching Mutating/ValidatingWebhookConfiguration is in config/webhook/. */
 #ifndef CUBIT_WEBHOOKS_H
 #define CUBIT_WEBHOOKS_H

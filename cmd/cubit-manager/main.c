@@ -4,6 +4,7 @@
 
 #include "controllers/inferenceservice/inferenceservice.h"
 #include "controllers/notebook/notebook.h"
+#include "controllers/pipeline/pipeline.h"
 #include "controllers/project/project.h"
 #include "controllers/trainingjob/trainingjob.h"
 #include "runtime/manager.h"
@@ -54,6 +55,8 @@ int main(int argc, char **argv) {
   notebook_config_free(&notebooks);
   if (rc || project_controller_register(m, gpu) || trainingjob_controller_register(m, &gang) ||
       inference_controller_register(m, json_object_get(settings, "inference")) ||
+      pipeline_controller_register(m) ||
+      pipelinerun_controller_register(m, json_object_get(settings, "pipeline")) ||
       webhooks_register(m, gpu, &gang, &hooks)) {
     log_error("manager", "cannot register controllers", "%s", "");
     goto out;
