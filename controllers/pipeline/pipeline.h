@@ -125,7 +125,9 @@ int pl_subst_check(const json_t *v, const char *path, pl_ref_check_fn check, voi
                    size_t errlen) CUBIT_WUR;
 /* A copy of v with every reference replaced by its value: a string that is
  * exactly one reference becomes the value itself (an int parameter stays an
- * integer), otherwise the value's text is spliced in. */
+ * integer) unless it is a list item, an env variable's value, a label or an
+ * annotation (those are strings whatever the value); otherwise the value's
+ * text is spliced in. */
 int pl_subst_json(const json_t *v, const char *path, pl_ref_value_fn value, void *arg, json_t **out, char *err,
                   size_t errlen) CUBIT_WUR;
 

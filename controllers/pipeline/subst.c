@@ -138,8 +138,14 @@ static int subst_string(const char *s, const char *path, pl_ref_value_fn value, 
     *out = json_string(s);
     return 0;
   }
-  /* A string that is exactly one reference takes the value's own type. */
-  int whole = found == 1 && start == 0 && s[end] == '\0';
+  /* A string that is exactly one reference takes the value's own type
+   * (replicas: "{{params.workers}}" is an integer), except where Kubernetes
+   * wants a string whatever the value: list items (command, args), an env
+   * variable's value, labels and annotations. */
+  const char *last = strrchr(path, '.');
+  int string_only = (*path && path[strlen(path) - 1] == ']') || (last && strcmp(last, ".value") == 0) ||
+                    strstr(path, ".labels.") != NULL || strstr(path, ".annotations.") != NULL;
+  int whole = found == 1 && start == 0 && s[end] == '\0' && !string_only;
   cubit_buf b;
   buf_init(&b, 1 << 20);
   size_t copied = 0;

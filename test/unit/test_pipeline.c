@@ -181,13 +181,17 @@ static const json_t *fixed_values(const pl_ref *ref, void *arg, char *err, size_
 START_TEST(subst_values) {
   json_t *values = J("{'params.workers':4,'params.lr':0.5,'run.name':'etl-1','tasks.a.outputs.model':'s3://m',"
                      "'params.flag':true,'params.cfg':{'k':'v'}}");
-  json_t *in = J("{'replicas':'{{params.workers}}','cmd':['--lr={{ params.lr }}','{{run.name}}/{{tasks.a.outputs.model}}'],"
+  json_t *in = J("{'replicas':'{{params.workers}}','cmd':['--lr={{ params.lr }}','{{run.name}}/{{tasks.a.outputs.model}}',"
+                 "'{{params.workers}}'],'env':[{'name':'N','value':'{{params.workers}}'}],"
+                 "'labels':{'w':'{{params.flag}}'},"
                  "'flag':'{{params.flag}}','cfg':'{{params.cfg}}','text':'cfg={{params.cfg}}','plain':'no refs',"
                  "'n':7,'nested':{'x':'{{run.name}}-{{params.workers}}'}}");
   json_t *out = NULL;
   char err[400] = "";
   ck_assert_msg(pl_subst_json(in, "spec", fixed_values, values, &out, err, sizeof(err)) == 0, "%s", err);
-  json_t *want = J("{'replicas':4,'cmd':['--lr=0.5','etl-1/s3://m'],'flag':true,'cfg':{'k':'v'},"
+  /* Lists, env values and labels stay strings whatever the value. */
+  json_t *want = J("{'replicas':4,'cmd':['--lr=0.5','etl-1/s3://m','4'],'env':[{'name':'N','value':'4'}],"
+                   "'labels':{'w':'true'},'flag':true,'cfg':{'k':'v'},"
                    "'text':'cfg={\\\"k\\\":\\\"v\\\"}','plain':'no refs','n':7,'nested':{'x':'etl-1-4'}}");
   char *got = json_dumps(out, JSON_SORT_KEYS);
   ck_assert_msg(json_equal(want, out), "got %s", got);
