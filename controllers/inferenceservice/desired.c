@@ -41,15 +41,6 @@ static json_t *labels_of(const json_t *isvc) {
   return json_pack("{s:s, s:s}", INFERENCE_LABEL, js_name(isvc), "app.kubernetes.io/managed-by", "cubit");
 }
 
-static int has_env(const json_t *env, const char *name) {
-  size_t i;
-  json_t *v;
-  json_array_foreach(env, i, v) {
-    const char *n = js_str(v, "name");
-    if (n && strcmp(n, name) == 0) return 1;
-  }
-  return 0;
-}
 
 /* Cubit's variables first (unless the spec sets them), then the spec's. */
 static json_t *container_env(const inference_predictor *p) {
@@ -59,7 +50,7 @@ static json_t *container_env(const inference_predictor *p) {
                            {"MODEL_DIR", p->source != INFERENCE_MODEL_NONE ? INFERENCE_MODEL_DIR : NULL},
                            {"STORAGE_URI", p->model_uri}};
   for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
-    if (vars[i][1] && !has_env(p->env, vars[i][0]))
+    if (vars[i][1] && !(js_named(p->env, vars[i][0]) != NULL))
       json_array_append_new(env, json_pack("{s:s, s:s}", "name", vars[i][0], "value", vars[i][1]));
   size_t i;
   json_t *v;

@@ -138,15 +138,6 @@ static json_t *ide_readiness(const notebook_spec *spec, const char *base) {
   return probe;
 }
 
-static int has_env(const json_t *env, const char *name) {
-  size_t i;
-  json_t *e;
-  json_array_foreach(env, i, e) {
-    const char *n = js_str(e, "name");
-    if (n && strcmp(n, name) == 0) return 1;
-  }
-  return 0;
-}
 
 /* Outside a project's namespaces no webhook translates the GPU grammar, so
  * the controller writes the vendor resources itself. */
@@ -187,9 +178,9 @@ json_t *notebook_desired_statefulset(const json_t *nb, const notebook_spec *spec
                         "containerPort", NOTEBOOK_PORT, "protocol", "TCP");
   ide_command(spec, base, c);
   json_t *env = json_array();
-  if (!has_env(spec->env, "NB_PREFIX")) /* Kubeflow's images read their base URL here */
+  if (!(js_named(spec->env, "NB_PREFIX") != NULL)) /* Kubeflow's images read their base URL here */
     json_array_append_new(env, json_pack("{s:s, s:s}", "name", "NB_PREFIX", "value", base));
-  if (spec->ide == NB_IDE_RSTUDIO && !has_env(spec->env, "DISABLE_AUTH"))
+  if (spec->ide == NB_IDE_RSTUDIO && !(js_named(spec->env, "DISABLE_AUTH") != NULL))
     json_array_append_new(env, json_pack("{s:s, s:s}", "name", "DISABLE_AUTH", "value", "true"));
   size_t i;
   json_t *e;

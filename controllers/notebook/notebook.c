@@ -31,18 +31,6 @@ static void ctl_free(void *arg) {
 
 /* ------------------------------------------------------------ helpers */
 
-static int64_t status_time(const json_t *status, const char *path) {
-  int64_t t = 0;
-  const char *s = js_str(status, path);
-  if (s == NULL || time_parse_rfc3339(s, &t)) return 0;
-  return t;
-}
-
-static void set_time(json_t *status, const char *path, int64_t t) {
-  char ts[32];
-  time_format_rfc3339(t, ts);
-  js_set_str(status, path, ts);
-}
 
 static int is_stopped_phase(const char *phase) {
   return phase && (strcmp(phase, "Stopped") == 0 || strcmp(phase, "Culled") == 0 || strcmp(phase, "Expired") == 0);
@@ -209,7 +197,7 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
   if (json_object_get(ann, NOTEBOOK_RENEW_ANNOTATION)) {
     patch_annotation(&patch, NOTEBOOK_RENEW_ANNOTATION, NULL);
     if (spec.lease) {
-      set_time(status, "lease.renewedAt", now);
+      js_set_time(status, "lease.renewedAt", now);
       char until[32];
       time_format_rfc3339(now + spec.lease_ttl_s, until);
       rt_event(ctx->events, nb, "Normal", "LeaseRenewed", "lease renewed until %s", until);
@@ -227,22 +215,22 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
 
   /* A (re)start begins a new lease and a new idle period. */
   if (!spec.stopped && (prev[0] == '\0' || is_stopped_phase(prev))) {
-    set_time(status, "lastActivity", now);
-    if (spec.lease) set_time(status, "lease.renewedAt", now);
+    js_set_time(status, "lastActivity", now);
+    if (spec.lease) js_set_time(status, "lease.renewedAt", now);
   }
-  if (json_object_get(status, "lastActivity") == NULL) set_time(status, "lastActivity", now);
+  if (json_object_get(status, "lastActivity") == NULL) js_set_time(status, "lastActivity", now);
 
   /* The lease. */
   if (spec.lease) {
-    int64_t renewed = status_time(status, "lease.renewedAt");
+    int64_t renewed = js_time(status, "lease.renewedAt");
     if (renewed == 0) {
       renewed = now;
-      set_time(status, "lease.renewedAt", now);
+      js_set_time(status, "lease.renewedAt", now);
     }
     int64_t expires, next;
     notebook_lease_state ls = notebook_lease_check(renewed, spec.lease_ttl_s, spec.lease_warning_s,
-                                                   status_time(status, "lease.warnedAt"), now, &expires, &next);
-    set_time(status, "lease.expiresAt", expires);
+                                                   js_time(status, "lease.warnedAt"), now, &expires, &next);
+    js_set_time(status, "lease.expiresAt", expires);
     char until[32];
     time_format_rfc3339(expires, until);
     if (!spec.stopped && ls == NB_LEASE_EXPIRED) {
@@ -252,7 +240,7 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
                (long long)spec.lease_ttl_s, until);
       rt_event(ctx->events, nb, "Warning", "LeaseExpired", "%s", stop_message);
     } else if (!spec.stopped && ls == NB_LEASE_WARN) {
-      set_time(status, "lease.warnedAt", now);
+      js_set_time(status, "lease.warnedAt", now);
       rt_event(ctx->events, nb, "Warning", "LeaseExpiring",
                "lease expires at %s (in %llds): annotate cubit.dev/renew to extend it", until,
                (long long)(expires - now));
@@ -284,11 +272,11 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
       probe_outcome po;
       probe_activity(nc, nb, &spec, ip, now, &po);
       if (po.ok) {
-        int64_t last = status_time(status, "lastActivity");
+        int64_t last = js_time(status, "lastActivity");
         int64_t reported = po.last > now ? now : po.last; /* a clock ahead of ours is not the future */
         if (reported > last) {
           last = reported;
-          set_time(status, "lastActivity", last);
+          js_set_time(status, "lastActivity", last);
         }
         char since[32];
         time_format_rfc3339(last, since);

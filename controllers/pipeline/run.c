@@ -48,20 +48,7 @@ typedef struct run_state {
   json_t *refs;          /* run.name, run.namespace, run.scheduledTime (owned) */
 } run_state;
 
-static int64_t parse_time(const char *s) {
-  int64_t t = 0;
-  return s && time_parse_rfc3339(s, &t) == 0 ? t : 0;
-}
 
-static void set_time(json_t *o, const char *key, int64_t t) {
-  if (t <= 0) {
-    json_object_del(o, key);
-    return;
-  }
-  char text[32];
-  time_format_rfc3339(t, text);
-  json_object_set_new(o, key, json_string(text));
-}
 
 static const char *template_key_kind(pl_template_kind k) {
   return k == PL_TEMPLATE_CLUSTER ? "ClusterJobTemplate" : "JobTemplate";
@@ -176,9 +163,9 @@ static void nodes_from_status(run_state *rs) {
     (void)pl_phase_parse(js_str(j, "phase"), &n->phase);
     n->attempts = (int)js_int(j, "attempts", 0);
     n->first_attempt = (int)js_int(j, "firstAttempt", 1);
-    n->start = parse_time(js_str(j, "startTime"));
-    n->finish = parse_time(js_str(j, "finishTime"));
-    n->retry_at = parse_time(js_str(j, "retryAt"));
+    n->start = js_time(j, "startTime");
+    n->finish = js_time(j, "finishTime");
+    n->retry_at = js_time(j, "retryAt");
     snprintf(n->message, sizeof(n->message), "%s", js_str(j, "message") ? js_str(j, "message") : "");
     json_t *o = json_object_get(j, "outputs");
     if (json_is_object(o)) rs->outputs[i] = json_deep_copy(o);
@@ -196,9 +183,9 @@ static json_t *nodes_to_status(run_state *rs) {
       pl_task_job_name(js_name(rs->run), rs->spec.tasks[i].name, n->attempts, name, sizeof(name));
       json_object_set_new(j, "trainingJob", json_string(name));
     }
-    set_time(j, "startTime", n->start);
-    set_time(j, "finishTime", n->finish);
-    set_time(j, "retryAt", n->retry_at);
+    js_set_time(j, "startTime", n->start);
+    js_set_time(j, "finishTime", n->finish);
+    js_set_time(j, "retryAt", n->retry_at);
     if (n->message[0]) json_object_set_new(j, "message", json_string(n->message));
     if (rs->outputs[i] && json_object_size(rs->outputs[i])) json_object_set(j, "outputs", rs->outputs[i]);
     json_object_set_new(nodes, rs->spec.tasks[i].name, j);
@@ -298,7 +285,7 @@ static void observe(run_state *rs) {
       json_decref(tj);
       continue;
     }
-    n->job_created = parse_time(js_str(tj, "metadata.creationTimestamp"));
+    n->job_created = js_time(tj, "metadata.creationTimestamp");
     const char *stopped = json_string_value(json_object_get(js_get(tj, "metadata.annotations"), PL_STOPPED_ANNOTATION));
     const char *phase = js_str(tj, "status.phase");
     if (stopped) {
@@ -307,7 +294,7 @@ static void observe(run_state *rs) {
       snprintf(n->job_message, sizeof(n->job_message), "%s", stopped);
     } else if (phase && strcmp(phase, "Succeeded") == 0) {
       n->job = PL_JOB_SUCCEEDED;
-      n->job_finished = parse_time(js_str(tj, "status.completionTime"));
+      n->job_finished = js_time(tj, "status.completionTime");
       char why[600] = "";
       int r = read_outputs(rs, i, tj, why, sizeof(why));
       if (r == 1) {
@@ -319,7 +306,7 @@ static void observe(run_state *rs) {
       }
     } else if (phase && strcmp(phase, "Failed") == 0) {
       n->job = PL_JOB_FAILED;
-      n->job_finished = parse_time(js_str(tj, "status.completionTime"));
+      n->job_finished = js_time(tj, "status.completionTime");
       const char *msg = js_str(tj, "status.message");
       const char *reason = js_str(tj, "status.reason");
       snprintf(n->job_message, sizeof(n->job_message), "TrainingJob %s failed%s%s%s%s", name,
@@ -564,8 +551,8 @@ static void progress(run_state *rs, const pl_step_out *o) {
   char text[32];
   snprintf(text, sizeof(text), "%zu/%zu", o->done, o->total);
   json_object_set_new(rs->status, "progress", json_string(text));
-  int64_t start = parse_time(js_str(rs->status, "startTime"));
-  int64_t end = parse_time(js_str(rs->status, "completionTime"));
+  int64_t start = js_time(rs->status, "startTime");
+  int64_t end = js_time(rs->status, "completionTime");
   if (start) {
     char dur[32];
     tj_format_duration((end ? end : rs->now) - start, dur);
@@ -676,14 +663,14 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
     }
     if (r < 0) {
       set_phase(rs, "Failed", "InvalidRun", why);
-      set_time(rs->status, "completionTime", rs->now);
+      js_set_time(rs->status, "completionTime", rs->now);
       return finish(rs, write_or_retry(rs, rt_ok()));
     }
-    set_time(rs->status, "startTime", rs->now);
+    js_set_time(rs->status, "startTime", rs->now);
   }
   if (load_snapshot(rs, why, sizeof(why))) {
     set_phase(rs, "Failed", "InvalidRun", why);
-    set_time(rs->status, "completionTime", rs->now);
+    js_set_time(rs->status, "completionTime", rs->now);
     return finish(rs, write_or_retry(rs, rt_ok()));
   }
   kube_status st;
@@ -737,7 +724,7 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
   if (o.run_phase == PL_RUNNING) {
     set_phase(rs, "Running", "Running", NULL);
   } else {
-    set_time(rs->status, "completionTime", rs->now);
+    js_set_time(rs->status, "completionTime", rs->now);
     if (o.run_phase == PL_SUCCEEDED) set_phase(rs, "Succeeded", "Succeeded", NULL);
     else set_phase(rs, "Failed", "TaskFailed", o.message);
   }

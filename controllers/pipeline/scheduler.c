@@ -117,20 +117,7 @@ static void memo_add(memo_run *list, size_t *n, const char *name, int64_t tick, 
   (*n)++;
 }
 
-static int64_t parse_time(const char *s) {
-  int64_t t = 0;
-  return s && time_parse_rfc3339(s, &t) == 0 ? t : 0;
-}
 
-static void set_time(json_t *o, const char *key, int64_t t) {
-  if (t <= 0) {
-    json_object_del(o, key);
-    return;
-  }
-  char text[32];
-  time_format_rfc3339(t, text);
-  json_object_set_new(o, key, json_string(text));
-}
 
 /* ---------------------------------------------------- templates */
 
@@ -258,14 +245,14 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
     int gone = 0;
     for (size_t k = 0; k < mm.ndeleted; k++) gone |= strcmp(mm.deleted[k].name, js_name(r)) == 0;
     if (gone || js_get(r, "metadata.deletionTimestamp")) continue;
-    int64_t tick = parse_time(js_str(r, "spec.scheduledTime"));
+    int64_t tick = js_time(r, "spec.scheduledTime");
     if (tick == 0) continue;
     pl_sched_run *x = &sr[nsr];
     x->name = js_name(r);
     x->tick = tick;
-    x->created = parse_time(js_str(r, "metadata.creationTimestamp"));
+    x->created = js_time(r, "metadata.creationTimestamp");
     x->state = run_state_of(r);
-    x->finished = parse_time(js_str(r, "status.completionTime"));
+    x->finished = js_time(r, "status.completionTime");
     objs[nsr++] = r;
   }
   /* Runs created but not listed yet count as active. */
@@ -281,7 +268,7 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
     objs[nsr++] = NULL;
   }
 
-  int64_t watermark = parse_time(js_str(p, "status.lastScheduleTime"));
+  int64_t watermark = js_time(p, "status.lastScheduleTime");
   if (mm.watermark > watermark) watermark = mm.watermark;
   rt_result result = rt_ok();
   kube_status st;
@@ -290,7 +277,7 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
   int blocked = 0;
   int64_t next_tick = 0;
   if (spec.has_schedule) {
-    pl_sched_in in = {&spec.sched, now, parse_time(js_str(p, "metadata.creationTimestamp")), watermark, sr, nsr};
+    pl_sched_in in = {&spec.sched, now, js_time(p, "metadata.creationTimestamp"), watermark, sr, nsr};
     pl_sched_out *o = xcalloc(1, sizeof(*o));
     pl_schedule_decide(&in, o);
     /* Deletions first: Replace frees the slot its new run takes. */
@@ -350,8 +337,8 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
   }
 
   /* Status. */
-  set_time(status, "lastScheduleTime", watermark);
-  set_time(status, "nextScheduleTime", next_tick);
+  js_set_time(status, "lastScheduleTime", watermark);
+  js_set_time(status, "nextScheduleTime", next_tick);
   /* The active runs: listed ones not finished, and those just created. */
   for (size_t i = 0; i < nsr; i++) {
     int deleted = 0;
@@ -369,10 +356,10 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
   const pl_sched_run *best = NULL;
   for (size_t i = 0; i < nsr; i++)
     if (sr[i].state == PL_RUN_SUCCEEDED && (best == NULL || sr[i].tick > best->tick)) best = &sr[i];
-  int64_t last_ok = parse_time(js_str(p, "status.lastSuccessfulTime"));
+  int64_t last_ok = js_time(p, "status.lastSuccessfulTime");
   if (best && best->tick >= last_ok) {
     json_object_set_new(status, "lastSuccessfulRun", json_string(best->name));
-    set_time(status, "lastSuccessfulTime", best->tick);
+    js_set_time(status, "lastSuccessfulTime", best->tick);
   }
   char message[1000];
   const char *reason;

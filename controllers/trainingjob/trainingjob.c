@@ -67,10 +67,6 @@ static int delete_child(const rt_ctx *ctx, const kube_resource *engine, const js
   return rc == CUBIT_ENOTFOUND ? 0 : rc;
 }
 
-static int64_t parse_time(const char *s) {
-  int64_t t = 0;
-  return s && time_parse_rfc3339(s, &t) == 0 ? t : 0;
-}
 
 /* A finished job keeps its summary; its engine object goes after the TTL. */
 static rt_result finished(const rt_ctx *ctx, const json_t *tj, const tj_spec *s) {
@@ -82,7 +78,7 @@ static rt_result finished(const rt_ctx *ctx, const json_t *tj, const tj_spec *s)
     json_decref(child);
     return rt_ok();
   }
-  int64_t done = parse_time(js_str(tj, "status.completionTime"));
+  int64_t done = js_time(tj, "status.completionTime");
   int64_t left = done + s->ttl_s - time_wall_s();
   rt_result r = rt_ok();
   if (left > 0) {
@@ -282,7 +278,7 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
   int64_t now = time_wall_s();
   const char *started = js_str(tj, "status.startTime") ? js_str(tj, "status.startTime") : p.start_time;
   if (s.framework == TJ_VOLCANO && s.active_deadline_s > 0 && started[0] && !terminal(phase) &&
-      parse_time(started) + s.active_deadline_s <= now) {
+      time_epoch_of(started) + s.active_deadline_s <= now) {
     rc = delete_child(ctx, engine, applied, "Background", &st);
     phase = "Failed";
     snprintf(reason, sizeof(reason), "DeadlineExceeded");
@@ -313,7 +309,7 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
   }
   if (started[0]) {
     char dur[32];
-    tj_format_duration((done[0] ? parse_time(done) : now) - parse_time(started), dur);
+    tj_format_duration((done[0] ? time_epoch_of(done) : now) - time_epoch_of(started), dur);
     json_object_set_new(status, "duration", json_string(dur));
   }
   if (strcmp(phase, "Failed") == 0) {
@@ -332,7 +328,7 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
   if (result.kind == RT_OK) {
     if (terminal(phase) && s.ttl_s >= 0) result = rt_requeue_after((int64_t)s.ttl_s * 1000 + 500);
     else if (s.framework == TJ_VOLCANO && s.active_deadline_s > 0 && started[0] && !terminal(phase))
-      result = rt_requeue_after((parse_time(started) + s.active_deadline_s - now) * 1000 + 500);
+      result = rt_requeue_after((time_epoch_of(started) + s.active_deadline_s - now) * 1000 + 500);
     else if (strcmp(phase, "Running") == 0) result = rt_requeue_after(30000); /* keep the duration fresh */
   }
   json_decref(applied);

@@ -7,6 +7,7 @@
 
 #include "util/alloc.h"
 #include "util/err.h"
+#include "util/time.h"
 
 /* Walks 'path' one key at a time. With create set, missing or non-object
  * steps become empty objects. */
@@ -96,6 +97,37 @@ void js_digest(const json_t *v, char *out, int nhex) {
   if (nhex > 64) nhex = 64;
   for (int i = 0; i < nhex / 2; i++) snprintf(out + 2 * i, 3, "%02x", md[i]);
   out[nhex & ~1] = '\0';
+}
+
+int64_t js_time(const json_t *root, const char *path) {
+  return time_epoch_of(js_str(root, path));
+}
+
+void js_set_time(json_t *root, const char *path, int64_t t) {
+  if (t <= 0) {
+    const char *dot = strrchr(path, '.');
+    if (dot == NULL) {
+      json_object_del(root, path);
+    } else {
+      char *parent = xstrndup(path, (size_t)(dot - path));
+      json_object_del(js_get(root, parent), dot + 1);
+      free(parent);
+    }
+    return;
+  }
+  char text[32];
+  time_format_rfc3339(t, text);
+  js_set_str(root, path, text);
+}
+
+json_t *js_named(const json_t *array, const char *name) {
+  size_t i;
+  json_t *v;
+  json_array_foreach(array, i, v) {
+    const char *n = js_str(v, "name");
+    if (n && name && strcmp(n, name) == 0) return v;
+  }
+  return NULL;
 }
 
 json_t *js_controller_ref(const json_t *o) {

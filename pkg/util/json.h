@@ -36,6 +36,14 @@ static inline const char *js_resource_version(const json_t *o) {
  * canonical JSON (js_dump: sorted keys, compact) into out (nhex + 1 bytes):
  * a stable name or fingerprint for an object's content. */
 void js_digest(const json_t *v, char *out, int nhex);
+/* The RFC 3339 time at path as epoch seconds, or 0 when absent or invalid. */
+int64_t js_time(const json_t *root, const char *path);
+/* Sets path to the RFC 3339 form of epoch seconds t (creating parents);
+ * t <= 0 removes the key instead. */
+void js_set_time(json_t *root, const char *path, int64_t t);
+/* The first element of an array of objects whose "name" is name (env
+ * variables, volumes, containers), borrowed; NULL when none. */
+json_t *js_named(const json_t *array, const char *name);
 /* Returns the controller ownerReference (controller: true) or NULL. */
 json_t *js_controller_ref(const json_t *o);
 

@@ -76,3 +76,8 @@ int time_parse_rfc3339(const char *s, int64_t *out) {
   *out = (int64_t)timegm(&tm) - offset;
   return 0;
 }
+
+int64_t time_epoch_of(const char *s) {
+  int64_t t = 0;
+  return s && time_parse_rfc3339(s, &t) == 0 ? t : 0;
+}

@@ -16,5 +16,7 @@ void time_format_rfc3339(int64_t secs, char out[32]);
 /* Parses "2026-11-22T07:00:00Z", fractional seconds and "+01:00" offsets
  * included. Returns 0 and the epoch seconds, or CUBIT_EINVAL. */
 int time_parse_rfc3339(const char *s, int64_t *out);
+/* The epoch seconds of an RFC 3339 string, or 0 when s is NULL or invalid. */
+int64_t time_epoch_of(const char *s);
 
 #endif

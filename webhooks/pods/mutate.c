@@ -19,15 +19,6 @@ static json_t *ensure_array(json_t *obj, const char *key) {
   return a;
 }
 
-static int has_named(const json_t *array, const char *name) {
-  size_t i;
-  json_t *v;
-  json_array_foreach(array, i, v) {
-    const char *n = js_str(v, "name");
-    if (n && strcmp(n, name) == 0) return 1;
-  }
-  return 0;
-}
 
 /* Every container and init container of a pod spec. */
 typedef void (*container_fn)(json_t *container, void *arg);
@@ -42,7 +33,7 @@ static void each_container(json_t *spec, container_fn fn, void *arg) {
 
 static void set_env_default(json_t *container, const char *name, const char *value) {
   json_t *env = ensure_array(container, "env");
-  if (has_named(env, name)) return;
+  if ((js_named(env, name) != NULL)) return;
   json_array_append_new(env, json_pack("{s:s, s:s}", "name", name, "value", value));
 }
 
@@ -63,7 +54,7 @@ static void add_mount(json_t *container, void *arg) {
 
 static void add_volume(json_t *spec, const char *name, const char *claim, json_t *mount) {
   json_t *volumes = ensure_array(spec, "volumes");
-  if (!has_named(volumes, name))
+  if (!(js_named(volumes, name) != NULL))
     json_array_append_new(volumes,
                           json_pack("{s:s, s:{s:s}}", "name", name, "persistentVolumeClaim", "claimName", claim));
   each_container(spec, add_mount, mount);
