@@ -7,25 +7,9 @@
 #include "util/json.h"
 #include "webhooks/admission.h"
 
-static char *read_fixture(const char *rel, size_t *len) {
-  char *path = testutil_src_path(rel);
-  FILE *f = fopen(path, "rb");
-  ck_assert_msg(f != NULL, "fixture %s", path);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)n + 1);
-  ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-  buf[n] = '\0';
-  fclose(f);
-  free(path);
-  *len = (size_t)n;
-  return buf;
-}
-
 START_TEST(parse_recorded_review) {
   size_t len;
-  char *body = read_fixture("test/unit/fixtures/admission/pod-create.json", &len);
+  char *body = testutil_read_src("test/unit/fixtures/admission/pod-create.json", &len);
   adm_request req;
   char err[256];
   ck_assert_int_eq(adm_request_parse(body, len, &req, err, sizeof(err)), 0);
@@ -76,7 +60,7 @@ static json_t *response_of(const char *review_json) {
 
 START_TEST(deny_carries_status) {
   size_t len;
-  char *body = read_fixture("test/unit/fixtures/admission/pod-create.json", &len);
+  char *body = testutil_read_src("test/unit/fixtures/admission/pod-create.json", &len);
   adm_request req;
   char err[256];
   ck_assert_int_eq(adm_request_parse(body, len, &req, err, sizeof(err)), 0);
@@ -104,7 +88,7 @@ END_TEST
 
 START_TEST(patch_is_base64_json_patch) {
   size_t len;
-  char *body = read_fixture("test/unit/fixtures/admission/pod-create.json", &len);
+  char *body = testutil_read_src("test/unit/fixtures/admission/pod-create.json", &len);
   adm_request req;
   char err[256];
   ck_assert_int_eq(adm_request_parse(body, len, &req, err, sizeof(err)), 0);

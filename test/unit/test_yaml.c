@@ -10,22 +10,6 @@
 #include "util/json.h"
 #include "util/yaml.h"
 
-static char *read_file(const char *rel, size_t *len) {
-  char *path = testutil_src_path(rel);
-  FILE *f = fopen(path, "rb");
-  ck_assert_msg(f != NULL, "cannot open %s", path);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = xmalloc((size_t)n + 1);
-  ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-  buf[n] = '\0';
-  fclose(f);
-  free(path);
-  *len = (size_t)n;
-  return buf;
-}
-
 static void assert_json(json_t *got, const char *want_text, const char *yaml) {
   json_error_t jerr;
   json_t *want = json_loads(want_text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
@@ -314,8 +298,8 @@ END_TEST
  * the JSON kubectl's reader gave for it (fixtures/yaml/manifests.json). */
 START_TEST(kubernetes_manifests) {
   size_t ylen, jlen;
-  char *y = read_file("test/unit/fixtures/yaml/manifests.yaml", &ylen);
-  char *j = read_file("test/unit/fixtures/yaml/manifests.json", &jlen);
+  char *y = testutil_read_src("test/unit/fixtures/yaml/manifests.yaml", &ylen);
+  char *j = testutil_read_src("test/unit/fixtures/yaml/manifests.json", &jlen);
   json_t *got = NULL;
   char err[256];
   ck_assert_msg(yaml_to_json_all(y, ylen, &got, err, sizeof(err)) == 0, "%s", err);
@@ -333,7 +317,7 @@ END_TEST
 /* Cubit's own CRD reads as the API server will store it. */
 START_TEST(project_crd) {
   size_t ylen;
-  char *y = read_file("crds/cubit.dev_projects.yaml", &ylen);
+  char *y = testutil_read_src("crds/cubit.dev_projects.yaml", &ylen);
   json_t *crd = NULL;
   char err[256];
   ck_assert_msg(yaml_to_json(y, ylen, &crd, err, sizeof(err)) == 0, "%s", err);
@@ -380,7 +364,7 @@ START_TEST(allocation_failure) {
       "v: .inf\n",
   };
   size_t ylen;
-  char *manifest = read_file("test/unit/fixtures/yaml/manifests.yaml", &ylen);
+  char *manifest = testutil_read_src("test/unit/fixtures/yaml/manifests.yaml", &ylen);
   for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
     torture_arg a = {texts[i], 0};
     int points = testutil_alloc_torture(convert_once, &a);

@@ -114,6 +114,22 @@ char *testutil_src_path(const char *rel) {
   return xasprintf("%s/%s", src ? src : ".", rel);
 }
 
+char *testutil_read_src(const char *rel, size_t *len) {
+  char *path = testutil_src_path(rel);
+  FILE *f = fopen(path, "rb");
+  ck_assert_msg(f != NULL, "cannot open %s", path);
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = xmalloc((size_t)n + 1);
+  ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+  buf[n] = '\0';
+  fclose(f);
+  free(path);
+  *len = (size_t)n;
+  return buf;
+}
+
 int testutil_run(Suite *s) {
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -23,6 +23,9 @@ char *testutil_tmpdir(void);
 char *testutil_write_file(const char *dir, const char *name, const char *content);
 /* Path of a file in the source tree (CUBIT_TEST_SRCDIR); caller frees. */
 char *testutil_src_path(const char *rel);
+/* Whole contents of a file in the source tree, NUL-terminated; its length in
+ * *len. Fails the current test when it cannot be read; caller frees. */
+char *testutil_read_src(const char *rel, size_t *len);
 
 /* Runs a suite and returns the process exit code. */
 int testutil_run(Suite *s);
