@@ -81,15 +81,6 @@ static bool is_alpha(char c) {
   return upper(c) >= 'A' && upper(c) <= 'Z';
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-  if (err == NULL || errlen == 0) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
-
 /* Text of the spec as it may appear in a message: printable ASCII without
  * quotes, at most 48 characters. */
 static void shown(const char *s, size_t len, char out[56]) {
@@ -118,8 +109,7 @@ static int fail(const field_err *fe, const char *fmt, ...) {
   vsnprintf(reason, sizeof(reason), fmt, ap);
   va_end(ap);
   shown(fe->text, fe->len, text);
-  set_err(fe->err, fe->errlen, "%s field \"%s\": %s", fe->f->name, text, reason);
-  return CUBIT_EINVAL;
+  return cubit_errorf(fe->err, fe->errlen, CUBIT_EINVAL, "%s field \"%s\": %s", fe->f->name, text, reason);
 }
 
 static int parse_number(const char **pp, const char *end) {
@@ -229,12 +219,10 @@ static int parse_fields(const char *spec, cron_expr *c, char *err, size_t errlen
     n++;
   }
   if (n > 0 && (strncmp(text[0], "TZ=", 3) == 0 || strncmp(text[0], "CRON_TZ=", 8) == 0)) {
-    set_err(err, errlen, "a time zone prefix (TZ=...) is not supported in the schedule; give the zone separately");
-    return CUBIT_EINVAL;
+    return cubit_errorf(err, errlen, CUBIT_EINVAL, "a time zone prefix (TZ=...) is not supported in the schedule; give the zone separately");
   }
   if (n != 5) {
-    set_err(err, errlen, "expected 5 fields (minute hour day-of-month month day-of-week), found %d", n);
-    return CUBIT_EINVAL;
+    return cubit_errorf(err, errlen, CUBIT_EINVAL, "expected 5 fields (minute hour day-of-month month day-of-week), found %d", n);
   }
   uint64_t bits[5];
   bool any[5];
@@ -258,8 +246,7 @@ int cron_parse(const char *spec, cron_expr **out, char *err, size_t errlen) {
   if (spec == NULL) spec = "";
   while (is_space(*spec)) spec++;
   if (*spec == '\0') {
-    set_err(err, errlen, "empty schedule");
-    return CUBIT_EINVAL;
+    return cubit_errorf(err, errlen, CUBIT_EINVAL, "empty schedule");
   }
   if (*spec == '@') {
     size_t wlen = 0;
@@ -274,9 +261,9 @@ int cron_parse(const char *spec, cron_expr **out, char *err, size_t errlen) {
       size_t len = strlen(spec);
       while (is_space(spec[len - 1])) len--;
       shown(spec, len, w);
-      set_err(err, errlen,
-              "unknown macro \"%s\" (use @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly)", w);
-      return CUBIT_EINVAL;
+      return cubit_errorf(err, errlen, CUBIT_EINVAL,
+                          "unknown macro \"%s\" (use @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly)",
+                          w);
     }
     spec = expanded;
   }

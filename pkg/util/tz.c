@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -374,15 +373,6 @@ void tz_free(tz_zone *z) {
 
 /* ---- loading ---- */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-  if (err == NULL || errlen == 0) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
-
 /* A name as it may appear in a message: printable ASCII, no quotes, bounded. */
 static void printable_name(const char *name, char out[72]) {
   size_t i = 0;
@@ -497,8 +487,7 @@ int tz__parse_tzif(const char *name, const unsigned char *data, size_t len, tz_z
   *out = NULL;
   printable_name(name, shown);
   if (len < 44 || memcmp(data, "TZif", 4) != 0) {
-    set_err(err, errlen, "unknown time zone \"%s\"", shown);
-    return CUBIT_EINVAL;
+    return cubit_errorf(err, errlen, CUBIT_EINVAL, "unknown time zone \"%s\"", shown);
   }
   int version = data[4] == 0 ? 1 : data[4] >= '2' && data[4] <= '4' ? data[4] - '0' : 0;
   tzif_counts c;
@@ -534,8 +523,7 @@ int tz__parse_tzif(const char *name, const unsigned char *data, size_t len, tz_z
     timesize = 8;
   }
   if (c.leap > 0) {
-    set_err(err, errlen, "time zone \"%s\" counts leap seconds (not supported)", shown);
-    return CUBIT_EINVAL;
+    return cubit_errorf(err, errlen, CUBIT_EINVAL, "time zone \"%s\" counts leap seconds (not supported)", shown);
   }
 
   if ((rc = zone_new(name, &z)) != 0) return rc;
@@ -570,9 +558,8 @@ int tz__parse_tzif(const char *name, const unsigned char *data, size_t len, tz_z
   return 0;
 
 fail_malformed:
-  set_err(err, errlen, "time zone \"%s\": malformed TZif data (%s)", shown, why);
   tz_free(z);
-  return CUBIT_EINVAL;
+  return cubit_errorf(err, errlen, CUBIT_EINVAL, "time zone \"%s\": malformed TZif data (%s)", shown, why);
 fail_nomem:
   tz_free(z);
   return CUBIT_ENOMEM;
@@ -633,16 +620,14 @@ int tz_load(const char *name, tz_zone **out, char *err, size_t errlen) {
   if (strcmp(name, "UTC") == 0) return zone_utc(name, out);
   printable_name(name, shown);
   if (!name_is_safe(name)) {
-    set_err(err, errlen, "invalid time zone name \"%s\"", shown);
-    return CUBIT_EINVAL;
+    return cubit_errorf(err, errlen, CUBIT_EINVAL, "invalid time zone name \"%s\"", shown);
   }
   snprintf(path, sizeof(path), "%s/%s", TZ_DIR, name);
   int rc = read_zone_file(path, &data, &len);
   if (rc == CUBIT_ENOTFOUND) {
-    set_err(err, errlen, "unknown time zone \"%s\"", shown);
-    return CUBIT_EINVAL;
+    return cubit_errorf(err, errlen, CUBIT_EINVAL, "unknown time zone \"%s\"", shown);
   }
-  if (rc == CUBIT_EIO) set_err(err, errlen, "time zone \"%s\": cannot read %s: %m", shown, path);
+  if (rc == CUBIT_EIO) cubit_errorf(err, errlen, rc, "time zone \"%s\": cannot read %s: %m", shown, path);
   if (rc) return rc;
   rc = tz__parse_tzif(name, data, len, out, err, errlen);
   free(data);
