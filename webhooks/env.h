@@ -10,9 +10,10 @@
 
 #include "cache/store.h"
 #include "kube/client.h"
-#include "webhooks/gang/gang.h"
-#include "webhooks/gpu/gpu.h"
+#include "api/gang/gang.h"
+#include "api/gpu/gpu.h"
 #include "webhooks/quota/reserve.h"
+#include "api/labels.h"
 
 /* The kinds whose whole gang is judged against quota at creation. */
 enum {
@@ -46,7 +47,5 @@ typedef struct webhook_env {
 int webhook_workload_index(const char *group, const char *kind);
 /* The Project owning namespace ns (a new reference), or NULL. */
 json_t *webhook_project_of(const webhook_env *env, const char *ns);
-/* The creator Cubit records on objects and pods (annotation cubit.dev/user). */
-#define WEBHOOK_USER_ANNOTATION "cubit.dev/user"
 
 #endif

@@ -10,8 +10,8 @@
 #include "runtime/manager.h"
 #include "util/json.h"
 #include "util/log.h"
-#include "webhooks/gang/gang.h"
-#include "webhooks/gpu/gpu.h"
+#include "api/gang/gang.h"
+#include "api/gpu/gpu.h"
 #include "webhooks/webhooks.h"
 
 int main(int argc, char **argv) {

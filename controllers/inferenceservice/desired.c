@@ -9,7 +9,7 @@
 #include "runtime/apply.h"
 #include "util/alloc.h"
 #include "util/json.h"
-#include "webhooks/env.h"
+#include "api/labels.h"
 
 const kube_resource inference_resource = {"cubit.dev", "v1alpha1", "inferenceservices", "InferenceService", 1};
 const kube_resource inference_virtualservices = {"networking.istio.io", "v1beta1", "virtualservices", "VirtualService",
@@ -148,8 +148,8 @@ json_t *inference_pod_template(const json_t *isvc, const inference_predictor *p,
   /* The pod webhook translates the GPU grammar for the first container. */
   if (p->gpu[0]) json_object_set_new(ann, GPU_GRAMMAR_KEY, json_string(p->gpu));
   /* The creator, so the project's personal volume and per-member quota apply. */
-  const char *user = json_string_value(json_object_get(js_get(isvc, "metadata.annotations"), WEBHOOK_USER_ANNOTATION));
-  if (user) json_object_set_new(ann, WEBHOOK_USER_ANNOTATION, json_string(user));
+  const char *user = json_string_value(json_object_get(js_get(isvc, "metadata.annotations"), CUBIT_ANNOTATION_USER));
+  if (user) json_object_set_new(ann, CUBIT_ANNOTATION_USER, json_string(user));
   if (p->metrics) {
     char port[8];
     snprintf(port, sizeof(port), "%d", p->metrics);

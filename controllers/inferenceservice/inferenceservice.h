@@ -18,7 +18,7 @@
 #include "util/err.h"
 #include "util/quantity.h"
 #include "util/tz.h"
-#include "webhooks/gpu/gpu.h"
+#include "api/gpu/gpu.h"
 
 extern const kube_resource inference_resource;
 extern const kube_resource inference_virtualservices;

@@ -9,7 +9,7 @@
 #include "runtime/apply.h"
 #include "util/alloc.h"
 #include "util/json.h"
-#include "webhooks/env.h"
+#include "api/labels.h"
 
 /* What differs between the IDEs: how each serves under the base URL, where
  * its user's home is, which group owns the files, how readiness is read,
@@ -243,8 +243,8 @@ json_t *notebook_desired_statefulset(const json_t *nb, const notebook_spec *spec
   json_t *pod_ann = json_object();
   /* The creator (recorded by the workload webhook) gives the pod its
    * personal volume and counts it against the member's quota. */
-  const char *user = json_string_value(json_object_get(js_get(nb, "metadata.annotations"), WEBHOOK_USER_ANNOTATION));
-  if (user) json_object_set_new(pod_ann, WEBHOOK_USER_ANNOTATION, json_string(user));
+  const char *user = json_string_value(json_object_get(js_get(nb, "metadata.annotations"), CUBIT_ANNOTATION_USER));
+  if (user) json_object_set_new(pod_ann, CUBIT_ANNOTATION_USER, json_string(user));
   if (spec->gpu[0]) {
     json_object_set_new(pod_ann, GPU_GRAMMAR_KEY, json_string(spec->gpu));
     if (!in_project && translate_gpu(spec, cfg, c, pod_spec, err, errlen)) {

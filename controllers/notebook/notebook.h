@@ -19,7 +19,7 @@
 
 #include "kube/client.h"
 #include "runtime/manager.h"
-#include "webhooks/gpu/gpu.h"
+#include "api/gpu/gpu.h"
 
 extern const kube_resource notebook_resource;
 extern const kube_resource notebook_virtualservices;

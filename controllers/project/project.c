@@ -312,7 +312,7 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
   int invalid = project_spec_parse(project, &spec, err, sizeof(err));
 
   if (js_get(project, "metadata.deletionTimestamp")) {
-    rt_result r = invalid ? rt_terminal() : finalize(ctx, project, &spec);
+    rt_result r = invalid ? rt_terminal("invalid spec") : finalize(ctx, project, &spec);
     if (invalid) { /* nothing parsed: keep the namespaces, drop the finalizer */
       kube_status st;
       if (rt_remove_finalizer(ctx->client, &project_resource, project, PROJECT_FINALIZER, &st) == 0) r = rt_ok();

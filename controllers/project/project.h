@@ -7,8 +7,8 @@
 
 #include "kube/client.h"
 #include "runtime/manager.h"
-#include "webhooks/gpu/gpu.h"
-#include "webhooks/quota/usage.h"
+#include "api/gpu/gpu.h"
+#include "api/usage/usage.h"
 
 extern const kube_resource project_resource;
 

@@ -14,7 +14,7 @@
 
 #include "kube/client.h"
 #include "runtime/manager.h"
-#include "webhooks/gang/gang.h"
+#include "api/gang/gang.h"
 
 extern const kube_resource trainingjob_resource;
 

@@ -71,8 +71,11 @@ int rt_apply_status(kube_client *c, const kube_resource *r, const json_t *live, 
   if (wrote) *wrote = 0;
   if (json_equal(status, json_object_get(live, "status"))) return 0;
   char *api_version = kube_api_version(r);
-  json_t *obj = json_pack("{s:s, s:s, s:{s:s, s:s?}, s:O}", "apiVersion", api_version, "kind", r->kind, "metadata",
-                          "name", js_name(live), "namespace", js_namespace(live), "status", status);
+  /* The resourceVersion read makes the write conditional: a status decided
+   * from a stale object is refused with a conflict and decided again. */
+  json_t *obj = json_pack("{s:s, s:s, s:{s:s, s:s?, s:s?}, s:O}", "apiVersion", api_version, "kind", r->kind,
+                          "metadata", "name", js_name(live), "namespace", js_namespace(live), "resourceVersion",
+                          js_resource_version(live), "status", status);
   free(api_version);
   if (!r->namespaced) json_object_del(json_object_get(obj, "metadata"), "namespace");
   if (wrote) *wrote = 1;

@@ -43,7 +43,8 @@ int rt_apply_cached(kube_client *c, cache_store *store, const kube_resource *r, 
 
 /* Applies 'status' to live's status subresource unless live's status is
  * already exactly that (Cubit owns its kinds' status whole, so a field left
- * out is a field to remove). */
+ * out is a field to remove). The write carries live's resourceVersion: a
+ * status decided from a stale object fails with CUBIT_ECONFLICT. */
 int rt_apply_status(kube_client *c, const kube_resource *r, const json_t *live, json_t *status, int *wrote,
                     kube_status *st) CUBIT_WUR;
 

@@ -10,7 +10,7 @@
 
 rt_result rt_result_for_error(int code, const kube_status *st) {
   if (code == CUBIT_ETOOMANYREQUESTS && st && st->retry_after_s > 0)
-    return (rt_result){RT_RETRY, (int64_t)st->retry_after_s * 1000};
+    return (rt_result){RT_RETRY, (int64_t)st->retry_after_s * 1000, NULL};
   return rt_retry();
 }
 
@@ -37,7 +37,13 @@ rt_result rt_write_status(const rt_ctx *ctx, const kube_resource *r, const json_
 
 cache_store *rt_store(const rt_ctx *ctx, const kube_resource *r) {
   if (!kube_discovery_has_resource(ctx->discovery, r)) return NULL;
-  return cache_informer_store(rt_manager_informer(ctx->mgr, r));
+  cache_informer *inf = rt__manager_informer_find(ctx->mgr, r);
+  if (inf == NULL) {
+    log_error(ctx->controller, "read of an undeclared resource; declare it in the controller's reads",
+              "resource=%s.%s", r->resource, r->group);
+    return NULL;
+  }
+  return cache_informer_store(inf);
 }
 
 int rt_api_available(const rt_ctx *ctx, const kube_resource *r) {
@@ -156,6 +162,7 @@ int rt__controller_init(rt_manager *m, rt_controller *c) {
     cache_informer_add_handlers(w, &mapped);
   }
   c->mapped = ml;
+  for (int i = 0; i < RT_MAX_WATCHES && c->def.reads[i]; i++) (void)rt_manager_informer(m, c->def.reads[i]);
   return 0;
 }
 
@@ -205,14 +212,16 @@ static void *worker(void *arg) {
         break;
       case RT_RETRY:
         metric_add(c->reconcile_errors, 1, c->def.name);
+        log_info("controller", "reconcile will be retried", "controller=%s key=%s attempt=%d", c->def.name, key,
+              wq_num_requeues(c->queue, key) + 1);
         if (r.after_ms > 0) wq_add_after(c->queue, key, r.after_ms);
         else wq_add_rate_limited(c->queue, key);
         break;
       case RT_TERMINAL:
         metric_add(c->reconcile_errors, 1, c->def.name);
         wq_forget(c->queue, key);
-        log_error("controller", "reconcile failed terminally; not retrying", "controller=%s key=%s",
-                  c->def.name, key);
+        log_error("controller", "reconcile failed terminally; not retrying", "controller=%s key=%s reason=%s",
+                  c->def.name, key, r.reason ? r.reason : "unspecified");
         break;
     }
     wq_done(c->queue, key);

@@ -27,12 +27,13 @@ typedef enum {
 typedef struct rt_result {
   rt_result_kind kind;
   int64_t after_ms;
+  const char *reason; /* RT_TERMINAL: why (a static string), for the log */
 } rt_result;
 
-static inline rt_result rt_ok(void) { return (rt_result){RT_OK, 0}; }
-static inline rt_result rt_requeue_after(int64_t ms) { return (rt_result){RT_REQUEUE_AFTER, ms}; }
-static inline rt_result rt_retry(void) { return (rt_result){RT_RETRY, 0}; }
-static inline rt_result rt_terminal(void) { return (rt_result){RT_TERMINAL, 0}; }
+static inline rt_result rt_ok(void) { return (rt_result){RT_OK, 0, NULL}; }
+static inline rt_result rt_requeue_after(int64_t ms) { return (rt_result){RT_REQUEUE_AFTER, ms, NULL}; }
+static inline rt_result rt_retry(void) { return (rt_result){RT_RETRY, 0, NULL}; }
+static inline rt_result rt_terminal(const char *reason) { return (rt_result){RT_TERMINAL, 0, reason}; }
 /* The result for a failed API call: retry, after Retry-After when the
  * server asked for it. */
 rt_result rt_result_for_error(int code, const kube_status *st);
@@ -72,6 +73,11 @@ typedef struct rt_controller_def {
   const kube_resource *primary;
   const kube_resource *owns[RT_MAX_WATCHES];     /* NULL-terminated */
   rt_watch_def watches[RT_MAX_WATCHES];          /* resource NULL ends */
+  /* Resources read from the cache without reacting to their changes (a
+   * project's namespace, a template). Every resource a controller reads is
+   * its primary, owned, watched or read one: informers are made at start,
+   * never from a worker. NULL-terminated. */
+  const kube_resource *reads[RT_MAX_WATCHES];
   int workers;                                   /* default 2 */
   rt_reconcile_fn reconcile;
   void *arg;                       /* the controller's own state (ctx->arg) */
@@ -91,9 +97,10 @@ json_t *rt_status_copy(const json_t *obj);
 rt_result rt_write_status(const rt_ctx *ctx, const kube_resource *r, const json_t *obj, json_t *status);
 
 /* The shared informer's store for r (every controller and webhook that
- * reads r shares one). NULL when r is not served by the cluster. r must be
- * one of the controller's primary, owned or watched resources, or have been
- * registered with rt_manager_informer before the manager ran. */
+ * reads r shares one). NULL when r is not served by the cluster, or when r
+ * was never declared (logged as a bug: r must be one of the controller's
+ * primary, owned, watched or read resources, or have been registered with
+ * rt_manager_informer before the manager ran). Never creates an informer. */
 cache_store *rt_store(const rt_ctx *ctx, const kube_resource *r);
 /* Is r served by the API server right now? */
 int rt_api_available(const rt_ctx *ctx, const kube_resource *r);

@@ -28,6 +28,8 @@ void rt__controller_free(rt_controller *c);
 /* Enqueues every cached primary object (after an API appeared). */
 void rt__controller_resync(rt_manager *m, rt_controller *c);
 rt_controller *rt__manager_find_controller(rt_manager *m, const char *name);
+/* The informer registered for r, or NULL (never creates one). */
+cache_informer *rt__manager_informer_find(rt_manager *m, const kube_resource *r);
 rt_controller *rt__manager_controllers(rt_manager *m);
 void rt__manager_add(rt_manager *m, rt_controller *c);
 

@@ -238,6 +238,12 @@ static int same_resource(const kube_resource *a, const kube_resource *b) {
          strcmp(a->resource, b->resource) == 0;
 }
 
+cache_informer *rt__manager_informer_find(rt_manager *m, const kube_resource *r) {
+  for (informer_entry *e = m->informers; e; e = e->next)
+    if (same_resource(e->resource, r)) return e->informer;
+  return NULL;
+}
+
 cache_informer *rt_manager_informer(rt_manager *m, const kube_resource *r) {
   for (informer_entry *e = m->informers; e; e = e->next)
     if (same_resource(e->resource, r)) return e->informer;

@@ -49,3 +49,9 @@ char *xasprintf(const char *fmt, ...) {
   if (n < 0) oom(0);
   return s;
 }
+
+char *xvasprintf(const char *fmt, va_list ap) {
+  char *s = NULL;
+  if (vasprintf(&s, fmt, ap) < 0) oom(0);
+  return s;
+}

@@ -8,7 +8,7 @@
 
 #include "testutil.h"
 #include "util/alloc.h"
-#include "webhooks/gpu/gpu.h"
+#include "api/gpu/gpu.h"
 
 #define GI ((int64_t)1 << 30)
 #define MI ((int64_t)1 << 20)

@@ -10,7 +10,7 @@
 #include "testutil.h"
 #include "util/alloc.h"
 #include "util/json.h"
-#include "webhooks/quota/usage.h"
+#include "api/usage/usage.h"
 
 #define GI ((int64_t)1 << 30)
 #define MI ((int64_t)1 << 20)

@@ -218,11 +218,11 @@ int pods_mutate(const webhook_env *env, const json_t *project, const char *usern
     return CUBIT_EINVAL;
   }
   json_t *ann = js_ensure_obj(pod, "metadata.annotations");
-  const char *user = json_string_value(json_object_get(ann, WEBHOOK_USER_ANNOTATION));
+  const char *user = json_string_value(json_object_get(ann, CUBIT_ANNOTATION_USER));
   /* A bare pod's creator is the requester; a controller's pods carry the
    * annotation from their template (set on the workload at its creation). */
   if (user == NULL && js_controller_ref(pod) == NULL && username && *username) {
-    json_object_set_new(ann, WEBHOOK_USER_ANNOTATION, json_string(username));
+    json_object_set_new(ann, CUBIT_ANNOTATION_USER, json_string(username));
     user = username;
   }
   project_defaults(project, pod, user);
@@ -265,8 +265,8 @@ void pods_mutate_handler(const adm_request *req, adm_response *resp, void *arg) 
 static void annotate_template(json_t *tmpl, const char *user) {
   if (!json_is_object(tmpl)) return;
   json_t *ann = js_ensure_obj(tmpl, "metadata.annotations");
-  if (json_object_get(ann, WEBHOOK_USER_ANNOTATION) == NULL)
-    json_object_set_new(ann, WEBHOOK_USER_ANNOTATION, json_string(user));
+  if (json_object_get(ann, CUBIT_ANNOTATION_USER) == NULL)
+    json_object_set_new(ann, CUBIT_ANNOTATION_USER, json_string(user));
 }
 
 /* Every pod template of a workload: replica specs of the training
@@ -312,10 +312,10 @@ void workloads_mutate_handler(const adm_request *req, adm_response *resp, void *
   if (project == NULL) return;
   json_t *obj = json_deep_copy(req->object);
   json_t *ann = js_ensure_obj(obj, "metadata.annotations");
-  const char *user = json_string_value(json_object_get(ann, WEBHOOK_USER_ANNOTATION));
+  const char *user = json_string_value(json_object_get(ann, CUBIT_ANNOTATION_USER));
   /* Objects made by Cubit's own controllers already carry their creator. */
   if (user == NULL && req->username && *req->username && js_controller_ref(obj) == NULL) {
-    json_object_set_new(ann, WEBHOOK_USER_ANNOTATION, json_string(req->username));
+    json_object_set_new(ann, CUBIT_ANNOTATION_USER, json_string(req->username));
     user = req->username;
   }
   if (user) annotate_templates(wl, obj, user);

@@ -54,7 +54,7 @@ static int counted_by_owner(const webhook_env *env, const json_t *obj) {
 }
 
 static const char *user_of(const json_t *obj) {
-  return json_string_value(json_object_get(js_get(obj, "metadata.annotations"), WEBHOOK_USER_ANNOTATION));
+  return json_string_value(json_object_get(js_get(obj, "metadata.annotations"), CUBIT_ANNOTATION_USER));
 }
 
 static void add_for(const usage *u, const char *owner_user, const char *user, usage *proj, usage *member) {

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "webhooks/quota/usage.h"
+#include "api/usage/usage.h"
 
 typedef struct quota_reservations quota_reservations;
 

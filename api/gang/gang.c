@@ -1,4 +1,4 @@
-#include "webhooks/gang/gang.h"
+#include "api/gang/gang.h"
 
 #include <stdio.h>
 #include <string.h>

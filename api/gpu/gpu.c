@@ -32,7 +32,7 @@
  * (at least 1), so that n requests of 1/n of a card always fit one card;
  * the quota counts what the translation wrote (gpu_cards_milli), so what is
  * charged is what is given. */
-#include "webhooks/gpu/gpu.h"
+#include "api/gpu/gpu.h"
 
 #include <stdarg.h>
 #include <stdio.h>

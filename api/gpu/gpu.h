@@ -51,8 +51,8 @@
  * "0" sets NVIDIA_VISIBLE_DEVICES=none, "-1" sets it to all.
  *
  * Nothing here allocates except gpu_profile_parse (malloc, CUBIT_ENOMEM). */
-#ifndef CUBIT_WEBHOOKS_GPU_H
-#define CUBIT_WEBHOOKS_GPU_H
+#ifndef CUBIT_API_GPU_H
+#define CUBIT_API_GPU_H
 
 #include <jansson.h>
 #include <stddef.h>

@@ -5,8 +5,8 @@
  *                 (the PodGroup) and volcano.sh/task-spec (the role)
  *   coscheduling  label scheduling.x-k8s.io/pod-group (scheduler-plugins)
  *   kueue         label kueue.x-k8s.io/queue-name */
-#ifndef CUBIT_WEBHOOKS_GANG_H
-#define CUBIT_WEBHOOKS_GANG_H
+#ifndef CUBIT_API_GANG_H
+#define CUBIT_API_GANG_H
 
 #include <jansson.h>
 

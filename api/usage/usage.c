@@ -1,5 +1,5 @@
 /* Usage of pods and workloads; see usage.h. */
-#include "webhooks/quota/usage.h"
+#include "api/usage/usage.h"
 
 #include <stdarg.h>
 #include <stdio.h>

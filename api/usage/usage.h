@@ -27,15 +27,15 @@
  * A workload counts as the whole gang at once, since a partial gang only
  * deadlocks: see usage_of_object. Nothing here allocates except small
  * temporary JSON maps (jansson; CUBIT_ENOMEM when they fail). */
-#ifndef CUBIT_WEBHOOKS_QUOTA_USAGE_H
-#define CUBIT_WEBHOOKS_QUOTA_USAGE_H
+#ifndef CUBIT_API_USAGE_H
+#define CUBIT_API_USAGE_H
 
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "util/err.h"
-#include "webhooks/gpu/gpu.h"
+#include "api/gpu/gpu.h"
 
 /* Every field is >= 0; arithmetic saturates at INT64_MAX. */
 typedef struct usage {

@@ -1,0 +1,202 @@
+#include "runtime/plan.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/apply.h"
+#include "runtime/conditions.h"
+#include "runtime/manager.h"
+#include "util/alloc.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/time.h"
+
+void rt_plan_init(rt_plan *p) { memset(p, 0, sizeof(*p)); }
+
+void rt_plan_free(rt_plan *p) {
+  for (size_t i = 0; i < p->nactions; i++) json_decref(p->actions[i].object);
+  free(p->actions);
+  for (size_t i = 0; i < p->nevents; i++) free(p->events[i].message);
+  free(p->events);
+  json_decref(p->status);
+  memset(p, 0, sizeof(*p));
+}
+
+static rt_action *push_action(rt_plan *p, rt_action_kind kind) {
+  if (p->nactions == p->cap_actions) {
+    p->cap_actions = p->cap_actions ? p->cap_actions * 2 : 4;
+    p->actions = xrealloc(p->actions, p->cap_actions * sizeof(*p->actions));
+  }
+  rt_action *a = &p->actions[p->nactions++];
+  memset(a, 0, sizeof(*a));
+  a->kind = kind;
+  return a;
+}
+
+void rt_plan_apply(rt_plan *p, const kube_resource *r, json_t *desired) {
+  rt_action *a = push_action(p, RT_ACT_APPLY);
+  a->resource = r;
+  a->object = desired;
+}
+
+void rt_plan_delete(rt_plan *p, const kube_resource *r, const json_t *live, const char *propagation) {
+  rt_action *a = push_action(p, RT_ACT_DELETE);
+  a->resource = r;
+  a->object = json_incref((json_t *)live);
+  a->propagation = propagation;
+}
+
+void rt_plan_add_finalizer(rt_plan *p, const char *finalizer) {
+  push_action(p, RT_ACT_ADD_FINALIZER)->finalizer = finalizer;
+}
+
+void rt_plan_remove_finalizer(rt_plan *p, const char *finalizer) {
+  push_action(p, RT_ACT_REMOVE_FINALIZER)->finalizer = finalizer;
+}
+
+void rt_plan_set_status(rt_plan *p, json_t *status) {
+  json_decref(p->status);
+  p->status = status;
+}
+
+void rt_plan_event(rt_plan *p, const char *type, const char *reason, const char *fmt, ...) {
+  if (p->nevents == p->cap_events) {
+    p->cap_events = p->cap_events ? p->cap_events * 2 : 4;
+    p->events = xrealloc(p->events, p->cap_events * sizeof(*p->events));
+  }
+  rt_planned_event *e = &p->events[p->nevents++];
+  snprintf(e->type, sizeof(e->type), "%s", type);
+  snprintf(e->reason, sizeof(e->reason), "%s", reason);
+  va_list ap;
+  va_start(ap, fmt);
+  e->message = xvasprintf(fmt, ap);
+  va_end(ap);
+}
+
+void rt_plan_requeue_after(rt_plan *p, int64_t ms) {
+  if (ms <= 0) ms = 1;
+  if (p->requeue_after_ms == 0 || ms < p->requeue_after_ms) p->requeue_after_ms = ms;
+}
+
+const char *rt_error_reason(int code) {
+  switch (code) {
+    case CUBIT_ENOTFOUND: return "NotFound";
+    case CUBIT_EALREADYEXISTS: return "AlreadyExists";
+    case CUBIT_ECONFLICT: return "Conflict";
+    case CUBIT_EGONE: return "Gone";
+    case CUBIT_EINVALID: return "Invalid";
+    case CUBIT_EFORBIDDEN: return "Forbidden";
+    case CUBIT_EUNAUTHORIZED: return "Unauthorized";
+    case CUBIT_ETOOMANYREQUESTS: return "TooManyRequests";
+    case CUBIT_ETIMEOUT: return "Timeout";
+    case CUBIT_ESERVER: return "InternalError";
+    case CUBIT_EBADREQUEST: return "BadRequest";
+    case CUBIT_ECONNECT: return "Unreachable";
+    case CUBIT_ETLS: return "TLSError";
+    case CUBIT_ESHUTDOWN: return "ShuttingDown";
+    case CUBIT_ENOTSUP: return "NotServed";
+    default: return "Error";
+  }
+}
+
+/* One failure: logged once with the object's key, counted, and returned. */
+static rt_result failed(const rt_ctx *ctx, const json_t *obj, const char *what, int rc, const kube_status *st) {
+  const char *ns = js_namespace(obj);
+  const char *reason = rt_error_reason(rc);
+  log_warn(ctx->controller, "reconcile step failed", "object=%s%s%s step=\"%s\" reason=%s message=\"%s\"",
+           ns ? ns : "", ns ? "/" : "", js_name(obj), what, reason, st && st->message[0] ? st->message : cubit_strerror(rc));
+  if (ctx->mgr) {
+    metric *m = metrics_counter(rt_manager_metrics(ctx->mgr), "cubit_reconcile_errors_total",
+                                "Reconcile steps that failed, per controller and reason", "controller,reason");
+    metric_add(m, 1, ctx->controller, reason);
+  }
+  return rt_result_for_error(rc, st);
+}
+
+static void describe(const rt_action *a, char *buf, size_t len) {
+  switch (a->kind) {
+    case RT_ACT_APPLY: snprintf(buf, len, "apply %s %s", a->resource->kind, js_name(a->object)); break;
+    case RT_ACT_DELETE: snprintf(buf, len, "delete %s %s", a->resource->kind, js_name(a->object)); break;
+    case RT_ACT_ADD_FINALIZER: snprintf(buf, len, "add finalizer %s", a->finalizer); break;
+    case RT_ACT_REMOVE_FINALIZER: snprintf(buf, len, "remove finalizer %s", a->finalizer); break;
+  }
+}
+
+static int act(const rt_ctx *ctx, const kube_resource *primary, const json_t *obj, const rt_action *a,
+               kube_status *st) {
+  switch (a->kind) {
+    case RT_ACT_APPLY: {
+      cache_store *store = rt_store(ctx, a->resource);
+      return rt_apply_cached(ctx->client, store, a->resource, a->object, NULL, NULL, st);
+    }
+    case RT_ACT_DELETE: {
+      kube_delete_options o = {.propagation_policy = a->propagation, .precondition_uid = js_uid(a->object)};
+      int rc = kube_delete(ctx->client, a->resource, js_namespace(a->object), js_name(a->object), &o, st);
+      return rc == CUBIT_ENOTFOUND ? 0 : rc;
+    }
+    case RT_ACT_ADD_FINALIZER: return rt_add_finalizer(ctx->client, primary, obj, a->finalizer, st);
+    case RT_ACT_REMOVE_FINALIZER: {
+      int rc = rt_remove_finalizer(ctx->client, primary, obj, a->finalizer, st);
+      return rc == CUBIT_ENOTFOUND ? 0 : rc;
+    }
+  }
+  return CUBIT_EINVAL;
+}
+
+static int write_status(const rt_ctx *ctx, const kube_resource *primary, const json_t *obj, json_t *status,
+                        kube_status *st) {
+  int rc = rt_apply_status(ctx->client, primary, obj, status, NULL, st);
+  /* The object went away while we decided: nothing left to report on. */
+  return rc == CUBIT_ENOTFOUND ? 0 : rc;
+}
+
+/* A step that failed is the status's news: the user reads the server's
+ * message on the object instead of in the manager's log. */
+static void status_says_failure(json_t *status, const json_t *obj, const char *what, int rc, const kube_status *st) {
+  json_int_t gen = js_int(obj, "metadata.generation", 0);
+  char msg[1500];
+  snprintf(msg, sizeof(msg), "%s: %s", what, st && st->message[0] ? st->message : cubit_strerror(rc));
+  const char *r = strncmp(what, "delete", 6) == 0 ? "DeleteFailed" : "ApplyFailed";
+  int64_t now = time_wall_s();
+  rt_condition_set(status, "Ready", "False", r, msg, gen, now);
+  rt_condition_set(status, "Reconciling", "True", r, msg, gen, now);
+}
+
+rt_result rt_execute(const rt_ctx *ctx, const kube_resource *primary, const json_t *obj, rt_plan *plan) {
+  kube_status st;
+  memset(&st, 0, sizeof(st));
+  rt_result result = rt_ok();
+  int status_written = 0;
+  if (plan->status && plan->status_first) {
+    int rc = write_status(ctx, primary, obj, plan->status, &st);
+    if (rc) return failed(ctx, obj, "write status", rc, &st);
+    status_written = 1;
+  }
+  for (size_t i = 0; i < plan->nactions; i++) {
+    const rt_action *a = &plan->actions[i];
+    int rc = act(ctx, primary, obj, a, &st);
+    if (rc == 0) continue;
+    char what[400];
+    describe(a, what, sizeof(what));
+    result = failed(ctx, obj, what, rc, &st);
+    if (rc == CUBIT_ECONFLICT) return result; /* decided from a stale object: decide again */
+    rt_event(ctx->events, obj, "Warning", a->kind == RT_ACT_DELETE ? "DeleteFailed" : "ApplyFailed", "%s: %s", what,
+             st.message[0] ? st.message : cubit_strerror(rc));
+    if (plan->status && !status_written) {
+      status_says_failure(plan->status, obj, what, rc, &st);
+      kube_status st2;
+      (void)write_status(ctx, primary, obj, plan->status, &st2);
+    }
+    return result;
+  }
+  if (plan->status && !status_written) {
+    int rc = write_status(ctx, primary, obj, plan->status, &st);
+    if (rc) return failed(ctx, obj, "write status", rc, &st);
+  }
+  for (size_t i = 0; i < plan->nevents; i++)
+    rt_event(ctx->events, obj, plan->events[i].type, plan->events[i].reason, "%s", plan->events[i].message);
+  if (plan->requeue_after_ms > 0) result = rt_requeue_after(plan->requeue_after_ms);
+  return result;
+}
