@@ -9,6 +9,7 @@ packages=(
   libcurl4-openssl-dev libyaml-dev libjansson-dev libssl-dev libuv1-dev libsqlite3-dev
   libhttp-parser-dev uthash-dev check valgrind tzdata
   jq yq mmdebstrap binutils
+  clang gcovr
 )
 
 missing=()

@@ -19,6 +19,17 @@ echo "[test] configure and build (AddressSanitizer + UndefinedBehaviorSanitizer)
 cmake -S . -B build-asan -G Ninja -DCUBIT_SANITIZE=ON >/dev/null
 ninja -C build-asan
 
+# The build matrix: every configuration a developer may use compiles with
+# -Werror (Debug's -O0 and clang warn about things the default build does
+# not); coverage runs the unit suites and prints line coverage.
+echo "[test] build matrix: Debug, clang, coverage" >&2
+cmake -S . -B build-debug -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCUBIT_E2E=OFF >/dev/null
+ninja -C build-debug
+cmake -S . -B build-clang -G Ninja -DCMAKE_C_COMPILER=clang -DCUBIT_E2E=OFF >/dev/null
+ninja -C build-clang
+cmake -S . -B build-cov -G Ninja -DCUBIT_COVERAGE=ON -DCUBIT_E2E=OFF >/dev/null
+ninja -C build-cov coverage
+
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 

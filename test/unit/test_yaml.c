@@ -355,8 +355,8 @@ static int convert_once(void *arg) {
 
 START_TEST(allocation_failure) {
   static const char *texts[] = {
-      "a: &b {x: [1, 2.5, \"s\", ~, yes, 0x10]}\nc: *b\nd: {<<: *b, y: 1_000}\n"
-      "'k': |\n  block\ne: !!str 5\n? f\n: [*b, {}]\n",
+      ("a: &b {x: [1, 2.5, \"s\", ~, yes, 0x10]}\nc: *b\nd: {<<: *b, y: 1_000}\n"
+       "'k': |\n  block\ne: !!str 5\n? f\n: [*b, {}]\n"),
       "- &a {p: 1}\n- {<<: [*a, {q: 2}]}\n- 1e3\n- 1e400\n",
       "a: 1\na: 2\n",
       "x: [1, 2\n",
