@@ -126,6 +126,9 @@ static void invalid_spec(tj_planning *pl) {
   conclude(pl, &v);
 }
 
+static void record_counts(tj_planning *pl, const tj_progress *p);
+static const json_t **engine_pods(const tj_observed *in, size_t *n);
+
 /* -------------------------------------------------------------- finished */
 
 /* Succeeded and Failed are final, whatever the spec says now, except a
@@ -140,7 +143,9 @@ static int finished(const tj_observed *in) {
  * (and with it the pods) goes ttlSecondsAfterFinished after the end. A
  * Volcano Job stopped at its deadline goes at once (again, if the first
  * deletion failed). The state is written again as recorded, so a status
- * from an older Cubit gains the conditions kstatus reads. */
+ * from an older Cubit gains the conditions kstatus reads. The pod counts
+ * follow the pods while the engine object is there: a PyTorchJob succeeds
+ * with its master, and its workers end after. */
 static void after_finish(tj_planning *pl) {
   const tj_observed *in = pl->in;
   int succeeded = same(pl->prev_phase, "Succeeded");
@@ -159,6 +164,13 @@ static void after_finish(tj_planning *pl) {
 
   const json_t *child = in->child;
   if (pl->s == NULL || child == NULL || !rt_is_controlled_by(child, in->tj) || deleting(child)) return;
+  size_t npods;
+  const json_t **pods = engine_pods(in, &npods);
+  tj_progress p;
+  tj_progress_of(pl->s, child, pods, npods, &p);
+  free(pods);
+  record_counts(pl, &p);
+  tj_progress_free(&p);
   if (pl->s->framework == TJ_VOLCANO && same(v.reason, "DeadlineExceeded")) {
     rt_plan_delete(pl->out, pl->engine, child, "Background");
     return;
@@ -331,8 +343,7 @@ static void decide(const tj_planning *pl, const tj_progress *p, int updating, tj
   const char *kind = pl->engine->kind;
   switch (p->engine) {
     case TJ_ENGINE_SUCCEEDED:
-      verdict(v, "Succeeded", RT_STATE_SUCCEEDED, "Succeeded", 0, "%d of %d pods succeeded", p->succeeded,
-              p->completions);
+      verdict(v, "Succeeded", RT_STATE_SUCCEEDED, "Succeeded", 0, "the %s succeeded", kind);
       return;
     case TJ_ENGINE_FAILED:
       verdict(v, "Failed", RT_STATE_FAILED, p->reason[0] ? p->reason : "Failed", 0, "%s",
@@ -450,6 +461,15 @@ static void deadline(tj_planning *pl, tj_verdict *v) {
           (long long)pl->s->active_deadline_s);
 }
 
+static void record_counts(tj_planning *pl, const tj_progress *p) {
+  json_t *st = pl->status;
+  json_object_set(st, "roles", p->roles);
+  set_pod_counts(st, p->running, p->pending, p->succeeded, p->failed);
+  char completions[32];
+  snprintf(completions, sizeof(completions), "%d/%d", p->succeeded, p->completions);
+  json_object_set_new(st, "completions", json_string(completions));
+}
+
 /* The counts, the child, the times and a failure's exit code. */
 static void record_progress(tj_planning *pl, const tj_progress *p, const tj_verdict *v) {
   const tj_observed *in = pl->in;
@@ -457,11 +477,7 @@ static void record_progress(tj_planning *pl, const tj_progress *p, const tj_verd
   char *api_version = kube_api_version(pl->engine);
   set_child_ref(st, api_version, pl->engine->kind, js_name(in->tj), js_uid(in->child));
   free(api_version);
-  json_object_set(st, "roles", p->roles);
-  set_pod_counts(st, p->running, p->pending, p->succeeded, p->failed);
-  char completions[32];
-  snprintf(completions, sizeof(completions), "%d/%d", p->succeeded, p->completions);
-  json_object_set_new(st, "completions", json_string(completions));
+  record_counts(pl, p);
   json_object_set_new(st, "restarts", json_integer(js_int(st, "restarts", 0)));
   if (strcmp(v->phase, "Failed") == 0 && p->exit_code >= 0) json_object_set_new(st, "exitCode", json_integer(p->exit_code));
   else json_object_del(st, "exitCode");

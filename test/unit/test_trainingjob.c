@@ -443,7 +443,7 @@ static const plan_case plan_cases[] = {
      .child = "{\"succeeded\":2,\"startTime\":\"2026-11-22T07:58:20Z\",\"completionTime\":\"2026-11-22T07:59:55Z\","
               "\"conditions\":[{\"type\":\"Complete\",\"status\":\"True\"}]}",
      .pods = {"train-0 main " POD_SUCCEEDED, "train-1 main " POD_SUCCEEDED}, .phase = "Succeeded",
-     .state = RT_STATE_SUCCEEDED, .reason = "Succeeded", .message = "2 of 2 pods succeeded",
+     .state = RT_STATE_SUCCEEDED, .reason = "Succeeded", .message = "the Job succeeded",
      .actions = "apply Job train", .events = "Normal Succeeded", .requeue_ms = 61000,
      .status_has = "{\"pods\":{\"running\":0,\"succeeded\":2},\"completions\":\"2/2\",\"startTime\":\"2026-11-22T07:58:20Z\","
                    "\"completionTime\":\"2026-11-22T07:59:55Z\",\"duration\":\"1m35s\"}"},
@@ -531,9 +531,19 @@ static const plan_case plan_cases[] = {
     {.name = "pytorch: succeeded", PYTORCH3, NULL, .status = PREV("Running", "Running"),
      .child = "{\"conditions\":[{\"type\":\"Succeeded\",\"status\":\"True\"}],\"replicaStatuses\":{\"Master\":{\"succeeded\":1},"
               "\"Worker\":{\"succeeded\":2}},\"completionTime\":\"2026-11-22T07:59:00Z\"}",
-     .phase = "Succeeded", .state = RT_STATE_SUCCEEDED, .reason = "Succeeded", .message = "3 of 3 pods succeeded",
+     .phase = "Succeeded", .state = RT_STATE_SUCCEEDED, .reason = "Succeeded", .message = "the PyTorchJob succeeded",
      .actions = "apply PyTorchJob train", .events = "Normal Succeeded",
      .status_has = "{\"completions\":\"3/3\",\"completionTime\":\"2026-11-22T07:59:00Z\"}"},
+    {.name = "pytorch: the workers end after the master succeeded", PYTORCH3, NULL,
+     .status = "{\"phase\":\"Succeeded\",\"completionTime\":\"2026-11-22T07:59:00Z\",\"pods\":{\"running\":2},"
+               "\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\",\"reason\":\"Succeeded\",\"message\":\"the PyTorchJob succeeded\"}]}",
+     .child = "{\"conditions\":[{\"type\":\"Succeeded\",\"status\":\"True\"}],\"replicaStatuses\":{\"Master\":{\"succeeded\":1},"
+              "\"Worker\":{\"active\":2}}}",
+     .pods = {"train-master-0 master " POD_SUCCEEDED, "train-worker-0 worker " POD_SUCCEEDED,
+              "train-worker-1 worker " POD_SUCCEEDED},
+     .phase = "Succeeded", .state = RT_STATE_SUCCEEDED, .reason = "Succeeded", .message = "the PyTorchJob succeeded",
+     .actions = "", .events = "",
+     .status_has = "{\"pods\":{\"running\":0,\"succeeded\":3},\"completions\":\"3/3\",\"completionTime\":\"2026-11-22T07:59:00Z\"}"},
     {.name = "pytorch: failed", PYTORCH3, NULL, .status = PREV("Running", "Running"), .child = PT_WORKER_FAILED,
      .pods = PT_POD_FAILED, .phase = "Failed", .state = RT_STATE_FAILED, .reason = "PyTorchJobFailed",
      .message = "pod train-worker-1 (role worker): container main exited with code 3; PyTorchJob train is failed",
@@ -596,7 +606,7 @@ static const plan_case plan_cases[] = {
      .requeue_ms = 30000},
     {.name = "volcano: completed", VOLCANO2, NULL, .status = PREV("Running", "Running"),
      .child = "{\"state\":{\"phase\":\"Completed\"},\"taskStatusCount\":{\"trainer\":{\"phase\":{\"Succeeded\":2}}}}",
-     .phase = "Succeeded", .state = RT_STATE_SUCCEEDED, .reason = "Succeeded", .message = "2 of 2 pods succeeded",
+     .phase = "Succeeded", .state = RT_STATE_SUCCEEDED, .reason = "Succeeded", .message = "the Job succeeded",
      .actions = "apply Job train", .events = "Normal Succeeded"},
     {.name = "volcano: aborted", VOLCANO2, NULL, .status = PREV("Running", "Running"),
      .child = "{\"state\":{\"phase\":\"Aborted\",\"reason\":\"PodFailed\",\"message\":\"a pod failed\"}}",
