@@ -85,6 +85,37 @@ static int deleting(const json_t *obj) {
   return js_get(obj, "metadata.deletionTimestamp") != NULL;
 }
 
+/* --------------------------------------------------------------- helpers */
+
+static void set_child_ref(json_t *status, const char *api_version, const char *kind, const char *name, const char *uid) {
+  json_t *ref = json_pack("{s:s, s:s, s:s}", "apiVersion", api_version, "kind", kind, "name", name);
+  if (uid) json_object_set_new(ref, "uid", json_string(uid));
+  json_object_set_new(status, "child", ref);
+}
+
+static void set_pod_counts(json_t *status, int running, int pending, int succeeded, int failed) {
+  json_object_set_new(status, "pods", json_pack("{s:i, s:i, s:i, s:i}", "running", running, "pending", pending,
+                                                "succeeded", succeeded, "failed", failed));
+}
+
+static void record_counts(tj_planning *pl, const tj_progress *p) {
+  json_t *st = pl->status;
+  json_object_set(st, "roles", p->roles);
+  set_pod_counts(st, p->running, p->pending, p->succeeded, p->failed);
+  char completions[32];
+  snprintf(completions, sizeof(completions), "%d/%d", p->succeeded, p->completions);
+  json_object_set_new(st, "completions", json_string(completions));
+}
+
+/* The job's pods: the debug pod (the job's own, not the engine's) left out. */
+static const json_t **engine_pods(const tj_observed *in, size_t *n) {
+  const json_t **pods = xcalloc(in->npods + 1, sizeof(*pods));
+  *n = 0;
+  for (size_t i = 0; i < in->npods; i++)
+    if (!rt_is_controlled_by(in->pods[i], in->tj)) pods[(*n)++] = in->pods[i];
+  return pods;
+}
+
 /* Writes the phase, the state's conditions, the job's own Succeeded and
  * Failed conditions and a failure's summary, and emits the events of a
  * change: one Warning when the reason is news, else one event when the
@@ -125,9 +156,6 @@ static void invalid_spec(tj_planning *pl) {
   verdict(&v, "Failed", RT_STATE_FAILED, "InvalidSpec", 1, "%s", pl->in->spec_error);
   conclude(pl, &v);
 }
-
-static void record_counts(tj_planning *pl, const tj_progress *p);
-static const json_t **engine_pods(const tj_observed *in, size_t *n);
 
 /* -------------------------------------------------------------- finished */
 
@@ -186,19 +214,11 @@ static void after_finish(tj_planning *pl) {
                 js_name(child), pl->s->ttl_s);
 }
 
-/* ------------------------------------------------------------ debug mode */
+/* --------------------------------------------------------- child conflict */
 
-static void set_child_ref(json_t *status, const char *api_version, const char *kind, const char *name, const char *uid) {
-  json_t *ref = json_pack("{s:s, s:s, s:s}", "apiVersion", api_version, "kind", kind, "name", name);
-  if (uid) json_object_set_new(ref, "uid", json_string(uid));
-  json_object_set_new(status, "child", ref);
-}
-
-static void set_pod_counts(json_t *status, int running, int pending, int succeeded, int failed) {
-  json_object_set_new(status, "pods", json_pack("{s:i, s:i, s:i, s:i}", "running", running, "pending", pending,
-                                                "succeeded", succeeded, "failed", failed));
-}
-
+/* An object the job would make (its engine object, its debug pod) exists
+ * and is someone else's: nothing is taken over. Its deletion does not reach
+ * this controller, hence the poll. */
 static void child_conflict(tj_planning *pl, const char *kind, const char *name) {
   tj_verdict v;
   verdict(&v, "Pending", RT_STATE_FAILED, "ChildConflict", 1,
@@ -206,6 +226,8 @@ static void child_conflict(tj_planning *pl, const char *kind, const char *name) 
   rt_plan_requeue_after(pl->out, TJ_CONFLICT_POLL_MS);
   conclude(pl, &v);
 }
+
+/* ------------------------------------------------------------ debug mode */
 
 /* spec.debug: one sleeping pod <name>-debug with the first role's image,
  * environment and volumes, instead of the engine object. */
@@ -461,15 +483,6 @@ static void deadline(tj_planning *pl, tj_verdict *v) {
           (long long)pl->s->active_deadline_s);
 }
 
-static void record_counts(tj_planning *pl, const tj_progress *p) {
-  json_t *st = pl->status;
-  json_object_set(st, "roles", p->roles);
-  set_pod_counts(st, p->running, p->pending, p->succeeded, p->failed);
-  char completions[32];
-  snprintf(completions, sizeof(completions), "%d/%d", p->succeeded, p->completions);
-  json_object_set_new(st, "completions", json_string(completions));
-}
-
 /* The counts, the child, the times and a failure's exit code. */
 static void record_progress(tj_planning *pl, const tj_progress *p, const tj_verdict *v) {
   const tj_observed *in = pl->in;
@@ -495,15 +508,6 @@ static void record_progress(tj_planning *pl, const tj_progress *p, const tj_verd
     tj_format_duration((end[0] ? time_epoch_of(end) : in->now) - time_epoch_of(start), dur);
     json_object_set_new(st, "duration", json_string(dur));
   }
-}
-
-/* The job's pods: the debug pod (the job's own, not the engine's) left out. */
-static const json_t **engine_pods(const tj_observed *in, size_t *n) {
-  const json_t **pods = xcalloc(in->npods + 1, sizeof(*pods));
-  *n = 0;
-  for (size_t i = 0; i < in->npods; i++)
-    if (!rt_is_controlled_by(in->pods[i], in->tj)) pods[(*n)++] = in->pods[i];
-  return pods;
 }
 
 static void run(tj_planning *pl) {
