@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/trainingjob/trainingjob.h"
 #include "util/json.h"
 
 int gang_config_parse(const json_t *j, gang_config *out, char *err, size_t errlen) {
@@ -43,14 +44,14 @@ const char *gang_scheduler_name(gang_scheduler s) {
 
 int gang_of_pod(const json_t *pod, char *group, size_t glen, char *role, size_t rlen) {
   json_t *labels = js_get(pod, "metadata.labels");
-  const char *tj = json_string_value(json_object_get(labels, "cubit.dev/trainingjob"));
-  const char *tj_role = json_string_value(json_object_get(labels, "cubit.dev/role"));
+  const char *tj = json_string_value(json_object_get(labels, TJ_LABEL));
+  const char *tj_role_label = json_string_value(json_object_get(labels, TJ_ROLE_LABEL));
   const char *replica = json_string_value(json_object_get(labels, "training.kubeflow.org/replica-type"));
   json_t *ref = js_controller_ref(pod);
   const char *kind = js_str(ref, "kind"), *api = js_str(ref, "apiVersion"), *name = js_str(ref, "name");
   if (tj) {
     snprintf(group, glen, "%s", tj);
-    snprintf(role, rlen, "%s", tj_role ? tj_role : "");
+    snprintf(role, rlen, "%s", tj_role_label ? tj_role_label : "");
     return 1;
   }
   if (kind == NULL || api == NULL || name == NULL) return 0;

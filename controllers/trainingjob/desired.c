@@ -2,9 +2,25 @@
 #include <string.h>
 
 #include "controllers/trainingjob/trainingjob.h"
+#include "api/labels.h"
 #include "runtime/apply.h"
 #include "util/alloc.h"
 #include "util/json.h"
+
+static const kube_resource engines[TJ_NFRAMEWORKS] = {
+    [TJ_BATCH] = {"batch", "v1", "jobs", "Job", 1},
+    [TJ_PYTORCH] = {"kubeflow.org", "v1", "pytorchjobs", "PyTorchJob", 1},
+    [TJ_TENSORFLOW] = {"kubeflow.org", "v1", "tfjobs", "TFJob", 1},
+    [TJ_MPI] = {"kubeflow.org", "v1", "mpijobs", "MPIJob", 1},
+    [TJ_XGBOOST] = {"kubeflow.org", "v1", "xgboostjobs", "XGBoostJob", 1},
+    [TJ_VOLCANO] = {"batch.volcano.sh", "v1alpha1", "jobs", "Job", 1},
+};
+
+const kube_resource *tj_engine(tj_framework f) {
+  return &engines[f];
+}
+
+const kube_resource tj_podgroup_resource = {"scheduling.volcano.sh", "v1beta1", "podgroups", "PodGroup", 1};
 
 /* The training operator's replica types for Cubit's lower-case role names. */
 static const char *replica_type(const char *role) {
@@ -49,15 +65,10 @@ static json_t *env_value(const char *name, const char *value) {
   return json_pack("{s:s, s:s}", "name", name, "value", value);
 }
 
-static int role_replicas(const tj_spec *s, const tj_role *r) {
-  if (s->framework == TJ_BATCH) return r->completions ? r->completions : r->replicas;
-  return r->replicas;
-}
-
 static json_t *container(const json_t *tj, const tj_spec *s, const tj_role *r) {
   json_t *env = json_array();
   char num[16];
-  snprintf(num, sizeof(num), "%d", role_replicas(s, r));
+  snprintf(num, sizeof(num), "%d", tj_role_completions(s, r));
   json_array_append_new(env, env_value("CUBIT_JOB_NAME", js_name(tj)));
   json_array_append_new(env, env_value("CUBIT_ROLE", r->name));
   json_array_append_new(env, json_pack("{s:s, s:{s:{s:s}}}", "name", "CUBIT_REPLICA_INDEX", "valueFrom", "fieldRef",
@@ -111,7 +122,7 @@ static json_t *pod_volumes(const tj_spec *s) {
 }
 
 static const char *user_of(const json_t *tj) {
-  return json_string_value(json_object_get(js_get(tj, "metadata.annotations"), "cubit.dev/user"));
+  return json_string_value(json_object_get(js_get(tj, "metadata.annotations"), CUBIT_ANNOTATION_USER));
 }
 
 /* Metadata every pod of the job carries: who and what it is, its GPU
@@ -122,7 +133,7 @@ static json_t *pod_metadata(const json_t *tj, const tj_spec *s, const char *role
   json_object_set_new(labels, TJ_LABEL, json_string(js_name(tj)));
   json_object_set_new(labels, TJ_ROLE_LABEL, json_string(role));
   json_t *ann = json_is_object(s->pod_annotations) ? json_deep_copy(s->pod_annotations) : json_object();
-  if (user_of(tj)) json_object_set_new(ann, "cubit.dev/user", json_string(user_of(tj)));
+  if (user_of(tj)) json_object_set_new(ann, CUBIT_ANNOTATION_USER, json_string(user_of(tj)));
   const char *gpu = js_str(resources, "gpu");
   if (gpu && strcmp(gpu, "0") != 0) json_object_set_new(ann, "cubit.dev/gpu", json_string(gpu));
   json_t *meta = json_pack("{s:o}", "labels", labels);
@@ -167,7 +178,7 @@ static json_t *pod_template(const json_t *tj, const tj_spec *s, const tj_role *r
 static json_t *child_metadata(const json_t *tj) {
   json_t *meta = json_pack("{s:s, s:s, s:{s:s}}", "name", js_name(tj), "namespace", js_namespace(tj), "labels", TJ_LABEL,
                            js_name(tj));
-  if (user_of(tj)) json_object_set_new(meta, "annotations", json_pack("{s:s}", "cubit.dev/user", user_of(tj)));
+  if (user_of(tj)) json_object_set_new(meta, "annotations", json_pack("{s:s}", CUBIT_ANNOTATION_USER, user_of(tj)));
   return meta;
 }
 

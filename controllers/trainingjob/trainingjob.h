@@ -1,65 +1,27 @@
 /* TrainingJob: one run of a (distributed) training workload, whatever
- * engine runs it. What happens to a TrainingJob is all here:
- *   spec.c     the spec, parsed once into tj_spec
+ * engine runs it. What happens to a TrainingJob is all here (its spec and
+ * labels are in api/trainingjob, shared with the webhooks):
  *   desired.c  the engine object (batch Job, PyTorchJob, TFJob, MPIJob,
  *              XGBoostJob, Volcano Job), the debug pod and the PodGroup
- *   status.c   the engine's status (and the failing pod) mapped back
- *   trainingjob.c  the reconcile loop: create, follow, restart the gang,
- *              suspend, enforce deadlines and TTL. */
+ *   status.c   what the engine object and the pods say: tj_progress
+ *   plan.c     the decision, pure: children, status, events, requeue
+ *   trainingjob.c  the reconcile: gather from the cache, plan, execute. */
 #ifndef CUBIT_CONTROLLERS_TRAININGJOB_H
 #define CUBIT_CONTROLLERS_TRAININGJOB_H
 
 #include <jansson.h>
 #include <stdint.h>
 
+#include "api/gang/gang.h"
+#include "api/trainingjob/trainingjob.h"
 #include "kube/client.h"
 #include "runtime/manager.h"
-#include "api/gang/gang.h"
-
-extern const kube_resource trainingjob_resource;
-
-#define TJ_LABEL "cubit.dev/trainingjob"
-#define TJ_ROLE_LABEL "cubit.dev/role"
-#define TJ_MAX_ROLES 16
-
-typedef enum { TJ_BATCH, TJ_PYTORCH, TJ_TENSORFLOW, TJ_MPI, TJ_XGBOOST, TJ_VOLCANO, TJ_NFRAMEWORKS } tj_framework;
-
-typedef struct tj_role {
-  char name[48];
-  int replicas;
-  const json_t *resources; /* borrowed: {cpu, memory, gpu} */
-  const char *image;       /* NULL = spec.image */
-  const json_t *command, *args;
-  int parallelism, completions; /* batch; 0 = unset */
-} tj_role;
-
-typedef struct tj_spec {
-  tj_framework framework;
-  const char *image, *working_dir;
-  const json_t *command, *args, *env, *volumes, *pod_labels, *pod_annotations; /* borrowed */
-  tj_role roles[TJ_MAX_ROLES];
-  size_t nroles;
-  int total_pods;
-  int gang;              /* after defaulting: more than one pod, unless disabled */
-  int min_available;     /* 0 = all */
-  const char *queue;
-  int schedule_timeout_s;
-  int backoff_limit;
-  const char *restart_policy; /* OnFailure, Never, ExitCode */
-  int restart_gang;
-  int max_restarts;
-  int64_t active_deadline_s; /* 0 = none */
-  int ttl_s;                 /* -1 = keep */
-  int suspend, debug;
-} tj_spec;
-
-/* Parses tj's spec (borrowed pointers into tj). CUBIT_EINVAL with a message
- * naming the field for what the CRD's schema let through. */
-int tj_spec_parse(const json_t *tj, tj_spec *out, char *err, size_t errlen) CUBIT_WUR;
-const char *tj_framework_name(tj_framework f);
+#include "runtime/plan.h"
 
 /* The engine of each framework. */
 const kube_resource *tj_engine(tj_framework f);
+/* Volcano's PodGroup, made for a batch job that Volcano schedules as a gang. */
+extern const kube_resource tj_podgroup_resource;
 
 /* What the desired objects depend on besides the TrainingJob. */
 typedef struct tj_env {
@@ -77,24 +39,86 @@ json_t *tj_desired_debug_pod(const json_t *tj, const tj_spec *s);
  * theirs). */
 json_t *tj_desired_podgroup(const json_t *tj, const tj_spec *s, const tj_env *env);
 
+/* ------------------------------------------------------------ status.c */
+
+/* What one pod does, in the words of the scheduler or the kubelet. */
+typedef enum {
+  TJ_POD_WAITING,     /* Pending: unscheduled, pulling, creating, waiting for a claim */
+  TJ_POD_RUNNING,
+  TJ_POD_SUCCEEDED,
+  TJ_POD_FAILED,
+  TJ_POD_TERMINATING  /* being deleted: counted nowhere */
+} tj_pod_phase;
+
+typedef struct tj_pod_state {
+  tj_pod_phase phase;
+  int unscheduled;     /* WAITING: the scheduler has not placed it */
+  const char *reason;  /* WAITING: PodScheduled's or the container's waiting reason (borrowed) */
+  const char *message; /* WAITING: its message (borrowed; never NULL) */
+} tj_pod_state;
+
+void tj_pod_state_of(const json_t *pod, tj_pod_state *out);
+/* 1 for the reasons of a normal start-up (waiting for the scheduler or a
+ * scheduling gate, creating containers), which are no Warning. */
+int tj_wait_is_normal(const char *reason);
+
+/* What the engine object says of the whole job. */
+typedef enum {
+  TJ_ENGINE_WAITING,    /* created, not running yet (or no status yet) */
+  TJ_ENGINE_RUNNING,
+  TJ_ENGINE_RESTARTING, /* the engine restarts replicas itself */
+  TJ_ENGINE_SUSPENDED,
+  TJ_ENGINE_SUCCEEDED,
+  TJ_ENGINE_FAILED
+} tj_engine_state;
+
 /* The job's progress read off its engine object and pods. */
 typedef struct tj_progress {
-  char phase[16];          /* Queued, Running, Restarting, Succeeded, Failed, Suspended */
-  json_t *roles;           /* {role: {active, succeeded, failed}} (owned) */
-  int active;
-  char start_time[40], completion_time[40];
-  char reason[64];
-  char message[512];
-  int exit_code;           /* -1 = none */
-  int any_failed;          /* some replica failed (restartGang) */
+  tj_engine_state engine;
+  json_t *roles;      /* {role: {running, pending, succeeded, failed}} for every role of the spec (owned) */
+  int running, pending, succeeded, failed; /* pods over every role */
+  int completions;    /* pods that must succeed for the job to succeed */
+  int any_failed;     /* some replica failed (restartGang) */
+  /* The waiting pod a user should read first (a Warning before a normal
+   * start-up, unscheduled before starting, then by name); "" when none. */
+  char wait_pod[254];
+  char wait_reason[64];
+  char wait_message[512];
+  int wait_unscheduled;
+  char start_time[40], completion_time[40]; /* the engine's, "" when unknown */
+  char reason[64];      /* FAILED, RESTARTING: the engine's reason, or the failing container's */
+  char message[768];    /* FAILED, RESTARTING: the engine's words and the failing container's */
+  int exit_code;        /* -1 = none */
 } tj_progress;
 
-/* Maps the engine's status (child) and the job's pods (may be NULL) into
- * *out; tj_progress_free releases it. */
+/* Maps the engine's status (child) and the job's pods (the debug pod left
+ * out) into *out; tj_progress_free releases it. */
 void tj_progress_of(const tj_spec *s, const json_t *child, const json_t *const *pods, size_t npods, tj_progress *out);
 void tj_progress_free(tj_progress *p);
 /* "1h2m3s" for a number of seconds. */
 void tj_format_duration(int64_t secs, char out[32]);
+
+/* -------------------------------------------------------------- plan.c */
+
+/* Everything the plan decides from, gathered from the cache by the
+ * reconcile. Borrowed. */
+typedef struct tj_observed {
+  const json_t *tj;           /* the TrainingJob; its status is the previous decision */
+  const tj_spec *spec;        /* NULL when the spec is invalid */
+  const char *spec_error;     /* why, when spec is NULL */
+  tj_env env;
+  int engine_available;       /* the engine's API is served */
+  const json_t *child;        /* the engine object named like the job, or NULL */
+  const json_t *debug_pod;    /* the pod <name>-debug, or NULL */
+  const json_t *const *pods;  /* the pods labelled with the job's name (the debug pod too) */
+  size_t npods;
+  int64_t now;                /* epoch seconds */
+} tj_observed;
+
+/* Decides everything about one TrainingJob: the children to apply and
+ * delete, the whole status, the events and when to look again. Pure: no
+ * I/O, no clock. */
+void tj_plan(const tj_observed *in, rt_plan *out);
 
 int trainingjob_controller_register(rt_manager *m, const gang_config *gang) CUBIT_WUR;
 

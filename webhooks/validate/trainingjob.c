@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "controllers/trainingjob/trainingjob.h"
+#include "api/trainingjob/trainingjob.h"
 #include "util/json.h"
 #include "util/quantity.h"
 

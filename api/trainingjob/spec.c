@@ -1,7 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "controllers/trainingjob/trainingjob.h"
+#include "api/trainingjob/trainingjob.h"
 #include "util/json.h"
 
 const kube_resource trainingjob_resource = {"cubit.dev", "v1alpha1", "trainingjobs", "TrainingJob", 1};
@@ -12,17 +12,9 @@ const char *tj_framework_name(tj_framework f) {
   return f < TJ_NFRAMEWORKS ? framework_names[f] : "?";
 }
 
-static const kube_resource engines[TJ_NFRAMEWORKS] = {
-    [TJ_BATCH] = {"batch", "v1", "jobs", "Job", 1},
-    [TJ_PYTORCH] = {"kubeflow.org", "v1", "pytorchjobs", "PyTorchJob", 1},
-    [TJ_TENSORFLOW] = {"kubeflow.org", "v1", "tfjobs", "TFJob", 1},
-    [TJ_MPI] = {"kubeflow.org", "v1", "mpijobs", "MPIJob", 1},
-    [TJ_XGBOOST] = {"kubeflow.org", "v1", "xgboostjobs", "XGBoostJob", 1},
-    [TJ_VOLCANO] = {"batch.volcano.sh", "v1alpha1", "jobs", "Job", 1},
-};
-
-const kube_resource *tj_engine(tj_framework f) {
-  return &engines[f];
+int tj_role_completions(const tj_spec *s, const tj_role *r) {
+  if (s->framework == TJ_BATCH) return r->completions ? r->completions : r->replicas;
+  return r->replicas;
 }
 
 /* The role names each framework knows; NULL = any (volcano, batch). */
