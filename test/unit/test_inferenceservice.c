@@ -61,7 +61,7 @@ static json_t *children_of(const json_t *isvc) {
   json_object_set_new(out, "service", inference_desired_service(isvc, &s, js_name(isvc), NULL));
   json_object_set_new(out, "revisionService", inference_desired_service(isvc, &s, rev, rev));
   json_object_set_new(out, "hpa", inference_desired_hpa(isvc, &s, rev, s.stable.min_replicas));
-  inference_plan_input in = {0};
+  inference_route_input in = {0};
   snprintf(in.stable.name, sizeof(in.stable.name), "%s", rev);
   in.stable.exists = in.stable.available = in.stable.rolled_out = 1;
   if (s.has_canary) {
@@ -74,7 +74,7 @@ static json_t *children_of(const json_t *isvc) {
     in.canary.exists = in.canary.available = in.canary.rolled_out = 1;
     in.canary_percent = s.canary_percent;
   }
-  inference_plan plan;
+  inference_route_plan plan;
   inference_plan_routes(&in, &plan);
   json_object_set_new(out, "destinationRule", inference_desired_destination_rule(isvc, &cfg, plan.keep, plan.nkeep));
   json_object_set_new(out, "virtualService", inference_desired_virtual_service(isvc, &s, &cfg, plan.routes, plan.nroutes,
@@ -279,7 +279,7 @@ static inference_revision_state rev_state(const char *name, int exists, int avai
   return s;
 }
 
-static void plan_text(const inference_plan *p, char *out, size_t len) {
+static void plan_text(const inference_route_plan *p, char *out, size_t len) {
   size_t off = (size_t)snprintf(out, len, "serving=%s routes=", p->serving_stable);
   for (size_t i = 0; i < p->nroutes; i++)
     off += (size_t)snprintf(out + off, len - off, "%s%s:%s:%d", i ? "," : "", p->routes[i].revision,
@@ -288,7 +288,7 @@ static void plan_text(const inference_plan *p, char *out, size_t len) {
   for (size_t i = 0; i < p->nkeep; i++) off += (size_t)snprintf(out + off, len - off, "%s%s", i ? "," : "", p->keep[i]);
 }
 
-static void serve(inference_plan_input *in, const char *rev, int weight, int available) {
+static void serve(inference_route_input *in, const char *rev, int weight, int available) {
   size_t i = in->nserving++;
   snprintf(in->serving[i].revision, sizeof(in->serving[i].revision), "%s", rev);
   in->serving[i].weight = weight;
@@ -296,8 +296,8 @@ static void serve(inference_plan_input *in, const char *rev, int weight, int ava
 }
 
 START_TEST(plans) {
-  inference_plan_input in;
-  inference_plan p;
+  inference_route_input in;
+  inference_route_plan p;
   char text[512];
   /* A new service: the stable revision takes everything, even before it is up. */
   memset(&in, 0, sizeof(in));
