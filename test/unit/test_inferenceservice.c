@@ -139,8 +139,9 @@ START_TEST(revision_hashing) {
   static const char *same[] = {
       "{\"resources\":{\"cpu\":\"1000m\"},\"model\":{\"uri\":\"pvc://m/a\"},\"runtime\":\"triton\"}",
       "{\"runtime\":\"triton\",\"model\":{\"uri\":\"pvc://m/a\"},\"resources\":{\"cpu\":1},\"replicas\":{\"min\":3,\"max\":9}}",
-      "{\"runtime\":\"triton\",\"model\":{\"uri\":\"pvc://m/a\"},\"resources\":{\"cpu\":\"1\"},\"route\":{\"timeoutSeconds\":5},"
-      "\"autoscaling\":{\"metrics\":[{\"type\":\"cpu\",\"targetUtilization\":50}]}}",
+      /* One string on two lines (the parentheses tell clang so). */
+      ("{\"runtime\":\"triton\",\"model\":{\"uri\":\"pvc://m/a\"},\"resources\":{\"cpu\":\"1\"},\"route\":{\"timeoutSeconds\":5},"
+       "\"autoscaling\":{\"metrics\":[{\"type\":\"cpu\",\"targetUtilization\":50}]}}"),
   };
   for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
     revision_of(same[i], other);
