@@ -50,13 +50,14 @@ typedef struct work {
   char conflict[300];
 } work;
 
-/* One condition's decision, with the verdict behind it when it is False. */
-typedef struct verdict_line {
+/* One condition decided: True or why not, with the pods' verdict behind it
+ * when a revision holds it back. */
+typedef struct decision {
   int ok;
   char reason[64];
   char message[MSG_MAX];
   inference_verdict v; /* meaningful when !ok and the revision's pods were asked */
-} verdict_line;
+} decision;
 
 /* ------------------------------------------------------------ lookups */
 
@@ -381,7 +382,7 @@ static void status_fields(const work *w, json_t *status) {
 }
 
 /* Why 'st' is not rolled out: its counts and its pods' own words. */
-static void revision_verdict(const work *w, const inference_revision_state *st, const char *what, verdict_line *out) {
+static void revision_verdict(const work *w, const inference_revision_state *st, const char *what, decision *out) {
   inference_revision_verdict(controlled(w, w->in->deployments, st->name), w->in->pods, st->name, w->in->now, &out->v);
   out->ok = 0;
   snprintf(out->reason, sizeof(out->reason), "%s", out->v.reason);
@@ -389,14 +390,18 @@ static void revision_verdict(const work *w, const inference_revision_state *st, 
            st->available_replicas, st->replicas > 0 ? st->replicas : 1, out->v.message);
 }
 
-/* LatestRevisionReady: every revision the spec asks for is rolled out. */
-static void latest_revision(const work *w, verdict_line *out) {
+/* LatestRevisionReady: the revisions the spec asks for are in service: the
+ * stable one serves the stable share with available replicas (a new one
+ * takes it over once rolled out), the canary is rolled out and routed. A
+ * revision already in service stays ready while the HPA adds pods that
+ * wait: only a revision that has not taken over yet is held back by them. */
+static void latest_revision(const work *w, decision *out) {
   memset(out, 0, sizeof(*out));
-  if (!w->rin.stable.rolled_out) {
+  if (strcmp(w->rp.serving_stable, w->rev_s) != 0 || !w->rin.stable.available) {
     revision_verdict(w, &w->rin.stable, "revision", out);
     return;
   }
-  if (w->canary && !w->rin.canary.rolled_out) {
+  if (w->canary && !w->rp.canary_routed) {
     revision_verdict(w, &w->rin.canary, "canary revision", out);
     return;
   }
@@ -411,7 +416,7 @@ static void latest_revision(const work *w, verdict_line *out) {
 
 /* PredictorReady: the revision serving the stable share has available
  * replicas (the previous one while a new one rolls out). */
-static void predictor(const work *w, verdict_line *out) {
+static void predictor(const work *w, decision *out) {
   memset(out, 0, sizeof(*out));
   if (!w->serving.available) {
     revision_verdict(w, &w->serving, "no revision serves yet: revision", out);
@@ -448,48 +453,38 @@ static json_t *routing_facts(const json_t *vs) {
   return facts;
 }
 
-static void routes_ok(const char *reason, verdict_line *out) {
+static void routes_ok(const char *reason, decision *out) {
   out->ok = 1;
   snprintf(out->reason, sizeof(out->reason), "%s", reason);
 }
 
-/* RoutesReady: the live routing objects carry exactly the intended
- * weights (and mirror). Read from the cache, so it turns True on the
- * reconcile after the one that wrote the routes. */
-static void routes(const work *w, verdict_line *out) {
-  memset(out, 0, sizeof(*out));
-  const isvc_observed *in = w->in;
+/* RoutesReady without Istio: the main Service, the only routing there is,
+ * selects the stable revision. True even when the spec asks for a split
+ * it cannot do; the reason and message say what is missing. */
+static void service_routes(const work *w, const char *pinned, decision *out) {
   const char *name = js_name(w->isvc);
-  char text[256];
-  routes_text(w->routes, w->nroutes, text, sizeof(text));
-  if (strcmp(w->rp.serving_stable, w->rev_s) != 0) {
-    snprintf(out->reason, sizeof(out->reason), "RolloutInProgress");
-    snprintf(out->message, sizeof(out->message), "revision %s is rolling out; %s keeps serving: %s", w->rev_s,
-             w->rp.serving_stable, text);
-    return;
+  int wants_split = w->canary || w->s->mirror || w->s->gateway || json_array_size(w->s->hosts);
+  if (!str_same(pinned, w->rev_s)) {
+    snprintf(out->reason, sizeof(out->reason), "RoutesPending");
+    snprintf(out->message, sizeof(out->message), "Service %s does not select revision %s yet", name, w->rev_s);
+  } else if (wants_split) {
+    routes_ok("IstioUnavailable", out);
+    snprintf(out->message, sizeof(out->message),
+             "traffic splitting needs Istio (networking.istio.io VirtualService and DestinationRule are not "
+             "served): Service %s sends all traffic to revision %s%s",
+             name, w->rev_s, w->canary ? "; the canary gets none" : "");
+  } else {
+    routes_ok("ServiceRoutes", out);
+    snprintf(out->message, sizeof(out->message), "Service %s routes to revision %s (Istio not installed)", name,
+             w->rev_s);
   }
-  const json_t *svc = controlled(w, in->services, name);
-  const char *pinned = json_string_value(json_object_get(js_get(svc, "spec.selector"), INFERENCE_REVISION_LABEL));
-  if (!in->istio) {
-    int wants_split = w->canary || w->s->mirror || w->s->gateway || json_array_size(w->s->hosts);
-    if (!str_same(pinned, w->rev_s)) {
-      snprintf(out->reason, sizeof(out->reason), "RoutesPending");
-      snprintf(out->message, sizeof(out->message), "Service %s does not select revision %s yet", name, w->rev_s);
-    } else if (wants_split) {
-      /* No routing layer to split with: the Service is all there is, and it
-       * carries what it can. The condition says what is missing. */
-      routes_ok("IstioUnavailable", out);
-      snprintf(out->message, sizeof(out->message),
-               "traffic splitting needs Istio (networking.istio.io VirtualService and DestinationRule are not "
-               "served): Service %s sends all traffic to revision %s%s",
-               name, w->rev_s, w->canary ? "; the canary gets none" : "");
-    } else {
-      routes_ok("ServiceRoutes", out);
-      snprintf(out->message, sizeof(out->message), "Service %s routes to revision %s (Istio not installed)", name,
-               w->rev_s);
-    }
-    return;
-  }
+}
+
+/* RoutesReady with Istio: the live VirtualService carries the intended
+ * weights and mirror, and the main Service pins no revision (a pin would
+ * starve the other subsets). */
+static void mesh_routes(const work *w, const char *pinned, const char *text, decision *out) {
+  const isvc_observed *in = w->in;
   if (!same_routes(&w->rp, &w->intended)) {
     snprintf(out->reason, sizeof(out->reason), "CanaryNotReady");
     snprintf(out->message, sizeof(out->message), "canary %s is not rolled out; its %d%% goes to %s for now",
@@ -505,9 +500,8 @@ static void routes(const work *w, verdict_line *out) {
   json_decref(want);
   if (!same) {
     snprintf(out->reason, sizeof(out->reason), "RoutesPending");
-    snprintf(out->message, sizeof(out->message),
-             "VirtualService %s does not carry the intended routes yet (%s%s%s)", name, text,
-             pinned ? "; Service still pins revision " : "", pinned ? pinned : "");
+    snprintf(out->message, sizeof(out->message), "VirtualService %s does not carry the intended routes yet (%s%s%s)",
+             js_name(w->isvc), text, pinned ? "; Service still pins revision " : "", pinned ? pinned : "");
     return;
   }
   routes_ok("RoutesApplied", out);
@@ -515,6 +509,25 @@ static void routes(const work *w, verdict_line *out) {
   if (w->s->mirror && n > 0 && (size_t)n < sizeof(out->message))
     snprintf(out->message + n, sizeof(out->message) - (size_t)n, "; mirror %d%% to %s", w->s->mirror_percent,
              w->s->mirror_service ? w->s->mirror_service : w->rev_c);
+}
+
+/* RoutesReady: the live routing objects carry exactly the intended
+ * weights. Read from the cache, so it turns True on the reconcile after
+ * the one that wrote the routes. */
+static void routes(const work *w, decision *out) {
+  memset(out, 0, sizeof(*out));
+  char text[256];
+  routes_text(w->routes, w->nroutes, text, sizeof(text));
+  if (strcmp(w->rp.serving_stable, w->rev_s) != 0) {
+    snprintf(out->reason, sizeof(out->reason), "RolloutInProgress");
+    snprintf(out->message, sizeof(out->message), "revision %s is rolling out; %s keeps serving: %s", w->rev_s,
+             w->rp.serving_stable, text);
+    return;
+  }
+  const json_t *svc = controlled(w, w->in->services, js_name(w->isvc));
+  const char *pinned = json_string_value(json_object_get(js_get(svc, "spec.selector"), INFERENCE_REVISION_LABEL));
+  if (w->in->istio) mesh_routes(w, pinned, text, out);
+  else service_routes(w, pinned, out);
 }
 
 /* Autoscaling (not part of Ready): the floor in force and what the HPA
@@ -548,7 +561,7 @@ static void autoscaling_condition(const work *w, json_t *status) {
   }
 }
 
-static void set_condition(json_t *status, const char *type, const verdict_line *l, const work *w) {
+static void set_condition(json_t *status, const char *type, const decision *l, const work *w) {
   rt_condition_set(status, type, l->ok ? "True" : "False", l->reason, l->message, w->gen, w->in->now);
 }
 
@@ -560,7 +573,7 @@ static void plan_status(work *w, rt_plan *out) {
   json_t *status = rt_status_from(w->isvc);
   status_fields(w, status);
   const char *phase = w->serving.available ? "Serving" : "Pending";
-  verdict_line latest, pred, route;
+  decision latest, pred, route;
   latest_revision(w, &latest);
   predictor(w, &pred);
   routes(w, &route);
@@ -569,7 +582,7 @@ static void plan_status(work *w, rt_plan *out) {
   set_condition(status, "RoutesReady", &route, w);
   autoscaling_condition(w, status);
 
-  const verdict_line *why = !pred.ok ? &pred : !latest.ok ? &latest : !route.ok ? &route : NULL;
+  const decision *why = !pred.ok ? &pred : !latest.ok ? &latest : !route.ok ? &route : NULL;
   rt_state state = RT_STATE_READY;
   char reason[64], msg[MSG_MAX];
   int warn = 0;
