@@ -94,6 +94,10 @@ static int gather(const rt_ctx *ctx, const inference_ctl *ic, const json_t *isvc
       in->next_boundary = INT64_MAX;
     }
   }
+  cache_store *nss = rt_store(ctx, &kube_namespaces);
+  json_t *nsobj = nss ? cache_store_get(nss, NULL, ns) : NULL;
+  in->namespace_terminating = js_get(nsobj, "metadata.deletionTimestamp") != NULL;
+  json_decref(nsobj);
   g->deployments = namesakes(deps, ns, name);
   g->services = namesakes(svcs, ns, name);
   g->pods = pods_of(pods, ns, name);
@@ -165,7 +169,8 @@ int inference_controller_register(rt_manager *m, const json_t *settings) {
   def.owns[3] = &inference_destinationrules;
   def.owns[4] = &inference_virtualservices;
   def.watches[0] = (rt_watch_def){&kube_pods, map_pod};
-  /* Everything read is primary, owned or watched: reads[] stays empty. */
+  /* Its namespace: a namespace being deleted refuses every creation. */
+  def.reads[0] = &kube_namespaces;
   def.workers = 2;
   def.reconcile = reconcile;
   def.arg = ic;

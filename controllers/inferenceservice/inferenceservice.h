@@ -146,6 +146,7 @@ typedef struct isvc_observed {
   const json_t *pods;                /* array: the pods labelled cubit.dev/inferenceservice=<name> */
   const json_t *hpa;                 /* live objects named <name>, or NULL */
   const json_t *virtual_service, *destination_rule;
+  int namespace_terminating;         /* its namespace is being deleted */
   int64_t now;                       /* epoch seconds */
 } isvc_observed;
 

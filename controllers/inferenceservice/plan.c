@@ -627,7 +627,9 @@ static void plan_conflict(work *w, rt_plan *out) {
 /* ---------------------------------------------------------------- plan */
 
 void isvc_plan(const isvc_observed *in, rt_plan *out) {
-  if (js_get(in->isvc, "metadata.deletionTimestamp")) return; /* garbage collection takes the children */
+  /* Garbage collection takes the children; in a namespace being deleted
+   * every creation is refused, and the InferenceService goes with it. */
+  if (js_get(in->isvc, "metadata.deletionTimestamp") || in->namespace_terminating) return;
   if (in->spec == NULL) {
     invalid_spec(in, out);
     return;
