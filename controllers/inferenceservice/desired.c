@@ -1,5 +1,6 @@
-/* The children of an InferenceService, built as JSON from the parsed spec:
- * pure functions, so the unit suite compares them with golden files. */
+/* The children of an InferenceService, built as JSON from the parsed spec,
+ * and the route plan: pure functions, so the unit suite compares them with
+ * golden files and tables. */
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,6 @@
 #include "util/json.h"
 #include "api/labels.h"
 
-const kube_resource inference_resource = {"cubit.dev", "v1alpha1", "inferenceservices", "InferenceService", 1};
 const kube_resource inference_virtualservices = {"networking.istio.io", "v1beta1", "virtualservices", "VirtualService",
                                                  1};
 const kube_resource inference_destinationrules = {"networking.istio.io", "v1beta1", "destinationrules",
@@ -320,15 +320,29 @@ json_t *inference_desired_virtual_service(const json_t *isvc, const inference_sp
   return vs;
 }
 
-/* ----------------------------------------------------------- the plan */
+/* --------------------------------------------------------- the routes */
 
-static void keep(inference_plan *out, const char *rev) {
+void inference_revision_state_of(const json_t *d, const char *revision, inference_revision_state *out) {
+  memset(out, 0, sizeof(*out));
+  snprintf(out->name, sizeof(out->name), "%s", revision);
+  if (d == NULL) return;
+  out->exists = 1;
+  out->replicas = (int)js_int(d, "spec.replicas", 1);
+  out->ready_replicas = (int)js_int(d, "status.readyReplicas", 0);
+  out->available_replicas = (int)js_int(d, "status.availableReplicas", 0);
+  json_int_t updated = js_int(d, "status.updatedReplicas", 0);
+  out->available = out->available_replicas >= 1;
+  out->rolled_out = js_int(d, "status.observedGeneration", 0) >= js_int(d, "metadata.generation", 1) &&
+                    out->available_replicas >= (out->replicas > 0 ? out->replicas : 1) && updated >= out->replicas;
+}
+
+static void keep(inference_route_plan *out, const char *rev) {
   for (size_t i = 0; i < out->nkeep; i++)
     if (strcmp(out->keep[i], rev) == 0) return;
   if (out->nkeep < 3) snprintf(out->keep[out->nkeep++], INFERENCE_REVISION_LEN, "%s", rev);
 }
 
-void inference_plan_routes(const inference_plan_input *in, inference_plan *out) {
+void inference_plan_routes(const inference_route_input *in, inference_route_plan *out) {
   memset(out, 0, sizeof(*out));
   const char *stable = in->stable.name, *role = "stable";
   keep(out, in->stable.name);

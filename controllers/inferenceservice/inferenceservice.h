@@ -1,147 +1,37 @@
-/* InferenceService: a model server with revisions, canary traffic,
- * mirroring and autoscaling (cube-studio's 推理服务, KServe's predictor).
- * What happens to an InferenceService is all in this folder:
- *   spec.c      the spec, parsed once into a struct (what the webhook checks too)
- *   desired.c   the children: pod template, revision hash, Deployment, Services,
- *               HPA, DestinationRule, VirtualService, and the route plan
- *   schedule.c  the cron HPA floor: windows in IANA time zones
- *   inferenceservice.c  reconcile, status, events, registration
- * docs/inferenceservice.md describes the behaviour for users. */
+/* The InferenceService controller: revisions as Deployments named by the
+ * hash of their pod template, Services, the HPA with its scheduled floor,
+ * and Istio's DestinationRule and VirtualService when Istio's API exists
+ * (cube-studio's 推理服务, KServe's predictor). What happens to an
+ * InferenceService is all in this folder:
+ *   desired.c   the children: pod template, revision hash, Deployment,
+ *               Services, HPA, DestinationRule, VirtualService; the routes
+ *   verdict.c   why a revision is not available, in the scheduler's and the
+ *               kubelet's words
+ *   plan.c      isvc_plan: what is observed in; children, status, events
+ *               and requeue out (pure)
+ *   inferenceservice.c  gather from the cache, plan, execute; registration
+ * The resource, its spec and the parser (what the webhook runs too) are in
+ * api/inferenceservice/. docs/inferenceservice.md describes the behaviour
+ * for users. */
 #ifndef CUBIT_CONTROLLERS_INFERENCESERVICE_H
 #define CUBIT_CONTROLLERS_INFERENCESERVICE_H
 
 #include <jansson.h>
 #include <stdint.h>
 
+#include "api/inferenceservice/inferenceservice.h"
 #include "kube/client.h"
 #include "runtime/manager.h"
-#include "util/err.h"
-#include "util/quantity.h"
-#include "util/tz.h"
-#include "api/gpu/gpu.h"
+#include "runtime/plan.h"
 
-extern const kube_resource inference_resource;
 extern const kube_resource inference_virtualservices;
 extern const kube_resource inference_destinationrules;
 
-#define INFERENCE_LABEL "cubit.dev/inferenceservice"
-#define INFERENCE_REVISION_LABEL "cubit.dev/revision"
-#define INFERENCE_MODEL_VERSION_LABEL "cubit.dev/model-version"
-#define INFERENCE_MODEL_DIR "/mnt/models"
-#define INFERENCE_NAME_MAX 52 /* leaves room for "-<10 hex>" in a 63-character name */
 #define INFERENCE_REVISION_LEN 64
-#define INFERENCE_MAX_METRICS 8
-#define INFERENCE_MAX_WINDOWS 16
-#define INFERENCE_DEFAULT_GPU_METRIC "DCGM_FI_DEV_GPU_UTIL"
-#define INFERENCE_DEFAULT_QPS_METRIC "http_requests_qps"
 #define INFERENCE_DEFAULT_STORAGE_INITIALIZER "kserve/storage-initializer:v0.14.1"
-
-typedef enum {
-  INFERENCE_TFSERVING,
-  INFERENCE_TORCHSERVE,
-  INFERENCE_TRITON,
-  INFERENCE_ONNXRUNTIME,
-  INFERENCE_VLLM,
-  INFERENCE_CUSTOM,
-  INFERENCE_RUNTIME_COUNT
-} inference_runtime;
-
-/* What a runtime brings unless the spec overrides it. "%s" in args and
- * health_path stands for the model name. */
-typedef struct inference_runtime_info {
-  const char *name;
-  const char *image;         /* NULL for custom: spec.image is required */
-  const char *command[4];    /* NULL-terminated; empty = the image's entrypoint */
-  const char *args[8];
-  int http, grpc, metrics;   /* container ports; 0 = none */
-  const char *health_path;   /* readiness probe path; NULL = a TCP probe on http */
-  const char *metrics_path;
-} inference_runtime_info;
-
-const inference_runtime_info *inference_runtime_get(inference_runtime r);
-
-typedef enum { INFERENCE_MODEL_NONE, INFERENCE_MODEL_PVC, INFERENCE_MODEL_FETCH } inference_model_source;
-
-/* One predictor: the fields that make a pod template, effective values
- * (runtime defaults applied). Strings and JSON are borrowed from the
- * inference_spec that holds it. */
-typedef struct inference_predictor {
-  inference_runtime runtime;
-  const char *image;
-  const json_t *command, *args; /* overrides (arrays of strings) or NULL */
-  int http, grpc, metrics;
-  const char *health_path;      /* NULL = TCP probe */
-  const char *model_name;       /* the InferenceService's name unless set */
-  const char *model_uri;        /* NULL = none */
-  const char *model_version;    /* NULL = none */
-  inference_model_source source;
-  char pvc_claim[254];
-  const char *pvc_path;         /* "" for the claim's root */
-  char cpu[QUANTITY_STRLEN], memory[QUANTITY_STRLEN]; /* canonical, "" = unset */
-  char gpu[GPU_REQUEST_STRLEN];                       /* canonical grammar, "" = none */
-  const json_t *env, *volumes, *node_selector, *tolerations;
-  int min_replicas, max_replicas;
-} inference_predictor;
-
-typedef enum { INFERENCE_METRIC_CPU, INFERENCE_METRIC_MEMORY, INFERENCE_METRIC_GPU, INFERENCE_METRIC_QPS } inference_metric_type;
-
-typedef struct inference_metric {
-  inference_metric_type type;
-  int target_utilization;           /* cpu, memory, gpu: percent */
-  char target_value[QUANTITY_STRLEN]; /* qps: canonical quantity */
-  char name[254];                   /* gpu, qps: the Pods metric */
-} inference_metric;
-
-/* A window of the cron HPA: [start, end) in minutes of the local day of
- * time_zone; end < start crosses midnight. */
-typedef struct inference_window {
-  int start, end;
-  char time_zone[128]; /* an IANA zone name */
-  int min_replicas;
-} inference_window;
-
-typedef struct inference_spec {
-  json_t *stable_json, *canary_json; /* owned: the predictor objects (the canary merged over the main spec) */
-  inference_predictor stable;
-  int has_canary;
-  inference_predictor canary;
-  int canary_percent;
-  int mirror;                       /* spec.mirror present */
-  int mirror_percent;
-  const char *mirror_service;       /* NULL: the canary */
-  int mirror_port;                  /* 0: the service's default */
-  const json_t *hosts;              /* spec.route.hosts or NULL */
-  char path_prefix[512];
-  const char *gateway;
-  int timeout_s, retries;           /* 0 = unset */
-  inference_metric metrics[INFERENCE_MAX_METRICS];
-  size_t nmetrics;
-  const json_t *behavior;
-  inference_window windows[INFERENCE_MAX_WINDOWS];
-  size_t nwindows;
-} inference_spec;
-
-/* Parses isvc's spec (runtime defaults, canary merged as a JSON merge patch
- * over the main predictor, quantities and the GPU grammar checked, time
- * zones of the system tz database). On a bad field returns
- * CUBIT_EINVAL with a message naming it ("spec.replicas: min 3 is above max
- * 2"). On success the caller frees with inference_spec_free. */
-int inference_spec_parse(const json_t *isvc, inference_spec *out, char *err,
-                         size_t errlen) CUBIT_WUR;
-void inference_spec_free(inference_spec *s);
-
-/* ------------------------------------------------------------ schedule */
-
-/* The HPA floor at 'now' (epoch seconds): the largest minReplicas of the
- * windows containing now, else spec.replicas.min. *window is the index of
- * the window that set it or -1; *next is the next instant a window starts
- * or ends (INT64_MAX without windows). */
-int inference_schedule_floor(const inference_spec *s, int64_t now, int *floor, int *window,
-                             int64_t *next, char *err, size_t errlen) CUBIT_WUR;
-/* CUBIT_EINVAL when two windows share a moment (in any of the UTC offsets
- * their zones keep together during the year from now), naming both. */
-int inference_windows_overlap(const inference_spec *s, int64_t now, char *err,
-                              size_t errlen) CUBIT_WUR;
+/* How long pods may stay unscheduled before the service counts as failed
+ * (kstatus judges a Pod the same way). */
+#define INFERENCE_UNSCHEDULED_GRACE_S 60
 
 /* ---------------------------------------------------- desired children */
 
@@ -178,15 +68,18 @@ json_t *inference_desired_virtual_service(const json_t *isvc, const inference_sp
                                           const inference_settings *cfg, const inference_route *routes,
                                           size_t nroutes, const char *mirror_revision);
 
-/* ----------------------------------------------------------- the plan */
+/* ---------------------------------------------------------- the routes */
 
 typedef struct inference_revision_state {
   char name[INFERENCE_REVISION_LEN];
   int exists, available, rolled_out; /* rolled out: every desired replica available */
-  int replicas, ready_replicas;
+  int replicas, ready_replicas, available_replicas;
 } inference_revision_state;
 
-typedef struct inference_plan_input {
+/* A revision's state from its live Deployment (NULL: it does not exist). */
+void inference_revision_state_of(const json_t *deployment, const char *revision, inference_revision_state *out);
+
+typedef struct inference_route_input {
   inference_revision_state stable;
   int has_canary;
   inference_revision_state canary;
@@ -196,21 +89,75 @@ typedef struct inference_plan_input {
   inference_route serving[4];
   inference_revision_state serving_state[4];
   size_t nserving;
-} inference_plan_input;
+} inference_route_input;
 
-typedef struct inference_plan {
+typedef struct inference_route_plan {
   inference_route routes[2];
   size_t nroutes;
   char serving_stable[INFERENCE_REVISION_LEN]; /* gets the stable share and the HPA */
   int canary_routed;                           /* the canary is ready and in the routes */
   char keep[3][INFERENCE_REVISION_LEN];        /* revisions that must not be deleted */
   size_t nkeep;
-} inference_plan;
+} inference_route_plan;
 
 /* Decides the routes: the stable revision takes the stable share once
  * rolled out; until then the revision serving it keeps it (no gap). The
  * canary gets its percent once rolled out. Pure. */
-void inference_plan_routes(const inference_plan_input *in, inference_plan *out);
+void inference_plan_routes(const inference_route_input *in, inference_route_plan *out);
+
+/* ---------------------------------------------------------- verdicts */
+
+/* Why a revision is not (fully) available, from its Deployment and pods. */
+typedef struct inference_verdict {
+  char reason[64];     /* CamelCase: the scheduler's or kubelet's reason, or Cubit's own */
+  char message[1024];  /* their words, quoted: "Unschedulable: 0/3 nodes are available: ..." */
+  int failed;          /* will not get better without a change: unscheduled for the grace
+                        * period, an image that cannot be pulled, a broken container config,
+                        * the Deployment's progress deadline exceeded */
+  int warn;            /* worth a Warning event: anything but an ordinary start-up */
+  int64_t decide_at;   /* epoch s at which an unscheduled pod turns this failed; 0 = none */
+} inference_verdict;
+
+/* Looks at the Deployment of 'revision' (NULL when it does not exist yet)
+ * and at the pods of the array 'pods' labelled with the revision (the
+ * terminating and the finished ones aside), and says what holds the
+ * revision back, worst first: a failure, a warning, an ordinary start-up.
+ * 'now' is epoch seconds. Pure. */
+void inference_revision_verdict(const json_t *deployment, const json_t *pods, const char *revision, int64_t now,
+                                inference_verdict *out);
+
+/* ----------------------------------------------------------- the plan */
+
+/* Everything isvc_plan decides from, read from the cache by the
+ * reconciler (all borrowed). */
+typedef struct isvc_observed {
+  const json_t *isvc;                /* the InferenceService as read */
+  const inference_spec *spec;        /* parsed; NULL when the spec is invalid */
+  const char *spec_error;            /* the parser's message when spec is NULL */
+  const inference_settings *cfg;
+  int istio;                         /* VirtualService and DestinationRule are served */
+  int floor, window;                 /* the HPA floor now, and the schedule window that
+                                      * sets it (-1: none), from inference_schedule_floor */
+  int64_t next_boundary;             /* the next window start or end (INT64_MAX: none) */
+  /* Arrays of the objects in the namespace whose names a child of this
+   * InferenceService may have (<name> and <name>-*), controlled by it or
+   * not (a namesake it does not control is a conflict, never taken over). */
+  const json_t *deployments, *services;
+  const json_t *pods;                /* array: the pods labelled cubit.dev/inferenceservice=<name> */
+  const json_t *hpa;                 /* live objects named <name>, or NULL */
+  const json_t *virtual_service, *destination_rule;
+  int namespace_terminating;         /* its namespace is being deleted */
+  int64_t now;                       /* epoch seconds */
+} isvc_observed;
+
+/* The InferenceService's reconcile decision: the revisions and their
+ * Deployments and Services, the routes (canary and mirror weights), the
+ * HPA, the stale revisions to delete once the routes leave them, the whole
+ * status (phase, Ready/Reconciling/Stalled, LatestRevisionReady,
+ * PredictorReady, RoutesReady, Autoscaling), the events and when to look
+ * again. No I/O, no clock: a pure function of 'in'. 'out' is initialised
+ * by the caller (rt_plan_init). */
+void isvc_plan(const isvc_observed *in, rt_plan *out);
 
 /* ------------------------------------------------------------ register */
 

@@ -11,8 +11,12 @@
 #include <string.h>
 
 #include "controllers/inferenceservice/inferenceservice.h"
+#include "runtime/apply.h"
+#include "runtime/conditions.h"
+#include "runtime/status.h"
 #include "testutil.h"
 #include "util/json.h"
+#include "util/time.h"
 #include "webhooks/validate/inferenceservice.h"
 
 static const inference_settings cfg = {"kserve/storage-initializer:v0.14.1", "cluster.local"};
@@ -42,6 +46,8 @@ static json_t *isvc_of(const char *spec_json) {
   return j;
 }
 
+static int str_eq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
+
 static void parse_ok(const json_t *isvc, inference_spec *s) {
   char err[512] = "";
   ck_assert_msg(inference_spec_parse(isvc, s, err, sizeof(err)) == 0, "parse: %s", err);
@@ -61,7 +67,7 @@ static json_t *children_of(const json_t *isvc) {
   json_object_set_new(out, "service", inference_desired_service(isvc, &s, js_name(isvc), NULL));
   json_object_set_new(out, "revisionService", inference_desired_service(isvc, &s, rev, rev));
   json_object_set_new(out, "hpa", inference_desired_hpa(isvc, &s, rev, s.stable.min_replicas));
-  inference_plan_input in = {0};
+  inference_route_input in = {0};
   snprintf(in.stable.name, sizeof(in.stable.name), "%s", rev);
   in.stable.exists = in.stable.available = in.stable.rolled_out = 1;
   if (s.has_canary) {
@@ -74,7 +80,7 @@ static json_t *children_of(const json_t *isvc) {
     in.canary.exists = in.canary.available = in.canary.rolled_out = 1;
     in.canary_percent = s.canary_percent;
   }
-  inference_plan plan;
+  inference_route_plan plan;
   inference_plan_routes(&in, &plan);
   json_object_set_new(out, "destinationRule", inference_desired_destination_rule(isvc, &cfg, plan.keep, plan.nkeep));
   json_object_set_new(out, "virtualService", inference_desired_virtual_service(isvc, &s, &cfg, plan.routes, plan.nroutes,
@@ -133,8 +139,9 @@ START_TEST(revision_hashing) {
   static const char *same[] = {
       "{\"resources\":{\"cpu\":\"1000m\"},\"model\":{\"uri\":\"pvc://m/a\"},\"runtime\":\"triton\"}",
       "{\"runtime\":\"triton\",\"model\":{\"uri\":\"pvc://m/a\"},\"resources\":{\"cpu\":1},\"replicas\":{\"min\":3,\"max\":9}}",
-      "{\"runtime\":\"triton\",\"model\":{\"uri\":\"pvc://m/a\"},\"resources\":{\"cpu\":\"1\"},\"route\":{\"timeoutSeconds\":5},"
-      "\"autoscaling\":{\"metrics\":[{\"type\":\"cpu\",\"targetUtilization\":50}]}}",
+      /* One string on two lines (the parentheses tell clang so). */
+      ("{\"runtime\":\"triton\",\"model\":{\"uri\":\"pvc://m/a\"},\"resources\":{\"cpu\":\"1\"},\"route\":{\"timeoutSeconds\":5},"
+       "\"autoscaling\":{\"metrics\":[{\"type\":\"cpu\",\"targetUtilization\":50}]}}"),
   };
   for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
     revision_of(same[i], other);
@@ -279,7 +286,7 @@ static inference_revision_state rev_state(const char *name, int exists, int avai
   return s;
 }
 
-static void plan_text(const inference_plan *p, char *out, size_t len) {
+static void plan_text(const inference_route_plan *p, char *out, size_t len) {
   size_t off = (size_t)snprintf(out, len, "serving=%s routes=", p->serving_stable);
   for (size_t i = 0; i < p->nroutes; i++)
     off += (size_t)snprintf(out + off, len - off, "%s%s:%s:%d", i ? "," : "", p->routes[i].revision,
@@ -288,7 +295,7 @@ static void plan_text(const inference_plan *p, char *out, size_t len) {
   for (size_t i = 0; i < p->nkeep; i++) off += (size_t)snprintf(out + off, len - off, "%s%s", i ? "," : "", p->keep[i]);
 }
 
-static void serve(inference_plan_input *in, const char *rev, int weight, int available) {
+static void serve(inference_route_input *in, const char *rev, int weight, int available) {
   size_t i = in->nserving++;
   snprintf(in->serving[i].revision, sizeof(in->serving[i].revision), "%s", rev);
   in->serving[i].weight = weight;
@@ -296,8 +303,8 @@ static void serve(inference_plan_input *in, const char *rev, int weight, int ava
 }
 
 START_TEST(plans) {
-  inference_plan_input in;
-  inference_plan p;
+  inference_route_input in;
+  inference_route_plan p;
   char text[512];
   /* A new service: the stable revision takes everything, even before it is up. */
   memset(&in, 0, sizeof(in));
@@ -352,6 +359,525 @@ START_TEST(plans) {
   inference_plan_routes(&in, &p);
   plan_text(&p, text, sizeof(text));
   ck_assert_str_eq(text, "serving=s routes=s:stable:100,c:canary:0 keep=s,c");
+}
+END_TEST
+
+/* ------------------------------------------------- isvc_plan, by state */
+
+/* The observed world of one case, in a small notation, and what the plan
+ * must make of it. $S is the stable revision of the case's spec, $C its
+ * canary revision, $O an older revision that served before. */
+typedef struct plan_case {
+  const char *name;
+  const char *spec;     /* JSON; NULL = the base spec */
+  int istio;
+  const char *deps;     /* "S:2/1" = revision S's Deployment, 2 replicas, 1 available;
+                         * ":rf" adds ReplicaFailure; ":other" makes it someone else's */
+  const char *pods;     /* "S:ready", "S:creating", "S:unsched:30" (PodScheduled=False
+                         * since 30 s), "S:pull", "S:errpull", "S:initpull", "S:crash",
+                         * "S:notready", "S:scheduling" */
+  const char *vs;       /* live VirtualService routes: "S100", "O100", "S80C20"; NULL none */
+  const char *svc;      /* live main Service: NULL none, "" selects every revision, "S"/"O" pins */
+  const char *prev;     /* the previous status (JSON with $-names) or NULL */
+  int floor, window;    /* 0, 0: the spec's min and no window */
+  int64_t next;         /* next window boundary after NOW (s), 0 = none */
+  /* expected */
+  const char *phase;
+  rt_state state;
+  const char *reason;   /* Ready's (or Suspended's) reason */
+  const char *message;  /* a part of Ready's message */
+  const char *conds;    /* "LatestRevisionReady=False/Unschedulable PredictorReady=..." */
+  const char *actions;  /* "apply Deployment $S/1; ...; delete Service $O" */
+  const char *events;   /* "Warning Unschedulable; Normal TrafficShifted" */
+  int64_t requeue_ms;
+} plan_case;
+
+#define NOW 1700000000LL
+#define OLD_REV "m-00000000aa"
+#define BASE_SPEC "{\"runtime\":\"triton\",\"resources\":{\"cpu\":\"1\"}}"
+#define CANARY_SPEC                                                                                                \
+  "{\"runtime\":\"triton\",\"resources\":{\"cpu\":\"1\"},\"replicas\":{\"min\":2,\"max\":4},"                          \
+  "\"canary\":{\"trafficPercent\":20,\"image\":\"my/triton:2\"},\"mirror\":{\"percent\":10}}"
+#define ROLL_SPEC "{\"runtime\":\"triton\",\"resources\":{\"cpu\":\"1\"},\"replicas\":{\"min\":1,\"max\":4}}"
+#define SCHEDULE_SPEC                                                                                              \
+  "{\"runtime\":\"triton\",\"resources\":{\"cpu\":\"1\"},\"replicas\":{\"min\":1,\"max\":5},\"autoscaling\":{"       \
+  "\"schedule\":[{\"start\":\"09:00\",\"end\":\"18:00\",\"minReplicas\":3}]}}"
+#define SCHED_MSG "0/2 nodes are available: 2 Insufficient nvidia.com/gpu."
+
+/* Previous statuses. */
+#define PREV_MIN(min, revisions, ready, reason, stalled)                                                            \
+  "{\"observedGeneration\":1,\"revisions\":[" revisions "],\"autoscaling\":{\"minReplicas\":" min "},"              \
+  "\"conditions\":[{\"type\":\"Ready\",\"status\":\"" ready "\",\"reason\":\"" reason "\",\"message\":\"m\"},"        \
+  "{\"type\":\"Stalled\",\"status\":\"" stalled "\",\"reason\":\"" reason "\",\"message\":\"m\"}]}"
+#define PREV(revisions, ready, reason, stalled) PREV_MIN("1", revisions, ready, reason, stalled)
+#define PREV2(revisions, ready, reason, stalled) PREV_MIN("2", revisions, ready, reason, stalled)
+#define REV_S100 "{\"name\":\"$S\",\"role\":\"stable\",\"readyReplicas\":1,\"trafficPercent\":100}"
+#define REV_O100 "{\"name\":\"$O\",\"role\":\"stable\",\"readyReplicas\":1,\"trafficPercent\":100}"
+#define REV_S_C "{\"name\":\"$S\",\"role\":\"stable\",\"readyReplicas\":2,\"trafficPercent\":100},"                    \
+                "{\"name\":\"$C\",\"role\":\"canary\",\"readyReplicas\":1,\"trafficPercent\":0}"
+#define REV_S80_C20 "{\"name\":\"$S\",\"role\":\"stable\",\"readyReplicas\":2,\"trafficPercent\":80},"                \
+                    "{\"name\":\"$C\",\"role\":\"canary\",\"readyReplicas\":1,\"trafficPercent\":20}"
+
+#define ISTIO_CHILDREN(rev, n) "apply Deployment " rev "/" n "; apply Service " rev "; apply Service m; "               \
+                               "apply DestinationRule m; apply VirtualService m; apply HorizontalPodAutoscaler m"
+#define PLAIN_CHILDREN(rev, n) "apply Deployment " rev "/" n "; apply Service " rev "; apply Service m; "               \
+                               "apply HorizontalPodAutoscaler m"
+#define CANARY_CHILDREN "apply Deployment $S/2; apply Service $S; apply Deployment $C/2; apply Service $C; "           \
+                        "apply Service m; apply DestinationRule m; apply VirtualService m; apply HorizontalPodAutoscaler m"
+
+static const plan_case plan_cases[] = {
+    {"new: nothing exists yet", NULL, 1, "", "", NULL, NULL, NULL, 0, 0, 0,
+     "Pending", RT_STATE_PROGRESSING, "Deploying", "revision $S: 0/1 replicas available; its Deployment is being created",
+     "LatestRevisionReady=False/Deploying PredictorReady=False/Deploying RoutesReady=False/RoutesPending",
+     ISTIO_CHILDREN("$S", "1"), "Normal RevisionCreated; Normal TrafficShifted", 0},
+    {"pods created, not yet scheduled", NULL, 1, "S:1/0", "S:scheduling", "S100", "", PREV(REV_S100, "False", "Deploying", "False"),
+     0, 0, 0, "Pending", RT_STATE_PROGRESSING, "Scheduling", "waits for the scheduler",
+     "LatestRevisionReady=False/Scheduling PredictorReady=False/Scheduling RoutesReady=True/RoutesApplied",
+     ISTIO_CHILDREN("$S", "1"), "", 0},
+    {"pulling: the kubelet creates the containers", NULL, 1, "S:1/0", "S:creating", "S100", "",
+     PREV(REV_S100, "False", "Deploying", "False"), 0, 0, 0, "Pending", RT_STATE_PROGRESSING, "ContainerCreating",
+     "revision $S: 0/1 replicas available; ContainerCreating (container server)",
+     "LatestRevisionReady=False/ContainerCreating PredictorReady=False/ContainerCreating RoutesReady=True/RoutesApplied",
+     ISTIO_CHILDREN("$S", "1"), "", 0},
+    {"running, readiness probe not passed yet", NULL, 1, "S:1/0", "S:notready", "S100", "",
+     PREV(REV_S100, "False", "ContainerCreating", "False"), 0, 0, 0, "Pending", RT_STATE_PROGRESSING, "ContainersNotReady",
+     "ContainersNotReady: containers with unready status: [server]",
+     "LatestRevisionReady=False/ContainersNotReady PredictorReady=False/ContainersNotReady RoutesReady=True/RoutesApplied",
+     ISTIO_CHILDREN("$S", "1"), "", 0},
+    {"unschedulable for 30 s: progressing, the scheduler quoted, one warning, a look at 60 s", NULL, 1, "S:1/0",
+     "S:unsched:30", "S100", "", PREV(REV_S100, "False", "Deploying", "False"), 0, 0, 0, "Pending", RT_STATE_PROGRESSING,
+     "Unschedulable", "no revision serves yet: revision $S: 0/1 replicas available; Unschedulable: " SCHED_MSG,
+     "LatestRevisionReady=False/Unschedulable PredictorReady=False/Unschedulable RoutesReady=True/RoutesApplied",
+     ISTIO_CHILDREN("$S", "1"), "Warning Unschedulable", 31000},
+    {"unschedulable for 30 s, already said: no second warning", NULL, 1, "S:1/0", "S:unsched:30", "S100", "",
+     PREV(REV_S100, "False", "Unschedulable", "False"), 0, 0, 0, "Pending", RT_STATE_PROGRESSING, "Unschedulable",
+     "Unschedulable: " SCHED_MSG, NULL, ISTIO_CHILDREN("$S", "1"), "", 31000},
+    {"unschedulable for 90 s: failed (Stalled), one warning", NULL, 1, "S:1/0", "S:unsched:90", "S100", "",
+     PREV(REV_S100, "False", "Unschedulable", "False"), 0, 0, 0, "Pending", RT_STATE_FAILED, "Unschedulable",
+     "Unschedulable: " SCHED_MSG " (unscheduled for 60 s or more)",
+     "LatestRevisionReady=False/Unschedulable PredictorReady=False/Unschedulable RoutesReady=True/RoutesApplied",
+     ISTIO_CHILDREN("$S", "1"), "Warning Unschedulable", 0},
+    {"unschedulable for 90 s, already failed: quiet", NULL, 1, "S:1/0", "S:unsched:90", "S100", "",
+     PREV(REV_S100, "False", "Unschedulable", "True"), 0, 0, 0, "Pending", RT_STATE_FAILED, "Unschedulable",
+     "unscheduled for 60 s or more", NULL, ISTIO_CHILDREN("$S", "1"), "", 0},
+    {"the image cannot be pulled: failed", NULL, 1, "S:1/0", "S:pull", "S100", "",
+     PREV(REV_S100, "False", "ContainerCreating", "False"), 0, 0, 0, "Pending", RT_STATE_FAILED, "ImagePullBackOff",
+     "ImagePullBackOff: Back-off pulling image \"my/triton:bad\" (container server)",
+     "LatestRevisionReady=False/ImagePullBackOff PredictorReady=False/ImagePullBackOff RoutesReady=True/RoutesApplied",
+     ISTIO_CHILDREN("$S", "1"), "Warning ImagePullBackOff", 0},
+    {"ErrImagePull after ImagePullBackOff is the same failure: quiet", NULL, 1, "S:1/0", "S:errpull", "S100", "",
+     PREV(REV_S100, "False", "ImagePullBackOff", "True"), 0, 0, 0, "Pending", RT_STATE_FAILED, "ImagePullBackOff",
+     "ErrImagePull: ", NULL, ISTIO_CHILDREN("$S", "1"), "", 0},
+    {"the model fetcher's image cannot be pulled: failed", NULL, 1, "S:1/0", "S:initpull", "S100", "", NULL, 0, 0, 0,
+     "Pending", RT_STATE_FAILED, "ImagePullBackOff", "(container storage-initializer)", NULL, ISTIO_CHILDREN("$S", "1"),
+     "Normal TrafficShifted; Warning ImagePullBackOff", 0},
+    {"a crash loop: progressing with a warning", NULL, 1, "S:1/0", "S:crash", "S100", "",
+     PREV(REV_S100, "False", "ContainerCreating", "False"), 0, 0, 0, "Pending", RT_STATE_PROGRESSING, "CrashLoopBackOff",
+     "CrashLoopBackOff: back-off 40s restarting failed container", NULL, ISTIO_CHILDREN("$S", "1"),
+     "Warning CrashLoopBackOff", 0},
+    {"pods refused by a quota: the ReplicaSet's words", NULL, 1, "S:1/0:rf", "", "S100", "",
+     PREV(REV_S100, "False", "Deploying", "False"), 0, 0, 0, "Pending", RT_STATE_PROGRESSING, "FailedCreate",
+     "FailedCreate: pods \"m-x\" is forbidden: exceeded quota", NULL, ISTIO_CHILDREN("$S", "1"), "Warning FailedCreate",
+     0},
+    {"latest revision ready and routed: ready", NULL, 1, "S:1/1", "S:ready", "S100", "",
+     PREV(REV_S100, "False", "ContainerCreating", "False"), 0, 0, 0, "Serving", RT_STATE_READY, "Serving", "$S 100%",
+     "LatestRevisionReady=True/RolledOut PredictorReady=True/Available RoutesReady=True/RoutesApplied",
+     ISTIO_CHILDREN("$S", "1"), "", 0},
+    {"the HPA added pods that cannot be placed: the serving revision stays ready", ROLL_SPEC, 1, "S:3/1",
+     "S:ready S:unsched:90 S:unsched:90", "S100", "", PREV(REV_S100, "True", "Serving", "False"), 0, 0, 0, "Serving",
+     RT_STATE_READY, "Serving", "$S 100%",
+     "LatestRevisionReady=True/RolledOut PredictorReady=True/Available RoutesReady=True/RoutesApplied",
+     ISTIO_CHILDREN("$S", "3"), "", 0},
+    {"recovered by itself from a failure: ready, no warning", NULL, 1, "S:1/1", "S:ready", "S100", "",
+     PREV(REV_S100, "False", "Unschedulable", "True"), 0, 0, 0, "Serving", RT_STATE_READY, "Serving", "$S 100%", NULL,
+     ISTIO_CHILDREN("$S", "1"), "", 0},
+    {"canary routed with a mirror: ready", CANARY_SPEC, 1, "S:2/2 C:2/2", "S:ready C:ready", "S80C20", "",
+     PREV2(REV_S80_C20, "True", "Serving", "False"), 0, 0, 0, "Serving", RT_STATE_READY, "Serving",
+     "$S 80%, $C 20%; mirror 10% to $C",
+     "LatestRevisionReady=True/RolledOut PredictorReady=True/Available RoutesReady=True/RoutesApplied", CANARY_CHILDREN,
+     "", 0},
+    {"canary starting: its share stays with the stable revision", CANARY_SPEC, 1, "S:2/2 C:2/0", "S:ready C:creating",
+     "S100", "", PREV2(REV_S_C, "True", "Serving", "False"), 0, 0, 0, "Serving", RT_STATE_PROGRESSING,
+     "ContainerCreating", "canary revision $C: 0/2 replicas available",
+     "LatestRevisionReady=False/ContainerCreating PredictorReady=True/Available RoutesReady=False/CanaryNotReady",
+     CANARY_CHILDREN, "", 0},
+    {"canary rolled out, routes not yet at the intended weights", CANARY_SPEC, 1, "S:2/2 C:2/2", "S:ready C:ready",
+     "S100", "", PREV2(REV_S_C, "False", "ContainerCreating", "False"), 0, 0, 0, "Serving", RT_STATE_PROGRESSING,
+     "RoutesPending", "VirtualService m does not carry the intended routes yet ($S 80%, $C 20%)",
+     "LatestRevisionReady=True/RolledOut PredictorReady=True/Available RoutesReady=False/RoutesPending",
+     CANARY_CHILDREN, "Normal TrafficShifted", 0},
+    {"new revision stuck while the old one serves: failed, never ready", ROLL_SPEC, 1, "S:2/0 O:2/2", "S:unsched:90 O:ready",
+     "O100", "", PREV(REV_O100, "True", "Serving", "False"), 0, 0, 0, "Serving", RT_STATE_FAILED, "Unschedulable",
+     "revision $S: 0/2 replicas available; Unschedulable: " SCHED_MSG " (unscheduled for 60 s or more); revision $O keeps serving",
+     "LatestRevisionReady=False/Unschedulable PredictorReady=True/Available RoutesReady=False/RolloutInProgress",
+     ISTIO_CHILDREN("$S", "2"), "Warning Unschedulable", 0},
+    {"new revision starting while the old one serves: the old keeps its traffic", ROLL_SPEC, 1, "O:2/2", "O:ready", "O100", "",
+     PREV(REV_O100, "True", "Serving", "False"), 0, 0, 0, "Serving", RT_STATE_PROGRESSING, "Deploying",
+     "revision $S: 0/1 replicas available; its Deployment is being created; revision $O keeps serving",
+     "LatestRevisionReady=False/Deploying PredictorReady=True/Available RoutesReady=False/RolloutInProgress",
+     ISTIO_CHILDREN("$S", "2"), "Normal RevisionCreated", 0},
+    {"new revision rolled out: the routes move, then the old revision goes", ROLL_SPEC, 1, "S:2/2 O:2/2", "S:ready O:ready",
+     "O100", "", PREV(REV_O100 ",{\"name\":\"$S\",\"role\":\"stable\",\"readyReplicas\":0,\"trafficPercent\":0}", "False",
+     "Unschedulable", "True"), 0, 0, 0, "Serving", RT_STATE_PROGRESSING, "RoutesPending", "($S 100%)",
+     "LatestRevisionReady=True/RolledOut PredictorReady=True/Available RoutesReady=False/RoutesPending",
+     ISTIO_CHILDREN("$S", "2") "; delete Deployment $O; delete Service $O", "Normal TrafficShifted; Normal RevisionRetired",
+     0},
+    {"without Istio: the Service pins the revision, routes ready", NULL, 0, "S:1/1", "S:ready", NULL, "S",
+     PREV(REV_S100, "True", "Serving", "False"), 0, 0, 0, "Serving", RT_STATE_READY, "Serving",
+     "Service m routes to revision $S (Istio not installed)",
+     "LatestRevisionReady=True/RolledOut PredictorReady=True/Available RoutesReady=True/ServiceRoutes",
+     PLAIN_CHILDREN("$S", "1"), "", 0},
+    {"without Istio, a canary asked for: ready, the condition says what is missing", CANARY_SPEC, 0, "S:2/2 C:2/2",
+     "S:ready C:ready", NULL, "S", PREV2(REV_S_C, "False", "ContainerCreating", "False"), 0, 0, 0, "Serving",
+     RT_STATE_READY, "Serving", "traffic splitting needs Istio",
+     "LatestRevisionReady=True/RolledOut PredictorReady=True/Available RoutesReady=True/IstioUnavailable",
+     "apply Deployment $S/2; apply Service $S; apply Deployment $C/2; apply Service $C; apply Service m; "
+     "apply HorizontalPodAutoscaler m",
+     "Warning IstioUnavailable", 0},
+    {"without Istio, the Service not yet pinned", NULL, 0, "S:1/1", "S:ready", NULL, "", PREV(REV_S100, "True", "Serving", "False"),
+     0, 0, 0, "Serving", RT_STATE_PROGRESSING, "RoutesPending", "Service m does not select revision $S yet",
+     "LatestRevisionReady=True/RolledOut PredictorReady=True/Available RoutesReady=False/RoutesPending",
+     PLAIN_CHILDREN("$S", "1"), "", 0},
+    {"a schedule window raises the floor: the event once, a look at the boundary", SCHEDULE_SPEC, 1, "S:3/3",
+     "S:ready", "S100", "", PREV(REV_S100, "True", "Serving", "False"), 3, 0, 600, "Serving", RT_STATE_READY, "Serving",
+     "$S 100%", NULL, ISTIO_CHILDREN("$S", "3"), "Normal ScheduledScaling", 601000},
+    {"a name held by someone else: failed, nothing applied", NULL, 1, "S:1/1:other", "", NULL, NULL, NULL, 0, 0, 0,
+     "Pending", RT_STATE_FAILED, "NameConflict", "Deployment $S exists and is not controlled by this InferenceService",
+     NULL, "", "Warning NameConflict", 60000},
+    {"an invalid spec: failed, children left alone", "{\"runtime\":\"triton\",\"replicas\":{\"min\":3,\"max\":2}}", 1,
+     "O:1/1", "O:ready", "O100", "", PREV(REV_O100, "True", "Serving", "False"), 0, 0, 0, "Failed", RT_STATE_FAILED,
+     "InvalidSpec", "spec.replicas: min 3 is above max 2", NULL, "", "Warning InvalidSpec", 0},
+};
+
+/* s with $S, $C and $O replaced. New. */
+static char *expand(const char *s, const char *rs, const char *rc) {
+  size_t cap = strlen(s) * 4 + 256, n = 0;
+  char *out = malloc(cap);
+  for (const char *p = s; *p; p++) {
+    const char *with = NULL;
+    if (p[0] == '$' && p[1] == 'S') with = rs;
+    else if (p[0] == '$' && p[1] == 'C') with = rc;
+    else if (p[0] == '$' && p[1] == 'O') with = OLD_REV;
+    if (with) {
+      n += (size_t)snprintf(out + n, cap - n, "%s", with);
+      p++;
+    } else {
+      out[n++] = *p;
+    }
+    ck_assert(n < cap);
+  }
+  out[n] = '\0';
+  return out;
+}
+
+static json_t *live_child(const json_t *isvc, const char *api, const char *kind, const char *name, int owned) {
+  json_t *o = json_pack("{s:s, s:s, s:{s:s, s:s, s:i, s:{s:s}}}", "apiVersion", api, "kind", kind, "metadata", "name",
+                        name, "namespace", "ns", "generation", 1, "labels", INFERENCE_LABEL, "m");
+  if (owned) rt_set_controller_ref(o, isvc);
+  else json_object_set_new(json_object_get(o, "metadata"), "ownerReferences",
+                           json_pack("[{s:s, s:s, s:s, s:s, s:b}]", "apiVersion", "v1", "kind", "Other", "name", "x",
+                                     "uid", "u9", "controller", 1));
+  return o;
+}
+
+static json_t *cond(const char *type, const char *status, const char *reason, const char *message, int64_t since) {
+  char at[32];
+  time_format_rfc3339(since, at);
+  json_t *c = json_pack("{s:s, s:s, s:s}", "type", type, "status", status, "lastTransitionTime", at);
+  if (reason) json_object_set_new(c, "reason", json_string(reason));
+  if (message) json_object_set_new(c, "message", json_string(message));
+  return c;
+}
+
+static json_t *waiting(const char *container, const char *reason, const char *message) {
+  json_t *w = json_pack("{s:s}", "reason", reason);
+  if (message) json_object_set_new(w, "message", json_string(message));
+  return json_pack("[{s:s, s:{s:o}}]", "name", container, "state", "waiting", w);
+}
+
+/* One pod of revision 'rev' in the state 'kind' (see plan_case.pods). */
+static json_t *live_pod(const char *rev, const char *kind, int idx) {
+  char name[128];
+  snprintf(name, sizeof(name), "%s-p%d", rev, idx);
+  json_t *pod = json_pack("{s:{s:s, s:s, s:{s:s, s:s}}, s:{}, s:{s:s, s:[]}}", "metadata", "name", name, "namespace",
+                          "ns", "labels", INFERENCE_LABEL, "m", INFERENCE_REVISION_LABEL, rev, "spec", "status", "phase",
+                          "Pending", "conditions");
+  json_t *conds = js_get(pod, "status.conditions"), *st = json_object_get(pod, "status");
+  if (strncmp(kind, "unsched:", 8) == 0) {
+    json_array_append_new(conds, cond("PodScheduled", "False", "Unschedulable", SCHED_MSG, NOW - atoi(kind + 8)));
+    return pod;
+  }
+  if (strcmp(kind, "scheduling") == 0) return pod;
+  json_object_set_new(json_object_get(pod, "spec"), "nodeName", json_string("n1"));
+  json_array_append_new(conds, cond("PodScheduled", "True", NULL, NULL, NOW - 100));
+  if (strcmp(kind, "ready") == 0) {
+    json_object_set_new(st, "phase", json_string("Running"));
+    json_array_append_new(conds, cond("Ready", "True", NULL, NULL, NOW - 50));
+  } else if (strcmp(kind, "notready") == 0) {
+    json_object_set_new(st, "phase", json_string("Running"));
+    json_array_append_new(conds, cond("Ready", "False", "ContainersNotReady", "containers with unready status: [server]",
+                                      NOW - 50));
+  } else if (strcmp(kind, "creating") == 0) {
+    json_object_set_new(st, "containerStatuses", waiting("server", "ContainerCreating", NULL));
+  } else if (strcmp(kind, "pull") == 0) {
+    json_object_set_new(st, "containerStatuses",
+                        waiting("server", "ImagePullBackOff", "Back-off pulling image \"my/triton:bad\""));
+  } else if (strcmp(kind, "errpull") == 0) {
+    json_object_set_new(st, "containerStatuses", waiting("server", "ErrImagePull", "rpc error: not found"));
+  } else if (strcmp(kind, "initpull") == 0) {
+    json_object_set_new(st, "initContainerStatuses", waiting("storage-initializer", "ErrImagePull", "not found"));
+    json_object_set_new(st, "containerStatuses", waiting("server", "PodInitializing", NULL));
+  } else if (strcmp(kind, "crash") == 0) {
+    json_object_set_new(st, "phase", json_string("Running"));
+    json_object_set_new(st, "containerStatuses",
+                        waiting("server", "CrashLoopBackOff", "back-off 40s restarting failed container=server"));
+  } else {
+    ck_abort_msg("unknown pod kind %s", kind);
+  }
+  return pod;
+}
+
+static const char *rev_of(char key, const char *rs, const char *rc) {
+  return key == 'S' ? rs : key == 'C' ? rc : OLD_REV;
+}
+
+typedef struct plan_world {
+  json_t *isvc, *deps, *svcs, *pods, *vs;
+  inference_spec spec;
+  int spec_ok;
+  char err[512];
+  char rs[INFERENCE_REVISION_LEN], rc[INFERENCE_REVISION_LEN];
+  isvc_observed in;
+} plan_world;
+
+/* Builds the observed world of case c. */
+static void world_of(const plan_case *c, plan_world *w) {
+  memset(w, 0, sizeof(*w));
+  w->isvc = isvc_of(c->spec ? c->spec : BASE_SPEC);
+  json_object_set_new(json_object_get(w->isvc, "metadata"), "generation", json_integer(1));
+  /* The revision names of the spec (an invalid spec has none). */
+  inference_spec names;
+  char err[512];
+  if (inference_spec_parse(w->isvc, &names, err, sizeof(err)) == 0) {
+    json_t *t = inference_pod_template(w->isvc, &names.stable, &cfg);
+    inference_revision_name(w->isvc, t, w->rs);
+    json_decref(t);
+    if (names.has_canary) {
+      t = inference_pod_template(w->isvc, &names.canary, &cfg);
+      inference_revision_name(w->isvc, t, w->rc);
+      json_decref(t);
+    }
+    inference_spec_free(&names);
+  }
+  if (c->prev) {
+    char *text = expand(c->prev, w->rs, w->rc);
+    json_error_t e;
+    json_t *prev = json_loads(text, 0, &e);
+    ck_assert_msg(prev != NULL, "%s: %s", text, e.text);
+    json_object_set_new(w->isvc, "status", prev);
+    free(text);
+  }
+  w->deps = json_array();
+  w->svcs = json_array();
+  w->pods = json_array();
+  char *list = strdup(c->deps), *save = NULL;
+  for (char *tok = strtok_r(list, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+    const char *rev = rev_of(tok[0], w->rs, w->rc);
+    int replicas = atoi(tok + 2), available = atoi(strchr(tok, '/') + 1);
+    int owned = strstr(tok, ":other") == NULL;
+    json_t *d = live_child(w->isvc, "apps/v1", "Deployment", rev, owned);
+    json_object_set_new(js_get(d, "metadata.labels"), INFERENCE_REVISION_LABEL, json_string(rev));
+    json_object_set_new(d, "spec", json_pack("{s:i}", "replicas", replicas));
+    json_t *st = json_pack("{s:i, s:i, s:i, s:i, s:i}", "observedGeneration", 1, "replicas", replicas, "updatedReplicas",
+                           replicas, "readyReplicas", available, "availableReplicas", available);
+    if (strstr(tok, ":rf"))
+      json_object_set_new(st, "conditions", json_pack("[o]", cond("ReplicaFailure", "True", "FailedCreate",
+                                                                  "pods \"m-x\" is forbidden: exceeded quota: q", NOW)));
+    json_object_set_new(d, "status", st);
+    json_array_append_new(w->deps, d);
+    json_t *svc = live_child(w->isvc, "v1", "Service", rev, owned);
+    json_object_set_new(js_get(svc, "metadata.labels"), INFERENCE_REVISION_LABEL, json_string(rev));
+    json_array_append_new(w->svcs, svc);
+  }
+  free(list);
+  list = strdup(c->pods);
+  int idx = 0;
+  for (char *tok = strtok_r(list, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+    json_array_append_new(w->pods, live_pod(rev_of(tok[0], w->rs, w->rc), tok + 2, idx++));
+  free(list);
+  w->spec_ok = inference_spec_parse(w->isvc, &w->spec, w->err, sizeof(w->err)) == 0;
+  if (c->svc) {
+    json_t *svc = inference_desired_service(w->isvc, &w->spec, "m", c->svc[0] ? rev_of(c->svc[0], w->rs, w->rc) : NULL);
+    json_array_append_new(w->svcs, svc);
+  }
+  if (c->vs && w->spec_ok) {
+    inference_route r[2];
+    size_t n = 0;
+    for (const char *p = c->vs; *p; n++) {
+      snprintf(r[n].revision, sizeof(r[n].revision), "%s", rev_of(p[0], w->rs, w->rc));
+      r[n].weight = (int)strtol(p + 1, (char **)&p, 10);
+      r[n].role = "";
+    }
+    w->vs = inference_desired_virtual_service(w->isvc, &w->spec, &cfg, r, n, w->rc[0] ? w->rc : NULL);
+  } else if (c->vs) {
+    inference_route r = {OLD_REV, 100, ""};
+    inference_spec base;
+    json_t *b = isvc_of(BASE_SPEC);
+    parse_ok(b, &base);
+    w->vs = inference_desired_virtual_service(w->isvc, &base, &cfg, &r, 1, NULL);
+    inference_spec_free(&base);
+    json_decref(b);
+  }
+  isvc_observed *in = &w->in;
+  in->isvc = w->isvc;
+  in->spec = w->spec_ok ? &w->spec : NULL;
+  in->spec_error = w->err;
+  in->cfg = &cfg;
+  in->istio = c->istio;
+  in->floor = c->floor ? c->floor : w->spec_ok ? w->spec.stable.min_replicas : 1;
+  in->window = c->floor ? c->window : -1;
+  in->next_boundary = c->next ? NOW + c->next : INT64_MAX;
+  in->deployments = w->deps;
+  in->services = w->svcs;
+  in->pods = w->pods;
+  in->virtual_service = w->vs;
+  in->now = NOW;
+}
+
+static void world_free(plan_world *w) {
+  if (w->spec_ok) inference_spec_free(&w->spec);
+  json_decref(w->isvc);
+  json_decref(w->deps);
+  json_decref(w->svcs);
+  json_decref(w->pods);
+  json_decref(w->vs);
+}
+
+static void actions_text(const rt_plan *p, char *out, size_t len) {
+  size_t off = 0;
+  out[0] = '\0';
+  for (size_t i = 0; i < p->nactions && off < len; i++) {
+    const rt_action *a = &p->actions[i];
+    char replicas[16] = "";
+    if (a->kind == RT_ACT_APPLY && strcmp(a->resource->kind, "Deployment") == 0)
+      snprintf(replicas, sizeof(replicas), "/%lld", (long long)js_int(a->object, "spec.replicas", -1));
+    off += (size_t)snprintf(out + off, len - off, "%s%s %s %s%s", i ? "; " : "",
+                            a->kind == RT_ACT_APPLY ? "apply" : a->kind == RT_ACT_DELETE ? "delete" : "finalizer",
+                            a->resource ? a->resource->kind : "", a->object ? js_name(a->object) : "", replicas);
+  }
+}
+
+static void events_text(const rt_plan *p, char *out, size_t len) {
+  size_t off = 0;
+  out[0] = '\0';
+  for (size_t i = 0; i < p->nevents && off < len; i++)
+    off += (size_t)snprintf(out + off, len - off, "%s%s %s", i ? "; " : "", p->events[i].type, p->events[i].reason);
+}
+
+static void conds_text(const json_t *status, char *out, size_t len) {
+  static const char *types[] = {"LatestRevisionReady", "PredictorReady", "RoutesReady"};
+  size_t off = 0;
+  out[0] = '\0';
+  for (size_t i = 0; i < 3 && off < len; i++) {
+    json_t *c = rt_condition_get(status, types[i]);
+    off += (size_t)snprintf(out + off, len - off, "%s%s=%s/%s", i ? " " : "", types[i], c ? js_str(c, "status") : "-",
+                            c ? js_str(c, "reason") : "-");
+  }
+}
+
+START_TEST(plan_states) {
+  const plan_case *c = &plan_cases[_i];
+  plan_world w;
+  world_of(c, &w);
+  rt_plan p;
+  rt_plan_init(&p);
+  isvc_plan(&w.in, &p);
+  const json_t *st = p.status;
+  ck_assert_msg(st != NULL, "%s: no status", c->name);
+  char text[2048];
+  char *want;
+  ck_assert_msg(str_eq(js_str(st, "phase"), c->phase), "%s: phase %s", c->name, js_str(st, "phase"));
+  ck_assert_msg(rt_status_state(st) == c->state, "%s: state %d, want %d", c->name, rt_status_state(st), c->state);
+  ck_assert_int_eq(js_int(st, "observedGeneration", -1), 1);
+  json_t *ready = rt_condition_get(st, "Ready");
+  ck_assert_msg(str_eq(js_str(ready, "reason"), c->reason), "%s: reason %s", c->name, js_str(ready, "reason"));
+  want = expand(c->message, w.rs, w.rc);
+  ck_assert_msg(strstr(js_str(ready, "message"), want), "%s: message\n  %s\nlacks\n  %s", c->name,
+                js_str(ready, "message"), want);
+  free(want);
+  /* Ready only when all three are True, whatever the case. */
+  if (rt_condition_true(st, "Ready") && strcmp(c->phase, "Failed") != 0) {
+    ck_assert(rt_condition_true(st, "LatestRevisionReady"));
+    ck_assert(rt_condition_true(st, "PredictorReady"));
+    ck_assert(rt_condition_true(st, "RoutesReady"));
+  }
+  if (c->conds) {
+    conds_text(st, text, sizeof(text));
+    ck_assert_msg(strcmp(text, c->conds) == 0, "%s: conditions\n  %s\nwant\n  %s", c->name, text, c->conds);
+  }
+  actions_text(&p, text, sizeof(text));
+  want = expand(c->actions, w.rs, w.rc);
+  ck_assert_msg(strcmp(text, want) == 0, "%s: actions\n  %s\nwant\n  %s", c->name, text, want);
+  free(want);
+  events_text(&p, text, sizeof(text));
+  ck_assert_msg(strcmp(text, c->events) == 0, "%s: events\n  %s\nwant\n  %s", c->name, text, c->events);
+  ck_assert_msg(p.requeue_after_ms == c->requeue_ms, "%s: requeue %lld, want %lld", c->name,
+                (long long)p.requeue_after_ms, (long long)c->requeue_ms);
+  rt_plan_free(&p);
+  world_free(&w);
+}
+END_TEST
+
+/* The plan is a function of its input: the same world twice gives the
+ * same plan; and the status it wrote, handed back, repeats no event. */
+START_TEST(plan_is_repeatable_and_quiet) {
+  for (size_t i = 0; i < sizeof(plan_cases) / sizeof(plan_cases[0]); i++) {
+    const plan_case *c = &plan_cases[i];
+    plan_world w;
+    world_of(c, &w);
+    rt_plan a, b;
+    rt_plan_init(&a);
+    rt_plan_init(&b);
+    isvc_plan(&w.in, &a);
+    isvc_plan(&w.in, &b);
+    ck_assert_msg(json_equal(a.status, b.status), "%s: two statuses", c->name);
+    ck_assert_int_eq(a.nactions, b.nactions);
+    ck_assert_int_eq(a.nevents, b.nevents);
+    /* Next round, nothing else changed: the status of this one is the previous. */
+    json_object_set(w.isvc, "status", a.status);
+    rt_plan c2;
+    rt_plan_init(&c2);
+    isvc_plan(&w.in, &c2);
+    char text[512];
+    events_text(&c2, text, sizeof(text));
+    ck_assert_msg(c2.nevents == 0, "%s: the second round emitted %s", c->name, text);
+    ck_assert_msg(json_equal(a.status, c2.status), "%s: the status changed on the second round", c->name);
+    rt_plan_free(&a);
+    rt_plan_free(&b);
+    rt_plan_free(&c2);
+    world_free(&w);
+  }
+}
+END_TEST
+
+/* Being deleted, or in a namespace being deleted: nothing to do (garbage
+ * collection and the namespace take everything; creations are refused). */
+START_TEST(plan_leaves_a_deleted_service_alone) {
+  for (int ns = 0; ns < 2; ns++) {
+    plan_world w;
+    world_of(&plan_cases[0], &w);
+    if (ns) w.in.namespace_terminating = 1;
+    else json_object_set_new(json_object_get(w.isvc, "metadata"), "deletionTimestamp", json_string("2023-11-14T22:13:20Z"));
+    rt_plan p;
+    rt_plan_init(&p);
+    isvc_plan(&w.in, &p);
+    ck_assert_ptr_null(p.status);
+    ck_assert_int_eq(p.nactions, 0);
+    ck_assert_int_eq(p.nevents, 0);
+    ck_assert_int_eq(p.requeue_after_ms, 0);
+    rt_plan_free(&p);
+    world_free(&w);
+  }
 }
 END_TEST
 
@@ -603,5 +1129,10 @@ int main(void) {
   tcase_add_loop_test(tc, overlapping_windows, 0, sizeof(overlaps) / sizeof(overlaps[0]));
   tcase_add_test(tc, webhook_denies_with_the_field);
   suite_add_tcase(s, tc);
+  TCase *plan = tcase_create("plan");
+  tcase_add_loop_test(plan, plan_states, 0, sizeof(plan_cases) / sizeof(plan_cases[0]));
+  tcase_add_test(plan, plan_is_repeatable_and_quiet);
+  tcase_add_test(plan, plan_leaves_a_deleted_service_alone);
+  suite_add_tcase(s, plan);
   return testutil_run(s);
 }

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "controllers/inferenceservice/inferenceservice.h"
+#include "api/inferenceservice/inferenceservice.h"
 #include "util/json.h"
 #include "util/time.h"
 

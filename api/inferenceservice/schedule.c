@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "controllers/inferenceservice/inferenceservice.h"
+#include "api/inferenceservice/inferenceservice.h"
 
 #define DAY_MINUTES 1440
 
@@ -112,8 +112,13 @@ static int arcs_meet(const inference_window *a, const inference_window *b, int s
   return 0;
 }
 
-static void describe(const inference_window *w, char out[96]) {
-  snprintf(out, 96, "%02d:%02d-%02d:%02d %s", w->start / 60, w->start % 60, w->end / 60, w->end % 60, w->time_zone);
+/* "HH:MM-HH:MM <zone>": room for four numbers of any int's width (the
+ * compiler cannot know they are minutes of a day) and the longest zone. */
+#define WINDOW_TEXT_MAX (4 * 11 + 3 + sizeof(((inference_window *)0)->time_zone))
+
+static void describe(const inference_window *w, char out[WINDOW_TEXT_MAX]) {
+  snprintf(out, WINDOW_TEXT_MAX, "%02d:%02d-%02d:%02d %s", w->start / 60, w->start % 60, w->end / 60, w->end % 60,
+           w->time_zone);
 }
 
 int inference_windows_overlap(const inference_spec *s, int64_t now, char *err, size_t errlen) {
@@ -145,7 +150,7 @@ int inference_windows_overlap(const inference_spec *s, int64_t now, char *err, s
         }
       }
       if (clash) {
-        char da[96], db[96];
+        char da[WINDOW_TEXT_MAX], db[WINDOW_TEXT_MAX];
         describe(a, da);
         describe(b, db);
         snprintf(err, errlen, "spec.autoscaling.schedule[%zu]: window %s overlaps spec.autoscaling.schedule[%zu] (%s)",

@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controllers/inferenceservice/inferenceservice.h"
+#include "api/inferenceservice/inferenceservice.h"
 #include "util/alloc.h"
 #include "util/json.h"
+
+const kube_resource inference_resource = {"cubit.dev", "v1alpha1", "inferenceservices", "InferenceService", 1};
 
 static const inference_runtime_info runtimes[INFERENCE_RUNTIME_COUNT] = {
     [INFERENCE_TFSERVING] = {"tfserving",
