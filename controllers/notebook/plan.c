@@ -46,7 +46,8 @@ static void requeue(nb_draft *d, int64_t s) {
 }
 
 /* Phases in which nothing runs by the user's or Cubit's will; "Culled" and
- * "Expired" are what Cubit before v0.2 wrote for the two stops by Cubit. */
+ * "Expired" are what earlier releases wrote for the two stops by Cubit, so
+ * an upgrade starting such a notebook still opens a new idle period. */
 static int is_stopped_phase(const char *phase) {
   return strcmp(phase, "Stopped") == 0 || strcmp(phase, "Culled") == 0 || strcmp(phase, "Expired") == 0;
 }
