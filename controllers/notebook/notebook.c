@@ -114,13 +114,10 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
   else in.spec = &spec;
   in.in_project = in_project(ctx, ns);
   in.virtualservices_served = rt_api_available(ctx, &notebook_virtualservices);
-  char *claim = xasprintf("%s-workspace", name);
-  json_t *pvc = cached(ctx, &kube_pvcs, ns, claim);
-  free(claim);
-  json_t *svc = cached(ctx, &kube_services, ns, name), *sts = cached(ctx, &kube_statefulsets, ns, name);
+  json_t *sts = cached(ctx, &kube_statefulsets, ns, name), *pod = notebook_pod(ctx, nb);
   json_t *vs = in.virtualservices_served ? cached(ctx, &notebook_virtualservices, ns, name) : NULL;
-  json_t *ing = cached(ctx, &kube_ingresses, ns, name), *pod = notebook_pod(ctx, nb);
-  in.pvc = pvc, in.service = svc, in.statefulset = sts, in.virtualservice = vs, in.ingress = ing, in.pod = pod;
+  json_t *ing = cached(ctx, &kube_ingresses, ns, name);
+  in.statefulset = sts, in.pod = pod, in.virtualservice = vs, in.ingress = ing;
   if (in.spec && spec.culling && !spec.stopped && notebook_pod_serving(pod))
     probe_activity(nc, nb, &spec, js_str(pod, "status.podIP"), in.now, &in.probe);
 
@@ -133,8 +130,6 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
   json_decref(ing);
   json_decref(vs);
   json_decref(sts);
-  json_decref(svc);
-  json_decref(pvc);
   json_decref(nb);
   return result;
 }

@@ -132,8 +132,9 @@ typedef struct nb_observed {
   const notebook_config *cfg;
   int in_project;               /* nb's namespace belongs to a Project (its pod webhook translates the GPU) */
   int virtualservices_served;   /* the cluster serves Istio's VirtualServices */
-  /* The children named like the notebook, as the cache holds them, or NULL. */
-  const json_t *pvc, *service, *statefulset, *virtualservice, *ingress;
+  /* The children named like the notebook, as the cache holds them, or NULL
+   * (the claim and the Service are applied whatever they look like now). */
+  const json_t *statefulset, *virtualservice, *ingress;
   const json_t *pod;            /* "<name>-0" labelled cubit.dev/notebook=<name>, or NULL */
   notebook_probe_result probe;
   int64_t now;                  /* epoch seconds */
