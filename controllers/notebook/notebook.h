@@ -3,13 +3,17 @@
  * nobody uses it (idle culling from the IDE's own activity signal) or when
  * its lease runs out. What happens to a Notebook is all here (docs/notebook.md):
  *
- *   spec.c      the spec, parsed once into a struct; the manager's settings
+ *   config.c    the manager's settings
  *   children.c  the desired children: workspace PVC, Service, StatefulSet,
  *               Istio VirtualService or Ingress
  *   activity.c  the activity parsers (Jupyter, code-server, RStudio, generic)
- *               and the culling and lease decisions, as pure functions
- *   phase.c     the phase and reason from the pod
- *   notebook.c  the reconcile loop and its watches */
+ *               and the culling and lease clocks, as pure functions
+ *   phase.c     what the pod says: phase, state, reason, message
+ *   plan.c      the plan: what should exist, the status, events, requeue
+ *   notebook.c  the reconcile (gather, probe, plan, execute) and its watches
+ *
+ * The resource, the spec and its parser are Cubit's vocabulary, shared with
+ * the validating webhook: api/notebook/. */
 #ifndef CUBIT_CONTROLLERS_NOTEBOOK_H
 #define CUBIT_CONTROLLERS_NOTEBOOK_H
 
@@ -17,72 +21,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api/gpu/gpu.h"
+#include "api/notebook/notebook.h"
 #include "kube/client.h"
 #include "runtime/manager.h"
-#include "api/gpu/gpu.h"
+#include "runtime/plan.h"
+#include "runtime/status.h"
 
-extern const kube_resource notebook_resource;
 extern const kube_resource notebook_virtualservices;
-
-#define NOTEBOOK_LABEL "cubit.dev/notebook"            /* on children and the pod: the notebook's name */
-#define NOTEBOOK_RENEW_ANNOTATION "cubit.dev/renew"    /* set by a user: renew the lease */
-#define NOTEBOOK_STOPPED_BY_ANNOTATION "cubit.dev/stopped-by" /* set by Cubit: culler or lease */
-#define NOTEBOOK_PORT 8888                             /* every IDE listens here */
-#define NOTEBOOK_SERVICE_PORT 80
-#define NOTEBOOK_MAX_VOLUMES 16
-#define NOTEBOOK_PATH_LEN 256
-
-typedef enum { NB_IDE_JUPYTER, NB_IDE_VSCODE, NB_IDE_RSTUDIO, NB_IDE_COUNT } notebook_ide;
-
-/* How the activity is read. AUTO is the IDE's own signal. */
-typedef enum {
-  NB_PROBE_AUTO,
-  NB_PROBE_JUPYTER,     /* GET <base URL>api/status: last_activity (RFC 3339) */
-  NB_PROBE_CODE_SERVER, /* GET /healthz: lastHeartbeat (epoch milliseconds) */
-  NB_PROBE_RSTUDIO,     /* GET /health-check: "idle-seconds: N" (Posit's format) */
-  NB_PROBE_HTTP         /* GET spec.culling.probe.path: any of the formats above */
-} notebook_probe_type;
-
-typedef struct notebook_claim {
-  const char *claim;      /* borrowed from the object */
-  const char *mount_path;
-  const char *sub_path;   /* or NULL */
-  int read_only;
-} notebook_claim;
-
-/* spec, parsed once (quantities and the GPU grammar checked). Strings are
- * borrowed from the object, which must outlive the struct. */
-typedef struct notebook_spec {
-  notebook_ide ide;
-  const char *image;       /* NULL: the IDE's default image */
-  char cpu[32];            /* canonical quantities, "" when unset */
-  char memory[32];
-  char gpu[GPU_REQUEST_STRLEN]; /* canonical grammar string, "" when none */
-  int workspace;           /* a workspace PVC (spec.volumes.workspace.enabled, default 1) */
-  char workspace_size[32];
-  const char *workspace_class;     /* storageClassName, or NULL for the default */
-  const char *workspace_mount;     /* NULL: the IDE's home */
-  notebook_claim claims[NOTEBOOK_MAX_VOLUMES];
-  size_t nclaims;
-  const json_t *env;           /* borrowed arrays/objects, or NULL */
-  const json_t *node_selector;
-  const json_t *tolerations;
-  int stopped;
-  int culling;                 /* spec.culling given */
-  int64_t idle_seconds;
-  notebook_probe_type probe;
-  char probe_path[NOTEBOOK_PATH_LEN]; /* for NB_PROBE_HTTP */
-  int probe_port;              /* default NOTEBOOK_PORT */
-  int64_t probe_period_s;      /* 0: the manager's default */
-  int64_t probe_timeout_s;     /* default 5 */
-  int lease;                   /* spec.lease given */
-  int64_t lease_ttl_s;
-  int64_t lease_warning_s;     /* default a tenth of the TTL */
-} notebook_spec;
-
-/* Parses nb's spec. On a bad field returns CUBIT_EINVAL with a message
- * naming it ("spec.resources.gpu: ..."). Nothing to free. */
-int notebook_spec_parse(const json_t *nb, notebook_spec *out, char *err, size_t errlen) CUBIT_WUR;
 
 /* The manager's settings (--config section "notebook", docs/notebook.md). */
 typedef struct notebook_config {
@@ -104,12 +50,6 @@ typedef struct notebook_config {
 int notebook_config_parse(const json_t *section, const gpu_profile *gpu, notebook_config *out, char *err,
                           size_t errlen) CUBIT_WUR;
 void notebook_config_free(notebook_config *c);
-
-const char *notebook_ide_name(notebook_ide ide);
-/* "/notebook/<ns>/<name>/" into out. */
-void notebook_base_path(const char *ns, const char *name, char out[NOTEBOOK_PATH_LEN]);
-/* The path the activity probe GETs for spec (on the pod, port spec->probe_port). */
-void notebook_probe_path(const notebook_spec *spec, const char *ns, const char *name, char out[NOTEBOOK_PATH_LEN]);
 
 /* ------------------------------------------------------------ children
  * Each returns a new object (caller releases) carrying the controller
@@ -153,15 +93,58 @@ notebook_lease_state notebook_lease_check(int64_t renewed_at, int64_t ttl_s, int
 
 /* --------------------------------------------------------------- phase */
 
+/* A notebook that should run waits this long for the scheduler before its
+ * state is FAILED (kstatus judges a Pod alike; docs/status.md). */
+#define NOTEBOOK_UNSCHEDULABLE_GRACE_S 60
+
+/* What the notebook's pod says (docs/notebook.md#status). */
 typedef struct notebook_phase {
-  char phase[16];   /* Pending, Starting, Running, Stopped, Culled, Expired, Failed */
-  char reason[64];  /* CamelCase: the pod's reason (ImagePullBackOff, Unschedulable, ...) */
-  char message[512];
+  char phase[16];   /* Pending, Starting, Running, Failed */
+  rt_state state;   /* PROGRESSING, READY or FAILED */
+  char reason[64];  /* CamelCase: the pod's (Unschedulable, ImagePullBackOff, ...) or ours (PodNotCreated, ...) */
+  char message[768]; /* the scheduler's or kubelet's words, quoted "Reason: message" */
+  int warn;         /* the pod waits in vain or fails: worth a Warning event */
+  int64_t recheck_s; /* > 0: the judgement changes by itself after this long (unschedulable turning FAILED) */
 } notebook_phase;
 
 /* The phase of a notebook that should run, from its pod (borrowed, NULL when
- * there is none yet). */
-void notebook_pod_phase(const json_t *pod, notebook_phase *out);
+ * there is none yet) at 'now' (epoch s). */
+void notebook_pod_phase(const json_t *pod, int64_t now, notebook_phase *out);
+/* 1 when the pod runs, is ready and has an IP: the IDE can be probed. */
+int notebook_pod_serving(const json_t *pod);
+
+/* ---------------------------------------------------------------- plan */
+
+/* What a probe of the IDE's activity found: the reconcile's only I/O
+ * besides the cache, done before the plan and handed to it. */
+typedef struct notebook_probe_result {
+  int probed;        /* 0: not probed this time (culling off, pod not serving) */
+  int ok;
+  int64_t last;      /* the reported last activity (epoch s), when ok */
+  char message[512]; /* "GET <url>: <why>", when not ok */
+} notebook_probe_result;
+
+/* Everything the plan reads. Objects are borrowed. */
+typedef struct nb_observed {
+  const json_t *nb;             /* the Notebook as read from the cache */
+  const notebook_spec *spec;    /* parsed from nb; NULL when spec_error says why not */
+  const char *spec_error;
+  const notebook_config *cfg;
+  int in_project;               /* nb's namespace belongs to a Project (its pod webhook translates the GPU) */
+  int virtualservices_served;   /* the cluster serves Istio's VirtualServices */
+  /* The children named like the notebook, as the cache holds them, or NULL
+   * (the claim and the Service are applied whatever they look like now). */
+  const json_t *statefulset, *virtualservice, *ingress;
+  const json_t *pod;            /* "<name>-0" labelled cubit.dev/notebook=<name>, or NULL */
+  notebook_probe_result probe;
+  int64_t now;                  /* epoch seconds */
+} nb_observed;
+
+/* The plan: what Cubit writes on the Notebook itself (a stop by the culler
+ * or the lease, a consumed renewal), the children to apply and the routes
+ * to delete, the whole status, the events and when to look again. Pure: no
+ * I/O, no clock. */
+void nb_plan(const nb_observed *in, rt_plan *out);
 
 /* Registers the controller. cfg is copied (the manager frees it). */
 int notebook_controller_register(rt_manager *m, const notebook_config *cfg) CUBIT_WUR;

@@ -40,16 +40,23 @@ int rt_json_subset(const json_t *want, const json_t *have) {
   return json_equal((json_t *)want, (json_t *)have);
 }
 
-int rt_apply(kube_client *c, const kube_resource *r, const json_t *desired, const json_t *live, json_t **out,
-             int *wrote, kube_status *st) {
-  if (wrote) *wrote = 0;
+int rt_apply_would_write(const json_t *desired, const json_t *live) {
+  if (live == NULL) return 1;
   char hash[33];
   js_digest(desired, hash, 32);
   const char *applied = json_string_value(json_object_get(js_get(live, "metadata.annotations"), RT_APPLIED_ANNOTATION));
-  if (live && applied && strcmp(applied, hash) == 0 && rt_json_subset(desired, live)) {
+  return !(applied && strcmp(applied, hash) == 0 && rt_json_subset(desired, live));
+}
+
+int rt_apply(kube_client *c, const kube_resource *r, const json_t *desired, const json_t *live, json_t **out,
+             int *wrote, kube_status *st) {
+  if (wrote) *wrote = 0;
+  if (!rt_apply_would_write(desired, live)) {
     if (out) *out = json_incref((json_t *)live);
     return 0;
   }
+  char hash[33];
+  js_digest(desired, hash, 32);
   json_t *copy = json_deep_copy(desired);
   json_object_set_new(js_ensure_obj(copy, "metadata.annotations"), RT_APPLIED_ANNOTATION, json_string(hash));
   if (wrote) *wrote = 1;

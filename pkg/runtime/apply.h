@@ -35,6 +35,10 @@ int rt_json_subset(const json_t *want, const json_t *have);
  * NULL (always apply). *out (may be NULL) receives the object after the
  * apply, or a reference to live when skipped. *wrote (may be NULL) tells
  * whether a request was sent. */
+/* 1 when rt_apply would send 'desired' over 'live' (NULL: absent): the live
+ * object lacks a desired field or was last applied from another desired
+ * object. A plan uses it to tell a change it is making now. */
+int rt_apply_would_write(const json_t *desired, const json_t *live);
 int rt_apply(kube_client *c, const kube_resource *r, const json_t *desired, const json_t *live, json_t **out,
              int *wrote, kube_status *st) CUBIT_WUR;
 /* The same, looking 'live' up in store by desired's namespace and name. */

@@ -56,6 +56,10 @@ void rt_plan_remove_finalizer(rt_plan *p, const char *finalizer) {
   push_action(p, RT_ACT_REMOVE_FINALIZER)->finalizer = finalizer;
 }
 
+void rt_plan_patch(rt_plan *p, json_t *patch) {
+  push_action(p, RT_ACT_PATCH)->object = patch;
+}
+
 void rt_plan_set_status(rt_plan *p, json_t *status) {
   json_decref(p->status);
   p->status = status;
@@ -121,11 +125,27 @@ static void describe(const rt_action *a, char *buf, size_t len) {
     case RT_ACT_DELETE: snprintf(buf, len, "delete %s %s", a->resource->kind, js_name(a->object)); break;
     case RT_ACT_ADD_FINALIZER: snprintf(buf, len, "add finalizer %s", a->finalizer); break;
     case RT_ACT_REMOVE_FINALIZER: snprintf(buf, len, "remove finalizer %s", a->finalizer); break;
+    case RT_ACT_PATCH: snprintf(buf, len, "patch %s", js_name(a->object) ? js_name(a->object) : "the object"); break;
   }
 }
 
+/* A merge patch carrying the resourceVersion 'obj' was read at: the server
+ * refuses it with a conflict if anyone wrote the object since. *out gets
+ * the object as patched. */
+static int patch_primary(const rt_ctx *ctx, const kube_resource *primary, const json_t *obj, const json_t *patch,
+                         json_t **out, kube_status *st) {
+  json_t *body = json_deep_copy(patch);
+  js_set_str(body, "metadata.resourceVersion", js_resource_version(obj));
+  kube_patch_options o = {KUBE_PATCH_MERGE, RT_FIELD_MANAGER, 0, NULL};
+  int rc = kube_patch(ctx->client, primary, js_namespace(obj), js_name(obj), body, &o, out, st);
+  json_decref(body);
+  return rc;
+}
+
+/* 'obj' is the primary as last known: as read, or as this plan patched it
+ * (*current, replaced after a patch). */
 static int act(const rt_ctx *ctx, const kube_resource *primary, const json_t *obj, const rt_action *a,
-               kube_status *st) {
+               json_t **current, kube_status *st) {
   switch (a->kind) {
     case RT_ACT_APPLY: {
       cache_store *store = rt_store(ctx, a->resource);
@@ -140,6 +160,18 @@ static int act(const rt_ctx *ctx, const kube_resource *primary, const json_t *ob
     case RT_ACT_REMOVE_FINALIZER: {
       int rc = rt_remove_finalizer(ctx->client, primary, obj, a->finalizer, st);
       return rc == CUBIT_ENOTFOUND ? 0 : rc;
+    }
+    case RT_ACT_PATCH: {
+      json_t *patched = NULL;
+      int rc = patch_primary(ctx, primary, obj, a->object, &patched, st);
+      if (rc == 0 && json_is_object(patched)) {
+        json_decref(*current);
+        *current = patched;
+      } else {
+        json_decref(patched);
+      }
+      /* Gone while we decided: the same as a stale read. */
+      return rc == CUBIT_ENOTFOUND ? CUBIT_ECONFLICT : rc;
     }
   }
   return CUBIT_EINVAL;
@@ -169,6 +201,7 @@ rt_result rt_execute(const rt_ctx *ctx, const kube_resource *primary, const json
   memset(&st, 0, sizeof(st));
   rt_result result = rt_ok();
   int status_written = 0;
+  json_t *current = NULL; /* the primary as this plan's own patch left it */
   if (plan->status && plan->status_first) {
     int rc = write_status(ctx, primary, obj, plan->status, &st);
     if (rc) return failed(ctx, obj, "write status", rc, &st);
@@ -176,25 +209,29 @@ rt_result rt_execute(const rt_ctx *ctx, const kube_resource *primary, const json
   }
   for (size_t i = 0; i < plan->nactions; i++) {
     const rt_action *a = &plan->actions[i];
-    int rc = act(ctx, primary, obj, a, &st);
+    int rc = act(ctx, primary, current ? current : obj, a, &current, &st);
     if (rc == 0) continue;
     char what[400];
     describe(a, what, sizeof(what));
     result = failed(ctx, obj, what, rc, &st);
-    if (rc == CUBIT_ECONFLICT) return result; /* decided from a stale object: decide again */
-    rt_event(ctx->events, obj, "Warning", a->kind == RT_ACT_DELETE ? "DeleteFailed" : "ApplyFailed", "%s: %s", what,
-             st.message[0] ? st.message : cubit_strerror(rc));
-    if (plan->status && !status_written) {
-      status_says_failure(plan->status, obj, what, rc, &st);
-      kube_status st2;
-      (void)write_status(ctx, primary, obj, plan->status, &st2);
+    if (rc != CUBIT_ECONFLICT) { /* a conflict: decided from a stale object, decide again */
+      rt_event(ctx->events, obj, "Warning", a->kind == RT_ACT_DELETE ? "DeleteFailed" : "ApplyFailed", "%s: %s",
+               what, st.message[0] ? st.message : cubit_strerror(rc));
+      if (plan->status && !status_written) {
+        status_says_failure(plan->status, obj, what, rc, &st);
+        kube_status st2;
+        (void)write_status(ctx, primary, current ? current : obj, plan->status, &st2);
+      }
     }
+    json_decref(current);
     return result;
   }
   if (plan->status && !status_written) {
-    int rc = write_status(ctx, primary, obj, plan->status, &st);
-    if (rc) return failed(ctx, obj, "write status", rc, &st);
+    int rc = write_status(ctx, primary, current ? current : obj, plan->status, &st);
+    if (rc) result = failed(ctx, obj, "write status", rc, &st);
   }
+  json_decref(current);
+  if (result.kind != RT_OK) return result;
   for (size_t i = 0; i < plan->nevents; i++)
     rt_event(ctx->events, obj, plan->events[i].type, plan->events[i].reason, "%s", plan->events[i].message);
   if (plan->requeue_after_ms > 0) result = rt_requeue_after(plan->requeue_after_ms);

@@ -32,7 +32,8 @@ typedef enum {
   RT_ACT_APPLY,            /* server-side apply `object` (skipped when unchanged) */
   RT_ACT_DELETE,           /* delete `object` (the live one: its uid is the precondition) */
   RT_ACT_ADD_FINALIZER,    /* add `finalizer` to the primary object */
-  RT_ACT_REMOVE_FINALIZER  /* remove `finalizer` from the primary object */
+  RT_ACT_REMOVE_FINALIZER, /* remove `finalizer` from the primary object */
+  RT_ACT_PATCH             /* merge-patch the primary object with `object` */
 } rt_action_kind;
 
 typedef struct rt_action {
@@ -71,6 +72,14 @@ void rt_plan_apply(rt_plan *p, const kube_resource *r, json_t *desired);
 void rt_plan_delete(rt_plan *p, const kube_resource *r, const json_t *live, const char *propagation);
 void rt_plan_add_finalizer(rt_plan *p, const char *finalizer);
 void rt_plan_remove_finalizer(rt_plan *p, const char *finalizer);
+/* Adds a JSON merge patch (stolen) of the primary object itself: what a
+ * controller writes on its own object besides the status (the Notebook's
+ * spec.stopped when Cubit stops it, an annotation it consumes). It is sent
+ * only if the object is still the one the plan read (its resourceVersion):
+ * a decision taken on a stale object is refused as a conflict and taken
+ * again. The status and finalizers written after it follow the patched
+ * object. */
+void rt_plan_patch(rt_plan *p, json_t *patch);
 /* Sets the status to write (stolen), replacing one set before. */
 void rt_plan_set_status(rt_plan *p, json_t *status);
 void rt_plan_event(rt_plan *p, const char *type, const char *reason, const char *fmt, ...)

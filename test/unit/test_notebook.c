@@ -1,8 +1,9 @@
-/* controllers/notebook: the desired children of each IDE against golden
- * files, the spec and settings parsers, the activity parsers on responses
- * recorded from the real servers (Jupyter Server 2.21.1, code-server
- * 4.96.4; RStudio's from Posit's documented format), the culling and lease
- * clocks, the phase from a pod, and the validating webhook.
+/* controllers/notebook and api/notebook: the desired children of each IDE
+ * against golden files, the spec and settings parsers, the activity parsers
+ * on responses recorded from the real servers (Jupyter Server 2.21.1,
+ * code-server 4.96.4; RStudio's from Posit's documented format), the
+ * culling and lease clocks, what a pod says, the plan over every state a
+ * notebook goes through, and the validating webhook.
  *
  * CUBIT_UPDATE_GOLDEN=1 rewrites the golden files (review the diff). */
 #include <stdio.h>
@@ -10,7 +11,10 @@
 #include <string.h>
 
 #include "controllers/notebook/notebook.h"
+#include "runtime/apply.h"
+#include "runtime/conditions.h"
 #include "testutil.h"
+#include "util/alloc.h"
 #include "util/json.h"
 #include "util/time.h"
 #include "webhooks/validate/notebook.h"
@@ -452,60 +456,573 @@ END_TEST
 
 /* ----------------------------------------------------------------- phase */
 
+/* Times around NOW, as the API server writes them. */
+#define AT_NOW "2026-11-22T08:09:10Z"
+#define AT_30S_AGO "2026-11-22T08:08:40Z"
+#define AT_2M_AGO "2026-11-22T08:07:10Z"
+
+#define POD_META "\"metadata\":{\"name\":\"lab-0\",\"labels\":{\"cubit.dev/notebook\":\"lab\",\"controller-revision-hash\":\"r1\"}}"
+#define POD_UNSCHEDULED(since, msg)                                                                               \
+  "{" POD_META ",\"status\":{\"phase\":\"Pending\",\"conditions\":[{\"type\":\"PodScheduled\",\"status\":\"False\"," \
+  "\"reason\":\"Unschedulable\",\"lastTransitionTime\":\"" since "\",\"message\":\"" msg "\"}]}}"
+#define POD_WAITING(phase, reason, msg)                                                                            \
+  "{" POD_META ",\"spec\":{\"nodeName\":\"cpu-node-1\"},\"status\":{\"phase\":\"" phase "\",\"conditions\":"      \
+  "[{\"type\":\"PodScheduled\",\"status\":\"True\"},{\"type\":\"Ready\",\"status\":\"False\"}],"                  \
+  "\"containerStatuses\":[{\"name\":\"notebook\",\"ready\":false,\"state\":{\"waiting\":{\"reason\":\"" reason    \
+  "\",\"message\":\"" msg "\"}}}]}}"
+#define POD_NOT_READY                                                                                              \
+  "{" POD_META ",\"spec\":{\"nodeName\":\"cpu-node-1\"},\"status\":{\"phase\":\"Running\",\"podIP\":\"127.1.0.9\"," \
+  "\"conditions\":[{\"type\":\"PodScheduled\",\"status\":\"True\"},{\"type\":\"Ready\",\"status\":\"False\","       \
+  "\"reason\":\"ContainersNotReady\",\"message\":\"containers with unready status: [notebook]\"}]}}"
+#define POD_READY                                                                                                  \
+  "{" POD_META ",\"spec\":{\"nodeName\":\"cpu-node-1\"},\"status\":{\"phase\":\"Running\",\"podIP\":\"127.1.0.9\"," \
+  "\"conditions\":[{\"type\":\"PodScheduled\",\"status\":\"True\"},{\"type\":\"Ready\",\"status\":\"True\"}]}}"
+#define SCHED_GPU "0/4 nodes are available: 4 Insufficient nvidia.com/gpu."
+#define SCHED_CLAIM "0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims."
+#define PULL_BACKOFF "Back-off pulling image \\\"quay.io/jupyter/scipy-notebook:nope\\\""
+
 typedef struct phase_case {
   const char *name;
   const char *pod; /* NULL: no pod */
-  const char *phase, *reason;
+  const char *phase;
+  rt_state state;
+  const char *reason;
+  const char *message; /* the message starts so */
+  int warn;
+  int64_t recheck_s;
 } phase_case;
 
 static const phase_case phase_cases[] = {
-    {"no pod", NULL, "Pending", "PodNotCreated"},
-    {"not scheduled yet", "{\"status\":{\"phase\":\"Pending\"}}", "Pending", "Scheduling"},
-    {"unschedulable",
-     "{\"status\":{\"phase\":\"Pending\",\"conditions\":[{\"type\":\"PodScheduled\",\"status\":\"False\","
-     "\"reason\":\"Unschedulable\",\"message\":\"0/4 nodes are available: 4 node(s) didn't match Pod's node "
-     "affinity/selector.\"}]}}",
-     "Failed", "Unschedulable"},
-    {"claim not bound yet",
-     "{\"status\":{\"phase\":\"Pending\",\"conditions\":[{\"type\":\"PodScheduled\",\"status\":\"False\","
-     "\"reason\":\"Unschedulable\",\"message\":\"0/4 nodes are available: pod has unbound immediate "
-     "PersistentVolumeClaims. not found\"}]}}",
-     "Pending", "WaitingForVolume"},
-    {"image pull back-off",
-     "{\"spec\":{\"nodeName\":\"cpu-node-1\"},\"status\":{\"phase\":\"Pending\",\"containerStatuses\":[{\"name\":"
-     "\"notebook\",\"state\":{\"waiting\":{\"reason\":\"ImagePullBackOff\",\"message\":\"Back-off pulling image\"}}}]}}",
-     "Failed", "ImagePullBackOff"},
-    {"crash loop",
-     "{\"spec\":{\"nodeName\":\"n\"},\"status\":{\"phase\":\"Running\",\"containerStatuses\":[{\"name\":\"notebook\","
-     "\"state\":{\"waiting\":{\"reason\":\"CrashLoopBackOff\"}}}]}}",
-     "Failed", "CrashLoopBackOff"},
-    {"creating",
-     "{\"spec\":{\"nodeName\":\"n\"},\"status\":{\"phase\":\"Pending\",\"containerStatuses\":[{\"name\":\"notebook\","
-     "\"state\":{\"waiting\":{\"reason\":\"ContainerCreating\"}}}]}}",
-     "Starting", "ContainerCreating"},
-    {"running, not ready",
-     "{\"spec\":{\"nodeName\":\"n\"},\"status\":{\"phase\":\"Running\",\"conditions\":[{\"type\":\"Ready\","
-     "\"status\":\"False\"}]}}",
-     "Starting", "ContainersNotReady"},
-    {"running and ready",
-     "{\"spec\":{\"nodeName\":\"n\"},\"status\":{\"phase\":\"Running\",\"podIP\":\"127.1.0.9\",\"conditions\":"
-     "[{\"type\":\"Ready\",\"status\":\"True\"}]}}",
-     "Running", "Ready"},
+    {"no pod", NULL, "Pending", RT_STATE_PROGRESSING, "PodNotCreated", "waiting for the StatefulSet", 0, 0},
+    {"not scheduled yet", "{\"status\":{\"phase\":\"Pending\"}}", "Pending", RT_STATE_PROGRESSING, "Scheduling",
+     "waiting for the scheduler", 0, 0},
+    {"unschedulable for 30s", POD_UNSCHEDULED(AT_30S_AGO, SCHED_GPU), "Pending", RT_STATE_PROGRESSING,
+     "Unschedulable", "Unschedulable: " SCHED_GPU, 1, 30},
+    {"unschedulable for 2m", POD_UNSCHEDULED(AT_2M_AGO, SCHED_GPU), "Failed", RT_STATE_FAILED, "Unschedulable",
+     "Unschedulable since " AT_2M_AGO ": " SCHED_GPU, 1, 0},
+    {"unschedulable since exactly 60s", POD_UNSCHEDULED("2026-11-22T08:08:10Z", SCHED_GPU), "Failed", RT_STATE_FAILED,
+     "Unschedulable", "Unschedulable since", 1, 0},
+    {"claim not bound yet, for long", POD_UNSCHEDULED(AT_2M_AGO, SCHED_CLAIM), "Pending", RT_STATE_PROGRESSING,
+     "WaitingForVolume", "Unschedulable: " SCHED_CLAIM, 1, 0},
+    {"image pull back-off", POD_WAITING("Pending", "ImagePullBackOff", PULL_BACKOFF), "Failed", RT_STATE_FAILED,
+     "ImagePullBackOff", "ImagePullBackOff: Back-off pulling image \"quay.io", 1, 0},
+    {"image pull error (the same cause)", POD_WAITING("Pending", "ErrImagePull", "manifest unknown"), "Failed",
+     RT_STATE_FAILED, "ImagePullBackOff", "ErrImagePull: manifest unknown", 1, 0},
+    {"invalid image name", POD_WAITING("Pending", "InvalidImageName", "couldn't parse image name"), "Failed",
+     RT_STATE_FAILED, "InvalidImageName", "InvalidImageName: couldn't parse", 1, 0},
+    {"container config", POD_WAITING("Pending", "CreateContainerConfigError", "secret \\\"pypi\\\" not found"),
+     "Failed", RT_STATE_FAILED, "CreateContainerConfigError", "CreateContainerConfigError: secret \"pypi\" not found",
+     1, 0},
+    {"crash loop", POD_WAITING("Running", "CrashLoopBackOff", "back-off 40s restarting failed container"), "Failed",
+     RT_STATE_FAILED, "CrashLoopBackOff", "CrashLoopBackOff: back-off 40s", 1, 0},
+    {"pulling", POD_WAITING("Pending", "ContainerCreating", ""), "Pending", RT_STATE_PROGRESSING, "ContainerCreating",
+     "ContainerCreating: pulling the image", 0, 0},
+    {"scheduled, not started", "{\"spec\":{\"nodeName\":\"cpu-node-1\"},\"status\":{\"phase\":\"Pending\"}}", "Pending",
+     RT_STATE_PROGRESSING, "Scheduled", "scheduled on cpu-node-1", 0, 0},
+    {"running, not ready", POD_NOT_READY, "Starting", RT_STATE_PROGRESSING, "ContainersNotReady",
+     "ContainersNotReady: containers with unready status: [notebook]", 0, 0},
+    {"running and ready", POD_READY, "Running", RT_STATE_READY, "Running", "the IDE answers", 0, 0},
     {"failed", "{\"status\":{\"phase\":\"Failed\",\"reason\":\"Evicted\",\"message\":\"low on memory\"}}", "Failed",
-     "Evicted"},
+     RT_STATE_FAILED, "Evicted", "Evicted: low on memory", 1, 0},
     {"terminating", "{\"metadata\":{\"deletionTimestamp\":\"2026-11-22T08:00:00Z\"},\"status\":{\"phase\":\"Running\"}}",
-     "Pending", "PodTerminating"},
+     "Pending", RT_STATE_PROGRESSING, "PodTerminating", "the previous pod", 0, 0},
 };
 
 START_TEST(test_phase) {
   const phase_case *c = &phase_cases[_i];
   json_t *pod = c->pod ? load(c->pod) : NULL;
   notebook_phase ph;
-  notebook_pod_phase(pod, &ph);
-  ck_assert_msg(strcmp(ph.phase, c->phase) == 0 && strcmp(ph.reason, c->reason) == 0, "%s: %s/%s, want %s/%s",
-                c->name, ph.phase, ph.reason, c->phase, c->reason);
-  ck_assert_msg(ph.message[0] != '\0', "%s: no message", c->name);
+  notebook_pod_phase(pod, NOW, &ph);
+  ck_assert_msg(strcmp(ph.phase, c->phase) == 0 && strcmp(ph.reason, c->reason) == 0 && ph.state == c->state,
+                "%s: %s/%s/%d, want %s/%s/%d", c->name, ph.phase, ph.reason, ph.state, c->phase, c->reason, c->state);
+  ck_assert_msg(strncmp(ph.message, c->message, strlen(c->message)) == 0, "%s: message \"%s\", want \"%s...\"",
+                c->name, ph.message, c->message);
+  ck_assert_msg(ph.warn == c->warn, "%s: warn %d", c->name, ph.warn);
+  ck_assert_msg(ph.recheck_s == c->recheck_s, "%s: recheck %lld", c->name, (long long)ph.recheck_s);
+  ck_assert_int_eq(notebook_pod_serving(pod), strcmp(c->name, "running and ready") == 0);
   json_decref(pod);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ plan
+ * Observed state in (the Notebook with its last status, the children and
+ * the pod as the cache holds them, the probe's answer, the settings, NOW),
+ * plan out: the status (phase, the state's conditions, reason, message),
+ * what Cubit writes on the Notebook, the children applied and deleted, the
+ * events, the requeue. */
+
+typedef enum { ROUTE_ISTIO, ROUTE_INGRESS, ROUTE_NONE } route_mode;
+
+/* The live StatefulSet. */
+typedef enum {
+  STS_NONE,     /* not created yet */
+  STS_CURRENT,  /* applied from this very spec, rolled out */
+  STS_OLD,      /* applied from an older spec (another image) */
+  STS_LAGGING,  /* this spec, its controller has not observed it yet */
+  STS_REVISION  /* this spec, the pod is of the previous revision */
+} sts_mode;
+
+typedef struct plan_case {
+  const char *name;
+  /* observed */
+  const char *spec;        /* the Notebook's spec */
+  const char *annotations; /* its annotations (a JSON object) or NULL */
+  const char *status;      /* its last status or NULL */
+  int generation;
+  route_mode route;
+  sts_mode sts;
+  const char *pod;
+  const char *routes;      /* live routes: {"virtualService": {...}, "ingress": {...}} or NULL */
+  int probed, probe_ok;
+  int64_t probe_last;
+  /* want */
+  const char *phase;
+  rt_state state;
+  const char *reason;
+  const char *message;     /* the status message contains it */
+  const char *events;      /* "Type/Reason" joined by ",", in order */
+  int64_t requeue_s;
+  const char *patch;       /* the merge patch of the Notebook (JSON), or NULL for none */
+  const char *actions;     /* "apply Kind" / "delete Kind" / "patch", joined by "," */
+  int replicas;            /* the desired StatefulSet's replicas */
+  const char *status_has;  /* a JSON object the status holds (objects compared key by key) */
+  const char *conditions;  /* "Type=Status/Reason" joined by ";" */
+} plan_case;
+
+#define J(s) "{\"ide\":\"jupyter\"" s "}"
+#define CULL ",\"culling\":{\"idleSeconds\":600}"
+#define LEASE ",\"lease\":{\"ttlSeconds\":3600,\"warningSeconds\":600}"
+#define ST(phase, reason) "{\"phase\":\"" phase "\",\"reason\":\"" reason "\",\"observedGeneration\":1"
+#define ST_END "}"
+#define APPLY_ISTIO "apply PersistentVolumeClaim,apply Service,apply StatefulSet,apply VirtualService"
+#define STOPPED_BY(who) "{\"cubit.dev/stopped-by\":\"" who "\"}"
+#define URL "https://ml.example.com/notebook/team-a/lab/"
+#define T_100S_AGO "2026-11-22T08:07:30Z"
+#define T_1H_AGO "2026-11-22T07:09:10Z"
+#define T_3100S_AGO "2026-11-22T07:17:30Z"
+#define T_3601S_AGO "2026-11-22T07:09:09Z"
+
+static const plan_case plan_cases[] = {
+    /* ----- starting up */
+    {"just created", J(""), NULL, NULL, 1, ROUTE_ISTIO, STS_NONE, NULL, NULL, 0, 0, 0,
+     "Pending", RT_STATE_PROGRESSING, "Creating", "creating the StatefulSet", "", 0, NULL, APPLY_ISTIO, 1,
+     "{\"lastActivity\":\"" AT_NOW "\",\"url\":\"" URL "\",\"readyReplicas\":0,\"observedGeneration\":1}",
+     "Routed=True/VirtualService"},
+    {"no pod yet", J(""), NULL, ST("Pending", "Creating") ST_END, 1, ROUTE_ISTIO, STS_CURRENT, NULL, NULL, 0, 0, 0,
+     "Pending", RT_STATE_PROGRESSING, "PodNotCreated", "waiting for the StatefulSet", "", 0, NULL, APPLY_ISTIO, 1,
+     NULL, NULL},
+    {"claim pending", J(""), NULL, ST("Pending", "PodNotCreated") ST_END, 1, ROUTE_ISTIO, STS_CURRENT,
+     POD_UNSCHEDULED(AT_2M_AGO, SCHED_CLAIM), NULL, 0, 0, 0,
+     "Pending", RT_STATE_PROGRESSING, "WaitingForVolume", "Unschedulable: " SCHED_CLAIM, "Warning/WaitingForVolume", 0,
+     NULL, APPLY_ISTIO, 1, NULL, NULL},
+    {"claim pending, said before", J(""), NULL, ST("Pending", "WaitingForVolume") ST_END, 1, ROUTE_ISTIO, STS_CURRENT,
+     POD_UNSCHEDULED(AT_2M_AGO, SCHED_CLAIM), NULL, 0, 0, 0,
+     "Pending", RT_STATE_PROGRESSING, "WaitingForVolume", SCHED_CLAIM, "", 0, NULL, APPLY_ISTIO, 1, NULL, NULL},
+    {"pulling", J(""), NULL, ST("Pending", "WaitingForVolume") ST_END, 1, ROUTE_ISTIO, STS_CURRENT,
+     POD_WAITING("Pending", "ContainerCreating", ""), NULL, 0, 0, 0,
+     "Pending", RT_STATE_PROGRESSING, "ContainerCreating", "ContainerCreating: pulling the image", "", 0, NULL,
+     APPLY_ISTIO, 1, NULL, NULL},
+    {"unschedulable, young", J(""), NULL, ST("Pending", "PodNotCreated") ST_END, 1, ROUTE_ISTIO, STS_CURRENT,
+     POD_UNSCHEDULED(AT_30S_AGO, SCHED_GPU), NULL, 0, 0, 0,
+     "Pending", RT_STATE_PROGRESSING, "Unschedulable", "Unschedulable: " SCHED_GPU, "Warning/Unschedulable", 30, NULL,
+     APPLY_ISTIO, 1, NULL, NULL},
+    {"unschedulable, old", J(""), NULL, ST("Pending", "Unschedulable") ST_END, 1, ROUTE_ISTIO, STS_CURRENT,
+     POD_UNSCHEDULED(AT_2M_AGO, SCHED_GPU), NULL, 0, 0, 0,
+     "Failed", RT_STATE_FAILED, "Unschedulable", "Unschedulable since " AT_2M_AGO ": " SCHED_GPU,
+     "Warning/Unschedulable", 0, NULL, APPLY_ISTIO, 1, NULL, NULL},
+    {"unschedulable, old, said before", J(""), NULL, ST("Failed", "Unschedulable") ST_END, 1, ROUTE_ISTIO,
+     STS_CURRENT, POD_UNSCHEDULED(AT_2M_AGO, SCHED_GPU), NULL, 0, 0, 0,
+     "Failed", RT_STATE_FAILED, "Unschedulable", SCHED_GPU, "", 0, NULL, APPLY_ISTIO, 1, NULL, NULL},
+    {"image pull failure", J(""), NULL, ST("Pending", "ContainerCreating") ST_END, 1, ROUTE_ISTIO, STS_CURRENT,
+     POD_WAITING("Pending", "ImagePullBackOff", PULL_BACKOFF), NULL, 0, 0, 0,
+     "Failed", RT_STATE_FAILED, "ImagePullBackOff", "ImagePullBackOff: Back-off pulling image",
+     "Warning/ImagePullBackOff", 0, NULL, APPLY_ISTIO, 1, NULL, NULL},
+    {"image pull retried: no new event", J(""), NULL, ST("Failed", "ImagePullBackOff") ST_END, 1, ROUTE_ISTIO,
+     STS_CURRENT, POD_WAITING("Pending", "ErrImagePull", "manifest unknown"), NULL, 0, 0, 0,
+     "Failed", RT_STATE_FAILED, "ImagePullBackOff", "ErrImagePull: manifest unknown", "", 0, NULL, APPLY_ISTIO, 1,
+     NULL, NULL},
+    {"bad container config", J(""), NULL, ST("Pending", "ContainerCreating") ST_END, 1, ROUTE_ISTIO, STS_CURRENT,
+     POD_WAITING("Pending", "CreateContainerConfigError", "secret \\\"pypi\\\" not found"), NULL, 0, 0, 0,
+     "Failed", RT_STATE_FAILED, "CreateContainerConfigError", "secret \"pypi\" not found",
+     "Warning/CreateContainerConfigError", 0, NULL, APPLY_ISTIO, 1, NULL, NULL},
+    {"running, not ready", J(""), NULL, ST("Pending", "ContainerCreating") ST_END, 1, ROUTE_ISTIO, STS_CURRENT,
+     POD_NOT_READY, NULL, 0, 0, 0,
+     "Starting", RT_STATE_PROGRESSING, "ContainersNotReady", "containers with unready status", "", 0, NULL,
+     APPLY_ISTIO, 1, NULL, NULL},
+    {"ready", J(""), NULL, ST("Starting", "ContainersNotReady") ST_END, 1, ROUTE_ISTIO, STS_CURRENT, POD_READY, NULL,
+     0, 0, 0, "Running", RT_STATE_READY, "Running", "the IDE is ready at " URL, "Normal/Running", 0, NULL,
+     APPLY_ISTIO, 1, "{\"readyReplicas\":1,\"url\":\"" URL "\"}", "Routed=True/VirtualService"},
+    {"ready, said before", J(""), NULL, ST("Running", "Running") ST_END, 1, ROUTE_ISTIO, STS_CURRENT, POD_READY,
+     NULL, 0, 0, 0, "Running", RT_STATE_READY, "Running", "ready at", "", 0, NULL, APPLY_ISTIO, 1, NULL, NULL},
+    {"unschedulable no more", J(""), NULL, ST("Failed", "Unschedulable") ST_END, 1, ROUTE_ISTIO, STS_CURRENT,
+     POD_READY, NULL, 0, 0, 0,
+     "Running", RT_STATE_READY, "Running", "ready at", "Normal/Running", 0, NULL, APPLY_ISTIO, 1, NULL, NULL},
+    /* ----- a new spec rolling out */
+    {"spec changed", J(""), NULL, ST("Running", "Running") ST_END, 2, ROUTE_ISTIO, STS_OLD, POD_READY, NULL, 0, 0, 0,
+     "Running", RT_STATE_PROGRESSING, "RollingOut", "the spec changed (generation 2)", "", 0, NULL, APPLY_ISTIO, 1,
+     "{\"observedGeneration\":2}", NULL},
+    {"spec changed, StatefulSet not observed yet", J(""), NULL, ST("Running", "RollingOut") ST_END, 2, ROUTE_ISTIO,
+     STS_LAGGING, POD_READY, NULL, 0, 0, 0,
+     "Running", RT_STATE_PROGRESSING, "RollingOut", "the pod is replaced", "", 0, NULL, APPLY_ISTIO, 1, NULL, NULL},
+    {"spec changed, old pod still serving", J(""), NULL, ST("Running", "RollingOut") ST_END, 2, ROUTE_ISTIO,
+     STS_REVISION, POD_READY, NULL, 0, 0, 0,
+     "Running", RT_STATE_PROGRESSING, "RollingOut", "the pod is replaced", "", 0, NULL, APPLY_ISTIO, 1, NULL, NULL},
+    {"spec changed, new pod starting", J(""), NULL, ST("Running", "RollingOut") ST_END, 2, ROUTE_ISTIO, STS_REVISION,
+     POD_WAITING("Pending", "ContainerCreating", ""), NULL, 0, 0, 0,
+     "Pending", RT_STATE_PROGRESSING, "ContainerCreating", "ContainerCreating", "", 0, NULL, APPLY_ISTIO, 1, NULL,
+     NULL},
+    /* ----- stopped */
+    {"stopped by the user", J(",\"stopped\":true"), NULL, ST("Running", "Running") ST_END, 2, ROUTE_ISTIO,
+     STS_CURRENT, POD_READY, NULL, 0, 0, 0,
+     "Stopped", RT_STATE_SUSPENDED, "StoppedByUser", "stopped by spec.stopped", "Normal/Stopped", 0, NULL,
+     APPLY_ISTIO, 0, NULL, NULL},
+    {"stopped from the start", J(",\"stopped\":true"), NULL, NULL, 1, ROUTE_ISTIO, STS_NONE, NULL, NULL, 0, 0, 0,
+     "Stopped", RT_STATE_SUSPENDED, "StoppedByUser", "the workspace is kept", "Normal/Stopped", 0, NULL, APPLY_ISTIO,
+     0, NULL, NULL},
+    {"stopped, said before", J(",\"stopped\":true"), NULL, ST("Stopped", "StoppedByUser") ST_END, 1, ROUTE_ISTIO,
+     STS_CURRENT, NULL, NULL, 0, 0, 0,
+     "Stopped", RT_STATE_SUSPENDED, "StoppedByUser", "stopped", "", 0, NULL, APPLY_ISTIO, 0, NULL, NULL},
+    {"culled now", J(CULL), NULL,
+     ST("Running", "Running") ",\"lastActivity\":\"" T_1H_AGO "\"" ST_END, 1, ROUTE_ISTIO, STS_CURRENT, POD_READY,
+     NULL, 1, 1, NOW - 3600,
+     "Stopped", RT_STATE_SUSPENDED, "StoppedByCuller",
+     "stopped by the culler: idle since " T_1H_AGO " (idleSeconds 600)", "Normal/Culled", 0,
+     "{\"spec\":{\"stopped\":true},\"metadata\":{\"annotations\":{\"cubit.dev/stopped-by\":\"culler\"}}}",
+     "patch," APPLY_ISTIO, 0, "{\"lastActivity\":\"" T_1H_AGO "\"}", "ActivityProbed=True/Probed"},
+    {"culled, said before", J(CULL ",\"stopped\":true"), STOPPED_BY("culler"),
+     ST("Stopped", "StoppedByCuller") ",\"lastActivity\":\"" T_1H_AGO "\"" ST_END, 2, ROUTE_ISTIO, STS_CURRENT, NULL,
+     NULL, 0, 0, 0,
+     "Stopped", RT_STATE_SUSPENDED, "StoppedByCuller", "idle since " T_1H_AGO, "", 0, NULL, APPLY_ISTIO, 0, NULL,
+     NULL},
+    {"active: culled later", J(CULL), NULL,
+     ST("Running", "Running") ",\"lastActivity\":\"" T_1H_AGO "\"" ST_END, 1, ROUTE_ISTIO, STS_CURRENT, POD_READY,
+     NULL, 1, 1, NOW - 100,
+     "Running", RT_STATE_READY, "Running", "ready at", "", 60, NULL, APPLY_ISTIO, 1,
+     "{\"lastActivity\":\"" T_100S_AGO "\"}", "ActivityProbed=True/Probed"},
+    {"idle, culled in 20s", J(CULL), NULL,
+     ST("Running", "Running") ",\"lastActivity\":\"" T_100S_AGO "\"" ST_END, 1, ROUTE_ISTIO, STS_CURRENT, POD_READY,
+     NULL, 1, 1, NOW - 580,
+     "Running", RT_STATE_READY, "Running", "ready at", "", 60, NULL, APPLY_ISTIO, 1,
+     "{\"lastActivity\":\"" T_100S_AGO "\"}", NULL},
+    {"probe failed: never culled", J(CULL), NULL,
+     ST("Running", "Running") ",\"lastActivity\":\"" T_1H_AGO "\"" ST_END, 1, ROUTE_ISTIO, STS_CURRENT, POD_READY,
+     NULL, 1, 0, 0,
+     "Running", RT_STATE_READY, "Running", "ready at", "", 60, NULL, APPLY_ISTIO, 1, NULL,
+     "ActivityProbed=False/ProbeFailed"},
+    {"lease expired now", J(LEASE), NULL,
+     ST("Running", "Running") ",\"lease\":{\"renewedAt\":\"" T_3601S_AGO "\"}" ST_END, 1, ROUTE_ISTIO, STS_CURRENT,
+     POD_READY, NULL, 0, 0, 0,
+     "Stopped", RT_STATE_SUSPENDED, "StoppedByLease", "stopped by the lease: it expired at 2026-11-22T08:09:09Z",
+     "Warning/LeaseExpired", 0,
+     "{\"spec\":{\"stopped\":true},\"metadata\":{\"annotations\":{\"cubit.dev/stopped-by\":\"lease\"}}}",
+     "patch," APPLY_ISTIO, 0, "{\"lease\":{\"expiresAt\":\"2026-11-22T08:09:09Z\"}}", NULL},
+    {"lease expired, said before", J(LEASE ",\"stopped\":true"), STOPPED_BY("lease"),
+     ST("Stopped", "StoppedByLease") ",\"lease\":{\"renewedAt\":\"" T_3601S_AGO "\"}" ST_END, 2, ROUTE_ISTIO,
+     STS_CURRENT, NULL, NULL, 0, 0, 0,
+     "Stopped", RT_STATE_SUSPENDED, "StoppedByLease", "annotate cubit.dev/renew", "", 0, NULL, APPLY_ISTIO, 0, NULL,
+     NULL},
+    {"lease warning", J(LEASE), NULL,
+     ST("Running", "Running") ",\"lease\":{\"renewedAt\":\"" T_3100S_AGO "\"}" ST_END, 1, ROUTE_ISTIO, STS_CURRENT,
+     POD_READY, NULL, 0, 0, 0,
+     "Running", RT_STATE_READY, "Running", "ready at", "Warning/LeaseExpiring", 500, NULL, APPLY_ISTIO, 1,
+     "{\"lease\":{\"warnedAt\":\"" AT_NOW "\",\"expiresAt\":\"2026-11-22T08:17:30Z\"}}", NULL},
+    {"lease warned before", J(LEASE), NULL,
+     ST("Running", "Running") ",\"lease\":{\"renewedAt\":\"" T_3100S_AGO "\",\"warnedAt\":\"" T_100S_AGO "\"}" ST_END,
+     1, ROUTE_ISTIO, STS_CURRENT, POD_READY, NULL, 0, 0, 0,
+     "Running", RT_STATE_READY, "Running", "ready at", "", 500, NULL, APPLY_ISTIO, 1, NULL, NULL},
+    {"lease running", J(LEASE), NULL,
+     ST("Running", "Running") ",\"lease\":{\"renewedAt\":\"" T_100S_AGO "\"}" ST_END, 1, ROUTE_ISTIO, STS_CURRENT,
+     POD_READY, NULL, 0, 0, 0,
+     "Running", RT_STATE_READY, "Running", "ready at", "", 2900, NULL, APPLY_ISTIO, 1, NULL, NULL},
+    {"lease added to a running notebook", J(LEASE), NULL, ST("Running", "Running") ST_END, 2, ROUTE_ISTIO,
+     STS_CURRENT, POD_READY, NULL, 0, 0, 0,
+     "Running", RT_STATE_READY, "Running", "ready at", "", 3000, NULL, APPLY_ISTIO, 1,
+     "{\"lease\":{\"renewedAt\":\"" AT_NOW "\",\"expiresAt\":\"2026-11-22T09:09:10Z\"}}", NULL},
+    {"renewed after expiry: starts again", J(LEASE ",\"stopped\":true"),
+     "{\"cubit.dev/stopped-by\":\"lease\",\"cubit.dev/renew\":\"please\"}",
+     ST("Stopped", "StoppedByLease") ",\"lastActivity\":\"" T_1H_AGO "\",\"lease\":{\"renewedAt\":\"" T_3601S_AGO
+     "\"}" ST_END, 2, ROUTE_ISTIO, STS_CURRENT, NULL, NULL, 0, 0, 0,
+     "Pending", RT_STATE_PROGRESSING, "PodNotCreated", "waiting for the StatefulSet", "Normal/LeaseRenewed", 3000,
+     "{\"spec\":{\"stopped\":false},\"metadata\":{\"annotations\":{\"cubit.dev/renew\":null,"
+     "\"cubit.dev/stopped-by\":null}}}",
+     "patch," APPLY_ISTIO, 1,
+     "{\"lastActivity\":\"" AT_NOW "\",\"lease\":{\"renewedAt\":\"" AT_NOW "\",\"expiresAt\":\"2026-11-22T09:09:10Z\"}}",
+     NULL},
+    {"renewal without a lease", J(""), "{\"cubit.dev/renew\":\"1\"}", ST("Running", "Running") ST_END, 1,
+     ROUTE_ISTIO, STS_CURRENT, POD_READY, NULL, 0, 0, 0,
+     "Running", RT_STATE_READY, "Running", "ready at", "Warning/RenewIgnored", 0,
+     "{\"metadata\":{\"annotations\":{\"cubit.dev/renew\":null}}}", "patch," APPLY_ISTIO, 1, NULL, NULL},
+    {"started again after culling", J(CULL), STOPPED_BY("culler"),
+     ST("Stopped", "StoppedByCuller") ",\"lastActivity\":\"" T_1H_AGO "\"" ST_END, 3, ROUTE_ISTIO, STS_CURRENT, NULL,
+     NULL, 0, 0, 0,
+     "Pending", RT_STATE_PROGRESSING, "PodNotCreated", "waiting", "", 0,
+     "{\"metadata\":{\"annotations\":{\"cubit.dev/stopped-by\":null}}}", "patch," APPLY_ISTIO, 1,
+     "{\"lastActivity\":\"" AT_NOW "\"}", NULL},
+    /* ----- refused */
+    {"invalid spec", "{\"ide\":\"emacs\"}", NULL, ST("Running", "Running") ST_END, 2, ROUTE_ISTIO, STS_CURRENT,
+     POD_READY, NULL, 0, 0, 0,
+     "Failed", RT_STATE_FAILED, "InvalidSpec", "spec.ide: want jupyter, vscode or rstudio, got \"emacs\"",
+     "Warning/InvalidSpec", 0, NULL, "", -1, NULL, NULL},
+    {"invalid spec, said before", "{\"ide\":\"emacs\"}", NULL,
+     "{\"phase\":\"Failed\",\"reason\":\"InvalidSpec\",\"message\":\"spec.ide: want jupyter, vscode or rstudio, got "
+     "\\\"emacs\\\"\"}",
+     2, ROUTE_ISTIO, STS_NONE, NULL, NULL, 0, 0, 0,
+     "Failed", RT_STATE_FAILED, "InvalidSpec", "spec.ide", "", 0, NULL, "", -1, NULL, NULL},
+    {"GPU the profile cannot give", J(",\"resources\":{\"gpu\":\"0.5\"}"), NULL, NULL, 1, ROUTE_ISTIO, STS_NONE, NULL,
+     NULL, 0, 0, 0,
+     "Failed", RT_STATE_FAILED, "InvalidGPU", "spec.resources.gpu: ", "Warning/InvalidGPU", 0, NULL, "", -1, NULL,
+     NULL},
+    /* ----- routes */
+    {"istio: an old Ingress goes", J(""), NULL, ST("Running", "Running") ST_END, 1, ROUTE_ISTIO, STS_CURRENT,
+     POD_READY, "{\"ingress\":{\"metadata\":{\"name\":\"lab\",\"uid\":\"i-1\",\"ownerReferences\":[{\"uid\":\"u-1\","
+     "\"controller\":true}]}}}", 0, 0, 0,
+     "Running", RT_STATE_READY, "Running", "ready at", "", 0, NULL, APPLY_ISTIO ",delete Ingress", 1, NULL,
+     "Routed=True/VirtualService"},
+    {"ingress: an old VirtualService goes", J(""), NULL, ST("Running", "Running") ST_END, 1, ROUTE_INGRESS,
+     STS_CURRENT, POD_READY, "{\"virtualService\":{\"metadata\":{\"name\":\"lab\",\"uid\":\"v-1\","
+     "\"ownerReferences\":[{\"uid\":\"u-1\",\"controller\":true}]}}}", 0, 0, 0,
+     "Running", RT_STATE_READY, "Running", "ready at", "", 0, NULL,
+     "apply PersistentVolumeClaim,apply Service,apply StatefulSet,apply Ingress,delete VirtualService", 1, NULL,
+     "Routed=True/Ingress"},
+    {"no route: both go, a namesake stays", J(""), NULL, ST("Running", "Running") ST_END, 1, ROUTE_NONE, STS_CURRENT,
+     POD_READY, "{\"ingress\":{\"metadata\":{\"name\":\"lab\",\"uid\":\"i-1\",\"ownerReferences\":[{\"uid\":\"u-1\","
+     "\"controller\":true}]}},\"virtualService\":{\"metadata\":{\"name\":\"lab\",\"uid\":\"v-9\"}}}", 0, 0, 0,
+     "Running", RT_STATE_READY, "Running", "(no route to it: see the condition Routed)", "", 0, NULL,
+     "apply PersistentVolumeClaim,apply Service,apply StatefulSet,delete Ingress", 1, NULL, "Routed=False/NoRoute"},
+};
+
+static const char *state_name(rt_state s) {
+  static const char *names[] = {"progressing", "ready", "succeeded", "failed", "suspended"};
+  return names[s];
+}
+
+/* The conditions every tool reads, as docs/status.md sets them per state. */
+static void assert_state(const char *name, const json_t *status, rt_state state, const char *reason, int gen) {
+  static const char *want[][4] = {
+      /* Ready, Reconciling, Stalled, Suspended; "" = absent */
+      [RT_STATE_PROGRESSING] = {"False", "True", "False", ""},
+      [RT_STATE_READY] = {"True", "False", "False", ""},
+      [RT_STATE_SUCCEEDED] = {"True", "False", "False", ""},
+      [RT_STATE_FAILED] = {"False", "False", "True", ""},
+      [RT_STATE_SUSPENDED] = {"", "False", "False", "True"},
+  };
+  static const char *types[] = {"Ready", "Reconciling", "Stalled", "Suspended"};
+  for (int i = 0; i < 4; i++) {
+    json_t *c = rt_condition_get(status, types[i]);
+    const char *have = c ? js_str(c, "status") : "";
+    ck_assert_msg(strcmp(have, want[state][i]) == 0, "%s: %s is \"%s\", want \"%s\" (%s)", name, types[i], have,
+                  want[state][i], state_name(state));
+    if (c) {
+      ck_assert_msg(strcmp(js_str(c, "reason"), reason) == 0, "%s: %s reason %s", name, types[i], js_str(c, "reason"));
+      ck_assert_int_eq(js_int(c, "observedGeneration", -1), gen);
+    }
+  }
+  ck_assert_msg(rt_status_state(status) == state, "%s: the status reads as %s", name,
+                state_name(rt_status_state(status)));
+}
+
+static json_t *plan_notebook(const plan_case *c) {
+  char *doc = xasprintf("{\"apiVersion\":\"cubit.dev/v1alpha1\",\"kind\":\"Notebook\",\"metadata\":{\"name\":\"lab\","
+                        "\"namespace\":\"team-a\",\"uid\":\"u-1\",\"resourceVersion\":\"7\",\"generation\":%d%s%s},"
+                        "\"spec\":%s%s%s}",
+                        c->generation, c->annotations ? ",\"annotations\":" : "", c->annotations ? c->annotations : "",
+                        c->spec, c->status ? ",\"status\":" : "", c->status ? c->status : "");
+  json_t *nb = load(doc);
+  free(doc);
+  return nb;
+}
+
+/* The StatefulSet as the cache would hold it after Cubit applied 'desired'. */
+static json_t *live_statefulset(const plan_case *c, const json_t *nb, const notebook_spec *spec,
+                                const notebook_config *cfg) {
+  if (c->sts == STS_NONE) return NULL;
+  notebook_spec applied = *spec;
+  if (c->sts == STS_OLD) applied.image = "quay.io/jupyter/scipy-notebook:python-3.11";
+  applied.stopped = c->replicas == 0;
+  char err[256];
+  json_t *sts = notebook_desired_statefulset(nb, &applied, cfg, 1, err, sizeof(err));
+  ck_assert_msg(sts != NULL, "%s: %s", c->name, err);
+  char hash[33];
+  js_digest(sts, hash, 32);
+  json_object_set_new(js_ensure_obj(sts, "metadata.annotations"), RT_APPLIED_ANNOTATION, json_string(hash));
+  js_set(sts, "metadata.generation", json_integer(c->sts == STS_LAGGING ? 3 : 2));
+  int ready = c->pod && strcmp(c->pod, POD_READY) == 0;
+  json_t *st = json_pack("{s:i, s:i, s:i, s:s, s:s}", "observedGeneration", 2, "replicas", c->replicas > 0,
+                         "readyReplicas", ready, "currentRevision", "r1", "updateRevision",
+                         c->sts == STS_REVISION ? "r2" : "r1");
+  json_object_set_new(sts, "status", st);
+  return sts;
+}
+
+static void describe_action(const rt_action *a, char *buf, size_t len) {
+  switch (a->kind) {
+    case RT_ACT_APPLY: snprintf(buf, len, "apply %s", a->resource->kind); break;
+    case RT_ACT_DELETE: snprintf(buf, len, "delete %s", a->resource->kind); break;
+    case RT_ACT_PATCH: snprintf(buf, len, "patch"); break;
+    default: snprintf(buf, len, "finalizer"); break;
+  }
+}
+
+static void assert_conditions(const char *name, const json_t *status, const char *want) {
+  if (want == NULL) return;
+  char buf[256];
+  snprintf(buf, sizeof(buf), "%s", want);
+  for (char *save = NULL, *item = strtok_r(buf, ";", &save); item; item = strtok_r(NULL, ";", &save)) {
+    char type[64], cstatus[16], reason[64];
+    ck_assert_int_eq(sscanf(item, "%63[^=]=%15[^/]/%63s", type, cstatus, reason), 3);
+    json_t *c = rt_condition_get(status, type);
+    ck_assert_msg(c != NULL, "%s: no condition %s", name, type);
+    ck_assert_msg(strcmp(js_str(c, "status"), cstatus) == 0 && strcmp(js_str(c, "reason"), reason) == 0,
+                  "%s: %s is %s/%s, want %s/%s", name, type, js_str(c, "status"), js_str(c, "reason"), cstatus, reason);
+  }
+}
+
+START_TEST(test_plan) {
+  const plan_case *c = &plan_cases[_i];
+  gpu_profile *gpu = profile("{\"system\":\"nvidia\"}");
+  json_t *section = load(c->route == ROUTE_INGRESS ? "{\"istio\":false,\"ingressClassName\":\"nginx\","
+                                                     "\"urlBase\":\"https://ml.example.com\"}"
+                                                   : "{\"urlBase\":\"https://ml.example.com\"}");
+  notebook_config cfg;
+  char err[512];
+  ck_assert_int_eq(notebook_config_parse(section, gpu, &cfg, err, sizeof(err)), 0);
+  json_t *nb = plan_notebook(c);
+  notebook_spec spec;
+  nb_observed in = {.nb = nb, .cfg = &cfg, .now = NOW, .virtualservices_served = c->route != ROUTE_NONE};
+  if (notebook_spec_parse(nb, &spec, err, sizeof(err))) in.spec_error = err;
+  else in.spec = &spec;
+  in.in_project = strcmp(c->name, "GPU the profile cannot give") != 0;
+  json_t *sts = in.spec ? live_statefulset(c, nb, &spec, &cfg) : NULL;
+  json_t *pod = c->pod ? load(c->pod) : NULL;
+  json_t *routes = c->routes ? load(c->routes) : NULL;
+  in.statefulset = sts;
+  in.pod = pod;
+  in.ingress = json_object_get(routes, "ingress");
+  in.virtualservice = json_object_get(routes, "virtualService");
+  in.probe.probed = c->probed;
+  in.probe.ok = c->probe_ok;
+  in.probe.last = c->probe_last;
+  if (c->probed && !c->probe_ok)
+    snprintf(in.probe.message, sizeof(in.probe.message), "GET http://127.1.0.9:8888/notebook/team-a/lab/api/status: "
+             "HTTP 502");
+
+  rt_plan plan;
+  rt_plan_init(&plan);
+  nb_plan(&in, &plan);
+
+  /* The status. */
+  json_t *status = plan.status;
+  ck_assert_msg(status != NULL, "%s: no status", c->name);
+  ck_assert_msg(strcmp(js_str(status, "phase"), c->phase) == 0, "%s: phase %s, want %s", c->name,
+                js_str(status, "phase"), c->phase);
+  ck_assert_msg(strcmp(js_str(status, "reason"), c->reason) == 0, "%s: reason %s, want %s", c->name,
+                js_str(status, "reason"), c->reason);
+  ck_assert_msg(strstr(js_str(status, "message"), c->message) != NULL, "%s: message \"%s\", want \"...%s...\"",
+                c->name, js_str(status, "message"), c->message);
+  ck_assert_int_eq(js_int(status, "observedGeneration", -1), c->generation);
+  assert_state(c->name, status, c->state, c->reason, c->generation);
+  assert_conditions(c->name, status, c->conditions);
+  if (c->status_has) {
+    json_t *want = load(c->status_has);
+    char *have = js_dump(status);
+    ck_assert_msg(rt_json_subset(want, status), "%s: the status lacks %s: %s", c->name, c->status_has, have);
+    free(have);
+    json_decref(want);
+  }
+
+  /* The actions, in order. */
+  char have[512] = "";
+  size_t n = 0;
+  const json_t *patch = NULL, *desired_sts = NULL;
+  for (size_t i = 0; i < plan.nactions; i++) {
+    char one[64];
+    describe_action(&plan.actions[i], one, sizeof(one));
+    n += (size_t)snprintf(have + n, sizeof(have) - n, "%s%s", i ? "," : "", one);
+    if (plan.actions[i].kind == RT_ACT_PATCH) patch = plan.actions[i].object;
+    if (plan.actions[i].kind == RT_ACT_APPLY && plan.actions[i].resource == &kube_statefulsets)
+      desired_sts = plan.actions[i].object;
+  }
+  ck_assert_msg(strcmp(have, c->actions) == 0, "%s: actions \"%s\", want \"%s\"", c->name, have, c->actions);
+  if (c->patch) {
+    json_t *want = load(c->patch);
+    char *h = js_dump(patch);
+    ck_assert_msg(json_equal(want, patch), "%s: patch %s, want %s", c->name, h, c->patch);
+    free(h);
+    json_decref(want);
+  } else {
+    ck_assert_msg(patch == NULL, "%s: an unexpected patch", c->name);
+  }
+  if (c->replicas >= 0) ck_assert_int_eq(js_int(desired_sts, "spec.replicas", -1), c->replicas);
+  for (size_t i = 0; i < plan.nactions; i++)
+    if (plan.actions[i].kind == RT_ACT_APPLY)
+      ck_assert_str_eq(js_str(json_array_get(js_get(plan.actions[i].object, "metadata.ownerReferences"), 0), "uid"),
+                       "u-1");
+
+  /* The events, in order. */
+  n = 0;
+  have[0] = '\0';
+  for (size_t i = 0; i < plan.nevents; i++) {
+    n += (size_t)snprintf(have + n, sizeof(have) - n, "%s%s/%s", i ? "," : "", plan.events[i].type,
+                          plan.events[i].reason);
+    ck_assert_msg(plan.events[i].message[0] != '\0', "%s: event %s without a message", c->name, plan.events[i].reason);
+  }
+  ck_assert_msg(strcmp(have, c->events) == 0, "%s: events \"%s\", want \"%s\"", c->name, have, c->events);
+  ck_assert_msg(plan.requeue_after_ms == c->requeue_s * 1000, "%s: requeue %lld ms, want %lld s", c->name,
+                (long long)plan.requeue_after_ms, (long long)c->requeue_s);
+
+  rt_plan_free(&plan);
+  json_decref(routes);
+  json_decref(pod);
+  json_decref(sts);
+  json_decref(nb);
+  json_decref(section);
+  notebook_config_free(&cfg);
+  gpu_profile_free(gpu);
+}
+END_TEST
+
+/* A plan is a function of what it is handed: planning twice over the same
+ * observation gives the same plan, and planning over the status it wrote
+ * emits nothing again (no event twice for an unchanged state). */
+START_TEST(test_plan_settles) {
+  const plan_case *c = &plan_cases[_i];
+  if (c->patch) return; /* the next observation is another object (spec written) */
+  gpu_profile *gpu = profile("{\"system\":\"nvidia\"}");
+  notebook_config cfg;
+  char err[512];
+  json_t *section = load(c->route == ROUTE_INGRESS ? "{\"istio\":false,\"ingressClassName\":\"nginx\"}" : "{}");
+  ck_assert_int_eq(notebook_config_parse(section, gpu, &cfg, err, sizeof(err)), 0);
+  json_t *nb = plan_notebook(c);
+  notebook_spec spec;
+  nb_observed in = {.nb = nb, .cfg = &cfg, .now = NOW, .virtualservices_served = c->route != ROUTE_NONE};
+  if (notebook_spec_parse(nb, &spec, err, sizeof(err))) in.spec_error = err;
+  else in.spec = &spec;
+  in.in_project = strcmp(c->name, "GPU the profile cannot give") != 0;
+  json_t *sts = in.spec ? live_statefulset(c, nb, &spec, &cfg) : NULL;
+  json_t *pod = c->pod ? load(c->pod) : NULL;
+  in.statefulset = sts;
+  in.pod = pod;
+  rt_plan first, second;
+  rt_plan_init(&first);
+  nb_plan(&in, &first);
+  json_object_set(nb, "status", first.status);
+  rt_plan_init(&second);
+  nb_plan(&in, &second);
+  char *a = js_dump(first.status), *b = js_dump(second.status);
+  ck_assert_msg(strcmp(a, b) == 0, "%s: the status moved:\n%s\n%s", c->name, a, b);
+  free(a);
+  free(b);
+  for (size_t i = 0; i < second.nevents; i++)
+    ck_assert_msg(strcmp(second.events[i].reason, "LeaseRenewed") == 0, "%s: event %s again", c->name,
+                  second.events[i].reason);
+  rt_plan_free(&first);
+  rt_plan_free(&second);
+  json_decref(pod);
+  json_decref(sts);
+  json_decref(nb);
+  json_decref(section);
+  notebook_config_free(&cfg);
+  gpu_profile_free(gpu);
 }
 END_TEST
 
@@ -600,6 +1117,10 @@ static Suite *suite(void) {
   suite_add_tcase(s, tc);
   tc = tcase_create("phase");
   tcase_add_loop_test(tc, test_phase, 0, sizeof(phase_cases) / sizeof(phase_cases[0]));
+  suite_add_tcase(s, tc);
+  tc = tcase_create("plan");
+  tcase_add_loop_test(tc, test_plan, 0, sizeof(plan_cases) / sizeof(plan_cases[0]));
+  tcase_add_loop_test(tc, test_plan_settles, 0, sizeof(plan_cases) / sizeof(plan_cases[0]));
   suite_add_tcase(s, tc);
   tc = tcase_create("webhook");
   tcase_add_test(tc, test_webhook);

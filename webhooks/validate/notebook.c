@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "controllers/notebook/notebook.h"
+#include "api/notebook/notebook.h"
 #include "util/json.h"
 
 int validate_notebook(const webhook_env *env, const json_t *nb, char *err, size_t errlen) {

@@ -2,9 +2,10 @@
 # How a Notebook is reached follows the manager's settings (--config, section notebook):
 # an Istio VirtualService when Istio's API exists (the default), an Ingress when
 # notebook.istio is false and an ingress class is configured, and no route otherwise,
-# with the Notebook's Routed condition saying so. The manager is restarted with each
-# setting; the route of a setting that no longer holds is deleted. Restores the default
-# manager at the end.
+# with the Notebook's Routed condition saying so; the notebook is Ready in each (its
+# Ready message says where it is served, or that nothing routes to it). The manager is
+# restarted with each setting; the route of a setting that no longer holds is deleted.
+# Restores the default manager at the end.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 state=${CUBIT_LOCAL_STATE:-$repo/.cubit/local}
@@ -35,6 +36,9 @@ routed() { # reason
   [[ $(kubectl get nb lab -n "$ns" -o jsonpath='{.status.conditions[?(@.type=="Routed")].reason}') == "$1" ]]
 }
 absent() { ! kubectl get "$@" >/dev/null 2>&1; }
+ready_says() { # message
+  [[ $(kubectl get nb lab -n "$ns" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}: {.status.conditions[?(@.type=="Ready")].message}') == "True: $1" ]]
+}
 
 cat >"$work/ingress.yaml" <<YAML
 notebook:
@@ -64,6 +68,7 @@ ing=$(kubectl get ingress lab -n "$ns" -o jsonpath='{.spec.ingressClassName} {.s
 absent virtualservice lab -n "$ns" || fail "a VirtualService although notebook.istio is false"
 url=$(kubectl get nb lab -n "$ns" -o jsonpath='{.status.url}')
 [[ $url == "https://ml.example.test/notebook/$ns/lab/" ]] || fail "url $url"
+wait_for "not Ready at its URL" ready_says "the IDE is ready at $url"
 echo "ok: istio off + ingress class: Ingress $ing, url $url"
 
 manager "$work/none.yaml"
@@ -73,6 +78,8 @@ msg=$(kubectl get nb lab -n "$ns" -o jsonpath='{.status.conditions[?(@.type=="Ro
 grep -q 'notebook.ingressClassName' <<<"$msg" || fail "condition message: $msg"
 [[ $(kubectl get nb lab -n "$ns" -o jsonpath='{.status.conditions[?(@.type=="Routed")].status}') == False ]] ||
   fail "Routed is not False"
+wait_for "Ready does not say that nothing routes to it" \
+  ready_says "the IDE is ready at /notebook/$ns/lab/ (no route to it: see the condition Routed)"
 echo "ok: no route: Routed False NoRoute: $msg"
 
 manager "$repo/test/e2e/manager-config.yaml"

@@ -1,0 +1,379 @@
+/* The Notebook's plan: from what the cache and the activity probe show,
+ * decide what Cubit writes on the Notebook, which children should exist,
+ * the status, the events and when to look again. Pure: everything it reads
+ * is in nb_observed, everything it decides goes into the rt_plan, which
+ * rt_execute carries out (docs/notebook.md, docs/status.md).
+ *
+ * The steps, in order:
+ *   invalid      a spec the parser (or the GPU profile) refuses: Failed, no children
+ *   marks        a user's start removes Cubit's stopped-by mark; a renewal is consumed
+ *   clocks       a (re)start opens a new idle period and lease; the lease warns or stops
+ *   activity     the probe's answer moves lastActivity; idleness stops the notebook
+ *                (Cubit stops a notebook the way a user would: spec.stopped, with a mark)
+ *   children     workspace claim, Service, StatefulSet, the route (and the unused one goes)
+ *   status       phase, state, reason and message; the events of a changed reason */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controllers/notebook/notebook.h"
+#include "runtime/apply.h"
+#include "runtime/conditions.h"
+#include "util/alloc.h"
+#include "util/json.h"
+#include "util/time.h"
+
+/* Who stopped a stopped notebook. */
+typedef enum { BY_USER, BY_CULLER, BY_LEASE } nb_stopper;
+
+/* The plan being made. */
+typedef struct nb_draft {
+  const nb_observed *in;
+  const notebook_spec *spec;
+  json_t *status;         /* the status to write (owned until handed over) */
+  json_t *patch;          /* the merge patch of the Notebook, or NULL */
+  json_t *statefulset;    /* the desired StatefulSet (owned until applied) */
+  json_int_t gen;
+  char prev_phase[16], prev_reason[64], prev_message[1024];
+  int stopped;            /* the notebook is (or is now being) stopped */
+  nb_stopper stopped_by;  /* when stopped */
+  int64_t requeue_s;      /* > 0: look again after this long */
+} nb_draft;
+
+static void requeue(nb_draft *d, int64_t s) {
+  if (s <= 0) s = 1;
+  if (d->requeue_s == 0 || s < d->requeue_s) d->requeue_s = s;
+}
+
+/* Phases in which nothing runs by the user's or Cubit's will; "Culled" and
+ * "Expired" are what earlier releases wrote for the two stops by Cubit, so
+ * an upgrade starting such a notebook still opens a new idle period. */
+static int is_stopped_phase(const char *phase) {
+  return strcmp(phase, "Stopped") == 0 || strcmp(phase, "Culled") == 0 || strcmp(phase, "Expired") == 0;
+}
+
+static void patch_annotation(nb_draft *d, const char *key, const char *value) {
+  if (d->patch == NULL) d->patch = json_object();
+  json_t *ann = js_ensure_obj(d->patch, "metadata.annotations");
+  json_object_set_new(ann, key, value ? json_string(value) : json_null());
+}
+
+static void patch_stopped(nb_draft *d, int stopped) {
+  if (d->patch == NULL) d->patch = json_object();
+  js_set(d->patch, "spec.stopped", json_boolean(stopped));
+}
+
+static const char *annotation(const json_t *nb, const char *key) {
+  json_t *v = json_object_get(js_get(nb, "metadata.annotations"), key);
+  return v ? (json_is_string(v) ? json_string_value(v) : "") : NULL;
+}
+
+static void copy_prev(const json_t *status, const char *key, char *out, size_t len) {
+  const char *v = json_string_value(json_object_get(status, key));
+  snprintf(out, len, "%s", v ? v : "");
+}
+
+static void draft_init(const nb_observed *in, nb_draft *d) {
+  memset(d, 0, sizeof(*d));
+  d->in = in;
+  d->spec = in->spec;
+  d->status = rt_status_from(in->nb);
+  d->gen = js_int(in->nb, "metadata.generation", 0);
+  copy_prev(d->status, "phase", d->prev_phase, sizeof(d->prev_phase));
+  copy_prev(d->status, "reason", d->prev_reason, sizeof(d->prev_reason));
+  copy_prev(d->status, "message", d->prev_message, sizeof(d->prev_message));
+}
+
+/* Writes the state through the one vocabulary (rt_status_set_state) and
+ * the reason and message fields the printer columns show. */
+static void set_state(nb_draft *d, const char *phase, rt_state state, const char *reason, const char *message) {
+  rt_status_set_state(d->status, phase, state, reason, message, d->gen, d->in->now);
+  json_object_set_new(d->status, "reason", json_string(reason));
+  json_object_set_new(d->status, "message", json_string(message));
+}
+
+static int reason_changed(const nb_draft *d, const char *phase, const char *reason) {
+  return strcmp(d->prev_phase, phase) != 0 || strcmp(d->prev_reason, reason) != 0;
+}
+
+/* ------------------------------------------------------------ invalid */
+
+/* Retrying cannot fix the spec; its next edit will (a new generation). The
+ * children stay as they are: a notebook running keeps running. */
+static void plan_invalid(nb_draft *d, rt_plan *out, const char *reason, const char *message) {
+  int changed = reason_changed(d, "Failed", reason) || strcmp(d->prev_message, message) != 0;
+  set_state(d, "Failed", RT_STATE_FAILED, reason, message);
+  if (changed) rt_plan_event(out, "Warning", reason, "%s", message);
+}
+
+/* -------------------------------------------------------------- marks */
+
+static void plan_marks(nb_draft *d, rt_plan *out) {
+  const json_t *nb = d->in->nb;
+  const notebook_spec *spec = d->spec;
+  d->stopped = spec->stopped;
+  const char *by = annotation(nb, NOTEBOOK_STOPPED_BY_ANNOTATION);
+  if (spec->stopped && by && strcmp(by, NOTEBOOK_STOPPED_BY_CULLER) == 0) d->stopped_by = BY_CULLER;
+  if (spec->stopped && by && strcmp(by, NOTEBOOK_STOPPED_BY_LEASE) == 0) d->stopped_by = BY_LEASE;
+  /* A user started a notebook Cubit had stopped: the mark goes. */
+  if (!spec->stopped && by) patch_annotation(d, NOTEBOOK_STOPPED_BY_ANNOTATION, NULL);
+
+  /* A renewal is consumed (the annotation removed) and recorded in the
+   * status, so the next one is simply another `kubectl annotate`. */
+  if (annotation(nb, NOTEBOOK_RENEW_ANNOTATION) == NULL) return;
+  patch_annotation(d, NOTEBOOK_RENEW_ANNOTATION, NULL);
+  if (!spec->lease) {
+    rt_plan_event(out, "Warning", "RenewIgnored", "%s: the notebook has no spec.lease", NOTEBOOK_RENEW_ANNOTATION);
+    return;
+  }
+  int64_t now = d->in->now;
+  js_set_time(d->status, "lease.renewedAt", now);
+  char until[32];
+  time_format_rfc3339(now + spec->lease_ttl_s, until);
+  rt_plan_event(out, "Normal", "LeaseRenewed", "lease renewed until %s", until);
+  if (d->stopped && d->stopped_by == BY_LEASE) {
+    /* Renewing an expired notebook brings it back. */
+    patch_stopped(d, 0);
+    patch_annotation(d, NOTEBOOK_STOPPED_BY_ANNOTATION, NULL);
+    d->stopped = 0;
+    d->stopped_by = BY_USER;
+  }
+}
+
+/* ------------------------------------------------------------- clocks */
+
+static void stop(nb_draft *d, nb_stopper by) {
+  const char *mark = by == BY_CULLER ? NOTEBOOK_STOPPED_BY_CULLER : NOTEBOOK_STOPPED_BY_LEASE;
+  patch_stopped(d, 1);
+  patch_annotation(d, NOTEBOOK_STOPPED_BY_ANNOTATION, mark);
+  d->stopped = 1;
+  d->stopped_by = by;
+}
+
+static void plan_clocks(nb_draft *d, rt_plan *out) {
+  const notebook_spec *spec = d->spec;
+  int64_t now = d->in->now;
+  /* A (re)start begins a new idle period and a new lease. */
+  if (!d->stopped && (d->prev_phase[0] == '\0' || is_stopped_phase(d->prev_phase))) {
+    js_set_time(d->status, "lastActivity", now);
+    if (spec->lease) js_set_time(d->status, "lease.renewedAt", now);
+  }
+  if (json_object_get(d->status, "lastActivity") == NULL) js_set_time(d->status, "lastActivity", now);
+  if (!spec->lease) {
+    json_object_del(d->status, "lease");
+    return;
+  }
+  int64_t renewed = js_time(d->status, "lease.renewedAt");
+  if (renewed == 0) {
+    renewed = now;
+    js_set_time(d->status, "lease.renewedAt", now);
+  }
+  int64_t expires, next;
+  notebook_lease_state ls = notebook_lease_check(renewed, spec->lease_ttl_s, spec->lease_warning_s,
+                                                 js_time(d->status, "lease.warnedAt"), now, &expires, &next);
+  js_set_time(d->status, "lease.expiresAt", expires);
+  if (d->stopped) return;
+  if (ls == NB_LEASE_EXPIRED) {
+    stop(d, BY_LEASE);
+    return;
+  }
+  if (ls == NB_LEASE_WARN) {
+    js_set_time(d->status, "lease.warnedAt", now);
+    char until[32];
+    time_format_rfc3339(expires, until);
+    rt_plan_event(out, "Warning", "LeaseExpiring", "lease expires at %s (in %llds): annotate %s to extend it", until,
+                  (long long)(expires - now), NOTEBOOK_RENEW_ANNOTATION);
+  }
+  requeue(d, next);
+}
+
+/* ----------------------------------------------------------- activity */
+
+static void plan_activity(nb_draft *d) {
+  const notebook_spec *spec = d->spec;
+  const notebook_probe_result *probe = &d->in->probe;
+  if (!spec->culling) {
+    rt_condition_remove(d->status, "ActivityProbed");
+    return;
+  }
+  if (d->stopped || !probe->probed) return; /* nothing runs, or nothing serves yet: nothing to read */
+  int64_t now = d->in->now;
+  int64_t period = spec->probe_period_s ? spec->probe_period_s : d->in->cfg->probe_period_s;
+  if (!probe->ok) {
+    /* Not knowing is not idleness: a failed probe never culls. */
+    rt_condition_set(d->status, "ActivityProbed", "False", "ProbeFailed", probe->message, d->gen, now);
+    requeue(d, period);
+    return;
+  }
+  int64_t last = js_time(d->status, "lastActivity");
+  int64_t reported = probe->last > now ? now : probe->last; /* a clock ahead of ours is not the future */
+  if (reported > last) {
+    last = reported;
+    js_set_time(d->status, "lastActivity", last);
+  }
+  char since[32], msg[160];
+  time_format_rfc3339(last, since);
+  snprintf(msg, sizeof(msg), "last activity %s; culled %llds after it", since, (long long)spec->idle_seconds);
+  rt_condition_set(d->status, "ActivityProbed", "True", "Probed", msg, d->gen, now);
+  int64_t next;
+  if (notebook_cull_due(last, spec->idle_seconds, now, &next)) stop(d, BY_CULLER);
+  else requeue(d, next < period ? next : period);
+}
+
+/* ----------------------------------------------------------- children */
+
+static int controlled(const json_t *live, const json_t *nb) {
+  return live && rt_is_controlled_by(live, nb);
+}
+
+/* The route the settings choose, applied; the other kind, if this notebook
+ * made one, deleted. The Routed condition says which. */
+static void plan_route(nb_draft *d, rt_plan *out) {
+  const nb_observed *in = d->in;
+  const notebook_config *cfg = in->cfg;
+  char base[NOTEBOOK_PATH_LEN], msg[640];
+  notebook_base_path(js_namespace(in->nb), js_name(in->nb), base);
+  int use_vs = cfg->istio && in->virtualservices_served;
+  int use_ingress = !use_vs && cfg->ingress_class[0];
+  if (use_vs) {
+    rt_plan_apply(out, &notebook_virtualservices, notebook_desired_virtualservice(in->nb, d->spec, cfg));
+    snprintf(msg, sizeof(msg), "Istio VirtualService on gateway %s, prefix %s", cfg->gateway, base);
+    rt_condition_set(d->status, "Routed", "True", "VirtualService", msg, d->gen, in->now);
+  } else if (use_ingress) {
+    rt_plan_apply(out, &kube_ingresses, notebook_desired_ingress(in->nb, d->spec, cfg));
+    snprintf(msg, sizeof(msg), "Ingress of class %s, prefix %s", cfg->ingress_class, base);
+    rt_condition_set(d->status, "Routed", "True", "Ingress", msg, d->gen, in->now);
+  } else {
+    snprintf(msg, sizeof(msg),
+             "no route: the Istio VirtualService API is %s and no ingress class is configured "
+             "(notebook.ingressClassName)",
+             cfg->istio ? "not served" : "turned off (notebook.istio: false)");
+    rt_condition_set(d->status, "Routed", "False", "NoRoute", msg, d->gen, in->now);
+  }
+  if (!use_ingress && controlled(in->ingress, in->nb)) rt_plan_delete(out, &kube_ingresses, in->ingress, NULL);
+  if (!use_vs && controlled(in->virtualservice, in->nb))
+    rt_plan_delete(out, &notebook_virtualservices, in->virtualservice, NULL);
+}
+
+/* 1 while the StatefulSet does not run the spec yet: this plan changes it,
+ * its controller has not seen the change, or the pod is of an older
+ * revision. */
+static int rolling_out(const nb_draft *d) {
+  const json_t *live = d->in->statefulset, *pod = d->in->pod;
+  if (rt_apply_would_write(d->statefulset, live)) return 1;
+  if (js_int(live, "metadata.generation", 0) != js_int(live, "status.observedGeneration", -1)) return 1;
+  const char *update = js_str(live, "status.updateRevision");
+  const char *current = js_str(live, "status.currentRevision");
+  if (update && current && strcmp(update, current) != 0) return 1;
+  const char *pod_rev =
+      json_string_value(json_object_get(js_get(pod, "metadata.labels"), "controller-revision-hash"));
+  return update && pod_rev && strcmp(update, pod_rev) != 0;
+}
+
+static void plan_children(nb_draft *d, rt_plan *out) {
+  const nb_observed *in = d->in;
+  json_t *pvc = notebook_desired_pvc(in->nb, d->spec);
+  if (pvc) rt_plan_apply(out, &kube_pvcs, pvc);
+  rt_plan_apply(out, &kube_services, notebook_desired_service(in->nb, d->spec));
+  /* The spec's own stopped may be overruled by this plan (a stop by the
+   * culler or the lease, a restart by a renewal). */
+  js_set(d->statefulset, "spec.replicas", json_integer(d->stopped ? 0 : 1));
+  rt_plan_apply(out, &kube_statefulsets, json_incref(d->statefulset));
+  plan_route(d, out);
+}
+
+/* ------------------------------------------------------------- status */
+
+static void stopped_message(const nb_draft *d, char *out, size_t len) {
+  if (d->stopped_by == BY_CULLER) {
+    const char *last = js_str(d->status, "lastActivity");
+    snprintf(out, len, "stopped by the culler: idle since %s (idleSeconds %lld); set spec.stopped to false to start it "
+             "again", last ? last : "its start", (long long)d->spec->idle_seconds);
+  } else if (d->stopped_by == BY_LEASE) {
+    const char *expired = js_str(d->status, "lease.expiresAt");
+    snprintf(out, len, "stopped by the lease: it expired at %s; annotate %s to start it again",
+             expired ? expired : "its end", NOTEBOOK_RENEW_ANNOTATION);
+  } else {
+    snprintf(out, len, "stopped by spec.stopped; the workspace is kept; set spec.stopped to false to start it");
+  }
+}
+
+/* A stop is said from the state, not from the decision that made it: a
+ * later reconcile (or another replica) writes the same sentence and emits
+ * nothing again. */
+static void plan_stopped_status(nb_draft *d, rt_plan *out) {
+  const char *reason = d->stopped_by == BY_CULLER  ? "StoppedByCuller"
+                       : d->stopped_by == BY_LEASE ? "StoppedByLease"
+                                                                    : "StoppedByUser";
+  char msg[512];
+  stopped_message(d, msg, sizeof(msg));
+  int changed = reason_changed(d, "Stopped", reason);
+  set_state(d, "Stopped", RT_STATE_SUSPENDED, reason, msg);
+  if (!changed) return;
+  if (d->stopped_by == BY_LEASE) rt_plan_event(out, "Warning", "LeaseExpired", "%s", msg);
+  else if (d->stopped_by == BY_CULLER) rt_plan_event(out, "Normal", "Culled", "%s", msg);
+  else rt_plan_event(out, "Normal", "Stopped", "%s", msg);
+}
+
+static void plan_running_status(nb_draft *d, rt_plan *out, const char *url) {
+  const nb_observed *in = d->in;
+  notebook_phase ph;
+  notebook_pod_phase(in->pod, in->now, &ph);
+  if (!controlled(in->statefulset, in->nb) && in->pod == NULL) {
+    snprintf(ph.reason, sizeof(ph.reason), "Creating");
+    snprintf(ph.message, sizeof(ph.message), "creating the StatefulSet, its Service and route");
+  }
+  if (ph.state == RT_STATE_READY && rolling_out(d)) {
+    ph.state = RT_STATE_PROGRESSING;
+    snprintf(ph.reason, sizeof(ph.reason), "RollingOut");
+    snprintf(ph.message, sizeof(ph.message),
+             "the spec changed (generation %lld): the pod is replaced with one that runs it", (long long)d->gen);
+  } else if (ph.state == RT_STATE_READY) {
+    int routed = rt_condition_true(d->status, "Routed");
+    snprintf(ph.message, sizeof(ph.message), "the IDE is ready at %s%s", url,
+             routed ? "" : " (no route to it: see the condition Routed)");
+  }
+  if (ph.recheck_s > 0) requeue(d, ph.recheck_s);
+  int changed = reason_changed(d, ph.phase, ph.reason);
+  set_state(d, ph.phase, ph.state, ph.reason, ph.message);
+  if (!changed) return;
+  if (ph.warn) rt_plan_event(out, "Warning", ph.reason, "%s", ph.message);
+  else if (ph.state == RT_STATE_READY) rt_plan_event(out, "Normal", "Running", "the notebook is ready at %s", url);
+}
+
+static void plan_status(nb_draft *d, rt_plan *out) {
+  const nb_observed *in = d->in;
+  char base[NOTEBOOK_PATH_LEN];
+  notebook_base_path(js_namespace(in->nb), js_name(in->nb), base);
+  char *url = xasprintf("%s%s", in->cfg->url_base, base);
+  json_object_set_new(d->status, "url", json_string(url));
+  const json_t *sts = controlled(in->statefulset, in->nb) ? in->statefulset : NULL;
+  json_object_set_new(d->status, "readyReplicas", json_integer(js_int(sts, "status.readyReplicas", 0)));
+  if (d->stopped) plan_stopped_status(d, out);
+  else plan_running_status(d, out, url);
+  free(url);
+}
+
+/* --------------------------------------------------------------- plan */
+
+void nb_plan(const nb_observed *in, rt_plan *out) {
+  nb_draft d;
+  draft_init(in, &d);
+  char err[512] = "";
+  if (in->spec_error) {
+    plan_invalid(&d, out, "InvalidSpec", in->spec_error);
+  } else if ((d.statefulset = notebook_desired_statefulset(in->nb, in->spec, in->cfg, in->in_project, err,
+                                                           sizeof(err))) == NULL) {
+    plan_invalid(&d, out, "InvalidGPU", err);
+  } else {
+    plan_marks(&d, out);
+    plan_clocks(&d, out);
+    plan_activity(&d);
+    if (d.patch) rt_plan_patch(out, d.patch); /* first: the children follow what it decides */
+    plan_children(&d, out);
+    plan_status(&d, out);
+    if (d.requeue_s > 0) rt_plan_requeue_after(out, d.requeue_s * 1000);
+  }
+  json_decref(d.statefulset);
+  rt_plan_set_status(out, d.status);
+}
