@@ -109,8 +109,16 @@ const char *rt_error_reason(int code) {
 static rt_result failed(const rt_ctx *ctx, const json_t *obj, const char *what, int rc, const kube_status *st) {
   const char *ns = js_namespace(obj);
   const char *reason = rt_error_reason(rc);
-  log_warn(ctx->controller, "reconcile step failed", "object=%s%s%s step=\"%s\" reason=%s message=\"%s\"",
-           ns ? ns : "", ns ? "/" : "", js_name(obj), what, reason, st && st->message[0] ? st->message : cubit_strerror(rc));
+  const char *msg = st && st->message[0] ? st->message : cubit_strerror(rc);
+  /* A conflict is the resourceVersion guard working (the cache had not yet
+   * caught up with our own last write): routine, decided again at once. */
+  if (rc == CUBIT_ECONFLICT)
+    log_v(1, ctx->controller, "reconcile step conflicted; deciding again",
+          "object=%s%s%s step=\"%s\" reason=%s message=\"%s\"", ns ? ns : "", ns ? "/" : "", js_name(obj), what,
+          reason, msg);
+  else
+    log_warn(ctx->controller, "reconcile step failed", "object=%s%s%s step=\"%s\" reason=%s message=\"%s\"",
+             ns ? ns : "", ns ? "/" : "", js_name(obj), what, reason, msg);
   if (ctx->mgr) {
     metric *m = metrics_counter(rt_manager_metrics(ctx->mgr), "cubit_reconcile_errors_total",
                                 "Reconcile steps that failed, per controller and reason", "controller,reason");
