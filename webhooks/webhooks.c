@@ -2,7 +2,7 @@
 
 #include <stdlib.h>
 
-#include "controllers/project/project.h"
+#include "api/project/project.h"
 #include "util/alloc.h"
 #include "util/json.h"
 #include "webhooks/pods/mutate.h"

@@ -16,7 +16,10 @@
 void rt_plan_init(rt_plan *p) { memset(p, 0, sizeof(*p)); }
 
 void rt_plan_free(rt_plan *p) {
-  for (size_t i = 0; i < p->nactions; i++) json_decref(p->actions[i].object);
+  for (size_t i = 0; i < p->nactions; i++) {
+    json_decref(p->actions[i].object);
+    json_decref(p->actions[i].patch);
+  }
   free(p->actions);
   for (size_t i = 0; i < p->nevents; i++) free(p->events[i].message);
   free(p->events);
@@ -46,6 +49,13 @@ void rt_plan_delete(rt_plan *p, const kube_resource *r, const json_t *live, cons
   a->resource = r;
   a->object = json_incref((json_t *)live);
   a->propagation = propagation;
+}
+
+void rt_plan_patch(rt_plan *p, const kube_resource *r, const json_t *live, json_t *ops) {
+  rt_action *a = push_action(p, RT_ACT_PATCH);
+  a->resource = r;
+  a->object = json_incref((json_t *)live);
+  a->patch = ops;
 }
 
 void rt_plan_add_finalizer(rt_plan *p, const char *finalizer) {
@@ -121,6 +131,7 @@ static void describe(const rt_action *a, char *buf, size_t len) {
     case RT_ACT_DELETE: snprintf(buf, len, "delete %s %s", a->resource->kind, js_name(a->object)); break;
     case RT_ACT_ADD_FINALIZER: snprintf(buf, len, "add finalizer %s", a->finalizer); break;
     case RT_ACT_REMOVE_FINALIZER: snprintf(buf, len, "remove finalizer %s", a->finalizer); break;
+    case RT_ACT_PATCH: snprintf(buf, len, "patch %s %s", a->resource->kind, js_name(a->object)); break;
   }
 }
 
@@ -139,6 +150,12 @@ static int act(const rt_ctx *ctx, const kube_resource *primary, const json_t *ob
     case RT_ACT_ADD_FINALIZER: return rt_add_finalizer(ctx->client, primary, obj, a->finalizer, st);
     case RT_ACT_REMOVE_FINALIZER: {
       int rc = rt_remove_finalizer(ctx->client, primary, obj, a->finalizer, st);
+      return rc == CUBIT_ENOTFOUND ? 0 : rc;
+    }
+    case RT_ACT_PATCH: {
+      kube_patch_options o = {.type = KUBE_PATCH_JSON};
+      int rc = kube_patch(ctx->client, a->resource, js_namespace(a->object), js_name(a->object), a->patch, &o, NULL,
+                          st);
       return rc == CUBIT_ENOTFOUND ? 0 : rc;
     }
   }

@@ -32,7 +32,9 @@ typedef enum {
   RT_ACT_APPLY,            /* server-side apply `object` (skipped when unchanged) */
   RT_ACT_DELETE,           /* delete `object` (the live one: its uid is the precondition) */
   RT_ACT_ADD_FINALIZER,    /* add `finalizer` to the primary object */
-  RT_ACT_REMOVE_FINALIZER  /* remove `finalizer` from the primary object */
+  RT_ACT_REMOVE_FINALIZER, /* remove `finalizer` from the primary object */
+  RT_ACT_PATCH             /* JSON-patch (RFC 6902) `patch` onto `object`, a live object
+                            * the controller does not own (a label on a namespace) */
 } rt_action_kind;
 
 typedef struct rt_action {
@@ -41,6 +43,7 @@ typedef struct rt_action {
   json_t *object;                /* owned reference */
   const char *propagation;       /* DELETE: "Background", "Foreground" or NULL */
   const char *finalizer;         /* *_FINALIZER: static string */
+  json_t *patch;                 /* PATCH: the operations (owned reference) */
 } rt_action;
 
 typedef struct rt_plan_event {
@@ -69,6 +72,10 @@ void rt_plan_free(rt_plan *p);
 void rt_plan_apply(rt_plan *p, const kube_resource *r, json_t *desired);
 /* Adds a deletion of 'live' (borrowed: a reference is taken). */
 void rt_plan_delete(rt_plan *p, const kube_resource *r, const json_t *live, const char *propagation);
+/* Adds a JSON patch (ops stolen) of 'live' (borrowed: a reference is
+ * taken); an object gone meanwhile counts as done. Start ops with a "test"
+ * to change only what the plan saw. */
+void rt_plan_patch(rt_plan *p, const kube_resource *r, const json_t *live, json_t *ops);
 void rt_plan_add_finalizer(rt_plan *p, const char *finalizer);
 void rt_plan_remove_finalizer(rt_plan *p, const char *finalizer);
 /* Sets the status to write (stolen), replacing one set before. */

@@ -4,8 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include "controllers/project/project.h"
+#include "api/project/project.h"
 #include "testutil.h"
 #include "util/json.h"
 #include "webhooks/pods/mutate.h"

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "controllers/project/project.h"
+#include "api/project/project.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/time.h"

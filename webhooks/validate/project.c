@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "controllers/project/project.h"
+#include "api/project/project.h"
 #include "util/json.h"
 
 /* Namespaces Kubernetes and Cubit run in; no team may own them. */

@@ -1,0 +1,186 @@
+/* The Project controller: gather from the cache, project_plan, rt_execute. */
+#include "controllers/project/project.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/controller.h"
+#include "util/alloc.h"
+#include "util/json.h"
+#include "util/time.h"
+
+static const kube_resource clusterroles = {"rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", 0};
+static const kube_resource clusterrolebindings = {"rbac.authorization.k8s.io", "v1", "clusterrolebindings",
+                                                  "ClusterRoleBinding", 0};
+
+typedef struct project_ctl {
+  const gpu_profile *gpu;
+} project_ctl;
+
+/* What the gather step took from the cache (references it releases). */
+typedef struct gathered {
+  project_spec spec;
+  int spec_ok;
+  char spec_error[512];
+  json_t *listed[PROJECT_MAX_NAMESPACES];
+  cache_list labelled, bindings;
+  json_t *admin_role, *admin_binding, *queue;
+  json_t **pods;
+  size_t npods, cap_pods;
+} gathered;
+
+static void add_pods(gathered *g, cache_store *pods, const char *ns) {
+  cache_list l = {0};
+  if (pods) cache_store_by_index(pods, CACHE_INDEX_NAMESPACE, ns, &l);
+  for (size_t i = 0; i < l.len; i++) {
+    if (g->npods == g->cap_pods) {
+      g->cap_pods = g->cap_pods ? 2 * g->cap_pods : 16;
+      g->pods = xrealloc(g->pods, g->cap_pods * sizeof(*g->pods));
+    }
+    g->pods[g->npods++] = json_incref(l.items[i]);
+  }
+  cache_list_free(&l);
+}
+
+static json_t *get(const rt_ctx *ctx, const kube_resource *r, const char *name) {
+  cache_store *s = rt_store(ctx, r);
+  return s ? cache_store_get(s, NULL, name) : NULL;
+}
+
+static void gather(const rt_ctx *ctx, const project_ctl *pc, const json_t *project, gathered *g,
+                   project_observed *in) {
+  memset(g, 0, sizeof(*g));
+  const char *name = js_name(project), *uid = js_uid(project);
+  g->spec_ok = project_spec_parse(project, &g->spec, g->spec_error, sizeof(g->spec_error)) == 0;
+  cache_store *nss = rt_store(ctx, &kube_namespaces), *pods = rt_store(ctx, &kube_pods);
+  cache_store *rbs = rt_store(ctx, &kube_rolebindings);
+  for (size_t i = 0; g->spec_ok && i < g->spec.nnamespaces; i++) {
+    g->listed[i] = nss ? cache_store_get(nss, NULL, g->spec.namespaces[i]) : NULL;
+    add_pods(g, pods, g->spec.namespaces[i]);
+  }
+  if (nss) cache_store_by_index(nss, "label:" PROJECT_LABEL, name, &g->labelled);
+  if (rbs && uid) cache_store_by_index(rbs, CACHE_INDEX_OWNER, uid, &g->bindings);
+  char *admin = xasprintf("cubit-project:%s:admin", name);
+  g->admin_role = get(ctx, &clusterroles, admin);
+  g->admin_binding = get(ctx, &clusterrolebindings, admin);
+  free(admin);
+  int volcano = rt_api_available(ctx, &project_volcano_queues);
+  if (volcano) g->queue = get(ctx, &project_volcano_queues, name);
+  *in = (project_observed){
+      .project = project,
+      .spec = g->spec_ok ? &g->spec : NULL,
+      .spec_error = g->spec_error,
+      .listed = g->listed,
+      .labelled = g->labelled.items,
+      .nlabelled = g->labelled.len,
+      .bindings = g->bindings.items,
+      .nbindings = g->bindings.len,
+      .admin_role = g->admin_role,
+      .admin_binding = g->admin_binding,
+      .queue = g->queue,
+      .volcano = volcano,
+      .pods = g->pods,
+      .npods = g->npods,
+      .gpu = pc->gpu,
+      .now = time_wall_s(),
+  };
+}
+
+static void gathered_free(gathered *g) {
+  for (size_t i = 0; i < PROJECT_MAX_NAMESPACES; i++) json_decref(g->listed[i]);
+  cache_list_free(&g->labelled);
+  cache_list_free(&g->bindings);
+  json_decref(g->admin_role);
+  json_decref(g->admin_binding);
+  json_decref(g->queue);
+  for (size_t i = 0; i < g->npods; i++) json_decref(g->pods[i]);
+  free(g->pods);
+  if (g->spec_ok) project_spec_free(&g->spec);
+}
+
+static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
+  cache_store *projects = rt_store(ctx, &project_resource);
+  json_t *project = projects ? cache_store_get(projects, NULL, req->name) : NULL;
+  if (project == NULL) return rt_ok();
+  gathered g;
+  project_observed in;
+  gather(ctx, ctx->arg, project, &g, &in);
+  rt_plan plan;
+  rt_plan_init(&plan);
+  project_plan(&in, &plan);
+  rt_result r = rt_execute(ctx, &project_resource, project, &plan);
+  rt_plan_free(&plan);
+  gathered_free(&g);
+  json_decref(project);
+  return r;
+}
+
+/* ---------------------------------------------------------- mapping */
+
+static void push_key(char ***keys, size_t *n, size_t *cap, const char *key) {
+  if (key == NULL || *key == '\0') return;
+  for (size_t i = 0; i < *n; i++)
+    if (strcmp((*keys)[i], key) == 0) return;
+  if (*n + 2 > *cap) {
+    *cap = *cap ? 2 * *cap : 4;
+    *keys = xrealloc(*keys, *cap * sizeof(char *));
+  }
+  (*keys)[(*n)++] = xstrdup(key);
+  (*keys)[*n] = NULL;
+}
+
+/* A namespace maps to the project that labels it, the one that created it
+ * and every project that lists it (so a conflict, a lost label or a
+ * late-created namespace is noticed). */
+static char **map_namespace(const rt_ctx *ctx, const json_t *ns) {
+  char **keys = NULL;
+  size_t n = 0, cap = 0;
+  push_key(&keys, &n, &cap, json_string_value(json_object_get(js_get(ns, "metadata.labels"), PROJECT_LABEL)));
+  push_key(&keys, &n, &cap,
+           json_string_value(json_object_get(js_get(ns, "metadata.annotations"), PROJECT_ANNOTATION_CREATED)));
+  cache_store *projects = rt_store(ctx, &project_resource);
+  cache_list all = {0};
+  if (projects) cache_store_list(projects, NULL, &all);
+  for (size_t i = 0; i < all.len; i++) {
+    size_t j;
+    json_t *v;
+    json_array_foreach(js_get(all.items[i], "spec.namespaces"), j, v) {
+      if (json_is_string(v) && strcmp(json_string_value(v), js_name(ns)) == 0)
+        push_key(&keys, &n, &cap, js_name(all.items[i]));
+    }
+  }
+  cache_list_free(&all);
+  return keys;
+}
+
+/* A pod maps to the project of its namespace (status.used). */
+static char **map_pod(const rt_ctx *ctx, const json_t *pod) {
+  cache_store *nss = rt_store(ctx, &kube_namespaces);
+  json_t *ns = nss ? cache_store_get(nss, NULL, js_namespace(pod)) : NULL;
+  char **keys = NULL;
+  size_t n = 0, cap = 0;
+  push_key(&keys, &n, &cap, json_string_value(json_object_get(js_get(ns, "metadata.labels"), PROJECT_LABEL)));
+  json_decref(ns);
+  return keys;
+}
+
+int project_controller_register(rt_manager *m, const gpu_profile *gpu) {
+  project_ctl *pc = xcalloc(1, sizeof(*pc));
+  pc->gpu = gpu;
+  rt_controller_def def = {0};
+  def.name = "project";
+  def.primary = &project_resource;
+  def.owns[0] = &kube_rolebindings;
+  def.owns[1] = &clusterroles;
+  def.owns[2] = &clusterrolebindings;
+  def.owns[3] = &project_volcano_queues;
+  def.watches[0] = (rt_watch_def){&kube_namespaces, map_namespace};
+  def.watches[1] = (rt_watch_def){&kube_pods, map_pod};
+  def.workers = 2;
+  def.reconcile = reconcile;
+  def.arg = pc;
+  def.free_arg = free;
+  int rc = rt_manager_add_controller(m, &def);
+  if (rc) free(pc);
+  return rc;
+}

@@ -1,0 +1,57 @@
+/* The Project controller: a project's namespaces, its members' access and
+ * its Volcano queue, and a status that says what it holds and uses. The
+ * resource and its spec are in api/project; what happens to a Project is
+ * here: project_plan decides (pure), rt_execute acts. */
+#ifndef CUBIT_CONTROLLERS_PROJECT_H
+#define CUBIT_CONTROLLERS_PROJECT_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "api/gpu/gpu.h"
+#include "api/project/project.h"
+#include "runtime/manager.h"
+#include "runtime/plan.h"
+
+extern const kube_resource project_volcano_queues;
+
+/* Everything project_plan reads, gathered from the cache. Borrowed. */
+typedef struct project_observed {
+  const json_t *project;
+  const project_spec *spec;  /* NULL when the spec is invalid */
+  const char *spec_error;    /* why, when spec is NULL */
+  json_t *const *listed;     /* the live Namespace of spec->namespaces[i], or NULL */
+  json_t *const *labelled;   /* Namespaces labelled cubit.dev/project=<project> */
+  size_t nlabelled;
+  json_t *const *bindings;   /* RoleBindings the project controls */
+  size_t nbindings;
+  const json_t *admin_role, *admin_binding; /* cubit-project:<name>:admin, or NULL */
+  const json_t *queue;       /* the live Volcano Queue, or NULL */
+  int volcano;               /* the Queue API is served */
+  json_t *const *pods;       /* pods of the namespaces the project holds */
+  size_t npods;
+  const gpu_profile *gpu;    /* NULL: whole cards */
+  int64_t now;               /* epoch seconds */
+} project_observed;
+
+/* Decides what a Project needs (docs/project.md#status):
+ *   - namespaces: a listed namespace that does not exist is created
+ *     (labelled, annotated PROJECT_ANNOTATION_CREATED); one that exists is
+ *     the project's only when labelled cubit.dev/project=<project> (by a
+ *     cluster admin) or created by it; anything else is named in a FAILED
+ *     status and gets no label and no binding. A labelled namespace the
+ *     spec no longer lists is released (label and bindings removed);
+ *   - a RoleBinding per role with members in every namespace held, and the
+ *     admins' ClusterRole and ClusterRoleBinding on the Project itself;
+ *   - the Volcano Queue when Volcano is served and not disabled;
+ *   - status: READY when all of that is in place, PROGRESSING while not,
+ *     FAILED for an invalid spec or a namespace it may not adopt;
+ *   - deletion: the deletionPolicy, then the finalizer goes.
+ * Pure: fills plan (initialised by the caller) from in alone. */
+void project_plan(const project_observed *in, rt_plan *plan);
+
+/* Registers the Project controller; gpu (may be NULL: whole cards) must
+ * outlive the manager. */
+int project_controller_register(rt_manager *m, const gpu_profile *gpu) CUBIT_WUR;
+
+#endif
