@@ -16,8 +16,14 @@
 typedef struct fixture {
   webhook_env env;
   gpu_profile *gpu;
-  cache_store *stores[3 + WL_COUNT];
+  webhook_identities ids;
+  cache_store *stores[3 + WL_COUNT + APPS_COUNT];
 } fixture;
+
+#define MANAGER "system:serviceaccount:cubit-system:cubit-manager"
+#define JOB_CONTROLLER "system:serviceaccount:kube-system:job-controller"
+#define RS_CONTROLLER "system:serviceaccount:kube-system:replicaset-controller"
+#define OPERATOR "system:serviceaccount:kubeflow:training-operator"
 
 static fixture fx;
 
@@ -43,6 +49,10 @@ static void setup(void) {
   fx.env.namespaces = fx.stores[1] = indexed_store();
   fx.env.pods = fx.stores[2] = indexed_store();
   for (int i = 0; i < WL_COUNT; i++) fx.env.workloads[i] = fx.stores[3 + i] = indexed_store();
+  for (int i = 0; i < APPS_COUNT; i++) fx.env.apps[i] = fx.stores[3 + WL_COUNT + i] = indexed_store();
+  char ierr[256];
+  ck_assert_int_eq(webhook_identities_parse(NULL, MANAGER, &fx.ids, ierr, sizeof(ierr)), 0);
+  fx.env.identities = &fx.ids;
   json_t *profile = json_loads("{\"system\":\"hami\",\"modelLabel\":\"nvidia.com/gpu.product\","
                                "\"models\":{\"A100\":{\"memory\":\"80Gi\"},\"T4\":{\"memory\":\"16Gi\"}}}",
                                0, NULL);
@@ -55,7 +65,7 @@ static void setup(void) {
   fx.env.reservation_ttl_ms = 30000;
   put(fx.env.projects,
       "{\"apiVersion\":\"cubit.dev/v1alpha1\",\"kind\":\"Project\",\"metadata\":{\"name\":\"team-a\",\"uid\":\"p1\"},"
-      "\"spec\":{\"namespaces\":[\"team-a\"],\"quota\":{\"gpu\":\"2\",\"pods\":5,\"perMember\":{\"pods\":3}},"
+      "\"spec\":{\"namespaces\":[\"team-a\"],\"quota\":{\"gpu\":\"2\",\"cpu\":\"8\",\"pods\":5,\"perMember\":{\"pods\":3}},"
       "\"resourceGroup\":{\"nodeSelector\":{\"pool\":\"ml\"},\"tolerations\":[{\"key\":\"gpu\",\"operator\":\"Exists\"}]},"
       "\"priorityClassName\":\"team-normal\","
       "\"volumes\":{\"shared\":{\"claimName\":\"team-a-shared\"},\"personal\":{\"claimName\":\"team-a-home\"}}}}");
@@ -68,6 +78,7 @@ static void teardown(void) {
   for (size_t i = 0; i < sizeof(fx.stores) / sizeof(fx.stores[0]); i++) cache_store_free(fx.stores[i]);
   quota_reservations_free(fx.env.reservations);
   gpu_profile_free(fx.gpu);
+  webhook_identities_free(&fx.ids);
 }
 
 /* A running pod holding 'gpu' cards, as the cache would show it. */
@@ -81,24 +92,42 @@ static void running_pod(const char *name, const char *gpu, const char *user) {
   put(fx.env.pods, json);
 }
 
-/* Builds an AdmissionReview request for obj (JSON text) and runs handler. */
-static void review(void (*handler)(const adm_request *, adm_response *, void *), const char *group,
-                   const char *kind, const char *ns, const char *name, const char *user, int dry_run,
-                   const char *object, adm_response *resp) {
+/* One admission request: CREATE unless op says otherwise. */
+typedef struct rq {
+  const char *op, *group, *kind, *resource, *sub, *ns, *name, *user;
+  int dry_run;
+  const char *object, *old; /* JSON text; old may be NULL */
+} rq;
+
+/* Builds the AdmissionReview of r and runs handler on it. */
+static void admit(void (*handler)(const adm_request *, adm_response *, void *), const rq *r, adm_response *resp) {
   char *text = NULL;
   int n = asprintf(&text,
                    "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u1\","
-                   "\"kind\":{\"group\":\"%s\",\"version\":\"v1\",\"kind\":\"%s\"},\"namespace\":\"%s\",\"name\":\"%s\","
-                   "\"operation\":\"CREATE\",\"userInfo\":{\"username\":\"%s\"},\"dryRun\":%s,\"object\":%s}}",
-                   group, kind, ns, name, user, dry_run ? "true" : "false", object);
+                   "\"kind\":{\"group\":\"%s\",\"version\":\"v1\",\"kind\":\"%s\"},\"resource\":{\"resource\":\"%s\"},"
+                   "\"subResource\":\"%s\",\"namespace\":\"%s\",\"name\":\"%s\",\"operation\":\"%s\","
+                   "\"userInfo\":{\"username\":\"%s\",\"groups\":[\"system:authenticated\"]},\"dryRun\":%s,"
+                   "\"object\":%s,\"oldObject\":%s}}",
+                   r->group ? r->group : "", r->kind ? r->kind : "", r->resource ? r->resource : "",
+                   r->sub ? r->sub : "", r->ns ? r->ns : "team-a", r->name ? r->name : "", r->op ? r->op : "CREATE",
+                   r->user ? r->user : "alice", r->dry_run ? "true" : "false", r->object ? r->object : "null",
+                   r->old ? r->old : "null");
   ck_assert_int_gt(n, 0);
   adm_request req;
   char err[256];
-  ck_assert_int_eq(adm_request_parse(text, strlen(text), &req, err, sizeof(err)), 0);
+  ck_assert_msg(adm_request_parse(text, strlen(text), &req, err, sizeof(err)) == 0, "%s", err);
   adm_response_init(resp);
   handler(&req, resp, &fx.env);
   adm_request_free(&req);
   free(text);
+}
+
+/* The CREATE of obj (JSON text). */
+static void review(void (*handler)(const adm_request *, adm_response *, void *), const char *group,
+                   const char *kind, const char *ns, const char *name, const char *user, int dry_run,
+                   const char *object, adm_response *resp) {
+  rq r = {.group = group, .kind = kind, .ns = ns, .name = name, .user = user, .dry_run = dry_run, .object = object};
+  admit(handler, &r, resp);
 }
 
 static const char *gpu_pod(const char *name, const char *gpu) {
@@ -228,7 +257,7 @@ START_TEST(quota_judges_a_gang_whole) {
       "{\"metadata\":{\"name\":\"ok-worker-0\",\"namespace\":\"team-a\",\"ownerReferences\":[{\"apiVersion\":"
       "\"kubeflow.org/v1\",\"kind\":\"TFJob\",\"name\":\"ok\",\"uid\":\"tf-ok\",\"controller\":true}]},"
       "\"spec\":{\"containers\":[{\"name\":\"tensorflow\",\"resources\":{\"limits\":{\"nvidia.com/gpu\":\"1\"}}}]}}";
-  review(quota_validate, "", "Pod", "team-a", "ok-worker-0", "system:serviceaccount:kubeflow:training-operator", 0,
+  review(quota_validate, "", "Pod", "team-a", "ok-worker-0", OPERATOR, 0,
          worker, &resp);
   ck_assert_int_eq(resp.allowed, 1);
   adm_response_free(&resp);
@@ -304,8 +333,8 @@ START_TEST(mutate_pod_without_gpu_sees_none) {
   json_t *env0 = js_get(json_array_get(js_get(out, "spec.containers"), 0), "env");
   ck_assert_str_eq(js_str(json_array_get(env0, 0), "value"), "none");
   json_t *env1 = js_get(json_array_get(js_get(out, "spec.containers"), 1), "env");
-  ck_assert_uint_eq(json_array_size(env1), 1); /* the container's own setting stays */
-  ck_assert_str_eq(js_str(json_array_get(env1, 0), "value"), "0");
+  ck_assert_uint_eq(json_array_size(env1), 1); /* the container's own setting is replaced */
+  ck_assert_str_eq(js_str(json_array_get(env1, 0), "value"), "none");
   json_decref(out);
   adm_response_free(&resp);
 }
@@ -331,13 +360,13 @@ START_TEST(mutate_marks_gangs_for_volcano) {
       "{\"metadata\":{\"name\":\"tf-worker-1\",\"namespace\":\"team-a\",\"labels\":{\"training.kubeflow.org/replica-type\":"
       "\"worker\"},\"annotations\":{\"cubit.dev/user\":\"alice\"},\"ownerReferences\":[{\"apiVersion\":\"kubeflow.org/v1\","
       "\"kind\":\"TFJob\",\"name\":\"tf\",\"uid\":\"u\",\"controller\":true}]},\"spec\":{\"containers\":[{\"name\":\"tensorflow\"}]}}";
-  review(pods_mutate_handler, "", "Pod", "team-a", "tf-worker-1", "system:serviceaccount:kubeflow:to", 0, pod, &resp);
+  review(pods_mutate_handler, "", "Pod", "team-a", "tf-worker-1", OPERATOR, 0, pod, &resp);
   json_t *out = patched(pod, &resp);
   ck_assert_str_eq(js_str(out, "spec.schedulerName"), "volcano");
   json_t *ann = js_get(out, "metadata.annotations");
   ck_assert_str_eq(json_string_value(json_object_get(ann, "scheduling.k8s.io/group-name")), "tf");
   ck_assert_str_eq(json_string_value(json_object_get(ann, "volcano.sh/task-spec")), "worker");
-  /* The creator comes from the template, not the operator's identity. */
+  /* The creator comes from the template: the operator passes it on. */
   ck_assert_str_eq(json_string_value(json_object_get(ann, "cubit.dev/user")), "alice");
   json_decref(out);
   adm_response_free(&resp);
@@ -381,9 +410,9 @@ START_TEST(reservation_released_on_arrival) {
   ck_assert_int_eq(resp.allowed, 1);
   adm_response_free(&resp);
   ck_assert_uint_eq(quota_reservations_len(fx.env.reservations), 1);
-  quota_reservations_release(fx.env.reservations, -1, "team-a", "other");
+  quota_reservations_release(fx.env.reservations, -1, "team-a", "other", 0);
   ck_assert_uint_eq(quota_reservations_len(fx.env.reservations), 1);
-  quota_reservations_release(fx.env.reservations, -1, "team-a", "p1");
+  quota_reservations_release(fx.env.reservations, -1, "team-a", "p1", 0);
   ck_assert_uint_eq(quota_reservations_len(fx.env.reservations), 0);
 }
 END_TEST
@@ -433,24 +462,24 @@ END_TEST
 START_TEST(validate_projects) {
   char err[512];
   json_t *p = json_loads("{\"metadata\":{\"name\":\"team-b\"},\"spec\":{\"namespaces\":[\"team-a\"]}}", 0, NULL);
-  ck_assert_int_eq(validate_project(&fx.env, p, err, sizeof(err)), CUBIT_EINVAL);
+  ck_assert_int_eq(validate_project(&fx.env, NULL, p, err, sizeof(err)), CUBIT_EINVAL);
   ck_assert_str_eq(err, "spec.namespaces[0]: namespace team-a belongs to project team-a");
   json_decref(p);
   p = json_loads("{\"metadata\":{\"name\":\"team-b\"},\"spec\":{\"namespaces\":[\"kube-system\"]}}", 0, NULL);
-  ck_assert_int_eq(validate_project(&fx.env, p, err, sizeof(err)), CUBIT_EINVAL);
+  ck_assert_int_eq(validate_project(&fx.env, NULL, p, err, sizeof(err)), CUBIT_EINVAL);
   ck_assert_str_eq(err, "spec.namespaces[0]: namespace kube-system is reserved for the system");
   json_decref(p);
   p = json_loads("{\"metadata\":{\"name\":\"team-b\"},\"spec\":{\"quota\":{\"cpu\":\"1x\"}}}", 0, NULL);
-  ck_assert_int_eq(validate_project(&fx.env, p, err, sizeof(err)), CUBIT_EINVAL);
+  ck_assert_int_eq(validate_project(&fx.env, NULL, p, err, sizeof(err)), CUBIT_EINVAL);
   ck_assert_msg(strstr(err, "spec.quota.cpu: \"1x\": quantities must match") == err, "%s", err);
   json_decref(p);
   p = json_loads("{\"metadata\":{\"name\":\"team-b\"},\"spec\":{\"members\":[{\"kind\":\"User\",\"name\":\"x\",\"role\":\"owner\"}]}}", 0, NULL);
-  ck_assert_int_eq(validate_project(&fx.env, p, err, sizeof(err)), CUBIT_EINVAL);
+  ck_assert_int_eq(validate_project(&fx.env, NULL, p, err, sizeof(err)), CUBIT_EINVAL);
   ck_assert_str_eq(err, "spec.members[0].role: want admin, edit or view, got \"owner\"");
   json_decref(p);
   /* The owner itself may list it. */
   p = json_loads("{\"metadata\":{\"name\":\"team-a\"},\"spec\":{\"namespaces\":[\"team-a\",\"team-a2\"]}}", 0, NULL);
-  ck_assert_int_eq(validate_project(&fx.env, p, err, sizeof(err)), 0);
+  ck_assert_int_eq(validate_project(&fx.env, NULL, p, err, sizeof(err)), 0);
   json_decref(p);
 }
 END_TEST
