@@ -151,12 +151,15 @@ void gpu_request_format(const gpu_request *r, char out[GPU_REQUEST_STRLEN]) {
     strcpy(cards, "-1");
   else
     gpu_format_milli(r->milli_cards, cards);
+  /* vendor and model are bounded by the grammar, so the result fits. */
+  int n;
   if (r->vendor[0] && r->model[0])
-    snprintf(out, GPU_REQUEST_STRLEN, "%s(%s,%s)", cards, r->vendor, r->model);
+    n = snprintf(out, GPU_REQUEST_STRLEN, "%s(%s,%s)", cards, r->vendor, r->model);
   else if (r->vendor[0] || r->model[0])
-    snprintf(out, GPU_REQUEST_STRLEN, "%s(%s)", cards, r->vendor[0] ? r->vendor : r->model);
+    n = snprintf(out, GPU_REQUEST_STRLEN, "%s(%s)", cards, r->vendor[0] ? r->vendor : r->model);
   else
-    snprintf(out, GPU_REQUEST_STRLEN, "%s", cards);
+    n = snprintf(out, GPU_REQUEST_STRLEN, "%s", cards);
+  (void)n;
 }
 
 /* Reasons a number of cards is refused, in the order they are checked. */

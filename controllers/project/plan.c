@@ -338,7 +338,8 @@ static void plan_status(planner *p, const char *invalid) {
   const project_observed *in = p->in;
   json_int_t gen = js_int(in->project, "metadata.generation", 0);
   json_t *status = rt_status_from(in->project);
-  char msg[2048];
+  char list[PROJECT_MAX_NAMESPACES * 64] = ""; /* names of at most 63 characters, comma-separated */
+  char msg[sizeof(list) + 128];
   if (invalid) {
     snprintf(msg, sizeof(msg), "invalid spec: %s", invalid);
     if (ready_changed(in->project, "False", "InvalidSpec", msg))
@@ -351,7 +352,6 @@ static void plan_status(planner *p, const char *invalid) {
   usage_of_pods(p, &used);
   json_object_set_new(status, "used", usage_to_json(&used));
   json_t *names = json_array();
-  char list[PROJECT_MAX_NAMESPACES * 65] = "";
   size_t at = 0;
   for (size_t i = 0; i < p->nheld; i++) {
     json_array_append_new(names, json_string(js_name(p->held[i])));
