@@ -418,6 +418,15 @@ START_TEST(arithmetic) {
   usage_max(&m1, &m2);
   usage mx = {3, 5, 4, 7, 1};
   assert_usage(&m1, &mx, "max");
+  /* within: every field at most the limit's */
+  ck_assert(usage_within(&m2, &m1));
+  ck_assert(usage_within(&m1, &m1));
+  ck_assert(!usage_within(&m1, &m2));
+  usage one_more = m1;
+  one_more.pods++;
+  ck_assert(!usage_within(&one_more, &m1));
+  ck_assert(usage_is_zero(&zero));
+  ck_assert(!usage_is_zero(&one_more));
 }
 END_TEST
 
