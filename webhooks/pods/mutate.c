@@ -358,6 +358,9 @@ void workloads_mutate_handler(const adm_request *req, adm_response *resp, void *
   const char *sub = req->subresource ? req->subresource : "";
   if (!json_is_object(req->object) || *sub != '\0' || !(is(req->operation, "CREATE") || is(req->operation, "UPDATE")))
     return;
+  /* A propagator's objects carry the creator it passes on, on the object
+   * or only on its templates (a Notebook's StatefulSet): left as they are. */
+  if (webhook_is_propagator(env->identities, req->username)) return;
   json_t *project = webhook_project_of(env, req->namespace);
   if (project == NULL) return;
   json_t *obj = json_deep_copy(req->object);
