@@ -427,6 +427,20 @@ START_TEST(attack_update_raises_parallelism) {
   ck_assert_int_eq(resp.allowed, 0);
   ck_assert_str_eq(resp.message, "project team-a: quota exceeded: gpu: requested 1, used 2, quota 2");
   adm_response_free(&resp);
+  /* An update of a spec that no longer reads, but is not changed, passes
+   * (a finalizer must stay removable); one that changes it is refused. */
+  const char *bad = "{\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"metadata\":{\"name\":\"j\",\"namespace\":\"team-a\","
+                    "\"generation\":2,\"finalizers\":[]},\"spec\":{\"parallelism\":\"x\"}}";
+  rq same = {.op = "UPDATE", .group = "batch", .kind = "Job", .name = "j", .object = bad, .old = bad};
+  admit(quota_validate, &same, &resp);
+  ck_assert_int_eq(resp.allowed, 1);
+  adm_response_free(&resp);
+  same.old = job(2, 2);
+  admit(quota_validate, &same, &resp);
+  ck_assert_int_eq(resp.allowed, 0);
+  ck_assert_int_eq(resp.code, 422);
+  ck_assert_str_eq(resp.message, "spec.parallelism: must be a whole number, at least 0");
+  adm_response_free(&resp);
   /* Lowering it asks for nothing. */
   snprintf(old, sizeof(old), "%s", job(2, 2));
   up.object = job(1, 3);
