@@ -397,10 +397,10 @@ void quota_validate(const adm_request *req, adm_response *resp, void *arg) {
     int64_t ttl = env->reservation_ttl_ms > 0 ? env->reservation_ttl_ms : 30000;
     /* Deployments and StatefulSets are judged, not held: their pods are.
      * A dry run is judged like any other request, but reserves nothing. */
-    if (a.kind >= WL_COUNT || req->dry_run) ttl = 0;
-    int ok = quota_reserve_if(env->reservations, js_name(project), user, a.kind >= WL_COUNT ? -2 : a.kind,
-                              req->namespace, name ? name : "", a.min_generation, &a.want, time_mono_ms(), ttl, seen,
-                              check, &j);
+    int held = a.kind < WL_COUNT;
+    if (!held || req->dry_run) ttl = 0;
+    int ok = quota_reserve_if(env->reservations, js_name(project), user, held ? a.kind : ASK_POD, req->namespace,
+                              name ? name : "", a.min_generation, &a.want, time_mono_ms(), ttl, seen, check, &j);
     if (!ok) adm_deny(resp, 403, "%s", j.message);
   }
   project_spec_free(&spec);
