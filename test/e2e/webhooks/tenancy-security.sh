@@ -17,6 +17,7 @@
 #                 Deployment; CronJob-made Jobs and pods
 #   late          a namespace added later shares the quota
 #   dryrun        a dry run is judged and reserves nothing
+#   crash         a Project without metadata.name posted to the webhook port
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 state=${CUBIT_LOCAL_STATE:-$repo/.cubit/local}
@@ -302,6 +303,18 @@ kubectl delete pod gpu-a -n "$NS" --wait=true >/dev/null
 until_equals "usage drops" "0" kubectl get project "$P" -o jsonpath='{.status.used.gpu}'
 allowed "a dry run within quota" create_as alice --dry-run=server
 allowed "reserves nothing: the real pod still fits" create_as alice
+
+# ---- a Project without a name, posted straight to the webhook port --------------------
+# (it crashed the manager: validate/project.c:43, strcmp on NULL). Last: before the
+# fix the manager is gone afterwards.
+port=${CUBIT_MANAGER_WEBHOOK_PORT:-19443} health=${CUBIT_MANAGER_HEALTH_PORT:-18081}
+review='{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"crash","kind":{"group":"cubit.dev","version":"v1alpha1","kind":"Project"},"resource":{"group":"cubit.dev","version":"v1alpha1","resource":"projects"},"operation":"CREATE","userInfo":{"username":"mallory"},"object":{"apiVersion":"cubit.dev/v1alpha1","kind":"Project","metadata":{},"spec":{"namespaces":["x"]}}}}'
+answer=$(curl -sk --max-time 5 -H 'Content-Type: application/json' --data "$review" "https://127.0.0.1:$port/validate-projects" 2>&1)
+[[ $answer == *'"allowed": false'* || $answer == *'"allowed":false'* ]] && [[ $answer == *'metadata.name: required'* ]] &&
+  ok "a nameless Project is refused: ${answer:0:200}" || nok "a nameless Project: [$answer]"
+sleep 1
+curl -fsS --max-time 2 "http://127.0.0.1:$health/readyz" >/dev/null 2>&1 && ok "the manager is still up" ||
+  nok "the manager is gone after a nameless Project"
 
 echo "$passed passed, $failed failed"
 ((failed == 0))
