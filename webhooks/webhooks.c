@@ -1,10 +1,13 @@
 #include "webhooks/webhooks.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-#include "controllers/project/project.h"
+#include "api/project/project.h"
 #include "util/alloc.h"
 #include "util/json.h"
+#include "util/log.h"
 #include "webhooks/pods/mutate.h"
 #include "webhooks/quota/quota.h"
 #include "webhooks/server.h"
@@ -42,6 +45,7 @@ typedef struct arrival {
 
 struct webhooks {
   webhook_env env;
+  webhook_identities identities;
   webhook_route routes[NROUTES];
   arrival arrivals[1 + WL_COUNT];
 };
@@ -49,12 +53,91 @@ struct webhooks {
 static void arrived(json_t *obj, void *arg) {
   const arrival *a = arg;
   const char *ns = js_namespace(obj), *name = js_name(obj);
-  if (ns && name) quota_reservations_release(a->reservations, a->workload, ns, name);
+  if (ns && name)
+    quota_reservations_release(a->reservations, a->workload, ns, name, js_int(obj, "metadata.generation", 0));
+}
+
+static void changed(json_t *old_obj, json_t *new_obj, void *arg) { arrived(new_obj, arg); }
+
+/* ------------------------------------------------------- authorisation */
+
+static const kube_resource subjectaccessreviews = {"authorization.k8s.io", "v1", "subjectaccessreviews",
+                                                   "SubjectAccessReview", 0};
+static const kube_resource selfsubjectreviews = {"authentication.k8s.io", "v1", "selfsubjectreviews",
+                                                 "SelfSubjectReview", 0};
+
+static void copy_field(json_t *to, const char *to_key, const json_t *from, const char *from_key) {
+  json_t *v = json_object_get(from, from_key);
+  if (v && !json_is_null(v)) json_object_set(to, to_key, v);
+}
+
+/* The requester's own question to the API server's authorizers, asked as
+ * the manager (it may create SubjectAccessReviews). */
+static int authorize_sar(const json_t *user_info, const webhook_access *a, char *why, size_t whylen, void *arg) {
+  kube_client *client = arg;
+  json_t *attrs = json_pack("{s:s, s:s, s:s}", "verb", a->verb, "group", a->group ? a->group : "", "resource",
+                            a->resource);
+  if (a->subresource && *a->subresource) json_object_set_new(attrs, "subresource", json_string(a->subresource));
+  if (a->namespace && *a->namespace) json_object_set_new(attrs, "namespace", json_string(a->namespace));
+  if (a->name && *a->name) json_object_set_new(attrs, "name", json_string(a->name));
+  json_t *spec = json_pack("{s:o}", "resourceAttributes", attrs);
+  copy_field(spec, "user", user_info, "username");
+  copy_field(spec, "uid", user_info, "uid");
+  copy_field(spec, "groups", user_info, "groups");
+  copy_field(spec, "extra", user_info, "extra");
+  json_t *review = json_pack("{s:s, s:s, s:o}", "apiVersion", "authorization.k8s.io/v1", "kind",
+                             "SubjectAccessReview", "spec", spec);
+  json_t *out = NULL;
+  kube_status st;
+  memset(&st, 0, sizeof(st));
+  int rc = kube_create(client, &subjectaccessreviews, NULL, review, &out, &st);
+  json_decref(review);
+  if (rc) {
+    snprintf(why, whylen, "SubjectAccessReview failed: %s", st.message[0] ? st.message : cubit_strerror(rc));
+    return rc < 0 ? rc : CUBIT_ESERVER;
+  }
+  int allowed = js_bool(out, "status.allowed", 0) && !js_bool(out, "status.denied", 0);
+  const char *reason = js_str(out, "status.reason");
+  snprintf(why, whylen, "%s", reason ? reason : "");
+  json_decref(out);
+  return allowed;
+}
+
+/* Who the manager is to the API server (it creates TrainingJobs' children
+ * and propagates creators); NULL when it cannot tell. Caller frees. */
+static char *manager_username(kube_client *client) {
+  json_t *review = json_pack("{s:s, s:s}", "apiVersion", "authentication.k8s.io/v1", "kind", "SelfSubjectReview");
+  json_t *out = NULL;
+  kube_status st;
+  memset(&st, 0, sizeof(st));
+  int rc = kube_create(client, &selfsubjectreviews, NULL, review, &out, &st);
+  json_decref(review);
+  const char *user = rc == 0 ? js_str(out, "status.userInfo.username") : NULL;
+  char *copy = user ? xstrdup(user) : NULL;
+  if (copy == NULL)
+    log_warn("webhook", "cannot tell the manager's own username; its objects are charged to it",
+             "error=\"%s\"", rc ? (st.message[0] ? st.message : cubit_strerror(rc)) : "no username");
+  json_decref(out);
+  return copy;
 }
 
 int webhooks_register(rt_manager *m, const gpu_profile *gpu, const gang_config *gang, webhooks **out) {
   webhooks *w = xcalloc(1, sizeof(*w));
   webhook_env *env = &w->env;
+  char err[512];
+  kube_client *client = rt_manager_client(m);
+  char *me = client ? manager_username(client) : NULL;
+  int rc = webhook_identities_parse(json_object_get(rt_manager_config(m), "tenancy"), me, &w->identities, err,
+                                    sizeof(err));
+  free(me);
+  if (rc) {
+    log_error("webhook", "bad tenancy settings in --config", "error=\"%s\"", err);
+    webhooks_free(w);
+    return rc;
+  }
+  env->identities = &w->identities;
+  env->authorize = authorize_sar;
+  env->authorize_arg = client;
   env->reservations = quota_reservations_new();
   env->projects = cache_informer_store(rt_manager_informer(m, &project_resource));
   env->namespaces = cache_informer_store(rt_manager_informer(m, &kube_namespaces));
@@ -63,9 +146,11 @@ int webhooks_register(rt_manager *m, const gpu_profile *gpu, const gang_config *
     if (i < 0) env->pods = cache_informer_store(inf);
     else env->workloads[i] = cache_informer_store(inf);
     w->arrivals[i + 1] = (arrival){env->reservations, i};
-    cache_handlers h = {arrived, NULL, NULL, &w->arrivals[i + 1]};
+    cache_handlers h = {arrived, changed, NULL, &w->arrivals[i + 1]};
     cache_informer_add_handlers(inf, &h);
   }
+  for (int i = 0; i < APPS_COUNT; i++)
+    env->apps[i] = cache_informer_store(rt_manager_informer(m, &webhook_apps_resources[i]));
   env->gpu = gpu;
   if (gang) env->gang = *gang;
   env->reservation_ttl_ms = 30000;
@@ -75,7 +160,6 @@ int webhooks_register(rt_manager *m, const gpu_profile *gpu, const gang_config *
   env->reference_wait_ms = 2000;
   http_server *s = rt_manager_webhook_server(m);
   metrics_registry *reg = rt_manager_metrics(m);
-  int rc = 0;
   for (size_t i = 0; s && rc == 0 && i < NROUTES; i++)
     rc = webhook_serve(s, reg, &w->routes[i], routes[i].path, routes[i].path + 1, routes[i].fn, env);
   if (rc) {
@@ -89,5 +173,6 @@ int webhooks_register(rt_manager *m, const gpu_profile *gpu, const gang_config *
 void webhooks_free(webhooks *w) {
   if (w == NULL) return;
   quota_reservations_free(w->env.reservations);
+  webhook_identities_free(&w->identities);
   free(w);
 }

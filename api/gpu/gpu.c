@@ -686,6 +686,15 @@ static int64_t clamp(i128 v) {
   return v > INT64_MAX ? INT64_MAX : v < 0 ? 0 : (int64_t)v;
 }
 
+/* Thousandths of a card one vGPU holds: its cores percentage (1 to 100) of
+ * the card. No cores, or 0 — which HAMi and Volcano read as "no compute
+ * limit", the whole card's compute time-shared — is a whole card; above
+ * 100 is one card too (no vGPU spans two cards). */
+static int64_t share_milli(int has_cores, int64_t cores) {
+  if (!has_cores || cores <= 0 || cores >= 100) return 1000;
+  return cores * 10;
+}
+
 int64_t gpu_cards_milli(const json_t *res) {
   if (!json_is_object(res)) return 0;
   i128 total = 0;
@@ -697,14 +706,17 @@ int64_t gpu_cards_milli(const json_t *res) {
     n = 1;
     has = 1;
   }
-  if (has) total += has_cores ? (i128)n * cores * 10 : (i128)n * 1000;
+  if (has) total += (i128)n * share_milli(has_cores, cores);
   /* Volcano vGPU */
   has = res_value(res, GPU_RES_VGPU_NUMBER, &n);
   if (!has && res_value(res, GPU_RES_VGPU_MEM, &x)) {
     n = 1;
     has = 1;
   }
-  if (has) total += res_value(res, GPU_RES_VGPU_CORES, &cores) ? (i128)n * cores * 10 : (i128)n * 1000;
+  if (has) {
+    has_cores = res_value(res, GPU_RES_VGPU_CORES, &cores);
+    total += (i128)n * share_milli(has_cores, cores);
+  }
   /* TKE vcuda */
   if (res_value(res, GPU_RES_VCUDA_CORE, &x)) total += (i128)x * 10;
   return clamp(total);

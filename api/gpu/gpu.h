@@ -166,10 +166,12 @@ int gpu_translate(const gpu_profile *p, const gpu_request *r, gpu_translation *o
 
 /* Cards, in thousandths, that one map of resource name -> quantity (a
  * container's effective requests or limits; borrowed, may be NULL) holds in
- * every system: nvidia.com/gpu (times gpucores/100 when gpucores is set),
- * volcano.sh/vgpu-number times vgpu-cores/100 (no cores: whole cards),
- * tencent.com/vcuda-core/100. Unparsable quantities count as absent; the
- * sum saturates at INT64_MAX. */
+ * every system: nvidia.com/gpu (times gpucores/100 when gpucores is 1 to
+ * 100), volcano.sh/vgpu-number times vgpu-cores/100 (likewise),
+ * tencent.com/vcuda-core/100. Cores of 0, absent or above 100 count whole
+ * cards: 0 is "no limit" to HAMi and Volcano, so nvidia.com/gpu: 8 with
+ * nvidia.com/gpucores: 0 holds 8 cards. Unparsable quantities count as
+ * absent; the sum saturates at INT64_MAX. */
 int64_t gpu_cards_milli(const json_t *resources);
 
 /* GPU memory in bytes that the same map holds: nvidia.com/gpumem MiB per

@@ -95,6 +95,18 @@ void usage_scale(usage *u, int64_t n) {
   for (usage_field f = 0; f < USAGE_NFIELDS; f++) usage_set(u, f, sat_mul(usage_get(u, f), n));
 }
 
+int usage_within(const usage *a, const usage *limit) {
+  for (usage_field f = 0; f < USAGE_NFIELDS; f++)
+    if (usage_get(a, f) > usage_get(limit, f)) return 0;
+  return 1;
+}
+
+int usage_is_zero(const usage *u) {
+  for (usage_field f = 0; f < USAGE_NFIELDS; f++)
+    if (usage_get(u, f) != 0) return 0;
+  return 1;
+}
+
 void usage_max(usage *a, const usage *b) {
   for (usage_field f = 0; f < USAGE_NFIELDS; f++)
     if (usage_get(b, f) > usage_get(a, f)) usage_set(a, f, usage_get(b, f));
@@ -539,6 +551,17 @@ static int training_job_usage(const json_t *obj, const gpu_profile *p, usage *ou
   return 0;
 }
 
+/* Deployments, StatefulSets and ReplicaSets: replicas (default 1) x template. */
+static int replicated_usage(const json_t *obj, const gpu_profile *p, usage *out, char *err, size_t errlen) {
+  const json_t *spec = json_object_get(obj, "spec");
+  int64_t replicas;
+  int rc = read_count(spec, "replicas", 1, &replicas, "spec", err, errlen);
+  if (!rc) rc = template_usage(json_object_get(spec, "template"), "spec.template", p, out, err, errlen);
+  if (rc) return rc;
+  usage_scale(out, replicas);
+  return 0;
+}
+
 static int is(const char *a, const char *b) {
   return strcmp(a ? a : "", b) == 0;
 }
@@ -565,6 +588,8 @@ int usage_of_object(const char *group, const char *kind, const json_t *obj, cons
     rc = volcano_job_usage(obj, p, out, err, errlen);
   } else if (is(group, "cubit.dev") && is(kind, "TrainingJob")) {
     rc = training_job_usage(obj, p, out, err, errlen);
+  } else if (is(group, "apps") && (is(kind, "Deployment") || is(kind, "StatefulSet") || is(kind, "ReplicaSet"))) {
+    rc = replicated_usage(obj, p, out, err, errlen);
   } else {
     cubit_errorf(err, errlen, CUBIT_EINVAL, "usage of %s%s%s is not known", group && group[0] ? group : "",
          group && group[0] ? "/" : "", kind ? kind : "?");

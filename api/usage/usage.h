@@ -60,6 +60,9 @@ void usage_add(usage *a, const usage *b);
 void usage_sub(usage *a, const usage *b);
 void usage_scale(usage *u, int64_t n);
 void usage_max(usage *a, const usage *b);
+/* 1 when a <= limit in every field; 1 when every field of u is 0. */
+int usage_within(const usage *a, const usage *limit);
+int usage_is_zero(const usage *u);
 
 /* A field's value as the quota writes it: cpu "1500m" or "2"; memory and
  * gpuMemory as apimachinery writes a BinarySI quantity ("3Gi", "1536Mi",
@@ -106,6 +109,9 @@ int usage_of_pod_spec(const json_t *spec, const json_t *annotations, const gpu_p
  *   cubit.dev/TrainingJob             sum over spec.roles (name -> {replicas
  *                                     (default 1), resources {cpu, memory,
  *                                     gpu (grammar)}}) of replicas x resources
+ *   apps/Deployment, StatefulSet,     replicas (default 1) x template (what
+ *   ReplicaSet                        scaling asks for; their pods are
+ *                                     what quota counts)
  * pods counts the pods that run at once. Unknown kinds are CUBIT_ENOTSUP;
  * other errors as usage_of_pod_spec, with err naming the field from the
  * object's root. */

@@ -369,7 +369,7 @@ void nb_plan(const nb_observed *in, rt_plan *out) {
     plan_marks(&d, out);
     plan_clocks(&d, out);
     plan_activity(&d);
-    if (d.patch) rt_plan_patch(out, d.patch); /* first: the children follow what it decides */
+    if (d.patch) rt_plan_patch_self(out, d.patch); /* first: the children follow what it decides */
     plan_children(&d, out);
     plan_status(&d, out);
     if (d.requeue_s > 0) rt_plan_requeue_after(out, d.requeue_s * 1000);

@@ -1,47 +1,54 @@
-/* Project: a team, its namespaces, its members and its share of the
- * cluster (cube-studio's 项目组). What happens to a Project is all here. */
+/* The Project controller: a project's namespaces, its members' access and
+ * its Volcano queue, and a status that says what it holds and uses. The
+ * resource and its spec are in api/project; what happens to a Project is
+ * here: project_plan decides (pure), rt_execute acts. */
 #ifndef CUBIT_CONTROLLERS_PROJECT_H
 #define CUBIT_CONTROLLERS_PROJECT_H
 
 #include <jansson.h>
+#include <stdint.h>
 
-#include "kube/client.h"
-#include "runtime/manager.h"
 #include "api/gpu/gpu.h"
-#include "api/usage/usage.h"
+#include "api/project/project.h"
+#include "runtime/manager.h"
+#include "runtime/plan.h"
 
-extern const kube_resource project_resource;
+extern const kube_resource project_volcano_queues;
 
-#define PROJECT_LABEL "cubit.dev/project"
-#define PROJECT_FINALIZER "cubit.dev/project"
-#define PROJECT_MAX_NAMESPACES 64
+/* Everything project_plan reads, gathered from the cache. Borrowed. */
+typedef struct project_observed {
+  const json_t *project;
+  const project_spec *spec;  /* NULL when the spec is invalid */
+  const char *spec_error;    /* why, when spec is NULL */
+  json_t *const *listed;     /* the live Namespace of spec->namespaces[i], or NULL */
+  json_t *const *labelled;   /* Namespaces labelled cubit.dev/project=<project> */
+  size_t nlabelled;
+  json_t *const *bindings;   /* RoleBindings the project controls */
+  size_t nbindings;
+  const json_t *admin_role, *admin_binding; /* cubit-project:<name>:admin, or NULL */
+  const json_t *queue;       /* the live Volcano Queue, or NULL */
+  int volcano;               /* the Queue API is served */
+  json_t *const *pods;       /* pods of the namespaces the project holds */
+  size_t npods;
+  const gpu_profile *gpu;    /* NULL: whole cards */
+  int64_t now;               /* epoch seconds */
+} project_observed;
 
-typedef struct project_member {
-  char kind[16];   /* User, Group, ServiceAccount */
-  char name[254];
-  char role[8];    /* admin, edit, view */
-} project_member;
-
-/* spec, parsed once (quantities checked) and worked on as a struct. */
-typedef struct project_spec {
-  const char *namespaces[PROJECT_MAX_NAMESPACES]; /* borrowed from the object */
-  size_t nnamespaces;
-  project_member *members;
-  size_t nmembers;
-  usage quota;          /* limits; a field is set when quota_set says so */
-  usage quota_set;      /* 1 in a field = that resource is limited (usage_parse_quota's mask) */
-  usage per_member;
-  usage per_member_set;
-  int delete_namespaces; /* deletionPolicy: Delete */
-  int queue_enabled;     /* -1 = default (when Volcano exists) */
-  int queue_weight;
-  int queue_reclaimable; /* -1 = unset */
-} project_spec;
-
-/* Parses p's spec. On a bad field returns CUBIT_EINVAL with a message naming
- * it ("spec.quota.gpu: ..."). project_spec_free releases it. */
-int project_spec_parse(const json_t *p, project_spec *out, char *err, size_t errlen) CUBIT_WUR;
-void project_spec_free(project_spec *s);
+/* Decides what a Project needs (docs/project.md#status):
+ *   - namespaces: a listed namespace that does not exist is created
+ *     (labelled, annotated PROJECT_ANNOTATION_CREATED); one that exists is
+ *     the project's only when labelled cubit.dev/project=<project> (by a
+ *     cluster admin) or created by it; anything else is named in a FAILED
+ *     status and gets no label and no binding. A labelled namespace the
+ *     spec no longer lists is released (label and bindings removed);
+ *   - a RoleBinding per role with members in every namespace held, and the
+ *     admins' ClusterRole and ClusterRoleBinding on the Project itself;
+ *   - the Volcano Queue when Volcano is served and not disabled;
+ *   - status: READY when all of that is in place, PROGRESSING while not,
+ *     FAILED for an invalid spec or a namespace it may not adopt;
+ *   - deletion: the deletionPolicy, then the finalizer goes.
+ * Pure: fills plan (initialised by the caller) from in alone. */
+void project_plan(const project_observed *in, rt_plan *plan);
 
 /* Registers the Project controller; gpu (may be NULL: whole cards) must
  * outlive the manager. */

@@ -33,7 +33,9 @@ typedef enum {
   RT_ACT_DELETE,           /* delete `object` (the live one: its uid is the precondition) */
   RT_ACT_ADD_FINALIZER,    /* add `finalizer` to the primary object */
   RT_ACT_REMOVE_FINALIZER, /* remove `finalizer` from the primary object */
-  RT_ACT_PATCH             /* merge-patch the primary object with `object` */
+  RT_ACT_PATCH,            /* JSON-patch (RFC 6902) `patch` onto `object`, a live object
+                            * the controller does not own (a label on a namespace) */
+  RT_ACT_PATCH_SELF        /* merge-patch the primary object with `object` */
 } rt_action_kind;
 
 typedef struct rt_action {
@@ -42,6 +44,7 @@ typedef struct rt_action {
   json_t *object;                /* owned reference */
   const char *propagation;       /* DELETE: "Background", "Foreground" or NULL */
   const char *finalizer;         /* *_FINALIZER: static string */
+  json_t *patch;                 /* PATCH: the operations (owned reference) */
 } rt_action;
 
 typedef struct rt_plan_event {
@@ -70,6 +73,10 @@ void rt_plan_free(rt_plan *p);
 void rt_plan_apply(rt_plan *p, const kube_resource *r, json_t *desired);
 /* Adds a deletion of 'live' (borrowed: a reference is taken). */
 void rt_plan_delete(rt_plan *p, const kube_resource *r, const json_t *live, const char *propagation);
+/* Adds a JSON patch (ops stolen) of 'live' (borrowed: a reference is
+ * taken); an object gone meanwhile counts as done. Start ops with a "test"
+ * to change only what the plan saw. */
+void rt_plan_patch(rt_plan *p, const kube_resource *r, const json_t *live, json_t *ops);
 void rt_plan_add_finalizer(rt_plan *p, const char *finalizer);
 void rt_plan_remove_finalizer(rt_plan *p, const char *finalizer);
 /* Adds a JSON merge patch (stolen) of the primary object itself: what a
@@ -79,7 +86,7 @@ void rt_plan_remove_finalizer(rt_plan *p, const char *finalizer);
  * a decision taken on a stale object is refused as a conflict and taken
  * again. The status and finalizers written after it follow the patched
  * object. */
-void rt_plan_patch(rt_plan *p, json_t *patch);
+void rt_plan_patch_self(rt_plan *p, json_t *patch);
 /* Sets the status to write (stolen), replacing one set before. */
 void rt_plan_set_status(rt_plan *p, json_t *status);
 void rt_plan_event(rt_plan *p, const char *type, const char *reason, const char *fmt, ...)

@@ -525,12 +525,18 @@ static const count_case count_cases[] = {
     {"{\"nvidia.com/gpucores\": \"50\", \"nvidia.com/gpumem\": \"4000\"}", NULL, 500, 4000 * MI},
     {"{\"nvidia.com/gpumem\": \"4000\"}", NULL, 1000, 4000 * MI},
     {"{\"nvidia.com/gpumem-percentage\": \"50\"}", "A100", 1000, 40 * GI},
+    /* cores 0 is "no compute limit" to HAMi: whole cards (issue 13: 8 cards
+     * with gpucores 0 were counted as none) */
+    {"{\"nvidia.com/gpu\": \"8\", \"nvidia.com/gpucores\": \"0\"}", NULL, 8000, 128 * GI},
+    {"{\"nvidia.com/gpu\": 8, \"nvidia.com/gpucores\": 0}", NULL, 8000, 128 * GI},
+    {"{\"nvidia.com/gpucores\": \"0\"}", NULL, 1000, 16 * GI},
     /* Volcano vGPU */
     {"{\"volcano.sh/vgpu-number\": 2, \"volcano.sh/vgpu-cores\": 50, \"volcano.sh/vgpu-memory\": \"3000\"}", NULL,
      1000, 6000 * MI},
     {"{\"volcano.sh/vgpu-number\": \"1\"}", NULL, 1000, 16 * GI},
     {"{\"volcano.sh/vgpu-number\": \"3\", \"volcano.sh/vgpu-cores\": \"100\"}", "A100", 3000, 240 * GI},
     {"{\"volcano.sh/vgpu-memory\": 1024}", NULL, 1000, 1 * GI},
+    {"{\"volcano.sh/vgpu-number\": \"4\", \"volcano.sh/vgpu-cores\": \"0\"}", NULL, 4000, 64 * GI},
     {"{\"volcano.sh/vgpu-number\": 1, \"volcano.sh/vgpu-cores\": 25, \"volcano.sh/vgpu-memory-percentage\": 25}",
      NULL, 250, 4 * GI},
     /* TKE vcuda */
@@ -542,7 +548,8 @@ static const count_case count_cases[] = {
      "\"volcano.sh/vgpu-cores\": \"10\"}",
      NULL, 1600, 16 * GI + 16 * GI + 8 * GI},
     /* quantities in other spellings, and ones that do not parse */
-    {"{\"nvidia.com/gpu\": \"1e0\", \"nvidia.com/gpucores\": \"0.5k\"}", NULL, 5000, 16 * GI},
+    /* cores are a percentage of one card: above 100 is still one card */
+    {"{\"nvidia.com/gpu\": \"1e0\", \"nvidia.com/gpucores\": \"0.5k\"}", NULL, 1000, 16 * GI},
     {"{\"nvidia.com/gpu\": 0.5}", NULL, 1000, 16 * GI},
     {"{\"nvidia.com/gpu\": \"abc\"}", NULL, 0, 0},
     {"{\"nvidia.com/gpu\": \"-1\"}", NULL, 0, 0},

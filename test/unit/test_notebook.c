@@ -858,7 +858,7 @@ static void describe_action(const rt_action *a, char *buf, size_t len) {
   switch (a->kind) {
     case RT_ACT_APPLY: snprintf(buf, len, "apply %s", a->resource->kind); break;
     case RT_ACT_DELETE: snprintf(buf, len, "delete %s", a->resource->kind); break;
-    case RT_ACT_PATCH: snprintf(buf, len, "patch"); break;
+    case RT_ACT_PATCH_SELF: snprintf(buf, len, "patch"); break;
     default: snprintf(buf, len, "finalizer"); break;
   }
 }
@@ -938,7 +938,7 @@ START_TEST(test_plan) {
     char one[64];
     describe_action(&plan.actions[i], one, sizeof(one));
     n += (size_t)snprintf(have + n, sizeof(have) - n, "%s%s", i ? "," : "", one);
-    if (plan.actions[i].kind == RT_ACT_PATCH) patch = plan.actions[i].object;
+    if (plan.actions[i].kind == RT_ACT_PATCH_SELF) patch = plan.actions[i].object;
     if (plan.actions[i].kind == RT_ACT_APPLY && plan.actions[i].resource == &kube_statefulsets)
       desired_sts = plan.actions[i].object;
   }

@@ -252,6 +252,8 @@ static const object_case object_cases[] = {
     {"volcano-job.json", "batch.volcano.sh", "Job", P_HAMI, {5000, 10 * GI, 1000, 16 * GI, 3}},
     {"trainingjob.json", "cubit.dev", "TrainingJob", P_HAMI, {16000, 64 * GI, 2500, 104 * GI, 4}},
     {"trainingjob.json", "cubit.dev", "TrainingJob", P_VCUDA, {16000, 64 * GI, 2500, 104 * GI, 4}},
+    {"deployment.json", "apps", "Deployment", P_HAMI, {1500, 3 * GI, 3000, 48 * GI, 3}},
+    {"deployment.json", "apps", "StatefulSet", P_HAMI, {1500, 3 * GI, 3000, 48 * GI, 3}},
 };
 
 static json_t *fixture(const char *file) {
@@ -369,8 +371,8 @@ START_TEST(unknown_kinds) {
   json_t *obj = json_pack("{s:{}}", "spec");
   usage u;
   char err[256];
-  ck_assert_int_eq(usage_of_object("apps", "Deployment", obj, NULL, &u, err, sizeof(err)), CUBIT_ENOTSUP);
-  ck_assert_str_eq(err, "usage of apps/Deployment is not known");
+  ck_assert_int_eq(usage_of_object("apps", "DaemonSet", obj, NULL, &u, err, sizeof(err)), CUBIT_ENOTSUP);
+  ck_assert_str_eq(err, "usage of apps/DaemonSet is not known");
   ck_assert_int_eq(usage_of_object("", "Service", obj, NULL, &u, err, sizeof(err)), CUBIT_ENOTSUP);
   ck_assert_str_eq(err, "usage of Service is not known");
   ck_assert_int_eq(usage_of_object("kubeflow.org", "PaddleJob", obj, NULL, &u, err, sizeof(err)), CUBIT_ENOTSUP);
@@ -416,6 +418,15 @@ START_TEST(arithmetic) {
   usage_max(&m1, &m2);
   usage mx = {3, 5, 4, 7, 1};
   assert_usage(&m1, &mx, "max");
+  /* within: every field at most the limit's */
+  ck_assert(usage_within(&m2, &m1));
+  ck_assert(usage_within(&m1, &m1));
+  ck_assert(!usage_within(&m1, &m2));
+  usage one_more = m1;
+  one_more.pods++;
+  ck_assert(!usage_within(&one_more, &m1));
+  ck_assert(usage_is_zero(&zero));
+  ck_assert(!usage_is_zero(&one_more));
 }
 END_TEST
 

@@ -4,8 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include "controllers/project/project.h"
+#include "api/project/project.h"
 #include "testutil.h"
 #include "util/json.h"
 #include "webhooks/pods/mutate.h"
@@ -15,8 +16,14 @@
 typedef struct fixture {
   webhook_env env;
   gpu_profile *gpu;
-  cache_store *stores[3 + WL_COUNT];
+  webhook_identities ids;
+  cache_store *stores[3 + WL_COUNT + APPS_COUNT];
 } fixture;
+
+#define MANAGER "system:serviceaccount:cubit-system:cubit-manager"
+#define JOB_CONTROLLER "system:serviceaccount:kube-system:job-controller"
+#define RS_CONTROLLER "system:serviceaccount:kube-system:replicaset-controller"
+#define OPERATOR "system:serviceaccount:kubeflow:training-operator"
 
 static fixture fx;
 
@@ -42,6 +49,10 @@ static void setup(void) {
   fx.env.namespaces = fx.stores[1] = indexed_store();
   fx.env.pods = fx.stores[2] = indexed_store();
   for (int i = 0; i < WL_COUNT; i++) fx.env.workloads[i] = fx.stores[3 + i] = indexed_store();
+  for (int i = 0; i < APPS_COUNT; i++) fx.env.apps[i] = fx.stores[3 + WL_COUNT + i] = indexed_store();
+  char ierr[256];
+  ck_assert_int_eq(webhook_identities_parse(NULL, MANAGER, &fx.ids, ierr, sizeof(ierr)), 0);
+  fx.env.identities = &fx.ids;
   json_t *profile = json_loads("{\"system\":\"hami\",\"modelLabel\":\"nvidia.com/gpu.product\","
                                "\"models\":{\"A100\":{\"memory\":\"80Gi\"},\"T4\":{\"memory\":\"16Gi\"}}}",
                                0, NULL);
@@ -54,7 +65,7 @@ static void setup(void) {
   fx.env.reservation_ttl_ms = 30000;
   put(fx.env.projects,
       "{\"apiVersion\":\"cubit.dev/v1alpha1\",\"kind\":\"Project\",\"metadata\":{\"name\":\"team-a\",\"uid\":\"p1\"},"
-      "\"spec\":{\"namespaces\":[\"team-a\"],\"quota\":{\"gpu\":\"2\",\"pods\":5,\"perMember\":{\"pods\":3}},"
+      "\"spec\":{\"namespaces\":[\"team-a\"],\"quota\":{\"gpu\":\"2\",\"cpu\":\"8\",\"pods\":5,\"perMember\":{\"pods\":3}},"
       "\"resourceGroup\":{\"nodeSelector\":{\"pool\":\"ml\"},\"tolerations\":[{\"key\":\"gpu\",\"operator\":\"Exists\"}]},"
       "\"priorityClassName\":\"team-normal\","
       "\"volumes\":{\"shared\":{\"claimName\":\"team-a-shared\"},\"personal\":{\"claimName\":\"team-a-home\"}}}}");
@@ -67,6 +78,7 @@ static void teardown(void) {
   for (size_t i = 0; i < sizeof(fx.stores) / sizeof(fx.stores[0]); i++) cache_store_free(fx.stores[i]);
   quota_reservations_free(fx.env.reservations);
   gpu_profile_free(fx.gpu);
+  webhook_identities_free(&fx.ids);
 }
 
 /* A running pod holding 'gpu' cards, as the cache would show it. */
@@ -80,24 +92,42 @@ static void running_pod(const char *name, const char *gpu, const char *user) {
   put(fx.env.pods, json);
 }
 
-/* Builds an AdmissionReview request for obj (JSON text) and runs handler. */
-static void review(void (*handler)(const adm_request *, adm_response *, void *), const char *group,
-                   const char *kind, const char *ns, const char *name, const char *user, int dry_run,
-                   const char *object, adm_response *resp) {
+/* One admission request: CREATE unless op says otherwise. */
+typedef struct rq {
+  const char *op, *group, *kind, *resource, *sub, *ns, *name, *user;
+  int dry_run;
+  const char *object, *old; /* JSON text; old may be NULL */
+} rq;
+
+/* Builds the AdmissionReview of r and runs handler on it. */
+static void admit(void (*handler)(const adm_request *, adm_response *, void *), const rq *r, adm_response *resp) {
   char *text = NULL;
   int n = asprintf(&text,
                    "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u1\","
-                   "\"kind\":{\"group\":\"%s\",\"version\":\"v1\",\"kind\":\"%s\"},\"namespace\":\"%s\",\"name\":\"%s\","
-                   "\"operation\":\"CREATE\",\"userInfo\":{\"username\":\"%s\"},\"dryRun\":%s,\"object\":%s}}",
-                   group, kind, ns, name, user, dry_run ? "true" : "false", object);
+                   "\"kind\":{\"group\":\"%s\",\"version\":\"v1\",\"kind\":\"%s\"},\"resource\":{\"resource\":\"%s\"},"
+                   "\"subResource\":\"%s\",\"namespace\":\"%s\",\"name\":\"%s\",\"operation\":\"%s\","
+                   "\"userInfo\":{\"username\":\"%s\",\"groups\":[\"system:authenticated\"]},\"dryRun\":%s,"
+                   "\"object\":%s,\"oldObject\":%s}}",
+                   r->group ? r->group : "", r->kind ? r->kind : "", r->resource ? r->resource : "",
+                   r->sub ? r->sub : "", r->ns ? r->ns : "team-a", r->name ? r->name : "", r->op ? r->op : "CREATE",
+                   r->user ? r->user : "alice", r->dry_run ? "true" : "false", r->object ? r->object : "null",
+                   r->old ? r->old : "null");
   ck_assert_int_gt(n, 0);
   adm_request req;
   char err[256];
-  ck_assert_int_eq(adm_request_parse(text, strlen(text), &req, err, sizeof(err)), 0);
+  ck_assert_msg(adm_request_parse(text, strlen(text), &req, err, sizeof(err)) == 0, "%s", err);
   adm_response_init(resp);
   handler(&req, resp, &fx.env);
   adm_request_free(&req);
   free(text);
+}
+
+/* The CREATE of obj (JSON text). */
+static void review(void (*handler)(const adm_request *, adm_response *, void *), const char *group,
+                   const char *kind, const char *ns, const char *name, const char *user, int dry_run,
+                   const char *object, adm_response *resp) {
+  rq r = {.group = group, .kind = kind, .ns = ns, .name = name, .user = user, .dry_run = dry_run, .object = object};
+  admit(handler, &r, resp);
 }
 
 static const char *gpu_pod(const char *name, const char *gpu) {
@@ -227,7 +257,7 @@ START_TEST(quota_judges_a_gang_whole) {
       "{\"metadata\":{\"name\":\"ok-worker-0\",\"namespace\":\"team-a\",\"ownerReferences\":[{\"apiVersion\":"
       "\"kubeflow.org/v1\",\"kind\":\"TFJob\",\"name\":\"ok\",\"uid\":\"tf-ok\",\"controller\":true}]},"
       "\"spec\":{\"containers\":[{\"name\":\"tensorflow\",\"resources\":{\"limits\":{\"nvidia.com/gpu\":\"1\"}}}]}}";
-  review(quota_validate, "", "Pod", "team-a", "ok-worker-0", "system:serviceaccount:kubeflow:training-operator", 0,
+  review(quota_validate, "", "Pod", "team-a", "ok-worker-0", OPERATOR, 0,
          worker, &resp);
   ck_assert_int_eq(resp.allowed, 1);
   adm_response_free(&resp);
@@ -245,6 +275,480 @@ START_TEST(quota_judges_a_gang_whole) {
    * dropped when it reached the cache. */
   ck_assert_int_eq(resp.allowed, 1);
   adm_response_free(&resp);
+}
+END_TEST
+
+
+/* ------------------------------------------------- attacks (issue 13) */
+
+static json_t *patched(const char *object, adm_response *resp);
+
+/* A TrainingJob of alice's, declaring 'gpus' one-GPU replicas. */
+static void trainingjob(const char *name, const char *uid, int gpus) {
+  char json[1024];
+  snprintf(json, sizeof(json),
+           "{\"apiVersion\":\"cubit.dev/v1alpha1\",\"kind\":\"TrainingJob\",\"metadata\":{\"name\":\"%s\","
+           "\"namespace\":\"team-a\",\"uid\":\"%s\",\"annotations\":{\"cubit.dev/user\":\"alice\"}},"
+           "\"spec\":{\"roles\":{\"worker\":{\"replicas\":%d,\"resources\":{\"gpu\":\"1\"}}}}}",
+           name, uid, gpus);
+  put(fx.env.workloads[WL_TRAININGJOB], json);
+}
+
+/* A one-GPU pod claiming a controller (kind/name/uid), recorded as user's. */
+static const char *owned_pod(const char *name, const char *api, const char *kind, const char *owner,
+                             const char *uid, const char *user, const char *phase) {
+  static char json[1024];
+  snprintf(json, sizeof(json),
+           "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"team-a\","
+           "\"uid\":\"pod-%s\",\"annotations\":{\"cubit.dev/user\":\"%s\"},\"ownerReferences\":[{\"apiVersion\":\"%s\","
+           "\"kind\":\"%s\",\"name\":\"%s\",\"uid\":\"%s\",\"controller\":true}]},\"spec\":{\"containers\":[{\"name\":"
+           "\"main\",\"resources\":{\"limits\":{\"nvidia.com/gpu\":\"1\"}}}]},\"status\":{\"phase\":\"%s\"}}",
+           name, name, user, api, kind, owner, uid, phase);
+  return json;
+}
+
+/* Forged controller references: pods claiming an existing workload are
+ * charged unless its controller creates them within its gang. */
+START_TEST(attack_forged_owner_reference) {
+  trainingjob("tj", "tj-1", 2); /* holds the whole quota of 2 GPUs */
+  adm_response resp;
+  review(quota_validate, "", "Pod", "team-a", "f1", "alice", 0,
+         owned_pod("f1", "cubit.dev/v1alpha1", "TrainingJob", "tj", "tj-1", "alice", "Pending"), &resp);
+  ck_assert_int_eq(resp.allowed, 0);
+  ck_assert_str_eq(resp.message, "project team-a: quota exceeded: gpu: requested 1, used 2, quota 2");
+  adm_response_free(&resp);
+  /* The TrainingJob's own controller (the manager) makes its two pods... */
+  for (int i = 0; i < 2; i++) {
+    char name[8];
+    snprintf(name, sizeof(name), "w%d", i);
+    const char *pod = owned_pod(name, "cubit.dev/v1alpha1", "TrainingJob", "tj", "tj-1", "alice", "Running");
+    review(quota_validate, "", "Pod", "team-a", name, MANAGER, 0, pod, &resp);
+    ck_assert_msg(resp.allowed, "%s: %s", name, resp.message);
+    adm_response_free(&resp);
+    put(fx.env.pods, pod);
+  }
+  ck_assert_uint_eq(quota_reservations_len(fx.env.reservations), 0); /* covered, nothing reserved */
+  /* ...but not a third, beyond its gang. */
+  review(quota_validate, "", "Pod", "team-a", "w2", MANAGER, 0,
+         owned_pod("w2", "cubit.dev/v1alpha1", "TrainingJob", "tj", "tj-1", "alice", "Pending"), &resp);
+  ck_assert_int_eq(resp.allowed, 0);
+  adm_response_free(&resp);
+  /* A reference whose uid does not match is no cover at all. */
+  review(quota_validate, "", "Pod", "team-a", "f2", MANAGER, 0,
+         owned_pod("f2", "cubit.dev/v1alpha1", "TrainingJob", "tj", "other-uid", "alice", "Pending"), &resp);
+  ck_assert_int_eq(resp.allowed, 0);
+  adm_response_free(&resp);
+}
+END_TEST
+
+/* Pods that made it in anyway (created before, or by the controller) count
+ * against the workload: it holds the larger of its gang and its pods. */
+START_TEST(attack_forged_pods_in_the_cache_count) {
+  trainingjob("tj", "tj-1", 1);
+  for (int i = 0; i < 3; i++) {
+    char name[8];
+    snprintf(name, sizeof(name), "f%d", i);
+    put(fx.env.pods, owned_pod(name, "cubit.dev/v1alpha1", "TrainingJob", "tj", "tj-1", "alice", "Running"));
+  }
+  json_t *project = cache_store_get(fx.env.projects, NULL, "team-a");
+  usage proj, member;
+  quota_committed(&fx.env, project, "alice", &proj, &member);
+  ck_assert_int_eq(proj.gpu_milli, 3000);
+  ck_assert_int_eq(member.gpu_milli, 3000);
+  /* Another member's pod claiming alice's TrainingJob is charged to its creator. */
+  put(fx.env.pods, owned_pod("b0", "cubit.dev/v1alpha1", "TrainingJob", "tj", "tj-1", "bob", "Running"));
+  quota_committed(&fx.env, project, "bob", &proj, &member);
+  ck_assert_int_eq(proj.gpu_milli, 4000);
+  ck_assert_int_eq(member.gpu_milli, 1000);
+  json_decref(project);
+}
+END_TEST
+
+/* Two workloads naming each other as controller are both charged. */
+START_TEST(attack_owner_cycle) {
+  const char *a = "{\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"metadata\":{\"name\":\"a\",\"namespace\":\"team-a\","
+                  "\"uid\":\"ua\",\"ownerReferences\":[{\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"name\":\"b\","
+                  "\"uid\":\"ub\",\"controller\":true}]},\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":"
+                  "\"m\",\"resources\":{\"limits\":{\"nvidia.com/gpu\":\"1\"}}}]}}}}";
+  const char *b = "{\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"metadata\":{\"name\":\"b\",\"namespace\":\"team-a\","
+                  "\"uid\":\"ub\",\"ownerReferences\":[{\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"name\":\"a\","
+                  "\"uid\":\"ua\",\"controller\":true}]},\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":"
+                  "\"m\",\"resources\":{\"limits\":{\"nvidia.com/gpu\":\"1\"}}}]}}}}";
+  put(fx.env.workloads[WL_JOB], a);
+  put(fx.env.workloads[WL_JOB], b);
+  json_t *project = cache_store_get(fx.env.projects, NULL, "team-a");
+  usage proj;
+  quota_committed(&fx.env, project, NULL, &proj, NULL);
+  ck_assert_int_ge(proj.gpu_milli, 2000);
+  json_decref(project);
+  adm_response resp;
+  review(quota_validate, "", "Pod", "team-a", "p", "alice", 0, gpu_pod("p", "1"), &resp);
+  ck_assert_int_eq(resp.allowed, 0);
+  adm_response_free(&resp);
+}
+END_TEST
+
+static const char *job(int parallelism, int generation) {
+  static char json[1024];
+  snprintf(json, sizeof(json),
+           "{\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"metadata\":{\"name\":\"j\",\"namespace\":\"team-a\","
+           "\"uid\":\"j-1\",\"generation\":%d,\"annotations\":{\"cubit.dev/user\":\"alice\"}},\"spec\":{\"parallelism\":%d,"
+           "\"template\":{\"spec\":{\"containers\":[{\"name\":\"m\",\"resources\":{\"limits\":{\"nvidia.com/gpu\":\"1\"}}}]}}}}",
+           generation, parallelism);
+  return json;
+}
+
+/* An update asking for more is judged on the increase, and reserved until
+ * the cache shows the new generation. */
+START_TEST(attack_update_raises_parallelism) {
+  char old[1024];
+  snprintf(old, sizeof(old), "%s", job(1, 1));
+  put(fx.env.workloads[WL_JOB], old);
+  adm_response resp;
+  rq up = {.op = "UPDATE", .group = "batch", .kind = "Job", .name = "j", .object = job(5, 2), .old = old};
+  admit(quota_validate, &up, &resp);
+  ck_assert_int_eq(resp.allowed, 0);
+  ck_assert_str_eq(resp.message, "project team-a: quota exceeded: gpu: requested 4, used 1, quota 2");
+  adm_response_free(&resp);
+  up.object = job(2, 2);
+  admit(quota_validate, &up, &resp);
+  ck_assert_msg(resp.allowed, "%s", resp.message);
+  adm_response_free(&resp);
+  ck_assert_uint_eq(quota_reservations_len(fx.env.reservations), 1);
+  /* The cache still shows generation 1: the increase stays reserved. */
+  review(quota_validate, "", "Pod", "team-a", "p", "alice", 0, gpu_pod("p", "1"), &resp);
+  ck_assert_int_eq(resp.allowed, 0);
+  adm_response_free(&resp);
+  /* Generation 2 arrives: counted from the cache, once. */
+  put(fx.env.workloads[WL_JOB], job(2, 2));
+  quota_reservations_release(fx.env.reservations, WL_JOB, "team-a", "j", 2);
+  ck_assert_uint_eq(quota_reservations_len(fx.env.reservations), 0);
+  review(quota_validate, "", "Pod", "team-a", "p", "alice", 0, gpu_pod("p", "1"), &resp);
+  ck_assert_int_eq(resp.allowed, 0);
+  ck_assert_str_eq(resp.message, "project team-a: quota exceeded: gpu: requested 1, used 2, quota 2");
+  adm_response_free(&resp);
+  /* An update of a spec that no longer reads, but is not changed, passes
+   * (a finalizer must stay removable); one that changes it is refused. */
+  const char *bad = "{\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"metadata\":{\"name\":\"j\",\"namespace\":\"team-a\","
+                    "\"generation\":2,\"finalizers\":[]},\"spec\":{\"parallelism\":\"x\"}}";
+  rq same = {.op = "UPDATE", .group = "batch", .kind = "Job", .name = "j", .object = bad, .old = bad};
+  admit(quota_validate, &same, &resp);
+  ck_assert_int_eq(resp.allowed, 1);
+  adm_response_free(&resp);
+  same.old = job(2, 2);
+  admit(quota_validate, &same, &resp);
+  ck_assert_int_eq(resp.allowed, 0);
+  ck_assert_int_eq(resp.code, 422);
+  ck_assert_str_eq(resp.message, "spec.parallelism: must be a whole number, at least 0");
+  adm_response_free(&resp);
+  /* Lowering it asks for nothing. */
+  snprintf(old, sizeof(old), "%s", job(2, 2));
+  up.object = job(1, 3);
+  up.old = old;
+  admit(quota_validate, &up, &resp);
+  ck_assert_int_eq(resp.allowed, 1);
+  adm_response_free(&resp);
+}
+END_TEST
+
+static const char *cpu_pod(const char *name, const char *cpu, int generation) {
+  static char json[1024];
+  snprintf(json, sizeof(json),
+           "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"team-a\",\"generation\":%d,"
+           "\"annotations\":{\"cubit.dev/user\":\"alice\"}},\"spec\":{\"containers\":[{\"name\":\"m\",\"resources\":"
+           "{\"requests\":{\"cpu\":\"%s\"}}}]},\"status\":{\"phase\":\"Running\"}}",
+           name, generation, cpu);
+  return json;
+}
+
+START_TEST(attack_pod_resize) {
+  char old[1024];
+  snprintf(old, sizeof(old), "%s", cpu_pod("big", "1", 1));
+  put(fx.env.pods, old);
+  adm_response resp;
+  rq up = {.op = "UPDATE", .kind = "Pod", .resource = "pods", .sub = "resize", .name = "big",
+           .object = cpu_pod("big", "10", 2), .old = old};
+  admit(quota_validate, &up, &resp);
+  ck_assert_int_eq(resp.allowed, 0);
+  ck_assert_str_eq(resp.message, "project team-a: quota exceeded: cpu: requested 9, used 1, quota 8");
+  adm_response_free(&resp);
+  up.object = cpu_pod("big", "3", 2);
+  admit(quota_validate, &up, &resp);
+  ck_assert_int_eq(resp.allowed, 1);
+  adm_response_free(&resp);
+  /* Other updates of a pod are not this webhook's. */
+  up.sub = "";
+  up.object = cpu_pod("big", "10", 2);
+  admit(quota_validate, &up, &resp);
+  ck_assert_int_eq(resp.allowed, 1);
+  adm_response_free(&resp);
+}
+END_TEST
+
+static const char *deployment(int replicas) {
+  static char json[1024];
+  snprintf(json, sizeof(json),
+           "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"web\",\"namespace\":\"team-a\","
+           "\"uid\":\"d-1\",\"generation\":1},\"spec\":{\"replicas\":%d,\"template\":{\"spec\":{\"containers\":[{"
+           "\"name\":\"m\",\"resources\":{\"limits\":{\"nvidia.com/gpu\":\"1\"}}}]}}}}",
+           replicas);
+  return json;
+}
+
+START_TEST(attack_deployments_and_scale) {
+  adm_response resp;
+  review(quota_validate, "apps", "Deployment", "team-a", "web", "alice", 0, deployment(3), &resp);
+  ck_assert_int_eq(resp.allowed, 0);
+  ck_assert_str_eq(resp.message, "project team-a: quota exceeded: gpu: requested 3, used 0, quota 2");
+  adm_response_free(&resp);
+  review(quota_validate, "apps", "Deployment", "team-a", "web", "alice", 0, deployment(1), &resp);
+  ck_assert_int_eq(resp.allowed, 1);
+  adm_response_free(&resp);
+  ck_assert_uint_eq(quota_reservations_len(fx.env.reservations), 0); /* its pods are what counts */
+  put(fx.env.apps[APPS_DEPLOYMENT], deployment(1));
+  rq scale = {.op = "UPDATE", .group = "autoscaling", .kind = "Scale", .resource = "deployments", .sub = "scale",
+              .name = "web", .object = "{\"kind\":\"Scale\",\"spec\":{\"replicas\":4}}",
+              .old = "{\"kind\":\"Scale\",\"spec\":{\"replicas\":1}}"};
+  admit(quota_validate, &scale, &resp);
+  ck_assert_int_eq(resp.allowed, 0);
+  ck_assert_str_eq(resp.message, "project team-a: quota exceeded: gpu: requested 3, used 0, quota 2");
+  adm_response_free(&resp);
+  scale.object = "{\"kind\":\"Scale\",\"spec\":{\"replicas\":2}}";
+  admit(quota_validate, &scale, &resp);
+  ck_assert_int_eq(resp.allowed, 1);
+  adm_response_free(&resp);
+}
+END_TEST
+
+START_TEST(attack_gpucores_zero) {
+  const char *pod = "{\"metadata\":{\"name\":\"p\",\"namespace\":\"team-a\"},\"spec\":{\"containers\":[{\"name\":\"m\","
+                    "\"resources\":{\"limits\":{\"nvidia.com/gpu\":\"8\",\"nvidia.com/gpucores\":\"0\"}}}]}}";
+  adm_response resp;
+  review(quota_validate, "", "Pod", "team-a", "p", "alice", 0, pod, &resp);
+  ck_assert_int_eq(resp.allowed, 0);
+  ck_assert_str_eq(resp.message, "project team-a: quota exceeded: gpu: requested 8, used 0, quota 2");
+  adm_response_free(&resp);
+}
+END_TEST
+
+static const char *env_value(const json_t *container, const char *name) {
+  const json_t *e = js_named(json_object_get(container, "env"), name);
+  return e ? js_str(e, "value") : NULL;
+}
+
+START_TEST(attack_visible_devices) {
+  adm_response resp;
+  const char *pod =
+      "{\"metadata\":{\"name\":\"p\",\"namespace\":\"team-a\"},\"spec\":{\"containers\":["
+      "{\"name\":\"cpu\",\"env\":[{\"name\":\"NVIDIA_VISIBLE_DEVICES\",\"value\":\"all\"}]},"
+      "{\"name\":\"from\",\"env\":[{\"name\":\"NVIDIA_VISIBLE_DEVICES\",\"valueFrom\":{\"configMapKeyRef\":{\"name\":\"c\",\"key\":\"k\"}}}]},"
+      "{\"name\":\"gpu\",\"env\":[{\"name\":\"NVIDIA_VISIBLE_DEVICES\",\"value\":\"all\"},{\"name\":\"X\",\"value\":\"1\"}],"
+      "\"resources\":{\"limits\":{\"nvidia.com/gpu\":\"1\"}}},"
+      "{\"name\":\"shared\",\"resources\":{\"limits\":{\"cubit.dev/gpu\":\"-1\"}}}],"
+      "\"initContainers\":[{\"name\":\"init\",\"env\":[{\"name\":\"NVIDIA_VISIBLE_DEVICES\",\"value\":\"0,1\"}]}]}}";
+  review(pods_mutate_handler, "", "Pod", "team-a", "p", "alice", 0, pod, &resp);
+  ck_assert_msg(resp.allowed, "%s", resp.message);
+  json_t *out = patched(pod, &resp);
+  json_t *cs = js_get(out, "spec.containers");
+  ck_assert_str_eq(env_value(json_array_get(cs, 0), "NVIDIA_VISIBLE_DEVICES"), "none");
+  ck_assert_str_eq(env_value(json_array_get(cs, 1), "NVIDIA_VISIBLE_DEVICES"), "none");
+  ck_assert_ptr_null(js_named(json_object_get(json_array_get(cs, 2), "env"), "NVIDIA_VISIBLE_DEVICES"));
+  ck_assert_str_eq(env_value(json_array_get(cs, 2), "X"), "1");
+  ck_assert_str_eq(env_value(json_array_get(cs, 3), "NVIDIA_VISIBLE_DEVICES"), "all"); /* "-1" asks for it */
+  ck_assert_str_eq(env_value(json_array_get(js_get(out, "spec.initContainers"), 0), "NVIDIA_VISIBLE_DEVICES"), "none");
+  json_decref(out);
+  adm_response_free(&resp);
+  /* A debugging container added later sees no GPU either. */
+  const char *old = "{\"metadata\":{\"name\":\"p\",\"namespace\":\"team-a\"},\"spec\":{\"containers\":[{\"name\":\"m\"}]}}";
+  const char *debug = "{\"metadata\":{\"name\":\"p\",\"namespace\":\"team-a\"},\"spec\":{\"containers\":[{\"name\":\"m\"}],"
+                      "\"ephemeralContainers\":[{\"name\":\"dbg\",\"image\":\"cuda\",\"env\":[{\"name\":"
+                      "\"NVIDIA_VISIBLE_DEVICES\",\"value\":\"all\"}]}]}}";
+  rq eph = {.op = "UPDATE", .kind = "Pod", .resource = "pods", .sub = "ephemeralcontainers", .name = "p",
+            .object = debug, .old = old};
+  admit(pods_mutate_handler, &eph, &resp);
+  out = patched(debug, &resp);
+  ck_assert_str_eq(env_value(json_array_get(js_get(out, "spec.ephemeralContainers"), 0), "NVIDIA_VISIBLE_DEVICES"),
+                   "none");
+  json_decref(out);
+  adm_response_free(&resp);
+}
+END_TEST
+
+static const char *user_in(const json_t *obj) {
+  return json_string_value(json_object_get(js_get(obj, "metadata.annotations"), "cubit.dev/user"));
+}
+
+START_TEST(attack_identity) {
+  adm_response resp;
+  /* A user-set creator is replaced by the requester... */
+  const char *pod = "{\"metadata\":{\"name\":\"p\",\"namespace\":\"team-a\",\"annotations\":{\"cubit.dev/user\":\"bob\"}},"
+                    "\"spec\":{\"containers\":[{\"name\":\"m\"}]}}";
+  review(pods_mutate_handler, "", "Pod", "team-a", "p", "alice", 0, pod, &resp);
+  json_t *out = patched(pod, &resp);
+  ck_assert_str_eq(user_in(out), "alice");
+  json_t *mounts = js_get(json_array_get(js_get(out, "spec.containers"), 0), "volumeMounts");
+  ck_assert_str_eq(js_str(json_array_get(mounts, 1), "subPath"), "alice");
+  json_decref(out);
+  adm_response_free(&resp);
+  /* ...a workload controller passes the template's on... */
+  review(pods_mutate_handler, "", "Pod", "team-a", "p", RS_CONTROLLER, 0, pod, &resp);
+  out = patched(pod, &resp);
+  ck_assert_str_eq(user_in(out), "bob");
+  json_decref(out);
+  adm_response_free(&resp);
+  /* ...and once recorded it never changes. */
+  const char *was = "{\"metadata\":{\"name\":\"p\",\"namespace\":\"team-a\",\"annotations\":{\"cubit.dev/user\":\"alice\"}},"
+                    "\"spec\":{\"containers\":[{\"name\":\"m\"}]}}";
+  rq up = {.op = "UPDATE", .kind = "Pod", .resource = "pods", .name = "p", .object = pod, .old = was};
+  admit(pods_mutate_handler, &up, &resp);
+  out = patched(pod, &resp);
+  ck_assert_str_eq(user_in(out), "alice");
+  json_decref(out);
+  adm_response_free(&resp);
+  up.group = "cubit.dev";
+  up.kind = "Notebook";
+  up.resource = "notebooks";
+  admit(workloads_mutate_handler, &up, &resp);
+  out = patched(pod, &resp);
+  ck_assert_str_eq(user_in(out), "alice");
+  json_decref(out);
+  adm_response_free(&resp);
+}
+END_TEST
+
+START_TEST(attack_templates_carry_the_creator) {
+  adm_response resp;
+  const char *deploy =
+      "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"d\",\"namespace\":\"team-a\"},"
+      "\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"cubit.dev/user\":\"bob\"}},\"spec\":{\"containers\":[]}}}}";
+  review(workloads_mutate_handler, "apps", "Deployment", "team-a", "d", "alice", 0, deploy, &resp);
+  json_t *out = patched(deploy, &resp);
+  ck_assert_str_eq(user_in(out), "alice");
+  ck_assert_str_eq(user_in(js_get(out, "spec.template")), "alice");
+  json_decref(out);
+  adm_response_free(&resp);
+  const char *cron =
+      "{\"apiVersion\":\"batch/v1\",\"kind\":\"CronJob\",\"metadata\":{\"name\":\"c\",\"namespace\":\"team-a\"},"
+      "\"spec\":{\"schedule\":\"* * * * *\",\"jobTemplate\":{\"spec\":{\"template\":{\"spec\":{\"containers\":[]}}}}}}";
+  review(workloads_mutate_handler, "batch", "CronJob", "team-a", "c", "alice", 0, cron, &resp);
+  out = patched(cron, &resp);
+  ck_assert_str_eq(user_in(js_get(out, "spec.jobTemplate")), "alice");
+  ck_assert_str_eq(user_in(js_get(out, "spec.jobTemplate.spec.template")), "alice");
+  json_decref(out);
+  adm_response_free(&resp);
+  /* A propagator's StatefulSet that records its creator on the template
+   * only (a Notebook's) keeps it. */
+  const char *sts = "{\"apiVersion\":\"apps/v1\",\"kind\":\"StatefulSet\",\"metadata\":{\"name\":\"nb\",\"namespace\":\"team-a\"},"
+                    "\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"cubit.dev/user\":\"alice\"}},\"spec\":{\"containers\":[]}}}}";
+  review(workloads_mutate_handler, "apps", "StatefulSet", "team-a", "nb", MANAGER, 0, sts, &resp);
+  ck_assert_ptr_null(resp.patch);
+  adm_response_free(&resp);
+  /* The Job the CronJob controller makes keeps the creator it carries. */
+  const char *j = "{\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"metadata\":{\"name\":\"c-1\",\"namespace\":\"team-a\","
+                  "\"annotations\":{\"cubit.dev/user\":\"alice\"}},\"spec\":{\"template\":{\"spec\":{\"containers\":[]}}}}";
+  review(workloads_mutate_handler, "batch", "Job", "team-a", "c-1", "system:serviceaccount:kube-system:cronjob-controller",
+         0, j, &resp);
+  ck_assert_ptr_null(resp.patch); /* as the CronJob's template made it */
+  adm_response_free(&resp);
+}
+END_TEST
+
+/* Per-member limits hold through a Deployment: its pods carry the creator
+ * its template records. */
+START_TEST(attack_per_member_through_a_deployment) {
+  for (int i = 0; i < 3; i++) {
+    char name[8];
+    snprintf(name, sizeof(name), "d%d", i);
+    put(fx.env.pods, owned_pod(name, "apps/v1", "ReplicaSet", "web-1", "rs-1", "alice", "Running"));
+  }
+  const char *pod = owned_pod("d3", "apps/v1", "ReplicaSet", "web-1", "rs-1", "alice", "Pending");
+  adm_response resp;
+  review(quota_validate, "", "Pod", "team-a", "d3", RS_CONTROLLER, 0, pod, &resp);
+  ck_assert_int_eq(resp.allowed, 0);
+  /* The GPU quota (2) is full before alice's pods quota (3): both are named. */
+  ck_assert_str_eq(resp.message, "project team-a: quota exceeded: gpu: requested 1, used 3, quota 2");
+  adm_response_free(&resp);
+}
+END_TEST
+
+
+/* ------------------------------------------------------- any JSON at all */
+
+static int fake_authorize(const json_t *user_info, const webhook_access *a, char *why, size_t whylen, void *arg);
+
+/* Objects no API server would send, and some it would: every handler this
+ * suite covers answers each of them, under every operation, kind and
+ * subresource, with a well-formed review (the sanitizer build checks the
+ * memory). */
+static const char *const odd_objects[] = {
+    "5", "[]", "\"x\"", "null", "true", "{}",
+    "{\"metadata\":5}",
+    "{\"metadata\":{\"name\":5,\"namespace\":[],\"annotations\":5,\"labels\":[],\"ownerReferences\":5,\"generation\":\"x\"}}",
+    "{\"metadata\":{\"name\":\"o\",\"ownerReferences\":[5,{\"controller\":true},{\"controller\":true,\"apiVersion\":5,\"kind\":[],"
+    "\"name\":{},\"uid\":1},{\"controller\":true,\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"name\":\"j\",\"uid\":\"j-1\"}]}}",
+    "{\"metadata\":{\"name\":\"o\",\"annotations\":{\"cubit.dev/user\":5,\"cubit.dev/gpu\":[]}},\"spec\":{\"containers\":[{}]}}",
+    "{\"spec\":5}",
+    "{\"spec\":{\"containers\":5,\"initContainers\":{},\"ephemeralContainers\":\"x\"}}",
+    "{\"spec\":{\"containers\":[5,null,{\"resources\":5},{\"resources\":{\"limits\":5,\"requests\":[]}},{\"env\":5},"
+    "{\"env\":[5,{\"name\":5}]},{\"resources\":{\"limits\":{\"cubit.dev/gpu\":5.5}}},{\"resources\":{\"limits\":"
+    "{\"cubit.dev/gpu\":\"0.5(\"}}},{\"volumeMounts\":5}],\"volumes\":5,\"nodeSelector\":5,\"tolerations\":5}}",
+    "{\"spec\":{\"containers\":[{\"resources\":{\"limits\":{\"nvidia.com/gpu\":\"1e300\",\"cpu\":\"-1\",\"memory\":{}}}}],"
+    "\"overhead\":5,\"resources\":[]}}",
+    "{\"spec\":{\"namespaces\":5,\"members\":{},\"quota\":[],\"queue\":5,\"deletionPolicy\":5}}",
+    "{\"spec\":{\"namespaces\":[5,\"\",\"a\",\"a\"],\"members\":[5,{\"kind\":5}],\"quota\":{\"gpu\":{},\"perMember\":5}}}",
+    "{\"metadata\":{\"name\":\"team-a\"},\"spec\":{\"namespaces\":[\"team-a\"],\"members\":[{\"kind\":\"User\",\"name\":\"x\",\"role\":\"admin\"}]}}",
+    "{\"spec\":{\"template\":5,\"replicas\":\"x\",\"parallelism\":-1,\"completions\":{}}}",
+    "{\"spec\":{\"template\":{\"metadata\":5,\"spec\":{\"containers\":[{}]}},\"replicas\":3,\"jobTemplate\":5}}",
+    "{\"spec\":{\"jobTemplate\":{\"metadata\":[],\"spec\":{\"template\":5}}}}",
+    "{\"spec\":{\"tfReplicaSpecs\":[],\"pytorchReplicaSpecs\":{\"w\":5},\"roles\":5,\"tasks\":{}}}",
+    "{\"spec\":{\"roles\":{\"w\":{\"replicas\":-5,\"resources\":{\"gpu\":{}}}},\"tasks\":[5,{\"replicas\":\"x\"}]}}",
+    "{\"kind\":\"Scale\",\"spec\":{\"replicas\":\"many\"}}",
+};
+
+static const struct {
+  const char *group, *kind, *resource, *sub;
+} odd_kinds[] = {
+    {"", "Pod", "pods", ""},
+    {"", "Pod", "pods", "resize"},
+    {"", "Pod", "pods", "ephemeralcontainers"},
+    {"batch", "Job", "jobs", ""},
+    {"batch", "CronJob", "cronjobs", ""},
+    {"kubeflow.org", "TFJob", "tfjobs", ""},
+    {"kubeflow.org", "PyTorchJob", "pytorchjobs", ""},
+    {"batch.volcano.sh", "Job", "jobs", ""},
+    {"apps", "Deployment", "deployments", ""},
+    {"autoscaling", "Scale", "deployments", "scale"},
+    {"cubit.dev", "TrainingJob", "trainingjobs", ""},
+    {"cubit.dev", "Project", "projects", ""},
+    {"cubit.dev", "Notebook", "notebooks", ""},
+};
+
+START_TEST(handlers_are_total) {
+  static void (*const handlers[])(const adm_request *, adm_response *, void *) = {
+      pods_mutate_handler, workloads_mutate_handler, quota_validate, validate_project_handler};
+  static const char *const ops[] = {"CREATE", "UPDATE", "DELETE", "CONNECT"};
+  fx.env.authorize = fake_authorize;
+  /* The cache holds odd objects too: they are read while judging. */
+  put(fx.env.pods, "{\"metadata\":{\"name\":\"w\",\"namespace\":\"team-a\",\"ownerReferences\":[{\"apiVersion\":5,"
+                   "\"kind\":\"Job\",\"name\":\"j\",\"uid\":\"j-1\",\"controller\":true}]},\"spec\":5}");
+  put(fx.env.workloads[WL_JOB], "{\"metadata\":{\"name\":\"j\",\"namespace\":\"team-a\",\"uid\":\"j-1\","
+                                "\"ownerReferences\":[{\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"name\":\"j\","
+                                "\"uid\":\"j-1\",\"controller\":true}]},\"spec\":{\"parallelism\":\"x\"}}");
+  put(fx.env.apps[APPS_DEPLOYMENT], "{\"metadata\":{\"name\":\"o\",\"namespace\":\"team-a\"},\"spec\":5}");
+  const char *obj = odd_objects[_i];
+  for (size_t h = 0; h < sizeof(handlers) / sizeof(handlers[0]); h++)
+    for (size_t o = 0; o < sizeof(ops) / sizeof(ops[0]); o++)
+      for (size_t k = 0; k < sizeof(odd_kinds) / sizeof(odd_kinds[0]); k++)
+        for (int user = 0; user < 3; user++) {
+          const char *users[] = {"alice", RS_CONTROLLER, "root"};
+          rq r = {.op = ops[o], .group = odd_kinds[k].group, .kind = odd_kinds[k].kind,
+                  .resource = odd_kinds[k].resource, .sub = odd_kinds[k].sub, .name = "o", .user = users[user],
+                  .object = obj, .old = o == 1 ? odd_objects[(_i + 7) % (sizeof(odd_objects) / sizeof(odd_objects[0]))] : NULL};
+          adm_response resp;
+          admit(handlers[h], &r, &resp);
+          ck_assert(resp.allowed == 0 || resp.allowed == 1);
+          adm_response_free(&resp);
+        }
 }
 END_TEST
 
@@ -303,8 +807,8 @@ START_TEST(mutate_pod_without_gpu_sees_none) {
   json_t *env0 = js_get(json_array_get(js_get(out, "spec.containers"), 0), "env");
   ck_assert_str_eq(js_str(json_array_get(env0, 0), "value"), "none");
   json_t *env1 = js_get(json_array_get(js_get(out, "spec.containers"), 1), "env");
-  ck_assert_uint_eq(json_array_size(env1), 1); /* the container's own setting stays */
-  ck_assert_str_eq(js_str(json_array_get(env1, 0), "value"), "0");
+  ck_assert_uint_eq(json_array_size(env1), 1); /* the container's own setting is replaced */
+  ck_assert_str_eq(js_str(json_array_get(env1, 0), "value"), "none");
   json_decref(out);
   adm_response_free(&resp);
 }
@@ -330,13 +834,13 @@ START_TEST(mutate_marks_gangs_for_volcano) {
       "{\"metadata\":{\"name\":\"tf-worker-1\",\"namespace\":\"team-a\",\"labels\":{\"training.kubeflow.org/replica-type\":"
       "\"worker\"},\"annotations\":{\"cubit.dev/user\":\"alice\"},\"ownerReferences\":[{\"apiVersion\":\"kubeflow.org/v1\","
       "\"kind\":\"TFJob\",\"name\":\"tf\",\"uid\":\"u\",\"controller\":true}]},\"spec\":{\"containers\":[{\"name\":\"tensorflow\"}]}}";
-  review(pods_mutate_handler, "", "Pod", "team-a", "tf-worker-1", "system:serviceaccount:kubeflow:to", 0, pod, &resp);
+  review(pods_mutate_handler, "", "Pod", "team-a", "tf-worker-1", OPERATOR, 0, pod, &resp);
   json_t *out = patched(pod, &resp);
   ck_assert_str_eq(js_str(out, "spec.schedulerName"), "volcano");
   json_t *ann = js_get(out, "metadata.annotations");
   ck_assert_str_eq(json_string_value(json_object_get(ann, "scheduling.k8s.io/group-name")), "tf");
   ck_assert_str_eq(json_string_value(json_object_get(ann, "volcano.sh/task-spec")), "worker");
-  /* The creator comes from the template, not the operator's identity. */
+  /* The creator comes from the template: the operator passes it on. */
   ck_assert_str_eq(json_string_value(json_object_get(ann, "cubit.dev/user")), "alice");
   json_decref(out);
   adm_response_free(&resp);
@@ -380,9 +884,9 @@ START_TEST(reservation_released_on_arrival) {
   ck_assert_int_eq(resp.allowed, 1);
   adm_response_free(&resp);
   ck_assert_uint_eq(quota_reservations_len(fx.env.reservations), 1);
-  quota_reservations_release(fx.env.reservations, -1, "team-a", "other");
+  quota_reservations_release(fx.env.reservations, -1, "team-a", "other", 0);
   ck_assert_uint_eq(quota_reservations_len(fx.env.reservations), 1);
-  quota_reservations_release(fx.env.reservations, -1, "team-a", "p1");
+  quota_reservations_release(fx.env.reservations, -1, "team-a", "p1", 0);
   ck_assert_uint_eq(quota_reservations_len(fx.env.reservations), 0);
 }
 END_TEST
@@ -432,27 +936,173 @@ END_TEST
 START_TEST(validate_projects) {
   char err[512];
   json_t *p = json_loads("{\"metadata\":{\"name\":\"team-b\"},\"spec\":{\"namespaces\":[\"team-a\"]}}", 0, NULL);
-  ck_assert_int_eq(validate_project(&fx.env, p, err, sizeof(err)), CUBIT_EINVAL);
+  ck_assert_int_eq(validate_project(&fx.env, NULL, p, err, sizeof(err)), CUBIT_EINVAL);
   ck_assert_str_eq(err, "spec.namespaces[0]: namespace team-a belongs to project team-a");
   json_decref(p);
   p = json_loads("{\"metadata\":{\"name\":\"team-b\"},\"spec\":{\"namespaces\":[\"kube-system\"]}}", 0, NULL);
-  ck_assert_int_eq(validate_project(&fx.env, p, err, sizeof(err)), CUBIT_EINVAL);
+  ck_assert_int_eq(validate_project(&fx.env, NULL, p, err, sizeof(err)), CUBIT_EINVAL);
   ck_assert_str_eq(err, "spec.namespaces[0]: namespace kube-system is reserved for the system");
   json_decref(p);
   p = json_loads("{\"metadata\":{\"name\":\"team-b\"},\"spec\":{\"quota\":{\"cpu\":\"1x\"}}}", 0, NULL);
-  ck_assert_int_eq(validate_project(&fx.env, p, err, sizeof(err)), CUBIT_EINVAL);
+  ck_assert_int_eq(validate_project(&fx.env, NULL, p, err, sizeof(err)), CUBIT_EINVAL);
   ck_assert_msg(strstr(err, "spec.quota.cpu: \"1x\": quantities must match") == err, "%s", err);
   json_decref(p);
   p = json_loads("{\"metadata\":{\"name\":\"team-b\"},\"spec\":{\"members\":[{\"kind\":\"User\",\"name\":\"x\",\"role\":\"owner\"}]}}", 0, NULL);
-  ck_assert_int_eq(validate_project(&fx.env, p, err, sizeof(err)), CUBIT_EINVAL);
+  ck_assert_int_eq(validate_project(&fx.env, NULL, p, err, sizeof(err)), CUBIT_EINVAL);
   ck_assert_str_eq(err, "spec.members[0].role: want admin, edit or view, got \"owner\"");
+  json_decref(p);
+  /* A namespace already listed is not checked again (a conflict there is
+   * the controller's to report); one added is. */
+  json_t *old = json_loads("{\"metadata\":{\"name\":\"team-b\"},\"spec\":{\"namespaces\":[\"team-a\"]}}", 0, NULL);
+  p = json_loads("{\"metadata\":{\"name\":\"team-b\"},\"spec\":{\"namespaces\":[\"team-a\"],\"members\":[]}}", 0, NULL);
+  ck_assert_int_eq(validate_project(&fx.env, old, p, err, sizeof(err)), 0);
+  json_decref(p);
+  json_decref(old);
+  p = json_loads("{\"metadata\":{\"name\":\"team-b\"},\"spec\":{\"namespaces\":[\"Not_A_Name\"]}}", 0, NULL);
+  ck_assert_int_eq(validate_project(&fx.env, NULL, p, err, sizeof(err)), CUBIT_EINVAL);
+  ck_assert_msg(strncmp(err, "spec.namespaces[0]: want a namespace name", 41) == 0, "%s", err);
   json_decref(p);
   /* The owner itself may list it. */
   p = json_loads("{\"metadata\":{\"name\":\"team-a\"},\"spec\":{\"namespaces\":[\"team-a\",\"team-a2\"]}}", 0, NULL);
-  ck_assert_int_eq(validate_project(&fx.env, p, err, sizeof(err)), 0);
+  ck_assert_int_eq(validate_project(&fx.env, NULL, p, err, sizeof(err)), 0);
   json_decref(p);
 }
 END_TEST
+
+static int sar_calls;
+
+/* The API server's authorizer, as a table: root may manage projects,
+ * "broken" cannot be checked, everyone else may not. */
+static int fake_authorize(const json_t *user_info, const webhook_access *a, char *why, size_t whylen, void *arg) {
+  const char *user = js_str(user_info, "username");
+  sar_calls++;
+  /* The requester's groups go with the question. */
+  ck_assert_str_eq(json_string_value(json_array_get(json_object_get(user_info, "groups"), 0)), "system:authenticated");
+  if (user && strcmp(user, "broken") == 0) {
+    snprintf(why, whylen, "connection refused");
+    return CUBIT_ECONNECT;
+  }
+  snprintf(why, whylen, "no RBAC rule");
+  return user && strcmp(user, "root") == 0 && strcmp(a->verb, "manage") == 0 && strcmp(a->group, "cubit.dev") == 0 &&
+         strcmp(a->resource, "projects") == 0 && a->name && strcmp(a->name, "team-a") == 0;
+}
+
+#define TEAM_A_SPEC                                                                                        \
+  "\"namespaces\":[\"team-a\"],\"quota\":{\"gpu\":\"2\",\"cpu\":\"8\",\"pods\":5,\"perMember\":{\"pods\":3}}," \
+  "\"members\":[{\"kind\":\"User\",\"name\":\"carol\",\"role\":\"admin\"}]"
+#define TEAM_A(spec) "{\"apiVersion\":\"cubit.dev/v1alpha1\",\"kind\":\"Project\",\"metadata\":{\"name\":\"team-a\"},\"spec\":{" spec "}}"
+
+static const struct {
+  const char *user, *object; /* an update of TEAM_A(TEAM_A_SPEC) */
+  int allowed;
+  const char *message; /* a prefix, or NULL */
+} who_cases[] = {
+    /* a project admin changes members, display name and volumes */
+    {"carol", TEAM_A(TEAM_A_SPEC ",\"displayName\":\"Team A\",\"volumes\":{\"shared\":{\"claimName\":\"s\"}}"), 1, NULL},
+    {"carol",
+     TEAM_A("\"namespaces\":[\"team-a\"],\"quota\":{\"gpu\":\"2\",\"cpu\":\"8\",\"pods\":5,\"perMember\":{\"pods\":3}},"
+            "\"members\":[{\"kind\":\"User\",\"name\":\"carol\",\"role\":\"admin\"},{\"kind\":\"User\",\"name\":\"dan\","
+            "\"role\":\"edit\"}]"),
+     1, NULL},
+    /* but nothing else */
+    {"carol", TEAM_A("\"namespaces\":[\"team-a\"],\"quota\":{\"gpu\":\"64\"},\"members\":[{\"kind\":\"User\",\"name\":\"carol\",\"role\":\"admin\"}]"), 0,
+     "Project team-a: spec.quota may be changed only by a cluster admin (user carol may not \"manage\" projects.cubit.dev/team-a); a project admin may change spec.members, spec.displayName and spec.volumes"},
+    {"carol", TEAM_A("\"namespaces\":[\"team-a\",\"victim\"],\"quota\":{\"gpu\":\"2\",\"cpu\":\"8\",\"pods\":5,\"perMember\":{\"pods\":3}},\"members\":[{\"kind\":\"User\",\"name\":\"carol\",\"role\":\"admin\"}]"), 0,
+     "Project team-a: spec.namespaces may be changed"},
+    {"carol", TEAM_A(TEAM_A_SPEC ",\"resourceGroup\":{\"nodeSelector\":{\"pool\":\"a100\"}}"), 0, "Project team-a: spec.resourceGroup may"},
+    {"carol", TEAM_A(TEAM_A_SPEC ",\"priorityClassName\":\"system-cluster-critical\""), 0, "Project team-a: spec.priorityClassName may"},
+    {"carol", TEAM_A(TEAM_A_SPEC ",\"queue\":{\"weight\":100}"), 0, "Project team-a: spec.queue may"},
+    {"carol", TEAM_A(TEAM_A_SPEC ",\"deletionPolicy\":\"Delete\""), 0, "Project team-a: spec.deletionPolicy may"},
+    {"carol", TEAM_A(TEAM_A_SPEC ",\"clusters\":[\"gpu-farm\"]"), 0, "Project team-a: spec.clusters may"},
+    {"carol", TEAM_A("\"members\":[{\"kind\":\"User\",\"name\":\"carol\",\"role\":\"admin\"}]"), 0,
+     "Project team-a: spec.namespaces, spec.quota may"},
+    /* a cluster admin may */
+    {"root", TEAM_A("\"namespaces\":[\"team-a\",\"team-a2\"],\"quota\":{\"gpu\":\"64\"},\"members\":[]"), 1, NULL},
+    /* and when the authorizer cannot tell, the change is refused */
+    {"broken", TEAM_A("\"namespaces\":[\"team-a\"],\"quota\":{\"gpu\":\"64\"}"), 0,
+     "Project team-a: spec.quota may be changed only by a cluster admin, and whether broken is one could not be checked: connection refused"},
+};
+
+START_TEST(who_may_change_what) {
+  fx.env.authorize = fake_authorize;
+  sar_calls = 0;
+  rq up = {.op = "UPDATE", .group = "cubit.dev", .kind = "Project", .resource = "projects", .ns = "", .name = "team-a",
+           .user = who_cases[_i].user, .object = who_cases[_i].object, .old = TEAM_A(TEAM_A_SPEC)};
+  adm_response resp;
+  admit(validate_project_handler, &up, &resp);
+  ck_assert_msg(resp.allowed == who_cases[_i].allowed, "case %d: %s", _i, resp.message);
+  if (who_cases[_i].message) {
+    ck_assert_int_eq(resp.code, 403);
+    ck_assert_msg(strncmp(resp.message, who_cases[_i].message, strlen(who_cases[_i].message)) == 0, "case %d: %s", _i,
+                  resp.message);
+  }
+  /* The authorizer is asked only when a cluster admin's field changes. */
+  if (strcmp(who_cases[_i].user, "carol") == 0 && who_cases[_i].allowed) ck_assert_int_eq(sar_calls, 0);
+  adm_response_free(&resp);
+  /* A dry run is judged the same. */
+  up.dry_run = 1;
+  admit(validate_project_handler, &up, &resp);
+  ck_assert_int_eq(resp.allowed, who_cases[_i].allowed);
+  adm_response_free(&resp);
+}
+END_TEST
+
+START_TEST(who_may_create_and_delete) {
+  fx.env.authorize = fake_authorize;
+  adm_response resp;
+  rq cr = {.group = "cubit.dev", .kind = "Project", .resource = "projects", .ns = "", .name = "team-b", .user = "carol",
+           .object = "{\"metadata\":{\"name\":\"team-b\"},\"spec\":{\"namespaces\":[\"team-b\"]}}"};
+  admit(validate_project_handler, &cr, &resp);
+  ck_assert_int_eq(resp.allowed, 0);
+  ck_assert_ptr_nonnull(strstr(resp.message, "spec.namespaces may be changed only by a cluster admin"));
+  adm_response_free(&resp);
+  cr.object = "{\"metadata\":{\"name\":\"team-b\"},\"spec\":{\"members\":[{\"kind\":\"User\",\"name\":\"carol\",\"role\":\"admin\"}]}}";
+  admit(validate_project_handler, &cr, &resp);
+  ck_assert_int_eq(resp.allowed, 1);
+  adm_response_free(&resp);
+  /* A project being deleted is still guarded, but never kept from going. */
+  rq del = {.op = "UPDATE", .group = "cubit.dev", .kind = "Project", .resource = "projects", .ns = "", .name = "team-a",
+            .user = "carol",
+            .object = "{\"metadata\":{\"name\":\"team-a\",\"deletionTimestamp\":\"2025-01-01T00:00:00Z\"},"
+                      "\"spec\":{\"namespaces\":[\"kube-system\"]}}",
+            .old = "{\"metadata\":{\"name\":\"team-a\",\"deletionTimestamp\":\"2025-01-01T00:00:00Z\","
+                   "\"finalizers\":[\"cubit.dev/project\"]},\"spec\":{\"namespaces\":[\"kube-system\"]}}"};
+  admit(validate_project_handler, &del, &resp);
+  ck_assert_int_eq(resp.allowed, 1);
+  adm_response_free(&resp);
+  del.object = "{\"metadata\":{\"name\":\"team-a\",\"deletionTimestamp\":\"2025-01-01T00:00:00Z\"},"
+               "\"spec\":{\"namespaces\":[\"kube-system\"],\"quota\":{\"gpu\":\"64\"}}}";
+  admit(validate_project_handler, &del, &resp);
+  ck_assert_int_eq(resp.allowed, 0);
+  adm_response_free(&resp);
+}
+END_TEST
+
+/* issue 13: a Project without metadata.name crashed the manager
+ * (validate/project.c:43, strcmp on NULL). */
+START_TEST(project_without_a_name) {
+  fx.env.authorize = fake_authorize;
+  adm_response resp;
+  rq cr = {.group = "cubit.dev", .kind = "Project", .resource = "projects", .ns = "", .user = "root",
+           .object = "{\"apiVersion\":\"cubit.dev/v1alpha1\",\"kind\":\"Project\",\"metadata\":{},"
+                     "\"spec\":{\"namespaces\":[\"team-a\"]}}"};
+  admit(validate_project_handler, &cr, &resp);
+  ck_assert_int_eq(resp.allowed, 0);
+  ck_assert_int_eq(resp.code, 422);
+  ck_assert_str_eq(resp.message, "Project: metadata.name: required");
+  adm_response_free(&resp);
+  cr.object = "{\"spec\":{\"namespaces\":[\"x\"]}}";
+  admit(validate_project_handler, &cr, &resp);
+  ck_assert_int_eq(resp.allowed, 0);
+  adm_response_free(&resp);
+  cr.object = "\"a string\"";
+  admit(validate_project_handler, &cr, &resp);
+  ck_assert_int_eq(resp.allowed, 0);
+  ck_assert_int_eq(resp.code, 400);
+  adm_response_free(&resp);
+}
+END_TEST
+
 
 int main(void) {
   Suite *s = suite_create("webhooks");
@@ -474,6 +1124,21 @@ int main(void) {
   tcase_add_loop_test(tc, gang_settings, 0, sizeof(gang_cases) / sizeof(gang_cases[0]));
   tcase_add_test(tc, gang_other_schedulers);
   tcase_add_test(tc, validate_projects);
+  tcase_add_loop_test(tc, who_may_change_what, 0, sizeof(who_cases) / sizeof(who_cases[0]));
+  tcase_add_test(tc, who_may_create_and_delete);
+  tcase_add_test(tc, project_without_a_name);
+  tcase_add_loop_test(tc, handlers_are_total, 0, sizeof(odd_objects) / sizeof(odd_objects[0]));
+  tcase_add_test(tc, attack_forged_owner_reference);
+  tcase_add_test(tc, attack_forged_pods_in_the_cache_count);
+  tcase_add_test(tc, attack_owner_cycle);
+  tcase_add_test(tc, attack_update_raises_parallelism);
+  tcase_add_test(tc, attack_pod_resize);
+  tcase_add_test(tc, attack_deployments_and_scale);
+  tcase_add_test(tc, attack_gpucores_zero);
+  tcase_add_test(tc, attack_visible_devices);
+  tcase_add_test(tc, attack_identity);
+  tcase_add_test(tc, attack_templates_carry_the_creator);
+  tcase_add_test(tc, attack_per_member_through_a_deployment);
   suite_add_tcase(s, tc);
   return testutil_run(s);
 }

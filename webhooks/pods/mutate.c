@@ -3,10 +3,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "controllers/project/project.h"
+#include "api/project/project.h"
 #include "util/alloc.h"
 #include "util/json.h"
 #include "util/log.h"
+
+static int is(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
 
 /* ------------------------------------------------------------ helpers */
 
@@ -19,22 +21,28 @@ static json_t *ensure_array(json_t *obj, const char *key) {
   return a;
 }
 
-
-/* Every container and init container of a pod spec. */
+/* Every container, init container and ephemeral container of a pod spec. */
 typedef void (*container_fn)(json_t *container, void *arg);
 static void each_container(json_t *spec, container_fn fn, void *arg) {
-  static const char *lists[] = {"containers", "initContainers"};
-  for (int l = 0; l < 2; l++) {
+  static const char *lists[] = {"containers", "initContainers", "ephemeralContainers"};
+  for (int l = 0; l < 3; l++) {
     size_t i;
     json_t *c;
-    json_array_foreach(json_object_get(spec, lists[l]), i, c) fn(c, arg);
+    json_array_foreach(json_object_get(spec, lists[l]), i, c) {
+      if (json_is_object(c)) fn(c, arg);
+    }
   }
 }
 
-static void set_env_default(json_t *container, const char *name, const char *value) {
+/* Sets env 'name' to value, replacing every entry of that name the
+ * container had (a value, or a valueFrom): an explicit entry also wins
+ * over envFrom. value NULL only removes them. */
+static void set_env(json_t *container, const char *name, const char *value) {
   json_t *env = ensure_array(container, "env");
-  if ((js_named(env, name) != NULL)) return;
-  json_array_append_new(env, json_pack("{s:s, s:s}", "name", name, "value", value));
+  for (size_t i = json_array_size(env); i-- > 0;)
+    if (is(js_str(json_array_get(env, i), "name"), name)) json_array_remove(env, i);
+  if (value) json_array_append_new(env, json_pack("{s:s, s:s}", "name", name, "value", value));
+  if (json_array_size(env) == 0) json_object_del(container, "env");
 }
 
 /* ------------------------------------------------------ project defaults */
@@ -118,23 +126,24 @@ static void project_defaults(const json_t *project, json_t *pod, const char *use
 
 /* ----------------------------------------------------------------- GPU */
 
+#define VISIBLE_DEVICES "NVIDIA_VISIBLE_DEVICES"
+#define MAX_EXPLICIT 64
+
 typedef struct gpu_walk {
   const webhook_env *env;
   json_t *pod;
-  int any_gpu;      /* some container asks for a GPU */
+  json_t *explicit[MAX_EXPLICIT]; /* containers whose visibility the grammar set ("0", "-1") */
+  size_t nexplicit;
   int rc;
   char *err;
   size_t errlen;
 } gpu_walk;
 
-static const char *vendor_gpu_resources[] = {GPU_RES_NVIDIA, GPU_RES_HAMI_CORES, GPU_RES_VGPU_NUMBER,
-                                             GPU_RES_VCUDA_CORE, NULL};
-
-static int has_vendor_gpu(const json_t *container) {
-  for (const char **r = vendor_gpu_resources; *r; r++)
-    if (js_get(container, "resources.limits") && json_object_get(js_get(container, "resources.limits"), *r))
-      return 1;
-  return 0;
+/* A container that holds a GPU resource of some sharing system: its device
+ * plugin says which GPUs it sees. */
+static int holds_gpu(const json_t *container) {
+  return gpu_cards_milli(js_get(container, "resources.limits")) > 0 ||
+         gpu_cards_milli(js_get(container, "resources.requests")) > 0;
 }
 
 /* Translates one grammar string for one container. */
@@ -157,8 +166,10 @@ static int translate_container(gpu_walk *w, json_t *container, const char *text)
     json_t *sel = js_ensure_obj(w->pod, "spec.nodeSelector");
     json_object_set_new(sel, t.node_selector_key, json_string(t.node_selector_value));
   }
-  if (t.visible_devices[0]) set_env_default(container, "NVIDIA_VISIBLE_DEVICES", t.visible_devices);
-  if (req.milli_cards > 0 || req.shared) w->any_gpu = 1;
+  if (t.visible_devices[0] && w->nexplicit < MAX_EXPLICIT) {
+    set_env(container, VISIBLE_DEVICES, t.visible_devices);
+    w->explicit[w->nexplicit++] = container;
+  }
   return 0;
 }
 
@@ -167,7 +178,7 @@ static void gpu_error_at(gpu_walk *w, const char *field, const char *container) 
   char why[512];
   snprintf(why, sizeof(why), "%s", w->err);
   if (container)
-    snprintf(w->err, w->errlen, "%s of container %s: %s", field, container, why);
+    snprintf(w->err, w->errlen, "%s of container %.128s: %s", field, container, why);
   else
     snprintf(w->err, w->errlen, "%s: %s", field, why);
 }
@@ -176,62 +187,77 @@ static void gpu_container(json_t *container, void *arg) {
   gpu_walk *w = arg;
   if (w->rc) return;
   json_t *limit = json_object_get(js_get(container, "resources.limits"), GPU_GRAMMAR_KEY);
-  if (limit) {
-    char text[128];
-    if (json_is_string(limit)) snprintf(text, sizeof(text), "%s", json_string_value(limit));
-    else if (json_is_integer(limit)) snprintf(text, sizeof(text), "%lld", (long long)json_integer_value(limit));
-    else snprintf(text, sizeof(text), "?");
-    w->rc = translate_container(w, container, text);
-    if (w->rc) gpu_error_at(w, "resources.limits[" GPU_GRAMMAR_KEY "]", js_str(container, "name"));
-  } else if (has_vendor_gpu(container)) {
-    w->any_gpu = 1;
-  }
+  if (limit == NULL) limit = json_object_get(js_get(container, "resources.requests"), GPU_GRAMMAR_KEY);
+  if (limit == NULL) return;
+  char text[128];
+  if (json_is_string(limit)) snprintf(text, sizeof(text), "%s", json_string_value(limit));
+  else if (json_is_integer(limit)) snprintf(text, sizeof(text), "%lld", (long long)json_integer_value(limit));
+  else snprintf(text, sizeof(text), "?");
+  w->rc = translate_container(w, container, text);
+  if (w->rc) gpu_error_at(w, "resources.limits[" GPU_GRAMMAR_KEY "]", js_str(container, "name"));
 }
 
-static void no_gpu(json_t *container, void *arg) {
-  set_env_default(container, "NVIDIA_VISIBLE_DEVICES", "none");
+/* Whatever the user set: a container without a GPU of its own sees none
+ * (the NVIDIA runtime's default, and CUDA images', is "all": every GPU of
+ * the node), and a container with one sees what its device plugin gives
+ * it, not a value of its own. */
+static void visibility(json_t *container, void *arg) {
+  gpu_walk *w = arg;
+  for (size_t i = 0; i < w->nexplicit; i++)
+    if (w->explicit[i] == container) return;
+  set_env(container, VISIBLE_DEVICES, holds_gpu(container) ? NULL : "none");
 }
 
 static int gpu_mutate(const webhook_env *env, json_t *pod, char *err, size_t errlen) {
-  gpu_walk w = {env, pod, 0, 0, err, errlen};
+  gpu_walk w = {.env = env, .pod = pod, .err = err, .errlen = errlen};
   json_t *spec = json_object_get(pod, "spec");
   const char *ann = json_string_value(json_object_get(js_get(pod, "metadata.annotations"), GPU_GRAMMAR_KEY));
   json_t *first = json_array_get(json_object_get(spec, "containers"), 0);
   /* The pod annotation speaks for the first (main) container, unless that
    * container states its own request. */
-  if (ann && first && !json_object_get(js_get(first, "resources.limits"), GPU_GRAMMAR_KEY) && !has_vendor_gpu(first))
+  if (ann && json_is_object(first) && !json_object_get(js_get(first, "resources.limits"), GPU_GRAMMAR_KEY) &&
+      !holds_gpu(first))
     if ((w.rc = translate_container(&w, first, ann))) gpu_error_at(&w, "metadata.annotations[" GPU_GRAMMAR_KEY "]", NULL);
   if (w.rc == 0) each_container(spec, gpu_container, &w);
   if (w.rc) return w.rc;
-  /* Without a GPU a container must not see the node's GPUs through the
-   * NVIDIA runtime's default of "all". */
-  if (!w.any_gpu) each_container(spec, no_gpu, NULL);
+  each_container(spec, visibility, &w);
   return 0;
+}
+
+/* ----------------------------------------------------------- identity */
+
+const char *pods_creator(const webhook_env *env, const adm_request *req) {
+  const char *was = req->old_object ? webhook_user_of(req->old_object) : NULL;
+  if (is(req->operation, "UPDATE") && was) return was;
+  if (webhook_is_propagator(env->identities, req->username)) return webhook_user_of(req->object);
+  return req->username && *req->username ? req->username : NULL;
+}
+
+/* Records creator (may be NULL: a propagator's object that names none) on
+ * obj's metadata, replacing whatever obj said. */
+static void set_creator(json_t *obj, const char *creator) {
+  json_t *ann = js_ensure_obj(obj, "metadata.annotations");
+  if (creator) json_object_set_new(ann, CUBIT_ANNOTATION_USER, json_string(creator));
+  else json_object_del(ann, CUBIT_ANNOTATION_USER);
+  if (json_object_size(ann) == 0) json_object_del(json_object_get(obj, "metadata"), "annotations");
 }
 
 /* ---------------------------------------------------------------- pods */
 
-int pods_mutate(const webhook_env *env, const json_t *project, const char *username, json_t *pod, char *err,
+int pods_mutate(const webhook_env *env, const json_t *project, const char *creator, json_t *pod, char *err,
                 size_t errlen) {
   if (!json_is_object(json_object_get(pod, "spec"))) {
     snprintf(err, errlen, "pod without spec");
     return CUBIT_EINVAL;
   }
-  json_t *ann = js_ensure_obj(pod, "metadata.annotations");
-  const char *user = json_string_value(json_object_get(ann, CUBIT_ANNOTATION_USER));
-  /* A bare pod's creator is the requester; a controller's pods carry the
-   * annotation from their template (set on the workload at its creation). */
-  if (user == NULL && js_controller_ref(pod) == NULL && username && *username) {
-    json_object_set_new(ann, CUBIT_ANNOTATION_USER, json_string(username));
-    user = username;
-  }
-  project_defaults(project, pod, user);
+  if (!json_is_object(json_object_get(pod, "metadata"))) json_object_set_new(pod, "metadata", json_object());
+  set_creator(pod, creator);
+  project_defaults(project, pod, creator);
   int rc = gpu_mutate(env, pod, err, errlen);
   if (rc) return rc;
   char group[254], role[64];
   if (gang_of_pod(pod, group, sizeof(group), role, sizeof(role)))
     gang_mark(&env->gang, pod, group, role, js_name(project));
-  if (json_object_size(ann) == 0) json_object_del(json_object_get(pod, "metadata"), "annotations");
   return 0;
 }
 
@@ -246,14 +272,33 @@ void pods_patch_diff(adm_response *resp, const json_t *before, const json_t *aft
   }
 }
 
+static void no_gpu(json_t *container, void *arg) { set_env(container, VISIBLE_DEVICES, "none"); }
+
 void pods_mutate_handler(const adm_request *req, adm_response *resp, void *arg) {
   const webhook_env *env = arg;
-  if (strcmp(req->operation, "CREATE") != 0 || req->object == NULL || strcmp(req->kind, "Pod") != 0) return;
+  const char *sub = req->subresource ? req->subresource : "";
+  int create = is(req->operation, "CREATE"), update = is(req->operation, "UPDATE");
+  if (!json_is_object(req->object) || !is(req->kind, "Pod") || !(create || update)) return;
   json_t *project = webhook_project_of(env, req->namespace);
   if (project == NULL) return;
   json_t *pod = json_deep_copy(req->object);
   char err[512];
-  if (pods_mutate(env, project, req->username, pod, err, sizeof(err))) adm_deny(resp, 422, "%s", err);
+  int rc = 0;
+  if (create && *sub == '\0') {
+    rc = pods_mutate(env, project, pods_creator(env, req), pod, err, sizeof(err));
+  } else if (update && *sub == '\0') {
+    /* The creator never changes once recorded. */
+    set_creator(pod, pods_creator(env, req));
+  } else if (update && is(sub, "ephemeralcontainers")) {
+    /* A debugging container holds no GPU (it cannot request one), so it
+     * sees none, whatever it or its image says. */
+    size_t i;
+    json_t *c;
+    json_array_foreach(js_get(pod, "spec.ephemeralContainers"), i, c) {
+      if (json_is_object(c)) no_gpu(c, NULL);
+    }
+  }
+  if (rc) adm_deny(resp, 422, "%s", err);
   else pods_patch_diff(resp, req->object, pod);
   json_decref(pod);
   json_decref(project);
@@ -261,65 +306,71 @@ void pods_mutate_handler(const adm_request *req, adm_response *resp, void *arg) 
 
 /* ----------------------------------------------------------- workloads */
 
-/* Records the creator on a pod template's metadata. */
 static void annotate_template(json_t *tmpl, const char *user) {
-  if (!json_is_object(tmpl)) return;
-  json_t *ann = js_ensure_obj(tmpl, "metadata.annotations");
-  if (json_object_get(ann, CUBIT_ANNOTATION_USER) == NULL)
-    json_object_set_new(ann, CUBIT_ANNOTATION_USER, json_string(user));
+  if (json_is_object(tmpl)) set_creator(tmpl, user);
 }
 
-/* Every pod template of a workload: replica specs of the training
- * operator's kinds, Volcano's tasks, a batch Job's template. */
-static void annotate_templates(int wl, json_t *obj, const char *user) {
-  static const char *replica_specs[] = {[WL_TFJOB] = "tfReplicaSpecs", [WL_PYTORCHJOB] = "pytorchReplicaSpecs",
-                                        [WL_MPIJOB] = "mpiReplicaSpecs", [WL_XGBOOSTJOB] = "xgbReplicaSpecs"};
+static void annotate_map(json_t *specs, const char *user) {
+  const char *key;
+  json_t *rs;
+  json_object_foreach(specs, key, rs) { annotate_template(json_object_get(rs, "template"), user); }
+}
+
+/* Every pod template of an object that has them: what its controller copies
+ * onto the pods (and Jobs) it makes. 0 for kinds without templates. */
+static int annotate_templates(const char *group, const char *kind, json_t *obj, const char *user) {
+  static const char *const replica_specs[][2] = {{"TFJob", "tfReplicaSpecs"},
+                                                 {"PyTorchJob", "pytorchReplicaSpecs"},
+                                                 {"MPIJob", "mpiReplicaSpecs"},
+                                                 {"XGBoostJob", "xgbReplicaSpecs"}};
   json_t *spec = json_object_get(obj, "spec");
-  switch (wl) {
-    case WL_JOB:
-      annotate_template(json_object_get(spec, "template"), user);
-      break;
-    case WL_TFJOB:
-    case WL_PYTORCHJOB:
-    case WL_MPIJOB:
-    case WL_XGBOOSTJOB: {
-      const char *key;
-      json_t *rs;
-      json_object_foreach(json_object_get(spec, replica_specs[wl]), key, rs) {
-        annotate_template(json_object_get(rs, "template"), user);
-      }
-      break;
-    }
-    case WL_VOLCANOJOB: {
-      size_t i;
-      json_t *task;
-      json_array_foreach(json_object_get(spec, "tasks"), i, task) annotate_template(json_object_get(task, "template"), user);
-      break;
-    }
-    default: /* TrainingJob: its controller copies the annotation to what it creates */
-      break;
+  if ((is(group, "batch") && is(kind, "Job")) || (is(group, "") && is(kind, "ReplicationController")) ||
+      (is(group, "apps") && (is(kind, "Deployment") || is(kind, "StatefulSet") || is(kind, "ReplicaSet") ||
+                             is(kind, "DaemonSet")))) {
+    annotate_template(json_object_get(spec, "template"), user);
+    return 1;
   }
+  if (is(group, "batch") && is(kind, "CronJob")) {
+    json_t *job = json_object_get(spec, "jobTemplate");
+    annotate_template(job, user);
+    annotate_template(js_get(job, "spec.template"), user);
+    return 1;
+  }
+  if (is(group, "kubeflow.org")) {
+    for (size_t i = 0; i < sizeof(replica_specs) / sizeof(replica_specs[0]); i++)
+      if (is(kind, replica_specs[i][0])) {
+        annotate_map(json_object_get(spec, replica_specs[i][1]), user);
+        return 1;
+      }
+    return 0;
+  }
+  if (is(group, "batch.volcano.sh") && is(kind, "Job")) {
+    size_t i;
+    json_t *task;
+    json_array_foreach(json_object_get(spec, "tasks"), i, task) annotate_template(json_object_get(task, "template"), user);
+    return 1;
+  }
+  return 0;
 }
 
 void workloads_mutate_handler(const adm_request *req, adm_response *resp, void *arg) {
   const webhook_env *env = arg;
-  if (strcmp(req->operation, "CREATE") != 0 || req->object == NULL) return;
-  int wl = webhook_workload_index(req->group, req->kind);
-  /* Every Cubit object records its creator too: its controller copies the
-   * annotation onto the pods it makes (personal volume, per-member quota). */
-  if (wl < 0 && strcmp(req->group, "cubit.dev") != 0) return;
+  const char *sub = req->subresource ? req->subresource : "";
+  if (!json_is_object(req->object) || *sub != '\0' || !(is(req->operation, "CREATE") || is(req->operation, "UPDATE")))
+    return;
+  /* A propagator's objects carry the creator it passes on, on the object
+   * or only on its templates (a Notebook's StatefulSet): left as they are. */
+  if (webhook_is_propagator(env->identities, req->username)) return;
   json_t *project = webhook_project_of(env, req->namespace);
   if (project == NULL) return;
   json_t *obj = json_deep_copy(req->object);
-  json_t *ann = js_ensure_obj(obj, "metadata.annotations");
-  const char *user = json_string_value(json_object_get(ann, CUBIT_ANNOTATION_USER));
-  /* Objects made by Cubit's own controllers already carry their creator. */
-  if (user == NULL && req->username && *req->username && js_controller_ref(obj) == NULL) {
-    json_object_set_new(ann, CUBIT_ANNOTATION_USER, json_string(req->username));
-    user = req->username;
+  const char *creator = pods_creator(env, req);
+  /* Every Cubit object records its creator too: its controller copies the
+   * annotation onto what it makes (personal volume, per-member quota). */
+  if (annotate_templates(req->group, req->kind, obj, creator) || is(req->group, "cubit.dev")) {
+    set_creator(obj, creator);
+    pods_patch_diff(resp, req->object, obj);
   }
-  if (user) annotate_templates(wl, obj, user);
-  pods_patch_diff(resp, req->object, obj);
   json_decref(obj);
   json_decref(project);
 }

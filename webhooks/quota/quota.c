@@ -3,17 +3,18 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "controllers/project/project.h"
+#include "api/project/project.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/time.h"
+
+static int is(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
 
 static int condition_true(const json_t *obj, const char *type) {
   size_t i;
   json_t *c;
   json_array_foreach(js_get(obj, "status.conditions"), i, c) {
-    const char *t = js_str(c, "type"), *s = js_str(c, "status");
-    if (t && s && strcmp(t, type) == 0 && strcmp(s, "True") == 0) return 1;
+    if (is(js_str(c, "type"), type) && is(js_str(c, "status"), "True")) return 1;
   }
   return 0;
 }
@@ -24,42 +25,133 @@ int quota_workload_finished(int workload, const json_t *obj) {
     case WL_JOB: return condition_true(obj, "Complete") || condition_true(obj, "Failed");
     case WL_VOLCANOJOB:
       phase = js_str(obj, "status.state.phase");
-      return phase && (strcmp(phase, "Completed") == 0 || strcmp(phase, "Failed") == 0 ||
-                       strcmp(phase, "Aborted") == 0 || strcmp(phase, "Terminated") == 0);
+      return is(phase, "Completed") || is(phase, "Failed") || is(phase, "Aborted") || is(phase, "Terminated");
     case WL_TRAININGJOB:
       phase = js_str(obj, "status.phase");
-      return phase && (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0);
+      return is(phase, "Succeeded") || is(phase, "Failed");
     default: /* the training operator's kinds */
       return condition_true(obj, "Succeeded") || condition_true(obj, "Failed");
   }
 }
 
-/* Is obj controlled by an unfinished workload that is counted itself? */
-static int counted_by_owner(const webhook_env *env, const json_t *obj) {
-  json_t *ref = js_controller_ref(obj);
-  if (ref == NULL) return 0;
+static int pod_finished(const json_t *pod) {
+  const char *phase = js_str(pod, "status.phase");
+  return is(phase, "Succeeded") || is(phase, "Failed");
+}
+
+/* -------------------------------------------------- what a project holds */
+
+/* A child shares its owner's charge only when both record the same creator
+ * (a child recording none inherits its owner's): a member's pod claiming
+ * another member's workload is charged to its own creator. */
+static int same_creator(const json_t *child, const json_t *owner) {
+  const char *c = webhook_user_of(child), *o = webhook_user_of(owner);
+  return c == NULL || (o != NULL && strcmp(c, o) == 0);
+}
+
+/* The unfinished workload in the cache that obj's controller reference
+ * names, with the uid it names and the same creator (a new reference, *wl
+ * its kind), or NULL. */
+static json_t *owner_of(const webhook_env *env, const json_t *obj, int *wl) {
+  const json_t *ref = js_controller_ref(obj);
   const char *api = js_str(ref, "apiVersion"), *kind = js_str(ref, "kind"), *name = js_str(ref, "name");
   const char *uid = js_str(ref, "uid");
-  if (api == NULL || kind == NULL || name == NULL) return 0;
+  if (api == NULL || kind == NULL || name == NULL || uid == NULL) return NULL;
   const char *slash = strchr(api, '/');
   char group[128] = "";
   if (slash) snprintf(group, sizeof(group), "%.*s", (int)(slash - api), api);
-  int wl = webhook_workload_index(group, kind);
-  if (wl < 0 || env->workloads[wl] == NULL) return 0;
-  json_t *owner = cache_store_get(env->workloads[wl], js_namespace(obj), name);
-  int counted = owner && uid && js_uid(owner) && strcmp(uid, js_uid(owner)) == 0 &&
-                !quota_workload_finished(wl, owner);
-  json_decref(owner);
-  return counted;
+  int k = webhook_workload_index(group, kind);
+  if (k < 0 || env->workloads[k] == NULL) return NULL;
+  json_t *owner = cache_store_get(env->workloads[k], js_namespace(obj), name);
+  if (owner == NULL || !is(js_uid(owner), uid) || quota_workload_finished(k, owner) || !same_creator(obj, owner)) {
+    json_decref(owner);
+    return NULL;
+  }
+  *wl = k;
+  return owner;
 }
 
-static const char *user_of(const json_t *obj) {
-  return json_string_value(json_object_get(js_get(obj, "metadata.annotations"), CUBIT_ANNOTATION_USER));
+/* 1 when obj's usage is part of a workload's charge: its chain of
+ * controlling workloads ends at an uncontrolled one within QUOTA_MAX_DEPTH
+ * steps, without a cycle. Anything else is a root, charged by itself. */
+static int covered(const webhook_env *env, const json_t *obj) {
+  json_t *chain[QUOTA_MAX_DEPTH + 1];
+  size_t n = 0;
+  const json_t *cur = obj;
+  int result = 0;
+  for (int depth = 0; depth <= QUOTA_MAX_DEPTH; depth++) {
+    int wl;
+    json_t *owner = owner_of(env, cur, &wl);
+    if (owner == NULL) {
+      result = depth > 0;
+      break;
+    }
+    int cycle = is(js_uid(owner), js_uid(obj));
+    for (size_t i = 0; i < n; i++) cycle |= is(js_uid(owner), js_uid(chain[i]));
+    if (cycle || depth == QUOTA_MAX_DEPTH) {
+      json_decref(owner);
+      break;
+    }
+    chain[n++] = owner;
+    cur = owner;
+  }
+  for (size_t i = 0; i < n; i++) json_decref(chain[i]);
+  return result;
+}
+
+static void charge_of(const webhook_env *env, int wl, const json_t *w, int level, usage *out);
+
+/* What the unfinished objects w controls hold (the owner index), each with
+ * its own charge; the one of kind except_kind (-1: a pod) named
+ * except_name (NULL: none) is left out. */
+static void children_of(const webhook_env *env, const json_t *w, int level, int except_kind, const char *except_name,
+                        usage *out) {
+  memset(out, 0, sizeof(*out));
+  const char *uid = js_uid(w);
+  if (uid == NULL || level >= QUOTA_MAX_DEPTH) return;
+  char err[256];
+  cache_list l;
+  if (env->pods) {
+    cache_store_by_index(env->pods, CACHE_INDEX_OWNER, uid, &l);
+    for (size_t i = 0; i < l.len; i++) {
+      const json_t *pod = l.items[i];
+      usage u;
+      if (pod_finished(pod) || !same_creator(pod, w) || (except_kind == -1 && is(js_name(pod), except_name)))
+        continue;
+      if (usage_of_object("", "Pod", pod, env->gpu, &u, err, sizeof(err)) == 0) usage_add(out, &u);
+    }
+    cache_list_free(&l);
+  }
+  for (int k = 0; k < WL_COUNT; k++) {
+    if (env->workloads[k] == NULL) continue;
+    cache_store_by_index(env->workloads[k], CACHE_INDEX_OWNER, uid, &l);
+    for (size_t i = 0; i < l.len; i++) {
+      const json_t *child = l.items[i];
+      usage u;
+      if (quota_workload_finished(k, child) || !same_creator(child, w) ||
+          (except_kind == k && is(js_name(child), except_name)))
+        continue;
+      charge_of(env, k, child, level + 1, &u);
+      usage_add(out, &u);
+    }
+    cache_list_free(&l);
+  }
+}
+
+/* What workload w holds: its whole gang, or what its children hold where
+ * that is more. */
+static void charge_of(const webhook_env *env, int wl, const json_t *w, int level, usage *out) {
+  const kube_resource *r = &webhook_workload_resources[wl];
+  char err[256];
+  if (usage_of_object(r->group, r->kind, w, env->gpu, out, err, sizeof(err))) memset(out, 0, sizeof(*out));
+  usage kids;
+  children_of(env, w, level, -2, NULL, &kids);
+  usage_max(out, &kids);
 }
 
 static void add_for(const usage *u, const char *owner_user, const char *user, usage *proj, usage *member) {
   usage_add(proj, u);
-  if (member && user && owner_user && strcmp(owner_user, user) == 0) usage_add(member, u);
+  if (member && is(owner_user, user)) usage_add(member, u);
 }
 
 void quota_committed(const webhook_env *env, const json_t *project, const char *user, usage *proj, usage *member) {
@@ -74,12 +166,10 @@ void quota_committed(const webhook_env *env, const json_t *project, const char *
     if (env->pods) {
       cache_store_by_index(env->pods, CACHE_INDEX_NAMESPACE, ns, &l);
       for (size_t i = 0; i < l.len; i++) {
-        const char *phase = js_str(l.items[i], "status.phase");
-        if (phase && (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0)) continue;
-        if (counted_by_owner(env, l.items[i])) continue;
         usage u;
+        if (pod_finished(l.items[i]) || covered(env, l.items[i])) continue;
         if (usage_of_object("", "Pod", l.items[i], env->gpu, &u, err, sizeof(err)) == 0)
-          add_for(&u, user_of(l.items[i]), user, proj, member);
+          add_for(&u, webhook_user_of(l.items[i]), user, proj, member);
       }
       cache_list_free(&l);
     }
@@ -87,16 +177,135 @@ void quota_committed(const webhook_env *env, const json_t *project, const char *
       if (env->workloads[wl] == NULL) continue;
       cache_store_by_index(env->workloads[wl], CACHE_INDEX_NAMESPACE, ns, &l);
       for (size_t i = 0; i < l.len; i++) {
-        if (quota_workload_finished(wl, l.items[i]) || counted_by_owner(env, l.items[i])) continue;
         usage u;
-        const kube_resource *r = &webhook_workload_resources[wl];
-        if (usage_of_object(r->group, r->kind, l.items[i], env->gpu, &u, err, sizeof(err)) == 0)
-          add_for(&u, user_of(l.items[i]), user, proj, member);
+        if (quota_workload_finished(wl, l.items[i]) || covered(env, l.items[i])) continue;
+        charge_of(env, wl, l.items[i], 0, &u);
+        add_for(&u, webhook_user_of(l.items[i]), user, proj, member);
       }
       cache_list_free(&l);
     }
   }
   cache_list_free(&nss);
+}
+
+/* ------------------------------------------------------- what is asked */
+
+/* Kinds of object this webhook judges. */
+enum { ASK_POD = -1, ASK_APPS = WL_COUNT };
+
+typedef struct ask {
+  int kind;               /* ASK_POD, a workload index, or ASK_APPS + apps index */
+  const json_t *obj;      /* the object as it will be stored (borrowed) */
+  const json_t *old;      /* before an update, or NULL */
+  json_t *scaled_new, *scaled_old; /* scale subresource: the cached object at each replica count (owned) */
+  usage after;            /* what the object holds once written */
+  usage want;             /* what it adds: all of it, or an update's increase */
+  int64_t min_generation; /* an update is in the cache once it shows this generation */
+} ask;
+
+static void ask_free(ask *a) {
+  json_decref(a->scaled_new);
+  json_decref(a->scaled_old);
+}
+
+static int usage_of_kind(const webhook_env *env, int kind, const json_t *obj, usage *out, char *err, size_t errlen) {
+  const kube_resource *r = kind == ASK_POD      ? &kube_pods
+                           : kind < WL_COUNT    ? &webhook_workload_resources[kind]
+                                                : &webhook_apps_resources[kind - ASK_APPS];
+  return usage_of_object(r->group, r->kind, obj, env->gpu, out, err, errlen);
+}
+
+/* The cached Deployment or StatefulSet behind a Scale, at 'replicas' (new reference). */
+static json_t *scaled(const webhook_env *env, int apps, const char *ns, const char *name, const json_t *scale) {
+  json_t *live = env->apps[apps] ? cache_store_get(env->apps[apps], ns, name) : NULL;
+  if (live == NULL) return NULL;
+  json_t *copy = json_deep_copy(live);
+  json_decref(live);
+  json_t *replicas = js_get(scale, "spec.replicas");
+  js_set(copy, "spec.replicas", replicas ? json_incref(replicas) : json_integer(1));
+  return copy;
+}
+
+/* Which request this is and what it asks for. Returns 0 to judge it, 1
+ * when there is nothing to judge, CUBIT_EINVAL with err for a request
+ * whose resources cannot be read. */
+static int read_ask(const webhook_env *env, const adm_request *req, ask *a, char *err, size_t errlen) {
+  memset(a, 0, sizeof(*a));
+  int create = is(req->operation, "CREATE"), update = is(req->operation, "UPDATE");
+  const char *sub = req->subresource ? req->subresource : "";
+  a->obj = req->object;
+  a->old = req->old_object;
+  if (a->obj == NULL || (!create && !update)) return 1;
+  if (is(req->group, "") && is(req->kind, "Pod")) {
+    a->kind = ASK_POD;
+    if (!((create && *sub == '\0') || (update && is(sub, "resize")))) return 1;
+  } else if (*sub == '\0' && webhook_workload_index(req->group, req->kind) >= 0) {
+    a->kind = webhook_workload_index(req->group, req->kind);
+  } else if (*sub == '\0' && webhook_apps_index(req->group, req->kind) >= 0) {
+    a->kind = ASK_APPS + webhook_apps_index(req->group, req->kind);
+  } else if (update && is(sub, "scale") && is(req->kind, "Scale")) {
+    int apps = is(req->resource, "deployments") ? APPS_DEPLOYMENT : is(req->resource, "statefulsets") ? APPS_STATEFULSET : -1;
+    if (apps < 0) return 1;
+    a->kind = ASK_APPS + apps;
+    a->scaled_new = scaled(env, apps, req->namespace, req->name, req->object);
+    a->scaled_old = scaled(env, apps, req->namespace, req->name, req->old_object);
+    if (a->scaled_new == NULL) return 1; /* not in the cache yet: its pods are judged */
+    a->obj = a->scaled_new;
+    a->old = a->scaled_old;
+  } else {
+    return 1;
+  }
+  if (update && (a->old == NULL || js_get(a->obj, "metadata.deletionTimestamp"))) return 1;
+  int rc = usage_of_kind(env, a->kind, a->obj, &a->after, err, errlen);
+  if (rc == CUBIT_ENOTSUP) return 1;
+  /* An update that leaves the spec alone asks for nothing, even when the
+   * spec no longer reads (the GPU profile changed since): a finalizer or a
+   * label must still be writable. */
+  if (rc && update && json_equal(json_object_get(a->obj, "spec"), json_object_get(a->old, "spec"))) return 1;
+  if (rc) return rc;
+  a->want = a->after;
+  if (update) {
+    usage before;
+    char ignored[256];
+    /* An old object that no longer reads (admitted before a rule changed)
+     * held nothing: the whole new one is asked for. */
+    if (usage_of_kind(env, a->kind, a->old, &before, ignored, sizeof(ignored)) == 0) usage_sub(&a->want, &before);
+    a->min_generation = js_int(a->old, "metadata.generation", 0) + 1;
+  }
+  return usage_is_zero(&a->want) ? 1 : 0;
+}
+
+/* A pod or workload that the controller of the unfinished workload it
+ * claims writes, and that fits in what that workload holds, adds nothing
+ * (the workload's gang was judged whole). */
+static int within_owner(const webhook_env *env, const adm_request *req, const ask *a) {
+  if (a->kind >= WL_COUNT) return 0;
+  int wl;
+  json_t *owner = owner_of(env, a->obj, &wl);
+  if (owner == NULL) return 0;
+  int fits = 0;
+  if (webhook_is_controller(env->identities, wl, req->username)) {
+    usage held, kids, mine = a->after;
+    const kube_resource *r = &webhook_workload_resources[wl];
+    char err[256];
+    if (usage_of_object(r->group, r->kind, owner, env->gpu, &held, err, sizeof(err)) == 0) {
+      const char *name = js_name(a->obj);
+      children_of(env, owner, 0, a->kind, name, &kids);
+      if (a->kind != ASK_POD && a->old) { /* an updated workload keeps its own children */
+        json_t *live = env->workloads[a->kind] ? cache_store_get(env->workloads[a->kind], req->namespace, name) : NULL;
+        usage its;
+        if (live) {
+          children_of(env, live, 1, -2, NULL, &its);
+          usage_max(&mine, &its);
+        }
+        json_decref(live);
+      }
+      usage_add(&kids, &mine);
+      fits = usage_within(&kids, &held);
+    }
+  }
+  json_decref(owner);
+  return fits;
 }
 
 /* ------------------------------------------------------------ judging */
@@ -131,65 +340,70 @@ static int check(const usage *reserved_project, const usage *reserved_member, vo
   quota_committed(j->env, j->project, j->user, &used, j->user ? &used_member : NULL);
   if (!within(j, &used, reserved_project, &j->spec->quota, &j->spec->quota_set, "")) return 0;
   char scope[300];
-  snprintf(scope, sizeof(scope), " for member %s", j->user ? j->user : "");
+  snprintf(scope, sizeof(scope), " for member %.256s", j->user ? j->user : "");
   if (j->user && !within(j, &used_member, reserved_member, &j->spec->per_member, &j->spec->per_member_set, scope))
     return 0;
   return 1;
 }
 
-static int seen(int workload, const char *ns, const char *name, void *arg) {
+static int seen(int workload, const char *ns, const char *name, int64_t min_generation, void *arg) {
   const judge *j = arg;
   cache_store *s = workload < 0 ? j->env->pods : j->env->workloads[workload];
   json_t *o = s ? cache_store_get(s, ns, name) : NULL;
+  int shown = o && js_int(o, "metadata.generation", 0) >= min_generation;
   json_decref(o);
-  return o != NULL;
+  return shown;
 }
 
-static int any_set(const usage *set) {
-  for (usage_field f = 0; f < USAGE_NFIELDS; f++)
-    if (usage_get(set, f)) return 1;
-  return 0;
+static int any_set(const usage *set) { return !usage_is_zero(set); }
+
+/* The creator charged: the requester, unless a propagator passes on the
+ * creator the object records. */
+static const char *creator(const webhook_env *env, const adm_request *req, const ask *a) {
+  if (webhook_is_propagator(env->identities, req->username)) return webhook_user_of(a->obj);
+  return req->username && *req->username ? req->username : NULL;
 }
 
 void quota_validate(const adm_request *req, adm_response *resp, void *arg) {
   const webhook_env *env = arg;
-  if (strcmp(req->operation, "CREATE") != 0 || req->object == NULL) return;
-  int is_pod = strcmp(req->group, "") == 0 && strcmp(req->kind, "Pod") == 0;
-  int wl = is_pod ? -1 : webhook_workload_index(req->group, req->kind);
-  if (!is_pod && wl < 0) return;
-  json_t *project = webhook_project_of(env, req->namespace);
-  if (project == NULL) return;
-  project_spec spec;
+  ask a;
   char err[512];
+  int rc = read_ask(env, req, &a, err, sizeof(err));
+  if (rc) {
+    if (rc < 0) adm_deny(resp, 422, "%s", err);
+    ask_free(&a);
+    return;
+  }
+  json_t *project = webhook_project_of(env, req->namespace);
+  if (project == NULL) {
+    ask_free(&a);
+    return;
+  }
+  project_spec spec;
   if (project_spec_parse(project, &spec, err, sizeof(err))) {
     /* The project is broken; its own status says so. Fail closed. */
     adm_deny(resp, 403, "project %s has an invalid spec (%s); nothing can be admitted until it is fixed",
              js_name(project), err);
     json_decref(project);
+    ask_free(&a);
     return;
   }
   int member_limits = any_set(&spec.per_member_set);
-  if (!any_set(&spec.quota_set) && !member_limits) goto out;
-  /* Pods of a workload already counted (its whole gang was judged) pass. */
-  if (counted_by_owner(env, req->object)) goto out;
-  usage want;
-  int rc = usage_of_object(req->group, req->kind, req->object, env->gpu, &want, err, sizeof(err));
-  if (rc == CUBIT_ENOTSUP) goto out;
-  if (rc) {
-    adm_deny(resp, 422, "%s", err);
-    goto out;
+  if ((any_set(&spec.quota_set) || member_limits) && !within_owner(env, req, &a)) {
+    const char *user = creator(env, req, &a);
+    judge j = {env, &spec, project, member_limits ? user : NULL, &a.want, ""};
+    const char *name = js_name(a.obj);
+    if (name == NULL || *name == '\0') name = req->name;
+    int64_t ttl = env->reservation_ttl_ms > 0 ? env->reservation_ttl_ms : 30000;
+    /* Deployments and StatefulSets are judged, not held: their pods are.
+     * A dry run is judged like any other request, but reserves nothing. */
+    int held = a.kind < WL_COUNT;
+    if (!held || req->dry_run) ttl = 0;
+    int ok = quota_reserve_if(env->reservations, js_name(project), user, held ? a.kind : ASK_POD, req->namespace,
+                              name ? name : "", a.min_generation, &a.want, time_mono_ms(), ttl, seen, check, &j);
+    if (!ok) adm_deny(resp, 403, "%s", j.message);
   }
-  const char *user = user_of(req->object);
-  if (user == NULL) user = req->username;
-  judge j = {env, &spec, project, member_limits ? user : NULL, &want, ""};
-  const char *name = req->name && *req->name ? req->name : js_name(req->object);
-  int64_t now = time_mono_ms();
-  int64_t ttl = env->reservation_ttl_ms > 0 ? env->reservation_ttl_ms : 30000;
-  /* A dry run is judged like any other request, but reserves nothing. */
-  int ok = quota_reserve_if(env->reservations, js_name(project), user, wl, req->namespace, name ? name : "", &want,
-                            now, req->dry_run ? 0 : ttl, seen, check, &j);
-  if (!ok) adm_deny(resp, 403, "%s", j.message);
-out:
   project_spec_free(&spec);
   json_decref(project);
+  ask_free(&a);
 }

@@ -9,6 +9,7 @@
 typedef struct reservation {
   char *project, *user, *ns, *name;
   int workload; /* -1 for a pod */
+  int64_t min_generation;
   usage amount;
   int64_t deadline_ms;
   struct reservation *next;
@@ -52,7 +53,7 @@ static void sum_locked(quota_reservations *r, const char *project, const char *u
   reservation **pp = &r->head;
   while (*pp) {
     reservation *x = *pp;
-    if (x->deadline_ms <= now_ms || (seen && seen(x->workload, x->ns, x->name, arg))) {
+    if (x->deadline_ms <= now_ms || (seen && seen(x->workload, x->ns, x->name, x->min_generation, arg))) {
       *pp = x->next;
       free_one(x);
       continue;
@@ -66,8 +67,8 @@ static void sum_locked(quota_reservations *r, const char *project, const char *u
 }
 
 int quota_reserve_if(quota_reservations *r, const char *project, const char *user, int workload, const char *ns,
-                     const char *name, const usage *req, int64_t now_ms, int64_t ttl_ms, quota_seen_fn seen,
-                     quota_check_fn check, void *arg) {
+                     const char *name, int64_t min_generation, const usage *req, int64_t now_ms, int64_t ttl_ms,
+                     quota_seen_fn seen, quota_check_fn check, void *arg) {
   usage proj, member;
   pthread_mutex_lock(&r->mu);
   sum_locked(r, project, user, now_ms, seen, arg, &proj, &member);
@@ -79,6 +80,7 @@ int quota_reserve_if(quota_reservations *r, const char *project, const char *use
     x->ns = xstrdup(ns);
     x->name = xstrdup(name);
     x->workload = workload;
+    x->min_generation = min_generation;
     x->amount = *req;
     x->deadline_ms = now_ms + ttl_ms;
     x->next = r->head;
@@ -88,11 +90,13 @@ int quota_reserve_if(quota_reservations *r, const char *project, const char *use
   return ok;
 }
 
-void quota_reservations_release(quota_reservations *r, int workload, const char *ns, const char *name) {
+void quota_reservations_release(quota_reservations *r, int workload, const char *ns, const char *name,
+                                int64_t generation) {
   pthread_mutex_lock(&r->mu);
   for (reservation **pp = &r->head; *pp;) {
     reservation *x = *pp;
-    if (x->workload == workload && strcmp(x->ns, ns) == 0 && strcmp(x->name, name) == 0) {
+    if (x->workload == workload && x->min_generation <= generation && strcmp(x->ns, ns) == 0 &&
+        strcmp(x->name, name) == 0) {
       *pp = x->next;
       free_one(x);
     } else {

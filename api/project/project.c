@@ -1,0 +1,178 @@
+#include "api/project/project.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/alloc.h"
+#include "util/json.h"
+
+const kube_resource project_resource = {"cubit.dev", "v1alpha1", "projects", "Project", 0};
+
+/* ------------------------------------------------------------- spec */
+
+int project_namespace_name_valid(const char *name) {
+  size_t n = name ? strlen(name) : 0;
+  if (n == 0 || n > 63) return 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = name[i];
+    int alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (!alnum && !(c == '-' && i > 0 && i + 1 < n)) return 0;
+  }
+  return 1;
+}
+
+static int parse_namespaces(const json_t *list, project_spec *out, char *err, size_t errlen) {
+  if (list == NULL || json_is_null(list)) return 0;
+  if (!json_is_array(list)) return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec.namespaces: must be a list of names");
+  size_t i;
+  json_t *v;
+  json_array_foreach(list, i, v) {
+    const char *ns = json_string_value(v);
+    if (!project_namespace_name_valid(ns))
+      return cubit_errorf(err, errlen, CUBIT_EINVAL,
+                          "spec.namespaces[%zu]: want a namespace name (lower-case letters, digits and '-', at most "
+                          "63 characters)", i);
+    if (out->nnamespaces == PROJECT_MAX_NAMESPACES)
+      return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec.namespaces: at most %d namespaces", PROJECT_MAX_NAMESPACES);
+    if (project_lists(out, ns))
+      return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec.namespaces[%zu]: namespace %s is listed twice", i, ns);
+    out->namespaces[out->nnamespaces++] = ns;
+  }
+  return 0;
+}
+
+static int one_of(const char *s, const char *const *words) {
+  for (; s && *words; words++)
+    if (strcmp(s, *words) == 0) return 1;
+  return 0;
+}
+
+static int parse_members(const json_t *members, project_spec *out, char *err, size_t errlen) {
+  static const char *const kinds[] = {"User", "Group", "ServiceAccount", NULL};
+  static const char *const roles[] = {"admin", "edit", "view", NULL};
+  if (members == NULL || json_is_null(members)) return 0;
+  if (!json_is_array(members)) return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec.members: must be a list");
+  out->members = xcalloc(json_array_size(members) + 1, sizeof(project_member));
+  size_t i;
+  json_t *v;
+  json_array_foreach(members, i, v) {
+    const char *kind = js_str(v, "kind"), *name = js_str(v, "name"), *role = js_str(v, "role");
+    if (!one_of(kind, kinds))
+      return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec.members[%zu].kind: want User, Group or ServiceAccount, got \"%.64s\"",
+                          i, kind ? kind : "");
+    if (name == NULL || *name == '\0' || strlen(name) >= sizeof(out->members[0].name))
+      return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec.members[%zu].name: want a name of 1 to 253 characters", i);
+    if (!one_of(role, roles))
+      return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec.members[%zu].role: want admin, edit or view, got \"%.64s\"", i,
+                          role ? role : "");
+    project_member *m = &out->members[out->nmembers++];
+    snprintf(m->kind, sizeof(m->kind), "%s", kind);
+    snprintf(m->name, sizeof(m->name), "%s", name);
+    snprintf(m->role, sizeof(m->role), "%s", role);
+  }
+  return 0;
+}
+
+static int parse_queue(const json_t *queue, project_spec *out, char *err, size_t errlen) {
+  if (queue == NULL || json_is_null(queue)) return 0;
+  if (!json_is_object(queue)) return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec.queue: must be an object");
+  const json_t *w = json_object_get(queue, "weight");
+  if (w && !json_is_null(w)) {
+    if (!json_is_integer(w) || json_integer_value(w) < 1 || json_integer_value(w) > 65535)
+      return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec.queue.weight: want a whole number from 1 to 65535");
+    out->queue_weight = (int)json_integer_value(w);
+  }
+  out->queue_enabled = js_bool(queue, "enabled", -1);
+  out->queue_reclaimable = js_bool(queue, "reclaimable", -1);
+  return 0;
+}
+
+static int parse_spec(const json_t *spec, project_spec *out, char *err, size_t errlen) {
+  if (spec != NULL && !json_is_null(spec) && !json_is_object(spec))
+    return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec: must be an object");
+  int rc = parse_namespaces(json_object_get(spec, "namespaces"), out, err, errlen);
+  if (!rc) rc = parse_members(json_object_get(spec, "members"), out, err, errlen);
+  if (rc) return rc;
+  const json_t *quota = json_object_get(spec, "quota");
+  if (usage_parse_quota(quota, "spec.quota", &out->quota, &out->quota_set, err, errlen) ||
+      usage_parse_quota(json_object_get(quota, "perMember"), "spec.quota.perMember", &out->per_member,
+                        &out->per_member_set, err, errlen))
+    return CUBIT_EINVAL;
+  const json_t *policy = json_object_get(spec, "deletionPolicy");
+  if (policy && !json_is_null(policy)) {
+    const char *p = json_string_value(policy);
+    if (p == NULL || (strcmp(p, "Delete") != 0 && strcmp(p, "Retain") != 0))
+      return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec.deletionPolicy: want Retain or Delete, got \"%.64s\"",
+                          p ? p : "");
+    out->delete_namespaces = strcmp(p, "Delete") == 0;
+  }
+  return parse_queue(json_object_get(spec, "queue"), out, err, errlen);
+}
+
+int project_spec_parse(const json_t *p, project_spec *out, char *err, size_t errlen) {
+  memset(out, 0, sizeof(*out));
+  out->queue_enabled = -1;
+  out->queue_weight = 1;
+  out->queue_reclaimable = -1;
+  if (err && errlen) err[0] = '\0';
+  int rc = parse_spec(json_object_get(p, "spec"), out, err, errlen);
+  if (rc) project_spec_free(out);
+  return rc;
+}
+
+void project_spec_free(project_spec *s) {
+  free(s->members);
+  s->members = NULL;
+  s->nmembers = 0;
+  s->nnamespaces = 0;
+}
+
+int project_lists(const project_spec *s, const char *ns) {
+  for (size_t i = 0; ns && i < s->nnamespaces; i++)
+    if (strcmp(s->namespaces[i], ns) == 0) return 1;
+  return 0;
+}
+
+/* ------------------------------------------------------ who changes what */
+
+const char *const project_admin_fields[] = {"members", "displayName", "volumes", NULL};
+
+static int admin_field(const char *key) {
+  for (const char *const *f = project_admin_fields; *f; f++)
+    if (strcmp(*f, key) == 0) return 1;
+  return 0;
+}
+
+/* Appends "spec.<key>" to which, joined with ", ". */
+static void name_field(char *which, size_t len, size_t *at, const char *key) {
+  if (which == NULL || len == 0 || *at + 1 >= len) return;
+  int w = snprintf(which + *at, len - *at, "%sspec.%s", *at ? ", " : "", key);
+  if (w > 0) *at += (size_t)w;
+  if (*at >= len) *at = len - 1;
+}
+
+int project_tenancy_changes(const json_t *old_spec, const json_t *new_spec, char *which, size_t len) {
+  if (which && len) which[0] = '\0';
+  const json_t *a = json_is_object(old_spec) ? old_spec : NULL, *b = json_is_object(new_spec) ? new_spec : NULL;
+  size_t at = 0;
+  int n = 0;
+  const char *key;
+  json_t *v;
+  /* Fields that are in the new spec and differ from (or are absent in) the old. */
+  json_object_foreach((json_t *)b, key, v) {
+    if (admin_field(key)) continue;
+    json_t *was = json_object_get(a, key);
+    if (was && json_equal(was, v)) continue;
+    if (was == NULL && json_is_null(v)) continue;
+    name_field(which, len, &at, key);
+    n++;
+  }
+  /* Fields that were removed. */
+  json_object_foreach((json_t *)a, key, v) {
+    if (admin_field(key) || json_object_get(b, key) || json_is_null(v)) continue;
+    name_field(which, len, &at, key);
+    n++;
+  }
+  return n;
+}

@@ -1,0 +1,80 @@
+/* Project: a team, its namespaces, its members and its share of the
+ * cluster (cube-studio's 项目组). The resource, its spec as a C struct and
+ * the rules on who may change which field: what the Project controller and
+ * the admission webhooks both read (docs/project.md). */
+#ifndef CUBIT_API_PROJECT_H
+#define CUBIT_API_PROJECT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "api/labels.h"
+#include "api/usage/usage.h"
+#include "kube/client.h"
+#include "util/err.h"
+
+extern const kube_resource project_resource;
+
+#define PROJECT_LABEL CUBIT_LABEL_PROJECT
+#define PROJECT_FINALIZER "cubit.dev/project"
+/* On a namespace the Project controller created (not adopted): the
+ * project's name. Only such namespaces are deleted with deletionPolicy
+ * Delete, and a created namespace stays the project's even if its label is
+ * lost. Written by the controller only (namespaces are cluster-scoped:
+ * project members cannot touch them). */
+#define PROJECT_ANNOTATION_CREATED "cubit.dev/created-by-project"
+#define PROJECT_MAX_NAMESPACES 64
+
+/* The verb a requester needs on projects.cubit.dev/<name> to change the
+ * fields only a cluster admin may change (project_tenancy_changes). No
+ * built-in role grants it except those with every verb (cluster-admin);
+ * config/rbac/tenancy_admin.yaml binds it. */
+#define PROJECT_MANAGE_VERB "manage"
+
+typedef struct project_member {
+  char kind[16];   /* User, Group, ServiceAccount */
+  char name[254];
+  char role[8];    /* admin, edit, view */
+} project_member;
+
+/* spec, parsed once (quantities checked) and worked on as a struct. */
+typedef struct project_spec {
+  const char *namespaces[PROJECT_MAX_NAMESPACES]; /* borrowed from the object */
+  size_t nnamespaces;
+  project_member *members;
+  size_t nmembers;
+  usage quota;          /* limits; a field is set when quota_set says so */
+  usage quota_set;      /* 1 in a field = that resource is limited (usage_parse_quota's mask) */
+  usage per_member;
+  usage per_member_set;
+  int delete_namespaces; /* deletionPolicy: Delete */
+  int queue_enabled;     /* -1 = default (when Volcano exists) */
+  int queue_weight;
+  int queue_reclaimable; /* -1 = unset */
+} project_spec;
+
+/* Parses p's spec; total over any JSON (p need not be an object). On a bad
+ * field returns CUBIT_EINVAL with a message naming it ("spec.quota.gpu:
+ * ..."), *out then holds nothing to free. project_spec_free releases it. */
+int project_spec_parse(const json_t *p, project_spec *out, char *err, size_t errlen) CUBIT_WUR;
+void project_spec_free(project_spec *s);
+
+/* 1 when ns is one of spec.namespaces. */
+int project_lists(const project_spec *s, const char *ns);
+
+/* 1 when name is a DNS-1123 label (what a namespace name must be). */
+int project_namespace_name_valid(const char *name);
+
+/* The spec fields a project admin may change: members, displayName and the
+ * default volumes. Every other field of spec (namespaces, quota and
+ * quota.perMember, resourceGroup, priorityClassName, queue, deletionPolicy,
+ * and any field added later, such as clusters) only a requester allowed to
+ * PROJECT_MANAGE_VERB the project. */
+extern const char *const project_admin_fields[];
+
+/* Compares two specs (borrowed; NULL or a non-object reads as {}) and
+ * writes the cluster-admin fields that differ into which ("spec.quota,
+ * spec.namespaces"; "" when none). Returns how many differ. */
+int project_tenancy_changes(const json_t *old_spec, const json_t *new_spec, char *which, size_t len);
+
+#endif

@@ -1,0 +1,431 @@
+/* project_plan: what a Project needs, decided from what the cache shows.
+ * Pure: no I/O, no clock (see project.h). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controllers/project/project.h"
+#include "runtime/apply.h"
+#include "runtime/conditions.h"
+#include "runtime/status.h"
+#include "util/alloc.h"
+#include "util/json.h"
+
+const kube_resource project_volcano_queues = {"scheduling.volcano.sh", "v1beta1", "queues", "Queue", 0};
+static const kube_resource clusterroles = {"rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", 0};
+static const kube_resource clusterrolebindings = {"rbac.authorization.k8s.io", "v1", "clusterrolebindings",
+                                                  "ClusterRoleBinding", 0};
+
+static const char *const roles[] = {"admin", "edit", "view"};
+#define NROLES 3
+
+/* JSON-pointer forms of the keys a release removes ('/' written "~1"). */
+#define PTR_LABEL_PROJECT "/metadata/labels/cubit.dev~1project"
+#define PTR_LABEL_MANAGED_BY "/metadata/labels/app.kubernetes.io~1managed-by"
+#define PTR_ANNOTATION_CREATED "/metadata/annotations/cubit.dev~1created-by-project"
+#define PTR_ANNOTATION_APPLIED "/metadata/annotations/cubit.dev~1applied"
+
+typedef struct planner {
+  const project_observed *in;
+  rt_plan *plan;
+  const char *name;
+  const json_t *held[PROJECT_MAX_NAMESPACES]; /* namespaces the project holds now */
+  size_t nheld;
+  const char *fail_reason;   /* FAILED: the first reason */
+  char fail_msg[1536];       /* every namespace it may not adopt */
+  char pending_msg[512];     /* PROGRESSING: the first thing still to do */
+  size_t npending;
+} planner;
+
+/* ------------------------------------------------------------ helpers */
+
+static const char *label_of(const json_t *obj) {
+  return json_string_value(json_object_get(js_get(obj, "metadata.labels"), PROJECT_LABEL));
+}
+
+static const char *annotation_of(const json_t *obj, const char *key) {
+  return json_string_value(json_object_get(js_get(obj, "metadata.annotations"), key));
+}
+
+static int is(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
+
+static int created_by_me(const planner *p, const json_t *ns) {
+  return is(annotation_of(ns, PROJECT_ANNOTATION_CREATED), p->name);
+}
+
+static int terminating(const json_t *obj) { return js_get(obj, "metadata.deletionTimestamp") != NULL; }
+
+__attribute__((format(printf, 2, 3))) static void pending(planner *p, const char *fmt, ...) {
+  if (p->npending++ > 0) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(p->pending_msg, sizeof(p->pending_msg), fmt, ap);
+  va_end(ap);
+}
+
+__attribute__((format(printf, 3, 4))) static void failure(planner *p, const char *reason, const char *fmt, ...) {
+  if (p->fail_reason == NULL) p->fail_reason = reason;
+  size_t at = strlen(p->fail_msg);
+  if (at && at + 2 < sizeof(p->fail_msg)) {
+    memcpy(p->fail_msg + at, "; ", 3);
+    at += 2;
+  }
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(p->fail_msg + at, sizeof(p->fail_msg) - at, fmt, ap);
+  va_end(ap);
+}
+
+static json_t *labels_of(const planner *p) {
+  return json_pack("{s:s, s:s}", PROJECT_LABEL, p->name, "app.kubernetes.io/managed-by", "cubit");
+}
+
+static int held(const planner *p, const char *ns) {
+  for (size_t i = 0; i < p->nheld; i++)
+    if (is(js_name(p->held[i]), ns)) return 1;
+  return 0;
+}
+
+/* The live object of 'list' named ns/name, or NULL. */
+static const json_t *find(json_t *const *list, size_t n, const char *ns, const char *name) {
+  for (size_t i = 0; i < n; i++)
+    if (is(js_name(list[i]), name) && (ns == NULL || is(js_namespace(list[i]), ns))) return list[i];
+  return NULL;
+}
+
+/* Applies desired (stolen) and notes whether live already holds it. */
+static void apply(planner *p, const kube_resource *r, json_t *desired, const json_t *live, const char *what) {
+  if (live == NULL || !rt_json_subset(desired, live)) pending(p, "%s", what);
+  rt_plan_apply(p->plan, r, desired);
+}
+
+/* ---------------------------------------------------------- namespaces */
+
+/* A namespace the project creates: its label, its managed-by label and the
+ * mark that the project made it. No ownerReference: a Retain project must
+ * not take its namespaces with it through garbage collection. */
+static json_t *desired_namespace(const planner *p, const char *ns) {
+  return json_pack("{s:s, s:s, s:{s:s, s:o, s:{s:s}}}", "apiVersion", "v1", "kind", "Namespace", "metadata", "name", ns,
+                   "labels", labels_of(p), "annotations", PROJECT_ANNOTATION_CREATED, p->name);
+}
+
+/* Removes the project's marks from a namespace it lets go (the label only
+ * while it still names this project: the "test" makes the patch fail
+ * rather than strip another project's label). */
+static void release(planner *p, const json_t *ns) {
+  json_t *ops = json_pack("[{s:s, s:s, s:s}, {s:s, s:s}]", "op", "test", "path", PTR_LABEL_PROJECT, "value", p->name,
+                          "op", "remove", "path", PTR_LABEL_PROJECT);
+  if (created_by_me(p, ns)) {
+    json_array_append_new(ops, json_pack("{s:s, s:s}", "op", "remove", "path", PTR_ANNOTATION_CREATED));
+    const json_t *labels = js_get(ns, "metadata.labels");
+    if (is(json_string_value(json_object_get(labels, "app.kubernetes.io/managed-by")), "cubit"))
+      json_array_append_new(ops, json_pack("{s:s, s:s}", "op", "remove", "path", PTR_LABEL_MANAGED_BY));
+    if (annotation_of(ns, RT_APPLIED_ANNOTATION))
+      json_array_append_new(ops, json_pack("{s:s, s:s}", "op", "remove", "path", PTR_ANNOTATION_APPLIED));
+  }
+  rt_plan_patch(p->plan, &kube_namespaces, ns, ops);
+  rt_plan_event(p->plan, "Normal", "NamespaceReleased", "namespace %s released", js_name(ns));
+}
+
+/* One listed namespace: created, held, or named as one it may not adopt. */
+static void plan_listed(planner *p, const char *ns, const json_t *live) {
+  if (live == NULL) {
+    rt_plan_apply(p->plan, &kube_namespaces, desired_namespace(p, ns));
+    pending(p, "creating namespace %s", ns);
+    rt_plan_event(p->plan, "Normal", "NamespaceCreated", "namespace %s created", ns);
+    return;
+  }
+  if (terminating(live)) {
+    pending(p, "namespace %s is being deleted; it is created again once it is gone", ns);
+    return;
+  }
+  const char *label = label_of(live);
+  if (label && *label && !is(label, p->name)) {
+    failure(p, "NamespaceConflict", "namespace %s belongs to project %s", ns, label);
+    return;
+  }
+  if (created_by_me(p, live)) { /* its label is kept (or restored) */
+    char what[320];
+    snprintf(what, sizeof(what), "labelling namespace %s", ns);
+    apply(p, &kube_namespaces, desired_namespace(p, ns), live, what);
+  } else if (!is(label, p->name)) {
+    failure(p, "NamespaceNotAdoptable",
+            "namespace %s exists and is not labelled " PROJECT_LABEL "=%s: it gets no label and no binding until a "
+            "cluster admin labels it for this project",
+            ns, p->name);
+    return;
+  }
+  if (is(label, p->name) && p->nheld < PROJECT_MAX_NAMESPACES) p->held[p->nheld++] = live;
+}
+
+static void plan_namespaces(planner *p) {
+  const project_spec *s = p->in->spec;
+  for (size_t i = 0; i < s->nnamespaces; i++) plan_listed(p, s->namespaces[i], p->in->listed[i]);
+  /* Labelled for the project but no longer listed: let go. */
+  for (size_t i = 0; i < p->in->nlabelled; i++) {
+    const json_t *ns = p->in->labelled[i];
+    if (project_lists(s, js_name(ns)) || terminating(ns)) continue;
+    release(p, ns);
+    pending(p, "releasing namespace %s", js_name(ns));
+  }
+}
+
+/* ------------------------------------------------------------- members */
+
+static json_t *subject(const project_member *m, const char *ns) {
+  if (strcmp(m->kind, "ServiceAccount") == 0) {
+    const char *colon = strchr(m->name, ':');
+    char sa_ns[254];
+    snprintf(sa_ns, sizeof(sa_ns), "%.*s", colon ? (int)(colon - m->name) : (int)strlen(ns), colon ? m->name : ns);
+    return json_pack("{s:s, s:s, s:s}", "kind", "ServiceAccount", "name", colon ? colon + 1 : m->name, "namespace",
+                     sa_ns);
+  }
+  return json_pack("{s:s, s:s, s:s}", "kind", m->kind, "apiGroup", "rbac.authorization.k8s.io", "name", m->name);
+}
+
+/* The members of one role as RoleBinding subjects (ns: the namespace of a
+ * ServiceAccount named without one); an empty array when none. */
+static json_t *subjects_of(const project_spec *s, const char *role, const char *ns) {
+  json_t *subjects = json_array();
+  for (size_t i = 0; i < s->nmembers; i++)
+    if (strcmp(s->members[i].role, role) == 0) json_array_append_new(subjects, subject(&s->members[i], ns));
+  return subjects;
+}
+
+static void plan_bindings(planner *p) {
+  const project_observed *in = p->in;
+  for (size_t n = 0; n < p->nheld; n++) {
+    const char *ns = js_name(p->held[n]);
+    for (size_t r = 0; r < NROLES; r++) {
+      json_t *subjects = subjects_of(in->spec, roles[r], ns);
+      if (json_array_size(subjects) == 0) {
+        json_decref(subjects);
+        continue;
+      }
+      char name[64], what[400];
+      snprintf(name, sizeof(name), "cubit-project-%s", roles[r]);
+      snprintf(what, sizeof(what), "binding the %s members in namespace %s", roles[r], ns);
+      json_t *rb = json_pack("{s:s, s:s, s:{s:s, s:s, s:o}, s:{s:s, s:s, s:s}, s:o}", "apiVersion",
+                             "rbac.authorization.k8s.io/v1", "kind", "RoleBinding", "metadata", "name", name,
+                             "namespace", ns, "labels", labels_of(p), "roleRef", "apiGroup", "rbac.authorization.k8s.io",
+                             "kind", "ClusterRole", "name", name, "subjects", subjects);
+      rt_set_controller_ref(rb, in->project);
+      apply(p, &kube_rolebindings, rb, find(in->bindings, in->nbindings, ns, name), what);
+    }
+  }
+  /* Every other binding the project controls goes: a role left without
+   * members, a namespace released or never adopted. */
+  for (size_t i = 0; i < in->nbindings; i++) {
+    const json_t *b = in->bindings[i];
+    const char *ns = js_namespace(b), *name = js_name(b);
+    int wanted = 0;
+    for (size_t r = 0; r < NROLES && held(p, ns); r++) {
+      char want[64];
+      snprintf(want, sizeof(want), "cubit-project-%s", roles[r]);
+      json_t *subjects = subjects_of(in->spec, roles[r], ns);
+      wanted |= is(name, want) && json_array_size(subjects) > 0;
+      json_decref(subjects);
+    }
+    if (wanted) continue;
+    rt_plan_delete(p->plan, &kube_rolebindings, b, NULL);
+    pending(p, "removing RoleBinding %s/%s", ns ? ns : "", name ? name : "");
+  }
+}
+
+/* Admins may edit their own Project (members, display name, volumes; the
+ * validating webhook keeps the rest to cluster admins): a ClusterRole
+ * naming it, bound to them. */
+static void plan_admin_access(planner *p) {
+  const project_observed *in = p->in;
+  char *name = xasprintf("cubit-project:%s:admin", p->name);
+  json_t *subjects = subjects_of(in->spec, "admin", "default");
+  if (json_array_size(subjects) == 0) {
+    json_decref(subjects);
+    const json_t *live[2] = {in->admin_binding, in->admin_role};
+    const kube_resource *res[2] = {&clusterrolebindings, &clusterroles};
+    for (int i = 0; i < 2; i++) {
+      if (live[i] == NULL || !rt_is_controlled_by(live[i], in->project)) continue;
+      rt_plan_delete(p->plan, res[i], live[i], NULL);
+      pending(p, "removing %s %s", res[i]->kind, name);
+    }
+    free(name);
+    return;
+  }
+  json_t *role = json_pack("{s:s, s:s, s:{s:s, s:o}, s:[{s:[s], s:[s], s:[s], s:[s,s,s]}]}", "apiVersion",
+                           "rbac.authorization.k8s.io/v1", "kind", "ClusterRole", "metadata", "name", name, "labels",
+                           labels_of(p), "rules", "apiGroups", "cubit.dev", "resources", "projects", "resourceNames",
+                           p->name, "verbs", "get", "update", "patch");
+  rt_set_controller_ref(role, in->project);
+  char what[400];
+  snprintf(what, sizeof(what), "granting the admins their Project (ClusterRole %s)", name);
+  apply(p, &clusterroles, role, in->admin_role, what);
+  json_t *binding = json_pack("{s:s, s:s, s:{s:s, s:o}, s:{s:s, s:s, s:s}, s:o}", "apiVersion",
+                              "rbac.authorization.k8s.io/v1", "kind", "ClusterRoleBinding", "metadata", "name", name,
+                              "labels", labels_of(p), "roleRef", "apiGroup", "rbac.authorization.k8s.io", "kind",
+                              "ClusterRole", "name", name, "subjects", subjects);
+  rt_set_controller_ref(binding, in->project);
+  apply(p, &clusterrolebindings, binding, in->admin_binding, what);
+  free(name);
+}
+
+/* ---------------------------------------------------------------- queue */
+
+/* The project's Volcano Queue: weight from the spec, capability from the
+ * quota (GPUs rounded up to whole cards, the unit Volcano's queue knows). */
+static void plan_queue(planner *p) {
+  const project_observed *in = p->in;
+  const project_spec *s = in->spec;
+  if (!in->volcano) return;
+  if (s->queue_enabled == 0) {
+    if (in->queue && rt_is_controlled_by(in->queue, in->project)) {
+      rt_plan_delete(p->plan, &project_volcano_queues, in->queue, NULL);
+      pending(p, "removing Volcano Queue %s", p->name);
+    }
+    return;
+  }
+  json_t *cap = json_object();
+  char text[USAGE_STRLEN];
+  if (s->quota_set.cpu_milli) {
+    usage_format(USAGE_CPU, s->quota.cpu_milli, text);
+    json_object_set_new(cap, "cpu", json_string(text));
+  }
+  if (s->quota_set.memory_bytes) {
+    usage_format(USAGE_MEMORY, s->quota.memory_bytes, text);
+    json_object_set_new(cap, "memory", json_string(text));
+  }
+  if (s->quota_set.gpu_milli) {
+    snprintf(text, sizeof(text), "%lld", (long long)((s->quota.gpu_milli + 999) / 1000));
+    json_object_set_new(cap, "nvidia.com/gpu", json_string(text));
+  }
+  json_t *q = json_pack("{s:s, s:s, s:{s:s, s:o}, s:{s:i}}", "apiVersion", "scheduling.volcano.sh/v1beta1", "kind",
+                        "Queue", "metadata", "name", p->name, "labels", labels_of(p), "spec", "weight",
+                        s->queue_weight);
+  if (json_object_size(cap)) json_object_set_new(json_object_get(q, "spec"), "capability", cap);
+  else json_decref(cap);
+  if (s->queue_reclaimable >= 0)
+    json_object_set_new(json_object_get(q, "spec"), "reclaimable", json_boolean(s->queue_reclaimable));
+  rt_set_controller_ref(q, in->project);
+  char what[320];
+  snprintf(what, sizeof(what), "creating Volcano Queue %s", p->name);
+  apply(p, &project_volcano_queues, q, in->queue, what);
+}
+
+/* --------------------------------------------------------------- status */
+
+/* The pending and running pods of the namespaces the project holds. */
+static void usage_of_pods(const planner *p, usage *out) {
+  memset(out, 0, sizeof(*out));
+  for (size_t i = 0; i < p->in->npods; i++) {
+    const json_t *pod = p->in->pods[i];
+    const char *phase = js_str(pod, "status.phase");
+    if (is(phase, "Succeeded") || is(phase, "Failed") || !held(p, js_namespace(pod))) continue;
+    usage u;
+    char err[256];
+    if (usage_of_object("", "Pod", pod, p->in->gpu, &u, err, sizeof(err)) == 0) usage_add(out, &u);
+  }
+}
+
+/* Warning events only when the reason or message changed since the status
+ * the plan was handed: a plan never repeats an event for the same state. */
+static int ready_changed(const json_t *project, const char *status, const char *reason, const char *message) {
+  const json_t *c = rt_condition_get(js_get(project, "status"), "Ready");
+  return c == NULL || !is(js_str(c, "status"), status) || !is(js_str(c, "reason"), reason) ||
+         !is(js_str(c, "message"), message);
+}
+
+static void plan_status(planner *p, const char *invalid) {
+  const project_observed *in = p->in;
+  json_int_t gen = js_int(in->project, "metadata.generation", 0);
+  json_t *status = rt_status_from(in->project);
+  char list[PROJECT_MAX_NAMESPACES * 64] = ""; /* names of at most 63 characters, comma-separated */
+  char msg[sizeof(list) + 128];
+  if (invalid) {
+    snprintf(msg, sizeof(msg), "invalid spec: %s", invalid);
+    if (ready_changed(in->project, "False", "InvalidSpec", msg))
+      rt_plan_event(p->plan, "Warning", "InvalidSpec", "%s", msg);
+    rt_status_set_state(status, "Failed", RT_STATE_FAILED, "InvalidSpec", msg, gen, in->now);
+    rt_plan_set_status(p->plan, status);
+    return;
+  }
+  usage used;
+  usage_of_pods(p, &used);
+  json_object_set_new(status, "used", usage_to_json(&used));
+  json_t *names = json_array();
+  size_t at = 0;
+  for (size_t i = 0; i < p->nheld; i++) {
+    json_array_append_new(names, json_string(js_name(p->held[i])));
+    int w = snprintf(list + at, sizeof(list) - at, "%s%s", i ? "," : "", js_name(p->held[i]));
+    if (w > 0) at += (size_t)w;
+    if (at >= sizeof(list)) at = sizeof(list) - 1;
+  }
+  json_object_set_new(status, "namespaces", names);
+  json_object_set_new(status, "namespaceList", json_string(list));
+  if (in->volcano && in->spec->queue_enabled != 0 && in->queue) json_object_set_new(status, "queue", json_string(p->name));
+  else json_object_del(status, "queue");
+  if (p->fail_reason) {
+    if (ready_changed(in->project, "False", p->fail_reason, p->fail_msg))
+      rt_plan_event(p->plan, "Warning", p->fail_reason, "%s", p->fail_msg);
+    rt_status_set_state(status, "Failed", RT_STATE_FAILED, p->fail_reason, p->fail_msg, gen, in->now);
+  } else if (p->npending) {
+    if (p->npending > 1) snprintf(msg, sizeof(msg), "%s (and %zu more steps)", p->pending_msg, p->npending - 1);
+    else snprintf(msg, sizeof(msg), "%s", p->pending_msg);
+    rt_status_set_state(status, "Provisioning", RT_STATE_PROGRESSING, "Provisioning", msg, gen, in->now);
+  } else {
+    snprintf(msg, sizeof(msg), "namespaces [%s], %zu member(s) bound%s", list, in->spec->nmembers,
+             json_object_get(status, "queue") ? ", Volcano queue in place" : "");
+    if (!is(js_str(rt_condition_get(js_get(in->project, "status"), "Ready"), "status"), "True"))
+      rt_plan_event(p->plan, "Normal", "Ready", "%s", msg);
+    rt_status_set_state(status, "Active", RT_STATE_READY, "Ready", msg, gen, in->now);
+  }
+  rt_plan_set_status(p->plan, status);
+}
+
+/* ------------------------------------------------------------- deletion */
+
+/* The deletionPolicy: Delete removes the namespaces the project created;
+ * everything else it holds is released. Then the finalizer goes. */
+static void plan_deletion(planner *p) {
+  const project_observed *in = p->in;
+  if (!rt_has_finalizer(in->project, PROJECT_FINALIZER)) {
+    p->plan->done = 1;
+    return;
+  }
+  for (size_t i = 0; i < in->nlabelled; i++) {
+    const json_t *ns = in->labelled[i];
+    if (terminating(ns)) continue;
+    if (in->spec && in->spec->delete_namespaces && created_by_me(p, ns)) {
+      rt_plan_delete(p->plan, &kube_namespaces, ns, "Background");
+      rt_plan_event(p->plan, "Normal", "NamespaceDeleted", "namespace %s deleted", js_name(ns));
+      continue;
+    }
+    for (size_t b = 0; b < in->nbindings; b++)
+      if (is(js_namespace(in->bindings[b]), js_name(ns))) rt_plan_delete(p->plan, &kube_rolebindings, in->bindings[b], NULL);
+    release(p, ns);
+  }
+  rt_plan_remove_finalizer(p->plan, PROJECT_FINALIZER);
+}
+
+void project_plan(const project_observed *in, rt_plan *plan) {
+  planner p = {.in = in, .plan = plan, .name = js_name(in->project)};
+  if (p.name == NULL) return; /* not an object the API server could hold */
+  if (js_get(in->project, "metadata.deletionTimestamp")) {
+    plan_deletion(&p);
+    return;
+  }
+  if (in->spec == NULL) { /* nothing is changed until the spec is fixed */
+    plan_status(&p, in->spec_error ? in->spec_error : "unreadable");
+    return;
+  }
+  if (!rt_has_finalizer(in->project, PROJECT_FINALIZER)) {
+    /* Alone: the status write would conflict with the finalizer's update,
+     * which brings the project back anyway. */
+    rt_plan_add_finalizer(plan, PROJECT_FINALIZER);
+    return;
+  }
+  plan_namespaces(&p);
+  plan_bindings(&p);
+  plan_admin_access(&p);
+  plan_queue(&p);
+  plan_status(&p, NULL);
+}

@@ -1,0 +1,558 @@
+/* The Project kind: its spec parser, who may change which field, and
+ * project_plan as a table of observed states in, actions, status and
+ * events out (docs/project.md#status). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/project/project.h"
+#include "controllers/project/project.h"
+#include "runtime/conditions.h"
+#include "runtime/status.h"
+#include "testutil.h"
+#include "util/json.h"
+
+static json_t *parse(const char *text) {
+  json_error_t e;
+  json_t *j = json_loads(text, JSON_DECODE_ANY, &e);
+  ck_assert_msg(j != NULL, "fixture JSON: %s: %s", e.text, text);
+  return j;
+}
+
+/* ------------------------------------------------------------- parser */
+
+static const struct {
+  const char *project;
+  int rc;
+  const char *err; /* prefix */
+} spec_cases[] = {
+    {"{}", 0, ""},
+    {"5", 0, ""},
+    {"{\"spec\":null}", 0, ""},
+    {"{\"spec\":5}", CUBIT_EINVAL, "spec: must be an object"},
+    {"{\"spec\":{\"namespaces\":\"a\"}}", CUBIT_EINVAL, "spec.namespaces: must be a list of names"},
+    {"{\"spec\":{\"namespaces\":[\"a\",5]}}", CUBIT_EINVAL, "spec.namespaces[1]: want a namespace name"},
+    {"{\"spec\":{\"namespaces\":[\"-a\"]}}", CUBIT_EINVAL, "spec.namespaces[0]: want a namespace name"},
+    {"{\"spec\":{\"namespaces\":[\"a\",\"b\",\"a\"]}}", CUBIT_EINVAL, "spec.namespaces[2]: namespace a is listed twice"},
+    {"{\"spec\":{\"members\":{}}}", CUBIT_EINVAL, "spec.members: must be a list"},
+    {"{\"spec\":{\"members\":[5]}}", CUBIT_EINVAL, "spec.members[0].kind: want User, Group or ServiceAccount"},
+    {"{\"spec\":{\"members\":[{\"kind\":\"User\",\"name\":\"\",\"role\":\"view\"}]}}", CUBIT_EINVAL,
+     "spec.members[0].name: want a name of 1 to 253 characters"},
+    {"{\"spec\":{\"members\":[{\"kind\":\"User\",\"name\":\"a\",\"role\":\"owner\"}]}}", CUBIT_EINVAL,
+     "spec.members[0].role: want admin, edit or view, got \"owner\""},
+    {"{\"spec\":{\"quota\":{\"gpu\":\"x\"}}}", CUBIT_EINVAL, "spec.quota.gpu:"},
+    {"{\"spec\":{\"quota\":{\"perMember\":{\"pods\":-1}}}}", CUBIT_EINVAL, "spec.quota.perMember.pods:"},
+    {"{\"spec\":{\"deletionPolicy\":\"Keep\"}}", CUBIT_EINVAL, "spec.deletionPolicy: want Retain or Delete"},
+    {"{\"spec\":{\"deletionPolicy\":5}}", CUBIT_EINVAL, "spec.deletionPolicy: want Retain or Delete"},
+    {"{\"spec\":{\"queue\":{\"weight\":0}}}", CUBIT_EINVAL, "spec.queue.weight: want a whole number from 1 to 65535"},
+    {"{\"spec\":{\"queue\":5}}", CUBIT_EINVAL, "spec.queue: must be an object"},
+    {"{\"spec\":{\"namespaces\":[\"a\",\"b\"],\"members\":[{\"kind\":\"Group\",\"name\":\"g\",\"role\":\"edit\"}],"
+     "\"quota\":{\"gpu\":\"1.5\",\"perMember\":{\"pods\":2}},\"deletionPolicy\":\"Delete\",\"queue\":{\"weight\":3}}}",
+     0, ""},
+};
+
+START_TEST(spec_parse) {
+  json_t *p = parse(spec_cases[_i].project);
+  project_spec s;
+  char err[512] = "?";
+  int rc = project_spec_parse(p, &s, err, sizeof(err));
+  ck_assert_msg(rc == spec_cases[_i].rc, "case %d: rc %d: %s", _i, rc, err);
+  ck_assert_msg(strncmp(err, spec_cases[_i].err, strlen(spec_cases[_i].err)) == 0, "case %d: %s", _i, err);
+  if (rc == 0) project_spec_free(&s);
+  json_decref(p);
+}
+END_TEST
+
+START_TEST(spec_parse_fields) {
+  json_t *p = parse(spec_cases[sizeof(spec_cases) / sizeof(spec_cases[0]) - 1].project);
+  project_spec s;
+  char err[256];
+  ck_assert_int_eq(project_spec_parse(p, &s, err, sizeof(err)), 0);
+  ck_assert_uint_eq(s.nnamespaces, 2);
+  ck_assert(project_lists(&s, "b"));
+  ck_assert(!project_lists(&s, "c"));
+  ck_assert_uint_eq(s.nmembers, 1);
+  ck_assert_str_eq(s.members[0].kind, "Group");
+  ck_assert_int_eq(s.quota.gpu_milli, 1500);
+  ck_assert_int_eq(s.per_member.pods, 2);
+  ck_assert_int_eq(s.delete_namespaces, 1);
+  ck_assert_int_eq(s.queue_weight, 3);
+  project_spec_free(&s);
+  json_decref(p);
+}
+END_TEST
+
+/* -------------------------------------------------- who changes what */
+
+static const struct {
+  const char *old, *new_;
+  int n;
+  const char *which;
+} tenancy_cases[] = {
+    {"{}", "{}", 0, ""},
+    {NULL, "{\"members\":[],\"displayName\":\"x\",\"volumes\":{}}", 0, ""},
+    {"{\"members\":[1]}", "{\"members\":[2]}", 0, ""},
+    {"{\"quota\":{\"gpu\":\"1\"}}", "{\"quota\":{\"gpu\":\"64\"}}", 1, "spec.quota"},
+    {"{\"quota\":{\"gpu\":\"1\"}}", "{}", 1, "spec.quota"},
+    {"{}", "{\"namespaces\":[\"a\"],\"queue\":{}}", 2, "spec.namespaces, spec.queue"},
+    {"{\"quota\":null}", "{}", 0, ""},
+    {"{}", "{\"quota\":null}", 0, ""},
+    {"5", "{\"clusters\":[\"x\"]}", 1, "spec.clusters"},
+    {"{\"resourceGroup\":{},\"priorityClassName\":\"a\",\"deletionPolicy\":\"Retain\"}",
+     "{\"resourceGroup\":{\"x\":1},\"priorityClassName\":\"b\",\"deletionPolicy\":\"Delete\"}", 3,
+     "spec.resourceGroup, spec.priorityClassName, spec.deletionPolicy"},
+};
+
+START_TEST(tenancy_changes) {
+  json_t *a = tenancy_cases[_i].old ? parse(tenancy_cases[_i].old) : NULL;
+  json_t *b = parse(tenancy_cases[_i].new_);
+  char which[256];
+  ck_assert_int_eq(project_tenancy_changes(a, b, which, sizeof(which)), tenancy_cases[_i].n);
+  ck_assert_str_eq(which, tenancy_cases[_i].which);
+  json_decref(a);
+  json_decref(b);
+}
+END_TEST
+
+/* --------------------------------------------------------------- plan */
+
+#define MAXN 16
+
+/* The cluster as the cache shows it to one reconcile. */
+typedef struct world {
+  json_t *project;
+  json_t *namespaces[MAXN];
+  size_t nns;
+  json_t *bindings[MAXN];
+  size_t nbindings;
+  json_t *role, *binding, *queue;
+  int volcano;
+  json_t *pods[MAXN];
+  size_t npods;
+  /* one plan's inputs and outputs */
+  project_spec spec;
+  int spec_ok;
+  char err[512];
+  json_t *listed[PROJECT_MAX_NAMESPACES];
+  json_t *labelled[MAXN];
+  rt_plan plan;
+} world;
+
+static world w;
+
+static void world_setup(void) {
+  memset(&w, 0, sizeof(w));
+  rt_plan_init(&w.plan);
+}
+
+static void world_teardown(void) {
+  json_decref(w.project);
+  for (size_t i = 0; i < w.nns; i++) json_decref(w.namespaces[i]);
+  for (size_t i = 0; i < w.nbindings; i++) json_decref(w.bindings[i]);
+  for (size_t i = 0; i < w.npods; i++) json_decref(w.pods[i]);
+  json_decref(w.role);
+  json_decref(w.binding);
+  json_decref(w.queue);
+  rt_plan_free(&w.plan);
+  if (w.spec_ok) project_spec_free(&w.spec);
+}
+
+static void project(const char *spec_json, const char *extra_meta, const char *status) {
+  char text[4096];
+  snprintf(text, sizeof(text),
+           "{\"apiVersion\":\"cubit.dev/v1alpha1\",\"kind\":\"Project\",\"metadata\":{\"name\":\"team-a\",\"uid\":\"p-1\","
+           "\"generation\":3%s%s},\"spec\":%s%s%s}",
+           extra_meta ? "," : "", extra_meta ? extra_meta : "", spec_json, status ? ",\"status\":" : "",
+           status ? status : "");
+  json_decref(w.project);
+  w.project = parse(text);
+}
+
+#define FINALIZER "\"finalizers\":[\"cubit.dev/project\"]"
+#define SPEC_AB                                                                                              \
+  "{\"namespaces\":[\"a\",\"b\"],\"members\":[{\"kind\":\"User\",\"name\":\"carol\",\"role\":\"admin\"},"      \
+  "{\"kind\":\"User\",\"name\":\"dan\",\"role\":\"edit\"}],\"quota\":{\"gpu\":\"2\"}}"
+
+static void namespace(const char *name, const char *label, const char *created) {
+  char text[1024];
+  snprintf(text, sizeof(text), "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\",\"uid\":\"ns-%s\"",
+           name, name);
+  size_t at = strlen(text);
+  if (label)
+    at += (size_t)snprintf(text + at, sizeof(text) - at, ",\"labels\":{\"cubit.dev/project\":\"%s\"}", label);
+  if (created)
+    at += (size_t)snprintf(text + at, sizeof(text) - at, ",\"annotations\":{\"cubit.dev/created-by-project\":\"%s\"}",
+                           created);
+  snprintf(text + at, sizeof(text) - at, "}}");
+  w.namespaces[w.nns++] = parse(text);
+}
+
+static void pod(const char *ns, const char *gpu, const char *phase) {
+  char text[1024];
+  snprintf(text, sizeof(text),
+           "{\"metadata\":{\"name\":\"p%zu\",\"namespace\":\"%s\"},\"spec\":{\"containers\":[{\"name\":\"m\","
+           "\"resources\":{\"limits\":{\"nvidia.com/gpu\":\"%s\"}}}]},\"status\":{\"phase\":\"%s\"}}",
+           w.npods, ns, gpu, phase);
+  w.pods[w.npods++] = parse(text);
+}
+
+static json_t *find_ns(const char *name) {
+  for (size_t i = 0; i < w.nns; i++)
+    if (strcmp(js_name(w.namespaces[i]), name) == 0) return w.namespaces[i];
+  return NULL;
+}
+
+/* Gathers as the controller does and plans. */
+static void plan(void) {
+  rt_plan_free(&w.plan);
+  rt_plan_init(&w.plan);
+  if (w.spec_ok) project_spec_free(&w.spec);
+  w.spec_ok = project_spec_parse(w.project, &w.spec, w.err, sizeof(w.err)) == 0;
+  memset(w.listed, 0, sizeof(w.listed));
+  for (size_t i = 0; w.spec_ok && i < w.spec.nnamespaces; i++) w.listed[i] = find_ns(w.spec.namespaces[i]);
+  size_t nl = 0;
+  for (size_t i = 0; i < w.nns; i++) {
+    const char *l = json_string_value(json_object_get(js_get(w.namespaces[i], "metadata.labels"), PROJECT_LABEL));
+    if (l && strcmp(l, "team-a") == 0) w.labelled[nl++] = w.namespaces[i];
+  }
+  project_observed in = {.project = w.project,
+                         .spec = w.spec_ok ? &w.spec : NULL,
+                         .spec_error = w.err,
+                         .listed = w.listed,
+                         .labelled = w.labelled,
+                         .nlabelled = nl,
+                         .bindings = w.bindings,
+                         .nbindings = w.nbindings,
+                         .admin_role = w.role,
+                         .admin_binding = w.binding,
+                         .queue = w.queue,
+                         .volcano = w.volcano,
+                         .pods = w.pods,
+                         .npods = w.npods,
+                         .gpu = NULL,
+                         .now = 1700000000};
+  project_plan(&in, &w.plan);
+}
+
+/* Carries the plan out as the API server would: applied objects become
+ * live, deleted ones go, patched namespaces lose the removed keys, and the
+ * status is written. */
+static void execute(void) {
+  for (size_t i = 0; i < w.plan.nactions; i++) {
+    rt_action *a = &w.plan.actions[i];
+    const char *kind = a->resource ? a->resource->kind : "";
+    if (a->kind == RT_ACT_APPLY) {
+      json_t *obj = json_deep_copy(a->object);
+      if (strcmp(kind, "Namespace") == 0) {
+        json_t *live = find_ns(js_name(obj));
+        if (live) json_object_update_recursive(live, obj), json_decref(obj);
+        else w.namespaces[w.nns++] = obj;
+      } else if (strcmp(kind, "RoleBinding") == 0) {
+        size_t j;
+        for (j = 0; j < w.nbindings; j++)
+          if (strcmp(js_name(w.bindings[j]), js_name(obj)) == 0 &&
+              strcmp(js_namespace(w.bindings[j]), js_namespace(obj)) == 0)
+            break;
+        if (j < w.nbindings) json_decref(w.bindings[j]);
+        else w.nbindings++;
+        w.bindings[j] = obj;
+      } else if (strcmp(kind, "ClusterRole") == 0) {
+        json_decref(w.role);
+        w.role = obj;
+      } else if (strcmp(kind, "ClusterRoleBinding") == 0) {
+        json_decref(w.binding);
+        w.binding = obj;
+      } else {
+        json_decref(w.queue);
+        w.queue = obj;
+      }
+    } else if (a->kind == RT_ACT_DELETE && strcmp(kind, "RoleBinding") == 0) {
+      for (size_t j = 0; j < w.nbindings; j++)
+        if (w.bindings[j] == a->object || json_equal(w.bindings[j], a->object)) {
+          json_decref(w.bindings[j]);
+          w.bindings[j] = w.bindings[--w.nbindings];
+          break;
+        }
+    } else if (a->kind == RT_ACT_PATCH) {
+      json_t *live = find_ns(js_name(a->object));
+      json_object_del(js_get(live, "metadata.labels"), PROJECT_LABEL);
+      json_object_del(js_get(live, "metadata.annotations"), PROJECT_ANNOTATION_CREATED);
+    }
+  }
+  if (w.plan.status) json_object_set(w.project, "status", w.plan.status);
+}
+
+static int count(rt_action_kind kind, const char *resource_kind) {
+  int n = 0;
+  for (size_t i = 0; i < w.plan.nactions; i++)
+    if (w.plan.actions[i].kind == kind &&
+        (resource_kind == NULL || (w.plan.actions[i].resource && strcmp(w.plan.actions[i].resource->kind, resource_kind) == 0)))
+      n++;
+  return n;
+}
+
+static const rt_action *action(rt_action_kind kind, const char *resource_kind, const char *name) {
+  for (size_t i = 0; i < w.plan.nactions; i++) {
+    const rt_action *a = &w.plan.actions[i];
+    if (a->kind == kind && a->resource && strcmp(a->resource->kind, resource_kind) == 0 &&
+        strcmp(js_name(a->object), name) == 0)
+      return a;
+  }
+  return NULL;
+}
+
+static int has_event(const char *type, const char *reason) {
+  for (size_t i = 0; i < w.plan.nevents; i++)
+    if (strcmp(w.plan.events[i].type, type) == 0 && strcmp(w.plan.events[i].reason, reason) == 0) return 1;
+  return 0;
+}
+
+static void assert_state(const char *phase, rt_state state, const char *reason, const char *message) {
+  ck_assert_ptr_nonnull(w.plan.status);
+  ck_assert_str_eq(js_str(w.plan.status, "phase"), phase);
+  ck_assert_int_eq(rt_status_state(w.plan.status), state);
+  const json_t *ready = rt_condition_get(w.plan.status, "Ready");
+  ck_assert_str_eq(js_str(ready, "reason"), reason);
+  ck_assert_msg(strstr(js_str(ready, "message"), message) != NULL, "message: %s", js_str(ready, "message"));
+  ck_assert_int_eq(js_int(w.plan.status, "observedGeneration", 0), 3);
+}
+
+START_TEST(plan_adds_the_finalizer_first) {
+  project(SPEC_AB, NULL, NULL);
+  plan();
+  ck_assert_uint_eq(w.plan.nactions, 1);
+  ck_assert_int_eq(w.plan.actions[0].kind, RT_ACT_ADD_FINALIZER);
+  ck_assert_ptr_null(w.plan.status);
+}
+END_TEST
+
+START_TEST(plan_invalid_spec_fails) {
+  project("{\"quota\":{\"gpu\":\"lots\"}}", FINALIZER, NULL);
+  plan();
+  ck_assert_uint_eq(w.plan.nactions, 0); /* nothing changes until it is fixed */
+  assert_state("Failed", RT_STATE_FAILED, "InvalidSpec", "invalid spec: spec.quota.gpu:");
+  ck_assert(has_event("Warning", "InvalidSpec"));
+  /* The same failure again: no second event. */
+  execute();
+  plan();
+  ck_assert_uint_eq(w.plan.nevents, 0);
+  assert_state("Failed", RT_STATE_FAILED, "InvalidSpec", "spec.quota.gpu");
+}
+END_TEST
+
+/* From nothing to READY: namespaces created, then bound; nothing is done
+ * twice and the events come once. */
+START_TEST(plan_creates_then_is_ready) {
+  project(SPEC_AB, FINALIZER, NULL);
+  plan();
+  ck_assert_int_eq(count(RT_ACT_APPLY, "Namespace"), 2);
+  const rt_action *a = action(RT_ACT_APPLY, "Namespace", "a");
+  ck_assert_ptr_nonnull(a);
+  ck_assert_str_eq(json_string_value(json_object_get(js_get(a->object, "metadata.labels"), PROJECT_LABEL)), "team-a");
+  ck_assert_str_eq(json_string_value(json_object_get(js_get(a->object, "metadata.annotations"),
+                                                     PROJECT_ANNOTATION_CREATED)),
+                   "team-a");
+  ck_assert_ptr_null(js_get(a->object, "metadata.ownerReferences")); /* Retain must keep it */
+  ck_assert_int_eq(count(RT_ACT_APPLY, "RoleBinding"), 0);          /* not before the namespace */
+  ck_assert_int_eq(count(RT_ACT_APPLY, "ClusterRole"), 1);
+  ck_assert_int_eq(count(RT_ACT_APPLY, "ClusterRoleBinding"), 1);
+  assert_state("Provisioning", RT_STATE_PROGRESSING, "Provisioning", "creating namespace a");
+  ck_assert(has_event("Normal", "NamespaceCreated"));
+  execute();
+  plan();
+  ck_assert_int_eq(count(RT_ACT_APPLY, "RoleBinding"), 4); /* admin and edit, in a and b */
+  assert_state("Provisioning", RT_STATE_PROGRESSING, "Provisioning", "binding the admin members in namespace a");
+  ck_assert(!has_event("Normal", "NamespaceCreated"));
+  execute();
+  pod("a", "1", "Running");
+  pod("b", "1", "Pending");
+  pod("b", "4", "Succeeded");
+  pod("elsewhere", "8", "Running");
+  plan();
+  assert_state("Active", RT_STATE_READY, "Ready", "namespaces [a,b], 2 member(s) bound");
+  ck_assert_str_eq(js_str(w.plan.status, "namespaceList"), "a,b");
+  ck_assert_uint_eq(json_array_size(js_get(w.plan.status, "namespaces")), 2);
+  ck_assert_str_eq(js_str(w.plan.status, "used.gpu"), "2");
+  ck_assert_int_eq(count(RT_ACT_DELETE, NULL), 0);
+  ck_assert(has_event("Normal", "Ready"));
+  execute();
+  plan();
+  ck_assert_uint_eq(w.plan.nevents, 0);
+  assert_state("Active", RT_STATE_READY, "Ready", "namespaces [a,b]");
+}
+END_TEST
+
+/* issue 13's namespace takeover: a namespace that exists and is neither
+ * created by the project nor labelled for it gets no label and no binding,
+ * and the status names it. */
+START_TEST(plan_refuses_foreign_namespaces) {
+  project(SPEC_AB, FINALIZER, NULL);
+  namespace("a", NULL, NULL);        /* someone else's, unlabelled */
+  namespace("b", "team-b", "team-b"); /* another project's */
+  plan();
+  ck_assert_int_eq(count(RT_ACT_APPLY, "Namespace"), 0);
+  ck_assert_int_eq(count(RT_ACT_APPLY, "RoleBinding"), 0);
+  ck_assert_int_eq(count(RT_ACT_PATCH, NULL), 0);
+  assert_state("Failed", RT_STATE_FAILED, "NamespaceNotAdoptable",
+               "namespace a exists and is not labelled cubit.dev/project=team-a");
+  ck_assert_msg(strstr(js_str(rt_condition_get(w.plan.status, "Ready"), "message"),
+                       "; namespace b belongs to project team-b") != NULL,
+                "%s", js_str(rt_condition_get(w.plan.status, "Ready"), "message"));
+  ck_assert(has_event("Warning", "NamespaceNotAdoptable"));
+  ck_assert_str_eq(js_str(w.plan.status, "namespaceList"), "");
+  /* A cluster admin labels a for the project: it is adopted, not relabelled. */
+  json_object_set_new(js_ensure_obj(find_ns("a"), "metadata.labels"), PROJECT_LABEL, json_string("team-a"));
+  execute();
+  plan();
+  ck_assert_int_eq(count(RT_ACT_APPLY, "Namespace"), 0);
+  ck_assert_int_eq(count(RT_ACT_APPLY, "RoleBinding"), 2);
+  assert_state("Failed", RT_STATE_FAILED, "NamespaceConflict", "namespace b belongs to project team-b");
+}
+END_TEST
+
+/* A namespace the project created keeps its label: a lost one is put back. */
+START_TEST(plan_relabels_what_it_created) {
+  project("{\"namespaces\":[\"a\"]}", FINALIZER, NULL);
+  namespace("a", NULL, "team-a");
+  plan();
+  ck_assert_ptr_nonnull(action(RT_ACT_APPLY, "Namespace", "a"));
+  assert_state("Provisioning", RT_STATE_PROGRESSING, "Provisioning", "labelling namespace a");
+  ck_assert_str_eq(js_str(w.plan.status, "namespaceList"), "");
+}
+END_TEST
+
+/* Dropped from the list: the label goes (only while it names this project)
+ * and the bindings with it. */
+START_TEST(plan_releases_dropped_namespaces) {
+  project(SPEC_AB, FINALIZER, NULL);
+  plan();
+  execute();
+  plan();
+  execute();
+  project("{\"namespaces\":[\"a\"],\"members\":[{\"kind\":\"User\",\"name\":\"carol\",\"role\":\"admin\"}]}", FINALIZER,
+          NULL);
+  plan();
+  const rt_action *p = action(RT_ACT_PATCH, "Namespace", "b");
+  ck_assert_ptr_nonnull(p);
+  ck_assert_str_eq(js_str(json_array_get(p->patch, 0), "op"), "test");
+  ck_assert_str_eq(js_str(json_array_get(p->patch, 0), "path"), "/metadata/labels/cubit.dev~1project");
+  ck_assert_str_eq(js_str(json_array_get(p->patch, 0), "value"), "team-a");
+  ck_assert_str_eq(js_str(json_array_get(p->patch, 1), "op"), "remove");
+  /* b's two bindings and a's edit binding (dan left) go. */
+  ck_assert_int_eq(count(RT_ACT_DELETE, "RoleBinding"), 3);
+  ck_assert(has_event("Normal", "NamespaceReleased"));
+  assert_state("Provisioning", RT_STATE_PROGRESSING, "Provisioning", "releasing namespace b");
+  execute();
+  plan();
+  assert_state("Active", RT_STATE_READY, "Ready", "namespaces [a], 1 member(s) bound");
+}
+END_TEST
+
+START_TEST(plan_waits_for_a_terminating_namespace) {
+  project("{\"namespaces\":[\"a\"]}", FINALIZER, NULL);
+  namespace("a", "team-a", "team-a");
+  json_object_set_new(json_object_get(find_ns("a"), "metadata"), "deletionTimestamp", json_string("2025-01-01T00:00:00Z"));
+  plan();
+  ck_assert_int_eq(count(RT_ACT_APPLY, "Namespace"), 0);
+  assert_state("Provisioning", RT_STATE_PROGRESSING, "Provisioning", "namespace a is being deleted");
+}
+END_TEST
+
+START_TEST(plan_queue) {
+  project("{\"namespaces\":[],\"quota\":{\"gpu\":\"1.5\",\"cpu\":\"8\"},\"queue\":{\"weight\":4}}", FINALIZER, NULL);
+  w.volcano = 1;
+  plan();
+  const rt_action *q = action(RT_ACT_APPLY, "Queue", "team-a");
+  ck_assert_ptr_nonnull(q);
+  ck_assert_int_eq(js_int(q->object, "spec.weight", 0), 4);
+  ck_assert_str_eq(json_string_value(json_object_get(js_get(q->object, "spec.capability"), "nvidia.com/gpu")), "2");
+  assert_state("Provisioning", RT_STATE_PROGRESSING, "Provisioning", "creating Volcano Queue team-a");
+  execute();
+  plan();
+  assert_state("Active", RT_STATE_READY, "Ready", "Volcano queue in place");
+  ck_assert_str_eq(js_str(w.plan.status, "queue"), "team-a");
+  /* Disabled: the queue the project made goes. */
+  json_object_set_new(w.queue, "metadata",
+                      json_pack("{s:s, s:[{s:s, s:s, s:s, s:b}]}", "name", "team-a", "ownerReferences", "kind",
+                                "Project", "name", "team-a", "uid", "p-1", "controller", 1));
+  project("{\"namespaces\":[],\"queue\":{\"enabled\":false}}", FINALIZER, NULL);
+  plan();
+  ck_assert_ptr_nonnull(action(RT_ACT_DELETE, "Queue", "team-a"));
+  ck_assert_ptr_null(js_get(w.plan.status, "queue"));
+}
+END_TEST
+
+/* Deletion: Retain releases every namespace; Delete deletes the ones the
+ * project created and releases the ones it adopted. Then the finalizer. */
+START_TEST(plan_deletion) {
+  for (int policy = 0; policy < 2; policy++) {
+    world_teardown();
+    world_setup();
+    project(policy ? "{\"namespaces\":[\"a\",\"b\"],\"deletionPolicy\":\"Delete\"}" : "{\"namespaces\":[\"a\",\"b\"]}",
+            FINALIZER ",\"deletionTimestamp\":\"2025-01-01T00:00:00Z\"", NULL);
+    namespace("a", "team-a", "team-a"); /* created */
+    namespace("b", "team-a", NULL);     /* adopted */
+    w.bindings[w.nbindings++] =
+        parse("{\"metadata\":{\"name\":\"cubit-project-edit\",\"namespace\":\"b\",\"uid\":\"rb\"}}");
+    plan();
+    ck_assert_ptr_null(w.plan.status);
+    ck_assert_int_eq(w.plan.actions[w.plan.nactions - 1].kind, RT_ACT_REMOVE_FINALIZER);
+    ck_assert_int_eq(count(RT_ACT_DELETE, "RoleBinding"), 1);
+    ck_assert_ptr_nonnull(action(RT_ACT_PATCH, "Namespace", "b"));
+    if (policy) {
+      ck_assert_ptr_nonnull(action(RT_ACT_DELETE, "Namespace", "a"));
+      ck_assert(has_event("Normal", "NamespaceDeleted"));
+    } else {
+      ck_assert_ptr_nonnull(action(RT_ACT_PATCH, "Namespace", "a"));
+      ck_assert_int_eq(count(RT_ACT_DELETE, "Namespace"), 0);
+    }
+  }
+  /* Finalizer gone: nothing more to do. */
+  world_teardown();
+  world_setup();
+  project("{}", "\"deletionTimestamp\":\"2025-01-01T00:00:00Z\"", NULL);
+  plan();
+  ck_assert_uint_eq(w.plan.nactions, 0);
+  ck_assert_int_eq(w.plan.done, 1);
+}
+END_TEST
+
+/* Without admins, the admins' ClusterRole and binding go. */
+START_TEST(plan_admin_access_follows_the_admins) {
+  project("{\"namespaces\":[],\"members\":[{\"kind\":\"User\",\"name\":\"carol\",\"role\":\"admin\"}]}", FINALIZER, NULL);
+  plan();
+  const rt_action *r = action(RT_ACT_APPLY, "ClusterRole", "cubit-project:team-a:admin");
+  ck_assert_ptr_nonnull(r);
+  json_t *rule = json_array_get(js_get(r->object, "rules"), 0);
+  ck_assert_str_eq(json_string_value(json_array_get(json_object_get(rule, "resourceNames"), 0)), "team-a");
+  ck_assert_uint_eq(json_array_size(json_object_get(rule, "verbs")), 3); /* get, update, patch: never manage */
+  execute();
+  project("{\"namespaces\":[],\"members\":[]}", FINALIZER, NULL);
+  plan();
+  ck_assert_ptr_nonnull(action(RT_ACT_DELETE, "ClusterRole", "cubit-project:team-a:admin"));
+  ck_assert_ptr_nonnull(action(RT_ACT_DELETE, "ClusterRoleBinding", "cubit-project:team-a:admin"));
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("project");
+  TCase *tc = tcase_create("spec");
+  tcase_add_loop_test(tc, spec_parse, 0, sizeof(spec_cases) / sizeof(spec_cases[0]));
+  tcase_add_test(tc, spec_parse_fields);
+  tcase_add_loop_test(tc, tenancy_changes, 0, sizeof(tenancy_cases) / sizeof(tenancy_cases[0]));
+  suite_add_tcase(s, tc);
+  tc = tcase_create("plan");
+  tcase_add_checked_fixture(tc, world_setup, world_teardown);
+  tcase_add_test(tc, plan_adds_the_finalizer_first);
+  tcase_add_test(tc, plan_invalid_spec_fails);
+  tcase_add_test(tc, plan_creates_then_is_ready);
+  tcase_add_test(tc, plan_refuses_foreign_namespaces);
+  tcase_add_test(tc, plan_relabels_what_it_created);
+  tcase_add_test(tc, plan_releases_dropped_namespaces);
+  tcase_add_test(tc, plan_waits_for_a_terminating_namespace);
+  tcase_add_test(tc, plan_queue);
+  tcase_add_test(tc, plan_deletion);
+  tcase_add_test(tc, plan_admin_access_follows_the_admins);
+  suite_add_tcase(s, tc);
+  return testutil_run(s);
+}
