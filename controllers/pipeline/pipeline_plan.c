@@ -229,6 +229,7 @@ static void active_runs(const runs_view *v, const pl_sched_out *o, const json_t 
     pl_run_name(js_name(p), o->create[k], name, sizeof(name));
     json_array_append_new(active, json_string(name));
   }
+  json_object_set_new(status, "active", json_integer((json_int_t)json_array_size(active)));
   if (json_array_size(active)) json_object_set_new(status, "activeRuns", active);
   else {
     json_decref(active);

@@ -199,13 +199,9 @@ static int read_outputs(run_state *rs, size_t i, const json_t *tj, char *why, si
       if (cname == NULL || strcmp(cname, "read") != 0) continue;
       char *dir = pl_outputs_dir(&rs->work, rs->spec.tasks[i].name);
       json_t *values = NULL;
-      char err[600];
-      int rc = pl_outputs_parse(js_str(cs, "state.terminated.message"), tm, dir, &values, err, sizeof(err));
+      int rc = pl_outputs_parse(js_str(cs, "state.terminated.message"), tm, dir, &values, why, len);
       free(dir);
-      if (rc) {
-        snprintf(why, len, "%s", err);
-        return CUBIT_EINVAL;
-      }
+      if (rc) return CUBIT_EINVAL;
       rs->outputs[i] = values;
       return 0;
     }
@@ -270,7 +266,7 @@ static void observe(run_state *rs) {
     } else if (phase && strcmp(phase, "Succeeded") == 0) {
       n->job = PL_JOB_SUCCEEDED;
       n->job_finished = js_time(tj, "status.completionTime");
-      char why[600] = "";
+      char why[sizeof(n->job_message)] = "";
       int r = read_outputs(rs, i, tj, why, sizeof(why));
       if (r == 1) {
         n->outputs_pending = 1;
@@ -319,7 +315,7 @@ static int start_task(run_state *rs, size_t i) {
   pl_node *n = &rs->nodes[i];
   if (rs->applied[i]) return 0;
   json_t *tj = NULL;
-  char why[600] = "";
+  char why[sizeof(n->message)] = "";
   if (task_trainingjob(rs, i, n->attempts, &tj, why, sizeof(why))) {
     n->phase = PL_FAILED;
     n->finish = rs->in->now;
