@@ -376,7 +376,7 @@ static void node_events(run_state *rs, const pl_node *before) {
     if (rs->timed_out[i]) {
       pl_task_job_name(run, task, rs->timed_out[i], name, sizeof(name));
       rt_plan_event(rs->plan, "Warning", "TaskTimedOut", "task %s: attempt %d timed out after %llds (timeoutSeconds); "
-                    "TrainingJob %s stopped", task, rs->timed_out[i], (long long)rs->spec.tasks[i].timeout_s, name);
+                    "TrainingJob %s suspended", task, rs->timed_out[i], (long long)rs->spec.tasks[i].timeout_s, name);
     }
     if (n->phase == PL_RUNNING && n->attempts > before[i].attempts) {
       pl_task_job_name(run, task, n->attempts, name, sizeof(name));
