@@ -277,6 +277,38 @@ static void schedule(const pl_pipeline_in *in, const pl_spec *spec, json_t *stat
 
 /* ---------------------------------------------------------- plan */
 
+/* The phase and state the pipeline is in, worst first (the table at the
+ * top of this file). */
+static void pipeline_state(const pl_pipeline_in *in, const pl_spec *spec, templates_state ts, const char *tmsg,
+                           const sched_summary *sum, json_t *status, rt_plan *plan) {
+  const json_t *p = in->pipeline;
+  if (ts == TEMPLATES_INVALID) {
+    pl__set_state(plan, status, p, "Invalid", RT_STATE_FAILED, "TemplateMismatch", tmsg, in->now, PL_WARN_MESSAGE);
+  } else if (sum->blocked) {
+    pl__set_state(plan, status, p, "Blocked", RT_STATE_FAILED, "PreviousRunFailed", sum->waiting, in->now,
+                  PL_WARN_REASON);
+  } else if (ts == TEMPLATES_MISSING) {
+    pl__set_state(plan, status, p, "Pending", RT_STATE_PROGRESSING, "TemplateNotFound", tmsg, in->now,
+                  PL_WARN_MESSAGE);
+  } else if (!spec->has_schedule) {
+    pl__set_state(plan, status, p, "Manual", RT_STATE_READY, "Manual",
+                  "no schedule: runs are started by creating PipelineRuns", in->now, PL_WARN_NONE);
+  } else if (spec->sched.suspend) {
+    pl__set_state(plan, status, p, "Suspended", RT_STATE_SUSPENDED, "Suspended",
+                  "the schedule is suspended (spec.schedule.suspend)", in->now, PL_WARN_NONE);
+  } else if (sum->waiting[0]) {
+    pl__set_state(plan, status, p, "Scheduled", RT_STATE_READY, "Waiting", sum->waiting, in->now, PL_WARN_NONE);
+  } else if (sum->next_tick == 0) {
+    pl__set_state(plan, status, p, "Ended", RT_STATE_READY, "ScheduleEnded", "no more ticks before endTime", in->now,
+                  PL_WARN_NONE);
+  } else {
+    char when[32], msg[64];
+    time_format_rfc3339(sum->next_tick, when);
+    snprintf(msg, sizeof(msg), "next run at %s", when);
+    pl__set_state(plan, status, p, "Scheduled", RT_STATE_READY, "Scheduled", msg, in->now, PL_WARN_NONE);
+  }
+}
+
 void pl_pipeline_plan(const pl_pipeline_in *in, rt_plan *plan, pl_memo *learned) {
   const json_t *p = in->pipeline;
   *learned = *in->known;
@@ -298,33 +330,7 @@ void pl_pipeline_plan(const pl_pipeline_in *in, rt_plan *plan, pl_memo *learned)
    * they wait for it, or fail saying why. */
   sched_summary sum = {"", 0, 0};
   schedule(in, &spec, status, plan, learned, &sum);
-
-  char msg[900];
-  if (ts == TEMPLATES_INVALID) {
-    pl__set_state(plan, status, p, "Invalid", RT_STATE_FAILED, "TemplateMismatch", tmsg, in->now, PL_WARN_MESSAGE);
-  } else if (sum.blocked) {
-    pl__set_state(plan, status, p, "Blocked", RT_STATE_FAILED, "PreviousRunFailed", sum.waiting, in->now,
-                  PL_WARN_REASON);
-  } else if (ts == TEMPLATES_MISSING) {
-    pl__set_state(plan, status, p, "Pending", RT_STATE_PROGRESSING, "TemplateNotFound", tmsg, in->now,
-                  PL_WARN_MESSAGE);
-  } else if (!spec.has_schedule) {
-    pl__set_state(plan, status, p, "Manual", RT_STATE_READY, "Manual",
-                  "no schedule: runs are started by creating PipelineRuns", in->now, PL_WARN_NONE);
-  } else if (spec.sched.suspend) {
-    pl__set_state(plan, status, p, "Suspended", RT_STATE_SUSPENDED, "Suspended",
-                  "the schedule is suspended (spec.schedule.suspend)", in->now, PL_WARN_NONE);
-  } else if (sum.waiting[0]) {
-    pl__set_state(plan, status, p, "Scheduled", RT_STATE_READY, "Waiting", sum.waiting, in->now, PL_WARN_NONE);
-  } else if (sum.next_tick == 0) {
-    pl__set_state(plan, status, p, "Ended", RT_STATE_READY, "ScheduleEnded", "no more ticks before endTime", in->now,
-                  PL_WARN_NONE);
-  } else {
-    char when[32];
-    time_format_rfc3339(sum.next_tick, when);
-    snprintf(msg, sizeof(msg), "next run at %s", when);
-    pl__set_state(plan, status, p, "Scheduled", RT_STATE_READY, "Scheduled", msg, in->now, PL_WARN_NONE);
-  }
+  pipeline_state(in, &spec, ts, tmsg, &sum, status, plan);
   rt_plan_set_status(plan, status);
   pl_spec_free(&spec);
 }

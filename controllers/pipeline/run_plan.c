@@ -456,10 +456,17 @@ static void progress(run_state *rs, const pl_step_out *o) {
   }
 }
 
-/* Reasons of a task's TrainingJob that are normal start-up, not news. */
+/* Reasons of a task's TrainingJob that are normal steps of starting,
+ * restarting or finishing, not news: the TrainingJob's own quiet reasons
+ * (its child being made, pods being created or scheduled, containers
+ * starting) and the kubelet's. Anything else (Unschedulable, ErrImagePull,
+ * a quota refusal...) is worth a Warning on the run. */
 static int normal_wait(const char *reason) {
-  static const char *normal[] = {"Pending", "Queued", "Created", "Scheduling", "SchedulingGated", "ContainerCreating",
-                                 "PodInitializing", "Starting"};
+  static const char *normal[] = {"Pending",         "Queued",          "Created",           "Creating",
+                                 "WaitingForPods",  "Completing",      "Resuming",          "Suspending",
+                                 "Recreating",      "Restarting",      "GangRestart",       "DebugPodStarting",
+                                 "Scheduling",      "SchedulingGated", "ContainerCreating", "PodInitializing",
+                                 "Starting"};
   for (size_t i = 0; i < sizeof(normal) / sizeof(normal[0]); i++)
     if (strcmp(reason, normal[i]) == 0) return 1;
   return 0;
