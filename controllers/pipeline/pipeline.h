@@ -13,6 +13,7 @@
  *   run_plan.c       the PipelineRun's plan: the start (snapshot), one step
  *                    of the DAG as TrainingJobs to apply, the run's status
  *   template_plan.c  the templates' plan: validated, Ready or Failed
+ *   state.c          how the plans write a phase and state (and warn once)
  *   scheduler.c      the Pipeline controller (gather, plan, execute)
  *   run.c            the PipelineRun controller (gather, plan, execute)
  *   template.c       the JobTemplate and ClusterJobTemplate controllers
