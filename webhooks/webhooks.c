@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/pipeline/pipeline.h"
 #include "api/project/project.h"
 #include "util/alloc.h"
 #include "util/json.h"
@@ -13,7 +14,6 @@
 #include "webhooks/server.h"
 #include "webhooks/validate/inferenceservice.h"
 #include "webhooks/validate/notebook.h"
-#include "controllers/pipeline/pipeline.h"
 #include "webhooks/validate/jobtemplate.h"
 #include "webhooks/validate/pipeline.h"
 #include "webhooks/validate/project.h"

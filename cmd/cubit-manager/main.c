@@ -57,6 +57,7 @@ int main(int argc, char **argv) {
       inference_controller_register(m, json_object_get(settings, "inference")) ||
       pipeline_controller_register(m) ||
       pipelinerun_controller_register(m, json_object_get(settings, "pipeline")) ||
+      jobtemplate_controllers_register(m) ||
       webhooks_register(m, gpu, &gang, &hooks)) {
     log_error("manager", "cannot register controllers", "%s", "");
     goto out;

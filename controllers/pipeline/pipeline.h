@@ -1,20 +1,22 @@
-/* JobTemplate, ClusterJobTemplate, Pipeline and PipelineRun: DAG workflows of
- * TrainingJobs with a scheduler (cube-studio's 任务流编排 + 定时调度). What
- * happens to a Pipeline or a PipelineRun is all here:
- *   params.c     typed parameters: declarations, checks and conversions
- *   subst.c      {{...}} references and their substitution in JSON
- *   when.c       the `when` expression language (parse, check, evaluate)
- *   spec.c       JobTemplate and Pipeline specs parsed into structs; the
- *                DAG checks (cycles, unknown dependencies) and the checks
- *                against the templates a pipeline uses
- *   schedule.c   the scheduler as a pure function: ticks and existing runs
- *                in, runs to create and delete and the next wake-up out
- *   dagrun.c     the DAG executor as a pure function: the nodes' states and
- *                their TrainingJobs in, what to start or stop out
- *   task.c       a task's TrainingJob (substituted workload, work volume,
- *                names) and the outputs reader
- *   scheduler.c  the Pipeline controller (applies the schedule's decision)
- *   run.c        the PipelineRun controller (applies the executor's step)
+/* The controllers of JobTemplate, ClusterJobTemplate, Pipeline and
+ * PipelineRun: DAG workflows of TrainingJobs with a scheduler (cube-studio's
+ * 任务流编排 + 定时调度). The kinds' specs and their parsers are in
+ * api/pipeline/; what happens to a Pipeline or a PipelineRun is all here:
+ *   schedule.c       the scheduler as a pure function: ticks and existing
+ *                    runs in, runs to create and delete and the next wake-up
+ *   dagrun.c         the DAG executor as a pure function: the nodes' states
+ *                    and their TrainingJobs in, what to start or stop out
+ *   task.c           a task's TrainingJob (substituted workload, work volume,
+ *                    names) and the outputs reader
+ *   pipeline_plan.c  the Pipeline's plan: the schedule's decision as runs to
+ *                    apply and delete, and the Pipeline's status
+ *   run_plan.c       the PipelineRun's plan: the start (snapshot), one step
+ *                    of the DAG as TrainingJobs to apply, the run's status
+ *   template_plan.c  the templates' plan: validated, Ready or Failed
+ *   state.c          how the plans write a phase and state (and warn once)
+ *   scheduler.c      the Pipeline controller (gather, plan, execute)
+ *   run.c            the PipelineRun controller (gather, plan, execute)
+ *   template.c       the JobTemplate and ClusterJobTemplate controllers
  * Admission: webhooks/validate/pipeline.c and jobtemplate.c. */
 #ifndef CUBIT_CONTROLLERS_PIPELINE_H
 #define CUBIT_CONTROLLERS_PIPELINE_H
@@ -23,231 +25,29 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kube/client.h"
+#include "api/pipeline/pipeline.h"
+#include "cache/store.h"
 #include "runtime/manager.h"
-#include "util/cron.h"
-#include "util/tz.h"
-
-extern const kube_resource pl_jobtemplate_resource;
-extern const kube_resource pl_clusterjobtemplate_resource;
-extern const kube_resource pl_pipeline_resource;
-extern const kube_resource pl_pipelinerun_resource;
+#include "runtime/plan.h"
+#include "runtime/status.h"
 
 #define PL_LABEL_PIPELINE "cubit.dev/pipeline"
 #define PL_LABEL_RUN "cubit.dev/pipelinerun"
 #define PL_LABEL_TASK "cubit.dev/pipeline-task"
 #define PL_LABEL_ATTEMPT "cubit.dev/attempt"
+/* On a PipelineRun: a new value asks a failed run to retry its failed tasks
+ * (status.lastHandledRetry records the value acted on). */
 #define PL_RETRY_ANNOTATION "cubit.dev/retry"
 /* Set on a TrainingJob the run stopped (timeout): the reason in words. */
 #define PL_STOPPED_ANNOTATION "cubit.dev/stopped"
 
-#define PL_MAX_TASKS 100
-#define PL_MAX_PARAMS 64
-#define PL_MAX_OUTPUTS 16
 /* TrainingJob names stay within 55 characters, so "<name>-outputs" (the
  * reader Job) is a valid 63-character label value. */
 #define PL_MAX_CHILD_NAME 55
 
-/* ------------------------------------------------------- parameters */
-
-typedef enum { PL_STRING, PL_INT, PL_FLOAT, PL_BOOL, PL_ENUM, PL_JSON } pl_type;
-
-typedef struct pl_param {
-  const char *name;          /* borrowed from the object */
-  pl_type type;
-  const json_t *def;         /* the default, or NULL */
-  int required;
-  const json_t *enum_values; /* enum: an array of strings */
-  int has_min, has_max;
-  double min, max;
-} pl_param;
-
-typedef struct pl_params {
-  pl_param *items;
-  size_t n;
-} pl_params;
-
-const char *pl_type_name(pl_type t);
-/* Parses a parameters[] array (borrowed pointers into it). 'path' names it
- * in messages ("spec.parameters"). CUBIT_EINVAL with a message naming the
- * parameter for a bad declaration (unknown type, duplicate name, a default
- * of the wrong type, minimum on a string...). pl_params_free releases it. */
-int pl_params_parse(const json_t *arr, const char *path, pl_params *out, char *err, size_t errlen) CUBIT_WUR;
-void pl_params_free(pl_params *p);
-const pl_param *pl_params_find(const pl_params *p, const char *name);
-/* Checks v against p's type, enum and range, converting what may be written
- * either way ("5" for an int, 5 for a string, "true" for a bool). *out is a
- * new reference to the value as its type says (JSON integer, real, boolean,
- * string; json: v itself). CUBIT_EINVAL with a message naming 'path'
- * ("params.epochs: want an integer, got \"ten\""). */
-int pl_param_coerce(const pl_param *p, const json_t *v, const char *path, json_t **out, char *err,
-                    size_t errlen) CUBIT_WUR;
-/* The text of a value inside a larger string: strings as they are, numbers
- * in their shortest form, booleans as true/false, json compactly. Caller
- * frees. */
-char *pl_value_text(const json_t *v);
-/* The effective values of decls: each given value (coerced), else the
- * default, else CUBIT_EINVAL for a required one ("params.x: required").
- * Values given for undeclared names are CUBIT_EINVAL too. *out is a new
- * object. */
-int pl_params_resolve(const pl_params *decls, const json_t *given, const char *path, json_t **out, char *err,
-                      size_t errlen) CUBIT_WUR;
-
-/* ------------------------------------------------------- references */
-
-typedef enum {
-  PL_REF_PARAM,  /* params.NAME */
-  PL_REF_RUN,    /* run.name, run.namespace, run.scheduledTime */
-  PL_REF_OUTPUT  /* tasks.TASK.outputs.NAME */
-} pl_ref_kind;
-
-typedef struct pl_ref {
-  pl_ref_kind kind;
-  char name[64];  /* the parameter, run field or output */
-  char task[64];  /* PL_REF_OUTPUT: the task */
-} pl_ref;
-
-/* Parses the inside of one reference ("params.x", "tasks.a.outputs.m").
- * CUBIT_EINVAL when it is none of the known forms. */
-int pl_ref_parse(const char *text, size_t len, pl_ref *out) CUBIT_WUR;
-void pl_ref_format(const pl_ref *r, char *out, size_t len);
-
-/* Checks one reference (validation): 0, or CUBIT_EINVAL with a reason. */
-typedef int (*pl_ref_check_fn)(const pl_ref *ref, void *arg, char *err, size_t errlen);
-/* The value of a reference (borrowed), or NULL with a reason in err. */
-typedef const json_t *(*pl_ref_value_fn)(const pl_ref *ref, void *arg, char *err, size_t errlen);
-
-/* Calls check for every {{...}} in every string of v (keys of objects are
- * not substituted). Errors name the field: "<path>.env[0].value: unknown
- * substitution {{params.x}}: ...". An unterminated "{{" or an unknown form
- * is CUBIT_EINVAL too. */
-int pl_subst_check(const json_t *v, const char *path, pl_ref_check_fn check, void *arg, char *err,
-                   size_t errlen) CUBIT_WUR;
-/* A copy of v with every reference replaced by its value: a string that is
- * exactly one reference becomes the value itself (an int parameter stays an
- * integer) unless it is a list item, an env variable's value, a label or an
- * annotation (those are strings whatever the value); otherwise the value's
- * text is spliced in. */
-int pl_subst_json(const json_t *v, const char *path, pl_ref_value_fn value, void *arg, json_t **out, char *err,
-                  size_t errlen) CUBIT_WUR;
-
-/* ------------------------------------------------ `when` expressions */
-
-typedef struct pl_when pl_when;
-
-/* Parses a condition: comparisons (== != < <= > >=) of literals (strings in
- * '…' or "…", numbers, true, false) and references (params.X,
- * tasks.T.outputs.Y), combined with && || ! and parentheses. CUBIT_EINVAL
- * with the position: "column 7: expected an operand, got ')'". */
-int pl_when_parse(const char *src, pl_when **out, char *err, size_t errlen) CUBIT_WUR;
-void pl_when_free(pl_when *w);
-/* Calls check for each reference in the expression. */
-int pl_when_check(const pl_when *w, pl_ref_check_fn check, void *arg, char *err, size_t errlen) CUBIT_WUR;
-/* Evaluates w to *result (0 or 1). A type error ("tasks.a.outputs.n
- * (\"high\") is not a number") is CUBIT_EINVAL. */
-int pl_when_eval(const pl_when *w, pl_ref_value_fn value, void *arg, int *result, char *err,
-                 size_t errlen) CUBIT_WUR;
-
-/* ------------------------------------------------------------ specs */
-
-typedef struct pl_output {
-  const char *name, *path;
-} pl_output;
-
-/* A JobTemplate's or ClusterJobTemplate's spec. */
-typedef struct pl_template {
-  pl_params params;
-  const json_t *workload; /* a TrainingJob spec with {{...}} (borrowed) */
-  pl_output outputs[PL_MAX_OUTPUTS];
-  size_t noutputs;
-} pl_template;
-
-/* Parses a template's spec object (borrowed pointers into it) and checks
- * its references: {{params.X}} of declared parameters, run.*, tasks.*. */
-int pl_template_parse(const json_t *spec, pl_template *out, char *err, size_t errlen) CUBIT_WUR;
-void pl_template_free(pl_template *t);
-/* The workload as a TrainingJob with each parameter's default (or a value
- * of its type) in place, checked as the TrainingJob controller would. */
-int pl_template_check_workload(const pl_template *t, char *err, size_t errlen) CUBIT_WUR;
-
-typedef enum { PL_TEMPLATE_NAMESPACED, PL_TEMPLATE_CLUSTER } pl_template_kind;
-
-typedef struct pl_task {
-  const char *name;
-  pl_template_kind template_kind;
-  const char *template_name;
-  const json_t *params;   /* object: template parameter → value (may hold {{...}}) */
-  size_t deps[PL_MAX_TASKS];
-  size_t ndeps;
-  const char *when_src;
-  pl_when *when;          /* NULL = always */
-  int retry_limit;
-  int64_t backoff_s;
-  int64_t timeout_s;      /* 0 = none */
-  int skip;
-  const json_t *resources; /* {cpu, memory, gpu} for every role, or NULL */
-} pl_task;
-
-typedef enum { PL_ALLOW, PL_FORBID, PL_REPLACE } pl_concurrency;
-
-typedef struct pl_schedule {
-  const char *cron_src, *tz_src;
-  cron_expr *cron;
-  tz_zone *zone;
-  int suspend;
-  int64_t start, end;      /* 0 = none */
-  int catchup;             /* default 1 */
-  int depends_on_past;
-  pl_concurrency policy;
-  int max_active;          /* 0 = unlimited */
-  int64_t deadline_s;      /* startingDeadlineSeconds, -1 = none */
-  int keep_succeeded;      /* successfulRunsHistoryLimit, default 3 */
-  int keep_failed;         /* failedRunsHistoryLimit, default 1 */
-  int64_t ttl_s;           /* runTTLSecondsAfterFinished, -1 = keep */
-} pl_schedule;
-
-typedef enum { PL_WORK_NONE, PL_WORK_TEMPLATE, PL_WORK_CLAIM } pl_work_kind;
-
-typedef struct pl_work_volume {
-  pl_work_kind kind;
-  const json_t *claim_spec; /* PL_WORK_TEMPLATE: the PVC spec */
-  const char *claim_name;   /* PL_WORK_CLAIM */
-  const char *sub_path;     /* PL_WORK_CLAIM: with {{run.name}}; default pipelines/{{run.name}} */
-  const char *mount_path;   /* default /cubit/work */
-} pl_work_volume;
-
-typedef struct pl_spec {
-  pl_params params;
-  pl_task *tasks;
-  size_t ntasks;
-  size_t order[PL_MAX_TASKS]; /* topological */
-  int parallelism;            /* 0 = unlimited */
-  int fail_fast;              /* failurePolicy FailFast (default) or Continue */
-  pl_work_volume work;
-  int has_schedule;
-  pl_schedule sched;
-} pl_spec;
-
-/* Parses a Pipeline's spec object (the Pipeline's own, or the copy a run
- * keeps): parameters, tasks and their DAG (duplicate names, unknown
- * dependencies and cycles are CUBIT_EINVAL naming them: "spec.tasks: cycle
- * a -> b -> a"), `when` expressions, references in task parameters (a
- * task's output may only be used downstream of it), the schedule (cron and
- * time zone) and the work volume. pl_spec_free releases it. */
-int pl_spec_parse(const json_t *spec, pl_spec *out, char *err, size_t errlen) CUBIT_WUR;
-void pl_spec_free(pl_spec *s);
-/* The index of task 'name', or -1. */
-int pl_spec_task(const pl_spec *s, const char *name);
-
-/* Finds the template of a task: its spec object (borrowed, must stay valid
- * while the caller uses it), or NULL when there is none. */
-typedef const json_t *(*pl_template_lookup_fn)(pl_template_kind kind, const char *name, void *arg);
-/* Checks every task against its template: the template exists, each given
- * parameter is declared and of its type (values with {{...}} are checked
- * when the run resolves them), required parameters are given, outputs used
- * downstream exist, and templates with outputs have a work volume. */
-int pl_spec_check_templates(const pl_spec *s, pl_template_lookup_fn lookup, void *arg, char *err,
-                            size_t errlen) CUBIT_WUR;
+/* "JobTemplate/<name>" or "ClusterJobTemplate/<name>": how a run's status
+ * (status.templates) and the plans' inputs key the templates. */
+void pl_template_key(pl_template_kind kind, const char *name, char *out, size_t len);
 
 /* ---------------------------------------------------------- schedule */
 
@@ -291,10 +91,18 @@ typedef struct pl_sched_out {
   } del[PL_SCHED_BATCH];
   size_t ndel;
   int64_t watermark;              /* the new lastScheduleTime */
+  int64_t settled;                /* the watermark before the first tick that gets a run
+                                   * (= watermark when none does): every tick up to it is
+                                   * handled without a run still to be made */
   int64_t next_tick;              /* nextScheduleTime, 0 = none */
   int64_t wakeup;                 /* look again at this time, 0 = only when something changes */
   size_t skipped[PL_SKIP_NREASONS];
   int64_t first_skipped[PL_SKIP_NREASONS], last_skipped[PL_SKIP_NREASONS];
+  struct {
+    int64_t tick;
+    pl_skip_reason why;
+  } skips[PL_SCHED_BATCH];        /* every skipped tick, oldest first */
+  size_t nskips;
   char waiting[256];              /* why due ticks wait, or "" */
   int blocked_by_failure;         /* dependsOnPast and the previous run failed */
 } pl_sched_out;
@@ -333,7 +141,9 @@ typedef struct pl_node {
   /* observed for this step: the current attempt's TrainingJob */
   pl_job_state job;
   int64_t job_created, job_finished;
-  char job_message[512];
+  char job_phase[16];    /* PL_JOB_ACTIVE: its phase (Pending, Queued, Running...) */
+  char job_reason[64];   /* PL_JOB_ACTIVE: its Ready condition's reason (why it waits) */
+  char job_message[512]; /* PL_JOB_FAILED: why; PL_JOB_ACTIVE: its Ready condition's message */
   int outputs_pending;   /* succeeded, its outputs are still being read */
   /* decided by the step */
   enum { PL_ACT_NONE, PL_ACT_CREATE, PL_ACT_STOP } action;
@@ -410,12 +220,93 @@ const char *pl_outputs_script(void);
 int pl_outputs_parse(const char *message, const pl_template *tmpl, const char *dir, json_t **out, char *err,
                      size_t errlen) CUBIT_WUR;
 
+/* ------------------------------------------------------------ plans */
+
+/* What the Pipeline controller remembers of its own recent writes, because
+ * the informers' caches may trail them (a run just created not yet listed,
+ * a status not yet seen): the plan decides on the union of the cache and
+ * this, never on less than it knows (controller-runtime's expectations). */
+#define PL_MEMO_MAX 64
+
+typedef struct pl_memo_run {
+  char name[128];
+  int64_t tick;
+  int64_t at; /* when it was created or deleted */
+} pl_memo_run;
+
+typedef struct pl_memo {
+  int64_t watermark;            /* the lastScheduleTime last written */
+  pl_memo_run created[PL_MEMO_MAX];
+  size_t ncreated;
+  pl_memo_run deleted[PL_MEMO_MAX];
+  size_t ndeleted;
+} pl_memo;
+
+typedef struct pl_pipeline_in {
+  const json_t *pipeline;
+  const json_t *templates;  /* "JobTemplate/<name>" → the template object, for those its tasks name that exist */
+  const cache_list *runs;   /* the PipelineRuns it owns */
+  const pl_memo *known;     /* what the controller remembers (entries younger than its TTL) */
+  int64_t now;
+} pl_pipeline_in;
+
+/* The Pipeline's plan: validity (spec, templates), the schedule's decision
+ * as runs to apply (named "<pipeline>-<tick>") and delete, the status
+ * (phase, Ready/Reconciling/Stalled/Suspended, lastScheduleTime, activeRuns,
+ * nextScheduleTime, lastSuccessfulRun) and the events. *learned is what to
+ * remember once the plan is carried out: 'known' with the plan's creations,
+ * deletions and watermark. Pure. */
+void pl_pipeline_plan(const pl_pipeline_in *in, rt_plan *plan, pl_memo *learned);
+
+typedef struct pl_run_in {
+  const json_t *run;
+  const json_t *pipeline;          /* the Pipeline spec.pipelineRef names, or NULL (read until the run starts) */
+  const json_t *templates;         /* "JobTemplate/<name>" → the template objects its tasks name that exist */
+  const cache_list *trainingjobs;  /* the TrainingJobs of the run's namespace */
+  const cache_list *jobs;          /* the batch Jobs of the run's namespace (outputs readers) */
+  const cache_list *pods;          /* the pods labelled with the run's name (the readers') */
+  const char *reader_image;        /* the outputs reader's image */
+  int64_t now;
+} pl_run_in;
+
+/* The PipelineRun's plan: the start (the pipeline, its templates and the
+ * resolved parameters copied into status), retry from failure (a new
+ * cubit.dev/retry value), one step of the DAG with its TrainingJobs (and
+ * the work volume claim and outputs readers) to apply, attempts no longer
+ * wanted (timed out) stopped, and the status: phase Pending, Queued,
+ * Running, Succeeded or Failed with the waiting task's reason, nodes,
+ * progress, events, and when to look again. Pure. */
+void pl_run_plan(const pl_run_in *in, rt_plan *plan);
+
+/* The plan of a JobTemplate or ClusterJobTemplate: its spec checked (the
+ * workload with 'check', see pl_template_check_workload) into phase Valid
+ * (Ready) or Invalid (Stalled, the message naming the field), and a Warning
+ * event when the message changes. Pure when check is. */
+void pl_template_plan(const json_t *tmpl, pl_workload_check_fn check, void *arg, int64_t now, rt_plan *plan);
+
+/* When pl__set_state plans a Warning event named by the reason: never,
+ * when the reason changed, or when the reason or the message changed. */
+typedef enum { PL_WARN_NONE, PL_WARN_REASON, PL_WARN_MESSAGE } pl_warn;
+
+/* Writes 'phase' and 'state' into status (rt_status_set_state, with obj's
+ * generation) and plans the Warning event 'warn' asks for, compared with
+ * the status obj holds. Internal to the pipeline plans. */
+void pl__set_state(rt_plan *plan, json_t *status, const json_t *obj, const char *phase, rt_state state,
+                   const char *reason, const char *message, int64_t now, pl_warn warn);
+
+/* The templates a pipeline spec's tasks name that the cache holds, keyed
+ * as pl_template_key says (a new object holding references). Read from the
+ * raw spec, so an invalid one is still the plan's to report. Internal to
+ * the controllers. */
+json_t *pl__gather_templates(const rt_ctx *ctx, const json_t *pipeline_spec, const char *ns);
+
 /* ------------------------------------------------------ controllers */
 
-/* The Pipeline controller (the scheduler) and the PipelineRun controller
- * (the executor). 'settings' is the manager configuration's "pipeline"
- * section (may be NULL): outputReaderImage. */
+/* The Pipeline controller (the scheduler), the PipelineRun controller (the
+ * executor) and the templates' controllers. 'settings' is the manager
+ * configuration's "pipeline" section (may be NULL): outputReaderImage. */
 int pipeline_controller_register(rt_manager *m) CUBIT_WUR;
 int pipelinerun_controller_register(rt_manager *m, const json_t *settings) CUBIT_WUR;
+int jobtemplate_controllers_register(rt_manager *m) CUBIT_WUR;
 
 #endif

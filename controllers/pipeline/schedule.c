@@ -35,6 +35,12 @@ static void delete_run(state *st, size_t i, pl_delete_reason why) {
 }
 
 static void skip(pl_sched_out *out, pl_skip_reason why, int64_t tick) {
+  /* A decision handles at most one batch of ticks, so the list has room. */
+  if (out->nskips < PL_SCHED_BATCH) {
+    out->skips[out->nskips].tick = tick;
+    out->skips[out->nskips].why = why;
+    out->nskips++;
+  }
   if (out->skipped[why] == 0) out->first_skipped[why] = tick;
   out->last_skipped[why] = tick;
   out->skipped[why]++;
@@ -177,6 +183,7 @@ static void handle_ticks(state *st) {
       break;
     }
     if (out->ncreate == PL_SCHED_BATCH) break;
+    if (out->ncreate == 0) out->settled = out->watermark;
     out->create[out->ncreate++] = t;
     out->watermark = t;
   }
@@ -226,6 +233,7 @@ void pl_schedule_decide(const pl_sched_in *in, pl_sched_out *out) {
   out->watermark = in->watermark;
   const pl_schedule *s = in->s;
   if (!s->suspend) handle_ticks(st);
+  if (out->ncreate == 0) out->settled = out->watermark;
   expire_runs(st);
   if (!s->suspend) {
     int64_t base = in->now > out->watermark ? in->now : out->watermark;

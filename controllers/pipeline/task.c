@@ -8,6 +8,10 @@
 #include "util/alloc.h"
 #include "util/json.h"
 
+void pl_template_key(pl_template_kind kind, const char *name, char *out, size_t len) {
+  snprintf(out, len, "%s/%s", kind == PL_TEMPLATE_CLUSTER ? "ClusterJobTemplate" : "JobTemplate", name);
+}
+
 /* FNV-1a: a short, stable hash for names that must be shortened. */
 static uint32_t fnv1a(const char *s) {
   uint32_t h = 2166136261u;

@@ -60,8 +60,8 @@ for table in "$tables"/*.yaml; do
       kind=$(jq -r .kind <<<"$obj")
       name=$(jq -r .metadata.name <<<"$obj")
       ns=$(jq -r '.metadata.namespace // empty' <<<"$obj")
-      # Cubit objects are waited for; templates declare no status and need no wait.
-      if [[ $(jq -r .apiVersion <<<"$obj") == cubit.dev/* ]] && "$repo/test/install/has-status.sh" "$kind"; then
+      # Cubit objects are waited for (every kind says Ready, templates too).
+      if [[ $(jq -r .apiVersion <<<"$obj") == cubit.dev/* ]]; then
         "${kubectl[@]}" wait ${ns:+-n "$ns"} --for=condition=Ready --timeout=90s "$kind/$name" >/dev/null ||
           nok "$tname: setup $kind/$name not Ready"
       fi

@@ -1,11 +1,12 @@
-/* Pipelines: typed parameters, {{...}} substitution, `when` expressions,
- * pipeline and template specs (DAG checks with the cycle named), the
- * scheduler's decision (ticks in a window, time zones across DST, backfill,
- * catchup, dependsOnPast, Forbid, Replace, maxActiveRuns, deadlines, history
- * and TTL), the DAG executor's step (order, parallelism, retries, FailFast
- * and Continue, skip, when, timeout, retry from failure), a task's
- * TrainingJob, the outputs reader (its script run by sh), and the
- * validating webhooks. */
+/* The pipeline controllers (controllers/pipeline): the scheduler's decision
+ * (ticks in a window, time zones across DST, backfill, catchup,
+ * dependsOnPast, Forbid, Replace, maxActiveRuns, deadlines, history and
+ * TTL), the DAG executor's step (order, parallelism, retries, FailFast and
+ * Continue, skip, when, timeout, retry from failure), a task's TrainingJob,
+ * the outputs reader (its script run by sh), and the plans of Pipeline,
+ * PipelineRun and the templates: observed state in, status (phase, state,
+ * conditions, reason, message), children, events and requeue out. The
+ * kinds' parsers are in test_pipeline_api.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +14,12 @@
 #include <unistd.h>
 
 #include "controllers/pipeline/pipeline.h"
+#include "controllers/trainingjob/trainingjob.h"
+#include "runtime/conditions.h"
+#include "util/alloc.h"
 #include "testutil.h"
 #include "util/json.h"
 #include "util/time.h"
-#include "webhooks/validate/jobtemplate.h"
-#include "webhooks/validate/pipeline.h"
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -38,557 +40,6 @@ static int64_t T(const char *rfc3339) {
   ck_assert_msg(time_parse_rfc3339(rfc3339, &t) == 0, "time %s", rfc3339);
   return t;
 }
-
-/* ========================================================= parameters */
-
-static const struct {
-  const char *decl, *value;
-  const char *want;  /* the coerced value as JSON, or NULL */
-  const char *error; /* the message, or NULL */
-} coerce_cases[] = {
-    {"{'name':'n','type':'int'}", "5", "5", NULL},
-    {"{'name':'n','type':'int'}", "'12'", "12", NULL},
-    {"{'name':'n','type':'int'}", "3.0", "3", NULL},
-    {"{'name':'n','type':'int'}", "'ten'", NULL, "params.n: want an integer, got \"ten\""},
-    {"{'name':'n','type':'int'}", "2.5", NULL, "params.n: want an integer, got 2.5"},
-    {"{'name':'n','type':'int','minimum':1,'maximum':8}", "9", NULL, "params.n: 9 is more than the maximum 8"},
-    {"{'name':'n','type':'int','minimum':1}", "0", NULL, "params.n: 0 is less than the minimum 1"},
-    {"{'name':'lr','type':'float'}", "'0.01'", "0.01", NULL},
-    {"{'name':'lr','type':'float'}", "2", "2.0", NULL},
-    {"{'name':'lr','type':'float'}", "'0x10'", NULL, "params.lr: want a number, got \"0x10\""},
-    {"{'name':'lr','type':'float','maximum':1}", "1.5", NULL, "params.lr: 1.5 is more than the maximum 1"},
-    {"{'name':'b','type':'bool'}", "'true'", "true", NULL},
-    {"{'name':'b','type':'bool'}", "false", "false", NULL},
-    {"{'name':'b','type':'bool'}", "'yes'", NULL, "params.b: want true or false, got \"yes\""},
-    {"{'name':'s'}", "'x'", "'x'", NULL},
-    {"{'name':'s','type':'string'}", "42", "'42'", NULL},
-    {"{'name':'s','type':'string'}", "{'a':1}", NULL, "params.s: want a string, got {\"a\":1}"},
-    {"{'name':'e','type':'enum','enum':['small','large']}", "'large'", "'large'", NULL},
-    {"{'name':'e','type':'enum','enum':['small','large']}", "'huge'", NULL,
-     "params.e: want one of small, large, got \"huge\""},
-    {"{'name':'j','type':'json'}", "{'a':[1,2]}", "{'a':[1,2]}", NULL},
-};
-
-START_TEST(param_coerce) {
-  json_t *decl = J(coerce_cases[_i].decl);
-  json_t *arr = json_pack("[O]", decl);
-  pl_params ps;
-  char err[400] = "";
-  ck_assert_msg(pl_params_parse(arr, "spec.parameters", &ps, err, sizeof(err)) == 0, "%s", err);
-  json_t *v = J(coerce_cases[_i].value), *out = NULL;
-  char path[64];
-  snprintf(path, sizeof(path), "params.%s", ps.items[0].name);
-  int rc = pl_param_coerce(&ps.items[0], v, path, &out, err, sizeof(err));
-  if (coerce_cases[_i].error) {
-    ck_assert_int_eq(rc, CUBIT_EINVAL);
-    ck_assert_str_eq(err, coerce_cases[_i].error);
-  } else {
-    ck_assert_msg(rc == 0, "%s", err);
-    json_t *want = J(coerce_cases[_i].want);
-    ck_assert_msg(json_equal(want, out), "case %d", _i);
-    json_decref(want);
-  }
-  json_decref(out);
-  json_decref(v);
-  pl_params_free(&ps);
-  json_decref(arr);
-  json_decref(decl);
-}
-END_TEST
-
-static const struct {
-  const char *decls, *error;
-} bad_decls[] = {
-    {"[{'name':'1x'}]", "spec.parameters[0].name: want a name of letters, digits and _ (not starting with a digit), got \"1x\""},
-    {"[{'name':'a'},{'name':'a'}]", "spec.parameters[1].name: parameter a is declared twice"},
-    {"[{'name':'a','type':'integer'}]",
-     "spec.parameters[0].type: want string, int, float, bool, enum or json, got \"integer\" (parameter a)"},
-    {"[{'name':'a','type':'int','default':'many'}]",
-     "spec.parameters[0].default: want an integer, got \"many\" (parameter a is of type int)"},
-    {"[{'name':'a','type':'enum'}]", "spec.parameters[0].enum: parameter a of type enum needs a list of strings"},
-    {"[{'name':'a','type':'string','minimum':1}]",
-     "spec.parameters[0]: parameter a of type string cannot have a minimum or maximum"},
-    {"[{'name':'a','type':'int','minimum':5,'maximum':1}]",
-     "spec.parameters[0]: parameter a has a minimum above its maximum"},
-    {"[{'name':'a','required':true,'default':'y'}]",
-     "spec.parameters[0]: parameter a is required and has a default; a required parameter has none"},
-    {"[{'name':'a','type':'enum','enum':['x'],'default':'y'}]",
-     "spec.parameters[0].default: want one of x, got \"y\" (parameter a is of type enum)"},
-};
-
-START_TEST(param_declarations) {
-  json_t *d = J(bad_decls[_i].decls);
-  pl_params ps;
-  char err[400] = "";
-  ck_assert_int_eq(pl_params_parse(d, "spec.parameters", &ps, err, sizeof(err)), CUBIT_EINVAL);
-  ck_assert_str_eq(err, bad_decls[_i].error);
-  json_decref(d);
-}
-END_TEST
-
-START_TEST(param_resolve) {
-  json_t *d = J("[{'name':'epochs','type':'int','default':3},{'name':'data','required':true},"
-                "{'name':'lr','type':'float'},{'name':'mode','type':'enum','enum':['a','b'],'default':'a'}]");
-  pl_params ps;
-  char err[400] = "";
-  ck_assert_int_eq(pl_params_parse(d, "p", &ps, err, sizeof(err)), 0);
-  json_t *given = J("{'data':'s3://x','epochs':'7'}"), *out = NULL;
-  ck_assert_msg(pl_params_resolve(&ps, given, "spec.params", &out, err, sizeof(err)) == 0, "%s", err);
-  json_t *want = J("{'epochs':7,'data':'s3://x','lr':0.0,'mode':'a'}");
-  ck_assert(json_equal(want, out));
-  json_decref(want);
-  json_decref(out);
-  json_decref(given);
-  given = J("{'epochs':1}");
-  ck_assert_int_eq(pl_params_resolve(&ps, given, "spec.params", &out, err, sizeof(err)), CUBIT_EINVAL);
-  ck_assert_str_eq(err, "spec.params.data: required (a string parameter without a default)");
-  json_decref(given);
-  given = J("{'data':'x','epoch':1}");
-  ck_assert_int_eq(pl_params_resolve(&ps, given, "spec.params", &out, err, sizeof(err)), CUBIT_EINVAL);
-  ck_assert_str_eq(err, "spec.params.epoch: no such parameter");
-  json_decref(given);
-  pl_params_free(&ps);
-  json_decref(d);
-}
-END_TEST
-
-START_TEST(value_text) {
-  static const struct {
-    const char *json, *text;
-  } cases[] = {{"'a b'", "a b"}, {"5", "5"}, {"0.1", "0.1"}, {"2.5e-07", "2.5e-07"}, {"true", "true"},
-               {"{'b':1,'a':[true]}", "{\"a\":[true],\"b\":1}"}, {"null", ""}};
-  for (int i = 0; i < N(cases); i++) {
-    json_t *v = J(cases[i].json);
-    char *t = pl_value_text(v);
-    ck_assert_str_eq(t, cases[i].text);
-    free(t);
-    json_decref(v);
-  }
-}
-END_TEST
-
-/* ====================================================== substitution */
-
-static const json_t *fixed_values(const pl_ref *ref, void *arg, char *err, size_t errlen) {
-  json_t *values = arg;
-  char key[200];
-  pl_ref_format(ref, key, sizeof(key));
-  json_t *v = json_object_get(values, key);
-  if (v == NULL) snprintf(err, errlen, "no value");
-  return v;
-}
-
-START_TEST(subst_values) {
-  json_t *values = J("{'params.workers':4,'params.lr':0.5,'run.name':'etl-1','tasks.a.outputs.model':'s3://m',"
-                     "'params.flag':true,'params.cfg':{'k':'v'}}");
-  json_t *in = J("{'replicas':'{{params.workers}}','cmd':['--lr={{ params.lr }}','{{run.name}}/{{tasks.a.outputs.model}}',"
-                 "'{{params.workers}}'],'env':[{'name':'N','value':'{{params.workers}}'}],"
-                 "'labels':{'w':'{{params.flag}}'},"
-                 "'flag':'{{params.flag}}','cfg':'{{params.cfg}}','text':'cfg={{params.cfg}}','plain':'no refs',"
-                 "'n':7,'nested':{'x':'{{run.name}}-{{params.workers}}'}}");
-  json_t *out = NULL;
-  char err[400] = "";
-  ck_assert_msg(pl_subst_json(in, "spec", fixed_values, values, &out, err, sizeof(err)) == 0, "%s", err);
-  /* Lists, env values and labels stay strings whatever the value. */
-  json_t *want = J("{'replicas':4,'cmd':['--lr=0.5','etl-1/s3://m','4'],'env':[{'name':'N','value':'4'}],"
-                   "'labels':{'w':'true'},'flag':true,'cfg':{'k':'v'},"
-                   "'text':'cfg={\\\"k\\\":\\\"v\\\"}','plain':'no refs','n':7,'nested':{'x':'etl-1-4'}}");
-  char *got = json_dumps(out, JSON_SORT_KEYS);
-  ck_assert_msg(json_equal(want, out), "got %s", got);
-  free(got);
-  json_decref(want);
-  json_decref(out);
-  json_decref(in);
-  /* A reference without a value names the field. */
-  in = J("{'env':[{'value':'{{params.missing}}'}]}");
-  ck_assert_int_eq(pl_subst_json(in, "spec.workload", fixed_values, values, &out, err, sizeof(err)), CUBIT_EINVAL);
-  ck_assert_str_eq(err, "spec.workload.env[0].value: {{params.missing}}: no value");
-  json_decref(in);
-  json_decref(values);
-}
-END_TEST
-
-static int no_x(const pl_ref *ref, void *arg, char *err, size_t errlen) {
-  if (ref->kind == PL_REF_PARAM && strcmp(ref->name, "x") == 0) {
-    snprintf(err, errlen, "the template has no parameter x");
-    return CUBIT_EINVAL;
-  }
-  return 0;
-}
-
-static const struct {
-  const char *json, *error;
-} subst_errors[] = {
-    {"{'a':'{{params.x}}'}", "w.a: unknown substitution {{params.x}}: the template has no parameter x"},
-    {"{'a':['ok','{{foo}}']}",
-     "w.a[1]: unknown substitution {{foo}} (known: params.NAME, run.name, run.namespace, run.scheduledTime, "
-     "tasks.TASK.outputs.NAME)"},
-    {"{'a':'{{run.uid}}'}",
-     "w.a: unknown substitution {{run.uid}} (known: params.NAME, run.name, run.namespace, run.scheduledTime, "
-     "tasks.TASK.outputs.NAME)"},
-    {"{'a':'{{tasks.t.output.m}}'}",
-     "w.a: unknown substitution {{tasks.t.output.m}} (known: params.NAME, run.name, run.namespace, "
-     "run.scheduledTime, tasks.TASK.outputs.NAME)"},
-    {"{'a':'x {{params.y'}", "w.a: unterminated substitution (\"{{\" without \"}}\")"},
-    {"{'a':'{{}}'}",
-     "w.a: unknown substitution {{}} (known: params.NAME, run.name, run.namespace, run.scheduledTime, "
-     "tasks.TASK.outputs.NAME)"},
-};
-
-START_TEST(subst_check_errors) {
-  json_t *v = J(subst_errors[_i].json);
-  char err[400] = "";
-  ck_assert_int_eq(pl_subst_check(v, "w", no_x, NULL, err, sizeof(err)), CUBIT_EINVAL);
-  ck_assert_str_eq(err, subst_errors[_i].error);
-  json_decref(v);
-}
-END_TEST
-
-/* ============================================================= when */
-
-static const struct {
-  const char *src, *error;
-} when_syntax[] = {
-    {"", "empty expression"},
-    {"params.a ==", "column 12: expected an operand, got the end"},
-    {"(params.a == 1", "column 15: expected ')' to close the '(' at column 1, got the end"},
-    {"params.a == 1)", "column 14: unexpected ')' (expected && or || or the end)"},
-    {"params.a = 1", "column 10: unexpected character '='"},
-    {"params.a == 'x", "column 13: unterminated string"},
-    {"params.a < 1 < 2", "column 14: comparisons do not chain: use && between them"},
-    {"foo == 1", "column 1: unknown name 'foo' (want params.NAME, tasks.TASK.outputs.NAME, true, false, a number or a "
-                 "quoted string)"},
-    {"run.name == 'x'", "column 1: unknown name 'run.name' (want params.NAME, tasks.TASK.outputs.NAME, true, false, a "
-                        "number or a quoted string)"},
-    {"params.a == 1x", "column 13: malformed number"},
-    {"params.a && || params.b", "column 13: expected an operand, got '||'"},
-    {"params.a & params.b", "column 10: unexpected character '&'"},
-};
-
-START_TEST(when_parse_errors) {
-  pl_when *w = NULL;
-  char err[400] = "";
-  ck_assert_int_eq(pl_when_parse(when_syntax[_i].src, &w, err, sizeof(err)), CUBIT_EINVAL);
-  ck_assert_ptr_null(w);
-  ck_assert_str_eq(err, when_syntax[_i].error);
-}
-END_TEST
-
-static const struct {
-  const char *src;
-  int result;        /* 0, 1, or -1 for an error */
-  const char *error;
-} when_eval_cases[] = {
-    {"params.epochs > 3", 1, NULL},
-    {"params.epochs >= 5 && params.mode == 'fast'", 1, NULL},
-    {"params.epochs < 5 || params.mode != 'fast'", 0, NULL},
-    {"!(params.epochs == 5)", 0, NULL},
-    {"!params.epochs == 4", 1, NULL},   /* ! covers the comparison */
-    {"params.debug", 0, NULL},
-    {"!params.debug && true", 1, NULL},
-    {"tasks.eval.outputs.acc > 0.9", 1, NULL},       /* an output (text) compared as a number */
-    {"tasks.eval.outputs.acc >= '0.95'", 0, NULL},  /* two numeric texts compare as numbers */
-    {"tasks.eval.outputs.ok", 1, NULL},             /* "true" as a condition */
-    {"tasks.eval.outputs.label == \"cat\"", 1, NULL},
-    {"tasks.eval.outputs.label < 'dog'", 1, NULL},  /* text order */
-    {"params.lr == 0.01", 1, NULL},
-    {"-1 < params.lr", 1, NULL},
-    {"params.debug == false", 1, NULL},
-    {"false && tasks.eval.outputs.label > 1", 0, NULL}, /* short-circuit: the type error is never reached */
-    {"tasks.eval.outputs.label > 1", -1, "tasks.eval.outputs.label (\"cat\") is not a number"},
-    {"params.debug < true", -1, "booleans have no order: params.debug (false) and true"},
-    {"params.debug == 1", -1, "cannot compare params.debug (false) with 1"},
-    {"params.mode && true", -1, "params.mode (\"fast\") is not a boolean"},
-    {"params.mode", -1, "the condition is params.mode (\"fast\"), not true or false"},
-    {"tasks.train.outputs.model == 'x'", -1, "tasks.train.outputs.model: task train was skipped"},
-    {"params.nope == 1", -1, "params.nope: no such parameter"},
-};
-
-static const json_t *when_values(const pl_ref *ref, void *arg, char *err, size_t errlen) {
-  json_t *values = arg;
-  if (ref->kind == PL_REF_OUTPUT && strcmp(ref->task, "train") == 0) {
-    snprintf(err, errlen, "task train was skipped");
-    return NULL;
-  }
-  char key[200];
-  pl_ref_format(ref, key, sizeof(key));
-  json_t *v = json_object_get(values, key);
-  if (v == NULL) snprintf(err, errlen, "no such parameter");
-  return v;
-}
-
-START_TEST(when_eval) {
-  json_t *values = J("{'params.epochs':5,'params.mode':'fast','params.debug':false,'params.lr':0.01,"
-                     "'tasks.eval.outputs.acc':'0.93','tasks.eval.outputs.ok':'true','tasks.eval.outputs.label':'cat'}");
-  pl_when *w = NULL;
-  char err[400] = "";
-  ck_assert_msg(pl_when_parse(when_eval_cases[_i].src, &w, err, sizeof(err)) == 0, "%s: %s", when_eval_cases[_i].src,
-                err);
-  int result = -7;
-  int rc = pl_when_eval(w, when_values, values, &result, err, sizeof(err));
-  if (when_eval_cases[_i].result < 0) {
-    ck_assert_int_eq(rc, CUBIT_EINVAL);
-    ck_assert_str_eq(err, when_eval_cases[_i].error);
-  } else {
-    ck_assert_msg(rc == 0, "%s: %s", when_eval_cases[_i].src, err);
-    ck_assert_msg(result == when_eval_cases[_i].result, "%s gave %d", when_eval_cases[_i].src, result);
-  }
-  pl_when_free(w);
-  json_decref(values);
-}
-END_TEST
-
-/* ============================================================ specs */
-
-static const struct {
-  const char *spec, *error;
-} spec_errors[] = {
-    {"{'tasks':[]}", "spec.tasks: at least one task"},
-    {"{'tasks':[{'name':'A','templateRef':{'name':'t'}}]}",
-     "spec.tasks[0].name: want a lower-case DNS label of at most 40 characters, got \"A\""},
-    {"{'tasks':[{'name':'a','templateRef':{'name':'t'}},{'name':'a','templateRef':{'name':'t'}}]}",
-     "spec.tasks[1].name: task a is declared twice"},
-    {"{'tasks':[{'name':'a','templateRef':{'name':'t'},'dependsOn':['b']}]}",
-     "spec.tasks[0].dependsOn[0]: task a depends on b, which is not a task of this pipeline"},
-    {"{'tasks':[{'name':'a','templateRef':{'name':'t'},'dependsOn':['a']}]}",
-     "spec.tasks[0].dependsOn[0]: task a depends on itself"},
-    {"{'tasks':[{'name':'a','templateRef':{'name':'t'},'dependsOn':['c']},{'name':'b','templateRef':{'name':'t'},"
-     "'dependsOn':['a']},{'name':'c','templateRef':{'name':'t'},'dependsOn':['b']}]}",
-     "spec.tasks: the dependencies form a cycle: a -> b -> c -> a"},
-    {"{'tasks':[{'name':'root','templateRef':{'name':'t'}},{'name':'x','templateRef':{'name':'t'},'dependsOn':['root','y']},"
-     "{'name':'y','templateRef':{'name':'t'},'dependsOn':['x']}]}",
-     "spec.tasks: the dependencies form a cycle: x -> y -> x"},
-    {"{'tasks':[{'name':'a','templateRef':{'kind':'Template','name':'t'}}]}",
-     "spec.tasks[0].templateRef.kind: want JobTemplate or ClusterJobTemplate, got \"Template\" (task a)"},
-    {"{'tasks':[{'name':'a','templateRef':{'name':'t'},'when':'params.x =='}]}",
-     "spec.tasks[0].when: column 12: expected an operand, got the end (task a)"},
-    {"{'tasks':[{'name':'a','templateRef':{'name':'t'},'when':'params.x == 1'}]}",
-     "spec.tasks[0].when: params.x: the pipeline has no parameter x"},
-    {"{'tasks':[{'name':'a','templateRef':{'name':'t'}},{'name':'b','templateRef':{'name':'t'},"
-     "'when':'tasks.a.outputs.m == 1'}]}",
-     "spec.tasks[1].when: tasks.a.outputs.m: task b does not depend on a (add it to dependsOn, directly or through "
-     "another task)"},
-    {"{'tasks':[{'name':'a','templateRef':{'name':'t'},'params':{'p':'{{params.q}}'}}]}",
-     "spec.tasks[0].params.p: unknown substitution {{params.q}}: the pipeline has no parameter q"},
-    {"{'tasks':[{'name':'a','templateRef':{'name':'t'},'params':{'p':'{{tasks.zz.outputs.m}}'}}]}",
-     "spec.tasks[0].params.p: unknown substitution {{tasks.zz.outputs.m}}: there is no task zz"},
-    {"{'tasks':[{'name':'a','templateRef':{'name':'t'}}],'schedule':{'cron':'61 * * * *'}}",
-     "spec.schedule.cron: minute field \"61\": value out of range 0-59"},
-    {"{'tasks':[{'name':'a','templateRef':{'name':'t'}}],'schedule':{'cron':'@hourly','timeZone':'Mars/Olympus'}}",
-     "spec.schedule.timeZone: unknown time zone \"Mars/Olympus\""},
-    {"{'tasks':[{'name':'a','templateRef':{'name':'t'}}],'schedule':{'cron':'@daily','startTime':'yesterday'}}",
-     "spec.schedule.startTime: want an RFC 3339 time (2026-01-02T15:04:05Z), got \"yesterday\""},
-    {"{'tasks':[{'name':'a','templateRef':{'name':'t'}}],'schedule':{'cron':'@daily','startTime':'2026-02-01T00:00:00Z',"
-     "'endTime':'2026-01-01T00:00:00Z'}}",
-     "spec.schedule.endTime: before startTime"},
-    {"{'tasks':[{'name':'a','templateRef':{'name':'t'}}],'workVolume':{'claimName':'x','volumeClaimTemplate':{'spec':{}}}}",
-     "spec.workVolume: set exactly one of volumeClaimTemplate and claimName"},
-    {"{'tasks':[{'name':'a','templateRef':{'name':'t'}}],'failurePolicy':'Stop'}",
-     "spec.failurePolicy: want FailFast or Continue, got \"Stop\""},
-};
-
-START_TEST(spec_parse_errors) {
-  json_t *spec = J(spec_errors[_i].spec);
-  pl_spec s;
-  char err[600] = "";
-  ck_assert_int_eq(pl_spec_parse(spec, &s, err, sizeof(err)), CUBIT_EINVAL);
-  ck_assert_str_eq(err, spec_errors[_i].error);
-  json_decref(spec);
-}
-END_TEST
-
-static const char *diamond =
-    "{'parameters':[{'name':'dataset','default':'mnist'}],"
-    "'tasks':[{'name':'d','templateRef':{'name':'t'},'dependsOn':['b','c']},"
-    "{'name':'c','templateRef':{'name':'t'},'dependsOn':['a']},"
-    "{'name':'b','templateRef':{'name':'t'},'dependsOn':['a']},"
-    "{'name':'a','templateRef':{'name':'t'}}]}";
-
-START_TEST(spec_topological_order) {
-  json_t *spec = J(diamond);
-  pl_spec s;
-  char err[600] = "";
-  ck_assert_msg(pl_spec_parse(spec, &s, err, sizeof(err)) == 0, "%s", err);
-  ck_assert_uint_eq(s.ntasks, 4);
-  const char *want[] = {"a", "c", "b", "d"}; /* dependencies first, then the input order */
-  for (int i = 0; i < 4; i++) ck_assert_str_eq(s.tasks[s.order[i]].name, want[i]);
-  ck_assert_int_eq(s.fail_fast, 1);
-  ck_assert_int_eq(s.parallelism, 0);
-  ck_assert_int_eq(s.has_schedule, 0);
-  pl_spec_free(&s);
-  json_decref(spec);
-}
-END_TEST
-
-START_TEST(spec_schedule_defaults) {
-  json_t *spec = J("{'tasks':[{'name':'a','templateRef':{'name':'t'}}],'schedule':{'cron':'@hourly',"
-                   "'timeZone':'Asia/Shanghai','startTime':'2026-01-01T00:00:00Z'},"
-                   "'workVolume':{'claimName':'team'}}");
-  pl_spec s;
-  char err[600] = "";
-  ck_assert_msg(pl_spec_parse(spec, &s, err, sizeof(err)) == 0, "%s", err);
-  ck_assert_int_eq(s.has_schedule, 1);
-  ck_assert_int_eq(s.sched.catchup, 1);
-  ck_assert_int_eq(s.sched.policy, PL_ALLOW);
-  ck_assert_int_eq(s.sched.keep_succeeded, 3);
-  ck_assert_int_eq(s.sched.keep_failed, 1);
-  ck_assert_int_eq(s.sched.deadline_s, -1);
-  ck_assert_int_eq(s.sched.ttl_s, -1);
-  ck_assert_int_eq(s.sched.start, T("2026-01-01T00:00:00Z"));
-  ck_assert_int_eq(s.work.kind, PL_WORK_CLAIM);
-  ck_assert_str_eq(s.work.mount_path, "/cubit/work");
-  pl_work_mount m;
-  pl_work_mount_of(&s.work, "etl-1767225600", &m);
-  ck_assert_str_eq(m.claim, "team");
-  ck_assert_str_eq(m.sub_path, "pipelines/etl-1767225600");
-  pl_spec_free(&s);
-  json_decref(spec);
-}
-END_TEST
-
-/* ------------------------------------------- against the templates */
-
-static const char *train_template =
-    "{'parameters':[{'name':'epochs','type':'int','default':1,'minimum':1},{'name':'data','required':true},"
-    "{'name':'size','type':'enum','enum':['s','m','l'],'default':'s'},{'name':'model','default':''}],"
-    "'outputs':[{'name':'model','path':'model.txt'},{'name':'score','path':'eval/score'}],"
-    "'workload':{'framework':'batch','image':'trainer:1','args':['--epochs={{params.epochs}}','--data={{params.data}}'],"
-    "'roles':{'main':{'replicas':1}}}}";
-static const char *plain_template =
-    "{'parameters':[{'name':'in','default':'x'},{'name':'n','type':'int','default':2}],"
-    "'workload':{'framework':'batch','image':'busybox','command':['echo','{{params.in}}'],"
-    "'roles':{'main':{'replicas':'{{params.n}}'}}}}";
-
-static const json_t *test_lookup(pl_template_kind kind, const char *name, void *arg) {
-  json_t *templates = arg;
-  char key[200];
-  snprintf(key, sizeof(key), "%s/%s", kind == PL_TEMPLATE_CLUSTER ? "ClusterJobTemplate" : "JobTemplate", name);
-  return json_object_get(templates, key);
-}
-
-static json_t *test_templates(void) {
-  json_t *t = json_object();
-  json_object_set_new(t, "JobTemplate/train", J(train_template));
-  json_object_set_new(t, "ClusterJobTemplate/plain", J(plain_template));
-  return t;
-}
-
-static const struct {
-  const char *spec, *error; /* NULL = accepted */
-} template_checks[] = {
-    {"{'parameters':[{'name':'n','type':'int'},{'name':'d'}],'workVolume':{'claimName':'w'},'tasks':["
-     "{'name':'a','templateRef':{'name':'train'},'params':{'epochs':'{{params.n}}','data':'{{params.d}}'}},"
-     "{'name':'b','templateRef':{'kind':'ClusterJobTemplate','name':'plain'},'dependsOn':['a'],"
-     "'params':{'in':'{{tasks.a.outputs.model}}'},'when':'tasks.a.outputs.score > 0.5'}]}",
-     NULL},
-    {"{'tasks':[{'name':'a','templateRef':{'name':'nope'}}]}",
-     "spec.tasks[0].templateRef: JobTemplate nope not found (task a)"},
-    {"{'tasks':[{'name':'a','templateRef':{'name':'plain'}}]}",
-     "spec.tasks[0].templateRef: JobTemplate plain not found (task a)"},
-    {"{'workVolume':{'claimName':'w'},'tasks':[{'name':'a','templateRef':{'name':'train'},'params':{'data':'x','epochs':'many'}}]}",
-     "spec.tasks[0].params.epochs: want an integer, got \"many\" (parameter epochs of JobTemplate train is of type int; "
-     "task a)"},
-    {"{'workVolume':{'claimName':'w'},'tasks':[{'name':'a','templateRef':{'name':'train'},'params':{'data':'x','size':'xl'}}]}",
-     "spec.tasks[0].params.size: want one of s, m, l, got \"xl\" (parameter size of JobTemplate train is of type enum; "
-     "task a)"},
-    {"{'workVolume':{'claimName':'w'},'tasks':[{'name':'a','templateRef':{'name':'train'},'params':{'data':'x','epoch':2}}]}",
-     "spec.tasks[0].params.epoch: JobTemplate train has no parameter epoch (task a)"},
-    {"{'workVolume':{'claimName':'w'},'tasks':[{'name':'a','templateRef':{'name':'train'}}]}",
-     "spec.tasks[0].params.data: required by JobTemplate train (task a)"},
-    {"{'parameters':[{'name':'f','type':'float'}],'workVolume':{'claimName':'w'},'tasks':[{'name':'a','templateRef':"
-     "{'name':'train'},'params':{'data':'x','epochs':'{{params.f}}'}}]}",
-     "spec.tasks[0].params.epochs: parameter epochs of JobTemplate train is of type int, but the pipeline parameter f "
-     "given to it is of type float (task a)"},
-    {"{'parameters':[{'name':'sz','type':'enum','enum':['s','xl']}],'workVolume':{'claimName':'w'},'tasks':[{'name':'a',"
-     "'templateRef':{'name':'train'},'params':{'data':'x','size':'{{params.sz}}'}}]}",
-     "spec.tasks[0].params.size: want one of s, m, l, got \"xl\" (the pipeline parameter sz allows it; task a)"},
-    {"{'tasks':[{'name':'a','templateRef':{'name':'train'},'params':{'data':'x'}}]}",
-     "spec.workVolume: required: task a's JobTemplate train declares outputs, which tasks write to the work volume"},
-    {"{'workVolume':{'claimName':'w'},'tasks':[{'name':'a','templateRef':{'name':'train'},'params':{'data':'x'}},"
-     "{'name':'b','templateRef':{'kind':'ClusterJobTemplate','name':'plain'},'dependsOn':['a'],"
-     "'params':{'in':'{{tasks.a.outputs.weights}}'}}]}",
-     "spec.tasks[1].params.in: unknown substitution {{tasks.a.outputs.weights}}: the template of task a (train) "
-     "declares no output weights"},
-    {"{'workVolume':{'claimName':'w'},'tasks':[{'name':'a','templateRef':{'name':'train'},'params':{'data':'x'}},"
-     "{'name':'b','templateRef':{'kind':'ClusterJobTemplate','name':'plain'},'dependsOn':['a'],"
-     "'when':'tasks.a.outputs.acc > 1'}]}",
-     "spec.tasks[1].when: tasks.a.outputs.acc: the template of task a (train) declares no output acc"},
-};
-
-START_TEST(spec_against_templates) {
-  json_t *spec = J(template_checks[_i].spec);
-  json_t *templates = test_templates();
-  pl_spec s;
-  char err[800] = "";
-  ck_assert_msg(pl_spec_parse(spec, &s, err, sizeof(err)) == 0, "%s", err);
-  int rc = pl_spec_check_templates(&s, test_lookup, templates, err, sizeof(err));
-  if (template_checks[_i].error) {
-    ck_assert_int_eq(rc, CUBIT_EINVAL);
-    ck_assert_str_eq(err, template_checks[_i].error);
-  } else {
-    ck_assert_msg(rc == 0, "%s", err);
-  }
-  pl_spec_free(&s);
-  json_decref(templates);
-  json_decref(spec);
-}
-END_TEST
-
-static const struct {
-  const char *tmpl, *error;
-} template_errors[] = {
-    {"{'workload':{'framework':'batch','image':'{{params.image}}','roles':{'main':{}}}}",
-     "spec.workload.image: unknown substitution {{params.image}}: the template has no parameter image"},
-    {"{'parameters':[{'name':'w','type':'int','default':2}],'workload':{'framework':'batch','image':'x',"
-     "'roles':{'main':{'replicas':'{{params.w}}','completions':'{{params.nope}}'}}}}",
-     "spec.workload.roles.main.completions: unknown substitution {{params.nope}}: the template has no parameter nope"},
-    {"{'outputs':[{'name':'m','path':'../etc/passwd'}],'workload':{'framework':'batch','image':'x','roles':{'main':{}}}}",
-     "spec.outputs[0].path: want a relative path without \"..\" (output m), got \"../etc/passwd\""},
-    {"{'outputs':[{'name':'m','path':'a'},{'name':'m','path':'b'}],'workload':{'framework':'batch','image':'x',"
-     "'roles':{'main':{}}}}",
-     "spec.outputs[1].name: output m is declared twice"},
-    {"{'parameters':[{'name':'n','type':'string','default':'two'}],'workload':{'framework':'batch','image':'x',"
-     "'roles':{'main':{'replicas':'{{params.n}}'}}}}",
-     "spec.workload.roles.main.replicas: want an integer of at least 1 (checked with each parameter's default)"},
-    {"{'parameters':[{'name':'fw','type':'enum','enum':['pytorch']}],'workload':{'framework':'{{params.fw}}',"
-     "'image':'x','roles':{'chief':{}}}}",
-     "spec.workload.roles.chief: not a pytorch role (checked with each parameter's default)"},
-    {"{'workload':{'framework':'batch','image':'x','roles':{'main':{}},'env':[{'name':'A','value':'{{run.uid}}'}]}}",
-     "spec.workload.env[0].value: unknown substitution {{run.uid}} (known: params.NAME, run.name, run.namespace, "
-     "run.scheduledTime, tasks.TASK.outputs.NAME)"},
-};
-
-START_TEST(template_validation) {
-  json_t *t = J(template_errors[_i].tmpl);
-  pl_template tm;
-  char err[600] = "";
-  int rc = pl_template_parse(t, &tm, err, sizeof(err));
-  if (rc == 0) {
-    rc = pl_template_check_workload(&tm, err, sizeof(err));
-    pl_template_free(&tm);
-  }
-  ck_assert_int_eq(rc, CUBIT_EINVAL);
-  ck_assert_str_eq(err, template_errors[_i].error);
-  json_decref(t);
-}
-END_TEST
-
-START_TEST(template_accepted) {
-  json_t *t = J(train_template);
-  pl_template tm;
-  char err[600] = "";
-  ck_assert_msg(pl_template_parse(t, &tm, err, sizeof(err)) == 0, "%s", err);
-  ck_assert_uint_eq(tm.noutputs, 2);
-  ck_assert_msg(pl_template_check_workload(&tm, err, sizeof(err)) == 0, "%s", err);
-  pl_template_free(&tm);
-  json_decref(t);
-  t = J(plain_template);
-  ck_assert_msg(pl_template_parse(t, &tm, err, sizeof(err)) == 0, "%s", err);
-  ck_assert_msg(pl_template_check_workload(&tm, err, sizeof(err)) == 0, "%s", err);
-  pl_template_free(&tm);
-  json_decref(t);
-}
-END_TEST
 
 /* ========================================================== schedule */
 
@@ -1452,6 +903,22 @@ static const json_t *task_values(const pl_ref *ref, void *arg, char *err, size_t
   return v;
 }
 
+/* The default sub-path of a claim work volume: one folder per run. */
+START_TEST(task_work_mount_default) {
+  json_t *spec = J("{'tasks':[{'name':'a','templateRef':{'name':'t'}}],'workVolume':{'claimName':'team'}}");
+  pl_spec s;
+  char err[600] = "";
+  ck_assert_msg(pl_spec_parse(spec, &s, err, sizeof(err)) == 0, "%s", err);
+  pl_work_mount m;
+  pl_work_mount_of(&s.work, "etl-1767225600", &m);
+  ck_assert_str_eq(m.claim, "team");
+  ck_assert_str_eq(m.sub_path, "pipelines/etl-1767225600");
+  ck_assert_str_eq(m.mount_path, "/cubit/work");
+  pl_spec_free(&s);
+  json_decref(spec);
+}
+END_TEST
+
 START_TEST(task_trainingjob) {
   json_t *run = J("{'apiVersion':'cubit.dev/v1alpha1','kind':'PipelineRun','metadata':{'name':'etl-1','namespace':'ml',"
                   "'uid':'run-uid','annotations':{'cubit.dev/user':'alice'}},'spec':{'pipelineRef':{'name':'etl'}}}");
@@ -1624,136 +1091,597 @@ START_TEST(outputs_reader_job) {
 }
 END_TEST
 
-/* ========================================================= webhooks */
+/* ============================================================ plans */
 
-static void put(cache_store *s, const char *json) {
-  json_t *o = J(json);
-  json_decref(cache_store_upsert(s, o));
-  json_decref(o);
+/* What a plan says, in words the tables compare. */
+typedef struct said {
+  const json_t *status;  /* borrowed from the plan */
+  char actions[1024];    /* "apply TrainingJob r-a-1, delete PipelineRun x" ("stopped" when so annotated) */
+  char events[1024];     /* "Normal TaskStarted, Warning Failed" */
+  char messages[4096];   /* the events' messages, one a line */
+  int64_t requeue;
+} said;
+
+static void add_word(char *out, size_t len, const char *word) {
+  if (out[0]) strncat(out, ", ", len - strlen(out) - 1);
+  strncat(out, word, len - strlen(out) - 1);
 }
 
-typedef struct hooks_fixture {
-  webhook_env env;
-} hooks_fixture;
+static void plan_words(const rt_plan *p, said *w) {
+  memset(w, 0, sizeof(*w));
+  w->status = p->status;
+  w->requeue = p->requeue_after_ms;
+  for (size_t i = 0; i < p->nactions; i++) {
+    const rt_action *a = &p->actions[i];
+    char word[200];
+    snprintf(word, sizeof(word), "%s %s %s%s", a->kind == RT_ACT_APPLY ? "apply" : a->kind == RT_ACT_DELETE ? "delete"
+                                                                                                           : "finalizer",
+             a->resource ? a->resource->kind : "", js_name(a->object),
+             json_object_get(js_get(a->object, "metadata.annotations"), PL_STOPPED_ANNOTATION) ? " stopped" : "");
+    add_word(w->actions, sizeof(w->actions), word);
+  }
+  for (size_t i = 0; i < p->nevents; i++) {
+    char word[100];
+    snprintf(word, sizeof(word), "%s %s", p->events[i].type, p->events[i].reason);
+    add_word(w->events, sizeof(w->events), word);
+    strncat(w->messages, p->events[i].message, sizeof(w->messages) - strlen(w->messages) - 1);
+    strncat(w->messages, "\n", sizeof(w->messages) - strlen(w->messages) - 1);
+  }
+}
 
-static hooks_fixture hf;
+static const char *state_names[] = {"PROGRESSING", "READY", "SUCCEEDED", "FAILED", "SUSPENDED"};
 
-static void hooks_setup(void) {
-  memset(&hf, 0, sizeof(hf));
-  hf.env.jobtemplates = cache_store_new();
-  hf.env.clusterjobtemplates = cache_store_new();
-  hf.env.pipelines = cache_store_new();
-  hf.env.reference_wait_ms = 0;
-  char *t = malloc(strlen(train_template) + 200);
-  sprintf(t, "{'apiVersion':'cubit.dev/v1alpha1','kind':'JobTemplate','metadata':{'name':'train','namespace':'ml'},"
-             "'spec':%s}", train_template);
-  put(hf.env.jobtemplates, t);
-  sprintf(t, "{'apiVersion':'cubit.dev/v1alpha1','kind':'ClusterJobTemplate','metadata':{'name':'plain'},'spec':%s}",
-          plain_template);
-  put(hf.env.clusterjobtemplates, t);
+static const char *cond(const json_t *status, const char *type) {
+  const json_t *c = rt_condition_get(status, type);
+  return c ? js_str(c, "status") : "absent";
+}
+
+/* The status says phase and state as docs/status.md's table has them. */
+static void assert_state(const json_t *status, const char *phase, const char *state, const char *reason,
+                         const char *message) {
+  ck_assert_str_eq(js_str(status, "phase"), phase);
+  rt_state st = rt_status_state(status);
+  ck_assert_str_eq(state_names[st], state);
+  static const char *table[][4] = {
+      /* Ready, Reconciling, Stalled, Suspended */
+      {"False", "True", "False", "absent"}, {"True", "False", "False", "absent"}, {"True", "False", "False", "absent"},
+      {"False", "False", "True", "absent"}, {"absent", "False", "False", "True"},
+  };
+  ck_assert_str_eq(cond(status, "Ready"), table[st][0]);
+  ck_assert_str_eq(cond(status, "Reconciling"), table[st][1]);
+  ck_assert_str_eq(cond(status, "Stalled"), table[st][2]);
+  ck_assert_str_eq(cond(status, "Suspended"), table[st][3]);
+  const json_t *c = rt_condition_get(status, "Reconciling");
+  ck_assert_str_eq(js_str(c, "reason"), reason);
+  ck_assert_str_eq(js_str(c, "message"), message);
+  ck_assert_int_eq(js_int(c, "observedGeneration", -1), 3);
+  ck_assert_int_eq(js_int(status, "observedGeneration", -1), 3);
+}
+
+/* ------------------------------------------------------- PipelineRun */
+
+#define PLAN_NOW "2026-03-01T12:00:00Z"
+
+static const char *tmpl_t = "{'parameters':[{'name':'in','default':'x'}],'workload':{'framework':'batch',"
+                            "'image':'busybox','command':['echo','{{params.in}}'],'roles':{'main':{'replicas':1}}}}";
+
+enum { SPEC_AB, SPEC_RETRY, SPEC_TIMEOUT, SPEC_CONTINUE, SPEC_PARAM };
+static const char *run_specs[] = {
+    [SPEC_AB] = "{'tasks':[{'name':'a','templateRef':{'name':'t'}},{'name':'b','templateRef':{'name':'t'},"
+                "'dependsOn':['a']}]}",
+    [SPEC_RETRY] = "{'tasks':[{'name':'a','templateRef':{'name':'t'},'retries':{'limit':1,'backoffSeconds':10}},"
+                   "{'name':'b','templateRef':{'name':'t'},'dependsOn':['a']}]}",
+    [SPEC_TIMEOUT] = "{'tasks':[{'name':'a','templateRef':{'name':'t'},'timeoutSeconds':60},"
+                     "{'name':'b','templateRef':{'name':'t'},'dependsOn':['a']}]}",
+    [SPEC_CONTINUE] = "{'failurePolicy':'Continue','tasks':[{'name':'a','templateRef':{'name':'t'}},"
+                      "{'name':'b','templateRef':{'name':'t'},'dependsOn':['a']},{'name':'c','templateRef':{'name':'t'}}]}",
+    [SPEC_PARAM] = "{'parameters':[{'name':'n','type':'int','required':true}],'tasks':[{'name':'a','templateRef':"
+                   "{'name':'t'}}]}",
+};
+
+/* A TrainingJob of the run r, as the cache shows it. */
+#define TJ(name, task, attempt, created, status)                                                                    \
+  "{'metadata':{'name':'" name "','namespace':'ml','creationTimestamp':'" created "','labels':{"                     \
+  "'cubit.dev/pipeline-task':'" task "','cubit.dev/attempt':'" attempt "'},'ownerReferences':[{'kind':'PipelineRun',"\
+  "'name':'r','uid':'run-uid','controller':true}]},'status':" status "}"
+#define QUEUED "{'phase':'Queued','conditions':[{'type':'Ready','status':'False','reason':'Unschedulable','message':"    \
+               "'0/4 nodes are available: 4 Insufficient nvidia.com/gpu'}]}"
+#define PULLING "{'phase':'Pending','conditions':[{'type':'Ready','status':'False','reason':'ContainerCreating',"        \
+                "'message':'pulling busybox'}]}"
+#define NO_IMAGE "{'phase':'Pending','conditions':[{'type':'Ready','status':'False','reason':'ErrImagePull',"          \
+                 "'message':'pull access denied for busybox'}]}"
+#define RUNNING "{'phase':'Running','conditions':[{'type':'Ready','status':'True','reason':'Running','message':'1/1'}]}"
+#define DONE "{'phase':'Succeeded','completionTime':'2026-03-01T11:59:50Z'}"
+#define FAILED "{'phase':'Failed','reason':'Error','message':'exit code 1','completionTime':'2026-03-01T11:59:55Z'}"
+
+static const struct run_row {
+  const char *name;
+  int spec;            /* run_specs[] */
+  int exists;          /* 0: no Pipeline; 1: the Pipeline; 2: and its template */
+  const char *meta;    /* more metadata ("" or ",'annotations':{...}") */
+  int started;         /* the status holds the pipeline's copy */
+  const char *before;  /* more status: nodes, phase, conditions (JSON members, no braces) */
+  const char *tjs;     /* the namespace's TrainingJobs (a JSON array) */
+  /* what the plan says */
+  const char *phase, *state, *reason, *message;
+  const char *nodes;   /* "a=Running/1, b=Pending/0" */
+  const char *actions, *events;
+  int64_t requeue;
+} run_rows[] = {
+    {"new, no pipeline yet", SPEC_AB, 0, "", 0, "", "[]", "Pending", "PROGRESSING", "PipelineNotFound",
+     "waiting for Pipeline etl", "", "", "", 0},
+    {"new, no template yet", SPEC_AB, 1, "", 0, "", "[]", "Pending", "PROGRESSING", "TemplateNotFound",
+     "waiting for JobTemplate t (task a)", "", "", "", 0},
+    {"new, parameters do not fit", SPEC_PARAM, 2, "", 0, "", "[]", "Failed", "FAILED", "InvalidRun",
+     "spec.params.n: required (a int parameter without a default)", "", "", "Warning Failed", 0},
+    {"new, starts", SPEC_AB, 2, "", 0, "", "[]", "Pending", "PROGRESSING", "Starting",
+     "starting task a (TrainingJob r-a-1)", "a=Running/1, b=Pending/0", "apply TrainingJob r-a-1",
+     "Normal TaskStarted", 30000},
+    {"task pods unschedulable", SPEC_AB, 2, "", 1, "'nodes':{'a':{'phase':'Running','attempts':1}}",
+     "[" TJ("r-a-1", "a", "1", "2026-03-01T11:59:00Z", QUEUED) "]", "Queued", "PROGRESSING", "Unschedulable",
+     "task a: TrainingJob r-a-1 is Queued: 0/4 nodes are available: 4 Insufficient nvidia.com/gpu",
+     "a=Running/1, b=Pending/0", "", "Warning Unschedulable", 30000},
+    {"still unschedulable: no second event", SPEC_AB, 2, "", 1,
+     "'nodes':{'a':{'phase':'Running','attempts':1}},'phase':'Queued','conditions':[{'type':'Reconciling','status':"
+     "'True','reason':'Unschedulable','message':'task a: TrainingJob r-a-1 is Queued: 0/3 nodes'}]",
+     "[" TJ("r-a-1", "a", "1", "2026-03-01T11:59:00Z", QUEUED) "]", "Queued", "PROGRESSING", "Unschedulable",
+     "task a: TrainingJob r-a-1 is Queued: 0/4 nodes are available: 4 Insufficient nvidia.com/gpu",
+     "a=Running/1, b=Pending/0", "", "", 30000},
+    {"task image pulling", SPEC_AB, 2, "", 1, "'nodes':{'a':{'phase':'Running','attempts':1}}",
+     "[" TJ("r-a-1", "a", "1", "2026-03-01T11:59:00Z", PULLING) "]", "Pending", "PROGRESSING", "ContainerCreating",
+     "task a: TrainingJob r-a-1 is Pending: pulling busybox", "a=Running/1, b=Pending/0", "", "", 30000},
+    {"task image cannot be pulled", SPEC_AB, 2, "", 1, "'nodes':{'a':{'phase':'Running','attempts':1}}",
+     "[" TJ("r-a-1", "a", "1", "2026-03-01T11:59:00Z", NO_IMAGE) "]", "Pending", "PROGRESSING", "ErrImagePull",
+     "task a: TrainingJob r-a-1 is Pending: pull access denied for busybox", "a=Running/1, b=Pending/0", "",
+     "Warning ErrImagePull", 30000},
+    {"running", SPEC_AB, 2, "", 1, "'nodes':{'a':{'phase':'Running','attempts':1}}",
+     "[" TJ("r-a-1", "a", "1", "2026-03-01T11:59:00Z", RUNNING) "]", "Running", "PROGRESSING", "Running",
+     "running: a", "a=Running/1, b=Pending/0", "", "", 30000},
+    {"a succeeded, b starts", SPEC_AB, 2, "", 1, "'nodes':{'a':{'phase':'Running','attempts':1}}",
+     "[" TJ("r-a-1", "a", "1", "2026-03-01T11:59:00Z", DONE) "]", "Pending", "PROGRESSING", "Starting",
+     "starting task b (TrainingJob r-b-1)", "a=Succeeded/1, b=Running/1", "apply TrainingJob r-b-1",
+     "Normal TaskSucceeded, Normal TaskStarted", 30000},
+    {"attempt failed, retrying after the backoff", SPEC_RETRY, 2, "", 1,
+     "'nodes':{'a':{'phase':'Running','attempts':1}}", "[" TJ("r-a-1", "a", "1", "2026-03-01T11:59:00Z", FAILED) "]",
+     "Pending", "PROGRESSING", "Retrying",
+     "attempt 1 failed: TrainingJob r-a-1 failed (Error): exit code 1; retry 1 of 1 at +5s", "a=Running/1, b=Pending/0",
+     "", "Warning TaskRetrying", 5200},
+    {"retry due: the next attempt", SPEC_RETRY, 2, "", 1,
+     "'nodes':{'a':{'phase':'Running','attempts':1,'retryAt':'2026-03-01T11:59:59Z'}}",
+     "[" TJ("r-a-1", "a", "1", "2026-03-01T11:59:00Z", FAILED) "]", "Pending", "PROGRESSING", "Starting",
+     "starting task a (TrainingJob r-a-2)", "a=Running/2, b=Pending/0", "apply TrainingJob r-a-2", "Normal TaskStarted",
+     30000},
+    {"failed, FailFast", SPEC_AB, 2, "", 1, "'nodes':{'a':{'phase':'Running','attempts':1}}",
+     "[" TJ("r-a-1", "a", "1", "2026-03-01T11:59:00Z", FAILED) "]", "Failed", "FAILED", "TaskFailed",
+     "task a failed: TrainingJob r-a-1 failed (Error): exit code 1", "a=Failed/1, b=Omitted/0", "",
+     "Warning TaskFailed, Normal TaskOmitted, Warning Failed", 0},
+    {"failed, Continue runs the rest", SPEC_CONTINUE, 2, "", 1,
+     "'nodes':{'a':{'phase':'Running','attempts':1},'c':{'phase':'Running','attempts':1}}",
+     "[" TJ("r-a-1", "a", "1", "2026-03-01T11:59:00Z", FAILED) "," TJ("r-c-1", "c", "1", "2026-03-01T11:59:00Z",
+                                                                       RUNNING) "]",
+     "Running", "PROGRESSING", "Running", "running: c", "a=Failed/1, b=Omitted/0, c=Running/1", "",
+     "Warning TaskFailed, Normal TaskOmitted", 30000},
+    {"failed, Continue, the rest done", SPEC_CONTINUE, 2, "", 1,
+     "'nodes':{'a':{'phase':'Failed','attempts':1,'message':'exit code 1'},'b':{'phase':'Omitted','attempts':0},"
+     "'c':{'phase':'Running','attempts':1}}",
+     "[" TJ("r-c-1", "c", "1", "2026-03-01T11:59:00Z", DONE) "]", "Failed", "FAILED", "TaskFailed",
+     "task a failed: exit code 1", "a=Failed/1, b=Omitted/0, c=Succeeded/1", "",
+     "Normal TaskSucceeded, Warning Failed", 0},
+    {"succeeded", SPEC_AB, 2, "", 1,
+     "'nodes':{'a':{'phase':'Succeeded','attempts':1},'b':{'phase':'Running','attempts':1}}",
+     "[" TJ("r-b-1", "b", "1", "2026-03-01T11:59:00Z", DONE) "]", "Succeeded", "SUCCEEDED", "Succeeded",
+     "all 2 tasks finished", "a=Succeeded/1, b=Succeeded/1", "", "Normal TaskSucceeded, Normal Succeeded", 0},
+    {"timed out: the attempt is stopped", SPEC_TIMEOUT, 2, "", 1, "'nodes':{'a':{'phase':'Running','attempts':1}}",
+     "[" TJ("r-a-1", "a", "1", "2026-03-01T11:58:00Z", RUNNING) "]", "Failed", "FAILED", "TaskFailed",
+     "task a failed: timed out after 60s (timeoutSeconds)", "a=Failed/1, b=Omitted/0",
+     "apply TrainingJob r-a-1 stopped",
+     "Warning TaskTimedOut, Warning TaskFailed, Normal TaskOmitted, Warning Failed", 0},
+    {"an attempt no longer wanted is stopped", SPEC_AB, 2, "", 1,
+     "'nodes':{'a':{'phase':'Running','attempts':2}}",
+     "[" TJ("r-a-1", "a", "1", "2026-03-01T11:58:00Z", RUNNING) "," TJ("r-a-2", "a", "2", "2026-03-01T11:59:00Z",
+                                                                       RUNNING) "]",
+     "Running", "PROGRESSING", "Running", "running: a", "a=Running/2, b=Pending/0", "apply TrainingJob r-a-1 stopped",
+     "", 30000},
+    {"retry annotation on a failed run", SPEC_AB, 2, ",'annotations':{'cubit.dev/retry':'1'}", 1,
+     "'phase':'Failed','nodes':{'a':{'phase':'Failed','attempts':1},'b':{'phase':'Omitted','attempts':0}}",
+     "[" TJ("r-a-1", "a", "1", "2026-03-01T11:59:00Z", FAILED) "]", "Pending", "PROGRESSING", "Starting",
+     "starting task a (TrainingJob r-a-2)", "a=Running/2, b=Pending/0", "apply TrainingJob r-a-2",
+     "Normal Retried, Normal TaskStarted", 30000},
+    {"retry annotation already handled", SPEC_AB, 2, ",'annotations':{'cubit.dev/retry':'1'}", 1,
+     "'phase':'Failed','lastHandledRetry':'1','message':'task a failed: exit code 1','nodes':{'a':{'phase':'Failed',"
+     "'attempts':1},'b':{'phase':'Omitted','attempts':0}},'conditions':[{'type':'Ready','status':'False','reason':"
+     "'TaskFailed','message':'task a failed: exit code 1'}]",
+     "[" TJ("r-a-1", "a", "1", "2026-03-01T11:59:00Z", FAILED) "]", "Failed", "FAILED", "TaskFailed",
+     "task a failed: exit code 1", "a=Failed/1, b=Omitted/0", "", "", 0},
+    {"retry annotation on a running run", SPEC_AB, 2, ",'annotations':{'cubit.dev/retry':'1'}", 1,
+     "'phase':'Running','nodes':{'a':{'phase':'Running','attempts':1}}",
+     "[" TJ("r-a-1", "a", "1", "2026-03-01T11:59:00Z", RUNNING) "]", "Running", "PROGRESSING", "Running",
+     "running: a", "a=Running/1, b=Pending/0", "", "Normal RetryIgnored", 30000},
+    {"succeeded run stays so", SPEC_AB, 2, "", 1,
+     "'phase':'Succeeded','completionTime':'2026-03-01T11:00:00Z','nodes':{'a':{'phase':'Succeeded','attempts':1},"
+     "'b':{'phase':'Succeeded','attempts':1}},'conditions':[{'type':'Ready','status':'True','reason':'Succeeded',"
+     "'message':'all 2 tasks finished'}]",
+     "[]", "Succeeded", "SUCCEEDED", "Succeeded", "all 2 tasks finished", "a=Succeeded/1, b=Succeeded/1", "", "", 0},
+};
+
+static json_t *run_object(const struct run_row *r) {
+  char *text = xasprintf("{'apiVersion':'cubit.dev/v1alpha1','kind':'PipelineRun','metadata':{'name':'r','namespace':"
+                         "'ml','uid':'run-uid','generation':3,'creationTimestamp':'2026-03-01T10:59:00Z'%s},'spec':{"
+                         "'pipelineRef':{'name':'etl'}}}",
+                         r->meta);
+  json_t *run = J(text);
+  free(text);
+  text = xasprintf("{%s}", r->before);
+  json_t *status = J(text);
+  free(text);
+  if (r->started) {
+    json_object_set_new(status, "pipelineSpec", J(run_specs[r->spec]));
+    json_t *templates = json_object();
+    json_object_set_new(templates, "JobTemplate/t", J(tmpl_t));
+    json_object_set_new(status, "templates", templates);
+    js_set_time(status, "startTime", T("2026-03-01T11:00:00Z"));
+  }
+  json_object_set_new(run, "status", status);
+  return run;
+}
+
+static void nodes_words(const json_t *status, char *out, size_t len) {
+  out[0] = '\0';
+  const char *task;
+  json_t *n;
+  json_object_foreach(json_object_get(status, "nodes"), task, n) {
+    char word[80];
+    snprintf(word, sizeof(word), "%s=%s/%d", task, js_str(n, "phase"), (int)js_int(n, "attempts", -1));
+    add_word(out, len, word);
+  }
+}
+
+START_TEST(plan_pipelinerun) {
+  const struct run_row *r = &run_rows[_i];
+  json_t *run = run_object(r);
+  char *ptext = xasprintf("{'metadata':{'name':'etl','namespace':'ml'},'spec':%s}", run_specs[r->spec]);
+  json_t *pipeline = r->exists ? J(ptext) : NULL;
+  free(ptext);
+  json_t *templates = json_object();
+  if (r->exists == 2) {
+    char *t = xasprintf("{'metadata':{'name':'t','namespace':'ml'},'spec':%s}", tmpl_t);
+    json_object_set_new(templates, "JobTemplate/t", J(t));
+    free(t);
+  }
+  json_t *tjs = J(r->tjs);
+  cache_list tj_list = {malloc((json_array_size(tjs) + 1) * sizeof(json_t *)), json_array_size(tjs)};
+  for (size_t i = 0; i < tj_list.len; i++) tj_list.items[i] = json_array_get(tjs, i);
+  cache_list none = {NULL, 0};
+  pl_run_in in = {run, pipeline, templates, &tj_list, &none, &none, "busybox", T(PLAN_NOW)};
+  rt_plan plan;
+  rt_plan_init(&plan);
+  pl_run_plan(&in, &plan);
+  said w;
+  plan_words(&plan, &w);
+  ck_assert_msg(w.status != NULL, "%s: no status", r->name);
+  assert_state(w.status, r->phase, r->state, r->reason, r->message);
+  char nodes[400];
+  nodes_words(w.status, nodes, sizeof(nodes));
+  ck_assert_str_eq(nodes, r->nodes);
+  ck_assert_str_eq(w.actions, r->actions);
+  ck_assert_str_eq(w.events, r->events);
+  ck_assert_int_eq(w.requeue, r->requeue);
+  /* The same plan taken again on what it wrote (the cache unchanged)
+   * keeps the status and says nothing again: events are for transitions.
+   * Its applies, if any, are the same (idempotent) ones. */
+  json_object_set(run, "status", plan.status);
+  rt_plan again;
+  rt_plan_init(&again);
+  pl_run_plan(&in, &again);
+  said w2;
+  plan_words(&again, &w2);
+  ck_assert_msg(json_equal(again.status, plan.status), "%s: the status changed on a second look", r->name);
+  ck_assert_str_eq(w2.events, "");
+  ck_assert_str_eq(w2.actions, r->actions);
+  rt_plan_free(&again);
+  rt_plan_free(&plan);
+  free(tj_list.items);
+  json_decref(tjs);
+  json_decref(templates);
+  json_decref(pipeline);
+  json_decref(run);
+}
+END_TEST
+
+/* The start copies the pipeline, its templates and the resolved
+ * parameters; the TrainingJob carries them. */
+START_TEST(plan_pipelinerun_start_snapshot) {
+  json_t *run = J("{'metadata':{'name':'r','namespace':'ml','uid':'run-uid','generation':1},'spec':{'pipelineRef':"
+                  "{'name':'etl'},'params':{'n':'4'}}}");
+  json_t *pipeline = J("{'metadata':{'name':'etl','namespace':'ml'},'spec':{'parameters':[{'name':'n','type':'int',"
+                       "'required':true}],'tasks':[{'name':'a','templateRef':{'name':'t'},'params':{'in':"
+                       "'{{params.n}}'}}]}}");
+  json_t *templates = json_object();
+  char *t = xasprintf("{'metadata':{'name':'t','namespace':'ml'},'spec':%s}", tmpl_t);
+  json_object_set_new(templates, "JobTemplate/t", J(t));
   free(t);
-  put(hf.env.pipelines, "{'metadata':{'name':'etl','namespace':'ml'},'spec':{'parameters':[{'name':'day','required':"
-                        "true},{'name':'n','type':'int','default':1}],'tasks':[]}}");
+  cache_list none = {NULL, 0};
+  pl_run_in in = {run, pipeline, templates, &none, &none, &none, "busybox", T(PLAN_NOW)};
+  rt_plan plan;
+  rt_plan_init(&plan);
+  pl_run_plan(&in, &plan);
+  ck_assert_int_eq(js_int(plan.status, "params.n", 0), 4);
+  ck_assert_ptr_nonnull(js_get(plan.status, "pipelineSpec.tasks"));
+  ck_assert_ptr_nonnull(json_object_get(js_get(plan.status, "templates"), "JobTemplate/t"));
+  ck_assert_str_eq(js_str(plan.status, "startTime"), PLAN_NOW);
+  ck_assert_uint_eq(plan.nactions, 1);
+  const json_t *tj = plan.actions[0].object;
+  ck_assert_str_eq(json_string_value(json_array_get(js_get(tj, "spec.command"), 1)), "4");
+  rt_plan_free(&plan);
+  json_decref(templates);
+  json_decref(pipeline);
+  json_decref(run);
 }
+END_TEST
 
-static void hooks_teardown(void) {
-  cache_store_free(hf.env.jobtemplates);
-  cache_store_free(hf.env.clusterjobtemplates);
-  cache_store_free(hf.env.pipelines);
+/* --------------------------------------------------------- templates */
+
+static int check_tj(const json_t *tj, void *arg, char *err, size_t errlen) {
+  tj_spec s;
+  return tj_spec_parse(tj, &s, err, errlen) ? CUBIT_EINVAL : 0;
 }
 
 static const struct {
-  const char *object, *error; /* NULL = allowed */
-} pipeline_reviews[] = {
-    {"{'metadata':{'name':'etl','namespace':'ml'},'spec':{'workVolume':{'claimName':'w'},'schedule':{'cron':'@daily'},"
-     "'tasks':[{'name':'a','templateRef':{'name':'train'},'params':{'data':'x'}},{'name':'b','dependsOn':['a'],"
-     "'templateRef':{'kind':'ClusterJobTemplate','name':'plain'},'params':{'in':'{{tasks.a.outputs.model}}'}}]}}",
-     NULL},
-    {"{'metadata':{'name':'etl','namespace':'other'},'spec':{'tasks':[{'name':'a','templateRef':{'name':'train'}}]}}",
-     "spec.tasks[0].templateRef: JobTemplate train not found (task a)"},
-    {"{'metadata':{'name':'etl','namespace':'ml'},'spec':{'tasks':[{'name':'a','templateRef':{'name':'t'},"
-     "'dependsOn':['b']},{'name':'b','templateRef':{'name':'t'},'dependsOn':['a']}]}}",
-     "spec.tasks: the dependencies form a cycle: a -> b -> a"},
-    {"{'metadata':{'name':'a-very-long-pipeline-name-that-cannot-be-scheduled-xyz','namespace':'ml'},"
-     "'spec':{'schedule':{'cron':'@daily'},'tasks':[{'name':'a','templateRef':{'kind':'ClusterJobTemplate','name':'plain'}}]}}",
-     "metadata.name: a scheduled pipeline's name has at most 52 characters (its runs are named <pipeline>-<tick>)"},
-    {"{'metadata':{'name':'etl','namespace':'ml'},'spec':{'schedule':{'cron':'0 0 * * 8'},"
-     "'tasks':[{'name':'a','templateRef':{'kind':'ClusterJobTemplate','name':'plain'}}]}}",
-     "spec.schedule.cron: day-of-week field \"8\": value out of range 0-7"},
+  const char *name;
+  const char *spec;
+  const char *before; /* the status' Reconciling condition before (reason|message), or NULL */
+  const char *phase, *state, *reason, *message, *events;
+} template_rows[] = {
+    {"valid", "{'workload':{'framework':'batch','image':'x','roles':{'main':{}}}}", NULL, "Valid", "READY", "Valid",
+     "the template is valid: pipelines may use it", ""},
+    {"invalid parameter", "{'parameters':[{'name':'n','type':'int','default':'ten'}],'workload':{'framework':'batch',"
+                          "'image':'x','roles':{'main':{}}}}",
+     NULL, "Invalid", "FAILED", "InvalidSpec",
+     "spec.parameters[0].default: want an integer, got \"ten\" (parameter n is of type int)", "Warning InvalidSpec"},
+    {"invalid workload", "{'workload':{'framework':'pytorch','image':'x','roles':{'chief':{}}}}", NULL, "Invalid",
+     "FAILED", "InvalidSpec", "spec.workload.roles.chief: not a pytorch role (checked with each parameter's default)",
+     "Warning InvalidSpec"},
+    {"still invalid: no second event", "{'workload':{'framework':'pytorch','image':'x','roles':{'chief':{}}}}",
+     "InvalidSpec|spec.workload.roles.chief: not a pytorch role (checked with each parameter's default)", "Invalid",
+     "FAILED", "InvalidSpec", "spec.workload.roles.chief: not a pytorch role (checked with each parameter's default)",
+     ""},
+    {"fixed", "{'workload':{'framework':'batch','image':'x','roles':{'main':{}}}}",
+     "InvalidSpec|spec.workload: required (a TrainingJob spec)", "Valid", "READY", "Valid",
+     "the template is valid: pipelines may use it", ""},
 };
 
-START_TEST(webhook_pipeline) {
-  json_t *p = J(pipeline_reviews[_i].object);
-  char err[900] = "";
-  int rc = validate_pipeline(&hf.env, p, err, sizeof(err));
-  if (pipeline_reviews[_i].error) {
-    ck_assert_int_eq(rc, CUBIT_EINVAL);
-    ck_assert_str_eq(err, pipeline_reviews[_i].error);
-  } else {
-    ck_assert_msg(rc == 0, "%s", err);
+START_TEST(plan_templates) {
+  char *text = xasprintf("{'kind':'JobTemplate','metadata':{'name':'t','namespace':'ml','generation':3},'spec':%s}",
+                         template_rows[_i].spec);
+  json_t *t = J(text);
+  free(text);
+  if (template_rows[_i].before) {
+    char reason[64];
+    const char *bar = strchr(template_rows[_i].before, '|');
+    snprintf(reason, sizeof(reason), "%.*s", (int)(bar - template_rows[_i].before), template_rows[_i].before);
+    json_t *status = json_pack("{s:[{s:s, s:s, s:s, s:s}]}", "conditions", "type", "Reconciling", "status", "False",
+                               "reason", reason, "message", bar + 1);
+    json_object_set_new(t, "status", status);
   }
+  rt_plan plan;
+  rt_plan_init(&plan);
+  pl_template_plan(t, check_tj, NULL, T(PLAN_NOW), &plan);
+  said w;
+  plan_words(&plan, &w);
+  assert_state(w.status, template_rows[_i].phase, template_rows[_i].state, template_rows[_i].reason,
+               template_rows[_i].message);
+  ck_assert_str_eq(w.actions, "");
+  ck_assert_str_eq(w.events, template_rows[_i].events);
+  ck_assert_int_eq(w.requeue, 0);
+  rt_plan_free(&plan);
+  json_decref(t);
+}
+END_TEST
+
+/* ---------------------------------------------------------- Pipeline */
+
+#define HOURLY "'schedule':{'cron':'0 * * * *'%s}"
+#define TASK_A "'tasks':[{'name':'a','templateRef':{'name':'t'}}]"
+/* The tick at 11:00 and 12:00 of PLAN_DAY, and a run of a tick. */
+#define AT11 "2026-03-01T11:00:00Z"
+#define AT12 "2026-03-01T12:00:00Z"
+#define RUN_OF(tick, phase)                                                                                            \
+  "{'metadata':{'name':'etl-" tick "','namespace':'ml','uid':'u-" tick "','creationTimestamp':'2026-03-01T10:30:00Z'},"\
+  "'spec':{'pipelineRef':{'name':'etl'},'scheduledTime':'%s'},'status':{'phase':'" phase "'%s}}"
+
+static const struct pipeline_row {
+  const char *name;
+  const char *spec;       /* the Pipeline's spec */
+  int template_exists;
+  const char *before;     /* more status (JSON members) */
+  const char *runs;       /* owned runs, a JSON array */
+  const char *now;
+  const char *phase, *state, *reason, *message;
+  const char *actions, *events;
+  const char *last_schedule; /* status.lastScheduleTime, or NULL for none */
+  int64_t requeue;
+} pipeline_rows[] = {
+    {"invalid spec", "{'tasks':[{'name':'a','templateRef':{'name':'t'},'dependsOn':['b']},{'name':'b','templateRef':"
+                     "{'name':'t'},'dependsOn':['a']}]}",
+     1, "", "[]", "2026-03-01T12:10:00Z", "Invalid", "FAILED", "InvalidSpec",
+     "spec.tasks: the dependencies form a cycle: a -> b -> a", "", "Warning InvalidSpec", NULL, 0},
+    {"no schedule", "{" TASK_A "}", 1, "", "[]", "2026-03-01T12:10:00Z", "Manual", "READY", "Manual",
+     "no schedule: runs are started by creating PipelineRuns", "", "", NULL, 0},
+    {"template missing", "{" TASK_A "}", 0, "", "[]", "2026-03-01T12:10:00Z", "Pending", "PROGRESSING",
+     "TemplateNotFound", "spec.tasks[0].templateRef: JobTemplate t not found (task a)", "", "Warning TemplateNotFound",
+     NULL, 0},
+    {"task does not fit its template", "{'tasks':[{'name':'a','templateRef':{'name':'t'},'params':{'nope':1}}]}", 1,
+     "", "[]", "2026-03-01T12:10:00Z", "Invalid", "FAILED", "TemplateMismatch",
+     "spec.tasks[0].params.nope: JobTemplate t has no parameter nope (task a)", "", "Warning TemplateMismatch", NULL,
+     0},
+    {"a tick is due: its run is made", "{" HOURLY "," TASK_A "}", 1, ",'lastScheduleTime':'" AT11 "'",
+     "[" RUN_OF("1772362800", "Succeeded") "]", "2026-03-01T12:10:00Z", "Scheduled", "READY", "Scheduled",
+     "next run at 2026-03-01T13:00:00Z", "apply PipelineRun etl-1772366400", "Normal RunCreated", AT11, 1000},
+    {"suspended", "{" HOURLY "," TASK_A "}", 1, ",'lastScheduleTime':'" AT11 "'", "[]", "2026-03-01T12:10:00Z",
+     "Suspended", "SUSPENDED", "Suspended", "the schedule is suspended (spec.schedule.suspend)", "", "", AT11, 0},
+    {"dependsOnPast after a failed run", "{" HOURLY "," TASK_A "}", 1, ",'lastScheduleTime':'" AT11 "'",
+     "[" RUN_OF("1772362800", "Failed") "]", "2026-03-01T12:10:00Z", "Blocked", "FAILED", "PreviousRunFailed",
+     "run etl-1772362800 failed: dependsOnPast holds every later tick until it succeeds (retry it with the "
+     "cubit.dev/retry annotation, or delete it)",
+     "", "Warning PreviousRunFailed", AT11, 3000500},
+    {"schedule ended", "{" HOURLY "," TASK_A "}", 1, ",'lastScheduleTime':'" AT11 "'", "[]", "2026-03-01T12:10:00Z",
+     "Ended", "READY", "ScheduleEnded", "no more ticks before endTime", "", "", AT11, 0},
+    {"maxActiveRuns reached", "{" HOURLY "," TASK_A "}", 1, ",'lastScheduleTime':'" AT11 "'",
+     "[" RUN_OF("1772362800", "Running") "]", "2026-03-01T12:10:00Z", "Scheduled", "READY", "Waiting",
+     "maxActiveRuns (1) reached", "", "", AT11, 3000500},
+    {"history limit", "{" HOURLY "," TASK_A "}", 1, ",'lastScheduleTime':'" AT12 "'",
+     "[" RUN_OF("1772362800", "Succeeded") "," RUN_OF("1772366400", "Succeeded") "]", "2026-03-01T12:10:00Z",
+     "Scheduled", "READY", "Scheduled", "next run at 2026-03-01T13:00:00Z", "delete PipelineRun etl-1772362800",
+     "Normal RunDeleted", AT12, 3000500},
+    {"ticks past the deadline are skipped", "{" HOURLY "," TASK_A "}", 1, ",'lastScheduleTime':'2026-03-01T09:00:00Z'",
+     "[]", "2026-03-01T12:05:00Z", "Scheduled", "READY", "Scheduled", "next run at 2026-03-01T13:00:00Z",
+     "apply PipelineRun etl-1772366400", "Normal RunCreated, Normal TickSkipped", AT11, 1000},
+};
+
+/* Row-specific schedule options, filled into HOURLY's %s. */
+static const char *schedule_options(const char *name) {
+  if (strcmp(name, "suspended") == 0) return ",'suspend':true";
+  if (strcmp(name, "dependsOnPast after a failed run") == 0) return ",'dependsOnPast':true";
+  if (strcmp(name, "schedule ended") == 0) return ",'endTime':'2026-03-01T11:30:00Z'";
+  if (strcmp(name, "maxActiveRuns reached") == 0) return ",'maxActiveRuns':1";
+  if (strcmp(name, "history limit") == 0) return ",'successfulRunsHistoryLimit':1";
+  if (strcmp(name, "ticks past the deadline are skipped") == 0) return ",'startingDeadlineSeconds':600";
+  return "";
+}
+
+static json_t *pipeline_object(const struct pipeline_row *r) {
+  char *spec = xasprintf(r->spec, schedule_options(r->name));
+  char *text = xasprintf("{'apiVersion':'cubit.dev/v1alpha1','kind':'Pipeline','metadata':{'name':'etl','namespace':"
+                         "'ml','uid':'p-uid','generation':3,'creationTimestamp':'2026-03-01T08:30:00Z'},'spec':%s,"
+                         "'status':{'observedGeneration':2%s}}",
+                         spec, r->before);
+  json_t *p = J(text);
+  free(text);
+  free(spec);
+  return p;
+}
+
+/* The owned runs, their %s filled: the scheduled time from the name's tick. */
+static json_t *pipeline_runs(const char *runs) {
+  json_t *arr = J(runs);
+  size_t i;
+  json_t *run;
+  json_array_foreach(arr, i, run) {
+    long long tick = atoll(js_name(run) + 4);
+    char when[32];
+    time_format_rfc3339(tick, when);
+    json_object_set_new(json_object_get(run, "spec"), "scheduledTime", json_string(when));
+    const char *phase = js_str(run, "status.phase");
+    if (strcmp(phase, "Running") != 0) js_set_time(json_object_get(run, "status"), "completionTime", tick + 60);
+  }
+  return arr;
+}
+
+static void pipeline_plan_of(const json_t *p, const json_t *runs, int template_exists, const pl_memo *known,
+                             int64_t now, rt_plan *plan, pl_memo *learned) {
+  json_t *templates = json_object();
+  if (template_exists) {
+    char *t = xasprintf("{'metadata':{'name':'t','namespace':'ml'},'spec':%s}", tmpl_t);
+    json_object_set_new(templates, "JobTemplate/t", J(t));
+    free(t);
+  }
+  cache_list l = {malloc((json_array_size(runs) + 1) * sizeof(json_t *)), json_array_size(runs)};
+  for (size_t i = 0; i < l.len; i++) l.items[i] = json_array_get(runs, i);
+  pl_pipeline_in in = {p, templates, &l, known, now};
+  pl_pipeline_plan(&in, plan, learned);
+  free(l.items);
+  json_decref(templates);
+}
+
+START_TEST(plan_pipeline) {
+  const struct pipeline_row *r = &pipeline_rows[_i];
+  json_t *p = pipeline_object(r);
+  /* %s in RUN_OF takes the scheduled time and more status; fill both. */
+  char *runs_text = strdup(r->runs);
+  for (char *s; (s = strstr(runs_text, "%s")) != NULL;) memmove(s, s + 2, strlen(s + 2) + 1);
+  json_t *runs = pipeline_runs(runs_text);
+  free(runs_text);
+  pl_memo known, learned;
+  memset(&known, 0, sizeof(known));
+  rt_plan plan;
+  rt_plan_init(&plan);
+  pipeline_plan_of(p, runs, r->template_exists, &known, T(r->now), &plan, &learned);
+  said w;
+  plan_words(&plan, &w);
+  assert_state(w.status, r->phase, r->state, r->reason, r->message);
+  ck_assert_str_eq(w.actions, r->actions);
+  ck_assert_str_eq(w.events, r->events);
+  ck_assert_int_eq(w.requeue, r->requeue);
+  if (r->last_schedule) ck_assert_str_eq(js_str(w.status, "lastScheduleTime"), r->last_schedule);
+  else ck_assert_ptr_null(js_get(w.status, "lastScheduleTime"));
+  ck_assert(plan.status_first);
+  rt_plan_free(&plan);
+  json_decref(runs);
   json_decref(p);
 }
 END_TEST
 
-START_TEST(webhook_pipelinerun) {
-  char err[900] = "";
-  json_t *r = J("{'metadata':{'name':'r','namespace':'ml'},'spec':{'pipelineRef':{'name':'etl'},'params':{'day':'mon','n':'3'}}}");
-  ck_assert_msg(validate_pipelinerun(&hf.env, r, err, sizeof(err)) == 0, "%s", err);
-  json_decref(r);
-  r = J("{'metadata':{'name':'r','namespace':'ml'},'spec':{'pipelineRef':{'name':'etl'},'params':{'day':'mon','n':'three'}}}");
-  ck_assert_int_eq(validate_pipelinerun(&hf.env, r, err, sizeof(err)), CUBIT_EINVAL);
-  ck_assert_str_eq(err, "spec.params.n: want an integer, got \"three\" (Pipeline etl)");
-  json_decref(r);
-  r = J("{'metadata':{'name':'r','namespace':'ml'},'spec':{'pipelineRef':{'name':'etl'}}}");
-  ck_assert_int_eq(validate_pipelinerun(&hf.env, r, err, sizeof(err)), CUBIT_EINVAL);
-  ck_assert_str_eq(err, "spec.params.day: required (a string parameter without a default) (Pipeline etl)");
-  json_decref(r);
-  /* A run may be created before its pipeline: it waits. */
-  r = J("{'metadata':{'name':'r','namespace':'ml'},'spec':{'pipelineRef':{'name':'later'},'params':{'x':1}}}");
-  ck_assert_int_eq(validate_pipelinerun(&hf.env, r, err, sizeof(err)), 0);
-  json_decref(r);
+/* The watermark moves past a tick only once its run exists: the plan that
+ * makes the run keeps it, the next (the run remembered, not yet listed)
+ * moves it; the tick is never made twice. */
+START_TEST(plan_pipeline_watermark) {
+  const struct pipeline_row *r = &pipeline_rows[4];
+  ck_assert_str_eq(r->name, "a tick is due: its run is made");
+  json_t *p = pipeline_object(r);
+  json_t *runs = J("[]");
+  pl_memo known, learned;
+  memset(&known, 0, sizeof(known));
+  rt_plan plan;
+  rt_plan_init(&plan);
+  pipeline_plan_of(p, runs, 1, &known, T("2026-03-01T12:10:00Z"), &plan, &learned);
+  ck_assert_str_eq(js_str(plan.status, "lastScheduleTime"), AT11);
+  ck_assert_uint_eq(learned.ncreated, 1);
+  ck_assert_str_eq(learned.created[0].name, "etl-1772366400");
+  ck_assert_str_eq(json_string_value(json_array_get(js_get(plan.status, "activeRuns"), 0)), "etl-1772366400");
+  json_object_set(p, "status", plan.status);
+  rt_plan_free(&plan);
+
+  rt_plan_init(&plan);
+  pl_memo next;
+  pipeline_plan_of(p, runs, 1, &learned, T("2026-03-01T12:10:05Z"), &plan, &next);
+  said w;
+  plan_words(&plan, &w);
+  ck_assert_str_eq(w.actions, "");
+  ck_assert_str_eq(w.events, "");
+  ck_assert_str_eq(js_str(plan.status, "lastScheduleTime"), AT12);
+  ck_assert_str_eq(json_string_value(json_array_get(js_get(plan.status, "activeRuns"), 0)), "etl-1772366400");
+  rt_plan_free(&plan);
+  json_decref(runs);
+  json_decref(p);
 }
 END_TEST
 
-START_TEST(webhook_jobtemplate) {
-  char err[900] = "";
-  char *t = malloc(strlen(train_template) + 200);
-  sprintf(t, "{'kind':'JobTemplate','metadata':{'name':'train','namespace':'ml'},'spec':%s}", train_template);
-  json_t *o = J(t);
-  free(t);
-  ck_assert_msg(validate_jobtemplate(&hf.env, o, err, sizeof(err)) == 0, "%s", err);
-  json_decref(o);
-  o = J("{'kind':'JobTemplate','metadata':{'name':'x','namespace':'ml'},'spec':{'parameters':[{'name':'n','type':'int',"
-        "'default':'ten'}],'workload':{'framework':'batch','image':'x','roles':{'main':{}}}}}");
-  ck_assert_int_eq(validate_jobtemplate(&hf.env, o, err, sizeof(err)), CUBIT_EINVAL);
-  ck_assert_str_eq(err, "spec.parameters[0].default: want an integer, got \"ten\" (parameter n is of type int)");
-  json_decref(o);
+/* Skipped ticks after a tick that gets a run are decided (and reported)
+ * again by the next plan, so every skipped tick is reported once. */
+START_TEST(plan_pipeline_skip_events) {
+  const struct pipeline_row *r = &pipeline_rows[10];
+  ck_assert_str_eq(r->name, "ticks past the deadline are skipped");
+  json_t *p = pipeline_object(r);
+  json_t *runs = J("[]");
+  pl_memo known, learned;
+  memset(&known, 0, sizeof(known));
+  rt_plan plan;
+  rt_plan_init(&plan);
+  pipeline_plan_of(p, runs, 1, &known, T("2026-03-01T12:05:00Z"), &plan, &learned);
+  said w;
+  plan_words(&plan, &w);
+  ck_assert_str_eq(w.messages, "created run etl-1772366400 for the tick at 2026-03-01T12:00:00Z\n"
+                               "skipped 2 ticks from 2026-03-01T10:00:00Z to 2026-03-01T11:00:00Z: later than "
+                               "startingDeadlineSeconds\n");
+  rt_plan_free(&plan);
+  json_decref(runs);
+  json_decref(p);
 }
 END_TEST
 
 int main(void) {
   Suite *s = suite_create("pipeline");
-  TCase *tc = tcase_create("params");
-  tcase_add_loop_test(tc, param_coerce, 0, N(coerce_cases));
-  tcase_add_loop_test(tc, param_declarations, 0, N(bad_decls));
-  tcase_add_test(tc, param_resolve);
-  tcase_add_test(tc, value_text);
-  tcase_add_test(tc, subst_values);
-  tcase_add_loop_test(tc, subst_check_errors, 0, N(subst_errors));
-  suite_add_tcase(s, tc);
-  tc = tcase_create("when");
-  tcase_add_loop_test(tc, when_parse_errors, 0, N(when_syntax));
-  tcase_add_loop_test(tc, when_eval, 0, N(when_eval_cases));
-  suite_add_tcase(s, tc);
-  tc = tcase_create("spec");
-  tcase_add_loop_test(tc, spec_parse_errors, 0, N(spec_errors));
-  tcase_add_test(tc, spec_topological_order);
-  tcase_add_test(tc, spec_schedule_defaults);
-  tcase_add_loop_test(tc, spec_against_templates, 0, N(template_checks));
-  tcase_add_loop_test(tc, template_validation, 0, N(template_errors));
-  tcase_add_test(tc, template_accepted);
-  suite_add_tcase(s, tc);
+  TCase *tc;
   tc = tcase_create("schedule");
   tcase_add_test(tc, sched_backfill_window);
   tcase_add_test(tc, sched_max_active_runs);
@@ -1780,15 +1708,18 @@ int main(void) {
   suite_add_tcase(s, tc);
   tc = tcase_create("tasks");
   tcase_add_test(tc, task_job_names);
+  tcase_add_test(tc, task_work_mount_default);
   tcase_add_test(tc, task_trainingjob);
   tcase_add_test(tc, outputs_reader_round_trip);
   tcase_add_test(tc, outputs_reader_job);
   suite_add_tcase(s, tc);
-  tc = tcase_create("webhooks");
-  tcase_add_checked_fixture(tc, hooks_setup, hooks_teardown);
-  tcase_add_loop_test(tc, webhook_pipeline, 0, N(pipeline_reviews));
-  tcase_add_test(tc, webhook_pipelinerun);
-  tcase_add_test(tc, webhook_jobtemplate);
+  tc = tcase_create("plans");
+  tcase_add_loop_test(tc, plan_pipelinerun, 0, N(run_rows));
+  tcase_add_test(tc, plan_pipelinerun_start_snapshot);
+  tcase_add_loop_test(tc, plan_templates, 0, N(template_rows));
+  tcase_add_loop_test(tc, plan_pipeline, 0, N(pipeline_rows));
+  tcase_add_test(tc, plan_pipeline_watermark);
+  tcase_add_test(tc, plan_pipeline_skip_events);
   suite_add_tcase(s, tc);
   return testutil_run(s);
 }

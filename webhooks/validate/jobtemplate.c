@@ -3,13 +3,21 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "controllers/pipeline/pipeline.h"
+#include "api/pipeline/pipeline.h"
+/* The TrainingJob parser, until it moves to api/ with its kind. */
+#include "api/trainingjob/trainingjob.h"
 #include "util/json.h"
+
+/* A workload checked as the TrainingJob controller parses it. */
+static int check_trainingjob(const json_t *tj, void *arg, char *err, size_t errlen) {
+  tj_spec s;
+  return tj_spec_parse(tj, &s, err, errlen) ? CUBIT_EINVAL : 0;
+}
 
 int validate_jobtemplate(const webhook_env *env, const json_t *tmpl, char *err, size_t errlen) {
   pl_template t;
   if (pl_template_parse(json_object_get(tmpl, "spec"), &t, err, errlen)) return CUBIT_EINVAL;
-  int rc = pl_template_check_workload(&t, err, errlen);
+  int rc = pl_template_check_workload(&t, check_trainingjob, NULL, err, errlen);
   pl_template_free(&t);
   return rc;
 }

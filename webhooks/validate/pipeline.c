@@ -4,7 +4,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "controllers/pipeline/pipeline.h"
+#include "api/pipeline/pipeline.h"
 #include "util/json.h"
 #include "util/time.h"
 

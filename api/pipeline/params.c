@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controllers/pipeline/pipeline.h"
+#include "api/pipeline/pipeline.h"
 #include "util/alloc.h"
 #include "util/json.h"
 

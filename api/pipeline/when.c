@@ -9,14 +9,19 @@
  *   operand := string | number | "true" | "false" | reference | "(" expr ")"
  *
  * "!" applies to a whole comparison (`!params.a == 'x'` is `!(params.a ==
- * 'x')`), and comparisons do not chain. */
+ * 'x')`), and comparisons do not chain.
+ *
+ * The parser, the checks, the evaluation and the release all recurse, so an
+ * expression is refused when it nests deeper than PL_WHEN_MAX_DEPTH: as
+ * parentheses and "!" (the parser's recursion) and as chains of && and ||
+ * (the tree's height). Otherwise 100,000 "(" overflow the stack. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "controllers/pipeline/pipeline.h"
+#include "api/pipeline/pipeline.h"
 #include "util/alloc.h"
 
 typedef enum { N_STR, N_NUM, N_BOOL, N_REF, N_NOT, N_AND, N_OR, N_CMP } node_kind;
@@ -29,6 +34,7 @@ typedef struct node {
   double num;
   int boolean;
   pl_ref ref;
+  int height;     /* 0 for a leaf; the links below it otherwise */
   struct node *a, *b;
 } node;
 
@@ -63,6 +69,7 @@ typedef struct parser {
   char *err;
   size_t errlen;
   int failed;
+  int depth; /* open parentheses and "!" around the current token */
 } parser;
 
 static int ident_start(char c) {
@@ -202,6 +209,34 @@ static node *new_node(node_kind k) {
   return n;
 }
 
+static void too_deep(parser *p, size_t pos) {
+  char what[120];
+  snprintf(what, sizeof(what), "the expression nests deeper than %d levels (parentheses, ! and chains of && and ||)",
+           PL_WHEN_MAX_DEPTH);
+  fail(p, pos, "%s", what);
+}
+
+/* Sets n's children (either may be NULL) and its height; fails the parse
+ * when the tree grows taller than the limit. */
+static node *join(parser *p, node *n, node *a, node *b, size_t pos) {
+  n->a = a;
+  n->b = b;
+  int ha = a ? a->height : 0, hb = b ? b->height : 0;
+  n->height = 1 + (ha > hb ? ha : hb);
+  if (n->height > PL_WHEN_MAX_DEPTH) too_deep(p, pos);
+  return n;
+}
+
+/* Enters one level of recursion (a "(" or a "!"): 0, or -1 (failed) past
+ * the limit. */
+static int enter(parser *p, size_t pos) {
+  if (++p->depth > PL_WHEN_MAX_DEPTH) {
+    too_deep(p, pos);
+    return -1;
+  }
+  return 0;
+}
+
 static node *parse_or(parser *p);
 
 static node *parse_operand(parser *p) {
@@ -241,8 +276,10 @@ static node *parse_operand(parser *p) {
       return n;
     case T_LPAREN: {
       size_t open = t->pos;
+      if (enter(p, open)) return NULL;
       next(p);
       n = parse_or(p);
+      p->depth--;
       if (p->failed) {
         node_free(n);
         return NULL;
@@ -274,9 +311,10 @@ static node *parse_compare(parser *p) {
   if (p->tok.kind != T_CMP) return a;
   node *n = new_node(N_CMP);
   n->op = p->tok.op;
-  n->a = a;
+  size_t pos = p->tok.pos;
   next(p);
-  n->b = parse_operand(p);
+  node *b = parse_operand(p);
+  join(p, n, a, b, pos);
   if (!p->failed && p->tok.kind == T_CMP)
     fail(p, p->tok.pos, "%s", "comparisons do not chain: use && between them");
   return n;
@@ -284,10 +322,13 @@ static node *parse_compare(parser *p) {
 
 static node *parse_not(parser *p) {
   if (p->tok.kind == T_NOT) {
+    size_t pos = p->tok.pos;
+    if (enter(p, pos)) return NULL;
     next(p);
     node *n = new_node(N_NOT);
-    n->a = parse_not(p);
-    return n;
+    node *a = parse_not(p);
+    p->depth--;
+    return join(p, n, a, NULL, pos);
   }
   return parse_compare(p);
 }
@@ -295,11 +336,10 @@ static node *parse_not(parser *p) {
 static node *parse_and(parser *p) {
   node *a = parse_not(p);
   while (!p->failed && p->tok.kind == T_AND) {
+    size_t pos = p->tok.pos;
     next(p);
-    node *n = new_node(N_AND);
-    n->a = a;
-    n->b = parse_not(p);
-    a = n;
+    node *b = parse_not(p);
+    a = join(p, new_node(N_AND), a, b, pos);
   }
   return a;
 }
@@ -307,11 +347,10 @@ static node *parse_and(parser *p) {
 static node *parse_or(parser *p) {
   node *a = parse_and(p);
   while (!p->failed && p->tok.kind == T_OR) {
+    size_t pos = p->tok.pos;
     next(p);
-    node *n = new_node(N_OR);
-    n->a = a;
-    n->b = parse_and(p);
-    a = n;
+    node *b = parse_and(p);
+    a = join(p, new_node(N_OR), a, b, pos);
   }
   return a;
 }

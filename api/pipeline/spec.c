@@ -2,8 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controllers/pipeline/pipeline.h"
-#include "controllers/trainingjob/trainingjob.h"
+#include "api/pipeline/pipeline.h"
 #include "util/alloc.h"
 #include "util/dag.h"
 #include "util/json.h"
@@ -127,7 +126,8 @@ static const json_t *sample_lookup(const pl_ref *ref, void *arg, char *err, size
   return json_object_get(c->values, " text");
 }
 
-int pl_template_check_workload(const pl_template *t, char *err, size_t errlen) {
+int pl_template_check_workload(const pl_template *t, pl_workload_check_fn check, void *arg, char *err,
+                               size_t errlen) {
   sample_ctx c = {t, json_object()};
   for (size_t i = 0; i < t->params.n; i++)
     json_object_set_new(c.values, t->params.items[i].name, sample_value(&t->params.items[i]));
@@ -139,12 +139,11 @@ int pl_template_check_workload(const pl_template *t, char *err, size_t errlen) {
   if (rc) return rc;
   json_t *tj = json_pack("{s:s, s:s, s:{s:s, s:s}, s:o}", "apiVersion", "cubit.dev/v1alpha1", "kind", "TrainingJob",
                          "metadata", "name", "check", "namespace", "check", "spec", spec);
-  tj_spec s;
-  char why[512];
-  rc = tj_spec_parse(tj, &s, why, sizeof(why));
+  char why[512] = "";
+  rc = check(tj, arg, why, sizeof(why));
   json_decref(tj);
   if (rc) {
-    /* tj_spec_parse names fields as "spec.x"; here they are spec.workload.x. */
+    /* The TrainingJob's checks name fields as "spec.x"; here they are spec.workload.x. */
     const char *rest = strncmp(why, "spec.", 5) == 0 ? why + 5 : why;
     snprintf(err, errlen, "spec.workload.%s (checked with each parameter's default)", rest);
     return CUBIT_EINVAL;

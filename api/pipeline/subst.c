@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controllers/pipeline/pipeline.h"
+#include "api/pipeline/pipeline.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 
@@ -109,25 +109,37 @@ static int check_string(const char *s, const char *path, pl_ref_check_fn check, 
   return 0;
 }
 
-int pl_subst_check(const json_t *v, const char *path, pl_ref_check_fn check, void *arg, char *err, size_t errlen) {
+static int too_deep(const char *path, char *err, size_t errlen) {
+  snprintf(err, errlen, "%s: nested deeper than %d levels", path, PL_SUBST_MAX_DEPTH);
+  return CUBIT_EINVAL;
+}
+
+static int check_value(const json_t *v, const char *path, int depth, pl_ref_check_fn check, void *arg, char *err,
+                       size_t errlen) {
   if (json_is_string(v)) return check_string(json_string_value(v), path, check, arg, err, errlen);
+  if (!json_is_object(v) && !json_is_array(v)) return 0;
+  if (depth >= PL_SUBST_MAX_DEPTH) return too_deep(path, err, errlen);
   char sub[512];
   if (json_is_object(v)) {
     const char *key;
     json_t *c;
     json_object_foreach((json_t *)v, key, c) {
       child_path(sub, sizeof(sub), path, key, 0, 0);
-      if (pl_subst_check(c, sub, check, arg, err, errlen)) return CUBIT_EINVAL;
+      if (check_value(c, sub, depth + 1, check, arg, err, errlen)) return CUBIT_EINVAL;
     }
-  } else if (json_is_array(v)) {
+  } else {
     size_t i;
     json_t *c;
     json_array_foreach(v, i, c) {
       child_path(sub, sizeof(sub), path, NULL, i, 1);
-      if (pl_subst_check(c, sub, check, arg, err, errlen)) return CUBIT_EINVAL;
+      if (check_value(c, sub, depth + 1, check, arg, err, errlen)) return CUBIT_EINVAL;
     }
   }
   return 0;
+}
+
+int pl_subst_check(const json_t *v, const char *path, pl_ref_check_fn check, void *arg, char *err, size_t errlen) {
+  return check_value(v, path, 0, check, arg, err, errlen);
 }
 
 static int subst_string(const char *s, const char *path, pl_ref_value_fn value, void *arg, json_t **out, char *err,
@@ -197,43 +209,47 @@ static int subst_string(const char *s, const char *path, pl_ref_value_fn value, 
   return 0;
 }
 
-int pl_subst_json(const json_t *v, const char *path, pl_ref_value_fn value, void *arg, json_t **out, char *err,
-                  size_t errlen) {
+static int subst_value(const json_t *v, const char *path, int depth, pl_ref_value_fn value, void *arg, json_t **out,
+                       char *err, size_t errlen) {
   *out = NULL;
   if (json_is_string(v)) return subst_string(json_string_value(v), path, value, arg, out, err, errlen);
+  if (!json_is_object(v) && !json_is_array(v)) {
+    *out = json_deep_copy(v);
+    return 0;
+  }
+  if (depth >= PL_SUBST_MAX_DEPTH) return too_deep(path, err, errlen);
   char sub[512];
+  json_t *copy = json_is_object(v) ? json_object() : json_array();
   if (json_is_object(v)) {
-    json_t *copy = json_object();
     const char *key;
     json_t *c;
     json_object_foreach((json_t *)v, key, c) {
       child_path(sub, sizeof(sub), path, key, 0, 0);
       json_t *r;
-      if (pl_subst_json(c, sub, value, arg, &r, err, errlen)) {
+      if (subst_value(c, sub, depth + 1, value, arg, &r, err, errlen)) {
         json_decref(copy);
         return CUBIT_EINVAL;
       }
       json_object_set_new(copy, key, r);
     }
-    *out = copy;
-    return 0;
-  }
-  if (json_is_array(v)) {
-    json_t *copy = json_array();
+  } else {
     size_t i;
     json_t *c;
     json_array_foreach(v, i, c) {
       child_path(sub, sizeof(sub), path, NULL, i, 1);
       json_t *r;
-      if (pl_subst_json(c, sub, value, arg, &r, err, errlen)) {
+      if (subst_value(c, sub, depth + 1, value, arg, &r, err, errlen)) {
         json_decref(copy);
         return CUBIT_EINVAL;
       }
       json_array_append_new(copy, r);
     }
-    *out = copy;
-    return 0;
   }
-  *out = json_deep_copy(v);
+  *out = copy;
   return 0;
+}
+
+int pl_subst_json(const json_t *v, const char *path, pl_ref_value_fn value, void *arg, json_t **out, char *err,
+                  size_t errlen) {
+  return subst_value(v, path, 0, value, arg, out, err, errlen);
 }
