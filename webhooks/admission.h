@@ -11,6 +11,14 @@
 
 #include "util/err.h"
 
+/* The largest AdmissionReview a webhook route reads: object and oldObject,
+ * each up to the API server's 3 MiB request limit, plus the review's own
+ * fields. controller-runtime's webhook server reads as much, so nothing the
+ * API server sends is refused; how much memory such bodies take together
+ * is the HTTP server's max_body_buffered, not this figure times the count
+ * of connections. */
+#define ADM_MAX_REVIEW_BYTES ((size_t)7 << 20)
+
 typedef struct adm_request {
   json_t *review;          /* the whole AdmissionReview, owned */
   const char *uid;

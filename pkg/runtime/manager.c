@@ -429,11 +429,11 @@ int rt_manager_new(const rt_manager_options *o, rt_manager **out) {
   if (rc == 0 && webhooks) rc = new_server(m, "webhook", o->webhook_bind_address, o->webhook_cert_dir, &m->webhook);
   if (rc) goto fail_servers;
   if (m->health) {
-    if (http_server_route(m->health, "/healthz", "GET,HEAD", healthz, m, HTTP_ROUTE_INLINE) ||
-        http_server_route(m->health, "/readyz", "GET,HEAD", readyz, m, HTTP_ROUTE_INLINE))
+    if (http_server_route(m->health, "/healthz", "GET,HEAD", 0, healthz, m, HTTP_ROUTE_INLINE) ||
+        http_server_route(m->health, "/readyz", "GET,HEAD", 0, readyz, m, HTTP_ROUTE_INLINE))
       abort();
   }
-  if (m->metrics_srv && http_server_route(m->metrics_srv, "/metrics", "GET,HEAD", metrics_handler, m,
+  if (m->metrics_srv && http_server_route(m->metrics_srv, "/metrics", "GET,HEAD", 0, metrics_handler, m,
                                           HTTP_ROUTE_INLINE))
     abort();
   *out = m;
