@@ -7,6 +7,7 @@
 #include "runtime/apply.h"
 #include "runtime/conditions.h"
 #include "runtime/controller.h"
+#include "runtime/guard.h"
 #include "util/alloc.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -258,7 +259,7 @@ static int release_namespace(const rt_ctx *ctx, const json_t *project, const cha
     int rc = kube_delete(ctx->client, &kube_rolebindings, ns, name, NULL, st);
     if (rc && rc != CUBIT_ENOTFOUND) return rc;
   }
-  json_t *patch = json_pack("{s:{s:{s:n}}}", "metadata", "labels", PROJECT_LABEL);
+  json_t *patch = json_pack("{s:{s:{s:n, s:n}}}", "metadata", "labels", PROJECT_LABEL, RT_LABEL_CREATED_BY_PROJECT);
   int rc = kube_patch(ctx->client, &kube_namespaces, NULL, ns, patch, NULL, NULL, st);
   json_decref(patch);
   if (rc == 0) rt_event(ctx->events, project, "Normal", "NamespaceReleased", "namespace %s released", ns);
@@ -266,6 +267,12 @@ static int release_namespace(const rt_ctx *ctx, const json_t *project, const cha
 }
 
 /* ------------------------------------------------------- reconcile */
+
+/* 1 when the project created namespace ns (the manager deletes no other). */
+static int created_by(const json_t *ns, const json_t *project) {
+  const char *by = json_string_value(json_object_get(js_get(ns, "metadata.labels"), RT_LABEL_CREATED_BY_PROJECT));
+  return by && strcmp(by, js_name(project)) == 0;
+}
 
 static rt_result finalize(const rt_ctx *ctx, const json_t *project, const project_spec *spec) {
   if (!rt_has_finalizer(project, PROJECT_FINALIZER)) return rt_ok();
@@ -276,7 +283,7 @@ static rt_result finalize(const rt_ctx *ctx, const json_t *project, const projec
   int rc = 0;
   for (size_t i = 0; i < owned.len && rc == 0; i++) {
     const char *ns = js_name(owned.items[i]);
-    if (spec->delete_namespaces) {
+    if (spec->delete_namespaces && created_by(owned.items[i], project)) {
       kube_delete_options o = {.propagation_policy = "Background"};
       rc = kube_delete(ctx->client, &kube_namespaces, NULL, ns, &o, &st);
       if (rc == CUBIT_ENOTFOUND) rc = 0;
@@ -353,6 +360,8 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
     }
     json_t *desired = json_pack("{s:s, s:s, s:{s:s, s:{s:s}}}", "apiVersion", "v1", "kind", "Namespace", "metadata",
                                 "name", ns, "labels", PROJECT_LABEL, js_name(project));
+    if (live == NULL || created_by(live, project)) /* made here: the project may delete it later */
+      json_object_set_new(js_get(desired, "metadata.labels"), RT_LABEL_CREATED_BY_PROJECT, json_string(js_name(project)));
     json_t *applied = NULL;
     int wrote = 0;
     rc = rt_apply(ctx->client, &kube_namespaces, desired, live, &applied, &wrote, &st);

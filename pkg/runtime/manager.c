@@ -12,6 +12,7 @@
 #include "runtime/internal.h"
 #include "runtime/authz.h"
 #include "runtime/certs.h"
+#include "runtime/guard.h"
 #include "runtime/leader.h"
 #include "util/alloc.h"
 #include "util/json.h"
@@ -32,6 +33,7 @@ struct rt_manager {
   json_t *settings; /* --config, as JSON */
   kube_config config;
   kube_client *client;
+  rt_guard *guard; /* on client: what RBAC cannot say */
   kube_discovery *discovery;
   metrics_registry *metrics;
   rt_recorder *recorder;
@@ -479,6 +481,8 @@ int rt_manager_new(const rt_manager_options *o, rt_manager **out) {
   co.metrics = m->metrics;
   rc = kube_client_new(&m->config, &co, &m->client);
   if (rc) goto fail_client;
+  rt_guard_options go = {o->leader_election_namespace, "cubit-project:"};
+  m->guard = rt_guard_install(m->client, &go);
   m->discovery = kube_discovery_new(m->client);
   kube_status st = {0};
   rc = kube_discovery_refresh(m->discovery, &st);
@@ -566,6 +570,7 @@ fail_watcher:
 fail_discovery:
   kube_discovery_free(m->discovery);
   kube_client_free(m->client);
+  rt_guard_free(m->guard);
 fail_client:
   metrics_registry_free(m->metrics);
   free(m->identity);
@@ -822,6 +827,7 @@ void rt_manager_free(rt_manager *m) {
   rt_recorder_free(m->recorder);
   kube_discovery_free(m->discovery);
   kube_client_free(m->client);
+  rt_guard_free(m->guard);
   metrics_registry_free(m->metrics);
   free(m->identity);
   kube_config_free(&m->config);
