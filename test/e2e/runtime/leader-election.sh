@@ -2,7 +2,9 @@
 # Two cubit-manager processes elect one leader; after the leader is killed
 # with SIGKILL the other takes over within 20 s (lease 15 s, retry 2 s); a
 # leader stopped with SIGTERM releases the lease at once.
-# Runs under the manager's ServiceAccount (needs test/e2e/cubit-up.sh first).
+# Runs under the manager's ServiceAccount (needs test/e2e/cubit-up.sh first), and
+# reads who leads from /metrics as a scraper would: over TLS with the token of
+# $state/metrics.token (the managers serve the harness's webhook certificate).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 state=${CUBIT_LOCAL_STATE:-$repo/.cubit/local}
@@ -30,11 +32,12 @@ start() { # index -> starts manager i on ports 1829i/1839i
   "$build/cubit-manager" --kubeconfig "$state/manager.kubeconfig" --leader-elect \
     --leader-election-id "$lease" --identity "e2e-$i" \
     --health-probe-bind-address "127.0.0.1:1829$i" --metrics-bind-address "127.0.0.1:1839$i" \
-    --webhook-bind-address 0 -v 1 >"$work/m$i.log" 2>&1 &
+    --metrics-cert-dir "$state/webhook-certs" --webhook-bind-address 0 -v 1 >"$work/m$i.log" 2>&1 &
   pids[$i]=$!
 }
 leading() { # index -> 0 when manager i reports it leads
-  curl -fsS --max-time 1 "http://127.0.0.1:1839$1/metrics" 2>/dev/null |
+  curl -fsS --max-time 1 --cacert "$state/webhook-certs/ca.crt" -H "Authorization: Bearer $(cat "$state/metrics.token")" \
+    "https://127.0.0.1:1839$1/metrics" 2>/dev/null |
     grep -q "^leader_election_master_status{name=\"$lease\"} 1$"
 }
 holder() { "${kubectl[@]}" -n cubit-system get lease "$lease" -o jsonpath='{.spec.holderIdentity}' 2>/dev/null; }
