@@ -128,8 +128,9 @@ for f in "${crds[@]}"; do
   [[ -f $repo/test/install/bad-objects/$plural.yaml ]] ||
     bad "$name: no test/install/bad-objects/$plural.yaml (rows of bad ${kind}s the API server must refuse)"
 
-  # RBAC: the manager reads every kind and writes its status; members use namespaced kinds.
-  has_verbs cubit-manager "$plural" get list watch || bad "$name: ClusterRole cubit-manager lacks get/list/watch on $plural"
+  # RBAC: the manager reads every kind (its informers list and watch) and writes its
+  # status; members use namespaced kinds.
+  has_verbs cubit-manager "$plural" list watch || bad "$name: ClusterRole cubit-manager lacks list/watch on $plural"
   [[ $passive == true ]] || verbs_for cubit-manager "$plural/status" | grep -qxE 'update|patch' ||
     bad "$name: ClusterRole cubit-manager cannot update or patch $plural/status"
   if [[ $scope == Namespaced ]]; then
