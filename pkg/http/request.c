@@ -157,12 +157,12 @@ static int on_body(http_parser *p, const char *at, size_t n) {
   http__reqparser *rp = rp_of(p);
   if (n > rp->max_body || rp->body.len > rp->max_body - n) return fail(rp, 413);
   http__body_budget *b = rp->budget;
-  if (b && (n > b->max || b->used > b->max - n)) return fail(rp, 503);
+  if (b && (n > b->max || atomic_load(&b->used) > b->max - n)) return fail(rp, 503);
   int err = buf_append(&rp->body, at, n);
   if (err) return fail_buf(rp, err, 413);
   if (b) {
-    size_t used = b->used += n;
-    if (used > b->peak) b->peak = used;
+    size_t used = atomic_fetch_add(&b->used, n) + n;
+    if (used > atomic_load(&b->peak)) atomic_store(&b->peak, used);
     rp->charged += n;
   }
   return 0;
@@ -229,7 +229,7 @@ void http__reqparser_init(http__reqparser *rp, size_t max_body, size_t max_heade
 
 void http__reqparser_release_body(http__reqparser *rp) {
   buf_free(&rp->body);
-  if (rp->budget) rp->budget->used -= rp->charged;
+  if (rp->budget) atomic_fetch_sub(&rp->budget->used, rp->charged);
   rp->charged = 0;
   rp->req.body = "";
   rp->req.body_len = 0;

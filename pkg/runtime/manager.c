@@ -400,6 +400,9 @@ static int new_server(rt_manager *m, const char *name, const char *bind, const c
   o.name = name;
   o.bind = bind;
   o.metrics = m->metrics;
+  /* The kubelet and a scraper or two come to health and metrics; the API
+   * server, from a few addresses, to the webhooks. */
+  if (strcmp(name, "webhook") != 0) o.max_connections_per_client = 32;
   char *cert = NULL, *key = NULL;
   if (cert_dir) {
     cert = xasprintf("%s/tls.crt", cert_dir);
