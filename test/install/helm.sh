@@ -140,7 +140,7 @@ jqcheck "ServiceMonitor (nondefault): https with Prometheus' token and the cert-
    and .spec.endpoints[0].tlsConfig.serverName == \"cubit-metrics.cubit-alt.svc\"" \
   "$(yq -c 'select(.kind == "ServiceMonitor")' "$work/nondefault.yaml")"
 check "the cert-manager Certificate names the metrics Service (nondefault)" \
-  bash -c "yq -e 'select(.kind == \"Certificate\") | .spec.dnsNames | index(\"cubit-metrics.cubit-alt.svc\")' $work/nondefault.yaml"
+  bash -c "yq -r 'select(.kind == \"Certificate\") | .spec.dnsNames[]' $work/nondefault.yaml | grep -qx cubit-metrics.cubit-alt.svc"
 check "the chart's CRDs are those of crds/ and config/manager is the chart's (generate-install --check)" \
   env HELM="$bin/helm" "$repo/scripts/generate-install.sh" --check
 "${kubectl[@]}" kustomize "$repo/config/default" >"$work/kustomize.yaml"
@@ -232,7 +232,10 @@ for crd in "$repo"/crds/*.yaml; do
     "${kubectl[@]}" wait --for=condition=Established --timeout=60s "crd/$(yq -r .metadata.name "$crd")"
 done
 "${helm[@]}" get manifest cubit -n "$ns" >"$work/release.yaml"
-check "the release holds the chart's objects" diff <(grep -v '^CustomResourceDefinition ' "$work/helm.inv") <(inventory <"$work/release.yaml")
+# install.yaml's metrics.readers adds the ClusterRoleBinding cubit-metrics-reader.
+check "the release holds the chart's objects and the readers' binding" \
+  diff <({ grep -v '^CustomResourceDefinition ' "$work/helm.inv"; echo "ClusterRoleBinding /cubit-metrics-reader"; } | sort) \
+  <(inventory <"$work/release.yaml")
 check "the Deployment's pods are Ready (kwok plays the kubelet)" \
   "${kubectl[@]}" -n "$ns" rollout status deployment/cubit-manager --timeout=120s
 check "no wildcard in the installed roles" bash -c "$(printf '%q ' "${kubectl[@]}") get clusterroles,roles -A -l app.kubernetes.io/name=cubit -o yaml | $repo/test/install/no-wildcards.sh -"
