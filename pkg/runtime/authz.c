@@ -236,7 +236,7 @@ static void decide(rt_authz *a, const char *token, const char *verb, const char 
     out->status = 200;
   } else {
     out->status = 403;
-    snprintf(out->reason, sizeof(out->reason), "user \"%.200s\" may not %s %.100s: %s", out->user, verb, path, why);
+    snprintf(out->reason, sizeof(out->reason), "user \"%.200s\" may not %s %.100s: %.150s", out->user, verb, path, why);
   }
   json_decref(resp);
 }
