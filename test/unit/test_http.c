@@ -1322,8 +1322,10 @@ START_TEST(body_budget_shared_by_connections) {
 }
 END_TEST
 
-static int eight_open(fixture *f) {
-  return stats(f).connections_open == 8;
+#define IDLE_CONNS 32
+
+static int all_open(fixture *f) {
+  return stats(f).connections_open == IDLE_CONNS;
 }
 
 /* At max_connections, idle clients (kept alive after a request, or never
@@ -1332,14 +1334,14 @@ static int eight_open(fixture *f) {
 START_TEST(idle_evicted_at_capacity) {
   http_server_opts o;
   http_server_opts_init(&o);
-  o.max_connections = 8;
+  o.max_connections = IDLE_CONNS;
   o.request_timeout_ms = 600000; /* so no timeout closes anything here */
   o.idle_timeout_ms = 600000;
   fixture f;
   fixture_start(&f, &o);
-  int fds[8];
-  raw_reader rr[8];
-  for (int i = 0; i < 8; i++) {
+  int fds[IDLE_CONNS];
+  raw_reader rr[IDLE_CONNS];
+  for (int i = 0; i < IDLE_CONNS; i++) {
     rr[i] = (raw_reader){raw_connect(f.port), {0}};
     buf_init(&rr[i].in, 1u << 20);
     fds[i] = rr[i].fd;
@@ -1349,11 +1351,11 @@ START_TEST(idle_evicted_at_capacity) {
       ck_assert_ptr_nonnull(resp);
       free(resp);
     }
-    sleep_ms(20); /* distinct idle times */
+    sleep_ms(5); /* distinct idle times */
   }
   /* the last one is busy: half a request */
-  raw_send(fds[7], "GET /hello HTTP/1.1\r\nX-Half: ");
-  ck_assert(wait_for(eight_open, &f));
+  raw_send(fds[IDLE_CONNS - 1], "GET /hello HTTP/1.1\r\nX-Half: ");
+  ck_assert(wait_for(all_open, &f));
 
   /* each newcomer stays connected (kept alive), so each round is at capacity */
   CURL *newcomers[3];
@@ -1373,9 +1375,9 @@ START_TEST(idle_evicted_at_capacity) {
   ck_assert(raw_closed(fds[0]));
   ck_assert(raw_closed(fds[1]));
   ck_assert(raw_closed(fds[2]));
-  ck_assert(!raw_is_closed_now(fds[6]));
-  raw_send(fds[7], "x\r\n\r\n");
-  char *resp = raw_response(&rr[7]);
+  ck_assert(!raw_is_closed_now(fds[IDLE_CONNS - 2]));
+  raw_send(fds[IDLE_CONNS - 1], "x\r\n\r\n");
+  char *resp = raw_response(&rr[IDLE_CONNS - 1]);
   ck_assert_msg(resp && strncmp(resp, "HTTP/1.1 200 ", 13) == 0, "the busy connection was not served");
   free(resp);
   ck_assert_uint_ge(stats(&f).connections_evicted, 3);
@@ -1383,7 +1385,7 @@ START_TEST(idle_evicted_at_capacity) {
   ck_assert(metric_value(shed, "idle_evicted") >= 3);
   for (int i = 0; i < 3; i++) curl_easy_cleanup(newcomers[i]);
   free(url);
-  for (int i = 0; i < 8; i++) {
+  for (int i = 0; i < IDLE_CONNS; i++) {
     close(fds[i]);
     buf_free(&rr[i].in);
   }
