@@ -719,8 +719,9 @@ static void conn_process(http_conn *c) {
       if (n == 0) break;
     }
   }
-  /* A read can leave a large buffer behind; an idle connection keeps none. */
-  if (c->in.len == 0 && c->in.data) buf_free(&c->in);
+  /* A read can leave a large buffer behind; between requests a connection
+   * keeps none (while a body streams in, the buffer is reused). */
+  if (c->in.len == 0 && c->in.data && !c->rp.started) buf_free(&c->in);
   if (c->state == CONN_READ) conn_read(c, 1);
 }
 
