@@ -8,7 +8,7 @@
 #   config/rbac/*.yaml, config/webhook/*.yaml
 #                                      -> charts/cubit/files/  (templates/from-config.yaml
 #                                         renders them with the release's namespace)
-#   charts/cubit/templates (Deployment, ConfigMap, metrics Service, PDB)
+#   charts/cubit/templates (Deployment, ConfigMap, metrics Service, PDB, NetworkPolicy)
 #                                      -> config/manager/manager.yaml (for config/default)
 #
 #   scripts/generate-install.sh           regenerate
@@ -58,7 +58,8 @@ if [[ -n $helm ]]; then
     echo "# namespace cubit-system): do not edit; change the chart and regenerate."
     "$helm" template cubit "$repo/charts/cubit" --namespace cubit-system \
       --show-only templates/configmap.yaml --show-only templates/deployment.yaml \
-      --show-only templates/service-metrics.yaml --show-only templates/pdb.yaml |
+      --show-only templates/service-metrics.yaml --show-only templates/pdb.yaml \
+      --show-only templates/networkpolicy.yaml |
       grep -vE '^ +(helm\.sh/chart|app\.kubernetes\.io/managed-by|app\.kubernetes\.io/instance): '
   } >"$out/config/manager/manager.yaml"
   manager_done=1

@@ -9,49 +9,197 @@
 #include "util/alloc.h"
 #include "util/json.h"
 
-static const char *str_or(const json_t *o, const char *path, const char *def) {
-  const char *s = js_str(o, path);
-  return s ? s : def;
+/* The decoding is total: any body (not JSON, not an object, fields of the
+ * wrong type, missing, huge, nested) ends in 0 with every field below of
+ * the type the header promises, or CUBIT_EINVAL with a reason naming the
+ * field. Absent optional fields take their zero value; a field present with
+ * the wrong type is refused, never read as absent, so a handler cannot be
+ * steered by a value it does not see. The API server never sends a review
+ * that fails here: a failure means a client that is not the API server. */
+
+#define FAIL(...) (snprintf(errbuf, errlen, __VA_ARGS__), CUBIT_EINVAL)
+
+/* parent[key] when it is a string (or absent/null: def). */
+static int get_str(const json_t *parent, const char *key, const char *where, const char *def, const char **out,
+                   char *errbuf, size_t errlen) {
+  json_t *v = json_object_get(parent, key);
+  if (v == NULL || json_is_null(v)) {
+    *out = def;
+    return 0;
+  }
+  if (!json_is_string(v)) return FAIL("%s.%s: want a string", where, key);
+  *out = json_string_value(v);
+  return 0;
+}
+
+/* parent[key] when it is an object (or absent/null: NULL). */
+static int get_obj(const json_t *parent, const char *key, const char *where, json_t **out, char *errbuf,
+                   size_t errlen) {
+  json_t *v = json_object_get(parent, key);
+  *out = NULL;
+  if (v == NULL || json_is_null(v)) return 0;
+  if (!json_is_object(v)) return FAIL("%s.%s: want an object", where, key);
+  *out = v;
+  return 0;
+}
+
+static int check_strings(const json_t *arr, const char *where, char *errbuf, size_t errlen) {
+  size_t i;
+  json_t *v;
+  if (!json_is_array(arr)) return FAIL("%s: want an array of strings", where);
+  json_array_foreach(arr, i, v) if (!json_is_string(v)) return FAIL("%s[%zu]: want a string", where, i);
+  return 0;
+}
+
+/* A map of strings (labels, annotations) when present. */
+static int check_string_map(const json_t *parent, const char *key, const char *where, char *errbuf, size_t errlen) {
+  json_t *m = json_object_get(parent, key);
+  if (m == NULL || json_is_null(m)) return 0;
+  if (!json_is_object(m)) return FAIL("%s.%s: want a map of strings", where, key);
+  const char *k;
+  json_t *v;
+  json_object_foreach(m, k, v) if (!json_is_string(v)) return FAIL("%s.%s[%s]: want a string", where, key, k);
+  return 0;
+}
+
+/* What every handler reads of an object's metadata has the type the API
+ * gives it: strings, maps of strings, owner references. */
+static int check_object(const json_t *obj, const char *where, char *errbuf, size_t errlen) {
+  json_t *meta;
+  const char *s;
+  char at[80];
+  int rc = get_str(obj, "apiVersion", where, "", &s, errbuf, errlen);
+  if (!rc) rc = get_str(obj, "kind", where, "", &s, errbuf, errlen);
+  if (!rc) rc = get_obj(obj, "metadata", where, &meta, errbuf, errlen);
+  if (rc || meta == NULL) return rc;
+  snprintf(at, sizeof(at), "%s.metadata", where);
+  static const char *const strs[] = {"name", "generateName", "namespace", "uid", "resourceVersion",
+                                     "creationTimestamp", "deletionTimestamp"};
+  for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]) && !rc; i++) rc = get_str(meta, strs[i], at, "", &s, errbuf, errlen);
+  if (!rc) rc = check_string_map(meta, "labels", at, errbuf, errlen);
+  if (!rc) rc = check_string_map(meta, "annotations", at, errbuf, errlen);
+  json_t *v = json_object_get(meta, "generation");
+  if (!rc && v && !json_is_null(v) && !json_is_integer(v)) rc = FAIL("%s.generation: want an integer", at);
+  v = json_object_get(meta, "finalizers");
+  if (!rc && v && !json_is_null(v)) {
+    char fat[96];
+    snprintf(fat, sizeof(fat), "%s.finalizers", at);
+    rc = check_strings(v, fat, errbuf, errlen);
+  }
+  v = json_object_get(meta, "ownerReferences");
+  if (rc || v == NULL || json_is_null(v)) return rc;
+  if (!json_is_array(v)) return FAIL("%s.ownerReferences: want an array", at);
+  size_t i;
+  json_t *ref;
+  json_array_foreach(v, i, ref) {
+    char rat[128];
+    snprintf(rat, sizeof(rat), "%s.ownerReferences[%zu]", at, i);
+    if (!json_is_object(ref)) return FAIL("%s: want an object", rat);
+    static const char *const rstrs[] = {"apiVersion", "kind", "name", "uid"};
+    for (size_t k = 0; k < 4; k++)
+      if (get_str(ref, rstrs[k], rat, "", &s, errbuf, errlen)) return CUBIT_EINVAL;
+    json_t *b = json_object_get(ref, "controller");
+    if (b && !json_is_null(b) && !json_is_boolean(b)) return FAIL("%s.controller: want a boolean", rat);
+  }
+  return 0;
 }
 
 int adm_request_parse(const char *body, size_t len, adm_request *out, char *errbuf, size_t errlen) {
   memset(out, 0, sizeof(*out));
   json_error_t jerr;
-  json_t *review = json_loadb(body, len, 0, &jerr);
+  /* Duplicate keys are refused: two readers of one body must not see two
+   * different requests. */
+  json_t *review = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
   if (review == NULL) {
     snprintf(errbuf, errlen, "body is not JSON: %s (line %d)", jerr.text, jerr.line);
     return CUBIT_EINVAL;
   }
+  int rc = CUBIT_EINVAL;
+  if (!json_is_object(review)) {
+    rc = FAIL("want an admission.k8s.io/v1 AdmissionReview object, got a JSON %s",
+         json_is_array(review) ? "array" : "value");
+    goto fail;
+  }
   const char *api = js_str(review, "apiVersion"), *kind = js_str(review, "kind");
   if (api == NULL || strcmp(api, "admission.k8s.io/v1") != 0 || kind == NULL ||
       strcmp(kind, "AdmissionReview") != 0) {
-    snprintf(errbuf, errlen, "want an admission.k8s.io/v1 AdmissionReview, got apiVersion %s kind %s",
-             api ? api : "(none)", kind ? kind : "(none)");
-    json_decref(review);
-    return CUBIT_EINVAL;
+    rc = FAIL("want an admission.k8s.io/v1 AdmissionReview, got apiVersion %.64s kind %.64s", api ? api : "(none)",
+         kind ? kind : "(none)");
+    goto fail;
   }
   json_t *req = json_object_get(review, "request");
-  if (!json_is_object(req) || js_str(req, "uid") == NULL) {
-    snprintf(errbuf, errlen, "AdmissionReview without request.uid");
-    json_decref(review);
-    return CUBIT_EINVAL;
+  if (!json_is_object(req)) {
+    rc = FAIL("AdmissionReview without request");
+    goto fail;
   }
+  if (get_str(req, "uid", "request", "", &out->uid, errbuf, errlen)) goto fail;
+  if (out->uid[0] == '\0') {
+    rc = FAIL("AdmissionReview without request.uid");
+    goto fail;
+  }
+  json_t *k = NULL, *res = NULL, *user = NULL;
+  if (get_obj(req, "kind", "request", &k, errbuf, errlen) || get_obj(req, "resource", "request", &res, errbuf, errlen) ||
+      get_obj(req, "userInfo", "request", &user, errbuf, errlen) ||
+      get_str(k, "group", "request.kind", "", &out->group, errbuf, errlen) ||
+      get_str(k, "version", "request.kind", "", &out->version, errbuf, errlen) ||
+      get_str(k, "kind", "request.kind", "", &out->kind, errbuf, errlen) ||
+      get_str(res, "resource", "request.resource", "", &out->resource, errbuf, errlen) ||
+      get_str(req, "subResource", "request", "", &out->subresource, errbuf, errlen) ||
+      get_str(req, "namespace", "request", "", &out->namespace, errbuf, errlen) ||
+      get_str(req, "name", "request", "", &out->name, errbuf, errlen) ||
+      get_str(req, "operation", "request", "", &out->operation, errbuf, errlen) ||
+      get_str(user, "username", "request.userInfo", "", &out->username, errbuf, errlen))
+    goto fail;
+  static const char *const ops[] = {"CREATE", "UPDATE", "DELETE", "CONNECT"};
+  int op = -1;
+  for (int i = 0; i < 4; i++)
+    if (strcmp(out->operation, ops[i]) == 0) op = i;
+  if (op < 0) {
+    rc = FAIL("request.operation: want CREATE, UPDATE, DELETE or CONNECT, got \"%.32s\"", out->operation);
+    goto fail;
+  }
+  out->groups = json_object_get(user, "groups");
+  if (json_is_null(out->groups)) out->groups = NULL;
+  if (out->groups && check_strings(out->groups, "request.userInfo.groups", errbuf, errlen)) goto fail;
+  json_t *extra = json_object_get(user, "extra");
+  if (extra && !json_is_null(extra)) {
+    if (!json_is_object(extra)) {
+      rc = FAIL("request.userInfo.extra: want a map of string arrays");
+      goto fail;
+    }
+    const char *key;
+    json_t *vals;
+    json_object_foreach(extra, key, vals) if (check_strings(vals, "request.userInfo.extra", errbuf, errlen)) goto fail;
+  }
+  if (get_obj(req, "object", "request", &out->object, errbuf, errlen) ||
+      get_obj(req, "oldObject", "request", &out->old_object, errbuf, errlen))
+    goto fail;
+  /* Handlers of CREATE and UPDATE judge the object; UPDATE compares with
+   * the old one. */
+  if ((op == 0 || op == 1) && out->object == NULL) {
+    rc = FAIL("request.object: %s needs the object", out->operation);
+    goto fail;
+  }
+  if (op == 1 && out->old_object == NULL) {
+    rc = FAIL("request.oldObject: UPDATE needs the old object");
+    goto fail;
+  }
+  if ((out->object && check_object(out->object, "request.object", errbuf, errlen)) ||
+      (out->old_object && check_object(out->old_object, "request.oldObject", errbuf, errlen)))
+    goto fail;
+  json_t *dry = json_object_get(req, "dryRun");
+  if (dry && !json_is_null(dry) && !json_is_boolean(dry)) {
+    rc = FAIL("request.dryRun: want a boolean");
+    goto fail;
+  }
+  out->dry_run = json_is_true(dry);
   out->review = review;
-  out->uid = js_str(req, "uid");
-  out->group = str_or(req, "kind.group", "");
-  out->version = str_or(req, "kind.version", "");
-  out->kind = str_or(req, "kind.kind", "");
-  out->resource = str_or(req, "resource.resource", "");
-  out->subresource = str_or(req, "subResource", "");
-  out->namespace = str_or(req, "namespace", "");
-  out->name = str_or(req, "name", "");
-  out->operation = str_or(req, "operation", "");
-  out->username = str_or(req, "userInfo.username", "");
-  out->groups = js_get(req, "userInfo.groups");
-  out->object = json_is_object(json_object_get(req, "object")) ? json_object_get(req, "object") : NULL;
-  out->old_object = json_is_object(json_object_get(req, "oldObject")) ? json_object_get(req, "oldObject") : NULL;
-  out->dry_run = js_bool(req, "dryRun", 0);
   return 0;
+
+fail:
+  json_decref(review);
+  memset(out, 0, sizeof(*out));
+  return rc;
 }
 
 void adm_request_free(adm_request *r) {

@@ -11,6 +11,14 @@
 
 #include "util/err.h"
 
+/* The largest AdmissionReview a webhook route reads: object and oldObject,
+ * each up to the API server's 3 MiB request limit, plus the review's own
+ * fields. controller-runtime's webhook server reads as much, so nothing the
+ * API server sends is refused; how much memory such bodies take together
+ * is the HTTP server's max_body_buffered, not this figure times the count
+ * of connections. */
+#define ADM_MAX_REVIEW_BYTES ((size_t)7 << 20)
+
 typedef struct adm_request {
   json_t *review;          /* the whole AdmissionReview, owned */
   const char *uid;
@@ -20,16 +28,24 @@ typedef struct adm_request {
   const char *name;        /* may be "" on CREATE with generateName */
   const char *operation;   /* CREATE, UPDATE, DELETE, CONNECT */
   const char *username;    /* request.userInfo.username */
-  json_t *groups;          /* request.userInfo.groups (borrowed) */
-  json_t *object;          /* request.object (borrowed; NULL on DELETE) */
-  json_t *old_object;      /* request.oldObject (borrowed; NULL on CREATE) */
+  json_t *groups;          /* request.userInfo.groups: an array of strings or NULL (borrowed) */
+  json_t *object;          /* request.object (borrowed; never NULL on CREATE and UPDATE) */
+  json_t *old_object;      /* request.oldObject (borrowed; never NULL on UPDATE, NULL on CREATE) */
   int dry_run;
 } adm_request;
 
 /* Parses an AdmissionReview body. On success *out borrows from out->review,
- * which adm_request_free releases. CUBIT_EINVAL with a reason in errbuf for
- * anything that is not an admission.k8s.io/v1 AdmissionReview with a
- * request. */
+ * which adm_request_free releases. Total over any input: CUBIT_EINVAL with
+ * a reason naming the field in errbuf for anything that is not an
+ * admission.k8s.io/v1 AdmissionReview (a JSON object, no duplicate keys)
+ * whose request has a uid, an operation among CREATE, UPDATE, DELETE and
+ * CONNECT, the object for CREATE and UPDATE and the old object for UPDATE,
+ * and every field read here of its API type: strings, userInfo.groups and
+ * extra of strings, object and oldObject objects whose metadata names are
+ * strings, labels and annotations maps of strings, ownerReferences objects.
+ * So a handler may use the fields, and js_str on an object's metadata,
+ * without checking types; it still checks presence (metadata.name is
+ * absent on a CREATE with generateName). */
 int adm_request_parse(const char *body, size_t len, adm_request *out, char *errbuf, size_t errlen) CUBIT_WUR;
 void adm_request_free(adm_request *r);
 

@@ -52,5 +52,5 @@ int webhook_serve(http_server *s, metrics_registry *metrics, webhook_route *rt, 
                                      "Time to decide one admission review", "webhook", latency_buckets,
                                      sizeof(latency_buckets) / sizeof(latency_buckets[0]));
   }
-  return http_server_route(s, path, "POST", serve, rt, HTTP_ROUTE_OFFLOAD);
+  return http_server_route(s, path, "POST", ADM_MAX_REVIEW_BYTES, serve, rt, HTTP_ROUTE_OFFLOAD);
 }

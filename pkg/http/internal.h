@@ -5,6 +5,7 @@
 #define CUBIT_HTTP_INTERNAL_H
 
 #include <http_parser.h>
+#include <stdatomic.h>
 #include <openssl/ssl.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -19,11 +20,31 @@ enum http__rp_state {
   HTTP_RP_ERROR      /* answer rp->error_status and close */
 };
 
+/* Decides the body cap of one request once its headers are in, when the
+ * route is known: sets *max_body and returns 0, or returns the HTTP status
+ * to refuse the request with before a byte of its body is read. 'req' has
+ * method, path, query and headers; has_body is 1 when the request announces
+ * a body (a Content-Length over 0, or chunked). */
+typedef int (*http__rp_limit_fn)(void *arg, const http_request *req, int has_body, size_t *max_body);
+
+/* The request body bytes held by every parser sharing it (one per server):
+ * a body that would take 'used' past 'max' is refused with 503. Changed on
+ * the loop thread only; atomic so that statistics may read it anywhere. */
+typedef struct http__body_budget {
+  _Atomic size_t used, peak;
+  size_t max;
+} http__body_budget;
+
 /* Reads requests from a byte stream. Input is external, so allocation here
  * is fallible: out of memory becomes error_status 500. */
 typedef struct http__reqparser {
   http_parser parser;
-  size_t max_body, max_headers, max_header_bytes;
+  size_t max_body;      /* of the current request (set by 'limit' when there is one) */
+  size_t max_headers, max_header_bytes;
+  http__rp_limit_fn limit;
+  void *limit_arg;
+  http__body_budget *budget; /* NULL: none */
+  size_t charged;       /* body bytes of the current request counted in 'budget' */
   enum http__rp_state state;
   int error_status;     /* HTTP status to answer when state is HTTP_RP_ERROR */
   int started;          /* a byte of the current request was seen */
@@ -42,14 +63,22 @@ typedef struct http__reqparser {
   http_request req;     /* valid when complete; remote is left to the caller */
 } http__reqparser;
 
+/* max_body caps every body until http__reqparser_set_limit gives a
+ * per-request decision. */
 void http__reqparser_init(http__reqparser *rp, size_t max_body, size_t max_headers,
                           size_t max_header_bytes);
+/* Asks fn(arg, ...) for the body cap of each request (see http__rp_limit_fn)
+ * and counts bodies in 'budget' (may be NULL); both outlive the parser. */
+void http__reqparser_set_limit(http__reqparser *rp, http__rp_limit_fn fn, void *arg, http__body_budget *budget);
 /* Frees every buffer of the parser (not the struct). */
 void http__reqparser_free(http__reqparser *rp);
 /* Parses up to len bytes and returns how many were consumed; the rest
  * belongs to the next request (pipelining) or is garbage after an error.
  * Returns 0 without parsing unless the state is HTTP_RP_NEED_MORE. */
 size_t http__reqparser_feed(http__reqparser *rp, const char *data, size_t len);
+/* Frees the current request's body and gives its bytes back to the budget
+ * (the handler is done with it); method, path and headers stay. */
+void http__reqparser_release_body(http__reqparser *rp);
 /* Releases the current request and gets ready for the next one. */
 void http__reqparser_next(http__reqparser *rp);
 

@@ -1,7 +1,8 @@
 /* The request reader: http-parser does the HTTP grammar, this file keeps
  * what the handler needs (method, target, headers, body) and enforces the
  * caps while the bytes arrive, so an oversized request is refused before it
- * is buffered. */
+ * is buffered: the body cap is decided per request once the headers name
+ * the route, and a body the route does not take costs nothing. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -131,6 +132,17 @@ static int on_headers_complete(http_parser *p) {
   if (te && strcasecmp(te, "chunked") != 0) return fail(rp, 501);
   int chunked = (p->flags & F_CHUNKED) != 0;
   int has_length = (p->flags & F_CONTENTLENGTH) != 0;
+  if (rp->limit) {
+    /* the request line and headers are known: the route decides */
+    rp->req.method = http_method_str((enum http_method)p->method);
+    rp->req.path = rp->target.data;
+    rp->req.query = rp->target.data + strlen(rp->target.data) + 1;
+    size_t max = 0;
+    int status = rp->limit(rp->limit_arg, &rp->req, chunked || (has_length && p->content_length > 0), &max);
+    if (status) return fail(rp, status);
+    rp->max_body = max;
+    buf_init(&rp->body, max); /* empty: the body starts after this callback */
+  }
   if (has_length && p->content_length > rp->max_body) return fail(rp, 413);
   if (!chunked && !has_length &&
       (p->method == HTTP_POST || p->method == HTTP_PUT || p->method == HTTP_PATCH))
@@ -143,8 +155,17 @@ static int on_headers_complete(http_parser *p) {
 
 static int on_body(http_parser *p, const char *at, size_t n) {
   http__reqparser *rp = rp_of(p);
+  if (n > rp->max_body || rp->body.len > rp->max_body - n) return fail(rp, 413);
+  http__body_budget *b = rp->budget;
+  if (b && (n > b->max || atomic_load(&b->used) > b->max - n)) return fail(rp, 503);
   int err = buf_append(&rp->body, at, n);
-  return err ? fail_buf(rp, err, 413) : 0;
+  if (err) return fail_buf(rp, err, 413);
+  if (b) {
+    size_t used = atomic_fetch_add(&b->used, n) + n;
+    if (used > atomic_load(&b->peak)) atomic_store(&b->peak, used);
+    rp->charged += n;
+  }
+  return 0;
 }
 
 static int on_message_complete(http_parser *p) {
@@ -185,7 +206,7 @@ static void reset_message(http__reqparser *rp) {
   buf_free(&rp->url);
   buf_free(&rp->fields);
   buf_free(&rp->target);
-  buf_free(&rp->body);
+  http__reqparser_release_body(rp);
   free(rp->headers);
   rp->headers = NULL;
   memset(&rp->req, 0, sizeof(rp->req));
@@ -204,6 +225,20 @@ void http__reqparser_init(http__reqparser *rp, size_t max_body, size_t max_heade
   buf_init(&rp->target, max_header_bytes + 1);
   buf_init(&rp->body, max_body);
   rp->state = HTTP_RP_NEED_MORE;
+}
+
+void http__reqparser_release_body(http__reqparser *rp) {
+  buf_free(&rp->body);
+  if (rp->budget) atomic_fetch_sub(&rp->budget->used, rp->charged);
+  rp->charged = 0;
+  rp->req.body = "";
+  rp->req.body_len = 0;
+}
+
+void http__reqparser_set_limit(http__reqparser *rp, http__rp_limit_fn fn, void *arg, http__body_budget *budget) {
+  rp->limit = fn;
+  rp->limit_arg = arg;
+  rp->budget = budget;
 }
 
 void http__reqparser_free(http__reqparser *rp) {

@@ -9,7 +9,13 @@
  *   LINGER  the last response is out, our side is shut down; reading and
  *           discarding until the client closes or the linger timer fires
  *   CLOSING the handles are closing; freed when both are closed and no
- *           work is pending */
+ *           work is pending
+ *
+ * Shedding. A connection with no request under way (READ with no byte of
+ * one received, or LINGER) is "idle". At max_connections the idle one that
+ * has waited longest is closed to make room for a newcomer; a client
+ * (peer IP) at max_connections_per_client has its own longest-idle one
+ * closed, or the newcomer refused when none is idle. */
 #include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -41,6 +47,7 @@ typedef struct route {
   char **methods; /* NULL = any */
   size_t nmethods;
   char *allow;    /* "GET, HEAD" for 405 answers */
+  size_t max_body; /* for methods that carry a body; GET and HEAD take none */
   http_handler_fn fn;
   void *arg;
   int flags;
@@ -49,6 +56,13 @@ typedef struct route {
 
 enum conn_state { CONN_READ, CONN_HANDLE, CONN_WRITE, CONN_LINGER, CONN_CLOSING };
 enum timer_phase { PHASE_NONE, PHASE_REQUEST, PHASE_IDLE, PHASE_WRITE, PHASE_LINGER };
+
+/* The open connections of one peer IP. */
+typedef struct client {
+  char ip[INET6_ADDRSTRLEN];
+  unsigned nconns; /* not yet closing */
+  UT_hash_handle hh;
+} client;
 
 typedef struct http_conn http_conn;
 struct http_conn {
@@ -73,6 +87,8 @@ struct http_conn {
   void *fn_arg;
   http_response resp;
   char remote[64];
+  client *client;      /* NULL until accepted, and once closing */
+  uint64_t idle_since; /* loop time of the accept or of the last response */
   http_conn *prev, *next;
 };
 
@@ -86,12 +102,14 @@ struct http_server {
   route *routes;
   http_conn *conns;
   unsigned nconns;
+  client *clients;
+  http__body_budget budget;
   int port;
   int closing, listener_closed, accept_pending;
-  metric *requests_total;
+  metric *requests_total, *shed_total;
   http_server_close_cb close_cb;
   void *close_arg;
-  atomic_uint_fast64_t n_accepted, n_open, n_requests, n_reloads;
+  atomic_uint_fast64_t n_accepted, n_open, n_requests, n_reloads, n_evicted, n_refused;
   char readbuf[READ_CHUNK];
   char plainbuf[16384]; /* one TLS record of plaintext */
 };
@@ -114,7 +132,7 @@ void http_server_opts_init(http_server_opts *o) {
   o->name = "http";
   o->bind = "127.0.0.1:0";
   o->cert_check_interval_ms = 10000;
-  o->max_body = 7u << 20;
+  o->max_body_buffered = 32u << 20;
   o->max_response_body = 64u << 20;
   o->max_headers = 100;
   o->max_header_bytes = 32u << 10;
@@ -122,6 +140,7 @@ void http_server_opts_init(http_server_opts *o) {
   o->write_timeout_ms = 10000;
   o->idle_timeout_ms = 120000;
   o->max_connections = 1024;
+  o->max_connections_per_client = 256;
 }
 
 static int parse_port(const char *s, int *port) {
@@ -199,8 +218,8 @@ out:
   return err;
 }
 
-int http_server_route(http_server *s, const char *path, const char *methods, http_handler_fn fn,
-                      void *arg, int flags) {
+int http_server_route(http_server *s, const char *path, const char *methods, size_t max_body,
+                      http_handler_fn fn, void *arg, int flags) {
   if (path == NULL || path[0] != '/' || fn == NULL ||
       (flags != HTTP_ROUTE_INLINE && flags != HTTP_ROUTE_OFFLOAD))
     return CUBIT_EINVAL;
@@ -209,6 +228,7 @@ int http_server_route(http_server *s, const char *path, const char *methods, htt
   if (r) return CUBIT_EINVAL;
   r = xcalloc(1, sizeof(*r));
   r->path = xstrdup(path);
+  r->max_body = max_body;
   r->fn = fn;
   r->arg = arg;
   r->flags = flags;
@@ -234,6 +254,21 @@ static int route_allows(const route *r, const char *method) {
   for (size_t i = 0; i < r->nmethods; i++)
     if (strcmp(r->methods[i], method) == 0) return 1;
   return 0;
+}
+
+/* The body cap of a request, decided by the request reader as soon as the
+ * headers are in: a body nobody would read is refused before it is
+ * buffered, with the status the request would get anyway. */
+static int request_limit(void *arg, const http_request *req, int has_body, size_t *max_body) {
+  const http_server *s = arg;
+  const route *r = route_find(s, req->path);
+  int takes_body = r && route_allows(r, req->method) && strcmp(req->method, "GET") != 0 &&
+                   strcmp(req->method, "HEAD") != 0;
+  *max_body = takes_body ? r->max_body : 0;
+  if (!has_body) return 0;
+  if (r == NULL) return 404;
+  if (!route_allows(r, req->method)) return 405;
+  return 0; /* over the cap: the reader answers 413 */
 }
 
 /* ---- responses ---- */
@@ -325,6 +360,34 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
 
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
 
+/* ---- clients and idle connections ---- */
+
+static void client_release(http_conn *c) {
+  client *cl = c->client;
+  if (cl == NULL) return;
+  c->client = NULL;
+  if (--cl->nconns == 0) {
+    HASH_DEL(c->srv->clients, cl);
+    free(cl);
+  }
+}
+
+/* No request under way: nothing to lose by closing it. */
+static int conn_is_idle(const http_conn *c) {
+  return c->state == CONN_LINGER || (c->state == CONN_READ && !c->rp.started && c->in.len == 0);
+}
+
+/* The idle connection (of client 'cl', or of anyone when NULL) that has
+ * waited longest, or NULL. */
+static http_conn *oldest_idle(const http_server *s, const client *cl) {
+  http_conn *best = NULL;
+  for (http_conn *c = s->conns; c; c = c->next)
+    if (c->client && (cl == NULL || c->client == cl) && conn_is_idle(c) &&
+        (best == NULL || c->idle_since < best->idle_since))
+      best = c;
+  return best;
+}
+
 static void conn_read(http_conn *c, int on) {
   if (on == c->reading || c->state == CONN_CLOSING) return;
   if (on) {
@@ -347,6 +410,11 @@ static void server_maybe_free(http_server *s) {
   HASH_ITER(hh, s->routes, r, tmp) {
     HASH_DEL(s->routes, r);
     route_free(r);
+  }
+  client *cl, *ctmp;
+  HASH_ITER(hh, s->clients, cl, ctmp) { /* empty: every connection released its client */
+    HASH_DEL(s->clients, cl);
+    free(cl);
   }
   http__tls_free(s->tls);
   http_server_close_cb cb = s->close_cb;
@@ -386,6 +454,7 @@ static void on_conn_handle_closed(uv_handle_t *h) {
 static void conn_close(http_conn *c) {
   if (c->state == CONN_CLOSING) return;
   c->state = CONN_CLOSING;
+  client_release(c);
   uv_close((uv_handle_t *)&c->tcp, on_conn_handle_closed);
   uv_close((uv_handle_t *)&c->timer, on_conn_handle_closed);
 }
@@ -474,6 +543,7 @@ static void conn_response_done(http_conn *c) {
   c->continue_sent = 0;
   c->route = NULL;
   c->state = CONN_READ;
+  c->idle_since = uv_now(c->srv->loop);
   timer_arm(c, PHASE_IDLE, c->srv->opts.idle_timeout_ms);
   conn_process(c); /* a pipelined request may already be here */
 }
@@ -496,6 +566,10 @@ static void on_write(uv_write_t *req, int status) {
 }
 
 /* ---- requests ---- */
+
+static void count_shed(http_server *s, const char *reason) {
+  if (s->shed_total) metric_add(s->shed_total, 1, reason);
+}
 
 static void count_request(http_conn *c, int status) {
   http_server *s = c->srv;
@@ -535,6 +609,7 @@ static void conn_respond(http_conn *c) {
                          http_status_str((enum http_status)r->status), date, ct, length, connection,
                          r->headers_.data ? r->headers_.data : "");
   count_request(c, r->status);
+  http__reqparser_release_body(&c->rp); /* the handler is done with it */
   size_t body_len = (no_body || head_only) ? 0 : r->body.len;
   char *body = body_len ? r->body.data : NULL;
   if (body) buf_init(&r->body, s->opts.max_response_body); /* the write owns it now */
@@ -550,6 +625,13 @@ static void conn_respond_error(http_conn *c, int status) {
   resp_free(&c->resp);
   resp_init(&c->resp, c->srv->opts.max_response_body);
   resp_set_error(&c->resp, status);
+  int hdr_err = 0;
+  if (status == 405 && c->route) hdr_err = http_response_header(&c->resp, "Allow", c->route->allow);
+  if (status == 503) { /* the body budget is spent: a moment later it is not */
+    hdr_err = http_response_header(&c->resp, "Retry-After", "1");
+    count_shed(c->srv, "body_budget");
+  }
+  if (hdr_err) resp_set_error(&c->resp, 500);
   log_v(2, LOGGER, "bad request", "server=%s remote=%s status=%d", c->srv->name, c->remote, status);
   conn_respond(c);
 }
@@ -637,6 +719,9 @@ static void conn_process(http_conn *c) {
       if (n == 0) break;
     }
   }
+  /* A read can leave a large buffer behind; between requests a connection
+   * keeps none (while a body streams in, the buffer is reused). */
+  if (c->in.len == 0 && c->in.data && !c->rp.started) buf_free(&c->in);
   if (c->state == CONN_READ) conn_read(c, 1);
 }
 
@@ -698,19 +783,21 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
   conn_process(c);
 }
 
-static void set_remote(http_conn *c) {
+/* Sets c->remote ("ip:port") and ip (the peer's address, "unknown" when
+ * it cannot be read). */
+static void set_remote(http_conn *c, char ip[INET6_ADDRSTRLEN]) {
   struct sockaddr_storage ss;
   int len = sizeof(ss);
-  char ip[INET6_ADDRSTRLEN] = "";
+  snprintf(ip, INET6_ADDRSTRLEN, "unknown");
   snprintf(c->remote, sizeof(c->remote), "unknown");
   if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) != 0) return;
   if (ss.ss_family == AF_INET) {
     struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-    uv_ip4_name(a, ip, sizeof(ip));
+    uv_ip4_name(a, ip, INET6_ADDRSTRLEN);
     snprintf(c->remote, sizeof(c->remote), "%s:%d", ip, ntohs(a->sin_port));
   } else if (ss.ss_family == AF_INET6) {
     struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-    uv_ip6_name(a, ip, sizeof(ip));
+    uv_ip6_name(a, ip, INET6_ADDRSTRLEN);
     snprintf(c->remote, sizeof(c->remote), "[%s]:%d", ip, ntohs(a->sin6_port));
   }
 }
@@ -748,7 +835,8 @@ static void conn_accept(http_server *s) {
   s->accept_pending = 0;
   http_conn *c = xcalloc(1, sizeof(*c));
   c->srv = s;
-  http__reqparser_init(&c->rp, s->opts.max_body, s->opts.max_headers, s->opts.max_header_bytes);
+  http__reqparser_init(&c->rp, 0, s->opts.max_headers, s->opts.max_header_bytes);
+  http__reqparser_set_limit(&c->rp, request_limit, s, &s->budget);
   buf_init(&c->in, MAX_PENDING_INPUT);
   resp_init(&c->resp, s->opts.max_response_body);
   snprintf(c->remote, sizeof(c->remote), "unknown");
@@ -775,7 +863,36 @@ static void conn_accept(http_server *s) {
     return;
   }
   atomic_fetch_add(&s->n_accepted, 1);
-  set_remote(c);
+  c->idle_since = uv_now(s->loop);
+  char ip[INET6_ADDRSTRLEN];
+  set_remote(c, ip);
+  client *cl;
+  HASH_FIND_STR(s->clients, ip, cl);
+  if (cl && cl->nconns >= s->opts.max_connections_per_client) {
+    /* the client's own longest-idle connection makes room, or it waits */
+    http_conn *victim = oldest_idle(s, cl);
+    if (victim == NULL) {
+      atomic_fetch_add(&s->n_refused, 1);
+      count_shed(s, "client_limit");
+      log_v(2, LOGGER, "connection refused: client at its limit", "server=%s remote=%s limit=%u", s->name,
+            c->remote, s->opts.max_connections_per_client);
+      conn_close(c);
+      return;
+    }
+    atomic_fetch_add(&s->n_evicted, 1);
+    count_shed(s, "client_idle_evicted");
+    log_v(2, LOGGER, "idle connection closed: client at its limit", "server=%s remote=%s", s->name,
+          victim->remote);
+    conn_close(victim); /* may free cl when it was the client's last */
+    HASH_FIND_STR(s->clients, ip, cl);
+  }
+  if (cl == NULL) {
+    cl = xcalloc(1, sizeof(*cl));
+    snprintf(cl->ip, sizeof(cl->ip), "%s", ip);
+    HASH_ADD_STR(s->clients, ip, cl);
+  }
+  cl->nconns++;
+  c->client = cl;
   uv_tcp_nodelay(&c->tcp, 1);
   if (s->tls && conn_start_tls(c)) {
     log_error(LOGGER, "cannot create a TLS session", "server=%s remote=%s", s->name, c->remote);
@@ -797,9 +914,18 @@ static void on_connection(uv_stream_t *l, int status) {
   if (s->closing) return;
   /* Not accepting leaves the connection in libuv's hands and stops libuv
    * from polling the listener, so clients past the cap wait in the backlog
-   * until conn_maybe_free makes room. */
+   * until conn_maybe_free makes room. Closing the connection idle longest
+   * makes that room at once: idle clients cannot lock newcomers out. */
   if (s->nconns >= s->opts.max_connections) {
     s->accept_pending = 1;
+    http_conn *victim = oldest_idle(s, NULL);
+    if (victim) {
+      atomic_fetch_add(&s->n_evicted, 1);
+      count_shed(s, "idle_evicted");
+      log_v(2, LOGGER, "idle connection closed: server at capacity", "server=%s remote=%s", s->name,
+            victim->remote);
+      conn_close(victim);
+    }
     return;
   }
   conn_accept(s);
@@ -812,7 +938,8 @@ int http_server_new(uv_loop_t *loop, const http_server_opts *opts, http_server *
   struct sockaddr_storage addr;
   if (parse_bind(opts->bind, &addr)) return CUBIT_EINVAL;
   if ((opts->cert_file == NULL) != (opts->key_file == NULL)) return CUBIT_EINVAL;
-  if (opts->max_connections == 0 || opts->max_headers == 0 || opts->max_header_bytes == 0 ||
+  if (opts->max_connections == 0 || opts->max_connections_per_client == 0 || opts->max_headers == 0 ||
+      opts->max_header_bytes == 0 ||
       opts->request_timeout_ms == 0 || opts->write_timeout_ms == 0 || opts->idle_timeout_ms == 0)
     return CUBIT_EINVAL;
   http__tls *tls = NULL;
@@ -838,10 +965,15 @@ int http_server_new(uv_loop_t *loop, const http_server_opts *opts, http_server *
   s->addr = addr;
   s->tls = tls;
   s->port = -1;
-  if (opts->metrics)
+  s->budget.max = opts->max_body_buffered;
+  if (opts->metrics) {
     s->requests_total = metrics_counter(opts->metrics, "cubit_http_requests_total",
                                         "HTTP requests answered, by route path and status code",
                                         "path,code");
+    s->shed_total = metrics_counter(opts->metrics, "cubit_http_connections_shed_total",
+                                    "Connections closed or requests refused to keep the server available, by reason",
+                                    "reason");
+  }
   uv_tcp_init(loop, &s->listener); /* cannot fail without flags; no socket until bind */
   s->listener.data = s;
   *out = s;
@@ -880,6 +1012,10 @@ void http_server_stats_get(const http_server *s, http_server_stats *out) {
   out->connections_open = atomic_load(&m->n_open);
   out->requests = atomic_load(&m->n_requests);
   out->cert_reloads = atomic_load(&m->n_reloads);
+  out->connections_evicted = atomic_load(&m->n_evicted);
+  out->connections_refused = atomic_load(&m->n_refused);
+  out->body_bytes = atomic_load(&m->budget.used);
+  out->body_bytes_peak = atomic_load(&m->budget.peak);
 }
 
 static void on_listener_closed(uv_handle_t *h) {

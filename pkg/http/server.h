@@ -16,8 +16,18 @@
  * Transfer-Encoding (decoded by http-parser, trailers ignored); a POST, PUT
  * or PATCH with neither is answered 411, because a body-carrying method
  * without framing is a client we cannot read correctly. "Expect:
- * 100-continue" is honoured (413 is sent instead when the announced length
- * is over the cap). Upgrades (WebSocket, h2c) are not supported: the
+ * 100-continue" is honoured (the refusal is sent instead when the body
+ * would be refused).
+ *
+ * Bodies. Each route declares the largest body it takes; GET and HEAD
+ * requests take none whatever the route says. The cap is decided as soon
+ * as the headers are in, so a body nobody reads costs no memory: an
+ * announced length over the cap is answered 413 before a byte of it is
+ * read (a chunked one at its first byte over), a body sent to an unknown
+ * path 404 and one with a method the route does not serve 405, each at
+ * once. All connections together hold at most max_body_buffered bytes of
+ * request bodies (the memory is at most twice that as buffers grow by
+ * doubling); a body that would pass it is answered 503 with Retry-After. Upgrades (WebSocket, h2c) are not supported: the
  * request is answered as a plain one and the connection closed. TLS
  * connections offer ALPN "http/1.1" only.
  *
@@ -35,8 +45,15 @@
  * arrive completely within request_timeout_ms of its first byte, or the
  * connection is closed (slowloris); a response must be written within
  * write_timeout_ms; a kept-alive connection idle for idle_timeout_ms is
- * closed. Past max_connections open connections, new ones wait in the
- * kernel's listen backlog until one closes.
+ * closed.
+ *
+ * Connections. A connection with no request under way (kept alive between
+ * requests, or opened and silent) is idle. At max_connections the one idle
+ * longest is closed to let a new client in, so idle clients cannot lock
+ * others out; when none is idle, new connections wait in the kernel's
+ * listen backlog until one closes. One client (peer IP address) holds at
+ * most max_connections_per_client: past it its own longest-idle connection
+ * is closed, or, when all of them are busy, the new one is closed at once.
  *
  * TLS (when cert_file and key_file are given): TLS 1.2 minimum; TLS 1.2
  * ciphers limited to ECDHE key exchange with AES-GCM or ChaCha20-Poly1305;
@@ -50,7 +67,10 @@
  *
  * Metrics (when a registry is given): cubit_http_requests_total{path,code},
  * where path is the route's path or "unmatched", so unknown paths cannot
- * grow the label set. */
+ * grow the label set; cubit_http_connections_shed_total{reason}: reason
+ * idle_evicted (at max_connections), client_idle_evicted and client_limit
+ * (at max_connections_per_client), body_budget (a 503 past
+ * max_body_buffered). */
 #ifndef CUBIT_HTTP_SERVER_H
 #define CUBIT_HTTP_SERVER_H
 
@@ -70,8 +90,9 @@ typedef struct http_server_opts {
   const char *cert_file;   /* PEM certificate chain; NULL (with key_file NULL) = plain HTTP */
   const char *key_file;    /* PEM private key */
   unsigned cert_check_interval_ms; /* 10 s; 0 checks the files on every new connection */
-  size_t max_body;         /* 7 MiB: an AdmissionReview holds object and oldObject,
-                            * each up to the API server's 3 MiB, plus < 1 MiB */
+  size_t max_body_buffered; /* 32 MiB of request bodies held at once, over all
+                             * connections: the memory a flood of large bodies
+                             * can take, whatever the number of connections */
   size_t max_response_body; /* 64 MiB: the cap of http_response.body */
   size_t max_headers;      /* 100 header fields */
   size_t max_header_bytes; /* 32 KiB of request target, names and values; http-parser
@@ -81,6 +102,7 @@ typedef struct http_server_opts {
   unsigned idle_timeout_ms;    /* 120 s: longer than Go clients' 90 s idle timeout, so
                                 * the client, not us, closes idle connections */
   unsigned max_connections;    /* 1024 */
+  unsigned max_connections_per_client; /* 256 open connections per peer IP address */
   metrics_registry *metrics;   /* NULL: no metrics. Borrowed; must outlive the server */
 } http_server_opts;
 
@@ -135,18 +157,21 @@ void http_server_opts_init(http_server_opts *o);
 
 /* Creates a server on 'loop' (borrowed, must outlive the server). Copies
  * every string of 'opts'. Loads the certificate pair when one is given.
- * Returns 0 and *out, CUBIT_EINVAL for a bad bind address or only one of
- * cert_file/key_file, CUBIT_ETLS when the pair does not load (logged). The
+ * Returns 0 and *out, CUBIT_EINVAL for a bad bind address, only one of
+ * cert_file/key_file or a zero count or timeout, CUBIT_ETLS when the pair
+ * does not load (logged). The
  * server is released by http_server_close, also when never started. */
 int http_server_new(uv_loop_t *loop, const http_server_opts *opts, http_server **out) CUBIT_WUR;
 
 /* Serves 'path' (exact match, starting with '/') with fn(req, resp, arg).
  * 'methods' is a comma-separated list ("GET,HEAD", "POST") or NULL for any
- * method. 'flags' is HTTP_ROUTE_INLINE or HTTP_ROUTE_OFFLOAD. 'arg' stays
- * the caller's and must outlive the server. Returns CUBIT_EINVAL for a path
- * not starting with '/', a path already routed, or unknown flags. */
-int http_server_route(http_server *s, const char *path, const char *methods, http_handler_fn fn,
-                      void *arg, int flags) CUBIT_WUR;
+ * method. max_body is the largest request body the route takes (0 for
+ * none); GET and HEAD requests never carry one. 'flags' is
+ * HTTP_ROUTE_INLINE or HTTP_ROUTE_OFFLOAD. 'arg' stays the caller's and
+ * must outlive the server. Returns CUBIT_EINVAL for a path not starting
+ * with '/', a path already routed, or unknown flags. */
+int http_server_route(http_server *s, const char *path, const char *methods, size_t max_body,
+                      http_handler_fn fn, void *arg, int flags) CUBIT_WUR;
 
 /* Binds and listens. Returns 0, or CUBIT_EIO (logged) when the address
  * cannot be bound (in use, not local). */
@@ -165,6 +190,10 @@ typedef struct http_server_stats {
   uint64_t connections_open;
   uint64_t requests;      /* responses written, error responses included */
   uint64_t cert_reloads;  /* successful certificate reloads */
+  uint64_t connections_evicted; /* idle connections closed to make room */
+  uint64_t connections_refused; /* closed at accept: their client was at its limit */
+  size_t body_bytes;            /* request body bytes held now, all connections together */
+  size_t body_bytes_peak;       /* the most ever held at once */
 } http_server_stats;
 void http_server_stats_get(const http_server *s, http_server_stats *out);
 

@@ -37,6 +37,8 @@ struct kube_client {
   double qps, tokens;
   int burst;
   double last_refill; /* monotonic seconds */
+  kube_write_guard_fn guard; /* set before the client is shared; read-only after */
+  void *guard_arg;
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -104,6 +106,11 @@ void kube_client_free(kube_client *c) {
   free(c->user_agent);
   free(c->host);
   free(c);
+}
+
+void kube_client_set_write_guard(kube_client *c, kube_write_guard_fn fn, void *arg) {
+  c->guard = fn;
+  c->guard_arg = arg;
 }
 
 const kube_config *kube_client_config(const kube_client *c) {
@@ -299,6 +306,14 @@ static int do_request(kube_client *c, const char *method, const char *path, cons
   memset(st, 0, sizeof(*st));
   if (out) *out = NULL;
   int rc = 0;
+  if (c->guard && strcmp(method, "GET") != 0) {
+    rc = c->guard(c->guard_arg, c, method, path, body, body_len, st);
+    if (rc) {
+      log_warn("kube", "request refused by the write guard", "method=%s path=%s message=\"%s\"", method, path,
+            st->message);
+      return rc;
+    }
+  }
   for (int attempt = 0; attempt < 2; attempt++) {
     rate_wait(c);
     pooled *p = pool_take(c);

@@ -115,6 +115,16 @@ typedef struct kube_delete_options {
 int kube_delete(kube_client *c, const kube_resource *r, const char *ns, const char *name,
                 const kube_delete_options *o, kube_status *st) CUBIT_WUR;
 
+/* A check run before every request that is not a GET (POST, PUT, PATCH,
+ * DELETE) with its method, path (query included) and body: returning
+ * non-zero refuses the request with that code, without sending it, and
+ * fn fills st->message with the reason. fn may call GET verbs on c. The
+ * manager installs its write guard (pkg/runtime/guard.h) here; arg must
+ * outlive the client. Set before the client is shared between threads. */
+typedef int (*kube_write_guard_fn)(void *arg, kube_client *c, const char *method, const char *path, const char *body,
+                                   size_t body_len, kube_status *st);
+void kube_client_set_write_guard(kube_client *c, kube_write_guard_fn fn, void *arg);
+
 /* A raw request to 'path' (starting with '/', query included). accept
  * defaults to application/json; body may be NULL. Used by discovery and for
  * anything the verbs do not cover. */

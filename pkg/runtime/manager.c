@@ -10,11 +10,14 @@
 #include <unistd.h>
 
 #include "runtime/internal.h"
+#include "runtime/authz.h"
 #include "runtime/certs.h"
+#include "runtime/guard.h"
 #include "runtime/leader.h"
 #include "util/alloc.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/time.h"
 #include "util/yaml.h"
 
 typedef struct informer_entry {
@@ -30,6 +33,7 @@ struct rt_manager {
   json_t *settings; /* --config, as JSON */
   kube_config config;
   kube_client *client;
+  rt_guard *guard; /* on client: what RBAC cannot say */
   kube_discovery *discovery;
   metrics_registry *metrics;
   rt_recorder *recorder;
@@ -38,6 +42,9 @@ struct rt_manager {
   informer_entry *informers; /* loop thread only */
   rt_controller *controllers;
   http_server *health, *metrics_srv, *webhook;
+  rt_authz *authz;         /* of /metrics when secure, else NULL */
+  kube_client *authz_client; /* its own rate limit: reviews never slow the controllers */
+  char *metrics_cert_tmp;  /* a self-issued metrics certificate's directory, removed at free */
   rt_certs *certs;
   rt_leader *leader;
   uv_signal_t sigterm, sigint;
@@ -60,7 +67,11 @@ static void usage(FILE *out) {
           "  --leader-elect                    elect a leader on a Lease; only the leader reconciles\n"
           "  --leader-election-namespace NS    namespace of the Lease (default cubit-system)\n"
           "  --leader-election-id NAME         name of the Lease (default cubit-manager-leader)\n"
-          "  --metrics-bind-address ADDR       /metrics (default 127.0.0.1:8080, 0 disables)\n"
+          "  --metrics-bind-address ADDR       /metrics (default 127.0.0.1:8443, 0 disables)\n"
+          "  --metrics-secure[=true|false]     serve /metrics over TLS to callers whose token may get\n"
+          "                                    /metrics (TokenReview, SubjectAccessReview) (default true)\n"
+          "  --metrics-cert-dir DIR            tls.crt and tls.key of the metrics server (default: the\n"
+          "                                    webhook's, or self-issued without webhooks)\n"
           "  --health-probe-bind-address ADDR  /healthz and /readyz (default 127.0.0.1:8081, 0 disables)\n"
           "  --webhook-bind-address ADDR       admission webhooks (default 127.0.0.1:9443, 0 disables)\n"
           "  --webhook-cert-dir DIR            tls.crt and tls.key of the webhook server\n"
@@ -83,7 +94,8 @@ static void usage(FILE *out) {
 
 int rt_manager_parse_flags(int argc, char **argv, rt_manager_options *o, char *errbuf, size_t errlen) {
   enum { F_KUBECONFIG = 256, F_CONTEXT, F_LEADER, F_LEADER_NS, F_LEADER_ID, F_METRICS, F_HEALTH, F_WEBHOOK,
-         F_CERTDIR, F_QPS, F_BURST, F_IDENTITY, F_CERTS, F_HOSTS, F_CONFIGNAME, F_VALIDITY, F_CHECK, F_CONFIG };
+         F_CERTDIR, F_QPS, F_BURST, F_IDENTITY, F_CERTS, F_HOSTS, F_CONFIGNAME, F_VALIDITY, F_CHECK, F_CONFIG,
+         F_METRICS_SECURE, F_METRICS_CERTDIR };
   static const struct option longopts[] = {
       {"kubeconfig", required_argument, NULL, F_KUBECONFIG},
       {"context", required_argument, NULL, F_CONTEXT},
@@ -91,6 +103,8 @@ int rt_manager_parse_flags(int argc, char **argv, rt_manager_options *o, char *e
       {"leader-election-namespace", required_argument, NULL, F_LEADER_NS},
       {"leader-election-id", required_argument, NULL, F_LEADER_ID},
       {"metrics-bind-address", required_argument, NULL, F_METRICS},
+      {"metrics-secure", optional_argument, NULL, F_METRICS_SECURE},
+      {"metrics-cert-dir", required_argument, NULL, F_METRICS_CERTDIR},
       {"health-probe-bind-address", required_argument, NULL, F_HEALTH},
       {"webhook-bind-address", required_argument, NULL, F_WEBHOOK},
       {"webhook-cert-dir", required_argument, NULL, F_CERTDIR},
@@ -109,7 +123,8 @@ int rt_manager_parse_flags(int argc, char **argv, rt_manager_options *o, char *e
   memset(o, 0, sizeof(*o));
   o->leader_election_namespace = "cubit-system";
   o->leader_election_id = "cubit-manager-leader";
-  o->metrics_bind_address = "127.0.0.1:8080";
+  o->metrics_bind_address = "127.0.0.1:8443";
+  o->metrics_secure = 1;
   o->health_probe_bind_address = "127.0.0.1:8081";
   o->webhook_bind_address = "127.0.0.1:9443";
   o->webhook_cert_dir = "/tmp/k8s-webhook-server/serving-certs";
@@ -138,6 +153,14 @@ int rt_manager_parse_flags(int argc, char **argv, rt_manager_options *o, char *e
       case F_LEADER_NS: o->leader_election_namespace = optarg; break;
       case F_LEADER_ID: o->leader_election_id = optarg; break;
       case F_METRICS: o->metrics_bind_address = optarg; break;
+      case F_METRICS_SECURE:
+        if (optarg && strcmp(optarg, "true") != 0 && strcmp(optarg, "false") != 0) {
+          snprintf(errbuf, errlen, "--metrics-secure: want true or false, got \"%s\"", optarg);
+          return CUBIT_EINVAL;
+        }
+        o->metrics_secure = optarg == NULL || strcmp(optarg, "true") == 0;
+        break;
+      case F_METRICS_CERTDIR: o->metrics_cert_dir = optarg; break;
       case F_HEALTH: o->health_probe_bind_address = optarg; break;
       case F_WEBHOOK: o->webhook_bind_address = optarg; break;
       case F_CERTDIR: o->webhook_cert_dir = optarg; break;
@@ -306,6 +329,69 @@ static void metrics_handler(const http_request *req, http_response *resp, void *
   resp->status = metrics_write(m->metrics, &resp->body) ? 500 : 200;
 }
 
+/* /metrics for callers the API server vouches for (offloaded: a cache miss
+ * waits on a TokenReview and a SubjectAccessReview). */
+static void secure_metrics_handler(const http_request *req, http_response *resp, void *arg) {
+  rt_manager *m = arg;
+  rt_authz_result r;
+  rt_authz_check(m->authz, http_request_header(req, "Authorization"), req->method, req->path, time_wall_s(), &r);
+  if (r.status == 200) {
+    metrics_handler(req, resp, arg);
+    return;
+  }
+  log_v(r.cached ? 4 : 2, "manager", "metrics request refused", "remote=%s status=%d user=%s reason=\"%s\"",
+        req->remote, r.status, r.user, r.reason);
+  resp->status = r.status;
+  const char *what = r.status == 401 ? "Unauthorized" : r.status == 403 ? "Forbidden" : "Service Unavailable";
+  if (buf_appendf(&resp->body, "%s: %s\n", what, r.reason)) buf_reset(&resp->body);
+  if (r.status == 401 && http_response_header(resp, "WWW-Authenticate", "Bearer")) resp->status = 500;
+  if (r.status == 503 && http_response_header(resp, "Retry-After", "1")) resp->status = 500;
+}
+
+/* A serving pair for the metrics server when there is no other: a CA that
+ * lives only in memory signs it, so clients cannot verify it (they skip
+ * verification, as with controller-runtime's self-signed metrics). Written
+ * into a new directory under $TMPDIR (or /tmp). */
+static int issue_metrics_certs(char **dir_out) {
+  *dir_out = NULL;
+  char *ca_key = NULL, *ca_cert = NULL, *key = NULL, *cert = NULL;
+  char host[256] = "localhost";
+  gethostname(host, sizeof(host) - 1);
+  char *hosts = xasprintf("localhost,127.0.0.1,%s", host);
+  const long validity = 10L * 365 * 86400; /* regenerated at each start anyway */
+  int rc = rt__certs_make_ca(validity, &ca_key, &ca_cert);
+  if (rc == 0) rc = rt__certs_make_serving(ca_key, ca_cert, hosts, validity, &key, &cert);
+  const char *tmp = getenv("TMPDIR");
+  char *dir = xasprintf("%s/cubit-metrics-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  if (rc == 0 && mkdtemp(dir) == NULL) rc = CUBIT_EIO;
+  for (int i = 0; rc == 0 && i < 2; i++) {
+    char *path = xasprintf("%s/%s", dir, i ? "tls.key" : "tls.crt");
+    FILE *f = fopen(path, "wx");
+    if (f == NULL || fputs(i ? key : cert, f) < 0) rc = CUBIT_EIO;
+    if (f && fclose(f) != 0) rc = CUBIT_EIO;
+    free(path);
+  }
+  if (rc == 0) *dir_out = dir;
+  else free(dir);
+  free(hosts);
+  free(ca_key);
+  free(ca_cert);
+  free(key);
+  free(cert);
+  return rc;
+}
+
+static void remove_metrics_certs(char *dir) {
+  if (dir == NULL) return;
+  for (int i = 0; i < 2; i++) {
+    char *path = xasprintf("%s/%s", dir, i ? "tls.key" : "tls.crt");
+    unlink(path);
+    free(path);
+  }
+  rmdir(dir);
+  free(dir);
+}
+
 static int new_server(rt_manager *m, const char *name, const char *bind, const char *cert_dir, http_server **out) {
   *out = NULL;
   if (bind == NULL || strcmp(bind, "0") == 0) return 0;
@@ -314,6 +400,9 @@ static int new_server(rt_manager *m, const char *name, const char *bind, const c
   o.name = name;
   o.bind = bind;
   o.metrics = m->metrics;
+  /* The kubelet and a scraper or two come to health and metrics; the API
+   * server, from a few addresses, to the webhooks. */
+  if (strcmp(name, "webhook") != 0) o.max_connections_per_client = 32;
   char *cert = NULL, *key = NULL;
   if (cert_dir) {
     cert = xasprintf("%s/tls.crt", cert_dir);
@@ -395,6 +484,8 @@ int rt_manager_new(const rt_manager_options *o, rt_manager **out) {
   co.metrics = m->metrics;
   rc = kube_client_new(&m->config, &co, &m->client);
   if (rc) goto fail_client;
+  rt_guard_options go = {o->leader_election_namespace, "cubit-project:"};
+  m->guard = rt_guard_install(m->client, &go);
   m->discovery = kube_discovery_new(m->client);
   kube_status st = {0};
   rc = kube_discovery_refresh(m->discovery, &st);
@@ -424,17 +515,40 @@ int rt_manager_new(const rt_manager_options *o, rt_manager **out) {
       goto fail_certs;
     }
   }
+  int metrics = o->metrics_bind_address && strcmp(o->metrics_bind_address, "0") != 0;
+  const char *metrics_certs = NULL;
+  if (metrics && o->metrics_secure) {
+    metrics_certs = o->metrics_cert_dir ? o->metrics_cert_dir : webhooks ? o->webhook_cert_dir : NULL;
+    if (metrics_certs == NULL) {
+      rc = issue_metrics_certs(&m->metrics_cert_tmp);
+      if (rc) {
+        log_error("manager", "cannot issue a metrics certificate", "error=%s", cubit_strerror(rc));
+        goto fail_certs_metrics;
+      }
+      metrics_certs = m->metrics_cert_tmp;
+      log_info("manager", "metrics served with a self-issued certificate", "dir=%s", metrics_certs);
+    }
+    kube_client_options ao = {0};
+    ao.qps = 20;
+    ao.burst = 40;
+    ao.timeout_ms = 10000;
+    ao.metrics = m->metrics;
+    rc = kube_client_new(&m->config, &ao, &m->authz_client);
+    if (rc) goto fail_authz;
+    m->authz = rt_authz_new(m->authz_client, NULL);
+  }
   rc = new_server(m, "health", o->health_probe_bind_address, NULL, &m->health);
-  if (rc == 0) rc = new_server(m, "metrics", o->metrics_bind_address, NULL, &m->metrics_srv);
+  if (rc == 0) rc = new_server(m, "metrics", o->metrics_bind_address, metrics_certs, &m->metrics_srv);
   if (rc == 0 && webhooks) rc = new_server(m, "webhook", o->webhook_bind_address, o->webhook_cert_dir, &m->webhook);
   if (rc) goto fail_servers;
   if (m->health) {
-    if (http_server_route(m->health, "/healthz", "GET,HEAD", healthz, m, HTTP_ROUTE_INLINE) ||
-        http_server_route(m->health, "/readyz", "GET,HEAD", readyz, m, HTTP_ROUTE_INLINE))
+    if (http_server_route(m->health, "/healthz", "GET,HEAD", 0, healthz, m, HTTP_ROUTE_INLINE) ||
+        http_server_route(m->health, "/readyz", "GET,HEAD", 0, readyz, m, HTTP_ROUTE_INLINE))
       abort();
   }
-  if (m->metrics_srv && http_server_route(m->metrics_srv, "/metrics", "GET,HEAD", metrics_handler, m,
-                                          HTTP_ROUTE_INLINE))
+  if (m->metrics_srv && http_server_route(m->metrics_srv, "/metrics", "GET,HEAD", 0,
+                                          m->authz ? secure_metrics_handler : metrics_handler, m,
+                                          m->authz ? HTTP_ROUTE_OFFLOAD : HTTP_ROUTE_INLINE))
     abort();
   *out = m;
   return 0;
@@ -444,6 +558,11 @@ fail_servers:
   if (m->health) http_server_close(m->health, NULL, NULL);
   if (m->metrics_srv) http_server_close(m->metrics_srv, NULL, NULL);
   if (m->webhook) http_server_close(m->webhook, NULL, NULL);
+  rt_authz_free(m->authz);
+  kube_client_free(m->authz_client);
+fail_authz:
+  remove_metrics_certs(m->metrics_cert_tmp);
+fail_certs_metrics:
   rt_certs_stop(m->certs);
 fail_certs:
   kube_watcher_close(m->watcher, NULL, NULL);
@@ -454,6 +573,7 @@ fail_watcher:
 fail_discovery:
   kube_discovery_free(m->discovery);
   kube_client_free(m->client);
+  rt_guard_free(m->guard);
 fail_client:
   metrics_registry_free(m->metrics);
   free(m->identity);
@@ -703,10 +823,14 @@ void rt_manager_free(rt_manager *m) {
     rt__controller_free(c);
   }
   rt_certs_stop(m->certs);
+  rt_authz_free(m->authz);
+  kube_client_free(m->authz_client);
+  remove_metrics_certs(m->metrics_cert_tmp);
   uv_loop_close(&m->loop);
   rt_recorder_free(m->recorder);
   kube_discovery_free(m->discovery);
   kube_client_free(m->client);
+  rt_guard_free(m->guard);
   metrics_registry_free(m->metrics);
   free(m->identity);
   kube_config_free(&m->config);

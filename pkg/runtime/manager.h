@@ -24,7 +24,13 @@ typedef struct rt_manager_options {
   int leader_elect;
   const char *leader_election_namespace; /* default "cubit-system" */
   const char *leader_election_id;        /* default "cubit-manager-leader" */
-  const char *metrics_bind_address;      /* default "127.0.0.1:8080"; "0" disables */
+  const char *metrics_bind_address;      /* default "127.0.0.1:8443"; "0" disables */
+  int metrics_secure;                    /* default 1: /metrics over TLS, callers authenticated
+                                          * (TokenReview) and authorised (SubjectAccessReview:
+                                          * get on the non-resource URL /metrics) */
+  const char *metrics_cert_dir;          /* tls.crt and tls.key of the metrics server; NULL:
+                                          * the webhook's when webhooks are served, else
+                                          * self-issued at start (clients cannot verify those) */
   const char *health_probe_bind_address; /* default "127.0.0.1:8081"; "0" disables */
   const char *webhook_bind_address;      /* default "127.0.0.1:9443"; "0" disables */
   const char *webhook_cert_dir;          /* where tls.crt and tls.key are (default

@@ -2,7 +2,10 @@
 # Brings up the local control plane (or reuses it), builds Cubit, installs its
 # CRDs and RBAC, and runs cubit-manager out of cluster under the chart's
 # ServiceAccount (a token from the TokenRequest API, so a missing RBAC rule
-# fails the tests), then applies config/samples.
+# fails the tests), then applies config/samples. /metrics is served as in the chart:
+# over TLS (the webhook certificate, $state/webhook-certs/ca.crt) to tokens allowed
+# get on /metrics; $state/metrics.token is one (ServiceAccount cubit-system/
+# e2e-metrics-scraper, bound to cubit-metrics-reader), for the scripts that scrape.
 #
 # Idempotent: a second run rebuilds and restarts the manager on the new build.
 # Environment: CUBIT_BUILD_DIR (default build/) picks the build tree, e.g. the
@@ -58,6 +61,14 @@ current-context: cubit-manager
 KC
 umask 022
 
+# A scraper of /metrics, as Prometheus would be: its own identity, bound to the
+# chart's ClusterRole cubit-metrics-reader.
+"${kubectl[@]}" -n cubit-system create serviceaccount e2e-metrics-scraper --dry-run=client -o yaml |
+  "${kubectl[@]}" apply -f - >/dev/null
+"${kubectl[@]}" create clusterrolebinding e2e-metrics-scraper --clusterrole=cubit-metrics-reader \
+  --serviceaccount=cubit-system:e2e-metrics-scraper --dry-run=client -o yaml | "${kubectl[@]}" apply -f - >/dev/null
+(umask 077 && "${kubectl[@]}" -n cubit-system create token e2e-metrics-scraper --duration=24h >"$state/metrics.token")
+
 "$repo/test/e2e/cubit-down.sh" --keep-cluster >/dev/null 2>&1 || true
 
 health=${CUBIT_MANAGER_HEALTH_PORT:-18081}
@@ -106,5 +117,6 @@ if [[ ${CUBIT_SKIP_SAMPLES:-0} != 1 ]] && compgen -G "$repo/config/samples/*.yam
   "${kubectl[@]}" wait --for=condition=Ready projects --all --timeout=60s >/dev/null
   "${kubectl[@]}" apply -f "$repo/config/samples/" >/dev/null
 fi
-log "cubit-manager running (pid $(cat "$state/manager.pid")); readyz http://127.0.0.1:$health/readyz, metrics http://127.0.0.1:$metrics/metrics"
+log "cubit-manager running (pid $(cat "$state/manager.pid")); readyz http://127.0.0.1:$health/readyz, metrics https://127.0.0.1:$metrics/metrics"
+log "  scrape: curl --cacert $certs/ca.crt -H \"Authorization: Bearer \$(cat $state/metrics.token)\" https://127.0.0.1:$metrics/metrics"
 log "kubectl: export KUBECONFIG=$state/kubeconfig"

@@ -2,12 +2,15 @@
 # The chart and config/default on the real control plane of kind/local:
 #   1. helm lint and helm template with the default values and with
 #      test/install/values-nondefault.yaml (a values file the schema refuses is
-#      refused); no wildcard in any rendered role; config/manager and the chart's
-#      copies are up to date; kustomize renders the same objects as the chart.
+#      refused); no wildcard in any rendered role and the manager's permissions exactly
+#      test/install/rbac-expected.txt; /metrics over TLS; the NetworkPolicy;
+#      config/manager and the chart's copies are up to date; kustomize renders the
+#      same objects as the chart.
 #   2. every rendered object passes a server-side dry run.
 #   3. helm install (webhooks reached by URL: there is no kube-proxy here), then
 #      the real cubit-manager runs out of cluster with the Deployment's own
-#      arguments, ConfigMap and ServiceAccount, and every sample becomes Ready.
+#      arguments, ConfigMap and ServiceAccount, and every sample becomes Ready;
+#      /metrics answers 401 without a token and 200 to a reader of metrics.readers.
 #   4. helm upgrade with changed values reaches the objects and the manager.
 #   5. helm uninstall removes the release and keeps the CRDs and the samples.
 #   6. kubectl apply -k config/default installs the same set of objects.
@@ -57,6 +60,7 @@ restore() {
   stop_manager
   # Leave no release and no half-installed objects, then give the harness back.
   "${helm[@]}" uninstall cubit -n "$ns" --wait >/dev/null 2>&1 || true
+  "${kubectl[@]}" -n "$ns" delete serviceaccount e2e-install-scraper --ignore-not-found >/dev/null 2>&1 || true
   "${kubectl[@]}" kustomize "$repo/config/default" | yq -y 'select(.kind != "Namespace" and .kind != "CustomResourceDefinition")' |
     "${kubectl[@]}" delete --ignore-not-found --wait=false -f - >/dev/null 2>&1 || true
   if ((harness_was_running)); then
@@ -105,6 +109,38 @@ jqcheck "webhook configurations: every webhook has a failurePolicy, the pod ones
   "$(yq -c -s '[.[] | select(. != null and (.kind | test("WebhookConfiguration")))] | {webhooks: (map(.webhooks) | add)}' "$work/default.yaml")"
 check "no wildcard in the rendered roles (default)" "$repo/test/install/no-wildcards.sh" "$work/default.yaml"
 check "no wildcard in the rendered roles (nondefault)" "$repo/test/install/no-wildcards.sh" "$work/nondefault.yaml"
+check "the manager's rendered permissions are rbac-expected.txt (default)" "$repo/test/install/rbac-rules.sh" "$work/default.yaml"
+check "the manager's rendered permissions are rbac-expected.txt (nondefault)" "$repo/test/install/rbac-rules.sh" "$work/nondefault.yaml"
+jqcheck "Deployment: /metrics over TLS on 0.0.0.0:8443, the webhook certificate naming cubit-metrics" \
+  "($c.args | index(\"--metrics-secure=true\")) and ($c.args | index(\"--metrics-bind-address=0.0.0.0:8443\"))
+   and ([$c.args[] | select(startswith(\"--webhook-hosts=\") and contains(\"cubit-metrics.$ns.svc\"))] | length == 1)
+   and ($c.ports[] | select(.name == \"metrics\") | .containerPort == 8443)" "$dep"
+np=$(yq -c 'select(.kind == "NetworkPolicy")' "$work/default.yaml")
+jqcheck "NetworkPolicy: ingress to the webhook (any source by default), metrics (metrics=enabled namespaces) and health ports only" \
+  ".spec.policyTypes == [\"Ingress\"] and (.spec.ingress | length == 3)
+   and (.spec.ingress[0].ports[0].port == 9443 and .spec.ingress[0].from == null)
+   and (.spec.ingress[1].ports[0].port == 8443 and .spec.ingress[1].from[0].namespaceSelector.matchLabels.metrics == \"enabled\")
+   and (.spec.ingress[2].ports[0].port == 8081)" "$np"
+np2=$(yq -c 'select(.kind == "NetworkPolicy")' "$work/nondefault.yaml")
+jqcheck "NetworkPolicy (nondefault): webhook from the API server CIDRs and selector, metrics from the pods and CIDRs given" \
+  "(.spec.ingress[0].ports[0].port == 10443)
+   and ([.spec.ingress[0].from[] | .ipBlock.cidr // empty] == [\"10.0.0.0/24\", \"192.168.0.10/32\"])
+   and ([.spec.ingress[0].from[] | select(.namespaceSelector)] | length == 1)
+   and (.spec.ingress[1].ports[0].port == 9080)
+   and (.spec.ingress[1].from[0] == {podSelector: {matchLabels: {\"app.kubernetes.io/name\": \"prometheus\"}}})
+   and (.spec.ingress[1].from[1].ipBlock.cidr == \"172.16.5.0/24\") and (.spec.ingress[2].ports[0].port == 9081)" "$np2"
+jqcheck "metrics.readers (nondefault): a ClusterRoleBinding to cubit-metrics-reader" \
+  ".roleRef.name == \"cubit-metrics-reader\" and (.subjects | length == 2)
+   and .subjects[0] == {kind: \"ServiceAccount\", name: \"prometheus-k8s\", namespace: \"monitoring\"}
+   and .subjects[1] == {kind: \"Group\", name: \"metrics-scrapers\", apiGroup: \"rbac.authorization.k8s.io\"}" \
+  "$(yq -c 'select(.kind == "ClusterRoleBinding" and .metadata.name == "cubit-metrics-reader")' "$work/nondefault.yaml")"
+jqcheck "ServiceMonitor (nondefault): https with Prometheus' token and the cert-manager CA" \
+  ".spec.endpoints[0].scheme == \"https\" and .spec.endpoints[0].bearerTokenFile != null
+   and .spec.endpoints[0].tlsConfig.ca.secret == {name: \"cubit-webhook-tls\", key: \"ca.crt\"}
+   and .spec.endpoints[0].tlsConfig.serverName == \"cubit-metrics.cubit-alt.svc\"" \
+  "$(yq -c 'select(.kind == "ServiceMonitor")' "$work/nondefault.yaml")"
+check "the cert-manager Certificate names the metrics Service (nondefault)" \
+  bash -c "yq -r 'select(.kind == \"Certificate\") | .spec.dnsNames[]' $work/nondefault.yaml | grep -qx cubit-metrics.cubit-alt.svc"
 check "the chart's CRDs are those of crds/ and config/manager is the chart's (generate-install --check)" \
   env HELM="$bin/helm" "$repo/scripts/generate-install.sh" --check
 "${kubectl[@]}" kustomize "$repo/config/default" >"$work/kustomize.yaml"
@@ -187,6 +223,8 @@ gpu:
     V100: {memory: 32Gi}
 gang:
   scheduler: volcano
+metrics:
+  readers: [{kind: ServiceAccount, name: e2e-install-scraper}]
 EOF
 check "helm install" "${helm[@]}" install cubit "$chart" -n "$ns" --create-namespace -f "$work/install.yaml" --wait --timeout 180s
 for crd in "$repo"/crds/*.yaml; do
@@ -194,10 +232,14 @@ for crd in "$repo"/crds/*.yaml; do
     "${kubectl[@]}" wait --for=condition=Established --timeout=60s "crd/$(yq -r .metadata.name "$crd")"
 done
 "${helm[@]}" get manifest cubit -n "$ns" >"$work/release.yaml"
-check "the release holds the chart's objects" diff <(grep -v '^CustomResourceDefinition ' "$work/helm.inv") <(inventory <"$work/release.yaml")
+# install.yaml's metrics.readers adds the ClusterRoleBinding cubit-metrics-reader.
+check "the release holds the chart's objects and the readers' binding" \
+  diff <({ grep -v '^CustomResourceDefinition ' "$work/helm.inv"; echo "ClusterRoleBinding /cubit-metrics-reader"; } | sort) \
+  <(inventory <"$work/release.yaml")
 check "the Deployment's pods are Ready (kwok plays the kubelet)" \
   "${kubectl[@]}" -n "$ns" rollout status deployment/cubit-manager --timeout=120s
 check "no wildcard in the installed roles" bash -c "$(printf '%q ' "${kubectl[@]}") get clusterroles,roles -A -l app.kubernetes.io/name=cubit -o yaml | $repo/test/install/no-wildcards.sh -"
+check "the installed manager's permissions are rbac-expected.txt" bash -c "$(printf '%q ' "${kubectl[@]}") get clusterroles,roles,clusterrolebindings,rolebindings -A -l app.kubernetes.io/name=cubit -o yaml | $repo/test/install/rbac-rules.sh -"
 
 # start_manager: the real binary with the arguments of the installed Deployment,
 # its ConfigMap as --config and a token of the chart's ServiceAccount; only the
@@ -249,6 +291,17 @@ KC
 }
 ninja -C "$build" cubit-manager >/dev/null
 check "cubit-manager runs with the Deployment's arguments under the chart's ServiceAccount" start_manager
+# scrape STATUS [TOKEN]: /metrics of the manager answers STATUS (over TLS, the chart's certificate).
+scrape() {
+  local want=$1 got
+  got=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 --cacert "$work/certs/ca.crt" \
+    ${2:+-H "Authorization: Bearer $2"} "https://127.0.0.1:$metrics/metrics" 2>/dev/null || true)
+  [[ $got == "$want" ]] || { echo "got $got, want $want"; return 1; }
+}
+check "/metrics without a token: 401" scrape 401
+"${kubectl[@]}" -n "$ns" create serviceaccount e2e-install-scraper >/dev/null 2>&1 || true
+check "/metrics with the token of metrics.readers' ServiceAccount: 200" \
+  scrape 200 "$("${kubectl[@]}" -n "$ns" create token e2e-install-scraper --duration=10m)"
 check "the manager wrote the caBundle into the chart's webhook configurations" bash -c "
   for _ in \$(seq 1 60); do
     [[ -n \$($(printf '%q ' "${kubectl[@]}") get validatingwebhookconfiguration cubit-webhook -o jsonpath='{.webhooks[0].clientConfig.caBundle}') ]] && exit 0

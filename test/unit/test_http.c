@@ -289,17 +289,20 @@ static void on_stop(uv_async_t *a) {
   uv_close((uv_handle_t *)a, NULL);
 }
 
-static void add_routes(fixture *f) {
-  ck_assert_int_eq(http_server_route(f->srv, "/hello", "GET,HEAD", h_hello, f, HTTP_ROUTE_INLINE), 0);
-  ck_assert_int_eq(http_server_route(f->srv, "/echo", "POST", h_echo, f, HTTP_ROUTE_OFFLOAD), 0);
-  ck_assert_int_eq(http_server_route(f->srv, "/header", NULL, h_header, f, HTTP_ROUTE_INLINE), 0);
-  ck_assert_int_eq(http_server_route(f->srv, "/bad-status", NULL, h_bad_status, f, HTTP_ROUTE_INLINE), 0);
-  ck_assert_int_eq(http_server_route(f->srv, "/no-content", NULL, h_no_content, f, HTTP_ROUTE_INLINE), 0);
-  ck_assert_int_eq(http_server_route(f->srv, "/slow", "GET", h_slow, f, HTTP_ROUTE_OFFLOAD), 0);
-  ck_assert_int_eq(http_server_route(f->srv, "/shutdown", "POST", h_shutdown, f, HTTP_ROUTE_INLINE), 0);
+/* /echo takes echo_max bytes; every other route takes no body. */
+static void add_routes(fixture *f, size_t echo_max) {
+  ck_assert_int_eq(http_server_route(f->srv, "/hello", "GET,HEAD", 0, h_hello, f, HTTP_ROUTE_INLINE), 0);
+  ck_assert_int_eq(http_server_route(f->srv, "/echo", "POST", echo_max, h_echo, f, HTTP_ROUTE_OFFLOAD), 0);
+  ck_assert_int_eq(http_server_route(f->srv, "/header", NULL, 0, h_header, f, HTTP_ROUTE_INLINE), 0);
+  ck_assert_int_eq(http_server_route(f->srv, "/bad-status", NULL, 0, h_bad_status, f, HTTP_ROUTE_INLINE), 0);
+  ck_assert_int_eq(http_server_route(f->srv, "/no-content", NULL, 0, h_no_content, f, HTTP_ROUTE_INLINE), 0);
+  ck_assert_int_eq(http_server_route(f->srv, "/slow", "GET", 0, h_slow, f, HTTP_ROUTE_OFFLOAD), 0);
+  ck_assert_int_eq(http_server_route(f->srv, "/shutdown", "POST", 0, h_shutdown, f, HTTP_ROUTE_INLINE), 0);
 }
 
-static void fixture_start(fixture *f, const http_server_opts *o) {
+#define ECHO_MAX ((size_t)8 << 20)
+
+static void fixture_start_echo(fixture *f, const http_server_opts *o, size_t echo_max) {
   memset(f, 0, sizeof(*f));
   pthread_mutex_init(&f->mu, NULL);
   pthread_cond_init(&f->cv, NULL);
@@ -310,13 +313,17 @@ static void fixture_start(fixture *f, const http_server_opts *o) {
     opts.metrics = f->metrics;
   }
   ck_assert_int_eq(http_server_new(&f->loop, &opts, &f->srv), 0);
-  add_routes(f);
+  add_routes(f, echo_max);
   ck_assert_int_eq(http_server_start(f->srv), 0);
   f->port = http_server_port(f->srv);
   ck_assert_int_gt(f->port, 0);
   ck_assert_int_eq(uv_async_init(&f->loop, &f->stop, on_stop), 0);
   f->stop.data = f;
   ck_assert_int_eq(pthread_create(&f->thread, NULL, loop_main, f), 0);
+}
+
+static void fixture_start(fixture *f, const http_server_opts *o) {
+  fixture_start_echo(f, o, ECHO_MAX);
 }
 
 static void fixture_release_slow(fixture *f) {
@@ -519,6 +526,8 @@ START_TEST(plain_routes) {
   r = fetch(h, NULL, url, "x", 1, NULL); /* POST to a GET,HEAD route */
   ck_assert_int_eq(r.status, 405);
   ck_assert_ptr_nonnull(strcasestr(r.headers.data, "allow: GET, HEAD\r\n"));
+  /* refused before its body was read, so the connection cannot go on */
+  ck_assert_ptr_nonnull(strcasestr(r.headers.data, "connection: close\r\n"));
   reply_free(&r);
   free(url);
 
@@ -551,8 +560,8 @@ START_TEST(plain_routes) {
   reply_free(&r);
   free(url);
 
-  /* all of it on one kept-alive connection */
-  ck_assert_uint_eq(stats(&f).connections_accepted, 1);
+  /* all of it on two kept-alive connections: one before the POST, one after */
+  ck_assert_uint_eq(stats(&f).connections_accepted, 2);
   ck_assert_uint_eq(stats(&f).requests, 7);
   curl_easy_cleanup(h);
   fixture_stop(&f);
@@ -682,9 +691,8 @@ END_TEST
 START_TEST(body_over_cap) {
   http_server_opts o;
   http_server_opts_init(&o);
-  o.max_body = 1024;
   fixture f;
-  fixture_start(&f, &o);
+  fixture_start_echo(&f, &o, 1024);
   char *url = url_of(&f, "http", "/echo");
   char *body = pattern(4096);
   CURL *h = client_new();
@@ -819,9 +827,8 @@ END_TEST
 START_TEST(pipelining_and_expect_continue) {
   http_server_opts o;
   http_server_opts_init(&o);
-  o.max_body = 100;
   fixture f;
-  fixture_start(&f, &o);
+  fixture_start_echo(&f, &o, 100);
   raw_reader rr = {raw_connect(f.port), {0}};
   buf_init(&rr.in, 1u << 20);
 
@@ -1146,6 +1153,298 @@ START_TEST(close_after_client_left_inflight_request) {
   uv_async_send(&f.stop);
   ck_assert(wait_for(close_started, &f));
   fixture_release_slow(&f); /* the response goes to a closed socket */
+  fixture_stop(&f);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* limits: bodies by route, idle connections, clients                  */
+
+/* A connection from a given loopback source address (127.0.0.x). */
+static int raw_connect_from(int port, const char *src) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ck_assert_int_ge(fd, 0);
+  struct timeval tv = {10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  struct sockaddr_in from = {0};
+  from.sin_family = AF_INET;
+  ck_assert_int_eq(inet_pton(AF_INET, src, &from.sin_addr), 1);
+  ck_assert_int_eq(bind(fd, (struct sockaddr *)&from, sizeof(from)), 0);
+  struct sockaddr_in a = {0};
+  a.sin_family = AF_INET;
+  a.sin_port = htons((uint16_t)port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+  return fd;
+}
+
+/* Sends a request head, then reads the answer without sending the body:
+ * returns the response (caller frees) or NULL when none came. */
+static char *answer_before_body(int port, const char *head) {
+  raw_reader rr = {raw_connect(port), {0}};
+  buf_init(&rr.in, 1u << 20);
+  raw_send(rr.fd, head);
+  char *resp = raw_response(&rr);
+  if (resp) ck_assert_msg(raw_closed(rr.fd), "the connection stays open after %.40s", resp);
+  close(rr.fd);
+  buf_free(&rr.in);
+  return resp;
+}
+
+typedef struct early_case {
+  const char *name;
+  const char *head;   /* announces a body that is never sent */
+  const char *status; /* the answer that comes at once */
+  const char *contains;
+} early_case;
+
+static const early_case early_cases[] = {
+    {"GET with a 7 MiB body", "GET /hello HTTP/1.1\r\nContent-Length: 7340032\r\n\r\n", "HTTP/1.1 413 ", NULL},
+    {"HEAD with a body", "HEAD /hello HTTP/1.1\r\nContent-Length: 10\r\n\r\n", "HTTP/1.1 413 ", NULL},
+    {"chunked GET", "GET /hello HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello", "HTTP/1.1 413 ", NULL},
+    {"GET with a body on a route of any method", "GET /header HTTP/1.1\r\nContent-Length: 100\r\n\r\n",
+     "HTTP/1.1 413 ", NULL},
+    {"POST over the route's cap", "POST /echo HTTP/1.1\r\nContent-Length: 1025\r\n\r\n", "HTTP/1.1 413 ", NULL},
+    {"POST to a route taking no body", "POST /shutdown HTTP/1.1\r\nContent-Length: 7340032\r\n\r\n", "HTTP/1.1 413 ",
+     NULL},
+    {"POST to an unknown path", "POST /nowhere HTTP/1.1\r\nContent-Length: 7340032\r\n\r\n", "HTTP/1.1 404 ", NULL},
+    {"PUT to a POST route", "PUT /echo HTTP/1.1\r\nContent-Length: 10\r\n\r\n", "HTTP/1.1 405 ", "\r\nAllow: POST\r\n"},
+    {"chunked POST to an unknown path", "POST /nowhere HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+     "HTTP/1.1 404 ", NULL},
+};
+
+/* A body the route does not take is refused as soon as the headers are in:
+ * the answer comes without the body being sent, the connection is closed
+ * (its body is never read) and no byte of body is ever held. */
+START_TEST(bodies_refused_before_read) {
+  const early_case *c = &early_cases[_i];
+  http_server_opts o;
+  http_server_opts_init(&o);
+  fixture f;
+  fixture_start_echo(&f, &o, 1024);
+  char *resp = answer_before_body(f.port, c->head);
+  ck_assert_msg(resp != NULL, "%s: no answer before the body", c->name);
+  ck_assert_msg(strncmp(resp, c->status, strlen(c->status)) == 0, "%s: got %s", c->name, resp);
+  ck_assert_msg(strcasestr(resp, "\r\nconnection: close\r\n") != NULL, "%s: %s", c->name, resp);
+  if (c->contains) ck_assert_msg(strstr(resp, c->contains) != NULL, "%s: got %s", c->name, resp);
+  free(resp);
+  ck_assert_uint_eq(stats(&f).body_bytes_peak, 0);
+  ck_assert_int_eq(atomic_load(&f.offload_calls), 0);
+  fixture_stop(&f);
+}
+END_TEST
+
+/* A GET whose 7 MiB body is really sent: answered 413 and closed, with
+ * nothing buffered; the same bytes as a POST to /echo are read whole. */
+START_TEST(get_with_big_body_costs_nothing) {
+  http_server_opts o;
+  http_server_opts_init(&o);
+  fixture f;
+  fixture_start(&f, &o);
+  size_t len = 7u << 20;
+  char *body = pattern(len);
+  CURL *h = client_new();
+  char *url = url_of(&f, "http", "/hello");
+  reply r = fetch(h, "GET", url, body, len, NULL);
+  /* curl may see the close before it has sent everything */
+  ck_assert_msg(r.rc == CURLE_OK || r.rc == CURLE_SEND_ERROR, "curl: %s", curl_easy_strerror(r.rc));
+  if (r.rc == CURLE_OK) ck_assert_int_eq(r.status, 413);
+  reply_free(&r);
+  free(url);
+  ck_assert_uint_eq(stats(&f).body_bytes_peak, 0);
+
+  url = url_of(&f, "http", "/echo");
+  r = fetch(h, NULL, url, body, len, NULL);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_uint_eq(r.body.len, len);
+  reply_free(&r);
+  ck_assert_uint_eq(stats(&f).body_bytes_peak, len);
+  ck_assert_uint_eq(stats(&f).body_bytes, 0); /* released with the request */
+  free(url);
+  free(body);
+  curl_easy_cleanup(h);
+  fixture_stop(&f);
+}
+END_TEST
+
+static int holds_800k(fixture *f) {
+  return stats(f).body_bytes >= 800u << 10;
+}
+
+/* Bodies held at once are capped over all connections: past the budget a
+ * request is answered 503 with Retry-After, and it passes once the held
+ * body is gone. */
+START_TEST(body_budget_shared_by_connections) {
+  http_server_opts o;
+  http_server_opts_init(&o);
+  o.max_body_buffered = 1u << 20;
+  fixture f;
+  fixture_start(&f, &o);
+  raw_reader held = {raw_connect(f.port), {0}};
+  buf_init(&held.in, 1u << 20);
+  size_t announced = 900u << 10, sent = 800u << 10;
+  char *head = xasprintf("POST /echo HTTP/1.1\r\nContent-Length: %zu\r\n\r\n", announced);
+  raw_send(held.fd, head);
+  free(head);
+  char *part = pattern(announced);
+  ck_assert_int_eq(send(held.fd, part, sent, MSG_NOSIGNAL), (ssize_t)sent);
+  ck_assert(wait_for(holds_800k, &f));
+
+  CURL *h = client_new();
+  char *url = url_of(&f, "http", "/echo");
+  char *body = pattern(400u << 10);
+  reply r = fetch(h, NULL, url, body, 400u << 10, NULL);
+  ck_assert_int_eq(r.rc, CURLE_OK);
+  ck_assert_int_eq(r.status, 503);
+  ck_assert_ptr_nonnull(strcasestr(r.headers.data, "retry-after: 1\r\n"));
+  reply_free(&r);
+
+  /* the held request completes; then there is room again */
+  ck_assert_int_eq(send(held.fd, part + sent, announced - sent, MSG_NOSIGNAL), (ssize_t)(announced - sent));
+  char *resp = raw_response(&held);
+  ck_assert_ptr_nonnull(resp);
+  ck_assert_msg(strncmp(resp, "HTTP/1.1 200 ", 13) == 0, "%.200s", resp);
+  free(resp);
+  ck_assert_uint_eq(stats(&f).body_bytes, 0);
+  r = fetch(h, NULL, url, body, 400u << 10, NULL);
+  ck_assert_int_eq(r.status, 200);
+  reply_free(&r);
+  metric *shed = metrics_counter(f.metrics, "cubit_http_connections_shed_total", "", "reason");
+  ck_assert(metric_value(shed, "body_budget") == 1);
+
+  close(held.fd);
+  buf_free(&held.in);
+  free(body);
+  free(part);
+  free(url);
+  curl_easy_cleanup(h);
+  fixture_stop(&f);
+}
+END_TEST
+
+#define IDLE_CONNS 32
+
+static int all_open(fixture *f) {
+  return stats(f).connections_open == IDLE_CONNS;
+}
+
+/* At max_connections, idle clients (kept alive after a request, or never
+ * sending one) cannot lock a new client out: the one idle longest is closed
+ * and the newcomer served at once. Busy connections are never closed. */
+START_TEST(idle_evicted_at_capacity) {
+  http_server_opts o;
+  http_server_opts_init(&o);
+  o.max_connections = IDLE_CONNS;
+  o.request_timeout_ms = 600000; /* so no timeout closes anything here */
+  o.idle_timeout_ms = 600000;
+  fixture f;
+  fixture_start(&f, &o);
+  int fds[IDLE_CONNS];
+  raw_reader rr[IDLE_CONNS];
+  for (int i = 0; i < IDLE_CONNS; i++) {
+    rr[i] = (raw_reader){raw_connect(f.port), {0}};
+    buf_init(&rr[i].in, 1u << 20);
+    fds[i] = rr[i].fd;
+    if (i % 2) { /* kept alive after one request */
+      raw_send(fds[i], "GET /hello HTTP/1.1\r\n\r\n");
+      char *resp = raw_response(&rr[i]);
+      ck_assert_ptr_nonnull(resp);
+      free(resp);
+    }
+    sleep_ms(5); /* distinct idle times */
+  }
+  /* the last one is busy: half a request */
+  raw_send(fds[IDLE_CONNS - 1], "GET /hello HTTP/1.1\r\nX-Half: ");
+  ck_assert(wait_for(all_open, &f));
+
+  /* each newcomer stays connected (kept alive), so each round is at capacity */
+  CURL *newcomers[3];
+  char *url = url_of(&f, "http", "/hello");
+  for (int round = 0; round < 3; round++) {
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    newcomers[round] = client_new();
+    reply r = fetch(newcomers[round], NULL, url, NULL, 0, NULL);
+    ck_assert_int_eq(r.status, 200);
+    reply_free(&r);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    ck_assert_msg(took < 5, "a new client waited %.1f s", took);
+  }
+  /* the oldest idle ones went first, in order; the busy one stays */
+  ck_assert(raw_closed(fds[0]));
+  ck_assert(raw_closed(fds[1]));
+  ck_assert(raw_closed(fds[2]));
+  ck_assert(!raw_is_closed_now(fds[IDLE_CONNS - 2]));
+  raw_send(fds[IDLE_CONNS - 1], "x\r\n\r\n");
+  char *resp = raw_response(&rr[IDLE_CONNS - 1]);
+  ck_assert_msg(resp && strncmp(resp, "HTTP/1.1 200 ", 13) == 0, "the busy connection was not served");
+  free(resp);
+  ck_assert_uint_ge(stats(&f).connections_evicted, 3);
+  metric *shed = metrics_counter(f.metrics, "cubit_http_connections_shed_total", "", "reason");
+  ck_assert(metric_value(shed, "idle_evicted") >= 3);
+  for (int i = 0; i < 3; i++) curl_easy_cleanup(newcomers[i]);
+  free(url);
+  for (int i = 0; i < IDLE_CONNS; i++) {
+    close(fds[i]);
+    buf_free(&rr[i].in);
+  }
+  fixture_stop(&f);
+}
+END_TEST
+
+static int three_open(fixture *f) {
+  return stats(f).connections_open == 3;
+}
+
+/* One client holds at most max_connections_per_client: past it its own
+ * idle connection makes room, or the newcomer is closed when all are busy.
+ * Another client is not affected. */
+START_TEST(per_client_cap) {
+  http_server_opts o;
+  http_server_opts_init(&o);
+  o.max_connections_per_client = 3;
+  o.request_timeout_ms = 600000;
+  fixture f;
+  fixture_start(&f, &o);
+  raw_reader rr[3];
+  for (int i = 0; i < 3; i++) {
+    rr[i] = (raw_reader){raw_connect(f.port), {0}};
+    buf_init(&rr[i].in, 1u << 20);
+    raw_send(rr[i].fd, "GET /hello HTTP/1.1\r\nX-Busy: "); /* all busy */
+  }
+  ck_assert(wait_for(three_open, &f));
+  int fourth = raw_connect(f.port);
+  ck_assert(raw_closed(fourth)); /* closed without an answer */
+  close(fourth);
+  ck_assert_uint_eq(stats(&f).connections_refused, 1);
+
+  /* another address is its own client */
+  raw_reader other = {raw_connect_from(f.port, "127.0.0.2"), {0}};
+  buf_init(&other.in, 1u << 20);
+  raw_send(other.fd, "GET /hello HTTP/1.1\r\n\r\n");
+  char *resp = raw_response(&other);
+  ck_assert_msg(resp && strncmp(resp, "HTTP/1.1 200 ", 13) == 0, "127.0.0.2 was refused");
+  free(resp);
+
+  /* one of the three finishes its request and idles: it makes room */
+  raw_send(rr[0].fd, "x\r\n\r\n");
+  resp = raw_response(&rr[0]);
+  ck_assert_ptr_nonnull(resp);
+  free(resp);
+  ck_assert_int_eq(quick(&f, NULL, "/hello", NULL), 200);
+  ck_assert(raw_closed(rr[0].fd));
+  ck_assert_uint_eq(stats(&f).connections_evicted, 1);
+  ck_assert_uint_eq(stats(&f).connections_refused, 1);
+  metric *shed = metrics_counter(f.metrics, "cubit_http_connections_shed_total", "", "reason");
+  ck_assert(metric_value(shed, "client_limit") == 1);
+  ck_assert(metric_value(shed, "client_idle_evicted") == 1);
+  for (int i = 0; i < 3; i++) {
+    close(rr[i].fd);
+    buf_free(&rr[i].in);
+  }
+  close(other.fd);
+  buf_free(&other.in);
   fixture_stop(&f);
 }
 END_TEST
@@ -1517,17 +1816,17 @@ START_TEST(options_and_routes) {
   http_server_opts_init(&o);
   ck_assert_int_eq(http_server_new(&loop, &o, &s), 0);
   ck_assert_int_eq(http_server_tls_min_version(s), 0);
-  ck_assert_int_eq(http_server_route(s, "/a", "GET, HEAD", h_no_content, NULL, HTTP_ROUTE_INLINE), 0);
-  ck_assert_int_eq(http_server_route(s, "/a", NULL, h_no_content, NULL, HTTP_ROUTE_INLINE), CUBIT_EINVAL);
-  ck_assert_int_eq(http_server_route(s, "b", NULL, h_no_content, NULL, HTTP_ROUTE_INLINE), CUBIT_EINVAL);
-  ck_assert_int_eq(http_server_route(s, "/c", "", h_no_content, NULL, HTTP_ROUTE_INLINE), CUBIT_EINVAL);
-  ck_assert_int_eq(http_server_route(s, "/c", "GET,,POST", h_no_content, NULL, HTTP_ROUTE_INLINE),
+  ck_assert_int_eq(http_server_route(s, "/a", "GET, HEAD", 0, h_no_content, NULL, HTTP_ROUTE_INLINE), 0);
+  ck_assert_int_eq(http_server_route(s, "/a", NULL, 0, h_no_content, NULL, HTTP_ROUTE_INLINE), CUBIT_EINVAL);
+  ck_assert_int_eq(http_server_route(s, "b", NULL, 0, h_no_content, NULL, HTTP_ROUTE_INLINE), CUBIT_EINVAL);
+  ck_assert_int_eq(http_server_route(s, "/c", "", 0, h_no_content, NULL, HTTP_ROUTE_INLINE), CUBIT_EINVAL);
+  ck_assert_int_eq(http_server_route(s, "/c", "GET,,POST", 0, h_no_content, NULL, HTTP_ROUTE_INLINE),
                    CUBIT_EINVAL);
-  ck_assert_int_eq(http_server_route(s, "/c", "GET,", h_no_content, NULL, HTTP_ROUTE_INLINE), CUBIT_EINVAL);
-  ck_assert_int_eq(http_server_route(s, "/c", "GET POST", h_no_content, NULL, HTTP_ROUTE_INLINE), CUBIT_EINVAL);
-  ck_assert_int_eq(http_server_route(s, "/c", "GET", h_no_content, NULL, 7), CUBIT_EINVAL);
-  ck_assert_int_eq(http_server_route(s, "/c", "GET", NULL, NULL, HTTP_ROUTE_INLINE), CUBIT_EINVAL);
-  ck_assert_int_eq(http_server_route(s, "/c", "GET", h_no_content, NULL, HTTP_ROUTE_OFFLOAD), 0);
+  ck_assert_int_eq(http_server_route(s, "/c", "GET,", 0, h_no_content, NULL, HTTP_ROUTE_INLINE), CUBIT_EINVAL);
+  ck_assert_int_eq(http_server_route(s, "/c", "GET POST", 0, h_no_content, NULL, HTTP_ROUTE_INLINE), CUBIT_EINVAL);
+  ck_assert_int_eq(http_server_route(s, "/c", "GET", 0, h_no_content, NULL, 7), CUBIT_EINVAL);
+  ck_assert_int_eq(http_server_route(s, "/c", "GET", 0, NULL, NULL, HTTP_ROUTE_INLINE), CUBIT_EINVAL);
+  ck_assert_int_eq(http_server_route(s, "/c", "GET", 0, h_no_content, NULL, HTTP_ROUTE_OFFLOAD), 0);
 
   /* a second server on a taken port fails to start */
   ck_assert_int_eq(http_server_start(s), 0);
@@ -1639,6 +1938,15 @@ int main(void) {
   tcase_add_test(plain, metrics_by_route_and_code);
   tcase_add_test(plain, ipv6_loopback);
   suite_add_tcase(s, plain);
+
+  TCase *limits = tcase_create("limits");
+  tcase_set_timeout(limits, 120);
+  tcase_add_loop_test(limits, bodies_refused_before_read, 0, (int)(sizeof(early_cases) / sizeof(early_cases[0])));
+  tcase_add_test(limits, get_with_big_body_costs_nothing);
+  tcase_add_test(limits, body_budget_shared_by_connections);
+  tcase_add_test(limits, idle_evicted_at_capacity);
+  tcase_add_test(limits, per_client_cap);
+  suite_add_tcase(s, limits);
 
   TCase *tls = tcase_create("tls");
   tcase_set_timeout(tls, 120);

@@ -115,8 +115,14 @@ static void admit(void (*handler)(const adm_request *, adm_response *, void *), 
   ck_assert_int_gt(n, 0);
   adm_request req;
   char err[256];
-  ck_assert_msg(adm_request_parse(text, strlen(text), &req, err, sizeof(err)) == 0, "%s", err);
   adm_response_init(resp);
+  /* A review the decoder refuses never reaches a handler: the server
+   * answers 400 with the decoder's message (webhooks/admission.c). */
+  if (adm_request_parse(text, strlen(text), &req, err, sizeof(err)) != 0) {
+    adm_deny(resp, 400, "%s", err);
+    free(text);
+    return;
+  }
   handler(&req, resp, &fx.env);
   adm_request_free(&req);
   free(text);

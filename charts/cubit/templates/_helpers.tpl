@@ -24,13 +24,20 @@ app.kubernetes.io/component: manager
 {{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
 {{- end -}}
 
-{{/* DNS names of the webhook Service, or the host of webhook.url. */}}
+{{/* DNS names of the webhook Service, or the host of webhook.url, then those of the
+metrics Service: /metrics is served with the webhook's certificate. */}}
 {{- define "cubit.webhookHosts" -}}
 {{- if .Values.webhook.url -}}
 {{- (urlParse .Values.webhook.url).hostname -}}
 {{- else -}}
 {{- printf "cubit-webhook.%s.svc,cubit-webhook.%s.svc.cluster.local" .Release.Namespace .Release.Namespace -}}
 {{- end -}}
+{{- printf ",cubit-metrics.%s.svc,cubit-metrics.%s.svc.cluster.local" .Release.Namespace .Release.Namespace -}}
+{{- end -}}
+
+{{/* The Secret holding the webhook (and metrics) certificate and its ca.crt. */}}
+{{- define "cubit.certSecret" -}}
+{{- if eq .Values.webhook.certs.mode "certManager" -}}cubit-webhook-tls{{- else -}}cubit-webhook-certs{{- end -}}
 {{- end -}}
 
 {{- define "cubit.certDir" -}}/run/cubit/webhook-certs{{- end -}}

@@ -2,7 +2,11 @@
 # Two cubit-manager processes elect one leader; after the leader is killed
 # with SIGKILL the other takes over within 20 s (lease 15 s, retry 2 s); a
 # leader stopped with SIGTERM releases the lease at once.
-# Runs under the manager's ServiceAccount (needs test/e2e/cubit-up.sh first).
+# Runs under the manager's ServiceAccount (needs test/e2e/cubit-up.sh first), and
+# reads who leads from /metrics as a scraper would: over TLS with the token of
+# $state/metrics.token. Without webhooks and --metrics-cert-dir each manager issues
+# itself a certificate no client can verify (so -k here), in a directory it removes
+# when it stops.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 state=${CUBIT_LOCAL_STATE:-$repo/.cubit/local}
@@ -34,7 +38,8 @@ start() { # index -> starts manager i on ports 1829i/1839i
   pids[$i]=$!
 }
 leading() { # index -> 0 when manager i reports it leads
-  curl -fsS --max-time 1 "http://127.0.0.1:1839$1/metrics" 2>/dev/null |
+  curl -fsS --max-time 1 -k -H "Authorization: Bearer $(cat "$state/metrics.token")" \
+    "https://127.0.0.1:1839$1/metrics" 2>/dev/null |
     grep -q "^leader_election_master_status{name=\"$lease\"} 1$"
 }
 holder() { "${kubectl[@]}" -n cubit-system get lease "$lease" -o jsonpath='{.spec.holderIdentity}' 2>/dev/null; }
@@ -74,4 +79,7 @@ kill -TERM "${pids[$other]}"
 wait "${pids[$other]}" || fail "manager exited with $? after SIGTERM"
 [[ -z $(holder) ]] || fail "lease still held by '$(holder)' after a clean shutdown"
 grep -q 'released lease' "$work/m$other.log" || fail "no 'released lease' in the log"
+certs=$(sed -n 's/.*msg="metrics served with a self-issued certificate" dir=\([^ ]*\).*/\1/p' "$work/m$other.log")
+[[ -n $certs ]] || fail "no self-issued metrics certificate in the log"
+[[ ! -e $certs ]] || fail "the self-issued certificate's directory $certs is left behind"
 echo "PASS"
