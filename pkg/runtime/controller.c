@@ -1,5 +1,6 @@
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "runtime/apply.h"
 #include "runtime/internal.h"
@@ -190,9 +191,40 @@ static const char *result_label(rt_result r) {
   return "error";
 }
 
+/* 1 when every cache the controller reads (of the APIs served now) holds
+ * its first list. */
+static int caches_synced(rt_controller *c) {
+  const kube_resource *rs[1 + 3 * RT_MAX_WATCHES];
+  size_t n = 0;
+  rs[n++] = c->def.primary;
+  for (int i = 0; i < RT_MAX_WATCHES && c->def.owns[i]; i++) rs[n++] = c->def.owns[i];
+  for (int i = 0; i < RT_MAX_WATCHES && c->def.watches[i].resource; i++) rs[n++] = c->def.watches[i].resource;
+  for (int i = 0; i < RT_MAX_WATCHES && c->def.reads[i]; i++) rs[n++] = c->def.reads[i];
+  for (size_t i = 0; i < n; i++) {
+    if (!kube_discovery_has_resource(c->ctx.discovery, rs[i])) continue;
+    cache_informer *inf = rt__manager_informer_find(c->ctx.mgr, rs[i]);
+    if (inf && !cache_informer_has_synced(inf)) return 0;
+  }
+  return 1;
+}
+
+/* As controller-runtime's WaitForCacheSync: a reconcile decided on a
+ * half-filled cache acts on objects it cannot see (a Project's finalizer
+ * finding none of its namespaces, a job recreating children it has). */
+static void wait_for_caches(rt_controller *c) {
+  int waited = 0;
+  while (!caches_synced(c) && !wq_shutting_down(c->queue)) {
+    struct timespec ts = {0, 50 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    waited = 1;
+  }
+  if (waited) log_v(1, "controller", "caches synced; reconciling", "controller=%s", c->def.name);
+}
+
 static void *worker(void *arg) {
   rt_controller *c = arg;
   char *key;
+  wait_for_caches(c);
   while ((key = wq_get(c->queue)) != NULL) {
     rt_request req;
     split_key(key, &req);
