@@ -9,6 +9,8 @@ packages=(
   libcurl4-openssl-dev libyaml-dev libjansson-dev libssl-dev libuv1-dev libsqlite3-dev
   libhttp-parser-dev uthash-dev check valgrind tzdata
   jq yq mmdebstrap binutils
+  # The Argo CD health check's tests (test/gitops): Lua 5.1 as Argo CD's gopher-lua, 5.4.
+  lua5.1 lua5.4 lua-dkjson
 )
 
 missing=()
