@@ -58,13 +58,15 @@ settled() { # KSTATUS HEALTH
 }
 
 namespaces=()
+# One deadline for all: once it has passed, each remaining object is judged once.
+deadline=$((SECONDS + timeout))
 while IFS= read -r o; do
   kind=$(jq -r .kind <<<"$o") name=$(jq -r .name <<<"$o")
   ns=$(jq -r '.namespace // "default"' <<<"$o")
   key="$kind/$name"
   # -n is ignored for cluster-scoped kinds; the live object says which it is.
   nsflag=(-n "$ns")
-  deadline=$((SECONDS + timeout)) verdict="not found" live=""
+  verdict="not found" live=""
   while :; do
     if live=$(kubectl get "$kind" "$name" "${nsflag[@]}" -o json 2>&1); then
       if [[ $(jq -r '.metadata.namespace // empty' <<<"$live") ]]; then
@@ -82,7 +84,7 @@ while IFS= read -r o; do
   done
   IFS=$'\t' read -r ks hs hm <<<"$verdict"
   if ! settled "$ks" "$hs"; then
-    nok "$key after ${timeout}s: kstatus $ks, Argo CD ${hs:-?} (${hm:-})"
+    nok "$key not settled within ${timeout}s: kstatus $ks, Argo CD ${hs:-?} (${hm:-})"
     [[ -n $live ]] && jq '{generation: .metadata.generation, status}' <<<"$live" | sed 's/^/      /'
     continue
   fi

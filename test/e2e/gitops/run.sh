@@ -26,8 +26,9 @@
 #             step neither creates nor patches
 #   hold:     seconds the live object must then keep matching (a terminal state)
 # ${NS} in a step is the scenario's namespace (cluster-scoped names derive from it).
-# Prints one line per step and "N passed, N failed" (steps; a failed step skips the
-# rest of its scenario, counted as failed).
+# Prints one line per step and "N passed, N failed" (steps). A step whose action is
+# refused or whose wait times out skips the rest of its scenario (counted as failed);
+# a wrong verdict on an answer does not, as it leaves the object where it should be.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
@@ -144,8 +145,9 @@ run_scenario() { # SCENARIO_JSON -> its log on stdout; exit 1 on a failed step
       if matches "$expect" "$v"; then
         echo "ok    $sname: $(describe "$v")"
       else
+        # Judged, not waited for: the object's state is as the step left it, so the
+        # scenario goes on.
         echo "FAIL  $sname: the API server's answer: $(describe "$v"); expected $expect"
-        status=1
       fi
       continue
     fi
