@@ -32,7 +32,8 @@ local function is_true(c)
   return c ~= nil and c.status == "True"
 end
 
--- "<phase>: <message>", or whichever of the two (or the reason) there is.
+-- "<phase>: <message>", or whichever of the two (or the reason) there is; the phase
+-- alone when the message only repeats it.
 local function describe(status, c)
   local text = ""
   if c ~= nil then
@@ -43,7 +44,7 @@ local function describe(status, c)
     end
   end
   if type(status.phase) == "string" and status.phase ~= "" then
-    if text == "" then
+    if text == "" or text == status.phase then
       return status.phase
     end
     return status.phase .. ": " .. text
