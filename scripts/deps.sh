@@ -10,6 +10,8 @@ packages=(
   libhttp-parser-dev uthash-dev check valgrind tzdata
   jq yq mmdebstrap binutils
   clang gcovr
+  # The Argo CD health check's tests (test/gitops): Lua 5.1 as Argo CD's gopher-lua, 5.4.
+  lua5.1 lua5.4 lua-dkjson
 )
 
 missing=()

@@ -55,7 +55,7 @@ STAMP="k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}_helm-${HELM_
 OUT=$CUBIT_CACHE_DIR/kind-local/$STAMP
 BIN=$OUT/bin
 
-REQUIRED=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok helm chainsaw)
+REQUIRED=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok helm chainsaw kstatus)
 
 # The training operator is optional: when it fails to build the failure is recorded
 # once (bin/training-operator.failed holds the log) and not retried on every start.
@@ -143,6 +143,10 @@ fi
 if missing chainsaw; then
   gobuild chainsaw "-s -w -X github.com/kyverno/chainsaw/pkg/version.BuildVersion=$CHAINSAW_VERSION" \
     github.com/kyverno/chainsaw
+fi
+# kstatus: the GitOps tests' judge (what Flux's status library makes of an object).
+if missing kstatus; then
+  gobuild kstatus "-s -w" ./cmd/kstatus
 fi
 if [[ $mode == force ]] || [[ ! -x $BIN/training-operator && ! -f $BIN/training-operator.failed ]]; then
   rm -f "$BIN/training-operator.failed"
