@@ -270,6 +270,21 @@ static int rolling_out(const nb_draft *d) {
   return update && pod_rev && strcmp(update, pod_rev) != 0;
 }
 
+/* 1 when the pod runs an older revision than the StatefulSet wants and is
+ * not Ready: the StatefulSet controller (OrderedReady) never replaces such a
+ * pod by itself, so a spec that fixes a bad image or an impossible request
+ * would otherwise never take effect. */
+static int pod_stuck_on_old_revision(const nb_draft *d) {
+  const json_t *live = d->in->statefulset, *pod = d->in->pod;
+  if (live == NULL || pod == NULL || js_get(pod, "metadata.deletionTimestamp")) return 0;
+  if (js_int(live, "metadata.generation", 0) != js_int(live, "status.observedGeneration", -1)) return 0;
+  const char *update = js_str(live, "status.updateRevision");
+  const char *pod_rev =
+      json_string_value(json_object_get(js_get(pod, "metadata.labels"), "controller-revision-hash"));
+  if (update == NULL || pod_rev == NULL || strcmp(update, pod_rev) == 0) return 0;
+  return !rt_condition_true(json_object_get(pod, "status"), "Ready");
+}
+
 static void plan_children(nb_draft *d, rt_plan *out) {
   const nb_observed *in = d->in;
   json_t *pvc = notebook_desired_pvc(in->nb, d->spec);
@@ -279,6 +294,12 @@ static void plan_children(nb_draft *d, rt_plan *out) {
    * culler or the lease, a restart by a renewal). */
   js_set(d->statefulset, "spec.replicas", json_integer(d->stopped ? 0 : 1));
   rt_plan_apply(out, &kube_statefulsets, json_incref(d->statefulset));
+  if (!d->stopped && pod_stuck_on_old_revision(d)) {
+    rt_plan_delete(out, &kube_pods, in->pod, NULL);
+    if (reason_changed(d, "Pending", "RollingOut"))
+      rt_plan_event(out, "Normal", "ReplacingPod", "pod %s runs an older revision and is not ready: replaced so the "
+                    "new spec takes effect", js_name(in->pod));
+  }
   plan_route(d, out);
 }
 
@@ -323,7 +344,15 @@ static void plan_running_status(nb_draft *d, rt_plan *out, const char *url) {
     snprintf(ph.reason, sizeof(ph.reason), "Creating");
     snprintf(ph.message, sizeof(ph.message), "creating the StatefulSet, its Service and route");
   }
-  if (ph.state == RT_STATE_READY && rolling_out(d)) {
+  if (pod_stuck_on_old_revision(d)) {
+    /* What failed was the old spec: the new one is on its way. */
+    ph.state = RT_STATE_PROGRESSING;
+    ph.warn = 0;
+    snprintf(ph.phase, sizeof(ph.phase), "Pending");
+    snprintf(ph.reason, sizeof(ph.reason), "RollingOut");
+    snprintf(ph.message, sizeof(ph.message),
+             "the spec changed (generation %lld): the pod of the old one is replaced", (long long)d->gen);
+  } else if (ph.state == RT_STATE_READY && rolling_out(d)) {
     ph.state = RT_STATE_PROGRESSING;
     snprintf(ph.reason, sizeof(ph.reason), "RollingOut");
     snprintf(ph.message, sizeof(ph.message),

@@ -461,12 +461,14 @@ END_TEST
 #define AT_30S_AGO "2026-11-22T08:08:40Z"
 #define AT_2M_AGO "2026-11-22T08:07:10Z"
 
-#define POD_META "\"metadata\":{\"name\":\"lab-0\",\"labels\":{\"cubit.dev/notebook\":\"lab\",\"controller-revision-hash\":\"r1\"}}"
+#define POD_META_REV(rev) "\"metadata\":{\"name\":\"lab-0\",\"labels\":{\"cubit.dev/notebook\":\"lab\",\"controller-revision-hash\":\"" rev "\"}}"
+#define POD_META POD_META_REV("r1")
 #define POD_UNSCHEDULED(since, msg)                                                                               \
   "{" POD_META ",\"status\":{\"phase\":\"Pending\",\"conditions\":[{\"type\":\"PodScheduled\",\"status\":\"False\"," \
   "\"reason\":\"Unschedulable\",\"lastTransitionTime\":\"" since "\",\"message\":\"" msg "\"}]}}"
-#define POD_WAITING(phase, reason, msg)                                                                            \
-  "{" POD_META ",\"spec\":{\"nodeName\":\"cpu-node-1\"},\"status\":{\"phase\":\"" phase "\",\"conditions\":"      \
+#define POD_WAITING(phase, reason, msg) POD_WAITING_REV("r1", phase, reason, msg)
+#define POD_WAITING_REV(rev, phase, reason, msg)                                                                   \
+  "{" POD_META_REV(rev) ",\"spec\":{\"nodeName\":\"cpu-node-1\"},\"status\":{\"phase\":\"" phase "\",\"conditions\":"      \
   "[{\"type\":\"PodScheduled\",\"status\":\"True\"},{\"type\":\"Ready\",\"status\":\"False\"}],"                  \
   "\"containerStatuses\":[{\"name\":\"notebook\",\"ready\":false,\"state\":{\"waiting\":{\"reason\":\"" reason    \
   "\",\"message\":\"" msg "\"}}}]}}"
@@ -668,8 +670,16 @@ static const plan_case plan_cases[] = {
      STS_REVISION, POD_READY, NULL, 0, 0, 0,
      "Running", RT_STATE_PROGRESSING, "RollingOut", "the pod is replaced", "", 0, NULL, APPLY_ISTIO, 1, NULL, NULL},
     {"spec changed, new pod starting", J(""), NULL, ST("Running", "RollingOut") ST_END, 2, ROUTE_ISTIO, STS_REVISION,
-     POD_WAITING("Pending", "ContainerCreating", ""), NULL, 0, 0, 0,
+     POD_WAITING_REV("r2", "Pending", "ContainerCreating", ""), NULL, 0, 0, 0,
      "Pending", RT_STATE_PROGRESSING, "ContainerCreating", "ContainerCreating", "", 0, NULL, APPLY_ISTIO, 1, NULL,
+     NULL},
+    /* The old spec's pod never became ready (a bad image): the StatefulSet
+     * would never replace it, the plan does, and what failed was the old
+     * spec, so the notebook is progressing, not failed. */
+    {"spec fixed, old pod stuck in image pull", J(""), NULL, ST("Failed", "ImagePullBackOff") ST_END, 2, ROUTE_ISTIO,
+     STS_REVISION, POD_WAITING("Pending", "ImagePullBackOff", PULL_BACKOFF), NULL, 0, 0, 0,
+     "Pending", RT_STATE_PROGRESSING, "RollingOut", "the pod of the old one is replaced", "Normal/ReplacingPod", 0,
+     NULL, "apply PersistentVolumeClaim,apply Service,apply StatefulSet,delete Pod,apply VirtualService", 1, NULL,
      NULL},
     /* ----- stopped */
     {"stopped by the user", J(",\"stopped\":true"), NULL, ST("Running", "Running") ST_END, 2, ROUTE_ISTIO,
