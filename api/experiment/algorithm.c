@@ -209,15 +209,14 @@ static const char *const algorithm_fields[] = {"name", "seed", "settings"};
 int hpo_algorithm_parse(const json_t *j, const hpo_space *space, const char *path, hpo_algorithm *out, char *err,
                         size_t errlen) {
   memset(out, 0, sizeof(*out));
-  out->tpe.gamma = 0.1;
-  out->tpe.n_startup = 10;
-  out->tpe.n_candidates = 24;
+  out->tpe.gamma = 0.2;
+  out->tpe.n_candidates = 128;
   out->tpe.prior_weight = 1.0;
   out->tpe.multivariate = 1;
   out->bayesian.kernel = HPO_KERNEL_MATERN52;
   out->bayesian.n_candidates = 500;
   out->bayesian.xi = 0.01;
-  out->bayesian.max_points = 200;
+  out->bayesian.max_points = 100;
   out->cmaes.sigma = 0.3;
   out->hyperband.eta = 3;
   out->hyperband.resource_index = -1;

@@ -148,7 +148,7 @@ typedef struct hpo_algorithm {
   } grid;
   struct {
     double gamma;        /* the fraction of finished trials that are "good" (at most 25) */
-    int n_startup;       /* random trials before the model is used */
+    int n_startup;       /* random trials before the model is used; 0 = 2 x dimensions + 2, at most 10 */
     int n_candidates;    /* samples of the good density scored per suggestion */
     double prior_weight; /* weight of the uniform prior component in each density */
     int multivariate;    /* one joint kernel per trial (1) or independent parameters (0) */

@@ -7,8 +7,9 @@
  * maximise the marginal likelihood over a small grid: a shared lengthscale
  * and a noise level first, then each parameter's lengthscale scaled up and
  * down in turn; the signal variance is profiled out. The model is fitted on
- * at most maxPoints trials (the best half and the most recent), which keeps
- * a suggestion's cost bounded however long the Experiment runs.
+ * at most maxPoints trials (the best half and the most recent), its
+ * hyperparameters on at most 64 of those (chosen alike), which keeps a
+ * suggestion's cost bounded however long the Experiment runs.
  *
  * The suggestion maximises expected improvement over nCandidates random
  * assignments and perturbations of the best trials, then a coordinate
@@ -22,6 +23,8 @@
 
 #include "controllers/experiment/suggest/internal.h"
 #include "util/alloc.h"
+
+#define GP_FIT_ROWS 64
 
 typedef struct gp_model {
   size_t n, d;
@@ -177,6 +180,14 @@ static void build_model(gp *g) {
     qsort(rk + cap / 2, n - cap / 2, sizeof(ranked), by_number_desc);
     nfit = cap;
   }
+  /* The hyperparameters are fitted on a prefix of the rows, chosen alike
+   * (the best half and the most recent): a factorisation per grid point
+   * costs n^3 / 6, and the likelihood's optimum moves little beyond. */
+  size_t nhyp = nfit < GP_FIT_ROWS ? nfit : GP_FIT_ROWS;
+  if (nfit > GP_FIT_ROWS) {
+    qsort(rk, nfit, sizeof(ranked), by_loss);
+    qsort(rk + GP_FIT_ROWS / 2, nfit - GP_FIT_ROWS / 2, sizeof(ranked), by_number_desc);
+  }
   size_t rows = nfit + c->nbusy + c->want;
   g->m.d = d;
   g->m.u = xcalloc(rows * d, sizeof(double));
@@ -198,7 +209,7 @@ static void build_model(gp *g) {
   }
   g->m.n = nfit;
   free(rk);
-  fit_hyperparameters(g, nfit);
+  fit_hyperparameters(g, nhyp);
 }
 
 /* The model over the scored rows plus every busy row at the worst loss. */

@@ -6,19 +6,31 @@
 
 #include "controllers/experiment/suggest/internal.h"
 
+/* Four partial sums, so the compiler can keep four multiply-adds in
+ * flight without reassociating (which C forbids it to do by itself). */
+static double dot(const double *a, const double *b, size_t n) {
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  size_t k = 0;
+  for (; k + 4 <= n; k += 4) {
+    s0 += a[k] * b[k];
+    s1 += a[k + 1] * b[k + 1];
+    s2 += a[k + 2] * b[k + 2];
+    s3 += a[k + 3] * b[k + 3];
+  }
+  for (; k < n; k++) s0 += a[k] * b[k];
+  return (s0 + s1) + (s2 + s3);
+}
+
 int hpo__cholesky(double *a, size_t n) {
   for (size_t j = 0; j < n; j++) {
     double *rj = a + j * n;
-    double s = rj[j];
-    for (size_t k = 0; k < j; k++) s -= rj[k] * rj[k];
+    double s = rj[j] - dot(rj, rj, j);
     if (!(s > 0)) return -1;
     double ljj = sqrt(s);
     rj[j] = ljj;
     for (size_t i = j + 1; i < n; i++) {
       double *ri = a + i * n;
-      double t = ri[j];
-      for (size_t k = 0; k < j; k++) t -= ri[k] * rj[k];
-      ri[j] = t / ljj;
+      ri[j] = (ri[j] - dot(ri, rj, j)) / ljj;
     }
   }
   return 0;
@@ -27,9 +39,7 @@ int hpo__cholesky(double *a, size_t n) {
 void hpo__solve_lower(const double *l, size_t n, double *b) {
   for (size_t i = 0; i < n; i++) {
     const double *ri = l + i * n;
-    double s = b[i];
-    for (size_t k = 0; k < i; k++) s -= ri[k] * b[k];
-    b[i] = s / ri[i];
+    b[i] = (b[i] - dot(ri, b, i)) / ri[i];
   }
 }
 
