@@ -41,7 +41,7 @@ static int cmp_double(const void *a, const void *b) {
 
 static int parse_list(const json_t *d, const char *where, hpo_param *p, char *err, size_t errlen) {
   const json_t *list = json_object_get(d, "list");
-  if (list == NULL) return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s.list: required for a %s parameter", where,
+  if (list == NULL) return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s.list: required for type %s", where,
                                         hpo_type_name(p->type));
   if (!json_is_array(list) || json_array_size(list) == 0)
     return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s.list: want a non-empty list", where);
@@ -80,17 +80,17 @@ static int parse_list(const json_t *d, const char *where, hpo_param *p, char *er
 static int parse_range(const json_t *d, const char *where, hpo_param *p, char *err, size_t errlen) {
   const json_t *min = json_object_get(d, "min"), *max = json_object_get(d, "max"), *step = json_object_get(d, "step");
   const char *scale = json_string_value(json_object_get(d, "scale"));
-  if (min == NULL) return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s.min: required for a %s parameter", where,
+  if (min == NULL) return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s.min: required for type %s", where,
                                        hpo_type_name(p->type));
-  if (max == NULL) return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s.max: required for a %s parameter", where,
+  if (max == NULL) return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s.max: required for type %s", where,
                                        hpo_type_name(p->type));
   if (!number_of(min, &p->min)) return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s.min: want a number", where);
   if (!number_of(max, &p->max)) return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s.max: want a number", where);
   if (p->type == HPO_INT && !is_integer(p->min))
-    return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s.min: want an integer for an int parameter, got %g", where,
+    return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s.min: want an integer for type int, got %g", where,
                         p->min);
   if (p->type == HPO_INT && !is_integer(p->max))
-    return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s.max: want an integer for an int parameter, got %g", where,
+    return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s.max: want an integer for type int, got %g", where,
                         p->max);
   if (p->min >= p->max)
     return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s.max: must be greater than min (%g >= %g)", where, p->min,
@@ -109,7 +109,7 @@ static int parse_range(const json_t *d, const char *where, hpo_param *p, char *e
     if (!number_of(step, &p->step) || p->step <= 0)
       return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s.step: want a number > 0", where);
     if (p->type == HPO_INT && !is_integer(p->step))
-      return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s.step: want an integer for an int parameter, got %g", where,
+      return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s.step: want an integer for type int, got %g", where,
                           p->step);
     if (p->scale == HPO_LOG)
       return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s.step: a log scale has no step (values are spread by ratio)",
@@ -165,8 +165,7 @@ static int parse_param(const json_t *d, const char *where, hpo_space *s, char *e
   s->n++; /* from here on hpo_space_free releases what p holds */
   if (p->type == HPO_INT || p->type == HPO_DOUBLE) {
     if (json_object_get(d, "list"))
-      return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s.list: a %s parameter has min and max, not a list", where,
-                          type);
+      return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s.list: type %s has min and max, not a list", where, type);
     return parse_range(d, where, p, err, errlen);
   }
   const char *range_field = json_object_get(d, "min")    ? "min"
@@ -175,8 +174,8 @@ static int parse_param(const json_t *d, const char *where, hpo_space *s, char *e
                             : json_object_get(d, "scale") ? "scale"
                                                           : NULL;
   if (range_field)
-    return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s.%s: a %s parameter has a list, not %s", where, range_field,
-                        type, range_field);
+    return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s.%s: type %s has a list, not %s", where, range_field, type,
+                        range_field);
   return parse_list(d, where, p, err, errlen);
 }
 

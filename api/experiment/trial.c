@@ -82,7 +82,7 @@ static int parse_trial(const json_t *d, const char *where, size_t pos, const hpo
     t->value = hpo_series_value(obj->strategy, t->obs, t->nobs);
   }
   if (!t->has_value && (t->state == HPO_TRIAL_SUCCEEDED || t->state == HPO_TRIAL_EARLY_STOPPED))
-    return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s: a %s trial needs a value or observations of %s", where,
+    return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s: state %s needs a value or observations of %s", where,
                         state_names[s], obj->metric);
   return 0;
 }
