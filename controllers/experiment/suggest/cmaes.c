@@ -200,6 +200,8 @@ static void cma_sample(const cma *s, const hpo__ctx *c, uint64_t g, size_t j, do
     }
     if (!hpo__seen(c, x)) break;
   }
+  /* A small finite space the distribution keeps missing the rest of. */
+  if (hpo__seen(c, x)) (void)hpo__random_unseen(c, (uint64_t)hpo__next_number(c), x);
   free(z);
   free(u);
 }
@@ -231,11 +233,16 @@ void hpo__cmaes(hpo__ctx *c) {
   }
   /* pos: the first position of generation g (the one being sampled). */
   double *x = xcalloc(c->d, sizeof(double));
+  uint64_t size = hpo_space_size(c->space);
   while (c->out->n < c->want) {
+    if (size != 0 && c->nseen >= size) {
+      hpo__stop(c, 1, "every one of the %llu assignments of the space has been tried", (unsigned long long)size);
+      break;
+    }
     size_t p = tr->n + c->out->n;
     if (p >= pos + s.lambda) {
-      size_t running = 0;
-      for (size_t i = pos; i < tr->n && i < pos + s.lambda; i++) running += !hpo_trial_finished(&tr->items[i]);
+      size_t running = 0; /* this call's suggestions count as running */
+      for (size_t i = pos; i < pos + s.lambda; i++) running += i >= tr->n || !hpo_trial_finished(&tr->items[i]);
       hpo__stop(c, 0, "waiting for generation %llu of cmaes to finish (%zu of its %zu trials still running)",
                 (unsigned long long)g + 1, running, s.lambda);
       break;

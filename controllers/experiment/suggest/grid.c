@@ -16,7 +16,8 @@ static double axis_value(const hpo__ctx *c, const hpo_param *p, uint64_t k) {
   if (p->type == HPO_CATEGORICAL || p->type == HPO_DISCRETE) return (double)k;
   if (hpo_param_size(p)) return hpo_param_snap(p, p->min + (double)k * p->step);
   double f = (double)k / (double)(c->alg->grid.points - 1);
-  if (k + 1 == (uint64_t)c->alg->grid.points) return p->max; /* exactly, not by rounding */
+  if (k == 0) return p->min; /* the ends exactly, not by rounding */
+  if (k + 1 == (uint64_t)c->alg->grid.points) return p->max;
   if (p->scale == HPO_LOG) return hpo_param_snap(p, exp(log(p->min) + f * (log(p->max) - log(p->min))));
   return hpo_param_snap(p, p->min + f * (p->max - p->min));
 }
