@@ -212,8 +212,10 @@ static void build_model(gp *g) {
   fit_hyperparameters(g, nhyp);
 }
 
-/* The model over the scored rows plus every busy row at the worst loss. */
-static void refactorise_with_liars(gp *g, size_t nfit) {
+/* The model over the scored rows plus every busy row at the worst loss.
+ * Returns 0 when no factorisation succeeds (then the caller draws at
+ * random rather than trust a broken model). */
+static int refactorise_with_liars(gp *g, size_t nfit) {
   const hpo__ctx *c = g->c;
   size_t d = c->d;
   double worst = -INFINITY;
@@ -223,11 +225,12 @@ static void refactorise_with_liars(gp *g, size_t nfit) {
     g->m.y[nfit + i] = worst;
   }
   size_t n = nfit + c->nbusy;
+  g->m.n = n;
   /* Identical rows (a busy assignment that is also scored) keep the factor
    * positive definite through the noise term; raise it if need be. */
-  double noise = g->m.noise;
-  while (factorise(g, n, g->m.ell, noise, g->m.l, g->m.alpha) == -INFINITY && noise < 1) noise *= 10;
-  g->m.n = n;
+  for (double noise = g->m.noise; noise <= 1; noise *= 10)
+    if (factorise(g, n, g->m.ell, noise, g->m.l, g->m.alpha) != -INFINITY) return 1;
+  return 0;
 }
 
 static void gp_free(gp *g) {
@@ -393,8 +396,10 @@ void hpo__gp(hpo__ctx *c) {
         nfit = g.m.n;
         built = 1;
       }
-      refactorise_with_liars(&g, nfit);
-      suggest_one(&g, x);
+      if (refactorise_with_liars(&g, nfit))
+        suggest_one(&g, x);
+      else if (!hpo__random_unseen(c, (uint64_t)hpo__next_number(c), x))
+        break;
     }
     hpo__emit(c, x);
   }
