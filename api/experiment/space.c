@@ -230,7 +230,9 @@ uint64_t hpo_space_size(const hpo_space *s) {
   return total;
 }
 
-static double clampd(double x, double lo, double hi) { return x < lo ? lo : x > hi ? hi : x; }
+/* Clamped, and -0 made 0 (adding 0.0 does that), so equal values are
+ * equal bit for bit too. */
+static double clampd(double x, double lo, double hi) { return (x < lo ? lo : x > hi ? hi : x) + 0.0; }
 
 double hpo_param_snap(const hpo_param *p, double x) {
   if (isnan(x)) x = p->type == HPO_INT || p->type == HPO_DOUBLE ? p->min : 0;

@@ -294,6 +294,19 @@ START_TEST(snapping) {
 }
 END_TEST
 
+/* An index or value snapped from just below zero is +0, bit for bit: the
+ * algorithms compare assignments by their bits (found by fuzzing). */
+START_TEST(snapping_negative_zero) {
+  json_t *j = J("[{'name':'b','type':'discrete','list':[1,2]},{'name':'x','type':'double','min':0,'max':1}]");
+  hpo_space s;
+  ck_assert_int_eq(hpo_space_parse(j, "parameters", &s, NULL, 0), 0);
+  ck_assert(!signbit(hpo_param_snap(&s.params[0], -0.3)));
+  ck_assert(!signbit(hpo_param_snap(&s.params[1], -0.0)));
+  hpo_space_free(&s);
+  json_decref(j);
+}
+END_TEST
+
 /* ---- the objective -------------------------------------------------------------------- */
 
 START_TEST(objective_fields) {
@@ -726,6 +739,7 @@ int main(void) {
   tcase_add_test(tc, space_limits);
   tcase_add_loop_test(tc, values, 0, N(value_cases));
   tcase_add_loop_test(tc, snapping, 0, N(snap_cases));
+  tcase_add_test(tc, snapping_negative_zero);
   tcase_add_test(tc, objective_fields);
   tcase_add_loop_test(tc, objective_invalid, 0, N(objective_bad_cases));
   tcase_add_test(tc, algorithm_settings);
