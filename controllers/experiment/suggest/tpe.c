@@ -90,29 +90,30 @@ static void parzen_build(const hpo__ctx *c, const double *const *rows, const dou
     double range = dim->hi - dim->lo;
     pz->mu[n * d + k] = 0.5 * (dim->lo + dim->hi);
     double min_sigma = range / fmin(100.0, (double)m);
-    {
-      for (size_t i = 0; i < m; i++) sorted[i] = pz->mu[i * d + k];
-      qsort(sorted, m, sizeof(double), cmp_double);
-      for (size_t i = 0; i < n; i++) {
-        double mu = pz->mu[i * d + k];
-        size_t lo = 0, hi = m; /* the first index with sorted[] >= mu */
-        while (lo < hi) {
-          size_t mid = (lo + hi) / 2;
-          if (sorted[mid] < mu) lo = mid + 1; else hi = mid;
-        }
-        size_t after = lo + 1;
-        while (after < m && sorted[after] == mu) after++;
-        double s;
-        if (lo > 0 && after < m)
-          s = fmax(mu - sorted[lo - 1], sorted[after] - mu);
-        else if (lo > 0)
-          s = mu - sorted[lo - 1];
-        else if (after < m)
-          s = sorted[after] - mu;
+    for (size_t i = 0; i < m; i++) sorted[i] = pz->mu[i * d + k];
+    qsort(sorted, m, sizeof(double), cmp_double);
+    for (size_t i = 0; i < n; i++) {
+      /* The larger distance to a neighbour, the prior's centre included;
+       * the range's ends are no neighbours. */
+      double mu = pz->mu[i * d + k];
+      size_t lo = 0, hi = m; /* the first index with sorted[] >= mu */
+      while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (sorted[mid] < mu)
+          lo = mid + 1;
         else
-          s = range;
-        pz->sigma[i * d + k] = fmin(fmax(s, min_sigma), range);
+          hi = mid;
       }
+      size_t after = lo + 1;
+      while (after < m && sorted[after] == mu) after++;
+      double s = range;
+      if (lo > 0 && after < m)
+        s = fmax(mu - sorted[lo - 1], sorted[after] - mu);
+      else if (lo > 0)
+        s = mu - sorted[lo - 1];
+      else if (after < m)
+        s = sorted[after] - mu;
+      pz->sigma[i * d + k] = fmin(fmax(s, min_sigma), range);
     }
     pz->sigma[n * d + k] = range;
     for (size_t i = 0; i < m; i++) {
