@@ -18,6 +18,15 @@
  *   rng.c, linalg.c, encode.c  seeded streams, Cholesky and Jacobi, the
  *                 unit-cube coordinates the models work in
  *
+ * How the controller uses them, each reconcile: build the trials from
+ * every trial TrainingJob (number from its label, state, assignment,
+ * reported values), call hpo_early_stop and stop what it names, then ask
+ * hpo_suggest for parallelTrials minus the running and pending ones, and
+ * create each suggestion as the trial named by its number, so a creation
+ * repeated after a restart meets AlreadyExists instead of making a twin.
+ * exhausted: the search is over; a reason without it: ask again when a
+ * trial finishes.
+ *
  * Why here and not in api/: the webhook and the CRD need the vocabulary
  * (what may be written), only the controller (and cubit-suggest, for
  * benchmarks) decides what to try next; this is decision logic, like a
