@@ -216,6 +216,25 @@ START_TEST(random_exhausts_finite_space) {
 }
 END_TEST
 
+/* The one assignment left of 200, found when random draws keep hitting
+ * the others. */
+START_TEST(random_finds_the_last_assignment) {
+  fixture f;
+  fixture_make(&f, "[{'name':'n','type':'int','min':0,'max':199}]", "{'name':'random','seed':1}");
+  for (int i = 0; i < 200; i++) {
+    double x = i < 137 ? i : i + 1;
+    if (x < 200) add_trial(&f, &x, HPO_TRIAL_SUCCEEDED, 1, x);
+  }
+  hpo_suggestions s;
+  suggest_ok(&f, 2, &s);
+  ck_assert_uint_eq(s.n, 1);
+  ck_assert_double_eq(s.x[0], 137);
+  ck_assert_int_eq(s.exhausted, 1);
+  hpo_suggestions_free(&s);
+  fixture_free(&f);
+}
+END_TEST
+
 /* ---- no collisions with pending trials --------------------------------------------------- */
 
 static const char *const small_space =
@@ -309,6 +328,7 @@ static const char *const all_algorithms[] = {
     "{'name':'tpe','seed':9,'settings':{'multivariate':false}}",
     "{'name':'bayesian','seed':9}",
     "{'name':'bayesian','seed':9,'settings':{'kernel':'rbf'}}",
+    "{'name':'bayesian','seed':9,'settings':{'maxPoints':10}}", /* fitted on the best 5 and the newest 5 */
     "{'name':'cmaes','seed':9,'settings':{'population':6}}",
     "{'name':'hyperband','seed':9,'settings':{'resourceName':'epochs'}}",
 };
@@ -720,6 +740,7 @@ int main(void) {
   tcase_add_test(tc, grid_skips_trials);
   tcase_add_test(tc, random_bounds_and_scales);
   tcase_add_test(tc, random_exhausts_finite_space);
+  tcase_add_test(tc, random_finds_the_last_assignment);
   tcase_add_loop_test(tc, no_collisions_with_pending, 0, N(collision_algorithms));
   tcase_add_loop_test(tc, models_beat_random_on_branin, 0, N(model_algorithms));
   tcase_add_loop_test(tc, deterministic_and_stateless, 0, N(all_algorithms));
