@@ -25,7 +25,7 @@ static void span(const json_t *o, const char *start, const char *finish, int64_t
 
 static int header(cubit_buf *out, const char *key, const char *value) {
   if (value == NULL || *value == '\0') return 0;
-  return buf_appendf(out, "%-12s%s\n", key, value) ? CUBIT_ENOMEM : 0;
+  return buf_appendf(out, "%-13s%s\n", key, value) ? CUBIT_ENOMEM : 0;
 }
 
 /* The tree's left part of a row: the "│  " and "├─ " of each level, then
@@ -53,6 +53,19 @@ static int pad_cell(cubit_buf *out, const cell *c, int width) {
   for (int i = c->cols; i < width; i++)
     if (buf_appends(out, " ")) return CUBIT_ENOMEM;
   return 0;
+}
+
+/* Drops the spaces that padding leaves at the ends of lines from 'from' on
+ * (a task without a message). */
+static void trim_lines(cubit_buf *out, size_t from) {
+  size_t w = from;
+  for (size_t r = from; r < out->len; r++) {
+    if (out->data[r] == '\n')
+      while (w > from && out->data[w - 1] == ' ') w--;
+    out->data[w++] = out->data[r];
+  }
+  out->len = w;
+  if (out->data) out->data[w] = '\0';
 }
 
 /* ---------------------------------------------------------- PipelineRun */
@@ -184,7 +197,16 @@ int cli_run_finished(const json_t *run, int *exit_code) {
   return 1;
 }
 
+static int render_run(const json_t *run, const json_t *tjs, int64_t now, cubit_buf *out);
+
 int cli_render_run(const json_t *run, const json_t *tjs, int64_t now, cubit_buf *out) {
+  size_t from = out->len;
+  int rc = render_run(run, tjs, now, out);
+  trim_lines(out, from);
+  return rc;
+}
+
+static int render_run(const json_t *run, const json_t *tjs, int64_t now, cubit_buf *out) {
   char d[48];
   int rc = 0;
   span(run, "status.startTime", "status.completionTime", now, d, sizeof(d));
@@ -199,7 +221,7 @@ int cli_render_run(const json_t *run, const json_t *tjs, int64_t now, cubit_buf 
   json_t *params = js_get(run, "status.params");
   if (!json_object_size(params)) params = js_get(run, "spec.params");
   if (json_object_size(params)) {
-    APPEND("%-12s", "Parameters:");
+    APPEND("%-13s", "Parameters:");
     const char *k;
     json_t *v;
     int first = 1;
@@ -342,7 +364,16 @@ static long pod_restarts(const json_t *pod) {
   return n;
 }
 
+static int render_trainingjob(const json_t *tj, const json_t *pods, int64_t now, cubit_buf *out);
+
 int cli_render_trainingjob(const json_t *tj, const json_t *pods, int64_t now, cubit_buf *out) {
+  size_t from = out->len;
+  int rc = render_trainingjob(tj, pods, now, out);
+  trim_lines(out, from);
+  return rc;
+}
+
+static int render_trainingjob(const json_t *tj, const json_t *pods, int64_t now, cubit_buf *out) {
   char d[48], restarts[16];
   int rc = 0;
   span(tj, "status.startTime", "status.completionTime", now, d, sizeof(d));
