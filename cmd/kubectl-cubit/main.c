@@ -20,6 +20,10 @@
 #include "util/json.h"
 #include "util/time.h"
 
+/* The PipelineRun controller's (controllers/pipeline/pipeline.h), which the
+ * command line does not link: a new value retries a Failed run once. */
+#define CLI_RETRY_ANNOTATION "cubit.dev/retry"
+
 typedef struct cli {
   const cli_args *a;
   kube_config cfg;
@@ -266,6 +270,8 @@ static int cmd_retry(cli *c) {
     json_decref(run);
     return CLI_EXIT_USAGE;
   }
+  char name[256];
+  snprintf(name, sizeof(name), "%s", js_name(run));
   json_decref(run);
   /* Each value retries once (status.lastHandledRetry): the clock to the
    * nanosecond makes it new. */
@@ -273,7 +279,7 @@ static int cmd_retry(cli *c) {
   clock_gettime(CLOCK_REALTIME, &ts);
   char v[48];
   snprintf(v, sizeof(v), "%lld.%09ld", (long long)ts.tv_sec, ts.tv_nsec);
-  return patch(c, r, c->a->name, json_pack("{s:{s:{s:s}}}", "metadata", "annotations", "cubit.dev/retry", v),
+  return patch(c, r, name, json_pack("{s:{s:{s:s}}}", "metadata", "annotations", CLI_RETRY_ANNOTATION, v),
                "retry requested");
 }
 
@@ -282,9 +288,11 @@ static int set_stopped(cli *c, int stop) {
   json_t *obj;
   int rc = resolve(c, c->a->name, want, 2, &r, &obj);
   if (rc) return rc;
+  char name[256];
+  snprintf(name, sizeof(name), "%s", js_name(obj));
   json_decref(obj);
   const char *field = r == &trainingjob_resource ? "suspend" : "stopped";
-  return patch(c, r, c->a->name, json_pack("{s:{s:b}}", "spec", field, stop), stop ? "stopped" : "resumed");
+  return patch(c, r, name, json_pack("{s:{s:b}}", "spec", field, stop), stop ? "stopped" : "resumed");
 }
 
 static int cmd_renew(cli *c) {
@@ -293,14 +301,16 @@ static int cmd_renew(cli *c) {
   int rc = resolve(c, c->a->name, want, 1, &r, &nb);
   if (rc) return rc;
   if (!json_is_object(js_get(nb, "spec.lease"))) {
-    fail("Notebook %s has no spec.lease: there is nothing to renew", c->a->name);
+    fail("Notebook %s has no spec.lease: there is nothing to renew", js_name(nb));
     json_decref(nb);
     return CLI_EXIT_USAGE;
   }
+  char name[256];
+  snprintf(name, sizeof(name), "%s", js_name(nb));
   json_decref(nb);
   json_t *body = json_pack("{s:{s:{s:s}}}", "metadata", "annotations", NOTEBOOK_RENEW_ANNOTATION, "1");
   if (c->a->for_s) js_set(body, "spec.lease.ttlSeconds", json_integer(c->a->for_s));
-  return patch(c, r, c->a->name, body, "renewed");
+  return patch(c, r, name, body, "renewed");
 }
 
 static int cmd_open(cli *c) {
@@ -310,7 +320,7 @@ static int cmd_open(cli *c) {
   if (rc) return rc;
   const char *url = js_str(nb, "status.url");
   if (url == NULL || *url == '\0') {
-    fail("Notebook %s has no URL yet (phase %s)", c->a->name, js_str(nb, "status.phase") ? js_str(nb, "status.phase") : "Pending");
+    fail("Notebook %s has no URL yet (phase %s)", js_name(nb), js_str(nb, "status.phase") ? js_str(nb, "status.phase") : "Pending");
     rc = CLI_EXIT_ERROR;
   } else {
     printf("%s\n", url);
