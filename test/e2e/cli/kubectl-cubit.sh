@@ -4,10 +4,10 @@
 # failing run's watch ends with 1, its tree shows the earlier attempt, `logs` reads
 # the pods of the attempt asked for (found through Cubit's labels) and `retry` is
 # handled once; a TrainingJob is stopped and resumed; bad arguments exit 2, a
-# missing object 3.
+# missing object 3; a Notebook is opened, renewed, stopped and resumed.
 #
 # kwok serves no container output here (kind/local configures no ClusterLogs), so
-# its log endpoint answers 'no logs found for container "main" in pod "NS/POD"':
+# its log endpoint answers 'no logs found for container "C" in pod "NS/POD"':
 # the test asserts that exactly the expected pods' logs were requested.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
@@ -151,7 +151,7 @@ grep -qE "^└─ after +(Omitted|Pending)" "$work/broken-tree" || { cat "$work/
 
 pods_of() { kubectl get pods -n "$ns" -l "cubit.dev/trainingjob=$1" -o jsonpath='{.items[*].metadata.name}'; }
 requested() { # stderr file -> the pods whose logs were asked for, sorted
-  sed -n 's/.*no logs found for container "main" in pod "'"$ns"'\/\([^"]*\)".*/\1/p' "$1" | sort | tr '\n' ' '
+  sed -n 's/.*no logs found for container "[^"]*" in pod "'"$ns"'\/\([^"]*\)".*/\1/p' "$1" | sort | tr '\n' ' '
 }
 for sel in "--attempt 1:$broken-bad-1" ":$broken-bad-2" "--all-attempts:$broken-bad-1 $broken-bad-2"; do
   flags=${sel%%:*}
@@ -224,4 +224,41 @@ cubit stop plr/"$run" >/dev/null 2>"$work/err"; code=$?
 set -e
 expect_code 2 "$code" "stop of a PipelineRun"
 has "$work/err" "\"plr\" is not a kind stop takes"
+echo "--- a notebook: open, renew --for, stop and resume; its logs by label"
+cat <<'YAML' | kubectl apply -n "$ns" -f - >/dev/null
+apiVersion: cubit.dev/v1alpha1
+kind: Notebook
+metadata: {name: lab}
+spec:
+  ide: jupyter
+  resources: {cpu: 100m, memory: 128Mi}
+  lease: {ttlSeconds: 3600}
+YAML
+kubectl wait -n "$ns" --for=jsonpath='{.status.phase}'=Running nb/lab --timeout=90s >/dev/null ||
+  fail "lab never ran: $(kubectl get nb -n "$ns" lab -o jsonpath='{.status}')"
+url=$(kubectl get nb -n "$ns" lab -o jsonpath='{.status.url}')
+[[ $(cubit open lab) == "$url" && -n $url ]] || fail "open lab did not print $url"
+renewed=$(kubectl get nb -n "$ns" lab -o jsonpath='{.status.lease.renewedAt}')
+sleep 1 # renewedAt has a resolution of a second
+cubit renew lab --for 2h >"$work/renew"
+has "$work/renew" "notebooks/lab renewed"
+[[ $(kubectl get nb -n "$ns" lab -o jsonpath='{.spec.lease.ttlSeconds}') == 7200 ]] || fail "renew --for 2h did not set ttlSeconds"
+for _ in $(seq 30); do
+  now=$(kubectl get nb -n "$ns" lab -o jsonpath='{.status.lease.renewedAt}')
+  [[ $now != "$renewed" && -z $(kubectl get nb -n "$ns" lab -o jsonpath='{.metadata.annotations.cubit\.dev/renew}') ]] && break
+  sleep 1
+done
+[[ $now != "$renewed" ]] || fail "the lease was not renewed (renewedAt still $renewed)"
+want=$(kubectl get pods -n "$ns" -l cubit.dev/notebook=lab -o jsonpath='{.items[*].metadata.name}')
+set +e
+cubit logs nb/lab >/dev/null 2>"$work/logs-err"
+set -e
+got=$(requested "$work/logs-err")
+[[ -n $want && $got == "$want " ]] || { cat "$work/logs-err" >&2; fail "logs nb/lab read [$got], want [$want]"; }
+cubit stop nb/lab >/dev/null
+kubectl wait -n "$ns" --for=jsonpath='{.status.phase}'=Stopped nb/lab --timeout=90s >/dev/null ||
+  fail "lab not Stopped: $(kubectl get nb -n "$ns" lab -o jsonpath='{.status}')"
+cubit resume lab >/dev/null
+kubectl wait -n "$ns" --for=jsonpath='{.status.phase}'=Running nb/lab --timeout=90s >/dev/null ||
+  fail "lab did not run again after resume"
 echo "PASS"
