@@ -285,7 +285,7 @@ static int render_run(const json_t *run, const json_t *tjs, int64_t now, cubit_b
                           retry)))
       goto freed;
     /* The stem under this row, for the lines that belong to it. */
-    char under[600];
+    char under[400]; /* 31 levels of 3 columns, 3 bytes each */
     int n = 0;
     under[0] = '\0';
     for (int i = 0; i < r->depth && n < (int)sizeof(under); i++)
