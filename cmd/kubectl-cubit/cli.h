@@ -6,6 +6,7 @@
  *             pods, from the objects' status and Cubit's labels (pure)
  *   logs.c    which pods a logs command reads, and per-pod line prefixes
  *             (pure)
+ *   suggest.c the closest existing name to a mistyped one (pure)
  *   main.c    the commands: API calls through pkg/kube, output, exit codes
  *
  * The pure parts take the objects and the clock as inputs so the unit tests
@@ -91,6 +92,11 @@ int cli_parse_duration(const char *s, int64_t *out, char *err, size_t errlen) CU
 int cli_parse_param(const char *s, cli_param *out, char *err, size_t errlen) CUBIT_WUR;
 /* 3723 -> "1h2m3s", 0 -> "0s"; negative -> "". */
 void cli_format_duration(int64_t secs, char *out, size_t len);
+
+/* Of names (n of them), the one closest to typed, for "did you mean":
+ * within a third of its length in edits (at least one), or one that typed
+ * begins; NULL when none is close. */
+const char *cli_suggest(const char *const *names, size_t n, const char *typed);
 
 /* ---------------------------------------------------------- render */
 

@@ -61,6 +61,37 @@ static int allowed(const kube_resource *r, const kube_resource *const *want, siz
   return 0;
 }
 
+/* "; did you mean KIND/NAME?" from the objects of the kinds looked in, or
+ * nothing when none is close (or listing them fails: the hint is a bonus). */
+static void suggest(cli *c, const kube_resource *const *want, size_t nwant, const kube_resource *only,
+                    const char *name, char *hint, size_t len) {
+  json_t *names = json_array();
+  json_t *kinds_of = json_array();
+  for (size_t i = 0; i < nwant; i++) {
+    if (only && want[i] != only) continue;
+    json_t *l = NULL;
+    if (kube_list_all(c->client, want[i], c->ns, NULL, &l, NULL)) continue;
+    size_t k;
+    json_t *o;
+    json_array_foreach(json_object_get(l, "items"), k, o) if (js_name(o)) {
+      json_array_append_new(names, json_string(js_name(o)));
+      json_array_append_new(kinds_of, json_string(want[i]->kind));
+    }
+    json_decref(l);
+  }
+  size_t n = json_array_size(names);
+  const char **v = calloc(n ? n : 1, sizeof(*v));
+  if (v) {
+    for (size_t i = 0; i < n; i++) v[i] = json_string_value(json_array_get(names, i));
+    const char *best = cli_suggest(v, n, name);
+    for (size_t i = 0; best && i < n; i++)
+      if (v[i] == best) snprintf(hint, len, "; did you mean %s %s?", json_string_value(json_array_get(kinds_of, i)), best);
+  }
+  free(v);
+  json_decref(names);
+  json_decref(kinds_of);
+}
+
 /* Finds NAME (or KIND/NAME) among the kinds the command takes. On success
  * *obj is the object (caller's) and *r its kind. */
 static int resolve(cli *c, const char *arg, const kube_resource *const *want, size_t nwant, const kube_resource **r,
@@ -97,7 +128,9 @@ static int resolve(cli *c, const char *arg, const kube_resource *const *want, si
     tn += (size_t)snprintf(tried + tn, sizeof(tried) - tn, "%s%s", tn ? " or " : "", want[i]->kind);
     if (tn >= sizeof(tried)) tn = sizeof(tried) - 1;
   }
-  fail("no %s named %s in namespace %s", tried, name, c->ns);
+  char hint[320] = "";
+  suggest(c, want, nwant, only, name, hint, sizeof(hint));
+  fail("no %s named %s in namespace %s%s", tried, name, c->ns, hint);
   return CLI_EXIT_NOTFOUND;
 }
 
@@ -209,7 +242,10 @@ static int cmd_submit(cli *c) {
   json_t *p = NULL;
   int rc = kube_get(c->client, &pl_pipeline_resource, c->ns, c->a->name, &p, &st);
   if (rc == CUBIT_ENOTFOUND) {
-    fail("no Pipeline named %s in namespace %s", c->a->name, c->ns);
+    char hint[320] = "";
+    const kube_resource *want[] = {&pl_pipeline_resource};
+    suggest(c, want, 1, NULL, c->a->name, hint, sizeof(hint));
+    fail("no Pipeline named %s in namespace %s%s", c->a->name, c->ns, hint);
     return CLI_EXIT_NOTFOUND;
   }
   if (rc) {

@@ -368,6 +368,31 @@ START_TEST(prefix_lines) {
 }
 END_TEST
 
+typedef struct suggest_case {
+  const char *typed;
+  const char *want; /* NULL: no suggestion */
+} suggest_case;
+
+static const char *const existing[] = {"nightly-31", "nightly-1773118800", "etl-abcde", "train", "lab", "resnet-50"};
+
+static const suggest_case suggestions[] = {
+    {"nightly-3", "nightly-31"},  /* the start of one */
+    {"nigthly-31", "nightly-31"}, /* two letters swapped */
+    {"trian", "train"},
+    {"lba", "lab"},               /* short names: one edit */
+    {"resnet50", "resnet-50"},
+    {"etl-abcdf", "etl-abcde"},
+    {"zzz", NULL},
+    {"completely-different", NULL},
+    {"train", NULL},              /* itself is not a suggestion */
+};
+
+START_TEST(did_you_mean) {
+  const suggest_case *c = &suggestions[_i];
+  str_eq(cli_suggest(existing, N(existing), c->typed), c->want, c->typed);
+}
+END_TEST
+
 START_TEST(help_texts) {
   static const char *commands[] = {"get", "tree", "watch", "submit", "logs", "retry", "stop", "resume", "renew", "open"};
   for (size_t i = 0; i < N(commands); i++) {
@@ -391,6 +416,7 @@ int main(void) {
   tcase_add_loop_test(tc, pick_attempts, 0, N(attempts));
   tcase_add_test(tc, pick_pods);
   tcase_add_loop_test(tc, prefix_lines, 0, N(prefixes));
+  tcase_add_loop_test(tc, did_you_mean, 0, N(suggestions));
   tcase_add_test(tc, help_texts);
   suite_add_tcase(s, tc);
   return testutil_run(s);

@@ -130,6 +130,11 @@ for (name, stem), row in zip(want, rows):
     assert rest[0] == "Succeeded" and rest[1] == "1" and re.fullmatch(r"\d+s", rest[2]) and rest[3] == f"{run}-{task}-1", rest
 PY
 grep -q "Phase:       Succeeded" "$work/diamond" || fail "watch never drew the final tree"
+set +e
+cubit get "${run%?}" >/dev/null 2>"$work/err"; code=$?
+set -e
+expect_code 3 "$code" "get ${run%?}"
+has "$work/err" "no PipelineRun or TrainingJob named ${run%?} in namespace $ns; did you mean PipelineRun $run?"
 
 echo "--- watch: a failing run ends with 1; logs of an earlier attempt; retry"
 kubectl create -n "$ns" -f - -o name >"$work/broken-name" <<'YAML'
