@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "util/alloc.h"
 
 #define BIT(c) (1u << (c))
 #define ALL_COMMANDS 0xffffffffu
@@ -132,14 +133,8 @@ int cli_parse_param(const char *s, cli_param *out, char *err, size_t errlen) {
     if (!(isalnum((unsigned char)*c) || *c == '_') || (c == s && isdigit((unsigned char)*c)))
       return cubit_errorf(err, errlen, CUBIT_EINVAL,
                           "-p %s: a parameter name has letters, digits and '_' and does not start with a digit", s);
-  out->name = strndup(s, (size_t)(eq - s));
-  out->value = strdup(eq + 1);
-  if (out->name == NULL || out->value == NULL) {
-    free(out->name);
-    free(out->value);
-    out->name = out->value = NULL;
-    return cubit_errorf(err, errlen, CUBIT_ENOMEM, "out of memory");
-  }
+  out->name = xstrndup(s, (size_t)(eq - s));
+  out->value = xstrdup(eq + 1);
   return 0;
 }
 
@@ -194,13 +189,7 @@ static int apply_flag(cli_args *a, const flag_spec *f, const char *v, char *err,
           free(p.value);
           return rc;
         }
-      cli_param *grown = realloc(a->params, (a->nparams + 1) * sizeof(*grown));
-      if (grown == NULL) {
-        free(p.name);
-        free(p.value);
-        return cubit_errorf(err, errlen, CUBIT_ENOMEM, "out of memory");
-      }
-      a->params = grown;
+      a->params = xrealloc(a->params, (a->nparams + 1) * sizeof(*a->params));
       a->params[a->nparams++] = p;
       return 0;
     }
@@ -220,14 +209,10 @@ int cli_parse(int argc, char **argv, cli_args *out, char *err, size_t errlen) {
   memset(out, 0, sizeof(*out));
   out->replica = -1;
   out->interval_ms = 2000;
-  pending_flag *seen = calloc((size_t)argc + 1, sizeof(*seen));
-  const char **pos = calloc((size_t)argc + 1, sizeof(*pos));
+  pending_flag *seen = xcalloc((size_t)argc + 1, sizeof(*seen));
+  const char **pos = xcalloc((size_t)argc + 1, sizeof(*pos));
   size_t nseen = 0, npos = 0;
   int rc = 0, only_positionals = 0;
-  if (seen == NULL || pos == NULL) {
-    rc = cubit_errorf(err, errlen, CUBIT_ENOMEM, "out of memory");
-    goto out;
-  }
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
     if (only_positionals || arg[0] != '-' || arg[1] == '\0') {

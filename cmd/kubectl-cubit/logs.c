@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "util/alloc.h"
 #include "util/json.h"
 
 static const char *label(const json_t *o, const char *key) {
@@ -35,8 +36,7 @@ static json_t *sorted_array(json_t **items, size_t n, int (*cmp)(const void *, c
 
 json_t *cli_pick_attempts(const json_t *tjs, const char *task, int attempt, int all) {
   size_t n = json_array_size(tjs), k = 0;
-  json_t **keep = calloc(n ? n : 1, sizeof(*keep));
-  if (keep == NULL) return NULL;
+  json_t **keep = xcalloc(n ? n : 1, sizeof(*keep));
   for (size_t i = 0; i < n; i++) {
     json_t *tj = json_array_get(tjs, i);
     const char *t = label(tj, "cubit.dev/pipeline-task");
@@ -83,8 +83,7 @@ static int by_name(const void *a, const void *b) {
 
 json_t *cli_pick_pods(const json_t *pods, const char *role, int replica) {
   size_t n = json_array_size(pods), k = 0;
-  json_t **keep = calloc(n ? n : 1, sizeof(*keep));
-  if (keep == NULL) return NULL;
+  json_t **keep = xcalloc(n ? n : 1, sizeof(*keep));
   for (size_t i = 0; i < n; i++) {
     json_t *pod = json_array_get(pods, i);
     const char *r = label(pod, "cubit.dev/role");

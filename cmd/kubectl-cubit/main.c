@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "kube/client.h"
 #include "kube/config.h"
+#include "util/alloc.h"
 #include "util/json.h"
 #include "util/time.h"
 
@@ -80,13 +81,11 @@ static void suggest(cli *c, const kube_resource *const *want, size_t nwant, cons
     json_decref(l);
   }
   size_t n = json_array_size(names);
-  const char **v = calloc(n ? n : 1, sizeof(*v));
-  if (v) {
-    for (size_t i = 0; i < n; i++) v[i] = json_string_value(json_array_get(names, i));
-    const char *best = cli_suggest(v, n, name);
-    for (size_t i = 0; best && i < n; i++)
-      if (v[i] == best) snprintf(hint, len, "; did you mean %s %s?", json_string_value(json_array_get(kinds_of, i)), best);
-  }
+  const char **v = xcalloc(n ? n : 1, sizeof(*v));
+  for (size_t i = 0; i < n; i++) v[i] = json_string_value(json_array_get(names, i));
+  const char *best = cli_suggest(v, n, name);
+  for (size_t i = 0; best && i < n; i++)
+    if (v[i] == best) snprintf(hint, len, "; did you mean %s %s?", json_string_value(json_array_get(kinds_of, i)), best);
   free(v);
   json_decref(names);
   json_decref(kinds_of);
@@ -149,12 +148,11 @@ static int list(cli *c, const kube_resource *r, const char *selector, json_t **i
   return 0;
 }
 
-static int print_buf(cli *c, cubit_buf *b) {
+static void print_buf(cli *c, cubit_buf *b) {
   pthread_mutex_lock(&c->out_lock);
   if (b->len) fwrite(b->data, 1, b->len, stdout);
   fflush(stdout);
   pthread_mutex_unlock(&c->out_lock);
-  return 0;
 }
 
 /* ---------------------------------------------------------- get / watch */
@@ -392,11 +390,10 @@ static void *read_log(void *arg) {
   follow *f = arg;
   char *esc_c = curl_easy_escape(NULL, f->container, 0);
   char *base = kube_resource_path(&kube_pods, f->c->ns, f->pod, "log");
-  char *path = NULL;
-  if (asprintf(&path, "%s?container=%s%s", base, esc_c, f->follow ? "&follow=true" : "") < 0) path = NULL;
+  char *path = xasprintf("%s?container=%s%s", base, esc_c, f->follow ? "&follow=true" : "");
   kube_status st;
-  if (path == NULL || kube_request_stream(f->c->client, path, on_log, f, &st)) {
-    fail("pod %s: %s", f->pod, path ? st.message : "out of memory");
+  if (kube_request_stream(f->c->client, path, on_log, f, &st)) {
+    fail("pod %s: %s", f->pod, st.message);
     f->failed = 1;
   }
   cubit_buf out;
@@ -521,16 +518,10 @@ static int cmd_logs(cli *c) {
       int known = 0;
       for (size_t k = 0; k < nseen && !known; k++) known = strcmp(keys[k], key) == 0;
       if (known) continue;
-      follow *f = calloc(1, sizeof(*f));
-      follow **gs = realloc(seen, (nseen + 1) * sizeof(*gs));
-      if (gs) seen = gs;
-      char **gk = realloc(keys, (nseen + 1) * sizeof(*gk));
-      if (gk) keys = gk;
-      if (f == NULL || gs == NULL || gk == NULL || (keys[nseen] = strdup(key)) == NULL) {
-        free(f);
-        rc = CLI_EXIT_ERROR;
-        break;
-      }
+      follow *f = xcalloc(1, sizeof(*f));
+      seen = xrealloc(seen, (nseen + 1) * sizeof(*seen));
+      keys = xrealloc(keys, (nseen + 1) * sizeof(*keys));
+      keys[nseen] = xstrdup(key);
       f->c = c;
       f->follow = a->follow;
       snprintf(f->pod, sizeof(f->pod), "%s", js_name(pod));
@@ -556,7 +547,7 @@ static int cmd_logs(cli *c) {
     if (!going && !busy) break;
     sleep(2);
     const char *name = js_name(obj);
-    char *keep = strdup(name ? name : "");
+    char *keep = xstrdup(name ? name : "");
     json_decref(obj);
     obj = NULL;
     kube_status st;

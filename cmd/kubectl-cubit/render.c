@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "util/alloc.h"
 #include "util/json.h"
 
 #define APPEND(...)                                  \
@@ -115,10 +116,9 @@ static void visit(run_tree *tr, int at, int depth, const char *stems) {
  * siblings); further dependencies are named on its row. */
 static int build_tree(const json_t *tasks, run_tree *tr) {
   tr->n = json_array_size(tasks);
-  tr->rows = calloc(tr->n ? tr->n : 1, sizeof(*tr->rows));
-  tr->order = calloc(tr->n ? tr->n : 1, sizeof(*tr->order));
+  tr->rows = xcalloc(tr->n ? tr->n : 1, sizeof(*tr->rows));
+  tr->order = xcalloc(tr->n ? tr->n : 1, sizeof(*tr->order));
   tr->norder = 0;
-  if (tr->rows == NULL || tr->order == NULL) return CUBIT_ENOMEM;
   size_t i;
   json_t *t;
   json_array_foreach(tasks, i, t) {
@@ -226,7 +226,7 @@ static int render_run(const json_t *run, const json_t *tjs, int64_t now, cubit_b
     json_t *v;
     int first = 1;
     json_object_foreach(params, k, v) {
-      char *s = json_is_string(v) ? strdup(json_string_value(v)) : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+      char *s = json_is_string(v) ? xstrdup(json_string_value(v)) : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
       rc = buf_appendf(out, "%s%s=%s", first ? "" : " ", k, s ? s : "");
       free(s);
       if (rc) return CUBIT_ENOMEM;
@@ -243,11 +243,7 @@ static int render_run(const json_t *run, const json_t *tjs, int64_t now, cubit_b
   if ((rc = build_tree(tasks, &tr))) goto done;
   /* Earlier attempts, from the run's TrainingJobs. */
   size_t ntj = json_array_size(tjs);
-  json_t **sorted = calloc(ntj ? ntj : 1, sizeof(*sorted));
-  if (sorted == NULL) {
-    rc = CUBIT_ENOMEM;
-    goto done;
-  }
+  json_t **sorted = xcalloc(ntj ? ntj : 1, sizeof(*sorted));
   for (size_t i = 0; i < ntj; i++) sorted[i] = json_array_get(tjs, i);
   qsort(sorted, ntj, sizeof(*sorted), json_cmp_attempt);
 
@@ -321,7 +317,7 @@ static int render_run(const json_t *run, const json_t *tjs, int64_t now, cubit_b
       const char *k;
       json_t *v;
       json_object_foreach(outputs, k, v) {
-        char *s = json_is_string(v) ? strdup(json_string_value(v)) : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+        char *s = json_is_string(v) ? xstrdup(json_string_value(v)) : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
         rc = buf_appendf(out, " %s=%s", k, s ? s : "");
         free(s);
         if (rc) goto freed;
@@ -394,11 +390,7 @@ static int render_trainingjob(const json_t *tj, const json_t *pods, int64_t now,
   json_object_foreach(js_get(tj, "status.roles"), k, v) if (!json_object_get(js_get(tj, "spec.roles"), k))
       json_array_append_new(names, json_string(k));
   size_t npods = json_array_size(pods);
-  json_t **sorted = calloc(npods ? npods : 1, sizeof(*sorted));
-  if (sorted == NULL) {
-    json_decref(names);
-    return CUBIT_ENOMEM;
-  }
+  json_t **sorted = xcalloc(npods ? npods : 1, sizeof(*sorted));
   for (size_t i = 0; i < npods; i++) sorted[i] = json_array_get(pods, i);
   qsort(sorted, npods, sizeof(*sorted), cmp_pod_name);
   int width = 8; /* "ROLE/POD" */
