@@ -109,7 +109,8 @@ run=$(sed -n 's|^pipelinerun/\(diamond-[a-z0-9]*\) created$|\1|p' "$work/diamond
 [[ $(kubectl get plr -n "$ns" "$run" -o jsonpath='{.spec.params.seconds}') == 2 ]] || fail "run $run lacks -p seconds=2"
 [[ $(kubectl get plr -n "$ns" "$run" -o jsonpath='{.metadata.labels.cubit\.dev/pipeline}') == diamond ]] ||
   fail "run $run lacks the cubit.dev/pipeline label"
-cubit get "$run" >"$work/tree"
+# The same through kubectl's plugin lookup: `kubectl cubit` once kubectl-cubit is on PATH.
+PATH="$build:$PATH" "$bin/kubectl" cubit -n "$ns" get "$run" >"$work/tree"
 # The last tree watch drew is the final one, and get draws the same tasks.
 tail -n 5 "$work/diamond" | sed 's/ \+[0-9hms]\+ \+'"$run"'/ D '"$run"'/' >"$work/watch-tail"
 has "$work/tree" "Phase:       Succeeded"
@@ -214,6 +215,27 @@ cubit logs hold --role main --replica 1 >/dev/null 2>"$work/logs-err"
 set -e
 got=$(requested "$work/logs-err")
 [[ $got == "$want " ]] || { cat "$work/logs-err" >&2; fail "logs hold --replica 1 read [$got], want [$want]"; }
+
+# -f follows until the job ends: a short job's two pods are both read and it returns.
+cat <<'YAML' | kubectl apply -n "$ns" -f - >/dev/null
+apiVersion: cubit.dev/v1alpha1
+kind: TrainingJob
+metadata: {name: short}
+spec:
+  framework: batch
+  image: busybox
+  podMetadata: {annotations: {cubit.dev/fake-duration-seconds: "6"}}
+  roles: {main: {replicas: 2}}
+YAML
+set +e
+timeout 120 "$build/kubectl-cubit" -n "$ns" logs -f tj/short >/dev/null 2>"$work/logs-err"
+code=$?
+set -e
+[[ $code != 124 ]] || fail "logs -f tj/short did not return when the job ended"
+[[ $(kubectl get tj -n "$ns" short -o jsonpath='{.status.phase}') == Succeeded ]] || fail "logs -f returned before short ended"
+want=$(pods_of short | tr ' ' '\n' | sort | tr '\n' ' ')
+got=$(requested "$work/logs-err")
+[[ $got == "$want" ]] || { cat "$work/logs-err" >&2; fail "logs -f tj/short read [$got], want [$want]"; }
 
 cubit stop hold >"$work/stop"
 has "$work/stop" "trainingjobs/hold stopped"
