@@ -114,7 +114,7 @@ static void visit(run_tree *tr, int at, int depth, const char *stems) {
 
 /* Each task hangs under its first dependency (the pipeline's order decides
  * siblings); further dependencies are named on its row. */
-static int build_tree(const json_t *tasks, run_tree *tr) {
+static void build_tree(const json_t *tasks, run_tree *tr) {
   tr->n = json_array_size(tasks);
   tr->rows = xcalloc(tr->n ? tr->n : 1, sizeof(*tr->rows));
   tr->order = xcalloc(tr->n ? tr->n : 1, sizeof(*tr->order));
@@ -148,7 +148,6 @@ static int build_tree(const json_t *tasks, run_tree *tr) {
       tr->rows[i].last = (int)i == last_root;
       visit(tr, (int)i, 0, none);
     }
-  return 0;
 }
 
 static int json_cmp_attempt(const void *a, const void *b) {
@@ -240,7 +239,7 @@ static int render_run(const json_t *run, const json_t *tjs, int64_t now, cubit_b
     return 0;
   }
   run_tree tr;
-  if ((rc = build_tree(tasks, &tr))) goto done;
+  build_tree(tasks, &tr);
   /* Earlier attempts, from the run's TrainingJobs. */
   size_t ntj = json_array_size(tjs);
   json_t **sorted = xcalloc(ntj ? ntj : 1, sizeof(*sorted));
@@ -327,7 +326,6 @@ static int render_run(const json_t *run, const json_t *tjs, int64_t now, cubit_b
   }
 freed:
   free(sorted);
-done:
   free(tr.rows);
   free(tr.order);
   return rc ? CUBIT_ENOMEM : 0;
