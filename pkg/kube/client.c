@@ -372,6 +372,62 @@ int kube_request(kube_client *c, const char *method, const char *path, const cha
   return do_request(c, method, path, accept, content_type, body, body_len, out, st);
 }
 
+/* kube_request_stream's transfer: the body goes to the caller while the
+ * answer is 2xx, and is kept (capped) for the Status otherwise. */
+typedef struct stream_ctx {
+  CURL *easy;
+  kube_stream_cb cb;
+  void *arg;
+  cubit_buf err;
+  int stopped;
+} stream_ctx;
+
+static size_t stream_write(char *data, size_t size, size_t n, void *arg) {
+  stream_ctx *s = arg;
+  long http = 0;
+  curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &http);
+  if (http < 200 || http >= 300) return buf_append(&s->err, data, size * n) ? 0 : size * n;
+  if (s->cb(data, size * n, s->arg)) {
+    s->stopped = 1;
+    return 0;
+  }
+  return size * n;
+}
+
+int kube_request_stream(kube_client *c, const char *path, kube_stream_cb cb, void *arg, kube_status *st) {
+  kube_status local;
+  if (st == NULL) st = &local;
+  memset(st, 0, sizeof(*st));
+  rate_wait(c);
+  pooled *p = pool_take(c);
+  struct curl_slist *headers = NULL;
+  int rc = kube__prepare(c, p->easy, "*/*", &headers, st);
+  if (rc) {
+    pool_give(c, p);
+    return rc;
+  }
+  stream_ctx s = {.easy = p->easy, .cb = cb, .arg = arg};
+  buf_init(&s.err, 1 << 16);
+  char *url = kube__url(c, path);
+  curl_easy_setopt(p->easy, CURLOPT_URL, url);
+  curl_easy_setopt(p->easy, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(p->easy, CURLOPT_CUSTOMREQUEST, "GET");
+  curl_easy_setopt(p->easy, CURLOPT_HTTPGET, 1L);
+  curl_easy_setopt(p->easy, CURLOPT_TIMEOUT_MS, 0L); /* a followed log has no end */
+  curl_easy_setopt(p->easy, CURLOPT_WRITEFUNCTION, stream_write);
+  curl_easy_setopt(p->easy, CURLOPT_WRITEDATA, &s);
+  CURLcode cc = curl_easy_perform(p->easy);
+  if (s.stopped) rc = 0;
+  else rc = kube__result(c, p->easy, cc, "GET", s.err.data, s.err.len, st);
+  curl_slist_free_all(headers);
+  free(url);
+  buf_free(&s.err);
+  /* The handle's timeout was changed: reset it for the next borrower. */
+  curl_easy_setopt(p->easy, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+  pool_give(c, p);
+  return rc;
+}
+
 char *kube_api_version(const kube_resource *r) {
   if (r->group == NULL || r->group[0] == '\0') return xstrdup(r->version);
   return xasprintf("%s/%s", r->group, r->version);

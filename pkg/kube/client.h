@@ -132,6 +132,12 @@ int kube_request(kube_client *c, const char *method, const char *path, const cha
                  const char *content_type, const char *body, size_t body_len, json_t **out,
                  kube_status *st) CUBIT_WUR;
 
+/* A GET of 'path' whose body is handed to cb as it arrives (pod logs,
+ * ?follow=true), with no overall timeout. cb returns nonzero to stop; the
+ * call then returns 0. An error answer is returned as for the verbs. */
+typedef int (*kube_stream_cb)(const char *data, size_t len, void *arg);
+int kube_request_stream(kube_client *c, const char *path, kube_stream_cb cb, void *arg, kube_status *st) CUBIT_WUR;
+
 /* Builds the URL path of a resource collection or object into a new string
  * (caller frees). ns is ignored for cluster-scoped resources; name, sub and
  * query may be NULL. */

@@ -1,0 +1,148 @@
+/* kubectl-cubit: the command line for Cubit's kinds (issue 17).
+ *
+ *   args.c    the command line: global flags as kubectl has them, each
+ *             command's flags, durations and -p name=value (pure)
+ *   render.c  a PipelineRun as a tree of tasks, a TrainingJob as roles and
+ *             pods, from the objects' status and Cubit's labels (pure)
+ *   logs.c    which pods a logs command reads, and per-pod line prefixes
+ *             (pure)
+ *   suggest.c the closest existing name to a mistyped one (pure)
+ *   main.c    the commands: API calls through pkg/kube, output, exit codes
+ *
+ * The pure parts take the objects and the clock as inputs so the unit tests
+ * (test/unit/test_cli.c) check them against fixtures and golden text. */
+#ifndef CUBIT_CMD_KUBECTL_CUBIT_CLI_H
+#define CUBIT_CMD_KUBECTL_CUBIT_CLI_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/buf.h"
+#include "util/err.h"
+
+/* Exit codes (docs/cli.md). */
+enum {
+  CLI_EXIT_OK = 0,        /* done; watch/submit --watch: the run Succeeded */
+  CLI_EXIT_FAILED = 1,    /* watch/submit --watch: the run Failed */
+  CLI_EXIT_USAGE = 2,     /* bad arguments */
+  CLI_EXIT_NOTFOUND = 3,  /* the named object does not exist */
+  CLI_EXIT_ERROR = 4      /* kubeconfig, API server or refused request */
+};
+
+typedef enum {
+  CLI_CMD_NONE,
+  CLI_CMD_HELP,
+  CLI_CMD_GET,    /* get and tree */
+  CLI_CMD_WATCH,
+  CLI_CMD_SUBMIT,
+  CLI_CMD_LOGS,
+  CLI_CMD_RETRY,
+  CLI_CMD_STOP,
+  CLI_CMD_RESUME,
+  CLI_CMD_RENEW,
+  CLI_CMD_OPEN
+} cli_command;
+
+typedef struct cli_param {
+  char *name;
+  char *value;
+} cli_param;
+
+/* The parsed command line. Strings point into argv except params (owned:
+ * cli_args_free). */
+typedef struct cli_args {
+  cli_command cmd;
+  const char *cmd_name;   /* as typed: "tree" for CLI_CMD_GET */
+  const char *help_for;   /* help COMMAND, or COMMAND --help */
+  /* kubectl's global flags */
+  const char *kubeconfig;
+  const char *context;
+  const char *ns;
+  /* positionals: the object, then (logs RUN TASK) the task */
+  const char *name;
+  const char *task;
+  /* command flags; 0/NULL when not given */
+  int follow;
+  int attempt;            /* logs --attempt N (>= 1) */
+  int all_attempts;
+  const char *role;
+  int replica;            /* logs --replica I; -1 when not given */
+  const char *revision;
+  int watch;              /* submit --watch */
+  int64_t for_s;          /* renew --for D; 0 when not given */
+  int64_t interval_ms;    /* watch/--watch redraw period, default 2000 */
+  cli_param *params;
+  size_t nparams;
+} cli_args;
+
+/* Parses argv (argv[0] is the program). Returns 0, or CLI_EXIT_USAGE with a
+ * message naming the flag or argument in err. */
+int cli_parse(int argc, char **argv, cli_args *out, char *err, size_t errlen) CUBIT_WUR;
+void cli_args_free(cli_args *a);
+
+/* The help text of a command (NULL: the overview); never NULL. */
+const char *cli_help(const char *command);
+
+/* "90s", "15m", "8h", "1h30m", "2d": a positive duration in seconds.
+ * Returns 0 or CUBIT_EINVAL with the reason in err. */
+int cli_parse_duration(const char *s, int64_t *out, char *err, size_t errlen) CUBIT_WUR;
+/* "name=value" (value may be empty and may contain '='); the name is a
+ * parameter name: letters, digits and '_', not starting with a digit. */
+int cli_parse_param(const char *s, cli_param *out, char *err, size_t errlen) CUBIT_WUR;
+/* 3723 -> "1h2m3s", 0 -> "0s"; negative -> "". */
+void cli_format_duration(int64_t secs, char *out, size_t len);
+
+/* Of names (n of them), the one closest to typed, for "did you mean":
+ * within a third of its length in edits (at least one), or one that typed
+ * begins; NULL when none is close. */
+const char *cli_suggest(const char *const *names, size_t n, const char *typed);
+
+/* ---------------------------------------------------------- render */
+
+/* A PipelineRun as a header and a tree of its tasks (by their first
+ * dependency), one line per task: phase, attempt, duration, TrainingJob,
+ * message, and the outputs under it. tjs (an array of the run's
+ * TrainingJobs, may be NULL) adds a line per earlier attempt of a task that
+ * was tried more than once. now: seconds since the epoch, for durations of
+ * what still runs. */
+int cli_render_run(const json_t *run, const json_t *tjs, int64_t now, cubit_buf *out) CUBIT_WUR;
+/* A TrainingJob: header, then each role with its counts and its pods
+ * (pods: an array of the job's pods, may be NULL). */
+int cli_render_trainingjob(const json_t *tj, const json_t *pods, int64_t now, cubit_buf *out) CUBIT_WUR;
+/* The run's outcome: 1 while it goes on, else 0 with *exit_code set to
+ * CLI_EXIT_OK (Succeeded) or CLI_EXIT_FAILED. */
+int cli_run_finished(const json_t *run, int *exit_code);
+
+/* ---------------------------------------------------------- logs */
+
+/* Of a run's TrainingJobs (array), those a logs command reads, as a new
+ * array of borrowed-then-increfed objects sorted by task then attempt:
+ * task (NULL = every task), attempt (0 = the newest of each task), all (every
+ * attempt). */
+json_t *cli_pick_attempts(const json_t *tjs, const char *task, int attempt, int all);
+/* Of pods (array), those of role (NULL = any) and replica index (-1 = any),
+ * as a new array sorted by name. The index is the pod's
+ * training.kubeflow.org/replica-index label, its
+ * batch.kubernetes.io/job-completion-index label or annotation, or else the
+ * number ending its name. */
+json_t *cli_pick_pods(const json_t *pods, const char *role, int replica);
+/* The container to read: the kubectl.kubernetes.io/default-container
+ * annotation, else the first container. Borrowed from pod. */
+const char *cli_log_container(const json_t *pod);
+
+/* Splits a pod's log into lines, each written with the pod's prefix
+ * ("[name] ", or none when one pod is read). Bytes after the last newline
+ * wait for the next feed or the flush. */
+typedef struct cli_prefixer {
+  char prefix[320];
+  cubit_buf partial;
+} cli_prefixer;
+
+void cli_prefixer_init(cli_prefixer *p, const char *label);
+int cli_prefixer_feed(cli_prefixer *p, const char *data, size_t len, cubit_buf *out) CUBIT_WUR;
+/* Writes a pending partial line (ending it with a newline). */
+int cli_prefixer_flush(cli_prefixer *p, cubit_buf *out) CUBIT_WUR;
+void cli_prefixer_free(cli_prefixer *p);
+
+#endif

@@ -1,0 +1,107 @@
+/* The --help texts; docs/cli.md says the same at more length. */
+#include <string.h>
+
+#include "cli.h"
+
+static const char overview[] =
+    "kubectl-cubit: Cubit's runs, training jobs, notebooks and services from the command line.\n"
+    "\n"
+    "Usage: kubectl cubit COMMAND [ARGS] [FLAGS]\n"
+    "\n"
+    "Commands:\n"
+    "  get NAME, tree NAME   a PipelineRun as a tree of tasks, or a TrainingJob's roles and pods\n"
+    "  watch RUN             the run's tree redrawn until it ends; exit code = its outcome\n"
+    "  submit PIPELINE       start a PipelineRun: -p name=value ..., --watch\n"
+    "  logs NAME [TASK]      logs of a run's task, a TrainingJob, a Notebook or an InferenceService\n"
+    "  retry RUN             retry a Failed run's failed tasks\n"
+    "  stop NAME, resume NAME  suspend or resume a TrainingJob; stop or start a Notebook\n"
+    "  renew NOTEBOOK        renew a notebook's lease (--for D also sets its length)\n"
+    "  open NOTEBOOK         print the notebook's URL\n"
+    "  help [COMMAND]        this text, or a command's\n"
+    "\n"
+    "NAME may say its kind: plr/NAME, tj/NAME, nb/NAME, isvc/NAME; a bare name is looked up in\n"
+    "that order among the kinds the command takes.\n"
+    "\n"
+    "Flags every command takes (as kubectl reads them):\n"
+    "  --kubeconfig PATH     the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)\n"
+    "  --context NAME        the kubeconfig context (default: its current-context)\n"
+    "  -n, --namespace NS    the namespace (default: the context's, else \"default\")\n"
+    "  -h, --help            help\n"
+    "\n"
+    "Exit codes: 0 done (watch: the run Succeeded), 1 the run Failed, 2 bad arguments,\n"
+    "3 no such object, 4 kubeconfig or API server error.\n";
+
+typedef struct topic {
+  const char *command;
+  const char *text;
+} topic;
+
+static const topic topics[] = {
+    {"get",
+     "Usage: kubectl cubit get NAME   (also: tree NAME)\n"
+     "\n"
+     "A PipelineRun (plr/NAME) as a tree of its tasks: each task under its first dependency\n"
+     "(more dependencies in brackets), with its phase, attempts, duration, TrainingJob and\n"
+     "message, its outputs under it, and a line per earlier attempt of a task tried more than\n"
+     "once. A TrainingJob (tj/NAME) as its roles (running, pending, succeeded, failed) with\n"
+     "their pods (state, restarts, node, age). Read from the objects' status and Cubit's labels.\n"},
+    {"watch",
+     "Usage: kubectl cubit watch RUN [--interval 2s]\n"
+     "\n"
+     "Redraws the run's tree every --interval until the run ends (on a terminal the screen\n"
+     "is redrawn; otherwise a tree is written each time it changed). Exit code 0 when the run\n"
+     "Succeeded, 1 when it Failed.\n"},
+    {"submit",
+     "Usage: kubectl cubit submit PIPELINE [-p name=value ...] [--watch] [--interval 2s]\n"
+     "\n"
+     "Creates a PipelineRun of PIPELINE named PIPELINE-<random> (generateName), labelled\n"
+     "cubit.dev/pipeline, with the parameters given (-p, --param; each name once; the run's\n"
+     "controller checks them against the pipeline's types). Prints pipelinerun/NAME created.\n"
+     "--watch (-w) then watches it as `watch` does, with the same exit codes.\n"},
+    {"logs",
+     "Usage: kubectl cubit logs RUN [TASK] [-f] [--attempt N | --all-attempts] [--role R] [--replica I]\n"
+     "       kubectl cubit logs TRAININGJOB [-f] [--role R] [--replica I]\n"
+     "       kubectl cubit logs NOTEBOOK [-f]\n"
+     "       kubectl cubit logs INFERENCESERVICE [-f] [--revision R]\n"
+     "\n"
+     "Reads the logs of the pods found through Cubit's labels: a run's TrainingJobs\n"
+     "(cubit.dev/pipelinerun, cubit.dev/pipeline-task, cubit.dev/attempt; the newest attempt of\n"
+     "each task unless --attempt or --all-attempts) and their pods (cubit.dev/trainingjob,\n"
+     "cubit.dev/role), a Notebook's (cubit.dev/notebook), an InferenceService's\n"
+     "(cubit.dev/inferenceservice, cubit.dev/revision). Each line is prefixed [POD] when more\n"
+     "than one pod is read or when following. -f follows until the run or job ends, picking up\n"
+     "new attempts, new pods and restarted containers.\n"},
+    {"retry",
+     "Usage: kubectl cubit retry RUN\n"
+     "\n"
+     "Asks a Failed run to re-run its failed tasks and those omitted after them (a new value of\n"
+     "the cubit.dev/retry annotation; each value is acted on once). A run that has not failed\n"
+     "is refused with exit code 2.\n"},
+    {"stop",
+     "Usage: kubectl cubit stop NAME\n"
+     "\n"
+     "A TrainingJob (tj/NAME): spec.suspend=true (its pods go; it becomes Suspended).\n"
+     "A Notebook (nb/NAME): spec.stopped=true. PipelineRuns cannot be stopped (yet).\n"},
+    {"resume",
+     "Usage: kubectl cubit resume NAME\n"
+     "\n"
+     "Undoes stop: spec.suspend=false on a TrainingJob, spec.stopped=false on a Notebook.\n"},
+    {"renew",
+     "Usage: kubectl cubit renew NOTEBOOK [--for DURATION]\n"
+     "\n"
+     "Renews the notebook's lease from now (the cubit.dev/renew annotation). --for 8h also sets\n"
+     "spec.lease.ttlSeconds to that length (units s, m, h, d; e.g. 1h30m). A notebook without\n"
+     "spec.lease is refused with exit code 2.\n"},
+    {"open",
+     "Usage: kubectl cubit open NOTEBOOK\n"
+     "\n"
+     "Prints the notebook's URL (status.url); exit code 4 while it has none.\n"},
+};
+
+const char *cli_help(const char *command) {
+  if (command == NULL) return overview;
+  if (strcmp(command, "tree") == 0) command = "get";
+  for (size_t i = 0; i < sizeof(topics) / sizeof(topics[0]); i++)
+    if (strcmp(topics[i].command, command) == 0) return topics[i].text;
+  return overview;
+}

@@ -1,0 +1,151 @@
+/* Which pods a logs command reads, and the per-pod prefixes of their lines.
+ * Pure: objects in, a selection or text out. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "util/alloc.h"
+#include "util/json.h"
+
+static const char *label(const json_t *o, const char *key) {
+  return json_string_value(json_object_get(js_get(o, "metadata.labels"), key));
+}
+
+static long attempt_of(const json_t *tj) {
+  const char *a = label(tj, "cubit.dev/attempt");
+  return a ? atol(a) : 0;
+}
+
+static int by_task_attempt(const void *a, const void *b) {
+  const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+  const char *tx = label(x, "cubit.dev/pipeline-task"), *ty = label(y, "cubit.dev/pipeline-task");
+  int c = strcmp(tx ? tx : "", ty ? ty : "");
+  if (c) return c;
+  long nx = attempt_of(x), ny = attempt_of(y);
+  return (nx > ny) - (nx < ny);
+}
+
+static json_t *sorted_array(json_t **items, size_t n, int (*cmp)(const void *, const void *)) {
+  qsort(items, n, sizeof(*items), cmp);
+  json_t *out = json_array();
+  for (size_t i = 0; out && i < n; i++) json_array_append(out, items[i]);
+  return out;
+}
+
+json_t *cli_pick_attempts(const json_t *tjs, const char *task, int attempt, int all) {
+  size_t n = json_array_size(tjs), k = 0;
+  json_t **keep = xcalloc(n ? n : 1, sizeof(*keep));
+  for (size_t i = 0; i < n; i++) {
+    json_t *tj = json_array_get(tjs, i);
+    const char *t = label(tj, "cubit.dev/pipeline-task");
+    if (t == NULL || (task && strcmp(t, task))) continue;
+    if (attempt && attempt_of(tj) != attempt) continue;
+    if (!all && !attempt) {
+      /* Only the newest attempt of its task. */
+      int newer = 0;
+      for (size_t j = 0; j < n && !newer; j++) {
+        json_t *o = json_array_get(tjs, j);
+        const char *ot = label(o, "cubit.dev/pipeline-task");
+        newer = ot && strcmp(ot, t) == 0 && attempt_of(o) > attempt_of(tj);
+      }
+      if (newer) continue;
+    }
+    keep[k++] = tj;
+  }
+  json_t *out = sorted_array(keep, k, by_task_attempt);
+  free(keep);
+  return out;
+}
+
+/* The replica index of a pod: the engines' labels, else the number that
+ * ends its name ("train-worker-3"); -1 when there is none. */
+static long replica_of(const json_t *pod) {
+  const char *v = label(pod, "training.kubeflow.org/replica-index");
+  if (v == NULL) v = label(pod, "batch.kubernetes.io/job-completion-index");
+  if (v == NULL) v = json_string_value(json_object_get(js_get(pod, "metadata.annotations"),
+                                                       "batch.kubernetes.io/job-completion-index"));
+  if (v == NULL) v = label(pod, "volcano.sh/task-index");
+  if (v) return atol(v);
+  const char *name = js_name(pod);
+  if (name == NULL) return -1;
+  size_t len = strlen(name), i = len;
+  while (i > 0 && isdigit((unsigned char)name[i - 1])) i--;
+  if (i == len || i == 0 || name[i - 1] != '-') return -1;
+  return atol(name + i);
+}
+
+static int by_name(const void *a, const void *b) {
+  const char *x = js_name(*(json_t *const *)a), *y = js_name(*(json_t *const *)b);
+  return strcmp(x ? x : "", y ? y : "");
+}
+
+json_t *cli_pick_pods(const json_t *pods, const char *role, int replica) {
+  size_t n = json_array_size(pods), k = 0;
+  json_t **keep = xcalloc(n ? n : 1, sizeof(*keep));
+  for (size_t i = 0; i < n; i++) {
+    json_t *pod = json_array_get(pods, i);
+    const char *r = label(pod, "cubit.dev/role");
+    if (role && (r == NULL || strcmp(r, role))) continue;
+    if (replica >= 0 && replica_of(pod) != replica) continue;
+    keep[k++] = pod;
+  }
+  json_t *out = sorted_array(keep, k, by_name);
+  free(keep);
+  return out;
+}
+
+const char *cli_log_container(const json_t *pod) {
+  const char *d = json_string_value(
+      json_object_get(js_get(pod, "metadata.annotations"), "kubectl.kubernetes.io/default-container"));
+  if (d) return d;
+  return js_str(json_array_get(js_get(pod, "spec.containers"), 0), "name");
+}
+
+void cli_prefixer_init(cli_prefixer *p, const char *lbl) {
+  if (lbl && *lbl) snprintf(p->prefix, sizeof(p->prefix), "[%s] ", lbl);
+  else p->prefix[0] = '\0';
+  buf_init(&p->partial, 1 << 20);
+}
+
+static int emit(cli_prefixer *p, const char *line, size_t len, cubit_buf *out) {
+  if (buf_appends(out, p->prefix) || buf_append(out, line, len) || buf_append(out, "\n", 1)) return CUBIT_ENOMEM;
+  return 0;
+}
+
+int cli_prefixer_feed(cli_prefixer *p, const char *data, size_t len, cubit_buf *out) {
+  while (len) {
+    const char *nl = memchr(data, '\n', len);
+    if (nl == NULL) {
+      /* A line longer than the cap is written in pieces rather than lost. */
+      if (p->partial.len + len > p->partial.max) {
+        int rc = cli_prefixer_flush(p, out);
+        if (rc) return rc;
+      }
+      return buf_append(&p->partial, data, len) ? CUBIT_ENOMEM : 0;
+    }
+    size_t n = (size_t)(nl - data);
+    int rc;
+    if (p->partial.len) {
+      if (buf_append(&p->partial, data, n)) return CUBIT_ENOMEM;
+      rc = emit(p, p->partial.data, p->partial.len, out);
+      buf_reset(&p->partial);
+    } else {
+      rc = emit(p, data, n, out);
+    }
+    if (rc) return rc;
+    data += n + 1;
+    len -= n + 1;
+  }
+  return 0;
+}
+
+int cli_prefixer_flush(cli_prefixer *p, cubit_buf *out) {
+  if (p->partial.len == 0) return 0;
+  int rc = emit(p, p->partial.data, p->partial.len, out);
+  buf_reset(&p->partial);
+  return rc;
+}
+
+void cli_prefixer_free(cli_prefixer *p) { buf_free(&p->partial); }

@@ -1,0 +1,625 @@
+/* kubectl-cubit: the commands (docs/cli.md). Reads the kubeconfig as kubectl
+ * does (pkg/kube), talks to the API server, prints, and exits with the
+ * codes of cli.h. */
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/inferenceservice/inferenceservice.h"
+#include "api/notebook/notebook.h"
+#include "api/pipeline/pipeline.h"
+#include "api/trainingjob/trainingjob.h"
+#include "cli.h"
+#include "kube/client.h"
+#include "kube/config.h"
+#include "util/alloc.h"
+#include "util/json.h"
+#include "util/time.h"
+
+/* The PipelineRun controller's (controllers/pipeline/pipeline.h), which the
+ * command line does not link: a new value retries a Failed run once. */
+#define CLI_RETRY_ANNOTATION "cubit.dev/retry"
+
+typedef struct cli {
+  const cli_args *a;
+  kube_config cfg;
+  kube_client *client;
+  const char *ns;
+  pthread_mutex_t out_lock; /* one writer to stdout at a time: whole lines */
+} cli;
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void fail(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("kubectl-cubit: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+/* The kinds a name may be, in the order a bare name is looked up. */
+typedef struct kind_alias {
+  const kube_resource *r;
+  const char *names[4];
+} kind_alias;
+
+static const kind_alias kinds[] = {
+    {&pl_pipelinerun_resource, {"pipelinerun", "plr", "pipelineruns", NULL}},
+    {&trainingjob_resource, {"trainingjob", "tj", "trainingjobs", NULL}},
+    {&notebook_resource, {"notebook", "nb", "notebooks", NULL}},
+    {&inference_resource, {"inferenceservice", "isvc", "inferenceservices", NULL}},
+};
+
+static int allowed(const kube_resource *r, const kube_resource *const *want, size_t nwant) {
+  for (size_t i = 0; i < nwant; i++)
+    if (want[i] == r) return 1;
+  return 0;
+}
+
+/* "; did you mean KIND/NAME?" from the objects of the kinds looked in, or
+ * nothing when none is close (or listing them fails: the hint is a bonus). */
+static void suggest(cli *c, const kube_resource *const *want, size_t nwant, const kube_resource *only,
+                    const char *name, char *hint, size_t len) {
+  json_t *names = json_array();
+  json_t *kinds_of = json_array();
+  for (size_t i = 0; i < nwant; i++) {
+    if (only && want[i] != only) continue;
+    json_t *l = NULL;
+    if (kube_list_all(c->client, want[i], c->ns, NULL, &l, NULL)) continue;
+    size_t k;
+    json_t *o;
+    json_array_foreach(json_object_get(l, "items"), k, o) if (js_name(o)) {
+      json_array_append_new(names, json_string(js_name(o)));
+      json_array_append_new(kinds_of, json_string(want[i]->kind));
+    }
+    json_decref(l);
+  }
+  size_t n = json_array_size(names);
+  const char **v = xcalloc(n ? n : 1, sizeof(*v));
+  for (size_t i = 0; i < n; i++) v[i] = json_string_value(json_array_get(names, i));
+  const char *best = cli_suggest(v, n, name);
+  for (size_t i = 0; best && i < n; i++)
+    if (v[i] == best) snprintf(hint, len, "; did you mean %s %s?", json_string_value(json_array_get(kinds_of, i)), best);
+  free(v);
+  json_decref(names);
+  json_decref(kinds_of);
+}
+
+/* Finds NAME (or KIND/NAME) among the kinds the command takes. On success
+ * *obj is the object (caller's) and *r its kind. */
+static int resolve(cli *c, const char *arg, const kube_resource *const *want, size_t nwant, const kube_resource **r,
+                   json_t **obj) {
+  *obj = NULL;
+  const char *slash = strchr(arg, '/'), *name = slash ? slash + 1 : arg;
+  const kube_resource *only = NULL;
+  if (slash) {
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]) && !only; i++)
+      for (size_t k = 0; kinds[i].names[k]; k++)
+        if (strlen(kinds[i].names[k]) == (size_t)(slash - arg) && strncasecmp(kinds[i].names[k], arg, (size_t)(slash - arg)) == 0)
+          only = kinds[i].r;
+    if (only == NULL || !allowed(only, want, nwant)) {
+      fail("%s: \"%.*s\" is not a kind %s takes", arg, (int)(slash - arg), arg, c->a->cmd_name);
+      return CLI_EXIT_USAGE;
+    }
+  }
+  char tried[256] = "";
+  size_t tn = 0;
+  for (size_t i = 0; i < nwant; i++) {
+    if (only && want[i] != only) continue;
+    kube_status st;
+    json_t *o = NULL;
+    int rc = kube_get(c->client, want[i], c->ns, name, &o, &st);
+    if (rc == 0) {
+      *obj = o;
+      *r = want[i];
+      return 0;
+    }
+    if (rc != CUBIT_ENOTFOUND) {
+      fail("reading %s %s in namespace %s: %s", want[i]->kind, name, c->ns, st.message);
+      return CLI_EXIT_ERROR;
+    }
+    tn += (size_t)snprintf(tried + tn, sizeof(tried) - tn, "%s%s", tn ? " or " : "", want[i]->kind);
+    if (tn >= sizeof(tried)) tn = sizeof(tried) - 1;
+  }
+  char hint[320] = "";
+  suggest(c, want, nwant, only, name, hint, sizeof(hint));
+  fail("no %s named %s in namespace %s%s", tried, name, c->ns, hint);
+  return CLI_EXIT_NOTFOUND;
+}
+
+static int list(cli *c, const kube_resource *r, const char *selector, json_t **items) {
+  kube_list_options o = {.label_selector = selector};
+  kube_status st;
+  json_t *l = NULL;
+  *items = NULL;
+  if (kube_list_all(c->client, r, c->ns, &o, &l, &st)) {
+    fail("listing %s (%s) in namespace %s: %s", r->resource, selector, c->ns, st.message);
+    return CLI_EXIT_ERROR;
+  }
+  *items = json_incref(json_object_get(l, "items"));
+  json_decref(l);
+  if (*items == NULL) *items = json_array();
+  return 0;
+}
+
+static void print_buf(cli *c, cubit_buf *b) {
+  pthread_mutex_lock(&c->out_lock);
+  if (b->len) fwrite(b->data, 1, b->len, stdout);
+  fflush(stdout);
+  pthread_mutex_unlock(&c->out_lock);
+}
+
+/* ---------------------------------------------------------- get / watch */
+
+static int render_object(cli *c, const kube_resource *r, const json_t *obj, cubit_buf *out) {
+  char sel[320];
+  json_t *items = NULL;
+  int rc;
+  if (r == &pl_pipelinerun_resource) {
+    snprintf(sel, sizeof(sel), "cubit.dev/pipelinerun=%s", js_name(obj));
+    if ((rc = list(c, &trainingjob_resource, sel, &items))) return rc;
+    rc = cli_render_run(obj, items, time_wall_s(), out);
+  } else {
+    snprintf(sel, sizeof(sel), "%s=%s", TJ_LABEL, js_name(obj));
+    if ((rc = list(c, &kube_pods, sel, &items))) return rc;
+    rc = cli_render_trainingjob(obj, items, time_wall_s(), out);
+  }
+  json_decref(items);
+  if (rc) fail("out of memory");
+  return rc ? CLI_EXIT_ERROR : 0;
+}
+
+static int cmd_get(cli *c) {
+  const kube_resource *want[] = {&pl_pipelinerun_resource, &trainingjob_resource}, *r;
+  json_t *obj;
+  int rc = resolve(c, c->a->name, want, 2, &r, &obj);
+  if (rc) return rc;
+  cubit_buf out;
+  buf_init(&out, 64 << 20);
+  rc = render_object(c, r, obj, &out);
+  if (rc == 0) print_buf(c, &out);
+  buf_free(&out);
+  json_decref(obj);
+  return rc;
+}
+
+/* Redraws the run's tree until it ends: on a terminal the screen is
+ * cleared each time, otherwise a tree is written only when it changed. */
+static int watch_run(cli *c, const char *name) {
+  int tty = isatty(STDOUT_FILENO);
+  char *last = NULL;
+  for (;;) {
+    const kube_resource *want[] = {&pl_pipelinerun_resource}, *r;
+    json_t *run;
+    int rc = resolve(c, name, want, 1, &r, &run);
+    if (rc) {
+      free(last);
+      return rc;
+    }
+    cubit_buf out;
+    buf_init(&out, 64 << 20);
+    rc = render_object(c, r, run, &out);
+    int code = 0, going = cli_run_finished(run, &code);
+    json_decref(run);
+    if (rc) {
+      buf_free(&out);
+      free(last);
+      return rc;
+    }
+    /* Durations move every second: compare without them would need a
+     * second render; a changed text is simply printed again. */
+    if (tty) {
+      fputs("\033[H\033[2J", stdout);
+      print_buf(c, &out);
+    } else if (last == NULL || strcmp(last, out.data ? out.data : "") != 0) {
+      if (last) fputs("\n", stdout);
+      print_buf(c, &out);
+    }
+    free(last);
+    last = buf_detach(&out);
+    if (!going) {
+      free(last);
+      return code;
+    }
+    usleep((useconds_t)(c->a->interval_ms * 1000));
+  }
+}
+
+static int cmd_watch(cli *c) { return watch_run(c, c->a->name); }
+
+/* ---------------------------------------------------------- submit */
+
+static int cmd_submit(cli *c) {
+  kube_status st;
+  json_t *p = NULL;
+  int rc = kube_get(c->client, &pl_pipeline_resource, c->ns, c->a->name, &p, &st);
+  if (rc == CUBIT_ENOTFOUND) {
+    char hint[320] = "";
+    const kube_resource *want[] = {&pl_pipeline_resource};
+    suggest(c, want, 1, NULL, c->a->name, hint, sizeof(hint));
+    fail("no Pipeline named %s in namespace %s%s", c->a->name, c->ns, hint);
+    return CLI_EXIT_NOTFOUND;
+  }
+  if (rc) {
+    fail("reading Pipeline %s: %s", c->a->name, st.message);
+    return CLI_EXIT_ERROR;
+  }
+  json_decref(p);
+  /* A run made by hand: generateName "<pipeline>-" and the pipeline's label,
+   * as docs/pipeline.md shows; the scheduler's runs are "<pipeline>-<tick>". */
+  char gen[300];
+  snprintf(gen, sizeof(gen), "%s-", c->a->name);
+  json_t *params = json_object();
+  for (size_t i = 0; i < c->a->nparams; i++)
+    json_object_set_new(params, c->a->params[i].name, json_string(c->a->params[i].value));
+  json_t *run = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s}}, s:{s:{s:s}, s:o}}", "apiVersion", "cubit.dev/v1alpha1",
+                          "kind", "PipelineRun", "metadata", "generateName", gen, "namespace", c->ns, "labels",
+                          "cubit.dev/pipeline", c->a->name, "spec", "pipelineRef", "name", c->a->name, "params", params);
+  json_t *made = NULL;
+  rc = kube_create(c->client, &pl_pipelinerun_resource, c->ns, run, &made, &st);
+  json_decref(run);
+  if (rc) {
+    fail("creating a PipelineRun of %s: %s", c->a->name, st.message);
+    return CLI_EXIT_ERROR;
+  }
+  char name[256];
+  snprintf(name, sizeof(name), "%s", js_name(made));
+  json_decref(made);
+  printf("pipelinerun/%s created\n", name);
+  fflush(stdout);
+  return c->a->watch ? watch_run(c, name) : 0;
+}
+
+/* ---------------------------------------------------------- patches */
+
+static int patch(cli *c, const kube_resource *r, const char *name, json_t *body, const char *done) {
+  kube_patch_options o = {.type = KUBE_PATCH_MERGE};
+  kube_status st;
+  json_t *out = NULL;
+  int rc = kube_patch(c->client, r, c->ns, name, body, &o, &out, &st);
+  json_decref(body);
+  json_decref(out);
+  if (rc) {
+    fail("patching %s %s: %s", r->kind, name, st.message);
+    return rc == CUBIT_ENOTFOUND ? CLI_EXIT_NOTFOUND : CLI_EXIT_ERROR;
+  }
+  printf("%s/%s %s\n", r->resource, name, done);
+  return 0;
+}
+
+static int cmd_retry(cli *c) {
+  const kube_resource *want[] = {&pl_pipelinerun_resource}, *r;
+  json_t *run;
+  int rc = resolve(c, c->a->name, want, 1, &r, &run);
+  if (rc) return rc;
+  const char *phase = js_str(run, "status.phase");
+  if (phase == NULL || strcmp(phase, "Failed") != 0) {
+    fail("PipelineRun %s is %s, not Failed: only a failed run is retried", js_name(run), phase ? phase : "Pending");
+    json_decref(run);
+    return CLI_EXIT_USAGE;
+  }
+  char name[256];
+  snprintf(name, sizeof(name), "%s", js_name(run));
+  json_decref(run);
+  /* Each value retries once (status.lastHandledRetry): the clock to the
+   * nanosecond makes it new. */
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  char v[48];
+  snprintf(v, sizeof(v), "%lld.%09ld", (long long)ts.tv_sec, ts.tv_nsec);
+  return patch(c, r, name, json_pack("{s:{s:{s:s}}}", "metadata", "annotations", CLI_RETRY_ANNOTATION, v),
+               "retry requested");
+}
+
+static int set_stopped(cli *c, int stop) {
+  const kube_resource *want[] = {&trainingjob_resource, &notebook_resource}, *r;
+  json_t *obj;
+  int rc = resolve(c, c->a->name, want, 2, &r, &obj);
+  if (rc) return rc;
+  char name[256];
+  snprintf(name, sizeof(name), "%s", js_name(obj));
+  json_decref(obj);
+  const char *field = r == &trainingjob_resource ? "suspend" : "stopped";
+  return patch(c, r, name, json_pack("{s:{s:b}}", "spec", field, stop), stop ? "stopped" : "resumed");
+}
+
+static int cmd_renew(cli *c) {
+  const kube_resource *want[] = {&notebook_resource}, *r;
+  json_t *nb;
+  int rc = resolve(c, c->a->name, want, 1, &r, &nb);
+  if (rc) return rc;
+  if (!json_is_object(js_get(nb, "spec.lease"))) {
+    fail("Notebook %s has no spec.lease: there is nothing to renew", js_name(nb));
+    json_decref(nb);
+    return CLI_EXIT_USAGE;
+  }
+  char name[256];
+  snprintf(name, sizeof(name), "%s", js_name(nb));
+  json_decref(nb);
+  json_t *body = json_pack("{s:{s:{s:s}}}", "metadata", "annotations", NOTEBOOK_RENEW_ANNOTATION, "1");
+  if (c->a->for_s) js_set(body, "spec.lease.ttlSeconds", json_integer(c->a->for_s));
+  return patch(c, r, name, body, "renewed");
+}
+
+static int cmd_open(cli *c) {
+  const kube_resource *want[] = {&notebook_resource}, *r;
+  json_t *nb;
+  int rc = resolve(c, c->a->name, want, 1, &r, &nb);
+  if (rc) return rc;
+  const char *url = js_str(nb, "status.url");
+  if (url == NULL || *url == '\0') {
+    fail("Notebook %s has no URL yet (phase %s)", js_name(nb), js_str(nb, "status.phase") ? js_str(nb, "status.phase") : "Pending");
+    rc = CLI_EXIT_ERROR;
+  } else {
+    printf("%s\n", url);
+  }
+  json_decref(nb);
+  return rc;
+}
+
+/* ---------------------------------------------------------- logs */
+
+typedef struct follow {
+  cli *c;
+  char pod[256];
+  char container[128];
+  cli_prefixer px;
+  int follow;
+  int failed;
+  int done;
+  pthread_t thread;
+} follow;
+
+static int on_log(const char *data, size_t len, void *arg) {
+  follow *f = arg;
+  cubit_buf out;
+  buf_init(&out, 1 << 24);
+  int rc = cli_prefixer_feed(&f->px, data, len, &out);
+  if (rc == 0) print_buf(f->c, &out);
+  buf_free(&out);
+  return rc;
+}
+
+static void *read_log(void *arg) {
+  follow *f = arg;
+  char *esc_c = curl_easy_escape(NULL, f->container, 0);
+  char *base = kube_resource_path(&kube_pods, f->c->ns, f->pod, "log");
+  char *path = xasprintf("%s?container=%s%s", base, esc_c, f->follow ? "&follow=true" : "");
+  kube_status st;
+  if (kube_request_stream(f->c->client, path, on_log, f, &st)) {
+    fail("pod %s: %s", f->pod, st.message);
+    f->failed = 1;
+  }
+  cubit_buf out;
+  buf_init(&out, 1 << 24);
+  if (cli_prefixer_flush(&f->px, &out) == 0) print_buf(f->c, &out);
+  buf_free(&out);
+  curl_free(esc_c);
+  free(base);
+  free(path);
+  __atomic_store_n(&f->done, 1, __ATOMIC_RELEASE);
+  return NULL;
+}
+
+/* The pods a logs command reads now, and whether the thing they belong to
+ * goes on (so -f waits for more). */
+static int gather_pods(cli *c, const kube_resource *r, const json_t *obj, json_t **pods, int *going) {
+  char sel[600];
+  json_t *items = NULL;
+  int rc;
+  *pods = NULL;
+  *going = 1;
+  const cli_args *a = c->a;
+  if (r == &pl_pipelinerun_resource) {
+    int code;
+    *going = cli_run_finished(obj, &code);
+    snprintf(sel, sizeof(sel), "cubit.dev/pipelinerun=%s", js_name(obj));
+    if ((rc = list(c, &trainingjob_resource, sel, &items))) return rc;
+    json_t *picked = cli_pick_attempts(items, a->task, a->attempt, a->all_attempts);
+    json_decref(items);
+    *pods = json_array();
+    size_t i;
+    json_t *tj;
+    json_array_foreach(picked, i, tj) {
+      snprintf(sel, sizeof(sel), "%s=%s", TJ_LABEL, js_name(tj));
+      if ((rc = list(c, &kube_pods, sel, &items))) break;
+      json_t *some = cli_pick_pods(items, a->role, a->replica);
+      json_array_extend(*pods, some);
+      json_decref(some);
+      json_decref(items);
+    }
+    json_decref(picked);
+    return rc;
+  }
+  if (r == &trainingjob_resource) {
+    const char *ph = js_str(obj, "status.phase");
+    *going = !(ph && (strcmp(ph, "Succeeded") == 0 || strcmp(ph, "Failed") == 0));
+    snprintf(sel, sizeof(sel), "%s=%s", TJ_LABEL, js_name(obj));
+  } else if (r == &notebook_resource) {
+    snprintf(sel, sizeof(sel), "%s=%s", NOTEBOOK_LABEL, js_name(obj));
+  } else {
+    int n = snprintf(sel, sizeof(sel), "%s=%s", INFERENCE_LABEL, js_name(obj));
+    if (a->revision) snprintf(sel + n, sizeof(sel) - (size_t)n, ",%s=%s", INFERENCE_REVISION_LABEL, a->revision);
+  }
+  if ((rc = list(c, &kube_pods, sel, &items))) return rc;
+  *pods = cli_pick_pods(items, a->role, a->replica);
+  json_decref(items);
+  return 0;
+}
+
+/* A container's log exists once it started: running or terminated. */
+static int log_ready(const json_t *pod, const char *container, long *restarts) {
+  size_t i;
+  json_t *cs;
+  json_array_foreach(js_get(pod, "status.containerStatuses"), i, cs) {
+    if (strcmp(js_str(cs, "name") ? js_str(cs, "name") : "", container)) continue;
+    *restarts = (long)js_int(cs, "restartCount", 0);
+    return js_get(cs, "state.running") || js_get(cs, "state.terminated");
+  }
+  return 0;
+}
+
+static int cmd_logs(cli *c) {
+  const cli_args *a = c->a;
+  const kube_resource *want[] = {&pl_pipelinerun_resource, &trainingjob_resource, &notebook_resource, &inference_resource}, *r;
+  json_t *obj;
+  int rc = resolve(c, a->name, want, 4, &r, &obj);
+  if (rc) return rc;
+  const char *misplaced = NULL;
+  if (a->task && r != &pl_pipelinerun_resource) misplaced = "a TASK argument";
+  else if ((a->attempt || a->all_attempts) && r != &pl_pipelinerun_resource) misplaced = "--attempt/--all-attempts";
+  else if (a->revision && r != &inference_resource) misplaced = "--revision";
+  else if ((a->role || a->replica >= 0) && r != &trainingjob_resource && r != &pl_pipelinerun_resource)
+    misplaced = "--role/--replica";
+  if (misplaced) {
+    fail("%s does not apply to a %s", misplaced, r->kind);
+    json_decref(obj);
+    return CLI_EXIT_USAGE;
+  }
+  follow **seen = NULL;
+  char **keys = NULL;
+  size_t nseen = 0;
+  int failed = 0, first = 1;
+  for (;;) {
+    json_t *pods;
+    int going;
+    if ((rc = gather_pods(c, r, obj, &pods, &going))) break;
+    if (first && json_array_size(pods) == 0 && !a->follow) {
+      fail("no pods of %s %s (yet)", r->kind, js_name(obj));
+      rc = CLI_EXIT_NOTFOUND;
+      json_decref(pods);
+      break;
+    }
+    int prefix = json_array_size(pods) > 1 || a->follow || nseen > 0;
+    size_t i;
+    json_t *pod;
+    json_array_foreach(pods, i, pod) {
+      const char *container = cli_log_container(pod);
+      long restarts = 0;
+      if (container == NULL) continue;
+      int ready = log_ready(pod, container, &restarts);
+      if (!ready) {
+        if (!a->follow) {
+          fail("pod %s: container %s has not started", js_name(pod), container);
+          failed = 1;
+        }
+        continue;
+      }
+      /* One reader per pod and container start: a restarted container is
+       * read again from its new start. */
+      char key[400];
+      snprintf(key, sizeof(key), "%s/%ld", js_uid(pod) ? js_uid(pod) : js_name(pod), restarts);
+      int known = 0;
+      for (size_t k = 0; k < nseen && !known; k++) known = strcmp(keys[k], key) == 0;
+      if (known) continue;
+      follow *f = xcalloc(1, sizeof(*f));
+      seen = xrealloc(seen, (nseen + 1) * sizeof(*seen));
+      keys = xrealloc(keys, (nseen + 1) * sizeof(*keys));
+      keys[nseen] = xstrdup(key);
+      f->c = c;
+      f->follow = a->follow;
+      snprintf(f->pod, sizeof(f->pod), "%s", js_name(pod));
+      snprintf(f->container, sizeof(f->container), "%s", container);
+      cli_prefixer_init(&f->px, prefix ? f->pod : NULL);
+      seen[nseen++] = f;
+      if (a->follow) {
+        if (pthread_create(&f->thread, NULL, read_log, f)) {
+          fail("pod %s: cannot start a reader thread", f->pod);
+          f->failed = 1;
+          f->done = 2; /* never joined */
+        }
+      } else {
+        read_log(f);
+      }
+    }
+    json_decref(pods);
+    first = 0;
+    if (!a->follow || rc) break;
+    /* Following: until the owner ended and every reader is done. */
+    int busy = 0;
+    for (size_t k = 0; k < nseen; k++) busy |= !__atomic_load_n(&seen[k]->done, __ATOMIC_ACQUIRE);
+    if (!going && !busy) break;
+    sleep(2);
+    const char *name = js_name(obj);
+    char *keep = xstrdup(name ? name : "");
+    json_decref(obj);
+    obj = NULL;
+    kube_status st;
+    int grc = kube_get(c->client, r, c->ns, keep, &obj, &st);
+    free(keep);
+    if (grc) {
+      fail("reading %s: %s", r->kind, st.message);
+      rc = CLI_EXIT_ERROR;
+      break;
+    }
+  }
+  for (size_t k = 0; k < nseen; k++) {
+    if (a->follow && seen[k]->done != 2) pthread_join(seen[k]->thread, NULL);
+    failed |= seen[k]->failed;
+    cli_prefixer_free(&seen[k]->px);
+    free(seen[k]);
+    free(keys[k]);
+  }
+  free(seen);
+  free(keys);
+  json_decref(obj);
+  if (rc == 0 && failed) rc = CLI_EXIT_ERROR;
+  return rc;
+}
+
+/* ---------------------------------------------------------- main */
+
+int main(int argc, char **argv) {
+  cli_args a;
+  char err[512];
+  if (cli_parse(argc, argv, &a, err, sizeof(err))) {
+    fail("%s", err);
+    return CLI_EXIT_USAGE;
+  }
+  if (a.cmd == CLI_CMD_HELP) {
+    const char *topic = a.help_for && *a.help_for ? a.help_for : NULL;
+    fputs(cli_help(topic), stdout);
+    cli_args_free(&a);
+    return 0;
+  }
+  cli c = {.a = &a};
+  pthread_mutex_init(&c.out_lock, NULL);
+  int code = CLI_EXIT_ERROR;
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  if (kube_config_load(a.kubeconfig, a.context, &c.cfg, err, sizeof(err))) {
+    fail("kubeconfig: %s", err);
+    goto out;
+  }
+  /* kubectl's rule: -n, else the context's namespace, else "default". */
+  c.ns = a.ns ? a.ns : (c.cfg.namespace && *c.cfg.namespace ? c.cfg.namespace : "default");
+  kube_client_options o = {.user_agent = "kubectl-cubit/" "0.1.0"};
+  if (kube_client_new(&c.cfg, &o, &c.client)) {
+    fail("cannot make a client for %s", c.cfg.server);
+    goto out;
+  }
+  switch (a.cmd) {
+    case CLI_CMD_GET: code = cmd_get(&c); break;
+    case CLI_CMD_WATCH: code = cmd_watch(&c); break;
+    case CLI_CMD_SUBMIT: code = cmd_submit(&c); break;
+    case CLI_CMD_LOGS: code = cmd_logs(&c); break;
+    case CLI_CMD_RETRY: code = cmd_retry(&c); break;
+    case CLI_CMD_STOP: code = set_stopped(&c, 1); break;
+    case CLI_CMD_RESUME: code = set_stopped(&c, 0); break;
+    case CLI_CMD_RENEW: code = cmd_renew(&c); break;
+    case CLI_CMD_OPEN: code = cmd_open(&c); break;
+    default: fail("no command"); code = CLI_EXIT_USAGE; break;
+  }
+out:
+  kube_client_free(c.client);
+  kube_config_free(&c.cfg);
+  curl_global_cleanup();
+  pthread_mutex_destroy(&c.out_lock);
+  cli_args_free(&a);
+  return code;
+}
