@@ -11,11 +11,12 @@
 #include <stdint.h>
 
 #include "api/gpu/gpu.h"
+#include "api/labels.h"
 #include "kube/client.h"
 
 extern const kube_resource notebook_resource;
 
-#define NOTEBOOK_LABEL "cubit.dev/notebook"            /* on children and the pod: the notebook's name */
+#define NOTEBOOK_LABEL CUBIT_LABEL_NOTEBOOK            /* on children and the pod: the notebook's name */
 #define NOTEBOOK_RENEW_ANNOTATION "cubit.dev/renew"    /* set by a user: renew the lease */
 #define NOTEBOOK_STOPPED_BY_ANNOTATION "cubit.dev/stopped-by" /* set by Cubit: culler or lease */
 #define NOTEBOOK_STOPPED_BY_CULLER "culler"

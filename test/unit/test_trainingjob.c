@@ -41,8 +41,12 @@ static const struct {
     {"batch", "{\"main\":{\"replicas\":4,\"parallelism\":2,\"resources\":{\"cpu\":\"2\",\"memory\":\"4Gi\"}}}",
      ",\"failurePolicy\":{\"backoffLimit\":2},\"activeDeadlineSeconds\":3600"},
     {"pytorch",
-     "{\"master\":{\"replicas\":1,\"resources\":{\"cpu\":4,\"gpu\":\"1(A100)\"}},\"worker\":{\"replicas\":3,\"resources\":{\"gpu\":\"1(A100)\"}}}",
-     ",\"gang\":{\"queue\":\"research\",\"scheduleTimeoutSeconds\":600},\"failurePolicy\":{\"restartPolicy\":\"OnFailure\"}"},
+     "{\"master\":{\"replicas\":1,\"resources\":{\"cpu\":4,\"gpu\":\"1(A100)\"}},\"worker\":{\"replicas\":3,\"resources\":{\"gpu\":\"1(A100)\"},"
+     "\"podTemplate\":{\"spec\":{\"serviceAccountName\":\"worker\",\"tolerations\":[{\"key\":\"gpu\",\"operator\":\"Exists\"}]}}}}",
+     ",\"gang\":{\"queue\":\"research\",\"scheduleTimeoutSeconds\":600},\"failurePolicy\":{\"restartPolicy\":\"OnFailure\"},"
+     "\"podTemplate\":{\"metadata\":{\"labels\":{\"team\":\"vision\"}},\"spec\":{\"serviceAccountName\":\"trainer\","
+     "\"imagePullSecrets\":[{\"name\":\"registry\"}],\"containers\":[{\"name\":\"pytorch\",\"envFrom\":[{\"secretRef\":"
+     "{\"name\":\"wandb\"}}]},{\"name\":\"proxy\",\"image\":\"envoy:1\"}]}}"},
     {"tensorflow", "{\"chief\":{},\"ps\":{\"replicas\":2},\"worker\":{\"replicas\":4,\"resources\":{\"gpu\":\"0.5\"}},\"evaluator\":{}}",
      NULL},
     {"mpi", "{\"launcher\":{\"command\":[\"mpirun\",\"-np\",\"2\",\"python\",\"train.py\"]},\"worker\":{\"replicas\":2}}",
