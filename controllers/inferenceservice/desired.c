@@ -11,6 +11,7 @@
 #include "util/alloc.h"
 #include "util/json.h"
 #include "api/labels.h"
+#include "api/podtemplate/podtemplate.h"
 
 const kube_resource inference_virtualservices = {"networking.istio.io", "v1beta1", "virtualservices", "VirtualService",
                                                  1};
@@ -83,7 +84,7 @@ static json_t *probe(const inference_predictor *p) {
 
 json_t *inference_pod_template(const json_t *isvc, const inference_predictor *p, const inference_settings *cfg) {
   const inference_runtime_info *info = inference_runtime_get(p->runtime);
-  json_t *c = json_pack("{s:s, s:s}", "name", "server", "image", p->image);
+  json_t *c = json_pack("{s:s, s:s}", "name", INFERENCE_CONTAINER, "image", p->image);
   if (p->command) json_object_set(c, "command", (json_t *)p->command);
   else if (info->command[0]) json_object_set_new(c, "command", strings(info->command, p->model_name));
   if (p->args) json_object_set(c, "args", (json_t *)p->args);
@@ -150,6 +151,10 @@ json_t *inference_pod_template(const json_t *isvc, const inference_predictor *p,
   /* The creator, so the project's personal volume and per-member quota apply. */
   const char *user = json_string_value(json_object_get(js_get(isvc, "metadata.annotations"), CUBIT_ANNOTATION_USER));
   if (user) json_object_set_new(ann, CUBIT_ANNOTATION_USER, json_string(user));
+  char creator[64];
+  if (user && cubit_label_value(user, creator, sizeof(creator)) == 0)
+    json_object_set_new(labels, CUBIT_LABEL_CREATOR, json_string(creator));
+  cubit_labels_inherit(labels, js_get(isvc, "metadata.labels"));
   if (p->metrics) {
     char port[8];
     snprintf(port, sizeof(port), "%d", p->metrics);
@@ -160,7 +165,11 @@ json_t *inference_pod_template(const json_t *isvc, const inference_predictor *p,
   json_t *meta = json_pack("{s:o}", "labels", labels);
   if (json_object_size(ann)) json_object_set_new(meta, "annotations", ann);
   else json_decref(ann);
-  return json_pack("{s:o, s:o}", "metadata", meta, "spec", spec);
+  json_t *tmpl = json_pack("{s:o, s:o}", "metadata", meta, "spec", spec);
+  /* Merged before the revision's name is taken from the template: a changed
+   * podTemplate is a new revision. */
+  pt_merge(tmpl, p->pod_template);
+  return tmpl;
 }
 
 void inference_revision_name(const json_t *isvc, const json_t *pod_template, char out[INFERENCE_REVISION_LEN]) {
