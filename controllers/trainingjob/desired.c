@@ -161,8 +161,33 @@ static const char *queue_of(const tj_spec *s, const tj_env *env) {
   return env ? env->project : NULL;
 }
 
+/* Outside a project the GPU grammar becomes the GPU-sharing system's
+ * resources and the model's node selector here (inside one the pod webhook
+ * does it). Admission checked the string against the same profile; one it
+ * cannot translate any more keeps only its annotation. */
+static void translate_gpu(const tj_role *r, const tj_env *env, json_t *c, json_t *pod_spec) {
+  const char *gpu = js_str(r->resources, "gpu");
+  if (env == NULL || env->project != NULL || env->gpu == NULL || gpu == NULL || strcmp(gpu, "0") == 0) return;
+  gpu_request req;
+  gpu_translation t;
+  char why[512];
+  if (gpu_request_parse(gpu, &req, why, sizeof(why)) || gpu_translate(env->gpu, &req, &t, why, sizeof(why))) return;
+  json_t *limits = js_ensure_obj(c, "resources.limits"), *requests = js_ensure_obj(c, "resources.requests");
+  for (size_t i = 0; i < t.nlimits; i++) {
+    json_object_set_new(limits, t.limits[i].name, json_string(t.limits[i].value));
+    json_object_set_new(requests, t.limits[i].name, json_string(t.limits[i].value));
+  }
+  if (t.node_selector_key[0])
+    json_object_set_new(js_ensure_obj(pod_spec, "nodeSelector"), t.node_selector_key,
+                        json_string(t.node_selector_value));
+  if (t.visible_devices[0])
+    json_array_append_new(json_object_get(c, "env"), env_value("NVIDIA_VISIBLE_DEVICES", t.visible_devices));
+}
+
 static json_t *pod_template(const json_t *tj, const tj_spec *s, const tj_role *r, const tj_env *env) {
-  json_t *spec = json_pack("{s:s, s:[o]}", "restartPolicy", pod_restart_policy(s), "containers", container(tj, s, r));
+  json_t *c = container(tj, s, r);
+  json_t *spec = json_pack("{s:s, s:[o]}", "restartPolicy", pod_restart_policy(s), "containers", c);
+  translate_gpu(r, env, c, spec);
   json_t *vols = pod_volumes(s);
   if (json_array_size(vols)) json_object_set_new(spec, "volumes", vols);
   else json_decref(vols);
