@@ -88,6 +88,51 @@ static int parse_queue(const json_t *queue, project_spec *out, char *err, size_t
   return 0;
 }
 
+/* volumes.shared.provision {size, storageClassName, accessModes} and
+ * volumes.personal (a claim of its own, or a sub-path of the shared one). */
+static int parse_volumes(const json_t *vols, project_spec *out, char *err, size_t errlen) {
+  if (vols == NULL || json_is_null(vols)) return 0;
+  const json_t *shared = json_object_get(vols, "shared");
+  out->shared_claim = js_str(shared, "claimName");
+  const json_t *prov = json_object_get(shared, "provision");
+  if (prov && !json_is_null(prov)) {
+    if (!json_is_object(prov))
+      return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec.volumes.shared.provision: want {size, storageClassName, accessModes}");
+    const char *size = js_str(prov, "size");
+    quantity q;
+    char why[200];
+    if (size == NULL)
+      return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec.volumes.shared.provision.size: required (e.g. 100Gi)");
+    if (quantity_parse_err(size, &q, why, sizeof(why)))
+      return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec.volumes.shared.provision.size: %s", why);
+    if (quantity_sign(&q) <= 0)
+      return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec.volumes.shared.provision.size: must be positive");
+    quantity_string(&q, out->shared_size);
+    out->shared_class = js_str(prov, "storageClassName");
+    out->shared_modes = json_object_get(prov, "accessModes");
+    static const char *const modes[] = {"ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod", NULL};
+    if (out->shared_modes && !json_is_array(out->shared_modes))
+      return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec.volumes.shared.provision.accessModes: want a list");
+    size_t i;
+    json_t *m;
+    json_array_foreach(out->shared_modes, i, m) {
+      if (!one_of(json_string_value(m), modes))
+        return cubit_errorf(err, errlen, CUBIT_EINVAL,
+                            "spec.volumes.shared.provision.accessModes[%zu]: want ReadWriteOnce, ReadOnlyMany, "
+                            "ReadWriteMany or ReadWriteOncePod",
+                            i);
+    }
+    if (json_array_size(out->shared_modes) == 0) out->shared_modes = NULL;
+    out->shared_provision = 1;
+  }
+  const json_t *personal = json_object_get(vols, "personal");
+  if (personal && !json_is_null(personal) && js_str(personal, "claimName") == NULL && out->shared_claim == NULL)
+    return cubit_errorf(err, errlen, CUBIT_EINVAL,
+                        "spec.volumes.personal: without a claimName it is a sub-path of the shared claim, and "
+                        "spec.volumes.shared.claimName is not set");
+  return 0;
+}
+
 static int parse_spec(const json_t *spec, project_spec *out, char *err, size_t errlen) {
   if (spec != NULL && !json_is_null(spec) && !json_is_object(spec))
     return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec: must be an object");
@@ -107,6 +152,7 @@ static int parse_spec(const json_t *spec, project_spec *out, char *err, size_t e
                           p ? p : "");
     out->delete_namespaces = strcmp(p, "Delete") == 0;
   }
+  if (parse_volumes(json_object_get(spec, "volumes"), out, err, errlen)) return CUBIT_EINVAL;
   return parse_queue(json_object_get(spec, "queue"), out, err, errlen);
 }
 

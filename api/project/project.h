@@ -11,6 +11,7 @@
 #include "api/labels.h"
 #include "api/usage/usage.h"
 #include "kube/client.h"
+#include "util/quantity.h"
 #include "util/err.h"
 
 extern const kube_resource project_resource;
@@ -51,6 +52,13 @@ typedef struct project_spec {
   int queue_enabled;     /* -1 = default (when Volcano exists) */
   int queue_weight;
   int queue_reclaimable; /* -1 = unset */
+  /* spec.volumes.shared.provision: the project makes the shared claim in
+   * every namespace it holds (kept or deleted with deletionPolicy). */
+  const char *shared_claim;     /* volumes.shared.claimName, or NULL */
+  int shared_provision;         /* provision given */
+  char shared_size[QUANTITY_STRLEN]; /* canonical storage request */
+  const char *shared_class;     /* storageClassName, NULL = the cluster's default */
+  const json_t *shared_modes;   /* accessModes (borrowed), NULL = [ReadWriteMany] */
 } project_spec;
 
 /* Parses p's spec; total over any JSON (p need not be an object). On a bad

@@ -108,7 +108,12 @@ static void project_defaults(const json_t *project, json_t *pod, const char *use
     add_volume(spec, "cubit-shared", shared, mount);
     json_decref(mount);
   }
-  const char *personal = js_str(pspec, "volumes.personal.claimName");
+  /* The personal directory lives on its own claim, or on the shared one
+   * when the project names none (cube-studio's /mnt/<user>). */
+  const json_t *pvol = js_get(pspec, "volumes.personal");
+  const char *personal = js_str(pvol, "claimName");
+  if (personal == NULL && json_is_object(pvol)) personal = shared;
+  const char *root = js_str(pvol, "mountRoot") ? js_str(pvol, "mountRoot") : "/mnt";
   if (personal && user && *user) {
     /* A user name may hold characters a path must not ("system:serviceaccount:ns:sa"). */
     char safe[256];
@@ -116,8 +121,8 @@ static void project_defaults(const json_t *project, json_t *pod, const char *use
     for (const char *p = user; *p && n + 1 < sizeof(safe); p++)
       safe[n++] = (*p == '/' || *p == ':' || *p == ' ') ? '-' : *p;
     safe[n] = '\0';
-    char path[300];
-    snprintf(path, sizeof(path), "/mnt/%s", safe);
+    char path[1024];
+    snprintf(path, sizeof(path), "%s%s%s", root, root[strlen(root) - 1] == '/' ? "" : "/", safe);
     json_t *mount = json_pack("{s:s, s:s, s:s}", "name", "cubit-personal", "mountPath", path, "subPath", safe);
     add_volume(spec, "cubit-personal", personal, mount);
     json_decref(mount);
