@@ -768,13 +768,16 @@ static json_t *patched(const char *object, adm_response *resp) {
 }
 
 /* A personal directory without a claim of its own is a sub-path of the
- * shared claim, under the project's mountRoot. */
+ * shared claim, under the project's mountRoot; the pod gets the labels users
+ * select on. */
 START_TEST(mutate_personal_on_shared_claim) {
   json_t *project = json_loads(
       "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"volumes\":{\"shared\":{\"claimName\":\"team\","
       "\"provision\":{\"size\":\"1Gi\"}},\"personal\":{\"mountRoot\":\"/home/\"}}}}",
       0, NULL);
-  json_t *pod = json_loads("{\"metadata\":{\"name\":\"x\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}",
+  json_t *pod = json_loads("{\"metadata\":{\"name\":\"x\",\"labels\":{\"cubit.dev/trainingjob\":\"j\"},\"annotations\":"
+                           "{\"batch.kubernetes.io/job-completion-index\":\"2\"}},\"spec\":{\"containers\":[{\"name\":\"c\","
+                           "\"image\":\"i\"}]}}",
                            0, NULL);
   char err[256];
   ck_assert_int_eq(pods_mutate(&fx.env, project, "system:serviceaccount:ns:sa", pod, err, sizeof(err)), 0);
@@ -785,6 +788,11 @@ START_TEST(mutate_personal_on_shared_claim) {
   json_t *vols = js_get(pod, "spec.volumes");
   ck_assert_uint_eq(json_array_size(vols), 2);
   ck_assert_str_eq(js_str(json_array_get(vols, 1), "persistentVolumeClaim.claimName"), "team");
+  /* The labels users select on: project, creator (as a label value), replica index. */
+  json_t *labels = js_get(pod, "metadata.labels");
+  ck_assert_str_eq(json_string_value(json_object_get(labels, "cubit.dev/project")), "p");
+  ck_assert_str_eq(json_string_value(json_object_get(labels, "cubit.dev/creator")), "system-serviceaccount-ns-sa");
+  ck_assert_str_eq(json_string_value(json_object_get(labels, "cubit.dev/replica-index")), "2");
   json_decref(pod);
   json_decref(project);
 }

@@ -249,6 +249,24 @@ static void set_creator(json_t *obj, const char *creator) {
 
 /* ---------------------------------------------------------------- pods */
 
+/* The labels users select a project's pods on (docs/labels.md): the
+ * project, the creator, and for a TrainingJob's pod its index within its
+ * role, which only the engine knows when it makes the pod. */
+static void selectable_labels(json_t *pod, const json_t *project, const char *creator) {
+  json_t *labels = js_ensure_obj(pod, "metadata.labels");
+  if (js_name(project)) json_object_set_new(labels, CUBIT_LABEL_PROJECT, json_string(js_name(project)));
+  char value[64];
+  if (creator && cubit_label_value(creator, value, sizeof(value)) == 0)
+    json_object_set_new(labels, CUBIT_LABEL_CREATOR, json_string(value));
+  if (json_object_get(labels, CUBIT_LABEL_TRAININGJOB) == NULL) return;
+  const json_t *ann = js_get(pod, "metadata.annotations");
+  const char *index = json_string_value(json_object_get(labels, "training.kubeflow.org/replica-index"));
+  if (index == NULL) index = json_string_value(json_object_get(ann, "batch.kubernetes.io/job-completion-index"));
+  if (index == NULL) index = json_string_value(json_object_get(ann, "volcano.sh/task-index"));
+  if (index && cubit_label_value(index, value, sizeof(value)) == 0)
+    json_object_set_new(labels, CUBIT_LABEL_REPLICA_INDEX, json_string(value));
+}
+
 int pods_mutate(const webhook_env *env, const json_t *project, const char *creator, json_t *pod, char *err,
                 size_t errlen) {
   if (!json_is_object(json_object_get(pod, "spec"))) {
@@ -257,6 +275,7 @@ int pods_mutate(const webhook_env *env, const json_t *project, const char *creat
   }
   if (!json_is_object(json_object_get(pod, "metadata"))) json_object_set_new(pod, "metadata", json_object());
   set_creator(pod, creator);
+  selectable_labels(pod, project, creator);
   project_defaults(project, pod, creator);
   int rc = gpu_mutate(env, pod, err, errlen);
   if (rc) return rc;
