@@ -220,5 +220,14 @@ int project_tenancy_changes(const json_t *old_spec, const json_t *new_spec, char
     name_field(which, len, &at, key);
     n++;
   }
+  /* Provisioning a claim spends the cluster's storage as a quota spends its
+   * cards: a project admin may point the volumes at claims, not make them. */
+  const json_t *pa = js_get(a, "volumes.shared.provision"), *pb = js_get(b, "volumes.shared.provision");
+  if (json_is_null(pa)) pa = NULL;
+  if (json_is_null(pb)) pb = NULL;
+  if ((pa || pb) && !(pa && pb && json_equal(pa, pb))) {
+    name_field(which, len, &at, "volumes.shared.provision");
+    n++;
+  }
   return n;
 }

@@ -74,7 +74,7 @@ int project_lists(const project_spec *s, const char *ns);
 int project_namespace_name_valid(const char *name);
 
 /* The spec fields a project admin may change: members, displayName and the
- * default volumes. Every other field of spec (namespaces, quota and
+ * default volumes except volumes.shared.provision. Every other field of spec (namespaces, quota and
  * quota.perMember, resourceGroup, priorityClassName, queue, deletionPolicy,
  * and any field added later, such as clusters) only a requester allowed to
  * PROJECT_MANAGE_VERB the project. */
