@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "api/gpu/gpu.h"
+#include "api/labels.h"
 #include "kube/client.h"
 #include "util/err.h"
 #include "util/quantity.h"
@@ -20,8 +21,10 @@
 
 extern const kube_resource inference_resource;
 
-#define INFERENCE_LABEL "cubit.dev/inferenceservice"
-#define INFERENCE_REVISION_LABEL "cubit.dev/revision"
+#define INFERENCE_LABEL CUBIT_LABEL_INFERENCESERVICE
+#define INFERENCE_REVISION_LABEL CUBIT_LABEL_REVISION
+/* The name of the serving container Cubit makes (a podTemplate extends it). */
+#define INFERENCE_CONTAINER "server"
 #define INFERENCE_MODEL_VERSION_LABEL "cubit.dev/model-version"
 #define INFERENCE_MODEL_DIR "/mnt/models"
 #define INFERENCE_NAME_MAX 52 /* leaves room for "-<10 hex>" in a 63-character name */
@@ -74,6 +77,7 @@ typedef struct inference_predictor {
   char cpu[QUANTITY_STRLEN], memory[QUANTITY_STRLEN]; /* canonical, "" = unset */
   char gpu[GPU_REQUEST_STRLEN];                       /* canonical grammar, "" = none */
   const json_t *env, *volumes, *node_selector, *tolerations;
+  const json_t *pod_template;   /* the revision's podTemplate (api/podtemplate) or NULL */
   int min_replicas, max_replicas;
 } inference_predictor;
 

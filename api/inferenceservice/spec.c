@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api/inferenceservice/inferenceservice.h"
+#include "api/podtemplate/podtemplate.h"
 #include "util/alloc.h"
 #include "util/json.h"
 
@@ -52,7 +53,7 @@ const inference_runtime_info *inference_runtime_get(inference_runtime r) {
 /* The spec keys that make a predictor (and so may differ in spec.canary). */
 static const char *predictor_keys[] = {"runtime", "image",     "command",      "args",        "ports",
                                        "healthPath", "model",  "resources",    "env",         "volumes",
-                                       "nodeSelector", "tolerations", "replicas", NULL};
+                                       "nodeSelector", "tolerations", "replicas", "podTemplate", NULL};
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...) {
@@ -261,6 +262,10 @@ static int parse_predictor(const json_t *isvc, const json_t *pj, const char *pre
     return fail(err, errlen, "%snodeSelector: want a map of labels", prefix);
   p->tolerations = json_object_get(pj, "tolerations");
   if (p->tolerations && !json_is_array(p->tolerations)) return fail(err, errlen, "%stolerations: want a list", prefix);
+  p->pod_template = json_object_get(pj, "podTemplate");
+  char ptpath[64];
+  snprintf(ptpath, sizeof(ptpath), "%spodTemplate", prefix);
+  if (pt_validate(p->pod_template, ptpath, INFERENCE_CONTAINER, err, errlen)) return CUBIT_EINVAL;
 
   json_t *replicas = json_object_get(pj, "replicas");
   json_int_t min = js_int(replicas, "min", 1);

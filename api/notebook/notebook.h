@@ -11,11 +11,13 @@
 #include <stdint.h>
 
 #include "api/gpu/gpu.h"
+#include "api/labels.h"
 #include "kube/client.h"
 
 extern const kube_resource notebook_resource;
 
-#define NOTEBOOK_LABEL "cubit.dev/notebook"            /* on children and the pod: the notebook's name */
+#define NOTEBOOK_CONTAINER "notebook"           /* Cubit's container (a podTemplate extends it) */
+#define NOTEBOOK_LABEL CUBIT_LABEL_NOTEBOOK            /* on children and the pod: the notebook's name */
 #define NOTEBOOK_RENEW_ANNOTATION "cubit.dev/renew"    /* set by a user: renew the lease */
 #define NOTEBOOK_STOPPED_BY_ANNOTATION "cubit.dev/stopped-by" /* set by Cubit: culler or lease */
 #define NOTEBOOK_STOPPED_BY_CULLER "culler"
@@ -60,6 +62,7 @@ typedef struct notebook_spec {
   const json_t *env;           /* borrowed arrays/objects, or NULL */
   const json_t *node_selector;
   const json_t *tolerations;
+  const json_t *pod_template;  /* spec.podTemplate (api/podtemplate) or NULL */
   int stopped;
   int culling;                 /* spec.culling given */
   int64_t idle_seconds;

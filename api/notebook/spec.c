@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "api/notebook/notebook.h"
+#include "api/podtemplate/podtemplate.h"
 #include "util/json.h"
 #include "util/quantity.h"
 
@@ -282,6 +283,8 @@ int notebook_spec_parse(const json_t *nb, notebook_spec *out, char *err, size_t 
     }
   }
   out->tolerations = json_object_get(spec, "tolerations");
+  out->pod_template = json_object_get(spec, "podTemplate");
+  if (pt_validate(out->pod_template, "spec.podTemplate", NOTEBOOK_CONTAINER, err, errlen)) return CUBIT_EINVAL;
   out->stopped = js_bool(spec, "stopped", 0);
   json_t *c = json_object_get(spec, "culling");
   if (c && !json_is_null(c) && parse_culling(c, out, err, errlen)) return CUBIT_EINVAL;

@@ -88,6 +88,51 @@ static int parse_queue(const json_t *queue, project_spec *out, char *err, size_t
   return 0;
 }
 
+/* volumes.shared.provision {size, storageClassName, accessModes} and
+ * volumes.personal (a claim of its own, or a sub-path of the shared one). */
+static int parse_volumes(const json_t *vols, project_spec *out, char *err, size_t errlen) {
+  if (vols == NULL || json_is_null(vols)) return 0;
+  const json_t *shared = json_object_get(vols, "shared");
+  out->shared_claim = js_str(shared, "claimName");
+  const json_t *prov = json_object_get(shared, "provision");
+  if (prov && !json_is_null(prov)) {
+    if (!json_is_object(prov))
+      return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec.volumes.shared.provision: want {size, storageClassName, accessModes}");
+    const char *size = js_str(prov, "size");
+    quantity q;
+    char why[200];
+    if (size == NULL)
+      return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec.volumes.shared.provision.size: required (e.g. 100Gi)");
+    if (quantity_parse_err(size, &q, why, sizeof(why)))
+      return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec.volumes.shared.provision.size: %s", why);
+    if (quantity_sign(&q) <= 0)
+      return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec.volumes.shared.provision.size: must be positive");
+    quantity_string(&q, out->shared_size);
+    out->shared_class = js_str(prov, "storageClassName");
+    out->shared_modes = json_object_get(prov, "accessModes");
+    static const char *const modes[] = {"ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod", NULL};
+    if (out->shared_modes && !json_is_array(out->shared_modes))
+      return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec.volumes.shared.provision.accessModes: want a list");
+    size_t i;
+    json_t *m;
+    json_array_foreach(out->shared_modes, i, m) {
+      if (!one_of(json_string_value(m), modes))
+        return cubit_errorf(err, errlen, CUBIT_EINVAL,
+                            "spec.volumes.shared.provision.accessModes[%zu]: want ReadWriteOnce, ReadOnlyMany, "
+                            "ReadWriteMany or ReadWriteOncePod",
+                            i);
+    }
+    if (json_array_size(out->shared_modes) == 0) out->shared_modes = NULL;
+    out->shared_provision = 1;
+  }
+  const json_t *personal = json_object_get(vols, "personal");
+  if (personal && !json_is_null(personal) && js_str(personal, "claimName") == NULL && out->shared_claim == NULL)
+    return cubit_errorf(err, errlen, CUBIT_EINVAL,
+                        "spec.volumes.personal: without a claimName it is a sub-path of the shared claim, and "
+                        "spec.volumes.shared.claimName is not set");
+  return 0;
+}
+
 static int parse_spec(const json_t *spec, project_spec *out, char *err, size_t errlen) {
   if (spec != NULL && !json_is_null(spec) && !json_is_object(spec))
     return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec: must be an object");
@@ -107,6 +152,7 @@ static int parse_spec(const json_t *spec, project_spec *out, char *err, size_t e
                           p ? p : "");
     out->delete_namespaces = strcmp(p, "Delete") == 0;
   }
+  if (parse_volumes(json_object_get(spec, "volumes"), out, err, errlen)) return CUBIT_EINVAL;
   return parse_queue(json_object_get(spec, "queue"), out, err, errlen);
 }
 
@@ -172,6 +218,15 @@ int project_tenancy_changes(const json_t *old_spec, const json_t *new_spec, char
   json_object_foreach((json_t *)a, key, v) {
     if (admin_field(key) || json_object_get(b, key) || json_is_null(v)) continue;
     name_field(which, len, &at, key);
+    n++;
+  }
+  /* Provisioning a claim spends the cluster's storage as a quota spends its
+   * cards: a project admin may point the volumes at claims, not make them. */
+  const json_t *pa = js_get(a, "volumes.shared.provision"), *pb = js_get(b, "volumes.shared.provision");
+  if (json_is_null(pa)) pa = NULL;
+  if (json_is_null(pb)) pb = NULL;
+  if ((pa || pb) && !(pa && pb && json_equal(pa, pb))) {
+    name_field(which, len, &at, "volumes.shared.provision");
     n++;
   }
   return n;

@@ -11,6 +11,7 @@
 #include "api/labels.h"
 #include "api/usage/usage.h"
 #include "kube/client.h"
+#include "util/quantity.h"
 #include "util/err.h"
 
 extern const kube_resource project_resource;
@@ -51,6 +52,13 @@ typedef struct project_spec {
   int queue_enabled;     /* -1 = default (when Volcano exists) */
   int queue_weight;
   int queue_reclaimable; /* -1 = unset */
+  /* spec.volumes.shared.provision: the project makes the shared claim in
+   * every namespace it holds (kept or deleted with deletionPolicy). */
+  const char *shared_claim;     /* volumes.shared.claimName, or NULL */
+  int shared_provision;         /* provision given */
+  char shared_size[QUANTITY_STRLEN]; /* canonical storage request */
+  const char *shared_class;     /* storageClassName, NULL = the cluster's default */
+  const json_t *shared_modes;   /* accessModes (borrowed), NULL = [ReadWriteMany] */
 } project_spec;
 
 /* Parses p's spec; total over any JSON (p need not be an object). On a bad
@@ -66,7 +74,7 @@ int project_lists(const project_spec *s, const char *ns);
 int project_namespace_name_valid(const char *name);
 
 /* The spec fields a project admin may change: members, displayName and the
- * default volumes. Every other field of spec (namespaces, quota and
+ * default volumes except volumes.shared.provision. Every other field of spec (namespaces, quota and
  * quota.perMember, resourceGroup, priorityClassName, queue, deletionPolicy,
  * and any field added later, such as clusters) only a requester allowed to
  * PROJECT_MANAGE_VERB the project. */

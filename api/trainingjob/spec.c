@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/podtemplate/podtemplate.h"
 #include "api/trainingjob/trainingjob.h"
 #include "util/json.h"
 
@@ -10,6 +11,16 @@ static const char *framework_names[TJ_NFRAMEWORKS] = {"batch", "pytorch", "tenso
 
 const char *tj_framework_name(tj_framework f) {
   return f < TJ_NFRAMEWORKS ? framework_names[f] : "?";
+}
+
+const char *tj_container_name(tj_framework f) {
+  switch (f) {
+    case TJ_PYTORCH: return "pytorch";
+    case TJ_TENSORFLOW: return "tensorflow";
+    case TJ_MPI: return "mpi";
+    case TJ_XGBOOST: return "xgboost";
+    default: return "main";
+  }
 }
 
 int tj_role_completions(const tj_spec *s, const tj_role *r) {
@@ -71,6 +82,10 @@ int tj_spec_parse(const json_t *tj, tj_spec *out, char *err, size_t errlen) {
   out->volumes = json_object_get(spec, "volumes");
   out->pod_labels = js_get(spec, "podMetadata.labels");
   out->pod_annotations = js_get(spec, "podMetadata.annotations");
+  out->pod_template = json_object_get(spec, "podTemplate");
+  if (pt_validate(out->pod_template, "spec.podTemplate", tj_container_name(out->framework), err, errlen))
+    return CUBIT_EINVAL;
+  if (json_is_null(out->pod_template)) out->pod_template = NULL;
   const char *const *valid = valid_roles(out->framework);
   const char *name;
   json_t *r;
@@ -101,6 +116,11 @@ int tj_spec_parse(const json_t *tj, tj_spec *out, char *err, size_t errlen) {
     role->image = js_str(r, "image");
     role->command = json_object_get(r, "command");
     role->args = json_object_get(r, "args");
+    role->pod_template = json_object_get(r, "podTemplate");
+    char ptpath[128];
+    snprintf(ptpath, sizeof(ptpath), "%s.podTemplate", path);
+    if (pt_validate(role->pod_template, ptpath, tj_container_name(out->framework), err, errlen)) return CUBIT_EINVAL;
+    if (json_is_null(role->pod_template)) role->pod_template = NULL;
     /* A batch job runs 'parallelism' pods at once. */
     int at_once = out->framework == TJ_BATCH
                       ? (role->parallelism ? role->parallelism : role->replicas)

@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "api/labels.h"
 #include "kube/client.h"
 #include "util/err.h"
 
@@ -15,8 +16,8 @@ extern const kube_resource trainingjob_resource;
 
 /* On every pod of a job (and its engine object): the TrainingJob's name and
  * the pod's role. The gang marks (api/gang) read them. */
-#define TJ_LABEL "cubit.dev/trainingjob"
-#define TJ_ROLE_LABEL "cubit.dev/role"
+#define TJ_LABEL CUBIT_LABEL_TRAININGJOB
+#define TJ_ROLE_LABEL CUBIT_LABEL_ROLE
 #define TJ_MAX_ROLES 16
 
 typedef enum { TJ_BATCH, TJ_PYTORCH, TJ_TENSORFLOW, TJ_MPI, TJ_XGBOOST, TJ_VOLCANO, TJ_NFRAMEWORKS } tj_framework;
@@ -28,12 +29,14 @@ typedef struct tj_role {
   const char *image;       /* NULL = spec.image */
   const json_t *command, *args;
   int parallelism, completions; /* batch; 0 = unset */
+  const json_t *pod_template;   /* borrowed: the role's podTemplate, over the job's */
 } tj_role;
 
 typedef struct tj_spec {
   tj_framework framework;
   const char *image, *working_dir;
   const json_t *command, *args, *env, *volumes, *pod_labels, *pod_annotations; /* borrowed */
+  const json_t *pod_template; /* borrowed: spec.podTemplate (api/podtemplate), NULL = none */
   tj_role roles[TJ_MAX_ROLES];
   size_t nroles;
   int total_pods;        /* pods running at once when every role runs */
@@ -54,6 +57,9 @@ typedef struct tj_spec {
  * naming the field for what the CRD's schema let through. */
 int tj_spec_parse(const json_t *tj, tj_spec *out, char *err, size_t errlen) CUBIT_WUR;
 const char *tj_framework_name(tj_framework f);
+/* The name of the container Cubit makes in every pod of framework f (the one
+ * its engine looks for; a podTemplate extends it by this name). */
+const char *tj_container_name(tj_framework f);
 /* The pods of role r that must succeed for the job to succeed: a batch
  * role's completions (default replicas), any other role's replicas. */
 int tj_role_completions(const tj_spec *s, const tj_role *r);

@@ -53,8 +53,8 @@ int main(int argc, char **argv) {
   }
   rc = notebook_controller_register(m, &notebooks);
   notebook_config_free(&notebooks);
-  if (rc || project_controller_register(m, gpu) || trainingjob_controller_register(m, &gang) ||
-      inference_controller_register(m, json_object_get(settings, "inference")) ||
+  if (rc || project_controller_register(m, gpu) || trainingjob_controller_register(m, &gang, gpu) ||
+      inference_controller_register(m, json_object_get(settings, "inference"), gpu) ||
       pipeline_controller_register(m) ||
       pipelinerun_controller_register(m, json_object_get(settings, "pipeline")) ||
       jobtemplate_controllers_register(m) ||

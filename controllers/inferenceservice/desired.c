@@ -11,6 +11,7 @@
 #include "util/alloc.h"
 #include "util/json.h"
 #include "api/labels.h"
+#include "api/podtemplate/podtemplate.h"
 
 const kube_resource inference_virtualservices = {"networking.istio.io", "v1beta1", "virtualservices", "VirtualService",
                                                  1};
@@ -81,9 +82,36 @@ static json_t *probe(const inference_predictor *p) {
   return handler;
 }
 
-json_t *inference_pod_template(const json_t *isvc, const inference_predictor *p, const inference_settings *cfg) {
+/* Outside a project: the GPU-sharing system's resources and the model's
+ * node selector, as the pod webhook writes them inside one. The spec parser
+ * checked the grammar; a request the profile cannot place (an unknown model)
+ * keeps only its annotation, and admission refuses it with the profile. */
+static void translate_gpu(const inference_predictor *p, const inference_settings *cfg, json_t *c, json_t *pod_spec) {
+  gpu_request req;
+  gpu_translation t;
+  char why[512];
+  if (cfg->gpu == NULL || gpu_request_parse(p->gpu, &req, why, sizeof(why)) ||
+      gpu_translate(cfg->gpu, &req, &t, why, sizeof(why)))
+    return;
+  json_t *limits = js_ensure_obj(c, "resources.limits"), *requests = js_ensure_obj(c, "resources.requests");
+  for (size_t i = 0; i < t.nlimits; i++) {
+    json_object_set_new(limits, t.limits[i].name, json_string(t.limits[i].value));
+    json_object_set_new(requests, t.limits[i].name, json_string(t.limits[i].value));
+  }
+  if (t.node_selector_key[0])
+    json_object_set_new(js_ensure_obj(pod_spec, "nodeSelector"), t.node_selector_key,
+                        json_string(t.node_selector_value));
+  if (t.visible_devices[0]) {
+    json_t *env = json_object_get(c, "env");
+    if (!json_is_array(env)) json_object_set_new(c, "env", env = json_array());
+    json_array_append_new(env, json_pack("{s:s, s:s}", "name", "NVIDIA_VISIBLE_DEVICES", "value", t.visible_devices));
+  }
+}
+
+json_t *inference_pod_template(const json_t *isvc, const inference_predictor *p, const inference_settings *cfg,
+                               int in_project) {
   const inference_runtime_info *info = inference_runtime_get(p->runtime);
-  json_t *c = json_pack("{s:s, s:s}", "name", "server", "image", p->image);
+  json_t *c = json_pack("{s:s, s:s}", "name", INFERENCE_CONTAINER, "image", p->image);
   if (p->command) json_object_set(c, "command", (json_t *)p->command);
   else if (info->command[0]) json_object_set_new(c, "command", strings(info->command, p->model_name));
   if (p->args) json_object_set(c, "args", (json_t *)p->args);
@@ -141,6 +169,7 @@ json_t *inference_pod_template(const json_t *isvc, const inference_predictor *p,
   else json_decref(volumes);
   if (json_object_size(p->node_selector)) json_object_set(spec, "nodeSelector", (json_t *)p->node_selector);
   if (json_array_size(p->tolerations)) json_object_set(spec, "tolerations", (json_t *)p->tolerations);
+  if (p->gpu[0] && !in_project) translate_gpu(p, cfg, c, spec);
 
   json_t *labels = labels_of(isvc);
   if (p->model_version) json_object_set_new(labels, INFERENCE_MODEL_VERSION_LABEL, json_string(p->model_version));
@@ -150,6 +179,10 @@ json_t *inference_pod_template(const json_t *isvc, const inference_predictor *p,
   /* The creator, so the project's personal volume and per-member quota apply. */
   const char *user = json_string_value(json_object_get(js_get(isvc, "metadata.annotations"), CUBIT_ANNOTATION_USER));
   if (user) json_object_set_new(ann, CUBIT_ANNOTATION_USER, json_string(user));
+  char creator[64];
+  if (user && cubit_label_value(user, creator, sizeof(creator)) == 0)
+    json_object_set_new(labels, CUBIT_LABEL_CREATOR, json_string(creator));
+  cubit_labels_inherit(labels, js_get(isvc, "metadata.labels"));
   if (p->metrics) {
     char port[8];
     snprintf(port, sizeof(port), "%d", p->metrics);
@@ -160,7 +193,11 @@ json_t *inference_pod_template(const json_t *isvc, const inference_predictor *p,
   json_t *meta = json_pack("{s:o}", "labels", labels);
   if (json_object_size(ann)) json_object_set_new(meta, "annotations", ann);
   else json_decref(ann);
-  return json_pack("{s:o, s:o}", "metadata", meta, "spec", spec);
+  json_t *tmpl = json_pack("{s:o, s:o}", "metadata", meta, "spec", spec);
+  /* Merged before the revision's name is taken from the template: a changed
+   * podTemplate is a new revision. */
+  pt_merge(tmpl, p->pod_template);
+  return tmpl;
 }
 
 void inference_revision_name(const json_t *isvc, const json_t *pod_template, char out[INFERENCE_REVISION_LEN]) {

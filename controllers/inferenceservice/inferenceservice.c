@@ -97,6 +97,7 @@ static int gather(const rt_ctx *ctx, const inference_ctl *ic, const json_t *isvc
   cache_store *nss = rt_store(ctx, &kube_namespaces);
   json_t *nsobj = nss ? cache_store_get(nss, NULL, ns) : NULL;
   in->namespace_terminating = js_get(nsobj, "metadata.deletionTimestamp") != NULL;
+  in->in_project = json_object_get(js_get(nsobj, "metadata.labels"), CUBIT_LABEL_PROJECT) != NULL;
   json_decref(nsobj);
   g->deployments = namesakes(deps, ns, name);
   g->services = namesakes(svcs, ns, name);
@@ -152,7 +153,7 @@ static void ctl_free(void *arg) {
   free(arg);
 }
 
-int inference_controller_register(rt_manager *m, const json_t *settings) {
+int inference_controller_register(rt_manager *m, const json_t *settings, const gpu_profile *gpu) {
   inference_ctl *ic = xcalloc(1, sizeof(*ic));
   const char *image = js_str(settings, "storageInitializerImage"), *domain = js_str(settings, "clusterDomain");
   snprintf(ic->storage_initializer, sizeof(ic->storage_initializer), "%s",
@@ -160,6 +161,7 @@ int inference_controller_register(rt_manager *m, const json_t *settings) {
   snprintf(ic->cluster_domain, sizeof(ic->cluster_domain), "%s", domain ? domain : "cluster.local");
   ic->cfg.storage_initializer = ic->storage_initializer;
   ic->cfg.cluster_domain = ic->cluster_domain;
+  ic->cfg.gpu = gpu;
   rt_controller_def def = {0};
   def.name = "inferenceservice";
   def.primary = &inference_resource;

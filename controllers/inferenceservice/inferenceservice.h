@@ -38,10 +38,14 @@ extern const kube_resource inference_destinationrules;
 typedef struct inference_settings {
   const char *storage_initializer; /* image of the init container that fetches models */
   const char *cluster_domain;      /* "cluster.local" */
+  const gpu_profile *gpu;          /* the cluster's GPU profile (borrowed), NULL = none */
 } inference_settings;
 
-/* The pod template of predictor p, without the revision label. New. */
-json_t *inference_pod_template(const json_t *isvc, const inference_predictor *p, const inference_settings *cfg);
+/* The pod template of predictor p, without the revision label. New.
+ * Outside a project (in_project 0) no pod webhook translates the GPU
+ * grammar, so the template carries cfg->gpu's translation itself. */
+json_t *inference_pod_template(const json_t *isvc, const inference_predictor *p, const inference_settings *cfg,
+                               int in_project);
 /* "<name>-<10 hex>": the first 40 bits of SHA-256 over the template's
  * canonical JSON (sorted keys, no white space). */
 void inference_revision_name(const json_t *isvc, const json_t *pod_template, char out[INFERENCE_REVISION_LEN]);
@@ -135,6 +139,7 @@ typedef struct isvc_observed {
   const inference_spec *spec;        /* parsed; NULL when the spec is invalid */
   const char *spec_error;            /* the parser's message when spec is NULL */
   const inference_settings *cfg;
+  int in_project;                    /* the namespace belongs to a Project (its pod webhook translates GPUs) */
   int istio;                         /* VirtualService and DestinationRule are served */
   int floor, window;                 /* the HPA floor now, and the schedule window that
                                       * sets it (-1: none), from inference_schedule_floor */
@@ -164,6 +169,6 @@ void isvc_plan(const isvc_observed *in, rt_plan *out);
 /* Registers the controller. settings is the manager's "inference" config
  * section (may be NULL); the storage-initializer image and cluster domain
  * come from it. */
-int inference_controller_register(rt_manager *m, const json_t *settings) CUBIT_WUR;
+int inference_controller_register(rt_manager *m, const json_t *settings, const gpu_profile *gpu) CUBIT_WUR;
 
 #endif

@@ -166,10 +166,10 @@ static void observe(work *w) {
   const isvc_observed *in = w->in;
   const inference_spec *s = w->s;
   /* Revisions are named by their templates, so an unchanged spec never rolls. */
-  w->tmpl_s = inference_pod_template(w->isvc, &s->stable, in->cfg);
+  w->tmpl_s = inference_pod_template(w->isvc, &s->stable, in->cfg, in->in_project);
   inference_revision_name(w->isvc, w->tmpl_s, w->rev_s);
   if (s->has_canary) {
-    w->tmpl_c = inference_pod_template(w->isvc, &s->canary, in->cfg);
+    w->tmpl_c = inference_pod_template(w->isvc, &s->canary, in->cfg, in->in_project);
     inference_revision_name(w->isvc, w->tmpl_c, w->rev_c);
   }
   w->canary = w->rev_c[0] && strcmp(w->rev_c, w->rev_s) != 0;

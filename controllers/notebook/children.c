@@ -10,6 +10,7 @@
 #include "util/alloc.h"
 #include "util/json.h"
 #include "api/labels.h"
+#include "api/podtemplate/podtemplate.h"
 
 /* What differs between the IDEs: how each serves under the base URL, where
  * its user's home is, which group owns the files, how readiness is read,
@@ -173,7 +174,7 @@ json_t *notebook_desired_statefulset(const json_t *nb, const notebook_spec *spec
   notebook_base_path(js_namespace(nb), name, base);
   const char *home = spec->workspace_mount ? spec->workspace_mount : tr->home;
 
-  json_t *c = json_pack("{s:s, s:s, s:[{s:s, s:i, s:s}]}", "name", "notebook", "image",
+  json_t *c = json_pack("{s:s, s:s, s:[{s:s, s:i, s:s}]}", "name", NOTEBOOK_CONTAINER, "image",
                         spec->image ? spec->image : cfg->images[spec->ide], "ports", "name", "notebook-port",
                         "containerPort", NOTEBOOK_PORT, "protocol", "TCP");
   ide_command(spec, base, c);
@@ -245,6 +246,10 @@ json_t *notebook_desired_statefulset(const json_t *nb, const notebook_spec *spec
    * personal volume and counts it against the member's quota. */
   const char *user = json_string_value(json_object_get(js_get(nb, "metadata.annotations"), CUBIT_ANNOTATION_USER));
   if (user) json_object_set_new(pod_ann, CUBIT_ANNOTATION_USER, json_string(user));
+  char creator[64];
+  if (user && cubit_label_value(user, creator, sizeof(creator)) == 0)
+    json_object_set_new(pod_labels, CUBIT_LABEL_CREATOR, json_string(creator));
+  cubit_labels_inherit(pod_labels, js_get(nb, "metadata.labels"));
   if (spec->gpu[0]) {
     json_object_set_new(pod_ann, GPU_GRAMMAR_KEY, json_string(spec->gpu));
     if (!in_project && translate_gpu(spec, cfg, c, pod_spec, err, errlen)) {
@@ -257,6 +262,7 @@ json_t *notebook_desired_statefulset(const json_t *nb, const notebook_spec *spec
   json_t *tmpl = json_pack("{s:{s:o}, s:o}", "metadata", "labels", pod_labels, "spec", pod_spec);
   if (json_object_size(pod_ann)) json_object_set_new(json_object_get(tmpl, "metadata"), "annotations", pod_ann);
   else json_decref(pod_ann);
+  pt_merge(tmpl, spec->pod_template);
 
   json_t *sts = child(nb, "apps/v1", "StatefulSet", name);
   json_object_set_new(sts, "spec",

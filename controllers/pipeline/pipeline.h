@@ -25,16 +25,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api/labels.h"
 #include "api/pipeline/pipeline.h"
 #include "cache/store.h"
 #include "runtime/manager.h"
 #include "runtime/plan.h"
 #include "runtime/status.h"
 
-#define PL_LABEL_PIPELINE "cubit.dev/pipeline"
-#define PL_LABEL_RUN "cubit.dev/pipelinerun"
-#define PL_LABEL_TASK "cubit.dev/pipeline-task"
-#define PL_LABEL_ATTEMPT "cubit.dev/attempt"
+#define PL_LABEL_PIPELINE CUBIT_LABEL_PIPELINE
+#define PL_LABEL_RUN CUBIT_LABEL_RUN
+#define PL_LABEL_TASK CUBIT_LABEL_TASK
+#define PL_LABEL_ATTEMPT CUBIT_LABEL_ATTEMPT
 /* On a PipelineRun: a new value asks a failed run to retry its failed tasks
  * (status.lastHandledRetry records the value acted on). */
 #define PL_RETRY_ANNOTATION "cubit.dev/retry"

@@ -383,6 +383,34 @@ static void plan_status(planner *p, const char *invalid) {
 
 /* ------------------------------------------------------------- deletion */
 
+/* ------------------------------------------------------------- storage */
+
+/* The shared claim, in namespace ns. Labelled with the project (that is how
+ * it is found again and deleted with a Delete project); no ownerReference,
+ * so a Retain project's deletion leaves the team's data in place. */
+static json_t *desired_claim(const planner *p, const char *ns) {
+  const project_spec *s = p->in->spec;
+  json_t *modes = s->shared_modes ? json_deep_copy(s->shared_modes) : json_pack("[s]", "ReadWriteMany");
+  json_t *spec = json_pack("{s:o, s:{s:{s:s}}}", "accessModes", modes, "resources", "requests", "storage", s->shared_size);
+  if (s->shared_class) json_object_set_new(spec, "storageClassName", json_string(s->shared_class));
+  return json_pack("{s:s, s:s, s:{s:s, s:s, s:o}, s:o}", "apiVersion", "v1", "kind", "PersistentVolumeClaim", "metadata",
+                   "name", s->shared_claim, "namespace", ns, "labels", labels_of(p), "spec", spec);
+}
+
+/* Without provisioning the claim is the namespace owner's to make. A claim
+ * is not waited for to bind: with a WaitForFirstConsumer class it binds
+ * when the first pod mounts it. */
+static void plan_storage(planner *p) {
+  const project_spec *s = p->in->spec;
+  if (!s->shared_provision || s->shared_claim == NULL) return;
+  for (size_t i = 0; i < p->nheld; i++) {
+    const char *ns = js_name(p->held[i]);
+    char what[400];
+    snprintf(what, sizeof(what), "provisioning claim %s in namespace %s", s->shared_claim, ns);
+    apply(p, &kube_pvcs, desired_claim(p, ns), find(p->in->claims, p->in->nclaims, ns, s->shared_claim), what);
+  }
+}
+
 /* The deletionPolicy: Delete removes the namespaces the project created;
  * everything else it holds is released. Then the finalizer goes. */
 static void plan_deletion(planner *p) {
@@ -403,6 +431,10 @@ static void plan_deletion(planner *p) {
       if (is(js_namespace(in->bindings[b]), js_name(ns))) rt_plan_delete(p->plan, &kube_rolebindings, in->bindings[b], NULL);
     release(p, ns);
   }
+  /* The claims it provisioned in namespaces it did not create go with a
+   * Delete project too; Retain keeps them (they are the team's data). */
+  for (size_t i = 0; in->spec && in->spec->delete_namespaces && i < in->nclaims; i++)
+    if (!terminating(in->claims[i])) rt_plan_delete(p->plan, &kube_pvcs, in->claims[i], NULL);
   rt_plan_remove_finalizer(p->plan, PROJECT_FINALIZER);
 }
 
@@ -427,5 +459,6 @@ void project_plan(const project_observed *in, rt_plan *plan) {
   plan_bindings(&p);
   plan_admin_access(&p);
   plan_queue(&p);
+  plan_storage(&p);
   plan_status(&p, NULL);
 }

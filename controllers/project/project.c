@@ -23,7 +23,7 @@ typedef struct gathered {
   int spec_ok;
   char spec_error[512];
   json_t *listed[PROJECT_MAX_NAMESPACES];
-  cache_list labelled, bindings;
+  cache_list labelled, bindings, claims;
   json_t *admin_role, *admin_binding, *queue;
   json_t **pods;
   size_t npods, cap_pods;
@@ -59,6 +59,8 @@ static void gather(const rt_ctx *ctx, const project_ctl *pc, const json_t *proje
     add_pods(g, pods, g->spec.namespaces[i]);
   }
   if (nss) cache_store_by_index(nss, "label:" PROJECT_LABEL, name, &g->labelled);
+  cache_store *pvcs = rt_store(ctx, &kube_pvcs);
+  if (pvcs) cache_store_by_index(pvcs, "label:" PROJECT_LABEL, name, &g->claims);
   if (rbs && uid) cache_store_by_index(rbs, CACHE_INDEX_OWNER, uid, &g->bindings);
   char *admin = xasprintf("cubit-project:%s:admin", name);
   g->admin_role = get(ctx, &clusterroles, admin);
@@ -79,6 +81,8 @@ static void gather(const rt_ctx *ctx, const project_ctl *pc, const json_t *proje
       .admin_binding = g->admin_binding,
       .queue = g->queue,
       .volcano = volcano,
+      .claims = g->claims.items,
+      .nclaims = g->claims.len,
       .pods = g->pods,
       .npods = g->npods,
       .gpu = pc->gpu,
@@ -90,6 +94,7 @@ static void gathered_free(gathered *g) {
   for (size_t i = 0; i < PROJECT_MAX_NAMESPACES; i++) json_decref(g->listed[i]);
   cache_list_free(&g->labelled);
   cache_list_free(&g->bindings);
+  cache_list_free(&g->claims);
   json_decref(g->admin_role);
   json_decref(g->admin_binding);
   json_decref(g->queue);
@@ -153,6 +158,14 @@ static char **map_namespace(const rt_ctx *ctx, const json_t *ns) {
   return keys;
 }
 
+/* A claim the project provisions maps to it by its label. */
+static char **map_claim(const rt_ctx *ctx, const json_t *pvc) {
+  char **keys = NULL;
+  size_t n = 0, cap = 0;
+  push_key(&keys, &n, &cap, json_string_value(json_object_get(js_get(pvc, "metadata.labels"), PROJECT_LABEL)));
+  return keys;
+}
+
 /* A pod maps to the project of its namespace (status.used). */
 static char **map_pod(const rt_ctx *ctx, const json_t *pod) {
   cache_store *nss = rt_store(ctx, &kube_namespaces);
@@ -176,6 +189,7 @@ int project_controller_register(rt_manager *m, const gpu_profile *gpu) {
   def.owns[3] = &project_volcano_queues;
   def.watches[0] = (rt_watch_def){&kube_namespaces, map_namespace};
   def.watches[1] = (rt_watch_def){&kube_pods, map_pod};
+  def.watches[2] = (rt_watch_def){&kube_pvcs, map_claim};
   def.workers = 2;
   def.reconcile = reconcile;
   def.arg = pc;

@@ -28,6 +28,8 @@ typedef struct project_observed {
   const json_t *admin_role, *admin_binding; /* cubit-project:<name>:admin, or NULL */
   const json_t *queue;       /* the live Volcano Queue, or NULL */
   int volcano;               /* the Queue API is served */
+  json_t *const *claims;     /* PersistentVolumeClaims labelled cubit.dev/project=<project> */
+  size_t nclaims;
   json_t *const *pods;       /* pods of the namespaces the project holds */
   size_t npods;
   const gpu_profile *gpu;    /* NULL: whole cards */
@@ -44,6 +46,9 @@ typedef struct project_observed {
  *   - a RoleBinding per role with members in every namespace held, and the
  *     admins' ClusterRole and ClusterRoleBinding on the Project itself;
  *   - the Volcano Queue when Volcano is served and not disabled;
+ *   - volumes.shared.provision: the shared claim in every namespace held,
+ *     labelled with the project (no ownerReference: Retain keeps it; Delete
+ *     deletes it with the project);
  *   - status: READY when all of that is in place, PROGRESSING while not,
  *     FAILED for an invalid spec or a namespace it may not adopt;
  *   - deletion: the deletionPolicy, then the finalizer goes.

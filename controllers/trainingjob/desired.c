@@ -3,6 +3,7 @@
 
 #include "controllers/trainingjob/trainingjob.h"
 #include "api/labels.h"
+#include "api/podtemplate/podtemplate.h"
 #include "runtime/apply.h"
 #include "util/alloc.h"
 #include "util/json.h"
@@ -29,17 +30,6 @@ static const char *replica_type(const char *role) {
   for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
     if (strcmp(map[i][0], role) == 0) return map[i][1];
   return role;
-}
-
-/* The container name each engine looks for. */
-static const char *container_name(tj_framework f) {
-  switch (f) {
-    case TJ_PYTORCH: return "pytorch";
-    case TJ_TENSORFLOW: return "tensorflow";
-    case TJ_MPI: return "mpi";
-    case TJ_XGBOOST: return "xgboost";
-    default: return "main";
-  }
 }
 
 /* Where each engine records a pod's index within its role. */
@@ -78,7 +68,7 @@ static json_t *container(const json_t *tj, const tj_spec *s, const tj_role *r) {
   size_t i;
   json_t *e;
   json_array_foreach(s->env, i, e) json_array_append(env, e);
-  json_t *c = json_pack("{s:s, s:s, s:o}", "name", container_name(s->framework), "image", r->image ? r->image : s->image,
+  json_t *c = json_pack("{s:s, s:s, s:o}", "name", tj_container_name(s->framework), "image", r->image ? r->image : s->image,
                         "env", env);
   const json_t *command = json_array_size(r->command) ? r->command : s->command;
   const json_t *args = json_array_size(r->args) ? r->args : s->args;
@@ -125,13 +115,19 @@ static const char *user_of(const json_t *tj) {
   return json_string_value(json_object_get(js_get(tj, "metadata.annotations"), CUBIT_ANNOTATION_USER));
 }
 
-/* Metadata every pod of the job carries: who and what it is, its GPU
- * request in Cubit's grammar (the pod webhook translates it), and the
- * user's own labels and annotations. */
+/* Metadata every pod of the job carries: who and what it is (the job, the
+ * role, the creator, and the cubit.dev/ labels the job itself carries: a
+ * pipeline run's run, task and attempt, the project), its GPU request in
+ * Cubit's grammar (the pod webhook translates it), and the user's own
+ * labels and annotations. */
 static json_t *pod_metadata(const json_t *tj, const tj_spec *s, const char *role, const json_t *resources) {
   json_t *labels = json_is_object(s->pod_labels) ? json_deep_copy(s->pod_labels) : json_object();
   json_object_set_new(labels, TJ_LABEL, json_string(js_name(tj)));
   json_object_set_new(labels, TJ_ROLE_LABEL, json_string(role));
+  char creator[64];
+  if (user_of(tj) && cubit_label_value(user_of(tj), creator, sizeof(creator)) == 0)
+    json_object_set_new(labels, CUBIT_LABEL_CREATOR, json_string(creator));
+  cubit_labels_inherit(labels, js_get(tj, "metadata.labels"));
   json_t *ann = json_is_object(s->pod_annotations) ? json_deep_copy(s->pod_annotations) : json_object();
   if (user_of(tj)) json_object_set_new(ann, CUBIT_ANNOTATION_USER, json_string(user_of(tj)));
   const char *gpu = js_str(resources, "gpu");
@@ -148,6 +144,14 @@ static const char *pod_restart_policy(const tj_spec *s) {
   return strcmp(s->restart_policy, "OnFailure") == 0 ? "OnFailure" : "Never";
 }
 
+/* The user's podTemplate (the role's over the job's) under Cubit's pod
+ * template: api/podtemplate's rules. */
+static void merge_pod_template(json_t *tmpl, const tj_spec *s, const tj_role *r) {
+  json_t *pt = pt_layer(s->pod_template, r->pod_template);
+  pt_merge(tmpl, pt);
+  json_decref(pt);
+}
+
 static int volcano_gang(const tj_spec *s, const tj_env *env) {
   return s->gang && env && env->scheduler == GANG_VOLCANO;
 }
@@ -157,8 +161,33 @@ static const char *queue_of(const tj_spec *s, const tj_env *env) {
   return env ? env->project : NULL;
 }
 
+/* Outside a project the GPU grammar becomes the GPU-sharing system's
+ * resources and the model's node selector here (inside one the pod webhook
+ * does it). Admission checked the string against the same profile; one it
+ * cannot translate any more keeps only its annotation. */
+static void translate_gpu(const tj_role *r, const tj_env *env, json_t *c, json_t *pod_spec) {
+  const char *gpu = js_str(r->resources, "gpu");
+  if (env == NULL || env->project != NULL || env->gpu == NULL || gpu == NULL || strcmp(gpu, "0") == 0) return;
+  gpu_request req;
+  gpu_translation t;
+  char why[512];
+  if (gpu_request_parse(gpu, &req, why, sizeof(why)) || gpu_translate(env->gpu, &req, &t, why, sizeof(why))) return;
+  json_t *limits = js_ensure_obj(c, "resources.limits"), *requests = js_ensure_obj(c, "resources.requests");
+  for (size_t i = 0; i < t.nlimits; i++) {
+    json_object_set_new(limits, t.limits[i].name, json_string(t.limits[i].value));
+    json_object_set_new(requests, t.limits[i].name, json_string(t.limits[i].value));
+  }
+  if (t.node_selector_key[0])
+    json_object_set_new(js_ensure_obj(pod_spec, "nodeSelector"), t.node_selector_key,
+                        json_string(t.node_selector_value));
+  if (t.visible_devices[0])
+    json_array_append_new(json_object_get(c, "env"), env_value("NVIDIA_VISIBLE_DEVICES", t.visible_devices));
+}
+
 static json_t *pod_template(const json_t *tj, const tj_spec *s, const tj_role *r, const tj_env *env) {
-  json_t *spec = json_pack("{s:s, s:[o]}", "restartPolicy", pod_restart_policy(s), "containers", container(tj, s, r));
+  json_t *c = container(tj, s, r);
+  json_t *spec = json_pack("{s:s, s:[o]}", "restartPolicy", pod_restart_policy(s), "containers", c);
+  translate_gpu(r, env, c, spec);
   json_t *vols = pod_volumes(s);
   if (json_array_size(vols)) json_object_set_new(spec, "volumes", vols);
   else json_decref(vols);
@@ -172,12 +201,19 @@ static json_t *pod_template(const json_t *tj, const tj_spec *s, const tj_role *r
       json_object_set_new(ann, "scheduling.k8s.io/group-name", json_string(js_name(tj)));
     }
   }
-  return json_pack("{s:o, s:o}", "metadata", meta, "spec", spec);
+  json_t *tmpl = json_pack("{s:o, s:o}", "metadata", meta, "spec", spec);
+  merge_pod_template(tmpl, s, r);
+  return tmpl;
 }
 
 static json_t *child_metadata(const json_t *tj) {
   json_t *meta = json_pack("{s:s, s:s, s:{s:s}}", "name", js_name(tj), "namespace", js_namespace(tj), "labels", TJ_LABEL,
                            js_name(tj));
+  json_t *labels = json_object_get(meta, "labels");
+  char creator[64];
+  if (user_of(tj) && cubit_label_value(user_of(tj), creator, sizeof(creator)) == 0)
+    json_object_set_new(labels, CUBIT_LABEL_CREATOR, json_string(creator));
+  cubit_labels_inherit(labels, js_get(tj, "metadata.labels"));
   if (user_of(tj)) json_object_set_new(meta, "annotations", json_pack("{s:s}", CUBIT_ANNOTATION_USER, user_of(tj)));
   return meta;
 }
@@ -262,7 +298,6 @@ json_t *tj_desired_child(const json_t *tj, const tj_spec *s, const tj_env *env) 
 json_t *tj_desired_debug_pod(const json_t *tj, const tj_spec *s) {
   const tj_role *r = &s->roles[0];
   json_t *c = container(tj, s, r);
-  json_object_set_new(c, "name", json_string("debug"));
   json_object_set_new(c, "command", json_pack("[s, s]", "sleep", "infinity"));
   json_object_del(c, "args");
   /* The debug pod plays the first role with index 0: no engine indexes it. */
@@ -285,6 +320,10 @@ json_t *tj_desired_debug_pod(const json_t *tj, const tj_spec *s) {
   if (json_array_size(vols)) json_object_set_new(spec, "volumes", vols);
   else json_decref(vols);
   json_t *pod = json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "v1", "kind", "Pod", "metadata", meta, "spec", spec);
+  /* The debug pod runs where the job would, with its accounts and secrets;
+   * its container is renamed once the podTemplate has extended it. */
+  merge_pod_template(pod, s, r);
+  json_object_set_new(c, "name", json_string("debug"));
   rt_set_controller_ref(pod, tj);
   free(name);
   return pod;

@@ -13,6 +13,7 @@
 
 typedef struct tj_ctl {
   gang_config gang;
+  const gpu_profile *gpu; /* borrowed from the manager's settings */
 } tj_ctl;
 
 /* What tj_plan reads, and the references that keep it alive. */
@@ -68,6 +69,7 @@ static void gather(const rt_ctx *ctx, const json_t *tj, tj_gathered *g) {
   g->in.npods = g->pods.len;
   g->in.env.scheduler = tc->gang.scheduler;
   g->in.env.project = json_string_value(json_object_get(js_get(g->ns, "metadata.labels"), CUBIT_LABEL_PROJECT));
+  g->in.env.gpu = tc->gpu;
   g->in.now = time_wall_s();
 }
 
@@ -105,8 +107,9 @@ static char **map_pod(const rt_ctx *ctx, const json_t *pod) {
   return keys;
 }
 
-int trainingjob_controller_register(rt_manager *m, const gang_config *gang) {
+int trainingjob_controller_register(rt_manager *m, const gang_config *gang, const gpu_profile *gpu) {
   tj_ctl *tc = xcalloc(1, sizeof(*tc));
+  tc->gpu = gpu;
   if (gang) tc->gang = *gang;
   rt_controller_def def = {0};
   def.name = "trainingjob";

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "api/gang/gang.h"
+#include "api/gpu/gpu.h"
 #include "api/trainingjob/trainingjob.h"
 #include "kube/client.h"
 #include "runtime/manager.h"
@@ -27,6 +28,10 @@ extern const kube_resource tj_podgroup_resource;
 typedef struct tj_env {
   gang_scheduler scheduler; /* the cluster's gang scheduler */
   const char *project;      /* the namespace's project, for the default queue (may be NULL) */
+  /* The cluster's GPU profile (borrowed; NULL = none). Outside a project no
+   * pod webhook translates the GPU grammar, so the pod templates carry the
+   * translated resources and node selector themselves (as a Notebook's). */
+  const gpu_profile *gpu;
 } tj_env;
 
 /* The engine object for tj (a new reference), with the controller
@@ -120,6 +125,6 @@ typedef struct tj_observed {
  * I/O, no clock. */
 void tj_plan(const tj_observed *in, rt_plan *out);
 
-int trainingjob_controller_register(rt_manager *m, const gang_config *gang) CUBIT_WUR;
+int trainingjob_controller_register(rt_manager *m, const gang_config *gang, const gpu_profile *gpu) CUBIT_WUR;
 
 #endif

@@ -19,7 +19,7 @@
 #include "util/time.h"
 #include "webhooks/validate/inferenceservice.h"
 
-static const inference_settings cfg = {"kserve/storage-initializer:v0.14.1", "cluster.local"};
+static const inference_settings cfg = {"kserve/storage-initializer:v0.14.1", "cluster.local", NULL};
 
 static json_t *load_fixture(const char *name) {
   char rel[256];
@@ -60,7 +60,7 @@ static json_t *children_of(const json_t *isvc) {
   inference_spec s;
   parse_ok(isvc, &s);
   json_t *out = json_object();
-  json_t *tmpl = inference_pod_template(isvc, &s.stable, &cfg);
+  json_t *tmpl = inference_pod_template(isvc, &s.stable, &cfg, 1);
   char rev[INFERENCE_REVISION_LEN], crev[INFERENCE_REVISION_LEN] = "";
   inference_revision_name(isvc, tmpl, rev);
   json_object_set_new(out, "deployment", inference_desired_deployment(isvc, rev, tmpl, s.stable.min_replicas));
@@ -71,7 +71,7 @@ static json_t *children_of(const json_t *isvc) {
   snprintf(in.stable.name, sizeof(in.stable.name), "%s", rev);
   in.stable.exists = in.stable.available = in.stable.rolled_out = 1;
   if (s.has_canary) {
-    json_t *ct = inference_pod_template(isvc, &s.canary, &cfg);
+    json_t *ct = inference_pod_template(isvc, &s.canary, &cfg, 1);
     inference_revision_name(isvc, ct, crev);
     json_object_set_new(out, "canaryDeployment", inference_desired_deployment(isvc, crev, ct, s.canary.min_replicas));
     json_decref(ct);
@@ -117,13 +117,47 @@ START_TEST(golden_children) {
 }
 END_TEST
 
+/* ----------------------------------------------------------- GPUs */
+
+/* Outside a project the pod template carries the translated GPU request and
+ * the model's node selector (issue 14); inside one only the annotation, for
+ * the pod webhook. */
+START_TEST(gpu_translated_outside_project) {
+  json_t *pj = json_loads("{\"system\":\"nvidia\",\"models\":{\"A100\":{\"memory\":\"80Gi\"}}}", 0, NULL);
+  gpu_profile *gpu = NULL;
+  char err[256];
+  ck_assert_msg(gpu_profile_parse(pj, &gpu, err, sizeof(err)) == 0, "%s", err);
+  inference_settings with_gpu = cfg;
+  with_gpu.gpu = gpu;
+  json_t *isvc = isvc_of("{\"runtime\":\"triton\",\"model\":{\"uri\":\"pvc://m/a\"},\"resources\":{\"gpu\":\"16(A100)\"}}");
+  inference_spec s;
+  parse_ok(isvc, &s);
+  json_t *t = inference_pod_template(isvc, &s.stable, &with_gpu, 0);
+  json_t *c = json_array_get(js_get(t, "spec.containers"), 0);
+  ck_assert_str_eq(json_string_value(json_object_get(js_get(c, "resources.limits"), "nvidia.com/gpu")), "16");
+  ck_assert_str_eq(json_string_value(json_object_get(js_get(c, "resources.requests"), "nvidia.com/gpu")), "16");
+  ck_assert_int_eq(json_object_size(js_get(t, "spec.nodeSelector")), 1);
+  json_decref(t);
+  t = inference_pod_template(isvc, &s.stable, &with_gpu, 1);
+  c = json_array_get(js_get(t, "spec.containers"), 0);
+  ck_assert_ptr_null(js_get(c, "resources.limits"));
+  ck_assert_ptr_null(js_get(t, "spec.nodeSelector"));
+  ck_assert_str_eq(json_string_value(json_object_get(js_get(t, "metadata.annotations"), "cubit.dev/gpu")), "16(A100)");
+  json_decref(t);
+  inference_spec_free(&s);
+  json_decref(isvc);
+  gpu_profile_free(gpu);
+  json_decref(pj);
+}
+END_TEST
+
 /* ----------------------------------------------------------- revisions */
 
 static void revision_of(const char *spec_json, char out[INFERENCE_REVISION_LEN]) {
   json_t *isvc = isvc_of(spec_json);
   inference_spec s;
   parse_ok(isvc, &s);
-  json_t *t = inference_pod_template(isvc, &s.stable, &cfg);
+  json_t *t = inference_pod_template(isvc, &s.stable, &cfg, 1);
   inference_revision_name(isvc, t, out);
   json_decref(t);
   inference_spec_free(&s);
@@ -165,7 +199,7 @@ START_TEST(revision_hashing) {
                          "\"canary\":{\"trafficPercent\":30,\"replicas\":{\"min\":2}}}");
   inference_spec s;
   parse_ok(isvc, &s);
-  json_t *t = inference_pod_template(isvc, &s.canary, &cfg);
+  json_t *t = inference_pod_template(isvc, &s.canary, &cfg, 1);
   inference_revision_name(isvc, t, other);
   ck_assert_str_eq(base, other);
   ck_assert_int_eq(s.canary.min_replicas, 2);
@@ -184,7 +218,7 @@ START_TEST(promotion_keeps_the_canary_revision) {
   inference_spec a, b;
   parse_ok(before, &a);
   parse_ok(after, &b);
-  json_t *ta = inference_pod_template(before, &a.canary, &cfg), *tb = inference_pod_template(after, &b.stable, &cfg);
+  json_t *ta = inference_pod_template(before, &a.canary, &cfg, 1), *tb = inference_pod_template(after, &b.stable, &cfg, 1);
   char ra[INFERENCE_REVISION_LEN], rb[INFERENCE_REVISION_LEN];
   inference_revision_name(before, ta, ra);
   inference_revision_name(after, tb, rb);
@@ -659,11 +693,11 @@ static void world_of(const plan_case *c, plan_world *w) {
   inference_spec names;
   char err[512];
   if (inference_spec_parse(w->isvc, &names, err, sizeof(err)) == 0) {
-    json_t *t = inference_pod_template(w->isvc, &names.stable, &cfg);
+    json_t *t = inference_pod_template(w->isvc, &names.stable, &cfg, 1);
     inference_revision_name(w->isvc, t, w->rs);
     json_decref(t);
     if (names.has_canary) {
-      t = inference_pod_template(w->isvc, &names.canary, &cfg);
+      t = inference_pod_template(w->isvc, &names.canary, &cfg, 1);
       inference_revision_name(w->isvc, t, w->rc);
       json_decref(t);
     }
@@ -1118,6 +1152,7 @@ int main(void) {
   TCase *tc = tcase_create("core");
   tcase_add_loop_test(tc, golden_children, 0, sizeof(golden_cases) / sizeof(golden_cases[0]));
   tcase_add_test(tc, revision_hashing);
+  tcase_add_test(tc, gpu_translated_outside_project);
   tcase_add_test(tc, promotion_keeps_the_canary_revision);
   tcase_add_loop_test(tc, bad_specs_name_their_field, 0, sizeof(bad_specs) / sizeof(bad_specs[0]));
   tcase_add_test(tc, long_names_are_refused);

@@ -75,7 +75,10 @@ static const golden_case golden_cases[] = {
     {"vscode",
      "{\"apiVersion\":\"cubit.dev/v1alpha1\",\"kind\":\"Notebook\",\"metadata\":{\"name\":\"code\",\"namespace\":\"solo\","
      "\"uid\":\"u-2\"},\"spec\":{\"ide\":\"vscode\",\"image\":\"registry.example.com/ide/code-server:4.96.4-cuda\","
-     "\"resources\":{\"cpu\":2,\"memory\":\"4Gi\",\"gpu\":\"0.5(A100)\"}}}",
+     "\"resources\":{\"cpu\":2,\"memory\":\"4Gi\",\"gpu\":\"0.5(A100)\"},"
+     "\"podTemplate\":{\"metadata\":{\"annotations\":{\"team\":\"nlp\"}},\"spec\":{\"serviceAccountName\":\"ide\","
+     "\"imagePullSecrets\":[{\"name\":\"registry\"}],\"hostAliases\":[{\"ip\":\"10.0.0.5\",\"hostnames\":[\"git.local\"]}],"
+     "\"containers\":[{\"name\":\"notebook\",\"envFrom\":[{\"configMapRef\":{\"name\":\"proxy\"}}]}]}}}}",
      0},
     {"rstudio",
      "{\"apiVersion\":\"cubit.dev/v1alpha1\",\"kind\":\"Notebook\",\"metadata\":{\"name\":\"stats\",\"namespace\":\"team-b\","

@@ -946,7 +946,7 @@ START_TEST(task_trainingjob) {
   ck_assert_str_eq(js_namespace(tj), "ml");
   json_t *labels = js_get(tj, "metadata.labels");
   ck_assert_str_eq(json_string_value(json_object_get(labels, "cubit.dev/pipelinerun")), "etl-1");
-  ck_assert_str_eq(json_string_value(json_object_get(labels, "cubit.dev/pipeline-task")), "train");
+  ck_assert_str_eq(json_string_value(json_object_get(labels, "cubit.dev/task")), "train");
   ck_assert_str_eq(json_string_value(json_object_get(labels, "cubit.dev/attempt")), "2");
   ck_assert_str_eq(json_string_value(json_object_get(labels, "cubit.dev/pipeline")), "etl");
   ck_assert_str_eq(json_string_value(json_object_get(js_get(tj, "metadata.annotations"), "cubit.dev/user")), "alice");
@@ -1182,7 +1182,7 @@ static const char *run_specs[] = {
 /* A TrainingJob of the run r, as the cache shows it. */
 #define TJ(name, task, attempt, created, status)                                                                    \
   "{'metadata':{'name':'" name "','namespace':'ml','creationTimestamp':'" created "','labels':{"                     \
-  "'cubit.dev/pipeline-task':'" task "','cubit.dev/attempt':'" attempt "'},'ownerReferences':[{'kind':'PipelineRun',"\
+  "'cubit.dev/task':'" task "','cubit.dev/attempt':'" attempt "'},'ownerReferences':[{'kind':'PipelineRun',"\
   "'name':'r','uid':'run-uid','controller':true}]},'status':" status "}"
 #define QUEUED "{'phase':'Queued','conditions':[{'type':'Ready','status':'False','reason':'Unschedulable','message':"    \
                "'0/4 nodes are available: 4 Insufficient nvidia.com/gpu'}]}"

@@ -46,6 +46,20 @@ static const struct {
     {"{\"spec\":{\"deletionPolicy\":5}}", CUBIT_EINVAL, "spec.deletionPolicy: want Retain or Delete"},
     {"{\"spec\":{\"queue\":{\"weight\":0}}}", CUBIT_EINVAL, "spec.queue.weight: want a whole number from 1 to 65535"},
     {"{\"spec\":{\"queue\":5}}", CUBIT_EINVAL, "spec.queue: must be an object"},
+    {"{\"spec\":{\"volumes\":{\"shared\":{\"claimName\":\"s\",\"provision\":{}}}}}", CUBIT_EINVAL,
+     "spec.volumes.shared.provision.size: required"},
+    {"{\"spec\":{\"volumes\":{\"shared\":{\"claimName\":\"s\",\"provision\":{\"size\":\"lots\"}}}}}", CUBIT_EINVAL,
+     "spec.volumes.shared.provision.size:"},
+    {"{\"spec\":{\"volumes\":{\"shared\":{\"claimName\":\"s\",\"provision\":{\"size\":\"0\"}}}}}", CUBIT_EINVAL,
+     "spec.volumes.shared.provision.size: must be positive"},
+    {"{\"spec\":{\"volumes\":{\"shared\":{\"claimName\":\"s\",\"provision\":{\"size\":\"1Gi\","
+     "\"accessModes\":[\"ReadWriteAll\"]}}}}}",
+     CUBIT_EINVAL, "spec.volumes.shared.provision.accessModes[0]: want ReadWriteOnce"},
+    {"{\"spec\":{\"volumes\":{\"personal\":{}}}}", CUBIT_EINVAL,
+     "spec.volumes.personal: without a claimName it is a sub-path of the shared claim"},
+    {"{\"spec\":{\"volumes\":{\"shared\":{\"claimName\":\"s\",\"provision\":{\"size\":\"100Gi\","
+     "\"storageClassName\":\"nfs\",\"accessModes\":[\"ReadWriteMany\"]}},\"personal\":{\"mountRoot\":\"/home\"}}}}",
+     0, ""},
     {"{\"spec\":{\"namespaces\":[\"a\",\"b\"],\"members\":[{\"kind\":\"Group\",\"name\":\"g\",\"role\":\"edit\"}],"
      "\"quota\":{\"gpu\":\"1.5\",\"perMember\":{\"pods\":2}},\"deletionPolicy\":\"Delete\",\"queue\":{\"weight\":3}}}",
      0, ""},
@@ -96,6 +110,15 @@ static const struct {
     {"{\"quota\":{\"gpu\":\"1\"}}", "{}", 1, "spec.quota"},
     {"{}", "{\"namespaces\":[\"a\"],\"queue\":{}}", 2, "spec.namespaces, spec.queue"},
     {"{\"quota\":null}", "{}", 0, ""},
+    {"{\"volumes\":{\"shared\":{\"claimName\":\"a\"}}}", "{\"volumes\":{\"shared\":{\"claimName\":\"b\"},\"personal\":{}}}", 0,
+     ""},
+    {"{\"volumes\":{\"shared\":{\"claimName\":\"a\"}}}",
+     "{\"volumes\":{\"shared\":{\"claimName\":\"a\",\"provision\":{\"size\":\"1Pi\"}}}}", 1,
+     "spec.volumes.shared.provision"},
+    {"{\"volumes\":{\"shared\":{\"claimName\":\"a\",\"provision\":{\"size\":\"1Gi\"}}}}",
+     "{\"volumes\":{\"shared\":{\"claimName\":\"b\",\"provision\":{\"size\":\"1Gi\"}}}}", 0, ""},
+    {"{\"volumes\":{\"shared\":{\"claimName\":\"a\",\"provision\":{\"size\":\"1Gi\"}}}}", "{}", 1,
+     "spec.volumes.shared.provision"},
     {"{}", "{\"quota\":null}", 0, ""},
     {"5", "{\"clusters\":[\"x\"]}", 1, "spec.clusters"},
     {"{\"resourceGroup\":{},\"priorityClassName\":\"a\",\"deletionPolicy\":\"Retain\"}",
@@ -129,6 +152,8 @@ typedef struct world {
   int volcano;
   json_t *pods[MAXN];
   size_t npods;
+  json_t *claims[MAXN];
+  size_t nclaims;
   /* one plan's inputs and outputs */
   project_spec spec;
   int spec_ok;
@@ -150,6 +175,7 @@ static void world_teardown(void) {
   for (size_t i = 0; i < w.nns; i++) json_decref(w.namespaces[i]);
   for (size_t i = 0; i < w.nbindings; i++) json_decref(w.bindings[i]);
   for (size_t i = 0; i < w.npods; i++) json_decref(w.pods[i]);
+  for (size_t i = 0; i < w.nclaims; i++) json_decref(w.claims[i]);
   json_decref(w.role);
   json_decref(w.binding);
   json_decref(w.queue);
@@ -227,6 +253,8 @@ static void plan(void) {
                          .admin_binding = w.binding,
                          .queue = w.queue,
                          .volcano = w.volcano,
+                         .claims = w.claims,
+                         .nclaims = w.nclaims,
                          .pods = w.pods,
                          .npods = w.npods,
                          .gpu = NULL,
@@ -517,6 +545,49 @@ START_TEST(plan_deletion) {
 }
 END_TEST
 
+/* volumes.shared.provision: the claim in every namespace held, labelled
+ * with the project and without an ownerReference; the project is
+ * Provisioning until it exists (not until it binds); Delete deletes it with
+ * the project, Retain keeps it. */
+START_TEST(plan_storage) {
+  project("{\"namespaces\":[\"a\",\"b\"],\"volumes\":{\"shared\":{\"claimName\":\"team\",\"provision\":"
+          "{\"size\":\"10Gi\",\"storageClassName\":\"standard\"}}}}",
+          FINALIZER, NULL);
+  namespace("a", "team-a", "team-a");
+  namespace("b", "team-a", NULL);
+  plan();
+  ck_assert_int_eq(count(RT_ACT_APPLY, "PersistentVolumeClaim"), 2);
+  const rt_action *a = action(RT_ACT_APPLY, "PersistentVolumeClaim", "team");
+  ck_assert_ptr_nonnull(a);
+  ck_assert_str_eq(json_string_value(json_object_get(js_get(a->object, "metadata.labels"), PROJECT_LABEL)), "team-a");
+  ck_assert_ptr_null(js_get(a->object, "metadata.ownerReferences"));
+  ck_assert_str_eq(js_str(a->object, "spec.resources.requests.storage"), "10Gi");
+  ck_assert_str_eq(js_str(a->object, "spec.storageClassName"), "standard");
+  ck_assert_str_eq(json_string_value(json_array_get(js_get(a->object, "spec.accessModes"), 0)), "ReadWriteMany");
+  ck_assert_str_eq(js_str(w.plan.status, "phase"), "Provisioning");
+  /* Both exist (still Pending: a WaitForFirstConsumer class binds with the
+   * first pod): the project is Active. */
+  for (size_t i = 0; i < w.plan.nactions; i++)
+    if (w.plan.actions[i].kind == RT_ACT_APPLY && strcmp(w.plan.actions[i].resource->kind, "PersistentVolumeClaim") == 0)
+      w.claims[w.nclaims++] = json_deep_copy(w.plan.actions[i].object);
+  execute();
+  plan();
+  execute();
+  plan();
+  ck_assert_str_eq(js_str(w.plan.status, "phase"), "Active");
+  /* Deletion: Delete takes the claims, Retain keeps them. */
+  for (int policy = 0; policy < 2; policy++) {
+    project(policy ? "{\"namespaces\":[\"a\",\"b\"],\"deletionPolicy\":\"Delete\",\"volumes\":{\"shared\":"
+                     "{\"claimName\":\"team\",\"provision\":{\"size\":\"10Gi\"}}}}"
+                   : "{\"namespaces\":[\"a\",\"b\"],\"volumes\":{\"shared\":{\"claimName\":\"team\","
+                     "\"provision\":{\"size\":\"10Gi\"}}}}",
+            FINALIZER ",\"deletionTimestamp\":\"2025-01-01T00:00:00Z\"", NULL);
+    plan();
+    ck_assert_int_eq(count(RT_ACT_DELETE, "PersistentVolumeClaim"), policy ? 2 : 0);
+  }
+}
+END_TEST
+
 /* Without admins, the admins' ClusterRole and binding go. */
 START_TEST(plan_admin_access_follows_the_admins) {
   project("{\"namespaces\":[],\"members\":[{\"kind\":\"User\",\"name\":\"carol\",\"role\":\"admin\"}]}", FINALIZER, NULL);
@@ -552,6 +623,7 @@ int main(void) {
   tcase_add_test(tc, plan_waits_for_a_terminating_namespace);
   tcase_add_test(tc, plan_queue);
   tcase_add_test(tc, plan_deletion);
+  tcase_add_test(tc, plan_storage);
   tcase_add_test(tc, plan_admin_access_follows_the_admins);
   suite_add_tcase(s, tc);
   return testutil_run(s);

@@ -41,8 +41,12 @@ static const struct {
     {"batch", "{\"main\":{\"replicas\":4,\"parallelism\":2,\"resources\":{\"cpu\":\"2\",\"memory\":\"4Gi\"}}}",
      ",\"failurePolicy\":{\"backoffLimit\":2},\"activeDeadlineSeconds\":3600"},
     {"pytorch",
-     "{\"master\":{\"replicas\":1,\"resources\":{\"cpu\":4,\"gpu\":\"1(A100)\"}},\"worker\":{\"replicas\":3,\"resources\":{\"gpu\":\"1(A100)\"}}}",
-     ",\"gang\":{\"queue\":\"research\",\"scheduleTimeoutSeconds\":600},\"failurePolicy\":{\"restartPolicy\":\"OnFailure\"}"},
+     "{\"master\":{\"replicas\":1,\"resources\":{\"cpu\":4,\"gpu\":\"1(A100)\"}},\"worker\":{\"replicas\":3,\"resources\":{\"gpu\":\"1(A100)\"},"
+     "\"podTemplate\":{\"spec\":{\"serviceAccountName\":\"worker\",\"tolerations\":[{\"key\":\"gpu\",\"operator\":\"Exists\"}]}}}}",
+     ",\"gang\":{\"queue\":\"research\",\"scheduleTimeoutSeconds\":600},\"failurePolicy\":{\"restartPolicy\":\"OnFailure\"},"
+     "\"podTemplate\":{\"metadata\":{\"labels\":{\"team\":\"vision\"}},\"spec\":{\"serviceAccountName\":\"trainer\","
+     "\"imagePullSecrets\":[{\"name\":\"registry\"}],\"containers\":[{\"name\":\"pytorch\",\"envFrom\":[{\"secretRef\":"
+     "{\"name\":\"wandb\"}}]},{\"name\":\"proxy\",\"image\":\"envoy:1\"}]}}"},
     {"tensorflow", "{\"chief\":{},\"ps\":{\"replicas\":2},\"worker\":{\"replicas\":4,\"resources\":{\"gpu\":\"0.5\"}},\"evaluator\":{}}",
      NULL},
     {"mpi", "{\"launcher\":{\"command\":[\"mpirun\",\"-np\",\"2\",\"python\",\"train.py\"]},\"worker\":{\"replicas\":2}}",
@@ -75,7 +79,7 @@ START_TEST(desired_child_per_framework) {
   tj_spec s;
   char err[256];
   ck_assert_msg(tj_spec_parse(tj, &s, err, sizeof(err)) == 0, "%s", err);
-  tj_env env = {GANG_VOLCANO, "team-a"};
+  tj_env env = {GANG_VOLCANO, "team-a", NULL};
   json_t *child = tj_desired_child(tj, &s, &env);
   check_golden(cases[_i].framework, child);
   json_decref(child);
@@ -89,7 +93,7 @@ START_TEST(batch_gang_gets_a_podgroup) {
   char err[256];
   ck_assert_int_eq(tj_spec_parse(tj, &s, err, sizeof(err)), 0);
   ck_assert_int_eq(s.gang, 1);
-  tj_env volcano = {GANG_VOLCANO, "team-a"}, none = {GANG_NONE, "team-a"};
+  tj_env volcano = {GANG_VOLCANO, "team-a", NULL}, none = {GANG_NONE, "team-a", NULL};
   json_t *pg = tj_desired_podgroup(tj, &s, &volcano);
   ck_assert_ptr_nonnull(pg);
   ck_assert_int_eq(js_int(pg, "spec.minMember", 0), 3);
@@ -866,12 +870,46 @@ START_TEST(durations) {
 }
 END_TEST
 
+/* Outside a project the job's pods carry the translated GPU request and the
+ * model's node selector themselves (issue 14: "16(A100)" was dropped). */
+START_TEST(gpu_translated_outside_project) {
+  json_t *tj = json_loads("{\"apiVersion\":\"cubit.dev/v1alpha1\",\"kind\":\"TrainingJob\",\"metadata\":{\"name\":"
+                          "\"big\",\"namespace\":\"solo\",\"uid\":\"u\"},\"spec\":{\"framework\":\"batch\",\"image\":"
+                          "\"busybox\",\"roles\":{\"main\":{\"resources\":{\"gpu\":\"16(A100)\"}}}}}",
+                          0, NULL);
+  json_t *pj = json_loads("{\"system\":\"nvidia\",\"models\":{\"A100\":{\"memory\":\"80Gi\"}}}", 0, NULL);
+  gpu_profile *gpu = NULL;
+  char err[256];
+  ck_assert_msg(gpu_profile_parse(pj, &gpu, err, sizeof(err)) == 0, "%s", err);
+  tj_spec s;
+  ck_assert_int_eq(tj_spec_parse(tj, &s, err, sizeof(err)), 0);
+  tj_env outside = {GANG_NONE, NULL, gpu}, inside = {GANG_NONE, "team-a", gpu};
+  json_t *child = tj_desired_child(tj, &s, &outside);
+  json_t *pod = js_get(child, "spec.template.spec");
+  json_t *c = json_array_get(json_object_get(pod, "containers"), 0);
+  ck_assert_str_eq(json_string_value(json_object_get(js_get(c, "resources.limits"), "nvidia.com/gpu")), "16");
+  ck_assert_str_eq(json_string_value(json_object_get(js_get(c, "resources.requests"), "nvidia.com/gpu")), "16");
+  ck_assert_int_eq(json_object_size(js_get(pod, "nodeSelector")), 1);
+  json_decref(child);
+  /* Inside a project the pod webhook translates: only the annotation. */
+  child = tj_desired_child(tj, &s, &inside);
+  c = json_array_get(js_get(child, "spec.template.spec.containers"), 0);
+  ck_assert_ptr_null(js_get(c, "resources.limits"));
+  ck_assert_ptr_null(js_get(child, "spec.template.spec.nodeSelector"));
+  json_decref(child);
+  gpu_profile_free(gpu);
+  json_decref(pj);
+  json_decref(tj);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("trainingjob");
   TCase *tc = tcase_create("core");
   tcase_add_loop_test(tc, desired_child_per_framework, 0, sizeof(cases) / sizeof(cases[0]));
   tcase_add_test(tc, batch_gang_gets_a_podgroup);
   tcase_add_test(tc, debug_pod);
+  tcase_add_test(tc, gpu_translated_outside_project);
   tcase_add_loop_test(tc, invalid_specs, 0, sizeof(bad_specs) / sizeof(bad_specs[0]));
   tcase_add_test(tc, progress_batch_job);
   tcase_add_test(tc, progress_operator_jobs);

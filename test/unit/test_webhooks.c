@@ -773,6 +773,37 @@ static json_t *patched(const char *object, adm_response *resp) {
   return obj;
 }
 
+/* A personal directory without a claim of its own is a sub-path of the
+ * shared claim, under the project's mountRoot; the pod gets the labels users
+ * select on. */
+START_TEST(mutate_personal_on_shared_claim) {
+  json_t *project = json_loads(
+      "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"volumes\":{\"shared\":{\"claimName\":\"team\","
+      "\"provision\":{\"size\":\"1Gi\"}},\"personal\":{\"mountRoot\":\"/home/\"}}}}",
+      0, NULL);
+  json_t *pod = json_loads("{\"metadata\":{\"name\":\"x\",\"labels\":{\"cubit.dev/trainingjob\":\"j\"},\"annotations\":"
+                           "{\"batch.kubernetes.io/job-completion-index\":\"2\"}},\"spec\":{\"containers\":[{\"name\":\"c\","
+                           "\"image\":\"i\"}]}}",
+                           0, NULL);
+  char err[256];
+  ck_assert_int_eq(pods_mutate(&fx.env, project, "system:serviceaccount:ns:sa", pod, err, sizeof(err)), 0);
+  json_t *mounts = js_get(json_array_get(js_get(pod, "spec.containers"), 0), "volumeMounts");
+  ck_assert_uint_eq(json_array_size(mounts), 2);
+  ck_assert_str_eq(js_str(json_array_get(mounts, 1), "mountPath"), "/home/system-serviceaccount-ns-sa");
+  ck_assert_str_eq(js_str(json_array_get(mounts, 1), "subPath"), "system-serviceaccount-ns-sa");
+  json_t *vols = js_get(pod, "spec.volumes");
+  ck_assert_uint_eq(json_array_size(vols), 2);
+  ck_assert_str_eq(js_str(json_array_get(vols, 1), "persistentVolumeClaim.claimName"), "team");
+  /* The labels users select on: project, creator (as a label value), replica index. */
+  json_t *labels = js_get(pod, "metadata.labels");
+  ck_assert_str_eq(json_string_value(json_object_get(labels, "cubit.dev/project")), "p");
+  ck_assert_str_eq(json_string_value(json_object_get(labels, "cubit.dev/creator")), "system-serviceaccount-ns-sa");
+  ck_assert_str_eq(json_string_value(json_object_get(labels, "cubit.dev/replica-index")), "2");
+  json_decref(pod);
+  json_decref(project);
+}
+END_TEST
+
 START_TEST(mutate_translates_gpu_and_injects_defaults) {
   adm_response resp;
   const char *pod = gpu_pod("p1", "0.5(A100)");
@@ -1121,6 +1152,7 @@ int main(void) {
   tcase_add_test(tc, quota_per_member);
   tcase_add_test(tc, quota_judges_a_gang_whole);
   tcase_add_test(tc, mutate_translates_gpu_and_injects_defaults);
+  tcase_add_test(tc, mutate_personal_on_shared_claim);
   tcase_add_test(tc, mutate_pod_without_gpu_sees_none);
   tcase_add_test(tc, mutate_refuses_bad_gpu_strings);
   tcase_add_test(tc, mutate_marks_gangs_for_volcano);

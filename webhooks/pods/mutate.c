@@ -108,7 +108,12 @@ static void project_defaults(const json_t *project, json_t *pod, const char *use
     add_volume(spec, "cubit-shared", shared, mount);
     json_decref(mount);
   }
-  const char *personal = js_str(pspec, "volumes.personal.claimName");
+  /* The personal directory lives on its own claim, or on the shared one
+   * when the project names none (cube-studio's /mnt/<user>). */
+  const json_t *pvol = js_get(pspec, "volumes.personal");
+  const char *personal = js_str(pvol, "claimName");
+  if (personal == NULL && json_is_object(pvol)) personal = shared;
+  const char *root = js_str(pvol, "mountRoot") ? js_str(pvol, "mountRoot") : "/mnt";
   if (personal && user && *user) {
     /* A user name may hold characters a path must not ("system:serviceaccount:ns:sa"). */
     char safe[256];
@@ -116,8 +121,8 @@ static void project_defaults(const json_t *project, json_t *pod, const char *use
     for (const char *p = user; *p && n + 1 < sizeof(safe); p++)
       safe[n++] = (*p == '/' || *p == ':' || *p == ' ') ? '-' : *p;
     safe[n] = '\0';
-    char path[300];
-    snprintf(path, sizeof(path), "/mnt/%s", safe);
+    char path[1024];
+    snprintf(path, sizeof(path), "%s%s%s", root, root[strlen(root) - 1] == '/' ? "" : "/", safe);
     json_t *mount = json_pack("{s:s, s:s, s:s}", "name", "cubit-personal", "mountPath", path, "subPath", safe);
     add_volume(spec, "cubit-personal", personal, mount);
     json_decref(mount);
@@ -244,6 +249,24 @@ static void set_creator(json_t *obj, const char *creator) {
 
 /* ---------------------------------------------------------------- pods */
 
+/* The labels users select a project's pods on (docs/labels.md): the
+ * project, the creator, and for a TrainingJob's pod its index within its
+ * role, which only the engine knows when it makes the pod. */
+static void selectable_labels(json_t *pod, const json_t *project, const char *creator) {
+  json_t *labels = js_ensure_obj(pod, "metadata.labels");
+  if (js_name(project)) json_object_set_new(labels, CUBIT_LABEL_PROJECT, json_string(js_name(project)));
+  char value[64];
+  if (creator && cubit_label_value(creator, value, sizeof(value)) == 0)
+    json_object_set_new(labels, CUBIT_LABEL_CREATOR, json_string(value));
+  if (json_object_get(labels, CUBIT_LABEL_TRAININGJOB) == NULL) return;
+  const json_t *ann = js_get(pod, "metadata.annotations");
+  const char *index = json_string_value(json_object_get(labels, "training.kubeflow.org/replica-index"));
+  if (index == NULL) index = json_string_value(json_object_get(ann, "batch.kubernetes.io/job-completion-index"));
+  if (index == NULL) index = json_string_value(json_object_get(ann, "volcano.sh/task-index"));
+  if (index && cubit_label_value(index, value, sizeof(value)) == 0)
+    json_object_set_new(labels, CUBIT_LABEL_REPLICA_INDEX, json_string(value));
+}
+
 int pods_mutate(const webhook_env *env, const json_t *project, const char *creator, json_t *pod, char *err,
                 size_t errlen) {
   if (!json_is_object(json_object_get(pod, "spec"))) {
@@ -252,6 +275,7 @@ int pods_mutate(const webhook_env *env, const json_t *project, const char *creat
   }
   if (!json_is_object(json_object_get(pod, "metadata"))) json_object_set_new(pod, "metadata", json_object());
   set_creator(pod, creator);
+  selectable_labels(pod, project, creator);
   project_defaults(project, pod, creator);
   int rc = gpu_mutate(env, pod, err, errlen);
   if (rc) return rc;

@@ -87,7 +87,7 @@ static int may_change(const webhook_env *env, const adm_request *req, const char
     adm_deny(resp, 403,
              "Project %.253s: %s may be changed only by a cluster admin (user %.253s may not \"" PROJECT_MANAGE_VERB
              "\" projects.cubit.dev/%.253s); a project admin may change spec.members, spec.displayName and "
-             "spec.volumes",
+             "spec.volumes (except spec.volumes.shared.provision)",
              name, which, user, name);
   return 0;
 }
