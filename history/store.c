@@ -188,8 +188,11 @@ int hist_store_put_run(hist_store *s, const hist_run *r, char *err, size_t errle
       " project = CASE WHEN runs.project = '' THEN excluded.project ELSE runs.project END,"
       " creator = CASE WHEN runs.creator = '' THEN excluded.creator ELSE runs.creator END,"
       " template = CASE WHEN runs.template = '' THEN excluded.template ELSE runs.template END,"
-      " cpu_milli = excluded.cpu_milli, memory_bytes = excluded.memory_bytes,"
-      " gpu_milli = excluded.gpu_milli, gpu_model = excluded.gpu_model,"
+      /* requests and model come from pods that may be gone later: a zero keeps what was seen */
+      " cpu_milli = CASE WHEN excluded.cpu_milli > 0 THEN excluded.cpu_milli ELSE runs.cpu_milli END,"
+      " memory_bytes = CASE WHEN excluded.memory_bytes > 0 THEN excluded.memory_bytes ELSE runs.memory_bytes END,"
+      " gpu_milli = CASE WHEN excluded.gpu_milli > 0 THEN excluded.gpu_milli ELSE runs.gpu_milli END,"
+      " gpu_model = CASE WHEN excluded.gpu_model <> '' THEN excluded.gpu_model ELSE runs.gpu_model END,"
       " finished_at = COALESCE(runs.finished_at, excluded.finished_at)";
   pthread_mutex_lock(&s->mu);
   sqlite3_stmt *st = NULL;
@@ -255,6 +258,75 @@ int hist_store_mark_deleted(hist_store *s, const char *run_uid, int64_t at, char
     rc = finish_write(s, st, err, errlen, "recording a deletion");
   }
   pthread_mutex_unlock(&s->mu);
+  return rc;
+}
+
+int hist_store_mark_gone(hist_store *s, const char *kind, const char *ns, const char *name, int64_t at, char *err,
+                         size_t errlen) {
+  static const char *const sql[] = {
+      "UPDATE pod_intervals SET ended_at = ?4 WHERE ended_at IS NULL AND run_uid IN"
+      " (SELECT uid FROM runs WHERE kind = ?1 AND namespace = ?2 AND name = ?3 AND deleted_at IS NULL)",
+      "UPDATE runs SET deleted_at = ?4 WHERE kind = ?1 AND namespace = ?2 AND name = ?3 AND deleted_at IS NULL"};
+  int rc = 0;
+  pthread_mutex_lock(&s->mu);
+  for (size_t i = 0; i < 2 && rc == 0; i++) {
+    sqlite3_stmt *st = NULL;
+    rc = run_write(s, sql[i], &st, err, errlen, "recording a deletion");
+    if (rc) break;
+    bind_text(st, 1, kind);
+    bind_text(st, 2, ns);
+    bind_text(st, 3, name);
+    sqlite3_bind_int64(st, 4, at);
+    rc = finish_write(s, st, err, errlen, "recording a deletion");
+  }
+  pthread_mutex_unlock(&s->mu);
+  return rc;
+}
+
+int hist_store_close_intervals(hist_store *s, const char *run_uid, int64_t at, char *err, size_t errlen) {
+  pthread_mutex_lock(&s->mu);
+  sqlite3_stmt *st = NULL;
+  int rc = run_write(s, "UPDATE pod_intervals SET ended_at = ?2 WHERE run_uid = ?1 AND ended_at IS NULL", &st, err,
+                     errlen, "closing intervals");
+  if (rc == 0) {
+    bind_text(st, 1, run_uid);
+    sqlite3_bind_int64(st, 2, at);
+    rc = finish_write(s, st, err, errlen, "closing intervals");
+  }
+  pthread_mutex_unlock(&s->mu);
+  return rc;
+}
+
+int hist_store_live_keys(hist_store *s, const char *kind, char ***keys, size_t *n, char *err, size_t errlen) {
+  *keys = NULL;
+  *n = 0;
+  pthread_mutex_lock(&s->mu);
+  sqlite3_stmt *st = NULL;
+  int rc = 0, step;
+  size_t cap = 0;
+  if (sqlite3_prepare_v2(s->db, "SELECT namespace, name FROM runs WHERE kind = ?1 AND deleted_at IS NULL", -1, &st,
+                         NULL) != SQLITE_OK) {
+    rc = db_error(s, err, errlen, "listing live runs");
+    goto out;
+  }
+  bind_text(st, 1, kind);
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    if (*n == cap) {
+      cap = cap ? 2 * cap : 16;
+      *keys = xrealloc(*keys, cap * sizeof **keys);
+    }
+    (*keys)[(*n)++] = xasprintf("%s/%s", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1));
+  }
+  if (step != SQLITE_DONE) rc = db_error(s, err, errlen, "listing live runs");
+out:
+  sqlite3_finalize(st);
+  pthread_mutex_unlock(&s->mu);
+  if (rc) {
+    for (size_t i = 0; i < *n; i++) free((*keys)[i]);
+    free(*keys);
+    *keys = NULL;
+    *n = 0;
+  }
   return rc;
 }
 

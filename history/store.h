@@ -57,6 +57,18 @@ int hist_store_add_transition(hist_store *s, const char *run_uid, const char *ph
  * first deletion time wins. */
 int hist_store_mark_deleted(hist_store *s, const char *run_uid, int64_t at, char *err, size_t errlen) CUBIT_WUR;
 
+/* Records that the object kind ns/name is gone (deleted while the
+ * recorder was away or without its finalizer): its live run gets
+ * deleted_at and its open intervals end at 'at'. */
+int hist_store_mark_gone(hist_store *s, const char *kind, const char *ns, const char *name, int64_t at, char *err,
+                         size_t errlen) CUBIT_WUR;
+/* Ends the run's still-open intervals at 'at' (the run finished; a pod that
+ * vanished before its end was seen must not count for ever). */
+int hist_store_close_intervals(hist_store *s, const char *run_uid, int64_t at, char *err, size_t errlen) CUBIT_WUR;
+/* The "ns/name" keys of the runs of 'kind' not known to be deleted, so a
+ * starting recorder can look each up (*keys and each key are the caller's). */
+int hist_store_live_keys(hist_store *s, const char *kind, char ***keys, size_t *n, char *err, size_t errlen) CUBIT_WUR;
+
 /* One pod's running interval: from its first container start to its end
  * (0 while it still runs). The pod holds its GPUs for the whole interval,
  * container restarts included. */
