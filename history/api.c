@@ -111,8 +111,9 @@ static int serve_run(hist_store *store, const hist_auth *a, const json_t *user, 
     if (ok == 0) ok = a->may_list(a->arg, user, js_str(run, "namespace"), why, sizeof why);
   }
   if (ok != 1) {
-    json_decref(run);
-    return forbid(body, ok, user, project && project[0] ? project : "", why);
+    int status = forbid(body, ok, user, project && project[0] ? project : "", why);
+    json_decref(run); /* project points into it */
+    return status;
   }
   *body = run;
   return 200;

@@ -27,11 +27,16 @@ const hist_kind hist_kinds[] = {
     {NULL, NULL, 0},
 };
 
+/* metadata.<map>[key] as a string (keys hold dots: no js_str path). */
+static const char *meta_str(const json_t *obj, const char *map, const char *key) {
+  return json_string_value(json_object_get(json_object_get(json_object_get(obj, "metadata"), map), key));
+}
+
 /* The GPU model a pod runs on: its cubit.dev/gpu request's model, else the
  * profile's model node selector, else the profile's default model. */
 static void pod_model(const json_t *pod, const gpu_profile *gpu, char model[GPU_MODEL_LEN]) {
   model[0] = '\0';
-  const char *req = js_str(pod, "metadata.annotations." GPU_GRAMMAR_KEY);
+  const char *req = meta_str(pod, "annotations", GPU_GRAMMAR_KEY);
   gpu_request r;
   if (req && gpu_request_parse(req, &r, NULL, 0) == 0 && r.model[0]) {
     snprintf(model, GPU_MODEL_LEN, "%s", r.model);
@@ -121,9 +126,9 @@ void hist_observe_run(const hist_kind *k, const json_t *obj, const json_t *const
   run->kind = k->resource->kind;
   run->ns = js_namespace(obj);
   run->name = js_name(obj);
-  run->project = ns ? js_str(ns, "metadata.labels." CUBIT_LABEL_PROJECT) : NULL;
-  if (run->project == NULL) run->project = js_str(obj, "metadata.labels." CUBIT_LABEL_PROJECT);
-  run->creator = js_str(obj, "metadata.annotations." CUBIT_ANNOTATION_USER);
+  run->project = ns ? meta_str(ns, "labels", CUBIT_LABEL_PROJECT) : NULL;
+  if (run->project == NULL) run->project = meta_str(obj, "labels", CUBIT_LABEL_PROJECT);
+  run->creator = meta_str(obj, "annotations", CUBIT_ANNOTATION_USER);
   run->cluster = "local";
   run->template_ref = js_str(obj, "spec.templateRef.name");
   if (run->template_ref == NULL) run->template_ref = js_str(obj, "spec.pipelineRef.name");
