@@ -11,6 +11,7 @@
 #include "api/project/project.h"
 #include "history/query.h"
 #include "http/server.h"
+#include "runtime/certs.h"
 #include "util/alloc.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -187,6 +188,7 @@ struct hist_api_server {
   hist_store *store;
   kube_client *client;
   cache_informer *projects;
+  rt_certs *certs; /* self-issued pair, or NULL */
   hist_auth auth;
 };
 
@@ -275,9 +277,19 @@ static void handle(const http_request *req, http_response *resp, void *arg) {
 }
 
 int hist_api_server_start(rt_manager *m, hist_store *store, const char *bind, const char *cert_dir,
-                          hist_api_server **out) {
+                          const char *self_hosts, const char *ns, hist_api_server **out) {
   *out = NULL;
   hist_api_server *s = xcalloc(1, sizeof *s);
+  int rc;
+  if (self_hosts) {
+    rt_certs_options co = {ns, "cubit-history-certs", cert_dir, self_hosts, NULL, 0};
+    rc = rt_certs_start(rt_manager_client(m), &co, 60, &s->certs);
+    if (rc) {
+      log_error("history", "cannot issue the API's certificate", "error=%s", cubit_strerror(rc));
+      free(s);
+      return rc;
+    }
+  }
   s->store = store;
   s->client = rt_manager_client(m);
   /* Created before the manager runs, so its informer starts with the others. */
@@ -293,7 +305,7 @@ int hist_api_server_start(rt_manager *m, hist_store *store, const char *bind, co
   o.key_file = key;
   o.max_body = 4096; /* GETs only */
   o.metrics = rt_manager_metrics(m);
-  int rc = http_server_new(rt_manager_loop(m), &o, &s->http);
+  rc = http_server_new(rt_manager_loop(m), &o, &s->http);
   free(cert);
   free(key);
   if (rc) goto fail_new;
@@ -310,11 +322,14 @@ int hist_api_server_start(rt_manager *m, hist_store *store, const char *bind, co
 fail_route:
   http_server_close(s->http, NULL, NULL);
 fail_new:
+  rt_certs_stop(s->certs);
   free(s);
   return rc;
 }
 
 void hist_api_server_stop(hist_api_server *s) {
   if (s == NULL) return;
+  rt_certs_stop(s->certs);
+  s->certs = NULL;
   http_server_close(s->http, free, s);
 }

@@ -47,11 +47,14 @@ int hist_api_serve(hist_store *store, const hist_auth *auth, const char *path, c
 
 /* The API server of the manager: HTTPS on 'bind' with the PEM pair in
  * cert_dir (tls.crt, tls.key), TokenReview and SubjectAccessReview through
- * the manager's client, projects from its cache. Call before
- * rt_manager_run; hist_api_server_stop after it returns. */
+ * the manager's client, projects from its cache. With self_hosts (comma-
+ * separated SANs) the pair is self-issued into cert_dir and kept renewed
+ * in the Secret cubit-history-certs of 'ns' (the chart's history pod,
+ * which serves no webhooks); NULL reads files someone else writes. Call
+ * before rt_manager_run; hist_api_server_stop after it returns. */
 typedef struct hist_api_server hist_api_server;
 int hist_api_server_start(rt_manager *m, hist_store *store, const char *bind, const char *cert_dir,
-                          hist_api_server **out) CUBIT_WUR;
+                          const char *self_hosts, const char *ns, hist_api_server **out) CUBIT_WUR;
 void hist_api_server_stop(hist_api_server *s);
 
 #endif

@@ -24,6 +24,8 @@ typedef struct {
   const char *db;           /* --history-db PATH: record runs (off when unset) */
   const char *bind;         /* --history-bind-address (default 0.0.0.0:8443; "0" disables the API) */
   const char *cert_dir;     /* --history-cert-dir (default: --webhook-cert-dir's) */
+  const char *self_hosts;   /* --history-self-signed-hosts: issue the API's certificate for
+                             * these names (else read cert_dir's files) */
   int only;                 /* --history-only: run the recorder and API without the controllers
                              * and webhooks (the chart's history Deployment) */
 } history_flags;
@@ -31,8 +33,9 @@ typedef struct {
 /* Removes the history flags from argv (in place); returns the new argc or
  * -1 with err set. */
 static int take_history_flags(int argc, char **argv, history_flags *h, char *err, size_t errlen) {
-  static const char *const names[] = {"--history-db", "--history-bind-address", "--history-cert-dir"};
-  const char **slots[] = {&h->db, &h->bind, &h->cert_dir};
+  static const char *const names[] = {"--history-db", "--history-bind-address", "--history-cert-dir",
+                                      "--history-self-signed-hosts"};
+  const char **slots[] = {&h->db, &h->bind, &h->cert_dir, &h->self_hosts};
   int out = 1;
   for (int i = 1; i < argc; i++) {
     int taken = 0;
@@ -40,7 +43,7 @@ static int take_history_flags(int argc, char **argv, history_flags *h, char *err
       h->only = 1;
       taken = 1;
     }
-    for (size_t k = 0; k < 3 && !taken; k++) {
+    for (size_t k = 0; k < 4 && !taken; k++) {
       size_t len = strlen(names[k]);
       if (strncmp(argv[i], names[k], len) != 0) continue;
       if (argv[i][len] == '=') {
@@ -68,7 +71,7 @@ static int take_history_flags(int argc, char **argv, history_flags *h, char *err
 int main(int argc, char **argv) {
   rt_manager_options opts;
   char err[512] = "";
-  history_flags hist = {NULL, "0.0.0.0:8443", NULL, 0};
+  history_flags hist = {NULL, "0.0.0.0:8443", NULL, NULL, 0};
   argc = take_history_flags(argc, argv, &hist, err, sizeof(err));
   if (argc < 0) {
     fprintf(stderr, "cubit-manager: %s\n", err);
@@ -122,7 +125,7 @@ int main(int argc, char **argv) {
     const char *cert_dir = hist.cert_dir ? hist.cert_dir
                            : opts.webhook_cert_dir ? opts.webhook_cert_dir
                                                    : "/tmp/k8s-webhook-server/serving-certs";
-    if (strcmp(hist.bind, "0") != 0 && hist_api_server_start(m, store, hist.bind, cert_dir, &api)) {
+    if (strcmp(hist.bind, "0") != 0 && hist_api_server_start(m, store, hist.bind, cert_dir, hist.self_hosts, opts.leader_election_namespace, &api)) {
       log_error("manager", "cannot serve the history API", "bind=%s", hist.bind);
       goto out;
     }
