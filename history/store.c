@@ -610,7 +610,7 @@ int hist_store_usage(hist_store *s, const char *const *projects, size_t nproject
     rc = db_error(s, err, errlen, "measuring usage");
     goto out;
   }
-  qsort(a.rows, a.n, sizeof *a.rows, cmp_rows);
+  if (a.n > 1) qsort(a.rows, a.n, sizeof *a.rows, cmp_rows);
   *rows = a.rows;
   *nrows = a.n;
   a.rows = NULL;
