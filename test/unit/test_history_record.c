@@ -5,6 +5,7 @@
 
 #include "testutil.h"
 #include "history/record.h"
+#include "history/recorder.h"
 #include "util/json.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -200,6 +201,41 @@ START_TEST(finalizer_dropped_after_timeout) {
 }
 END_TEST
 
+/* ---- settings ------------------------------------------------------------------------- */
+
+typedef struct {
+  const char *json; /* NULL: no section */
+  int64_t want;     /* 0: refused */
+  const char *err;
+} settings_case;
+
+static const settings_case settings_cases[] = {
+    {NULL, 300, NULL},
+    {"{}", 300, NULL},
+    {"{\"finalizerTimeoutSeconds\": 30}", 30, NULL},
+    {"{\"finalizerTimeoutSeconds\": 0}", 0, "history.finalizerTimeoutSeconds: want an integer from 1 to 604800"},
+    {"{\"finalizerTimeoutSeconds\": \"5m\"}", 0, "history.finalizerTimeoutSeconds: want an integer from 1 to 604800"},
+    {"{\"retention\": 3}", 0, "history.retention: unknown field"},
+    {"[]", 0, "history: want an object"},
+};
+
+START_TEST(settings_table) {
+  const settings_case *c = &settings_cases[_i];
+  json_t *j = c->json ? load(c->json) : NULL;
+  hist_settings hs;
+  char err[256] = "";
+  int rc = hist_settings_parse(j, &hs, err, sizeof err);
+  if (c->want) {
+    ck_assert_msg(rc == 0, "%s: %s", c->json, err);
+    ck_assert_int_eq(hs.finalizer_timeout_s, c->want);
+  } else {
+    ck_assert_msg(rc == CUBIT_EINVAL, "%s accepted", c->json);
+    ck_assert_str_eq(err, c->err);
+  }
+  json_decref(j);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("history_record");
   TCase *tc = tcase_create("record");
@@ -208,6 +244,7 @@ int main(void) {
   tcase_add_test(tc, observe_service_not_finished_by_phase);
   tcase_add_loop_test(tc, finalizer_table, 0, N(fin_cases));
   tcase_add_test(tc, finalizer_dropped_after_timeout);
+  tcase_add_loop_test(tc, settings_table, 0, N(settings_cases));
   suite_add_tcase(s, tc);
   return testutil_run(s);
 }

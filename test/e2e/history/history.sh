@@ -149,5 +149,26 @@ equals "one run in the database" 1 \
 equals "one interval in the database" 1 \
   "$(sqlite3 "$db" "SELECT COUNT(*) FROM pod_intervals WHERE run_uid = '$uid'")"
 
+# Deleted while the recorder was away (and without its finalizer): the
+# restarted recorder finds the run gone and marks it deleted.
+cat <<YAML | kubectl apply -f - >/dev/null
+apiVersion: cubit.dev/v1alpha1
+kind: TrainingJob
+metadata: {name: away, namespace: $NS}
+spec:
+  framework: batch
+  image: busybox
+  roles: {main: {}}
+YAML
+until_equals "a second TrainingJob succeeds" Succeeded kubectl -n "$NS" get trainingjob away -o 'jsonpath={.status.phase}'
+uid2=$(kubectl -n "$NS" get trainingjob away -o 'jsonpath={.metadata.uid}')
+recorded() { body_of "$member" "run?uid=$uid2" | jq -r '"\(.phase) \(.deletedAt != null)"'; }
+until_equals "it is recorded" "Succeeded false" recorded
+manager_up
+drop_finalizers
+kubectl -n "$NS" delete trainingjob away --timeout=60s >/dev/null || nok "TrainingJob away was not deleted"
+manager_up $hist_args
+until_equals "the recorder, back, marks it deleted" "Succeeded true" recorded
+
 echo "$passed passed, $failed failed"
 ((failed == 0))
