@@ -78,7 +78,15 @@ int main(int argc, char **argv) {
     return 2;
   }
   int rc = rt_manager_parse_flags(argc, argv, &opts, err, sizeof(err));
-  if (rc == 1) return 0;
+  if (rc == 1) {
+    printf("\nRun history (docs/history.md):\n"
+           "  --history-db PATH                   record runs in this SQLite database (off when unset)\n"
+           "  --history-bind-address ADDR         the history API's HTTPS address (default 0.0.0.0:8443; 0 = none)\n"
+           "  --history-cert-dir DIR              its tls.crt and tls.key (default: --webhook-cert-dir)\n"
+           "  --history-self-signed-hosts NAMES   issue its certificate for these names (Secret cubit-history-certs)\n"
+           "  --history-only                      run the recorder and API only: no controllers, no webhooks\n");
+    return 0;
+  }
   if (rc) {
     fprintf(stderr, "cubit-manager: %s\n", err);
     return 2;
