@@ -183,7 +183,12 @@ static const kube_resource tokenreviews = {"authentication.k8s.io", "v1", "token
 static const kube_resource subjectaccessreviews = {"authorization.k8s.io", "v1", "subjectaccessreviews",
                                                    "SubjectAccessReview", 0};
 
+/* The server runs on its own loop and thread: the manager's loop ends when
+ * the manager's own handles close, and must not wait for ours. */
 struct hist_api_server {
+  uv_loop_t loop;
+  uv_async_t stop_async;
+  uv_thread_t thread;
   http_server *http;
   hist_store *store;
   kube_client *client;
@@ -276,6 +281,18 @@ static void handle(const http_request *req, http_response *resp, void *arg) {
   json_decref(body);
 }
 
+static void on_stop(uv_async_t *a) {
+  hist_api_server *s = a->data;
+  http_server_close(s->http, NULL, NULL);
+  s->http = NULL;
+  uv_close((uv_handle_t *)&s->stop_async, NULL);
+}
+
+static void run_loop(void *arg) {
+  hist_api_server *s = arg;
+  uv_run(&s->loop, UV_RUN_DEFAULT);
+}
+
 int hist_api_server_start(rt_manager *m, hist_store *store, const char *bind, const char *cert_dir,
                           const char *self_hosts, const char *ns, hist_api_server **out) {
   *out = NULL;
@@ -305,7 +322,8 @@ int hist_api_server_start(rt_manager *m, hist_store *store, const char *bind, co
   o.key_file = key;
   o.max_body = 4096; /* GETs only */
   o.metrics = rt_manager_metrics(m);
-  rc = http_server_new(rt_manager_loop(m), &o, &s->http);
+  if (uv_loop_init(&s->loop) != 0) abort();
+  rc = http_server_new(&s->loop, &o, &s->http);
   free(cert);
   free(key);
   if (rc) goto fail_new;
@@ -316,12 +334,17 @@ int hist_api_server_start(rt_manager *m, hist_store *store, const char *bind, co
   }
   rc = http_server_start(s->http);
   if (rc) goto fail_route;
+  uv_async_init(&s->loop, &s->stop_async, on_stop);
+  s->stop_async.data = s;
+  if (uv_thread_create(&s->thread, run_loop, s) != 0) abort();
   log_info("history", "serving the history API", "bind=%s", bind);
   *out = s;
   return 0;
 fail_route:
   http_server_close(s->http, NULL, NULL);
 fail_new:
+  uv_run(&s->loop, UV_RUN_DEFAULT); /* lets the closed server's handles go */
+  uv_loop_close(&s->loop);
   rt_certs_stop(s->certs);
   free(s);
   return rc;
@@ -329,7 +352,10 @@ fail_new:
 
 void hist_api_server_stop(hist_api_server *s) {
   if (s == NULL) return;
+  /* The server finishes the requests it is handling, then its loop ends. */
+  uv_async_send(&s->stop_async);
+  uv_thread_join(&s->thread);
+  uv_loop_close(&s->loop);
   rt_certs_stop(s->certs);
-  s->certs = NULL;
-  http_server_close(s->http, free, s);
+  free(s);
 }

@@ -50,8 +50,9 @@ int hist_api_serve(hist_store *store, const hist_auth *auth, const char *path, c
  * the manager's client, projects from its cache. With self_hosts (comma-
  * separated SANs) the pair is self-issued into cert_dir and kept renewed
  * in the Secret cubit-history-certs of 'ns' (the chart's history pod,
- * which serves no webhooks); NULL reads files someone else writes. Call
- * before rt_manager_run; hist_api_server_stop after it returns. */
+ * which serves no webhooks); NULL reads files someone else writes. The
+ * server runs on its own loop and thread; hist_api_server_stop (after
+ * rt_manager_run returns) lets it finish its requests and joins it. */
 typedef struct hist_api_server hist_api_server;
 int hist_api_server_start(rt_manager *m, hist_store *store, const char *bind, const char *cert_dir,
                           const char *self_hosts, const char *ns, hist_api_server **out) CUBIT_WUR;

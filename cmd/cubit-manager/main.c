@@ -160,11 +160,7 @@ int main(int argc, char **argv) {
   }
   code = rt_manager_run(m);
 out:
-  if (api) {
-    /* The manager's loop has stopped; let the API server's handles close. */
-    hist_api_server_stop(api);
-    uv_run(rt_manager_loop(m), UV_RUN_DEFAULT);
-  }
+  hist_api_server_stop(api);
   rt_manager_free(m);
   hist_store_close(store);
   webhooks_free(hooks);
