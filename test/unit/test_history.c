@@ -319,6 +319,51 @@ START_TEST(list_filters_and_paging) {
 }
 END_TEST
 
+START_TEST(gone_runs_and_open_intervals) {
+  hist_store *s = open_mem();
+  char err[256] = "";
+  put_run(s, "u1", "p", "alice", T0);
+  put_run(s, "u2", "p", "alice", T0);
+  put_iv(s, "pod1", "u1", T0 + 10, 0, 1000, "A100");
+  put_iv(s, "pod2", "u1", T0 + 10, T0 + 20, 1000, "A100");
+  char **keys = NULL;
+  size_t n = 0;
+  ck_assert_int_eq(hist_store_live_keys(s, "TrainingJob", &keys, &n, err, sizeof err), 0);
+  ck_assert_uint_eq(n, 2);
+  for (size_t i = 0; i < n; i++) {
+    ck_assert_ptr_nonnull(strstr(keys[i], "team-a/u"));
+    free(keys[i]);
+  }
+  free(keys);
+  /* u1 (ns team-a, name u1) went while the recorder was away. */
+  ck_assert_int_eq(hist_store_mark_gone(s, "TrainingJob", "team-a", "u1", T0 + 100, err, sizeof err), 0);
+  ck_assert_int_eq(hist_store_mark_gone(s, "TrainingJob", "team-a", "u1", T0 + 500, err, sizeof err), 0);
+  json_t *r = get_run(s, "u1");
+  ck_assert_int_eq(json_integer_value(json_object_get(r, "deletedAt")), T0 + 100);
+  json_t *pods = json_object_get(r, "pods");
+  ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(pods, 0), "endedAt")), T0 + 100);
+  ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(pods, 1), "endedAt")), T0 + 20);
+  json_decref(r);
+  ck_assert_int_eq(hist_store_live_keys(s, "TrainingJob", &keys, &n, err, sizeof err), 0);
+  ck_assert_uint_eq(n, 1);
+  ck_assert_str_eq(keys[0], "team-a/u2");
+  free(keys[0]);
+  free(keys);
+  ck_assert_int_eq(hist_store_live_keys(s, "Notebook", &keys, &n, err, sizeof err), 0);
+  ck_assert_uint_eq(n, 0);
+  free(keys);
+  /* A finished run's vanished pod stops counting at the finish. */
+  put_iv(s, "pod3", "u2", T0 + 10, 0, 1000, "A100");
+  ck_assert_int_eq(hist_store_close_intervals(s, "u2", T0 + 40, err, sizeof err), 0);
+  ck_assert_int_eq(hist_store_close_intervals(s, "u2", T0 + 90, err, sizeof err), 0);
+  r = get_run(s, "u2");
+  ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(json_object_get(r, "pods"), 0), "endedAt")),
+                   T0 + 40);
+  json_decref(r);
+  hist_store_close(s);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("history");
   TCase *tc = tcase_create("store");
@@ -330,6 +375,7 @@ int main(void) {
   tcase_add_loop_test(tc, usage_table, 0, N(usage_cases));
   tcase_add_test(tc, usage_rejects_empty_window_and_unknown_project);
   tcase_add_test(tc, list_filters_and_paging);
+  tcase_add_test(tc, gone_runs_and_open_intervals);
   suite_add_tcase(s, tc);
   return testutil_run(s);
 }
