@@ -2,6 +2,7 @@
 #include "history/record.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/inferenceservice/inferenceservice.h"
@@ -10,6 +11,7 @@
 #include "api/pipeline/pipeline.h"
 #include "api/trainingjob/trainingjob.h"
 #include "api/usage/usage.h"
+#include "util/alloc.h"
 #include "runtime/apply.h"
 #include "util/json.h"
 #include "util/time.h"
@@ -149,7 +151,11 @@ void hist_observe_run(const hist_kind *k, const json_t *obj, const json_t *const
 
   usage want = {0};
   int have_want = usage_of_object(k->resource->group, k->resource->kind, obj, gpu, &want, NULL, 0) == 0;
-  for (size_t i = 0; i < npods && r->npods < HIST_MAX_PODS; i++) {
+  if (npods > 0) {
+    r->pods = xcalloc(npods, sizeof *r->pods);
+    r->models = xcalloc(npods, sizeof *r->models);
+  }
+  for (size_t i = 0; i < npods; i++) {
     usage u;
     if (!have_want &&
         usage_of_pod_spec(js_get(pods[i], "spec"), js_get(pods[i], "metadata.annotations"), gpu, &u, NULL, 0) == 0)
@@ -168,6 +174,14 @@ void hist_observe_run(const hist_kind *k, const json_t *obj, const json_t *const
       run->gpu_model = r->models[i];
       break;
     }
+}
+
+void hist_records_free(hist_records *r) {
+  free(r->pods);
+  free(r->models);
+  r->pods = NULL;
+  r->models = NULL;
+  r->npods = 0;
 }
 
 void hist_plan_finalizer(const json_t *obj, const hist_records *r, int written, int64_t timeout_s, int64_t now,

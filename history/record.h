@@ -30,14 +30,12 @@ typedef struct {
 /* The kinds followed, NULL-resource terminated. */
 extern const hist_kind hist_kinds[];
 
-#define HIST_MAX_PODS 256
-
 typedef struct {
   hist_run run;                /* strings borrowed from the inputs */
   const char *reason, *message; /* the Ready condition's, for the transition */
   int64_t transition_at;       /* when the current phase began */
-  hist_interval pods[HIST_MAX_PODS];
-  char models[HIST_MAX_PODS][GPU_MODEL_LEN];
+  hist_interval *pods;           /* npods of them (allocated; hist_records_free) */
+  char (*models)[GPU_MODEL_LEN]; /* the pods' GPU models, pods[i].gpu_model points here */
   size_t npods;
   int deleting;                /* metadata.deletionTimestamp is set */
   int64_t deleting_since;
@@ -45,9 +43,11 @@ typedef struct {
 
 /* Fills r from the run object and its pods (arrays of borrowed objects).
  * 'ns' is the run's namespace object (NULL when unknown: no project).
- * 'gpu' may be NULL. */
+ * 'gpu' may be NULL. r borrows strings from the inputs and owns its arrays:
+ * release them with hist_records_free. */
 void hist_observe_run(const hist_kind *k, const json_t *obj, const json_t *const *pods, size_t npods,
                       const json_t *ns, const gpu_profile *gpu, int64_t now, hist_records *r);
+void hist_records_free(hist_records *r);
 
 /* One pod's running interval: 0 and *iv filled when it has run, -1 when no
  * container has started yet. */

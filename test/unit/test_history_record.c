@@ -115,6 +115,7 @@ START_TEST(observe_trainingjob) {
   ck_assert_str_eq(r->pods[0].run_uid, "u1");
   ck_assert_str_eq(r->run.gpu_model, "A100");
   ck_assert_int_eq(r->deleting, 0);
+  hist_records_free(r);
   free(r);
   json_decref(tj);
   json_decref(ns);
@@ -133,8 +134,31 @@ START_TEST(observe_service_not_finished_by_phase) {
   ck_assert_int_eq(r->run.finished_at, 0);
   ck_assert_int_eq(r->run.created_at, NOW);
   ck_assert_int_eq(r->transition_at, NOW);
+  hist_records_free(r);
   free(r);
   json_decref(nb);
+}
+END_TEST
+
+START_TEST(observe_many_pods) {
+  /* No cap on a run's pods: a 300-pod job has 300 intervals. */
+  json_t *tj = load(tj_succeeded);
+  enum { NPODS = 300 };
+  json_t *objs[NPODS];
+  const json_t *pods[NPODS];
+  for (int i = 0; i < NPODS; i++) {
+    objs[i] = load(pod_cases[1].pod);
+    json_object_set_new(json_object_get(objs[i], "metadata"), "uid", json_sprintf("p%d", i));
+    pods[i] = objs[i];
+  }
+  hist_records *r = malloc(sizeof *r);
+  hist_observe_run(&hist_kinds[0], tj, pods, NPODS, NULL, NULL, NOW, r);
+  ck_assert_uint_eq(r->npods, NPODS);
+  ck_assert_str_eq(r->pods[NPODS - 1].pod_uid, "p299");
+  hist_records_free(r);
+  free(r);
+  for (int i = 0; i < NPODS; i++) json_decref(objs[i]);
+  json_decref(tj);
 }
 END_TEST
 
@@ -177,6 +201,7 @@ START_TEST(finalizer_table) {
   ck_assert_msg(plan.requeue_after_ms == c->want_requeue, "%s: requeue %lld", c->name,
                 (long long)plan.requeue_after_ms);
   rt_plan_free(&plan);
+  hist_records_free(r);
   free(r);
   json_decref(obj);
 }
@@ -196,6 +221,7 @@ START_TEST(finalizer_dropped_after_timeout) {
   ck_assert_str_eq(plan.events[0].reason, "HistoryNotRecorded");
   ck_assert_ptr_nonnull(strstr(plan.events[0].message, "200s"));
   rt_plan_free(&plan);
+  hist_records_free(r);
   free(r);
   json_decref(obj);
 }
@@ -242,6 +268,7 @@ int main(void) {
   tcase_add_loop_test(tc, pod_interval_table, 0, N(pod_cases));
   tcase_add_test(tc, observe_trainingjob);
   tcase_add_test(tc, observe_service_not_finished_by_phase);
+  tcase_add_test(tc, observe_many_pods);
   tcase_add_loop_test(tc, finalizer_table, 0, N(fin_cases));
   tcase_add_test(tc, finalizer_dropped_after_timeout);
   tcase_add_loop_test(tc, settings_table, 0, N(settings_cases));
