@@ -1,0 +1,361 @@
+/* The history API (api.h): routing, authentication, per-project
+ * authorisation, and the manager's HTTPS server around it. */
+#include "history/api.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/project/project.h"
+#include "history/query.h"
+#include "http/server.h"
+#include "runtime/certs.h"
+#include "util/alloc.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/time.h"
+
+static int fail(json_t **body, int status, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail(json_t **body, int status, const char *reason, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *msg = xvasprintf(fmt, ap);
+  va_end(ap);
+  *body = json_pack("{s:s, s:s}", "reason", reason, "message", msg);
+  free(msg);
+  return status;
+}
+
+static void free_names(char **nss, size_t n) {
+  for (size_t i = 0; i < n; i++) free(nss[i]);
+  free(nss);
+}
+
+/* 1 when user may read 'project' ("" = everything), 0 when not, < 0 when it
+ * cannot be told; why says which check refused. */
+static int may_read(const hist_auth *a, const json_t *user, const char *project, char *why, size_t whylen) {
+  int rc = a->may_list(a->arg, user, "", why, whylen);
+  if (rc != 0 || project[0] == '\0') return rc; /* a cluster admin, an error, or a cluster-wide ask refused */
+  char **nss = NULL;
+  size_t n = 0;
+  if (a->project_namespaces(a->arg, project, &nss, &n) != 0 || n == 0) {
+    /* A Project that is gone (or has no namespace) has no members left:
+     * its history is the cluster admins'. */
+    free_names(nss, n);
+    snprintf(why, whylen, "project %s has no namespaces; only cluster admins read its history", project);
+    return 0;
+  }
+  for (size_t i = 0; i < n && rc >= 0; i++) {
+    rc = a->may_list(a->arg, user, nss[i], why, whylen);
+    if (rc == 0) break;
+  }
+  free_names(nss, n);
+  return rc;
+}
+
+static int forbid(json_t **body, int rc, const json_t *user, const char *project, const char *why) {
+  const char *who = js_str(user, "username");
+  if (rc < 0) return fail(body, 500, "InternalError", "cannot authorise the request: %s", why);
+  if (project[0] == '\0')
+    return fail(body, 403, "Forbidden",
+                "%s may not read every project's history (list trainingjobs.cubit.dev in all namespaces); give "
+                "project=",
+                who ? who : "the caller");
+  return fail(body, 403, "Forbidden", "%s may not read project %s's history%s%s", who ? who : "the caller", project,
+              why[0] ? ": " : "", why);
+}
+
+static int serve_runs(hist_store *store, const hist_auth *a, const json_t *user, const char *query, json_t **body) {
+  char err[512] = "";
+  hist_runs_query q;
+  if (hist_parse_runs_query(query, &q, err, sizeof err)) return fail(body, 400, "BadRequest", "%s", err);
+  char why[512] = "";
+  int ok = may_read(a, user, q.project, why, sizeof why);
+  if (ok != 1) return forbid(body, ok, user, q.project, why);
+  const char *projects[] = {q.project};
+  hist_run_filter f = {.projects = q.project[0] ? projects : NULL,
+                       .nprojects = q.project[0] ? 1 : 0,
+                       .kind = q.kind[0] ? q.kind : NULL,
+                       .creator = q.user[0] ? q.user : NULL,
+                       .phase = q.phase[0] ? q.phase : NULL,
+                       .ns = q.ns[0] ? q.ns : NULL,
+                       .from = q.from,
+                       .to = q.to,
+                       .limit = q.limit,
+                       .after_uid = q.after[0] ? q.after : NULL};
+  json_t *items = NULL;
+  if (hist_store_list_runs(store, &f, &items, err, sizeof err)) return fail(body, 500, "InternalError", "%s", err);
+  *body = json_pack("{s:o}", "items", items);
+  size_t n = json_array_size(items);
+  if (n == (size_t)q.limit) json_object_set(*body, "next", json_object_get(json_array_get(items, n - 1), "uid"));
+  return 200;
+}
+
+static int serve_run(hist_store *store, const hist_auth *a, const json_t *user, const char *query, json_t **body) {
+  char err[512] = "";
+  hist_run_query q;
+  if (hist_parse_run_query(query, &q, err, sizeof err)) return fail(body, 400, "BadRequest", "%s", err);
+  json_t *run = NULL;
+  int rc = hist_store_get_run(store, q.uid, &run, err, sizeof err);
+  if (rc == CUBIT_ENOTFOUND) return fail(body, 404, "NotFound", "no run with uid %s", q.uid);
+  if (rc) return fail(body, 500, "InternalError", "%s", err);
+  const char *project = js_str(run, "project");
+  char why[512] = "";
+  int ok;
+  if (project && project[0]) {
+    ok = may_read(a, user, project, why, sizeof why);
+  } else {
+    ok = a->may_list(a->arg, user, "", why, sizeof why);
+    if (ok == 0) ok = a->may_list(a->arg, user, js_str(run, "namespace"), why, sizeof why);
+  }
+  if (ok != 1) {
+    int status = forbid(body, ok, user, project && project[0] ? project : "", why);
+    json_decref(run); /* project points into it */
+    return status;
+  }
+  *body = run;
+  return 200;
+}
+
+static int serve_usage(hist_store *store, const hist_auth *a, const json_t *user, const char *query, int64_t now,
+                       json_t **body) {
+  char err[512] = "";
+  hist_usage_query q;
+  if (hist_parse_usage_query(query, now, &q, err, sizeof err)) return fail(body, 400, "BadRequest", "%s", err);
+  char why[512] = "";
+  int ok = may_read(a, user, q.project, why, sizeof why);
+  if (ok != 1) return forbid(body, ok, user, q.project, why);
+  hist_group by = strcmp(q.by, "member") == 0      ? HIST_BY_MEMBER
+                  : strcmp(q.by, "gpu-model") == 0 ? HIST_BY_GPU_MODEL
+                  : strcmp(q.by, "project") == 0   ? HIST_BY_PROJECT
+                                                   : HIST_BY_DAY;
+  const char *projects[] = {q.project};
+  hist_usage_row *rows = NULL;
+  size_t n = 0;
+  if (hist_store_usage(store, q.project[0] ? projects : NULL, q.project[0] ? 1 : 0, by, q.from, q.to, now, &rows, &n,
+                       err, sizeof err))
+    return fail(body, 500, "InternalError", "%s", err);
+  json_t *items = json_array();
+  for (size_t i = 0; i < n; i++)
+    json_array_append_new(items, json_pack("{s:s, s:I, s:f, s:f, s:I}", "key", rows[i].key, "gpuMilliSeconds",
+                                           (json_int_t)rows[i].gpu_milli_seconds, "gpuHours",
+                                           (double)rows[i].gpu_milli_seconds / 3.6e6, "cpuHours",
+                                           (double)rows[i].cpu_milli_seconds / 3.6e6, "runs", (json_int_t)rows[i].runs));
+  free(rows);
+  char from[32], to[32];
+  time_format_rfc3339(q.from, from);
+  time_format_rfc3339(q.to, to);
+  *body = json_pack("{s:s, s:s, s:s, s:s, s:o}", "project", q.project, "by", q.by, "from", from, "to", to, "items",
+                    items);
+  return 200;
+}
+
+int hist_api_serve(hist_store *store, const hist_auth *auth, const char *path, const char *query,
+                   const char *authorization, int64_t now, json_t **body) {
+  *body = NULL;
+  const char *token = NULL;
+  if (authorization && strncasecmp(authorization, "Bearer ", 7) == 0) {
+    token = authorization + 7;
+    while (*token == ' ') token++;
+  }
+  if (token == NULL || *token == '\0')
+    return fail(body, 401, "Unauthorized", "send the caller's token: Authorization: Bearer <token>");
+  json_t *user = NULL;
+  char why[512] = "";
+  int rc = auth->authenticate(auth->arg, token, &user, why, sizeof why);
+  if (rc < 0) return fail(body, 500, "InternalError", "cannot authenticate the token: %s", why);
+  if (rc == 0) return fail(body, 401, "Unauthorized", "the token was not accepted%s%s", why[0] ? ": " : "", why);
+  int status;
+  if (strcmp(path, "/api/v1/runs") == 0) status = serve_runs(store, auth, user, query, body);
+  else if (strcmp(path, "/api/v1/run") == 0) status = serve_run(store, auth, user, query, body);
+  else if (strcmp(path, "/api/v1/usage") == 0) status = serve_usage(store, auth, user, query, now, body);
+  else status = fail(body, 404, "NotFound", "no endpoint %s", path);
+  json_decref(user);
+  return status;
+}
+
+/* ---- the manager's server ---------------------------------------------------------------- */
+
+static const kube_resource tokenreviews = {"authentication.k8s.io", "v1", "tokenreviews", "TokenReview", 0};
+static const kube_resource subjectaccessreviews = {"authorization.k8s.io", "v1", "subjectaccessreviews",
+                                                   "SubjectAccessReview", 0};
+
+/* The server runs on its own loop and thread: the manager's loop ends when
+ * the manager's own handles close, and must not wait for ours. */
+struct hist_api_server {
+  uv_loop_t loop;
+  uv_async_t stop_async;
+  uv_thread_t thread;
+  http_server *http;
+  hist_store *store;
+  kube_client *client;
+  cache_informer *projects;
+  rt_certs *certs; /* self-issued pair, or NULL */
+  hist_auth auth;
+};
+
+static int review_token(void *arg, const char *token, json_t **user, char *why, size_t whylen) {
+  hist_api_server *s = arg;
+  json_t *review = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "authentication.k8s.io/v1", "kind", "TokenReview",
+                             "spec", "token", token);
+  json_t *out = NULL;
+  kube_status st;
+  memset(&st, 0, sizeof st);
+  int rc = kube_create(s->client, &tokenreviews, NULL, review, &out, &st);
+  json_decref(review);
+  if (rc) {
+    snprintf(why, whylen, "TokenReview failed: %s", st.message[0] ? st.message : cubit_strerror(rc));
+    return rc < 0 ? rc : CUBIT_ESERVER;
+  }
+  int ok = js_bool(out, "status.authenticated", 0);
+  const char *error = js_str(out, "status.error");
+  snprintf(why, whylen, "%s", error ? error : "");
+  if (ok) *user = json_incref(js_get(out, "status.user"));
+  if (ok && *user == NULL) *user = json_object();
+  json_decref(out);
+  return ok;
+}
+
+static void copy_field(json_t *to, const char *to_key, const json_t *from, const char *from_key) {
+  json_t *v = json_object_get(from, from_key);
+  if (v && !json_is_null(v)) json_object_set(to, to_key, v);
+}
+
+static int review_access(void *arg, const json_t *user, const char *ns, char *why, size_t whylen) {
+  hist_api_server *s = arg;
+  json_t *attrs = json_pack("{s:s, s:s, s:s}", "verb", "list", "group", "cubit.dev", "resource", "trainingjobs");
+  if (ns && *ns) json_object_set_new(attrs, "namespace", json_string(ns));
+  json_t *spec = json_pack("{s:o}", "resourceAttributes", attrs);
+  copy_field(spec, "user", user, "username");
+  copy_field(spec, "uid", user, "uid");
+  copy_field(spec, "groups", user, "groups");
+  copy_field(spec, "extra", user, "extra");
+  json_t *review = json_pack("{s:s, s:s, s:o}", "apiVersion", "authorization.k8s.io/v1", "kind",
+                             "SubjectAccessReview", "spec", spec);
+  json_t *out = NULL;
+  kube_status st;
+  memset(&st, 0, sizeof st);
+  int rc = kube_create(s->client, &subjectaccessreviews, NULL, review, &out, &st);
+  json_decref(review);
+  if (rc) {
+    snprintf(why, whylen, "SubjectAccessReview failed: %s", st.message[0] ? st.message : cubit_strerror(rc));
+    return rc < 0 ? rc : CUBIT_ESERVER;
+  }
+  int allowed = js_bool(out, "status.allowed", 0) && !js_bool(out, "status.denied", 0);
+  const char *reason = js_str(out, "status.reason");
+  snprintf(why, whylen, "%s", reason ? reason : "");
+  json_decref(out);
+  return allowed;
+}
+
+static int project_namespaces(void *arg, const char *name, char ***nss, size_t *n) {
+  hist_api_server *s = arg;
+  *nss = NULL;
+  *n = 0;
+  json_t *p = cache_store_get(cache_informer_store(s->projects), NULL, name);
+  if (p == NULL) return CUBIT_ENOTFOUND;
+  json_t *list = js_get(p, "spec.namespaces");
+  size_t i;
+  json_t *v;
+  *nss = xcalloc(json_array_size(list) + 1, sizeof **nss);
+  json_array_foreach(list, i, v) if (json_is_string(v))(*nss)[(*n)++] = xstrdup(json_string_value(v));
+  json_decref(p);
+  return 0;
+}
+
+static void handle(const http_request *req, http_response *resp, void *arg) {
+  hist_api_server *s = arg;
+  json_t *body = NULL;
+  resp->status = hist_api_serve(s->store, &s->auth, req->path, req->query, http_request_header(req, "Authorization"),
+                                time_wall_s(), &body);
+  resp->content_type = "application/json";
+  char *text = json_dumps(body, JSON_COMPACT);
+  if (text == NULL || buf_appends(&resp->body, text) || buf_appends(&resp->body, "\n")) {
+    resp->status = 500;
+    buf_reset(&resp->body);
+  }
+  free(text);
+  json_decref(body);
+}
+
+static void on_stop(uv_async_t *a) {
+  hist_api_server *s = a->data;
+  http_server_close(s->http, NULL, NULL);
+  s->http = NULL;
+  uv_close((uv_handle_t *)&s->stop_async, NULL);
+}
+
+static void run_loop(void *arg) {
+  hist_api_server *s = arg;
+  uv_run(&s->loop, UV_RUN_DEFAULT);
+}
+
+int hist_api_server_start(rt_manager *m, hist_store *store, const char *bind, const char *cert_dir,
+                          const char *self_hosts, const char *ns, hist_api_server **out) {
+  *out = NULL;
+  hist_api_server *s = xcalloc(1, sizeof *s);
+  int rc;
+  if (self_hosts) {
+    rt_certs_options co = {ns, "cubit-history-certs", cert_dir, self_hosts, NULL, 0};
+    rc = rt_certs_start(rt_manager_client(m), &co, 60, &s->certs);
+    if (rc) {
+      log_error("history", "cannot issue the API's certificate", "error=%s", cubit_strerror(rc));
+      free(s);
+      return rc;
+    }
+  }
+  s->store = store;
+  s->client = rt_manager_client(m);
+  /* Created before the manager runs, so its informer starts with the others. */
+  s->projects = rt_manager_informer(m, &project_resource);
+  s->auth = (hist_auth){review_token, review_access, project_namespaces, s};
+  char *cert = xasprintf("%s/tls.crt", cert_dir);
+  char *key = xasprintf("%s/tls.key", cert_dir);
+  http_server_opts o;
+  http_server_opts_init(&o);
+  o.name = "history";
+  o.bind = bind;
+  o.cert_file = cert;
+  o.key_file = key;
+  o.max_body = 4096; /* GETs only */
+  o.metrics = rt_manager_metrics(m);
+  if (uv_loop_init(&s->loop) != 0) abort();
+  rc = http_server_new(&s->loop, &o, &s->http);
+  free(cert);
+  free(key);
+  if (rc) goto fail_new;
+  static const char *const paths[] = {"/api/v1/runs", "/api/v1/run", "/api/v1/usage"};
+  for (size_t i = 0; i < 3; i++) {
+    rc = http_server_route(s->http, paths[i], "GET", handle, s, HTTP_ROUTE_OFFLOAD);
+    if (rc) goto fail_route;
+  }
+  rc = http_server_start(s->http);
+  if (rc) goto fail_route;
+  uv_async_init(&s->loop, &s->stop_async, on_stop);
+  s->stop_async.data = s;
+  if (uv_thread_create(&s->thread, run_loop, s) != 0) abort();
+  log_info("history", "serving the history API", "bind=%s", bind);
+  *out = s;
+  return 0;
+fail_route:
+  http_server_close(s->http, NULL, NULL);
+fail_new:
+  uv_run(&s->loop, UV_RUN_DEFAULT); /* lets the closed server's handles go */
+  uv_loop_close(&s->loop);
+  rt_certs_stop(s->certs);
+  free(s);
+  return rc;
+}
+
+void hist_api_server_stop(hist_api_server *s) {
+  if (s == NULL) return;
+  /* The server finishes the requests it is handling, then its loop ends. */
+  uv_async_send(&s->stop_async);
+  uv_thread_join(&s->thread);
+  uv_loop_close(&s->loop);
+  rt_certs_stop(s->certs);
+  free(s);
+}

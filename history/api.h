@@ -1,0 +1,61 @@
+/* The history API (docs/history.md): JSON over HTTPS, authenticated with
+ * the caller's bearer token and authorised per project.
+ *
+ *   GET /api/v1/runs?project=&kind=&namespace=&phase=&user=&from=&to=&limit=&after=
+ *   GET /api/v1/run?uid=                 one run, its transitions and pods
+ *   GET /api/v1/usage?project=&by=day|member|gpu-model|project&from=&to=
+ *
+ * Who may read what: a caller may read project P when the API server lets
+ * them list trainingjobs.cubit.dev in every namespace of P (what a project
+ * member's RoleBindings grant), and everything when they may list them in
+ * all namespaces (a cluster admin). A request without project= is a
+ * cluster-wide one. One run is read under its project, or its namespace
+ * when it has none. Errors are {"reason": ..., "message": ...}: 400
+ * BadRequest, 401 Unauthorized (no or a rejected token), 403 Forbidden, 404
+ * NotFound, 500 InternalError.
+ *
+ * The checks go through callbacks (hist_auth), TokenReview and
+ * SubjectAccessReview in the manager, tables in the unit tests. */
+#ifndef CUBIT_HISTORY_API_H
+#define CUBIT_HISTORY_API_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "history/store.h"
+#include "runtime/manager.h"
+
+typedef struct hist_auth {
+  /* Who holds 'token': 1 and *user (a new {"username", "uid", "groups",
+   * "extra"} object, the caller's) when authenticated, 0 when not, or a
+   * negative code when it cannot be told (why says so). */
+  int (*authenticate)(void *arg, const char *token, json_t **user, char *why, size_t whylen);
+  /* May 'user' list trainingjobs.cubit.dev in ns ("" = every namespace)?
+   * 1, 0, or a negative code. */
+  int (*may_list)(void *arg, const json_t *user, const char *ns, char *why, size_t whylen);
+  /* The namespaces of project 'name' (malloc'ed array of malloc'ed names,
+   * the caller's): 0, or CUBIT_ENOTFOUND when no such Project exists. */
+  int (*project_namespaces)(void *arg, const char *name, char ***nss, size_t *n);
+  void *arg;
+} hist_auth;
+
+/* Answers one request. 'path' and 'query' as sent; 'authorization' is the
+ * Authorization header or NULL. *body (the caller's) is the JSON answer;
+ * the HTTP status is returned. */
+int hist_api_serve(hist_store *store, const hist_auth *auth, const char *path, const char *query,
+                   const char *authorization, int64_t now, json_t **body);
+
+/* The API server of the manager: HTTPS on 'bind' with the PEM pair in
+ * cert_dir (tls.crt, tls.key), TokenReview and SubjectAccessReview through
+ * the manager's client, projects from its cache. With self_hosts (comma-
+ * separated SANs) the pair is self-issued into cert_dir and kept renewed
+ * in the Secret cubit-history-certs of 'ns' (the chart's history pod,
+ * which serves no webhooks); NULL reads files someone else writes. The
+ * server runs on its own loop and thread; hist_api_server_stop (after
+ * rt_manager_run returns) lets it finish its requests and joins it. */
+typedef struct hist_api_server hist_api_server;
+int hist_api_server_start(rt_manager *m, hist_store *store, const char *bind, const char *cert_dir,
+                          const char *self_hosts, const char *ns, hist_api_server **out) CUBIT_WUR;
+void hist_api_server_stop(hist_api_server *s);
+
+#endif

@@ -1,0 +1,37 @@
+/* libFuzzer target of the history API's query parsers (history/query.h):
+ * every input is handed, NUL-terminated, to each parser; a parser must
+ * answer 0 or CUBIT_EINVAL with a message, never crash or overrun.
+ *
+ *   clang -g -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I pkg -I . \
+ *     history/fuzz_query.c history/query.c pkg/util/time.c pkg/util/err.c -o fuzz_query
+ *
+ * (fuzz/ is not on main yet; this moves there with the others.) */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "history/query.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  char *q = malloc(size + 1);
+  if (q == NULL) return 0;
+  memcpy(q, data, size);
+  q[size] = '\0';
+  char err[256];
+  hist_runs_query r;
+  hist_run_query one;
+  hist_usage_query u;
+  int rc = hist_parse_runs_query(q, &r, err, sizeof err);
+  if (rc != 0 && (rc != CUBIT_EINVAL || err[0] == '\0')) abort();
+  if (rc == 0 && (r.limit < 1 || r.limit > 1000 || (r.from && r.to && r.to <= r.from))) abort();
+  rc = hist_parse_run_query(q, &one, err, sizeof err);
+  if (rc != 0 && (rc != CUBIT_EINVAL || err[0] == '\0')) abort();
+  rc = hist_parse_usage_query(q, 1796083200, &u, err, sizeof err);
+  if (rc != 0 && (rc != CUBIT_EINVAL || err[0] == '\0')) abort();
+  if (rc == 0 && (u.to <= u.from || u.to - u.from > 400 * 86400)) abort();
+  free(q);
+  return 0;
+}

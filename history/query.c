@@ -1,0 +1,147 @@
+/* Query-string parsing of the history API (query.h). */
+#include "history/query.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/time.h"
+
+#define MAX_PARAMS 16
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* Percent-decodes src[0..n) into out (size outlen, NUL-terminated). */
+static int decode(const char *src, size_t n, char *out, size_t outlen, const char *what, char *err, size_t errlen) {
+  size_t o = 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = src[i];
+    if (c == '+') c = ' ';
+    else if (c == '%') {
+      int hi = i + 1 < n ? hexval(src[i + 1]) : -1;
+      int lo = i + 2 < n ? hexval(src[i + 2]) : -1;
+      if (hi < 0 || lo < 0) return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s: bad percent-encoding", what);
+      c = (char)(hi * 16 + lo);
+      i += 2;
+    }
+    if (c == '\0' || (unsigned char)c < 0x20 || c == 0x7f)
+      return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s: control characters are not allowed", what);
+    if (o + 1 >= outlen) return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s: longer than %zu bytes", what, outlen - 1);
+    out[o++] = c;
+  }
+  out[o] = '\0';
+  return 0;
+}
+
+typedef struct {
+  const char *name;
+  char *value; /* decoded into this buffer */
+  size_t len;
+  int seen;
+} param;
+
+/* Splits the query on '&', matches each name to params (exact, decoded). */
+static int parse_params(const char *query, param *params, size_t n, char *err, size_t errlen) {
+  const char *p = query ? query : "";
+  while (*p) {
+    const char *end = strchr(p, '&');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    if (len > 0) {
+      const char *eq = memchr(p, '=', len);
+      size_t nlen = eq ? (size_t)(eq - p) : len;
+      char name[64];
+      int rc = decode(p, nlen, name, sizeof name, "a parameter name", err, errlen);
+      if (rc) return rc;
+      size_t i;
+      for (i = 0; i < n; i++)
+        if (strcmp(params[i].name, name) == 0) break;
+      if (i == n) return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s: unknown parameter", name);
+      if (params[i].seen) return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s: given more than once", name);
+      params[i].seen = 1;
+      if (eq == NULL || nlen + 1 == len) return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s: empty value", name);
+      rc = decode(eq + 1, len - nlen - 1, params[i].value, params[i].len, params[i].name, err, errlen);
+      if (rc) return rc;
+    }
+    p += len;
+    if (*p == '&') p++;
+  }
+  return 0;
+}
+
+static int parse_time(const char *name, const char *s, int64_t *out, char *err, size_t errlen) {
+  if (s[0] == '\0') return 0;
+  if (s[0] >= '0' && s[0] <= '9' && strspn(s, "0123456789") == strlen(s)) {
+    errno = 0;
+    long long v = strtoll(s, NULL, 10);
+    if (errno || v <= 0 || v > 253402300799LL)
+      return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s: epoch seconds out of range", name);
+    *out = v;
+    return 0;
+  }
+  if (time_parse_rfc3339(s, out) != 0 || *out <= 0)
+    return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s: want RFC 3339 (2026-12-01T00:00:00Z) or epoch seconds", name);
+  return 0;
+}
+
+int hist_parse_runs_query(const char *query, hist_runs_query *out, char *err, size_t errlen) {
+  memset(out, 0, sizeof *out);
+  char from[64] = "", to[64] = "", limit[16] = "";
+  param ps[] = {{"project", out->project, sizeof out->project, 0}, {"kind", out->kind, sizeof out->kind, 0},
+                {"namespace", out->ns, sizeof out->ns, 0},         {"phase", out->phase, sizeof out->phase, 0},
+                {"user", out->user, sizeof out->user, 0},          {"after", out->after, sizeof out->after, 0},
+                {"from", from, sizeof from, 0},                    {"to", to, sizeof to, 0},
+                {"limit", limit, sizeof limit, 0}};
+  int rc = parse_params(query, ps, sizeof ps / sizeof ps[0], err, errlen);
+  if (rc) return rc;
+  if ((rc = parse_time("from", from, &out->from, err, errlen)) || (rc = parse_time("to", to, &out->to, err, errlen)))
+    return rc;
+  if (out->from && out->to && out->to <= out->from)
+    return cubit_errorf(err, errlen, CUBIT_EINVAL, "to: must be after from");
+  out->limit = 100;
+  if (limit[0]) {
+    char *end;
+    errno = 0;
+    long v = strtol(limit, &end, 10);
+    if (errno || *end || end == limit || v < 1 || v > 1000)
+      return cubit_errorf(err, errlen, CUBIT_EINVAL, "limit: want an integer from 1 to 1000");
+    out->limit = (int)v;
+  }
+  return 0;
+}
+
+int hist_parse_run_query(const char *query, hist_run_query *out, char *err, size_t errlen) {
+  memset(out, 0, sizeof *out);
+  param ps[] = {{"uid", out->uid, sizeof out->uid, 0}};
+  int rc = parse_params(query, ps, 1, err, errlen);
+  if (rc) return rc;
+  if (out->uid[0] == '\0') return cubit_errorf(err, errlen, CUBIT_EINVAL, "uid: required");
+  return 0;
+}
+
+int hist_parse_usage_query(const char *query, int64_t now, hist_usage_query *out, char *err, size_t errlen) {
+  memset(out, 0, sizeof *out);
+  char from[64] = "", to[64] = "";
+  param ps[] = {{"project", out->project, sizeof out->project, 0},
+                {"by", out->by, sizeof out->by, 0},
+                {"from", from, sizeof from, 0},
+                {"to", to, sizeof to, 0}};
+  int rc = parse_params(query, ps, sizeof ps / sizeof ps[0], err, errlen);
+  if (rc) return rc;
+  if (out->by[0] == '\0') snprintf(out->by, sizeof out->by, "day");
+  if (strcmp(out->by, "day") && strcmp(out->by, "member") && strcmp(out->by, "gpu-model") && strcmp(out->by, "project"))
+    return cubit_errorf(err, errlen, CUBIT_EINVAL, "by: want day, member, gpu-model or project");
+  if ((rc = parse_time("from", from, &out->from, err, errlen)) || (rc = parse_time("to", to, &out->to, err, errlen)))
+    return rc;
+  if (out->to == 0) out->to = now;
+  if (out->from == 0) out->from = out->to - 30 * 86400;
+  if (out->to <= out->from) return cubit_errorf(err, errlen, CUBIT_EINVAL, "to: must be after from");
+  if (out->to - out->from > 400 * 86400)
+    return cubit_errorf(err, errlen, CUBIT_EINVAL, "from: the window is longer than 400 days");
+  return 0;
+}

@@ -1,0 +1,43 @@
+/* The history API's query strings, parsed into small structs at the edge
+ * (docs/history.md). Pure; every parser has a fuzz target (fuzz_query.c).
+ *
+ *   runs:  project, kind, namespace, phase, user, from, to, limit, after
+ *   run:   uid
+ *   usage: project, by (day | member | gpu-model | project), from, to
+ *
+ * Values are percent-decoded ('+' is a space). Times are RFC 3339
+ * ("2026-12-01T00:00:00Z") or epoch seconds. A parameter given twice, an
+ * unknown parameter, an empty or over-long value is an error naming the
+ * parameter and the reason. */
+#ifndef CUBIT_HISTORY_QUERY_H
+#define CUBIT_HISTORY_QUERY_H
+
+#include <stdint.h>
+
+#include "util/err.h"
+
+#define HIST_QVAL_LEN 256
+
+typedef struct {
+  char project[HIST_QVAL_LEN], kind[HIST_QVAL_LEN], ns[HIST_QVAL_LEN], phase[HIST_QVAL_LEN], user[HIST_QVAL_LEN];
+  char after[HIST_QVAL_LEN];
+  int64_t from, to; /* 0 when absent */
+  int limit;        /* 1..1000, default 100 */
+} hist_runs_query;
+
+typedef struct {
+  char uid[HIST_QVAL_LEN];
+} hist_run_query;
+
+typedef struct {
+  char project[HIST_QVAL_LEN];
+  char by[16];      /* "day" (default), "member", "gpu-model", "project" */
+  int64_t from, to; /* required window: to > from, at most 400 days */
+} hist_usage_query;
+
+int hist_parse_runs_query(const char *query, hist_runs_query *out, char *err, size_t errlen) CUBIT_WUR;
+int hist_parse_run_query(const char *query, hist_run_query *out, char *err, size_t errlen) CUBIT_WUR;
+/* 'now' is the default 'to'; 'from' defaults to 30 days before 'to'. */
+int hist_parse_usage_query(const char *query, int64_t now, hist_usage_query *out, char *err, size_t errlen) CUBIT_WUR;
+
+#endif

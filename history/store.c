@@ -1,0 +1,625 @@
+/* The run history in SQLite (store.h). */
+#include "history/store.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/alloc.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+
+struct hist_store {
+  sqlite3 *db;
+  pthread_mutex_t mu;
+};
+
+/* Migration i takes the schema from version i to i+1. Portable SQL only:
+ * VARCHAR/BIGINT/INTEGER, no AUTOINCREMENT, no WITHOUT ROWID, so the same
+ * text creates a PostgreSQL schema. Never edit a released step; append. */
+static const char *const migrations[] = {
+    /* 0 -> 1: runs, transitions, pod intervals */
+    "CREATE TABLE runs ("
+    " uid VARCHAR(64) NOT NULL PRIMARY KEY,"
+    " kind VARCHAR(64) NOT NULL,"
+    " namespace VARCHAR(253) NOT NULL,"
+    " name VARCHAR(253) NOT NULL,"
+    " project VARCHAR(253) NOT NULL DEFAULT '',"
+    " creator VARCHAR(512) NOT NULL DEFAULT '',"
+    " cluster VARCHAR(253) NOT NULL DEFAULT 'local',"
+    " template VARCHAR(253) NOT NULL DEFAULT '',"
+    " phase VARCHAR(64) NOT NULL DEFAULT '',"
+    " cpu_milli BIGINT NOT NULL DEFAULT 0,"
+    " memory_bytes BIGINT NOT NULL DEFAULT 0,"
+    " gpu_milli BIGINT NOT NULL DEFAULT 0,"
+    " gpu_model VARCHAR(64) NOT NULL DEFAULT '',"
+    " created_at BIGINT NOT NULL,"
+    " finished_at BIGINT,"
+    " deleted_at BIGINT);"
+    "CREATE INDEX runs_project_created ON runs (project, created_at);"
+    "CREATE INDEX runs_created ON runs (created_at);"
+    "CREATE TABLE transitions ("
+    " run_uid VARCHAR(64) NOT NULL REFERENCES runs (uid),"
+    " seq INTEGER NOT NULL,"
+    " phase VARCHAR(64) NOT NULL,"
+    " at BIGINT NOT NULL,"
+    " reason VARCHAR(256) NOT NULL DEFAULT '',"
+    " message VARCHAR(4096) NOT NULL DEFAULT '',"
+    " PRIMARY KEY (run_uid, seq),"
+    " UNIQUE (run_uid, phase, at));"
+    "CREATE TABLE pod_intervals ("
+    " pod_uid VARCHAR(64) NOT NULL PRIMARY KEY,"
+    " run_uid VARCHAR(64) NOT NULL REFERENCES runs (uid),"
+    " pod_name VARCHAR(253) NOT NULL DEFAULT '',"
+    " node VARCHAR(253) NOT NULL DEFAULT '',"
+    " started_at BIGINT NOT NULL,"
+    " ended_at BIGINT,"
+    " cpu_milli BIGINT NOT NULL DEFAULT 0,"
+    " gpu_milli BIGINT NOT NULL DEFAULT 0,"
+    " gpu_model VARCHAR(64) NOT NULL DEFAULT '');"
+    "CREATE INDEX pod_intervals_run ON pod_intervals (run_uid);"
+    "CREATE INDEX pod_intervals_started ON pod_intervals (started_at);",
+    /* 1 -> 2: the member filter of the runs list and usage by member */
+    "CREATE INDEX runs_creator_created ON runs (creator, created_at);",
+};
+
+static int db_error(hist_store *s, char *err, size_t errlen, const char *what) {
+  return cubit_errorf(err, errlen, CUBIT_EIO, "history: %s: %s", what, sqlite3_errmsg(s->db));
+}
+
+static int exec_sql(hist_store *s, const char *sql, char *err, size_t errlen) {
+  char *msg = NULL;
+  if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK) return 0;
+  int rc = cubit_errorf(err, errlen, CUBIT_EIO, "history: %s", msg ? msg : sqlite3_errmsg(s->db));
+  sqlite3_free(msg);
+  return rc;
+}
+
+static int read_version(hist_store *s) {
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(s->db, "SELECT version FROM schema_version", -1, &st, NULL) != SQLITE_OK) return CUBIT_EIO;
+  int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+  sqlite3_finalize(st);
+  return v;
+}
+
+/* Applies the missing steps up to 'target', each in its own transaction
+ * together with the version it reaches, so a crash leaves a whole version. */
+static int migrate(hist_store *s, int target, char *err, size_t errlen) {
+  int rc = exec_sql(s, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)", err, errlen);
+  if (rc) return rc;
+  int v = read_version(s);
+  if (v < 0) return db_error(s, err, errlen, "reading the schema version");
+  if (v > HIST_SCHEMA_VERSION)
+    return cubit_errorf(err, errlen, CUBIT_ENOTSUP,
+                        "history: the database has schema version %d, newer than this binary's %d", v,
+                        HIST_SCHEMA_VERSION);
+  for (; v < target; v++) {
+    char *sql = xasprintf("BEGIN; %s DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (%d); COMMIT;",
+                          migrations[v], v + 1);
+    rc = exec_sql(s, sql, err, errlen);
+    free(sql);
+    if (rc) {
+      if (sqlite3_get_autocommit(s->db) == 0) (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+      return rc;
+    }
+  }
+  return 0;
+}
+
+int hist__store_open_at(const char *path, int version, hist_store **out, char *err, size_t errlen) {
+  _Static_assert(sizeof migrations / sizeof migrations[0] == HIST_SCHEMA_VERSION, "one migration per version");
+  *out = NULL;
+  if (version < 0 || version > HIST_SCHEMA_VERSION) return cubit_errorf(err, errlen, CUBIT_EINVAL, "history: no schema version %d", version);
+  hist_store *s = xcalloc(1, sizeof *s);
+  int rc;
+  if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+    rc = cubit_errorf(err, errlen, CUBIT_EIO, "history: opening %s: %s", path,
+                      s->db ? sqlite3_errmsg(s->db) : "out of memory");
+    goto fail_open;
+  }
+  sqlite3_busy_timeout(s->db, 5000);
+  /* WAL: the API's reads never wait for the recorder's write. */
+  rc = exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err, errlen);
+  if (rc) goto fail_open;
+  rc = migrate(s, version, err, errlen);
+  if (rc) goto fail_open;
+  if (pthread_mutex_init(&s->mu, NULL) != 0) {
+    rc = cubit_errorf(err, errlen, CUBIT_ENOMEM, "history: mutex");
+    goto fail_open;
+  }
+  *out = s;
+  return 0;
+fail_open:
+  sqlite3_close(s->db);
+  free(s);
+  return rc;
+}
+
+int hist_store_open(const char *path, hist_store **out, char *err, size_t errlen) {
+  return hist__store_open_at(path, HIST_SCHEMA_VERSION, out, err, errlen);
+}
+
+void hist_store_close(hist_store *s) {
+  if (s == NULL) return;
+  sqlite3_close(s->db);
+  pthread_mutex_destroy(&s->mu);
+  free(s);
+}
+
+int hist_store_version(hist_store *s) {
+  pthread_mutex_lock(&s->mu);
+  int v = read_version(s);
+  pthread_mutex_unlock(&s->mu);
+  return v;
+}
+
+static const char *nz(const char *s) { return s ? s : ""; }
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v) { sqlite3_bind_text(st, i, nz(v), -1, SQLITE_TRANSIENT); }
+static void bind_time(sqlite3_stmt *st, int i, int64_t t) {
+  if (t > 0) sqlite3_bind_int64(st, i, t);
+  else sqlite3_bind_null(st, i);
+}
+
+/* Prepares a write; finish_write steps it once to SQLITE_DONE and finalizes it. */
+static int run_write(hist_store *s, const char *sql, sqlite3_stmt **stp, char *err, size_t errlen, const char *what) {
+  if (sqlite3_prepare_v2(s->db, sql, -1, stp, NULL) != SQLITE_OK) return db_error(s, err, errlen, what);
+  return 0;
+}
+
+static int finish_write(hist_store *s, sqlite3_stmt *st, char *err, size_t errlen, const char *what) {
+  int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_error(s, err, errlen, what);
+  sqlite3_finalize(st);
+  return rc;
+}
+
+int hist_store_put_run(hist_store *s, const hist_run *r, char *err, size_t errlen) {
+  if (r->uid == NULL || r->uid[0] == '\0' || r->kind == NULL || r->name == NULL)
+    return cubit_errorf(err, errlen, CUBIT_EINVAL, "history: a run needs uid, kind and name");
+  static const char sql[] =
+      "INSERT INTO runs (uid, kind, namespace, name, project, creator, cluster, template, phase,"
+      " cpu_milli, memory_bytes, gpu_milli, gpu_model, created_at, finished_at)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+      " ON CONFLICT (uid) DO UPDATE SET"
+      " phase = CASE WHEN excluded.phase <> '' THEN excluded.phase ELSE runs.phase END,"
+      " project = CASE WHEN runs.project = '' THEN excluded.project ELSE runs.project END,"
+      " creator = CASE WHEN runs.creator = '' THEN excluded.creator ELSE runs.creator END,"
+      " template = CASE WHEN runs.template = '' THEN excluded.template ELSE runs.template END,"
+      /* requests and model come from pods that may be gone later: a zero keeps what was seen */
+      " cpu_milli = CASE WHEN excluded.cpu_milli > 0 THEN excluded.cpu_milli ELSE runs.cpu_milli END,"
+      " memory_bytes = CASE WHEN excluded.memory_bytes > 0 THEN excluded.memory_bytes ELSE runs.memory_bytes END,"
+      " gpu_milli = CASE WHEN excluded.gpu_milli > 0 THEN excluded.gpu_milli ELSE runs.gpu_milli END,"
+      " gpu_model = CASE WHEN excluded.gpu_model <> '' THEN excluded.gpu_model ELSE runs.gpu_model END,"
+      " finished_at = COALESCE(runs.finished_at, excluded.finished_at)";
+  pthread_mutex_lock(&s->mu);
+  sqlite3_stmt *st = NULL;
+  int rc = run_write(s, sql, &st, err, errlen, "recording a run");
+  if (rc == 0) {
+    bind_text(st, 1, r->uid);
+    bind_text(st, 2, r->kind);
+    bind_text(st, 3, r->ns);
+    bind_text(st, 4, r->name);
+    bind_text(st, 5, r->project);
+    bind_text(st, 6, r->creator);
+    bind_text(st, 7, r->cluster && r->cluster[0] ? r->cluster : "local");
+    bind_text(st, 8, r->template_ref);
+    bind_text(st, 9, r->phase);
+    sqlite3_bind_int64(st, 10, r->cpu_milli);
+    sqlite3_bind_int64(st, 11, r->memory_bytes);
+    sqlite3_bind_int64(st, 12, r->gpu_milli);
+    bind_text(st, 13, r->gpu_model);
+    sqlite3_bind_int64(st, 14, r->created_at);
+    bind_time(st, 15, r->finished_at);
+    rc = finish_write(s, st, err, errlen, "recording a run");
+  }
+  pthread_mutex_unlock(&s->mu);
+  return rc;
+}
+
+int hist_store_add_transition(hist_store *s, const char *run_uid, const char *phase, int64_t at, const char *reason,
+                              const char *message, int *appended, char *err, size_t errlen) {
+  if (appended) *appended = 0;
+  if (run_uid == NULL || phase == NULL || phase[0] == '\0')
+    return cubit_errorf(err, errlen, CUBIT_EINVAL, "history: a transition needs a run uid and a phase");
+  /* One statement: the next seq, and nothing when the last phase is this one
+   * or this (phase, at) exists already. */
+  static const char sql[] =
+      "INSERT INTO transitions (run_uid, seq, phase, at, reason, message)"
+      " SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5 FROM transitions WHERE run_uid = ?1"
+      " HAVING COALESCE((SELECT phase FROM transitions WHERE run_uid = ?1 ORDER BY seq DESC LIMIT 1), '') <> ?2"
+      " ON CONFLICT DO NOTHING";
+  pthread_mutex_lock(&s->mu);
+  sqlite3_stmt *st = NULL;
+  int rc = run_write(s, sql, &st, err, errlen, "recording a transition");
+  if (rc == 0) {
+    bind_text(st, 1, run_uid);
+    bind_text(st, 2, phase);
+    sqlite3_bind_int64(st, 3, at);
+    bind_text(st, 4, reason);
+    bind_text(st, 5, message);
+    rc = finish_write(s, st, err, errlen, "recording a transition");
+    if (rc == 0 && appended) *appended = sqlite3_changes(s->db) > 0;
+  }
+  pthread_mutex_unlock(&s->mu);
+  return rc;
+}
+
+int hist_store_mark_deleted(hist_store *s, const char *run_uid, int64_t at, char *err, size_t errlen) {
+  pthread_mutex_lock(&s->mu);
+  sqlite3_stmt *st = NULL;
+  int rc = run_write(s, "UPDATE runs SET deleted_at = ?2 WHERE uid = ?1 AND deleted_at IS NULL", &st, err, errlen,
+                     "recording a deletion");
+  if (rc == 0) {
+    bind_text(st, 1, run_uid);
+    sqlite3_bind_int64(st, 2, at);
+    rc = finish_write(s, st, err, errlen, "recording a deletion");
+  }
+  pthread_mutex_unlock(&s->mu);
+  return rc;
+}
+
+int hist_store_mark_gone(hist_store *s, const char *kind, const char *ns, const char *name, int64_t at, char *err,
+                         size_t errlen) {
+  static const char *const sql[] = {
+      "UPDATE pod_intervals SET ended_at = ?4 WHERE ended_at IS NULL AND run_uid IN"
+      " (SELECT uid FROM runs WHERE kind = ?1 AND namespace = ?2 AND name = ?3 AND deleted_at IS NULL)",
+      "UPDATE runs SET deleted_at = ?4 WHERE kind = ?1 AND namespace = ?2 AND name = ?3 AND deleted_at IS NULL"};
+  int rc = 0;
+  pthread_mutex_lock(&s->mu);
+  for (size_t i = 0; i < 2 && rc == 0; i++) {
+    sqlite3_stmt *st = NULL;
+    rc = run_write(s, sql[i], &st, err, errlen, "recording a deletion");
+    if (rc) break;
+    bind_text(st, 1, kind);
+    bind_text(st, 2, ns);
+    bind_text(st, 3, name);
+    sqlite3_bind_int64(st, 4, at);
+    rc = finish_write(s, st, err, errlen, "recording a deletion");
+  }
+  pthread_mutex_unlock(&s->mu);
+  return rc;
+}
+
+int hist_store_close_intervals(hist_store *s, const char *run_uid, int64_t at, char *err, size_t errlen) {
+  pthread_mutex_lock(&s->mu);
+  sqlite3_stmt *st = NULL;
+  int rc = run_write(s, "UPDATE pod_intervals SET ended_at = ?2 WHERE run_uid = ?1 AND ended_at IS NULL", &st, err,
+                     errlen, "closing intervals");
+  if (rc == 0) {
+    bind_text(st, 1, run_uid);
+    sqlite3_bind_int64(st, 2, at);
+    rc = finish_write(s, st, err, errlen, "closing intervals");
+  }
+  pthread_mutex_unlock(&s->mu);
+  return rc;
+}
+
+int hist_store_live_keys(hist_store *s, const char *kind, char ***keys, size_t *n, char *err, size_t errlen) {
+  *keys = NULL;
+  *n = 0;
+  pthread_mutex_lock(&s->mu);
+  sqlite3_stmt *st = NULL;
+  int rc = 0, step;
+  size_t cap = 0;
+  if (sqlite3_prepare_v2(s->db, "SELECT namespace, name FROM runs WHERE kind = ?1 AND deleted_at IS NULL", -1, &st,
+                         NULL) != SQLITE_OK) {
+    rc = db_error(s, err, errlen, "listing live runs");
+    goto out;
+  }
+  bind_text(st, 1, kind);
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    if (*n == cap) {
+      cap = cap ? 2 * cap : 16;
+      *keys = xrealloc(*keys, cap * sizeof **keys);
+    }
+    (*keys)[(*n)++] = xasprintf("%s/%s", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1));
+  }
+  if (step != SQLITE_DONE) rc = db_error(s, err, errlen, "listing live runs");
+out:
+  sqlite3_finalize(st);
+  pthread_mutex_unlock(&s->mu);
+  if (rc) {
+    for (size_t i = 0; i < *n; i++) free((*keys)[i]);
+    free(*keys);
+    *keys = NULL;
+    *n = 0;
+  }
+  return rc;
+}
+
+int hist_store_put_interval(hist_store *s, const hist_interval *iv, char *err, size_t errlen) {
+  if (iv->pod_uid == NULL || iv->pod_uid[0] == '\0' || iv->run_uid == NULL || iv->started_at <= 0)
+    return cubit_errorf(err, errlen, CUBIT_EINVAL, "history: an interval needs a pod uid, a run uid and a start");
+  static const char sql[] =
+      "INSERT INTO pod_intervals (pod_uid, run_uid, pod_name, node, started_at, ended_at, cpu_milli, gpu_milli, gpu_model)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+      " ON CONFLICT (pod_uid) DO UPDATE SET"
+      " started_at = CASE WHEN excluded.started_at < pod_intervals.started_at THEN excluded.started_at"
+      "              ELSE pod_intervals.started_at END,"
+      " ended_at = COALESCE(pod_intervals.ended_at, excluded.ended_at),"
+      " node = CASE WHEN pod_intervals.node = '' THEN excluded.node ELSE pod_intervals.node END";
+  pthread_mutex_lock(&s->mu);
+  sqlite3_stmt *st = NULL;
+  int rc = run_write(s, sql, &st, err, errlen, "recording a pod interval");
+  if (rc == 0) {
+    bind_text(st, 1, iv->pod_uid);
+    bind_text(st, 2, iv->run_uid);
+    bind_text(st, 3, iv->pod_name);
+    bind_text(st, 4, iv->node);
+    sqlite3_bind_int64(st, 5, iv->started_at);
+    bind_time(st, 6, iv->ended_at);
+    sqlite3_bind_int64(st, 7, iv->cpu_milli);
+    sqlite3_bind_int64(st, 8, iv->gpu_milli);
+    bind_text(st, 9, iv->gpu_model);
+    rc = finish_write(s, st, err, errlen, "recording a pod interval");
+  }
+  pthread_mutex_unlock(&s->mu);
+  return rc;
+}
+
+/* ---- reads -------------------------------------------------------------------------- */
+
+/* A JSON object of the current row, one member per column (NULL -> null). */
+static json_t *row_object(sqlite3_stmt *st) {
+  json_t *o = json_object();
+  for (int i = 0; i < sqlite3_column_count(st); i++) {
+    const char *name = sqlite3_column_name(st, i);
+    switch (sqlite3_column_type(st, i)) {
+    case SQLITE_INTEGER: json_object_set_new(o, name, json_integer(sqlite3_column_int64(st, i))); break;
+    case SQLITE_NULL: json_object_set_new(o, name, json_null()); break;
+    default: json_object_set_new(o, name, json_string((const char *)sqlite3_column_text(st, i))); break;
+    }
+  }
+  return o;
+}
+
+static const char run_columns[] =
+    "uid, kind, namespace, name, project, creator, cluster, template, phase, cpu_milli AS cpuMilli,"
+    " memory_bytes AS memoryBytes, gpu_milli AS gpuMilli, gpu_model AS gpuModel, created_at AS createdAt,"
+    " finished_at AS finishedAt, deleted_at AS deletedAt";
+
+/* Appends formatted text to the SQL text *sql (allocated, the caller's). */
+static void sql_cat(char **sql, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sql_cat(char **sql, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *more = xvasprintf(fmt, ap);
+  va_end(ap);
+  char *joined = xasprintf("%s%s", *sql ? *sql : "", more);
+  free(more);
+  free(*sql);
+  *sql = joined;
+}
+
+/* Appends " AND <col> IN (?n, ...)" for n values, numbering from *next. An
+ * empty list matches nothing. */
+static void append_in(char **sql, const char *col, size_t n, int *next) {
+  if (n == 0) {
+    sql_cat(sql, " AND 1 = 0");
+    return;
+  }
+  sql_cat(sql, " AND %s IN (", col);
+  for (size_t i = 0; i < n; i++) sql_cat(sql, "%s?%d", i ? ", " : "", (*next)++);
+  sql_cat(sql, ")");
+}
+
+int hist_store_list_runs(hist_store *s, const hist_run_filter *f, json_t **out, char *err, size_t errlen) {
+  *out = NULL;
+  int limit = f->limit > 0 ? f->limit : 100;
+  if (limit > 1000) return cubit_errorf(err, errlen, CUBIT_EINVAL, "history: limit %d is above 1000", limit);
+  char *sql = NULL;
+  sql_cat(&sql, "SELECT %s FROM runs WHERE 1 = 1", run_columns);
+  int next;
+  /* Fixed numbers for the scalar filters; projects take ?20 onwards. */
+  if (f->kind) sql_cat(&sql, "%s", " AND kind = ?1");
+  if (f->creator) sql_cat(&sql, "%s", " AND creator = ?2");
+  if (f->phase) sql_cat(&sql, "%s", " AND phase = ?3");
+  if (f->ns) sql_cat(&sql, "%s", " AND namespace = ?4");
+  if (f->from) sql_cat(&sql, "%s", " AND created_at >= ?5");
+  if (f->to) sql_cat(&sql, "%s", " AND created_at < ?6");
+  if (f->after_uid)
+    sql_cat(&sql, "%s", " AND (created_at < (SELECT created_at FROM runs WHERE uid = ?7) OR"
+                         " (created_at = (SELECT created_at FROM runs WHERE uid = ?7) AND uid > ?7))");
+  next = 20;
+  if (f->projects) append_in(&sql, "project", f->nprojects, &next);
+  sql_cat(&sql, " ORDER BY created_at DESC, uid LIMIT %d", limit);
+
+  pthread_mutex_lock(&s->mu);
+  sqlite3_stmt *st = NULL;
+  int rc = 0;
+  if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+    rc = db_error(s, err, errlen, "listing runs");
+    goto out;
+  }
+  if (f->kind) bind_text(st, 1, f->kind);
+  if (f->creator) bind_text(st, 2, f->creator);
+  if (f->phase) bind_text(st, 3, f->phase);
+  if (f->ns) bind_text(st, 4, f->ns);
+  if (f->from) sqlite3_bind_int64(st, 5, f->from);
+  if (f->to) sqlite3_bind_int64(st, 6, f->to);
+  if (f->after_uid) bind_text(st, 7, f->after_uid);
+  for (size_t i = 0; f->projects && i < f->nprojects; i++) bind_text(st, 20 + (int)i, f->projects[i]);
+  json_t *arr = json_array();
+  int step;
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) json_array_append_new(arr, row_object(st));
+  if (step != SQLITE_DONE) {
+    json_decref(arr);
+    rc = db_error(s, err, errlen, "listing runs");
+    goto out;
+  }
+  *out = arr;
+out:
+  sqlite3_finalize(st);
+  pthread_mutex_unlock(&s->mu);
+  free(sql);
+  return rc;
+}
+
+/* Runs 'sql' with ?1 = uid and returns the rows as an array in *out. */
+static int select_array(hist_store *s, const char *sql, const char *uid, json_t **out, char *err, size_t errlen) {
+  sqlite3_stmt *st = NULL;
+  *out = NULL;
+  if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return db_error(s, err, errlen, "reading a run");
+  bind_text(st, 1, uid);
+  json_t *arr = json_array();
+  int step;
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) json_array_append_new(arr, row_object(st));
+  sqlite3_finalize(st);
+  if (step != SQLITE_DONE) {
+    json_decref(arr);
+    return db_error(s, err, errlen, "reading a run");
+  }
+  *out = arr;
+  return 0;
+}
+
+int hist_store_get_run(hist_store *s, const char *uid, json_t **out, char *err, size_t errlen) {
+  *out = NULL;
+  char *sql = xasprintf("SELECT %s FROM runs WHERE uid = ?1", run_columns);
+  json_t *runs = NULL, *tr = NULL, *pods = NULL;
+  pthread_mutex_lock(&s->mu);
+  int rc = select_array(s, sql, uid, &runs, err, errlen);
+  if (rc == 0 && json_array_size(runs) == 0)
+    rc = cubit_errorf(err, errlen, CUBIT_ENOTFOUND, "history: no run with uid %s", uid);
+  if (rc == 0)
+    rc = select_array(s, "SELECT phase, at, reason, message FROM transitions WHERE run_uid = ?1 ORDER BY seq", uid,
+                      &tr, err, errlen);
+  if (rc == 0)
+    rc = select_array(s,
+                      "SELECT pod_uid AS uid, pod_name AS name, node, started_at AS startedAt, ended_at AS endedAt,"
+                      " cpu_milli AS cpuMilli, gpu_milli AS gpuMilli, gpu_model AS gpuModel"
+                      " FROM pod_intervals WHERE run_uid = ?1 ORDER BY started_at, pod_uid",
+                      uid, &pods, err, errlen);
+  pthread_mutex_unlock(&s->mu);
+  free(sql);
+  if (rc == 0) {
+    *out = json_incref(json_array_get(runs, 0));
+    json_object_set_new(*out, "transitions", tr);
+    json_object_set_new(*out, "pods", pods);
+  } else {
+    json_decref(tr);
+    json_decref(pods);
+  }
+  json_decref(runs);
+  return rc;
+}
+
+/* ---- usage --------------------------------------------------------------------------- */
+
+int64_t hist_clip_seconds(int64_t start, int64_t end, int64_t from, int64_t to, int64_t now) {
+  if (end <= 0) end = now;
+  int64_t a = start > from ? start : from;
+  int64_t b = end < to ? end : to;
+  return b > a ? b - a : 0;
+}
+
+typedef struct {
+  hist_usage_row *rows;
+  size_t n, cap;
+  char **last_run; /* per row: the last run counted, so a run counts once (intervals come ordered by run) */
+} usage_acc;
+
+static hist_usage_row *acc_row(usage_acc *a, const char *key, const char *run_uid) {
+  size_t i;
+  for (i = 0; i < a->n; i++)
+    if (strcmp(a->rows[i].key, key) == 0) break;
+  if (i == a->n) {
+    if (a->n == a->cap) {
+      a->cap = a->cap ? 2 * a->cap : 16;
+      a->rows = xrealloc(a->rows, a->cap * sizeof *a->rows);
+      a->last_run = xrealloc(a->last_run, a->cap * sizeof *a->last_run);
+    }
+    memset(&a->rows[i], 0, sizeof a->rows[i]);
+    snprintf(a->rows[i].key, sizeof a->rows[i].key, "%s", key);
+    a->last_run[i] = NULL;
+    a->n++;
+  }
+  if (a->last_run[i] == NULL || strcmp(a->last_run[i], run_uid) != 0) {
+    free(a->last_run[i]);
+    a->last_run[i] = xstrdup(run_uid);
+    a->rows[i].runs++;
+  }
+  return &a->rows[i];
+}
+
+static void acc_add(usage_acc *a, const char *key, const char *run_uid, int64_t secs, int64_t gpu_milli,
+                    int64_t cpu_milli) {
+  hist_usage_row *r = acc_row(a, key, run_uid);
+  r->gpu_milli_seconds += secs * gpu_milli;
+  r->cpu_milli_seconds += secs * cpu_milli;
+}
+
+static int cmp_rows(const void *x, const void *y) {
+  return strcmp(((const hist_usage_row *)x)->key, ((const hist_usage_row *)y)->key);
+}
+
+int hist_store_usage(hist_store *s, const char *const *projects, size_t nprojects, hist_group by, int64_t from,
+                     int64_t to, int64_t now, hist_usage_row **rows, size_t *nrows, char *err, size_t errlen) {
+  *rows = NULL;
+  *nrows = 0;
+  if (to <= from) return cubit_errorf(err, errlen, CUBIT_EINVAL, "history: the window [from, to) is empty");
+  char *sql = NULL;
+  sql_cat(&sql, "%s", "SELECT i.run_uid, i.started_at, i.ended_at, i.gpu_milli, i.cpu_milli, i.gpu_model,"
+                       " r.project, r.creator FROM pod_intervals i JOIN runs r ON r.uid = i.run_uid"
+                       " WHERE i.started_at < ?1 AND (i.ended_at IS NULL OR i.ended_at > ?2)");
+  int next = 3;
+  if (projects) append_in(&sql, "r.project", nprojects, &next);
+  sql_cat(&sql, "%s", " ORDER BY i.run_uid");
+  usage_acc a = {0};
+  pthread_mutex_lock(&s->mu);
+  sqlite3_stmt *st = NULL;
+  int rc = 0, step;
+  if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+    rc = db_error(s, err, errlen, "measuring usage");
+    goto out;
+  }
+  sqlite3_bind_int64(st, 1, to);
+  sqlite3_bind_int64(st, 2, from);
+  for (size_t i = 0; projects && i < nprojects; i++) bind_text(st, 3 + (int)i, projects[i]);
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *run = (const char *)sqlite3_column_text(st, 0);
+    int64_t start = sqlite3_column_int64(st, 1);
+    int64_t end = sqlite3_column_type(st, 2) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 2);
+    int64_t gpu = sqlite3_column_int64(st, 3), cpu = sqlite3_column_int64(st, 4);
+    const char *model = (const char *)sqlite3_column_text(st, 5);
+    const char *key = by == HIST_BY_MEMBER ? (const char *)sqlite3_column_text(st, 7)
+                      : by == HIST_BY_PROJECT ? (const char *)sqlite3_column_text(st, 6)
+                                              : model;
+    if (by != HIST_BY_DAY) {
+      int64_t secs = hist_clip_seconds(start, end, from, to, now);
+      if (secs > 0) acc_add(&a, key, run, secs, gpu, cpu);
+      continue;
+    }
+    /* By UTC day: split the clipped interval at midnights. */
+    int64_t day = (start > from ? start : from) / 86400 * 86400;
+    for (; day < to; day += 86400) {
+      int64_t secs = hist_clip_seconds(start, end, day > from ? day : from, day + 86400 < to ? day + 86400 : to, now);
+      if (secs <= 0) break;
+      struct tm tm;
+      time_t t = (time_t)day;
+      gmtime_r(&t, &tm);
+      char date[32];
+      strftime(date, sizeof date, "%Y-%m-%d", &tm);
+      acc_add(&a, date, run, secs, gpu, cpu);
+    }
+  }
+  if (step != SQLITE_DONE) {
+    rc = db_error(s, err, errlen, "measuring usage");
+    goto out;
+  }
+  if (a.n > 1) qsort(a.rows, a.n, sizeof *a.rows, cmp_rows);
+  *rows = a.rows;
+  *nrows = a.n;
+  a.rows = NULL;
+out:
+  sqlite3_finalize(st);
+  pthread_mutex_unlock(&s->mu);
+  for (size_t i = 0; i < a.n; i++) free(a.last_run[i]);
+  free(a.last_run);
+  free(a.rows);
+  free(sql);
+  return rc;
+}

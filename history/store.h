@@ -1,0 +1,125 @@
+/* The run history: an embedded SQLite database of runs, their phase
+ * transitions and their pods' running intervals (docs/history.md).
+ *
+ * One writer (the recorder) and any number of readers (the API) share one
+ * hist_store; every call takes the store's mutex, so the handle may be used
+ * from several threads. Every write is idempotent: a run is keyed by its uid,
+ * a pod interval by the pod's uid, a transition is appended only when the
+ * run's last recorded phase differs (and (run, phase, time) is unique), so a
+ * recorder that restarts and replays what exists writes nothing twice.
+ *
+ * Times are epoch seconds (UTC). Resources are integers: cpu in millicores,
+ * memory in bytes, GPUs in thousandths of a card (api/gpu's grammar). The
+ * schema is portable SQL (no SQLite-only types; ON CONFLICT upserts, which
+ * PostgreSQL shares), versioned in the binary and migrated at open. */
+#ifndef CUBIT_HISTORY_STORE_H
+#define CUBIT_HISTORY_STORE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+typedef struct hist_store hist_store;
+
+/* The schema version this binary migrates a database to. */
+#define HIST_SCHEMA_VERSION 2
+
+/* Opens (creating if needed) the database at 'path' (":memory:" for a
+ * private in-memory one), turns on WAL and migrates the schema. On success
+ * *out is the caller's, to give back with hist_store_close. */
+int hist_store_open(const char *path, hist_store **out, char *err, size_t errlen) CUBIT_WUR;
+void hist_store_close(hist_store *s);
+/* The schema version recorded in the database, or a negative code. */
+int hist_store_version(hist_store *s) CUBIT_WUR;
+
+/* What is known of a run when it is seen. Strings are borrowed; NULL reads as "". */
+typedef struct {
+  const char *uid, *kind, *ns, *name;
+  const char *project, *creator, *cluster, *template_ref;
+  const char *phase; /* the current phase, "" when none yet */
+  int64_t cpu_milli, memory_bytes, gpu_milli;
+  const char *gpu_model;
+  int64_t created_at;  /* metadata.creationTimestamp */
+  int64_t finished_at; /* 0 while the run is not over */
+} hist_run;
+
+/* Inserts the run or updates what may change (phase, finished_at, the
+ * requests, project and creator when they were unknown). Idempotent. */
+int hist_store_put_run(hist_store *s, const hist_run *r, char *err, size_t errlen) CUBIT_WUR;
+/* Appends the transition to 'phase' at 'at' unless it is the run's last
+ * recorded phase already; *appended (may be NULL) says whether a row was
+ * written. The run must have been put before. */
+int hist_store_add_transition(hist_store *s, const char *run_uid, const char *phase, int64_t at, const char *reason,
+                              const char *message, int *appended, char *err, size_t errlen) CUBIT_WUR;
+/* Records that the run's object is gone (kept: history outlives it). The
+ * first deletion time wins. */
+int hist_store_mark_deleted(hist_store *s, const char *run_uid, int64_t at, char *err, size_t errlen) CUBIT_WUR;
+
+/* Records that the object kind ns/name is gone (deleted while the
+ * recorder was away or without its finalizer): its live run gets
+ * deleted_at and its open intervals end at 'at'. */
+int hist_store_mark_gone(hist_store *s, const char *kind, const char *ns, const char *name, int64_t at, char *err,
+                         size_t errlen) CUBIT_WUR;
+/* Ends the run's still-open intervals at 'at' (the run finished; a pod that
+ * vanished before its end was seen must not count for ever). */
+int hist_store_close_intervals(hist_store *s, const char *run_uid, int64_t at, char *err, size_t errlen) CUBIT_WUR;
+/* The "ns/name" keys of the runs of 'kind' not known to be deleted, so a
+ * starting recorder can look each up (*keys and each key are the caller's). */
+int hist_store_live_keys(hist_store *s, const char *kind, char ***keys, size_t *n, char *err, size_t errlen) CUBIT_WUR;
+
+/* One pod's running interval: from its first container start to its end
+ * (0 while it still runs). The pod holds its GPUs for the whole interval,
+ * container restarts included. */
+typedef struct {
+  const char *pod_uid, *run_uid, *pod_name, *node;
+  int64_t started_at, ended_at;
+  int64_t cpu_milli, gpu_milli;
+  const char *gpu_model;
+} hist_interval;
+
+/* Inserts the interval or widens the stored one (earliest start, an end
+ * once known; a known end is never reopened). Idempotent. */
+int hist_store_put_interval(hist_store *s, const hist_interval *iv, char *err, size_t errlen) CUBIT_WUR;
+
+/* Filters of hist_store_list_runs; NULL/0 fields do not filter. */
+typedef struct {
+  const char *const *projects; /* runs of any of these projects; NULL = all */
+  size_t nprojects;
+  const char *kind, *creator, *phase, *ns;
+  int64_t from, to; /* created_at in [from, to) when set */
+  int limit;        /* 1..1000, default 100 */
+  const char *after_uid; /* paging: runs after this one in the order (created_at desc, uid) */
+} hist_run_filter;
+
+/* A JSON array of runs (newest first) into *out (the caller's). */
+int hist_store_list_runs(hist_store *s, const hist_run_filter *f, json_t **out, char *err, size_t errlen) CUBIT_WUR;
+/* One run with "transitions" and "pods" into *out, or CUBIT_ENOTFOUND. */
+int hist_store_get_run(hist_store *s, const char *uid, json_t **out, char *err, size_t errlen) CUBIT_WUR;
+
+typedef enum { HIST_BY_DAY, HIST_BY_MEMBER, HIST_BY_GPU_MODEL, HIST_BY_PROJECT } hist_group;
+
+/* One group of a usage answer: milli-card-seconds of GPU and
+ * millicore-seconds of CPU, and the runs that contributed. */
+typedef struct {
+  char key[256];
+  int64_t gpu_milli_seconds, cpu_milli_seconds;
+  int64_t runs;
+} hist_usage_row;
+
+/* Usage of the runs of 'projects' (NULL = all) measured from pod intervals
+ * clipped to [from, to); an interval still open counts up to 'now'. Rows
+ * are sorted by key; *rows is the caller's (free). */
+int hist_store_usage(hist_store *s, const char *const *projects, size_t nprojects, hist_group by, int64_t from,
+                     int64_t to, int64_t now, hist_usage_row **rows, size_t *nrows, char *err,
+                     size_t errlen) CUBIT_WUR;
+
+/* The seconds of [start, end) inside [from, to); end 0 means 'now'. An end
+ * before the start (clock skew between nodes) counts nothing. */
+int64_t hist_clip_seconds(int64_t start, int64_t end, int64_t from, int64_t to, int64_t now);
+
+/* Internal, for the migration tests: migrates to 'version' only. */
+int hist__store_open_at(const char *path, int version, hist_store **out, char *err, size_t errlen) CUBIT_WUR;
+
+#endif

@@ -1,0 +1,381 @@
+/* Tests of history/store: schema and migrations, idempotent writes (a
+ * recorder that replays what exists writes nothing twice), the interval
+ * arithmetic and the GPU-seconds aggregations. */
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "history/store.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+#define DAY 86400
+#define T0 1796083200 /* 2026-12-01T00:00:00Z */
+
+static hist_store *open_mem(void) {
+  char err[256] = "";
+  hist_store *s = NULL;
+  ck_assert_msg(hist_store_open(":memory:", &s, err, sizeof err) == 0, "open: %s", err);
+  return s;
+}
+
+static void put_run(hist_store *s, const char *uid, const char *project, const char *creator, int64_t created) {
+  char err[256] = "";
+  hist_run r = {.uid = uid, .kind = "TrainingJob", .ns = "team-a", .name = uid, .project = project,
+                .creator = creator, .phase = "Pending", .gpu_milli = 2000, .gpu_model = "A100",
+                .created_at = created};
+  ck_assert_msg(hist_store_put_run(s, &r, err, sizeof err) == 0, "put_run: %s", err);
+}
+
+static void put_iv(hist_store *s, const char *pod, const char *run, int64_t start, int64_t end, int64_t gpu_milli,
+                   const char *model) {
+  char err[256] = "";
+  hist_interval iv = {.pod_uid = pod, .run_uid = run, .pod_name = pod, .node = "n1", .started_at = start,
+                      .ended_at = end, .cpu_milli = 1000, .gpu_milli = gpu_milli, .gpu_model = model};
+  ck_assert_msg(hist_store_put_interval(s, &iv, err, sizeof err) == 0, "put_interval: %s", err);
+}
+
+static json_t *get_run(hist_store *s, const char *uid) {
+  char err[256] = "";
+  json_t *j = NULL;
+  ck_assert_msg(hist_store_get_run(s, uid, &j, err, sizeof err) == 0, "get_run: %s", err);
+  return j;
+}
+
+START_TEST(open_memory_at_current_version) {
+  hist_store *s = open_mem();
+  ck_assert_int_eq(hist_store_version(s), HIST_SCHEMA_VERSION);
+  hist_store_close(s);
+}
+END_TEST
+
+START_TEST(migration_keeps_data) {
+  char *dir = testutil_tmpdir();
+  char *path = testutil_write_file(dir, "h.db", "");
+  char err[256] = "";
+  hist_store *s = NULL;
+  ck_assert_msg(hist__store_open_at(path, 1, &s, err, sizeof err) == 0, "%s", err);
+  ck_assert_int_eq(hist_store_version(s), 1);
+  put_run(s, "u1", "p", "alice", T0);
+  hist_store_close(s);
+
+  ck_assert_msg(hist_store_open(path, &s, err, sizeof err) == 0, "%s", err);
+  ck_assert_int_eq(hist_store_version(s), 2);
+  json_t *r = get_run(s, "u1");
+  ck_assert_str_eq(json_string_value(json_object_get(r, "creator")), "alice");
+  json_decref(r);
+  hist_store_close(s);
+
+  /* Version 2's index exists; opening again changes nothing. */
+  ck_assert_msg(hist_store_open(path, &s, err, sizeof err) == 0, "%s", err);
+  ck_assert_int_eq(hist_store_version(s), 2);
+  hist_store_close(s);
+  sqlite3 *db = NULL;
+  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+  sqlite3_stmt *st = NULL;
+  ck_assert_int_eq(sqlite3_prepare_v2(db,
+                                      "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = "
+                                      "'runs_creator_created'",
+                                      -1, &st, NULL),
+                   SQLITE_OK);
+  ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+  ck_assert_int_eq(sqlite3_column_int(st, 0), 1);
+  sqlite3_finalize(st);
+  ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM schema_version", -1, &st, NULL), SQLITE_OK);
+  ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+  ck_assert_int_eq(sqlite3_column_int(st, 0), 1);
+  sqlite3_finalize(st);
+  /* A database from a newer binary is refused, not damaged. */
+  ck_assert_int_eq(sqlite3_exec(db, "UPDATE schema_version SET version = 99", NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  ck_assert_int_eq(hist_store_open(path, &s, err, sizeof err), CUBIT_ENOTSUP);
+  ck_assert_ptr_null(s);
+  ck_assert_ptr_nonnull(strstr(err, "newer"));
+  unlink(path);
+  free(path);
+  rmdir(dir);
+  free(dir);
+}
+END_TEST
+
+START_TEST(run_and_transitions_idempotent) {
+  hist_store *s = open_mem();
+  char err[256] = "";
+  int appended = -1;
+  /* A first pass, then a replay as after a restart: nothing new. */
+  for (int pass = 0; pass < 2; pass++) {
+    put_run(s, "u1", "p", "alice", T0);
+    ck_assert_int_eq(hist_store_add_transition(s, "u1", "Queued", T0 + 1, "Quota", "waits", &appended, err, sizeof err), 0);
+    ck_assert_int_eq(appended, pass == 0);
+    /* The same phase seen later (the recorder restarted) is not a transition. */
+    ck_assert_int_eq(hist_store_add_transition(s, "u1", "Queued", T0 + 50, "", "", &appended, err, sizeof err), 0);
+    ck_assert_int_eq(appended, 0);
+  }
+  ck_assert_int_eq(hist_store_add_transition(s, "u1", "Running", T0 + 60, "", "", &appended, err, sizeof err), 0);
+  ck_assert_int_eq(appended, 1);
+  /* Back to an earlier phase is a new transition (a restarted run). */
+  ck_assert_int_eq(hist_store_add_transition(s, "u1", "Queued", T0 + 70, "", "", &appended, err, sizeof err), 0);
+  ck_assert_int_eq(appended, 1);
+  ck_assert_int_eq(hist_store_add_transition(s, "u1", "Queued", T0 + 70, "", "", &appended, err, sizeof err), 0);
+  ck_assert_int_eq(appended, 0);
+  hist_run fin = {.uid = "u1", .kind = "TrainingJob", .name = "u1", .phase = "Succeeded", .finished_at = T0 + 100};
+  ck_assert_int_eq(hist_store_put_run(s, &fin, err, sizeof err), 0);
+  ck_assert_int_eq(hist_store_mark_deleted(s, "u1", T0 + 200, err, sizeof err), 0);
+  ck_assert_int_eq(hist_store_mark_deleted(s, "u1", T0 + 300, err, sizeof err), 0);
+
+  json_t *r = get_run(s, "u1");
+  json_t *tr = json_object_get(r, "transitions");
+  ck_assert_int_eq(json_array_size(tr), 3);
+  ck_assert_str_eq(json_string_value(json_object_get(json_array_get(tr, 0), "phase")), "Queued");
+  ck_assert_str_eq(json_string_value(json_object_get(json_array_get(tr, 0), "reason")), "Quota");
+  ck_assert_str_eq(json_string_value(json_object_get(json_array_get(tr, 1), "phase")), "Running");
+  ck_assert_str_eq(json_string_value(json_object_get(r, "phase")), "Succeeded");
+  /* A later put without project/creator does not erase them. */
+  ck_assert_str_eq(json_string_value(json_object_get(r, "project")), "p");
+  ck_assert_str_eq(json_string_value(json_object_get(r, "creator")), "alice");
+  ck_assert_int_eq(json_integer_value(json_object_get(r, "finishedAt")), T0 + 100);
+  ck_assert_int_eq(json_integer_value(json_object_get(r, "deletedAt")), T0 + 200);
+  json_decref(r);
+
+  json_t *list = NULL;
+  hist_run_filter f = {0};
+  ck_assert_int_eq(hist_store_list_runs(s, &f, &list, err, sizeof err), 0);
+  ck_assert_int_eq(json_array_size(list), 1);
+  json_decref(list);
+  ck_assert_int_eq(hist_store_get_run(s, "nope", &r, err, sizeof err), CUBIT_ENOTFOUND);
+  ck_assert_int_eq(hist_store_add_transition(s, "u1", "", T0, "", "", NULL, err, sizeof err), CUBIT_EINVAL);
+  ck_assert_ptr_nonnull(strstr(err, "phase"));
+  hist_store_close(s);
+}
+END_TEST
+
+START_TEST(intervals_idempotent) {
+  hist_store *s = open_mem();
+  put_run(s, "u1", "p", "alice", T0);
+  put_iv(s, "pod1", "u1", T0 + 10, 0, 1000, "A100");
+  put_iv(s, "pod1", "u1", T0 + 10, 0, 1000, "A100");
+  put_iv(s, "pod1", "u1", T0 + 10, T0 + 110, 1000, "A100");
+  /* A later replay that sees the pod running again (or a later start) never reopens or shrinks it. */
+  put_iv(s, "pod1", "u1", T0 + 20, 0, 1000, "A100");
+  put_iv(s, "pod1", "u1", T0 + 20, T0 + 500, 1000, "A100");
+  json_t *r = get_run(s, "u1");
+  json_t *pods = json_object_get(r, "pods");
+  ck_assert_int_eq(json_array_size(pods), 1);
+  ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(pods, 0), "startedAt")), T0 + 10);
+  ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(pods, 0), "endedAt")), T0 + 110);
+  json_decref(r);
+  char err[256] = "";
+  hist_interval bad = {.pod_uid = "", .run_uid = "u1", .started_at = T0};
+  ck_assert_int_eq(hist_store_put_interval(s, &bad, err, sizeof err), CUBIT_EINVAL);
+  hist_store_close(s);
+}
+END_TEST
+
+/* ---- interval arithmetic ---------------------------------------------------------------- */
+
+typedef struct {
+  const char *name;
+  int64_t start, end, from, to, now, want;
+} clip_case;
+
+static const clip_case clip_cases[] = {
+    {"inside", 100, 200, 0, 1000, 5000, 100},
+    {"starts before the window", 100, 200, 150, 1000, 5000, 50},
+    {"ends after the window", 100, 200, 0, 150, 5000, 50},
+    {"covers the window", 100, 900, 200, 300, 5000, 100},
+    {"before the window", 100, 200, 300, 400, 5000, 0},
+    {"after the window", 500, 600, 300, 400, 5000, 0},
+    {"touching the window's end", 400, 600, 300, 400, 5000, 0},
+    {"open, counted up to now", 100, 0, 0, 1000, 250, 150},
+    {"open, now beyond the window", 100, 0, 0, 1000, 5000, 900},
+    {"open, now before the start (skew)", 100, 0, 0, 1000, 50, 0},
+    {"end before start (clock skew)", 200, 100, 0, 1000, 5000, 0},
+};
+
+START_TEST(clip_table) {
+  const clip_case *c = &clip_cases[_i];
+  ck_assert_msg(hist_clip_seconds(c->start, c->end, c->from, c->to, c->now) == c->want, "%s: got %lld, want %lld",
+                c->name, (long long)hist_clip_seconds(c->start, c->end, c->from, c->to, c->now), (long long)c->want);
+}
+END_TEST
+
+/* ---- usage ------------------------------------------------------------------------------ */
+
+/* Two projects; alice's run has two pods (one restarted into a new pod),
+ * bob's one spans midnight and is still running; carol's is in project q. */
+static hist_store *usage_fixture(void) {
+  hist_store *s = open_mem();
+  put_run(s, "ra", "p", "alice", T0);
+  put_iv(s, "ra-0", "ra", T0 + 3600, T0 + 7200, 2000, "A100");         /* 1 h x 2 cards */
+  put_iv(s, "ra-0b", "ra", T0 + 7200, T0 + 10800, 2000, "A100");       /* its replacement: 1 h x 2 */
+  put_run(s, "rb", "p", "bob", T0);
+  put_iv(s, "rb-0", "rb", T0 + DAY - 1800, 0, 500, "T4");              /* from 23:30, open, half a card */
+  put_run(s, "rc", "q", "carol", T0);
+  put_iv(s, "rc-0", "rc", T0, T0 + DAY, 1000, "A100");
+  return s;
+}
+
+typedef struct {
+  const char *name;
+  hist_group by;
+  const char *project; /* NULL = all */
+  int64_t from, to, now;
+  size_t nrows;
+  struct {
+    const char *key;
+    int64_t gpu_ms, runs;
+  } rows[4];
+} usage_case;
+
+static const usage_case usage_cases[] = {
+    {"by member in p, bob up to now",
+     HIST_BY_MEMBER, "p", T0, T0 + 2 * DAY, T0 + DAY + 1800, 2,
+     {{"alice", 2 * 7200 * 1000, 1}, {"bob", 3600 * 500, 1}}},
+    {"by GPU model over both projects",
+     HIST_BY_GPU_MODEL, NULL, T0, T0 + 2 * DAY, T0 + DAY + 1800, 2,
+     {{"A100", (int64_t)2 * 7200 * 1000 + (int64_t)DAY * 1000, 2}, {"T4", 3600 * 500, 1}}},
+    {"by day in p: bob's pod split at midnight",
+     HIST_BY_DAY, "p", T0, T0 + 2 * DAY, T0 + DAY + 1800, 2,
+     {{"2026-12-01", 2 * 7200 * 1000 + 1800 * 500, 2}, {"2026-12-02", 1800 * 500, 1}}},
+    {"window clipped to 02:30-03:00",
+     HIST_BY_PROJECT, NULL, T0 + 9000, T0 + 10800, T0 + DAY + 1800, 2,
+     {{"p", 1800 * 2000, 1}, {"q", 1800 * 1000, 1}}},
+    {"window after everything ended, bob's still open",
+     HIST_BY_MEMBER, NULL, T0 + DAY + 60, T0 + DAY + 120, T0 + DAY + 1800, 1,
+     {{"bob", 60 * 500, 1}}},
+    {"window before anything ran", HIST_BY_PROJECT, NULL, T0 - DAY, T0, T0 + DAY, 0, {{0}}},
+};
+
+START_TEST(usage_table) {
+  const usage_case *c = &usage_cases[_i];
+  hist_store *s = usage_fixture();
+  const char *projects[] = {c->project};
+  hist_usage_row *rows = NULL;
+  size_t n = 0;
+  char err[256] = "";
+  ck_assert_msg(hist_store_usage(s, c->project ? projects : NULL, c->project ? 1 : 0, c->by, c->from, c->to, c->now,
+                                 &rows, &n, err, sizeof err) == 0,
+                "%s: %s", c->name, err);
+  ck_assert_msg(n == c->nrows, "%s: %zu rows, want %zu", c->name, n, c->nrows);
+  for (size_t i = 0; i < n; i++) {
+    ck_assert_msg(strcmp(rows[i].key, c->rows[i].key) == 0, "%s: row %zu is %s, want %s", c->name, i, rows[i].key,
+                  c->rows[i].key);
+    ck_assert_msg(rows[i].gpu_milli_seconds == c->rows[i].gpu_ms, "%s: %s gpu %lld, want %lld", c->name, rows[i].key,
+                  (long long)rows[i].gpu_milli_seconds, (long long)c->rows[i].gpu_ms);
+    ck_assert_msg(rows[i].runs == c->rows[i].runs, "%s: %s runs %lld, want %lld", c->name, rows[i].key,
+                  (long long)rows[i].runs, (long long)c->rows[i].runs);
+  }
+  free(rows);
+  hist_store_close(s);
+}
+END_TEST
+
+START_TEST(usage_rejects_empty_window_and_unknown_project) {
+  hist_store *s = usage_fixture();
+  hist_usage_row *rows = NULL;
+  size_t n = 7;
+  char err[256] = "";
+  ck_assert_int_eq(hist_store_usage(s, NULL, 0, HIST_BY_DAY, T0, T0, T0, &rows, &n, err, sizeof err), CUBIT_EINVAL);
+  ck_assert_ptr_nonnull(strstr(err, "window"));
+  const char *none[] = {"nobody"};
+  ck_assert_int_eq(hist_store_usage(s, none, 1, HIST_BY_DAY, T0, T0 + DAY, T0 + DAY, &rows, &n, err, sizeof err), 0);
+  ck_assert_uint_eq(n, 0);
+  free(rows);
+  /* An empty (non-NULL) project list is "no project", never "all". */
+  ck_assert_int_eq(hist_store_usage(s, none, 0, HIST_BY_DAY, T0, T0 + DAY, T0 + DAY, &rows, &n, err, sizeof err), 0);
+  ck_assert_uint_eq(n, 0);
+  free(rows);
+  hist_store_close(s);
+}
+END_TEST
+
+START_TEST(list_filters_and_paging) {
+  hist_store *s = usage_fixture();
+  put_run(s, "rd", "p", "alice", T0 + 10);
+  char err[256] = "";
+  json_t *list = NULL;
+  const char *p[] = {"p"};
+  hist_run_filter f = {.projects = p, .nprojects = 1, .limit = 2};
+  ck_assert_int_eq(hist_store_list_runs(s, &f, &list, err, sizeof err), 0);
+  ck_assert_int_eq(json_array_size(list), 2);
+  ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 0), "uid")), "rd");
+  ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 1), "uid")), "ra");
+  json_decref(list);
+  f.after_uid = "ra";
+  ck_assert_int_eq(hist_store_list_runs(s, &f, &list, err, sizeof err), 0);
+  ck_assert_int_eq(json_array_size(list), 1);
+  ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 0), "uid")), "rb");
+  json_decref(list);
+  hist_run_filter g = {.creator = "alice", .from = T0 + 5};
+  ck_assert_int_eq(hist_store_list_runs(s, &g, &list, err, sizeof err), 0);
+  ck_assert_int_eq(json_array_size(list), 1);
+  json_decref(list);
+  hist_run_filter h = {.limit = 5000};
+  ck_assert_int_eq(hist_store_list_runs(s, &h, &list, err, sizeof err), CUBIT_EINVAL);
+  ck_assert_ptr_nonnull(strstr(err, "limit"));
+  hist_store_close(s);
+}
+END_TEST
+
+START_TEST(gone_runs_and_open_intervals) {
+  hist_store *s = open_mem();
+  char err[256] = "";
+  put_run(s, "u1", "p", "alice", T0);
+  put_run(s, "u2", "p", "alice", T0);
+  put_iv(s, "pod1", "u1", T0 + 10, 0, 1000, "A100");
+  put_iv(s, "pod2", "u1", T0 + 10, T0 + 20, 1000, "A100");
+  char **keys = NULL;
+  size_t n = 0;
+  ck_assert_int_eq(hist_store_live_keys(s, "TrainingJob", &keys, &n, err, sizeof err), 0);
+  ck_assert_uint_eq(n, 2);
+  for (size_t i = 0; i < n; i++) {
+    ck_assert_ptr_nonnull(strstr(keys[i], "team-a/u"));
+    free(keys[i]);
+  }
+  free(keys);
+  /* u1 (ns team-a, name u1) went while the recorder was away. */
+  ck_assert_int_eq(hist_store_mark_gone(s, "TrainingJob", "team-a", "u1", T0 + 100, err, sizeof err), 0);
+  ck_assert_int_eq(hist_store_mark_gone(s, "TrainingJob", "team-a", "u1", T0 + 500, err, sizeof err), 0);
+  json_t *r = get_run(s, "u1");
+  ck_assert_int_eq(json_integer_value(json_object_get(r, "deletedAt")), T0 + 100);
+  json_t *pods = json_object_get(r, "pods");
+  ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(pods, 0), "endedAt")), T0 + 100);
+  ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(pods, 1), "endedAt")), T0 + 20);
+  json_decref(r);
+  ck_assert_int_eq(hist_store_live_keys(s, "TrainingJob", &keys, &n, err, sizeof err), 0);
+  ck_assert_uint_eq(n, 1);
+  ck_assert_str_eq(keys[0], "team-a/u2");
+  free(keys[0]);
+  free(keys);
+  ck_assert_int_eq(hist_store_live_keys(s, "Notebook", &keys, &n, err, sizeof err), 0);
+  ck_assert_uint_eq(n, 0);
+  free(keys);
+  /* A finished run's vanished pod stops counting at the finish. */
+  put_iv(s, "pod3", "u2", T0 + 10, 0, 1000, "A100");
+  ck_assert_int_eq(hist_store_close_intervals(s, "u2", T0 + 40, err, sizeof err), 0);
+  ck_assert_int_eq(hist_store_close_intervals(s, "u2", T0 + 90, err, sizeof err), 0);
+  r = get_run(s, "u2");
+  ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(json_object_get(r, "pods"), 0), "endedAt")),
+                   T0 + 40);
+  json_decref(r);
+  hist_store_close(s);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("history");
+  TCase *tc = tcase_create("store");
+  tcase_add_test(tc, open_memory_at_current_version);
+  tcase_add_test(tc, migration_keeps_data);
+  tcase_add_test(tc, run_and_transitions_idempotent);
+  tcase_add_test(tc, intervals_idempotent);
+  tcase_add_loop_test(tc, clip_table, 0, N(clip_cases));
+  tcase_add_loop_test(tc, usage_table, 0, N(usage_cases));
+  tcase_add_test(tc, usage_rejects_empty_window_and_unknown_project);
+  tcase_add_test(tc, list_filters_and_paging);
+  tcase_add_test(tc, gone_runs_and_open_intervals);
+  suite_add_tcase(s, tc);
+  return testutil_run(s);
+}

@@ -1,0 +1,249 @@
+/* Tests of history/query and history/api: the query parsers (table), and
+ * who may read what through hist_api_serve with a table in place of
+ * TokenReview and SubjectAccessReview. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "history/api.h"
+#include "history/query.h"
+#include "util/json.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+#define T0 1796083200 /* 2026-12-01T00:00:00Z */
+
+/* ---- parsers ---------------------------------------------------------------------------- */
+
+typedef struct {
+  const char *query;
+  const char *err; /* NULL: accepted */
+} q_case;
+
+static const q_case runs_cases[] = {
+    {"", NULL},
+    {"project=proj&kind=TrainingJob&limit=5", NULL},
+    {"user=system%3Aserviceaccount%3Ateam%3Aalice", NULL},
+    {"from=2026-12-01T00:00:00Z&to=1796169600", NULL},
+    {"project=a&project=b", "project: given more than once"},
+    {"color=red", "color: unknown parameter"},
+    {"project=", "project: empty value"},
+    {"project", "project: empty value"},
+    {"limit=0", "limit: want an integer from 1 to 1000"},
+    {"limit=1001", "limit: want an integer from 1 to 1000"},
+    {"limit=5x", "limit: want an integer from 1 to 1000"},
+    {"from=yesterday", "from: want RFC 3339"},
+    {"from=1796169600&to=1796083200", "to: must be after from"},
+    {"project=%zz", "project: bad percent-encoding"},
+    {"project=%4", "project: bad percent-encoding"},
+    {"project=a%00b", "project: control characters are not allowed"},
+    {"&&project=p&", NULL},
+};
+
+START_TEST(runs_query_table) {
+  const q_case *c = &runs_cases[_i];
+  hist_runs_query q;
+  char err[256] = "";
+  int rc = hist_parse_runs_query(c->query, &q, err, sizeof err);
+  if (c->err == NULL) ck_assert_msg(rc == 0, "%s: %s", c->query, err);
+  else {
+    ck_assert_msg(rc == CUBIT_EINVAL, "%s: accepted", c->query);
+    ck_assert_msg(strncmp(err, c->err, strlen(c->err)) == 0, "%s: got \"%s\", want \"%s\"", c->query, err, c->err);
+  }
+}
+END_TEST
+
+START_TEST(runs_query_values) {
+  hist_runs_query q;
+  char err[256] = "";
+  ck_assert_int_eq(hist_parse_runs_query("user=system%3Aserviceaccount%3Ateam%3Aalice&from=2026-12-01T00:00:00Z&to="
+                                         "1796169600&limit=7&kind=Notebook",
+                                         &q, err, sizeof err),
+                   0);
+  ck_assert_str_eq(q.user, "system:serviceaccount:team:alice");
+  ck_assert_int_eq(q.from, T0);
+  ck_assert_int_eq(q.to, T0 + 86400);
+  ck_assert_int_eq(q.limit, 7);
+  ck_assert_str_eq(q.kind, "Notebook");
+  ck_assert_int_eq(hist_parse_runs_query("", &q, err, sizeof err), 0);
+  ck_assert_int_eq(q.limit, 100);
+  char longv[400] = "project=";
+  memset(longv + 8, 'a', 300);
+  ck_assert_int_eq(hist_parse_runs_query(longv, &q, err, sizeof err), CUBIT_EINVAL);
+  ck_assert_ptr_nonnull(strstr(err, "longer than"));
+}
+END_TEST
+
+static const q_case usage_cases[] = {
+    {"", NULL},
+    {"by=member&project=p", NULL},
+    {"by=gpu-model", NULL},
+    {"by=week", "by: want day, member, gpu-model or project"},
+    {"from=1700000000&to=1796083200", "from: the window is longer than 400 days"},
+    {"from=1796083200&to=1796083200", "to: must be after from"},
+};
+
+START_TEST(usage_query_table) {
+  const q_case *c = &usage_cases[_i];
+  hist_usage_query q;
+  char err[256] = "";
+  int rc = hist_parse_usage_query(c->query, T0, &q, err, sizeof err);
+  if (c->err == NULL) ck_assert_msg(rc == 0, "%s: %s", c->query, err);
+  else {
+    ck_assert_msg(rc == CUBIT_EINVAL, "%s: accepted", c->query);
+    ck_assert_msg(strncmp(err, c->err, strlen(c->err)) == 0, "%s: got \"%s\", want \"%s\"", c->query, err, c->err);
+  }
+}
+END_TEST
+
+START_TEST(usage_query_defaults) {
+  hist_usage_query q;
+  char err[256] = "";
+  ck_assert_int_eq(hist_parse_usage_query("", T0, &q, err, sizeof err), 0);
+  ck_assert_str_eq(q.by, "day");
+  ck_assert_int_eq(q.to, T0);
+  ck_assert_int_eq(q.from, T0 - 30 * 86400);
+  hist_run_query r;
+  ck_assert_int_eq(hist_parse_run_query("", &r, err, sizeof err), CUBIT_EINVAL);
+  ck_assert_str_eq(err, "uid: required");
+  ck_assert_int_eq(hist_parse_run_query("uid=abc", &r, err, sizeof err), 0);
+  ck_assert_str_eq(r.uid, "abc");
+}
+END_TEST
+
+/* ---- who may read what ---------------------------------------------------------------- */
+
+/* Tokens: admin lists everywhere; alice in "team" (project proj's only
+ * namespace); bob in "other"; "broken" makes the review fail. */
+static int fake_authenticate(void *arg, const char *token, json_t **user, char *why, size_t whylen) {
+  if (strcmp(token, "broken") == 0) {
+    snprintf(why, whylen, "connection refused");
+    return CUBIT_ECONNECT;
+  }
+  if (strcmp(token, "admin") && strcmp(token, "alice") && strcmp(token, "bob")) return 0;
+  *user = json_pack("{s:s}", "username", token);
+  return 1;
+}
+
+static int fake_may_list(void *arg, const json_t *user, const char *ns, char *why, size_t whylen) {
+  const char *who = js_str(user, "username");
+  if (strcmp(who, "admin") == 0) return 1;
+  if (strcmp(who, "alice") == 0) return strcmp(ns, "team") == 0;
+  if (strcmp(who, "bob") == 0) return strcmp(ns, "other") == 0;
+  return 0;
+}
+
+static int fake_project_namespaces(void *arg, const char *name, char ***nss, size_t *n) {
+  *nss = NULL;
+  *n = 0;
+  if (strcmp(name, "proj") == 0) {
+    *nss = calloc(1, sizeof **nss);
+    (*nss)[0] = strdup("team");
+    *n = 1;
+    return 0;
+  }
+  if (strcmp(name, "otherproj") == 0) {
+    *nss = calloc(1, sizeof **nss);
+    (*nss)[0] = strdup("other");
+    *n = 1;
+    return 0;
+  }
+  return CUBIT_ENOTFOUND;
+}
+
+static const hist_auth fake_auth = {fake_authenticate, fake_may_list, fake_project_namespaces, NULL};
+
+static hist_store *fixture(void) {
+  char err[256] = "";
+  hist_store *s = NULL;
+  ck_assert_msg(hist_store_open(":memory:", &s, err, sizeof err) == 0, "%s", err);
+  hist_run r = {.uid = "u1", .kind = "TrainingJob", .ns = "team", .name = "job", .project = "proj",
+                .creator = "alice", .phase = "Succeeded", .created_at = T0};
+  ck_assert_int_eq(hist_store_put_run(s, &r, err, sizeof err), 0);
+  hist_interval iv = {.pod_uid = "p1", .run_uid = "u1", .started_at = T0 + 60, .ended_at = T0 + 3660,
+                      .gpu_milli = 1000, .gpu_model = "A100"};
+  ck_assert_int_eq(hist_store_put_interval(s, &iv, err, sizeof err), 0);
+  hist_run gone = {.uid = "u2", .kind = "Notebook", .ns = "orphan", .name = "nb", .created_at = T0};
+  ck_assert_int_eq(hist_store_put_run(s, &gone, err, sizeof err), 0);
+  return s;
+}
+
+typedef struct {
+  const char *name, *path, *query, *authorization;
+  int status;
+  const char *reason; /* of an error, NULL on 200 */
+  int items;          /* -1: not a list */
+} api_case;
+
+static const api_case api_cases[] = {
+    {"no token", "/api/v1/runs", "project=proj", NULL, 401, "Unauthorized", -1},
+    {"not a bearer token", "/api/v1/runs", "project=proj", "Basic YWxpY2U6eA==", 401, "Unauthorized", -1},
+    {"unknown token", "/api/v1/runs", "project=proj", "Bearer nobody", 401, "Unauthorized", -1},
+    {"TokenReview fails", "/api/v1/runs", "project=proj", "Bearer broken", 500, "InternalError", -1},
+    {"member reads her project", "/api/v1/runs", "project=proj", "Bearer alice", 200, NULL, 1},
+    {"member reads usage", "/api/v1/usage", "project=proj&from=1796083200&to=1796169600", "Bearer alice", 200, NULL, 1},
+    {"member reads one run", "/api/v1/run", "uid=u1", "bearer alice", 200, NULL, -1},
+    {"stranger: project", "/api/v1/runs", "project=proj", "Bearer bob", 403, "Forbidden", -1},
+    {"stranger: usage", "/api/v1/usage", "project=proj", "Bearer bob", 403, "Forbidden", -1},
+    {"stranger: one run", "/api/v1/run", "uid=u1", "Bearer bob", 403, "Forbidden", -1},
+    {"member: cluster-wide", "/api/v1/runs", "", "Bearer alice", 403, "Forbidden", -1},
+    {"member: a project that is gone", "/api/v1/runs", "project=gone", "Bearer alice", 403, "Forbidden", -1},
+    {"member: a run without project outside her namespaces", "/api/v1/run", "uid=u2", "Bearer alice", 403,
+     "Forbidden", -1},
+    {"admin: everything", "/api/v1/runs", "", "Bearer admin", 200, NULL, 2},
+    {"admin: a run without project", "/api/v1/run", "uid=u2", "Bearer admin", 200, NULL, -1},
+    {"unknown run", "/api/v1/run", "uid=nope", "Bearer admin", 404, "NotFound", -1},
+    {"bad query", "/api/v1/runs", "limit=-1", "Bearer admin", 400, "BadRequest", -1},
+    {"bad query before authorisation", "/api/v1/usage", "by=year", "Bearer bob", 400, "BadRequest", -1},
+    {"unknown endpoint", "/api/v1/other", "", "Bearer admin", 404, "NotFound", -1},
+};
+
+START_TEST(api_table) {
+  const api_case *c = &api_cases[_i];
+  hist_store *s = fixture();
+  json_t *body = NULL;
+  int status = hist_api_serve(s, &fake_auth, c->path, c->query, c->authorization, T0 + 86400, &body);
+  char *text = json_dumps(body, JSON_COMPACT);
+  ck_assert_msg(status == c->status, "%s: status %d, body %s", c->name, status, text);
+  if (c->reason) {
+    ck_assert_msg(strcmp(js_str(body, "reason"), c->reason) == 0, "%s: %s", c->name, text);
+    ck_assert_msg(js_str(body, "message") && js_str(body, "message")[0], "%s: no message", c->name);
+  }
+  if (c->items >= 0)
+    ck_assert_msg(json_array_size(json_object_get(body, "items")) == (size_t)c->items, "%s: %s", c->name, text);
+  free(text);
+  json_decref(body);
+  hist_store_close(s);
+}
+END_TEST
+
+START_TEST(api_usage_values) {
+  hist_store *s = fixture();
+  json_t *body = NULL;
+  ck_assert_int_eq(hist_api_serve(s, &fake_auth, "/api/v1/usage", "project=proj&by=gpu-model&from=1796083200&to=1796169600",
+                                  "Bearer alice", T0 + 86400, &body),
+                   200);
+  json_t *row = json_array_get(json_object_get(body, "items"), 0);
+  ck_assert_str_eq(js_str(row, "key"), "A100");
+  ck_assert_int_eq(js_int(row, "gpuMilliSeconds", 0), 3600 * 1000);
+  ck_assert(json_real_value(json_object_get(row, "gpuHours")) == 1.0);
+  ck_assert_str_eq(js_str(body, "from"), "2026-12-01T00:00:00Z");
+  json_decref(body);
+  ck_assert_int_eq(hist_api_serve(s, &fake_auth, "/api/v1/run", "uid=u1", "Bearer alice", T0, &body), 200);
+  ck_assert_uint_eq(json_array_size(json_object_get(body, "pods")), 1);
+  json_decref(body);
+  hist_store_close(s);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("history_api");
+  TCase *tc = tcase_create("api");
+  tcase_add_loop_test(tc, runs_query_table, 0, N(runs_cases));
+  tcase_add_test(tc, runs_query_values);
+  tcase_add_loop_test(tc, usage_query_table, 0, N(usage_cases));
+  tcase_add_test(tc, usage_query_defaults);
+  tcase_add_loop_test(tc, api_table, 0, N(api_cases));
+  tcase_add_test(tc, api_usage_values);
+  suite_add_tcase(s, tc);
+  return testutil_run(s);
+}
