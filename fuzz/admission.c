@@ -47,6 +47,7 @@ static const struct {
 };
 
 static adm_handler_fn handler;
+static int verbose; /* FUZZ_VERBOSE=1 prints every response review */
 static webhook_env empty, filled; /* built once; handlers only read the stores */
 static gpu_profile *gpu;
 
@@ -73,6 +74,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     fprintf(stderr, "fuzz admission: no route %s\n", FUZZ_ROUTE);
     abort();
   }
+  verbose = getenv("FUZZ_VERBOSE") != NULL;
   json_error_t jerr;
   json_t *fx = json_load_file(FUZZ_ENV_JSON, 0, &jerr);
   char err[256];
@@ -140,6 +142,7 @@ static void judge(const adm_request *req, webhook_env *env) {
 
   char *text = adm_response_json(req, &resp);
   FUZZ_ASSERT(text != NULL, "no response review");
+  if (verbose) fprintf(stderr, "%s env: %s\n", env == &empty ? "empty" : "filled", text);
   json_error_t jerr;
   json_t *review = json_loads(text, 0, &jerr);
   FUZZ_ASSERT(review != NULL, "the response review is no JSON: %s", jerr.text);
