@@ -79,8 +79,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     buf_init(&got, (size_t)1 << 30);
     read_stream(data, size, seeds[k], &got);
     FUZZ_ASSERT(got.len == want.len && (want.len == 0 || memcmp(got.data, want.data, want.len) == 0),
-                "read %s, the stream gives\n%.*s\n  but whole it gives\n%.*s", how[k], (int)(got.len > 600 ? 600 : got.len),
-                got.data ? got.data : "", (int)(want.len > 600 ? 600 : want.len), want.data ? want.data : "");
+                "read %s, the stream gives\n%.*s\n  but whole it gives\n%.*s", how[k],
+                (int)(got.len > 600 ? 600 : got.len), got.data ? got.data : "", (int)(want.len > 600 ? 600 : want.len),
+                want.data ? want.data : "");
     buf_free(&got);
   }
   buf_free(&want);

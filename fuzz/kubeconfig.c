@@ -4,9 +4,10 @@
  * ca.crt, token and certs/client.{crt,key}, so relative paths resolve.
  *
  * Properties: a failure is CUBIT_EINVAL, CUBIT_EIO or CUBIT_ENOMEM with a
- * message and a zeroed result; a success names a server (http or https,
- * no trailing slash), a context and a namespace; loading is deterministic
+ * message and a zeroed result; a success names a server (http or https in
+ * any case, no trailing slash), a context and a namespace; loading is deterministic
  * (the same files give the same server, context and namespace twice). */
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -71,7 +72,8 @@ static int load(const char *path, kube_config *cfg, char *err, size_t errlen) {
     FUZZ_ASSERT(memcmp(cfg, &zero, sizeof(zero)) == 0, "a failure leaves the result filled");
     return rc;
   }
-  FUZZ_ASSERT(cfg->server && (strncmp(cfg->server, "https://", 8) == 0 || strncmp(cfg->server, "http://", 7) == 0),
+  FUZZ_ASSERT(cfg->server &&
+                  (strncasecmp(cfg->server, "https://", 8) == 0 || strncasecmp(cfg->server, "http://", 7) == 0),
               "server \"%s\"", cfg->server ? cfg->server : "(null)");
   size_t n = strlen(cfg->server);
   FUZZ_ASSERT(cfg->server[n - 1] != '/', "server \"%s\" ends in a slash", cfg->server);
