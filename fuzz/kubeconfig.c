@@ -14,8 +14,8 @@
 #include "fuzz.h"
 #include "kube/config.h"
 
-static char dir[64];   /* the private directory, made once */
-static char path1[96], path2[96], both[200];
+static char dir[256]; /* the private directory, made once */
+static char path1[300], path2[300], both[620];
 
 static void write_file(const char *path, const void *data, size_t len) {
   FILE *f = fopen(path, "wb");
@@ -30,7 +30,7 @@ static void remove_dir(void) {
   static const char *const files[] = {"config", "config2", "ca.crt", "token", "certs/client.crt", "certs/client.key",
                                       "certs", ""};
   for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-    char p[128];
+    char p[320];
     snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
     (void)remove(p);
   }
@@ -38,12 +38,12 @@ static void remove_dir(void) {
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   const char *tmp = getenv("TMPDIR");
-  snprintf(dir, sizeof(dir), "%s/cubit-fuzz-XXXXXX", tmp && strlen(tmp) < 32 ? tmp : "/tmp");
+  snprintf(dir, sizeof(dir), "%s/cubit-fuzz-XXXXXX", tmp && strlen(tmp) < 200 ? tmp : "/tmp");
   if (mkdtemp(dir) == NULL) {
     perror("mkdtemp");
     abort();
   }
-  char p[128];
+  char p[320];
   snprintf(p, sizeof(p), "%s/ca.crt", dir);
   write_file(p, "CA FILE PEM\n", 12);
   snprintf(p, sizeof(p), "%s/token", dir);

@@ -25,7 +25,8 @@ if [[ ${1:-} == --one ]]; then
   bin=$build/fuzz/fuzz_$target
   log=$build/logs/$target.log
   seeds=$repo/fuzz/corpus/$target
-  mkdir -p "$build/corpus/$target" "$build/artifacts/$target" "$build/logs"
+  mkdir -p "$build/corpus/$target" "$build/artifacts/$target" "$build/logs" "$build/tmp"
+  export TMPDIR=$build/tmp # what a target writes (kubeconfig's files) stays here, even after a crash
   args=(-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$build/artifacts/$target/")
   if [[ $mode == replay ]]; then
     shopt -s nullglob
