@@ -5,6 +5,7 @@
 set -euo pipefail
 
 packages=(
+  clang libclang-rt-14-dev # fuzz/: clang, and its libFuzzer and sanitizer runtimes
   build-essential cmake ninja-build pkg-config git curl ca-certificates openssl
   libcurl4-openssl-dev libyaml-dev libjansson-dev libssl-dev libuv1-dev libsqlite3-dev
   libhttp-parser-dev uthash-dev check valgrind tzdata

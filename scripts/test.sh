@@ -38,4 +38,6 @@ echo "[test] unit suites, plain and under valgrind" >&2
 ctest --test-dir build -LE e2e -j "$jobs" --output-on-failure "$@" || status=1
 echo "[test] unit and end-to-end suites under ASan+UBSan" >&2
 CUBIT_BUILD_DIR=$repo/build-asan ctest --test-dir build-asan -j "$jobs" --output-on-failure "$@" || status=1
+echo "[test] fuzz targets, 10 s each (docs/fuzzing.md)" >&2
+"$repo/fuzz/run.sh" 10 || status=1
 exit $status

@@ -118,6 +118,29 @@ static int set_quantity(quantity *q, int neg, u128 mag, int64_t scale) {
   return make_value(neg, mag, scale, &q->value, &q->scale, &why);
 }
 
+/* 1 when |q| exceeds 2^63-1, the most quantity_parse gives a BinarySI
+ * quantity: such a value has no BinarySI string that reads back as itself
+ * ("8Ei" reads as 2^63-1). */
+static int beyond_binary_cap(const quantity *q) {
+  u128 mag = magnitude_of(q->value), limit;
+  if (q->scale >= 0)
+    return q->scale > 19 || __builtin_mul_overflow(mag, pow10_tab[q->scale], &limit) || limit > (u128)INT64_MAX;
+  /* mag < 10^38 < 2^128: below the cap when the cap's magnitude at this
+   * scale does not fit 128 bits. */
+  if (q->scale < -38 || __builtin_mul_overflow((u128)INT64_MAX, pow10_tab[-q->scale], &limit)) return 0;
+  return mag > limit;
+}
+
+/* Stores r (of format fmt) into *dst, or returns CUBIT_ETOOBIG and leaves
+ * *dst alone when r is a BinarySI value beyond the cap: the arithmetic keeps
+ * to the range parsing gives, so the result's string reads back as itself. */
+static int store_result(quantity *dst, quantity r, quantity_format fmt) {
+  r.format = fmt;
+  if (fmt == QUANTITY_BINARY_SI && beyond_binary_cap(&r)) return CUBIT_ETOOBIG;
+  *dst = r;
+  return 0;
+}
+
 /* ---- parsing ---------------------------------------------------------- */
 
 /* The pieces of a quantity string, found the way apimachinery's scanner
@@ -389,10 +412,11 @@ void quantity_string(const quantity *q, char out[QUANTITY_STRLEN]) {
   quantity_format fmt = q->format;
   if (fmt == QUANTITY_BINARY_SI) {
     /* Whole values of at least 1024 in magnitude are written in powers of
-     * 1024; anything else would need rounding, so it is written DecimalSI. */
+     * 1024; anything else would need rounding, and a value beyond the
+     * BinarySI cap would read back as the cap, so it is written DecimalSI. */
     u128 whole;
     if (scale >= 0 && scale <= 38 && !__builtin_mul_overflow(mag, pow10_tab[scale], &whole) &&
-        whole >= 1024) {
+        whole >= 1024 && whole <= (u128)INT64_MAX) {
       int e = 0;
       while (e < 6 && whole % 1024 == 0) {
         whole /= 1024;
@@ -461,15 +485,11 @@ int quantity_cmp(const quantity *a, const quantity *b) {
 static int add_signed(quantity *a, const quantity *b, int negate_b) {
   quantity_format fmt = a->value == 0 ? b->format : a->format;
   int neg_b = (b->value < 0) != negate_b;
-  if (b->value == 0) {
-    a->format = fmt;
-    return 0;
-  }
+  if (b->value == 0) return store_result(a, *a, fmt);
   if (a->value == 0) {
-    a->value = neg_b ? -(quantity_int128)magnitude_of(b->value) : (quantity_int128)magnitude_of(b->value);
-    a->scale = b->scale;
-    a->format = fmt;
-    return 0;
+    quantity r = *b;
+    r.value = neg_b ? -(quantity_int128)magnitude_of(b->value) : (quantity_int128)magnitude_of(b->value);
+    return store_result(a, r, fmt);
   }
   int neg_a = a->value < 0;
   u128 ma = magnitude_of(a->value), mb = magnitude_of(b->value);
@@ -490,10 +510,9 @@ static int add_signed(quantity *a, const quantity *b, int negate_b) {
     mag = mb - ma;
     neg = neg_b;
   }
-  int err = set_quantity(a, neg, mag, scale);
-  if (err) return err;
-  a->format = fmt;
-  return 0;
+  quantity r;
+  int err = set_quantity(&r, neg, mag, scale);
+  return err ? err : store_result(a, r, fmt);
 }
 
 int quantity_add(quantity *a, const quantity *b) {
@@ -534,7 +553,9 @@ int quantity_mul_int(quantity *q, int64_t n) {
   }
   u128 mag;
   if (__builtin_mul_overflow(m, k, &mag)) return CUBIT_ETOOBIG;
-  return set_quantity(q, neg, mag, scale);
+  quantity r;
+  int err = set_quantity(&r, neg, mag, scale);
+  return err ? err : store_result(q, r, q->format);
 }
 
 void quantity_neg(quantity *q) {

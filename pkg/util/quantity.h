@@ -39,8 +39,12 @@
  *   - A DecimalSI value whose exponent has no suffix is written in exponent
  *     form ("1000E" -> "1e21", as apimachinery's main branch does; v0.34
  *     drops the exponent and writes "1").
- *   - A BinarySI multiple of 1024^7 is written "1024Ei" (apimachinery drops
- *     the suffix), and a BinarySI value of 2^128 or more as DecimalSI.
+ *   - Arithmetic keeps a BinarySI result within the range parsing gives it
+ *     (|value| <= 2^63-1) and returns CUBIT_ETOOBIG beyond: apimachinery
+ *     adds 4Ei + 4Ei to 2^63, writes it "8Ei" and reads that back as
+ *     2^63-1. A BinarySI value beyond 2^63-1 made otherwise (quantity_from_*
+ *     or a changed format) is written as DecimalSI, so every canonical
+ *     string reads back as the value it was written from.
  *   - Exponents are not truncated to int32: a non-zero value with an
  *     exponent beyond the range is CUBIT_ETOOBIG, and a very negative one
  *     rounds up to 1n.
@@ -100,8 +104,8 @@ int quantity_parse_err(const char *s, quantity *out, char *errbuf, size_t errlen
  * negative. DecimalSI and DecimalExponent use an exponent that is a multiple
  * of 3 ("1.5" -> "1500m", "1e3" stays "1e3", "12E-3" -> "12e-3"); BinarySI
  * uses the largest power of 1024 ("1.5Gi" -> "1536Mi") and falls back to
- * DecimalSI for a value that is fractional or smaller than 1024 in
- * magnitude ("5" stays "5", "0.5Ki" -> "512"). Zero is "0". An unknown
+ * DecimalSI for a value that is fractional, smaller than 1024 or beyond
+ * 2^63-1 in magnitude ("5" stays "5", "0.5Ki" -> "512"). Zero is "0". An unknown
  * format is written as DecimalExponent, as apimachinery does. */
 void quantity_string(const quantity *q, char out[QUANTITY_STRLEN]);
 
@@ -110,12 +114,14 @@ int quantity_cmp(const quantity *a, const quantity *b);
 
 /* a += b, a -= b, exactly. The result keeps a's format, except that a zero
  * receiver takes b's format (apimachinery's Add and Sub). Returns 0, or
- * CUBIT_ETOOBIG with a unchanged when the result is out of range. */
+ * CUBIT_ETOOBIG with a unchanged when the result is out of range: more than
+ * 38 digits, an exponent beyond QUANTITY_MAX_SCALE, or a BinarySI result
+ * beyond 2^63-1 in magnitude. */
 int quantity_add(quantity *a, const quantity *b) CUBIT_WUR;
 int quantity_sub(quantity *a, const quantity *b) CUBIT_WUR;
 
 /* q *= n, exactly; the format is kept. Returns 0, or CUBIT_ETOOBIG with q
- * unchanged when the result is out of range. */
+ * unchanged when the result is out of range (as for quantity_add). */
 int quantity_mul_int(quantity *q, int64_t n) CUBIT_WUR;
 
 /* q = -q (always representable). */

@@ -38,7 +38,8 @@
  *
  * Limits: nesting deeper than YAML_MAX_DEPTH is CUBIT_ETOOBIG, as is a
  * document whose aliases would copy more than YAML_MAX_ALIAS_NODES nodes
- * (the "billion laughs"). Errors carry the 1-based line and column.
+ * (the "billion laughs"). Errors carry the 1-based line and column, or
+ * the byte offset for text that is not valid UTF-8.
  *
  * YAML is external input: everything allocates with malloc and fails with
  * CUBIT_ENOMEM, leaking nothing. */
@@ -57,7 +58,7 @@
  * owns: the document's value, or JSON null for an empty stream or document.
  * A stream with more than one non-empty document is CUBIT_EINVAL (use
  * yaml_to_json_all). On failure *out is NULL and errbuf (may be NULL) holds
- * "line L, column C: reason". Returns 0, CUBIT_EINVAL, CUBIT_ETOOBIG or
+ * "line L, column C: reason" ("byte B: reason" for invalid UTF-8). Returns 0, CUBIT_EINVAL, CUBIT_ETOOBIG or
  * CUBIT_ENOMEM. */
 int yaml_to_json(const char *text, size_t len, json_t **out, char *errbuf, size_t errlen) CUBIT_WUR;
 

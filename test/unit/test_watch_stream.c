@@ -83,6 +83,46 @@ START_TEST(line_over_cap) {
 }
 END_TEST
 
+/* Issue 13: a line that arrived whole in one chunk skipped the cap. The
+ * cap holds however the line is cut: whole, with its newline in the next
+ * chunk, or byte by byte; a line of exactly the cap passes. */
+START_TEST(line_over_cap_in_one_chunk) {
+  static const struct {
+    const char *data;
+    int rc;
+    int lines;
+  } cases[] = {
+      {"0123456789\n", CUBIT_ETOOBIG, 0},
+      {"ab\n0123456789\ncd\n", CUBIT_ETOOBIG, 1},
+      {"01234567\n", 0, 1},
+      {"01234567\n012345678\n", CUBIT_ETOOBIG, 1},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    size_t len = strlen(cases[i].data);
+    /* one chunk, then every split into two chunks, then byte by byte */
+    for (size_t cut = 0; cut <= len + 1; cut++) {
+      cubit_buf pending;
+      buf_init(&pending, 8);
+      lines l = {.n = 0};
+      int rc;
+      if (cut == 0) {
+        rc = kube_stream_feed(&pending, cases[i].data, len, collect, &l);
+      } else if (cut <= len) {
+        rc = kube_stream_feed(&pending, cases[i].data, cut, collect, &l);
+        if (rc == 0) rc = kube_stream_feed(&pending, cases[i].data + cut, len - cut, collect, &l);
+      } else {
+        rc = 0;
+        for (size_t k = 0; k < len && rc == 0; k++) rc = kube_stream_feed(&pending, cases[i].data + k, 1, collect, &l);
+      }
+      ck_assert_msg(rc == cases[i].rc, "case %zu cut %zu: rc %d", i, cut, rc);
+      ck_assert_msg(l.n == cases[i].lines, "case %zu cut %zu: %d lines", i, cut, l.n);
+      for (int k = 0; k < l.n; k++) ck_assert_uint_le(strlen(l.got[k]), 8);
+      buf_free(&pending);
+    }
+  }
+}
+END_TEST
+
 static int stop_at_second(const char *line, size_t len, void *arg) {
   int *n = arg;
   return ++*n == 2 ? CUBIT_EINVAL : 0;
@@ -127,6 +167,7 @@ int main(void) {
   tcase_add_test(tc, byte_at_a_time);
   tcase_add_test(tc, partial_line_kept);
   tcase_add_test(tc, line_over_cap);
+  tcase_add_test(tc, line_over_cap_in_one_chunk);
   tcase_add_test(tc, callback_error_stops);
   tcase_add_test(tc, allocation_failure);
   suite_add_tcase(s, tc);
