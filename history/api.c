@@ -320,7 +320,6 @@ int hist_api_server_start(rt_manager *m, hist_store *store, const char *bind, co
   o.bind = bind;
   o.cert_file = cert;
   o.key_file = key;
-  o.max_body = 4096; /* GETs only */
   o.metrics = rt_manager_metrics(m);
   if (uv_loop_init(&s->loop) != 0) abort();
   rc = http_server_new(&s->loop, &o, &s->http);
@@ -329,7 +328,7 @@ int hist_api_server_start(rt_manager *m, hist_store *store, const char *bind, co
   if (rc) goto fail_new;
   static const char *const paths[] = {"/api/v1/runs", "/api/v1/run", "/api/v1/usage"};
   for (size_t i = 0; i < 3; i++) {
-    rc = http_server_route(s->http, paths[i], "GET", handle, s, HTTP_ROUTE_OFFLOAD);
+    rc = http_server_route(s->http, paths[i], "GET", 0, handle, s, HTTP_ROUTE_OFFLOAD); /* GETs: no body */
     if (rc) goto fail_route;
   }
   rc = http_server_start(s->http);

@@ -23,23 +23,10 @@
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-/* JSON written with single quotes, for readable fixtures. */
-static json_t *J(const char *text) {
-  char *copy = strdup(text);
-  for (char *p = copy; *p; p++)
-    if (*p == '\'') *p = '"';
-  json_error_t err;
-  json_t *v = json_loads(copy, JSON_DECODE_ANY, &err);
-  ck_assert_msg(v != NULL, "fixture %s: %s", copy, err.text);
-  free(copy);
-  return v;
-}
+/* Fixtures written with single quotes (testutil_json). */
+#define J(text) testutil_json(text)
 
-static int64_t T(const char *rfc3339) {
-  int64_t t;
-  ck_assert_msg(time_parse_rfc3339(rfc3339, &t) == 0, "time %s", rfc3339);
-  return t;
-}
+#define T(rfc3339) testutil_time(rfc3339)
 
 /* ========================================================== schedule */
 

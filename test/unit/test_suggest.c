@@ -17,16 +17,8 @@
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-static json_t *J(const char *text) {
-  char *copy = strdup(text);
-  for (char *p = copy; *p; p++)
-    if (*p == '\'') *p = '"';
-  json_error_t err;
-  json_t *v = json_loads(copy, JSON_DECODE_ANY, &err);
-  ck_assert_msg(v != NULL, "fixture %s: %s", copy, err.text);
-  free(copy);
-  return v;
-}
+/* Fixtures written with single quotes (testutil_json). */
+#define J(text) testutil_json(text)
 
 /* A space, an objective (minimise "loss") and an algorithm, parsed. */
 typedef struct fixture {

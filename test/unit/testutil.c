@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "util/alloc.h"
+#include "util/time.h"
 
 /* The allocation interposer: the test executable's malloc family wraps
  * glibc's, so calls from libyaml, jansson and libcurl are counted and can be
@@ -136,4 +137,21 @@ int testutil_run(Suite *s) {
   int failed = srunner_ntests_failed(sr);
   srunner_free(sr);
   return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+json_t *testutil_json(const char *text) {
+  char *copy = xstrdup(text);
+  for (char *p = copy; *p; p++)
+    if (*p == '\'') *p = '"';
+  json_error_t err;
+  json_t *v = json_loads(copy, JSON_DECODE_ANY, &err);
+  ck_assert_msg(v != NULL, "fixture %s: %s", copy, err.text);
+  free(copy);
+  return v;
+}
+
+int64_t testutil_time(const char *rfc3339) {
+  int64_t t;
+  ck_assert_msg(time_parse_rfc3339(rfc3339, &t) == 0, "time %s", rfc3339);
+  return t;
 }

@@ -3,7 +3,9 @@
 #define CUBIT_TESTUTIL_H
 
 #include <check.h>
+#include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Allocation-failure pass (curl's torture tests). Calls fn(arg) once
  * normally to learn its result, then again and again with the 1st, 2nd, 3rd
@@ -29,5 +31,13 @@ char *testutil_read_src(const char *rel, size_t *len);
 
 /* Runs a suite and returns the process exit code. */
 int testutil_run(Suite *s);
+
+/* JSON written with single quotes for readable fixtures ('a' reads as "a");
+ * any JSON value. Fails the current test when it does not parse. Caller
+ * owns the result. */
+json_t *testutil_json(const char *text);
+/* An RFC 3339 time as epoch seconds; fails the current test when it does
+ * not parse. */
+int64_t testutil_time(const char *rfc3339);
 
 #endif

@@ -1,11 +1,7 @@
 /* libFuzzer target of the history API's query parsers (history/query.h):
  * every input is handed, NUL-terminated, to each parser; a parser must
  * answer 0 or CUBIT_EINVAL with a message, never crash or overrun.
- *
- *   clang -g -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I pkg -I . \
- *     history/fuzz_query.c history/query.c pkg/util/time.c pkg/util/err.c -o fuzz_query
- *
- * (fuzz/ is not on main yet; this moves there with the others.) */
+ * Built as fuzz_history_query with the other targets (docs/fuzzing.md). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
