@@ -22,7 +22,7 @@
  * sees the rest (docs/history.md). */
 typedef struct {
   const char *db;           /* --history-db PATH: record runs (off when unset) */
-  const char *bind;         /* --history-bind-address (default 0.0.0.0:8443; "0" disables the API) */
+  const char *bind;         /* --history-bind-address (default 0.0.0.0:8444, beside the metrics port 8443; "0" disables the API) */
   const char *cert_dir;     /* --history-cert-dir (default: --webhook-cert-dir's) */
   const char *self_hosts;   /* --history-self-signed-hosts: issue the API's certificate for
                              * these names (else read cert_dir's files) */
@@ -71,7 +71,7 @@ static int take_history_flags(int argc, char **argv, history_flags *h, char *err
 int main(int argc, char **argv) {
   rt_manager_options opts;
   char err[512] = "";
-  history_flags hist = {NULL, "0.0.0.0:8443", NULL, NULL, 0};
+  history_flags hist = {NULL, "0.0.0.0:8444", NULL, NULL, 0};
   argc = take_history_flags(argc, argv, &hist, err, sizeof(err));
   if (argc < 0) {
     fprintf(stderr, "cubit-manager: %s\n", err);
@@ -81,7 +81,7 @@ int main(int argc, char **argv) {
   if (rc == 1) {
     printf("\nRun history (docs/history.md):\n"
            "  --history-db PATH                   record runs in this SQLite database (off when unset)\n"
-           "  --history-bind-address ADDR         the history API's HTTPS address (default 0.0.0.0:8443; 0 = none)\n"
+           "  --history-bind-address ADDR         the history API's HTTPS address (default 0.0.0.0:8444; 0 = none)\n"
            "  --history-cert-dir DIR              its tls.crt and tls.key (default: --webhook-cert-dir)\n"
            "  --history-self-signed-hosts NAMES   issue its certificate for these names (Secret cubit-history-certs)\n"
            "  --history-only                      run the recorder and API only: no controllers, no webhooks\n");

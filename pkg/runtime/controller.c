@@ -15,27 +15,6 @@ rt_result rt_result_for_error(int code, const kube_status *st) {
   return rt_retry();
 }
 
-json_t *rt_status_copy(const json_t *obj) {
-  json_t *status = json_deep_copy(json_object_get(obj, "status"));
-  if (!json_is_object(status)) {
-    json_decref(status);
-    status = json_object();
-  }
-  json_object_set_new(status, "observedGeneration", json_integer(js_int(obj, "metadata.generation", 0)));
-  return status;
-}
-
-rt_result rt_write_status(const rt_ctx *ctx, const kube_resource *r, const json_t *obj, json_t *status) {
-  kube_status st;
-  int rc = rt_apply_status(ctx->client, r, obj, status, NULL, &st);
-  json_decref(status);
-  if (rc == 0) return rt_ok();
-  log_warn(ctx->controller, "status update failed", "object=%s%s%s error=%s message=\"%s\"",
-           js_namespace(obj) ? js_namespace(obj) : "", js_namespace(obj) ? "/" : "", js_name(obj), cubit_strerror(rc),
-           st.message);
-  return rt_result_for_error(rc, &st);
-}
-
 cache_store *rt_store(const rt_ctx *ctx, const kube_resource *r) {
   if (!kube_discovery_has_resource(ctx->discovery, r)) return NULL;
   cache_informer *inf = rt__manager_informer_find(ctx->mgr, r);

@@ -88,14 +88,6 @@ typedef struct rt_controller_def {
  * the resources it points to must be static. */
 int rt_manager_add_controller(rt_manager *m, const rt_controller_def *def) CUBIT_WUR;
 
-/* A mutable copy of obj's status (an empty object when it has none) with
- * observedGeneration set from metadata.generation: where a reconcile
- * builds the status it will write. Caller releases it. */
-json_t *rt_status_copy(const json_t *obj);
-/* Applies 'status' (stolen) to obj's status subresource; a failure is
- * logged under the controller's name and mapped to a retry. */
-rt_result rt_write_status(const rt_ctx *ctx, const kube_resource *r, const json_t *obj, json_t *status);
-
 /* The shared informer's store for r (every controller and webhook that
  * reads r shares one). NULL when r is not served by the cluster, or when r
  * was never declared (logged as a bug: r must be one of the controller's
