@@ -65,7 +65,7 @@ static const topic topics[] = {
      "       kubectl cubit logs INFERENCESERVICE [-f] [--revision R]\n"
      "\n"
      "Reads the logs of the pods found through Cubit's labels: a run's TrainingJobs\n"
-     "(cubit.dev/pipelinerun, cubit.dev/pipeline-task, cubit.dev/attempt; the newest attempt of\n"
+     "(cubit.dev/pipelinerun, cubit.dev/task, cubit.dev/attempt; the newest attempt of\n"
      "each task unless --attempt or --all-attempts) and their pods (cubit.dev/trainingjob,\n"
      "cubit.dev/role), a Notebook's (cubit.dev/notebook), an InferenceService's\n"
      "(cubit.dev/inferenceservice, cubit.dev/revision). Each line is prefixed [POD] when more\n"

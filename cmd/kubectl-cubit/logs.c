@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/labels.h"
 #include "cli.h"
 #include "util/alloc.h"
 #include "util/json.h"
@@ -14,13 +15,13 @@ static const char *label(const json_t *o, const char *key) {
 }
 
 static long attempt_of(const json_t *tj) {
-  const char *a = label(tj, "cubit.dev/attempt");
+  const char *a = label(tj, CUBIT_LABEL_ATTEMPT);
   return a ? atol(a) : 0;
 }
 
 static int by_task_attempt(const void *a, const void *b) {
   const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-  const char *tx = label(x, "cubit.dev/pipeline-task"), *ty = label(y, "cubit.dev/pipeline-task");
+  const char *tx = label(x, CUBIT_LABEL_TASK), *ty = label(y, CUBIT_LABEL_TASK);
   int c = strcmp(tx ? tx : "", ty ? ty : "");
   if (c) return c;
   long nx = attempt_of(x), ny = attempt_of(y);
@@ -39,7 +40,7 @@ json_t *cli_pick_attempts(const json_t *tjs, const char *task, int attempt, int 
   json_t **keep = xcalloc(n ? n : 1, sizeof(*keep));
   for (size_t i = 0; i < n; i++) {
     json_t *tj = json_array_get(tjs, i);
-    const char *t = label(tj, "cubit.dev/pipeline-task");
+    const char *t = label(tj, CUBIT_LABEL_TASK);
     if (t == NULL || (task && strcmp(t, task))) continue;
     if (attempt && attempt_of(tj) != attempt) continue;
     if (!all && !attempt) {
@@ -47,7 +48,7 @@ json_t *cli_pick_attempts(const json_t *tjs, const char *task, int attempt, int 
       int newer = 0;
       for (size_t j = 0; j < n && !newer; j++) {
         json_t *o = json_array_get(tjs, j);
-        const char *ot = label(o, "cubit.dev/pipeline-task");
+        const char *ot = label(o, CUBIT_LABEL_TASK);
         newer = ot && strcmp(ot, t) == 0 && attempt_of(o) > attempt_of(tj);
       }
       if (newer) continue;
@@ -86,7 +87,7 @@ json_t *cli_pick_pods(const json_t *pods, const char *role, int replica) {
   json_t **keep = xcalloc(n ? n : 1, sizeof(*keep));
   for (size_t i = 0; i < n; i++) {
     json_t *pod = json_array_get(pods, i);
-    const char *r = label(pod, "cubit.dev/role");
+    const char *r = label(pod, CUBIT_LABEL_ROLE);
     if (role && (r == NULL || strcmp(r, role))) continue;
     if (replica >= 0 && replica_of(pod) != replica) continue;
     keep[k++] = pod;

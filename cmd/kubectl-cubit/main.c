@@ -14,6 +14,7 @@
 #include "api/notebook/notebook.h"
 #include "api/pipeline/pipeline.h"
 #include "api/trainingjob/trainingjob.h"
+#include "api/labels.h"
 #include "cli.h"
 #include "kube/client.h"
 #include "kube/config.h"
@@ -260,7 +261,7 @@ static int cmd_submit(cli *c) {
     json_object_set_new(params, c->a->params[i].name, json_string(c->a->params[i].value));
   json_t *run = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s}}, s:{s:{s:s}, s:o}}", "apiVersion", "cubit.dev/v1alpha1",
                           "kind", "PipelineRun", "metadata", "generateName", gen, "namespace", c->ns, "labels",
-                          "cubit.dev/pipeline", c->a->name, "spec", "pipelineRef", "name", c->a->name, "params", params);
+                          CUBIT_LABEL_PIPELINE, c->a->name, "spec", "pipelineRef", "name", c->a->name, "params", params);
   json_t *made = NULL;
   rc = kube_create(c->client, &pl_pipelinerun_resource, c->ns, run, &made, &st);
   json_decref(run);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/labels.h"
 #include "cli.h"
 #include "util/alloc.h"
 #include "util/json.h"
@@ -153,12 +154,12 @@ static void build_tree(const json_t *tasks, run_tree *tr) {
 static int json_cmp_attempt(const void *a, const void *b) {
   const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
   json_t *lx = js_get(x, "metadata.labels"), *ly = js_get(y, "metadata.labels");
-  const char *tx = or_empty(json_string_value(json_object_get(lx, "cubit.dev/pipeline-task")));
-  const char *ty = or_empty(json_string_value(json_object_get(ly, "cubit.dev/pipeline-task")));
+  const char *tx = or_empty(json_string_value(json_object_get(lx, CUBIT_LABEL_TASK)));
+  const char *ty = or_empty(json_string_value(json_object_get(ly, CUBIT_LABEL_TASK)));
   int c = strcmp(tx, ty);
   if (c) return c;
-  long nx = atol(or_empty(json_string_value(json_object_get(lx, "cubit.dev/attempt"))));
-  long ny = atol(or_empty(json_string_value(json_object_get(ly, "cubit.dev/attempt"))));
+  long nx = atol(or_empty(json_string_value(json_object_get(lx, CUBIT_LABEL_ATTEMPT))));
+  long ny = atol(or_empty(json_string_value(json_object_get(ly, CUBIT_LABEL_ATTEMPT))));
   return (nx > ny) - (nx < ny);
 }
 
@@ -169,7 +170,7 @@ static const char *label_of(const json_t *o, const char *key) {
 /* Columns of an earlier attempt's cell: the task's stems, "│  · #", the
  * number. */
 static int attempt_cols(int depth, const json_t *tj) {
-  return depth * 3 + 6 + (int)strlen(or_empty(label_of(tj, "cubit.dev/attempt")));
+  return depth * 3 + 6 + (int)strlen(or_empty(label_of(tj, CUBIT_LABEL_ATTEMPT)));
 }
 
 /* The message a TrainingJob's status gives: its own, else its Ready
@@ -254,7 +255,7 @@ static int render_run(const json_t *run, const json_t *tjs, int64_t now, cubit_b
     json_t *node = json_object_get(js_get(run, "status.nodes"), tr.rows[i].name);
     if (js_int(node, "attempts", 0) > 1) {
       for (size_t k = 0; k < ntj; k++) {
-        const char *t = label_of(sorted[k], "cubit.dev/pipeline-task");
+        const char *t = label_of(sorted[k], CUBIT_LABEL_TASK);
         if (t == NULL || strcmp(t, tr.rows[i].name)) continue;
         if (attempt_cols(tr.rows[i].depth, sorted[k]) > width) width = attempt_cols(tr.rows[i].depth, sorted[k]);
       }
@@ -292,20 +293,20 @@ static int render_run(const json_t *run, const json_t *tjs, int64_t now, cubit_b
     const char *stem = has_children ? "│  " : "   ";
     if (js_int(node, "attempts", 0) > 1) {
       for (size_t k = 0; k < ntj; k++) {
-        const char *t = label_of(sorted[k], "cubit.dev/pipeline-task");
+        const char *t = label_of(sorted[k], CUBIT_LABEL_TASK);
         const char *tjname = js_name(sorted[k]);
         if (t == NULL || strcmp(t, r->name) || (tjname && js_str(node, "trainingJob") &&
                                                  strcmp(tjname, js_str(node, "trainingJob")) == 0))
           continue;
         char label[64], ad[48];
-        snprintf(label, sizeof(label), "%s· #%s", stem, or_empty(label_of(sorted[k], "cubit.dev/attempt")));
+        snprintf(label, sizeof(label), "%s· #%s", stem, or_empty(label_of(sorted[k], CUBIT_LABEL_ATTEMPT)));
         span(sorted[k], "status.startTime", "status.completionTime", now, ad, sizeof(ad));
         cell ac;
         snprintf(ac.text, sizeof(ac.text), "%s%s", under, label);
         ac.cols = attempt_cols(r->depth, sorted[k]);
         if ((rc = pad_cell(out, &ac, width)) ||
             (rc = buf_appendf(out, "  %-10s %-8s %-9s %-24s %s\n", or_empty(js_str(sorted[k], "status.phase")),
-                              or_empty(label_of(sorted[k], "cubit.dev/attempt")), ad, or_empty(tjname),
+                              or_empty(label_of(sorted[k], CUBIT_LABEL_ATTEMPT)), ad, or_empty(tjname),
                               or_empty(tj_message(sorted[k])))))
           goto freed;
       }
@@ -408,11 +409,11 @@ static int render_trainingjob(const json_t *tj, const json_t *pods, int64_t now,
     if ((rc = buf_appendf(out, "%-*s  %s\n", width, rn, line))) goto out;
     size_t last = npods;
     for (size_t i = 0; i < npods; i++) {
-      const char *pr = label_of(sorted[i], "cubit.dev/role");
+      const char *pr = label_of(sorted[i], CUBIT_LABEL_ROLE);
       if (pr && strcmp(pr, rn) == 0) last = i;
     }
     for (size_t i = 0; i < npods; i++) {
-      const char *pr = label_of(sorted[i], "cubit.dev/role");
+      const char *pr = label_of(sorted[i], CUBIT_LABEL_ROLE);
       if (pr == NULL || strcmp(pr, rn)) continue;
       cell c;
       tree_cell(&c, "", 1, i == last, or_empty(js_name(sorted[i])));
