@@ -310,14 +310,16 @@ check "the manager wrote the caBundle into the chart's webhook configurations" b
 
 step "samples"
 check "kubectl apply -f config/samples/" "${kubectl[@]}" apply -f "$repo/config/samples/"
-# Cubit's objects say Ready; the plain objects shipped beside them (a claim) are
-# judged by test/gitops/samples.sh.
+# Cubit's objects say Ready, or Suspended where their spec suspends them (a paused
+# schedule, a suspended job, a stopped notebook: docs/status.md); the plain objects
+# shipped beside them are judged by test/gitops/samples.sh.
 for f in "$repo"/config/samples/*.yaml; do
-  while IFS= read -r ref; do
-    # $ref is "kind.group/name [-n namespace]": split into kubectl's arguments.
-    read -r -a args <<<"$ref"
-    check "sample $ref becomes Ready" "${kubectl[@]}" wait --for=condition=Ready --timeout=90s "${args[@]}"
-  done < <(yq -r 'select(. != null and (.apiVersion | startswith("cubit.dev/"))) | "\(.kind | ascii_downcase).\(.apiVersion | split("/")[0])/\(.metadata.name)\(if .metadata.namespace then " -n " + .metadata.namespace else "" end)"' "$f")
+  while IFS= read -r line; do
+    # $line is "Condition kind.group/name [-n namespace]".
+    read -r -a args <<<"$line"
+    cond=${args[0]}
+    check "sample ${args[*]:1} becomes $cond" "${kubectl[@]}" wait --for=condition="$cond" --timeout=90s "${args[@]:1}"
+  done < <(yq -r 'select(. != null and (.apiVersion | startswith("cubit.dev/"))) | "\(if (.spec.schedule.suspend == true or .spec.suspend == true or .spec.stopped == true) then "Suspended" else "Ready" end) \(.kind | ascii_downcase).\(.apiVersion | split("/")[0])/\(.metadata.name)\(if .metadata.namespace then " -n " + .metadata.namespace else "" end)"' "$f")
 done
 check "helm's notes tell what to do next" bash -c "$(printf '%q ' "${helm[@]}") get notes cubit -n $ns | grep -q 'kubectl wait --for=condition=Ready'"
 for crd in "$repo"/crds/*.yaml; do
