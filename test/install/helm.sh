@@ -167,6 +167,13 @@ if ((harness_was_running)) && [[ -n $(cubit_objects) ]]; then
     sleep 1
   done
 fi
+# The samples' project namespaces go too: a deleted Project (deletionPolicy Retain)
+# releases them, and a Project adopts only namespaces it created or a cluster admin
+# labelled for it (docs/project.md), so the install below starts as on a fresh cluster.
+sample_namespaces=$(yq -r 'select(.kind == "Project") | .spec.namespaces[]?' "$repo"/config/samples/*.yaml)
+# shellcheck disable=SC2086  # one name a word
+[[ -z $sample_namespaces ]] ||
+  "${kubectl[@]}" delete namespace $sample_namespaces --ignore-not-found --wait=true --timeout=120s >/dev/null 2>&1 || true
 "$repo/test/e2e/cubit-down.sh" --keep-cluster || nok "the harness's manager stopped with a sanitizer report"
 # The webhook configurations go before any further write: with no manager
 # behind them, their failurePolicy Fail would refuse it.
