@@ -36,6 +36,14 @@
 #define CUBIT_LABEL_INFERENCESERVICE "cubit.dev/inferenceservice"
 #define CUBIT_LABEL_REVISION "cubit.dev/revision"
 
+/* An Experiment's trials (TrainingJobs named <experiment>-<number>) and
+ * their pods: the Experiment and the trial's number (1, 2, ...). A trial's
+ * assignment is its annotation cubit.dev/trial-parameters, a JSON object
+ * {"name": value, ...} (docs/experiment.md). */
+#define CUBIT_LABEL_EXPERIMENT "cubit.dev/experiment"
+#define CUBIT_LABEL_TRIAL "cubit.dev/trial"
+#define CUBIT_ANNOTATION_TRIAL_PARAMETERS "cubit.dev/trial-parameters"
+
 /* Writes `in` as a valid label value into out (at most 63 characters plus
  * NUL; outlen >= 64): characters other than [A-Za-z0-9._-] become '-', and
  * the value starts and ends alphanumeric. Returns 0, or -1 when nothing
