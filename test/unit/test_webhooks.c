@@ -72,6 +72,12 @@ static void setup(void) {
   put(fx.env.namespaces,
       "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"team-a\",\"labels\":{\"cubit.dev/project\":\"team-a\"}}}");
   put(fx.env.namespaces, "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"elsewhere\"}}");
+  /* A project whose cluster admin allowed the shared GPU request "-1". */
+  put(fx.env.projects,
+      "{\"apiVersion\":\"cubit.dev/v1alpha1\",\"kind\":\"Project\",\"metadata\":{\"name\":\"team-s\",\"uid\":\"p2\"},"
+      "\"spec\":{\"namespaces\":[\"team-s\"],\"quota\":{\"allowSharedGPU\":true}}}");
+  put(fx.env.namespaces,
+      "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"team-s\",\"labels\":{\"cubit.dev/project\":\"team-s\"}}}");
 }
 
 static void teardown(void) {
@@ -552,7 +558,15 @@ START_TEST(attack_visible_devices) {
       "\"resources\":{\"limits\":{\"nvidia.com/gpu\":\"1\"}}},"
       "{\"name\":\"shared\",\"resources\":{\"limits\":{\"cubit.dev/gpu\":\"-1\"}}}],"
       "\"initContainers\":[{\"name\":\"init\",\"env\":[{\"name\":\"NVIDIA_VISIBLE_DEVICES\",\"value\":\"0,1\"}]}]}}";
+  /* "-1" sees every GPU of the node uncharged: refused where the project
+   * does not allow it... */
   review(pods_mutate_handler, "", "Pod", "team-a", "p", "alice", 0, pod, &resp);
+  ck_assert(!resp.allowed);
+  ck_assert_msg(strstr(resp.message, "container shared") && strstr(resp.message, "spec.quota.allowSharedGPU"), "%s",
+                resp.message);
+  adm_response_free(&resp);
+  /* ...and where it does, every other container still sees only its own. */
+  review(pods_mutate_handler, "", "Pod", "team-s", "p", "alice", 0, pod, &resp);
   ck_assert_msg(resp.allowed, "%s", resp.message);
   json_t *out = patched(pod, &resp);
   json_t *cs = js_get(out, "spec.containers");
@@ -575,6 +589,39 @@ START_TEST(attack_visible_devices) {
   out = patched(debug, &resp);
   ck_assert_str_eq(env_value(json_array_get(js_get(out, "spec.ephemeralContainers"), 0), "NVIDIA_VISIBLE_DEVICES"),
                    "none");
+  json_decref(out);
+  adm_response_free(&resp);
+}
+END_TEST
+
+START_TEST(attack_visible_devices_env_from) {
+  adm_response resp;
+  /* A container holding a GPU gets its variables after its device plugin's:
+   * an envFrom that could define NVIDIA_VISIBLE_DEVICES would widen it. */
+  const char *gpu =
+      "{\"metadata\":{\"name\":\"p\",\"namespace\":\"team-a\"},\"spec\":{\"containers\":["
+      "{\"name\":\"ok\",\"envFrom\":[{\"configMapRef\":{\"name\":\"c\"}}]},"
+      "{\"name\":\"gpu\",\"envFrom\":[{\"prefix\":\"APP_\",\"configMapRef\":{\"name\":\"c\"}},"
+      "{\"prefix\":\"NVIDIA_\",\"secretRef\":{\"name\":\"s\"}}],"
+      "\"resources\":{\"limits\":{\"cubit.dev/gpu\":\"1\"}}}]}}";
+  review(pods_mutate_handler, "", "Pod", "team-a", "p", "alice", 0, gpu, &resp);
+  ck_assert(!resp.allowed);
+  ck_assert_msg(strstr(resp.message, "envFrom[1] of container gpu") && strstr(resp.message, "prefix"), "%s",
+                resp.message);
+  adm_response_free(&resp);
+  /* A prefix that cannot make the name is fine; a container without a GPU
+   * gets an explicit "none", which beats any envFrom. */
+  const char *fine =
+      "{\"metadata\":{\"name\":\"p\",\"namespace\":\"team-a\"},\"spec\":{\"containers\":["
+      "{\"name\":\"cpu\",\"envFrom\":[{\"configMapRef\":{\"name\":\"c\"}}]},"
+      "{\"name\":\"gpu\",\"envFrom\":[{\"prefix\":\"APP_\",\"configMapRef\":{\"name\":\"c\"}}],"
+      "\"resources\":{\"limits\":{\"nvidia.com/gpu\":\"1\"}}}]}}";
+  review(pods_mutate_handler, "", "Pod", "team-a", "p", "alice", 0, fine, &resp);
+  ck_assert_msg(resp.allowed, "%s", resp.message);
+  json_t *out = patched(fine, &resp);
+  ck_assert_str_eq(env_value(json_array_get(js_get(out, "spec.containers"), 0), "NVIDIA_VISIBLE_DEVICES"), "none");
+  ck_assert_ptr_null(js_named(json_object_get(json_array_get(js_get(out, "spec.containers"), 1), "env"),
+                              "NVIDIA_VISIBLE_DEVICES"));
   json_decref(out);
   adm_response_free(&resp);
 }
@@ -1174,6 +1221,7 @@ int main(void) {
   tcase_add_test(tc, attack_deployments_and_scale);
   tcase_add_test(tc, attack_gpucores_zero);
   tcase_add_test(tc, attack_visible_devices);
+  tcase_add_test(tc, attack_visible_devices_env_from);
   tcase_add_test(tc, attack_identity);
   tcase_add_test(tc, attack_templates_carry_the_creator);
   tcase_add_test(tc, attack_per_member_through_a_deployment);

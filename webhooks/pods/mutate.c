@@ -136,6 +136,7 @@ static void project_defaults(const json_t *project, json_t *pod, const char *use
 
 typedef struct gpu_walk {
   const webhook_env *env;
+  const json_t *project;
   json_t *pod;
   json_t *explicit[MAX_EXPLICIT]; /* containers whose visibility the grammar set ("0", "-1") */
   size_t nexplicit;
@@ -155,6 +156,13 @@ static int holds_gpu(const json_t *container) {
 static int translate_container(gpu_walk *w, json_t *container, const char *text) {
   gpu_request req;
   if (gpu_request_parse(text, &req, w->err, w->errlen)) return CUBIT_EINVAL;
+  /* "-1" computes on every GPU of the node and is charged nothing: only a
+   * project whose cluster admin allowed it may use it. */
+  if (req.shared && !json_is_true(js_get(w->project, "spec.quota.allowSharedGPU")))
+    return cubit_errorf(w->err, w->errlen, CUBIT_EINVAL,
+                        "GPU request \"-1\" shares every GPU of the node without being charged for any, which "
+                        "project %.253s does not allow (a cluster admin may set spec.quota.allowSharedGPU)",
+                        js_name(w->project) ? js_name(w->project) : "?");
   gpu_translation t;
   if (gpu_translate(w->env->gpu, &req, &t, w->err, w->errlen)) return CUBIT_EINVAL;
   json_t *limits = js_ensure_obj(container, "resources.limits");
@@ -202,19 +210,48 @@ static void gpu_container(json_t *container, void *arg) {
   if (w->rc) gpu_error_at(w, "resources.limits[" GPU_GRAMMAR_KEY "]", js_str(container, "name"));
 }
 
+/* The envFrom entry of a container that could define NVIDIA_VISIBLE_DEVICES:
+ * a ConfigMap or Secret whose keys become variables with a prefix that
+ * "NVIDIA_VISIBLE_DEVICES" starts with (none, "NVIDIA_", ...). Returns its
+ * index, or -1. */
+static long env_from_visibility(const json_t *container) {
+  size_t i;
+  json_t *e;
+  json_array_foreach(json_object_get(container, "envFrom"), i, e) {
+    const char *prefix = js_str(e, "prefix");
+    if (prefix == NULL || strncmp(VISIBLE_DEVICES, prefix, strlen(prefix)) == 0) return (long)i;
+  }
+  return -1;
+}
+
 /* Whatever the user set: a container without a GPU of its own sees none
  * (the NVIDIA runtime's default, and CUDA images', is "all": every GPU of
  * the node), and a container with one sees what its device plugin gives
- * it, not a value of its own. */
+ * it, not a value of its own. The kubelet puts the user's variables after
+ * the device plugin's, so the last one wins: an explicit entry is removed,
+ * and an envFrom that could carry the name is refused (an explicit "none"
+ * would beat it, but a GPU container's right value is known only to its
+ * device plugin). */
 static void visibility(json_t *container, void *arg) {
   gpu_walk *w = arg;
+  if (w->rc) return;
   for (size_t i = 0; i < w->nexplicit; i++)
     if (w->explicit[i] == container) return;
-  set_env(container, VISIBLE_DEVICES, holds_gpu(container) ? NULL : "none");
+  int gpu = holds_gpu(container);
+  long from = gpu ? env_from_visibility(container) : -1;
+  if (from >= 0) {
+    w->rc = cubit_errorf(w->err, w->errlen, CUBIT_EINVAL,
+                         "envFrom[%ld] of container %.128s: a container holding a GPU may not take its environment "
+                         "from a ConfigMap or Secret without a prefix, since it could set " VISIBLE_DEVICES
+                         " and see GPUs it was not given (set a prefix, or name the variables in env)",
+                         from, js_str(container, "name") ? js_str(container, "name") : "?");
+    return;
+  }
+  set_env(container, VISIBLE_DEVICES, gpu ? NULL : "none");
 }
 
-static int gpu_mutate(const webhook_env *env, json_t *pod, char *err, size_t errlen) {
-  gpu_walk w = {.env = env, .pod = pod, .err = err, .errlen = errlen};
+static int gpu_mutate(const webhook_env *env, const json_t *project, json_t *pod, char *err, size_t errlen) {
+  gpu_walk w = {.env = env, .project = project, .pod = pod, .err = err, .errlen = errlen};
   json_t *spec = json_object_get(pod, "spec");
   const char *ann = json_string_value(json_object_get(js_get(pod, "metadata.annotations"), GPU_GRAMMAR_KEY));
   json_t *first = json_array_get(json_object_get(spec, "containers"), 0);
@@ -226,7 +263,7 @@ static int gpu_mutate(const webhook_env *env, json_t *pod, char *err, size_t err
   if (w.rc == 0) each_container(spec, gpu_container, &w);
   if (w.rc) return w.rc;
   each_container(spec, visibility, &w);
-  return 0;
+  return w.rc;
 }
 
 /* ----------------------------------------------------------- identity */
@@ -277,7 +314,7 @@ int pods_mutate(const webhook_env *env, const json_t *project, const char *creat
   set_creator(pod, creator);
   selectable_labels(pod, project, creator);
   project_defaults(project, pod, creator);
-  int rc = gpu_mutate(env, pod, err, errlen);
+  int rc = gpu_mutate(env, project, pod, err, errlen);
   if (rc) return rc;
   char group[254], role[64];
   if (gang_of_pod(pod, group, sizeof(group), role, sizeof(role)))

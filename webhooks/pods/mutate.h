@@ -12,7 +12,9 @@
  * the cluster's GPU-sharing system, with a node selector for a requested
  * model; every container without a GPU resource gets
  * NVIDIA_VISIBLE_DEVICES=none and every container with one loses its own
- * NVIDIA_VISIBLE_DEVICES, whatever the user set; and pods of multi-pod jobs
+ * NVIDIA_VISIBLE_DEVICES, whatever the user set (an envFrom that could set
+ * it in a GPU container is refused, and so is the uncharged shared request
+ * "-1" unless the Project's quota.allowSharedGPU says yes); and pods of multi-pod jobs
  * get the gang scheduler's marks. Ephemeral containers added later
  * (pods/ephemeralcontainers) get NVIDIA_VISIBLE_DEVICES=none.
  *

@@ -11,7 +11,8 @@
 #   quota         a project admin raises the quota or the priority (also as a dry run)
 #   forged        pods with a controller ownerReference to a workload they are not
 #   updates       a Job's parallelism raised, a pod resized, a Deployment scaled
-#   gpu           nvidia.com/gpu 8 with gpucores 0; NVIDIA_VISIBLE_DEVICES=all without a
+#   gpu           nvidia.com/gpu 8 with gpucores 0; "-1" and a GPU container's envFrom
+#                 where the Project does not allow them; NVIDIA_VISIBLE_DEVICES=all without a
 #                 GPU; an ephemeral container (kubectl debug)
 #   identity      a user-set cubit.dev/user, changed later; per-member quota through a
 #                 Deployment; CronJob-made Jobs and pods
@@ -129,6 +130,8 @@ denied "project admin raises the quota" 'spec.quota may be changed only by a clu
   as carol patch project "$P" --type=merge -p '{"spec":{"quota":{"gpu":"64"}}}'
 denied "project admin raises the quota in a dry run" 'spec.quota may be changed only by a cluster admin' \
   as carol patch project "$P" --type=merge --dry-run=server -p '{"spec":{"quota":{"gpu":"64"}}}'
+denied "project admin allows the uncharged shared GPU request" 'spec.quota may be changed only by a cluster admin' \
+  as carol patch project "$P" --type=merge -p '{"spec":{"quota":{"allowSharedGPU":true}}}'
 denied "project admin sets the priority" 'spec.priorityClassName may be changed only' \
   as carol patch project "$P" --type=merge -p '{"spec":{"priorityClassName":"system-cluster-critical"}}'
 denied "project admin moves the resource group" 'spec.resourceGroup may be changed only' \
@@ -203,6 +206,10 @@ allowed "a member adds an ephemeral container (kubectl debug)" as alice debug pe
 equals "the ephemeral container sees no GPU" "none" \
   "$(kubectl get pod peek -n "$NS" -o jsonpath='{.spec.ephemeralContainers[?(@.name=="dbg")].env[?(@.name=="NVIDIA_VISIBLE_DEVICES")].value}')"
 kubectl delete pod peek -n "$NS" --wait=false >/dev/null
+MANIFEST=$(pod shared '[{"name":"main","image":"busybox","resources":{"limits":{"cubit.dev/gpu":"-1"}}}]')
+denied "the shared GPU request -1 (every GPU of the node, uncharged)" "spec.quota.allowSharedGPU" create_as alice
+MANIFEST=$(pod envfrom '[{"name":"main","image":"busybox","envFrom":[{"configMapRef":{"name":"gpus"}}],"resources":{"limits":{"cubit.dev/gpu":"1"}}}]')
+denied "a GPU container's envFrom that could set NVIDIA_VISIBLE_DEVICES" "envFrom[0] of container main" create_as alice
 
 # ---- identity -------------------------------------------------------------------------
 MANIFEST=$(pod impostor '' '{"cubit.dev/user":"bob"}')
