@@ -627,6 +627,29 @@ START_TEST(attack_visible_devices_env_from) {
 }
 END_TEST
 
+START_TEST(attack_resource_claims) {
+  adm_response resp;
+  /* A DRA claim's devices are not in the containers' resources: uncharged. */
+  const char *pod = "{\"metadata\":{\"name\":\"p\",\"namespace\":\"%s\"},\"spec\":{\"resourceClaims\":["
+                    "{\"name\":\"gpu\",\"resourceClaimTemplateName\":\"a100\"}],\"containers\":[{\"name\":\"m\","
+                    "\"resources\":{\"claims\":[{\"name\":\"gpu\"}]}}]}}";
+  char text[512];
+  snprintf(text, sizeof(text), pod, "team-a");
+  review(pods_mutate_handler, "", "Pod", "team-a", "p", "alice", 0, text, &resp);
+  ck_assert(!resp.allowed);
+  ck_assert_msg(strstr(resp.message, "spec.resourceClaims") && strstr(resp.message, "spec.quota.allowResourceClaims"),
+                "%s", resp.message);
+  adm_response_free(&resp);
+  put(fx.env.projects,
+      "{\"apiVersion\":\"cubit.dev/v1alpha1\",\"kind\":\"Project\",\"metadata\":{\"name\":\"team-s\",\"uid\":\"p2\"},"
+      "\"spec\":{\"namespaces\":[\"team-s\"],\"quota\":{\"allowResourceClaims\":true}}}");
+  snprintf(text, sizeof(text), pod, "team-s");
+  review(pods_mutate_handler, "", "Pod", "team-s", "p", "alice", 0, text, &resp);
+  ck_assert_msg(resp.allowed, "%s", resp.message);
+  adm_response_free(&resp);
+}
+END_TEST
+
 static const char *user_in(const json_t *obj) {
   return json_string_value(json_object_get(js_get(obj, "metadata.annotations"), "cubit.dev/user"));
 }
@@ -1222,6 +1245,7 @@ int main(void) {
   tcase_add_test(tc, attack_gpucores_zero);
   tcase_add_test(tc, attack_visible_devices);
   tcase_add_test(tc, attack_visible_devices_env_from);
+  tcase_add_test(tc, attack_resource_claims);
   tcase_add_test(tc, attack_identity);
   tcase_add_test(tc, attack_templates_carry_the_creator);
   tcase_add_test(tc, attack_per_member_through_a_deployment);

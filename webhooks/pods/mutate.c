@@ -311,6 +311,15 @@ int pods_mutate(const webhook_env *env, const json_t *project, const char *creat
     return CUBIT_EINVAL;
   }
   if (!json_is_object(json_object_get(pod, "metadata"))) json_object_set_new(pod, "metadata", json_object());
+  /* Devices allocated through dynamic resource allocation are not in the
+   * containers' resources, so the quota cannot see them: a project uses
+   * them only when its cluster admin accepts that. */
+  if (json_array_size(js_get(pod, "spec.resourceClaims")) > 0 &&
+      !json_is_true(js_get(project, "spec.quota.allowResourceClaims")))
+    return cubit_errorf(err, errlen, CUBIT_EINVAL,
+                        "spec.resourceClaims: project %.253s does not allow dynamic resource allocation claims, whose "
+                        "devices its quota cannot count (a cluster admin may set spec.quota.allowResourceClaims)",
+                        js_name(project) ? js_name(project) : "?");
   set_creator(pod, creator);
   selectable_labels(pod, project, creator);
   project_defaults(project, pod, creator);

@@ -12,7 +12,7 @@
 #   forged        pods with a controller ownerReference to a workload they are not
 #   updates       a Job's parallelism raised, a pod resized, a Deployment scaled
 #   gpu           nvidia.com/gpu 8 with gpucores 0; "-1" and a GPU container's envFrom
-#                 where the Project does not allow them; NVIDIA_VISIBLE_DEVICES=all without a
+#                 where the Project does not allow them; a DRA claim; NVIDIA_VISIBLE_DEVICES=all without a
 #                 GPU; an ephemeral container (kubectl debug)
 #   identity      a user-set cubit.dev/user, changed later; per-member quota through a
 #                 Deployment; CronJob-made Jobs and pods
@@ -210,6 +210,8 @@ MANIFEST=$(pod shared '[{"name":"main","image":"busybox","resources":{"limits":{
 denied "the shared GPU request -1 (every GPU of the node, uncharged)" "spec.quota.allowSharedGPU" create_as alice
 MANIFEST=$(pod envfrom '[{"name":"main","image":"busybox","envFrom":[{"configMapRef":{"name":"gpus"}}],"resources":{"limits":{"cubit.dev/gpu":"1"}}}]')
 denied "a GPU container's envFrom that could set NVIDIA_VISIBLE_DEVICES" "envFrom[0] of container main" create_as alice
+MANIFEST='{"apiVersion":"v1","kind":"Pod","metadata":{"name":"dra","namespace":"'$NS'"},"spec":{"resourceClaims":[{"name":"gpu","resourceClaimTemplateName":"a100"}],"containers":[{"name":"main","image":"busybox","resources":{"claims":[{"name":"gpu"}]}}]}}'
+denied "a pod with a DRA claim the quota cannot count" "spec.quota.allowResourceClaims" create_as alice
 
 # ---- identity -------------------------------------------------------------------------
 MANIFEST=$(pod impostor '' '{"cubit.dev/user":"bob"}')
