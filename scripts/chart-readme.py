@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Writes charts/cubit/README.md from Chart.yaml, values.yaml and values.schema.json.
 
-    scripts/chart-readme.py           rewrite the README
-    scripts/chart-readme.py --check   exit 1 (with a diff) when the README is stale
+    scripts/chart-readme.py                     rewrite the README
+    scripts/chart-readme.py --check             exit 1 (with a diff) when the README is stale
+    scripts/chart-readme.py [--check] --chart DIR   another copy of the chart (the tests')
 
 Every value is a row: its path, what it accepts (from the schema), its default (from
 values.yaml, "unset" when values.yaml leaves it out) and its description (from the
@@ -17,8 +18,6 @@ import sys
 import yaml
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
-CHART = REPO / "charts" / "cubit"
-README = CHART / "README.md"
 UNSET = object()
 
 # Short names of the schema's definitions, for the "accepts" column.
@@ -115,10 +114,10 @@ def rows(schema, node, path, values, out):
             rows(schema, child, f"{path}.<name>.{key}", UNSET, out)
 
 
-def render():
-    chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
-    values = yaml.safe_load((CHART / "values.yaml").read_text())
-    schema = json.loads((CHART / "values.schema.json").read_text())
+def render(chart_dir):
+    chart = yaml.safe_load((chart_dir / "Chart.yaml").read_text())
+    values = yaml.safe_load((chart_dir / "values.yaml").read_text())
+    schema = json.loads((chart_dir / "values.schema.json").read_text())
     for key in values:
         if key not in schema["properties"]:
             raise Problem(f"values.yaml: {key} is not in values.schema.json")
@@ -171,24 +170,31 @@ def render():
 
 
 def main():
-    check = sys.argv[1:] == ["--check"]
-    if sys.argv[1:] and not check:
+    args = sys.argv[1:]
+    check = "--check" in args
+    if check:
+        args.remove("--check")
+    chart_dir = REPO / "charts" / "cubit"
+    if len(args) == 2 and args[0] == "--chart":
+        chart_dir = pathlib.Path(args[1])
+    elif args:
         print(__doc__, file=sys.stderr)
         return 2
+    readme = chart_dir / "README.md"
     try:
-        text = render()
+        text = render(chart_dir)
     except Problem as e:
         print(f"chart-readme: {e}", file=sys.stderr)
         return 1
     if not check:
-        README.write_text(text)
+        readme.write_text(text)
         return 0
-    have = README.read_text() if README.exists() else ""
+    have = readme.read_text() if readme.exists() else ""
     if have == text:
         return 0
     sys.stdout.writelines(difflib.unified_diff(have.splitlines(True), text.splitlines(True),
-                                               "charts/cubit/README.md", "generated"))
-    print("chart-readme: charts/cubit/README.md is stale: run scripts/chart-readme.py", file=sys.stderr)
+                                               str(readme), "generated"))
+    print(f"chart-readme: {readme} is stale: run scripts/chart-readme.py", file=sys.stderr)
     return 1
 
 
