@@ -13,6 +13,18 @@ int gang_config_parse(const json_t *j, gang_config *out, char *err, size_t errle
     snprintf(err, errlen, "gang: want an object");
     return CUBIT_EINVAL;
   }
+  const char *key;
+  json_t *v;
+  json_object_foreach((json_t *)j, key, v) {
+    if (strcmp(key, "scheduler") != 0 && strcmp(key, "kueueQueue") != 0) {
+      snprintf(err, errlen, "gang.%.64s: unknown setting (want scheduler, kueueQueue)", key);
+      return CUBIT_EINVAL;
+    }
+    if (!json_is_string(v)) {
+      snprintf(err, errlen, "gang.%s: want a string", key);
+      return CUBIT_EINVAL;
+    }
+  }
   const char *s = js_str(j, "scheduler");
   if (s == NULL || strcmp(s, "none") == 0) out->scheduler = GANG_NONE;
   else if (strcmp(s, "volcano") == 0) out->scheduler = GANG_VOLCANO;

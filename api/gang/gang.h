@@ -20,7 +20,8 @@ typedef struct gang_config {
 } gang_config;
 
 /* Parses {"scheduler": "volcano"|"coscheduling"|"kueue"|"none", "kueueQueue": "..."}.
- * NULL j = none. Errors name the field. */
+ * NULL j = none. Unknown keys and non-string values are errors naming the
+ * field. */
 int gang_config_parse(const json_t *j, gang_config *out, char *err, size_t errlen) CUBIT_WUR;
 const char *gang_scheduler_name(gang_scheduler s);
 

@@ -17,6 +17,7 @@
 #include "history/api.h"
 #include "history/recorder.h"
 #include "history/store.h"
+#include "settings.h"
 
 /* The history's flags, taken out of argv before the manager's own parser
  * sees the rest (docs/history.md). */
@@ -68,10 +69,52 @@ static int take_history_flags(int argc, char **argv, history_flags *h, char *err
   return out;
 }
 
+/* Removes --check-config from argv (in place); returns the new argc and
+ * sets *check when it was there. */
+static int take_check_flag(int argc, char **argv, int *check) {
+  int out = 1;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--check-config") == 0) *check = 1;
+    else argv[out++] = argv[i];
+  }
+  argv[out] = NULL;
+  return out;
+}
+
+/* --check-config: the flags are parsed already; reads --config and parses
+ * every section as a starting manager would, without a cluster. Prints the
+ * settings in effect (JSON) and returns 0, or the reason and 2. */
+static int check_config(const rt_manager_options *opts) {
+  char err[512] = "";
+  if (opts->config_file == NULL) {
+    fprintf(stderr, "cubit-manager: --check-config: needs --config FILE\n");
+    return 2;
+  }
+  json_t *config = NULL, *effective = NULL;
+  /* In the cluster the manager is the ServiceAccount cubit-manager of the
+   * Lease's namespace (the chart's and config/default's). */
+  char user[320];
+  snprintf(user, sizeof(user), "system:serviceaccount:%s:cubit-manager", opts->leader_election_namespace);
+  int rc = rt_manager_load_config(opts->config_file, &config, err, sizeof(err));
+  if (rc == 0) rc = mgr_settings_check(config, user, &effective, err, sizeof(err));
+  json_decref(config);
+  if (rc) {
+    fprintf(stderr, "cubit-manager: --config %s: %s\n", opts->config_file, err);
+    return 2;
+  }
+  char *text = json_dumps(effective, JSON_SORT_KEYS | JSON_COMPACT);
+  printf("%s\n", text ? text : "{}");
+  free(text);
+  json_decref(effective);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   rt_manager_options opts;
   char err[512] = "";
   history_flags hist = {NULL, "0.0.0.0:8444", NULL, NULL, 0};
+  int check = 0;
+  argc = take_check_flag(argc, argv, &check);
   argc = take_history_flags(argc, argv, &hist, err, sizeof(err));
   if (argc < 0) {
     fprintf(stderr, "cubit-manager: %s\n", err);
@@ -84,13 +127,18 @@ int main(int argc, char **argv) {
            "  --history-bind-address ADDR         the history API's HTTPS address (default 0.0.0.0:8444; 0 = none)\n"
            "  --history-cert-dir DIR              its tls.crt and tls.key (default: --webhook-cert-dir)\n"
            "  --history-self-signed-hosts NAMES   issue its certificate for these names (Secret cubit-history-certs)\n"
-           "  --history-only                      run the recorder and API only: no controllers, no webhooks\n");
+           "  --history-only                      run the recorder and API only: no controllers, no webhooks\n"
+           "\nChecking a configuration:\n"
+           "  --check-config                      parse the flags and every section of --config as a start\n"
+           "                                      would, print the settings in effect and exit (0, or 2 with\n"
+           "                                      the reason); no cluster is contacted\n");
     return 0;
   }
   if (rc) {
     fprintf(stderr, "cubit-manager: %s\n", err);
     return 2;
   }
+  if (check) return check_config(&opts);
   log_init(opts.verbosity, stderr);
   /* libuv's thread pool runs informer lists and admission handlers; its
    * default of 4 threads is small for a manager that serves webhooks while
@@ -99,34 +147,26 @@ int main(int argc, char **argv) {
   rt_manager *m;
   if (rt_manager_new(&opts, &m)) return 1;
 
-  /* The cluster's GPU profile and gang scheduler, from --config. */
+  /* The GPU profile, the gang scheduler, the history's and the notebooks'
+   * settings, from --config (settings.c). */
   json_t *settings = rt_manager_config(m);
-  gpu_profile *gpu = NULL;
-  gang_config gang;
+  mgr_settings parsed;
   int code = 1;
   webhooks *hooks = NULL;
   hist_store *store = NULL;
   hist_api_server *api = NULL;
-  json_t *gpu_section = json_object_get(settings, "gpu");
-  if (gpu_section && gpu_profile_parse(gpu_section, &gpu, err, sizeof(err))) {
-    log_error("manager", "bad GPU profile in --config", "error=\"%s\"", err);
+  mgr_settings_warn_unknown(settings);
+  if (mgr_settings_parse(settings, &parsed, err, sizeof(err))) {
+    log_error("manager", "bad --config", "error=\"%s\"", err);
     goto out;
   }
-  if (gang_config_parse(json_object_get(settings, "gang"), &gang, err, sizeof(err))) {
-    log_error("manager", "bad gang settings in --config", "error=\"%s\"", err);
-    goto out;
-  }
+  const gpu_profile *gpu = parsed.gpu;
   if (hist.db && hist.db[0]) {
-    hist_settings hs;
-    if (hist_settings_parse(json_object_get(settings, "history"), &hs, err, sizeof(err))) {
-      log_error("manager", "bad history settings in --config", "error=\"%s\"", err);
-      goto out;
-    }
     if (hist_store_open(hist.db, &store, err, sizeof(err))) {
       log_error("manager", "cannot open the history database", "error=\"%s\"", err);
       goto out;
     }
-    if (hist_recorder_register(m, store, gpu, &hs)) {
+    if (hist_recorder_register(m, store, gpu, &parsed.history)) {
       log_error("manager", "cannot register the history recorder", "%s", "");
       goto out;
     }
@@ -142,19 +182,13 @@ int main(int argc, char **argv) {
       goto out;
     }
   }
-  notebook_config notebooks;
-  if (notebook_config_parse(json_object_get(settings, "notebook"), gpu, &notebooks, err, sizeof(err))) {
-    log_error("manager", "bad notebook settings in --config", "error=\"%s\"", err);
-    goto out;
-  }
-  rc = notebook_controller_register(m, &notebooks);
-  notebook_config_free(&notebooks);
-  if (rc || project_controller_register(m, gpu) || trainingjob_controller_register(m, &gang, gpu) ||
+  rc = notebook_controller_register(m, &parsed.notebooks);
+  if (rc || project_controller_register(m, gpu) || trainingjob_controller_register(m, &parsed.gang, gpu) ||
       inference_controller_register(m, json_object_get(settings, "inference"), gpu) ||
       pipeline_controller_register(m) ||
       pipelinerun_controller_register(m, json_object_get(settings, "pipeline")) ||
       jobtemplate_controllers_register(m) ||
-      webhooks_register(m, gpu, &gang, &hooks)) {
+      webhooks_register(m, gpu, &parsed.gang, &hooks)) {
     log_error("manager", "cannot register controllers", "%s", "");
     goto out;
   }
@@ -164,6 +198,6 @@ out:
   rt_manager_free(m);
   hist_store_close(store);
   webhooks_free(hooks);
-  gpu_profile_free(gpu);
+  mgr_settings_free(&parsed);
   return code;
 }

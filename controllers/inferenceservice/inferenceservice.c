@@ -14,9 +14,8 @@
 #include "util/time.h"
 
 typedef struct inference_ctl {
-  char storage_initializer[512];
-  char cluster_domain[254];
-  inference_settings cfg;
+  inference_config config;
+  inference_settings cfg; /* points into config */
 } inference_ctl;
 
 /* What one reconcile read; isvc_observed borrows from it. */
@@ -155,12 +154,14 @@ static void ctl_free(void *arg) {
 
 int inference_controller_register(rt_manager *m, const json_t *settings, const gpu_profile *gpu) {
   inference_ctl *ic = xcalloc(1, sizeof(*ic));
-  const char *image = js_str(settings, "storageInitializerImage"), *domain = js_str(settings, "clusterDomain");
-  snprintf(ic->storage_initializer, sizeof(ic->storage_initializer), "%s",
-           image ? image : INFERENCE_DEFAULT_STORAGE_INITIALIZER);
-  snprintf(ic->cluster_domain, sizeof(ic->cluster_domain), "%s", domain ? domain : "cluster.local");
-  ic->cfg.storage_initializer = ic->storage_initializer;
-  ic->cfg.cluster_domain = ic->cluster_domain;
+  char err[256];
+  if (inference_config_parse(settings, &ic->config, err, sizeof(err))) {
+    log_error("manager", "bad inference settings in --config", "error=\"%s\"", err);
+    free(ic);
+    return CUBIT_EINVAL;
+  }
+  ic->cfg.storage_initializer = ic->config.storage_initializer;
+  ic->cfg.cluster_domain = ic->config.cluster_domain;
   ic->cfg.gpu = gpu;
   rt_controller_def def = {0};
   def.name = "inferenceservice";

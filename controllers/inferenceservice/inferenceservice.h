@@ -166,9 +166,19 @@ void isvc_plan(const isvc_observed *in, rt_plan *out);
 
 /* ------------------------------------------------------------ register */
 
+/* The manager's settings (--config section "inference"). */
+typedef struct inference_config {
+  char storage_initializer[512]; /* default INFERENCE_DEFAULT_STORAGE_INITIALIZER */
+  char cluster_domain[254];      /* default cluster.local */
+} inference_config;
+
+/* Reads the "inference" section (may be NULL: every default). Unknown keys
+ * and bad values are CUBIT_EINVAL with the setting named in err. */
+int inference_config_parse(const json_t *section, inference_config *out, char *err, size_t errlen) CUBIT_WUR;
+
 /* Registers the controller. settings is the manager's "inference" config
  * section (may be NULL); the storage-initializer image and cluster domain
- * come from it. */
+ * come from it. A bad section is logged and CUBIT_EINVAL. */
 int inference_controller_register(rt_manager *m, const json_t *settings, const gpu_profile *gpu) CUBIT_WUR;
 
 #endif

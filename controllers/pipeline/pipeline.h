@@ -303,9 +303,20 @@ json_t *pl__gather_templates(const rt_ctx *ctx, const json_t *pipeline_spec, con
 
 /* ------------------------------------------------------ controllers */
 
+/* The manager's settings (--config section "pipeline"). */
+#define PL_DEFAULT_READER_IMAGE "busybox:1.36"
+typedef struct pl_config {
+  char output_reader_image[256]; /* the outputs reader's image */
+} pl_config;
+
+/* Reads the "pipeline" section (may be NULL: every default). Unknown keys
+ * and bad values are CUBIT_EINVAL with the setting named in err. */
+int pl_config_parse(const json_t *section, pl_config *out, char *err, size_t errlen) CUBIT_WUR;
+
 /* The Pipeline controller (the scheduler), the PipelineRun controller (the
  * executor) and the templates' controllers. 'settings' is the manager
- * configuration's "pipeline" section (may be NULL): outputReaderImage. */
+ * configuration's "pipeline" section (may be NULL, see pl_config_parse; a bad
+ * one is logged and CUBIT_EINVAL). */
 int pipeline_controller_register(rt_manager *m) CUBIT_WUR;
 int pipelinerun_controller_register(rt_manager *m, const json_t *settings) CUBIT_WUR;
 int jobtemplate_controllers_register(rt_manager *m) CUBIT_WUR;

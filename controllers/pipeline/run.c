@@ -11,12 +11,11 @@
 #include "runtime/controller.h"
 #include "util/alloc.h"
 #include "util/json.h"
+#include "util/log.h"
 #include "util/time.h"
 
-#define DEFAULT_READER_IMAGE "busybox:1.36"
-
 typedef struct run_ctl {
-  char reader_image[256];
+  pl_config config;
 } run_ctl;
 
 /* The objects of one namespace in store s (an empty list without a store). */
@@ -61,7 +60,7 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
   list_ns(ctx, &kube_jobs, req->ns, &jobs);
   reader_pods(ctx, run, &pods);
 
-  pl_run_in in = {run, pipeline, templates, &tjs, &jobs, &pods, rc->reader_image, time_wall_s()};
+  pl_run_in in = {run, pipeline, templates, &tjs, &jobs, &pods, rc->config.output_reader_image, time_wall_s()};
   rt_plan plan;
   rt_plan_init(&plan);
   pl_run_plan(&in, &plan);
@@ -104,8 +103,12 @@ static char **map_waiting_runs(const rt_ctx *ctx, const json_t *obj) {
 
 int pipelinerun_controller_register(rt_manager *m, const json_t *settings) {
   run_ctl *rc = xcalloc(1, sizeof(*rc));
-  const char *image = js_str(settings, "outputReaderImage");
-  snprintf(rc->reader_image, sizeof(rc->reader_image), "%s", image ? image : DEFAULT_READER_IMAGE);
+  char err[256];
+  if (pl_config_parse(settings, &rc->config, err, sizeof(err))) {
+    log_error("manager", "bad pipeline settings in --config", "error=\"%s\"", err);
+    free(rc);
+    return CUBIT_EINVAL;
+  }
   rt_controller_def def = {0};
   def.name = "pipelinerun";
   def.primary = &pl_pipelinerun_resource;

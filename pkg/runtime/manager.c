@@ -434,17 +434,15 @@ static int load_config(const rt_manager_options *o, kube_config *cfg) {
   return rc;
 }
 
-/* Reads --config (YAML) into JSON; an absent flag is an empty object. */
-static int load_settings(const char *path, json_t **out) {
+int rt_manager_load_config(const char *path, json_t **out, char *err, size_t errlen) {
+  *out = NULL;
+  if (err && errlen) err[0] = '\0';
   if (path == NULL) {
     *out = json_object();
     return 0;
   }
   FILE *f = fopen(path, "rb");
-  if (f == NULL) {
-    log_error("manager", "cannot read --config", "path=%s error=\"%s\"", path, strerror(errno));
-    return CUBIT_EIO;
-  }
+  if (f == NULL) return cubit_errorf(err, errlen, CUBIT_EIO, "cannot read %s: %s", path, strerror(errno));
   cubit_buf b;
   buf_init(&b, 4 << 20);
   char chunk[8192];
@@ -452,15 +450,23 @@ static int load_settings(const char *path, json_t **out) {
   int rc = 0;
   while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) rc = buf_append(&b, chunk, n);
   fclose(f);
-  char err[512] = "";
-  if (rc == 0) rc = yaml_to_json(b.data ? b.data : "", b.len, out, err, sizeof(err));
+  if (rc) cubit_errorf(err, errlen, rc, "%s: longer than 4 MiB", path);
+  if (rc == 0) rc = yaml_to_json(b.data ? b.data : "", b.len, out, err, errlen);
   if (rc == 0 && !json_is_object(*out)) {
     json_decref(*out);
-    snprintf(err, sizeof(err), "the top level must be a mapping");
-    rc = CUBIT_EINVAL;
+    *out = NULL;
+    rc = cubit_errorf(err, errlen, CUBIT_EINVAL, "the top level must be a mapping");
   }
-  if (rc) log_error("manager", "bad --config", "path=%s error=\"%s\"", path, err[0] ? err : cubit_strerror(rc));
+  if (rc && err && errlen && err[0] == '\0') snprintf(err, errlen, "%s", cubit_strerror(rc));
   buf_free(&b);
+  return rc;
+}
+
+/* Reads --config; the reason of a failure is logged. */
+static int load_settings(const char *path, json_t **out) {
+  char err[512];
+  int rc = rt_manager_load_config(path, out, err, sizeof(err));
+  if (rc) log_error("manager", "bad --config", "path=%s error=\"%s\"", path, err);
   return rc;
 }
 

@@ -55,6 +55,12 @@ typedef struct rt_manager_options {
  * naming the flag in errbuf. */
 int rt_manager_parse_flags(int argc, char **argv, rt_manager_options *o, char *errbuf, size_t errlen) CUBIT_WUR;
 
+/* Reads the configuration file (YAML) at path into a JSON object (an
+ * empty one when path is NULL); the caller owns *out. A file that cannot be
+ * read, is not YAML or whose top level is not a mapping: a code, with the
+ * reason in err. rt_manager_new reads --config with it; --check-config too. */
+int rt_manager_load_config(const char *path, json_t **out, char *err, size_t errlen) CUBIT_WUR;
+
 /* Loads the configuration and connects (discovery). Returns 0 or a code
  * with the reason logged. */
 int rt_manager_new(const rt_manager_options *o, rt_manager **out) CUBIT_WUR;

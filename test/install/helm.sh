@@ -7,7 +7,8 @@
 #      config/manager and the chart's copies are up to date; kustomize renders the
 #      same objects as the chart.
 #   2. every rendered object passes a server-side dry run.
-#   3. helm install (webhooks reached by URL: there is no kube-proxy here), then
+#   3. helm install with a bad setting fails with the schema's message; helm
+#      install (webhooks reached by URL: there is no kube-proxy here), then
 #      the real cubit-manager runs out of cluster with the Deployment's own
 #      arguments, ConfigMap and ServiceAccount, and every sample becomes Ready;
 #      /metrics answers 401 without a token and 200 to a reader of metrics.readers.
@@ -233,6 +234,13 @@ gang:
 metrics:
   readers: [{kind: ServiceAccount, name: e2e-install-scraper}]
 EOF
+# A setting the manager would refuse at start fails the install itself, with the
+# schema's message, and leaves no release (install.chart-settings has the whole table).
+check "helm install with a card memory of 80GB fails with the schema's message, leaving no release" bash -c "
+  out=\$($(printf '%q ' "${helm[@]}") install cubit $chart -n $ns --create-namespace -f $work/install.yaml \
+    --set gpu.models.A100.memory=80GB 2>&1) && exit 1
+  grep -q \"at '/gpu/models/A100/memory'\" <<<\"\$out\" && grep -q \"'80GB' does not match pattern\" <<<\"\$out\" &&
+    ! $(printf '%q ' "${helm[@]}") status cubit -n $ns >/dev/null 2>&1"
 check "helm install" "${helm[@]}" install cubit "$chart" -n "$ns" --create-namespace -f "$work/install.yaml" --wait --timeout 180s
 for crd in "$repo"/crds/*.yaml; do
   check "helm installed CRD $(yq -r .metadata.name "$crd")" \
@@ -354,6 +362,8 @@ gpu:
   system: volcano-vgpu
   models:
     A100: {memory: 80Gi}
+notebook:
+  urlBase: https://ml.example.test
 EOF
 old_checksum=$("${kubectl[@]}" -n "$ns" get deployment cubit-manager -o jsonpath='{.spec.template.metadata.annotations.checksum/config}')
 check "helm upgrade with changed values" "${helm[@]}" upgrade cubit "$chart" -n "$ns" -f "$work/install.yaml" -f "$work/upgrade.yaml" --wait --timeout 180s
@@ -367,6 +377,9 @@ check "upgrade: the new arguments (--v=2)" bash -c "$(printf '%q ' "${kubectl[@]
 stop_manager
 check "the manager restarts with the upgraded Deployment and ConfigMap" start_manager
 check "the manager reads the new profile" grep -q 'volcano-vgpu' "$work/config.yaml"
+check "the manager's parsers read the upgraded settings (--check-config)" bash -c \
+  "$(printf '%q' "$build/cubit-manager") --check-config --config=$work/config.yaml |
+   jq -e '.gpu.system == \"volcano-vgpu\" and .notebook.urlBase == \"https://ml.example.test\" and .gang.scheduler == \"volcano\"'"
 check "the caBundle is in place after the upgrade" bash -c "
   for _ in \$(seq 1 90); do
     [[ -n \$($(printf '%q ' "${kubectl[@]}") get mutatingwebhookconfiguration cubit-webhook -o jsonpath='{.webhooks[0].clientConfig.caBundle}') ]] && exit 0

@@ -1147,6 +1147,44 @@ START_TEST(webhook_denies_with_the_field) {
 }
 END_TEST
 
+/* The manager's "inference" section: defaults, each setting, each refusal
+ * naming its setting. */
+static const struct {
+  const char *json;
+  const char *image, *domain; /* in effect, or NULL when refused */
+  const char *err_part;
+} config_cases[] = {
+    {"null", INFERENCE_DEFAULT_STORAGE_INITIALIZER, "cluster.local", NULL},
+    {"{}", INFERENCE_DEFAULT_STORAGE_INITIALIZER, "cluster.local", NULL},
+    {"{\"storageInitializerImage\":\"r.example.com/init:1\",\"clusterDomain\":\"corp.internal\"}",
+     "r.example.com/init:1", "corp.internal", NULL},
+    {"[]", NULL, NULL, "inference: want a mapping"},
+    {"{\"storageInitializer\":\"x\"}", NULL, NULL, "inference.storageInitializer: unknown setting"},
+    {"{\"storageInitializerImage\":\"\"}", NULL, NULL, "inference.storageInitializerImage"},
+    {"{\"storageInitializerImage\":\"a b\"}", NULL, NULL, "inference.storageInitializerImage"},
+    {"{\"storageInitializerImage\":7}", NULL, NULL, "inference.storageInitializerImage"},
+    {"{\"clusterDomain\":\"Cluster.Local\"}", NULL, NULL, "inference.clusterDomain"},
+    {"{\"clusterDomain\":\"-a.b\"}", NULL, NULL, "inference.clusterDomain"},
+    {"{\"clusterDomain\":\"a..b\"}", NULL, NULL, "inference.clusterDomain"},
+};
+
+START_TEST(manager_settings) {
+  json_t *j = json_loads(config_cases[_i].json, JSON_DECODE_ANY, NULL);
+  inference_config c;
+  char err[256] = "";
+  int rc = inference_config_parse(j, &c, err, sizeof(err));
+  if (config_cases[_i].image) {
+    ck_assert_int_eq(rc, 0);
+    ck_assert_str_eq(c.storage_initializer, config_cases[_i].image);
+    ck_assert_str_eq(c.cluster_domain, config_cases[_i].domain);
+  } else {
+    ck_assert_int_eq(rc, CUBIT_EINVAL);
+    ck_assert_msg(strstr(err, config_cases[_i].err_part), "%s: got \"%s\"", config_cases[_i].json, err);
+  }
+  json_decref(j);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("inferenceservice");
   TCase *tc = tcase_create("core");
@@ -1163,6 +1201,7 @@ int main(void) {
   tcase_add_test(tc, schedule_boundary_in_a_fold);
   tcase_add_loop_test(tc, overlapping_windows, 0, sizeof(overlaps) / sizeof(overlaps[0]));
   tcase_add_test(tc, webhook_denies_with_the_field);
+  tcase_add_loop_test(tc, manager_settings, 0, sizeof(config_cases) / sizeof(config_cases[0]));
   suite_add_tcase(s, tc);
   TCase *plan = tcase_create("plan");
   tcase_add_loop_test(plan, plan_states, 0, sizeof(plan_cases) / sizeof(plan_cases[0]));

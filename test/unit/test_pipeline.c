@@ -1666,6 +1666,36 @@ START_TEST(plan_pipeline_skip_events) {
 }
 END_TEST
 
+/* The manager's "pipeline" section. */
+static const struct {
+  const char *json;
+  const char *image; /* in effect, or NULL when refused */
+  const char *err_part;
+} config_rows[] = {
+    {"null", PL_DEFAULT_READER_IMAGE, NULL},
+    {"{\"outputReaderImage\":\"r.example.com/busybox:1\"}", "r.example.com/busybox:1", NULL},
+    {"\"x\"", NULL, "pipeline: want a mapping"},
+    {"{\"readerImage\":\"x\"}", NULL, "pipeline.readerImage: unknown setting"},
+    {"{\"outputReaderImage\":\"\"}", NULL, "pipeline.outputReaderImage"},
+    {"{\"outputReaderImage\":[\"x\"]}", NULL, "pipeline.outputReaderImage"},
+};
+
+START_TEST(manager_settings) {
+  json_t *j = json_loads(config_rows[_i].json, JSON_DECODE_ANY, NULL);
+  pl_config c;
+  char err[256] = "";
+  int rc = pl_config_parse(j, &c, err, sizeof(err));
+  if (config_rows[_i].image) {
+    ck_assert_int_eq(rc, 0);
+    ck_assert_str_eq(c.output_reader_image, config_rows[_i].image);
+  } else {
+    ck_assert_int_eq(rc, CUBIT_EINVAL);
+    ck_assert_msg(strstr(err, config_rows[_i].err_part), "%s: got \"%s\"", config_rows[_i].json, err);
+  }
+  json_decref(j);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("pipeline");
   TCase *tc;
@@ -1707,6 +1737,7 @@ int main(void) {
   tcase_add_loop_test(tc, plan_pipeline, 0, N(pipeline_rows));
   tcase_add_test(tc, plan_pipeline_watermark);
   tcase_add_test(tc, plan_pipeline_skip_events);
+  tcase_add_loop_test(tc, manager_settings, 0, N(config_rows));
   suite_add_tcase(s, tc);
   return testutil_run(s);
 }

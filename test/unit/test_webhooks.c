@@ -1010,6 +1010,9 @@ static const struct {
     {"{\"scheduler\":\"kueue\",\"kueueQueue\":\"team\"}", 0, GANG_KUEUE, NULL},
     {"{\"scheduler\":\"yunikorn\"}", CUBIT_EINVAL, GANG_NONE, "gang.scheduler"},
     {"[1]", CUBIT_EINVAL, GANG_NONE, "gang"},
+    {"{\"scheduler\":\"volcano\",\"queue\":\"q\"}", CUBIT_EINVAL, GANG_NONE, "gang.queue: unknown setting"},
+    {"{\"scheduler\":5}", CUBIT_EINVAL, GANG_NONE, "gang.scheduler: want a string"},
+    {"{\"scheduler\":\"kueue\",\"kueueQueue\":true}", CUBIT_EINVAL, GANG_NONE, "gang.kueueQueue: want a string"},
 };
 
 START_TEST(gang_settings) {
