@@ -55,29 +55,41 @@ static int number_of(const char *s, size_t len, double *out) {
 
 static int is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == ',' || c == ';'; }
 
-/* "epoch 3 loss=0.21 accuracy=0.9": the step first, then the values. */
+static int step_word(const char *tok, size_t len) {
+  return (len == 4 && memcmp(tok, "step", 4) == 0) || (len == 5 && memcmp(tok, "epoch", 5) == 0);
+}
+
+static int step_value(double v, int64_t *out) {
+  if (v != floor(v) || fabs(v) >= 9e15) return 0;
+  *out = (int64_t)v;
+  return 1;
+}
+
+/* "epoch 3 loss=0.21 accuracy=0.9": the step first (epoch=N, step=N, or
+ * the words epoch or step followed by a number), then the values. */
 static void text_line(parser *p, const char *line, size_t len) {
   int has_step = 0;
   int64_t step = 0;
   for (int pass = 0; pass < 2; pass++) {
     size_t i = 0;
+    int after_word = 0; /* the previous token was "epoch" or "step" */
     while (i < len) {
       while (i < len && is_space(line[i])) i++;
       size_t start = i;
       while (i < len && !is_space(line[i])) i++;
       const char *tok = line + start;
       size_t tlen = i - start;
+      int was_word = after_word;
+      after_word = step_word(tok, tlen);
+      double w;
+      if (pass == 0 && was_word && !has_step && number_of(tok, tlen, &w) && step_value(w, &step)) has_step = 1;
       const char *eq = memchr(tok, '=', tlen);
       if (eq == NULL || eq == tok) continue;
       size_t nlen = (size_t)(eq - tok);
       double v;
       if (!number_of(eq + 1, tlen - nlen - 1, &v)) continue;
-      int is_step = (nlen == 4 && memcmp(tok, "step", 4) == 0) || (nlen == 5 && memcmp(tok, "epoch", 5) == 0);
       if (pass == 0) {
-        if (is_step && !has_step && v == floor(v) && fabs(v) < 9e15) {
-          has_step = 1;
-          step = (int64_t)v;
-        }
+        if (step_word(tok, nlen) && !has_step && step_value(v, &step)) has_step = 1;
         continue;
       }
       hpo_series *s = series_of(p->m, tok, nlen);
@@ -101,10 +113,7 @@ static void json_line(parser *p, const char *line, size_t len) {
   if (!json_is_number(sv)) sv = json_object_get(o, "epoch");
   if (json_is_number(sv)) {
     double v = json_number_value(sv);
-    if (isfinite(v) && v == floor(v) && fabs(v) < 9e15) {
-      has_step = 1;
-      step = (int64_t)v;
-    }
+    if (isfinite(v) && step_value(v, &step)) has_step = 1;
   }
   for (size_t k = 0; k < p->m->n; k++) {
     hpo_series *s = &p->m->series[k];

@@ -2,7 +2,8 @@
  *
  *   text   name=value tokens anywhere on a line, Katib's default format:
  *            epoch 3 loss=0.21 accuracy=0.9
- *          a step= or epoch= token gives the line's step
+ *          a step= or epoch= token (or the word step or epoch and a
+ *          number) gives the line's step
  *   json   one object per line: {"step": 3, "loss": 0.21, "accuracy": 0.9}
  *          ("step" or "epoch" gives the step)
  *
