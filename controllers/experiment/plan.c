@@ -427,8 +427,11 @@ static void create_trials(plan_ctx *c, const counts *n, verdict *v) {
     v->reason = "QuotaExceeded";
     v->warn = 1;
     const json_t *ready = rt_condition_get(json_object_get(c->in->experiment, "status"), "Ready");
-    snprintf(v->message, sizeof(v->message), "waiting for the project's quota to start the next trial: %s",
-             js_str(ready, "message"));
+    const char *said = js_str(ready, "message");
+    if (strcmp(js_str(ready, "reason"), "QuotaExceeded") == 0)
+      snprintf(v->message, sizeof(v->message), "%s", said); /* already in these words */
+    else
+      snprintf(v->message, sizeof(v->message), "waiting for the project's quota to start the next trial: %s", said);
     c->out->status_first = 1;
   }
 }
