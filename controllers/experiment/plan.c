@@ -36,7 +36,9 @@ typedef struct plan_ctx {
   hpo_trials trials;   /* sorted by number */
   trial_view *views;   /* parallel to trials.items */
   size_t created;      /* trials created by this plan */
+  int64_t created_up_to; /* the highest of their numbers */
   int retry;
+  int lagging;         /* the cache does not show every trial created yet */
 } plan_ctx;
 
 /* ---------------------------------------------------------- read_trials */
@@ -384,6 +386,11 @@ static void fail_verdict(verdict *v, const char *reason, const char *msg) {
 static void create_trials(plan_ctx *c, const counts *n, verdict *v) {
   const exp_spec *s = c->s;
   if (v->want <= 0) return;
+  int64_t highest = c->trials.n ? c->trials.items[c->trials.n - 1].number : 0;
+  if (highest < c->in->created_up_to) {
+    c->lagging = 1; /* decide on every trial, or not at all */
+    return;
+  }
   if (s->source == EXP_TEMPLATE_REF && c->in->tmpl == NULL) {
     v->phase = "Pending";
     v->reason = "TemplateNotFound";
@@ -411,6 +418,7 @@ static void create_trials(plan_ctx *c, const counts *n, verdict *v) {
     rt_plan_event(c->out, "Normal", "TrialCreated", "trial %s: %s", js_name(tj), params ? params : "");
     rt_plan_apply(c->out, &trainingjob_resource, tj);
     c->created++;
+    c->created_up_to = sug.numbers[k];
   }
   int active = n->pending + n->running;
   if (sug.n == 0 && sug.exhausted && active == 0) {
@@ -495,7 +503,8 @@ static void invalid_spec(const exp_observed *in, rt_plan *out) {
   rt_plan_set_status(out, status);
 }
 
-void exp_plan(const exp_observed *in, rt_plan *out) {
+void exp_plan(const exp_observed *in, rt_plan *out, int64_t *created_up_to) {
+  *created_up_to = 0;
   if (in->spec == NULL) {
     invalid_spec(in, out);
     return;
@@ -511,6 +520,8 @@ void exp_plan(const exp_observed *in, rt_plan *out) {
   write_status(&c, &n, &v);
   int polling = n.running > 0 && in->spec->early_stopping.kind != HPO_ES_NONE &&
                 in->spec->metrics_source == EXP_METRICS_STDOUT;
+  *created_up_to = c.created_up_to;
+  if (c.lagging) rt_plan_requeue_after(out, EXP_CACHE_WAIT_MS);
   if (c.retry || strcmp(v.reason, "TemplateNotFound") == 0) rt_plan_requeue_after(out, EXP_RETRY_MS);
   else if (polling) rt_plan_requeue_after(out, EXP_POLL_MS);
   for (size_t i = 0; i < c.trials.n; i++) json_decref(c.views[i].metrics);

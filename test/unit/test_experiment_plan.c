@@ -74,7 +74,9 @@ typedef struct fixture {
   json_t *tmpl;
   exp_observed_trial trials[32];
   size_t n;
+  int64_t known;          /* created_up_to handed in */
   rt_plan plan;
+  int64_t created_up_to;  /* what the plan says it created */
   char err[600];
 } fixture;
 
@@ -85,10 +87,10 @@ static void add(fixture *f, json_t *tj) {
 
 static void plan(fixture *f) {
   exp_spec spec;
-  exp_observed in = {f->exp, NULL, f->err, f->tmpl, f->trials, f->n, NOW};
+  exp_observed in = {f->exp, NULL, f->err, f->tmpl, f->trials, f->n, f->known, NOW};
   if (exp_spec_parse(f->exp, &spec, f->err, sizeof(f->err)) == 0) in.spec = &spec;
   rt_plan_init(&f->plan);
-  exp_plan(&in, &f->plan);
+  exp_plan(&in, &f->plan, &f->created_up_to);
   exp_spec_free(&spec);
 }
 
@@ -182,7 +184,35 @@ START_TEST(first_trials) {
   ck_assert_ptr_null(js_get(f.plan.status, "bestTrial"));
   ck_assert_int_eq(has_event(&f.plan, "TrialCreated"), 2);
   ck_assert_int_eq(f.plan.requeue_after_ms, 0);
+  ck_assert_int_eq(f.created_up_to, 2);
   done(&f);
+}
+END_TEST
+
+/* The cache trails the trials this manager created: no suggestion is made
+ * on fewer trials (it could differ and rewrite a running trial); outcomes
+ * are still recorded, and the plan looks again soon. */
+START_TEST(cache_trails) {
+  fixture f = {.exp = experiment(NULL), .known = 3};
+  add(&f, trial(1, 0.3, "Succeeded", NULL));
+  probe(&f.trials[0], "loss=0.3\n", 0);
+  add(&f, trial(2, 0.6, "Running", NULL));
+  plan(&f);
+  ck_assert_uint_eq(count(&f.plan, RT_ACT_APPLY), 0);
+  ck_assert_uint_eq(count(&f.plan, RT_ACT_PATCH), 1);
+  ck_assert_int_eq(f.plan.requeue_after_ms, EXP_CACHE_WAIT_MS);
+  ck_assert_int_eq(f.created_up_to, 0);
+  done(&f);
+  /* Once it shows them, the search goes on after the highest. */
+  fixture g = {.exp = experiment(NULL), .known = 3};
+  add(&g, trial(1, 0.3, "Succeeded", "{\"state\":\"Succeeded\",\"value\":0.3}"));
+  add(&g, trial(2, 0.6, "Succeeded", "{\"state\":\"Succeeded\",\"value\":0.6}"));
+  add(&g, trial(3, 0.9, "Running", NULL));
+  plan(&g);
+  ck_assert_uint_eq(count(&g.plan, RT_ACT_APPLY), 1);
+  ck_assert_ptr_nonnull(applied(&g.plan, "e-4"));
+  ck_assert_int_eq(g.created_up_to, 4);
+  done(&g);
 }
 END_TEST
 
@@ -571,6 +601,7 @@ int main(void) {
   Suite *s = suite_create("experiment_plan");
   TCase *tc = tcase_create("plan");
   tcase_add_test(tc, first_trials);
+  tcase_add_test(tc, cache_trails);
   tcase_add_test(tc, restart_idempotent);
   tcase_add_test(tc, trial_succeeds);
   tcase_add_loop_test(tc, trial_outcomes, 0, N(outcomes));
