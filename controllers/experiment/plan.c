@@ -5,7 +5,8 @@
  *                   (and a record to write once its outcome is known)
  *   stop_trials     medianstop's decisions: record EarlyStopped, suspend
  *   decide          terminal or searching, how many trials to ask for
- *   create_trials   hpo_suggest's assignments as TrainingJobs
+ *   create_trials   hpo_suggest's assignments as TrainingJobs (quota_wait:
+ *                   the last one was refused by the project's quota)
  *   write_status    counts, best trial, recent trials, conditions, events */
 #include <math.h>
 #include <stdio.h>
@@ -329,11 +330,27 @@ static void searching_message(const plan_ctx *c, const counts *n, char *out, siz
     snprintf(out + w, len - (size_t)w, "; best %s %.6g (trial %s)", c->s->objective.metric, best->value, best->name);
 }
 
-static int quota_refused(const json_t *experiment) {
-  const json_t *ready = rt_condition_get(json_object_get(experiment, "status"), "Ready");
-  const char *reason = js_str(ready, "reason"), *msg = js_str(ready, "message");
-  return reason && msg && (strcmp(reason, "ApplyFailed") == 0 || strcmp(reason, "QuotaExceeded") == 0) &&
-         strstr(msg, "quota exceeded") != NULL;
+/* When the last creation of a trial was refused by the project's quota
+ * (the executor wrote ApplyFailed with the webhook's words, or an earlier
+ * plan QuotaExceeded), the trials about to be asked for again wait for
+ * quota: say so, before trying (the status goes first, so a refusal again
+ * leaves it). */
+static void quota_wait(plan_ctx *c, verdict *v) {
+  const json_t *ready = rt_condition_get(json_object_get(c->in->experiment, "status"), "Ready");
+  const char *reason = js_str(ready, "reason"), *said = js_str(ready, "message");
+  if (!(reason && said && (strcmp(reason, "ApplyFailed") == 0 || strcmp(reason, "QuotaExceeded") == 0) &&
+        strstr(said, "quota exceeded") != NULL))
+    return;
+  v->phase = "Queued";
+  v->reason = "QuotaExceeded";
+  /* No event of its own: the plan's events go out only when every action
+   * did, so it would come once the quota let the trial in; each refusal is
+   * already the executor's ApplyFailed Warning with the webhook's words. */
+  if (strcmp(reason, "QuotaExceeded") == 0)
+    snprintf(v->message, sizeof(v->message), "%s", said); /* already in these words */
+  else
+    snprintf(v->message, sizeof(v->message), "waiting for the project's quota to start the next trial: %s", said);
+  c->out->status_first = 1;
 }
 
 static void decide(const plan_ctx *c, const counts *n, verdict *v) {
@@ -428,20 +445,7 @@ static void create_trials(plan_ctx *c, const counts *n, verdict *v) {
     snprintf(v->message, sizeof(v->message), "%s", sug.reason[0] ? sug.reason : "every point of the space was tried");
   }
   hpo_suggestions_free(&sug);
-  if (c->created && quota_refused(c->in->experiment)) {
-    /* The last creation was refused by the project's quota: say so, before
-     * trying again (the status goes first, so a refusal again leaves it). */
-    v->phase = "Queued";
-    v->reason = "QuotaExceeded";
-    v->warn = 1;
-    const json_t *ready = rt_condition_get(json_object_get(c->in->experiment, "status"), "Ready");
-    const char *said = js_str(ready, "message");
-    if (strcmp(js_str(ready, "reason"), "QuotaExceeded") == 0)
-      snprintf(v->message, sizeof(v->message), "%s", said); /* already in these words */
-    else
-      snprintf(v->message, sizeof(v->message), "waiting for the project's quota to start the next trial: %s", said);
-    c->out->status_first = 1;
-  }
+  if (c->created) quota_wait(c, v);
 }
 
 /* ---------------------------------------------------------- write_status */
