@@ -4,6 +4,7 @@
  *   read_trials     each TrainingJob → a trial record for the algorithms
  *                   (and a record to write once its outcome is known)
  *   stop_trials     medianstop's decisions: record EarlyStopped, suspend
+ *   suspend_trials  spec.suspend: the unfinished trials suspended or resumed
  *   decide          terminal or searching, how many trials to ask for
  *   create_trials   hpo_suggest's assignments as TrainingJobs (quota_wait:
  *                   the last one was refused by the project's quota)
@@ -292,6 +293,26 @@ static void stop_trials(plan_ctx *c) {
   hpo_stops_free(&stops);
 }
 
+/* ---------------------------------------------------------- suspend */
+
+/* spec.suspend: the unfinished trials are suspended (their pods go, their
+ * quota is freed) and resumed with the Experiment. A trial stopped early
+ * has its record and stays suspended. */
+static void suspend_trials(plan_ctx *c) {
+  for (size_t i = 0; i < c->trials.n; i++) {
+    const hpo_trial *t = &c->trials.items[i];
+    const json_t *tj = c->views[i].o->tj;
+    const char *phase = js_str(tj, "status.phase");
+    if (hpo_trial_finished(t) || c->views[i].retry || (phase && strcmp(phase, "Succeeded") == 0) ||
+        (phase && strcmp(phase, "Failed") == 0))
+      continue;
+    if (js_bool(tj, "spec.suspend", 0) == c->s->suspend) continue;
+    json_t *ops = json_pack("[{s:s, s:s, s:s}, {s:s, s:s, s:b}]", "op", "test", "path", "/metadata/uid", "value",
+                            js_uid(tj), "op", "add", "path", "/spec/suspend", "value", c->s->suspend);
+    rt_plan_patch(c->out, &trainingjob_resource, tj, ops);
+  }
+}
+
 /* ---------------------------------------------------------- decide */
 
 typedef struct counts {
@@ -382,6 +403,15 @@ static void decide(const plan_ctx *c, const counts *n, verdict *v) {
     v->state = RT_STATE_SUCCEEDED;
     v->reason = "MaxTrialsReached";
     searching_message(c, n, v->message, sizeof(v->message));
+    return;
+  }
+  if (s->suspend) {
+    v->phase = "Suspended";
+    v->state = RT_STATE_SUSPENDED;
+    v->reason = "Suspended";
+    snprintf(v->message, sizeof(v->message), "suspended (spec.suspend): %d unfinished trials suspended; ", active);
+    size_t used = strlen(v->message);
+    searching_message(c, n, v->message + used, sizeof(v->message) - used);
     return;
   }
   int room = s->parallel_trials - active, left = s->max_trials - n->total;
@@ -486,9 +516,12 @@ static void write_status(plan_ctx *c, const counts *n, const verdict *v) {
   if (!terminal) json_object_del(status, "completionTime");
   rt_status_set_state(status, v->phase, v->state, v->reason, v->message, js_int(exp, "metadata.generation", 0),
                       c->in->now);
-  if (terminal && !(prev_phase && strcmp(prev_phase, v->phase) == 0))
+  int changed = !(prev_phase && strcmp(prev_phase, v->phase) == 0);
+  if ((terminal || v->state == RT_STATE_SUSPENDED) && changed)
     rt_plan_event(c->out, v->state == RT_STATE_FAILED ? "Warning" : "Normal", v->phase, "%s: %s", v->reason,
                   v->message);
+  else if (changed && prev_phase && strcmp(prev_phase, "Suspended") == 0)
+    rt_plan_event(c->out, "Normal", "Resumed", "the search goes on: %s", v->message);
   else if (v->warn && !(prev_reason && strcmp(prev_reason, v->reason) == 0))
     rt_plan_event(c->out, "Warning", v->reason, "%s", v->message);
   rt_plan_set_status(c->out, status);
@@ -517,6 +550,7 @@ void exp_plan(const exp_observed *in, rt_plan *out, int64_t *created_up_to) {
   read_trials(&c);
   record_outcomes(&c);
   stop_trials(&c);
+  suspend_trials(&c);
   counts n = count_trials(&c.trials);
   verdict v;
   decide(&c, &n, &v);

@@ -543,6 +543,57 @@ START_TEST(early_stop) {
 }
 END_TEST
 
+/* ---- spec.suspend ----------------------------------------------------------------------- */
+
+static int suspends(const rt_plan *p, const char *name, int *value) {
+  for (size_t i = 0; i < p->nactions; i++) {
+    const rt_action *a = &p->actions[i];
+    if (a->kind != RT_ACT_PATCH || strcmp(js_name(a->object), name) != 0) continue;
+    size_t k;
+    json_t *op;
+    json_array_foreach(a->patch, k, op) if (strcmp(js_str(op, "path"), "/spec/suspend") == 0) {
+      *value = json_is_true(json_object_get(op, "value"));
+      return 1;
+    }
+  }
+  return 0;
+}
+
+START_TEST(suspend) {
+  fixture f = {.exp = experiment("{'suspend':true}")};
+  add(&f, trial(1, 0.3, "Succeeded", "{\"state\":\"Succeeded\",\"value\":0.3}"));
+  add(&f, trial(2, 0.6, "Running", NULL));
+  add(&f, trial(3, 0.9, "Suspended", NULL));
+  json_object_set_new(json_object_get((json_t *)f.trials[2].tj, "spec"), "suspend", json_true());
+  plan(&f);
+  int value = -1;
+  ck_assert(suspends(&f.plan, "e-2", &value) && value == 1);
+  ck_assert(!suspends(&f.plan, "e-1", &value));
+  ck_assert(!suspends(&f.plan, "e-3", &value)); /* already */
+  ck_assert_uint_eq(count(&f.plan, RT_ACT_APPLY), 0);
+  ck_assert_str_eq(js_str(f.plan.status, "phase"), "Suspended");
+  ck_assert_int_eq(rt_status_state(f.plan.status), RT_STATE_SUSPENDED);
+  ck_assert_ptr_null(rt_condition_get(f.plan.status, "Ready"));
+  ck_assert_str_eq(js_str(rt_condition_get(f.plan.status, "Suspended"), "status"), "True");
+  ck_assert_int_eq(has_event(&f.plan, "Suspended"), 1);
+  done(&f);
+  /* Resumed: its suspended trials go on, an early-stopped one stays stopped. */
+  fixture g = {.exp = experiment("{'suspend':false,'parallelTrials':3}")};
+  json_object_set_new(g.exp, "status", J("{'phase':'Suspended'}"));
+  add(&g, trial(1, 0.3, "Suspended", NULL));
+  json_object_set_new(json_object_get((json_t *)g.trials[0].tj, "spec"), "suspend", json_true());
+  add(&g, trial(2, 0.6, "Suspended", "{\"state\":\"EarlyStopped\",\"value\":0.6}"));
+  json_object_set_new(json_object_get((json_t *)g.trials[1].tj, "spec"), "suspend", json_true());
+  plan(&g);
+  ck_assert(suspends(&g.plan, "e-1", &value) && value == 0);
+  ck_assert(!suspends(&g.plan, "e-2", &value));
+  ck_assert_str_eq(js_str(g.plan.status, "phase"), "Running");
+  ck_assert_int_eq(has_event(&g.plan, "Resumed"), 1);
+  ck_assert_uint_eq(count(&g.plan, RT_ACT_APPLY), 2);
+  done(&g);
+}
+END_TEST
+
 /* ---- bounded status, broken trials, an invalid spec ------------------------------------ */
 
 START_TEST(recent_bounded) {
@@ -610,6 +661,7 @@ int main(void) {
   tcase_add_test(tc, template_bindings);
   tcase_add_test(tc, quota_waits);
   tcase_add_test(tc, early_stop);
+  tcase_add_test(tc, suspend);
   tcase_add_test(tc, recent_bounded);
   tcase_add_test(tc, broken_trials);
   tcase_add_test(tc, invalid_spec);
