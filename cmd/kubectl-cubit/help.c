@@ -14,7 +14,7 @@ static const char overview[] =
     "  submit PIPELINE       start a PipelineRun: -p name=value ..., --watch\n"
     "  logs NAME [TASK]      logs of a run's task, a TrainingJob, a Notebook or an InferenceService\n"
     "  retry RUN             retry a Failed run's failed tasks\n"
-    "  stop NAME, resume NAME  suspend or resume a TrainingJob; stop or start a Notebook\n"
+    "  stop NAME, resume NAME  stop or resume a PipelineRun, a TrainingJob (suspend) or a Notebook\n"
     "  renew NOTEBOOK        renew a notebook's lease (--for D also sets its length)\n"
     "  open NOTEBOOK         print the notebook's URL\n"
     "  help [COMMAND]        this text, or a command's\n"
@@ -80,12 +80,16 @@ static const topic topics[] = {
     {"stop",
      "Usage: kubectl cubit stop NAME\n"
      "\n"
+     "A PipelineRun (plr/NAME): spec.stopped=true: its running tasks' TrainingJobs are stopped,\n"
+     "no task starts, and the run becomes Stopped; a finished run is refused (exit code 2).\n"
      "A TrainingJob (tj/NAME): spec.suspend=true (its pods go; it becomes Suspended).\n"
-     "A Notebook (nb/NAME): spec.stopped=true. PipelineRuns cannot be stopped (yet).\n"},
+     "A Notebook (nb/NAME): spec.stopped=true. A bare NAME is looked up in that order.\n"},
     {"resume",
      "Usage: kubectl cubit resume NAME\n"
      "\n"
-     "Undoes stop: spec.suspend=false on a TrainingJob, spec.stopped=false on a Notebook.\n"},
+     "Undoes stop: spec.stopped=false on a PipelineRun (each stopped task starts its next\n"
+     "attempt; finished tasks are not run again), spec.suspend=false on a TrainingJob,\n"
+     "spec.stopped=false on a Notebook.\n"},
     {"renew",
      "Usage: kubectl cubit renew NOTEBOOK [--for DURATION]\n"
      "\n"

@@ -318,13 +318,24 @@ static int cmd_retry(cli *c) {
                "retry requested");
 }
 
+/* stop / resume: a PipelineRun's and a Notebook's spec.stopped, a
+ * TrainingJob's spec.suspend. A finished run has nothing to stop or resume
+ * (its controller ignores spec.stopped): refused rather than recorded. */
 static int set_stopped(cli *c, int stop) {
-  const kube_resource *want[] = {&trainingjob_resource, &notebook_resource}, *r;
+  const kube_resource *want[] = {&pl_pipelinerun_resource, &trainingjob_resource, &notebook_resource}, *r;
   json_t *obj;
-  int rc = resolve(c, c->a->name, want, 2, &r, &obj);
+  int rc = resolve(c, c->a->name, want, 3, &r, &obj);
   if (rc) return rc;
   char name[256];
   snprintf(name, sizeof(name), "%s", js_name(obj));
+  if (r == &pl_pipelinerun_resource) {
+    int code;
+    if (!cli_run_finished(obj, &code)) {
+      fail("PipelineRun %s has %s: there is nothing to %s", name, js_str(obj, "status.phase"), stop ? "stop" : "resume");
+      json_decref(obj);
+      return CLI_EXIT_USAGE;
+    }
+  }
   json_decref(obj);
   const char *field = r == &trainingjob_resource ? "suspend" : "stopped";
   return patch(c, r, name, json_pack("{s:{s:b}}", "spec", field, stop), stop ? "stopped" : "resumed");

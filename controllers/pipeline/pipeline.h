@@ -136,6 +136,8 @@ typedef struct pl_node {
   pl_phase phase;
   int attempts;          /* attempts started so far */
   int first_attempt;     /* the first attempt of this round (a retried run starts a new one) */
+  int stopped_attempts;  /* attempts of this round a stop of the run interrupted: they do not
+                          * count against the retries budget */
   int64_t start, finish; /* 0 = unset */
   int64_t retry_at;      /* waiting to start attempt attempts+1 at this time; 0 = not waiting */
   char message[512];
@@ -169,6 +171,14 @@ void pl_dag_step(const pl_spec *s, pl_node *nodes, int64_t now, pl_when_fn when,
 /* Retry from failure: failed and omitted nodes go back to Pending (a new
  * round of attempts); the succeeded and skipped stay. Returns how many. */
 size_t pl_dag_retry(const pl_spec *s, pl_node *nodes);
+/* The run is stopped (spec.stopped): nothing starts, and each running node
+ * settles what its current attempt shows — succeeded (once its outputs are
+ * read) or failed without a retry left are final; a failed attempt with a
+ * retry left, an attempt waiting for its retry and an active (or not yet
+ * seen) attempt go back to Pending, so resuming starts the task's next
+ * attempt. An interrupted attempt is counted in stopped_attempts (it uses no
+ * retry). out->done and out->total are the progress. Pure. */
+void pl_dag_stop(const pl_spec *s, pl_node *nodes, int64_t now, pl_step_out *out);
 
 /* ------------------------------------------------------------ tasks */
 
