@@ -6,16 +6,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 #include "util/alloc.h"
+#include "util/time.h"
 
 #define BIT(c) (1u << (c))
 #define ALL_COMMANDS 0xffffffffu
 
 typedef enum {
   F_KUBECONFIG, F_CONTEXT, F_NAMESPACE, F_HELP, F_FOLLOW, F_ATTEMPT, F_ALL_ATTEMPTS, F_ROLE,
-  F_REPLICA, F_REVISION, F_WATCH, F_FOR, F_PARAM, F_INTERVAL
+  F_REPLICA, F_REVISION, F_WATCH, F_FOR, F_PARAM, F_INTERVAL, F_TOKEN, F_OUTPUT, F_PROJECT, F_BY, F_FROM, F_TO,
+  F_SINCE, F_KIND, F_PHASE, F_CREATOR, F_LIMIT, F_HISTORY_URL
 } flag_id;
 
 typedef struct flag_spec {
@@ -41,6 +44,18 @@ static const flag_spec flags[] = {
     {F_FOR, "for", 0, 1, BIT(CLI_CMD_RENEW)},
     {F_PARAM, "param", 'p', 1, BIT(CLI_CMD_SUBMIT)},
     {F_INTERVAL, "interval", 0, 1, BIT(CLI_CMD_WATCH) | BIT(CLI_CMD_SUBMIT)},
+    {F_TOKEN, "token", 0, 1, ALL_COMMANDS},
+    {F_OUTPUT, "output", 'o', 1, BIT(CLI_CMD_GET) | BIT(CLI_CMD_USAGE) | BIT(CLI_CMD_HISTORY)},
+    {F_PROJECT, "project", 0, 1, BIT(CLI_CMD_USAGE) | BIT(CLI_CMD_HISTORY)},
+    {F_BY, "by", 0, 1, BIT(CLI_CMD_USAGE)},
+    {F_FROM, "from", 0, 1, BIT(CLI_CMD_USAGE) | BIT(CLI_CMD_HISTORY) | BIT(CLI_CMD_BACKFILL) | BIT(CLI_CMD_RETRY)},
+    {F_TO, "to", 0, 1, BIT(CLI_CMD_USAGE) | BIT(CLI_CMD_HISTORY) | BIT(CLI_CMD_BACKFILL)},
+    {F_SINCE, "since", 0, 1, BIT(CLI_CMD_USAGE) | BIT(CLI_CMD_HISTORY)},
+    {F_KIND, "kind", 0, 1, BIT(CLI_CMD_HISTORY)},
+    {F_PHASE, "phase", 0, 1, BIT(CLI_CMD_HISTORY)},
+    {F_CREATOR, "creator", 0, 1, BIT(CLI_CMD_HISTORY)},
+    {F_LIMIT, "limit", 0, 1, BIT(CLI_CMD_HISTORY)},
+    {F_HISTORY_URL, "history-url", 0, 1, BIT(CLI_CMD_USAGE) | BIT(CLI_CMD_HISTORY)},
 };
 
 typedef struct command_spec {
@@ -62,6 +77,10 @@ static const command_spec commands[] = {
     {CLI_CMD_RESUME, "resume", 1, 1, "NAME"},
     {CLI_CMD_RENEW, "renew", 1, 1, "NOTEBOOK"},
     {CLI_CMD_OPEN, "open", 1, 1, "NOTEBOOK"},
+    {CLI_CMD_USAGE, "usage", 0, 0, ""},
+    {CLI_CMD_HISTORY, "history", 0, 0, ""},
+    {CLI_CMD_BACKFILL, "backfill", 1, 1, "PIPELINE"},
+    {CLI_CMD_COMPLETION, "completion", 1, 1, "bash|zsh"},
 };
 
 static const command_spec *command_named(const char *s) {
@@ -112,6 +131,29 @@ int cli_parse_duration(const char *s, int64_t *out, char *err, size_t errlen) {
   if (total <= 0) return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s: must be longer than 0s", s);
   *out = total;
   return 0;
+}
+
+int cli_parse_when(const char *s, int64_t now, int64_t *out, char *err, size_t errlen) {
+  *out = 0;
+  if (s == NULL || *s == '\0') return cubit_errorf(err, errlen, CUBIT_EINVAL, "empty time");
+  if (isdigit((unsigned char)s[0]) && strlen(s) == 10 && s[4] == '-' && s[7] == '-') {
+    char full[40];
+    snprintf(full, sizeof(full), "%sT00:00:00Z", s);
+    if (time_parse_rfc3339(full, out) == 0) return 0;
+  } else if (strchr(s, 'T') || strchr(s, 't')) {
+    if (time_parse_rfc3339(s, out) == 0) return 0;
+  } else {
+    int64_t ago;
+    char why[160];
+    if (cli_parse_duration(s, &ago, why, sizeof(why)) == 0) {
+      *out = now - ago;
+      return 0;
+    }
+  }
+  *out = 0;
+  return cubit_errorf(err, errlen, CUBIT_EINVAL,
+                      "%s: not a time (want 2026-12-01T06:00:00Z, a date 2026-12-01, or a duration ago such as 7d)",
+                      s);
 }
 
 void cli_format_duration(int64_t secs, char *out, size_t len) {
@@ -178,6 +220,85 @@ static int apply_flag(cli_args *a, const flag_spec *f, const char *v, char *err,
       a->interval_ms = d * 1000;
       return 0;
     }
+    case F_TOKEN:
+      if (*v == '\0') return cubit_errorf(err, errlen, CUBIT_EINVAL, "--token: empty");
+      a->token = v;
+      return 0;
+    case F_OUTPUT: {
+      static const struct {
+        const char *name;
+        cli_output out;
+      } outs[] = {{"json", CLI_OUT_JSON}, {"yaml", CLI_OUT_YAML}, {"wide", CLI_OUT_WIDE}, {"csv", CLI_OUT_CSV}};
+      for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++)
+        if (strcmp(v, outs[i].name) == 0 && (outs[i].out != CLI_OUT_CSV || a->cmd == CLI_CMD_USAGE)) {
+          a->output = outs[i].out;
+          return 0;
+        }
+      return cubit_errorf(err, errlen, CUBIT_EINVAL, "--output: want json, yaml or wide%s, got \"%s\"",
+                          a->cmd == CLI_CMD_USAGE ? " or csv" : "", v);
+    }
+    case F_PROJECT:
+      if (*v == '\0') return cubit_errorf(err, errlen, CUBIT_EINVAL, "--project: empty");
+      a->project = v;
+      return 0;
+    case F_BY: {
+      static const char *bys[] = {"day", "week", "month", "member", "gpu-model", "project"};
+      for (size_t i = 0; i < sizeof(bys) / sizeof(bys[0]); i++)
+        if (strcmp(v, bys[i]) == 0) {
+          a->by = v;
+          return 0;
+        }
+      return cubit_errorf(err, errlen, CUBIT_EINVAL,
+                          "--by: want day, week, month, member, gpu-model or project, got \"%s\"", v);
+    }
+    case F_FROM:
+    case F_TO: {
+      const char *name = f->id == F_FROM ? "from" : "to";
+      if (a->cmd == CLI_CMD_RETRY) {
+        if (*v == '\0') return cubit_errorf(err, errlen, CUBIT_EINVAL, "--from: empty (want a task name)");
+      } else {
+        char why[200];
+        if (cli_parse_when(v, 0, &d, why, sizeof(why))) return cubit_errorf(err, errlen, CUBIT_EINVAL, "--%s: %s", name, why);
+      }
+      if (f->id == F_FROM) a->from = v;
+      else a->to = v;
+      return 0;
+    }
+    case F_SINCE: {
+      char why[160];
+      if (cli_parse_duration(v, &d, why, sizeof(why))) return cubit_errorf(err, errlen, CUBIT_EINVAL, "--since: %s", why);
+      a->since_s = d;
+      return 0;
+    }
+    case F_KIND: {
+      static const struct {
+        const char *alias, *kind;
+      } ks[] = {{"trainingjob", "TrainingJob"}, {"tj", "TrainingJob"}, {"pipelinerun", "PipelineRun"},
+                {"plr", "PipelineRun"}, {"notebook", "Notebook"}, {"nb", "Notebook"},
+                {"inferenceservice", "InferenceService"}, {"isvc", "InferenceService"}};
+      for (size_t i = 0; i < sizeof(ks) / sizeof(ks[0]); i++)
+        if (strcasecmp(v, ks[i].alias) == 0) {
+          a->kind = ks[i].kind;
+          return 0;
+        }
+      return cubit_errorf(err, errlen, CUBIT_EINVAL,
+                          "--kind: want TrainingJob (tj), PipelineRun (plr), Notebook (nb) or InferenceService (isvc), "
+                          "got \"%s\"", v);
+    }
+    case F_PHASE:
+      if (*v == '\0') return cubit_errorf(err, errlen, CUBIT_EINVAL, "--phase: empty");
+      a->phase = v;
+      return 0;
+    case F_CREATOR:
+      if (*v == '\0') return cubit_errorf(err, errlen, CUBIT_EINVAL, "--creator: empty");
+      a->creator = v;
+      return 0;
+    case F_LIMIT: return parse_count("limit", v, 1, &a->limit, err, errlen);
+    case F_HISTORY_URL:
+      if (strncasecmp(v, "https://", 8) != 0 && strncasecmp(v, "http://", 7) != 0)
+        return cubit_errorf(err, errlen, CUBIT_EINVAL, "--history-url: want https://HOST[:PORT], got \"%s\"", v);
+      a->history_url = v;
+      return 0;
     case F_PARAM: {
       cli_param p;
       int rc = cli_parse_param(v, &p, err, errlen);
@@ -209,6 +330,7 @@ int cli_parse(int argc, char **argv, cli_args *out, char *err, size_t errlen) {
   memset(out, 0, sizeof(*out));
   out->replica = -1;
   out->interval_ms = 2000;
+  out->limit = 100;
   pending_flag *seen = xcalloc((size_t)argc + 1, sizeof(*seen));
   const char **pos = xcalloc((size_t)argc + 1, sizeof(*pos));
   size_t nseen = 0, npos = 0;
@@ -301,6 +423,18 @@ int cli_parse(int argc, char **argv, cli_args *out, char *err, size_t errlen) {
   out->task = nargs > 1 ? pos[2] : NULL;
   if (out->attempt && out->all_attempts) {
     rc = cubit_errorf(err, errlen, CUBIT_EINVAL, "--attempt and --all-attempts cannot be used together");
+    goto out;
+  }
+  if (out->since_s && out->from) {
+    rc = cubit_errorf(err, errlen, CUBIT_EINVAL, "--since and --from cannot be used together");
+    goto out;
+  }
+  if (out->cmd == CLI_CMD_BACKFILL && (out->from == NULL || out->to == NULL)) {
+    rc = cubit_errorf(err, errlen, CUBIT_EINVAL, "backfill: --from and --to are required (the window of ticks to run)");
+    goto out;
+  }
+  if (out->cmd == CLI_CMD_COMPLETION && strcmp(out->name, "bash") != 0 && strcmp(out->name, "zsh") != 0) {
+    rc = cubit_errorf(err, errlen, CUBIT_EINVAL, "completion: want bash or zsh, got \"%s\"", out->name);
     goto out;
   }
 out:

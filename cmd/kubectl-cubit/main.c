@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "kube/client.h"
 #include "kube/config.h"
+#include "util/buf.h"
 #include "util/alloc.h"
 #include "util/json.h"
 #include "util/time.h"
@@ -156,6 +157,8 @@ static void print_buf(cli *c, cubit_buf *b) {
   pthread_mutex_unlock(&c->out_lock);
 }
 
+static int print_data(cli *c, const json_t *v);
+
 /* ---------------------------------------------------------- get / watch */
 
 static int render_object(cli *c, const kube_resource *r, const json_t *obj, cubit_buf *out) {
@@ -181,6 +184,12 @@ static int cmd_get(cli *c) {
   json_t *obj;
   int rc = resolve(c, c->a->name, want, 2, &r, &obj);
   if (rc) return rc;
+  if (c->a->output == CLI_OUT_JSON || c->a->output == CLI_OUT_YAML) {
+    /* The object as the API server has it, as kubectl get -o json prints it. */
+    rc = print_data(c, obj);
+    json_decref(obj);
+    return rc;
+  }
   cubit_buf out;
   buf_init(&out, 64 << 20);
   rc = render_object(c, r, obj, &out);
@@ -585,6 +594,190 @@ static int cmd_logs(cli *c) {
   return rc;
 }
 
+/* ---------------------------------------------------------- history */
+
+/* Where the history API is (docs/cli.md#usage-and-history): --history-url
+ * or $CUBIT_HISTORY_URL directly (its CA from $CUBIT_HISTORY_CA, else the
+ * system's); else the API server's service proxy to the Service
+ * cubit-history (port 443) in $CUBIT_HISTORY_NAMESPACE, default
+ * cubit-system. Either way the kubeconfig user's bearer token goes along;
+ * the API server removes Authorization before proxying, so the token is
+ * repeated in X-Cubit-Authorization, which the history API reads then. */
+typedef struct history_api {
+  kube_config cfg;     /* a shallow copy of the CLI's, server and CA replaced when direct */
+  char *server, *ca;   /* owned replacements */
+  kube_client *client;
+  char prefix[320];    /* the service proxy's path, "" when direct */
+} history_api;
+
+static void history_close(history_api *h) {
+  kube_client_free(h->client);
+  free(h->server);
+  free(h->ca);
+}
+
+static int history_open(cli *c, history_api *h) {
+  memset(h, 0, sizeof(*h));
+  /* The API reviews a bearer token: a user known by a client certificate
+   * alone has none to send. */
+  kube_creds *creds = kube_creds_new(&c->cfg);
+  kube_creds_snapshot snap = {0};
+  char err[512] = "";
+  int rc = kube_creds_get(creds, &snap, err, sizeof(err));
+  int has_token = rc == 0 && snap.token && *snap.token;
+  kube_creds_snapshot_free(&snap);
+  kube_creds_free(creds);
+  if (rc) {
+    fail("credentials: %s", err);
+    return CLI_EXIT_ERROR;
+  }
+  if (!has_token) {
+    fail("the history API authenticates callers by a bearer token, and the kubeconfig user of context %s has none "
+         "(a client certificate?): pass --token, or use a user with a token or an exec credential plugin",
+         c->cfg.context && *c->cfg.context ? c->cfg.context : "(current)");
+    return CLI_EXIT_USAGE;
+  }
+  h->cfg = c->cfg;
+  const char *url = c->a->history_url ? c->a->history_url : getenv("CUBIT_HISTORY_URL");
+  if (url && *url) {
+    h->server = xstrdup(url);
+    size_t n = strlen(h->server);
+    while (n > 0 && h->server[n - 1] == '/') h->server[--n] = '\0';
+    h->cfg.server = h->server;
+    h->cfg.tls_server_name = NULL;
+    h->cfg.insecure_skip_tls_verify = 0;
+    h->cfg.proxy_url = NULL;
+    h->cfg.ca_pem = NULL;
+    h->cfg.ca_pem_len = 0;
+    const char *ca = getenv("CUBIT_HISTORY_CA");
+    if (ca && *ca) {
+      FILE *f = fopen(ca, "rb");
+      cubit_buf b;
+      buf_init(&b, 1 << 20);
+      char chunk[4096];
+      size_t got;
+      while (f && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        if (buf_append(&b, chunk, got)) break;
+      if (f == NULL || b.len == 0) {
+        fail("CUBIT_HISTORY_CA=%s: cannot read it", ca);
+        if (f) fclose(f);
+        buf_free(&b);
+        free(h->server);
+        return CLI_EXIT_USAGE;
+      }
+      fclose(f);
+      h->cfg.ca_pem_len = b.len;
+      h->ca = h->cfg.ca_pem = buf_detach(&b);
+    }
+  } else {
+    const char *ns = getenv("CUBIT_HISTORY_NAMESPACE");
+    snprintf(h->prefix, sizeof(h->prefix), "/api/v1/namespaces/%s/services/https:cubit-history:443/proxy",
+             ns && *ns ? ns : "cubit-system");
+  }
+  kube_client_options o = {.user_agent = "kubectl-cubit/0.1.0", .token_copy_header = "X-Cubit-Authorization"};
+  if (kube_client_new(&h->cfg, &o, &h->client)) {
+    fail("cannot make a client for the history API at %s", h->cfg.server);
+    history_close(h);
+    return CLI_EXIT_ERROR;
+  }
+  return 0;
+}
+
+/* GET path of the history API; its error answers ({reason, message}) are
+ * said in its own words. */
+static int history_get(cli *c, history_api *h, const char *path, json_t **out) {
+  char *full = xasprintf("%s%s", h->prefix, path);
+  kube_status st;
+  int rc = kube_request(h->client, "GET", full, NULL, NULL, NULL, 0, out, &st);
+  free(full);
+  if (rc == 0) return 0;
+  const char *body = strstr(st.message, ": {");
+  json_t *e = body ? json_loads(body + 2, 0, NULL) : NULL;
+  const char *msg = js_str(e, "message") ? js_str(e, "message") : st.message;
+  const char *where = h->prefix[0] ? "through the API server's service proxy" : h->cfg.server;
+  if (st.http_status == 0)
+    fail("the history API (%s): %s", where, msg);
+  else if (h->prefix[0] && st.http_status == 503)
+    fail("the history API (%s): %s (is history enabled in the chart? or set --history-url)", where, msg);
+  else
+    fail("the history API (%s) answered %ld: %s", where, st.http_status, msg);
+  json_decref(e);
+  return st.http_status == 400 ? CLI_EXIT_USAGE : CLI_EXIT_ERROR;
+}
+
+static int print_data(cli *c, const json_t *v) {
+  cubit_buf out;
+  buf_init(&out, 256 << 20);
+  int rc = cli_write_data(v, c->a->output, &out);
+  if (rc == 0) print_buf(c, &out);
+  buf_free(&out);
+  return rc ? CLI_EXIT_ERROR : 0;
+}
+
+static int cmd_usage(cli *c) {
+  history_api h;
+  int rc = history_open(c, &h);
+  if (rc) return rc;
+  char *path = cli_usage_path(c->a, time_wall_s());
+  json_t *answer = NULL;
+  rc = history_get(c, &h, path, &answer);
+  free(path);
+  if (rc == 0) {
+    if (c->a->output == CLI_OUT_JSON || c->a->output == CLI_OUT_YAML) {
+      rc = print_data(c, answer);
+    } else {
+      cubit_buf out;
+      buf_init(&out, 64 << 20);
+      rc = cli_render_usage(answer, c->a->output, &out) ? CLI_EXIT_ERROR : 0;
+      if (rc == 0) print_buf(c, &out);
+      buf_free(&out);
+    }
+  }
+  json_decref(answer);
+  history_close(&h);
+  return rc;
+}
+
+/* Pages of /api/v1/runs (newest first) until --limit runs. */
+static int cmd_history(cli *c) {
+  history_api h;
+  int rc = history_open(c, &h);
+  if (rc) return rc;
+  json_t *runs = json_array();
+  char *after = NULL;
+  int64_t now = time_wall_s();
+  while (rc == 0 && (int)json_array_size(runs) < c->a->limit) {
+    int want = c->a->limit - (int)json_array_size(runs);
+    char *path = cli_history_path(c->a, c->a->ns, after, want > 1000 ? 1000 : want, now);
+    json_t *page = NULL;
+    rc = history_get(c, &h, path, &page);
+    free(path);
+    if (rc) break;
+    json_array_extend(runs, json_object_get(page, "items"));
+    free(after);
+    after = js_str(page, "next") ? xstrdup(js_str(page, "next")) : NULL;
+    json_decref(page);
+    if (after == NULL) break;
+  }
+  free(after);
+  if (rc == 0) {
+    if (c->a->output == CLI_OUT_JSON || c->a->output == CLI_OUT_YAML) {
+      json_t *list = json_pack("{s:O}", "items", runs);
+      rc = print_data(c, list);
+      json_decref(list);
+    } else {
+      cubit_buf out;
+      buf_init(&out, 64 << 20);
+      rc = cli_render_history(runs, c->a->output, now, &out) ? CLI_EXIT_ERROR : 0;
+      if (rc == 0) print_buf(c, &out);
+      buf_free(&out);
+    }
+  }
+  json_decref(runs);
+  history_close(&h);
+  return rc;
+}
+
 /* ---------------------------------------------------------- main */
 
 int main(int argc, char **argv) {
@@ -608,6 +801,13 @@ int main(int argc, char **argv) {
     fail("kubeconfig: %s", err);
     goto out;
   }
+  /* kubectl's --token: this bearer token rather than the user's own. */
+  if (a.token) {
+    free(c.cfg.token);
+    free(c.cfg.token_file);
+    c.cfg.token = xstrdup(a.token);
+    c.cfg.token_file = NULL;
+  }
   /* kubectl's rule: -n, else the context's namespace, else "default". */
   c.ns = a.ns ? a.ns : (c.cfg.namespace && *c.cfg.namespace ? c.cfg.namespace : "default");
   kube_client_options o = {.user_agent = "kubectl-cubit/" "0.1.0"};
@@ -625,6 +825,8 @@ int main(int argc, char **argv) {
     case CLI_CMD_RESUME: code = set_stopped(&c, 0); break;
     case CLI_CMD_RENEW: code = cmd_renew(&c); break;
     case CLI_CMD_OPEN: code = cmd_open(&c); break;
+    case CLI_CMD_USAGE: code = cmd_usage(&c); break;
+    case CLI_CMD_HISTORY: code = cmd_history(&c); break;
     default: fail("no command"); code = CLI_EXIT_USAGE; break;
   }
 out:
