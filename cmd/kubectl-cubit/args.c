@@ -43,7 +43,7 @@ static const flag_spec flags[] = {
     {F_WATCH, "watch", 'w', 0, BIT(CLI_CMD_SUBMIT)},
     {F_FOR, "for", 0, 1, BIT(CLI_CMD_RENEW)},
     {F_PARAM, "param", 'p', 1, BIT(CLI_CMD_SUBMIT)},
-    {F_INTERVAL, "interval", 0, 1, BIT(CLI_CMD_WATCH) | BIT(CLI_CMD_SUBMIT)},
+    {F_INTERVAL, "interval", 0, 1, BIT(CLI_CMD_WATCH) | BIT(CLI_CMD_SUBMIT) | BIT(CLI_CMD_BACKFILL)},
     {F_TOKEN, "token", 0, 1, ALL_COMMANDS},
     {F_OUTPUT, "output", 'o', 1, BIT(CLI_CMD_GET) | BIT(CLI_CMD_USAGE) | BIT(CLI_CMD_HISTORY)},
     {F_PROJECT, "project", 0, 1, BIT(CLI_CMD_USAGE) | BIT(CLI_CMD_HISTORY)},
@@ -455,4 +455,79 @@ void cli_args_free(cli_args *a) {
   free(a->params);
   a->params = NULL;
   a->nparams = 0;
+}
+
+/* ---------------------------------------------------------- completion */
+
+/* Words of the flags a command takes ("--follow -f --attempt ..."). */
+static int flag_words(cli_command cmd, cubit_buf *out) {
+  for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+    if (!(flags[i].commands & BIT(cmd))) continue;
+    if (buf_appendf(out, " --%s", flags[i].name)) return CUBIT_ENOMEM;
+    if (flags[i].shorthand && buf_appendf(out, " -%c", flags[i].shorthand)) return CUBIT_ENOMEM;
+  }
+  return 0;
+}
+
+/* The kinds whose object names complete a command's NAME argument. */
+static const char *name_kinds(cli_command cmd) {
+  switch (cmd) {
+    case CLI_CMD_GET: return "pipelineruns,trainingjobs";
+    case CLI_CMD_WATCH:
+    case CLI_CMD_RETRY: return "pipelineruns";
+    case CLI_CMD_LOGS: return "pipelineruns,trainingjobs,notebooks,inferenceservices";
+    case CLI_CMD_STOP:
+    case CLI_CMD_RESUME: return "pipelineruns,trainingjobs,notebooks";
+    case CLI_CMD_RENEW:
+    case CLI_CMD_OPEN: return "notebooks";
+    case CLI_CMD_SUBMIT:
+    case CLI_CMD_BACKFILL: return "pipelines";
+    default: return NULL;
+  }
+}
+
+/* One script for bash and zsh (zsh through bashcompinit): commands, each
+ * command's flags from the table above, values of -o, --by and --kind, and
+ * object names from `kubectl get KINDS -o name` in the namespace given. */
+int cli_completion(const char *shell, cubit_buf *out) {
+  int rc = 0;
+  if (strcmp(shell, "zsh") == 0)
+    rc = buf_appends(out, "#compdef kubectl-cubit\nautoload -U +X bashcompinit && bashcompinit\n");
+  rc = rc || buf_appends(out, "# kubectl-cubit completion (source it, or put it where your shell loads completions)\n"
+                              "_kubectl_cubit() {\n"
+                              "  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} cmd='' ns='' i\n"
+                              "  for ((i = 1; i < COMP_CWORD; i++)); do\n"
+                              "    case ${COMP_WORDS[i]} in\n"
+                              "      -n|--namespace) ns=${COMP_WORDS[i+1]}; ((i++));;\n"
+                              "      --namespace=*) ns=${COMP_WORDS[i]#*=};;\n"
+                              "      -*) ;;\n"
+                              "      *) [[ -z $cmd ]] && cmd=${COMP_WORDS[i]};;\n"
+                              "    esac\n"
+                              "  done\n"
+                              "  case $prev in\n"
+                              "    -o|--output) COMPREPLY=($(compgen -W 'json yaml wide csv' -- \"$cur\")); return;;\n"
+                              "    --by) COMPREPLY=($(compgen -W 'day week month member gpu-model project' -- \"$cur\")); return;;\n"
+                              "    --kind) COMPREPLY=($(compgen -W 'TrainingJob PipelineRun Notebook InferenceService' -- \"$cur\")); return;;\n"
+                              "  esac\n"
+                              "  local words kinds=''\n"
+                              "  case $cmd in\n"
+                              "    '') COMPREPLY=($(compgen -W '");
+  for (size_t i = 0; rc == 0 && i < sizeof(commands) / sizeof(commands[0]); i++)
+    rc = buf_appendf(out, "%s%s", i ? " " : "", commands[i].name);
+  rc = rc || buf_appends(out, "' -- \"$cur\")); return;;\n");
+  for (size_t i = 0; rc == 0 && i < sizeof(commands) / sizeof(commands[0]); i++) {
+    const char *kinds = name_kinds(commands[i].cmd);
+    rc = buf_appendf(out, "    %s) words='", commands[i].name) || flag_words(commands[i].cmd, out) ||
+         buf_appendf(out, "'; kinds='%s';;\n", kinds ? kinds : "");
+  }
+  rc = rc || buf_appends(out, "  esac\n"
+                              "  if [[ $cur == -* || -z $kinds ]]; then\n"
+                              "    [[ $cmd == completion ]] && words='bash zsh'\n"
+                              "    COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n"
+                              "  else\n"
+                              "    COMPREPLY=($(compgen -W \"$(kubectl get \"$kinds\" ${ns:+-n \"$ns\"} -o name 2>/dev/null | sed 's|.*/||')\" -- \"$cur\"))\n"
+                              "  fi\n"
+                              "}\n"
+                              "complete -F _kubectl_cubit kubectl-cubit\n");
+  return rc ? CUBIT_ENOMEM : 0;
 }

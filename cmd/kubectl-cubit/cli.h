@@ -101,6 +101,10 @@ typedef struct cli_args {
 int cli_parse(int argc, char **argv, cli_args *out, char *err, size_t errlen) CUBIT_WUR;
 void cli_args_free(cli_args *a);
 
+/* The completion script for shell "bash" or "zsh" (from the command and
+ * flag tables, so it never falls behind them). */
+int cli_completion(const char *shell, cubit_buf *out) CUBIT_WUR;
+
 /* The help text of a command (NULL: the overview); never NULL. */
 const char *cli_help(const char *command);
 

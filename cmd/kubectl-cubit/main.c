@@ -19,6 +19,7 @@
 #include "kube/client.h"
 #include "kube/config.h"
 #include "util/buf.h"
+#include "util/cron.h"
 #include "util/alloc.h"
 #include "util/json.h"
 #include "util/time.h"
@@ -26,6 +27,8 @@
 /* The PipelineRun controller's (controllers/pipeline/pipeline.h), which the
  * command line does not link: a new value retries a Failed run once. */
 #define CLI_RETRY_ANNOTATION "cubit.dev/retry"
+/* With it: retry from this task (it and everything downstream). */
+#define CLI_RETRY_FROM_ANNOTATION "cubit.dev/retry-from"
 
 typedef struct cli {
   const cli_args *a;
@@ -309,8 +312,35 @@ static int cmd_retry(cli *c) {
   int rc = resolve(c, c->a->name, want, 1, &r, &run);
   if (rc) return rc;
   const char *phase = js_str(run, "status.phase");
-  if (phase == NULL || strcmp(phase, "Failed") != 0) {
-    fail("PipelineRun %s is %s, not Failed: only a failed run is retried", js_name(run), phase ? phase : "Pending");
+  const char *from = c->a->from;
+  if (from) {
+    if (phase == NULL || (strcmp(phase, "Failed") != 0 && strcmp(phase, "Succeeded") != 0)) {
+      fail("PipelineRun %s is %s: only a finished run is retried from a task", js_name(run), phase ? phase : "Pending");
+      json_decref(run);
+      return CLI_EXIT_USAGE;
+    }
+    /* The task must be one of the run's own (its copy of the pipeline). */
+    json_t *tasks = js_get(run, "status.pipelineSpec.tasks");
+    size_t n = json_array_size(tasks), i;
+    const char **names = xcalloc(n ? n : 1, sizeof(*names));
+    int found = 0;
+    json_t *t;
+    json_array_foreach(tasks, i, t) {
+      names[i] = js_str(t, "name");
+      found |= names[i] && strcmp(names[i], from) == 0;
+    }
+    if (!found) {
+      const char *best = cli_suggest(names, n, from);
+      fail("PipelineRun %s has no task %s%s%s%s", js_name(run), from, best ? "; did you mean " : "", best ? best : "",
+           best ? "?" : "");
+      free(names);
+      json_decref(run);
+      return CLI_EXIT_USAGE;
+    }
+    free(names);
+  } else if (phase == NULL || strcmp(phase, "Failed") != 0) {
+    fail("PipelineRun %s is %s, not Failed: only a failed run is retried (--from TASK re-runs a finished run from a "
+         "task)", js_name(run), phase ? phase : "Pending");
     json_decref(run);
     return CLI_EXIT_USAGE;
   }
@@ -323,8 +353,15 @@ static int cmd_retry(cli *c) {
   clock_gettime(CLOCK_REALTIME, &ts);
   char v[48];
   snprintf(v, sizeof(v), "%lld.%09ld", (long long)ts.tv_sec, ts.tv_nsec);
-  return patch(c, r, name, json_pack("{s:{s:{s:s}}}", "metadata", "annotations", CLI_RETRY_ANNOTATION, v),
-               "retry requested");
+  /* Both annotations in one patch: the controller reads them together; a
+   * plain retry removes a retry-from left by an earlier one. */
+  char done[320];
+  if (from) snprintf(done, sizeof(done), "retry from task %s requested", from);
+  else snprintf(done, sizeof(done), "retry requested");
+  return patch(c, r, name,
+               json_pack("{s:{s:{s:s, s:o}}}", "metadata", "annotations", CLI_RETRY_ANNOTATION, v,
+                         CLI_RETRY_FROM_ANNOTATION, from ? json_string(from) : json_null()),
+               done);
 }
 
 /* stop / resume: a PipelineRun's and a Notebook's spec.stopped, a
@@ -594,6 +631,134 @@ static int cmd_logs(cli *c) {
   return rc;
 }
 
+/* ---------------------------------------------------------- backfill */
+
+/* The most ticks one backfill makes: a wrong window should not flood the
+ * namespace. */
+#define CLI_BACKFILL_MAX 1000
+
+/* The pipeline's runs not finished (a Stopped one holds its slot too), as
+ * the schedule's maxActiveRuns counts them; -1 when listing fails. */
+static int active_runs(cli *c, const char *pipeline) {
+  char sel[320];
+  snprintf(sel, sizeof(sel), "%s=%s", CUBIT_LABEL_PIPELINE, pipeline);
+  json_t *items = NULL;
+  if (list(c, &pl_pipelinerun_resource, sel, &items)) return -1;
+  int n = 0, code;
+  size_t i;
+  json_t *r;
+  json_array_foreach(items, i, r) n += cli_run_finished(r, &code);
+  json_decref(items);
+  return n;
+}
+
+/* Explicit runs for the schedule's ticks in [--from, --to], oldest first,
+ * named as the scheduler names a tick's run (<pipeline>-<tick>), so a tick
+ * never runs twice: a repeated backfill, or the scheduler, finds the run
+ * there and makes nothing. They are not the scheduler's (no owner), so its
+ * history limits and TTL leave them. Each waits for a slot under
+ * maxActiveRuns. */
+static int cmd_backfill(cli *c) {
+  kube_status st;
+  json_t *p = NULL;
+  int rc = kube_get(c->client, &pl_pipeline_resource, c->ns, c->a->name, &p, &st);
+  if (rc == CUBIT_ENOTFOUND) {
+    char hint[320] = "";
+    const kube_resource *want[] = {&pl_pipeline_resource};
+    suggest(c, want, 1, NULL, c->a->name, hint, sizeof(hint));
+    fail("no Pipeline named %s in namespace %s%s", c->a->name, c->ns, hint);
+    return CLI_EXIT_NOTFOUND;
+  }
+  if (rc) {
+    fail("reading Pipeline %s: %s", c->a->name, st.message);
+    return CLI_EXIT_ERROR;
+  }
+  pl_spec spec;
+  char err[700];
+  if (pl_spec_parse(js_get(p, "spec"), &spec, err, sizeof(err))) {
+    fail("Pipeline %s is invalid: %s", c->a->name, err);
+    json_decref(p);
+    return CLI_EXIT_USAGE;
+  }
+  int64_t now = time_wall_s(), from = 0, to = 0, *ticks = NULL;
+  int n = 0;
+  rc = 0;
+  if (!spec.has_schedule) {
+    fail("Pipeline %s has no schedule: backfill makes the runs of a schedule's ticks (use submit for a run)", c->a->name);
+    rc = CLI_EXIT_USAGE;
+  } else if (cli_parse_when(c->a->from, now, &from, err, sizeof(err)) ||
+             cli_parse_when(c->a->to, now, &to, err, sizeof(err))) {
+    fail("%s", err);
+    rc = CLI_EXIT_USAGE;
+  } else if (to <= from) {
+    fail("--to must be after --from");
+    rc = CLI_EXIT_USAGE;
+  } else if (to > now) {
+    fail("--to is in the future: the schedule makes those runs itself (backfill is for a past window)");
+    rc = CLI_EXIT_USAGE;
+  } else {
+    ticks = xcalloc(CLI_BACKFILL_MAX + 1, sizeof(*ticks));
+    n = cron_ticks(spec.sched.cron, spec.sched.zone, from - 1, to, ticks, CLI_BACKFILL_MAX + 1);
+    if (n > CLI_BACKFILL_MAX) {
+      fail("the window holds more than %d ticks of \"%s\": backfill a shorter one", CLI_BACKFILL_MAX,
+           spec.sched.cron_src);
+      rc = CLI_EXIT_USAGE;
+    } else if (n == 0) {
+      printf("no tick of \"%s\" in the window: nothing to run\n", spec.sched.cron_src);
+    }
+  }
+  int max_active = spec.sched.max_active;
+  char pipeline[256];
+  snprintf(pipeline, sizeof(pipeline), "%s", c->a->name);
+  pl_spec_free(&spec);
+  int made = 0, existed = 0;
+  for (int i = 0; rc == 0 && i < n; i++) {
+    char name[320], when[32];
+    snprintf(name, sizeof(name), "%s-%lld", pipeline, (long long)ticks[i]);
+    time_format_rfc3339(ticks[i], when);
+    json_t *run = NULL;
+    if (kube_get(c->client, &pl_pipelinerun_resource, c->ns, name, &run, &st) == 0) {
+      json_decref(run);
+      printf("pipelinerun/%s exists (tick %s)\n", name, when);
+      existed++;
+      continue;
+    }
+    for (int said = 0; max_active > 0;) {
+      int active = active_runs(c, pipeline);
+      if (active < 0) {
+        rc = CLI_EXIT_ERROR;
+        break;
+      }
+      if (active < max_active) break;
+      if (!said++) printf("waiting: %d runs of %s active (maxActiveRuns %d)\n", active, pipeline, max_active);
+      fflush(stdout);
+      usleep((useconds_t)(c->a->interval_ms * 1000));
+    }
+    if (rc) break;
+    json_t *desired = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s}}, s:{s:{s:s}, s:s}}", "apiVersion",
+                                "cubit.dev/v1alpha1", "kind", "PipelineRun", "metadata", "name", name, "namespace",
+                                c->ns, "labels", CUBIT_LABEL_PIPELINE, pipeline, "spec", "pipelineRef", "name", pipeline,
+                                "scheduledTime", when);
+    int crc = kube_create(c->client, &pl_pipelinerun_resource, c->ns, desired, NULL, &st);
+    json_decref(desired);
+    if (crc == CUBIT_EALREADYEXISTS) {
+      printf("pipelinerun/%s exists (tick %s)\n", name, when);
+      existed++;
+    } else if (crc) {
+      fail("creating PipelineRun %s: %s", name, st.message);
+      rc = CLI_EXIT_ERROR;
+    } else {
+      printf("pipelinerun/%s created (tick %s)\n", name, when);
+      made++;
+    }
+    fflush(stdout);
+  }
+  if (rc == 0 && n > 0) printf("%d runs created, %d existed\n", made, existed);
+  free(ticks);
+  json_decref(p);
+  return rc;
+}
+
 /* ---------------------------------------------------------- history */
 
 /* Where the history API is (docs/cli.md#usage-and-history): --history-url
@@ -787,6 +952,15 @@ int main(int argc, char **argv) {
     fail("%s", err);
     return CLI_EXIT_USAGE;
   }
+  if (a.cmd == CLI_CMD_COMPLETION) {
+    cubit_buf script;
+    buf_init(&script, 1 << 20);
+    int crc = cli_completion(a.name, &script);
+    if (crc == 0) fwrite(script.data, 1, script.len, stdout);
+    buf_free(&script);
+    cli_args_free(&a);
+    return crc ? CLI_EXIT_ERROR : 0;
+  }
   if (a.cmd == CLI_CMD_HELP) {
     const char *topic = a.help_for && *a.help_for ? a.help_for : NULL;
     fputs(cli_help(topic), stdout);
@@ -827,6 +1001,7 @@ int main(int argc, char **argv) {
     case CLI_CMD_OPEN: code = cmd_open(&c); break;
     case CLI_CMD_USAGE: code = cmd_usage(&c); break;
     case CLI_CMD_HISTORY: code = cmd_history(&c); break;
+    case CLI_CMD_BACKFILL: code = cmd_backfill(&c); break;
     default: fail("no command"); code = CLI_EXIT_USAGE; break;
   }
 out:

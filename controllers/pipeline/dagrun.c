@@ -258,20 +258,44 @@ void pl_dag_step(const pl_spec *s, pl_node *nodes, int64_t now, pl_when_fn when,
   out->run_phase = active ? PL_RUNNING : failed ? PL_FAILED : PL_SUCCEEDED;
 }
 
+/* A node back to Pending for a new round of attempts. */
+static void new_round(pl_node *node, const char *why) {
+  node->phase = PL_PENDING;
+  node->first_attempt = node->attempts + 1;
+  node->stopped_attempts = 0;
+  node->retry_at = 0;
+  node->finish = 0;
+  node->start = 0;
+  snprintf(node->message, sizeof(node->message), "%s", why);
+}
+
 size_t pl_dag_retry(const pl_spec *s, pl_node *nodes) {
   size_t n = 0;
   for (size_t i = 0; i < s->ntasks; i++) {
     pl_node *node = &nodes[i];
     if (node->phase != PL_FAILED && node->phase != PL_OMITTED) continue;
-    node->phase = PL_PENDING;
-    node->first_attempt = node->attempts + 1;
-    node->stopped_attempts = 0;
-    node->retry_at = 0;
-    node->finish = 0;
-    node->start = 0;
-    snprintf(node->message, sizeof(node->message), "retrying the run (%s)", PL_RETRY_ANNOTATION);
+    new_round(node, "retrying the run (" PL_RETRY_ANNOTATION ")");
     n++;
   }
+  return n;
+}
+
+size_t pl_dag_retry_from(const pl_spec *s, pl_node *nodes, size_t from, int *reset) {
+  size_t n = 0;
+  for (size_t i = 0; i < s->ntasks; i++) reset[i] = i == from;
+  /* In topological order a task comes after its dependencies: one pass
+   * marks everything downstream. */
+  for (size_t k = 0; k < s->ntasks; k++) {
+    size_t i = s->order[k];
+    for (size_t d = 0; d < s->tasks[i].ndeps && !reset[i]; d++) reset[i] = reset[s->tasks[i].deps[d]];
+  }
+  char why[sizeof(nodes[0].message)];
+  snprintf(why, sizeof(why), "retrying from task %s (%s)", s->tasks[from].name, PL_RETRY_FROM_ANNOTATION);
+  for (size_t i = 0; i < s->ntasks; i++)
+    if (reset[i]) {
+      new_round(&nodes[i], why);
+      n++;
+    }
   return n;
 }
 

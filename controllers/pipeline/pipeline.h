@@ -39,6 +39,10 @@
 /* On a PipelineRun: a new value asks a failed run to retry its failed tasks
  * (status.lastHandledRetry records the value acted on). */
 #define PL_RETRY_ANNOTATION "cubit.dev/retry"
+/* With a new cubit.dev/retry value: retry from this task — it and every
+ * task downstream of it run again, on a Failed or a Succeeded run; the
+ * tasks upstream keep their results. */
+#define PL_RETRY_FROM_ANNOTATION "cubit.dev/retry-from"
 /* Set on a TrainingJob the run stopped (timeout): the reason in words. */
 #define PL_STOPPED_ANNOTATION "cubit.dev/stopped"
 
@@ -171,6 +175,11 @@ void pl_dag_step(const pl_spec *s, pl_node *nodes, int64_t now, pl_when_fn when,
 /* Retry from failure: failed and omitted nodes go back to Pending (a new
  * round of attempts); the succeeded and skipped stay. Returns how many. */
 size_t pl_dag_retry(const pl_spec *s, pl_node *nodes);
+/* Retry from task 'from': it and every task that depends on it, directly
+ * or through others, go back to Pending (a new round of attempts),
+ * whatever their phase; the others stay. Returns how many; reset[i] says
+ * which (their outputs are void). */
+size_t pl_dag_retry_from(const pl_spec *s, pl_node *nodes, size_t from, int *reset);
 /* The run is stopped (spec.stopped): nothing starts, and each running node
  * settles what its current attempt shows — succeeded (once its outputs are
  * read) or failed without a retry left are final; a failed attempt with a

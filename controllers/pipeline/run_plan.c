@@ -663,6 +663,44 @@ static void start_over(run_state *rs) {
   for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) json_object_del(rs->status, fields[i]);
 }
 
+/* Retry from a task (cubit.dev/retry-from with the new cubit.dev/retry
+ * value): on a finished run that started, the task and everything
+ * downstream of it run again, their outputs void; upstream results stay.
+ * Returns 1 when the run was retried. */
+static int retry_from(run_state *rs, const char *from, const char *phase) {
+  char why[700];
+  if (phase == NULL || (strcmp(phase, "Failed") != 0 && strcmp(phase, "Succeeded") != 0)) {
+    rt_plan_event(rs->plan, "Normal", "RetryIgnored", "%s is for finished runs; this one is %s",
+                  PL_RETRY_FROM_ANNOTATION, phase ? phase : "Pending");
+    return 0;
+  }
+  if (json_object_get(rs->status, "pipelineSpec") == NULL || load_snapshot(rs, why, sizeof(why))) {
+    unload_snapshot(rs);
+    rt_plan_event(rs->plan, "Warning", "RetryIgnored", "%s=%s: the run never started; retry it without a task",
+                  PL_RETRY_FROM_ANNOTATION, from);
+    return 0;
+  }
+  int t = pl_spec_task(&rs->spec, from);
+  if (t < 0) {
+    rt_plan_event(rs->plan, "Warning", "RetryIgnored", "%s=%s: the run has no such task", PL_RETRY_FROM_ANNOTATION,
+                  from);
+    return 0;
+  }
+  json_object_set_new(rs->status, "retries", json_integer(js_int(rs->status, "retries", 0) + 1));
+  json_object_del(rs->status, "completionTime");
+  nodes_from_status(rs);
+  int reset[PL_MAX_TASKS];
+  size_t n = pl_dag_retry_from(&rs->spec, rs->nodes, (size_t)t, reset);
+  for (size_t i = 0; i < rs->spec.ntasks; i++)
+    if (reset[i]) {
+      json_decref(rs->outputs[i]);
+      rs->outputs[i] = NULL;
+    }
+  json_object_set_new(rs->status, "nodes", nodes_to_status(rs));
+  rt_plan_event(rs->plan, "Normal", "Retried", "retrying from task %s: %zu tasks run again", from, n);
+  return 1;
+}
+
 /* A new cubit.dev/retry value: on a failed run its failed and omitted tasks
  * go back to Pending (a run that failed before it started starts over from
  * the pipeline as it is now); elsewhere it is ignored. Either way the value
@@ -673,6 +711,8 @@ static int retry(run_state *rs) {
   if (want == NULL || (done && strcmp(done, want) == 0)) return 0;
   json_object_set_new(rs->status, "lastHandledRetry", json_string(want));
   const char *phase = js_str(rs->status, "phase");
+  const char *from = annotation(rs->in->run, PL_RETRY_FROM_ANNOTATION);
+  if (from && *from) return retry_from(rs, from, phase);
   if (phase == NULL || strcmp(phase, "Failed") != 0) {
     rt_plan_event(rs->plan, "Normal", "RetryIgnored", "%s is for failed runs; this one is %s", PL_RETRY_ANNOTATION,
                   phase ? phase : "Pending");

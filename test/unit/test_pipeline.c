@@ -906,6 +906,43 @@ START_TEST(step_stop_and_resume) {
 }
 END_TEST
 
+/* Retry from b in a diamond: b and d again (whatever their phase), a and c
+ * kept; b's new round starts at its next attempt. */
+START_TEST(step_retry_from_task) {
+  dagrun d;
+  diamond_with(&d, "");
+  pl_step_out o;
+  step(&d, 100, &o);
+  job(&d, "a", PL_JOB_SUCCEEDED, 105);
+  step(&d, 106, &o);
+  job(&d, "b", PL_JOB_SUCCEEDED, 110);
+  job(&d, "c", PL_JOB_FAILED, 110);
+  step(&d, 111, &o);
+  ck_assert_int_eq(o.run_phase, PL_FAILED);
+  ck_assert_int_eq(node(&d, "d")->phase, PL_OMITTED);
+  int reset[PL_MAX_TASKS];
+  ck_assert_uint_eq(pl_dag_retry_from(&d.s, d.nodes, (size_t)pl_spec_task(&d.s, "b"), reset), 2);
+  ck_assert_int_eq(node(&d, "a")->phase, PL_SUCCEEDED);
+  ck_assert_int_eq(node(&d, "c")->phase, PL_FAILED); /* not downstream of b */
+  ck_assert_int_eq(node(&d, "b")->phase, PL_PENDING);
+  ck_assert_int_eq(node(&d, "b")->first_attempt, 2);
+  ck_assert_int_eq(node(&d, "d")->phase, PL_PENDING);
+  ck_assert_str_eq(node(&d, "d")->message, "retrying from task b (cubit.dev/retry-from)");
+  ck_assert(reset[pl_spec_task(&d.s, "b")] && reset[pl_spec_task(&d.s, "d")]);
+  ck_assert(!reset[pl_spec_task(&d.s, "a")] && !reset[pl_spec_task(&d.s, "c")]);
+  /* With c failed, FailFast omits b's round at once: a retry from b is for
+   * when c is fine; from c, c and d run again. */
+  ck_assert_uint_eq(pl_dag_retry_from(&d.s, d.nodes, (size_t)pl_spec_task(&d.s, "c"), reset), 2);
+  step(&d, 200, &o);
+  char made[64];
+  created(&d, made, sizeof(made));
+  ck_assert_str_eq(made, "b,c");
+  ck_assert_int_eq(node(&d, "b")->attempts, 2);
+  ck_assert_int_eq(node(&d, "c")->attempts, 2);
+  dag_free(&d);
+}
+END_TEST
+
 /* Stopped after an attempt failed with no retry left: the task fails, as
  * it would have without the stop. */
 START_TEST(step_stop_judges_finished) {
@@ -1389,6 +1426,20 @@ static const struct run_row {
      "{'phase':'Suspended'}}]",
      "Pending", "PROGRESSING", "Starting", "starting task a (TrainingJob r-a-2)", "a=Running/2, b=Pending/0",
      "apply TrainingJob r-a-2", "Normal Resumed, Normal TaskStarted", 30000, 0},
+    /* retry from a task (cubit.dev/retry-from) */
+    {"retry from b on a succeeded run: b again, a kept", SPEC_AB, 2,
+     ",'annotations':{'cubit.dev/retry':'1','cubit.dev/retry-from':'b'}", 1,
+     "'phase':'Succeeded','completionTime':'2026-03-01T11:00:00Z','nodes':{'a':{'phase':'Succeeded','attempts':1,"
+     "'outputs':{'rows':'5'}},'b':{'phase':'Succeeded','attempts':1,'outputs':{'model':'m'}}}",
+     "[]", "Pending", "PROGRESSING", "Starting", "starting task b (TrainingJob r-b-2)", "a=Succeeded/1, b=Running/2",
+     "apply TrainingJob r-b-2", "Normal Retried, Normal TaskStarted", 30000, 0},
+    {"retry from a task the run does not have", SPEC_AB, 2,
+     ",'annotations':{'cubit.dev/retry':'1','cubit.dev/retry-from':'zz'}", 1,
+     "'phase':'Succeeded','completionTime':'2026-03-01T11:00:00Z','nodes':{'a':{'phase':'Succeeded','attempts':1},"
+     "'b':{'phase':'Succeeded','attempts':1}},'conditions':[{'type':'Ready','status':'True','reason':'Succeeded',"
+     "'message':'all 2 tasks finished'}]",
+     "[]", "Succeeded", "SUCCEEDED", "Succeeded", "all 2 tasks finished", "a=Succeeded/1, b=Succeeded/1", "",
+     "Warning RetryIgnored", 0, 0},
     {"a finished run is not stopped", SPEC_AB, 2, "", 1,
      "'phase':'Succeeded','completionTime':'2026-03-01T11:00:00Z','nodes':{'a':{'phase':'Succeeded','attempts':1},"
      "'b':{'phase':'Succeeded','attempts':1}},'conditions':[{'type':'Ready','status':'True','reason':'Succeeded',"
@@ -1798,6 +1849,7 @@ int main(void) {
   tcase_add_test(tc, step_timeout);
   tcase_add_test(tc, step_retry_from_failure);
   tcase_add_test(tc, step_stop_and_resume);
+  tcase_add_test(tc, step_retry_from_task);
   tcase_add_test(tc, step_stop_judges_finished);
   suite_add_tcase(s, tc);
   tc = tcase_create("tasks");
