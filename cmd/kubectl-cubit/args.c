@@ -18,7 +18,7 @@
 typedef enum {
   F_KUBECONFIG, F_CONTEXT, F_NAMESPACE, F_HELP, F_FOLLOW, F_ATTEMPT, F_ALL_ATTEMPTS, F_ROLE,
   F_REPLICA, F_REVISION, F_WATCH, F_FOR, F_PARAM, F_INTERVAL, F_TOKEN, F_OUTPUT, F_PROJECT, F_BY, F_FROM, F_TO,
-  F_SINCE, F_KIND, F_PHASE, F_CREATOR, F_LIMIT, F_HISTORY_URL
+  F_SINCE, F_KIND, F_PHASE, F_CREATOR, F_LIMIT, F_HISTORY_URL, F_TRIAL
 } flag_id;
 
 typedef struct flag_spec {
@@ -56,6 +56,7 @@ static const flag_spec flags[] = {
     {F_CREATOR, "creator", 0, 1, BIT(CLI_CMD_HISTORY)},
     {F_LIMIT, "limit", 0, 1, BIT(CLI_CMD_HISTORY)},
     {F_HISTORY_URL, "history-url", 0, 1, BIT(CLI_CMD_USAGE) | BIT(CLI_CMD_HISTORY)},
+    {F_TRIAL, "trial", 0, 1, BIT(CLI_CMD_LOGS)},
 };
 
 typedef struct command_spec {
@@ -294,6 +295,7 @@ static int apply_flag(cli_args *a, const flag_spec *f, const char *v, char *err,
       a->creator = v;
       return 0;
     case F_LIMIT: return parse_count("limit", v, 1, &a->limit, err, errlen);
+    case F_TRIAL: return parse_count("trial", v, 1, &a->trial, err, errlen);
     case F_HISTORY_URL:
       if (strncasecmp(v, "https://", 8) != 0 && strncasecmp(v, "http://", 7) != 0)
         return cubit_errorf(err, errlen, CUBIT_EINVAL, "--history-url: want https://HOST[:PORT], got \"%s\"", v);
@@ -472,10 +474,10 @@ static int flag_words(cli_command cmd, cubit_buf *out) {
 /* The kinds whose object names complete a command's NAME argument. */
 static const char *name_kinds(cli_command cmd) {
   switch (cmd) {
-    case CLI_CMD_GET: return "pipelineruns,trainingjobs";
+    case CLI_CMD_GET: return "pipelineruns,trainingjobs,experiments";
     case CLI_CMD_WATCH:
     case CLI_CMD_RETRY: return "pipelineruns";
-    case CLI_CMD_LOGS: return "pipelineruns,trainingjobs,notebooks,inferenceservices";
+    case CLI_CMD_LOGS: return "pipelineruns,trainingjobs,notebooks,inferenceservices,experiments";
     case CLI_CMD_STOP:
     case CLI_CMD_RESUME: return "pipelineruns,trainingjobs,notebooks";
     case CLI_CMD_RENEW:

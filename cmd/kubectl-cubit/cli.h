@@ -76,6 +76,7 @@ typedef struct cli_args {
   int all_attempts;
   const char *role;
   int replica;            /* logs --replica I; -1 when not given */
+  int trial;              /* logs EXPERIMENT --trial N (>= 1); 0 = every trial */
   const char *revision;
   int watch;              /* submit --watch */
   int64_t for_s;          /* renew --for D; 0 when not given */
@@ -138,6 +139,13 @@ int cli_render_run(const json_t *run, const json_t *tjs, int64_t now, cubit_buf 
 /* A TrainingJob: header, then each role with its counts and its pods
  * (pods: an array of the job's pods, may be NULL). */
 int cli_render_trainingjob(const json_t *tj, const json_t *pods, int64_t now, cubit_buf *out) CUBIT_WUR;
+/* An Experiment: objective, algorithm, trial counts and the best trial,
+ * then one row per trial (tjs: the TrainingJobs labelled
+ * cubit.dev/experiment=NAME): number, state, value, duration, TrainingJob
+ * and parameters. The Experiment's status is read defensively (status.trials
+ * records by number or name; status.best, bestTrial or currentOptimalTrial;
+ * else the best value by spec.objective.type). */
+int cli_render_experiment(const json_t *exp, const json_t *tjs, int64_t now, cubit_buf *out) CUBIT_WUR;
 /* The run's outcome: 1 while it goes on, else 0 with *exit_code set to
  * CLI_EXIT_OK (Succeeded) or CLI_EXIT_FAILED. */
 int cli_run_finished(const json_t *run, int *exit_code);

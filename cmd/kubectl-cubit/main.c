@@ -30,6 +30,11 @@
 /* With it: retry from this task (it and everything downstream). */
 #define CLI_RETRY_FROM_ANNOTATION "cubit.dev/retry-from"
 
+/* The Experiment kind (docs/experiment.md) is being built: the command line
+ * names its resource itself and reads its objects defensively. While its
+ * CRD is not installed, an Experiment is simply not found. */
+static const kube_resource experiment_resource = {"cubit.dev", "v1alpha1", "experiments", "Experiment", 1};
+
 typedef struct cli {
   const cli_args *a;
   kube_config cfg;
@@ -59,6 +64,7 @@ static const kind_alias kinds[] = {
     {&trainingjob_resource, {"trainingjob", "tj", "trainingjobs", NULL}},
     {&notebook_resource, {"notebook", "nb", "notebooks", NULL}},
     {&inference_resource, {"inferenceservice", "isvc", "inferenceservices", NULL}},
+    {&experiment_resource, {"experiment", "exp", "experiments", NULL}},
 };
 
 static int allowed(const kube_resource *r, const kube_resource *const *want, size_t nwant) {
@@ -172,6 +178,10 @@ static int render_object(cli *c, const kube_resource *r, const json_t *obj, cubi
     snprintf(sel, sizeof(sel), "cubit.dev/pipelinerun=%s", js_name(obj));
     if ((rc = list(c, &trainingjob_resource, sel, &items))) return rc;
     rc = cli_render_run(obj, items, time_wall_s(), out);
+  } else if (r == &experiment_resource) {
+    snprintf(sel, sizeof(sel), "%s=%s", CUBIT_LABEL_EXPERIMENT, js_name(obj));
+    if ((rc = list(c, &trainingjob_resource, sel, &items))) return rc;
+    rc = cli_render_experiment(obj, items, time_wall_s(), out);
   } else {
     snprintf(sel, sizeof(sel), "%s=%s", TJ_LABEL, js_name(obj));
     if ((rc = list(c, &kube_pods, sel, &items))) return rc;
@@ -183,9 +193,9 @@ static int render_object(cli *c, const kube_resource *r, const json_t *obj, cubi
 }
 
 static int cmd_get(cli *c) {
-  const kube_resource *want[] = {&pl_pipelinerun_resource, &trainingjob_resource}, *r;
+  const kube_resource *want[] = {&pl_pipelinerun_resource, &trainingjob_resource, &experiment_resource}, *r;
   json_t *obj;
-  int rc = resolve(c, c->a->name, want, 2, &r, &obj);
+  int rc = resolve(c, c->a->name, want, 3, &r, &obj);
   if (rc) return rc;
   if (c->a->output == CLI_OUT_JSON || c->a->output == CLI_OUT_YAML) {
     /* The object as the API server has it, as kubectl get -o json prints it. */
@@ -495,6 +505,34 @@ static int gather_pods(cli *c, const kube_resource *r, const json_t *obj, json_t
     json_decref(picked);
     return rc;
   }
+  if (r == &experiment_resource) {
+    /* Its trials' TrainingJobs (one with --trial), then their pods. */
+    const char *ph = js_str(obj, "status.phase");
+    *going = !(ph && (strcmp(ph, "Succeeded") == 0 || strcmp(ph, "Failed") == 0));
+    int n = snprintf(sel, sizeof(sel), "%s=%s", CUBIT_LABEL_EXPERIMENT, js_name(obj));
+    if (a->trial && n > 0 && (size_t)n < sizeof(sel))
+      snprintf(sel + n, sizeof(sel) - (size_t)n, ",%s=%d", CUBIT_LABEL_TRIAL, a->trial);
+    if ((rc = list(c, &trainingjob_resource, sel, &items))) return rc;
+    if (a->trial && json_array_size(items) == 0) {
+      fail("Experiment %s has no trial %d (yet)", js_name(obj), a->trial);
+      json_decref(items);
+      return CLI_EXIT_NOTFOUND;
+    }
+    *pods = json_array();
+    size_t i;
+    json_t *tj;
+    json_array_foreach(items, i, tj) {
+      json_t *tpods = NULL;
+      snprintf(sel, sizeof(sel), "%s=%s", TJ_LABEL, js_name(tj));
+      if ((rc = list(c, &kube_pods, sel, &tpods))) break;
+      json_t *some = cli_pick_pods(tpods, a->role, a->replica);
+      json_array_extend(*pods, some);
+      json_decref(some);
+      json_decref(tpods);
+    }
+    json_decref(items);
+    return rc;
+  }
   if (r == &trainingjob_resource) {
     const char *ph = js_str(obj, "status.phase");
     *going = !(ph && (strcmp(ph, "Succeeded") == 0 || strcmp(ph, "Failed") == 0));
@@ -525,15 +563,18 @@ static int log_ready(const json_t *pod, const char *container, long *restarts) {
 
 static int cmd_logs(cli *c) {
   const cli_args *a = c->a;
-  const kube_resource *want[] = {&pl_pipelinerun_resource, &trainingjob_resource, &notebook_resource, &inference_resource}, *r;
+  const kube_resource *want[] = {&pl_pipelinerun_resource, &trainingjob_resource, &notebook_resource,
+                                 &inference_resource, &experiment_resource}, *r;
   json_t *obj;
-  int rc = resolve(c, a->name, want, 4, &r, &obj);
+  int rc = resolve(c, a->name, want, 5, &r, &obj);
   if (rc) return rc;
   const char *misplaced = NULL;
   if (a->task && r != &pl_pipelinerun_resource) misplaced = "a TASK argument";
   else if ((a->attempt || a->all_attempts) && r != &pl_pipelinerun_resource) misplaced = "--attempt/--all-attempts";
   else if (a->revision && r != &inference_resource) misplaced = "--revision";
-  else if ((a->role || a->replica >= 0) && r != &trainingjob_resource && r != &pl_pipelinerun_resource)
+  else if (a->trial && r != &experiment_resource) misplaced = "--trial";
+  else if ((a->role || a->replica >= 0) && r != &trainingjob_resource && r != &pl_pipelinerun_resource &&
+           r != &experiment_resource)
     misplaced = "--role/--replica";
   if (misplaced) {
     fail("%s does not apply to a %s", misplaced, r->kind);

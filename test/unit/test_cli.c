@@ -357,6 +357,36 @@ START_TEST(render_golden) {
 }
 END_TEST
 
+/* An Experiment's trials: with the status' records and best, and with a
+ * status that has only values (the best found by the objective). */
+START_TEST(experiment_golden) {
+  static const char *cases[][2] = {{"experiment.json", "experiment.golden"},
+                                   {"experiment-bare.json", "experiment-bare.golden"}};
+  json_t *tjs = fixture("experiment-tjs.json");
+  for (size_t i = 0; i < N(cases); i++) {
+    json_t *exp = fixture(cases[i][0]);
+    cubit_buf out;
+    buf_init(&out, 1 << 20);
+    ck_assert_int_eq(cli_render_experiment(exp, tjs, at("2026-12-07T06:02:00Z"), &out), 0);
+    golden(&out, cases[i][1]);
+    buf_free(&out);
+    json_decref(exp);
+  }
+  /* No trials yet, no status at all. */
+  json_t *bare = json_pack("{s:{s:s}}", "metadata", "name", "e");
+  json_t *none = json_array();
+  cubit_buf out;
+  buf_init(&out, 1 << 20);
+  ck_assert_int_eq(cli_render_experiment(bare, none, 0, &out), 0);
+  ck_assert_str_eq(out.data, "Name:       e\nPhase:      Pending\nTrials:     0 (0 going, 0 succeeded, 0 failed)\n\n"
+                             "(no trials yet)\n");
+  buf_free(&out);
+  json_decref(bare);
+  json_decref(none);
+  json_decref(tjs);
+}
+END_TEST
+
 /* The YAML written reads back as the same JSON (libyaml through
  * yaml_to_json). */
 START_TEST(yaml_round_trip) {
@@ -599,6 +629,7 @@ int main(void) {
   tcase_add_test(tc, when_parse);
   tcase_add_loop_test(tc, render_golden, 0, N(renders));
   tcase_add_test(tc, yaml_round_trip);
+  tcase_add_test(tc, experiment_golden);
   tcase_add_test(tc, history_paths);
   tcase_add_test(tc, completion_script);
   tcase_add_loop_test(tc, duration_parse, 0, N(durations));
