@@ -415,6 +415,35 @@ static int cmd_renew(cli *c) {
   return patch(c, r, name, body, "renewed");
 }
 
+/* Whether url answers from here (any HTTP answer counts); why not in why. */
+static int reachable(const char *url, char *why, size_t len) {
+  if (strncasecmp(url, "http://", 7) != 0 && strncasecmp(url, "https://", 8) != 0) {
+    snprintf(why, len, "it has no scheme and host");
+    return 0;
+  }
+  CURL *e = curl_easy_init();
+  if (e == NULL) {
+    snprintf(why, len, "cannot make an HTTP client");
+    return 0;
+  }
+  curl_easy_setopt(e, CURLOPT_URL, url);
+  curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 5000L);
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  CURLcode cc = curl_easy_perform(e);
+  if (cc != CURLE_OK) snprintf(why, len, "%s", curl_easy_strerror(cc));
+  curl_easy_cleanup(e);
+  return cc == CURLE_OK;
+}
+
+/* Prints the notebook's URL. When the route does not answer from here (no
+ * gateway, no DNS name, a cluster without ingress) it also says, on
+ * stderr, the exact command that forwards a local port to the notebook's
+ * Service (port 80, docs/notebook.md) and the URL to open then: the
+ * command line does not speak the API server's SPDY/websocket
+ * port-forward protocol itself. */
 static int cmd_open(cli *c) {
   const kube_resource *want[] = {&notebook_resource}, *r;
   json_t *nb;
@@ -423,12 +452,25 @@ static int cmd_open(cli *c) {
   const char *url = js_str(nb, "status.url");
   if (url == NULL || *url == '\0') {
     fail("Notebook %s has no URL yet (phase %s)", js_name(nb), js_str(nb, "status.phase") ? js_str(nb, "status.phase") : "Pending");
-    rc = CLI_EXIT_ERROR;
-  } else {
-    printf("%s\n", url);
+    json_decref(nb);
+    return CLI_EXIT_ERROR;
+  }
+  printf("%s\n", url);
+  fflush(stdout);
+  char why[256] = "";
+  if (!reachable(url, why, sizeof(why))) {
+    char flags[600] = "";
+    int n = 0;
+    if (c->a->kubeconfig) n += snprintf(flags + n, sizeof(flags) - (size_t)n, " --kubeconfig %s", c->a->kubeconfig);
+    if (c->a->context && n < (int)sizeof(flags))
+      snprintf(flags + n, sizeof(flags) - (size_t)n, " --context %s", c->a->context);
+    fail("%s does not answer from here (%s); forward a port to the notebook instead:\n"
+         "  kubectl%s -n %s port-forward svc/%s %d:%d\n"
+         "then open http://127.0.0.1:%d/notebook/%s/%s/",
+         url, why, flags, c->ns, js_name(nb), NOTEBOOK_PORT, NOTEBOOK_SERVICE_PORT, NOTEBOOK_PORT, c->ns, js_name(nb));
   }
   json_decref(nb);
-  return rc;
+  return 0;
 }
 
 /* ---------------------------------------------------------- logs */
