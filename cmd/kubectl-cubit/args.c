@@ -137,12 +137,14 @@ int cli_parse_duration(const char *s, int64_t *out, char *err, size_t errlen) {
 int cli_parse_when(const char *s, int64_t now, int64_t *out, char *err, size_t errlen) {
   *out = 0;
   if (s == NULL || *s == '\0') return cubit_errorf(err, errlen, CUBIT_EINVAL, "empty time");
+  /* Times before 1970 are refused: no run is that old, and the API's
+   * answers and RFC 3339 as written here start there. */
   if (isdigit((unsigned char)s[0]) && strlen(s) == 10 && s[4] == '-' && s[7] == '-') {
     char full[40];
     snprintf(full, sizeof(full), "%sT00:00:00Z", s);
-    if (time_parse_rfc3339(full, out) == 0) return 0;
+    if (time_parse_rfc3339(full, out) == 0 && *out >= 0) return 0;
   } else if (strchr(s, 'T') || strchr(s, 't')) {
-    if (time_parse_rfc3339(s, out) == 0) return 0;
+    if (time_parse_rfc3339(s, out) == 0 && *out >= 0) return 0;
   } else {
     int64_t ago;
     char why[160];
