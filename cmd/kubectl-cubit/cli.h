@@ -129,23 +129,26 @@ const char *cli_suggest(const char *const *names, size_t n, const char *typed);
 
 /* ---------------------------------------------------------- render */
 
+/* wide (-o wide): a run's tasks and attempts also say when they started and
+ * finished; a TrainingJob's pods their IP and start; an Experiment's trials
+ * theirs. */
 /* A PipelineRun as a header and a tree of its tasks (by their first
  * dependency), one line per task: phase, attempt, duration, TrainingJob,
  * message, and the outputs under it. tjs (an array of the run's
  * TrainingJobs, may be NULL) adds a line per earlier attempt of a task that
  * was tried more than once. now: seconds since the epoch, for durations of
  * what still runs. */
-int cli_render_run(const json_t *run, const json_t *tjs, int64_t now, cubit_buf *out) CUBIT_WUR;
+int cli_render_run(const json_t *run, const json_t *tjs, int64_t now, int wide, cubit_buf *out) CUBIT_WUR;
 /* A TrainingJob: header, then each role with its counts and its pods
  * (pods: an array of the job's pods, may be NULL). */
-int cli_render_trainingjob(const json_t *tj, const json_t *pods, int64_t now, cubit_buf *out) CUBIT_WUR;
+int cli_render_trainingjob(const json_t *tj, const json_t *pods, int64_t now, int wide, cubit_buf *out) CUBIT_WUR;
 /* An Experiment: objective, algorithm, trial counts and the best trial,
  * then one row per trial (tjs: the TrainingJobs labelled
  * cubit.dev/experiment=NAME): number, state, value, duration, TrainingJob
  * and parameters. The Experiment's status is read defensively (status.trials
  * records by number or name; status.best, bestTrial or currentOptimalTrial;
  * else the best value by spec.objective.type). */
-int cli_render_experiment(const json_t *exp, const json_t *tjs, int64_t now, cubit_buf *out) CUBIT_WUR;
+int cli_render_experiment(const json_t *exp, const json_t *tjs, int64_t now, int wide, cubit_buf *out) CUBIT_WUR;
 /* The run's outcome: 1 while it goes on, else 0 with *exit_code set to
  * CLI_EXIT_OK (Succeeded) or CLI_EXIT_FAILED. */
 int cli_run_finished(const json_t *run, int *exit_code);

@@ -101,7 +101,7 @@ static int header(cubit_buf *out, const char *key, const char *value) {
   return buf_appendf(out, "%-12s%s\n", key, value) ? CUBIT_ENOMEM : 0;
 }
 
-int cli_render_experiment(const json_t *exp, const json_t *tjs, int64_t now, cubit_buf *out) {
+int cli_render_experiment(const json_t *exp, const json_t *tjs, int64_t now, int wide, cubit_buf *out) {
   const char *metric = js_str(exp, "spec.objective.metric");
   const char *type = js_str(exp, "spec.objective.type");
   int maximize = type && strcmp(type, "maximize") == 0;
@@ -180,8 +180,9 @@ int cli_render_experiment(const json_t *exp, const json_t *tjs, int64_t now, cub
     goto out;
   }
   cli_table t;
-  cli_table_init(&t, 7);
-  const char *head[] = {"TRIAL", "STATE", "VALUE", "DURATION", "TRAININGJOB", "PARAMETERS", ""};
+  cli_table_init(&t, wide ? 9 : 7);
+  const char *head[] = {"TRIAL", "STATE", "VALUE", "DURATION", "TRAININGJOB", wide ? "STARTED" : "PARAMETERS",
+                        wide ? "FINISHED" : "", "PARAMETERS", ""};
   cli_table_add(&t, head);
   for (size_t i = 0; i < n; i++) {
     long num = trial_of(sorted[i]);
@@ -195,8 +196,10 @@ int cli_render_experiment(const json_t *exp, const json_t *tjs, int64_t now, cub
     json_t *p = trial_params(sorted[i], rec);
     params_text(p, ptext, sizeof(ptext));
     json_decref(p);
-    const char *row[] = {number, trial_state(sorted[i], rec), value, dur, or_empty(js_name(sorted[i])), ptext,
-                         have_best && num == best_n ? "(best)" : ""};
+    const char *mark = have_best && num == best_n ? "(best)" : "";
+    const char *row[] = {number, trial_state(sorted[i], rec), value, dur, or_empty(js_name(sorted[i])),
+                         wide ? or_empty(js_str(sorted[i], "status.startTime")) : ptext,
+                         wide ? or_empty(js_str(sorted[i], "status.completionTime")) : mark, ptext, mark};
     cli_table_add(&t, row);
   }
   rc = cli_table_write(&t, out);

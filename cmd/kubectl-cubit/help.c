@@ -45,7 +45,7 @@ typedef struct topic {
 
 static const topic topics[] = {
     {"get",
-     "Usage: kubectl cubit get NAME [-o json|yaml]   (also: tree NAME)\n"
+     "Usage: kubectl cubit get NAME [-o wide|json|yaml]   (also: tree NAME)\n"
      "\n"
      "A PipelineRun (plr/NAME) as a tree of its tasks: each task under its first dependency\n"
      "(more dependencies in brackets), with its phase, attempts, duration, TrainingJob and\n"
@@ -54,7 +54,7 @@ static const topic topics[] = {
      "their pods (state, restarts, node, age). An Experiment (exp/NAME) as its trials: number,\n"
      "state, value, duration, TrainingJob and parameters, and the best trial.\n"
      "Read from the objects' status and Cubit's labels.\n"
-     "-o json / -o yaml prints the object itself.\n"},
+     "-o wide adds start and finish times (pods: IP and start); -o json / -o yaml print the object.\n"},
     {"watch",
      "Usage: kubectl cubit watch RUN [--interval 2s]\n"
      "\n"

@@ -177,15 +177,15 @@ static int render_object(cli *c, const kube_resource *r, const json_t *obj, cubi
   if (r == &pl_pipelinerun_resource) {
     snprintf(sel, sizeof(sel), "cubit.dev/pipelinerun=%s", js_name(obj));
     if ((rc = list(c, &trainingjob_resource, sel, &items))) return rc;
-    rc = cli_render_run(obj, items, time_wall_s(), out);
+    rc = cli_render_run(obj, items, time_wall_s(), c->a->output == CLI_OUT_WIDE, out);
   } else if (r == &experiment_resource) {
     snprintf(sel, sizeof(sel), "%s=%s", CUBIT_LABEL_EXPERIMENT, js_name(obj));
     if ((rc = list(c, &trainingjob_resource, sel, &items))) return rc;
-    rc = cli_render_experiment(obj, items, time_wall_s(), out);
+    rc = cli_render_experiment(obj, items, time_wall_s(), c->a->output == CLI_OUT_WIDE, out);
   } else {
     snprintf(sel, sizeof(sel), "%s=%s", TJ_LABEL, js_name(obj));
     if ((rc = list(c, &kube_pods, sel, &items))) return rc;
-    rc = cli_render_trainingjob(obj, items, time_wall_s(), out);
+    rc = cli_render_trainingjob(obj, items, time_wall_s(), c->a->output == CLI_OUT_WIDE, out);
   }
   json_decref(items);
   if (rc) fail("out of memory");

@@ -306,7 +306,7 @@ START_TEST(run_tree_golden) {
   json_t *run = fixture("run-diamond.json"), *tjs = fixture("run-diamond-tjs.json");
   cubit_buf out;
   buf_init(&out, 1 << 20);
-  ck_assert_int_eq(cli_render_run(run, tjs, at("2026-12-07T06:02:00Z"), &out), 0);
+  ck_assert_int_eq(cli_render_run(run, tjs, at("2026-12-07T06:02:00Z"), 0, &out), 0);
   golden(&out, "run-diamond.golden");
   buf_free(&out);
   json_decref(run);
@@ -318,7 +318,7 @@ START_TEST(trainingjob_tree_golden) {
   json_t *tj = fixture("tj.json"), *pods = fixture("tj-pods.json");
   cubit_buf out;
   buf_init(&out, 1 << 20);
-  ck_assert_int_eq(cli_render_trainingjob(tj, pods, at("2026-12-07T06:02:00Z"), &out), 0);
+  ck_assert_int_eq(cli_render_trainingjob(tj, pods, at("2026-12-07T06:02:00Z"), 0, &out), 0);
   golden(&out, "tj.golden");
   buf_free(&out);
   json_decref(tj);
@@ -358,6 +358,32 @@ START_TEST(render_golden) {
 }
 END_TEST
 
+/* -o wide of get: a run's tasks and attempts with their start and finish,
+ * a TrainingJob's pods with IP and start, an Experiment's trials with theirs. */
+START_TEST(wide_golden) {
+  json_t *run = fixture("run-diamond.json"), *tjs = fixture("run-diamond-tjs.json");
+  json_t *tj = fixture("tj.json"), *pods = fixture("tj-pods.json");
+  json_t *exp = fixture("experiment.json"), *trials = fixture("experiment-tjs.json");
+  cubit_buf out;
+  buf_init(&out, 1 << 20);
+  ck_assert_int_eq(cli_render_run(run, tjs, at("2026-12-07T06:02:00Z"), 1, &out), 0);
+  golden(&out, "run-diamond-wide.golden");
+  buf_reset(&out);
+  ck_assert_int_eq(cli_render_trainingjob(tj, pods, at("2026-12-07T06:02:00Z"), 1, &out), 0);
+  golden(&out, "tj-wide.golden");
+  buf_reset(&out);
+  ck_assert_int_eq(cli_render_experiment(exp, trials, at("2026-12-07T06:02:00Z"), 1, &out), 0);
+  golden(&out, "experiment-wide.golden");
+  buf_free(&out);
+  json_decref(run);
+  json_decref(tjs);
+  json_decref(tj);
+  json_decref(pods);
+  json_decref(exp);
+  json_decref(trials);
+}
+END_TEST
+
 /* An Experiment's trials: with the status' records and best, and with a
  * status that has only values (the best found by the objective). */
 START_TEST(experiment_golden) {
@@ -368,7 +394,7 @@ START_TEST(experiment_golden) {
     json_t *exp = fixture(cases[i][0]);
     cubit_buf out;
     buf_init(&out, 1 << 20);
-    ck_assert_int_eq(cli_render_experiment(exp, tjs, at("2026-12-07T06:02:00Z"), &out), 0);
+    ck_assert_int_eq(cli_render_experiment(exp, tjs, at("2026-12-07T06:02:00Z"), 0, &out), 0);
     golden(&out, cases[i][1]);
     buf_free(&out);
     json_decref(exp);
@@ -378,7 +404,7 @@ START_TEST(experiment_golden) {
   json_t *none = json_array();
   cubit_buf out;
   buf_init(&out, 1 << 20);
-  ck_assert_int_eq(cli_render_experiment(bare, none, 0, &out), 0);
+  ck_assert_int_eq(cli_render_experiment(bare, none, 0, 0, &out), 0);
   ck_assert_str_eq(out.data, "Name:       e\nPhase:      Pending\nTrials:     0 (0 going, 0 succeeded, 0 failed)\n\n"
                              "(no trials yet)\n");
   buf_free(&out);
@@ -459,7 +485,7 @@ START_TEST(run_tree_states) {
                           "waiting for Pipeline p");
   cubit_buf out;
   buf_init(&out, 1 << 20);
-  ck_assert_int_eq(cli_render_run(run, NULL, 0, &out), 0);
+  ck_assert_int_eq(cli_render_run(run, NULL, 0, 0, &out), 0);
   str_eq(out.data,
          "Name:        r\nNamespace:   ns\nPipeline:    p\nPhase:       Pending\nMessage:     waiting for Pipeline p\n"
          "\n(no tasks yet: the run has not started)\n",
@@ -471,7 +497,7 @@ START_TEST(run_tree_states) {
                   "2026-12-07T06:00:10Z", "pipelineSpec", "tasks", "name", "only", "nodes", "only", "phase", "Failed",
                   "attempts", 1, "startTime", "2026-12-07T06:00:00Z", "finishTime", "2026-12-07T06:00:09Z", "message",
                   "exit 1");
-  ck_assert_int_eq(cli_render_run(run, NULL, at("2026-12-07T07:00:00Z"), &out), 0);
+  ck_assert_int_eq(cli_render_run(run, NULL, at("2026-12-07T07:00:00Z"), 0, &out), 0);
   ck_assert_ptr_nonnull(strstr(out.data, "Duration:    10s\n"));
   ck_assert_ptr_nonnull(strstr(out.data, "\nonly  Failed     1        9s                                 exit 1\n"));
   int code = -1;
@@ -631,6 +657,7 @@ int main(void) {
   tcase_add_loop_test(tc, render_golden, 0, N(renders));
   tcase_add_test(tc, yaml_round_trip);
   tcase_add_test(tc, experiment_golden);
+  tcase_add_test(tc, wide_golden);
   tcase_add_test(tc, history_paths);
   tcase_add_test(tc, completion_script);
   tcase_add_loop_test(tc, duration_parse, 0, N(durations));
