@@ -684,6 +684,7 @@ static int retry_from(run_state *rs, const char *from, const char *phase) {
   if (t < 0) {
     rt_plan_event(rs->plan, "Warning", "RetryIgnored", "%s=%s: the run has no such task", PL_RETRY_FROM_ANNOTATION,
                   from);
+    unload_snapshot(rs); /* the plan goes on as if nothing was asked, and loads it again */
     return 0;
   }
   json_object_set_new(rs->status, "retries", json_integer(js_int(rs->status, "retries", 0) + 1));

@@ -417,8 +417,8 @@ END_TEST
 /* The YAML written reads back as the same JSON (libyaml through
  * yaml_to_json). */
 START_TEST(yaml_round_trip) {
-  static const char *docs[] = {"{\"a\":{\"b\":[1,2,{\"c\":\"x y\",\"d\":[]}],\"e\":{}},\"f\":[[\"g\"]],"
-                               "\"yes\":\"no\",\"n\":null,\"t\":true,\"s\":\"007\",\"q\":\"a: b\",\"u\":\"\\u00e9\\n\"}",
+  static const char *docs[] = {("{\"a\":{\"b\":[1,2,{\"c\":\"x y\",\"d\":[]}],\"e\":{}},\"f\":[[\"g\"]],"
+                                "\"yes\":\"no\",\"n\":null,\"t\":true,\"s\":\"007\",\"q\":\"a: b\",\"u\":\"\\u00e9\\n\"}"),
                                "[]", "[{\"k\":1},{\"k\":[{\"z\":\"-\"}]}]"};
   for (size_t i = 0; i < N(docs); i++) {
     json_t *v = json_loads(docs[i], 0, NULL);
