@@ -529,7 +529,10 @@ int cli_completion(const char *shell, cubit_buf *out) {
                               "    [[ $cmd == completion ]] && words='bash zsh'\n"
                               "    COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n"
                               "  else\n"
-                              "    COMPREPLY=($(compgen -W \"$(kubectl get \"$kinds\" ${ns:+-n \"$ns\"} -o name 2>/dev/null | sed 's|.*/||')\" -- \"$cur\"))\n"
+                              "    # One kind at a time: a kind whose CRD is not installed answers nothing.\n"
+                              "    words=''\n"
+                              "    for k in ${kinds//,/ }; do words+=\" $(kubectl get \"$k\" ${ns:+-n \"$ns\"} -o name 2>/dev/null | sed 's|.*/||')\"; done\n"
+                              "    COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n"
                               "  fi\n"
                               "}\n"
                               "complete -F _kubectl_cubit kubectl-cubit\n");
