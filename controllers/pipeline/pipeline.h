@@ -291,11 +291,14 @@ typedef struct pl_run_in {
 
 /* The PipelineRun's plan: the start (the pipeline, its templates and the
  * resolved parameters copied into status), retry from failure (a new
- * cubit.dev/retry value), one step of the DAG with its TrainingJobs (and
- * the work volume claim and outputs readers) to apply, attempts no longer
- * wanted (timed out) stopped, and the status: phase Pending, Queued,
- * Running, Succeeded or Failed with the waiting task's reason, nodes,
- * progress, events, and when to look again. Pure. */
+ * cubit.dev/retry value; with cubit.dev/retry-from, from that task on), one
+ * step of the DAG with its TrainingJobs (and the work volume claim and
+ * outputs readers) to apply, or with spec.stopped the stop (running
+ * attempts interrupted and applied stopped, nothing started, the status
+ * written first), attempts no longer wanted (timed out, interrupted)
+ * stopped, and the status: phase Pending, Queued, Running, Stopped,
+ * Succeeded or Failed with the waiting task's reason, nodes, progress,
+ * events, and when to look again. Pure. */
 void pl_run_plan(const pl_run_in *in, rt_plan *plan);
 
 /* The plan of a JobTemplate or ClusterJobTemplate: its spec checked (the
