@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# The cubit-manager image: built on Debian bookworm with the project's own
+# The cubit-manager image (with the kubectl-cubit plugin in /usr/local/bin, for
+# `kubectl exec` and CI jobs that use the image): built on Debian bookworm with the project's own
 # dependency script, run on bookworm-slim with only the shared libraries the
 # binary links (derived from the binary by scripts/runtime-packages.sh, never
 # listed by hand), as a non-root user, from a read-only root filesystem.
@@ -17,9 +18,10 @@ COPY scripts/deps.sh scripts/deps.sh
 RUN scripts/deps.sh && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCUBIT_E2E=OFF \
- && ninja -C /build cubit-manager \
- && strip /build/cubit-manager \
+ && ninja -C /build cubit-manager kubectl-cubit \
+ && strip /build/cubit-manager /build/kubectl-cubit \
  && scripts/runtime-packages.sh /build/cubit-manager > /build/runtime-packages \
+ && scripts/runtime-packages.sh /build/kubectl-cubit >> /build/runtime-packages \
  && cat /build/runtime-packages
 
 FROM debian:bookworm-slim
@@ -29,6 +31,7 @@ RUN apt-get update -qq \
       ca-certificates $(cat /tmp/runtime-packages) \
  && rm -rf /var/lib/apt/lists/* /tmp/runtime-packages
 COPY --from=build /build/cubit-manager /usr/local/bin/cubit-manager
+COPY --from=build /build/kubectl-cubit /usr/local/bin/kubectl-cubit
 # No shell or package manager is needed at run time, but bookworm-slim keeps
 # them; the pod's securityContext (non-root, read-only root, no capabilities)
 # is what confines the process.

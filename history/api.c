@@ -131,6 +131,8 @@ static int serve_usage(hist_store *store, const hist_auth *a, const json_t *user
   hist_group by = strcmp(q.by, "member") == 0      ? HIST_BY_MEMBER
                   : strcmp(q.by, "gpu-model") == 0 ? HIST_BY_GPU_MODEL
                   : strcmp(q.by, "project") == 0   ? HIST_BY_PROJECT
+                  : strcmp(q.by, "week") == 0      ? HIST_BY_WEEK
+                  : strcmp(q.by, "month") == 0     ? HIST_BY_MONTH
                                                    : HIST_BY_DAY;
   const char *projects[] = {q.project};
   hist_usage_row *rows = NULL;
@@ -269,8 +271,13 @@ static int project_namespaces(void *arg, const char *name, char ***nss, size_t *
 static void handle(const http_request *req, http_response *resp, void *arg) {
   hist_api_server *s = arg;
   json_t *body = NULL;
-  resp->status = hist_api_serve(s->store, &s->auth, req->path, req->query, http_request_header(req, "Authorization"),
-                                time_wall_s(), &body);
+  /* Through the API server's service proxy the Authorization header does
+   * not arrive (the API server removes it once it authenticated the caller):
+   * kubectl-cubit sends the same bearer token in X-Cubit-Authorization. The
+   * token is reviewed the same way whichever header brought it. */
+  const char *authorization = http_request_header(req, "Authorization");
+  if (authorization == NULL) authorization = http_request_header(req, "X-Cubit-Authorization");
+  resp->status = hist_api_serve(s->store, &s->auth, req->path, req->query, authorization, time_wall_s(), &body);
   resp->content_type = "application/json";
   char *text = json_dumps(body, JSON_COMPACT);
   if (text == NULL || buf_appends(&resp->body, text) || buf_appends(&resp->body, "\n")) {

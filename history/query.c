@@ -134,8 +134,9 @@ int hist_parse_usage_query(const char *query, int64_t now, hist_usage_query *out
   int rc = parse_params(query, ps, sizeof ps / sizeof ps[0], err, errlen);
   if (rc) return rc;
   if (out->by[0] == '\0') snprintf(out->by, sizeof out->by, "day");
-  if (strcmp(out->by, "day") && strcmp(out->by, "member") && strcmp(out->by, "gpu-model") && strcmp(out->by, "project"))
-    return cubit_errorf(err, errlen, CUBIT_EINVAL, "by: want day, member, gpu-model or project");
+  if (strcmp(out->by, "day") && strcmp(out->by, "week") && strcmp(out->by, "month") && strcmp(out->by, "member") &&
+      strcmp(out->by, "gpu-model") && strcmp(out->by, "project"))
+    return cubit_errorf(err, errlen, CUBIT_EINVAL, "by: want day, week, month, member, gpu-model or project");
   if ((rc = parse_time("from", from, &out->from, err, errlen)) || (rc = parse_time("to", to, &out->to, err, errlen)))
     return rc;
   if (out->to == 0) out->to = now;

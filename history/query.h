@@ -3,7 +3,7 @@
  *
  *   runs:  project, kind, namespace, phase, user, from, to, limit, after
  *   run:   uid
- *   usage: project, by (day | member | gpu-model | project), from, to
+ *   usage: project, by (day | week | month | member | gpu-model | project), from, to
  *
  * Values are percent-decoded ('+' is a space). Times are RFC 3339
  * ("2026-12-01T00:00:00Z") or epoch seconds. A parameter given twice, an
@@ -31,7 +31,7 @@ typedef struct {
 
 typedef struct {
   char project[HIST_QVAL_LEN];
-  char by[16];      /* "day" (default), "member", "gpu-model", "project" */
+  char by[16];      /* "day" (default), "week", "month", "member", "gpu-model", "project" */
   int64_t from, to; /* required window: to > from, at most 400 days */
 } hist_usage_query;
 

@@ -556,6 +556,45 @@ static int cmp_rows(const void *x, const void *y) {
   return strcmp(((const hist_usage_row *)x)->key, ((const hist_usage_row *)y)->key);
 }
 
+/* The UTC period (day, ISO week from Monday, month) that holds t: its
+ * start, the next one's start, and its label. */
+static int64_t period_start(int64_t t, hist_group by) {
+  int64_t day = (t >= 0 ? t / 86400 : (t - 86399) / 86400) * 86400;
+  if (by == HIST_BY_WEEK) {
+    /* 1970-01-01 was a Thursday: day 0 is weekday 3 counted from Monday. */
+    int64_t n = day / 86400, weekday = ((n + 3) % 7 + 7) % 7;
+    return day - weekday * 86400;
+  }
+  if (by == HIST_BY_MONTH) {
+    struct tm tm;
+    time_t tt = (time_t)day;
+    gmtime_r(&tt, &tm);
+    return day - (int64_t)(tm.tm_mday - 1) * 86400;
+  }
+  return day;
+}
+
+static int64_t period_next(int64_t p, hist_group by) {
+  if (by == HIST_BY_WEEK) return p + 7 * 86400;
+  if (by == HIST_BY_MONTH) {
+    struct tm tm;
+    time_t tt = (time_t)p;
+    gmtime_r(&tt, &tm);
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y = tm.tm_year + 1900;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return p + (int64_t)(days[tm.tm_mon] + (tm.tm_mon == 1 && leap)) * 86400;
+  }
+  return p + 86400;
+}
+
+static void period_label(int64_t p, hist_group by, char *out, size_t len) {
+  struct tm tm;
+  time_t tt = (time_t)p;
+  gmtime_r(&tt, &tm);
+  strftime(out, len, by == HIST_BY_WEEK ? "%G-W%V" : by == HIST_BY_MONTH ? "%Y-%m" : "%Y-%m-%d", &tm);
+}
+
 int hist_store_usage(hist_store *s, const char *const *projects, size_t nprojects, hist_group by, int64_t from,
                      int64_t to, int64_t now, hist_usage_row **rows, size_t *nrows, char *err, size_t errlen) {
   *rows = NULL;
@@ -588,22 +627,20 @@ int hist_store_usage(hist_store *s, const char *const *projects, size_t nproject
     const char *key = by == HIST_BY_MEMBER ? (const char *)sqlite3_column_text(st, 7)
                       : by == HIST_BY_PROJECT ? (const char *)sqlite3_column_text(st, 6)
                                               : model;
-    if (by != HIST_BY_DAY) {
+    if (by != HIST_BY_DAY && by != HIST_BY_WEEK && by != HIST_BY_MONTH) {
       int64_t secs = hist_clip_seconds(start, end, from, to, now);
       if (secs > 0) acc_add(&a, key, run, secs, gpu, cpu);
       continue;
     }
-    /* By UTC day: split the clipped interval at midnights. */
-    int64_t day = (start > from ? start : from) / 86400 * 86400;
-    for (; day < to; day += 86400) {
-      int64_t secs = hist_clip_seconds(start, end, day > from ? day : from, day + 86400 < to ? day + 86400 : to, now);
+    /* By UTC calendar period: split the clipped interval at its edges. */
+    for (int64_t p = period_start(start > from ? start : from, by); p < to;) {
+      int64_t edge = period_next(p, by);
+      int64_t secs = hist_clip_seconds(start, end, p > from ? p : from, edge < to ? edge : to, now);
       if (secs <= 0) break;
-      struct tm tm;
-      time_t t = (time_t)day;
-      gmtime_r(&t, &tm);
-      char date[32];
-      strftime(date, sizeof date, "%Y-%m-%d", &tm);
-      acc_add(&a, date, run, secs, gpu, cpu);
+      char label[32];
+      period_label(p, by, label, sizeof label);
+      acc_add(&a, label, run, secs, gpu, cpu);
+      p = edge;
     }
   }
   if (step != SQLITE_DONE) {

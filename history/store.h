@@ -98,7 +98,10 @@ int hist_store_list_runs(hist_store *s, const hist_run_filter *f, json_t **out, 
 /* One run with "transitions" and "pods" into *out, or CUBIT_ENOTFOUND. */
 int hist_store_get_run(hist_store *s, const char *uid, json_t **out, char *err, size_t errlen) CUBIT_WUR;
 
-typedef enum { HIST_BY_DAY, HIST_BY_MEMBER, HIST_BY_GPU_MODEL, HIST_BY_PROJECT } hist_group;
+/* Groups of a usage answer: UTC calendar periods (day "2026-12-01", ISO
+ * week "2026-W49" from Monday, month "2026-12"), or a run's member, GPU
+ * model or project. */
+typedef enum { HIST_BY_DAY, HIST_BY_MEMBER, HIST_BY_GPU_MODEL, HIST_BY_PROJECT, HIST_BY_WEEK, HIST_BY_MONTH } hist_group;
 
 /* One group of a usage answer: milli-card-seconds of GPU and
  * millicore-seconds of CPU, and the runs that contributed. */

@@ -6,16 +6,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 #include "util/alloc.h"
+#include "util/time.h"
 
 #define BIT(c) (1u << (c))
 #define ALL_COMMANDS 0xffffffffu
 
 typedef enum {
   F_KUBECONFIG, F_CONTEXT, F_NAMESPACE, F_HELP, F_FOLLOW, F_ATTEMPT, F_ALL_ATTEMPTS, F_ROLE,
-  F_REPLICA, F_REVISION, F_WATCH, F_FOR, F_PARAM, F_INTERVAL
+  F_REPLICA, F_REVISION, F_WATCH, F_FOR, F_PARAM, F_INTERVAL, F_TOKEN, F_OUTPUT, F_PROJECT, F_BY, F_FROM, F_TO,
+  F_SINCE, F_KIND, F_PHASE, F_CREATOR, F_LIMIT, F_HISTORY_URL, F_TRIAL
 } flag_id;
 
 typedef struct flag_spec {
@@ -40,7 +43,20 @@ static const flag_spec flags[] = {
     {F_WATCH, "watch", 'w', 0, BIT(CLI_CMD_SUBMIT)},
     {F_FOR, "for", 0, 1, BIT(CLI_CMD_RENEW)},
     {F_PARAM, "param", 'p', 1, BIT(CLI_CMD_SUBMIT)},
-    {F_INTERVAL, "interval", 0, 1, BIT(CLI_CMD_WATCH) | BIT(CLI_CMD_SUBMIT)},
+    {F_INTERVAL, "interval", 0, 1, BIT(CLI_CMD_WATCH) | BIT(CLI_CMD_SUBMIT) | BIT(CLI_CMD_BACKFILL)},
+    {F_TOKEN, "token", 0, 1, ALL_COMMANDS},
+    {F_OUTPUT, "output", 'o', 1, BIT(CLI_CMD_GET) | BIT(CLI_CMD_USAGE) | BIT(CLI_CMD_HISTORY)},
+    {F_PROJECT, "project", 0, 1, BIT(CLI_CMD_USAGE) | BIT(CLI_CMD_HISTORY)},
+    {F_BY, "by", 0, 1, BIT(CLI_CMD_USAGE)},
+    {F_FROM, "from", 0, 1, BIT(CLI_CMD_USAGE) | BIT(CLI_CMD_HISTORY) | BIT(CLI_CMD_BACKFILL) | BIT(CLI_CMD_RETRY)},
+    {F_TO, "to", 0, 1, BIT(CLI_CMD_USAGE) | BIT(CLI_CMD_HISTORY) | BIT(CLI_CMD_BACKFILL)},
+    {F_SINCE, "since", 0, 1, BIT(CLI_CMD_USAGE) | BIT(CLI_CMD_HISTORY)},
+    {F_KIND, "kind", 0, 1, BIT(CLI_CMD_HISTORY)},
+    {F_PHASE, "phase", 0, 1, BIT(CLI_CMD_HISTORY)},
+    {F_CREATOR, "creator", 0, 1, BIT(CLI_CMD_HISTORY)},
+    {F_LIMIT, "limit", 0, 1, BIT(CLI_CMD_HISTORY)},
+    {F_HISTORY_URL, "history-url", 0, 1, BIT(CLI_CMD_USAGE) | BIT(CLI_CMD_HISTORY)},
+    {F_TRIAL, "trial", 0, 1, BIT(CLI_CMD_LOGS)},
 };
 
 typedef struct command_spec {
@@ -62,6 +78,10 @@ static const command_spec commands[] = {
     {CLI_CMD_RESUME, "resume", 1, 1, "NAME"},
     {CLI_CMD_RENEW, "renew", 1, 1, "NOTEBOOK"},
     {CLI_CMD_OPEN, "open", 1, 1, "NOTEBOOK"},
+    {CLI_CMD_USAGE, "usage", 0, 0, ""},
+    {CLI_CMD_HISTORY, "history", 0, 0, ""},
+    {CLI_CMD_BACKFILL, "backfill", 1, 1, "PIPELINE"},
+    {CLI_CMD_COMPLETION, "completion", 1, 1, "bash|zsh"},
 };
 
 static const command_spec *command_named(const char *s) {
@@ -112,6 +132,31 @@ int cli_parse_duration(const char *s, int64_t *out, char *err, size_t errlen) {
   if (total <= 0) return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s: must be longer than 0s", s);
   *out = total;
   return 0;
+}
+
+int cli_parse_when(const char *s, int64_t now, int64_t *out, char *err, size_t errlen) {
+  *out = 0;
+  if (s == NULL || *s == '\0') return cubit_errorf(err, errlen, CUBIT_EINVAL, "empty time");
+  /* Times before 1970 are refused: no run is that old, and the API's
+   * answers and RFC 3339 as written here start there. */
+  if (isdigit((unsigned char)s[0]) && strlen(s) == 10 && s[4] == '-' && s[7] == '-') {
+    char full[40];
+    snprintf(full, sizeof(full), "%sT00:00:00Z", s);
+    if (time_parse_rfc3339(full, out) == 0 && *out >= 0) return 0;
+  } else if (strchr(s, 'T') || strchr(s, 't')) {
+    if (time_parse_rfc3339(s, out) == 0 && *out >= 0) return 0;
+  } else {
+    int64_t ago;
+    char why[160];
+    if (cli_parse_duration(s, &ago, why, sizeof(why)) == 0) {
+      *out = now - ago;
+      return 0;
+    }
+  }
+  *out = 0;
+  return cubit_errorf(err, errlen, CUBIT_EINVAL,
+                      "%s: not a time (want 2026-12-01T06:00:00Z, a date 2026-12-01, or a duration ago such as 7d)",
+                      s);
 }
 
 void cli_format_duration(int64_t secs, char *out, size_t len) {
@@ -178,6 +223,86 @@ static int apply_flag(cli_args *a, const flag_spec *f, const char *v, char *err,
       a->interval_ms = d * 1000;
       return 0;
     }
+    case F_TOKEN:
+      if (*v == '\0') return cubit_errorf(err, errlen, CUBIT_EINVAL, "--token: empty");
+      a->token = v;
+      return 0;
+    case F_OUTPUT: {
+      static const struct {
+        const char *name;
+        cli_output out;
+      } outs[] = {{"json", CLI_OUT_JSON}, {"yaml", CLI_OUT_YAML}, {"wide", CLI_OUT_WIDE}, {"csv", CLI_OUT_CSV}};
+      for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++)
+        if (strcmp(v, outs[i].name) == 0 && (outs[i].out != CLI_OUT_CSV || a->cmd == CLI_CMD_USAGE)) {
+          a->output = outs[i].out;
+          return 0;
+        }
+      return cubit_errorf(err, errlen, CUBIT_EINVAL, "--output: want json, yaml or wide%s, got \"%s\"",
+                          a->cmd == CLI_CMD_USAGE ? " or csv" : "", v);
+    }
+    case F_PROJECT:
+      if (*v == '\0') return cubit_errorf(err, errlen, CUBIT_EINVAL, "--project: empty");
+      a->project = v;
+      return 0;
+    case F_BY: {
+      static const char *bys[] = {"day", "week", "month", "member", "gpu-model", "project"};
+      for (size_t i = 0; i < sizeof(bys) / sizeof(bys[0]); i++)
+        if (strcmp(v, bys[i]) == 0) {
+          a->by = v;
+          return 0;
+        }
+      return cubit_errorf(err, errlen, CUBIT_EINVAL,
+                          "--by: want day, week, month, member, gpu-model or project, got \"%s\"", v);
+    }
+    case F_FROM:
+    case F_TO: {
+      const char *name = f->id == F_FROM ? "from" : "to";
+      if (a->cmd == CLI_CMD_RETRY) {
+        if (*v == '\0') return cubit_errorf(err, errlen, CUBIT_EINVAL, "--from: empty (want a task name)");
+      } else {
+        char why[200];
+        if (cli_parse_when(v, 0, &d, why, sizeof(why))) return cubit_errorf(err, errlen, CUBIT_EINVAL, "--%s: %s", name, why);
+      }
+      if (f->id == F_FROM) a->from = v;
+      else a->to = v;
+      return 0;
+    }
+    case F_SINCE: {
+      char why[160];
+      if (cli_parse_duration(v, &d, why, sizeof(why))) return cubit_errorf(err, errlen, CUBIT_EINVAL, "--since: %s", why);
+      a->since_s = d;
+      return 0;
+    }
+    case F_KIND: {
+      static const struct {
+        const char *alias, *kind;
+      } ks[] = {{"trainingjob", "TrainingJob"}, {"tj", "TrainingJob"}, {"pipelinerun", "PipelineRun"},
+                {"plr", "PipelineRun"}, {"notebook", "Notebook"}, {"nb", "Notebook"},
+                {"inferenceservice", "InferenceService"}, {"isvc", "InferenceService"}};
+      for (size_t i = 0; i < sizeof(ks) / sizeof(ks[0]); i++)
+        if (strcasecmp(v, ks[i].alias) == 0) {
+          a->kind = ks[i].kind;
+          return 0;
+        }
+      return cubit_errorf(err, errlen, CUBIT_EINVAL,
+                          "--kind: want TrainingJob (tj), PipelineRun (plr), Notebook (nb) or InferenceService (isvc), "
+                          "got \"%s\"", v);
+    }
+    case F_PHASE:
+      if (*v == '\0') return cubit_errorf(err, errlen, CUBIT_EINVAL, "--phase: empty");
+      a->phase = v;
+      return 0;
+    case F_CREATOR:
+      if (*v == '\0') return cubit_errorf(err, errlen, CUBIT_EINVAL, "--creator: empty");
+      a->creator = v;
+      return 0;
+    case F_LIMIT: return parse_count("limit", v, 1, &a->limit, err, errlen);
+    case F_TRIAL: return parse_count("trial", v, 1, &a->trial, err, errlen);
+    case F_HISTORY_URL:
+      if (strncasecmp(v, "https://", 8) != 0 && strncasecmp(v, "http://", 7) != 0)
+        return cubit_errorf(err, errlen, CUBIT_EINVAL, "--history-url: want https://HOST[:PORT], got \"%s\"", v);
+      a->history_url = v;
+      return 0;
     case F_PARAM: {
       cli_param p;
       int rc = cli_parse_param(v, &p, err, errlen);
@@ -209,6 +334,7 @@ int cli_parse(int argc, char **argv, cli_args *out, char *err, size_t errlen) {
   memset(out, 0, sizeof(*out));
   out->replica = -1;
   out->interval_ms = 2000;
+  out->limit = 100;
   pending_flag *seen = xcalloc((size_t)argc + 1, sizeof(*seen));
   const char **pos = xcalloc((size_t)argc + 1, sizeof(*pos));
   size_t nseen = 0, npos = 0;
@@ -303,6 +429,18 @@ int cli_parse(int argc, char **argv, cli_args *out, char *err, size_t errlen) {
     rc = cubit_errorf(err, errlen, CUBIT_EINVAL, "--attempt and --all-attempts cannot be used together");
     goto out;
   }
+  if (out->since_s && out->from) {
+    rc = cubit_errorf(err, errlen, CUBIT_EINVAL, "--since and --from cannot be used together");
+    goto out;
+  }
+  if (out->cmd == CLI_CMD_BACKFILL && (out->from == NULL || out->to == NULL)) {
+    rc = cubit_errorf(err, errlen, CUBIT_EINVAL, "backfill: --from and --to are required (the window of ticks to run)");
+    goto out;
+  }
+  if (out->cmd == CLI_CMD_COMPLETION && strcmp(out->name, "bash") != 0 && strcmp(out->name, "zsh") != 0) {
+    rc = cubit_errorf(err, errlen, CUBIT_EINVAL, "completion: want bash or zsh, got \"%s\"", out->name);
+    goto out;
+  }
 out:
   free(seen);
   free(pos);
@@ -321,4 +459,82 @@ void cli_args_free(cli_args *a) {
   free(a->params);
   a->params = NULL;
   a->nparams = 0;
+}
+
+/* ---------------------------------------------------------- completion */
+
+/* Words of the flags a command takes ("--follow -f --attempt ..."). */
+static int flag_words(cli_command cmd, cubit_buf *out) {
+  for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+    if (!(flags[i].commands & BIT(cmd))) continue;
+    if (buf_appendf(out, " --%s", flags[i].name)) return CUBIT_ENOMEM;
+    if (flags[i].shorthand && buf_appendf(out, " -%c", flags[i].shorthand)) return CUBIT_ENOMEM;
+  }
+  return 0;
+}
+
+/* The kinds whose object names complete a command's NAME argument. */
+static const char *name_kinds(cli_command cmd) {
+  switch (cmd) {
+    case CLI_CMD_GET: return "pipelineruns,trainingjobs,experiments";
+    case CLI_CMD_WATCH:
+    case CLI_CMD_RETRY: return "pipelineruns";
+    case CLI_CMD_LOGS: return "pipelineruns,trainingjobs,notebooks,inferenceservices,experiments";
+    case CLI_CMD_STOP:
+    case CLI_CMD_RESUME: return "pipelineruns,trainingjobs,notebooks";
+    case CLI_CMD_RENEW:
+    case CLI_CMD_OPEN: return "notebooks";
+    case CLI_CMD_SUBMIT:
+    case CLI_CMD_BACKFILL: return "pipelines";
+    default: return NULL;
+  }
+}
+
+/* One script for bash and zsh (zsh through bashcompinit): commands, each
+ * command's flags from the table above, values of -o, --by and --kind, and
+ * object names from `kubectl get KINDS -o name` in the namespace given. */
+int cli_completion(const char *shell, cubit_buf *out) {
+  int rc = 0;
+  if (strcmp(shell, "zsh") == 0)
+    rc = buf_appends(out, "#compdef kubectl-cubit\nautoload -U +X bashcompinit && bashcompinit\n");
+  rc = rc || buf_appends(out, "# kubectl-cubit completion (source it, or put it where your shell loads completions)\n"
+                              "_kubectl_cubit() {\n"
+                              "  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} cmd='' ns='' i\n"
+                              "  for ((i = 1; i < COMP_CWORD; i++)); do\n"
+                              "    case ${COMP_WORDS[i]} in\n"
+                              "      -n|--namespace) ns=${COMP_WORDS[i+1]}; ((i++));;\n"
+                              "      --namespace=*) ns=${COMP_WORDS[i]#*=};;\n"
+                              "      -*) ;;\n"
+                              "      *) [[ -z $cmd ]] && cmd=${COMP_WORDS[i]};;\n"
+                              "    esac\n"
+                              "  done\n"
+                              "  case $prev in\n"
+                              "    -o|--output) COMPREPLY=($(compgen -W 'json yaml wide csv' -- \"$cur\")); return;;\n"
+                              "    --by) COMPREPLY=($(compgen -W 'day week month member gpu-model project' -- \"$cur\")); return;;\n"
+                              "    --kind) COMPREPLY=($(compgen -W 'TrainingJob PipelineRun Notebook InferenceService' -- \"$cur\")); return;;\n"
+                              "  esac\n"
+                              "  local words kinds=''\n"
+                              "  case $cmd in\n"
+                              "    '') COMPREPLY=($(compgen -W '");
+  for (size_t i = 0; rc == 0 && i < sizeof(commands) / sizeof(commands[0]); i++)
+    rc = buf_appendf(out, "%s%s", i ? " " : "", commands[i].name);
+  rc = rc || buf_appends(out, "' -- \"$cur\")); return;;\n");
+  for (size_t i = 0; rc == 0 && i < sizeof(commands) / sizeof(commands[0]); i++) {
+    const char *kinds = name_kinds(commands[i].cmd);
+    rc = buf_appendf(out, "    %s) words='", commands[i].name) || flag_words(commands[i].cmd, out) ||
+         buf_appendf(out, "'; kinds='%s';;\n", kinds ? kinds : "");
+  }
+  rc = rc || buf_appends(out, "  esac\n"
+                              "  if [[ $cur == -* || -z $kinds ]]; then\n"
+                              "    [[ $cmd == completion ]] && words='bash zsh'\n"
+                              "    COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n"
+                              "  else\n"
+                              "    # One kind at a time: a kind whose CRD is not installed answers nothing.\n"
+                              "    words=''\n"
+                              "    for k in ${kinds//,/ }; do words+=\" $(kubectl get \"$k\" ${ns:+-n \"$ns\"} -o name 2>/dev/null | sed 's|.*/||')\"; done\n"
+                              "    COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n"
+                              "  fi\n"
+                              "}\n"
+                              "complete -F _kubectl_cubit kubectl-cubit\n");
+  return rc ? CUBIT_ENOMEM : 0;
 }

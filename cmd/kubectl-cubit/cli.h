@@ -41,8 +41,15 @@ typedef enum {
   CLI_CMD_STOP,
   CLI_CMD_RESUME,
   CLI_CMD_RENEW,
-  CLI_CMD_OPEN
+  CLI_CMD_OPEN,
+  CLI_CMD_USAGE,
+  CLI_CMD_HISTORY,
+  CLI_CMD_BACKFILL,
+  CLI_CMD_COMPLETION
 } cli_command;
+
+/* -o: how a command prints. */
+typedef enum { CLI_OUT_TABLE, CLI_OUT_WIDE, CLI_OUT_JSON, CLI_OUT_YAML, CLI_OUT_CSV } cli_output;
 
 typedef struct cli_param {
   char *name;
@@ -59,6 +66,7 @@ typedef struct cli_args {
   const char *kubeconfig;
   const char *context;
   const char *ns;
+  const char *token;      /* --token: the bearer token instead of the kubeconfig user's */
   /* positionals: the object, then (logs RUN TASK) the task */
   const char *name;
   const char *task;
@@ -68,18 +76,35 @@ typedef struct cli_args {
   int all_attempts;
   const char *role;
   int replica;            /* logs --replica I; -1 when not given */
+  int trial;              /* logs EXPERIMENT --trial N (>= 1); 0 = every trial */
   const char *revision;
   int watch;              /* submit --watch */
   int64_t for_s;          /* renew --for D; 0 when not given */
   int64_t interval_ms;    /* watch/--watch redraw period, default 2000 */
   cli_param *params;
   size_t nparams;
+  cli_output output;      /* -o */
+  /* usage, history, backfill, retry --from */
+  const char *project;
+  const char *by;         /* usage --by: day (default), week, month, member, gpu-model, project */
+  const char *from;       /* a time (usage, history, backfill) or retry's TASK */
+  const char *to;
+  int64_t since_s;        /* history/usage --since D: from now - D */
+  const char *kind;       /* history --kind, canonical (TrainingJob, PipelineRun, ...) */
+  const char *phase;
+  const char *creator;
+  int limit;              /* history --limit, default 100 */
+  const char *history_url;/* --history-url */
 } cli_args;
 
 /* Parses argv (argv[0] is the program). Returns 0, or CLI_EXIT_USAGE with a
  * message naming the flag or argument in err. */
 int cli_parse(int argc, char **argv, cli_args *out, char *err, size_t errlen) CUBIT_WUR;
 void cli_args_free(cli_args *a);
+
+/* The completion script for shell "bash" or "zsh" (from the command and
+ * flag tables, so it never falls behind them). */
+int cli_completion(const char *shell, cubit_buf *out) CUBIT_WUR;
 
 /* The help text of a command (NULL: the overview); never NULL. */
 const char *cli_help(const char *command);
@@ -90,6 +115,10 @@ int cli_parse_duration(const char *s, int64_t *out, char *err, size_t errlen) CU
 /* "name=value" (value may be empty and may contain '='); the name is a
  * parameter name: letters, digits and '_', not starting with a digit. */
 int cli_parse_param(const char *s, cli_param *out, char *err, size_t errlen) CUBIT_WUR;
+/* A time on the command line: RFC 3339 ("2026-12-01T06:00:00Z"), a UTC
+ * date ("2026-12-01", its midnight), or a duration ago ("7d": now - 7d).
+ * Returns 0 or CUBIT_EINVAL with the reason in err. */
+int cli_parse_when(const char *s, int64_t now, int64_t *out, char *err, size_t errlen) CUBIT_WUR;
 /* 3723 -> "1h2m3s", 0 -> "0s"; negative -> "". */
 void cli_format_duration(int64_t secs, char *out, size_t len);
 
@@ -100,16 +129,26 @@ const char *cli_suggest(const char *const *names, size_t n, const char *typed);
 
 /* ---------------------------------------------------------- render */
 
+/* wide (-o wide): a run's tasks and attempts also say when they started and
+ * finished; a TrainingJob's pods their IP and start; an Experiment's trials
+ * theirs. */
 /* A PipelineRun as a header and a tree of its tasks (by their first
  * dependency), one line per task: phase, attempt, duration, TrainingJob,
  * message, and the outputs under it. tjs (an array of the run's
  * TrainingJobs, may be NULL) adds a line per earlier attempt of a task that
  * was tried more than once. now: seconds since the epoch, for durations of
  * what still runs. */
-int cli_render_run(const json_t *run, const json_t *tjs, int64_t now, cubit_buf *out) CUBIT_WUR;
+int cli_render_run(const json_t *run, const json_t *tjs, int64_t now, int wide, cubit_buf *out) CUBIT_WUR;
 /* A TrainingJob: header, then each role with its counts and its pods
  * (pods: an array of the job's pods, may be NULL). */
-int cli_render_trainingjob(const json_t *tj, const json_t *pods, int64_t now, cubit_buf *out) CUBIT_WUR;
+int cli_render_trainingjob(const json_t *tj, const json_t *pods, int64_t now, int wide, cubit_buf *out) CUBIT_WUR;
+/* An Experiment: objective, algorithm, trial counts and the best trial,
+ * then one row per trial (tjs: the TrainingJobs labelled
+ * cubit.dev/experiment=NAME): number, state, value, duration, TrainingJob
+ * and parameters. The Experiment's status is read defensively (status.trials
+ * records by number or name; status.best, bestTrial or currentOptimalTrial;
+ * else the best value by spec.objective.type). */
+int cli_render_experiment(const json_t *exp, const json_t *tjs, int64_t now, int wide, cubit_buf *out) CUBIT_WUR;
 /* The run's outcome: 1 while it goes on, else 0 with *exit_code set to
  * CLI_EXIT_OK (Succeeded) or CLI_EXIT_FAILED. */
 int cli_run_finished(const json_t *run, int *exit_code);
@@ -144,5 +183,37 @@ int cli_prefixer_feed(cli_prefixer *p, const char *data, size_t len, cubit_buf *
 /* Writes a pending partial line (ending it with a newline). */
 int cli_prefixer_flush(cli_prefixer *p, cubit_buf *out) CUBIT_WUR;
 void cli_prefixer_free(cli_prefixer *p);
+
+/* ---------------------------------------------------------- tables */
+
+/* Rows of cells printed in aligned columns (cells copied). */
+typedef struct cli_table {
+  char **cells;
+  size_t ncols, nrows;
+} cli_table;
+
+void cli_table_init(cli_table *t, size_t ncols);
+void cli_table_add(cli_table *t, const char *const *cells);
+int cli_table_write(const cli_table *t, cubit_buf *out) CUBIT_WUR;
+void cli_table_free(cli_table *t);
+/* One CSV field (RFC 4180: quoted when it holds , " or a line break). */
+int cli_csv_field(const char *s, cubit_buf *out) CUBIT_WUR;
+/* -o json (indented) or -o yaml of any JSON value. */
+int cli_write_data(const json_t *v, cli_output o, cubit_buf *out) CUBIT_WUR;
+
+/* ---------------------------------------------------------- history */
+
+/* The history API's request paths ("/api/v1/usage?..."), values
+ * percent-encoded; now resolves --since and durations ago. Caller frees. */
+char *cli_usage_path(const cli_args *a, int64_t now);
+/* ns: the namespace filter (NULL = none); after: the page's start (NULL =
+ * the first); limit: the page size. */
+char *cli_history_path(const cli_args *a, const char *ns, const char *after, int limit, int64_t now);
+/* The usage answer ({project, by, from, to, items}) as a table (-o wide adds
+ * GPU-milli-seconds) with a total line, or CSV. */
+int cli_render_usage(const json_t *answer, cli_output o, cubit_buf *out) CUBIT_WUR;
+/* Runs of the history (an array, newest first) as a table; -o wide adds the
+ * uid, GPU model, CPU and deletion time. now: for what still runs. */
+int cli_render_history(const json_t *runs, cli_output o, int64_t now, cubit_buf *out) CUBIT_WUR;
 
 #endif

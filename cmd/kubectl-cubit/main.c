@@ -18,6 +18,8 @@
 #include "cli.h"
 #include "kube/client.h"
 #include "kube/config.h"
+#include "util/buf.h"
+#include "util/cron.h"
 #include "util/alloc.h"
 #include "util/json.h"
 #include "util/time.h"
@@ -25,6 +27,13 @@
 /* The PipelineRun controller's (controllers/pipeline/pipeline.h), which the
  * command line does not link: a new value retries a Failed run once. */
 #define CLI_RETRY_ANNOTATION "cubit.dev/retry"
+/* With it: retry from this task (it and everything downstream). */
+#define CLI_RETRY_FROM_ANNOTATION "cubit.dev/retry-from"
+
+/* The Experiment kind (docs/experiment.md) is being built: the command line
+ * names its resource itself and reads its objects defensively. While its
+ * CRD is not installed, an Experiment is simply not found. */
+static const kube_resource experiment_resource = {"cubit.dev", "v1alpha1", "experiments", "Experiment", 1};
 
 typedef struct cli {
   const cli_args *a;
@@ -55,6 +64,7 @@ static const kind_alias kinds[] = {
     {&trainingjob_resource, {"trainingjob", "tj", "trainingjobs", NULL}},
     {&notebook_resource, {"notebook", "nb", "notebooks", NULL}},
     {&inference_resource, {"inferenceservice", "isvc", "inferenceservices", NULL}},
+    {&experiment_resource, {"experiment", "exp", "experiments", NULL}},
 };
 
 static int allowed(const kube_resource *r, const kube_resource *const *want, size_t nwant) {
@@ -156,6 +166,8 @@ static void print_buf(cli *c, cubit_buf *b) {
   pthread_mutex_unlock(&c->out_lock);
 }
 
+static int print_data(cli *c, const json_t *v);
+
 /* ---------------------------------------------------------- get / watch */
 
 static int render_object(cli *c, const kube_resource *r, const json_t *obj, cubit_buf *out) {
@@ -165,11 +177,15 @@ static int render_object(cli *c, const kube_resource *r, const json_t *obj, cubi
   if (r == &pl_pipelinerun_resource) {
     snprintf(sel, sizeof(sel), "cubit.dev/pipelinerun=%s", js_name(obj));
     if ((rc = list(c, &trainingjob_resource, sel, &items))) return rc;
-    rc = cli_render_run(obj, items, time_wall_s(), out);
+    rc = cli_render_run(obj, items, time_wall_s(), c->a->output == CLI_OUT_WIDE, out);
+  } else if (r == &experiment_resource) {
+    snprintf(sel, sizeof(sel), "%s=%s", CUBIT_LABEL_EXPERIMENT, js_name(obj));
+    if ((rc = list(c, &trainingjob_resource, sel, &items))) return rc;
+    rc = cli_render_experiment(obj, items, time_wall_s(), c->a->output == CLI_OUT_WIDE, out);
   } else {
     snprintf(sel, sizeof(sel), "%s=%s", TJ_LABEL, js_name(obj));
     if ((rc = list(c, &kube_pods, sel, &items))) return rc;
-    rc = cli_render_trainingjob(obj, items, time_wall_s(), out);
+    rc = cli_render_trainingjob(obj, items, time_wall_s(), c->a->output == CLI_OUT_WIDE, out);
   }
   json_decref(items);
   if (rc) fail("out of memory");
@@ -177,10 +193,16 @@ static int render_object(cli *c, const kube_resource *r, const json_t *obj, cubi
 }
 
 static int cmd_get(cli *c) {
-  const kube_resource *want[] = {&pl_pipelinerun_resource, &trainingjob_resource}, *r;
+  const kube_resource *want[] = {&pl_pipelinerun_resource, &trainingjob_resource, &experiment_resource}, *r;
   json_t *obj;
-  int rc = resolve(c, c->a->name, want, 2, &r, &obj);
+  int rc = resolve(c, c->a->name, want, 3, &r, &obj);
   if (rc) return rc;
+  if (c->a->output == CLI_OUT_JSON || c->a->output == CLI_OUT_YAML) {
+    /* The object as the API server has it, as kubectl get -o json prints it. */
+    rc = print_data(c, obj);
+    json_decref(obj);
+    return rc;
+  }
   cubit_buf out;
   buf_init(&out, 64 << 20);
   rc = render_object(c, r, obj, &out);
@@ -300,8 +322,35 @@ static int cmd_retry(cli *c) {
   int rc = resolve(c, c->a->name, want, 1, &r, &run);
   if (rc) return rc;
   const char *phase = js_str(run, "status.phase");
-  if (phase == NULL || strcmp(phase, "Failed") != 0) {
-    fail("PipelineRun %s is %s, not Failed: only a failed run is retried", js_name(run), phase ? phase : "Pending");
+  const char *from = c->a->from;
+  if (from) {
+    if (phase == NULL || (strcmp(phase, "Failed") != 0 && strcmp(phase, "Succeeded") != 0)) {
+      fail("PipelineRun %s is %s: only a finished run is retried from a task", js_name(run), phase ? phase : "Pending");
+      json_decref(run);
+      return CLI_EXIT_USAGE;
+    }
+    /* The task must be one of the run's own (its copy of the pipeline). */
+    json_t *tasks = js_get(run, "status.pipelineSpec.tasks");
+    size_t n = json_array_size(tasks), i;
+    const char **names = xcalloc(n ? n : 1, sizeof(*names));
+    int found = 0;
+    json_t *t;
+    json_array_foreach(tasks, i, t) {
+      names[i] = js_str(t, "name");
+      found |= names[i] && strcmp(names[i], from) == 0;
+    }
+    if (!found) {
+      const char *best = cli_suggest(names, n, from);
+      fail("PipelineRun %s has no task %s%s%s%s", js_name(run), from, best ? "; did you mean " : "", best ? best : "",
+           best ? "?" : "");
+      free(names);
+      json_decref(run);
+      return CLI_EXIT_USAGE;
+    }
+    free(names);
+  } else if (phase == NULL || strcmp(phase, "Failed") != 0) {
+    fail("PipelineRun %s is %s, not Failed: only a failed run is retried (--from TASK re-runs a finished run from a "
+         "task)", js_name(run), phase ? phase : "Pending");
     json_decref(run);
     return CLI_EXIT_USAGE;
   }
@@ -314,17 +363,35 @@ static int cmd_retry(cli *c) {
   clock_gettime(CLOCK_REALTIME, &ts);
   char v[48];
   snprintf(v, sizeof(v), "%lld.%09ld", (long long)ts.tv_sec, ts.tv_nsec);
-  return patch(c, r, name, json_pack("{s:{s:{s:s}}}", "metadata", "annotations", CLI_RETRY_ANNOTATION, v),
-               "retry requested");
+  /* Both annotations in one patch: the controller reads them together; a
+   * plain retry removes a retry-from left by an earlier one. */
+  char done[320];
+  if (from) snprintf(done, sizeof(done), "retry from task %s requested", from);
+  else snprintf(done, sizeof(done), "retry requested");
+  return patch(c, r, name,
+               json_pack("{s:{s:{s:s, s:o}}}", "metadata", "annotations", CLI_RETRY_ANNOTATION, v,
+                         CLI_RETRY_FROM_ANNOTATION, from ? json_string(from) : json_null()),
+               done);
 }
 
+/* stop / resume: a PipelineRun's and a Notebook's spec.stopped, a
+ * TrainingJob's spec.suspend. A finished run has nothing to stop or resume
+ * (its controller ignores spec.stopped): refused rather than recorded. */
 static int set_stopped(cli *c, int stop) {
-  const kube_resource *want[] = {&trainingjob_resource, &notebook_resource}, *r;
+  const kube_resource *want[] = {&pl_pipelinerun_resource, &trainingjob_resource, &notebook_resource}, *r;
   json_t *obj;
-  int rc = resolve(c, c->a->name, want, 2, &r, &obj);
+  int rc = resolve(c, c->a->name, want, 3, &r, &obj);
   if (rc) return rc;
   char name[256];
   snprintf(name, sizeof(name), "%s", js_name(obj));
+  if (r == &pl_pipelinerun_resource) {
+    int code;
+    if (!cli_run_finished(obj, &code)) {
+      fail("PipelineRun %s has %s: there is nothing to %s", name, js_str(obj, "status.phase"), stop ? "stop" : "resume");
+      json_decref(obj);
+      return CLI_EXIT_USAGE;
+    }
+  }
   json_decref(obj);
   const char *field = r == &trainingjob_resource ? "suspend" : "stopped";
   return patch(c, r, name, json_pack("{s:{s:b}}", "spec", field, stop), stop ? "stopped" : "resumed");
@@ -348,6 +415,35 @@ static int cmd_renew(cli *c) {
   return patch(c, r, name, body, "renewed");
 }
 
+/* Whether url answers from here (any HTTP answer counts); why not in why. */
+static int reachable(const char *url, char *why, size_t len) {
+  if (strncasecmp(url, "http://", 7) != 0 && strncasecmp(url, "https://", 8) != 0) {
+    snprintf(why, len, "it has no scheme and host");
+    return 0;
+  }
+  CURL *e = curl_easy_init();
+  if (e == NULL) {
+    snprintf(why, len, "cannot make an HTTP client");
+    return 0;
+  }
+  curl_easy_setopt(e, CURLOPT_URL, url);
+  curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 5000L);
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  CURLcode cc = curl_easy_perform(e);
+  if (cc != CURLE_OK) snprintf(why, len, "%s", curl_easy_strerror(cc));
+  curl_easy_cleanup(e);
+  return cc == CURLE_OK;
+}
+
+/* Prints the notebook's URL. When the route does not answer from here (no
+ * gateway, no DNS name, a cluster without ingress) it also says, on
+ * stderr, the exact command that forwards a local port to the notebook's
+ * Service (port 80, docs/notebook.md) and the URL to open then: the
+ * command line does not speak the API server's SPDY/websocket
+ * port-forward protocol itself. */
 static int cmd_open(cli *c) {
   const kube_resource *want[] = {&notebook_resource}, *r;
   json_t *nb;
@@ -356,12 +452,25 @@ static int cmd_open(cli *c) {
   const char *url = js_str(nb, "status.url");
   if (url == NULL || *url == '\0') {
     fail("Notebook %s has no URL yet (phase %s)", js_name(nb), js_str(nb, "status.phase") ? js_str(nb, "status.phase") : "Pending");
-    rc = CLI_EXIT_ERROR;
-  } else {
-    printf("%s\n", url);
+    json_decref(nb);
+    return CLI_EXIT_ERROR;
+  }
+  printf("%s\n", url);
+  fflush(stdout);
+  char why[256] = "";
+  if (!reachable(url, why, sizeof(why))) {
+    char flags[600] = "";
+    int n = 0;
+    if (c->a->kubeconfig) n += snprintf(flags + n, sizeof(flags) - (size_t)n, " --kubeconfig %s", c->a->kubeconfig);
+    if (c->a->context && n < (int)sizeof(flags))
+      snprintf(flags + n, sizeof(flags) - (size_t)n, " --context %s", c->a->context);
+    fail("%s does not answer from here (%s); forward a port to the notebook instead:\n"
+         "  kubectl%s -n %s port-forward svc/%s %d:%d\n"
+         "then open http://127.0.0.1:%d/notebook/%s/%s/",
+         url, why, flags, c->ns, js_name(nb), NOTEBOOK_PORT, NOTEBOOK_SERVICE_PORT, NOTEBOOK_PORT, c->ns, js_name(nb));
   }
   json_decref(nb);
-  return rc;
+  return 0;
 }
 
 /* ---------------------------------------------------------- logs */
@@ -438,6 +547,34 @@ static int gather_pods(cli *c, const kube_resource *r, const json_t *obj, json_t
     json_decref(picked);
     return rc;
   }
+  if (r == &experiment_resource) {
+    /* Its trials' TrainingJobs (one with --trial), then their pods. */
+    const char *ph = js_str(obj, "status.phase");
+    *going = !(ph && (strcmp(ph, "Succeeded") == 0 || strcmp(ph, "Failed") == 0));
+    int n = snprintf(sel, sizeof(sel), "%s=%s", CUBIT_LABEL_EXPERIMENT, js_name(obj));
+    if (a->trial && n > 0 && (size_t)n < sizeof(sel))
+      snprintf(sel + n, sizeof(sel) - (size_t)n, ",%s=%d", CUBIT_LABEL_TRIAL, a->trial);
+    if ((rc = list(c, &trainingjob_resource, sel, &items))) return rc;
+    if (a->trial && json_array_size(items) == 0) {
+      fail("Experiment %s has no trial %d (yet)", js_name(obj), a->trial);
+      json_decref(items);
+      return CLI_EXIT_NOTFOUND;
+    }
+    *pods = json_array();
+    size_t i;
+    json_t *tj;
+    json_array_foreach(items, i, tj) {
+      json_t *tpods = NULL;
+      snprintf(sel, sizeof(sel), "%s=%s", TJ_LABEL, js_name(tj));
+      if ((rc = list(c, &kube_pods, sel, &tpods))) break;
+      json_t *some = cli_pick_pods(tpods, a->role, a->replica);
+      json_array_extend(*pods, some);
+      json_decref(some);
+      json_decref(tpods);
+    }
+    json_decref(items);
+    return rc;
+  }
   if (r == &trainingjob_resource) {
     const char *ph = js_str(obj, "status.phase");
     *going = !(ph && (strcmp(ph, "Succeeded") == 0 || strcmp(ph, "Failed") == 0));
@@ -468,15 +605,18 @@ static int log_ready(const json_t *pod, const char *container, long *restarts) {
 
 static int cmd_logs(cli *c) {
   const cli_args *a = c->a;
-  const kube_resource *want[] = {&pl_pipelinerun_resource, &trainingjob_resource, &notebook_resource, &inference_resource}, *r;
+  const kube_resource *want[] = {&pl_pipelinerun_resource, &trainingjob_resource, &notebook_resource,
+                                 &inference_resource, &experiment_resource}, *r;
   json_t *obj;
-  int rc = resolve(c, a->name, want, 4, &r, &obj);
+  int rc = resolve(c, a->name, want, 5, &r, &obj);
   if (rc) return rc;
   const char *misplaced = NULL;
   if (a->task && r != &pl_pipelinerun_resource) misplaced = "a TASK argument";
   else if ((a->attempt || a->all_attempts) && r != &pl_pipelinerun_resource) misplaced = "--attempt/--all-attempts";
   else if (a->revision && r != &inference_resource) misplaced = "--revision";
-  else if ((a->role || a->replica >= 0) && r != &trainingjob_resource && r != &pl_pipelinerun_resource)
+  else if (a->trial && r != &experiment_resource) misplaced = "--trial";
+  else if ((a->role || a->replica >= 0) && r != &trainingjob_resource && r != &pl_pipelinerun_resource &&
+           r != &experiment_resource)
     misplaced = "--role/--replica";
   if (misplaced) {
     fail("%s does not apply to a %s", misplaced, r->kind);
@@ -574,6 +714,318 @@ static int cmd_logs(cli *c) {
   return rc;
 }
 
+/* ---------------------------------------------------------- backfill */
+
+/* The most ticks one backfill makes: a wrong window should not flood the
+ * namespace. */
+#define CLI_BACKFILL_MAX 1000
+
+/* The pipeline's runs not finished (a Stopped one holds its slot too), as
+ * the schedule's maxActiveRuns counts them; -1 when listing fails. */
+static int active_runs(cli *c, const char *pipeline) {
+  char sel[320];
+  snprintf(sel, sizeof(sel), "%s=%s", CUBIT_LABEL_PIPELINE, pipeline);
+  json_t *items = NULL;
+  if (list(c, &pl_pipelinerun_resource, sel, &items)) return -1;
+  int n = 0, code;
+  size_t i;
+  json_t *r;
+  json_array_foreach(items, i, r) n += cli_run_finished(r, &code);
+  json_decref(items);
+  return n;
+}
+
+/* Explicit runs for the schedule's ticks in [--from, --to], oldest first,
+ * named as the scheduler names a tick's run (<pipeline>-<tick>), so a tick
+ * never runs twice: a repeated backfill, or the scheduler, finds the run
+ * there and makes nothing. They are not the scheduler's (no owner), so its
+ * history limits and TTL leave them. Each waits for a slot under
+ * maxActiveRuns. */
+static int cmd_backfill(cli *c) {
+  kube_status st;
+  json_t *p = NULL;
+  int rc = kube_get(c->client, &pl_pipeline_resource, c->ns, c->a->name, &p, &st);
+  if (rc == CUBIT_ENOTFOUND) {
+    char hint[320] = "";
+    const kube_resource *want[] = {&pl_pipeline_resource};
+    suggest(c, want, 1, NULL, c->a->name, hint, sizeof(hint));
+    fail("no Pipeline named %s in namespace %s%s", c->a->name, c->ns, hint);
+    return CLI_EXIT_NOTFOUND;
+  }
+  if (rc) {
+    fail("reading Pipeline %s: %s", c->a->name, st.message);
+    return CLI_EXIT_ERROR;
+  }
+  pl_spec spec;
+  char err[700];
+  if (pl_spec_parse(js_get(p, "spec"), &spec, err, sizeof(err))) {
+    fail("Pipeline %s is invalid: %s", c->a->name, err);
+    json_decref(p);
+    return CLI_EXIT_USAGE;
+  }
+  int64_t now = time_wall_s(), from = 0, to = 0, *ticks = NULL;
+  int n = 0;
+  rc = 0;
+  if (!spec.has_schedule) {
+    fail("Pipeline %s has no schedule: backfill makes the runs of a schedule's ticks (use submit for a run)", c->a->name);
+    rc = CLI_EXIT_USAGE;
+  } else if (cli_parse_when(c->a->from, now, &from, err, sizeof(err)) ||
+             cli_parse_when(c->a->to, now, &to, err, sizeof(err))) {
+    fail("%s", err);
+    rc = CLI_EXIT_USAGE;
+  } else if (to <= from) {
+    fail("--to must be after --from");
+    rc = CLI_EXIT_USAGE;
+  } else if (to > now) {
+    fail("--to is in the future: the schedule makes those runs itself (backfill is for a past window)");
+    rc = CLI_EXIT_USAGE;
+  } else {
+    ticks = xcalloc(CLI_BACKFILL_MAX + 1, sizeof(*ticks));
+    n = cron_ticks(spec.sched.cron, spec.sched.zone, from - 1, to, ticks, CLI_BACKFILL_MAX + 1);
+    if (n > CLI_BACKFILL_MAX) {
+      fail("the window holds more than %d ticks of \"%s\": backfill a shorter one", CLI_BACKFILL_MAX,
+           spec.sched.cron_src);
+      rc = CLI_EXIT_USAGE;
+    } else if (n == 0) {
+      printf("no tick of \"%s\" in the window: nothing to run\n", spec.sched.cron_src);
+    }
+  }
+  int max_active = spec.sched.max_active;
+  char pipeline[256];
+  snprintf(pipeline, sizeof(pipeline), "%s", c->a->name);
+  pl_spec_free(&spec);
+  int made = 0, existed = 0;
+  for (int i = 0; rc == 0 && i < n; i++) {
+    char name[320], when[32];
+    snprintf(name, sizeof(name), "%s-%lld", pipeline, (long long)ticks[i]);
+    time_format_rfc3339(ticks[i], when);
+    json_t *run = NULL;
+    if (kube_get(c->client, &pl_pipelinerun_resource, c->ns, name, &run, &st) == 0) {
+      json_decref(run);
+      printf("pipelinerun/%s exists (tick %s)\n", name, when);
+      existed++;
+      continue;
+    }
+    for (int said = 0; max_active > 0;) {
+      int active = active_runs(c, pipeline);
+      if (active < 0) {
+        rc = CLI_EXIT_ERROR;
+        break;
+      }
+      if (active < max_active) break;
+      if (!said++) printf("waiting: %d runs of %s active (maxActiveRuns %d)\n", active, pipeline, max_active);
+      fflush(stdout);
+      usleep((useconds_t)(c->a->interval_ms * 1000));
+    }
+    if (rc) break;
+    json_t *desired = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s}}, s:{s:{s:s}, s:s}}", "apiVersion",
+                                "cubit.dev/v1alpha1", "kind", "PipelineRun", "metadata", "name", name, "namespace",
+                                c->ns, "labels", CUBIT_LABEL_PIPELINE, pipeline, "spec", "pipelineRef", "name", pipeline,
+                                "scheduledTime", when);
+    int crc = kube_create(c->client, &pl_pipelinerun_resource, c->ns, desired, NULL, &st);
+    json_decref(desired);
+    if (crc == CUBIT_EALREADYEXISTS) {
+      printf("pipelinerun/%s exists (tick %s)\n", name, when);
+      existed++;
+    } else if (crc) {
+      fail("creating PipelineRun %s: %s", name, st.message);
+      rc = CLI_EXIT_ERROR;
+    } else {
+      printf("pipelinerun/%s created (tick %s)\n", name, when);
+      made++;
+    }
+    fflush(stdout);
+  }
+  if (rc == 0 && n > 0) printf("%d runs created, %d existed\n", made, existed);
+  free(ticks);
+  json_decref(p);
+  return rc;
+}
+
+/* ---------------------------------------------------------- history */
+
+/* Where the history API is (docs/cli.md#usage-and-history): --history-url
+ * or $CUBIT_HISTORY_URL directly (its CA from $CUBIT_HISTORY_CA, else the
+ * system's); else the API server's service proxy to the Service
+ * cubit-history (port 443) in $CUBIT_HISTORY_NAMESPACE, default
+ * cubit-system. Either way the kubeconfig user's bearer token goes along;
+ * the API server removes Authorization before proxying, so the token is
+ * repeated in X-Cubit-Authorization, which the history API reads then. */
+typedef struct history_api {
+  kube_config cfg;     /* a shallow copy of the CLI's, server and CA replaced when direct */
+  char *server, *ca;   /* owned replacements */
+  kube_client *client;
+  char prefix[320];    /* the service proxy's path, "" when direct */
+} history_api;
+
+static void history_close(history_api *h) {
+  kube_client_free(h->client);
+  free(h->server);
+  free(h->ca);
+}
+
+static int history_open(cli *c, history_api *h) {
+  memset(h, 0, sizeof(*h));
+  /* The API reviews a bearer token: a user known by a client certificate
+   * alone has none to send. */
+  kube_creds *creds = kube_creds_new(&c->cfg);
+  kube_creds_snapshot snap = {0};
+  char err[512] = "";
+  int rc = kube_creds_get(creds, &snap, err, sizeof(err));
+  int has_token = rc == 0 && snap.token && *snap.token;
+  kube_creds_snapshot_free(&snap);
+  kube_creds_free(creds);
+  if (rc) {
+    fail("credentials: %s", err);
+    return CLI_EXIT_ERROR;
+  }
+  if (!has_token) {
+    fail("the history API authenticates callers by a bearer token, and the kubeconfig user of context %s has none "
+         "(a client certificate?): pass --token, or use a user with a token or an exec credential plugin",
+         c->cfg.context && *c->cfg.context ? c->cfg.context : "(current)");
+    return CLI_EXIT_USAGE;
+  }
+  h->cfg = c->cfg;
+  const char *url = c->a->history_url ? c->a->history_url : getenv("CUBIT_HISTORY_URL");
+  if (url && *url) {
+    h->server = xstrdup(url);
+    size_t n = strlen(h->server);
+    while (n > 0 && h->server[n - 1] == '/') h->server[--n] = '\0';
+    h->cfg.server = h->server;
+    h->cfg.tls_server_name = NULL;
+    h->cfg.insecure_skip_tls_verify = 0;
+    h->cfg.proxy_url = NULL;
+    h->cfg.ca_pem = NULL;
+    h->cfg.ca_pem_len = 0;
+    const char *ca = getenv("CUBIT_HISTORY_CA");
+    if (ca && *ca) {
+      FILE *f = fopen(ca, "rb");
+      cubit_buf b;
+      buf_init(&b, 1 << 20);
+      char chunk[4096];
+      size_t got;
+      while (f && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        if (buf_append(&b, chunk, got)) break;
+      if (f == NULL || b.len == 0) {
+        fail("CUBIT_HISTORY_CA=%s: cannot read it", ca);
+        if (f) fclose(f);
+        buf_free(&b);
+        free(h->server);
+        return CLI_EXIT_USAGE;
+      }
+      fclose(f);
+      h->cfg.ca_pem_len = b.len;
+      h->ca = h->cfg.ca_pem = buf_detach(&b);
+    }
+  } else {
+    const char *ns = getenv("CUBIT_HISTORY_NAMESPACE");
+    snprintf(h->prefix, sizeof(h->prefix), "/api/v1/namespaces/%s/services/https:cubit-history:443/proxy",
+             ns && *ns ? ns : "cubit-system");
+  }
+  kube_client_options o = {.user_agent = "kubectl-cubit/0.1.0", .token_copy_header = "X-Cubit-Authorization"};
+  if (kube_client_new(&h->cfg, &o, &h->client)) {
+    fail("cannot make a client for the history API at %s", h->cfg.server);
+    history_close(h);
+    return CLI_EXIT_ERROR;
+  }
+  return 0;
+}
+
+/* GET path of the history API; its error answers ({reason, message}) are
+ * said in its own words. */
+static int history_get(cli *c, history_api *h, const char *path, json_t **out) {
+  char *full = xasprintf("%s%s", h->prefix, path);
+  kube_status st;
+  int rc = kube_request(h->client, "GET", full, NULL, NULL, NULL, 0, out, &st);
+  free(full);
+  if (rc == 0) return 0;
+  const char *body = strstr(st.message, ": {");
+  json_t *e = body ? json_loads(body + 2, 0, NULL) : NULL;
+  const char *msg = js_str(e, "message") ? js_str(e, "message") : st.message;
+  const char *where = h->prefix[0] ? "through the API server's service proxy" : h->cfg.server;
+  if (st.http_status == 0)
+    fail("the history API (%s): %s", where, msg);
+  else if (h->prefix[0] && st.http_status == 503)
+    fail("the history API (%s): %s (is history enabled in the chart? or set --history-url)", where, msg);
+  else
+    fail("the history API (%s) answered %ld: %s", where, st.http_status, msg);
+  json_decref(e);
+  return st.http_status == 400 ? CLI_EXIT_USAGE : CLI_EXIT_ERROR;
+}
+
+static int print_data(cli *c, const json_t *v) {
+  cubit_buf out;
+  buf_init(&out, 256 << 20);
+  int rc = cli_write_data(v, c->a->output, &out);
+  if (rc == 0) print_buf(c, &out);
+  buf_free(&out);
+  return rc ? CLI_EXIT_ERROR : 0;
+}
+
+static int cmd_usage(cli *c) {
+  history_api h;
+  int rc = history_open(c, &h);
+  if (rc) return rc;
+  char *path = cli_usage_path(c->a, time_wall_s());
+  json_t *answer = NULL;
+  rc = history_get(c, &h, path, &answer);
+  free(path);
+  if (rc == 0) {
+    if (c->a->output == CLI_OUT_JSON || c->a->output == CLI_OUT_YAML) {
+      rc = print_data(c, answer);
+    } else {
+      cubit_buf out;
+      buf_init(&out, 64 << 20);
+      rc = cli_render_usage(answer, c->a->output, &out) ? CLI_EXIT_ERROR : 0;
+      if (rc == 0) print_buf(c, &out);
+      buf_free(&out);
+    }
+  }
+  json_decref(answer);
+  history_close(&h);
+  return rc;
+}
+
+/* Pages of /api/v1/runs (newest first) until --limit runs. */
+static int cmd_history(cli *c) {
+  history_api h;
+  int rc = history_open(c, &h);
+  if (rc) return rc;
+  json_t *runs = json_array();
+  char *after = NULL;
+  int64_t now = time_wall_s();
+  while (rc == 0 && (int)json_array_size(runs) < c->a->limit) {
+    int want = c->a->limit - (int)json_array_size(runs);
+    char *path = cli_history_path(c->a, c->a->ns, after, want > 1000 ? 1000 : want, now);
+    json_t *page = NULL;
+    rc = history_get(c, &h, path, &page);
+    free(path);
+    if (rc) break;
+    json_array_extend(runs, json_object_get(page, "items"));
+    free(after);
+    after = js_str(page, "next") ? xstrdup(js_str(page, "next")) : NULL;
+    json_decref(page);
+    if (after == NULL) break;
+  }
+  free(after);
+  if (rc == 0) {
+    if (c->a->output == CLI_OUT_JSON || c->a->output == CLI_OUT_YAML) {
+      json_t *list = json_pack("{s:O}", "items", runs);
+      rc = print_data(c, list);
+      json_decref(list);
+    } else {
+      cubit_buf out;
+      buf_init(&out, 64 << 20);
+      rc = cli_render_history(runs, c->a->output, now, &out) ? CLI_EXIT_ERROR : 0;
+      if (rc == 0) print_buf(c, &out);
+      buf_free(&out);
+    }
+  }
+  json_decref(runs);
+  history_close(&h);
+  return rc;
+}
+
 /* ---------------------------------------------------------- main */
 
 int main(int argc, char **argv) {
@@ -582,6 +1034,15 @@ int main(int argc, char **argv) {
   if (cli_parse(argc, argv, &a, err, sizeof(err))) {
     fail("%s", err);
     return CLI_EXIT_USAGE;
+  }
+  if (a.cmd == CLI_CMD_COMPLETION) {
+    cubit_buf script;
+    buf_init(&script, 1 << 20);
+    int crc = cli_completion(a.name, &script);
+    if (crc == 0) fwrite(script.data, 1, script.len, stdout);
+    buf_free(&script);
+    cli_args_free(&a);
+    return crc ? CLI_EXIT_ERROR : 0;
   }
   if (a.cmd == CLI_CMD_HELP) {
     const char *topic = a.help_for && *a.help_for ? a.help_for : NULL;
@@ -596,6 +1057,13 @@ int main(int argc, char **argv) {
   if (kube_config_load(a.kubeconfig, a.context, &c.cfg, err, sizeof(err))) {
     fail("kubeconfig: %s", err);
     goto out;
+  }
+  /* kubectl's --token: this bearer token rather than the user's own. */
+  if (a.token) {
+    free(c.cfg.token);
+    free(c.cfg.token_file);
+    c.cfg.token = xstrdup(a.token);
+    c.cfg.token_file = NULL;
   }
   /* kubectl's rule: -n, else the context's namespace, else "default". */
   c.ns = a.ns ? a.ns : (c.cfg.namespace && *c.cfg.namespace ? c.cfg.namespace : "default");
@@ -614,6 +1082,9 @@ int main(int argc, char **argv) {
     case CLI_CMD_RESUME: code = set_stopped(&c, 0); break;
     case CLI_CMD_RENEW: code = cmd_renew(&c); break;
     case CLI_CMD_OPEN: code = cmd_open(&c); break;
+    case CLI_CMD_USAGE: code = cmd_usage(&c); break;
+    case CLI_CMD_HISTORY: code = cmd_history(&c); break;
+    case CLI_CMD_BACKFILL: code = cmd_backfill(&c); break;
     default: fail("no command"); code = CLI_EXIT_USAGE; break;
   }
 out:

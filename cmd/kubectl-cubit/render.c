@@ -197,16 +197,22 @@ int cli_run_finished(const json_t *run, int *exit_code) {
   return 1;
 }
 
-static int render_run(const json_t *run, const json_t *tjs, int64_t now, cubit_buf *out);
+static int render_run(const json_t *run, const json_t *tjs, int64_t now, int wide, cubit_buf *out);
 
-int cli_render_run(const json_t *run, const json_t *tjs, int64_t now, cubit_buf *out) {
+int cli_render_run(const json_t *run, const json_t *tjs, int64_t now, int wide, cubit_buf *out) {
   size_t from = out->len;
-  int rc = render_run(run, tjs, now, out);
+  int rc = render_run(run, tjs, now, wide, out);
   trim_lines(out, from);
   return rc;
 }
 
-static int render_run(const json_t *run, const json_t *tjs, int64_t now, cubit_buf *out) {
+/* -o wide's columns: when the task (or attempt) started and finished. */
+static int wide_times(cubit_buf *out, int wide, const char *started, const char *finished) {
+  if (!wide) return 0;
+  return buf_appendf(out, "%-20s %-20s ", started ? started : "", finished ? finished : "") ? CUBIT_ENOMEM : 0;
+}
+
+static int render_run(const json_t *run, const json_t *tjs, int64_t now, int wide, cubit_buf *out) {
   char d[48];
   int rc = 0;
   span(run, "status.startTime", "status.completionTime", now, d, sizeof(d));
@@ -261,8 +267,9 @@ static int render_run(const json_t *run, const json_t *tjs, int64_t now, cubit_b
       }
     }
   }
-  if ((rc = buf_appendf(out, "\n%-*s  %-10s %-8s %-9s %-24s %s\n", width, "TASK", "PHASE", "ATTEMPT", "DURATION",
-                        "TRAININGJOB", "MESSAGE")))
+  if ((rc = buf_appendf(out, "\n%-*s  %-10s %-8s %-9s %-24s ", width, "TASK", "PHASE", "ATTEMPT", "DURATION",
+                        "TRAININGJOB")) ||
+      (rc = wide_times(out, wide, "STARTED", "FINISHED")) || (rc = buf_appends(out, "MESSAGE\n")))
     goto freed;
   for (size_t o = 0; o < tr.norder; o++) {
     task_row *r = &tr.rows[tr.order[o]];
@@ -276,9 +283,10 @@ static int render_run(const json_t *run, const json_t *tjs, int64_t now, cubit_b
     char retry[80] = "";
     if (js_str(node, "retryAt")) snprintf(retry, sizeof(retry), "retry at %s", js_str(node, "retryAt"));
     if ((rc = pad_cell(out, &c, width)) ||
-        (rc = buf_appendf(out, "  %-10s %-8s %-9s %-24s %s%s%s\n", js_str(node, "phase") ? js_str(node, "phase") : "Pending",
-                          attempt, d, or_empty(js_str(node, "trainingJob")), or_empty(msg), msg && *retry ? "; " : "",
-                          retry)))
+        (rc = buf_appendf(out, "  %-10s %-8s %-9s %-24s ", js_str(node, "phase") ? js_str(node, "phase") : "Pending",
+                          attempt, d, or_empty(js_str(node, "trainingJob")))) ||
+        (rc = wide_times(out, wide, js_str(node, "startTime"), js_str(node, "finishTime"))) ||
+        (rc = buf_appendf(out, "%s%s%s\n", or_empty(msg), msg && *retry ? "; " : "", retry)))
       goto freed;
     /* The stem under this row, for the lines that belong to it. */
     char under[400]; /* 31 levels of 3 columns, 3 bytes each */
@@ -305,9 +313,10 @@ static int render_run(const json_t *run, const json_t *tjs, int64_t now, cubit_b
         snprintf(ac.text, sizeof(ac.text), "%s%s", under, label);
         ac.cols = attempt_cols(r->depth, sorted[k]);
         if ((rc = pad_cell(out, &ac, width)) ||
-            (rc = buf_appendf(out, "  %-10s %-8s %-9s %-24s %s\n", or_empty(js_str(sorted[k], "status.phase")),
-                              or_empty(label_of(sorted[k], CUBIT_LABEL_ATTEMPT)), ad, or_empty(tjname),
-                              or_empty(tj_message(sorted[k])))))
+            (rc = buf_appendf(out, "  %-10s %-8s %-9s %-24s ", or_empty(js_str(sorted[k], "status.phase")),
+                              or_empty(label_of(sorted[k], CUBIT_LABEL_ATTEMPT)), ad, or_empty(tjname))) ||
+            (rc = wide_times(out, wide, js_str(sorted[k], "status.startTime"), js_str(sorted[k], "status.completionTime"))) ||
+            (rc = buf_appendf(out, "%s\n", or_empty(tj_message(sorted[k])))))
           goto freed;
       }
     }
@@ -359,16 +368,16 @@ static long pod_restarts(const json_t *pod) {
   return n;
 }
 
-static int render_trainingjob(const json_t *tj, const json_t *pods, int64_t now, cubit_buf *out);
+static int render_trainingjob(const json_t *tj, const json_t *pods, int64_t now, int wide, cubit_buf *out);
 
-int cli_render_trainingjob(const json_t *tj, const json_t *pods, int64_t now, cubit_buf *out) {
+int cli_render_trainingjob(const json_t *tj, const json_t *pods, int64_t now, int wide, cubit_buf *out) {
   size_t from = out->len;
-  int rc = render_trainingjob(tj, pods, now, out);
+  int rc = render_trainingjob(tj, pods, now, wide, out);
   trim_lines(out, from);
   return rc;
 }
 
-static int render_trainingjob(const json_t *tj, const json_t *pods, int64_t now, cubit_buf *out) {
+static int render_trainingjob(const json_t *tj, const json_t *pods, int64_t now, int wide, cubit_buf *out) {
   char d[48], restarts[16];
   int rc = 0;
   span(tj, "status.startTime", "status.completionTime", now, d, sizeof(d));
@@ -397,7 +406,8 @@ static int render_trainingjob(const json_t *tj, const json_t *pods, int64_t now,
     if ((int)strlen(or_empty(js_name(sorted[i]))) + 3 > width) width = (int)strlen(or_empty(js_name(sorted[i]))) + 3;
   size_t r;
   json_t *role;
-  if ((rc = buf_appendf(out, "\n%-*s  %-18s %-9s %-16s %s\n", width, "ROLE/POD", "PHASE", "RESTARTS", "NODE", "AGE")))
+  if ((rc = buf_appendf(out, "\n%-*s  %-18s %-9s %-16s %s%s\n", width, "ROLE/POD", "PHASE", "RESTARTS", "NODE",
+                        wide ? "AGE       " : "AGE", wide ? "IP               STARTED" : "")))
     goto out;
   json_array_foreach(names, r, role) {
     const char *rn = json_string_value(role);
@@ -421,8 +431,11 @@ static int render_trainingjob(const json_t *tj, const json_t *pods, int64_t now,
       int64_t created = js_time(sorted[i], "metadata.creationTimestamp");
       if (created > 0) cli_format_duration(now - created, age, sizeof(age));
       if ((rc = pad_cell(out, &c, width)) ||
-          (rc = buf_appendf(out, "  %-18s %-9ld %-16s %s\n", pod_state(sorted[i]), pod_restarts(sorted[i]),
-                            or_empty(js_str(sorted[i], "spec.nodeName")), age)))
+          (rc = buf_appendf(out, "  %-18s %-9ld %-16s ", pod_state(sorted[i]), pod_restarts(sorted[i]),
+                            or_empty(js_str(sorted[i], "spec.nodeName")))) ||
+          (rc = wide ? buf_appendf(out, "%-10s%-17s%s\n", age, or_empty(js_str(sorted[i], "status.podIP")),
+                                   or_empty(js_str(sorted[i], "status.startTime")))
+                     : buf_appendf(out, "%s\n", age)))
         goto out;
     }
   }

@@ -39,7 +39,7 @@ static void wake_at(pl_step_out *out, int64_t t) {
  * and FailFast has not stopped the run; otherwise the node fails. */
 static void attempt_failed(const pl_task *t, pl_node *n, int64_t finished, const char *why, int stop_new,
                            const char *stopper, int64_t now, pl_step_out *out) {
-  int used = n->attempts - n->first_attempt + 1;
+  int used = n->attempts - n->first_attempt + 1 - n->stopped_attempts;
   if (used <= t->retry_limit && !stop_new) {
     n->retry_at = finished + t->backoff_s;
     if (n->retry_at < now) n->retry_at = now;
@@ -258,18 +258,86 @@ void pl_dag_step(const pl_spec *s, pl_node *nodes, int64_t now, pl_when_fn when,
   out->run_phase = active ? PL_RUNNING : failed ? PL_FAILED : PL_SUCCEEDED;
 }
 
+/* A node back to Pending for a new round of attempts. */
+static void new_round(pl_node *node, const char *why) {
+  node->phase = PL_PENDING;
+  node->first_attempt = node->attempts + 1;
+  node->stopped_attempts = 0;
+  node->retry_at = 0;
+  node->finish = 0;
+  node->start = 0;
+  snprintf(node->message, sizeof(node->message), "%s", why);
+}
+
 size_t pl_dag_retry(const pl_spec *s, pl_node *nodes) {
   size_t n = 0;
   for (size_t i = 0; i < s->ntasks; i++) {
     pl_node *node = &nodes[i];
     if (node->phase != PL_FAILED && node->phase != PL_OMITTED) continue;
-    node->phase = PL_PENDING;
-    node->first_attempt = node->attempts + 1;
-    node->retry_at = 0;
-    node->finish = 0;
-    node->start = 0;
-    snprintf(node->message, sizeof(node->message), "retrying the run (%s)", PL_RETRY_ANNOTATION);
+    new_round(node, "retrying the run (" PL_RETRY_ANNOTATION ")");
     n++;
   }
   return n;
+}
+
+size_t pl_dag_retry_from(const pl_spec *s, pl_node *nodes, size_t from, int *reset) {
+  size_t n = 0;
+  for (size_t i = 0; i < s->ntasks; i++) reset[i] = i == from;
+  /* In topological order a task comes after its dependencies: one pass
+   * marks everything downstream. */
+  for (size_t k = 0; k < s->ntasks; k++) {
+    size_t i = s->order[k];
+    for (size_t d = 0; d < s->tasks[i].ndeps && !reset[i]; d++) reset[i] = reset[s->tasks[i].deps[d]];
+  }
+  char why[sizeof(nodes[0].message)];
+  snprintf(why, sizeof(why), "retrying from task %s (%s)", s->tasks[from].name, PL_RETRY_FROM_ANNOTATION);
+  for (size_t i = 0; i < s->ntasks; i++)
+    if (reset[i]) {
+      new_round(&nodes[i], why);
+      n++;
+    }
+  return n;
+}
+
+/* A node whose next attempt waits for the run to resume: 'why' says what
+ * became of the current one. */
+static void wait_for_resume(pl_node *n, const char *why) {
+  char before[sizeof(n->message)];
+  snprintf(before, sizeof(before), "%s", why);
+  char *cut = strstr(before, "; retry ");
+  if (cut) *cut = '\0';
+  n->phase = PL_PENDING;
+  n->retry_at = 0;
+  snprintf(n->message, sizeof(n->message), "%.380s; stopped with the run: attempt %d starts when it is resumed", before,
+           n->attempts + 1);
+}
+
+void pl_dag_stop(const pl_spec *s, pl_node *nodes, int64_t now, pl_step_out *out) {
+  memset(out, 0, sizeof(*out));
+  out->total = s->ntasks;
+  for (size_t k = 0; k < s->ntasks; k++) {
+    size_t i = s->order[k];
+    pl_node *n = &nodes[i];
+    n->action = PL_ACT_NONE;
+    if (n->phase == PL_RUNNING) {
+      char why[sizeof(n->message)];
+      if (n->retry_at) {
+        /* The failed attempt counts; the backoff is over once resumed. */
+        wait_for_resume(n, n->message);
+      } else if (n->job == PL_JOB_SUCCEEDED || n->job == PL_JOB_FAILED) {
+        /* It ended before the stop: judged as ever, without starting a
+         * retry now. */
+        judge(&s->tasks[i], n, now, 0, "", out);
+        if (n->phase == PL_RUNNING && n->retry_at) wait_for_resume(n, n->message);
+      } else {
+        snprintf(why, sizeof(why), "attempt %d stopped", n->attempts);
+        n->stopped_attempts++;
+        wait_for_resume(n, why);
+      }
+    }
+    if (terminal(n->phase)) out->done++;
+  }
+  /* Timers of retries are not for a stopped run. */
+  out->wakeup = 0;
+  out->run_phase = PL_RUNNING;
 }

@@ -39,6 +39,10 @@
 /* On a PipelineRun: a new value asks a failed run to retry its failed tasks
  * (status.lastHandledRetry records the value acted on). */
 #define PL_RETRY_ANNOTATION "cubit.dev/retry"
+/* With a new cubit.dev/retry value: retry from this task — it and every
+ * task downstream of it run again, on a Failed or a Succeeded run; the
+ * tasks upstream keep their results. */
+#define PL_RETRY_FROM_ANNOTATION "cubit.dev/retry-from"
 /* Set on a TrainingJob the run stopped (timeout): the reason in words. */
 #define PL_STOPPED_ANNOTATION "cubit.dev/stopped"
 
@@ -136,6 +140,8 @@ typedef struct pl_node {
   pl_phase phase;
   int attempts;          /* attempts started so far */
   int first_attempt;     /* the first attempt of this round (a retried run starts a new one) */
+  int stopped_attempts;  /* attempts of this round a stop of the run interrupted: they do not
+                          * count against the retries budget */
   int64_t start, finish; /* 0 = unset */
   int64_t retry_at;      /* waiting to start attempt attempts+1 at this time; 0 = not waiting */
   char message[512];
@@ -169,6 +175,19 @@ void pl_dag_step(const pl_spec *s, pl_node *nodes, int64_t now, pl_when_fn when,
 /* Retry from failure: failed and omitted nodes go back to Pending (a new
  * round of attempts); the succeeded and skipped stay. Returns how many. */
 size_t pl_dag_retry(const pl_spec *s, pl_node *nodes);
+/* Retry from task 'from': it and every task that depends on it, directly
+ * or through others, go back to Pending (a new round of attempts),
+ * whatever their phase; the others stay. Returns how many; reset[i] says
+ * which (their outputs are void). */
+size_t pl_dag_retry_from(const pl_spec *s, pl_node *nodes, size_t from, int *reset);
+/* The run is stopped (spec.stopped): nothing starts, and each running node
+ * settles what its current attempt shows — succeeded (once its outputs are
+ * read) or failed without a retry left are final; a failed attempt with a
+ * retry left, an attempt waiting for its retry and an active (or not yet
+ * seen) attempt go back to Pending, so resuming starts the task's next
+ * attempt. An interrupted attempt is counted in stopped_attempts (it uses no
+ * retry). out->done and out->total are the progress. Pure. */
+void pl_dag_stop(const pl_spec *s, pl_node *nodes, int64_t now, pl_step_out *out);
 
 /* ------------------------------------------------------------ tasks */
 
@@ -272,11 +291,14 @@ typedef struct pl_run_in {
 
 /* The PipelineRun's plan: the start (the pipeline, its templates and the
  * resolved parameters copied into status), retry from failure (a new
- * cubit.dev/retry value), one step of the DAG with its TrainingJobs (and
- * the work volume claim and outputs readers) to apply, attempts no longer
- * wanted (timed out) stopped, and the status: phase Pending, Queued,
- * Running, Succeeded or Failed with the waiting task's reason, nodes,
- * progress, events, and when to look again. Pure. */
+ * cubit.dev/retry value; with cubit.dev/retry-from, from that task on), one
+ * step of the DAG with its TrainingJobs (and the work volume claim and
+ * outputs readers) to apply, or with spec.stopped the stop (running
+ * attempts interrupted and applied stopped, nothing started, the status
+ * written first), attempts no longer wanted (timed out, interrupted)
+ * stopped, and the status: phase Pending, Queued, Running, Stopped,
+ * Succeeded or Failed with the waiting task's reason, nodes, progress,
+ * events, and when to look again. Pure. */
 void pl_run_plan(const pl_run_in *in, rt_plan *plan);
 
 /* The plan of a JobTemplate or ClusterJobTemplate: its spec checked (the

@@ -9,8 +9,12 @@
  *   step      pl_dag_step judges each attempt and starts ready tasks: their
  *             TrainingJobs (named by run, task and attempt), the work
  *             volume claim and the outputs readers become applies;
- *   stop      an attempt the run no longer wants (timed out) is applied
- *             stopped: annotated cubit.dev/stopped and suspended;
+ *   stop      an attempt the run no longer wants (timed out, or interrupted
+ *             by a stop of the run) is applied stopped: annotated
+ *             cubit.dev/stopped and suspended;
+ *   stopped   spec.stopped: nothing starts, running tasks' attempts are
+ *             stopped and the tasks wait (Pending) for the run to resume,
+ *             when each starts its next attempt; the finished stay finished;
  *   status    the nodes, progress, and the run's phase and state.
  *
  * Phases and states (docs/pipeline.md#status): Pending (waiting for its
@@ -18,7 +22,8 @@
  * and Queued (a task's pods unscheduled: quota, gang, capacity) quote the
  * waiting task's reason and are PROGRESSING, as is Running (some task's pods
  * run): a running run is not done, so it is not Ready. Succeeded is
- * SUCCEEDED; Failed is FAILED, terminal.
+ * SUCCEEDED; Failed is FAILED, terminal; Stopped (spec.stopped) is
+ * SUSPENDED.
  *
  * Every action is idempotent (a child's name is decided before it exists,
  * and applying it again changes nothing), so a plan taken on a stale read is
@@ -52,6 +57,7 @@ typedef struct run_state {
   int timed_out[PL_MAX_TASKS]; /* the attempt this step stopped for its timeout, 0 = none */
   pl_work_mount work;
   json_t *refs;               /* run.name, run.namespace, run.scheduledTime (owned) */
+  int stopped;                /* spec.stopped */
 } run_state;
 
 /* ------------------------------------------------------ references */
@@ -123,6 +129,7 @@ static void nodes_from_status(run_state *rs) {
     (void)pl_phase_parse(js_str(j, "phase"), &n->phase);
     n->attempts = (int)js_int(j, "attempts", 0);
     n->first_attempt = (int)js_int(j, "firstAttempt", 1);
+    n->stopped_attempts = (int)js_int(j, "stoppedAttempts", 0);
     n->start = js_time(j, "startTime");
     n->finish = js_time(j, "finishTime");
     n->retry_at = js_time(j, "retryAt");
@@ -139,6 +146,7 @@ static json_t *nodes_to_status(run_state *rs) {
     const pl_node *n = &rs->nodes[i];
     json_t *j = json_pack("{s:s, s:i}", "phase", pl_phase_name(n->phase), "attempts", n->attempts);
     if (n->first_attempt > 1) json_object_set_new(j, "firstAttempt", json_integer(n->first_attempt));
+    if (n->stopped_attempts > 0) json_object_set_new(j, "stoppedAttempts", json_integer(n->stopped_attempts));
     if (n->attempts > 0) {
       char name[64];
       pl_task_job_name(run, rs->spec.tasks[i].name, n->attempts, name, sizeof(name));
@@ -355,7 +363,10 @@ static void stop_unwanted(run_state *rs) {
     if (task_trainingjob(rs, (size_t)t, attempt, &stopped, why, sizeof(why))) continue;
     int64_t timeout = rs->spec.tasks[t].timeout_s;
     char text[160];
-    if (timeout > 0 && js_time(tj, "metadata.creationTimestamp") + timeout <= in->now)
+    if (rs->stopped)
+      snprintf(text, sizeof(text), "stopped with the run (spec.stopped): attempt %d of task %s", attempt,
+               rs->spec.tasks[t].name);
+    else if (timeout > 0 && js_time(tj, "metadata.creationTimestamp") + timeout <= in->now)
       snprintf(text, sizeof(text), "timed out after %llds (timeoutSeconds)", (long long)timeout);
     else
       snprintf(text, sizeof(text), "stopped: the run no longer wants attempt %d of task %s", attempt,
@@ -443,10 +454,23 @@ static void finished(run_state *rs, int ok, const char *reason, const char *mess
   set_message(rs, ok ? NULL : message);
 }
 
+/* Stopped (SUSPENDED): where spec.stopped asked it to be; the event once,
+ * on the transition. */
+static void stopped_state(run_state *rs, const char *message) {
+  const char *before = js_str(rs->in->run, "status.phase");
+  if (before == NULL || strcmp(before, "Stopped") != 0) rt_plan_event(rs->plan, "Normal", "Stopped", "%s", message);
+  pl__set_state(rs->plan, rs->status, rs->in->run, "Stopped", RT_STATE_SUSPENDED, "Stopped", message, rs->in->now,
+                PL_WARN_NONE);
+  outcome_conditions(rs, "Stopped", "Stopped", message);
+  set_message(rs, message);
+}
+
 static void progress(run_state *rs, const pl_step_out *o) {
   char text[48];
   snprintf(text, sizeof(text), "%zu/%zu", o->done, o->total);
   json_object_set_new(rs->status, "progress", json_string(text));
+  /* A stopped run's duration stays what it was when it stopped. */
+  if (rs->stopped) return;
   int64_t start = js_time(rs->status, "startTime");
   int64_t end = js_time(rs->status, "completionTime");
   if (start) {
@@ -639,6 +663,45 @@ static void start_over(run_state *rs) {
   for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) json_object_del(rs->status, fields[i]);
 }
 
+/* Retry from a task (cubit.dev/retry-from with the new cubit.dev/retry
+ * value): on a finished run that started, the task and everything
+ * downstream of it run again, their outputs void; upstream results stay.
+ * Returns 1 when the run was retried. */
+static int retry_from(run_state *rs, const char *from, const char *phase) {
+  char why[700];
+  if (phase == NULL || (strcmp(phase, "Failed") != 0 && strcmp(phase, "Succeeded") != 0)) {
+    rt_plan_event(rs->plan, "Normal", "RetryIgnored", "%s is for finished runs; this one is %s",
+                  PL_RETRY_FROM_ANNOTATION, phase ? phase : "Pending");
+    return 0;
+  }
+  if (json_object_get(rs->status, "pipelineSpec") == NULL || load_snapshot(rs, why, sizeof(why))) {
+    unload_snapshot(rs);
+    rt_plan_event(rs->plan, "Warning", "RetryIgnored", "%s=%s: the run never started; retry it without a task",
+                  PL_RETRY_FROM_ANNOTATION, from);
+    return 0;
+  }
+  int t = pl_spec_task(&rs->spec, from);
+  if (t < 0) {
+    rt_plan_event(rs->plan, "Warning", "RetryIgnored", "%s=%s: the run has no such task", PL_RETRY_FROM_ANNOTATION,
+                  from);
+    unload_snapshot(rs); /* the plan goes on as if nothing was asked, and loads it again */
+    return 0;
+  }
+  json_object_set_new(rs->status, "retries", json_integer(js_int(rs->status, "retries", 0) + 1));
+  json_object_del(rs->status, "completionTime");
+  nodes_from_status(rs);
+  int reset[PL_MAX_TASKS];
+  size_t n = pl_dag_retry_from(&rs->spec, rs->nodes, (size_t)t, reset);
+  for (size_t i = 0; i < rs->spec.ntasks; i++)
+    if (reset[i]) {
+      json_decref(rs->outputs[i]);
+      rs->outputs[i] = NULL;
+    }
+  json_object_set_new(rs->status, "nodes", nodes_to_status(rs));
+  rt_plan_event(rs->plan, "Normal", "Retried", "retrying from task %s: %zu tasks run again", from, n);
+  return 1;
+}
+
 /* A new cubit.dev/retry value: on a failed run its failed and omitted tasks
  * go back to Pending (a run that failed before it started starts over from
  * the pipeline as it is now); elsewhere it is ignored. Either way the value
@@ -649,6 +712,8 @@ static int retry(run_state *rs) {
   if (want == NULL || (done && strcmp(done, want) == 0)) return 0;
   json_object_set_new(rs->status, "lastHandledRetry", json_string(want));
   const char *phase = js_str(rs->status, "phase");
+  const char *from = annotation(rs->in->run, PL_RETRY_FROM_ANNOTATION);
+  if (from && *from) return retry_from(rs, from, phase);
   if (phase == NULL || strcmp(phase, "Failed") != 0) {
     rt_plan_event(rs->plan, "Normal", "RetryIgnored", "%s is for failed runs; this one is %s", PL_RETRY_ANNOTATION,
                   phase ? phase : "Pending");
@@ -717,6 +782,30 @@ static void step(run_state *rs) {
   progress(rs, &o);
 }
 
+/* A stopped run's look: what the running attempts show is settled, the
+ * rest wait for the run to resume (pl_dag_stop), and every attempt still
+ * active is applied stopped. The status is written before the stops, so
+ * an attempt is stopped only once the run has recorded that it was
+ * interrupted (a stale plan's status is refused and nothing is stopped). */
+static void stop_step(run_state *rs) {
+  nodes_from_status(rs);
+  pl_node *before = xmalloc(sizeof(rs->nodes));
+  memcpy(before, rs->nodes, sizeof(rs->nodes));
+  observe(rs);
+  pl_step_out o;
+  pl_dag_stop(&rs->spec, rs->nodes, rs->in->now, &o);
+  stop_unwanted(rs);
+  node_events(rs, before);
+  free(before);
+  json_object_set_new(rs->status, "nodes", nodes_to_status(rs));
+  char msg[160];
+  snprintf(msg, sizeof(msg), "stopped by spec.stopped with %zu/%zu tasks finished; set it to false to resume", o.done,
+           o.total);
+  stopped_state(rs, msg);
+  progress(rs, &o);
+  rs->plan->status_first = 1;
+}
+
 /* ------------------------------------------------------------- plan */
 
 static void run_state_free(run_state *rs) {
@@ -757,18 +846,27 @@ void pl_run_plan(const pl_run_in *in, rt_plan *plan) {
   rs->in = in;
   rs->plan = plan;
   rs->status = rt_status_from(in->run);
+  rs->stopped = json_is_true(js_get(in->run, "spec.stopped"));
   int retried = retry(rs);
   char why[700] = "";
   const char *reason = "";
   start_result started = START_OK;
-  if (!retried && is_final(js_str(rs->status, "phase"))) {
+  const char *was = js_str(rs->status, "phase");
+  if (!rs->stopped && was && strcmp(was, "Stopped") == 0)
+    rt_plan_event(plan, "Normal", "Resumed", "resumed (spec.stopped is false): its waiting tasks start");
+  if (!retried && is_final(was)) {
     settled(rs);
+  } else if (rs->stopped && json_object_get(rs->status, "pipelineSpec") == NULL) {
+    /* Not started: it starts, from the pipeline as it is then, on resume. */
+    stopped_state(rs, "stopped by spec.stopped before it started; set it to false to start it");
   } else if (json_object_get(rs->status, "pipelineSpec") == NULL &&
              (started = start_run(rs, &reason, why, sizeof(why))) != START_OK) {
     if (started == START_WAIT) waiting(rs, "Pending", reason, why, 0);
     else finished(rs, 0, "InvalidRun", why);
   } else if (!rs->spec_ok && load_snapshot(rs, why, sizeof(why))) {
     finished(rs, 0, "InvalidRun", why);
+  } else if (rs->stopped) {
+    stop_step(rs);
   } else {
     step(rs);
   }

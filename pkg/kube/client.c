@@ -28,6 +28,7 @@ struct kube_client {
   const kube_config *cfg;
   kube_creds *creds;
   char *user_agent;
+  char *token_copy_header; /* NULL, or a header that repeats the bearer token */
   long timeout_ms;
   size_t max_body;
   metric *requests; /* rest_client_requests_total{code,method,host} */
@@ -76,6 +77,7 @@ int kube_client_new(const kube_config *cfg, const kube_client_options *opts, kub
   c->cfg = cfg;
   c->creds = kube_creds_new(cfg);
   c->user_agent = xstrdup(opts->user_agent ? opts->user_agent : "cubit-manager/0.1.0");
+  c->token_copy_header = opts->token_copy_header ? xstrdup(opts->token_copy_header) : NULL;
   c->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
   c->max_body = opts->max_body ? opts->max_body : DEFAULT_MAX_BODY;
   c->qps = opts->qps;
@@ -104,6 +106,7 @@ void kube_client_free(kube_client *c) {
   kube_creds_free(c->creds);
   pthread_mutex_destroy(&c->mu);
   free(c->user_agent);
+  free(c->token_copy_header);
   free(c->host);
   free(c);
 }
@@ -205,6 +208,11 @@ int kube__prepare(kube_client *c, CURL *easy, const char *accept, struct curl_sl
     char *auth = xasprintf("Authorization: Bearer %s", snap.token);
     h = curl_slist_append(h, auth);
     free(auth);
+    if (c->token_copy_header) {
+      char *copy = xasprintf("%s: Bearer %s", c->token_copy_header, snap.token);
+      h = curl_slist_append(h, copy);
+      free(copy);
+    }
   } else if (cfg->username && cfg->password) {
     curl_easy_setopt(easy, CURLOPT_USERNAME, cfg->username);
     curl_easy_setopt(easy, CURLOPT_PASSWORD, cfg->password);

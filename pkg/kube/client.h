@@ -43,6 +43,11 @@ typedef struct kube_client_options {
   long timeout_ms;        /* per request, default 60 s (not for watches) */
   size_t max_body;        /* response cap, default 256 MiB */
   metrics_registry *metrics; /* rest_client_requests_total, NULL = none */
+  /* Also send the bearer token in this header ("X-Cubit-Authorization"):
+   * the API server removes Authorization before its service proxy passes a
+   * request on, so a service behind it that reviews the caller's token
+   * (Cubit's history API) finds it there. NULL = only Authorization. */
+  const char *token_copy_header;
 } kube_client_options;
 
 typedef struct kube_client kube_client;

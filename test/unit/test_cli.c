@@ -8,9 +8,10 @@
 #include "cmd/kubectl-cubit/cli.h"
 #include "testutil.h"
 #include "util/time.h"
+#include "util/yaml.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
-#define MAXARGS 12
+#define MAXARGS 16
 
 /* ---------------------------------------------------------- arguments */
 
@@ -126,8 +127,90 @@ static const bad_case parse_bad[] = {
     {{"renew", "nb", "--for", "8"}, "--for: 8: a number needs a unit (s, m, h or d)"},
     {{"renew", "nb", "--for", "0h"}, "--for: 0h: must be longer than 0s"},
     {{"watch", "r", "--interval", "soon"}, "--interval: soon: not a duration (want e.g. 8h, 90m, 1h30m)"},
-    {{"retry", "r", "--from", "b"}, "unknown flag --from"},
+    {{"retry", "r", "--from", ""}, "--from: empty (want a task name)"},
+    {{"get", "x", "-o", "csv"}, "--output: want json, yaml or wide, got \"csv\""},
+    {{"usage", "-o", "table"}, "--output: want json, yaml or wide or csv, got \"table\""},
+    {{"usage", "--by", "year"}, "--by: want day, week, month, member, gpu-model or project, got \"year\""},
+    {{"usage", "--from", "yesterday"},
+     "--from: yesterday: not a time (want 2026-12-01T06:00:00Z, a date 2026-12-01, or a duration ago such as 7d)"},
+    {{"history", "--since", "7d", "--from", "2026-12-01"}, "--since and --from cannot be used together"},
+    {{"history", "--kind", "job"},
+     "--kind: want TrainingJob (tj), PipelineRun (plr), Notebook (nb) or InferenceService (isvc), got \"job\""},
+    {{"history", "--limit", "0"}, "--limit: want an integer of at least 1, got \"0\""},
+    {{"history", "--history-url", "cubit-history:443"}, "--history-url: want https://HOST[:PORT], got \"cubit-history:443\""},
+    {{"history", "x"}, "history: want , got 1 argument (usage: kubectl cubit history )"},
+    {{"backfill", "p", "--from", "2026-12-01"}, "backfill: --from and --to are required (the window of ticks to run)"},
+    {{"completion", "fish"}, "completion: want bash or zsh, got \"fish\""},
+    {{"logs", "x", "--project", "p"}, "flag --project is not a flag of \"logs\" (see kubectl cubit logs --help)"},
+    {{"get", "x", "--token="}, "--token: empty"},
 };
+
+/* The flags of usage, history, backfill, retry --from and -o. */
+typedef struct parse2_case {
+  const char *argv[MAXARGS];
+  cli_command cmd;
+  cli_output output;
+  const char *project, *by, *from, *to, *kind, *phase, *creator, *url, *token;
+  int64_t since_s;
+  int limit;
+} parse2_case;
+
+static const parse2_case parse_ok2[] = {
+    {{"usage"}, CLI_CMD_USAGE, .limit = 100},
+    {{"usage", "--project", "team-a", "--by", "week", "--from", "2026-11-01", "--to=2026-12-01T00:00:00Z", "-o", "csv"},
+     CLI_CMD_USAGE, CLI_OUT_CSV, "team-a", "week", "2026-11-01", "2026-12-01T00:00:00Z", .limit = 100},
+    {{"history", "--kind", "tj", "--phase", "Failed", "--creator", "alice", "--since", "7d", "--limit", "5", "-o",
+      "wide"},
+     CLI_CMD_HISTORY, CLI_OUT_WIDE, .kind = "TrainingJob", .phase = "Failed", .creator = "alice", .since_s = 7 * 86400,
+     .limit = 5},
+    {{"history", "--history-url", "https://127.0.0.1:8444", "--token", "t0k", "-ojson"}, CLI_CMD_HISTORY, CLI_OUT_JSON,
+     .url = "https://127.0.0.1:8444", .token = "t0k", .limit = 100},
+    {{"get", "r", "-o", "yaml"}, CLI_CMD_GET, CLI_OUT_YAML, .limit = 100},
+    {{"retry", "r", "--from", "train"}, CLI_CMD_RETRY, .from = "train", .limit = 100},
+    {{"backfill", "nightly", "--from", "3d", "--to", "1d"}, CLI_CMD_BACKFILL, .from = "3d", .to = "1d", .limit = 100},
+    {{"completion", "zsh"}, CLI_CMD_COMPLETION, .limit = 100},
+};
+
+START_TEST(parse_valid2) {
+  const parse2_case *c = &parse_ok2[_i];
+  char *argv[MAXARGS + 1];
+  int argc = argc_of(c->argv, argv);
+  cli_args a;
+  char err[256] = "";
+  ck_assert_msg(cli_parse(argc, argv, &a, err, sizeof(err)) == 0, "case %d: %s", _i, err);
+  ck_assert_int_eq(a.cmd, c->cmd);
+  ck_assert_int_eq(a.output, c->output);
+  str_eq(a.project, c->project, "project");
+  str_eq(a.by, c->by, "by");
+  str_eq(a.from, c->from, "from");
+  str_eq(a.to, c->to, "to");
+  str_eq(a.kind, c->kind, "kind");
+  str_eq(a.phase, c->phase, "phase");
+  str_eq(a.creator, c->creator, "creator");
+  str_eq(a.history_url, c->url, "history_url");
+  str_eq(a.token, c->token, "token");
+  ck_assert_int_eq(a.since_s, c->since_s);
+  ck_assert_int_eq(a.limit, c->limit);
+  cli_args_free(&a);
+}
+END_TEST
+
+START_TEST(when_parse) {
+  static const struct {
+    const char *in;
+    int64_t want; /* -1: invalid */
+  } cases[] = {{"2026-12-01T06:00:00Z", 1796104800}, {"2026-12-01", 1796083200}, {"7d", 1796083200 - 7 * 86400},
+               {"1h30m", 1796083200 - 5400}, {"2026-13-01", -1}, {"tomorrow", -1}, {"", -1}, {"2026-12-01T25:00:00Z", -1},
+               {"0910-11-01", -1} /* before 1970: found by fuzz_cli_args */};
+  for (size_t i = 0; i < N(cases); i++) {
+    int64_t got = -7;
+    char err[200] = "";
+    int rc = cli_parse_when(cases[i].in, 1796083200, &got, err, sizeof(err));
+    if (cases[i].want < 0) ck_assert_msg(rc == CUBIT_EINVAL && err[0], "\"%s\" accepted", cases[i].in);
+    else ck_assert_msg(rc == 0 && got == cases[i].want, "\"%s\": %lld (%s)", cases[i].in, (long long)got, err);
+  }
+}
+END_TEST
 
 START_TEST(parse_invalid) {
   const bad_case *c = &parse_bad[_i];
@@ -197,6 +280,15 @@ static void golden(const cubit_buf *got, const char *name) {
   char rel[128];
   snprintf(rel, sizeof(rel), "test/unit/fixtures/cli/%s", name);
   size_t len;
+  /* CUBIT_UPDATE_GOLDEN=1 writes what was rendered (then review the diff). */
+  if (getenv("CUBIT_UPDATE_GOLDEN")) {
+    char *path = testutil_src_path(rel);
+    FILE *f = fopen(path, "wb");
+    ck_assert_msg(f != NULL, "cannot write %s", path);
+    fwrite(got->data, 1, got->len, f);
+    fclose(f);
+    free(path);
+  }
   char *want = testutil_read_src(rel, &len);
   ck_assert_msg(want != NULL, "cannot read %s", rel);
   ck_assert_msg(got->len == len && memcmp(got->data, want, len) == 0, "%s differs; got:\n%.*s", name, (int)got->len,
@@ -214,7 +306,7 @@ START_TEST(run_tree_golden) {
   json_t *run = fixture("run-diamond.json"), *tjs = fixture("run-diamond-tjs.json");
   cubit_buf out;
   buf_init(&out, 1 << 20);
-  ck_assert_int_eq(cli_render_run(run, tjs, at("2026-12-07T06:02:00Z"), &out), 0);
+  ck_assert_int_eq(cli_render_run(run, tjs, at("2026-12-07T06:02:00Z"), 0, &out), 0);
   golden(&out, "run-diamond.golden");
   buf_free(&out);
   json_decref(run);
@@ -226,11 +318,162 @@ START_TEST(trainingjob_tree_golden) {
   json_t *tj = fixture("tj.json"), *pods = fixture("tj-pods.json");
   cubit_buf out;
   buf_init(&out, 1 << 20);
-  ck_assert_int_eq(cli_render_trainingjob(tj, pods, at("2026-12-07T06:02:00Z"), &out), 0);
+  ck_assert_int_eq(cli_render_trainingjob(tj, pods, at("2026-12-07T06:02:00Z"), 0, &out), 0);
   golden(&out, "tj.golden");
   buf_free(&out);
   json_decref(tj);
   json_decref(pods);
+}
+END_TEST
+
+/* usage and history: the API's answers as tables, CSV and YAML. */
+typedef struct render_case {
+  const char *fixture, *golden;
+  int kind; /* 0 usage, 1 history, 2 -o yaml of the fixture */
+  cli_output o;
+} render_case;
+
+static const render_case renders[] = {
+    {"usage-day.json", "usage-day.golden", 0, CLI_OUT_TABLE},
+    {"usage-day.json", "usage-day-wide.golden", 0, CLI_OUT_WIDE},
+    {"usage-member.json", "usage-member.csv", 0, CLI_OUT_CSV},
+    {"history.json", "history.golden", 1, CLI_OUT_TABLE},
+    {"history.json", "history-wide.golden", 1, CLI_OUT_WIDE},
+    {"history.json", "history.yaml", 2, CLI_OUT_YAML},
+    {"run-diamond.json", "run-diamond.yaml", 2, CLI_OUT_YAML},
+};
+
+START_TEST(render_golden) {
+  const render_case *c = &renders[_i];
+  json_t *in = fixture(c->fixture);
+  cubit_buf out;
+  buf_init(&out, 1 << 20);
+  int rc = c->kind == 0   ? cli_render_usage(in, c->o, &out)
+           : c->kind == 1 ? cli_render_history(in, c->o, at("2026-12-01T08:00:00Z"), &out)
+                          : cli_write_data(in, c->o, &out);
+  ck_assert_int_eq(rc, 0);
+  golden(&out, c->golden);
+  buf_free(&out);
+  json_decref(in);
+}
+END_TEST
+
+/* -o wide of get: a run's tasks and attempts with their start and finish,
+ * a TrainingJob's pods with IP and start, an Experiment's trials with theirs. */
+START_TEST(wide_golden) {
+  json_t *run = fixture("run-diamond.json"), *tjs = fixture("run-diamond-tjs.json");
+  json_t *tj = fixture("tj.json"), *pods = fixture("tj-pods.json");
+  json_t *exp = fixture("experiment.json"), *trials = fixture("experiment-tjs.json");
+  cubit_buf out;
+  buf_init(&out, 1 << 20);
+  ck_assert_int_eq(cli_render_run(run, tjs, at("2026-12-07T06:02:00Z"), 1, &out), 0);
+  golden(&out, "run-diamond-wide.golden");
+  buf_reset(&out);
+  ck_assert_int_eq(cli_render_trainingjob(tj, pods, at("2026-12-07T06:02:00Z"), 1, &out), 0);
+  golden(&out, "tj-wide.golden");
+  buf_reset(&out);
+  ck_assert_int_eq(cli_render_experiment(exp, trials, at("2026-12-07T06:02:00Z"), 1, &out), 0);
+  golden(&out, "experiment-wide.golden");
+  buf_free(&out);
+  json_decref(run);
+  json_decref(tjs);
+  json_decref(tj);
+  json_decref(pods);
+  json_decref(exp);
+  json_decref(trials);
+}
+END_TEST
+
+/* An Experiment's trials: with the status' records and best, and with a
+ * status that has only values (the best found by the objective). */
+START_TEST(experiment_golden) {
+  static const char *cases[][2] = {{"experiment.json", "experiment.golden"},
+                                   {"experiment-bare.json", "experiment-bare.golden"}};
+  json_t *tjs = fixture("experiment-tjs.json");
+  for (size_t i = 0; i < N(cases); i++) {
+    json_t *exp = fixture(cases[i][0]);
+    cubit_buf out;
+    buf_init(&out, 1 << 20);
+    ck_assert_int_eq(cli_render_experiment(exp, tjs, at("2026-12-07T06:02:00Z"), 0, &out), 0);
+    golden(&out, cases[i][1]);
+    buf_free(&out);
+    json_decref(exp);
+  }
+  /* No trials yet, no status at all. */
+  json_t *bare = json_pack("{s:{s:s}}", "metadata", "name", "e");
+  json_t *none = json_array();
+  cubit_buf out;
+  buf_init(&out, 1 << 20);
+  ck_assert_int_eq(cli_render_experiment(bare, none, 0, 0, &out), 0);
+  ck_assert_str_eq(out.data, "Name:       e\nPhase:      Pending\nTrials:     0 (0 going, 0 succeeded, 0 failed)\n\n"
+                             "(no trials yet)\n");
+  buf_free(&out);
+  json_decref(bare);
+  json_decref(none);
+  json_decref(tjs);
+}
+END_TEST
+
+/* The YAML written reads back as the same JSON (libyaml through
+ * yaml_to_json). */
+START_TEST(yaml_round_trip) {
+  static const char *docs[] = {("{\"a\":{\"b\":[1,2,{\"c\":\"x y\",\"d\":[]}],\"e\":{}},\"f\":[[\"g\"]],"
+                                "\"yes\":\"no\",\"n\":null,\"t\":true,\"s\":\"007\",\"q\":\"a: b\",\"u\":\"\\u00e9\\n\"}"),
+                               "[]", "[{\"k\":1},{\"k\":[{\"z\":\"-\"}]}]"};
+  for (size_t i = 0; i < N(docs); i++) {
+    json_t *v = json_loads(docs[i], 0, NULL);
+    ck_assert_ptr_nonnull(v);
+    cubit_buf out;
+    buf_init(&out, 1 << 20);
+    ck_assert_int_eq(cli_write_data(v, CLI_OUT_YAML, &out), 0);
+    json_t *back = NULL;
+    char err[256] = "";
+    ck_assert_msg(yaml_to_json(out.data, out.len, &back, err, sizeof(err)) == 0, "%s:\n%s", err, out.data);
+    ck_assert_msg(json_equal(v, back), "doc %zu read back differently:\n%s", i, out.data);
+    json_decref(back);
+    json_decref(v);
+    buf_free(&out);
+  }
+}
+END_TEST
+
+START_TEST(history_paths) {
+  char *argv[MAXARGS + 1];
+  const char *args[MAXARGS] = {"history", "--project", "team a", "--kind", "plr", "--creator", "system:sa:x",
+                               "--since", "1d"};
+  int argc = argc_of(args, argv);
+  cli_args a;
+  char err[256];
+  ck_assert_int_eq(cli_parse(argc, argv, &a, err, sizeof(err)), 0);
+  char *p = cli_history_path(&a, "ns1", "u-9", 50, at("2026-12-02T00:00:00Z"));
+  ck_assert_str_eq(p, "/api/v1/runs?project=team%20a&kind=PipelineRun&namespace=ns1&user=system%3Asa%3Ax"
+                      "&from=2026-12-01T00%3A00%3A00Z&limit=50&after=u-9");
+  free(p);
+  cli_args_free(&a);
+  const char *u[MAXARGS] = {"usage", "--by", "gpu-model", "--from", "2026-11-01", "--to", "1d"};
+  argc = argc_of(u, argv);
+  ck_assert_int_eq(cli_parse(argc, argv, &a, err, sizeof(err)), 0);
+  p = cli_usage_path(&a, at("2026-12-02T00:00:00Z"));
+  ck_assert_str_eq(p, "/api/v1/usage?by=gpu-model&from=2026-11-01T00%3A00%3A00Z&to=2026-12-01T00%3A00%3A00Z");
+  free(p);
+  cli_args_free(&a);
+}
+END_TEST
+
+/* The completion script names every command and, per command, its flags. */
+START_TEST(completion_script) {
+  static const char *shells[] = {"bash", "zsh"};
+  for (size_t i = 0; i < N(shells); i++) {
+    cubit_buf out;
+    buf_init(&out, 1 << 20);
+    ck_assert_int_eq(cli_completion(shells[i], &out), 0);
+    ck_assert_ptr_nonnull(strstr(out.data, "'help get tree watch submit logs retry stop resume renew open usage history "
+                                           "backfill completion'"));
+    ck_assert_ptr_nonnull(strstr(out.data, "    backfill) words=' --kubeconfig --context --namespace -n --help -h "
+                                           "--interval --token --from --to'; kinds='pipelines';;"));
+    ck_assert_ptr_nonnull(strstr(out.data, "complete -F _kubectl_cubit kubectl-cubit"));
+    buf_free(&out);
+  }
 }
 END_TEST
 
@@ -242,7 +485,7 @@ START_TEST(run_tree_states) {
                           "waiting for Pipeline p");
   cubit_buf out;
   buf_init(&out, 1 << 20);
-  ck_assert_int_eq(cli_render_run(run, NULL, 0, &out), 0);
+  ck_assert_int_eq(cli_render_run(run, NULL, 0, 0, &out), 0);
   str_eq(out.data,
          "Name:        r\nNamespace:   ns\nPipeline:    p\nPhase:       Pending\nMessage:     waiting for Pipeline p\n"
          "\n(no tasks yet: the run has not started)\n",
@@ -254,7 +497,7 @@ START_TEST(run_tree_states) {
                   "2026-12-07T06:00:10Z", "pipelineSpec", "tasks", "name", "only", "nodes", "only", "phase", "Failed",
                   "attempts", 1, "startTime", "2026-12-07T06:00:00Z", "finishTime", "2026-12-07T06:00:09Z", "message",
                   "exit 1");
-  ck_assert_int_eq(cli_render_run(run, NULL, at("2026-12-07T07:00:00Z"), &out), 0);
+  ck_assert_int_eq(cli_render_run(run, NULL, at("2026-12-07T07:00:00Z"), 0, &out), 0);
   ck_assert_ptr_nonnull(strstr(out.data, "Duration:    10s\n"));
   ck_assert_ptr_nonnull(strstr(out.data, "\nonly  Failed     1        9s                                 exit 1\n"));
   int code = -1;
@@ -394,7 +637,8 @@ START_TEST(did_you_mean) {
 END_TEST
 
 START_TEST(help_texts) {
-  static const char *commands[] = {"get", "tree", "watch", "submit", "logs", "retry", "stop", "resume", "renew", "open"};
+  static const char *commands[] = {"get",  "tree",  "watch",   "submit",   "logs",     "retry",     "stop",
+                                   "resume", "renew", "open", "usage", "history", "backfill", "completion"};
   for (size_t i = 0; i < N(commands); i++) {
     const char *h = cli_help(commands[i]);
     ck_assert_msg(strncmp(h, "Usage: kubectl cubit ", 21) == 0, "%s: %s", commands[i], h);
@@ -408,6 +652,14 @@ int main(void) {
   TCase *tc = tcase_create("core");
   tcase_add_loop_test(tc, parse_valid, 0, N(parse_ok));
   tcase_add_loop_test(tc, parse_invalid, 0, N(parse_bad));
+  tcase_add_loop_test(tc, parse_valid2, 0, N(parse_ok2));
+  tcase_add_test(tc, when_parse);
+  tcase_add_loop_test(tc, render_golden, 0, N(renders));
+  tcase_add_test(tc, yaml_round_trip);
+  tcase_add_test(tc, experiment_golden);
+  tcase_add_test(tc, wide_golden);
+  tcase_add_test(tc, history_paths);
+  tcase_add_test(tc, completion_script);
   tcase_add_loop_test(tc, duration_parse, 0, N(durations));
   tcase_add_test(tc, duration_format);
   tcase_add_test(tc, run_tree_golden);

@@ -1,5 +1,5 @@
 /* kube_request_stream (pkg/kube/client.c), the reader under `kubectl cubit
- * logs`: against a scripted loopback server, a chunked log arrives in
+ * logs`, and the history API client's token header: against a scripted loopback server, a chunked log arrives in
  * pieces and is prefixed per line; an error answer gives the Status' code
  * and message and nothing to the callback; a callback that stops ends the
  * read without an error. */
@@ -135,11 +135,40 @@ START_TEST(stream) {
 }
 END_TEST
 
+/* The history API's client (kubectl cubit usage/history): the bearer token
+ * goes in Authorization and again in X-Cubit-Authorization, which survives
+ * the API server's service proxy; a client without token_copy_header sends
+ * only Authorization. */
+START_TEST(token_copy_header) {
+  static const char *const answer[] = {"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",
+                                       NULL};
+  for (int copy = 0; copy <= 1; copy++) {
+    server s;
+    server_start(&s, answer);
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", s.port);
+    kube_config cfg = {.server = url, .namespace = "default", .token = "t0k3n"};
+    kube_client_options o = {.token_copy_header = copy ? "X-Cubit-Authorization" : NULL};
+    kube_client *client;
+    ck_assert_int_eq(kube_client_new(&cfg, &o, &client), 0);
+    json_t *out = NULL;
+    kube_status st;
+    ck_assert_int_eq(kube_request(client, "GET", "/api/v1/usage?by=day", NULL, NULL, NULL, 0, &out, &st), 0);
+    server_stop(&s);
+    ck_assert_ptr_nonnull(strstr(s.request, "\r\nAuthorization: Bearer t0k3n\r\n"));
+    ck_assert_int_eq(strstr(s.request, "\r\nX-Cubit-Authorization: Bearer t0k3n\r\n") != NULL, copy);
+    json_decref(out);
+    kube_client_free(client);
+  }
+}
+END_TEST
+
 int main(void) {
   Suite *su = suite_create("cli_stream");
   TCase *tc = tcase_create("core");
   tcase_set_timeout(tc, 60);
   tcase_add_loop_test(tc, stream, 0, sizeof(cases) / sizeof(cases[0]));
+  tcase_add_test(tc, token_copy_header);
   suite_add_tcase(su, tc);
   return testutil_run(su);
 }

@@ -246,6 +246,15 @@ static const usage_case usage_cases[] = {
      HIST_BY_MEMBER, NULL, T0 + DAY + 60, T0 + DAY + 120, T0 + DAY + 1800, 1,
      {{"bob", 60 * 500, 1}}},
     {"window before anything ran", HIST_BY_PROJECT, NULL, T0 - DAY, T0, T0 + DAY, 0, {{0}}},
+    {"by ISO week (from Monday 2026-11-30) in p",
+     HIST_BY_WEEK, "p", T0, T0 + 2 * DAY, T0 + DAY + 1800, 1,
+     {{"2026-W49", 2 * 7200 * 1000 + 3600 * 500, 2}}},
+    {"by week: bob's open pod split at Monday 2026-12-07",
+     HIST_BY_WEEK, "p", T0 + 5 * DAY, T0 + 7 * DAY, T0 + 6 * DAY + 3600, 2,
+     {{"2026-W49", (int64_t)DAY * 500, 1}, {"2026-W50", 3600 * 500, 1}}},
+    {"by month: bob's open pod split at 2027-01-01",
+     HIST_BY_MONTH, "p", T0 + 29 * DAY, T0 + 32 * DAY, T0 + 31 * DAY + 3600, 2,
+     {{"2026-12", (int64_t)2 * DAY * 500, 1}, {"2027-01", 3600 * 500, 1}}},
 };
 
 START_TEST(usage_table) {

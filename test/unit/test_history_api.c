@@ -77,7 +77,7 @@ static const q_case usage_cases[] = {
     {"", NULL},
     {"by=member&project=p", NULL},
     {"by=gpu-model", NULL},
-    {"by=week", "by: want day, member, gpu-model or project"},
+    {"by=year", "by: want day, week, month, member, gpu-model or project"},
     {"from=1700000000&to=1796083200", "from: the window is longer than 400 days"},
     {"from=1796083200&to=1796083200", "to: must be after from"},
 };

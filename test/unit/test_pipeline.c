@@ -850,6 +850,115 @@ START_TEST(step_retry_from_failure) {
 }
 END_TEST
 
+/* Stop and resume: a running attempt is interrupted without using a
+ * retry, a finished one is judged, nothing starts while stopped, and on
+ * resume the next attempt runs. */
+START_TEST(step_stop_and_resume) {
+  dagrun d;
+  dag_load(&d, "{'tasks':[{'name':'a','templateRef':{'name':'t'},'retries':{'limit':1,'backoffSeconds':0}},"
+               "{'name':'b','templateRef':{'name':'t'}},{'name':'c','templateRef':{'name':'t'},'dependsOn':['a','b']}]}");
+  pl_step_out o;
+  step(&d, 100, &o);
+  job(&d, "a", PL_JOB_ACTIVE, 100);
+  job(&d, "b", PL_JOB_SUCCEEDED, 110);
+  pl_dag_stop(&d.s, d.nodes, 120, &o);
+  ck_assert_int_eq(node(&d, "a")->phase, PL_PENDING);
+  ck_assert_int_eq(node(&d, "a")->attempts, 1);
+  ck_assert_int_eq(node(&d, "a")->stopped_attempts, 1);
+  ck_assert_str_eq(node(&d, "a")->message, "attempt 1 stopped; stopped with the run: attempt 2 starts when it is resumed");
+  ck_assert_int_eq(node(&d, "b")->phase, PL_SUCCEEDED);
+  ck_assert_int_eq(node(&d, "c")->phase, PL_PENDING);
+  ck_assert_uint_eq(o.done, 1);
+  ck_assert_uint_eq(o.total, 3);
+  ck_assert_int_eq(o.wakeup, 0);
+  char made[64];
+  created(&d, made, sizeof(made));
+  ck_assert_str_eq(made, "");
+  /* A second look while stopped changes nothing. */
+  pl_dag_stop(&d.s, d.nodes, 130, &o);
+  ck_assert_int_eq(node(&d, "a")->stopped_attempts, 1);
+  /* Resumed: a's attempt 2, b kept. */
+  step(&d, 200, &o);
+  created(&d, made, sizeof(made));
+  ck_assert_str_eq(made, "a");
+  ck_assert_int_eq(node(&d, "a")->attempts, 2);
+  ck_assert_int_eq(node(&d, "b")->phase, PL_SUCCEEDED);
+  /* The stopped attempt used no retry: one failure is still retried. */
+  job(&d, "a", PL_JOB_FAILED, 205);
+  step(&d, 206, &o);
+  ck_assert_int_eq(node(&d, "a")->phase, PL_RUNNING);
+  ck_assert_int_ne(node(&d, "a")->retry_at, 0);
+  /* Stopped while waiting for that retry: the failure counts; resume starts
+   * attempt 3, the last of the budget. */
+  pl_dag_stop(&d.s, d.nodes, 207, &o);
+  ck_assert_int_eq(node(&d, "a")->phase, PL_PENDING);
+  ck_assert_int_eq(node(&d, "a")->retry_at, 0);
+  ck_assert_int_eq(node(&d, "a")->stopped_attempts, 1);
+  step(&d, 300, &o);
+  ck_assert_int_eq(node(&d, "a")->attempts, 3);
+  job(&d, "a", PL_JOB_FAILED, 305);
+  step(&d, 306, &o);
+  ck_assert_int_eq(node(&d, "a")->phase, PL_FAILED);
+  ck_assert_str_eq(node(&d, "a")->message, "failed after 2 attempts: exit code 1");
+  ck_assert_int_eq(node(&d, "c")->phase, PL_OMITTED);
+  ck_assert_int_eq(o.run_phase, PL_FAILED);
+  dag_free(&d);
+}
+END_TEST
+
+/* Retry from b in a diamond: b and d again (whatever their phase), a and c
+ * kept; b's new round starts at its next attempt. */
+START_TEST(step_retry_from_task) {
+  dagrun d;
+  diamond_with(&d, "");
+  pl_step_out o;
+  step(&d, 100, &o);
+  job(&d, "a", PL_JOB_SUCCEEDED, 105);
+  step(&d, 106, &o);
+  job(&d, "b", PL_JOB_SUCCEEDED, 110);
+  job(&d, "c", PL_JOB_FAILED, 110);
+  step(&d, 111, &o);
+  ck_assert_int_eq(o.run_phase, PL_FAILED);
+  ck_assert_int_eq(node(&d, "d")->phase, PL_OMITTED);
+  int reset[PL_MAX_TASKS];
+  ck_assert_uint_eq(pl_dag_retry_from(&d.s, d.nodes, (size_t)pl_spec_task(&d.s, "b"), reset), 2);
+  ck_assert_int_eq(node(&d, "a")->phase, PL_SUCCEEDED);
+  ck_assert_int_eq(node(&d, "c")->phase, PL_FAILED); /* not downstream of b */
+  ck_assert_int_eq(node(&d, "b")->phase, PL_PENDING);
+  ck_assert_int_eq(node(&d, "b")->first_attempt, 2);
+  ck_assert_int_eq(node(&d, "d")->phase, PL_PENDING);
+  ck_assert_str_eq(node(&d, "d")->message, "retrying from task b (cubit.dev/retry-from)");
+  ck_assert(reset[pl_spec_task(&d.s, "b")] && reset[pl_spec_task(&d.s, "d")]);
+  ck_assert(!reset[pl_spec_task(&d.s, "a")] && !reset[pl_spec_task(&d.s, "c")]);
+  /* With c failed, FailFast omits b's round at once: a retry from b is for
+   * when c is fine; from c, c and d run again. */
+  ck_assert_uint_eq(pl_dag_retry_from(&d.s, d.nodes, (size_t)pl_spec_task(&d.s, "c"), reset), 2);
+  step(&d, 200, &o);
+  char made[64];
+  created(&d, made, sizeof(made));
+  ck_assert_str_eq(made, "b,c");
+  ck_assert_int_eq(node(&d, "b")->attempts, 2);
+  ck_assert_int_eq(node(&d, "c")->attempts, 2);
+  dag_free(&d);
+}
+END_TEST
+
+/* Stopped after an attempt failed with no retry left: the task fails, as
+ * it would have without the stop. */
+START_TEST(step_stop_judges_finished) {
+  dagrun d;
+  dag_load(&d, "{'tasks':[{'name':'a','templateRef':{'name':'t'}}]}");
+  pl_step_out o;
+  step(&d, 100, &o);
+  job(&d, "a", PL_JOB_FAILED, 105);
+  pl_dag_stop(&d.s, d.nodes, 110, &o);
+  ck_assert_int_eq(node(&d, "a")->phase, PL_FAILED);
+  ck_assert_int_eq(node(&d, "a")->stopped_attempts, 0);
+  ck_assert_uint_eq(o.done, 1);
+  dag_free(&d);
+}
+END_TEST
+
 /* ============================================================ tasks */
 
 static int dns_label(const char *s) {
@@ -1194,108 +1303,155 @@ static const struct run_row {
   const char *nodes;   /* "a=Running/1, b=Pending/0" */
   const char *actions, *events;
   int64_t requeue;
+  int stopped;         /* spec.stopped */
 } run_rows[] = {
     {"new, no pipeline yet", SPEC_AB, 0, "", 0, "", "[]", "Pending", "PROGRESSING", "PipelineNotFound",
-     "waiting for Pipeline etl", "", "", "", 0},
+     "waiting for Pipeline etl", "", "", "", 0, 0},
     {"new, no template yet", SPEC_AB, 1, "", 0, "", "[]", "Pending", "PROGRESSING", "TemplateNotFound",
-     "waiting for JobTemplate t (task a)", "", "", "", 0},
+     "waiting for JobTemplate t (task a)", "", "", "", 0, 0},
     {"new, parameters do not fit", SPEC_PARAM, 2, "", 0, "", "[]", "Failed", "FAILED", "InvalidRun",
-     "spec.params.n: required (a int parameter without a default)", "", "", "Warning Failed", 0},
+     "spec.params.n: required (a int parameter without a default)", "", "", "Warning Failed", 0, 0},
     {"new, starts", SPEC_AB, 2, "", 0, "", "[]", "Pending", "PROGRESSING", "Starting",
      "starting task a (TrainingJob r-a-1)", "a=Running/1, b=Pending/0", "apply TrainingJob r-a-1",
-     "Normal TaskStarted", 30000},
+     "Normal TaskStarted", 30000, 0},
     {"task pods unschedulable", SPEC_AB, 2, "", 1, "'nodes':{'a':{'phase':'Running','attempts':1}}",
      "[" TJ("r-a-1", "a", "1", "2026-03-01T11:59:00Z", QUEUED) "]", "Queued", "PROGRESSING", "Unschedulable",
      "task a: TrainingJob r-a-1 is Queued: 0/4 nodes are available: 4 Insufficient nvidia.com/gpu",
-     "a=Running/1, b=Pending/0", "", "Warning Unschedulable", 30000},
+     "a=Running/1, b=Pending/0", "", "Warning Unschedulable", 30000, 0},
     {"still unschedulable: no second event", SPEC_AB, 2, "", 1,
      "'nodes':{'a':{'phase':'Running','attempts':1}},'phase':'Queued','conditions':[{'type':'Reconciling','status':"
      "'True','reason':'Unschedulable','message':'task a: TrainingJob r-a-1 is Queued: 0/3 nodes'}]",
      "[" TJ("r-a-1", "a", "1", "2026-03-01T11:59:00Z", QUEUED) "]", "Queued", "PROGRESSING", "Unschedulable",
      "task a: TrainingJob r-a-1 is Queued: 0/4 nodes are available: 4 Insufficient nvidia.com/gpu",
-     "a=Running/1, b=Pending/0", "", "", 30000},
+     "a=Running/1, b=Pending/0", "", "", 30000, 0},
     {"task image pulling", SPEC_AB, 2, "", 1, "'nodes':{'a':{'phase':'Running','attempts':1}}",
      "[" TJ("r-a-1", "a", "1", "2026-03-01T11:59:00Z", PULLING) "]", "Pending", "PROGRESSING", "ContainerCreating",
-     "task a: TrainingJob r-a-1 is Pending: pulling busybox", "a=Running/1, b=Pending/0", "", "", 30000},
+     "task a: TrainingJob r-a-1 is Pending: pulling busybox", "a=Running/1, b=Pending/0", "", "", 30000, 0},
     {"task image cannot be pulled", SPEC_AB, 2, "", 1, "'nodes':{'a':{'phase':'Running','attempts':1}}",
      "[" TJ("r-a-1", "a", "1", "2026-03-01T11:59:00Z", NO_IMAGE) "]", "Pending", "PROGRESSING", "ErrImagePull",
      "task a: TrainingJob r-a-1 is Pending: pull access denied for busybox", "a=Running/1, b=Pending/0", "",
-     "Warning ErrImagePull", 30000},
+     "Warning ErrImagePull", 30000, 0},
     {"running", SPEC_AB, 2, "", 1, "'nodes':{'a':{'phase':'Running','attempts':1}}",
      "[" TJ("r-a-1", "a", "1", "2026-03-01T11:59:00Z", RUNNING) "]", "Running", "PROGRESSING", "Running",
-     "running: a", "a=Running/1, b=Pending/0", "", "", 30000},
+     "running: a", "a=Running/1, b=Pending/0", "", "", 30000, 0},
     {"a succeeded, b starts", SPEC_AB, 2, "", 1, "'nodes':{'a':{'phase':'Running','attempts':1}}",
      "[" TJ("r-a-1", "a", "1", "2026-03-01T11:59:00Z", DONE) "]", "Pending", "PROGRESSING", "Starting",
      "starting task b (TrainingJob r-b-1)", "a=Succeeded/1, b=Running/1", "apply TrainingJob r-b-1",
-     "Normal TaskSucceeded, Normal TaskStarted", 30000},
+     "Normal TaskSucceeded, Normal TaskStarted", 30000, 0},
     {"attempt failed, retrying after the backoff", SPEC_RETRY, 2, "", 1,
      "'nodes':{'a':{'phase':'Running','attempts':1}}", "[" TJ("r-a-1", "a", "1", "2026-03-01T11:59:00Z", FAILED) "]",
      "Pending", "PROGRESSING", "Retrying",
      "attempt 1 failed: TrainingJob r-a-1 failed (Error): exit code 1; retry 1 of 1 at +5s", "a=Running/1, b=Pending/0",
-     "", "Warning TaskRetrying", 5200},
+     "", "Warning TaskRetrying", 5200, 0},
     {"retry due: the next attempt", SPEC_RETRY, 2, "", 1,
      "'nodes':{'a':{'phase':'Running','attempts':1,'retryAt':'2026-03-01T11:59:59Z'}}",
      "[" TJ("r-a-1", "a", "1", "2026-03-01T11:59:00Z", FAILED) "]", "Pending", "PROGRESSING", "Starting",
      "starting task a (TrainingJob r-a-2)", "a=Running/2, b=Pending/0", "apply TrainingJob r-a-2", "Normal TaskStarted",
-     30000},
+     30000, 0},
     {"failed, FailFast", SPEC_AB, 2, "", 1, "'nodes':{'a':{'phase':'Running','attempts':1}}",
      "[" TJ("r-a-1", "a", "1", "2026-03-01T11:59:00Z", FAILED) "]", "Failed", "FAILED", "TaskFailed",
      "task a failed: TrainingJob r-a-1 failed (Error): exit code 1", "a=Failed/1, b=Omitted/0", "",
-     "Warning TaskFailed, Normal TaskOmitted, Warning Failed", 0},
+     "Warning TaskFailed, Normal TaskOmitted, Warning Failed", 0, 0},
     {"failed, Continue runs the rest", SPEC_CONTINUE, 2, "", 1,
      "'nodes':{'a':{'phase':'Running','attempts':1},'c':{'phase':'Running','attempts':1}}",
      "[" TJ("r-a-1", "a", "1", "2026-03-01T11:59:00Z", FAILED) "," TJ("r-c-1", "c", "1", "2026-03-01T11:59:00Z",
                                                                        RUNNING) "]",
      "Running", "PROGRESSING", "Running", "running: c", "a=Failed/1, b=Omitted/0, c=Running/1", "",
-     "Warning TaskFailed, Normal TaskOmitted", 30000},
+     "Warning TaskFailed, Normal TaskOmitted", 30000, 0},
     {"failed, Continue, the rest done", SPEC_CONTINUE, 2, "", 1,
      "'nodes':{'a':{'phase':'Failed','attempts':1,'message':'exit code 1'},'b':{'phase':'Omitted','attempts':0},"
      "'c':{'phase':'Running','attempts':1}}",
      "[" TJ("r-c-1", "c", "1", "2026-03-01T11:59:00Z", DONE) "]", "Failed", "FAILED", "TaskFailed",
      "task a failed: exit code 1", "a=Failed/1, b=Omitted/0, c=Succeeded/1", "",
-     "Normal TaskSucceeded, Warning Failed", 0},
+     "Normal TaskSucceeded, Warning Failed", 0, 0},
     {"succeeded", SPEC_AB, 2, "", 1,
      "'nodes':{'a':{'phase':'Succeeded','attempts':1},'b':{'phase':'Running','attempts':1}}",
      "[" TJ("r-b-1", "b", "1", "2026-03-01T11:59:00Z", DONE) "]", "Succeeded", "SUCCEEDED", "Succeeded",
-     "all 2 tasks finished", "a=Succeeded/1, b=Succeeded/1", "", "Normal TaskSucceeded, Normal Succeeded", 0},
+     "all 2 tasks finished", "a=Succeeded/1, b=Succeeded/1", "", "Normal TaskSucceeded, Normal Succeeded", 0, 0},
     {"timed out: the attempt is stopped", SPEC_TIMEOUT, 2, "", 1, "'nodes':{'a':{'phase':'Running','attempts':1}}",
      "[" TJ("r-a-1", "a", "1", "2026-03-01T11:58:00Z", RUNNING) "]", "Failed", "FAILED", "TaskFailed",
      "task a failed: timed out after 60s (timeoutSeconds)", "a=Failed/1, b=Omitted/0",
      "apply TrainingJob r-a-1 stopped",
-     "Warning TaskTimedOut, Warning TaskFailed, Normal TaskOmitted, Warning Failed", 0},
+     "Warning TaskTimedOut, Warning TaskFailed, Normal TaskOmitted, Warning Failed", 0, 0},
     {"an attempt no longer wanted is stopped", SPEC_AB, 2, "", 1,
      "'nodes':{'a':{'phase':'Running','attempts':2}}",
      "[" TJ("r-a-1", "a", "1", "2026-03-01T11:58:00Z", RUNNING) "," TJ("r-a-2", "a", "2", "2026-03-01T11:59:00Z",
                                                                        RUNNING) "]",
      "Running", "PROGRESSING", "Running", "running: a", "a=Running/2, b=Pending/0", "apply TrainingJob r-a-1 stopped",
-     "", 30000},
+     "", 30000, 0},
     {"retry annotation on a failed run", SPEC_AB, 2, ",'annotations':{'cubit.dev/retry':'1'}", 1,
      "'phase':'Failed','nodes':{'a':{'phase':'Failed','attempts':1},'b':{'phase':'Omitted','attempts':0}}",
      "[" TJ("r-a-1", "a", "1", "2026-03-01T11:59:00Z", FAILED) "]", "Pending", "PROGRESSING", "Starting",
      "starting task a (TrainingJob r-a-2)", "a=Running/2, b=Pending/0", "apply TrainingJob r-a-2",
-     "Normal Retried, Normal TaskStarted", 30000},
+     "Normal Retried, Normal TaskStarted", 30000, 0},
     {"retry annotation already handled", SPEC_AB, 2, ",'annotations':{'cubit.dev/retry':'1'}", 1,
      "'phase':'Failed','lastHandledRetry':'1','message':'task a failed: exit code 1','nodes':{'a':{'phase':'Failed',"
      "'attempts':1},'b':{'phase':'Omitted','attempts':0}},'conditions':[{'type':'Ready','status':'False','reason':"
      "'TaskFailed','message':'task a failed: exit code 1'}]",
      "[" TJ("r-a-1", "a", "1", "2026-03-01T11:59:00Z", FAILED) "]", "Failed", "FAILED", "TaskFailed",
-     "task a failed: exit code 1", "a=Failed/1, b=Omitted/0", "", "", 0},
+     "task a failed: exit code 1", "a=Failed/1, b=Omitted/0", "", "", 0, 0},
     {"retry annotation on a running run", SPEC_AB, 2, ",'annotations':{'cubit.dev/retry':'1'}", 1,
      "'phase':'Running','nodes':{'a':{'phase':'Running','attempts':1}}",
      "[" TJ("r-a-1", "a", "1", "2026-03-01T11:59:00Z", RUNNING) "]", "Running", "PROGRESSING", "Running",
-     "running: a", "a=Running/1, b=Pending/0", "", "Normal RetryIgnored", 30000},
+     "running: a", "a=Running/1, b=Pending/0", "", "Normal RetryIgnored", 30000, 0},
     {"succeeded run stays so", SPEC_AB, 2, "", 1,
      "'phase':'Succeeded','completionTime':'2026-03-01T11:00:00Z','nodes':{'a':{'phase':'Succeeded','attempts':1},"
      "'b':{'phase':'Succeeded','attempts':1}},'conditions':[{'type':'Ready','status':'True','reason':'Succeeded',"
      "'message':'all 2 tasks finished'}]",
-     "[]", "Succeeded", "SUCCEEDED", "Succeeded", "all 2 tasks finished", "a=Succeeded/1, b=Succeeded/1", "", "", 0},
+     "[]", "Succeeded", "SUCCEEDED", "Succeeded", "all 2 tasks finished", "a=Succeeded/1, b=Succeeded/1", "", "", 0, 0},
+    /* stop and resume (spec.stopped) */
+    {"stopped while a task runs: its attempt is stopped, it waits", SPEC_AB, 2, "", 1,
+     "'phase':'Running','nodes':{'a':{'phase':'Running','attempts':1}}",
+     "[" TJ("r-a-1", "a", "1", "2026-03-01T11:59:00Z", RUNNING) "]", "Stopped", "SUSPENDED", "Stopped",
+     "stopped by spec.stopped with 0/2 tasks finished; set it to false to resume", "a=Pending/1, b=Pending/0",
+     "apply TrainingJob r-a-1 stopped", "Normal Stopped", 0, 1},
+    {"stopped: an attempt that had succeeded counts", SPEC_AB, 2, "", 1,
+     "'phase':'Running','nodes':{'a':{'phase':'Running','attempts':1}}",
+     "[" TJ("r-a-1", "a", "1", "2026-03-01T11:59:00Z", DONE) "]", "Stopped", "SUSPENDED", "Stopped",
+     "stopped by spec.stopped with 1/2 tasks finished; set it to false to resume", "a=Succeeded/1, b=Pending/0", "",
+     "Normal TaskSucceeded, Normal Stopped", 0, 1},
+    {"stopped while waiting for a retry", SPEC_RETRY, 2, "", 1,
+     "'phase':'Pending','nodes':{'a':{'phase':'Running','attempts':1,'retryAt':'2026-03-01T12:00:09Z','message':"
+     "'attempt 1 failed: exit code 1; retry 1 of 1 at +9s'}}",
+     "[" TJ("r-a-1", "a", "1", "2026-03-01T11:59:00Z", FAILED) "]", "Stopped", "SUSPENDED", "Stopped",
+     "stopped by spec.stopped with 0/2 tasks finished; set it to false to resume", "a=Pending/1, b=Pending/0", "",
+     "Normal Stopped", 0, 1},
+    {"stopped before it started", SPEC_AB, 2, "", 0, "", "[]", "Stopped", "SUSPENDED", "Stopped",
+     "stopped by spec.stopped before it started; set it to false to start it", "", "", "Normal Stopped", 0, 1},
+    {"resumed: the stopped task starts its next attempt", SPEC_AB, 2, "", 1,
+     "'phase':'Stopped','nodes':{'a':{'phase':'Pending','attempts':1,'stoppedAttempts':1}}",
+     "[{'metadata':{'name':'r-a-1','namespace':'ml','creationTimestamp':'2026-03-01T11:59:00Z','labels':{"
+     "'cubit.dev/task':'a','cubit.dev/attempt':'1'},'annotations':{'cubit.dev/stopped':'stopped with the run'},"
+     "'ownerReferences':[{'kind':'PipelineRun','name':'r','uid':'run-uid','controller':true}]},'status':"
+     "{'phase':'Suspended'}}]",
+     "Pending", "PROGRESSING", "Starting", "starting task a (TrainingJob r-a-2)", "a=Running/2, b=Pending/0",
+     "apply TrainingJob r-a-2", "Normal Resumed, Normal TaskStarted", 30000, 0},
+    /* retry from a task (cubit.dev/retry-from) */
+    {"retry from b on a succeeded run: b again, a kept", SPEC_AB, 2,
+     ",'annotations':{'cubit.dev/retry':'1','cubit.dev/retry-from':'b'}", 1,
+     "'phase':'Succeeded','completionTime':'2026-03-01T11:00:00Z','nodes':{'a':{'phase':'Succeeded','attempts':1,"
+     "'outputs':{'rows':'5'}},'b':{'phase':'Succeeded','attempts':1,'outputs':{'model':'m'}}}",
+     "[]", "Pending", "PROGRESSING", "Starting", "starting task b (TrainingJob r-b-2)", "a=Succeeded/1, b=Running/2",
+     "apply TrainingJob r-b-2", "Normal Retried, Normal TaskStarted", 30000, 0},
+    {"retry from a task the run does not have", SPEC_AB, 2,
+     ",'annotations':{'cubit.dev/retry':'1','cubit.dev/retry-from':'zz'}", 1,
+     "'phase':'Succeeded','completionTime':'2026-03-01T11:00:00Z','nodes':{'a':{'phase':'Succeeded','attempts':1},"
+     "'b':{'phase':'Succeeded','attempts':1}},'conditions':[{'type':'Ready','status':'True','reason':'Succeeded',"
+     "'message':'all 2 tasks finished'}]",
+     "[]", "Succeeded", "SUCCEEDED", "Succeeded", "all 2 tasks finished", "a=Succeeded/1, b=Succeeded/1", "",
+     "Warning RetryIgnored", 0, 0},
+    {"a finished run is not stopped", SPEC_AB, 2, "", 1,
+     "'phase':'Succeeded','completionTime':'2026-03-01T11:00:00Z','nodes':{'a':{'phase':'Succeeded','attempts':1},"
+     "'b':{'phase':'Succeeded','attempts':1}},'conditions':[{'type':'Ready','status':'True','reason':'Succeeded',"
+     "'message':'all 2 tasks finished'}]",
+     "[]", "Succeeded", "SUCCEEDED", "Succeeded", "all 2 tasks finished", "a=Succeeded/1, b=Succeeded/1", "", "", 0, 1},
 };
 
 static json_t *run_object(const struct run_row *r) {
   char *text = xasprintf("{'apiVersion':'cubit.dev/v1alpha1','kind':'PipelineRun','metadata':{'name':'r','namespace':"
                          "'ml','uid':'run-uid','generation':3,'creationTimestamp':'2026-03-01T10:59:00Z'%s},'spec':{"
-                         "'pipelineRef':{'name':'etl'}}}",
-                         r->meta);
+                         "'pipelineRef':{'name':'etl'}%s}}",
+                         r->meta, r->stopped ? ",'stopped':true" : "");
   json_t *run = J(text);
   free(text);
   text = xasprintf("{%s}", r->before);
@@ -1722,6 +1878,9 @@ int main(void) {
   tcase_add_test(tc, step_skip_and_when);
   tcase_add_test(tc, step_timeout);
   tcase_add_test(tc, step_retry_from_failure);
+  tcase_add_test(tc, step_stop_and_resume);
+  tcase_add_test(tc, step_retry_from_task);
+  tcase_add_test(tc, step_stop_judges_finished);
   suite_add_tcase(s, tc);
   tc = tcase_create("tasks");
   tcase_add_test(tc, task_job_names);

@@ -797,6 +797,20 @@ START_TEST(webhook_pipelinerun) {
   /* A run may be created before its pipeline: it waits. */
   r = J("{'metadata':{'name':'r','namespace':'ml'},'spec':{'pipelineRef':{'name':'later'},'params':{'x':1}}}");
   ck_assert_int_eq(validate_pipelinerun(&hf.env, r, err, sizeof(err)), 0);
+  /* Updates: spec.stopped may change, spec.params may not (absent = {}). */
+  json_t *stopped = J("{'metadata':{'name':'r','namespace':'ml'},'spec':{'pipelineRef':{'name':'later'},'params':{'x':1},"
+                      "'stopped':true}}");
+  ck_assert_int_eq(validate_pipelinerun_update(r, stopped, err, sizeof(err)), 0);
+  json_t *changed = J("{'metadata':{'name':'r','namespace':'ml'},'spec':{'pipelineRef':{'name':'later'},'params':{'x':2}}}");
+  ck_assert_int_eq(validate_pipelinerun_update(r, changed, err, sizeof(err)), CUBIT_EINVAL);
+  ck_assert_str_eq(err, "spec.params: a run's spec cannot change (only spec.stopped may); create another run");
+  json_t *none = J("{'spec':{'pipelineRef':{'name':'later'}}}"), *empty = J("{'spec':{'params':{}}}");
+  ck_assert_int_eq(validate_pipelinerun_update(none, empty, err, sizeof(err)), 0);
+  ck_assert_int_eq(validate_pipelinerun_update(none, r, err, sizeof(err)), CUBIT_EINVAL);
+  json_decref(stopped);
+  json_decref(changed);
+  json_decref(none);
+  json_decref(empty);
   json_decref(r);
 }
 END_TEST

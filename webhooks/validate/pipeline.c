@@ -100,10 +100,23 @@ int validate_pipelinerun(const webhook_env *env, const json_t *run, char *err, s
   return rc;
 }
 
+int validate_pipelinerun_update(const json_t *old, const json_t *run, char *err, size_t errlen) {
+  json_t *was = js_get(old, "spec.params"), *now = js_get(run, "spec.params");
+  int same = (json_object_size(was) == 0 && json_object_size(now) == 0) || (was && now && json_equal(was, now));
+  if (same) return 0;
+  return cubit_errorf(err, errlen, CUBIT_EINVAL,
+                      "spec.params: a run's spec cannot change (only spec.stopped may); create another run");
+}
+
 void validate_pipelinerun_handler(const adm_request *req, adm_response *resp, void *arg) {
   const webhook_env *env = arg;
-  if (req->object == NULL || strcmp(req->operation, "CREATE") != 0) return;
   char err[900];
+  if (req->object && req->old_object && strcmp(req->operation, "UPDATE") == 0) {
+    if (validate_pipelinerun_update(req->old_object, req->object, err, sizeof(err)))
+      adm_deny(resp, 422, "PipelineRun %s: %s", req->name, err);
+    return;
+  }
+  if (req->object == NULL || strcmp(req->operation, "CREATE") != 0) return;
   if (validate_pipelinerun(env, req->object, err, sizeof(err)))
     adm_deny(resp, 422, "PipelineRun %s: %s", req->name, err);
 }

@@ -13,6 +13,11 @@
 int validate_pipeline(const webhook_env *env, const json_t *pipeline, char *err, size_t errlen) CUBIT_WUR;
 void validate_pipeline_handler(const adm_request *req, adm_response *resp, void *arg);
 int validate_pipelinerun(const webhook_env *env, const json_t *run, char *err, size_t errlen) CUBIT_WUR;
+/* An update of a run: spec.params must stay as they were (absent and {}
+ * alike). CEL in the CRD fixes spec.pipelineRef and spec.scheduledTime but
+ * cannot type the free-form parameter values, so this is where params are
+ * kept; spec.stopped may change. CUBIT_EINVAL with the message. */
+int validate_pipelinerun_update(const json_t *old, const json_t *run, char *err, size_t errlen) CUBIT_WUR;
 void validate_pipelinerun_handler(const adm_request *req, adm_response *resp, void *arg);
 
 #endif
