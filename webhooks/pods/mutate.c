@@ -346,7 +346,9 @@ static int annotate_templates(const char *group, const char *kind, json_t *obj, 
   static const char *const replica_specs[][2] = {{"TFJob", "tfReplicaSpecs"},
                                                  {"PyTorchJob", "pytorchReplicaSpecs"},
                                                  {"MPIJob", "mpiReplicaSpecs"},
-                                                 {"XGBoostJob", "xgbReplicaSpecs"}};
+                                                 {"XGBoostJob", "xgbReplicaSpecs"},
+                                                 {"PaddleJob", "paddleReplicaSpecs"},
+                                                 {"JAXJob", "jaxReplicaSpecs"}};
   json_t *spec = json_object_get(obj, "spec");
   if ((is(group, "batch") && is(kind, "Job")) || (is(group, "") && is(kind, "ReplicationController")) ||
       (is(group, "apps") && (is(kind, "Deployment") || is(kind, "StatefulSet") || is(kind, "ReplicaSet") ||
