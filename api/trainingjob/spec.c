@@ -68,14 +68,11 @@ static const char *const *required_roles(tj_framework f) {
   }
 }
 
-static int single_pod_role(tj_framework f, const char *role) {
+int tj_single_pod_role(tj_framework f, const char *role) {
   return (f == TJ_RAY && strcmp(role, "head") == 0) || (f == TJ_SPARK && strcmp(role, "driver") == 0);
 }
 
-/* Ray and Spark start their own processes in their pods (ray start, the
- * Spark driver and executors): the job's program is the Ray entrypoint or
- * the Spark application, never a container command. */
-static int runs_own_command(tj_framework f) {
+int tj_runs_own_command(tj_framework f) {
   return f == TJ_RAY || f == TJ_SPARK;
 }
 
@@ -103,11 +100,11 @@ static int nonempty_array(const json_t *o, const char *key) {
  * of its own where the engine runs its own. */
 static int parse_role_engine(tj_framework f, const json_t *r, tj_role *role, const char *path, char *err,
                              size_t errlen) {
-  if (single_pod_role(f, role->name) && role->replicas != 1) {
+  if (tj_single_pod_role(f, role->name) && role->replicas != 1) {
     snprintf(err, errlen, "%s.replicas: a %s job has one %s", path, tj_framework_name(f), role->name);
     return CUBIT_EINVAL;
   }
-  if (runs_own_command(f) && (nonempty_array(r, "command") || nonempty_array(r, "args"))) {
+  if (tj_runs_own_command(f) && (nonempty_array(r, "command") || nonempty_array(r, "args"))) {
     snprintf(err, errlen, "%s.command: %s runs its own processes in its pods; the program is %s", path,
              tj_framework_name(f), f == TJ_RAY ? "spec.ray.entrypoint" : "spec.spark.mainApplicationFile");
     return CUBIT_EINVAL;

@@ -82,6 +82,13 @@ const char *tj_framework_name(tj_framework f);
 /* The name of the container Cubit makes in every pod of framework f (the one
  * its engine looks for; a podTemplate extends it by this name). */
 const char *tj_container_name(tj_framework f);
+/* 1 for a role that is always one pod (a Ray head, a Spark driver). */
+int tj_single_pod_role(tj_framework f, const char *role);
+/* 1 for the engines that start their own processes in their pods (ray
+ * start, Spark's driver and executors): the job's command and args are
+ * Ray's entrypoint and the Spark application's arguments, never a
+ * container's. */
+int tj_runs_own_command(tj_framework f);
 /* The pods of role r that must succeed for the job to succeed: a batch
  * role's completions (default replicas), any other role's replicas. */
 int tj_role_completions(const tj_spec *s, const tj_role *r);

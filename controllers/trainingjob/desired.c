@@ -52,12 +52,6 @@ static const char *index_field(tj_framework f, const char *role) {
   }
 }
 
-/* A role whose single pod is index 0 without the engine saying so. */
-static int single_pod_role(const tj_spec *s, const char *role) {
-  return (s->framework == TJ_RAY && strcmp(role, "head") == 0) ||
-         (s->framework == TJ_SPARK && strcmp(role, "driver") == 0);
-}
-
 static json_t *as_string(const json_t *v) {
   if (json_is_string(v)) return json_string(json_string_value(v));
   if (json_is_integer(v)) {
@@ -82,7 +76,7 @@ static json_t *container(const json_t *tj, const tj_spec *s, const tj_role *r) {
   if (index)
     json_array_append_new(env, json_pack("{s:s, s:{s:{s:s}}}", "name", "CUBIT_REPLICA_INDEX", "valueFrom", "fieldRef",
                                          "fieldPath", index));
-  else if (single_pod_role(s, r->name))
+  else if (tj_single_pod_role(s->framework, r->name))
     json_array_append_new(env, env_value("CUBIT_REPLICA_INDEX", "0"));
   json_array_append_new(env, env_value("CUBIT_NUM_REPLICAS", num));
   /* The user's own variables come last: a duplicate name takes the last value. */
@@ -91,9 +85,7 @@ static json_t *container(const json_t *tj, const tj_spec *s, const tj_role *r) {
   json_array_foreach(s->env, i, e) json_array_append(env, e);
   json_t *c = json_pack("{s:s, s:s, s:o}", "name", tj_container_name(s->framework), "image", r->image ? r->image : s->image,
                         "env", env);
-  /* Ray and Spark start their own processes: the job's command and args
-   * are Ray's entrypoint and the Spark application's arguments. */
-  int own_command = s->framework == TJ_RAY || s->framework == TJ_SPARK;
+  int own_command = tj_runs_own_command(s->framework);
   const json_t *command = json_array_size(r->command) ? r->command : s->command;
   const json_t *args = json_array_size(r->args) ? r->args : s->args;
   if (json_array_size(command) && !own_command) json_object_set_new(c, "command", json_deep_copy(command));
@@ -149,7 +141,7 @@ static json_t *pod_metadata(const json_t *tj, const tj_spec *s, const char *role
   json_object_set_new(labels, TJ_LABEL, json_string(js_name(tj)));
   json_object_set_new(labels, TJ_ROLE_LABEL, json_string(role));
   /* No engine indexes these pods; the pod webhook labels the others. */
-  if (single_pod_role(s, role)) json_object_set_new(labels, CUBIT_LABEL_REPLICA_INDEX, json_string("0"));
+  if (tj_single_pod_role(s->framework, role)) json_object_set_new(labels, CUBIT_LABEL_REPLICA_INDEX, json_string("0"));
   char creator[64];
   if (user_of(tj) && cubit_label_value(user_of(tj), creator, sizeof(creator)) == 0)
     json_object_set_new(labels, CUBIT_LABEL_CREATOR, json_string(creator));
