@@ -263,6 +263,7 @@ static void selectable_labels(json_t *pod, const json_t *project, const char *cr
   const char *index = json_string_value(json_object_get(labels, "training.kubeflow.org/replica-index"));
   if (index == NULL) index = json_string_value(json_object_get(ann, "batch.kubernetes.io/job-completion-index"));
   if (index == NULL) index = json_string_value(json_object_get(ann, "volcano.sh/task-index"));
+  if (index == NULL) index = json_string_value(json_object_get(labels, "spark-exec-id"));
   if (index && cubit_label_value(index, value, sizeof(value)) == 0)
     json_object_set_new(labels, CUBIT_LABEL_REPLICA_INDEX, json_string(value));
 }
