@@ -1166,6 +1166,41 @@ START_TEST(gpu_translated_outside_project) {
 }
 END_TEST
 
+/* The GPU grammar outside a project, for the newer engines: the pod
+ * template each engine starts its pods from asks for the cards and the
+ * model's nodes. */
+static const struct {
+  const char *framework, *roles, *extra, *template_path;
+} gpu_engines[] = {
+    {"paddle", "{\"worker\":{\"resources\":{\"gpu\":\"16(A100)\"}}}", NULL, "spec.paddleReplicaSpecs.Worker.template"},
+    {"jax", "{\"worker\":{\"resources\":{\"gpu\":\"16(A100)\"}}}", NULL, "spec.jaxReplicaSpecs.Worker.template"},
+    {"ray", "{\"head\":{\"resources\":{\"gpu\":\"16(A100)\"}}}", NULL, "spec.rayClusterSpec.headGroupSpec.template"},
+    {"spark", "{\"driver\":{},\"executor\":{\"resources\":{\"gpu\":\"16(A100)\"}}}", SPARK_SPEC,
+     "spec.executor.template"},
+};
+
+START_TEST(gpu_translated_outside_project_per_engine) {
+  json_t *tj = tj_object(gpu_engines[_i].framework, gpu_engines[_i].roles, gpu_engines[_i].extra);
+  json_t *pj = json_loads("{\"system\":\"nvidia\",\"models\":{\"A100\":{\"memory\":\"80Gi\"}}}", 0, NULL);
+  gpu_profile *gpu = NULL;
+  char err[256];
+  ck_assert_msg(gpu_profile_parse(pj, &gpu, err, sizeof(err)) == 0, "%s", err);
+  tj_spec s;
+  ck_assert_msg(tj_spec_parse(tj, &s, err, sizeof(err)) == 0, "%s", err);
+  tj_env outside = {GANG_NONE, NULL, gpu};
+  json_t *child = tj_desired_child(tj, &s, &outside);
+  json_t *tmpl = js_get(child, gpu_engines[_i].template_path);
+  ck_assert_msg(tmpl != NULL, "%s: no %s", gpu_engines[_i].framework, gpu_engines[_i].template_path);
+  json_t *c = json_array_get(js_get(tmpl, "spec.containers"), 0);
+  ck_assert_str_eq(json_string_value(json_object_get(js_get(c, "resources.limits"), "nvidia.com/gpu")), "16");
+  ck_assert_int_eq(json_object_size(js_get(tmpl, "spec.nodeSelector")), 1);
+  json_decref(child);
+  gpu_profile_free(gpu);
+  json_decref(pj);
+  json_decref(tj);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("trainingjob");
   TCase *tc = tcase_create("core");
@@ -1173,6 +1208,7 @@ int main(void) {
   tcase_add_test(tc, batch_gang_gets_a_podgroup);
   tcase_add_test(tc, debug_pod);
   tcase_add_test(tc, gpu_translated_outside_project);
+  tcase_add_loop_test(tc, gpu_translated_outside_project_per_engine, 0, sizeof(gpu_engines) / sizeof(gpu_engines[0]));
   tcase_add_loop_test(tc, invalid_specs, 0, sizeof(bad_specs) / sizeof(bad_specs[0]));
   tcase_add_test(tc, progress_batch_job);
   tcase_add_test(tc, progress_operator_jobs);
