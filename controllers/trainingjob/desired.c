@@ -515,13 +515,17 @@ json_t *tj_desired_debug_pod(const json_t *tj, const tj_spec *s) {
   json_t *env = json_object_get(c, "env");
   size_t i;
   json_t *e;
+  int indexed = 0;
   json_array_foreach(env, i, e) {
     const char *n = js_str(e, "name");
     if (n && strcmp(n, "CUBIT_REPLICA_INDEX") == 0) {
       json_array_set_new(env, i, env_value("CUBIT_REPLICA_INDEX", "0"));
+      indexed = 1;
       break;
     }
   }
+  /* (A Ray worker group's pods have no index of their own.) */
+  if (!indexed) json_array_insert_new(env, 2, env_value("CUBIT_REPLICA_INDEX", "0"));
   char *name = xasprintf("%s-debug", js_name(tj));
   json_t *meta = pod_metadata(tj, s, r->name, r->resources);
   json_object_set_new(meta, "name", json_string(name));

@@ -128,6 +128,29 @@ START_TEST(batch_gang_gets_a_podgroup) {
 }
 END_TEST
 
+/* A ray job's debug pod plays its first role with index 0 too. */
+START_TEST(debug_pod_of_a_ray_worker_group) {
+  json_t *tj = tj_object("ray", "{\"a-workers\":{},\"head\":{}}", ",\"debug\":true");
+  tj_spec s;
+  char err[256];
+  ck_assert_msg(tj_spec_parse(tj, &s, err, sizeof(err)) == 0, "%s", err);
+  json_t *pod = tj_desired_debug_pod(tj, &s);
+  json_t *env = js_get(json_array_get(js_get(pod, "spec.containers"), 0), "env");
+  int found = 0;
+  size_t i;
+  json_t *e;
+  json_array_foreach(env, i, e) {
+    if (strcmp(js_str(e, "name"), "CUBIT_REPLICA_INDEX") == 0) {
+      ck_assert_str_eq(js_str(e, "value"), "0");
+      found++;
+    }
+  }
+  ck_assert_int_eq(found, 1);
+  json_decref(pod);
+  json_decref(tj);
+}
+END_TEST
+
 START_TEST(debug_pod) {
   json_t *tj = tj_object("pytorch", "{\"master\":{\"resources\":{\"gpu\":\"1\"}},\"worker\":{\"replicas\":2}}", ",\"debug\":true");
   tj_spec s;
@@ -1207,6 +1230,7 @@ int main(void) {
   tcase_add_loop_test(tc, desired_child_per_framework, 0, sizeof(cases) / sizeof(cases[0]));
   tcase_add_test(tc, batch_gang_gets_a_podgroup);
   tcase_add_test(tc, debug_pod);
+  tcase_add_test(tc, debug_pod_of_a_ray_worker_group);
   tcase_add_test(tc, gpu_translated_outside_project);
   tcase_add_loop_test(tc, gpu_translated_outside_project_per_engine, 0, sizeof(gpu_engines) / sizeof(gpu_engines[0]));
   tcase_add_loop_test(tc, invalid_specs, 0, sizeof(bad_specs) / sizeof(bad_specs[0]));
