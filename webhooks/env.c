@@ -13,6 +13,8 @@ const kube_resource webhook_workload_resources[WL_COUNT] = {
     [WL_PYTORCHJOB] = {"kubeflow.org", "v1", "pytorchjobs", "PyTorchJob", 1},
     [WL_MPIJOB] = {"kubeflow.org", "v1", "mpijobs", "MPIJob", 1},
     [WL_XGBOOSTJOB] = {"kubeflow.org", "v1", "xgboostjobs", "XGBoostJob", 1},
+    [WL_PADDLEJOB] = {"kubeflow.org", "v1", "paddlejobs", "PaddleJob", 1},
+    [WL_JAXJOB] = {"kubeflow.org", "v1", "jaxjobs", "JAXJob", 1},
     [WL_VOLCANOJOB] = {"batch.volcano.sh", "v1alpha1", "jobs", "Job", 1},
     [WL_TRAININGJOB] = {"cubit.dev", "v1alpha1", "trainingjobs", "TrainingJob", 1},
 };
@@ -69,7 +71,8 @@ static const char *const volcano_controllers[] = {"system:serviceaccount:volcano
 
 static const char *const wl_names[WL_COUNT] = {
     [WL_JOB] = "Job",         [WL_TFJOB] = "TFJob",           [WL_PYTORCHJOB] = "PyTorchJob",
-    [WL_MPIJOB] = "MPIJob",   [WL_XGBOOSTJOB] = "XGBoostJob", [WL_VOLCANOJOB] = "VolcanoJob",
+    [WL_MPIJOB] = "MPIJob",   [WL_XGBOOSTJOB] = "XGBoostJob", [WL_PADDLEJOB] = "PaddleJob",
+    [WL_JAXJOB] = "JAXJob",   [WL_VOLCANOJOB] = "VolcanoJob",
     [WL_TRAININGJOB] = "TrainingJob",
 };
 
@@ -128,7 +131,7 @@ static int parse_settings(const json_t *settings, webhook_identities *ids, char 
     if (wl < 0)
       return cubit_errorf(err, errlen, CUBIT_EINVAL,
                           "tenancy.controllers.%.64s: unknown workload kind (want Job, TFJob, PyTorchJob, MPIJob, "
-                          "XGBoostJob, VolcanoJob or TrainingJob)",
+                          "XGBoostJob, PaddleJob, JAXJob, VolcanoJob or TrainingJob)",
                           key);
     char w[128];
     snprintf(w, sizeof(w), "tenancy.controllers.%s", key);
@@ -146,7 +149,7 @@ int webhook_identities_parse(const json_t *settings, const char *manager, webhoo
   add_all(ids->propagators, &ids->npropagators, training_operators);
   add_all(ids->propagators, &ids->npropagators, volcano_controllers);
   add_all(ids->controllers[WL_JOB], &ids->ncontrollers[WL_JOB], job_controllers);
-  for (int wl = WL_TFJOB; wl <= WL_XGBOOSTJOB; wl++)
+  for (int wl = WL_TFJOB; wl <= WL_JAXJOB; wl++)
     add_all(ids->controllers[wl], &ids->ncontrollers[wl], training_operators);
   add_all(ids->controllers[WL_VOLCANOJOB], &ids->ncontrollers[WL_VOLCANOJOB], volcano_controllers);
   if (manager && *manager) {

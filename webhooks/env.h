@@ -23,6 +23,8 @@ enum {
   WL_PYTORCHJOB,
   WL_MPIJOB,
   WL_XGBOOSTJOB,
+  WL_PADDLEJOB,
+  WL_JAXJOB,       /* the last of the training operator's kinds */
   WL_VOLCANOJOB,   /* batch.volcano.sh Job */
   WL_TRAININGJOB,  /* cubit.dev TrainingJob */
   WL_COUNT

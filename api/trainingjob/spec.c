@@ -7,7 +7,8 @@
 
 const kube_resource trainingjob_resource = {"cubit.dev", "v1alpha1", "trainingjobs", "TrainingJob", 1};
 
-static const char *framework_names[TJ_NFRAMEWORKS] = {"batch", "pytorch", "tensorflow", "mpi", "xgboost", "volcano"};
+static const char *framework_names[TJ_NFRAMEWORKS] = {"batch",   "pytorch", "tensorflow", "mpi", "xgboost",
+                                                       "volcano", "paddle",  "jax",        "ray", "spark"};
 
 const char *tj_framework_name(tj_framework f) {
   return f < TJ_NFRAMEWORKS ? framework_names[f] : "?";
@@ -19,6 +20,10 @@ const char *tj_container_name(tj_framework f) {
     case TJ_TENSORFLOW: return "tensorflow";
     case TJ_MPI: return "mpi";
     case TJ_XGBOOST: return "xgboost";
+    case TJ_PADDLE: return "paddle";
+    case TJ_JAX: return "jax";
+    case TJ_RAY: return "ray";
+    case TJ_SPARK: return "spark";
     default: return "main";
   }
 }
@@ -28,18 +33,47 @@ int tj_role_completions(const tj_spec *s, const tj_role *r) {
   return r->replicas;
 }
 
-/* The role names each framework knows; NULL = any (volcano, batch). */
+/* The role names each framework knows; NULL = any (volcano, batch, and
+ * ray, whose roles besides head are worker groups). */
 static const char *const *valid_roles(tj_framework f) {
   static const char *pytorch[] = {"master", "worker", NULL};
   static const char *tensorflow[] = {"chief", "ps", "worker", "evaluator", NULL};
   static const char *mpi[] = {"launcher", "worker", NULL};
+  static const char *jax[] = {"worker", NULL};
+  static const char *spark[] = {"driver", "executor", NULL};
   switch (f) {
     case TJ_PYTORCH:
-    case TJ_XGBOOST: return pytorch;
+    case TJ_XGBOOST:
+    case TJ_PADDLE: return pytorch;
     case TJ_TENSORFLOW: return tensorflow;
     case TJ_MPI: return mpi;
+    case TJ_JAX: return jax;
+    case TJ_SPARK: return spark;
     default: return NULL;
   }
+}
+
+/* The roles the new engines cannot run without (the CRD's rules say the
+ * same for the older ones), and those that are one pod. */
+static const char *const *required_roles(tj_framework f) {
+  static const char *worker[] = {"worker", NULL};
+  static const char *head[] = {"head", NULL};
+  static const char *spark[] = {"driver", "executor", NULL};
+  switch (f) {
+    case TJ_PADDLE:
+    case TJ_JAX: return worker;
+    case TJ_RAY: return head;
+    case TJ_SPARK: return spark;
+    default: return NULL;
+  }
+}
+
+int tj_single_pod_role(tj_framework f, const char *role) {
+  return (f == TJ_RAY && strcmp(role, "head") == 0) || (f == TJ_SPARK && strcmp(role, "driver") == 0);
+}
+
+int tj_runs_own_command(tj_framework f) {
+  return f == TJ_RAY || f == TJ_SPARK;
 }
 
 static int int_field(const json_t *o, const char *key, int def, int min, const char *path, int *out, char *err,
@@ -57,6 +91,117 @@ static int int_field(const json_t *o, const char *key, int def, int min, const c
   return 0;
 }
 
+static int nonempty_array(const json_t *o, const char *key) {
+  return json_array_size(json_object_get(o, key)) > 0;
+}
+
+/* What a role says that only some engines read: one pod for a Ray head
+ * and a Spark driver, a Ray worker group's autoscaling bounds, no command
+ * of its own where the engine runs its own. */
+static int parse_role_engine(tj_framework f, const json_t *r, tj_role *role, const char *path, char *err,
+                             size_t errlen) {
+  if (tj_single_pod_role(f, role->name) && role->replicas != 1) {
+    snprintf(err, errlen, "%s.replicas: a %s job has one %s", path, tj_framework_name(f), role->name);
+    return CUBIT_EINVAL;
+  }
+  if (tj_runs_own_command(f) && (nonempty_array(r, "command") || nonempty_array(r, "args"))) {
+    snprintf(err, errlen, "%s.command: %s runs its own processes in its pods; the program is %s", path,
+             tj_framework_name(f), f == TJ_RAY ? "spec.ray.entrypoint" : "spec.spark.mainApplicationFile");
+    return CUBIT_EINVAL;
+  }
+  int autoscaled = json_object_get(r, "minReplicas") || json_object_get(r, "maxReplicas");
+  if (autoscaled && (f != TJ_RAY || strcmp(role->name, "head") == 0)) {
+    snprintf(err, errlen, "%s: minReplicas and maxReplicas are for the worker groups of a ray job", path);
+    return CUBIT_EINVAL;
+  }
+  if (int_field(r, "minReplicas", role->replicas, 0, path, &role->min_replicas, err, errlen) ||
+      int_field(r, "maxReplicas", role->replicas, 1, path, &role->max_replicas, err, errlen))
+    return CUBIT_EINVAL;
+  if (role->min_replicas > role->replicas || role->replicas > role->max_replicas) {
+    snprintf(err, errlen, "%s: want minReplicas (%d) <= replicas (%d) <= maxReplicas (%d)", path, role->min_replicas,
+             role->replicas, role->max_replicas);
+    return CUBIT_EINVAL;
+  }
+  return 0;
+}
+
+/* spec.ray: what Ray runs (the entrypoint, else the job's command). */
+static int parse_ray(const json_t *spec, tj_spec *out, char *err, size_t errlen) {
+  const json_t *ray = json_object_get(spec, "ray");
+  out->ray_entrypoint = js_str(ray, "entrypoint");
+  if (out->ray_entrypoint && out->ray_entrypoint[0] == '\0') out->ray_entrypoint = NULL;
+  out->ray_runtime_env = json_object_get(ray, "runtimeEnv");
+  out->ray_version = js_str(ray, "rayVersion");
+  if (out->ray_runtime_env && !json_is_object(out->ray_runtime_env)) {
+    snprintf(err, errlen, "spec.ray.runtimeEnv: want an object (Ray's runtime_env: pip, env_vars, working_dir...)");
+    return CUBIT_EINVAL;
+  }
+  if (out->ray_entrypoint == NULL && !nonempty_array(spec, "command")) {
+    snprintf(err, errlen, "spec.ray.entrypoint: required (or spec.command): the command Ray runs on its cluster");
+    return CUBIT_EINVAL;
+  }
+  return 0;
+}
+
+/* spec.spark: the application spark-submit runs. */
+static int parse_spark(const json_t *spec, tj_spec *out, char *err, size_t errlen) {
+  const json_t *spark = json_object_get(spec, "spark");
+  if (nonempty_array(spec, "command")) {
+    snprintf(err, errlen, "spec.command: spark runs spark-submit; the program is spec.spark.mainApplicationFile");
+    return CUBIT_EINVAL;
+  }
+  static const char *types[] = {"Python", "Scala", "Java", "R"};
+  out->spark_type = js_str(spark, "type");
+  int known = 0;
+  for (size_t i = 0; out->spark_type && i < sizeof(types) / sizeof(types[0]); i++) known |= !strcmp(out->spark_type, types[i]);
+  if (!known) {
+    snprintf(err, errlen, "spec.spark.type: want Python, Scala, Java or R, got \"%s\"",
+             out->spark_type ? out->spark_type : "");
+    return CUBIT_EINVAL;
+  }
+  out->spark_main_file = js_str(spark, "mainApplicationFile");
+  out->spark_main_class = js_str(spark, "mainClass");
+  out->spark_version = js_str(spark, "sparkVersion");
+  out->spark_conf = json_object_get(spark, "sparkConf");
+  if (out->spark_main_file == NULL || out->spark_main_file[0] == '\0') {
+    snprintf(err, errlen, "spec.spark.mainApplicationFile: required (local:///app/main.py, s3a://bucket/app.jar...)");
+    return CUBIT_EINVAL;
+  }
+  if (out->spark_version == NULL || out->spark_version[0] == '\0') {
+    snprintf(err, errlen, "spec.spark.sparkVersion: required (the image's Spark, e.g. 3.5.5)");
+    return CUBIT_EINVAL;
+  }
+  int jvm = strcmp(out->spark_type, "Scala") == 0 || strcmp(out->spark_type, "Java") == 0;
+  if (jvm && (out->spark_main_class == NULL || out->spark_main_class[0] == '\0')) {
+    snprintf(err, errlen, "spec.spark.mainClass: required for a %s application", out->spark_type);
+    return CUBIT_EINVAL;
+  }
+  const char *key;
+  const json_t *v;
+  json_object_foreach((json_t *)out->spark_conf, key, v) {
+    if (!json_is_string(v)) {
+      snprintf(err, errlen, "spec.spark.sparkConf.%s: want a string", key);
+      return CUBIT_EINVAL;
+    }
+  }
+  return 0;
+}
+
+/* The engine's own section, and none of another engine's. */
+static int parse_engine_sections(const json_t *spec, tj_spec *out, char *err, size_t errlen) {
+  if (json_object_get(spec, "ray") && out->framework != TJ_RAY) {
+    snprintf(err, errlen, "spec.ray: only for framework ray");
+    return CUBIT_EINVAL;
+  }
+  if (json_object_get(spec, "spark") && out->framework != TJ_SPARK) {
+    snprintf(err, errlen, "spec.spark: only for framework spark");
+    return CUBIT_EINVAL;
+  }
+  if (out->framework == TJ_RAY) return parse_ray(spec, out, err, errlen);
+  if (out->framework == TJ_SPARK) return parse_spark(spec, out, err, errlen);
+  return 0;
+}
+
 int tj_spec_parse(const json_t *tj, tj_spec *out, char *err, size_t errlen) {
   memset(out, 0, sizeof(*out));
   json_t *spec = json_object_get(tj, "spec");
@@ -65,7 +210,9 @@ int tj_spec_parse(const json_t *tj, tj_spec *out, char *err, size_t errlen) {
   for (int i = 0; fw && i < TJ_NFRAMEWORKS; i++)
     if (strcmp(fw, framework_names[i]) == 0) f = i;
   if (f < 0) {
-    snprintf(err, errlen, "spec.framework: want batch, pytorch, tensorflow, mpi, xgboost or volcano, got \"%s\"",
+    snprintf(err, errlen,
+             "spec.framework: want batch, pytorch, tensorflow, mpi, xgboost, volcano, paddle, jax, ray or spark, "
+             "got \"%s\"",
              fw ? fw : "");
     return CUBIT_EINVAL;
   }
@@ -112,6 +259,7 @@ int tj_spec_parse(const json_t *tj, tj_spec *out, char *err, size_t errlen) {
         int_field(r, "parallelism", 0, 1, path, &role->parallelism, err, errlen) ||
         int_field(r, "completions", 0, 1, path, &role->completions, err, errlen))
       return CUBIT_EINVAL;
+    if (parse_role_engine(out->framework, r, role, path, err, errlen)) return CUBIT_EINVAL;
     role->resources = json_object_get(r, "resources");
     role->image = js_str(r, "image");
     role->command = json_object_get(r, "command");
@@ -135,6 +283,12 @@ int tj_spec_parse(const json_t *tj, tj_spec *out, char *err, size_t errlen) {
     snprintf(err, errlen, "spec.roles: a batch job has exactly one role");
     return CUBIT_EINVAL;
   }
+  for (const char *const *need = required_roles(out->framework); need && *need; need++)
+    if (json_object_get(json_object_get(spec, "roles"), *need) == NULL) {
+      snprintf(err, errlen, "spec.roles.%s: required for a %s job", *need, fw);
+      return CUBIT_EINVAL;
+    }
+  if (parse_engine_sections(spec, out, err, errlen)) return CUBIT_EINVAL;
   json_t *gang = json_object_get(spec, "gang");
   out->gang = js_bool(gang, "enabled", out->total_pods > 1);
   if (int_field(gang, "minAvailable", 0, 1, "spec.gang", &out->min_available, err, errlen) ||

@@ -500,9 +500,12 @@ static int role_usage(const json_t *role, const char *where, const gpu_profile *
                       size_t errlen) {
   memset(out, 0, sizeof(*out));
   if (!json_is_object(role)) return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s: must be an object", where);
-  int64_t replicas;
+  int64_t replicas, most;
   int rc = read_count(role, "replicas", 1, &replicas, where, err, errlen);
+  /* A Ray worker group may grow to maxReplicas: the quota holds room for it. */
+  if (!rc) rc = read_count(role, "maxReplicas", replicas, &most, where, err, errlen);
   if (rc) return rc;
+  if (most > replicas) replicas = most;
   const json_t *res = json_object_get(role, "resources");
   char w[WHERE_LEN];
   const json_t *v;
@@ -584,6 +587,10 @@ int usage_of_object(const char *group, const char *kind, const json_t *obj, cons
     rc = replica_specs_usage(obj, "xgbReplicaSpecs", p, out, err, errlen);
   } else if (is(group, "kubeflow.org") && is(kind, "MPIJob")) {
     rc = replica_specs_usage(obj, "mpiReplicaSpecs", p, out, err, errlen);
+  } else if (is(group, "kubeflow.org") && is(kind, "PaddleJob")) {
+    rc = replica_specs_usage(obj, "paddleReplicaSpecs", p, out, err, errlen);
+  } else if (is(group, "kubeflow.org") && is(kind, "JAXJob")) {
+    rc = replica_specs_usage(obj, "jaxReplicaSpecs", p, out, err, errlen);
   } else if (is(group, "batch.volcano.sh") && is(kind, "Job")) {
     rc = volcano_job_usage(obj, p, out, err, errlen);
   } else if (is(group, "cubit.dev") && is(kind, "TrainingJob")) {

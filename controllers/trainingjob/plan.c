@@ -11,7 +11,7 @@
  *   child conflict    an engine object of that name belongs to someone else
  *   run               apply the engine object, read its progress and pods,
  *                     then suspend (Volcano), wait for a deletion, restart the
- *                     gang, or enforce the deadline (Volcano) */
+ *                     gang, or enforce the deadline (Volcano, Spark) */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,6 +157,12 @@ static void invalid_spec(tj_planning *pl) {
   conclude(pl, &v);
 }
 
+/* Volcano Jobs and SparkApplications have no deadline of their own: the
+ * controller keeps activeDeadlineSeconds for them. */
+static int deadline_is_ours(const tj_spec *s) {
+  return s->framework == TJ_VOLCANO || s->framework == TJ_SPARK;
+}
+
 /* -------------------------------------------------------------- finished */
 
 /* Succeeded and Failed are final, whatever the spec says now, except a
@@ -169,8 +175,8 @@ static int finished(const tj_observed *in) {
 
 /* A finished job keeps its summary and never runs again; its engine object
  * (and with it the pods) goes ttlSecondsAfterFinished after the end. A
- * Volcano Job stopped at its deadline goes at once (again, if the first
- * deletion failed). The state is written again as recorded, so a status
+ * Volcano Job or SparkApplication stopped at its deadline goes at once
+ * (again, if the first deletion failed). The state is written again as recorded, so a status
  * from an older Cubit gains the conditions kstatus reads. The pod counts
  * follow the pods while the engine object is there: a PyTorchJob succeeds
  * with its master, and its workers end after. */
@@ -199,7 +205,7 @@ static void after_finish(tj_planning *pl) {
   free(pods);
   record_counts(pl, &p);
   tj_progress_free(&p);
-  if (pl->s->framework == TJ_VOLCANO && same(v.reason, "DeadlineExceeded")) {
+  if (deadline_is_ours(pl->s) && same(v.reason, "DeadlineExceeded")) {
     rt_plan_delete(pl->out, pl->engine, child, "Background");
     return;
   }
@@ -464,12 +470,12 @@ static int gang_restart(tj_planning *pl, const tj_progress *p, tj_verdict *v) {
   return 1;
 }
 
-/* Volcano Jobs have no deadline of their own: the controller stops one
- * activeDeadlineSeconds after it was created (as a batch Job counts from
- * its start, queueing included). */
+/* An engine without a deadline of its own (deadline_is_ours) is stopped
+ * activeDeadlineSeconds after its object was created (as a batch Job
+ * counts from its start, queueing included). */
 static void deadline(tj_planning *pl, tj_verdict *v) {
   const json_t *child = pl->in->child;
-  if (pl->s->framework != TJ_VOLCANO || pl->s->active_deadline_s <= 0 || child == NULL || terminal(v)) return;
+  if (!deadline_is_ours(pl->s) || pl->s->active_deadline_s <= 0 || child == NULL || terminal(v)) return;
   int64_t created = js_time(child, "metadata.creationTimestamp");
   if (created == 0) return;
   int64_t left = created + pl->s->active_deadline_s - pl->in->now;

@@ -205,6 +205,10 @@ static void from_operator_job(const json_t *child, tj_progress *p) {
   copy(p->completion_time, sizeof(p->completion_time), js_str(child, "status.completionTime"));
 }
 
+static int same_text(const char *a, const char *b) {
+  return a && b && strcmp(a, b) == 0;
+}
+
 static int one_of(const char *s, const char *const *set) {
   for (; s && *set; set++)
     if (strcmp(s, *set) == 0) return 1;
@@ -236,6 +240,77 @@ static void from_volcano_job(const json_t *child, tj_progress *p) {
     copy(p->message, sizeof(p->message), js_str(child, "status.state.message"));
   }
   copy(p->start_time, sizeof(p->start_time), js_str(child, "status.state.lastTransitionTime"));
+}
+
+/* KubeRay's RayJob: jobDeploymentStatus says where the Ray cluster and the
+ * submission are (Initializing, Waiting, Running, Complete, Failed,
+ * ValidationFailed, Suspending, Suspended, Retrying), jobStatus what Ray
+ * says of the job itself (PENDING, RUNNING, STOPPED, SUCCEEDED, FAILED).
+ * Ray's outcome decides once it is final; a Failed deployment carries
+ * KubeRay's reason (DeadlineExceeded, SubmissionFailed, AppFailed...). */
+static void from_ray_job(const json_t *child, tj_progress *p) {
+  const char *deploy = js_str(child, "status.jobDeploymentStatus");
+  const char *job = js_str(child, "status.jobStatus");
+  const char *reason = js_str(child, "status.reason"), *message = js_str(child, "status.message");
+  static const char *failed[] = {"Failed", "ValidationFailed", NULL};
+  static const char *job_failed[] = {"FAILED", "STOPPED", NULL};
+  if (job && strcmp(job, "SUCCEEDED") == 0) {
+    p->engine = TJ_ENGINE_SUCCEEDED;
+  } else if (one_of(deploy, failed) || (one_of(job, job_failed) && same_text(deploy, "Complete"))) {
+    p->engine = TJ_ENGINE_FAILED;
+    copy(p->reason, sizeof(p->reason), reason ? reason : one_of(deploy, failed) ? deploy : "AppFailed");
+    if (message) copy(p->message, sizeof(p->message), message);
+    else snprintf(p->message, sizeof(p->message), "the Ray job ended %s", job ? job : deploy);
+  } else if (same_text(deploy, "Suspended")) {
+    p->engine = TJ_ENGINE_SUSPENDED;
+  } else if (same_text(deploy, "Retrying")) {
+    p->engine = TJ_ENGINE_RESTARTING;
+    copy(p->reason, sizeof(p->reason), "Retrying");
+    copy(p->message, sizeof(p->message), message ? message : "KubeRay retries the job on a new Ray cluster");
+  } else if (same_text(deploy, "Running") && same_text(job, "RUNNING")) {
+    p->engine = TJ_ENGINE_RUNNING;
+  }
+  copy(p->start_time, sizeof(p->start_time), js_str(child, "status.startTime"));
+  copy(p->completion_time, sizeof(p->completion_time), js_str(child, "status.endTime"));
+}
+
+/* spark-operator's SparkApplication: status.applicationState.state
+ * (SUBMITTED, RUNNING, SUCCEEDING, COMPLETED, FAILING, FAILED,
+ * SUBMISSION_FAILED, PENDING_RERUN, INVALIDATING, SUSPENDING, SUSPENDED,
+ * RESUMING, UNKNOWN) with its errorMessage, and executorState {pod: state}.
+ * A failing or succeeding driver is still running its end. */
+static void from_spark_application(const json_t *child, tj_progress *p) {
+  const char *pod;
+  json_t *st;
+  json_int_t done = 0, lost = 0;
+  json_object_foreach(js_get(child, "status.executorState"), pod, st) {
+    done += same_text(json_string_value(st), "COMPLETED");
+    lost += same_text(json_string_value(st), "FAILED");
+  }
+  engine_counts(p->roles, "executor", done, lost, p);
+  const char *state = js_str(child, "status.applicationState.state");
+  const char *message = js_str(child, "status.applicationState.errorMessage");
+  static const char *running[] = {"RUNNING", "SUCCEEDING", "FAILING", NULL};
+  static const char *failed[] = {"FAILED", "SUBMISSION_FAILED", NULL};
+  if (same_text(state, "COMPLETED")) {
+    p->engine = TJ_ENGINE_SUCCEEDED;
+    engine_counts(p->roles, "driver", 1, 0, p);
+  } else if (one_of(state, failed)) {
+    p->engine = TJ_ENGINE_FAILED;
+    copy(p->reason, sizeof(p->reason), same_text(state, "FAILED") ? "SparkApplicationFailed" : "SubmissionFailed");
+    if (message && *message) copy(p->message, sizeof(p->message), message);
+    else snprintf(p->message, sizeof(p->message), "the SparkApplication is %s", state);
+  } else if (same_text(state, "SUSPENDED")) {
+    p->engine = TJ_ENGINE_SUSPENDED;
+  } else if (same_text(state, "PENDING_RERUN")) {
+    p->engine = TJ_ENGINE_RESTARTING;
+    copy(p->reason, sizeof(p->reason), "PendingRerun");
+    copy(p->message, sizeof(p->message), message && *message ? message : "spark-operator submits the application again");
+  } else if (one_of(state, running)) {
+    p->engine = TJ_ENGINE_RUNNING;
+  }
+  copy(p->start_time, sizeof(p->start_time), js_str(child, "status.lastSubmissionAttemptTime"));
+  copy(p->completion_time, sizeof(p->completion_time), js_str(child, "status.terminationTime"));
 }
 
 /* The first failed container of the job's pods (by pod name): the reason
@@ -300,6 +375,8 @@ void tj_progress_of(const tj_spec *s, const json_t *child, const json_t *const *
     switch (s->framework) {
       case TJ_BATCH: from_batch_job(s, child, out); break;
       case TJ_VOLCANO: from_volcano_job(child, out); break;
+      case TJ_RAY: from_ray_job(child, out); break;
+      case TJ_SPARK: from_spark_application(child, out); break;
       default: from_operator_job(child, out); break;
     }
   }

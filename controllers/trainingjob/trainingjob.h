@@ -2,7 +2,8 @@
  * engine runs it. What happens to a TrainingJob is all here (its spec and
  * labels are in api/trainingjob, shared with the webhooks):
  *   desired.c  the engine object (batch Job, PyTorchJob, TFJob, MPIJob,
- *              XGBoostJob, Volcano Job), the debug pod and the PodGroup
+ *              XGBoostJob, PaddleJob, JAXJob, Volcano Job, RayJob,
+ *              SparkApplication), the debug pod and the PodGroup
  *   status.c   what the engine object and the pods say: tj_progress
  *   plan.c     the decision, pure: children, status, events, requeue
  *   trainingjob.c  the reconcile: gather from the cache, plan, execute. */
@@ -37,6 +38,9 @@ typedef struct tj_env {
 /* The engine object for tj (a new reference), with the controller
  * ownerReference set. */
 json_t *tj_desired_child(const json_t *tj, const tj_spec *s, const tj_env *env);
+/* The command a ray job's RayJob runs (spec.ray.entrypoint, else the job's
+ * command and args quoted for a POSIX shell); the caller frees it. */
+char *tj_ray_entrypoint(const tj_spec *s);
 /* spec.debug's single sleeping pod. */
 json_t *tj_desired_debug_pod(const json_t *tj, const tj_spec *s);
 /* A Volcano PodGroup for a batch job scheduled as a gang by Volcano, or

@@ -205,6 +205,7 @@ if ((WANT_TRAINING_OPERATOR)); then
     --metrics-bind-address="$KL_HOST:$TRAINING_OPERATOR_METRICS_PORT"
     --health-probe-bind-address="$KL_HOST:$TRAINING_OPERATOR_HEALTH_PORT"
     --webhook-host="$KL_HOST" --webhook-port="$TO_WEBHOOK_PORT" --webhook-cert-dir="$to_certs"
+    --kinds=TFJob,PyTorchJob,MPIJob,XGBoostJob,PaddleJob,JAXJob
   )
   [[ -n ${CUBIT_TRAINING_OPERATOR_GANG:-} ]] && to_args+=(--gang-scheduler-name="$CUBIT_TRAINING_OPERATOR_GANG")
   KUBECONFIG=$KL_STATE/training-operator.kubeconfig \
@@ -216,7 +217,7 @@ if ((WANT_TRAINING_OPERATOR)); then
   {
     printf 'apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\n'
     printf 'metadata:\n  name: kind-local-training-operator\nwebhooks:\n'
-    for k in tfjob pytorchjob xgboostjob; do
+    for k in tfjob pytorchjob xgboostjob paddlejob jaxjob; do
       cat <<EOF
 - name: validator.$k.training-operator.kubeflow.org
   admissionReviewVersions: ["v1"]

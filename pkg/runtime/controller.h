@@ -61,7 +61,7 @@ typedef rt_result (*rt_reconcile_fn)(const rt_ctx *ctx, const rt_request *req);
  * NULL-terminated array of malloc'ed "ns/name" strings (or NULL). */
 typedef char **(*rt_map_fn)(const rt_ctx *ctx, const json_t *obj);
 
-#define RT_MAX_WATCHES 8
+#define RT_MAX_WATCHES 16
 
 typedef struct rt_watch_def {
   const kube_resource *resource;

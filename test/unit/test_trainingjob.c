@@ -4,7 +4,8 @@
  * engine's recorded status and the pods, and the plan: a table of observed
  * states (engine object, pods, previous status, spec) in, phase, the four
  * conditions kstatus and Argo CD read, reason, message, children, events
- * and requeue out, for a batch Job, an operator kind and a Volcano Job. */
+ * and requeue out, for a batch Job, an operator kind, a Volcano Job, a
+ * RayJob and a SparkApplication. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,23 @@ static const struct {
     {"xgboost", "{\"master\":{},\"worker\":{\"replicas\":2}}", ",\"failurePolicy\":{\"restartPolicy\":\"ExitCode\"}"},
     {"volcano", "{\"ps\":{\"replicas\":1},\"trainer\":{\"replicas\":2,\"resources\":{\"gpu\":\"2\"}}}",
      ",\"failurePolicy\":{\"restartGang\":{\"maxRestarts\":3}},\"gang\":{\"minAvailable\":2}"},
+    {"paddle", "{\"master\":{\"resources\":{\"cpu\":\"4\"}},\"worker\":{\"replicas\":2,\"resources\":{\"gpu\":\"1\"}}}",
+     ",\"gang\":{\"queue\":\"research\"},\"activeDeadlineSeconds\":3600"},
+    {"jax", "{\"worker\":{\"replicas\":2,\"resources\":{\"cpu\":\"8\",\"memory\":\"32Gi\"}}}", ",\"suspend\":true"},
+    /* The job's command and args become Ray's entrypoint, quoted. */
+    {"ray",
+     "{\"head\":{\"resources\":{\"cpu\":\"2\",\"memory\":\"8Gi\"}},\"gpu-workers\":{\"replicas\":2,\"minReplicas\":1,"
+     "\"maxReplicas\":4,\"resources\":{\"cpu\":\"4\",\"gpu\":\"1(A100)\"},\"podTemplate\":{\"spec\":{\"tolerations\":"
+     "[{\"key\":\"gpu\",\"operator\":\"Exists\"}]}}},\"cpu-workers\":{\"replicas\":3}}",
+     ",\"args\":[\"--epochs\",\"10 20\",\"--name=it's\"],\"ray\":{\"runtimeEnv\":{\"pip\":[\"torch\"],\"env_vars\":"
+     "{\"A\":\"b\"}},\"rayVersion\":\"2.40.0\"},\"failurePolicy\":{\"backoffLimit\":1},\"activeDeadlineSeconds\":7200"},
+    {"spark",
+     "{\"driver\":{\"resources\":{\"cpu\":\"500m\",\"memory\":\"2Gi\"},\"podTemplate\":{\"spec\":"
+     "{\"serviceAccountName\":\"spark\"}}},\"executor\":{\"replicas\":3,\"image\":\"registry.example.com/ml/spark:1\","
+     "\"resources\":{\"cpu\":\"2\",\"memory\":\"3000M\",\"gpu\":\"1\"}}}",
+     ",\"command\":[],\"args\":[\"--input\",\"s3a://data/x\"],\"spark\":{\"type\":\"Python\",\"mainApplicationFile\":"
+     "\"local:///opt/app/main.py\",\"sparkVersion\":\"3.5.5\",\"sparkConf\":{\"spark.sql.shuffle.partitions\":\"64\"}},"
+     "\"failurePolicy\":{\"backoffLimit\":2}"},
 };
 
 static void check_golden(const char *name, const json_t *got) {
@@ -110,6 +128,29 @@ START_TEST(batch_gang_gets_a_podgroup) {
 }
 END_TEST
 
+/* A ray job's debug pod plays its first role with index 0 too. */
+START_TEST(debug_pod_of_a_ray_worker_group) {
+  json_t *tj = tj_object("ray", "{\"a-workers\":{},\"head\":{}}", ",\"debug\":true");
+  tj_spec s;
+  char err[256];
+  ck_assert_msg(tj_spec_parse(tj, &s, err, sizeof(err)) == 0, "%s", err);
+  json_t *pod = tj_desired_debug_pod(tj, &s);
+  json_t *env = js_get(json_array_get(js_get(pod, "spec.containers"), 0), "env");
+  int found = 0;
+  size_t i;
+  json_t *e;
+  json_array_foreach(env, i, e) {
+    if (strcmp(js_str(e, "name"), "CUBIT_REPLICA_INDEX") == 0) {
+      ck_assert_str_eq(js_str(e, "value"), "0");
+      found++;
+    }
+  }
+  ck_assert_int_eq(found, 1);
+  json_decref(pod);
+  json_decref(tj);
+}
+END_TEST
+
 START_TEST(debug_pod) {
   json_t *tj = tj_object("pytorch", "{\"master\":{\"resources\":{\"gpu\":\"1\"}},\"worker\":{\"replicas\":2}}", ",\"debug\":true");
   tj_spec s;
@@ -132,7 +173,47 @@ static const struct {
     {"volcano", "{\"a\":{\"replicas\":2}}", ",\"gang\":{\"minAvailable\":3}", "spec.gang.minAvailable: 3 is more than the job's 2 pods"},
     {"mpi", "{\"launcher\":{},\"worker\":{}}", ",\"failurePolicy\":{\"restartPolicy\":\"Always\"}",
      "spec.failurePolicy.restartPolicy: want OnFailure, Never or ExitCode, got \"Always\""},
-    {"caffe", "{\"a\":{}}", NULL, "spec.framework: want batch, pytorch, tensorflow, mpi, xgboost or volcano, got \"caffe\""},
+    {"caffe", "{\"a\":{}}", NULL,
+     "spec.framework: want batch, pytorch, tensorflow, mpi, xgboost, volcano, paddle, jax, ray or spark, got \"caffe\""},
+    {"paddle", "{\"master\":{}}", NULL, "spec.roles.worker: required for a paddle job"},
+    {"jax", "{\"master\":{}}", NULL, "spec.roles.master: not a jax role"},
+    {"ray", "{\"workers\":{}}", NULL, "spec.roles.head: required for a ray job"},
+    {"ray", "{\"head\":{\"replicas\":2}}", NULL, "spec.roles.head.replicas: a ray job has one head"},
+    {"ray", "{\"head\":{},\"w\":{\"replicas\":2,\"minReplicas\":3}}", NULL,
+     "spec.roles.w: want minReplicas (3) <= replicas (2) <= maxReplicas (2)"},
+    {"ray", "{\"head\":{},\"w\":{\"replicas\":4,\"maxReplicas\":2}}", NULL,
+     "spec.roles.w: want minReplicas (4) <= replicas (4) <= maxReplicas (2)"},
+    {"ray", "{\"head\":{\"minReplicas\":1}}", NULL,
+     "spec.roles.head: minReplicas and maxReplicas are for the worker groups of a ray job"},
+    {"pytorch", "{\"master\":{},\"worker\":{\"maxReplicas\":3}}", NULL,
+     "spec.roles.worker: minReplicas and maxReplicas are for the worker groups of a ray job"},
+    {"ray", "{\"head\":{\"command\":[\"ray\",\"start\"]}}", NULL,
+     "spec.roles.head.command: ray runs its own processes in its pods; the program is spec.ray.entrypoint"},
+    {"ray", "{\"head\":{}}", ",\"command\":[]",
+     "spec.ray.entrypoint: required (or spec.command): the command Ray runs on its cluster"},
+    {"ray", "{\"head\":{}}", ",\"ray\":{\"runtimeEnv\":[\"pip\"]}",
+     "spec.ray.runtimeEnv: want an object (Ray's runtime_env: pip, env_vars, working_dir...)"},
+    {"pytorch", "{\"master\":{}}", ",\"ray\":{\"entrypoint\":\"x\"}", "spec.ray: only for framework ray"},
+    {"spark", "{\"driver\":{},\"executor\":{}}", NULL,
+     "spec.command: spark runs spark-submit; the program is spec.spark.mainApplicationFile"},
+    {"spark", "{\"driver\":{}}", ",\"command\":[]", "spec.roles.executor: required for a spark job"},
+    {"spark", "{\"driver\":{\"replicas\":2},\"executor\":{}}", ",\"command\":[]",
+     "spec.roles.driver.replicas: a spark job has one driver"},
+    {"spark", "{\"driver\":{},\"executor\":{\"args\":[\"x\"]}}", ",\"command\":[]",
+     "spec.roles.executor.command: spark runs its own processes in its pods; the program is spec.spark.mainApplicationFile"},
+    {"spark", "{\"driver\":{},\"executor\":{}}", ",\"command\":[],\"spark\":{\"type\":\"Go\"}",
+     "spec.spark.type: want Python, Scala, Java or R, got \"Go\""},
+    {"spark", "{\"driver\":{},\"executor\":{}}",
+     ",\"command\":[],\"spark\":{\"type\":\"Python\",\"mainApplicationFile\":\"local:///a.py\"}",
+     "spec.spark.sparkVersion: required (the image's Spark, e.g. 3.5.5)"},
+    {"spark", "{\"driver\":{},\"executor\":{}}",
+     ",\"command\":[],\"spark\":{\"type\":\"Scala\",\"mainApplicationFile\":\"local:///a.jar\",\"sparkVersion\":\"3.5.5\"}",
+     "spec.spark.mainClass: required for a Scala application"},
+    {"spark", "{\"driver\":{},\"executor\":{}}",
+     ",\"command\":[],\"spark\":{\"type\":\"Python\",\"mainApplicationFile\":\"local:///a.py\",\"sparkVersion\":\"3.5.5\","
+     "\"sparkConf\":{\"spark.executor.cores\":2}}",
+     "spec.spark.sparkConf.spark.executor.cores: want a string"},
+    {"batch", "{\"main\":{}}", ",\"spark\":{}", "spec.spark: only for framework spark"},
 };
 
 START_TEST(invalid_specs) {
@@ -299,6 +380,131 @@ START_TEST(progress_volcano_job) {
   progress("volcano", "{\"trainer\":{}}", "{\"status\":{\"state\":{\"phase\":\"Inqueue\"}}}", NULL, &p);
   ck_assert_int_eq(p.engine, TJ_ENGINE_WAITING);
   tj_progress_free(&p);
+}
+END_TEST
+
+/* Ray and Spark: the engine's own status in, what the job makes of it out. */
+#define SPARK_SPEC                                                                                                  \
+  ",\"command\":[],\"spark\":{\"type\":\"Python\",\"mainApplicationFile\":\"local:///opt/app/main.py\","             \
+  "\"sparkVersion\":\"3.5.5\"}"
+#define RAY_ROLES "{\"head\":{},\"workers\":{\"replicas\":2}}"
+#define SPARK_ROLES "{\"driver\":{},\"executor\":{\"replicas\":2}}"
+
+static const struct {
+  const char *framework, *roles, *extra, *child;
+  tj_engine_state engine;
+  const char *reason, *message, *start, *end;
+  int executors_succeeded, executors_failed;
+} engine_reads[] = {
+    {"ray", RAY_ROLES, NULL, "{}", TJ_ENGINE_WAITING, "", "", "", "", 0, 0},
+    {"ray", RAY_ROLES, NULL, "{\"status\":{\"jobDeploymentStatus\":\"Initializing\"}}", TJ_ENGINE_WAITING, "", "", "",
+     "", 0, 0},
+    {"ray", RAY_ROLES, NULL, "{\"status\":{\"jobDeploymentStatus\":\"Running\",\"jobStatus\":\"PENDING\"}}",
+     TJ_ENGINE_WAITING, "", "", "", "", 0, 0},
+    {"ray", RAY_ROLES, NULL,
+     "{\"status\":{\"jobDeploymentStatus\":\"Running\",\"jobStatus\":\"RUNNING\",\"startTime\":\"2026-11-22T07:00:00Z\"}}",
+     TJ_ENGINE_RUNNING, "", "", "2026-11-22T07:00:00Z", "", 0, 0},
+    {"ray", RAY_ROLES, NULL,
+     "{\"status\":{\"jobDeploymentStatus\":\"Complete\",\"jobStatus\":\"SUCCEEDED\",\"startTime\":\"2026-11-22T07:00:00Z\","
+     "\"endTime\":\"2026-11-22T07:30:00Z\"}}",
+     TJ_ENGINE_SUCCEEDED, "", "", "2026-11-22T07:00:00Z", "2026-11-22T07:30:00Z", 0, 0},
+    {"ray", RAY_ROLES, NULL,
+     "{\"status\":{\"jobDeploymentStatus\":\"Complete\",\"jobStatus\":\"FAILED\",\"reason\":\"AppFailed\","
+     "\"message\":\"Job entrypoint command failed with exit code 1\"}}",
+     TJ_ENGINE_FAILED, "AppFailed", "Job entrypoint command failed with exit code 1", "", "", 0, 0},
+    {"ray", RAY_ROLES, NULL, "{\"status\":{\"jobDeploymentStatus\":\"Complete\",\"jobStatus\":\"STOPPED\"}}",
+     TJ_ENGINE_FAILED, "AppFailed", "the Ray job ended STOPPED", "", "", 0, 0},
+    {"ray", RAY_ROLES, NULL,
+     "{\"status\":{\"jobDeploymentStatus\":\"Failed\",\"reason\":\"DeadlineExceeded\",\"message\":\"The RayJob has "
+     "passed the activeDeadlineSeconds.\"}}",
+     TJ_ENGINE_FAILED, "DeadlineExceeded", "The RayJob has passed the activeDeadlineSeconds.", "", "", 0, 0},
+    {"ray", RAY_ROLES, NULL, "{\"status\":{\"jobDeploymentStatus\":\"ValidationFailed\"}}", TJ_ENGINE_FAILED,
+     "ValidationFailed", "the Ray job ended ValidationFailed", "", "", 0, 0},
+    {"ray", RAY_ROLES, NULL, "{\"status\":{\"jobDeploymentStatus\":\"Suspended\"}}", TJ_ENGINE_SUSPENDED, "", "", "", "",
+     0, 0},
+    {"ray", RAY_ROLES, NULL, "{\"status\":{\"jobDeploymentStatus\":\"Suspending\"}}", TJ_ENGINE_WAITING, "", "", "", "",
+     0, 0},
+    {"ray", RAY_ROLES, NULL, "{\"status\":{\"jobDeploymentStatus\":\"Retrying\",\"failed\":1}}", TJ_ENGINE_RESTARTING,
+     "Retrying", "KubeRay retries the job on a new Ray cluster", "", "", 0, 0},
+    {"spark", SPARK_ROLES, SPARK_SPEC, "{}", TJ_ENGINE_WAITING, "", "", "", "", 0, 0},
+    {"spark", SPARK_ROLES, SPARK_SPEC,
+     "{\"status\":{\"applicationState\":{\"state\":\"SUBMITTED\"},\"lastSubmissionAttemptTime\":\"2026-11-22T07:00:00Z\"}}",
+     TJ_ENGINE_WAITING, "", "", "2026-11-22T07:00:00Z", "", 0, 0},
+    {"spark", SPARK_ROLES, SPARK_SPEC,
+     "{\"status\":{\"applicationState\":{\"state\":\"RUNNING\"},\"executorState\":{\"train-exec-1\":\"RUNNING\","
+     "\"train-exec-2\":\"PENDING\"}}}",
+     TJ_ENGINE_RUNNING, "", "", "", "", 0, 0},
+    {"spark", SPARK_ROLES, SPARK_SPEC,
+     "{\"status\":{\"applicationState\":{\"state\":\"COMPLETED\"},\"terminationTime\":\"2026-11-22T07:30:00Z\","
+     "\"executorState\":{\"train-exec-1\":\"COMPLETED\",\"train-exec-2\":\"COMPLETED\"}}}",
+     TJ_ENGINE_SUCCEEDED, "", "", "", "2026-11-22T07:30:00Z", 2, 0},
+    {"spark", SPARK_ROLES, SPARK_SPEC,
+     "{\"status\":{\"applicationState\":{\"state\":\"FAILED\",\"errorMessage\":\"driver container failed with "
+     "ExitCode: 1, Reason: Error\"},\"executorState\":{\"train-exec-1\":\"FAILED\"}}}",
+     TJ_ENGINE_FAILED, "SparkApplicationFailed", "driver container failed with ExitCode: 1, Reason: Error", "", "", 0,
+     1},
+    {"spark", SPARK_ROLES, SPARK_SPEC, "{\"status\":{\"applicationState\":{\"state\":\"SUBMISSION_FAILED\"}}}",
+     TJ_ENGINE_FAILED, "SubmissionFailed", "the SparkApplication is SUBMISSION_FAILED", "", "", 0, 0},
+    {"spark", SPARK_ROLES, SPARK_SPEC, "{\"status\":{\"applicationState\":{\"state\":\"PENDING_RERUN\"}}}",
+     TJ_ENGINE_RESTARTING, "PendingRerun", "spark-operator submits the application again", "", "", 0, 0},
+    {"spark", SPARK_ROLES, SPARK_SPEC, "{\"status\":{\"applicationState\":{\"state\":\"SUSPENDED\"}}}",
+     TJ_ENGINE_SUSPENDED, "", "", "", "", 0, 0},
+    {"spark", SPARK_ROLES, SPARK_SPEC, "{\"status\":{\"applicationState\":{\"state\":\"SUCCEEDING\"}}}",
+     TJ_ENGINE_RUNNING, "", "", "", "", 0, 0},
+    {"paddle", "{\"worker\":{\"replicas\":2}}", NULL,
+     "{\"status\":{\"conditions\":[{\"type\":\"Created\",\"status\":\"True\"},{\"type\":\"Running\",\"status\":\"True\"}],"
+     "\"replicaStatuses\":{\"Worker\":{\"active\":2}}}}",
+     TJ_ENGINE_RUNNING, "", "", "", "", 0, 0},
+    {"jax", "{\"worker\":{}}", NULL,
+     "{\"status\":{\"conditions\":[{\"type\":\"Failed\",\"status\":\"True\",\"reason\":\"JAXJobFailed\",\"message\":"
+     "\"JAXJob train is failed because 1 Worker replica(s) failed.\"}],\"replicaStatuses\":{\"Worker\":{\"failed\":1}}}}",
+     TJ_ENGINE_FAILED, "JAXJobFailed", "JAXJob train is failed because 1 Worker replica(s) failed.", "", "", 0, 0},
+};
+
+START_TEST(engine_read_back) {
+  json_t *tj = tj_object(engine_reads[_i].framework, engine_reads[_i].roles, engine_reads[_i].extra);
+  tj_spec s;
+  char err[256];
+  ck_assert_msg(tj_spec_parse(tj, &s, err, sizeof(err)) == 0, "%s", err);
+  json_t *child = json_loads(engine_reads[_i].child, 0, NULL);
+  ck_assert_ptr_nonnull(child);
+  tj_progress p;
+  tj_progress_of(&s, child, NULL, 0, &p);
+  ck_assert_int_eq(p.engine, engine_reads[_i].engine);
+  ck_assert_str_eq(p.reason, engine_reads[_i].reason);
+  ck_assert_str_eq(p.message, engine_reads[_i].message);
+  ck_assert_str_eq(p.start_time, engine_reads[_i].start);
+  ck_assert_str_eq(p.completion_time, engine_reads[_i].end);
+  if (strcmp(engine_reads[_i].framework, "spark") == 0) {
+    ck_assert_int_eq(js_int(p.roles, "executor.succeeded", -1), engine_reads[_i].executors_succeeded);
+    ck_assert_int_eq(js_int(p.roles, "executor.failed", -1), engine_reads[_i].executors_failed);
+  }
+  tj_progress_free(&p);
+  json_decref(child);
+  json_decref(tj);
+}
+END_TEST
+
+/* Ray's entrypoint: spec.ray.entrypoint as written, else the command and
+ * args as one shell line. */
+static const struct {
+  const char *extra, *want;
+} entrypoints[] = {
+    {NULL, "python train.py"},
+    {",\"ray\":{\"entrypoint\":\"python -c 'import ray'\"}", "python -c 'import ray'"},
+    {",\"args\":[\"--lr\",\"0.1\",\"a b\",\"it's\",\"\",\"$HOME\"]",
+     "python train.py --lr 0.1 'a b' 'it'\\''s' '' '$HOME'"},
+};
+
+START_TEST(ray_entrypoint) {
+  json_t *tj = tj_object("ray", "{\"head\":{}}", entrypoints[_i].extra);
+  tj_spec s;
+  char err[256];
+  ck_assert_msg(tj_spec_parse(tj, &s, err, sizeof(err)) == 0, "%s", err);
+  char *got = tj_ray_entrypoint(&s);
+  ck_assert_str_eq(got, entrypoints[_i].want);
+  free(got);
+  json_decref(tj);
 }
 END_TEST
 
@@ -638,6 +844,86 @@ static const plan_case plan_cases[] = {
      .state = RT_STATE_FAILED, .reason = "DeadlineExceeded", .message = "ran longer than activeDeadlineSeconds (600)",
      .actions = "delete Job train Background", .events = "Warning Failed",
      .status_has = "{\"completionTime\":\"" NOW "\"}"},
+    /* ---- the newer engines */
+    {.name = "paddle: created", "paddle", "{\"worker\":{\"replicas\":2}}", NULL, .phase = "Queued",
+     .state = RT_STATE_PROGRESSING, .reason = "Creating", .message = "creating the PaddleJob train",
+     .actions = "apply PaddleJob train", .events = "Normal Created; Normal Queued",
+     .status_has = "{\"child\":{\"apiVersion\":\"kubeflow.org/v1\",\"kind\":\"PaddleJob\",\"name\":\"train\"}}"},
+    {.name = "jax: engine missing", "jax", "{\"worker\":{}}", NULL, .engine_missing = 1, .phase = "Pending",
+     .state = RT_STATE_PROGRESSING, .reason = "EngineMissing",
+     .message = "the JAXJob API (kubeflow.org/v1 jaxjobs) is not installed", .actions = "",
+     .events = "Warning EngineMissing"},
+    {.name = "ray: engine missing", "ray", RAY_ROLES, NULL, .engine_missing = 1, .phase = "Pending",
+     .state = RT_STATE_PROGRESSING, .reason = "EngineMissing",
+     .message = "the RayJob API (ray.io/v1 rayjobs) is not installed; waiting for it", .actions = "",
+     .events = "Warning EngineMissing",
+     .status_has = "{\"conditions\":[{\"type\":\"EngineAvailable\",\"status\":\"False\",\"reason\":\"EngineMissing\"}]}"},
+    {.name = "ray: the cluster initializes", "ray", RAY_ROLES, NULL, .status = PREV("Queued", "Creating"),
+     .child = "{\"jobDeploymentStatus\":\"Initializing\"}",
+     .pods = {"train-head-x head " POD_RUNNING, "train-workers-a workers " POD_UNSCHEDULED(NO_NODE),
+              "train-workers-b workers " POD_UNSCHEDULED(NO_NODE)},
+     .phase = "Queued", .state = RT_STATE_PROGRESSING, .reason = "Unschedulable",
+     .message = "pod train-workers-a and 1 more: " NO_NODE, .actions = "apply RayJob train",
+     .events = "Warning Unschedulable", .status_has = "{\"pods\":{\"running\":1,\"pending\":2}}"},
+    {.name = "ray: running", "ray", RAY_ROLES, NULL, .status = PREV("Queued", "Unschedulable"),
+     .child = "{\"jobDeploymentStatus\":\"Running\",\"jobStatus\":\"RUNNING\",\"startTime\":\"2026-11-22T07:58:20Z\"}",
+     .pods = {"train-head-x head " POD_RUNNING, "train-workers-a workers " POD_RUNNING,
+              "train-workers-b workers " POD_RUNNING},
+     .phase = "Running", .state = RT_STATE_READY, .reason = "Running", .message = "3 of 3 pods running",
+     .actions = "apply RayJob train", .events = "Normal Running", .requeue_ms = 30000,
+     .status_has = "{\"roles\":{\"head\":{\"running\":1},\"workers\":{\"running\":2}},\"child\":{\"apiVersion\":"
+                   "\"ray.io/v1\",\"kind\":\"RayJob\"}}"},
+    {.name = "ray: succeeded", "ray", RAY_ROLES, NULL, .status = PREV("Running", "Running"),
+     .child = "{\"jobDeploymentStatus\":\"Complete\",\"jobStatus\":\"SUCCEEDED\",\"startTime\":\"2026-11-22T07:58:20Z\","
+              "\"endTime\":\"2026-11-22T07:59:50Z\"}",
+     .phase = "Succeeded", .state = RT_STATE_SUCCEEDED, .reason = "Succeeded", .message = "the RayJob succeeded",
+     .actions = "apply RayJob train", .events = "Normal Succeeded",
+     .status_has = "{\"completionTime\":\"2026-11-22T07:59:50Z\"}"},
+    {.name = "ray: the Ray job failed", "ray", RAY_ROLES, NULL, .status = PREV("Running", "Running"),
+     .child = "{\"jobDeploymentStatus\":\"Complete\",\"jobStatus\":\"FAILED\",\"reason\":\"AppFailed\",\"message\":"
+              "\"Job entrypoint command failed with exit code 1\"}",
+     .phase = "Failed", .state = RT_STATE_FAILED, .reason = "AppFailed",
+     .message = "Job entrypoint command failed with exit code 1", .actions = "apply RayJob train",
+     .events = "Warning Failed", .status_has = "{\"reason\":\"AppFailed\"}"},
+    {.name = "ray: KubeRay retries", "ray", RAY_ROLES, ",\"failurePolicy\":{\"backoffLimit\":2}",
+     .status = PREV("Running", "Running"), .child = "{\"jobDeploymentStatus\":\"Retrying\",\"failed\":1}",
+     .phase = "Restarting", .state = RT_STATE_PROGRESSING, .reason = "Retrying",
+     .message = "the RayJob restarts failed replicas: KubeRay retries the job", .actions = "apply RayJob train",
+     .events = "Normal Restarting"},
+    {.name = "ray: suspended", "ray", RAY_ROLES, ",\"suspend\":true", .status = PREV("Running", "Suspending"),
+     .child = "{\"jobDeploymentStatus\":\"Suspended\"}", .phase = "Suspended", .state = RT_STATE_SUSPENDED,
+     .reason = "Suspended", .message = "the RayJob is suspended", .actions = "apply RayJob train",
+     .events = "Normal Suspended"},
+    {.name = "spark: submitted, the driver waits", "spark", SPARK_ROLES, SPARK_SPEC, .status = PREV("Queued", "Creating"),
+     .child = "{\"applicationState\":{\"state\":\"SUBMITTED\"}}",
+     .pods = {"train-driver driver " POD_WAITING("ImagePullBackOff", "Back-off pulling image")}, .phase = "Pending",
+     .state = RT_STATE_PROGRESSING, .reason = "ImagePullBackOff", .message = "pod train-driver: Back-off pulling image",
+     .actions = "apply SparkApplication train", .events = "Warning ImagePullBackOff"},
+    {.name = "spark: running", "spark", SPARK_ROLES, SPARK_SPEC, .status = PREV("Pending", "ContainerCreating"),
+     .child = "{\"applicationState\":{\"state\":\"RUNNING\"}}",
+     .pods = {"train-driver driver " POD_RUNNING, "train-exec-1 executor " POD_RUNNING,
+              "train-exec-2 executor " POD_RUNNING},
+     .phase = "Running", .state = RT_STATE_READY, .reason = "Running", .message = "3 of 3 pods running",
+     .actions = "apply SparkApplication train", .events = "Normal Running", .requeue_ms = 30000},
+    {.name = "spark: completed", "spark", SPARK_ROLES, SPARK_SPEC, .status = PREV("Running", "Running"),
+     .child = "{\"applicationState\":{\"state\":\"COMPLETED\"},\"terminationTime\":\"2026-11-22T07:59:00Z\","
+              "\"executorState\":{\"train-exec-1\":\"COMPLETED\",\"train-exec-2\":\"COMPLETED\"}}",
+     .phase = "Succeeded", .state = RT_STATE_SUCCEEDED, .reason = "Succeeded", .message = "the SparkApplication succeeded",
+     .actions = "apply SparkApplication train", .events = "Normal Succeeded",
+     .status_has = "{\"completions\":\"3/3\",\"roles\":{\"executor\":{\"succeeded\":2},\"driver\":{\"succeeded\":1}}}"},
+    {.name = "spark: failed", "spark", SPARK_ROLES, SPARK_SPEC, .status = PREV("Running", "Running"),
+     .child = "{\"applicationState\":{\"state\":\"FAILED\",\"errorMessage\":\"driver container failed with ExitCode: 1\"}}",
+     .pods = {"train-driver driver " POD_EXITED(1, "Error")}, .phase = "Failed", .state = RT_STATE_FAILED,
+     .reason = "SparkApplicationFailed",
+     .message = "pod train-driver (role driver): container main exited with code 1; driver container failed with ExitCode: 1",
+     .actions = "apply SparkApplication train", .events = "Warning Failed", .status_has = "{\"exitCode\":1}"},
+    {.name = "spark: deadline exceeded", "spark", SPARK_ROLES, SPARK_SPEC ",\"activeDeadlineSeconds\":600",
+     .status = PREV("Running", "Running"), .child = "{\"applicationState\":{\"state\":\"RUNNING\"}}", .child_age_s = 700,
+     .pods = {"train-driver driver " POD_RUNNING, "train-exec-1 executor " POD_RUNNING,
+              "train-exec-2 executor " POD_RUNNING},
+     .phase = "Failed", .state = RT_STATE_FAILED, .reason = "DeadlineExceeded",
+     .message = "ran longer than activeDeadlineSeconds (600)", .actions = "delete SparkApplication train Background",
+     .events = "Warning Failed"},
     {.name = "volcano: a deadline's deletion is retried", VOLCANO2, ",\"activeDeadlineSeconds\":600",
      .status = "{\"phase\":\"Failed\",\"reason\":\"DeadlineExceeded\",\"message\":\"ran longer than activeDeadlineSeconds (600)\"}",
      .child = "{\"state\":{\"phase\":\"Running\"}}", .child_age_s = 700, .phase = "Failed", .state = RT_STATE_FAILED,
@@ -903,17 +1189,56 @@ START_TEST(gpu_translated_outside_project) {
 }
 END_TEST
 
+/* The GPU grammar outside a project, for the newer engines: the pod
+ * template each engine starts its pods from asks for the cards and the
+ * model's nodes. */
+static const struct {
+  const char *framework, *roles, *extra, *template_path;
+} gpu_engines[] = {
+    {"paddle", "{\"worker\":{\"resources\":{\"gpu\":\"16(A100)\"}}}", NULL, "spec.paddleReplicaSpecs.Worker.template"},
+    {"jax", "{\"worker\":{\"resources\":{\"gpu\":\"16(A100)\"}}}", NULL, "spec.jaxReplicaSpecs.Worker.template"},
+    {"ray", "{\"head\":{\"resources\":{\"gpu\":\"16(A100)\"}}}", NULL, "spec.rayClusterSpec.headGroupSpec.template"},
+    {"spark", "{\"driver\":{},\"executor\":{\"resources\":{\"gpu\":\"16(A100)\"}}}", SPARK_SPEC,
+     "spec.executor.template"},
+};
+
+START_TEST(gpu_translated_outside_project_per_engine) {
+  json_t *tj = tj_object(gpu_engines[_i].framework, gpu_engines[_i].roles, gpu_engines[_i].extra);
+  json_t *pj = json_loads("{\"system\":\"nvidia\",\"models\":{\"A100\":{\"memory\":\"80Gi\"}}}", 0, NULL);
+  gpu_profile *gpu = NULL;
+  char err[256];
+  ck_assert_msg(gpu_profile_parse(pj, &gpu, err, sizeof(err)) == 0, "%s", err);
+  tj_spec s;
+  ck_assert_msg(tj_spec_parse(tj, &s, err, sizeof(err)) == 0, "%s", err);
+  tj_env outside = {GANG_NONE, NULL, gpu};
+  json_t *child = tj_desired_child(tj, &s, &outside);
+  json_t *tmpl = js_get(child, gpu_engines[_i].template_path);
+  ck_assert_msg(tmpl != NULL, "%s: no %s", gpu_engines[_i].framework, gpu_engines[_i].template_path);
+  json_t *c = json_array_get(js_get(tmpl, "spec.containers"), 0);
+  ck_assert_str_eq(json_string_value(json_object_get(js_get(c, "resources.limits"), "nvidia.com/gpu")), "16");
+  ck_assert_int_eq(json_object_size(js_get(tmpl, "spec.nodeSelector")), 1);
+  json_decref(child);
+  gpu_profile_free(gpu);
+  json_decref(pj);
+  json_decref(tj);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("trainingjob");
   TCase *tc = tcase_create("core");
   tcase_add_loop_test(tc, desired_child_per_framework, 0, sizeof(cases) / sizeof(cases[0]));
   tcase_add_test(tc, batch_gang_gets_a_podgroup);
   tcase_add_test(tc, debug_pod);
+  tcase_add_test(tc, debug_pod_of_a_ray_worker_group);
   tcase_add_test(tc, gpu_translated_outside_project);
+  tcase_add_loop_test(tc, gpu_translated_outside_project_per_engine, 0, sizeof(gpu_engines) / sizeof(gpu_engines[0]));
   tcase_add_loop_test(tc, invalid_specs, 0, sizeof(bad_specs) / sizeof(bad_specs[0]));
   tcase_add_test(tc, progress_batch_job);
   tcase_add_test(tc, progress_operator_jobs);
   tcase_add_test(tc, progress_volcano_job);
+  tcase_add_loop_test(tc, engine_read_back, 0, sizeof(engine_reads) / sizeof(engine_reads[0]));
+  tcase_add_loop_test(tc, ray_entrypoint, 0, sizeof(entrypoints) / sizeof(entrypoints[0]));
   tcase_add_loop_test(tc, pod_state, 0, sizeof(pod_states) / sizeof(pod_states[0]));
   tcase_add_loop_test(tc, plan_table, 0, sizeof(plan_cases) / sizeof(plan_cases[0]));
   tcase_add_loop_test(tc, plan_is_stable, 0, sizeof(plan_cases) / sizeof(plan_cases[0]));

@@ -250,6 +250,9 @@ static const object_case object_cases[] = {
     {"xgboostjob.json", "kubeflow.org", "XGBoostJob", P_HAMI, {1500, 2560 * MI, 0, 0, 2}},
     {"mpijob.json", "kubeflow.org", "MPIJob", P_HAMI, {17000, 66 * GI, 4000, 64 * GI, 3}},
     {"volcano-job.json", "batch.volcano.sh", "Job", P_HAMI, {5000, 10 * GI, 1000, 16 * GI, 3}},
+    {"paddlejob.json", "kubeflow.org", "PaddleJob", P_HAMI, {4000, 0, 2000, 32 * GI, 3}},
+    /* A Ray worker group holds room for maxReplicas. */
+    {"trainingjob-ray.json", "cubit.dev", "TrainingJob", P_HAMI, {18000, 72 * GI, 4000, 64 * GI, 5}},
     {"trainingjob.json", "cubit.dev", "TrainingJob", P_HAMI, {16000, 64 * GI, 2500, 104 * GI, 4}},
     {"trainingjob.json", "cubit.dev", "TrainingJob", P_VCUDA, {16000, 64 * GI, 2500, 104 * GI, 4}},
     {"deployment.json", "apps", "Deployment", P_HAMI, {1500, 3 * GI, 3000, 48 * GI, 3}},
@@ -375,7 +378,7 @@ START_TEST(unknown_kinds) {
   ck_assert_str_eq(err, "usage of apps/DaemonSet is not known");
   ck_assert_int_eq(usage_of_object("", "Service", obj, NULL, &u, err, sizeof(err)), CUBIT_ENOTSUP);
   ck_assert_str_eq(err, "usage of Service is not known");
-  ck_assert_int_eq(usage_of_object("kubeflow.org", "PaddleJob", obj, NULL, &u, err, sizeof(err)), CUBIT_ENOTSUP);
+  ck_assert_int_eq(usage_of_object("kubeflow.org", "MXJob", obj, NULL, &u, err, sizeof(err)), CUBIT_ENOTSUP);
   ck_assert_int_eq(usage_of_object("batch", "CronJob", obj, NULL, &u, err, sizeof(err)), CUBIT_ENOTSUP);
   ck_assert_int_eq(usage_of_object("batch", "Job", NULL, NULL, &u, err, sizeof(err)), CUBIT_EINVAL);
   /* a workload with nothing in it uses nothing */

@@ -874,6 +874,32 @@ START_TEST(mutate_personal_on_shared_claim) {
 }
 END_TEST
 
+/* A Spark executor's index is Spark's executor id; a pod that is no
+ * TrainingJob's gets none. */
+START_TEST(mutate_spark_executor_index) {
+  json_t *project = json_loads("{\"metadata\":{\"name\":\"p\"},\"spec\":{}}", 0, NULL);
+  static const char *pods[][2] = {
+      {"{\"metadata\":{\"name\":\"e\",\"labels\":{\"cubit.dev/trainingjob\":\"j\",\"spark-exec-id\":\"3\"}},"
+       "\"spec\":{\"containers\":[{\"name\":\"spark\",\"image\":\"i\"}]}}",
+       "3"},
+      {"{\"metadata\":{\"name\":\"o\",\"labels\":{\"spark-exec-id\":\"3\"}},\"spec\":{\"containers\":[{\"name\":"
+       "\"spark\",\"image\":\"i\"}]}}",
+       NULL},
+  };
+  for (size_t i = 0; i < sizeof(pods) / sizeof(pods[0]); i++) {
+    json_t *pod = json_loads(pods[i][0], 0, NULL);
+    ck_assert_ptr_nonnull(pod);
+    char err[256];
+    ck_assert_int_eq(pods_mutate(&fx.env, project, "alice", pod, err, sizeof(err)), 0);
+    json_t *got = json_object_get(js_get(pod, "metadata.labels"), "cubit.dev/replica-index");
+    if (pods[i][1]) ck_assert_str_eq(json_string_value(got), pods[i][1]);
+    else ck_assert_ptr_null(got);
+    json_decref(pod);
+  }
+  json_decref(project);
+}
+END_TEST
+
 START_TEST(mutate_translates_gpu_and_injects_defaults) {
   adm_response resp;
   const char *pod = gpu_pod("p1", "0.5(A100)");
@@ -1226,6 +1252,7 @@ int main(void) {
   tcase_add_test(tc, quota_judges_a_gang_whole);
   tcase_add_test(tc, mutate_translates_gpu_and_injects_defaults);
   tcase_add_test(tc, mutate_personal_on_shared_claim);
+  tcase_add_test(tc, mutate_spark_executor_index);
   tcase_add_test(tc, mutate_pod_without_gpu_sees_none);
   tcase_add_test(tc, mutate_refuses_bad_gpu_strings);
   tcase_add_test(tc, mutate_marks_gangs_for_volcano);

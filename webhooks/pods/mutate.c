@@ -300,6 +300,7 @@ static void selectable_labels(json_t *pod, const json_t *project, const char *cr
   const char *index = json_string_value(json_object_get(labels, "training.kubeflow.org/replica-index"));
   if (index == NULL) index = json_string_value(json_object_get(ann, "batch.kubernetes.io/job-completion-index"));
   if (index == NULL) index = json_string_value(json_object_get(ann, "volcano.sh/task-index"));
+  if (index == NULL) index = json_string_value(json_object_get(labels, "spark-exec-id"));
   if (index && cubit_label_value(index, value, sizeof(value)) == 0)
     json_object_set_new(labels, CUBIT_LABEL_REPLICA_INDEX, json_string(value));
 }
@@ -392,7 +393,9 @@ static int annotate_templates(const char *group, const char *kind, json_t *obj, 
   static const char *const replica_specs[][2] = {{"TFJob", "tfReplicaSpecs"},
                                                  {"PyTorchJob", "pytorchReplicaSpecs"},
                                                  {"MPIJob", "mpiReplicaSpecs"},
-                                                 {"XGBoostJob", "xgbReplicaSpecs"}};
+                                                 {"XGBoostJob", "xgbReplicaSpecs"},
+                                                 {"PaddleJob", "paddleReplicaSpecs"},
+                                                 {"JAXJob", "jaxReplicaSpecs"}};
   json_t *spec = json_object_get(obj, "spec");
   if ((is(group, "batch") && is(kind, "Job")) || (is(group, "") && is(kind, "ReplicationController")) ||
       (is(group, "apps") && (is(kind, "Deployment") || is(kind, "StatefulSet") || is(kind, "ReplicaSet") ||

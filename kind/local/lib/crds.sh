@@ -1,9 +1,14 @@
 # shellcheck shell=bash disable=SC2034
 # The upstream CRDs Cubit writes into, found in the Go module cache at the versions
-# pinned by tools/crds/go.mod, with kind/local/crds/ as the fallback. Sourced by up.sh.
+# pinned by tools/crds/go.mod, with kind/local/crds/ as the fallback. KubeRay's RayJob
+# and spark-operator's SparkApplication are always the copies in kind/local/crds/
+# (pinned by tag in its README): editing tools/crds/go.mod would change the stamp of
+# every kind/local build. Sourced by up.sh.
 
 KL_CRD_NAMES=(
   tfjobs.kubeflow.org pytorchjobs.kubeflow.org mpijobs.kubeflow.org xgboostjobs.kubeflow.org
+  paddlejobs.kubeflow.org jaxjobs.kubeflow.org
+  rayjobs.ray.io sparkapplications.sparkoperator.k8s.io
   jobs.batch.volcano.sh podgroups.scheduling.volcano.sh queues.scheduling.volcano.sh
   virtualservices.networking.istio.io destinationrules.networking.istio.io gateways.networking.istio.io
 )
@@ -35,6 +40,9 @@ crds_istio_extract() {
     END { flush() }' "$file"
 }
 
+# The CRDs copied from kind/local/crds/ whatever the module cache holds.
+KL_CRD_COPIES=(ray.io_rayjobs.yaml sparkoperator.k8s.io_sparkapplications.yaml)
+
 # crds_collect DIR: write the CRD files to DIR and print where they came from.
 crds_collect() {
   local out=$1 to volcano istio f
@@ -43,7 +51,7 @@ crds_collect() {
   if to=$(crds_module_dir github.com/kubeflow/training-operator) &&
     volcano=$(crds_module_dir volcano.sh/volcano) &&
     istio=$(crds_module_dir istio.io/api); then
-    for f in tfjobs pytorchjobs mpijobs xgboostjobs; do
+    for f in tfjobs pytorchjobs mpijobs xgboostjobs paddlejobs jaxjobs; do
       cp "$to/manifests/base/crds/kubeflow.org_$f.yaml" "$out/"
     done
     for f in batch.volcano.sh_jobs scheduling.volcano.sh_podgroups scheduling.volcano.sh_queues; do
@@ -52,8 +60,9 @@ crds_collect() {
     crds_istio_extract "$istio/kubernetes/customresourcedefinitions.gen.yaml" \
       virtualservices.networking.istio.io destinationrules.networking.istio.io \
       gateways.networking.istio.io >"$out/networking.istio.io.yaml"
+    for f in "${KL_CRD_COPIES[@]}"; do cp "$KL_DIR/crds/$f" "$out/"; done
     chmod -R u+w "$out"
-    printf 'Go modules: %s %s %s\n' "${to##*/}" "${volcano##*/}" "${istio##*/}"
+    printf 'Go modules: %s %s %s; copies: %s\n' "${to##*/}" "${volcano##*/}" "${istio##*/}" "${KL_CRD_COPIES[*]}"
   else
     kl_log "upstream modules not available; using the copies in kind/local/crds/"
     cp "$KL_DIR"/crds/*.yaml "$out/"
