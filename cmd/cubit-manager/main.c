@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "controllers/inferenceservice/inferenceservice.h"
+#include "controllers/cluster/cluster.h"
 #include "controllers/notebook/notebook.h"
 #include "controllers/pipeline/pipeline.h"
 #include "controllers/project/project.h"
@@ -154,6 +155,7 @@ int main(int argc, char **argv) {
       pipeline_controller_register(m) ||
       pipelinerun_controller_register(m, json_object_get(settings, "pipeline")) ||
       jobtemplate_controllers_register(m) ||
+      cluster_controller_register(m, opts.leader_election_namespace, gpu) ||
       webhooks_register(m, gpu, &gang, &hooks)) {
     log_error("manager", "cannot register controllers", "%s", "");
     goto out;
