@@ -2,20 +2,10 @@
 
 #include <string.h>
 
+#include "api/project/project.h"
 #include "util/json.h"
 
 const kube_resource cluster_resource = {"cubit.dev", "v1alpha1", "clusters", "Cluster", 0};
-
-static int dns_label(const char *s) {
-  size_t n = s ? strlen(s) : 0;
-  if (n == 0 || n > 63) return 0;
-  for (size_t i = 0; i < n; i++) {
-    char c = s[i];
-    int alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-    if (!alnum && !(c == '-' && i > 0 && i + 1 < n)) return 0;
-  }
-  return 1;
-}
 
 /* A field that must be a non-empty string when present. */
 static int opt_str(const json_t *parent, const char *key, const char *where, const char **out, char *err,
@@ -32,7 +22,9 @@ static int opt_str(const json_t *parent, const char *key, const char *where, con
 int cluster_spec_parse(const json_t *obj, cluster_spec *out, char *err, size_t errlen) {
   memset(out, 0, sizeof(*out));
   const char *name = js_name(obj);
-  if (!dns_label(name))
+  /* An RFC 1123 label, the rule of a namespace's name: a cluster's name
+   * ends up in labels and namespaced object names of the members. */
+  if (!project_namespace_name_valid(name))
     return cubit_errorf(err, errlen, CUBIT_EINVAL,
                         "metadata.name: want a DNS label (lower-case letters, digits and '-', at most 63)");
   if (strcmp(name, CLUSTER_LOCAL) == 0)

@@ -45,6 +45,7 @@ static void probe(const kube_config *cfg, cluster_probe *out) {
     rc = kube_discovery_refresh(d, &st);
   }
   if (rc) {
+    out->code = rc;
     snprintf(out->error, sizeof(out->error), "cannot reach the API server %.256s: %s%s%.600s", cfg->server,
              cubit_strerror(rc), st.message[0] ? ": " : "", st.message);
     goto out;

@@ -31,6 +31,7 @@ typedef struct cluster_apis {
 /* What one probe of the member's API server answered. */
 typedef struct cluster_probe {
   int ok;             /* /version and discovery answered */
+  int code;           /* when not: the CUBIT_E* code (CUBIT_EUNAUTHORIZED, CUBIT_ETLS, ...) */
   char version[64];   /* gitVersion */
   cluster_apis apis;
   char error[1024];   /* why not: the transport's or the server's words */
@@ -81,6 +82,8 @@ void cluster_capacity_of(json_t *const *nodes, size_t nnodes, json_t *const *pod
 /* Decides a Cluster's status (docs/multicluster.md#status):
  *   - an invalid spec or a kubeconfig that cannot be used: FAILED, phase
  *     Invalid, with the field or the Secret named;
+ *   - the member refuses the credentials (401, 403) or its certificate
+ *     does not verify: FAILED, phase Invalid (only a new Secret helps);
  *   - the member does not answer: PROGRESSING, phase Unreachable, the error
  *     quoted; what was last observed of it is kept; probed again soon;
  *   - answering but its caches not yet listed: PROGRESSING, Connecting;

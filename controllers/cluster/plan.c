@@ -166,6 +166,18 @@ static void event_on_change(rt_plan *plan, const cluster_observed *in, const cha
   rt_plan_event(plan, type, reason, "%s", message);
 }
 
+/* A probe that failed because of what the Secret holds, not the network:
+ * its reason, or NULL. */
+static const char *credentials_refused(const cluster_probe *p) {
+  if (p->ok) return NULL;
+  switch (p->code) {
+    case CUBIT_EUNAUTHORIZED: return "Unauthorized";
+    case CUBIT_EFORBIDDEN: return "Forbidden";
+    case CUBIT_ETLS: return "TLSFailed";
+    default: return NULL;
+  }
+}
+
 void cluster_plan(const cluster_observed *in, rt_plan *plan) {
   json_t *status = rt_status_from(in->cluster);
   json_int_t gen = js_int(in->cluster, "metadata.generation", 0);
@@ -179,6 +191,11 @@ void cluster_plan(const cluster_observed *in, rt_plan *plan) {
     rt_status_set_state(status, "Invalid", RT_STATE_FAILED, in->config_reason, in->config_error, gen, in->now);
     event_on_change(plan, in, "Warning", in->config_reason, in->config_error);
     /* Secrets are read, not watched: look again for the one being fixed. */
+    rt_plan_requeue_after(plan, CLUSTER_PROBE_RETRY_MS * 2);
+  } else if (credentials_refused(in->probe)) {
+    const char *reason = credentials_refused(in->probe);
+    rt_status_set_state(status, "Invalid", RT_STATE_FAILED, reason, in->probe->error, gen, in->now);
+    event_on_change(plan, in, "Warning", reason, in->probe->error);
     rt_plan_requeue_after(plan, CLUSTER_PROBE_RETRY_MS * 2);
   } else if (!in->probe->ok) {
     rt_status_set_state(status, "Unreachable", RT_STATE_PROGRESSING, "Unreachable", in->probe->error, gen, in->now);

@@ -179,7 +179,12 @@ static const cluster_probe probe_ok = {
     .ok = 1, .version = "v1.34.4", .apis = {{"TFJob", "PyTorchJob"}, 2, 1, 1, 0, 0}, .error = ""};
 static const cluster_probe probe_bare = {.ok = 1, .version = "v1.33.1", .apis = {{NULL}, 0, 0, 0, 0, 0}, .error = ""};
 static const cluster_probe probe_down = {
-    .ok = 0, .error = "cannot reach the API server https://127.0.0.1:22822: cannot connect to server"};
+    .ok = 0, .code = CUBIT_ECONNECT, .error = "cannot reach the API server https://127.0.0.1:22822: cannot connect to server"};
+static const cluster_probe probe_401 = {
+    .ok = 0, .code = CUBIT_EUNAUTHORIZED, .error = "cannot reach the API server https://h: unauthorized: Unauthorized"};
+static const cluster_probe probe_403 = {.ok = 0, .code = CUBIT_EFORBIDDEN, .error = "forbidden: no discovery"};
+static const cluster_probe probe_tls = {.ok = 0, .code = CUBIT_ETLS, .error = "certificate verify failed"};
+static const cluster_probe probe_5xx = {.ok = 0, .code = CUBIT_ESERVER, .error = "etcdserver: request timed out"};
 
 static const struct {
   const char *name;
@@ -207,6 +212,14 @@ static const struct {
      "cannot reach the API server https://127.0.0.1:22822", "Warning/Unreachable", 5000},
     {"still unreachable", "Unreachable", 1, NULL, &probe_down, 1, "Unreachable", RT_STATE_PROGRESSING, "Unreachable",
      "cannot connect", NULL, 5000},
+    {"credentials refused", "Connected", 1, NULL, &probe_401, 1, "Invalid", RT_STATE_FAILED, "Unauthorized",
+     "Unauthorized", "Warning/Unauthorized", 10000},
+    {"discovery forbidden", NULL, 1, NULL, &probe_403, 0, "Invalid", RT_STATE_FAILED, "Forbidden", "forbidden",
+     "Warning/Forbidden", 10000},
+    {"certificate does not verify", NULL, 1, NULL, &probe_tls, 0, "Invalid", RT_STATE_FAILED, "TLSFailed",
+     "certificate verify failed", "Warning/TLSFailed", 10000},
+    {"member's API server failing", "Connected", 1, NULL, &probe_5xx, 1, "Unreachable", RT_STATE_PROGRESSING,
+     "Unreachable", "etcdserver", "Warning/Unreachable", 5000},
     {"answering, caches listing", NULL, 1, NULL, &probe_ok, 0, "Connecting", RT_STATE_PROGRESSING, "Connecting",
      "listing its nodes and pods", NULL, 1000},
     {"ready", "Connecting", 1, NULL, &probe_ok, 1, "Ready", RT_STATE_READY, "Connected",
