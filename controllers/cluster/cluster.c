@@ -19,8 +19,9 @@ typedef struct cluster_ctl {
   const gpu_profile *gpu;
 } cluster_ctl;
 
-/* What the hub caches of every member. */
-static const kube_resource *const member_resources[] = {&kube_nodes, &kube_pods, NULL};
+/* What the hub caches of every member: nodes and pods for the status,
+ * namespaces for the Projects that span it. */
+static const kube_resource *const member_resources[] = {&kube_nodes, &kube_pods, &kube_namespaces, NULL};
 
 static const struct {
   const char *plural, *kind;

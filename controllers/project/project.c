@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "runtime/controller.h"
+#include "runtime/members.h"
 #include "util/alloc.h"
 #include "util/json.h"
 #include "util/time.h"
@@ -27,6 +28,10 @@ typedef struct gathered {
   json_t *admin_role, *admin_binding, *queue;
   json_t **pods;
   size_t npods, cap_pods;
+  project_cluster_observed clusters[PROJECT_MAX_CLUSTERS];
+  json_t *member_listed[PROJECT_MAX_CLUSTERS][PROJECT_MAX_NAMESPACES];
+  json_t **member_labelled[PROJECT_MAX_CLUSTERS];
+  size_t nclusters;
 } gathered;
 
 static void add_pods(gathered *g, cache_store *pods, const char *ns) {
@@ -45,6 +50,30 @@ static void add_pods(gathered *g, cache_store *pods, const char *ns) {
 static json_t *get(const rt_ctx *ctx, const kube_resource *r, const char *name) {
   cache_store *s = rt_store(ctx, r);
   return s ? cache_store_get(s, NULL, name) : NULL;
+}
+
+/* The member clusters of spec.clusters, from the hub's cache of each. */
+static void gather_clusters(const rt_ctx *ctx, const char *project, gathered *g) {
+  for (size_t c = 0; c < g->spec.nclusters; c++) {
+    const char *name = g->spec.clusters[c];
+    if (strcmp(name, "local") == 0) continue;
+    size_t at = g->nclusters++;
+    project_cluster_observed *m = &g->clusters[at];
+    m->name = name;
+    m->listed = g->member_listed[at];
+    m->synced = rt_member_synced(ctx, name);
+    cache_list all = {0};
+    if (m->synced && rt_member_list(ctx, name, &kube_namespaces, NULL, &all)) m->synced = 0;
+    g->member_labelled[at] = xcalloc(all.len + 1, sizeof(json_t *));
+    for (size_t i = 0; i < all.len; i++) {
+      const char *label = json_string_value(json_object_get(js_get(all.items[i], "metadata.labels"), PROJECT_LABEL));
+      for (size_t n = 0; n < g->spec.nnamespaces; n++)
+        if (strcmp(js_name(all.items[i]), g->spec.namespaces[n]) == 0) g->member_listed[at][n] = json_incref(all.items[i]);
+      if (label && strcmp(label, project) == 0) g->member_labelled[at][m->nlabelled++] = json_incref(all.items[i]);
+    }
+    m->labelled = g->member_labelled[at];
+    cache_list_free(&all);
+  }
 }
 
 static void gather(const rt_ctx *ctx, const project_ctl *pc, const json_t *project, gathered *g,
@@ -66,6 +95,7 @@ static void gather(const rt_ctx *ctx, const project_ctl *pc, const json_t *proje
   g->admin_role = get(ctx, &clusterroles, admin);
   g->admin_binding = get(ctx, &clusterrolebindings, admin);
   free(admin);
+  if (g->spec_ok) gather_clusters(ctx, name, g);
   int volcano = rt_api_available(ctx, &project_volcano_queues);
   if (volcano) g->queue = get(ctx, &project_volcano_queues, name);
   *in = (project_observed){
@@ -85,6 +115,8 @@ static void gather(const rt_ctx *ctx, const project_ctl *pc, const json_t *proje
       .nclaims = g->claims.len,
       .pods = g->pods,
       .npods = g->npods,
+      .clusters = g->clusters,
+      .nclusters = g->nclusters,
       .gpu = pc->gpu,
       .now = time_wall_s(),
   };
@@ -99,6 +131,11 @@ static void gathered_free(gathered *g) {
   json_decref(g->admin_binding);
   json_decref(g->queue);
   for (size_t i = 0; i < g->npods; i++) json_decref(g->pods[i]);
+  for (size_t c = 0; c < g->nclusters; c++) {
+    for (size_t n = 0; n < PROJECT_MAX_NAMESPACES; n++) json_decref(g->member_listed[c][n]);
+    for (size_t i = 0; i < g->clusters[c].nlabelled; i++) json_decref(g->member_labelled[c][i]);
+    free(g->member_labelled[c]);
+  }
   free(g->pods);
   if (g->spec_ok) project_spec_free(&g->spec);
 }

@@ -7,6 +7,7 @@
 #include "runtime/members.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
@@ -26,6 +27,7 @@ typedef struct rt_member {
   cache_informer *informers[RT_MAX_WATCHES];
   size_t n;
   int started;  /* informers made and started (loop thread, under the lock) */
+  atomic_int refs; /* 1 while listed or stopping, +1 per writer holding its client */
   int pending;  /* close callbacks still to come (loop thread) */
   rt_manager *mgr;
   struct rt_member *next;
@@ -49,15 +51,19 @@ static void member_free(rt_member *mb) {
   free(mb);
 }
 
+void rt_member_put(rt_member *mb) {
+  if (mb && atomic_fetch_sub(&mb->refs, 1) == 1) member_free(mb);
+}
+
 static void member_closed(void *arg) {
   rt_member *mb = arg;
-  if (--mb->pending == 0) member_free(mb);
+  if (--mb->pending == 0) rt_member_put(mb); /* a writer may still hold its client */
 }
 
 /* Loop thread. Informers first: they use the watcher. */
 static void member_stop(rt_member *mb) {
   if (!mb->started) {
-    member_free(mb);
+    rt_member_put(mb);
     return;
   }
   log_info("members", "member cluster disconnected", "cluster=%s", mb->name);
@@ -175,6 +181,7 @@ int rt_member_ensure(const rt_ctx *ctx, const char *cluster, const char *fingerp
                      const kube_resource *const *resources) {
   rt_members *ms = rt__manager_members(ctx->mgr);
   rt_member *mb = xcalloc(1, sizeof(*mb));
+  atomic_init(&mb->refs, 1);
   mb->cfg = *cfg;
   memset(cfg, 0, sizeof(*cfg));
   if (ms == NULL) {
@@ -276,4 +283,18 @@ json_t *rt_member_get(const rt_ctx *ctx, const char *cluster, const kube_resourc
   json_t *obj = store_of(ms, cluster, r, &s) == 0 ? cache_store_get(s, ns, name) : NULL;
   pthread_mutex_unlock(&ms->mu);
   return obj;
+}
+
+rt_member *rt_member_acquire(const rt_ctx *ctx, const char *cluster, kube_client **client) {
+  *client = NULL;
+  rt_members *ms = rt__manager_members(ctx->mgr);
+  if (ms == NULL) return NULL;
+  pthread_mutex_lock(&ms->mu);
+  rt_member *mb = find(ms, cluster);
+  if (mb) {
+    atomic_fetch_add(&mb->refs, 1);
+    *client = mb->client;
+  }
+  pthread_mutex_unlock(&ms->mu);
+  return mb;
 }

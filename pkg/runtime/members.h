@@ -44,4 +44,12 @@ int rt_member_list(const rt_ctx *ctx, const char *cluster, const kube_resource *
 json_t *rt_member_get(const rt_ctx *ctx, const char *cluster, const kube_resource *r, const char *ns,
                       const char *name);
 
+/* Member 'cluster''s client, for writing to the member (rt_execute does
+ * for a plan's actions in a member). The reference keeps the client alive
+ * even if the member is replaced or removed meanwhile; give it back with
+ * rt_member_put. NULL (and *client NULL) when no such member runs. */
+typedef struct rt_member rt_member;
+rt_member *rt_member_acquire(const rt_ctx *ctx, const char *cluster, kube_client **client) CUBIT_WUR;
+void rt_member_put(rt_member *mb);
+
 #endif

@@ -4,7 +4,8 @@
 # becomes Ready with the member's version, APIs and GPU capacity (as its fake nodes
 # have it), counts a GPU pod started in the member, turns Unreachable when the
 # member's API server stops and Ready again when it is back; deleting the Cluster
-# disconnects it.
+# disconnects it. A Project listing the member (spec.clusters) gets its namespace
+# there, and takes it away when deleted with deletionPolicy Delete.
 #
 # Needs the hub's manager (test/e2e/cubit-up.sh). Exits 77 (ctest: skipped) with the
 # reason when the second control plane cannot be started here (its ports taken, no
@@ -18,6 +19,8 @@ kubectl=("$bin/kubectl" --kubeconfig "$state/kubeconfig")
 member=e2e-member
 cluster=e2e-mc-member
 secret=e2e-mc-member-kubeconfig
+project=e2e-mc-project
+project_ns=e2e-mc-team
 log=$state/manager.log
 t_start=$(date +%s)
 
@@ -29,6 +32,7 @@ skip() {
 [[ ${CUBIT_E2E_MULTICLUSTER:-1} == 0 ]] && skip "CUBIT_E2E_MULTICLUSTER=0"
 
 cleanup() {
+  "${kubectl[@]}" delete project "$project" --ignore-not-found --wait=false >/dev/null 2>&1 || true
   "${kubectl[@]}" delete cluster "$cluster" --ignore-not-found --wait=false >/dev/null 2>&1 || true
   "${kubectl[@]}" -n cubit-system delete secret "$secret" --ignore-not-found >/dev/null 2>&1 || true
   "$repo/kind/local/member.sh" purge "$member" >/dev/null 2>&1 || true
@@ -112,6 +116,32 @@ spec:
   - {name: c, image: busybox, resources: {limits: {nvidia.com/gpu: "2"}}}
 YAML
 wait_for 30 "2 A100 cards used" a100_used 2
+
+# A Project that lists the member gets its namespace there too (labelled for it), and
+# with deletionPolicy Delete takes it away again when deleted.
+"${kubectl[@]}" apply -f - >/dev/null <<YAML
+apiVersion: cubit.dev/v1alpha1
+kind: Project
+metadata:
+  name: $project
+spec:
+  namespaces: [$project_ns]
+  clusters: [{name: local}, {name: $cluster}]
+  deletionPolicy: Delete
+YAML
+project_field() { "${kubectl[@]}" get project "$project" -o jsonpath="{$1}" 2>/dev/null; }
+project_active() { [[ $(project_field .status.phase) == Active ]]; }
+wait_for 60 "Project Active" project_active
+[[ $("${mkubectl[@]}" get namespace "$project_ns" -o jsonpath='{.metadata.labels.cubit\.dev/project}') == "$project" ]] ||
+  fail "namespace $project_ns in the member is not labelled for $project"
+[[ $(project_field '.status.clusters[0].name') == "$cluster" && $(project_field '.status.clusters[0].namespaces[0]') == "$project_ns" ]] ||
+  fail "status.clusters: $(project_field .status.clusters)"
+"${kubectl[@]}" delete project "$project" --wait=false >/dev/null
+member_ns_gone() { ! "${mkubectl[@]}" get namespace "$project_ns" -o name >/dev/null 2>&1 ||
+  [[ -n $("${mkubectl[@]}" get namespace "$project_ns" -o jsonpath='{.metadata.deletionTimestamp}') ]]; }
+wait_for 30 "the member's namespace deleted with the Project" member_ns_gone
+project_gone() { ! "${kubectl[@]}" get project "$project" -o name >/dev/null 2>&1; }
+wait_for 60 "the Project gone" project_gone
 
 # The member's API server stops: Unreachable, with the reason, and a Warning event.
 "$repo/kind/local/member.sh" stop-apiserver "$member" >/dev/null 2>&1
