@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/cluster/cluster.h"
 #include "runtime/controller.h"
 #include "runtime/members.h"
 #include "util/alloc.h"
@@ -214,6 +215,26 @@ static char **map_pod(const rt_ctx *ctx, const json_t *pod) {
   return keys;
 }
 
+/* A Cluster maps to every project that lists it (spec.clusters): one
+ * waiting for the member wakes when the Cluster turns Ready. */
+static char **map_cluster(const rt_ctx *ctx, const json_t *cluster) {
+  char **keys = NULL;
+  size_t n = 0, cap = 0;
+  cache_store *projects = rt_store(ctx, &project_resource);
+  cache_list all = {0};
+  if (projects) cache_store_list(projects, NULL, &all);
+  for (size_t i = 0; i < all.len; i++) {
+    size_t j;
+    json_t *v;
+    json_array_foreach(js_get(all.items[i], "spec.clusters"), j, v) {
+      const char *name = js_str(v, "name");
+      if (name && js_name(cluster) && strcmp(name, js_name(cluster)) == 0) push_key(&keys, &n, &cap, js_name(all.items[i]));
+    }
+  }
+  cache_list_free(&all);
+  return keys;
+}
+
 int project_controller_register(rt_manager *m, const gpu_profile *gpu) {
   project_ctl *pc = xcalloc(1, sizeof(*pc));
   pc->gpu = gpu;
@@ -227,6 +248,7 @@ int project_controller_register(rt_manager *m, const gpu_profile *gpu) {
   def.watches[0] = (rt_watch_def){&kube_namespaces, map_namespace};
   def.watches[1] = (rt_watch_def){&kube_pods, map_pod};
   def.watches[2] = (rt_watch_def){&kube_pvcs, map_claim};
+  def.watches[3] = (rt_watch_def){&cluster_resource, map_cluster};
   def.workers = 2;
   def.reconcile = reconcile;
   def.arg = pc;
