@@ -133,6 +133,27 @@ static int parse_volumes(const json_t *vols, project_spec *out, char *err, size_
   return 0;
 }
 
+/* spec.clusters: [{name}], names of Clusters (or "local"), each once. */
+static int parse_clusters(const json_t *list, project_spec *out, char *err, size_t errlen) {
+  if (list == NULL || json_is_null(list)) return 0;
+  if (!json_is_array(list)) return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec.clusters: must be a list");
+  size_t i;
+  json_t *v;
+  json_array_foreach(list, i, v) {
+    const char *name = js_str(v, "name");
+    if (!project_namespace_name_valid(name))
+      return cubit_errorf(err, errlen, CUBIT_EINVAL,
+                          "spec.clusters[%zu].name: want the name of a Cluster (a DNS label) or \"local\"", i);
+    if (out->nclusters == PROJECT_MAX_CLUSTERS)
+      return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec.clusters: at most %d clusters", PROJECT_MAX_CLUSTERS);
+    for (size_t j = 0; j < out->nclusters; j++)
+      if (strcmp(out->clusters[j], name) == 0)
+        return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec.clusters[%zu].name: cluster %s is listed twice", i, name);
+    out->clusters[out->nclusters++] = name;
+  }
+  return 0;
+}
+
 static int parse_spec(const json_t *spec, project_spec *out, char *err, size_t errlen) {
   if (spec != NULL && !json_is_null(spec) && !json_is_object(spec))
     return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec: must be an object");
@@ -153,6 +174,7 @@ static int parse_spec(const json_t *spec, project_spec *out, char *err, size_t e
     out->delete_namespaces = strcmp(p, "Delete") == 0;
   }
   if (parse_volumes(json_object_get(spec, "volumes"), out, err, errlen)) return CUBIT_EINVAL;
+  if (parse_clusters(json_object_get(spec, "clusters"), out, err, errlen)) return CUBIT_EINVAL;
   return parse_queue(json_object_get(spec, "queue"), out, err, errlen);
 }
 
@@ -172,6 +194,7 @@ void project_spec_free(project_spec *s) {
   s->members = NULL;
   s->nmembers = 0;
   s->nnamespaces = 0;
+  s->nclusters = 0;
 }
 
 int project_lists(const project_spec *s, const char *ns) {

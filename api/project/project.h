@@ -25,6 +25,7 @@ extern const kube_resource project_resource;
  * project members cannot touch them). */
 #define PROJECT_ANNOTATION_CREATED "cubit.dev/created-by-project"
 #define PROJECT_MAX_NAMESPACES 64
+#define PROJECT_MAX_CLUSTERS 16
 
 /* The verb a requester needs on projects.cubit.dev/<name> to change the
  * fields only a cluster admin may change (project_tenancy_changes). No
@@ -59,6 +60,10 @@ typedef struct project_spec {
   char shared_size[QUANTITY_STRLEN]; /* canonical storage request */
   const char *shared_class;     /* storageClassName, NULL = the cluster's default */
   const json_t *shared_modes;   /* accessModes (borrowed), NULL = [ReadWriteMany] */
+  /* spec.clusters[].name: the clusters the project may run in, in order;
+   * "local" is the hub (implicit: its namespaces always exist). Borrowed. */
+  const char *clusters[PROJECT_MAX_CLUSTERS];
+  size_t nclusters;
 } project_spec;
 
 /* Parses p's spec; total over any JSON (p need not be an object). On a bad

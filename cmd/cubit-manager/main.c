@@ -5,6 +5,7 @@
 
 #include "controllers/experiment/experiment.h"
 #include "controllers/inferenceservice/inferenceservice.h"
+#include "controllers/cluster/cluster.h"
 #include "controllers/notebook/notebook.h"
 #include "controllers/pipeline/pipeline.h"
 #include "controllers/project/project.h"
@@ -189,6 +190,7 @@ int main(int argc, char **argv) {
       pipeline_controller_register(m) ||
       pipelinerun_controller_register(m, json_object_get(settings, "pipeline")) ||
       jobtemplate_controllers_register(m) || experiment_controller_register(m) ||
+      cluster_controller_register(m, opts.leader_election_namespace, gpu) ||
       webhooks_register(m, gpu, &parsed.gang, &hooks)) {
     log_error("manager", "cannot register controllers", "%s", "");
     goto out;

@@ -36,6 +36,7 @@ typedef struct planner {
   char fail_msg[1536];       /* every namespace it may not adopt */
   char pending_msg[512];     /* PROGRESSING: the first thing still to do */
   size_t npending;
+  json_t *clusters;          /* status.clusters being built (owned until handed to the status) */
 } planner;
 
 /* ------------------------------------------------------------ helpers */
@@ -169,6 +170,60 @@ static void plan_namespaces(planner *p) {
     release(p, ns);
     pending(p, "releasing namespace %s", js_name(ns));
   }
+}
+
+/* ----------------------------------------------------- member clusters */
+
+/* One listed namespace in member cluster c: created, held (its name added
+ * to held), or named as one the project may not adopt there. The rules are
+ * the hub's (plan_listed); a member's objects are written through its
+ * client and carry no ownerReference to the hub. */
+static void plan_member_listed(planner *p, const project_cluster_observed *c, const char *ns, const json_t *live,
+                               json_t *held) {
+  if (live == NULL) {
+    rt_plan_apply_in(p->plan, c->name, &kube_namespaces, desired_namespace(p, ns));
+    pending(p, "creating namespace %s in cluster %s", ns, c->name);
+    rt_plan_event(p->plan, "Normal", "NamespaceCreated", "namespace %s created in cluster %s", ns, c->name);
+    return;
+  }
+  if (terminating(live)) {
+    pending(p, "namespace %s in cluster %s is being deleted; it is created again once it is gone", ns, c->name);
+    return;
+  }
+  const char *label = label_of(live);
+  if (label && *label && !is(label, p->name)) {
+    failure(p, "NamespaceConflict", "namespace %s in cluster %s belongs to project %s", ns, c->name, label);
+    return;
+  }
+  if (created_by_me(p, live)) {
+    json_t *desired = desired_namespace(p, ns);
+    if (!rt_json_subset(desired, live)) pending(p, "labelling namespace %s in cluster %s", ns, c->name);
+    rt_plan_apply_in(p->plan, c->name, &kube_namespaces, desired);
+  } else if (!is(label, p->name)) {
+    failure(p, "NamespaceNotAdoptable",
+            "namespace %s exists in cluster %s and is not labelled " PROJECT_LABEL "=%s: a cluster admin of that "
+            "cluster labels it for this project, or it stays out",
+            ns, c->name, p->name);
+    return;
+  }
+  json_array_append_new(held, json_string(ns));
+}
+
+static void plan_member_clusters(planner *p) {
+  const project_spec *s = p->in->spec;
+  p->clusters = json_array();
+  for (size_t i = 0; i < p->in->nclusters; i++) {
+    const project_cluster_observed *c = &p->in->clusters[i];
+    json_t *held = json_array();
+    if (!c->synced) {
+      pending(p, "waiting for cluster %s: not connected, or its namespaces not yet listed (see its Cluster)", c->name);
+    } else {
+      for (size_t n = 0; n < s->nnamespaces; n++) plan_member_listed(p, c, s->namespaces[n], c->listed[n], held);
+    }
+    json_array_append_new(p->clusters, json_pack("{s:s, s:o}", "name", c->name, "namespaces", held));
+  }
+  /* A member's changes do not wake the project: look again until done. */
+  if (p->in->nclusters > 0 && p->npending) rt_plan_requeue_after(p->plan, 5000);
 }
 
 /* ------------------------------------------------------------- members */
@@ -361,6 +416,8 @@ static void plan_status(planner *p, const char *invalid) {
   }
   json_object_set_new(status, "namespaces", names);
   json_object_set_new(status, "namespaceList", json_string(list));
+  if (p->clusters && json_array_size(p->clusters)) json_object_set(status, "clusters", p->clusters);
+  else json_object_del(status, "clusters");
   if (in->volcano && in->spec->queue_enabled != 0 && in->queue) json_object_set_new(status, "queue", json_string(p->name));
   else json_object_del(status, "queue");
   if (p->fail_reason) {
@@ -431,6 +488,22 @@ static void plan_deletion(planner *p) {
       if (is(js_namespace(in->bindings[b]), js_name(ns))) rt_plan_delete(p->plan, &kube_rolebindings, in->bindings[b], NULL);
     release(p, ns);
   }
+  /* In member clusters, Delete removes the namespaces the project created
+   * there; a member not connected is waited for (the finalizer stays: the
+   * plan cannot see what it would delete). Retain leaves them. */
+  for (size_t c = 0; in->spec && in->spec->delete_namespaces && c < in->nclusters; c++) {
+    const project_cluster_observed *m = &in->clusters[c];
+    if (!m->synced) {
+      rt_plan_requeue_after(p->plan, 5000);
+      return;
+    }
+    for (size_t i = 0; i < m->nlabelled; i++) {
+      if (terminating(m->labelled[i]) || !created_by_me(p, m->labelled[i])) continue;
+      rt_plan_delete_in(p->plan, m->name, &kube_namespaces, m->labelled[i], "Background");
+      rt_plan_event(p->plan, "Normal", "NamespaceDeleted", "namespace %s deleted in cluster %s",
+                    js_name(m->labelled[i]), m->name);
+    }
+  }
   /* The claims it provisioned in namespaces it did not create go with a
    * Delete project too; Retain keeps them (they are the team's data). */
   for (size_t i = 0; in->spec && in->spec->delete_namespaces && i < in->nclaims; i++)
@@ -460,5 +533,7 @@ void project_plan(const project_observed *in, rt_plan *plan) {
   plan_admin_access(&p);
   plan_queue(&p);
   plan_storage(&p);
+  plan_member_clusters(&p);
   plan_status(&p, NULL);
+  json_decref(p.clusters);
 }

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/cluster/cluster.h"
 #include "runtime/controller.h"
+#include "runtime/members.h"
 #include "util/alloc.h"
 #include "util/json.h"
 #include "util/time.h"
@@ -27,6 +29,10 @@ typedef struct gathered {
   json_t *admin_role, *admin_binding, *queue;
   json_t **pods;
   size_t npods, cap_pods;
+  project_cluster_observed clusters[PROJECT_MAX_CLUSTERS];
+  json_t *member_listed[PROJECT_MAX_CLUSTERS][PROJECT_MAX_NAMESPACES];
+  json_t **member_labelled[PROJECT_MAX_CLUSTERS];
+  size_t nclusters;
 } gathered;
 
 static void add_pods(gathered *g, cache_store *pods, const char *ns) {
@@ -45,6 +51,30 @@ static void add_pods(gathered *g, cache_store *pods, const char *ns) {
 static json_t *get(const rt_ctx *ctx, const kube_resource *r, const char *name) {
   cache_store *s = rt_store(ctx, r);
   return s ? cache_store_get(s, NULL, name) : NULL;
+}
+
+/* The member clusters of spec.clusters, from the hub's cache of each. */
+static void gather_clusters(const rt_ctx *ctx, const char *project, gathered *g) {
+  for (size_t c = 0; c < g->spec.nclusters; c++) {
+    const char *name = g->spec.clusters[c];
+    if (strcmp(name, "local") == 0) continue;
+    size_t at = g->nclusters++;
+    project_cluster_observed *m = &g->clusters[at];
+    m->name = name;
+    m->listed = g->member_listed[at];
+    m->synced = rt_member_synced(ctx, name);
+    cache_list all = {0};
+    if (m->synced && rt_member_list(ctx, name, &kube_namespaces, NULL, &all)) m->synced = 0;
+    g->member_labelled[at] = xcalloc(all.len + 1, sizeof(json_t *));
+    for (size_t i = 0; i < all.len; i++) {
+      const char *label = json_string_value(json_object_get(js_get(all.items[i], "metadata.labels"), PROJECT_LABEL));
+      for (size_t n = 0; n < g->spec.nnamespaces; n++)
+        if (strcmp(js_name(all.items[i]), g->spec.namespaces[n]) == 0) g->member_listed[at][n] = json_incref(all.items[i]);
+      if (label && strcmp(label, project) == 0) g->member_labelled[at][m->nlabelled++] = json_incref(all.items[i]);
+    }
+    m->labelled = g->member_labelled[at];
+    cache_list_free(&all);
+  }
 }
 
 static void gather(const rt_ctx *ctx, const project_ctl *pc, const json_t *project, gathered *g,
@@ -66,6 +96,7 @@ static void gather(const rt_ctx *ctx, const project_ctl *pc, const json_t *proje
   g->admin_role = get(ctx, &clusterroles, admin);
   g->admin_binding = get(ctx, &clusterrolebindings, admin);
   free(admin);
+  if (g->spec_ok) gather_clusters(ctx, name, g);
   int volcano = rt_api_available(ctx, &project_volcano_queues);
   if (volcano) g->queue = get(ctx, &project_volcano_queues, name);
   *in = (project_observed){
@@ -85,6 +116,8 @@ static void gather(const rt_ctx *ctx, const project_ctl *pc, const json_t *proje
       .nclaims = g->claims.len,
       .pods = g->pods,
       .npods = g->npods,
+      .clusters = g->clusters,
+      .nclusters = g->nclusters,
       .gpu = pc->gpu,
       .now = time_wall_s(),
   };
@@ -99,6 +132,11 @@ static void gathered_free(gathered *g) {
   json_decref(g->admin_binding);
   json_decref(g->queue);
   for (size_t i = 0; i < g->npods; i++) json_decref(g->pods[i]);
+  for (size_t c = 0; c < g->nclusters; c++) {
+    for (size_t n = 0; n < PROJECT_MAX_NAMESPACES; n++) json_decref(g->member_listed[c][n]);
+    for (size_t i = 0; i < g->clusters[c].nlabelled; i++) json_decref(g->member_labelled[c][i]);
+    free(g->member_labelled[c]);
+  }
   free(g->pods);
   if (g->spec_ok) project_spec_free(&g->spec);
 }
@@ -177,6 +215,26 @@ static char **map_pod(const rt_ctx *ctx, const json_t *pod) {
   return keys;
 }
 
+/* A Cluster maps to every project that lists it (spec.clusters): one
+ * waiting for the member wakes when the Cluster turns Ready. */
+static char **map_cluster(const rt_ctx *ctx, const json_t *cluster) {
+  char **keys = NULL;
+  size_t n = 0, cap = 0;
+  cache_store *projects = rt_store(ctx, &project_resource);
+  cache_list all = {0};
+  if (projects) cache_store_list(projects, NULL, &all);
+  for (size_t i = 0; i < all.len; i++) {
+    size_t j;
+    json_t *v;
+    json_array_foreach(js_get(all.items[i], "spec.clusters"), j, v) {
+      const char *name = js_str(v, "name");
+      if (name && js_name(cluster) && strcmp(name, js_name(cluster)) == 0) push_key(&keys, &n, &cap, js_name(all.items[i]));
+    }
+  }
+  cache_list_free(&all);
+  return keys;
+}
+
 int project_controller_register(rt_manager *m, const gpu_profile *gpu) {
   project_ctl *pc = xcalloc(1, sizeof(*pc));
   pc->gpu = gpu;
@@ -190,6 +248,7 @@ int project_controller_register(rt_manager *m, const gpu_profile *gpu) {
   def.watches[0] = (rt_watch_def){&kube_namespaces, map_namespace};
   def.watches[1] = (rt_watch_def){&kube_pods, map_pod};
   def.watches[2] = (rt_watch_def){&kube_pvcs, map_claim};
+  def.watches[3] = (rt_watch_def){&cluster_resource, map_cluster};
   def.workers = 2;
   def.reconcile = reconcile;
   def.arg = pc;

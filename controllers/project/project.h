@@ -15,6 +15,16 @@
 
 extern const kube_resource project_volcano_queues;
 
+/* A member cluster the project lists (spec.clusters, "local" aside), as
+ * the hub's cache of it holds it. Borrowed. */
+typedef struct project_cluster_observed {
+  const char *name;
+  int synced;              /* connected, and its namespaces listed */
+  json_t *const *listed;   /* the member's Namespace of spec->namespaces[i], or NULL */
+  json_t *const *labelled; /* the member's Namespaces labelled cubit.dev/project=<project> */
+  size_t nlabelled;
+} project_cluster_observed;
+
 /* Everything project_plan reads, gathered from the cache. Borrowed. */
 typedef struct project_observed {
   const json_t *project;
@@ -32,6 +42,8 @@ typedef struct project_observed {
   size_t nclaims;
   json_t *const *pods;       /* pods of the namespaces the project holds */
   size_t npods;
+  const project_cluster_observed *clusters; /* the member clusters of spec->clusters, in order */
+  size_t nclusters;
   const gpu_profile *gpu;    /* NULL: whole cards */
   int64_t now;               /* epoch seconds */
 } project_observed;
@@ -49,9 +61,17 @@ typedef struct project_observed {
  *   - volumes.shared.provision: the shared claim in every namespace held,
  *     labelled with the project (no ownerReference: Retain keeps it; Delete
  *     deletes it with the project);
+ *   - spec.clusters: in each member cluster listed, the listed namespaces
+ *     by the same rules (created, or adopted only when labelled for the
+ *     project), through the member's client; a member not connected keeps
+ *     the project PROGRESSING (looked at again every 5 s), a namespace it
+ *     may not adopt there makes it FAILED; status.clusters says what it
+ *     holds where;
  *   - status: READY when all of that is in place, PROGRESSING while not,
  *     FAILED for an invalid spec or a namespace it may not adopt;
- *   - deletion: the deletionPolicy, then the finalizer goes.
+ *   - deletion: the deletionPolicy (Delete: also the namespaces it created
+ *     in member clusters, waiting for a member that is not connected),
+ *     then the finalizer goes.
  * Pure: fills plan (initialised by the caller) from in alone. */
 void project_plan(const project_observed *in, rt_plan *plan);
 

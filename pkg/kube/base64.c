@@ -1,3 +1,4 @@
+#include "kube/client.h"
 #include "kube/internal.h"
 
 #include <ctype.h>
@@ -59,4 +60,12 @@ char *kube__base64_encode(const void *in, size_t len) {
   if (s == NULL) return NULL;
   EVP_EncodeBlock((unsigned char *)s, in, (int)len); /* writes the NUL too */
   return s;
+}
+
+int kube_secret_data(const json_t *secret, const char *key, char **out, size_t *outlen) {
+  *out = NULL;
+  *outlen = 0;
+  const char *v = json_string_value(json_object_get(json_object_get(secret, "data"), key));
+  if (v == NULL) return CUBIT_ENOTFOUND;
+  return kube__base64_decode(v, strlen(v), out, outlen);
 }

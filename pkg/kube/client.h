@@ -130,6 +130,12 @@ typedef int (*kube_write_guard_fn)(void *arg, kube_client *c, const char *method
                                    size_t body_len, kube_status *st);
 void kube_client_set_write_guard(kube_client *c, kube_write_guard_fn fn, void *arg);
 
+/* The bytes of a Secret's data[key] (the object as the API returns it:
+ * base64), decoded into *out (malloc'ed, NUL-terminated, *outlen without
+ * the NUL; the caller frees it). Returns 0, CUBIT_ENOTFOUND when the key is
+ * absent, CUBIT_EINVAL when it is not base64, or CUBIT_ENOMEM. */
+int kube_secret_data(const json_t *secret, const char *key, char **out, size_t *outlen) CUBIT_WUR;
+
 /* A raw request to 'path' (starting with '/', query included). accept
  * defaults to application/json; body may be NULL. Used by discovery and for
  * anything the verbs do not cover. */

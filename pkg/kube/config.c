@@ -56,6 +56,7 @@ typedef struct loader {
   size_t nfiles;
   char *errbuf;
   size_t errlen;
+  int inline_only; /* from a Secret: no file references, no exec plugins */
 } loader;
 
 /* A mapping inside one file, with the name that messages give it
@@ -388,6 +389,16 @@ static char *resolve_path(const kc_file *f, const char *p) {
   return r;
 }
 
+/* Parses text into f's tree; the top level must be a mapping (or empty). */
+static int parse_root(loader *L, kc_file *f, const char *text, size_t len) {
+  int err = yaml_parse(L, f, text, len);
+  if (err) return err;
+  if (f->root && !is_null(f->root) && f->root->kind != YN_MAP)
+    return fail(L, CUBIT_EINVAL, "%s: line %zu: the kubeconfig must be a mapping", f->path, f->root->line);
+  if (is_null(f->root)) f->root = NULL;
+  return 0;
+}
+
 static int load_file(loader *L, const char *path) {
   for (size_t i = 0; i < L->nfiles; i++)
     if (strcmp(L->files[i].path, path) == 0) return 0; /* listed twice in $KUBECONFIG */
@@ -408,13 +419,9 @@ static int load_file(loader *L, const char *path) {
   if (err == CUBIT_ETOOBIG)
     return fail(L, CUBIT_EINVAL, "kubeconfig %s: larger than %u bytes", path, KUBECONFIG_MAX_BYTES);
   if (err) return oom(L);
-  err = yaml_parse(L, f, text, len);
+  err = parse_root(L, f, text, len);
   free(text);
-  if (err) return err;
-  if (f->root && !is_null(f->root) && f->root->kind != YN_MAP)
-    return fail(L, CUBIT_EINVAL, "%s: line %zu: the kubeconfig must be a mapping", path, f->root->line);
-  if (is_null(f->root)) f->root = NULL;
-  return 0;
+  return err;
 }
 
 /* The kubeconfig files to read: 'path', else every existing file of
@@ -514,6 +521,9 @@ static int read_material(loader *L, const section *s, const char *file_key, cons
       return fail_field(L, err, s, data_key, key_node(s, data_key), "not valid base64");
     return err ? oom(L) : 0;
   }
+  if (file && L->inline_only)
+    return fail_field(L, CUBIT_EINVAL, s, file_key, key_node(s, file_key),
+                      "a file path is not allowed in a kubeconfig from a Secret; use %s", data_key);
   if (file) {
     char *p = resolve_path(s->file, file);
     if (p == NULL) return oom(L);
@@ -661,6 +671,9 @@ static int load_user(loader *L, const section *s, kube_config *out) {
   if (token) {
     /* token wins over tokenFile, as in kubectl; the file is then not read */
     if (copy_str(L, token, &out->token)) return CUBIT_ENOMEM;
+  } else if (token_file && L->inline_only) {
+    return fail_field(L, CUBIT_EINVAL, s, "tokenFile", key_node(s, "tokenFile"),
+                      "a file path is not allowed in a kubeconfig from a Secret; use token");
   } else if (token_file) {
     out->token_file = resolve_path(s->file, token_file);
     if (out->token_file == NULL) return oom(L);
@@ -695,6 +708,10 @@ static int load_user(loader *L, const section *s, kube_config *out) {
   section exec;
   err = get_section(L, s, "exec", &exec);
   if (err || exec.map == NULL) return err;
+  if (L->inline_only)
+    return fail_field(L, CUBIT_EINVAL, s, "exec", exec.map,
+                      "credential plugins are not allowed in a kubeconfig from a Secret (the manager would run "
+                      "a command the Secret names); use a token or a client certificate");
   out->exec = calloc(1, sizeof(*out->exec));
   if (out->exec == NULL) return oom(L);
   return load_exec(L, &exec, out->exec);
@@ -755,6 +772,35 @@ int kube_config_load(const char *path, const char *context, kube_config *out, ch
   if (errbuf && errlen) errbuf[0] = '\0';
   int err = load_files(&L, path);
   if (!err) err = resolve(&L, context, out);
+  if (err) kube_config_free(out);
+  loader_free(&L);
+  return err;
+}
+
+int kube_config_load_inline(const char *text, size_t len, const char *what, const char *context,
+                            kube_config *out, char *errbuf, size_t errlen) {
+  loader L = {.errbuf = errbuf, .errlen = errlen, .inline_only = 1};
+  memset(out, 0, sizeof(*out));
+  if (errbuf && errlen) errbuf[0] = '\0';
+  int err = 0;
+  if (len > KUBECONFIG_MAX_BYTES) {
+    err = fail(&L, CUBIT_EINVAL, "kubeconfig %s: larger than %u bytes", what, KUBECONFIG_MAX_BYTES);
+    goto out;
+  }
+  L.files = calloc(1, sizeof(*L.files));
+  if (L.files == NULL) {
+    err = oom(&L);
+    goto out;
+  }
+  L.nfiles = 1;
+  /* No directory: nothing relative is ever resolved (file references are refused). */
+  if ((L.files[0].path = str_dup(what)) == NULL || (L.files[0].dir = str_dup("/")) == NULL) {
+    err = oom(&L);
+    goto out;
+  }
+  err = parse_root(&L, &L.files[0], text, len);
+  if (!err) err = resolve(&L, context, out);
+out:
   if (err) kube_config_free(out);
   loader_free(&L);
   return err;

@@ -77,6 +77,15 @@ typedef struct kube_config {
 int kube_config_load(const char *path, const char *context, kube_config *out, char *errbuf,
                      size_t errlen) CUBIT_WUR;
 
+/* A kubeconfig held in memory (a Secret's data), named 'what' in messages
+ * ("Secret cubit-system/member-1 key kubeconfig"). It must be
+ * self-contained: certificate-authority, client-certificate, client-key and
+ * tokenFile paths and exec plugins are refused with CUBIT_EINVAL naming the
+ * field, since the manager must never read a file or run a command that a
+ * Secret names. Otherwise as kube_config_load with one file. */
+int kube_config_load_inline(const char *text, size_t len, const char *what, const char *context,
+                            kube_config *out, char *errbuf, size_t errlen) CUBIT_WUR;
+
 /* In-cluster configuration: https://KUBERNETES_SERVICE_HOST:PORT (an IPv6
  * host is bracketed), the service account's token file (kept as token_file
  * so it is re-read; it must be readable now), ca.crt (required) and

@@ -33,4 +33,12 @@ cache_informer *rt__manager_informer_find(rt_manager *m, const kube_resource *r)
 rt_controller *rt__manager_controllers(rt_manager *m);
 void rt__manager_add(rt_manager *m, rt_controller *c);
 
+/* Member clusters (members.c): made when the manager runs, closed on the
+ * loop thread at shutdown after the workers have stopped (the handle's
+ * close frees it), NULL when the manager does not run. */
+typedef struct rt_members rt_members;
+rt_members *rt__members_new(rt_manager *m, uv_loop_t *loop);
+void rt__members_close(rt_members *ms);
+rt_members *rt__manager_members(rt_manager *m);
+
 #endif

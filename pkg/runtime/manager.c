@@ -40,6 +40,7 @@ struct rt_manager {
   uv_loop_t loop;
   kube_watcher *watcher;
   informer_entry *informers; /* loop thread only */
+  rt_members *_Atomic members; /* member clusters' informers, while running */
   rt_controller *controllers;
   http_server *health, *metrics_srv, *webhook;
   rt_authz *authz;         /* of /metrics when secure, else NULL */
@@ -245,6 +246,9 @@ uv_loop_t *rt_manager_loop(rt_manager *m) {
 }
 http_server *rt_manager_webhook_server(rt_manager *m) {
   return m->webhook;
+}
+rt_members *rt__manager_members(rt_manager *m) {
+  return atomic_load(&m->members);
 }
 rt_controller *rt__manager_controllers(rt_manager *m) {
   return m->controllers;
@@ -747,6 +751,7 @@ int rt_manager_run(rt_manager *m) {
   cache_handlers h = {crd_changed, crd_updated, crd_deleted, m};
   cache_informer_add_handlers(crds, &h);
 
+  atomic_store(&m->members, rt__members_new(m, &m->loop));
   m->running = 1;
   start_served_informers(m);
   int rc = 0;
@@ -786,6 +791,7 @@ shutdown:
   }
   rt_certs_stop(m->certs);
   m->certs = NULL;
+  rt__members_close(atomic_exchange(&m->members, NULL));
   for (informer_entry *e = m->informers; e; e = e->next) {
     cache_informer_stop(e->informer, informer_stopped, NULL);
     e->informer = NULL;

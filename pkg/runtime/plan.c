@@ -8,6 +8,7 @@
 #include "runtime/apply.h"
 #include "runtime/conditions.h"
 #include "runtime/manager.h"
+#include "runtime/members.h"
 #include "util/alloc.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -19,6 +20,7 @@ void rt_plan_free(rt_plan *p) {
   for (size_t i = 0; i < p->nactions; i++) {
     json_decref(p->actions[i].object);
     json_decref(p->actions[i].patch);
+    free(p->actions[i].cluster);
   }
   free(p->actions);
   for (size_t i = 0; i < p->nevents; i++) free(p->events[i].message);
@@ -49,6 +51,22 @@ void rt_plan_delete(rt_plan *p, const kube_resource *r, const json_t *live, cons
   a->resource = r;
   a->object = json_incref((json_t *)live);
   a->propagation = propagation;
+}
+
+/* The member a plan's action goes to: NULL for the hub. */
+static char *member_of(const char *cluster) {
+  return cluster && *cluster && strcmp(cluster, "local") != 0 ? xstrdup(cluster) : NULL;
+}
+
+void rt_plan_apply_in(rt_plan *p, const char *cluster, const kube_resource *r, json_t *desired) {
+  rt_plan_apply(p, r, desired);
+  p->actions[p->nactions - 1].cluster = member_of(cluster);
+}
+
+void rt_plan_delete_in(rt_plan *p, const char *cluster, const kube_resource *r, const json_t *live,
+                       const char *propagation) {
+  rt_plan_delete(p, r, live, propagation);
+  p->actions[p->nactions - 1].cluster = member_of(cluster);
 }
 
 void rt_plan_patch(rt_plan *p, const kube_resource *r, const json_t *live, json_t *ops) {
@@ -138,9 +156,12 @@ static rt_result failed(const rt_ctx *ctx, const json_t *obj, const char *what, 
 }
 
 static void describe(const rt_action *a, char *buf, size_t len) {
+  const char *in = a->cluster ? " in cluster " : "", *cluster = a->cluster ? a->cluster : "";
   switch (a->kind) {
-    case RT_ACT_APPLY: snprintf(buf, len, "apply %s %s", a->resource->kind, js_name(a->object)); break;
-    case RT_ACT_DELETE: snprintf(buf, len, "delete %s %s", a->resource->kind, js_name(a->object)); break;
+    case RT_ACT_APPLY: snprintf(buf, len, "apply %s %s%s%s", a->resource->kind, js_name(a->object), in, cluster); break;
+    case RT_ACT_DELETE:
+      snprintf(buf, len, "delete %s %s%s%s", a->resource->kind, js_name(a->object), in, cluster);
+      break;
     case RT_ACT_ADD_FINALIZER: snprintf(buf, len, "add finalizer %s", a->finalizer); break;
     case RT_ACT_REMOVE_FINALIZER: snprintf(buf, len, "remove finalizer %s", a->finalizer); break;
     case RT_ACT_PATCH: snprintf(buf, len, "patch %s %s", a->resource->kind, js_name(a->object)); break;
@@ -161,10 +182,34 @@ static int patch_primary(const rt_ctx *ctx, const kube_resource *primary, const 
   return rc;
 }
 
+/* An apply or a delete in a member cluster, through its client. */
+static int act_in_member(const rt_ctx *ctx, const rt_action *a, kube_status *st) {
+  kube_client *c;
+  rt_member *mb = rt_member_acquire(ctx, a->cluster, &c);
+  if (mb == NULL) {
+    snprintf(st->message, sizeof(st->message), "cluster %s is not connected", a->cluster);
+    return CUBIT_ECONNECT;
+  }
+  int rc;
+  if (a->kind == RT_ACT_APPLY) {
+    /* The member's cached object, when it caches the kind: unchanged is skipped. */
+    json_t *live = rt_member_get(ctx, a->cluster, a->resource, js_namespace(a->object), js_name(a->object));
+    rc = rt_apply(c, a->resource, a->object, live, NULL, NULL, st);
+    json_decref(live);
+  } else {
+    kube_delete_options o = {.propagation_policy = a->propagation, .precondition_uid = js_uid(a->object)};
+    rc = kube_delete(c, a->resource, js_namespace(a->object), js_name(a->object), &o, st);
+    if (rc == CUBIT_ENOTFOUND) rc = 0;
+  }
+  rt_member_put(mb);
+  return rc;
+}
+
 /* 'obj' is the primary as last known: as read, or as this plan patched it
  * (*current, replaced after a patch). */
 static int act(const rt_ctx *ctx, const kube_resource *primary, const json_t *obj, const rt_action *a,
                json_t **current, kube_status *st) {
+  if (a->cluster && (a->kind == RT_ACT_APPLY || a->kind == RT_ACT_DELETE)) return act_in_member(ctx, a, st);
   switch (a->kind) {
     case RT_ACT_APPLY: {
       cache_store *store = rt_store(ctx, a->resource);

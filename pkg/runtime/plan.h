@@ -45,6 +45,8 @@ typedef struct rt_action {
   const char *propagation;       /* DELETE: "Background", "Foreground" or NULL */
   const char *finalizer;         /* *_FINALIZER: static string */
   json_t *patch;                 /* PATCH: the operations (owned reference) */
+  char *cluster;                 /* APPLY/DELETE: in this member cluster (owned copy);
+                                  * NULL: the hub (runtime/members.h) */
 } rt_action;
 
 typedef struct rt_plan_event {
@@ -71,6 +73,13 @@ void rt_plan_free(rt_plan *p);
 /* Adds an apply of 'desired' (stolen): apiVersion, kind, metadata.name and
  * namespace set, ownerReference already set by the plan. */
 void rt_plan_apply(rt_plan *p, const kube_resource *r, json_t *desired);
+/* The same in member cluster 'cluster' (copied; NULL or "local" is the
+ * hub), written through the member's client. A member's objects carry no
+ * ownerReference to the hub (none can cross clusters): the plan deletes
+ * them itself. */
+void rt_plan_apply_in(rt_plan *p, const char *cluster, const kube_resource *r, json_t *desired);
+void rt_plan_delete_in(rt_plan *p, const char *cluster, const kube_resource *r, const json_t *live,
+                       const char *propagation);
 /* Adds a deletion of 'live' (borrowed: a reference is taken). */
 void rt_plan_delete(rt_plan *p, const kube_resource *r, const json_t *live, const char *propagation);
 /* Adds a JSON patch (ops stolen) of 'live' (borrowed: a reference is

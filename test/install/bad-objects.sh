@@ -31,7 +31,7 @@ nok() { failed=$((failed + 1)); printf 'FAIL  %s\n' "$*"; }
 
 # ---- the samples
 shopt -s nullglob
-for f in "$repo"/config/samples/*.yaml; do
+for f in "$repo"/config/samples/*.yaml "$repo"/config/samples/*/*.yaml; do
   if out=$("${kubectl[@]}" apply --server-side --dry-run=server --field-manager=e2e-samples -f "$f" 2>&1); then
     ok "sample $(basename "$f") accepted"
   else

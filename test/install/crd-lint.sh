@@ -10,7 +10,9 @@
 #   - the status conventions Argo CD and Flux read: status.observedGeneration
 #     and status.conditions (list map on type, with type/status/reason/message/
 #     lastTransitionTime);
-#   - every kind has a sample in config/samples, a bad-objects table in
+#   - every kind has a sample in config/samples (or a folder below it, for
+#     samples that need more than one cluster: `kubectl apply -f config/samples/`
+#     does not descend, so the install tests do not await them), a bad-objects table in
 #     test/install/bad-objects/<plural>.yaml, read access for the manager and,
 #     when namespaced, access for project members (cubit-project-view/edit).
 # The API server checks the schemas again when e2e.install-helm installs them.
@@ -32,7 +34,7 @@ crds=("$repo"/crds/*.yaml)
 ((${#crds[@]})) || { echo "no CRDs in crds/"; exit 1; }
 
 # Every document of config/samples and of the manager's roles, as JSON lines.
-samples=$(for f in "$repo"/config/samples/*.yaml; do yq -c 'select(. != null)' "$f"; done)
+samples=$(for f in "$repo"/config/samples/*.yaml "$repo"/config/samples/*/*.yaml; do yq -c 'select(. != null)' "$f"; done)
 roles=$(yq -c 'select(. != null)' "$repo"/config/rbac/role.yaml "$repo"/config/rbac/project_roles.yaml)
 
 # verbs_for ROLE RESOURCE: the verbs ROLE grants on cubit.dev RESOURCE, one a line.

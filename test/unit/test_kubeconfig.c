@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kube/client.h"
 #include "kube/config.h"
 #include "kube/internal.h"
 #include "testutil.h"
@@ -615,6 +616,83 @@ START_TEST(base64_encode) {
 }
 END_TEST
 
+/* ---- a kubeconfig from a Secret ------------------------------------------------- */
+
+#define INLINE_HEAD                                                                        \
+  "apiVersion: v1\nkind: Config\ncurrent-context: m\n"                                     \
+  "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:22822/', certificate-authority-data: " CA_DATA "}}]\n" \
+  "contexts: [{name: m, context: {cluster: c, user: u}}, {name: other, context: {cluster: c, user: t}}]\n"
+
+static const struct {
+  const char *text, *context;
+  int rc;
+  const char *err; /* substring of the message, or NULL */
+} inline_cases[] = {
+    {INLINE_HEAD "users: [{name: u, user: {client-certificate-data: " CERT_DATA ", client-key-data: " KEY_DATA "}}]\n",
+     NULL, 0, NULL},
+    {INLINE_HEAD "users: [{name: u, user: {}}, {name: t, user: {token: abc}}]\n", "other", 0, NULL},
+    {INLINE_HEAD "users: [{name: u, user: {tokenFile: /var/run/token}}]\n", NULL, CUBIT_EINVAL,
+     "users[0].user.tokenFile: a file path is not allowed in a kubeconfig from a Secret; use token "
+     "(Secret cubit-system/m key kubeconfig, line"},
+    {INLINE_HEAD "users: [{name: u, user: {client-certificate: /etc/c.crt, client-key-data: " KEY_DATA "}}]\n", NULL,
+     CUBIT_EINVAL, "users[0].user.client-certificate: a file path is not allowed in a kubeconfig from a Secret; use "
+                   "client-certificate-data"},
+    {"clusters: [{name: c, cluster: {server: 'https://h', certificate-authority: /etc/ca.crt}}]\n"
+     "contexts: [{name: m, context: {cluster: c}}]\ncurrent-context: m\n",
+     NULL, CUBIT_EINVAL, "clusters[0].cluster.certificate-authority: a file path is not allowed"},
+    {INLINE_HEAD "users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/sh, "
+                 "interactiveMode: Never}}}]\n",
+     NULL, CUBIT_EINVAL, "users[0].user.exec: credential plugins are not allowed in a kubeconfig from a Secret"},
+    {INLINE_HEAD "users: []\n", "nope", CUBIT_EINVAL, "context \"nope\" not found in Secret cubit-system/m key kubeconfig"},
+    {"- a list\n", NULL, CUBIT_EINVAL, "the kubeconfig must be a mapping"},
+    {"clusters: [\n", NULL, CUBIT_EINVAL, NULL},
+};
+
+START_TEST(load_inline) {
+  kube_config cfg;
+  char err[512] = "";
+  const char *t = inline_cases[_i].text;
+  int rc = kube_config_load_inline(t, strlen(t), "Secret cubit-system/m key kubeconfig", inline_cases[_i].context,
+                                   &cfg, err, sizeof(err));
+  ck_assert_msg(rc == inline_cases[_i].rc, "case %d: rc %d: %s", _i, rc, err);
+  if (inline_cases[_i].err) ck_assert_msg(strstr(err, inline_cases[_i].err), "case %d: %s", _i, err);
+  if (rc) {
+    ck_assert_ptr_null(cfg.server);
+    return;
+  }
+  ck_assert_str_eq(cfg.server, "https://127.0.0.1:22822");
+  ck_assert_mem_eq(cfg.ca_pem, "CA DATA PEM", cfg.ca_pem_len);
+  ck_assert_ptr_null(cfg.token_file);
+  ck_assert_ptr_null(cfg.exec);
+  kube_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(secret_data) {
+  json_t *secret = json_pack("{s:{s:s, s:s}}", "data", "kubeconfig", CA_DATA, "bad", "Q*==");
+  char *out;
+  size_t len;
+  ck_assert_int_eq(kube_secret_data(secret, "kubeconfig", &out, &len), 0);
+  ck_assert_uint_eq(len, 11);
+  ck_assert_str_eq(out, "CA DATA PEM");
+  free(out);
+  ck_assert_int_eq(kube_secret_data(secret, "missing", &out, &len), CUBIT_ENOTFOUND);
+  ck_assert_ptr_null(out);
+  ck_assert_int_eq(kube_secret_data(secret, "bad", &out, &len), CUBIT_EINVAL);
+  ck_assert_int_eq(kube_secret_data(NULL, "kubeconfig", &out, &len), CUBIT_ENOTFOUND);
+  json_decref(secret);
+}
+END_TEST
+
+static int inline_and_free(void *arg) {
+  kube_config cfg;
+  char err[256];
+  const char *t = arg;
+  int rc = kube_config_load_inline(t, strlen(t), "Secret s", NULL, &cfg, err, sizeof(err));
+  if (rc == 0) kube_config_free(&cfg);
+  return rc;
+}
+
 /* ---- allocation failure --------------------------------------------------------- */
 
 typedef struct torture_arg {
@@ -698,6 +776,12 @@ START_TEST(allocation_failure) {
     ck_assert_int_ne(points, 0);
   }
 
+  /* from a Secret: accepted, and refused for a file reference */
+  for (size_t i = 0; i < 3; i++) {
+    void *text = (void *)inline_cases[i].text;
+    ck_assert_int_ne(testutil_alloc_torture(inline_and_free, text), 0);
+  }
+
   /* the $KUBECONFIG list and a relative kubeconfig path (getcwd) */
   char *list = xasprintf("%s/none:%s", dir, path);
   ck_assert_int_eq(setenv("KUBECONFIG", list, 1), 0);
@@ -770,6 +854,8 @@ int main(void) {
   tcase_add_loop_test(tc, base64_decode, 0, sizeof(b64_cases) / sizeof(b64_cases[0]));
   tcase_add_test(tc, base64_encode);
   tcase_add_test(tc, relative_kubeconfig_path);
+  tcase_add_loop_test(tc, load_inline, 0, sizeof(inline_cases) / sizeof(inline_cases[0]));
+  tcase_add_test(tc, secret_data);
   tcase_add_test(tc, allocation_failure);
   suite_add_tcase(s, tc);
   return testutil_run(s);

@@ -160,6 +160,8 @@ typedef struct world {
   char err[512];
   json_t *listed[PROJECT_MAX_NAMESPACES];
   json_t *labelled[MAXN];
+  const project_cluster_observed *mc; /* member clusters, set by a test */
+  size_t nmc;
   rt_plan plan;
 } world;
 
@@ -257,6 +259,8 @@ static void plan(void) {
                          .nclaims = w.nclaims,
                          .pods = w.pods,
                          .npods = w.npods,
+                         .clusters = w.mc,
+                         .nclusters = w.nmc,
                          .gpu = NULL,
                          .now = 1700000000};
   project_plan(&in, &w.plan);
@@ -605,11 +609,144 @@ START_TEST(plan_admin_access_follows_the_admins) {
 }
 END_TEST
 
+/* ------------------------------------------------------ member clusters */
+
+static json_t *ns_json(const char *name, const char *label, const char *created) {
+  char text[512];
+  snprintf(text, sizeof(text), "{\"metadata\":{\"name\":\"%s\",\"labels\":{%s%s%s},\"annotations\":{%s%s%s}}}", name,
+           label ? "\"cubit.dev/project\":\"" : "", label ? label : "", label ? "\"" : "",
+           created ? "\"cubit.dev/created-by-project\":\"" : "", created ? created : "", created ? "\"" : "");
+  return parse(text);
+}
+
+enum { M_NONE, M_MINE, M_UNLABELLED, M_OTHER };
+static const struct {
+  const char *name;
+  int deleting, delete_policy, synced, member_ns;
+  /* out */
+  const char *phase; /* NULL: no status (deletion) */
+  rt_state state;
+  const char *reason, *message;
+  int applies_in_member, deletes_in_member, removes_finalizer;
+  const char *event; /* reason, or NULL */
+  int64_t requeue_ms;
+  const char *held;  /* status.clusters[0].namespaces, comma-joined */
+} member_cases[] = {
+    {"member not connected", 0, 0, 0, M_NONE, "Provisioning", RT_STATE_PROGRESSING, "Provisioning",
+     "waiting for cluster east", 0, 0, 0, NULL, 5000, ""},
+    {"namespace created in the member", 0, 0, 1, M_NONE, "Provisioning", RT_STATE_PROGRESSING, "Provisioning",
+     "creating namespace a in cluster east", 1, 0, 0, "NamespaceCreated", 5000, ""},
+    {"namespace held in the member", 0, 0, 1, M_MINE, "Active", RT_STATE_READY, "Ready", "namespaces [a]", 1, 0, 0,
+     NULL, 0, "a"},
+    {"unlabelled namespace in the member", 0, 0, 1, M_UNLABELLED, "Failed", RT_STATE_FAILED, "NamespaceNotAdoptable",
+     "namespace a exists in cluster east and is not labelled", 0, 0, 0, "NamespaceNotAdoptable", 0, ""},
+    {"another project's namespace in the member", 0, 0, 1, M_OTHER, "Failed", RT_STATE_FAILED, "NamespaceConflict",
+     "namespace a in cluster east belongs to project team-b", 0, 0, 0, "NamespaceConflict", 0, ""},
+    {"deleting, Delete, member not connected: waits", 1, 1, 0, M_MINE, NULL, 0, NULL, NULL, 0, 0, 0, NULL, 5000, NULL},
+    {"deleting, Delete: the member's namespace goes", 1, 1, 1, M_MINE, NULL, 0, NULL, NULL, 0, 1, 1,
+     "NamespaceDeleted", 0, NULL},
+    {"deleting, Delete: a namespace it did not create stays", 1, 1, 1, M_UNLABELLED, NULL, 0, NULL, NULL, 0, 0, 1,
+     NULL, 0, NULL},
+    {"deleting, Retain: the member's namespace stays", 1, 0, 1, M_MINE, NULL, 0, NULL, NULL, 0, 0, 1, NULL, 0, NULL},
+};
+
+static int count_in(rt_action_kind kind, const char *cluster) {
+  int n = 0;
+  for (size_t i = 0; i < w.plan.nactions; i++)
+    if (w.plan.actions[i].kind == kind && w.plan.actions[i].cluster && strcmp(w.plan.actions[i].cluster, cluster) == 0)
+      n++;
+  return n;
+}
+
+START_TEST(plan_member_clusters) {
+  const char *spec = member_cases[_i].delete_policy
+                         ? "{\"namespaces\":[\"a\"],\"deletionPolicy\":\"Delete\",\"clusters\":[{\"name\":\"local\"},{\"name\":\"east\"}]}"
+                         : "{\"namespaces\":[\"a\"],\"clusters\":[{\"name\":\"local\"},{\"name\":\"east\"}]}";
+  project(spec, member_cases[_i].deleting ? FINALIZER ",\"deletionTimestamp\":\"2026-12-07T09:00:00Z\"" : FINALIZER,
+          NULL);
+  namespace("a", "team-a", NULL); /* the hub's, labelled by its admin: held as it is */
+  json_t *live = NULL;
+  switch (member_cases[_i].member_ns) {
+    case M_MINE: /* as the project made it */
+      live = parse("{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"a\",\"labels\":{\"cubit.dev/project\":\"team-a\","
+                   "\"app.kubernetes.io/managed-by\":\"cubit\"},\"annotations\":{\"cubit.dev/created-by-project\":"
+                   "\"team-a\"}}}");
+      break;
+    case M_UNLABELLED: live = ns_json("a", NULL, NULL); break;
+    case M_OTHER: live = ns_json("a", "team-b", NULL); break;
+  }
+  json_t *listed[PROJECT_MAX_NAMESPACES] = {live};
+  json_t *labelled[1] = {live};
+  int mine = member_cases[_i].member_ns == M_MINE;
+  project_cluster_observed east = {.name = "east", .synced = member_cases[_i].synced, .listed = listed,
+                                   .labelled = labelled, .nlabelled = mine ? 1 : 0};
+  w.mc = &east;
+  w.nmc = 1;
+  plan();
+  const char *name = member_cases[_i].name;
+  ck_assert_msg(count_in(RT_ACT_APPLY, "east") == member_cases[_i].applies_in_member, "%s: applies", name);
+  ck_assert_msg(count_in(RT_ACT_DELETE, "east") == member_cases[_i].deletes_in_member, "%s: deletes", name);
+  ck_assert_msg(count(RT_ACT_REMOVE_FINALIZER, NULL) == member_cases[_i].removes_finalizer, "%s: finalizer", name);
+  ck_assert_msg(count_in(RT_ACT_APPLY, "local") == 0, "%s: the hub is never a member", name);
+  if (member_cases[_i].event) ck_assert_msg(has_event("Normal", member_cases[_i].event) ||
+                                                has_event("Warning", member_cases[_i].event), "%s: event", name);
+  ck_assert_msg(w.plan.requeue_after_ms == member_cases[_i].requeue_ms, "%s: requeue %lld", name,
+                (long long)w.plan.requeue_after_ms);
+  if (member_cases[_i].phase) {
+    assert_state(member_cases[_i].phase, member_cases[_i].state, member_cases[_i].reason, member_cases[_i].message);
+    json_t *c0 = json_array_get(json_object_get(w.plan.status, "clusters"), 0);
+    ck_assert_str_eq(js_str(c0, "name"), "east");
+    char held[64] = "";
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(c0, "namespaces"), i, v) {
+      size_t n = strlen(held);
+      snprintf(held + n, sizeof(held) - n, "%s%s", i ? "," : "", json_string_value(v));
+    }
+    ck_assert_str_eq(held, member_cases[_i].held);
+  } else {
+    ck_assert_ptr_null(w.plan.status);
+  }
+  json_decref(live);
+}
+END_TEST
+
+START_TEST(spec_clusters) {
+  static const struct {
+    const char *clusters;
+    const char *err;
+  } cases[] = {
+      {"[{\"name\":\"local\"},{\"name\":\"east\"}]", ""},
+      {"{}", "spec.clusters: must be a list"},
+      {"[{\"name\":\"East\"}]", "spec.clusters[0].name: want the name of a Cluster"},
+      {"[\"east\"]", "spec.clusters[0].name: want the name of a Cluster"},
+      {"[{\"name\":\"east\"},{\"name\":\"east\"}]", "spec.clusters[1].name: cluster east is listed twice"},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    char text[256];
+    snprintf(text, sizeof(text), "{\"spec\":{\"clusters\":%s}}", cases[i].clusters);
+    json_t *p = parse(text);
+    project_spec s;
+    char err[256] = "";
+    int rc = project_spec_parse(p, &s, err, sizeof(err));
+    ck_assert_msg(strncmp(err, cases[i].err, strlen(cases[i].err)) == 0 && (rc == 0) == (cases[i].err[0] == 0),
+                  "case %zu: %s", i, err);
+    if (rc == 0) {
+      ck_assert_uint_eq(s.nclusters, 2);
+      ck_assert_str_eq(s.clusters[1], "east");
+      project_spec_free(&s);
+    }
+    json_decref(p);
+  }
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("project");
   TCase *tc = tcase_create("spec");
   tcase_add_loop_test(tc, spec_parse, 0, sizeof(spec_cases) / sizeof(spec_cases[0]));
   tcase_add_test(tc, spec_parse_fields);
+  tcase_add_test(tc, spec_clusters);
   tcase_add_loop_test(tc, tenancy_changes, 0, sizeof(tenancy_cases) / sizeof(tenancy_cases[0]));
   suite_add_tcase(s, tc);
   tc = tcase_create("plan");
@@ -625,6 +762,7 @@ int main(void) {
   tcase_add_test(tc, plan_deletion);
   tcase_add_test(tc, plan_storage);
   tcase_add_test(tc, plan_admin_access_follows_the_admins);
+  tcase_add_loop_test(tc, plan_member_clusters, 0, sizeof(member_cases) / sizeof(member_cases[0]));
   suite_add_tcase(s, tc);
   return testutil_run(s);
 }

@@ -1,0 +1,35 @@
+/* Cluster: a member Kubernetes cluster the hub reaches through a kubeconfig
+ * held in a Secret (docs/multicluster.md). The resource and its spec as a C
+ * struct: what the Cluster controller and a validating webhook both read.
+ * The hub's own cluster is implicit and has no object: its name is
+ * CLUSTER_LOCAL, which no Cluster may take. */
+#ifndef CUBIT_API_CLUSTER_H
+#define CUBIT_API_CLUSTER_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "kube/client.h"
+#include "util/err.h"
+
+extern const kube_resource cluster_resource;
+
+#define CLUSTER_LOCAL "local"
+#define CLUSTER_DEFAULT_KEY "kubeconfig"
+
+/* spec, parsed once. Strings are borrowed from the object the spec was
+ * parsed from (keep it alive while the spec is used). */
+typedef struct cluster_spec {
+  const char *secret_namespace; /* NULL: the manager's namespace */
+  const char *secret_name;
+  const char *secret_key;       /* CLUSTER_DEFAULT_KEY when unset */
+  const char *context;          /* NULL: the kubeconfig's current-context */
+  const json_t *labels;         /* spec.labels (an object of strings) or NULL */
+} cluster_spec;
+
+/* Parses obj's metadata.name and spec into *out. Returns 0 or CUBIT_EINVAL
+ * with a message naming the field ("spec.kubeconfig.secretRef.name: not
+ * set") in err. Nothing to free. */
+int cluster_spec_parse(const json_t *obj, cluster_spec *out, char *err, size_t errlen) CUBIT_WUR;
+
+#endif

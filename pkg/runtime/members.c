@@ -1,0 +1,300 @@
+/* Member clusters' clients and informers (runtime/members.h).
+ *
+ * Workers decide (ensure, remove) under the lock; the loop thread acts: it
+ * makes the watcher and informers of new members and stops retired ones. A
+ * reader finds a member under the same lock, so a retired member's stores
+ * are only freed after no reader can reach them. */
+#include "runtime/members.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "cache/informer.h"
+#include "kube/watch.h"
+#include "runtime/internal.h"
+#include "util/alloc.h"
+#include "util/log.h"
+
+typedef struct rt_member {
+  char *name, *fingerprint, *controller;
+  kube_config cfg;     /* owned; the client points into it */
+  kube_client *client; /* owned */
+  kube_watcher *watcher;
+  const kube_resource *resources[RT_MAX_WATCHES];
+  cache_informer *informers[RT_MAX_WATCHES];
+  size_t n;
+  int started;  /* informers made and started (loop thread, under the lock) */
+  atomic_int refs; /* 1 while listed or stopping, +1 per writer holding its client */
+  int pending;  /* close callbacks still to come (loop thread) */
+  rt_manager *mgr;
+  struct rt_member *next;
+} rt_member;
+
+struct rt_members {
+  rt_manager *mgr;
+  uv_async_t async;
+  pthread_mutex_t mu;
+  rt_member *live;    /* connected or about to be */
+  rt_member *retired; /* to stop on the loop thread */
+  int closed;
+};
+
+static void member_free(rt_member *mb) {
+  kube_client_free(mb->client);
+  kube_config_free(&mb->cfg);
+  free(mb->name);
+  free(mb->fingerprint);
+  free(mb->controller);
+  free(mb);
+}
+
+void rt_member_put(rt_member *mb) {
+  if (mb && atomic_fetch_sub(&mb->refs, 1) == 1) member_free(mb);
+}
+
+static void member_closed(void *arg) {
+  rt_member *mb = arg;
+  if (--mb->pending == 0) rt_member_put(mb); /* a writer may still hold its client */
+}
+
+/* Loop thread. Informers first: they use the watcher. */
+static void member_stop(rt_member *mb) {
+  if (!mb->started) {
+    rt_member_put(mb);
+    return;
+  }
+  log_info("members", "member cluster disconnected", "cluster=%s", mb->name);
+  mb->pending = 1; /* held until every close below has been asked for */
+  for (size_t i = 0; i < mb->n; i++) {
+    mb->pending++;
+    cache_informer_stop(mb->informers[i], member_closed, mb);
+  }
+  mb->pending++;
+  kube_watcher_close(mb->watcher, member_closed, mb);
+  member_closed(mb);
+}
+
+static void changed(rt_member *mb) {
+  rt_enqueue(mb->mgr, mb->controller, mb->name, 1000);
+}
+static void on_add(json_t *obj, void *arg) {
+  (void)obj;
+  changed(arg);
+}
+static void on_update(json_t *old_obj, json_t *new_obj, void *arg) {
+  (void)old_obj;
+  (void)new_obj;
+  changed(arg);
+}
+
+/* Loop thread, under the lock. */
+static void member_start(rt_member *mb, uv_loop_t *loop) {
+  if (kube_watcher_new(loop, mb->client, &mb->watcher)) {
+    log_error("members", "cannot watch member cluster", "cluster=%s", mb->name);
+    return; /* retried by the next ensure, which finds it not started */
+  }
+  for (size_t i = 0; i < mb->n; i++) {
+    cache_informer_options o = {0};
+    o.resource = mb->resources[i];
+    mb->informers[i] = cache_informer_new(loop, mb->client, mb->watcher, &o);
+    cache_store *s = cache_informer_store(mb->informers[i]);
+    cache_store_index_owner(s);
+    cache_store_index_namespace(s);
+    cache_handlers h = {on_add, on_update, on_add, mb};
+    cache_informer_add_handlers(mb->informers[i], &h);
+    if (cache_informer_start(mb->informers[i]))
+      log_error("members", "informer did not start", "cluster=%s resource=%s", mb->name, mb->resources[i]->resource);
+  }
+  mb->started = 1;
+  log_info("members", "member cluster connected", "cluster=%s server=%s resources=%zu", mb->name, mb->cfg.server,
+           mb->n);
+}
+
+static void on_async(uv_async_t *a) {
+  rt_members *ms = a->data;
+  pthread_mutex_lock(&ms->mu);
+  for (rt_member *mb = ms->live; mb; mb = mb->next)
+    if (!mb->started) member_start(mb, a->loop);
+  rt_member *retired = ms->retired;
+  ms->retired = NULL;
+  pthread_mutex_unlock(&ms->mu);
+  while (retired) {
+    rt_member *next = retired->next;
+    member_stop(retired);
+    retired = next;
+  }
+}
+
+rt_members *rt__members_new(rt_manager *m, uv_loop_t *loop) {
+  rt_members *ms = xcalloc(1, sizeof(*ms));
+  ms->mgr = m;
+  pthread_mutex_init(&ms->mu, NULL);
+  uv_async_init(loop, &ms->async, on_async);
+  ms->async.data = ms;
+  return ms;
+}
+
+static void async_closed(uv_handle_t *h) {
+  rt_members *ms = h->data;
+  pthread_mutex_destroy(&ms->mu);
+  free(ms);
+}
+
+void rt__members_close(rt_members *ms) {
+  if (ms == NULL) return;
+  pthread_mutex_lock(&ms->mu);
+  ms->closed = 1;
+  while (ms->live) {
+    rt_member *mb = ms->live;
+    ms->live = mb->next;
+    mb->next = ms->retired;
+    ms->retired = mb;
+  }
+  pthread_mutex_unlock(&ms->mu);
+  on_async(&ms->async);
+  uv_close((uv_handle_t *)&ms->async, async_closed);
+}
+
+/* Under the lock: unlinks member 'name' from live and queues it to stop. */
+static int retire(rt_members *ms, const char *name) {
+  for (rt_member **p = &ms->live; *p; p = &(*p)->next) {
+    if (strcmp((*p)->name, name) != 0) continue;
+    rt_member *mb = *p;
+    *p = mb->next;
+    mb->next = ms->retired;
+    ms->retired = mb;
+    return 1;
+  }
+  return 0;
+}
+
+static rt_member *find(rt_members *ms, const char *name) {
+  for (rt_member *mb = ms->live; mb; mb = mb->next)
+    if (strcmp(mb->name, name) == 0) return mb;
+  return NULL;
+}
+
+int rt_member_ensure(const rt_ctx *ctx, const char *cluster, const char *fingerprint, kube_config *cfg,
+                     const kube_resource *const *resources) {
+  rt_members *ms = rt__manager_members(ctx->mgr);
+  rt_member *mb = xcalloc(1, sizeof(*mb));
+  atomic_init(&mb->refs, 1);
+  mb->cfg = *cfg;
+  memset(cfg, 0, sizeof(*cfg));
+  if (ms == NULL) {
+    member_free(mb);
+    return CUBIT_ESHUTDOWN;
+  }
+  pthread_mutex_lock(&ms->mu);
+  rt_member *old = find(ms, cluster);
+  int same = old && strcmp(old->fingerprint, fingerprint) == 0, closed = ms->closed;
+  pthread_mutex_unlock(&ms->mu);
+  if (same || closed) {
+    member_free(mb);
+    return closed ? CUBIT_ESHUTDOWN : 0;
+  }
+  kube_client_options co = {0};
+  co.qps = 20;
+  co.burst = 40;
+  co.timeout_ms = 30000;
+  int rc = kube_client_new(&mb->cfg, &co, &mb->client);
+  if (rc) {
+    member_free(mb);
+    return rc;
+  }
+  mb->name = xstrdup(cluster);
+  mb->fingerprint = xstrdup(fingerprint);
+  mb->controller = xstrdup(ctx->controller);
+  mb->mgr = ctx->mgr;
+  for (; resources && resources[mb->n] && mb->n < RT_MAX_WATCHES; mb->n++) mb->resources[mb->n] = resources[mb->n];
+  pthread_mutex_lock(&ms->mu);
+  if (ms->closed) {
+    pthread_mutex_unlock(&ms->mu);
+    member_free(mb);
+    return CUBIT_ESHUTDOWN;
+  }
+  retire(ms, cluster); /* the one replaced, or one a racing worker added */
+  mb->next = ms->live;
+  ms->live = mb;
+  pthread_mutex_unlock(&ms->mu);
+  uv_async_send(&ms->async);
+  return 1;
+}
+
+void rt_member_remove(const rt_ctx *ctx, const char *cluster) {
+  rt_members *ms = rt__manager_members(ctx->mgr);
+  if (ms == NULL) return;
+  pthread_mutex_lock(&ms->mu);
+  int found = retire(ms, cluster);
+  pthread_mutex_unlock(&ms->mu);
+  if (found) uv_async_send(&ms->async);
+}
+
+int rt_member_synced(const rt_ctx *ctx, const char *cluster) {
+  rt_members *ms = rt__manager_members(ctx->mgr);
+  if (ms == NULL) return 0;
+  pthread_mutex_lock(&ms->mu);
+  rt_member *mb = find(ms, cluster);
+  int synced = mb && mb->started;
+  for (size_t i = 0; synced && i < mb->n; i++) synced = cache_informer_has_synced(mb->informers[i]);
+  pthread_mutex_unlock(&ms->mu);
+  return synced;
+}
+
+static int same_resource(const kube_resource *a, const kube_resource *b) {
+  return strcmp(a->group, b->group) == 0 && strcmp(a->version, b->version) == 0 &&
+         strcmp(a->resource, b->resource) == 0;
+}
+
+/* Under the lock: the store of r in member 'cluster'. */
+static int store_of(rt_members *ms, const char *cluster, const kube_resource *r, cache_store **out) {
+  rt_member *mb = find(ms, cluster);
+  if (mb == NULL || !mb->started) return CUBIT_ENOTFOUND;
+  for (size_t i = 0; i < mb->n; i++) {
+    if (!same_resource(mb->resources[i], r)) continue;
+    *out = cache_informer_store(mb->informers[i]);
+    return 0;
+  }
+  return CUBIT_ENOTSUP;
+}
+
+int rt_member_list(const rt_ctx *ctx, const char *cluster, const kube_resource *r, const char *ns,
+                   cache_list *out) {
+  memset(out, 0, sizeof(*out));
+  rt_members *ms = rt__manager_members(ctx->mgr);
+  if (ms == NULL) return CUBIT_ENOTFOUND;
+  pthread_mutex_lock(&ms->mu);
+  cache_store *s = NULL;
+  int rc = store_of(ms, cluster, r, &s);
+  if (rc == 0) cache_store_list(s, ns, out);
+  pthread_mutex_unlock(&ms->mu);
+  return rc;
+}
+
+json_t *rt_member_get(const rt_ctx *ctx, const char *cluster, const kube_resource *r, const char *ns,
+                      const char *name) {
+  rt_members *ms = rt__manager_members(ctx->mgr);
+  if (ms == NULL) return NULL;
+  pthread_mutex_lock(&ms->mu);
+  cache_store *s = NULL;
+  json_t *obj = store_of(ms, cluster, r, &s) == 0 ? cache_store_get(s, ns, name) : NULL;
+  pthread_mutex_unlock(&ms->mu);
+  return obj;
+}
+
+rt_member *rt_member_acquire(const rt_ctx *ctx, const char *cluster, kube_client **client) {
+  *client = NULL;
+  rt_members *ms = rt__manager_members(ctx->mgr);
+  if (ms == NULL) return NULL;
+  pthread_mutex_lock(&ms->mu);
+  rt_member *mb = find(ms, cluster);
+  if (mb) {
+    atomic_fetch_add(&mb->refs, 1);
+    *client = mb->client;
+  }
+  pthread_mutex_unlock(&ms->mu);
+  return mb;
+}
