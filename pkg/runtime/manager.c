@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "runtime/fields.h"
 #include "runtime/internal.h"
 #include "runtime/authz.h"
 #include "runtime/certs.h"
@@ -274,6 +275,7 @@ cache_informer *rt_manager_informer(rt_manager *m, const kube_resource *r) {
   e->resource = r;
   cache_informer_options o = {0};
   o.resource = r;
+  o.fields = rt_cached_fields(r);
   e->informer = cache_informer_new(&m->loop, m->client, m->watcher, &o);
   cache_store *s = cache_informer_store(e->informer);
   cache_store_index_owner(s);
