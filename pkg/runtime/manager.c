@@ -1,6 +1,7 @@
 #include "runtime/manager.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -467,6 +468,14 @@ static int load_settings(const char *path, json_t **out) {
 }
 
 int rt_manager_new(const rt_manager_options *o, rt_manager **out) {
+#ifdef __GLIBC__
+  /* glibc gives every thread that allocates an arena of its own (up to 8
+   * per core) and keeps what was freed there for that thread: with a worker
+   * pool per controller, most of an idle manager's heap was such per-thread
+   * reserves. Two arenas keep the workers from contending on one lock. Set
+   * before any thread starts. */
+  mallopt(M_ARENA_MAX, 2);
+#endif
   rt_manager *m = xcalloc(1, sizeof(*m));
   m->opts = *o;
   int rc = load_settings(o->config_file, &m->settings);
