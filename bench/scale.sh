@@ -107,8 +107,12 @@ for w in 0 1 2 3; do
   done >"$work/nb-$w.yaml"
 done
 cpu0=$(cpu_s) req0=$(requests) t0=$(date +%s.%N)
-for w in 0 1 2 3; do "${kubectl[@]}" create -f "$work/nb-$w.yaml" >/dev/null & done
-wait
+writers=()
+for w in 0 1 2 3; do
+  "${kubectl[@]}" create -f "$work/nb-$w.yaml" >/dev/null &
+  writers+=($!)
+done
+wait "${writers[@]}" # not the manager, also a child of this shell after restart
 t_written=$(date +%s.%N)
 while (($(children) < n)); do
   sleep 1
