@@ -31,11 +31,16 @@ static void free_children(node *n) {
   n->children = NULL;
 }
 
-static node *child(node *n, const char *step, size_t len, int create) {
-  for (node *c = n->children; c; c = c->next)
+static const node *find_child(const node *n, const char *step, size_t len) {
+  for (const node *c = n->children; c; c = c->next)
     if (strlen(c->step) == len && memcmp(c->step, step, len) == 0) return c;
-  if (!create) return NULL;
-  node *c = xcalloc(1, sizeof(*c));
+  return NULL;
+}
+
+static node *add_child(node *n, const char *step, size_t len) {
+  node *c = (node *)find_child(n, step, len); /* n is ours to change */
+  if (c) return c;
+  c = xcalloc(1, sizeof(*c));
   c->step = xstrndup(step, len);
   c->next = n->children;
   n->children = c;
@@ -56,7 +61,7 @@ static int add_path(node *root, const char *path) {
       if (len == 0) return CUBIT_EINVAL;
     }
     if (n->whole) return 0; /* an ancestor is already kept entire */
-    n = child(n, p, len, 1);
+    n = add_child(n, p, len);
     p += len;
     if (*p == '.') {
       p++;
@@ -113,7 +118,7 @@ void cache_fields_free(cache_fields *f) {
 static void project(json_t *v, const node *n) {
   if (n->whole) return;
   if (json_is_array(v)) {
-    const node *each = child((node *)n, "[]", 2, 0);
+    const node *each = find_child(n, "[]", 2);
     if (each == NULL) {
       json_array_clear(v);
       return;
@@ -128,7 +133,7 @@ static void project(json_t *v, const node *n) {
   json_t *val;
   void *tmp;
   json_object_foreach_safe(v, tmp, key, val) {
-    const node *c = child((node *)n, key, strlen(key), 0);
+    const node *c = find_child(n, key, strlen(key));
     if (c == NULL) json_object_del(v, key);
     else project(val, c);
   }

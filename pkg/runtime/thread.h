@@ -7,9 +7,9 @@
 #include <pthread.h>
 
 /* A reconcile's deepest stack is a blocking request (curl, OpenSSL) under
- * a plan's JSON and a few kube_status/message buffers of 1-2 KiB: well
- * under 128 KiB. 512 KiB leaves room for sanitizer builds, whose frames are
- * several times larger. */
+ * a plan's JSON and a few kube_status/message buffers of 1-2 KiB. 512 KiB
+ * leaves a wide margin, also for sanitizer builds, whose frames are several
+ * times larger; only the pages touched count in RSS. */
 #define RT_THREAD_STACK_SIZE ((size_t)512 << 10)
 
 /* pthread_create with RT_THREAD_STACK_SIZE; aborts when the thread cannot
