@@ -1,5 +1,6 @@
 #include "cache/informer.h"
 
+#include <malloc.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ struct cache_informer {
   char *ns, *label_selector, *field_selector;
   long page_size, min_timeout_s;
   cache_store *store;
+  cache_fields *fields; /* what the store keeps; read by the list thread too */
   cache_handlers handlers[MAX_HANDLERS];
   int nhandlers;
   char *last_rv;
@@ -35,7 +37,8 @@ struct cache_informer {
   /* the list in flight on the thread pool */
   uv_work_t list_req;
   int listing;
-  json_t *list_result;
+  json_t *list_items; /* the list's items, already cut down */
+  char *list_rv;
   int list_rc;
   kube_status list_st;
   int paused;
@@ -64,6 +67,8 @@ cache_informer *cache_informer_new(uv_loop_t *loop, kube_client *c, kube_watcher
   inf->page_size = o->page_size > 0 ? o->page_size : 500;
   inf->min_timeout_s = o->min_watch_timeout_s > 0 ? o->min_watch_timeout_s : 300;
   inf->store = cache_store_new();
+  /* The manager's field sets are static and valid; a bad one is a bug. */
+  if (cache_fields_new(o->fields, &inf->fields) != 0) abort();
   inf->backoff_ms = BACKOFF_MIN_MS;
   inf->seed = (unsigned int)time_mono_ms() ^ (unsigned int)(uintptr_t)inf;
   uv_timer_init(loop, &inf->retry_timer);
@@ -154,11 +159,11 @@ static void on_event(kube_watch *w, const char *type, json_t *obj, void *arg) {
   inf->backoff_ms = BACKOFF_MIN_MS; /* the server answers: forget earlier failures */
   set_rv(inf, js_resource_version(obj));
   if (strcmp(type, "BOOKMARK") == 0) return;
+  cache_transform(inf->fields, obj);
   if (strcmp(type, "DELETED") == 0) {
     char *key = cache_key(obj);
     json_t *old = cache_store_remove(inf->store, key);
     free(key);
-    json_object_del(json_object_get(obj, "metadata"), "managedFields");
     deliver_delete(inf, obj);
     json_decref(old);
     return;
@@ -202,6 +207,19 @@ static void start_watch(cache_informer *inf) {
   }
 }
 
+/* On the list thread: each item is cut down as soon as it is decoded. */
+static int keep_item(json_t *item, void *arg) {
+  cache_informer *inf = arg;
+  cache_transform(inf->fields, item);
+  json_array_append_new(inf->list_items, item);
+  return 0;
+}
+
+static void forget_items(void *arg) {
+  cache_informer *inf = arg;
+  json_array_clear(inf->list_items);
+}
+
 static void list_work(uv_work_t *req) {
   cache_informer *inf = req->data;
   kube_list_options o = {0};
@@ -209,8 +227,10 @@ static void list_work(uv_work_t *req) {
   o.field_selector = inf->field_selector;
   o.limit = inf->page_size;
   memset(&inf->list_st, 0, sizeof(inf->list_st));
-  inf->list_result = NULL;
-  inf->list_rc = kube_list_all(inf->client, &inf->res, inf->ns, &o, &inf->list_result, &inf->list_st);
+  inf->list_items = json_array();
+  inf->list_rv = NULL;
+  inf->list_rc = kube_list_each(inf->client, &inf->res, inf->ns, &o, keep_item, forget_items, inf, &inf->list_rv,
+                                &inf->list_st);
 }
 
 static void finish_stop(cache_informer *inf);
@@ -222,19 +242,12 @@ typedef struct keyset {
 
 /* Replaces the store with a fresh list: new and changed objects are
  * delivered as adds and updates, objects that vanished as deletes. */
-static void replace_store(cache_informer *inf, json_t *list) {
-  char *api_version = kube_api_version(&inf->res);
+static void replace_store(cache_informer *inf, json_t *items) {
   keyset *seen = NULL;
-  json_t *items = json_object_get(list, "items");
   size_t nitems = json_array_size(items);
   char **new_keys = xcalloc(nitems + 1, sizeof(char *));
   for (size_t i = 0; i < nitems; i++) {
-    json_t *obj = json_array_get(items, i);
-    /* Items of a List carry no apiVersion and kind; objects from watches
-     * do. Set them so every stored object looks the same. */
-    json_object_set_new(obj, "apiVersion", json_string(api_version));
-    json_object_set_new(obj, "kind", json_string(inf->res.kind));
-    new_keys[i] = cache_key(obj);
+    new_keys[i] = cache_key(json_array_get(items, i));
     keyset *k = xcalloc(1, sizeof(*k));
     k->key = new_keys[i];
     HASH_ADD_KEYPTR(hh, seen, k->key, strlen(k->key), k);
@@ -260,28 +273,38 @@ static void replace_store(cache_informer *inf, json_t *list) {
   }
   for (size_t i = 0; i < nitems; i++) free(new_keys[i]);
   free(new_keys);
-  free(api_version);
 }
 
 static void list_done(uv_work_t *req, int status) {
   cache_informer *inf = req->data;
   inf->listing = 0;
-  json_t *list = inf->list_result;
-  inf->list_result = NULL;
+  json_t *items = inf->list_items;
+  char *rv = inf->list_rv;
+  inf->list_items = NULL;
+  inf->list_rv = NULL;
   if (inf->stopping) {
-    json_decref(list);
+    json_decref(items);
+    free(rv);
     finish_stop(inf);
     return;
   }
   if (inf->list_rc) {
+    json_decref(items);
+    free(rv);
     log_warn("reflector", "list failed", "resource=%s error=%s http=%ld message=\"%s\"", inf->res.resource,
              cubit_strerror(inf->list_rc), inf->list_st.http_status, inf->list_st.message);
     schedule_retry(inf, RETRY_LIST);
     return;
   }
-  replace_store(inf, list);
-  set_rv(inf, js_str(list, "metadata.resourceVersion"));
-  json_decref(list);
+  replace_store(inf, items);
+  set_rv(inf, rv);
+  json_decref(items);
+  free(rv);
+#ifdef __GLIBC__
+  /* A list decodes whole objects before cutting them down: hand the pages
+   * that freed back to the system so a cold start's peak does not stay. */
+  malloc_trim(0);
+#endif
   if (!atomic_load(&inf->synced)) {
     atomic_store(&inf->synced, 1);
     log_info("reflector", "synced", "resource=%s objects=%zu resourceVersion=%s", inf->res.resource,
@@ -307,6 +330,7 @@ static void free_informer(cache_informer *inf) {
   void (*done)(void *) = inf->stop_done;
   void *arg = inf->stop_arg;
   cache_store_free(inf->store);
+  cache_fields_free(inf->fields);
   free(inf->ns);
   free(inf->label_selector);
   free(inf->field_selector);

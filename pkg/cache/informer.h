@@ -2,7 +2,8 @@
  * and the handlers told about every change.
  *
  * The reflector lists (paginated, on libuv's thread pool so the loop never
- * blocks), then watches from the list's resourceVersion with bookmarks and a
+ * blocks; each item is cut down to the declared fields as it is decoded, so
+ * a cold start never holds a whole list of whole objects), then watches from the list's resourceVersion with bookmarks and a
  * jittered timeout. When a watch ends it resumes from the last
  * resourceVersion seen, after a backoff of 800 ms doubling to 30 s when it
  * failed. On 410 Gone it lists again and replaces the store, delivering an
@@ -18,6 +19,7 @@
 #include <uv.h>
 
 #include "cache/store.h"
+#include "cache/transform.h"
 #include "kube/client.h"
 #include "kube/watch.h"
 
@@ -35,6 +37,9 @@ typedef struct cache_informer_options {
   const char *label_selector; /* NULL = everything */
   const char *field_selector;
   long page_size;             /* default 500 */
+  /* What the store keeps of each object (cache/transform.h), NULL-terminated
+   * paths; NULL keeps whole objects. Copied. */
+  const char *const *fields;
   long min_watch_timeout_s;   /* watches last [min, 2*min), default 300 */
 } cache_informer_options;
 

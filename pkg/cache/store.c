@@ -5,6 +5,7 @@
 #include <string.h>
 #include <uthash.h>
 
+#include "cache/transform.h"
 #include "util/alloc.h"
 #include "util/json.h"
 
@@ -190,9 +191,9 @@ static void reindex(cache_store *s, entry *e) {
 
 json_t *cache_store_upsert(cache_store *s, json_t *obj) {
   /* managedFields are often the largest part of an object and no reconciler
-   * reads them: dropping them roughly halves the cache's memory. */
-  json_t *meta = json_object_get(obj, "metadata");
-  if (meta) json_object_del(meta, "managedFields");
+   * reads them: dropping them roughly halves the cache's memory. The
+   * informer has cut obj down already; this covers direct writers. */
+  cache_transform(NULL, obj);
   char *key = cache_key(obj);
   json_incref(obj);
   pthread_rwlock_wrlock(&s->lock);

@@ -38,8 +38,10 @@ char *cache_key(const json_t *obj);
 char *cache_key_of(const char *ns, const char *name);
 
 /* Writer side (the informer). cache_store_upsert takes a reference to obj,
- * strips metadata.managedFields from it (obj must not be shared yet), and
- * returns the previous object (a reference the caller releases) or NULL. */
+ * strips metadata.managedFields and the last-applied-configuration
+ * annotation from it (cache_transform with no field set; obj must not be
+ * shared yet), and returns the previous object (a reference the caller
+ * releases) or NULL. */
 json_t *cache_store_upsert(cache_store *s, json_t *obj);
 /* Removes key; returns the removed object (caller releases) or NULL. */
 json_t *cache_store_remove(cache_store *s, const char *key);

@@ -306,9 +306,11 @@ static size_t collect(char *data, size_t size, size_t n, void *arg) {
   return size * n;
 }
 
-static int do_request(kube_client *c, const char *method, const char *path, const char *accept,
-                      const char *content_type, const char *body, size_t body_len, json_t **out,
-                      kube_status *st) {
+/* 'raw', when given, receives the answer's body undecoded (and out is
+ * ignored): the caller decodes it its own way and frees it. */
+static int do_request_raw(kube_client *c, const char *method, const char *path, const char *accept,
+                          const char *content_type, const char *body, size_t body_len, json_t **out,
+                          cubit_buf *raw, kube_status *st) {
   kube_status local;
   if (st == NULL) st = &local;
   memset(st, 0, sizeof(*st));
@@ -356,7 +358,10 @@ static int do_request(kube_client *c, const char *method, const char *path, cons
     rc = kube__result(c, easy, cc, method, resp.data, resp.len, st);
     log_v(6, "kube", "request", "method=%s path=%s code=%ld result=%s", method, path, st->http_status,
           cubit_strerror(rc));
-    if (rc == 0 && out) {
+    if (rc == 0 && raw) {
+      *raw = resp;
+      buf_init(&resp, c->max_body);
+    } else if (rc == 0 && out) {
       json_error_t jerr;
       *out = resp.len ? json_loadb(resp.data, resp.len, 0, &jerr) : json_object();
       if (*out == NULL) {
@@ -373,6 +378,12 @@ static int do_request(kube_client *c, const char *method, const char *path, cons
     if (rc != CUBIT_EUNAUTHORIZED || (c->cfg->token_file == NULL && c->cfg->exec == NULL)) break;
   }
   return rc;
+}
+
+static int do_request(kube_client *c, const char *method, const char *path, const char *accept,
+                      const char *content_type, const char *body, size_t body_len, json_t **out,
+                      kube_status *st) {
+  return do_request_raw(c, method, path, accept, content_type, body, body_len, out, NULL, st);
 }
 
 int kube_request(kube_client *c, const char *method, const char *path, const char *accept,
@@ -545,6 +556,138 @@ int kube_list_all(kube_client *c, const kube_resource *r, const char *ns, const 
     json_decref(all);
     if (!mid_way) return rc;
   }
+  return rc;
+}
+
+/* --- a List decoded item by item --- */
+
+static size_t skip_ws(const char *p, size_t len, size_t pos) {
+  while (pos < len && (p[pos] == ' ' || p[pos] == '\n' || p[pos] == '\r' || p[pos] == '\t')) pos++;
+  return pos;
+}
+
+/* The JSON value at *pos (any type), advancing *pos past it; NULL if there
+ * is none. */
+static json_t *value_at(const char *p, size_t len, size_t *pos) {
+  json_error_t e;
+  json_t *v = json_loadb(p + *pos, len - *pos, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &e);
+  if (v) *pos += (size_t)e.position;
+  return v;
+}
+
+int kube__list_decode(const char *p, size_t len, const char *api_version, const char *kind, kube_item_cb on_item,
+                      void *arg, char **rv, char **cont, kube_status *st) {
+  *rv = *cont = NULL;
+  size_t pos = skip_ws(p, len, 0);
+  if (pos >= len || p[pos] != '{') goto bad;
+  pos = skip_ws(p, len, pos + 1);
+  while (pos < len && p[pos] != '}') {
+    json_t *key = value_at(p, len, &pos);
+    if (!json_is_string(key)) {
+      json_decref(key);
+      goto bad;
+    }
+    pos = skip_ws(p, len, pos);
+    int items = strcmp(json_string_value(key), "items") == 0, meta = strcmp(json_string_value(key), "metadata") == 0;
+    json_decref(key);
+    if (pos >= len || p[pos] != ':') goto bad;
+    pos = skip_ws(p, len, pos + 1);
+    if (items && pos < len && p[pos] == '[') {
+      pos = skip_ws(p, len, pos + 1);
+      while (pos < len && p[pos] != ']') {
+        json_t *item = value_at(p, len, &pos);
+        if (!json_is_object(item)) {
+          json_decref(item);
+          goto bad;
+        }
+        json_object_set_new(item, "apiVersion", json_string(api_version));
+        json_object_set_new(item, "kind", json_string(kind));
+        int rc = on_item(item, arg);
+        if (rc) {
+          free(*rv);
+          free(*cont);
+          *rv = *cont = NULL;
+          return rc;
+        }
+        pos = skip_ws(p, len, pos);
+        if (pos < len && p[pos] == ',') pos = skip_ws(p, len, pos + 1);
+        else if (pos >= len || p[pos] != ']') goto bad;
+      }
+      pos++;
+    } else {
+      json_t *v = value_at(p, len, &pos);
+      if (v == NULL) goto bad;
+      if (meta) {
+        const char *v_rv = js_str(v, "resourceVersion"), *v_cont = js_str(v, "continue");
+        if (v_rv && *rv == NULL) *rv = xstrdup(v_rv);
+        if (v_cont && *v_cont && *cont == NULL) *cont = xstrdup(v_cont);
+      }
+      json_decref(v);
+    }
+    pos = skip_ws(p, len, pos);
+    if (pos < len && p[pos] == ',') pos = skip_ws(p, len, pos + 1);
+    else if (pos >= len || p[pos] != '}') goto bad;
+  }
+  if (pos >= len) goto bad;
+  return 0;
+bad:
+  free(*rv);
+  free(*cont);
+  *rv = *cont = NULL;
+  snprintf(st->message, sizeof(st->message), "decoding list: not a List at byte %zu", pos);
+  return CUBIT_EINVAL;
+}
+
+int kube_list_each(kube_client *c, const kube_resource *r, const char *ns, const kube_list_options *o,
+                   kube_item_cb on_item, void (*on_restart)(void *arg), void *arg, char **rv, kube_status *st) {
+  kube_status local;
+  if (st == NULL) st = &local;
+  kube_list_options page = o ? *o : (kube_list_options){0};
+  if (page.limit <= 0) page.limit = DEFAULT_PAGE;
+  char *api_version = kube_api_version(r);
+  char *base = kube_resource_path(r, ns, NULL, NULL);
+  CURL *esc = curl_easy_init();
+  int rc = CUBIT_EGONE;
+  *rv = NULL;
+  for (int attempt = 0; attempt < 3 && rc == CUBIT_EGONE; attempt++) {
+    char *page_rv = NULL, *cont = NULL, *first_rv = NULL;
+    int pages = 0;
+    for (;;) {
+      page.continue_token = cont;
+      char *q = kube__list_query(esc, &page, 0);
+      char *path = xasprintf("%s%s", base, q);
+      cubit_buf body;
+      buf_init(&body, 0);
+      rc = do_request_raw(c, "GET", path, NULL, NULL, NULL, 0, NULL, &body, st);
+      free(path);
+      free(q);
+      free(cont);
+      cont = NULL;
+      if (rc == 0)
+        rc = kube__list_decode(body.data ? body.data : "", body.len, api_version, r->kind, on_item, arg, &page_rv,
+                               &cont, st);
+      buf_free(&body);
+      if (rc) break;
+      pages++;
+      if (first_rv == NULL) first_rv = page_rv;
+      else free(page_rv);
+      page_rv = NULL;
+      if (cont == NULL) break;
+    }
+    free(cont);
+    if (rc == 0) {
+      *rv = first_rv;
+      break;
+    }
+    free(first_rv);
+    /* A continue token that expired mid-way (410) restarts the whole list;
+     * a 410 on the first page is the caller's to handle. */
+    if (rc != CUBIT_EGONE || pages == 0) break;
+    if (on_restart) on_restart(arg);
+  }
+  curl_easy_cleanup(esc);
+  free(base);
+  free(api_version);
   return rc;
 }
 

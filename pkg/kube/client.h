@@ -77,6 +77,18 @@ int kube_list(kube_client *c, const kube_resource *r, const char *ns, const kube
  * token expires mid-way (410) the list starts again from the beginning. */
 int kube_list_all(kube_client *c, const kube_resource *r, const char *ns, const kube_list_options *o,
                   json_t **out, kube_status *st) CUBIT_WUR;
+/* Every item of a list, page by page (o->limit per page, default 500), each
+ * handed to on_item as soon as it is decoded, with apiVersion and kind set
+ * (a List's items carry neither): a page is held as text while its items
+ * are decoded one at a time, never as a decoded page or a whole list.
+ * on_item owns the item; a non-zero return stops the list with that code.
+ * If a continue token expires mid-way (410) the list starts again from the
+ * beginning after on_restart(arg), which forgets the items handed so far.
+ * *rv receives the list's resourceVersion (caller frees) on success. */
+typedef int (*kube_item_cb)(json_t *item, void *arg);
+int kube_list_each(kube_client *c, const kube_resource *r, const char *ns, const kube_list_options *o,
+                   kube_item_cb on_item, void (*on_restart)(void *arg), void *arg, char **rv,
+                   kube_status *st) CUBIT_WUR;
 int kube_create(kube_client *c, const kube_resource *r, const char *ns, const json_t *obj, json_t **out,
                 kube_status *st) CUBIT_WUR;
 /* PUT of the whole object (name from obj); a stale resourceVersion gives

@@ -21,6 +21,14 @@ int kube__result(kube_client *c, CURL *easy, CURLcode cc, const char *method, co
                  size_t body_len, kube_status *st);
 /* Appends "?k=v&..." for the list options; caller frees. */
 char *kube__list_query(CURL *easy, const kube_list_options *o, int watch);
+/* Decodes one page of a List (p, len bytes) item by item, as
+ * kube_list_each does: each item, with apiVersion and kind set, goes to
+ * on_item (which owns it) as soon as it is decoded. *rv and *cont receive
+ * the List's resourceVersion and continue token (NULL when absent; caller
+ * frees). Returns 0, CUBIT_EINVAL with st->message when p is not a List,
+ * or on_item's non-zero code. Exposed for tests. */
+int kube__list_decode(const char *p, size_t len, const char *api_version, const char *kind, kube_item_cb on_item,
+                      void *arg, char **rv, char **cont, kube_status *st) CUBIT_WUR;
 /* Forgets cached credentials after a 401. */
 void kube__invalidate_creds(kube_client *c);
 

@@ -1,4 +1,5 @@
 #include "runtime/certs.h"
+#include "runtime/thread.h"
 
 #include <errno.h>
 #include <openssl/bio.h>
@@ -426,7 +427,7 @@ int rt_certs_start(kube_client *c, const rt_certs_options *o, int check_s, rt_ce
     rt_certs_stop(cs);
     return rc;
   }
-  if (pthread_create(&cs->thread, NULL, run, cs) != 0) abort();
+  rt__thread_start(&cs->thread, run, cs);
   *out = cs;
   return 0;
 }

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "runtime/apply.h"
+#include "runtime/thread.h"
 #include "runtime/internal.h"
 #include "util/alloc.h"
 #include "util/json.h"
@@ -247,7 +248,7 @@ void rt__controller_start(rt_controller *c) {
   c->nthreads = c->def.workers > 0 ? c->def.workers : 2;
   c->threads = xcalloc((size_t)c->nthreads, sizeof(pthread_t));
   for (int i = 0; i < c->nthreads; i++)
-    if (pthread_create(&c->threads[i], NULL, worker, c) != 0) abort();
+    rt__thread_start(&c->threads[i], worker, c);
   log_info("controller", "started workers", "controller=%s workers=%d", c->def.name, c->nthreads);
 }
 

@@ -1,4 +1,5 @@
 #include "runtime/leader.h"
+#include "runtime/thread.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -178,7 +179,7 @@ rt_leader *rt_leader_start(kube_client *c, const rt_leader_options *o) {
   metric_set(l->status, 0, l->name);
   pthread_mutex_init(&l->mu, NULL);
   pthread_cond_init(&l->cond, NULL);
-  if (pthread_create(&l->thread, NULL, run, l) != 0) abort();
+  rt__thread_start(&l->thread, run, l);
   return l;
 }
 

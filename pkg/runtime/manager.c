@@ -1,6 +1,7 @@
 #include "runtime/manager.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "runtime/fields.h"
 #include "runtime/internal.h"
 #include "runtime/authz.h"
 #include "runtime/certs.h"
@@ -278,6 +280,7 @@ cache_informer *rt_manager_informer(rt_manager *m, const kube_resource *r) {
   e->resource = r;
   cache_informer_options o = {0};
   o.resource = r;
+  o.fields = rt_cached_fields(r);
   e->informer = cache_informer_new(&m->loop, m->client, m->watcher, &o);
   cache_store *s = cache_informer_store(e->informer);
   cache_store_index_owner(s);
@@ -475,6 +478,14 @@ static int load_settings(const char *path, json_t **out) {
 }
 
 int rt_manager_new(const rt_manager_options *o, rt_manager **out) {
+#ifdef __GLIBC__
+  /* glibc gives every thread that allocates an arena of its own (up to 8
+   * per core) and keeps what was freed there for that thread: with a worker
+   * pool per controller, most of an idle manager's heap was such per-thread
+   * reserves. Two arenas keep the workers from contending on one lock. Set
+   * before any thread starts. */
+  mallopt(M_ARENA_MAX, 2);
+#endif
   rt_manager *m = xcalloc(1, sizeof(*m));
   m->opts = *o;
   int rc = load_settings(o->config_file, &m->settings);

@@ -1,7 +1,10 @@
 #include <curl/curl.h>
 #include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "kube/client.h"
+#include "kube/request.h"
 #include "testutil.h"
 
 static const struct {
@@ -85,12 +88,88 @@ START_TEST(list_query) {
 }
 END_TEST
 
+/* A List page decoded item by item, as the API server writes them and in
+ * shapes it could. */
+static const struct {
+  const char *body;
+  int rc;
+  size_t items;
+  const char *rv, *cont, *names;
+} pages[] = {
+    {"{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"12\",\"continue\":\"c1\"},"
+     "\"items\":[{\"metadata\":{\"name\":\"a\"}},{\"metadata\":{\"name\":\"b\"},\"spec\":{\"n\":[1,2.5,\"x\"]}}]}",
+     0, 2, "12", "c1", "a,b,"},
+    {" {\n \"items\" : [ ] ,\n \"metadata\" : { \"resourceVersion\" : \"7\", \"continue\": \"\" } , \"kind\":\"PodList\" }\n", 0, 0,
+     "7", NULL, ""},
+    {"{\"metadata\":{\"resourceVersion\":\"3\"},\"items\":null}", 0, 0, "3", NULL, ""},
+    {"{\"items\":[{\"metadata\":{\"name\":\"\\u00e9t\\u00e9\"}}],\"metadata\":{\"resourceVersion\":\"4\"}}", 0, 1, "4", NULL,
+     "\u00e9t\u00e9,"},
+    {"{\"items\":[{\"metadata\":{\"name\":\"a\"}}", CUBIT_EINVAL, 1, NULL, NULL, "a,"},
+    {"{\"items\":[1]}", CUBIT_EINVAL, 0, NULL, NULL, ""},
+    {"[]", CUBIT_EINVAL, 0, NULL, NULL, ""},
+    {"", CUBIT_EINVAL, 0, NULL, NULL, ""},
+    {"{\"metadata\":{\"resourceVersion\":\"5\"} \"items\":[]}", CUBIT_EINVAL, 0, NULL, NULL, ""},
+};
+
+typedef struct seen {
+  size_t n;
+  char names[256];
+} seen;
+
+static int take_item(json_t *item, void *arg) {
+  seen *s = arg;
+  s->n++;
+  const char *name = json_string_value(json_object_get(json_object_get(item, "metadata"), "name"));
+  size_t len = strlen(s->names);
+  snprintf(s->names + len, sizeof(s->names) - len, "%s,", name ? name : "?");
+  int ok = strcmp(json_string_value(json_object_get(item, "apiVersion")), "v1") == 0 &&
+           strcmp(json_string_value(json_object_get(item, "kind")), "Pod") == 0;
+  json_decref(item);
+  return ok ? 0 : CUBIT_EINVAL;
+}
+
+START_TEST(list_decode) {
+  seen s = {0};
+  char *rv = NULL, *cont = NULL;
+  kube_status st = {0};
+  const char *b = pages[_i].body;
+  int rc = kube__list_decode(b, strlen(b), "v1", "Pod", take_item, &s, &rv, &cont, &st);
+  ck_assert_int_eq(rc, pages[_i].rc);
+  ck_assert_uint_eq(s.n, pages[_i].items);
+  ck_assert_str_eq(s.names, pages[_i].names);
+  if (pages[_i].rv) ck_assert_str_eq(rv, pages[_i].rv);
+  else ck_assert_ptr_null(rv);
+  if (pages[_i].cont) ck_assert_str_eq(cont, pages[_i].cont);
+  else ck_assert_ptr_null(cont);
+  if (rc) ck_assert_msg(strstr(st.message, "decoding list") != NULL, "message: %s", st.message);
+  free(rv);
+  free(cont);
+}
+END_TEST
+
+static int stop_at_first(json_t *item, void *arg) {
+  json_decref(item);
+  return CUBIT_ESHUTDOWN;
+}
+
+START_TEST(list_decode_stops) {
+  const char *b = pages[0].body;
+  char *rv = NULL, *cont = NULL;
+  kube_status st = {0};
+  ck_assert_int_eq(kube__list_decode(b, strlen(b), "v1", "Pod", stop_at_first, NULL, &rv, &cont, &st), CUBIT_ESHUTDOWN);
+  ck_assert_ptr_null(rv);
+  ck_assert_ptr_null(cont);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("client");
   TCase *tc = tcase_create("core");
   tcase_add_loop_test(tc, status_codes, 0, sizeof(codes) / sizeof(codes[0]));
   tcase_add_test(tc, paths);
   tcase_add_test(tc, list_query);
+  tcase_add_loop_test(tc, list_decode, 0, sizeof(pages) / sizeof(pages[0]));
+  tcase_add_test(tc, list_decode_stops);
   suite_add_tcase(s, tc);
   return testutil_run(s);
 }

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# The manager at scale, on the local control plane (kind/local), against the
+# manager test/e2e/cubit-up.sh started (its pid file and command line are reused):
+#
+#   bench/scale.sh [N] [--json out.json] [--baseline old.json] [--keep]     (N default 500)
+#
+# 1. idle:   restarts the manager on what the cluster holds now and reads its RSS
+#            once synced (after cubit-up.sh with CUBIT_SKIP_SAMPLES=1 on a fresh
+#            cluster, that is the idle figure: CRDs installed, no objects);
+# 2. create: N Notebooks (their StatefulSet + Service + pod each) in a namespace of
+#            their own, written by 4 kubectl processes; time until every child exists;
+# 3. steady: RSS once the Notebooks' children exist and the manager has settled,
+#            CPU seconds and API requests the manager spent on the N Notebooks;
+# 4. cold:   restarts the manager with everything present: peak RSS (VmHWM) while it
+#            lists and reconciles, RSS once settled, time until it is ready;
+# then deletes the namespace (unless --keep). Prints figures; never asserts anything.
+# --baseline compares with an earlier --json output, as the C benchmarks do.
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+state=${CUBIT_LOCAL_STATE:-$repo/.cubit/local}
+n=500 json_out="" baseline="" keep=0
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --json) json_out=$2; shift 2 ;;
+    --baseline) baseline=$2; shift 2 ;;
+    --keep) keep=1; shift ;;
+    [0-9]*) n=$1; shift ;;
+    *) echo "bench/scale.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+kubectl=("$("$repo/kind/local/build.sh" --print)/kubectl" --kubeconfig "$state/kubeconfig")
+health=${CUBIT_MANAGER_HEALTH_PORT:-18081}
+metrics=${CUBIT_MANAGER_METRICS_PORT:-18080}
+ns=scale-bench
+[[ -f $state/manager.pid ]] && kill -0 "$(cat "$state/manager.pid")" 2>/dev/null ||
+  { echo "bench/scale.sh: no manager running; start one with test/e2e/cubit-up.sh" >&2; exit 1; }
+
+calc() { awk "BEGIN {printf \"%.3f\", $*}"; }
+declare -A fig unit better
+figure() { fig[$1]=$2; unit[$1]=$3; better[$1]=$4; order+=("$1"); }
+order=()
+
+pid() { cat "$state/manager.pid"; }
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$(pid)/status"; }
+hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$(pid)/status"; }
+anon_kb() { awk '/^RssAnon/ {print $2}' "/proc/$(pid)/status"; }
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$(pid)/stat"; }
+ready() { curl -fsS --max-time 1 "http://127.0.0.1:$health/readyz" >/dev/null 2>&1; }
+requests() {
+  curl -fsS --max-time 5 --cacert "$state/webhook-certs/ca.crt" -H "Authorization: Bearer $(cat "$state/metrics.token")" \
+    "https://127.0.0.1:$metrics/metrics" | awk '/^rest_client_requests_total/ {s += $NF} END {print s + 0}'
+}
+# The RSS once it stops moving: sampled each second until two readings 5 s
+# apart differ by less than 1% (at most 120 s).
+settle() {
+  local prev now
+  prev=$(rss_kb)
+  for _ in $(seq 1 24); do
+    sleep 5
+    now=$(rss_kb)
+    ((now - prev < prev / 100 && prev - now < prev / 100)) && break
+    prev=$now
+  done
+  rss_kb
+}
+# Kills the manager and starts it again with the same command line and
+# environment, appending to its log. Returns once /readyz answers.
+restart() {
+  local old cmd=() env=()
+  old=$(pid)
+  mapfile -d '' cmd <"/proc/$old/cmdline"
+  mapfile -d '' env <"/proc/$old/environ"
+  kill "$old"
+  while kill -0 "$old" 2>/dev/null; do sleep 0.1; done
+  printf '\n==== %s bench/scale.sh restarting cubit-manager\n' "$(date -u +%FT%TZ)" >>"$state/manager.log"
+  env -i "${env[@]}" setsid "${cmd[@]}" </dev/null >>"$state/manager.log" 2>&1 &
+  echo $! >"$state/manager.pid"
+  t_restart=$(date +%s.%N)
+  for _ in $(seq 1 600); do ready && return 0; sleep 0.1; done
+  echo "bench/scale.sh: manager not ready 60 s after restart" >&2
+  exit 1
+}
+children() {
+  local s v
+  s=$("${kubectl[@]}" -n "$ns" get statefulsets -o name 2>/dev/null | wc -l)
+  v=$("${kubectl[@]}" -n "$ns" get services -o name 2>/dev/null | wc -l)
+  echo $((s < v ? s : v))
+}
+
+echo "bench/scale.sh: N=$n on $(uname -m), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)" >&2
+"${kubectl[@]}" delete namespace "$ns" --ignore-not-found --wait=true >/dev/null
+
+# 1. idle
+restart
+figure idle_ready_s "$(calc "$(date +%s.%N) - $t_restart")" s 0
+figure idle_rss_kb "$(settle)" KiB 0
+figure idle_rss_anon_kb "$(anon_kb)" KiB 0
+figure idle_threads "$(awk '/^Threads/ {print $2}' "/proc/$(pid)/status")" "" 0
+
+# 2. create
+"${kubectl[@]}" create namespace "$ns" >/dev/null
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+for w in 0 1 2 3; do
+  for ((i = w; i < n; i += 4)); do
+    printf -- '---\napiVersion: cubit.dev/v1alpha1\nkind: Notebook\nmetadata: {name: nb-%05d, namespace: %s}\nspec: {ide: jupyter, resources: {cpu: 100m, memory: 256Mi}}\n' "$i" "$ns"
+  done >"$work/nb-$w.yaml"
+done
+cpu0=$(cpu_s) req0=$(requests) t0=$(date +%s.%N)
+writers=()
+for w in 0 1 2 3; do
+  "${kubectl[@]}" create -f "$work/nb-$w.yaml" >/dev/null &
+  writers+=($!)
+done
+wait "${writers[@]}" # not the manager, also a child of this shell after restart
+t_written=$(date +%s.%N)
+while (($(children) < n)); do
+  sleep 1
+  if awk -v a="$(date +%s)" -v b="${t0%.*}" 'BEGIN {exit !(a - b > 900)}'; then echo "bench/scale.sh: children missing after 900 s" >&2; break; fi
+done
+t_children=$(date +%s.%N)
+figure notebooks "$n" "" 1
+figure write_s "$(calc "$t_written - $t0")" s 0
+figure children_s "$(calc "$t_children - $t0")" s 0
+
+# 3. steady
+figure steady_rss_kb "$(settle)" KiB 0
+figure steady_rss_anon_kb "$(anon_kb)" KiB 0
+figure steady_peak_rss_kb "$(hwm_kb)" KiB 0
+figure cpu_s "$(calc "$(cpu_s) - $cpu0")" s 0
+figure requests_per_notebook "$(calc "($(requests) - $req0) / $n")" "" 0
+
+# 4. cold start with everything present
+restart
+figure cold_ready_s "$(calc "$(date +%s.%N) - $t_restart")" s 0
+figure cold_rss_kb "$(settle)" KiB 0
+figure cold_peak_rss_kb "$(hwm_kb)" KiB 0
+figure cold_cpu_s "$(cpu_s)" s 0 # the new process: its list, sync and reconciles
+
+if ((keep == 0)); then "${kubectl[@]}" delete namespace "$ns" --wait=false >/dev/null; fi
+
+# Print, compare, write.
+printf 'bench/scale on %s %s, %s cores, N=%s\n' "$(uname -s)" "$(uname -m)" "$(nproc)" "$n"
+figures_json='{}'
+for k in "${order[@]}"; do
+  line=$(printf '  %-28s %14.2f %-6s' "$k" "${fig[$k]}" "${unit[$k]}")
+  if [[ -n $baseline ]]; then
+    old=$(jq -r --arg k "$k" '.figures[$k] // empty' "$baseline")
+    if [[ -n $old ]]; then
+      line+=$(awk -v new="${fig[$k]}" -v old="$old" -v hib="${better[$k]}" 'BEGIN {
+        c = old != 0 ? (new - old) / old * 100 : 0
+        b = hib ? c > 0 : c < 0
+        printf "  baseline %12.2f  %+6.1f%% %s", old, c, c == 0 ? "" : b ? "(better)" : "(worse)" }')
+    fi
+  fi
+  echo "$line"
+  figures_json=$(jq --arg k "$k" --argjson v "${fig[$k]}" '.[$k] = $v' <<<"$figures_json")
+done
+if [[ -n $json_out ]]; then
+  jq -n --argjson f "$figures_json" --arg m "$(uname -m), $(nproc) cores" '{benchmark: "scale", machine: $m, figures: $f}' >"$json_out"
+fi

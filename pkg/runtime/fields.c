@@ -1,0 +1,66 @@
+#include "runtime/fields.h"
+
+#include <string.h>
+
+/* Pods: read by the notebook, trainingjob, inferenceservice, pipelinerun and
+ * project controllers, the history recorder and the quota webhook for their
+ * state (phase, conditions, container states with reasons and exit codes),
+ * what they use (resources of containers and init containers, the pod-level
+ * resources and overhead, the GPU model from the node selector) and where
+ * they run. Images, commands, env, volumes, probes and the rest of the spec
+ * are written by the workload controllers and read by no one here. */
+static const char *const pod_fields[] = {
+    "metadata",
+    "spec.nodeName",
+    "spec.nodeSelector",
+    "spec.restartPolicy",
+    "spec.resources",
+    "spec.overhead",
+    "spec.containers[].name",
+    "spec.containers[].resources",
+    "spec.initContainers[].name",
+    "spec.initContainers[].resources",
+    "spec.initContainers[].restartPolicy",
+    "status.phase",
+    "status.reason",
+    "status.message",
+    "status.podIP",
+    "status.startTime",
+    "status.conditions",
+    "status.containerStatuses[].name",
+    "status.containerStatuses[].ready",
+    "status.containerStatuses[].restartCount",
+    "status.containerStatuses[].state",
+    "status.containerStatuses[].lastState",
+    "status.initContainerStatuses[].name",
+    "status.initContainerStatuses[].ready",
+    "status.initContainerStatuses[].restartCount",
+    "status.initContainerStatuses[].state",
+    "status.initContainerStatuses[].lastState",
+    NULL};
+
+/* CustomResourceDefinitions: the manager watches them only to notice an API
+ * appearing or going (group, plural, served versions, Established). Their
+ * OpenAPI schemas are most of their size (hundreds of KiB for some
+ * upstream CRDs). */
+static const char *const crd_fields[] = {
+    "metadata",
+    "spec.group",
+    "spec.names",
+    "spec.scope",
+    "spec.versions[].name",
+    "spec.versions[].served",
+    "spec.versions[].storage",
+    "status.conditions",
+    "status.acceptedNames",
+    NULL};
+
+static int same(const kube_resource *a, const kube_resource *b) {
+  return strcmp(a->group, b->group) == 0 && strcmp(a->resource, b->resource) == 0;
+}
+
+const char *const *rt_cached_fields(const kube_resource *r) {
+  if (same(r, &kube_pods)) return pod_fields;
+  if (same(r, &kube_crds)) return crd_fields;
+  return NULL;
+}

@@ -1,0 +1,17 @@
+/* What the manager's informers keep of each resource (pkg/cache/transform.h):
+ * the union of what every controller and webhook reading the resource reads.
+ *
+ * Only resources nobody in Cubit writes are cut down: a child Cubit applies
+ * is kept whole, because rt_apply compares every field it would write with
+ * the cached object to skip unchanged applies. test/unit/test_fields.c holds
+ * the table of paths each reader reads and checks every one survives. */
+#ifndef CUBIT_RUNTIME_FIELDS_H
+#define CUBIT_RUNTIME_FIELDS_H
+
+#include "kube/client.h"
+
+/* The paths the cache keeps of r (NULL-terminated), or NULL: the whole
+ * object (always without managedFields and last-applied-configuration). */
+const char *const *rt_cached_fields(const kube_resource *r);
+
+#endif

@@ -1,0 +1,314 @@
+/* What the manager's caches keep (pkg/runtime/fields.c through
+ * pkg/cache/transform.c): the table below is every JSON path a Cubit
+ * controller, webhook or the runtime itself reads of a cut-down resource,
+ * with its reader. Each must survive the transform of a real object (the
+ * fixtures are the API server's own answers, with the rarer states added),
+ * and what nobody reads must be gone. A reader that starts reading a new
+ * field of pods or CRDs adds it here and to fields.c. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache/transform.h"
+#include "runtime/fields.h"
+#include "testutil.h"
+#include "util/json.h"
+
+typedef struct read_path {
+  const char *reader;
+  const kube_resource *resource;
+  const char *path; /* "[]" = every element */
+} read_path;
+
+static const read_path reads[] = {
+    /* the runtime: store key, change test, indexes, owner mapping */
+    {"runtime (store, indexes)", &kube_pods, "metadata.name"},
+    {"runtime (store, indexes)", &kube_pods, "metadata.namespace"},
+    {"runtime (store, indexes)", &kube_pods, "metadata.resourceVersion"},
+    {"runtime (store, indexes)", &kube_pods, "metadata.ownerReferences"},
+    {"runtime (store, indexes)", &kube_pods, "metadata.labels"},
+    /* controllers/notebook: map_pod, phase.c */
+    {"notebook", &kube_pods, "metadata.creationTimestamp"},
+    {"notebook", &kube_pods, "metadata.deletionTimestamp"},
+    {"notebook", &kube_pods, "spec.nodeName"},
+    {"notebook", &kube_pods, "status.phase"},
+    {"notebook", &kube_pods, "status.reason"},
+    {"notebook", &kube_pods, "status.message"},
+    {"notebook", &kube_pods, "status.podIP"},
+    {"notebook", &kube_pods, "status.conditions[].type"},
+    {"notebook", &kube_pods, "status.conditions[].status"},
+    {"notebook", &kube_pods, "status.conditions[].lastTransitionTime"},
+    {"notebook", &kube_pods, "status.containerStatuses[].state"},
+    {"notebook", &kube_pods, "status.initContainerStatuses[].state.waiting.reason"},
+    {"notebook", &kube_pods, "status.initContainerStatuses[].state.waiting.message"},
+    /* controllers/trainingjob: map_pod, status.c */
+    {"trainingjob", &kube_pods, "metadata.labels"},
+    {"trainingjob", &kube_pods, "metadata.deletionTimestamp"},
+    {"trainingjob", &kube_pods, "spec.nodeName"},
+    {"trainingjob", &kube_pods, "status.phase"},
+    {"trainingjob", &kube_pods, "status.conditions"},
+    {"trainingjob", &kube_pods, "status.containerStatuses[].name"},
+    {"trainingjob", &kube_pods, "status.containerStatuses[].state"},
+    {"trainingjob", &kube_pods, "status.containerStatuses[].lastState.terminated.exitCode"},
+    {"trainingjob", &kube_pods, "status.containerStatuses[].lastState.terminated.reason"},
+    {"trainingjob", &kube_pods, "status.initContainerStatuses[].state"},
+    /* controllers/inferenceservice: map_pod, verdict.c */
+    {"inferenceservice", &kube_pods, "metadata.labels"},
+    {"inferenceservice", &kube_pods, "metadata.deletionTimestamp"},
+    {"inferenceservice", &kube_pods, "spec.nodeName"},
+    {"inferenceservice", &kube_pods, "status.phase"},
+    {"inferenceservice", &kube_pods, "status.conditions[].reason"},
+    {"inferenceservice", &kube_pods, "status.conditions[].message"},
+    {"inferenceservice", &kube_pods, "status.containerStatuses[].name"},
+    {"inferenceservice", &kube_pods, "status.initContainerStatuses[].state.waiting.message"},
+    /* controllers/pipeline (pipelinerun): map_pod, run_plan.c */
+    {"pipelinerun", &kube_pods, "metadata.labels"},
+    {"pipelinerun", &kube_pods, "metadata.annotations"},
+    {"pipelinerun", &kube_pods, "status.phase"},
+    {"pipelinerun", &kube_pods, "status.reason"},
+    {"pipelinerun", &kube_pods, "status.message"},
+    {"pipelinerun", &kube_pods, "status.containerStatuses[].lastState.terminated.message"},
+    /* controllers/project (plan.c) and the quota webhook, through api/usage */
+    {"project, quota webhook (usage)", &kube_pods, "metadata.annotations"},
+    {"project, quota webhook (usage)", &kube_pods, "metadata.deletionTimestamp"},
+    {"project, quota webhook (usage)", &kube_pods, "status.phase"},
+    {"project, quota webhook (usage)", &kube_pods, "spec.containers[].resources"},
+    {"project, quota webhook (usage)", &kube_pods, "spec.initContainers[].resources"},
+    {"project, quota webhook (usage)", &kube_pods, "spec.initContainers[].restartPolicy"},
+    {"project, quota webhook (usage)", &kube_pods, "spec.resources"},
+    {"project, quota webhook (usage)", &kube_pods, "spec.overhead"},
+    {"project, quota webhook (usage)", &kube_pods, "spec.nodeSelector"},
+    {"project, quota webhook (usage)", &kube_pods, "spec.restartPolicy"},
+    /* history/record.c */
+    {"history recorder", &kube_pods, "metadata.creationTimestamp"},
+    {"history recorder", &kube_pods, "spec.nodeName"},
+    {"history recorder", &kube_pods, "spec.nodeSelector"},
+    {"history recorder", &kube_pods, "status.conditions"},
+    {"history recorder", &kube_pods, "status.containerStatuses[].state.running.startedAt"},
+    {"history recorder", &kube_pods, "status.containerStatuses[].lastState.terminated.startedAt"},
+    {"history recorder", &kube_pods, "status.containerStatuses[].lastState.terminated.finishedAt"},
+    /* pkg/runtime/manager.c: an API appearing or going */
+    {"manager (discovery trigger)", &kube_crds, "metadata.name"},
+    {"manager (discovery trigger)", &kube_crds, "spec.group"},
+    {"manager (discovery trigger)", &kube_crds, "spec.names.plural"},
+    {"manager (discovery trigger)", &kube_crds, "spec.versions[].name"},
+    {"manager (discovery trigger)", &kube_crds, "spec.versions[].served"},
+    {"manager (discovery trigger)", &kube_crds, "status.conditions[].type"},
+    {"manager (discovery trigger)", &kube_crds, "status.conditions[].status"},
+};
+
+/* What must be gone after the transform. */
+static const read_path dropped[] = {
+    {"", &kube_pods, "metadata.managedFields"},
+    {"", &kube_pods, "metadata.annotations.kubectl\\.kubernetes\\.io/last-applied-configuration"},
+    {"", &kube_pods, "spec.containers[].image"},
+    {"", &kube_pods, "spec.containers[].env"},
+    {"", &kube_pods, "spec.containers[].livenessProbe"},
+    {"", &kube_pods, "spec.containers[].volumeMounts"},
+    {"", &kube_pods, "spec.initContainers[].image"},
+    {"", &kube_pods, "spec.initContainers[].env"},
+    {"", &kube_pods, "spec.volumes"},
+    {"", &kube_pods, "spec.tolerations"},
+    {"", &kube_pods, "spec.securityContext"},
+    {"", &kube_pods, "status.podIPs"},
+    {"", &kube_pods, "status.qosClass"},
+    {"", &kube_pods, "status.containerStatuses[].image"},
+    {"", &kube_pods, "status.containerStatuses[].imageID"},
+    {"", &kube_pods, "status.initContainerStatuses[].imageID"},
+    {"", &kube_crds, "metadata.managedFields"},
+    {"", &kube_crds, "spec.versions[].schema"},
+    {"", &kube_crds, "spec.versions[].additionalPrinterColumns"},
+    {"", &kube_crds, "spec.versions[].subresources"},
+};
+
+static const char *fixture_of(const kube_resource *r) {
+  return r == &kube_pods ? "test/unit/fixtures/cache/pod.json" : "test/unit/fixtures/cache/crd.json";
+}
+
+static json_t *load(const kube_resource *r) {
+  size_t len;
+  char *text = testutil_read_src(fixture_of(r), &len);
+  json_error_t e;
+  json_t *o = json_loadb(text, len, 0, &e);
+  ck_assert_msg(o != NULL, "%s: %s", fixture_of(r), e.text);
+  free(text);
+  return o;
+}
+
+static json_t *cut(const kube_resource *r, json_t *orig) {
+  cache_fields *f;
+  ck_assert_int_eq(cache_fields_new(rt_cached_fields(r), &f), 0);
+  json_t *copy = json_deep_copy(orig);
+  cache_transform(f, copy);
+  cache_fields_free(f);
+  return copy;
+}
+
+/* The next step of path into step (a key; "\." escapes a dot). */
+static const char *next_step(const char *path, char *step, size_t cap) {
+  size_t n = 0;
+  if (strncmp(path, "[]", 2) == 0) {
+    snprintf(step, cap, "[]");
+    path += 2;
+  } else {
+    while (*path && *path != '.' && *path != '[') {
+      if (path[0] == '\\' && path[1] == '.') path++;
+      if (n + 1 < cap) step[n++] = *path;
+      path++;
+    }
+    step[n] = '\0';
+  }
+  return *path == '.' ? path + 1 : path;
+}
+
+/* Walks path in orig and cut together: *found counts the places it exists in
+ * orig; returns 0 as soon as one of them differs (or is missing) in cut. */
+static int same_at(const json_t *orig, const json_t *cut_v, const char *path, int *found) {
+  if (*path == '\0') {
+    (*found)++;
+    return json_equal((json_t *)orig, (json_t *)cut_v);
+  }
+  char step[256];
+  const char *rest = next_step(path, step, sizeof(step));
+  if (strcmp(step, "[]") == 0) {
+    if (!json_is_array(orig)) return 1;
+    if (json_array_size(orig) != json_array_size(cut_v)) return 0;
+    for (size_t i = 0; i < json_array_size(orig); i++)
+      if (!same_at(json_array_get(orig, i), json_array_get(cut_v, i), rest, found)) return 0;
+    return 1;
+  }
+  json_t *o = json_object_get(orig, step);
+  if (o == NULL) return 1;
+  return same_at(o, json_object_get(cut_v, step), rest, found);
+}
+
+/* 1 when path leads to a value anywhere in v. */
+static int exists(const json_t *v, const char *path) {
+  if (*path == '\0') return v != NULL;
+  char step[256];
+  const char *rest = next_step(path, step, sizeof(step));
+  if (strcmp(step, "[]") == 0) {
+    for (size_t i = 0; i < json_array_size(v); i++)
+      if (exists(json_array_get(v, i), rest)) return 1;
+    return 0;
+  }
+  return exists(json_object_get(v, step), rest);
+}
+
+START_TEST(every_read_path_survives) {
+  const read_path *r = &reads[_i];
+  json_t *orig = load(r->resource);
+  json_t *c = cut(r->resource, orig);
+  /* Dropped by design whatever is declared: not something a reader reads. */
+  json_object_del(js_get(orig, "metadata.annotations"), "kubectl.kubernetes.io/last-applied-configuration");
+  int found = 0;
+  ck_assert_msg(same_at(orig, c, r->path, &found), "%s reads %s.%s, which the cache drops", r->reader,
+                r->resource->resource, r->path);
+  ck_assert_msg(found > 0, "fixture %s lacks %s: add it so the test means something", fixture_of(r->resource),
+                r->path);
+  json_decref(c);
+  json_decref(orig);
+}
+END_TEST
+
+START_TEST(unread_fields_are_dropped) {
+  const read_path *r = &dropped[_i];
+  json_t *orig = load(r->resource);
+  ck_assert_msg(exists(orig, r->path), "fixture %s lacks %s", fixture_of(r->resource), r->path);
+  json_t *c = cut(r->resource, orig);
+  ck_assert_msg(!exists(c, r->path), "%s.%s is still cached", r->resource->resource, r->path);
+  json_decref(c);
+  json_decref(orig);
+}
+END_TEST
+
+/* The cut-down objects are much smaller: what the cache gains. */
+START_TEST(cut_objects_are_smaller) {
+  const kube_resource *rs[] = {&kube_pods, &kube_crds};
+  for (int i = 0; i < 2; i++) {
+    json_t *orig = load(rs[i]);
+    json_t *c = cut(rs[i], orig);
+    char *a = json_dumps(orig, JSON_COMPACT), *b = json_dumps(c, JSON_COMPACT);
+    ck_assert_msg(strlen(b) * 3 < strlen(a), "%s: %zu of %zu bytes kept", rs[i]->resource, strlen(b), strlen(a));
+    free(a);
+    free(b);
+    json_decref(c);
+    json_decref(orig);
+  }
+}
+END_TEST
+
+START_TEST(other_resources_kept_whole) {
+  /* Children Cubit applies are compared field by field with what it would
+   * write (rt_apply): they keep everything but the two always dropped. */
+  const kube_resource *whole[] = {&kube_statefulsets, &kube_services, &kube_deployments, &kube_jobs,
+                                  &kube_namespaces, &kube_pvcs, &kube_rolebindings};
+  for (size_t i = 0; i < sizeof(whole) / sizeof(whole[0]); i++) ck_assert_ptr_null(rt_cached_fields(whole[i]));
+  json_t *o = testutil_json("{'metadata': {'name': 'a', 'managedFields': [{}], 'annotations': {'x': '1', "
+                            "'kubectl.kubernetes.io/last-applied-configuration': '{}'}}, 'spec': {'a': [1, {'b': 2}]}}");
+  cache_transform(NULL, o);
+  json_t *want = testutil_json("{'metadata': {'name': 'a', 'annotations': {'x': '1'}}, 'spec': {'a': [1, {'b': 2}]}}");
+  ck_assert(json_equal(o, want));
+  json_decref(o);
+  json_decref(want);
+}
+END_TEST
+
+/* The path grammar and the projection on small objects. */
+static const struct {
+  const char *paths[4];
+  const char *in, *out;
+} projections[] = {
+    {{"spec.a", NULL}, "{'kind': 'K', 'spec': {'a': 1, 'b': 2}, 'status': {}}", "{'kind': 'K', 'spec': {'a': 1}}"},
+    {{"spec.c[].n", NULL}, "{'spec': {'c': [{'n': 1, 'x': 2}, {'x': 3}], 'd': 4}}", "{'spec': {'c': [{'n': 1}, {}]}}"},
+    {{"spec.c", "spec.c[].n", NULL}, "{'spec': {'c': [{'n': 1, 'x': 2}]}}", "{'spec': {'c': [{'n': 1, 'x': 2}]}}"},
+    {{"spec.c[].n", "spec", NULL}, "{'spec': {'c': [{'n': 1, 'x': 2}]}}", "{'spec': {'c': [{'n': 1, 'x': 2}]}}"},
+    {{"spec.c.n", NULL}, "{'spec': {'c': [{'n': 1}], 'e': 'x'}}", "{'spec': {'c': []}}"},
+    {{"spec.a.b", NULL}, "{'spec': {'a': 'scalar'}}", "{'spec': {'a': 'scalar'}}"},
+    {{"status", NULL}, "{'metadata': {'name': 'n', 'uid': 'u', 'labels': {'a': 'b'}}, 'status': {'x': [1]}}",
+     "{'metadata': {'name': 'n', 'uid': 'u'}, 'status': {'x': [1]}}"},
+};
+
+START_TEST(projection) {
+  cache_fields *f;
+  ck_assert_int_eq(cache_fields_new(projections[_i].paths, &f), 0);
+  ck_assert(!cache_fields_whole(f));
+  json_t *in = testutil_json(projections[_i].in), *want = testutil_json(projections[_i].out);
+  cache_transform(f, in);
+  char *got = json_dumps(in, JSON_SORT_KEYS | JSON_COMPACT);
+  ck_assert_msg(json_equal(in, want), "case %d: got %s", _i, got);
+  free(got);
+  json_decref(in);
+  json_decref(want);
+  cache_fields_free(f);
+}
+END_TEST
+
+START_TEST(bad_paths) {
+  const char *const bad[][2] = {{"", NULL}, {"spec..a", NULL}, {".spec", NULL}, {"spec.", NULL}};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    cache_fields *f = NULL;
+    ck_assert_int_eq(cache_fields_new(bad[i], &f), CUBIT_EINVAL);
+    ck_assert_ptr_null(f);
+  }
+  cache_fields *f;
+  ck_assert_int_eq(cache_fields_new(NULL, &f), 0);
+  ck_assert(cache_fields_whole(f));
+  const char *const more[] = {"spec.a", NULL};
+  ck_assert_int_eq(cache_fields_add(f, more), 0);
+  ck_assert(cache_fields_whole(f)); /* a whole-object set stays whole */
+  cache_fields_free(f);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("fields");
+  TCase *tc = tcase_create("core");
+  tcase_add_loop_test(tc, every_read_path_survives, 0, sizeof(reads) / sizeof(reads[0]));
+  tcase_add_loop_test(tc, unread_fields_are_dropped, 0, sizeof(dropped) / sizeof(dropped[0]));
+  tcase_add_test(tc, cut_objects_are_smaller);
+  tcase_add_test(tc, other_resources_kept_whole);
+  tcase_add_loop_test(tc, projection, 0, sizeof(projections) / sizeof(projections[0]));
+  tcase_add_test(tc, bad_paths);
+  suite_add_tcase(s, tc);
+  return testutil_run(s);
+}
