@@ -37,11 +37,11 @@ file=$dir/${container:-all}.log
 mkdir -p "$dir"
 
 if ((end)); then
-  # A follower waits on the directory for changes to the file's name; a directory
-  # created in its place is reopened, and reading it fails: the stream ends.
+  # Readers from now on are sent to a copy (below); then the file is replaced by a
+  # directory: a follower waits on the directory for changes to the file's name,
+  # reopens it, fails to read a directory, and its stream ends.
   [[ -f $file ]] || kl_die "pod-log.sh: $ns/$pod has no log to end"
-  mv -f "$file" "$file.ended"
-  mkdir "$file"
+  cp "$file" "$file.ended"
 else
   [[ ! -e $file.ended ]] ||
     kl_die "pod-log.sh: the log of $ns/$pod${container:+ container $container} has ended"
@@ -57,7 +57,7 @@ fi
 # the containers without a file of their own).
 entries=""
 for f in "$dir"/*.log "$dir"/*.log.ended; do
-  [[ -f $f ]] || continue
+  [[ -f $f && ! -e $f.ended ]] || continue
   c=${f##*/}
   c=${c%.ended}
   c=${c%.log}
@@ -74,3 +74,10 @@ spec:
   logs:
 $entries
 EOF
+if ((end)); then
+  # kwok's informer sees the new Logs object within milliseconds; a second is for a
+  # reader that looked the old path up just before.
+  sleep 1
+  rm -f "$file"
+  mkdir "$file"
+fi

@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""Plays the program of every trial of an Experiment on kind/local (test code).
+
+A trial is a TrainingJob whose pods kwok runs without any program. This runner
+watches the pods labelled cubit.dev/experiment=<experiment> in one namespace, reads
+each trial's assignment (the annotation cubit.dev/trial-parameters of the pod, else of
+its TrainingJob), computes a known function of it and serves the result as the pod's
+container output through kind/local/pod-log.sh, paced so that the last line is
+written before kwok completes the pod (cubit.dev/fake-duration-seconds):
+
+    step=1 loss=<v1>
+    ...
+    step=S loss=<f(params)>
+
+The function is a shifted quadratic, f = sum over the --optimum parameters of
+((value - centre) / width)^2 (a categorical parameter adds 1 unless it equals its
+centre), minimum 0 at the centre. Step s reports f + (f + 1) * (S - s) / (S * s): the
+curve falls to f at the last step and ranks trials as f does from the first step, so
+medianstop can tell bad trials early.
+
+Each served pod is appended to --record as one JSON line
+{"pod", "trial", "parameters", "value", "steps", "written", "late", "gone"}: "late":
+true means the pod ended before its last line was written (the runner was too slow: a
+test problem, not the controller's); "gone": the pod was deleted while it ran (a trial
+stopped early) after "written" lines. Once the pod ended, its log is ended too (pod-log.sh --end), so a
+`logs -f` of it returns as on a real node.
+
+The runner stops by itself when the Experiment is finished (status.phase Succeeded or
+Failed, or the object is gone) and no pod of it is left to serve, or after --timeout
+seconds (exit status 3).
+"""
+import argparse
+import calendar
+import json
+import os
+import subprocess
+import sys
+import time
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+LABEL_EXPERIMENT = "cubit.dev/experiment"
+LABEL_TRIAL = "cubit.dev/trial"
+LABEL_TRAININGJOB = "cubit.dev/trainingjob"
+ANNOTATION_PARAMETERS = "cubit.dev/trial-parameters"
+ANNOTATION_DURATION = "cubit.dev/fake-duration-seconds"
+FINISHED = ("Succeeded", "Failed")
+
+
+def parse_optimum(text):
+    """"x=1.5/2,opt=adam" -> {"x": (1.5, 2.0), "opt": ("adam", None)}."""
+    out = {}
+    for item in text.split(","):
+        name, sep, spec = item.partition("=")
+        if not sep or not name:
+            raise argparse.ArgumentTypeError(f"--optimum {item!r}: want name=centre[/width]")
+        centre, _, width = spec.partition("/")
+        try:
+            out[name] = (float(centre), float(width) if width else 1.0)
+        except ValueError:
+            out[name] = (centre, None)
+    return out
+
+
+def objective(params, optimum):
+    """The known function: 0 at the optimum, growing quadratically away from it."""
+    f = 0.0
+    for name, (centre, width) in optimum.items():
+        if name not in params:
+            raise KeyError(f"the trial has no parameter {name!r} (it has {sorted(params)})")
+        v = params[name]
+        if width is None:
+            f += 0.0 if str(v) == centre else 1.0
+        else:
+            f += ((float(v) - centre) / width) ** 2
+    return f
+
+
+def curve(f, step, steps):
+    """Step s of S: falls to exactly f at S, ordered like f at every step."""
+    return f if step == steps else f + (f + 1.0) * (steps - step) / (steps * step)
+
+
+class Runner:
+    def __init__(self, args):
+        self.a = args
+        self.kubectl = [args.kubectl, "-n", args.namespace]
+        self.pods = {}  # uid -> state of a pod being (or done being) served
+        self.params_of = {}  # TrainingJob name -> assignment
+        self.enders = []
+
+    def get(self, *what):
+        r = subprocess.run(self.kubectl + ["get", *what, "-o", "json"], capture_output=True, text=True)
+        if r.returncode != 0:
+            if "NotFound" in r.stderr:
+                return None
+            raise RuntimeError(f"kubectl get {' '.join(what)}: {r.stderr.strip()}")
+        return json.loads(r.stdout)
+
+    def parameters(self, pod):
+        meta = pod["metadata"]
+        text = (meta.get("annotations") or {}).get(ANNOTATION_PARAMETERS)
+        if text is None:
+            labels = meta.get("labels") or {}
+            tj = labels.get(LABEL_TRAININGJOB) or f"{self.a.experiment}-{labels.get(LABEL_TRIAL)}"
+            if tj not in self.params_of:
+                obj = self.get("trainingjob", tj)
+                ann = ((obj or {}).get("metadata") or {}).get("annotations") or {}
+                if ANNOTATION_PARAMETERS not in ann:
+                    return None  # not there yet: look again next round
+                self.params_of[tj] = ann[ANNOTATION_PARAMETERS]
+            text = self.params_of[tj]
+        return json.loads(text)
+
+    def write(self, pod_name, lines):
+        subprocess.run(
+            [self.a.pod_log, "-n", self.a.namespace, pod_name],
+            input="".join(line + "\n" for line in lines), text=True, check=True)
+
+    def serve(self, pod, now):
+        meta, status = pod["metadata"], pod.get("status") or {}
+        uid, name = meta["uid"], meta["name"]
+        st = self.pods.get(uid)
+        if st is None:
+            params = self.parameters(pod)
+            if params is None:
+                return
+            f = objective(params, self.a.optimum)
+            st = self.pods[uid] = {
+                "pod": name, "trial": (meta.get("labels") or {}).get(LABEL_TRIAL), "parameters": params,
+                "value": f, "steps": self.a.steps, "written": 0, "late": False, "gone": False, "ended": False,
+            }
+        if st["ended"]:
+            return
+        phase = status.get("phase")
+        started = status.get("startTime")
+        if st["written"] < st["steps"] and started and phase not in FINISHED:
+            # kwok completes the pod 'duration' after it started; the last line is due
+            # a margin before that, the others spread evenly up to it. startTime has
+            # whole seconds, rounded down: the lines come early rather than late.
+            duration = float((meta.get("annotations") or {}).get(ANNOTATION_DURATION, "2"))
+            span = duration - self.a.margin
+            elapsed = now - calendar.timegm(time.strptime(started, "%Y-%m-%dT%H:%M:%SZ"))
+            steps = st["steps"]
+            due = steps if steps == 1 or span <= 0 else min(steps, 1 + int(elapsed / span * (steps - 1)))
+            if due > st["written"]:
+                lines = [f"step={s} {self.a.metric}={curve(st['value'], s, steps):.10g}"
+                         for s in range(st["written"] + 1, due + 1)]
+                self.write(name, lines)
+                st["written"] = due
+                if due == steps:
+                    self.record(st)
+        if phase in FINISHED:
+            if st["written"] < st["steps"]:
+                st["late"] = True
+                self.record(st)
+            st["ended"] = True
+            if st["written"] == 0:
+                return  # nothing was served: there is no log to end
+            # In the background: pod-log.sh --end waits a second for late readers.
+            self.enders.append(subprocess.Popen([self.a.pod_log, "-n", self.a.namespace, "--end", name]))
+
+    def record(self, st):
+        if self.a.record:
+            with open(self.a.record, "a") as out:
+                out.write(json.dumps({k: st[k] for k in ("pod", "trial", "parameters", "value", "steps", "written", "late", "gone")},
+                                     sort_keys=True) + "\n")
+
+    def run(self):
+        deadline = time.monotonic() + self.a.timeout
+        while time.monotonic() < deadline:
+            now = time.time()
+            pods = self.get("pods", "-l", f"{LABEL_EXPERIMENT}={self.a.experiment}")["items"]
+            for pod in pods:
+                self.serve(pod, now)
+            # A pod deleted while it ran (a trial stopped early, a job deleted): no
+            # more lines for it.
+            seen = {pod["metadata"]["uid"] for pod in pods}
+            for uid, st in self.pods.items():
+                if uid not in seen and not st["ended"]:
+                    st["ended"] = st["gone"] = True
+                    self.record(st)
+            self.enders = [p for p in self.enders if p.poll() is None]
+            exp = self.get("experiment", self.a.experiment) if self.a.until_finished else {}
+            gone = exp is None
+            finished = gone or ((exp or {}).get("status") or {}).get("phase") in FINISHED
+            busy = any((p.get("status") or {}).get("phase") not in FINISHED for p in pods)
+            if self.a.until_finished and finished and not busy and not self.enders:
+                return 0
+            if not self.a.until_finished and self.a.pods and not self.enders and sum(
+                    1 for s in self.pods.values() if s["ended"]) >= self.a.pods:
+                return 0
+            time.sleep(self.a.interval)
+        print(f"trial-runner: still running after {self.a.timeout:g} s", file=sys.stderr)
+        return 3
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("-n", "--namespace", required=True)
+    p.add_argument("--experiment", required=True, help="serve the pods labelled cubit.dev/experiment=NAME")
+    p.add_argument("--optimum", required=True, type=parse_optimum,
+                   help="name=centre[/width],...: the function's minimum (a non-number: a categorical's best value)")
+    p.add_argument("--metric", default="loss")
+    p.add_argument("--steps", type=int, default=5, help="intermediate values per trial (default 5)")
+    p.add_argument("--margin", type=float, default=1.5,
+                   help="seconds between the last line and kwok completing the pod (default 1.5)")
+    p.add_argument("--interval", type=float, default=0.5, help="seconds between looks at the pods")
+    p.add_argument("--timeout", type=float, default=600)
+    p.add_argument("--record", help="append a JSON line per served pod to this file")
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--until-finished", action="store_true",
+                       help="stop once the Experiment is Succeeded or Failed (or gone) and its pods ended")
+    group.add_argument("--pods", type=int, help="stop once this many pods were served and ended")
+    p.add_argument("--kubectl", default=os.environ.get("KUBECTL", "kubectl"))
+    p.add_argument("--pod-log", default=os.path.join(REPO, "kind", "local", "pod-log.sh"))
+    args = p.parse_args()
+    if args.steps < 1:
+        p.error("--steps must be at least 1")
+    return Runner(args).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
