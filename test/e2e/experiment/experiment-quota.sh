@@ -35,7 +35,8 @@ print(len(busy), " ".join(busy))' >>"$work/pods"
   kubectl get experiment -n "$ns" held -o json 2>/dev/null | python3 -c '
 import json, sys
 s = json.load(sys.stdin).get("status") or {}
-print(s.get("phase"), "|", " | ".join(f"{c.get(\"type\")}={c.get(\"status\")} {c.get(\"reason\", \"\")}: {c.get(\"message\", \"\")}" for c in s.get("conditions") or []))' >>"$work/said" || true
+print(s.get("phase"), "|", " | ".join("%s=%s %s: %s" % (c.get("type"), c.get("status"), c.get("reason", ""), c.get("message", ""))
+                                    for c in s.get("conditions") or []))' >>"$work/said" || true
   phase=$(exp_status .phase)
   [[ $phase == Succeeded || $phase == Failed ]] && break
   sleep 0.5
