@@ -4,7 +4,8 @@
 #
 #   kind/local/pod-log.sh [-n NAMESPACE] [-c CONTAINER] [--stderr] POD < lines
 #       appends stdin's lines to the container's log (stdout unless --stderr); the
-#       first call creates the kwok `Logs` object that points kwok at the file.
+#       first call creates the kwok `Logs` object that points kwok at the file and
+#       returns once kwok serves it (at most 5 s).
 #   kind/local/pod-log.sh [-n NAMESPACE] [-c CONTAINER] --end POD
 #       ends every `logs -f` of the container (the output so far stays readable).
 #
@@ -74,9 +75,17 @@ spec:
   logs:
 $entries
 EOF
+# kwok learns of the object through a watch: return once it serves the log (kwok says
+# "no logs found" until then), so the caller's next reader finds it.
+args=(-n "$ns" "$pod" --limit-bytes=1)
+[[ -z $container ]] || args+=(-c "$container")
+for _ in $(seq 50); do
+  err=$("$BIN/kubectl" --kubeconfig "$KL_KUBECONFIG" logs "${args[@]}" 2>&1 >/dev/null) && break
+  [[ $err == *"no logs found"* || $err == *"log target not found"* ]] || break
+  sleep 0.1
+done
 if ((end)); then
-  # kwok's informer sees the new Logs object within milliseconds; a second is for a
-  # reader that looked the old path up just before.
+  # A reader that looked the old path up just before gets a second to open it.
   sleep 1
   rm -f "$file"
   mkdir "$file"
