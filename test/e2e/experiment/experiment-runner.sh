@@ -51,7 +51,7 @@ metadata:
 spec:
   framework: batch
   image: busybox
-  podMetadata: {annotations: {cubit.dev/fake-duration-seconds: "6"}}
+  podMetadata: {annotations: {cubit.dev/fake-duration-seconds: "8"}}
   roles: {main: {}}
 YAML
 done | kubectl apply -n "$ns" -f - >/dev/null

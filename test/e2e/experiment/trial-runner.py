@@ -103,18 +103,32 @@ class Runner:
             labels = meta.get("labels") or {}
             tj = labels.get(LABEL_TRAININGJOB) or f"{self.a.experiment}-{labels.get(LABEL_TRIAL)}"
             if tj not in self.params_of:
-                obj = self.get("trainingjob", tj)
-                ann = ((obj or {}).get("metadata") or {}).get("annotations") or {}
-                if ANNOTATION_PARAMETERS not in ann:
+                # One call for every trial made so far (several start at once).
+                for obj in self.get("trainingjobs", "-l", f"{LABEL_EXPERIMENT}={self.a.experiment}")["items"]:
+                    ann = obj["metadata"].get("annotations") or {}
+                    if ANNOTATION_PARAMETERS in ann:
+                        self.params_of[obj["metadata"]["name"]] = ann[ANNOTATION_PARAMETERS]
+                if tj not in self.params_of:
                     return None  # not there yet: look again next round
-                self.params_of[tj] = ann[ANNOTATION_PARAMETERS]
             text = self.params_of[tj]
         return json.loads(text)
 
-    def write(self, pod_name, lines):
-        subprocess.run(
-            [self.a.pod_log, "-n", self.a.namespace, pod_name],
-            input="".join(line + "\n" for line in lines), text=True, check=True)
+    def write(self, st, lines):
+        """Appends lines to the pod's log in the background (one writer per pod at a
+        time keeps them in order; pods are written in parallel)."""
+        proc = subprocess.Popen([self.a.pod_log, "-n", self.a.namespace, st["pod"]], stdin=subprocess.PIPE, text=True)
+        proc.stdin.write("".join(line + "\n" for line in lines))
+        proc.stdin.close()
+        st["writer"] = proc
+
+    def busy_writing(self, st):
+        proc = st.get("writer")
+        if proc is None or proc.poll() is None:
+            return proc is not None
+        st["writer"] = None
+        if proc.returncode != 0:
+            raise RuntimeError(f"pod-log.sh for {st['pod']} exited {proc.returncode}")
+        return False
 
     def serve(self, pod, now):
         meta, status = pod["metadata"], pod.get("status") or {}
@@ -127,11 +141,17 @@ class Runner:
             f = objective(params, self.a.optimum)
             st = self.pods[uid] = {
                 "pod": name, "trial": (meta.get("labels") or {}).get(LABEL_TRIAL), "parameters": params,
-                "value": f, "steps": self.a.steps, "written": 0, "late": False, "gone": False, "ended": False,
+                "value": f, "steps": self.a.steps, "written": 0, "late": False, "gone": False, "ended": False, "opened": False,
             }
-        if st["ended"]:
+        if st["ended"] or self.busy_writing(st):
             return
         phase = status.get("phase")
+        if not st["opened"] and status.get("podIP") is None and phase not in FINISHED and meta.get("deletionTimestamp") is None and pod["spec"].get("nodeName"):
+            # Bound, not started yet: make its (empty) log now, so that the first lines
+            # cost no API call when they are due.
+            st["opened"] = True
+            self.write(st, [])
+            return
         started = status.get("startTime")
         if st["written"] < st["steps"] and started and phase not in FINISHED:
             # kwok completes the pod 'duration' after it started; the last line is due
@@ -145,7 +165,8 @@ class Runner:
             if due > st["written"]:
                 lines = [f"step={s} {self.a.metric}={curve(st['value'], s, steps):.10g}"
                          for s in range(st["written"] + 1, due + 1)]
-                self.write(name, lines)
+                self.write(st, lines)
+                st["opened"] = True
                 st["written"] = due
                 if due == steps:
                     self.record(st)
@@ -180,13 +201,14 @@ class Runner:
                     st["ended"] = st["gone"] = True
                     self.record(st)
             self.enders = [p for p in self.enders if p.poll() is None]
+            writing = any(st.get("writer") and st["writer"].poll() is None for st in self.pods.values())
             exp = self.get("experiment", self.a.experiment) if self.a.until_finished else {}
             gone = exp is None
             finished = gone or ((exp or {}).get("status") or {}).get("phase") in FINISHED
             busy = any((p.get("status") or {}).get("phase") not in FINISHED for p in pods)
-            if self.a.until_finished and finished and not busy and not self.enders:
+            if self.a.until_finished and finished and not busy and not self.enders and not writing:
                 return 0
-            if not self.a.until_finished and self.a.pods and not self.enders and sum(
+            if not self.a.until_finished and self.a.pods and not self.enders and not writing and sum(
                     1 for s in self.pods.values() if s["ended"]) >= self.a.pods:
                 return 0
             time.sleep(self.a.interval)
@@ -202,8 +224,9 @@ def main():
                    help="name=centre[/width],...: the function's minimum (a non-number: a categorical's best value)")
     p.add_argument("--metric", default="loss")
     p.add_argument("--steps", type=int, default=5, help="intermediate values per trial (default 5)")
-    p.add_argument("--margin", type=float, default=1.5,
-                   help="seconds between the last line and kwok completing the pod (default 1.5)")
+    p.add_argument("--margin", type=float, default=3,
+                   help="seconds between the last line and kwok completing the pod (default 3: kubectl is slow on a"
+                        " loaded 2-core machine)")
     p.add_argument("--interval", type=float, default=0.5, help="seconds between looks at the pods")
     p.add_argument("--timeout", type=float, default=600)
     p.add_argument("--record", help="append a JSON line per served pod to this file")
