@@ -12,6 +12,7 @@
 #include "webhooks/pods/mutate.h"
 #include "webhooks/quota/quota.h"
 #include "webhooks/server.h"
+#include "webhooks/validate/experiment.h"
 #include "webhooks/validate/inferenceservice.h"
 #include "webhooks/validate/notebook.h"
 #include "webhooks/validate/jobtemplate.h"
@@ -34,6 +35,7 @@ static const struct {
     {"/validate-jobtemplates", validate_jobtemplate_handler},
     {"/validate-pipelines", validate_pipeline_handler},
     {"/validate-pipelineruns", validate_pipelinerun_handler},
+    {"/validate-experiments", validate_experiment_handler},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

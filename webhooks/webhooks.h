@@ -8,6 +8,7 @@
  *   POST /validate-jobtemplates  JobTemplates and ClusterJobTemplates (validating)
  *   POST /validate-pipelines     Pipelines: DAG, schedule, templates (validating)
  *   POST /validate-pipelineruns  PipelineRuns: parameters against the pipeline (validating)
+ *   POST /validate-experiments   Experiments: the search space, algorithm, template (validating)
  * The matching Mutating/ValidatingWebhookConfiguration is in config/webhook/. */
 #ifndef CUBIT_WEBHOOKS_H
 #define CUBIT_WEBHOOKS_H

@@ -78,12 +78,14 @@ int pl_params_resolve(const pl_params *decls, const json_t *given, const char *p
 typedef enum {
   PL_REF_PARAM,  /* params.NAME */
   PL_REF_RUN,    /* run.name, run.namespace, run.scheduledTime */
-  PL_REF_OUTPUT  /* tasks.TASK.outputs.NAME */
+  PL_REF_OUTPUT, /* tasks.TASK.outputs.NAME */
+  PL_REF_TRIAL   /* trial.name, trial.number, trial.parameters.NAME (name "parameters.NAME"):
+                  * only an Experiment's trial template knows them (api/experiment) */
 } pl_ref_kind;
 
 typedef struct pl_ref {
   pl_ref_kind kind;
-  char name[64];  /* the parameter, run field or output */
+  char name[128]; /* the parameter, run field, output or trial field */
   char task[64];  /* PL_REF_OUTPUT: the task */
 } pl_ref;
 

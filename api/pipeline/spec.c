@@ -18,6 +18,10 @@ const kube_resource pl_pipelinerun_resource = {"cubit.dev", "v1alpha1", "pipelin
 
 static int template_ref_check(const pl_ref *ref, void *arg, char *err, size_t errlen) {
   const pl_template *t = arg;
+  if (ref->kind == PL_REF_TRIAL) {
+    snprintf(err, errlen, "trial.* is known only in an Experiment's trial template (pass it as a parameter)");
+    return CUBIT_EINVAL;
+  }
   if (ref->kind == PL_REF_PARAM && pl_params_find(&t->params, ref->name) == NULL) {
     snprintf(err, errlen, "the template has no parameter %s", ref->name);
     return CUBIT_EINVAL;
@@ -281,6 +285,10 @@ typedef struct task_refs {
 
 static int task_ref_check(const pl_ref *ref, void *arg, char *err, size_t errlen) {
   task_refs *c = arg;
+  if (ref->kind == PL_REF_TRIAL) {
+    snprintf(err, errlen, "trial.* is known only in an Experiment's trial template");
+    return CUBIT_EINVAL;
+  }
   if (ref->kind == PL_REF_PARAM) {
     if (pl_params_find(&c->s->params, ref->name) == NULL) {
       snprintf(err, errlen, "the pipeline has no parameter %s", ref->name);

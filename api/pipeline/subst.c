@@ -47,6 +47,16 @@ int pl_ref_parse(const char *text, size_t len, pl_ref *out) {
     snprintf(out->name, sizeof(out->name), "%s", seg[1]);
     return 0;
   }
+  if (n == 2 && strcmp(seg[0], "trial") == 0 && (strcmp(seg[1], "name") == 0 || strcmp(seg[1], "number") == 0)) {
+    out->kind = PL_REF_TRIAL;
+    snprintf(out->name, sizeof(out->name), "%s", seg[1]);
+    return 0;
+  }
+  if (n == 3 && strcmp(seg[0], "trial") == 0 && strcmp(seg[1], "parameters") == 0) {
+    out->kind = PL_REF_TRIAL;
+    snprintf(out->name, sizeof(out->name), "parameters.%s", seg[2]);
+    return 0;
+  }
   if (n == 4 && strcmp(seg[0], "tasks") == 0 && strcmp(seg[2], "outputs") == 0) {
     out->kind = PL_REF_OUTPUT;
     snprintf(out->task, sizeof(out->task), "%s", seg[1]);
@@ -60,6 +70,7 @@ void pl_ref_format(const pl_ref *r, char *out, size_t len) {
   switch (r->kind) {
     case PL_REF_PARAM: snprintf(out, len, "params.%s", r->name); break;
     case PL_REF_RUN: snprintf(out, len, "run.%s", r->name); break;
+    case PL_REF_TRIAL: snprintf(out, len, "trial.%s", r->name); break;
     default: snprintf(out, len, "tasks.%s.outputs.%s", r->task, r->name); break;
   }
 }

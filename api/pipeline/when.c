@@ -263,7 +263,7 @@ static node *parse_operand(parser *p) {
         return n;
       }
       n = new_node(N_REF);
-      if (pl_ref_parse(t->text, t->len, &n->ref) || n->ref.kind == PL_REF_RUN) {
+      if (pl_ref_parse(t->text, t->len, &n->ref) || n->ref.kind == PL_REF_RUN || n->ref.kind == PL_REF_TRIAL) {
         fail(p, t->pos,
              "unknown name '%s' (want params.NAME, tasks.TASK.outputs.NAME, true, false, a number or a quoted string)",
              t->text);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controllers/experiment/experiment.h"
 #include "controllers/inferenceservice/inferenceservice.h"
 #include "controllers/notebook/notebook.h"
 #include "controllers/pipeline/pipeline.h"
@@ -153,7 +154,7 @@ int main(int argc, char **argv) {
       inference_controller_register(m, json_object_get(settings, "inference"), gpu) ||
       pipeline_controller_register(m) ||
       pipelinerun_controller_register(m, json_object_get(settings, "pipeline")) ||
-      jobtemplate_controllers_register(m) ||
+      jobtemplate_controllers_register(m) || experiment_controller_register(m) ||
       webhooks_register(m, gpu, &gang, &hooks)) {
     log_error("manager", "cannot register controllers", "%s", "");
     goto out;
