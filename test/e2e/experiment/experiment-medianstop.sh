@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# medianstop stops clearly bad trials early (issue 15): random search, 12 trials, 3 at
-# a time, each running 20 s and reporting 10 steps of a curve that falls to
+# medianstop stops clearly bad trials early (issue 15): random search, 9 trials, 3 at
+# a time, each running 45 s (the controller reads running trials' logs at least every
+# 30 s) and reporting 15 steps of a curve that falls to
 # f(x, y) = x^2 + y^2 over [0, 10]^2 and ranks trials as f does from the first step.
 # With minTrials 3 and startStep 2, trials worse than the median are EarlyStopped
 # before they finish: at least one is; every one of them is worth more (worse) than
-# the median of the succeeded trials; none got all its 10 steps out before it was
-# stopped; and the Experiment Succeeds with its 12 trials.
+# the median of the succeeded trials; none got all its 15 steps out before it was
+# stopped; and the Experiment Succeeds with its 9 trials.
 # shellcheck source=lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 exp_init medianstop
 exp_project
-exp_runner stop x=0/1,y=0/1 --steps 10
+exp_runner stop x=0/1,y=0/1 --steps 15
 kubectl apply -n "$ns" -f - >/dev/null <<YAML
 apiVersion: cubit.dev/v1alpha1
 kind: Experiment
@@ -23,8 +24,8 @@ spec:
   algorithm: {name: random, seed: 3}
   earlyStopping: {name: medianstop, settings: {minTrials: 3, startStep: 2}}
   parallelTrials: 3
-  maxTrials: 12
-$(exp_template 20)
+  maxTrials: 9
+$(exp_template 45)
 YAML
 phase=$(exp_wait_finished 600)
 echo "finished: $phase after $(exp_elapsed) s"
@@ -37,8 +38,8 @@ def f(p):
 def state(t):
     return (t["metrics"] or {}).get("state")
 nums = [int(t["number"]) for t in trials]
-if nums != list(range(1, 13)):
-    fail(f"trial numbers {nums}, want 1..12")
+if nums != list(range(1, 10)):
+    fail(f"trial numbers {nums}, want 1..9")
 stopped = [t for t in trials if state(t) == "EarlyStopped"]
 done = [t for t in trials if state(t) == "Succeeded"]
 print("trials (number state f): " + " ".join(f"{t['number']}:{state(t)}:{f(t['parameters']):.1f}" for t in trials))
