@@ -3,13 +3,14 @@
 # f(x, y) = ((x - 1.5) / 2)^2 + ((y + 0.5) / 2)^2 over [-5, 5]^2 (minimum 0 at
 # (1.5, -0.5)), which trial-runner.py reports as each trial's loss. The Experiment
 # Succeeds with 16 trials; its bestTrial is the best trial, within 0.1 of the optimum
-# and better than the best of the first 3 (random) trials; every trial's value is f of
-# its parameters, and its pod got them as arguments.
+# and better than the best of the first 3 (random) trials, and the model-guided trials
+# (after the 5 random ones) come within 0.25; every trial's value is f of its
+# parameters, and its pod got them as arguments.
 # shellcheck source=lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 exp_init converges
 exp_project
-exp_runner search x=1.5/2,y=-0.5/2 --steps 3
+exp_runner search x=1.5/2,y=-0.5/2 --steps 3 --at-once
 kubectl apply -n "$ns" -f - >/dev/null <<YAML
 apiVersion: cubit.dev/v1alpha1
 kind: Experiment
@@ -18,11 +19,11 @@ spec:
   objective: {metric: loss, type: minimize}
   parameters:
   - {name: x, type: double, min: -5, max: 5}
-  - {name: y, type: double, min: -5, max: 5}
+  - {name: "y", type: double, min: -5, max: 5}
   algorithm: {name: bayesian, seed: 7}
   parallelTrials: 3
   maxTrials: 16
-$(exp_template 4)
+$(exp_template 5)
 YAML
 phase=$(exp_wait_finished 600)
 echo "finished: $phase after $(exp_elapsed) s"
@@ -65,6 +66,11 @@ if not values[lowest] <= 0.1:
     fail(f"best value {values[lowest]:.4g}, want <= 0.1 (optimum 0 at x=1.5, y=-0.5)")
 if not values[lowest] < first3:
     fail(f"best value {values[lowest]:.4g} is no better than the first 3 trials' best {first3:.4g}")
+# The first 5 are random (nStartup = 2 x 2 parameters + 1): the model's own come near too.
+guided = min(values[t["name"]] for t in trials if int(t["number"]) > 5)
+print(f"best of the model-guided trials 6-16 = {guided:.4g}")
+if not guided <= 0.25:
+    fail(f"the model-guided trials 6-16 reach at best {guided:.4g}, want <= 0.25")
 PY
 
 # The template's {{trial.parameters.*}} reached the pods: a trial's arguments.

@@ -8,7 +8,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 exp_init goal
 exp_project
-exp_runner goal x=1.5/2,y=-0.5/2 --steps 2
+exp_runner goal x=1.5/2,y=-0.5/2 --steps 2 --at-once
 kubectl apply -n "$ns" -f - >/dev/null <<YAML
 apiVersion: cubit.dev/v1alpha1
 kind: Experiment
@@ -17,11 +17,11 @@ spec:
   objective: {metric: loss, type: minimize, goal: 0.5}
   parameters:
   - {name: x, type: double, min: -5, max: 5}
-  - {name: y, type: double, min: -5, max: 5}
+  - {name: "y", type: double, min: -5, max: 5}
   algorithm: {name: tpe, seed: 11}
   parallelTrials: 3
   maxTrials: 40
-$(exp_template 3)
+$(exp_template 5)
 YAML
 phase=$(exp_wait_finished 600)
 echo "finished: $phase after $(exp_elapsed) s"

@@ -20,7 +20,7 @@ spec:
   objective: {metric: loss, type: minimize}
   parameters:
   - {name: x, type: double, min: 0, max: 10}
-  - {name: y, type: double, min: 0, max: 10}
+  - {name: "y", type: double, min: 0, max: 10}
   algorithm: {name: random, seed: 3}
   earlyStopping: {name: medianstop, settings: {minTrials: 3, startStep: 2}}
   parallelTrials: 3

@@ -8,7 +8,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 exp_init quota
 exp_project "{pods: 1}"
-exp_runner held x=1.5/2,y=-0.5/2 --steps 2
+exp_runner held x=1.5/2,y=-0.5/2 --steps 2 --at-once
 kubectl apply -n "$ns" -f - >/dev/null <<YAML
 apiVersion: cubit.dev/v1alpha1
 kind: Experiment
@@ -17,11 +17,11 @@ spec:
   objective: {metric: loss, type: minimize}
   parameters:
   - {name: x, type: double, min: -5, max: 5}
-  - {name: y, type: double, min: -5, max: 5}
+  - {name: "y", type: double, min: -5, max: 5}
   algorithm: {name: random, seed: 2}
   parallelTrials: 3
   maxTrials: 4
-$(exp_template 4)
+$(exp_template 5)
 YAML
 # Samples: unfinished trial pods, and what the Experiment says, until it finished.
 deadline=$(($(date +%s) + 600))

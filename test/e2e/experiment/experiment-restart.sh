@@ -9,7 +9,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 exp_init restart
 exp_project
-exp_runner crash x=1.5/2,y=-0.5/2 --steps 3
+exp_runner crash x=1.5/2,y=-0.5/2 --steps 3 --at-once
 kubectl apply -n "$ns" -f - >/dev/null <<YAML
 apiVersion: cubit.dev/v1alpha1
 kind: Experiment
@@ -18,7 +18,7 @@ spec:
   objective: {metric: loss, type: minimize}
   parameters:
   - {name: x, type: double, min: -5, max: 5}
-  - {name: y, type: double, min: -5, max: 5}
+  - {name: "y", type: double, min: -5, max: 5}
   algorithm: {name: tpe, seed: 5}
   parallelTrials: 3
   maxTrials: 12

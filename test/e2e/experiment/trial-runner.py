@@ -121,6 +121,16 @@ class Runner:
         proc.stdin.close()
         st["writer"] = proc
 
+    def lines(self, st, due):
+        """The lines from the last written up to step 'due' (marked written)."""
+        out = [f"step={s} {self.a.metric}={curve(st['value'], s, st['steps']):.10g}"
+               for s in range(st["written"] + 1, due + 1)]
+        if due > st["written"]:
+            st["written"] = due
+            if due == st["steps"]:
+                self.record(st)
+        return out
+
     def busy_writing(self, st):
         proc = st.get("writer")
         if proc is None or proc.poll() is None:
@@ -147,10 +157,10 @@ class Runner:
             return
         phase = status.get("phase")
         if not st["opened"] and status.get("podIP") is None and phase not in FINISHED and meta.get("deletionTimestamp") is None and pod["spec"].get("nodeName"):
-            # Bound, not started yet: make its (empty) log now, so that the first lines
-            # cost no API call when they are due.
+            # Bound, not started yet: make its log now (all of it with --at-once), so
+            # that lines due later cost no API call.
             st["opened"] = True
-            self.write(st, [])
+            self.write(st, self.lines(st, self.a.steps if self.a.at_once else 0))
             return
         started = status.get("startTime")
         if st["written"] < st["steps"] and started and phase not in FINISHED:
@@ -161,15 +171,10 @@ class Runner:
             span = duration - self.a.margin
             elapsed = now - calendar.timegm(time.strptime(started, "%Y-%m-%dT%H:%M:%SZ"))
             steps = st["steps"]
-            due = steps if steps == 1 or span <= 0 else min(steps, 1 + int(elapsed / span * (steps - 1)))
+            due = steps if steps == 1 or span <= 0 or self.a.at_once else min(steps, 1 + int(elapsed / span * (steps - 1)))
             if due > st["written"]:
-                lines = [f"step={s} {self.a.metric}={curve(st['value'], s, steps):.10g}"
-                         for s in range(st["written"] + 1, due + 1)]
-                self.write(st, lines)
+                self.write(st, self.lines(st, due))
                 st["opened"] = True
-                st["written"] = due
-                if due == steps:
-                    self.record(st)
         if phase in FINISHED:
             if st["written"] < st["steps"]:
                 st["late"] = True
@@ -202,10 +207,11 @@ class Runner:
                     self.record(st)
             self.enders = [p for p in self.enders if p.poll() is None]
             writing = any(st.get("writer") and st["writer"].poll() is None for st in self.pods.values())
-            exp = self.get("experiment", self.a.experiment) if self.a.until_finished else {}
-            gone = exp is None
-            finished = gone or ((exp or {}).get("status") or {}).get("phase") in FINISHED
             busy = any((p.get("status") or {}).get("phase") not in FINISHED for p in pods)
+            finished = False
+            if self.a.until_finished and not busy:
+                exp = self.get("experiment", self.a.experiment)
+                finished = exp is None or (exp.get("status") or {}).get("phase") in FINISHED
             if self.a.until_finished and finished and not busy and not self.enders and not writing:
                 return 0
             if not self.a.until_finished and self.a.pods and not self.enders and not writing and sum(
@@ -227,6 +233,8 @@ def main():
     p.add_argument("--margin", type=float, default=3,
                    help="seconds between the last line and kwok completing the pod (default 3: kubectl is slow on a"
                         " loaded 2-core machine)")
+    p.add_argument("--at-once", action="store_true",
+                   help="write every step as soon as the pod is bound (no pacing: for searches without early stopping)")
     p.add_argument("--interval", type=float, default=0.5, help="seconds between looks at the pods")
     p.add_argument("--timeout", type=float, default=600)
     p.add_argument("--record", help="append a JSON line per served pod to this file")
