@@ -53,6 +53,9 @@ if nums != list(range(1, 13)):
 names = [t["name"] for t in trials]
 if names != [f"crash-{i}" for i in range(1, 13)]:
     fail(f"trial names {names}, want crash-1..crash-12")
+late = [r for r in record if r["late"]]
+if late:
+    fail(f"the runner wrote these too late (a test problem): {late}")
 served = {}
 for r in record:
     served.setdefault(r["trial"], []).append(r["pod"])

@@ -113,6 +113,10 @@ class Runner:
             text = self.params_of[tj]
         return json.loads(text)
 
+    def log(self, st, what):
+        """One line per action on stderr, for the scenarios' failure reports."""
+        print(f"{time.strftime('%H:%M:%S')} trial {st['trial']} pod {st['pod']}: {what}", file=sys.stderr, flush=True)
+
     def write(self, st, lines):
         """Appends lines to the pod's log in the background (one writer per pod at a
         time keeps them in order; pods are written in parallel)."""
@@ -120,6 +124,7 @@ class Runner:
         proc.stdin.write("".join(line + "\n" for line in lines))
         proc.stdin.close()
         st["writer"] = proc
+        self.log(st, f"writing steps up to {st['written']} of {st['steps']}")
 
     def lines(self, st, due):
         """The lines from the last written up to step 'due' (marked written)."""
@@ -153,6 +158,7 @@ class Runner:
                 "pod": name, "trial": (meta.get("labels") or {}).get(LABEL_TRIAL), "parameters": params,
                 "value": f, "steps": self.a.steps, "written": 0, "late": False, "gone": False, "ended": False, "opened": False,
             }
+            self.log(st, f"seen ({status.get('phase')}), parameters {params}, f = {f:.6g}")
         if st["ended"] or self.busy_writing(st):
             return
         phase = status.get("phase")
@@ -179,6 +185,7 @@ class Runner:
             if st["written"] < st["steps"]:
                 st["late"] = True
                 self.record(st)
+                self.log(st, f"LATE: the pod ended ({phase}) with {st['written']} of {st['steps']} steps written")
             st["ended"] = True
             if st["written"] == 0:
                 return  # nothing was served: there is no log to end
@@ -205,6 +212,7 @@ class Runner:
                 if uid not in seen and not st["ended"]:
                     st["ended"] = st["gone"] = True
                     self.record(st)
+                    self.log(st, f"deleted after {st['written']} of {st['steps']} steps")
             self.enders = [p for p in self.enders if p.poll() is None]
             writing = any(st.get("writer") and st["writer"].poll() is None for st in self.pods.values())
             busy = any((p.get("status") or {}).get("phase") not in FINISHED for p in pods)
