@@ -123,7 +123,7 @@ print(json.dumps(s, indent=1, sort_keys=True))' || true
       echo "--- its trials (TrainingJobs):"
       kubectl get trainingjobs -n "$ns" -l "cubit.dev/experiment=$exp" \
         -o custom-columns='NAME:.metadata.name,TRIAL:.metadata.labels.cubit\.dev/trial,PHASE:.status.phase,PARAMETERS:.metadata.annotations.cubit\.dev/trial-parameters,METRICS:.metadata.annotations.cubit\.dev/trial-metrics' 2>&1 || true
-      [[ ! -s $work/runner.err ]] || { echo "--- trial-runner.py (late pods, then its last lines):"; grep LATE "$work/runner.err"; tail -n 30 "$work/runner.err"; }
+      [[ ! -s $work/runner.err ]] || { echo "--- trial-runner.py (late pods, then its last lines):"; grep LATE "$work/runner.err" || true; tail -n 30 "$work/runner.err"; }
     fi
   } >&2
   exit 1
