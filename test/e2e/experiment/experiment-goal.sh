@@ -9,28 +9,15 @@
 exp_init goal
 exp_project
 exp_runner goal x=1.5/2,y=-0.5/2 --steps 2 --at-once
-kubectl apply -n "$ns" -f - >/dev/null <<YAML
-apiVersion: cubit.dev/v1alpha1
-kind: Experiment
-metadata: {name: goal}
-spec:
-  objective: {metric: loss, type: minimize, goal: 0.5}
-  parameters:
-  - {name: x, type: double, min: -5, max: 5}
-  - {name: "y", type: double, min: -5, max: 5}
-  algorithm: {name: tpe, seed: 11}
-  parallelTrials: 3
-  maxTrials: 40
-$(exp_template 5)
-YAML
-phase=$(exp_wait_finished 600)
-echo "finished: $phase after $(exp_elapsed) s"
-[[ $phase == Succeeded ]] || exp_fail "Experiment goal ended $phase, want Succeeded"
-exp_wait_runner
+exp_create goal -5 5 5 "objective: {metric: loss, type: minimize, goal: 0.5}" "algorithm: {name: tpe, seed: 11}" \
+  "parallelTrials: 3" "maxTrials: 40"
+exp_expect_succeeded
 
 exp_check "Succeeded early: the goal was reached with fewer than maxTrials trials" <<'PY'
 def value(t):
     return (t["metrics"] or {}).get("value")
+expect_in_time()
+expect_numbers(len(trials))
 n = len(trials)
 reached = [t for t in trials if value(t) is not None and value(t) <= 0.5]
 print(f"{n} trials; values: " + " ".join(f"{t['number']}:{value(t) if value(t) is None else round(value(t), 3)}" for t in trials))

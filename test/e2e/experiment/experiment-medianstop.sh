@@ -12,34 +12,16 @@
 exp_init medianstop
 exp_project
 exp_runner stop x=0/1,y=0/1 --steps 15
-kubectl apply -n "$ns" -f - >/dev/null <<YAML
-apiVersion: cubit.dev/v1alpha1
-kind: Experiment
-metadata: {name: stop}
-spec:
-  objective: {metric: loss, type: minimize}
-  parameters:
-  - {name: x, type: double, min: 0, max: 10}
-  - {name: "y", type: double, min: 0, max: 10}
-  algorithm: {name: random, seed: 3}
-  earlyStopping: {name: medianstop, settings: {minTrials: 3, startStep: 2}}
-  parallelTrials: 3
-  maxTrials: 9
-$(exp_template 45)
-YAML
-phase=$(exp_wait_finished 600)
-echo "finished: $phase after $(exp_elapsed) s"
-[[ $phase == Succeeded ]] || exp_fail "Experiment stop ended $phase, want Succeeded"
-exp_wait_runner
+exp_create stop 0 10 45 "objective: {metric: loss, type: minimize}" "algorithm: {name: random, seed: 3}" \
+  "earlyStopping: {name: medianstop, settings: {minTrials: 3, startStep: 2}}" "parallelTrials: 3" "maxTrials: 9"
+exp_expect_succeeded
 
 exp_check "bad trials EarlyStopped before their end, good ones Succeeded" <<'PY'
 def f(p):
     return p["x"] ** 2 + p["y"] ** 2
 def state(t):
     return (t["metrics"] or {}).get("state")
-nums = [int(t["number"]) for t in trials]
-if nums != list(range(1, 10)):
-    fail(f"trial numbers {nums}, want 1..9")
+expect_numbers(9)
 stopped = [t for t in trials if state(t) == "EarlyStopped"]
 done = [t for t in trials if state(t) == "Succeeded"]
 print("trials (number state f): " + " ".join(f"{t['number']}:{state(t)}:{f(t['parameters']):.1f}" for t in trials))

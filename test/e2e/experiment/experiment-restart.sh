@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The manager is SIGKILLed mid-Experiment and restarted (issue 15): TPE, 12 trials, 3
-# at a time. Once 4 trials exist the manager is killed; while it is down kwok finishes
+# at a time, trials of 8 s. Once 4 trials exist the manager is killed; while it is down kwok finishes
 # the running trials; then it is started again (test/e2e/cubit-up.sh, as after a
 # crash). The Experiment Succeeds with exactly the trials 1..12: no number missing or
 # twice, each trial made once (one pod served per trial), each worth f of its
@@ -10,20 +10,8 @@
 exp_init restart
 exp_project
 exp_runner crash x=1.5/2,y=-0.5/2 --steps 3 --at-once
-kubectl apply -n "$ns" -f - >/dev/null <<YAML
-apiVersion: cubit.dev/v1alpha1
-kind: Experiment
-metadata: {name: crash}
-spec:
-  objective: {metric: loss, type: minimize}
-  parameters:
-  - {name: x, type: double, min: -5, max: 5}
-  - {name: "y", type: double, min: -5, max: 5}
-  algorithm: {name: tpe, seed: 5}
-  parallelTrials: 3
-  maxTrials: 12
-$(exp_template 5)
-YAML
+exp_create crash -5 5 8 "objective: {metric: loss, type: minimize}" "algorithm: {name: tpe, seed: 5}" \
+  "parallelTrials: 3" "maxTrials: 12"
 for _ in $(seq 240); do
   n=$(kubectl get trainingjobs -n "$ns" -l cubit.dev/experiment=crash -o name | wc -l)
   ((n >= 4)) && break
@@ -39,33 +27,24 @@ echo "restarting it at $(exp_elapsed) s"
 CUBIT_SKIP_SAMPLES=1 "$repo/test/e2e/cubit-up.sh" >"$work/up.log" 2>&1 ||
   { cat "$work/up.log" >&2; exp_fail "test/e2e/cubit-up.sh could not restart the manager"; }
 echo "manager ready again at $(exp_elapsed) s"
-phase=$(exp_wait_finished 600)
-echo "finished: $phase after $(exp_elapsed) s"
-[[ $phase == Succeeded ]] || exp_fail "Experiment crash ended $phase, want Succeeded"
-exp_wait_runner
+exp_expect_succeeded
 
 exp_check "trials 1..12, each once, none lost, each worth f of its parameters" <<'PY'
-def f(p):
-    return ((p["x"] - 1.5) / 2) ** 2 + ((p["y"] + 0.5) / 2) ** 2
-nums = [int(t["number"]) for t in trials]
-if nums != list(range(1, 13)):
-    fail(f"trial numbers {nums}, want 1..12 each once")
+expect_numbers(12)
 names = [t["name"] for t in trials]
 if names != [f"crash-{i}" for i in range(1, 13)]:
     fail(f"trial names {names}, want crash-1..crash-12")
-late = [r for r in record if r["late"]]
-if late:
-    fail(f"the runner wrote these too late (a test problem): {late}")
+expect_in_time()
+expect_values(shifted)
 served = {}
 for r in record:
     served.setdefault(r["trial"], []).append(r["pod"])
 twice = {k: v for k, v in served.items() if len(v) != 1}
 if twice or len(served) != 12:
     fail(f"pods served per trial: {served}, want one pod for each of the 12 trials")
-for t in trials:
-    v = (t["metrics"] or {}).get("value")
-    if t["phase"] != "Succeeded" or v is None or abs(v - f(t["parameters"])) > 1e-6:
-        fail(f"trial {t['name']}: phase {t['phase']}, value {v}, want Succeeded with f = {f(t['parameters'])}")
+bad = [(t["name"], t["phase"]) for t in trials if t["phase"] != "Succeeded"]
+if bad:
+    fail(f"trials not Succeeded: {bad}")
 counts = status.get("trials") or {}
 if counts.get("total") != 12 or counts.get("succeeded") != 12:
     fail(f"status.trials {counts}, want total 12, succeeded 12")

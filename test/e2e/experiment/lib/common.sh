@@ -72,6 +72,31 @@ exp_template() {
 YAML
 }
 
+# exp_create NAME LO HI SECONDS SPEC_LINE...: the Experiment NAME searching x and y in
+# [LO, HI], its trials running SECONDS, with the other spec lines given (objective,
+# algorithm, limits, ...).
+exp_create() {
+  local name=$1 lo=$2 hi=$3 seconds=$4 line
+  shift 4
+  {
+    printf 'apiVersion: cubit.dev/v1alpha1\nkind: Experiment\nmetadata: {name: %s}\nspec:\n  parameters:\n' "$name"
+    # "y" quoted: YAML 1.1 reads a bare y as true.
+    printf '  - {name: %s, type: double, min: %s, max: %s}\n' x "$lo" "$hi" '"y"' "$lo" "$hi"
+    for line in "$@"; do printf '  %s\n' "$line"; done
+    exp_template "$seconds"
+  } | kubectl apply -n "$ns" -f - >/dev/null
+}
+
+# exp_expect_succeeded: waits until the Experiment ended, which must be Succeeded, and
+# for the runner to stop by itself.
+exp_expect_succeeded() {
+  local phase
+  phase=$(exp_wait_finished 600)
+  echo "finished: $phase after $(exp_elapsed) s"
+  [[ $phase == Succeeded ]] || exp_fail "Experiment $exp ended $phase, want Succeeded"
+  exp_wait_runner
+}
+
 # exp_runner EXPERIMENT OPTIMUM [ARGS...]: trial-runner.py in the background until
 # the Experiment is finished; its record in $work/record.
 exp_runner() {
@@ -145,9 +170,9 @@ for tj in json.load(sys.stdin)["items"]:
 }
 
 # exp_check NAME <<'PY' ... PY: runs the Python on stdin with `status` (the
-# Experiment's status), `trials` (exp_trials), `record` (the runner's rows), `ns` and
-# `fail(msg)`; a failed check fails the scenario with its message, and what the check
-# prints is shown.
+# Experiment's status), `trials` (exp_trials, by number), `record` (the runner's rows),
+# `ns`, `fail(msg)` and the helpers below; a failed check fails the scenario with its
+# message, and what the check prints is shown.
 exp_check() {
   local name=$1 msg
   kubectl get experiment -n "$ns" "$exp" -o json >"$work/experiment.json"
@@ -164,6 +189,22 @@ record = [json.loads(l) for l in open(rec)] if os.path.exists(rec) else []
 def fail(msg):
     print(msg)
     sys.exit(1)
+def shifted(p):
+    """The runner's function for --optimum x=1.5/2,y=-0.5/2."""
+    return ((p["x"] - 1.5) / 2) ** 2 + ((p["y"] + 0.5) / 2) ** 2
+def expect_numbers(n):
+    nums = [int(t["number"]) for t in trials]
+    if nums != list(range(1, n + 1)):
+        fail(f"trial numbers {nums}, want 1..{n}, each once")
+def expect_in_time():
+    late = [r for r in record if r["late"]]
+    if late:
+        fail(f"the runner wrote these too late (a test problem, not the controller's): {late}")
+def expect_values(f):
+    for t in trials:
+        v = (t["metrics"] or {}).get("value")
+        if v is None or abs(v - f(t["parameters"])) > 1e-6:
+            fail(f"trial {t['name']} parameters {t['parameters']}: value {v} ({t['metrics']}), want f = {f(t['parameters'])}")
 PY
     cat
   } >"$work/check.py"
