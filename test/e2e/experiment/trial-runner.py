@@ -20,8 +20,9 @@ medianstop can tell bad trials early.
 
 Each served pod is appended to --record as one JSON line
 {"pod", "trial", "parameters", "value", "steps", "written", "late", "gone"}: "late":
-true means the pod ended before its last line was written (the runner was too slow: a
-test problem, not the controller's); "gone": the pod was deleted while it ran (a trial
+true means the pod ended before its last line was written (the runner was too slow);
+the rest is written then, so a controller that reads a finished trial's log again
+when it found none still gets it; "gone": the pod was deleted while it ran (a trial
 stopped early) after "written" lines. Once the pod ended, its log is ended too (pod-log.sh --end), so a
 `logs -f` of it returns as on a real node.
 
@@ -35,6 +36,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
@@ -80,6 +82,56 @@ def curve(f, step, steps):
     return f if step == steps else f + (f + 1.0) * (steps - step) / (steps * step)
 
 
+class Watch:
+    """The objects of one kind matching a label selector, kept current by a
+    `kubectl get --watch` in a thread: one kubectl for the whole run instead of one
+    per look, so a pod is seen within a moment of its creation even when kubectl takes
+    seconds to start on a loaded machine. A watch that ends is started again."""
+
+    def __init__(self, kubectl, kind, selector):
+        self.cmd = kubectl + ["get", kind, "-l", selector, "--watch", "--output-watch-events", "-o", "json"]
+        self.items = {}  # uid -> object
+        self.synced = threading.Event()  # the first event arrived (or the list was empty)
+        self.lock = threading.Lock()
+        self.errors = []
+        threading.Thread(target=self.loop, daemon=True).start()
+
+    def loop(self):
+        decoder = json.JSONDecoder()
+        while True:
+            proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            buf = ""
+            while True:
+                chunk = os.read(proc.stdout.fileno(), 1 << 16)
+                if not chunk:
+                    break
+                buf += chunk.decode()
+                while True:
+                    buf = buf.lstrip()
+                    try:
+                        event, end = decoder.raw_decode(buf)
+                    except ValueError:
+                        break
+                    buf = buf[end:]
+                    obj = event.get("object") or {}
+                    uid = (obj.get("metadata") or {}).get("uid")
+                    with self.lock:
+                        if event.get("type") == "DELETED":
+                            self.items.pop(uid, None)
+                        elif uid:
+                            self.items[uid] = obj
+                    self.synced.set()
+            err = proc.stderr.read().decode().strip()
+            proc.wait()
+            if err:
+                self.errors.append(err)
+            time.sleep(0.5)
+
+    def list(self):
+        with self.lock:
+            return list(self.items.values())
+
+
 class Runner:
     def __init__(self, args):
         self.a = args
@@ -87,6 +139,9 @@ class Runner:
         self.pods = {}  # uid -> state of a pod being (or done being) served
         self.params_of = {}  # TrainingJob name -> assignment
         self.enders = []
+        sel = f"{LABEL_EXPERIMENT}={args.experiment}"
+        self.pod_watch = Watch(self.kubectl, "pods", sel)
+        self.job_watch = Watch(self.kubectl, "trainingjobs", sel)
 
     def get(self, *what):
         r = subprocess.run(self.kubectl + ["get", *what, "-o", "json"], capture_output=True, text=True)
@@ -103,8 +158,7 @@ class Runner:
             labels = meta.get("labels") or {}
             tj = labels.get(LABEL_TRAININGJOB) or f"{self.a.experiment}-{labels.get(LABEL_TRIAL)}"
             if tj not in self.params_of:
-                # One call for every trial made so far (several start at once).
-                for obj in self.get("trainingjobs", "-l", f"{LABEL_EXPERIMENT}={self.a.experiment}")["items"]:
+                for obj in self.job_watch.list():
                     ann = obj["metadata"].get("annotations") or {}
                     if ANNOTATION_PARAMETERS in ann:
                         self.params_of[obj["metadata"]["name"]] = ann[ANNOTATION_PARAMETERS]
@@ -183,12 +237,14 @@ class Runner:
                 st["opened"] = True
         if phase in FINISHED:
             if st["written"] < st["steps"]:
+                # Too slow (a loaded machine): the rest now. A controller that read the
+                # log before finds it on its next read; "late" says so.
                 st["late"] = True
-                self.record(st)
-                self.log(st, f"LATE: the pod ended ({phase}) with {st['written']} of {st['steps']} steps written")
+                self.log(st, f"LATE: the pod ended ({phase}) with {st['written']} of {st['steps']} steps written;"
+                             " writing the rest now")
+                self.write(st, self.lines(st, st["steps"]))
+                return  # ended next round, once written
             st["ended"] = True
-            if st["written"] == 0:
-                return  # nothing was served: there is no log to end
             # In the background: pod-log.sh --end waits a second for late readers.
             self.enders.append(subprocess.Popen([self.a.pod_log, "-n", self.a.namespace, "--end", name]))
 
@@ -202,12 +258,15 @@ class Runner:
         deadline = time.monotonic() + self.a.timeout
         while time.monotonic() < deadline:
             now = time.time()
-            pods = self.get("pods", "-l", f"{LABEL_EXPERIMENT}={self.a.experiment}")["items"]
+            pods = self.pod_watch.list()
             for pod in pods:
                 self.serve(pod, now)
             # A pod deleted while it ran (a trial stopped early, a job deleted): no
             # more lines for it.
             seen = {pod["metadata"]["uid"] for pod in pods}
+            for w in (self.pod_watch, self.job_watch):
+                while w.errors:
+                    print(f"trial-runner: kubectl watch: {w.errors.pop(0)}", file=sys.stderr, flush=True)
             for uid, st in self.pods.items():
                 if uid not in seen and not st["ended"]:
                     st["ended"] = st["gone"] = True
