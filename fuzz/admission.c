@@ -22,6 +22,7 @@
 #include "webhooks/pods/mutate.h"
 #include "webhooks/quota/quota.h"
 #include "webhooks/server.h"
+#include "webhooks/validate/experiment.h"
 #include "webhooks/validate/inferenceservice.h"
 #include "webhooks/validate/jobtemplate.h"
 #include "webhooks/validate/notebook.h"
@@ -44,6 +45,7 @@ static const struct {
     {"validate-jobtemplates", validate_jobtemplate_handler},
     {"validate-pipelines", validate_pipeline_handler},
     {"validate-pipelineruns", validate_pipelinerun_handler},
+    {"validate-experiments", validate_experiment_handler},
 };
 
 static adm_handler_fn handler;

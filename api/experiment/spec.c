@@ -13,7 +13,7 @@ const kube_resource experiment_resource = {"cubit.dev", "v1alpha1", "experiments
 
 static const char *const spec_fields[] = {"objective",     "parameters", "algorithm",      "earlyStopping",
                                           "trialTemplate", "parallelTrials", "maxTrials", "maxFailedTrials",
-                                          "metricsCollector"};
+                                          "metricsCollector", "suspend"};
 
 static int known(const char *key, const char *const *names, size_t n) {
   for (size_t k = 0; k < n; k++)
@@ -153,7 +153,7 @@ int exp_spec_parse(const json_t *experiment, exp_spec *out, char *err, size_t er
     if (!known(key, spec_fields, sizeof(spec_fields) / sizeof(spec_fields[0])))
       return cubit_errorf(err, errlen, CUBIT_EINVAL,
                           "spec.%s: unknown field (known: objective, parameters, algorithm, earlyStopping, "
-                          "trialTemplate, parallelTrials, maxTrials, maxFailedTrials, metricsCollector)", key);
+                          "trialTemplate, parallelTrials, maxTrials, maxFailedTrials, metricsCollector, suspend)", key);
   }
   int rc = hpo_space_parse(json_object_get(spec, "parameters"), "spec.parameters", &out->space, err, errlen);
   if (rc == 0)
@@ -167,6 +167,10 @@ int exp_spec_parse(const json_t *experiment, exp_spec *out, char *err, size_t er
   if (rc == 0) rc = int_field(spec, "parallelTrials", 1, EXP_MAX_PARALLEL, 1, &out->parallel_trials, err, errlen);
   if (rc == 0) rc = int_field(spec, "maxTrials", 1, EXP_MAX_TRIALS, 10, &out->max_trials, err, errlen);
   if (rc == 0) rc = int_field(spec, "maxFailedTrials", 0, EXP_MAX_TRIALS, 3, &out->max_failed_trials, err, errlen);
+  const json_t *suspend = json_object_get(spec, "suspend");
+  if (rc == 0 && suspend && !json_is_boolean(suspend) && !json_is_null(suspend))
+    rc = cubit_errorf(err, errlen, CUBIT_EINVAL, "spec.suspend: want true or false");
+  out->suspend = json_is_true(suspend);
   if (rc == 0) rc = parse_template(json_object_get(spec, "trialTemplate"), out, err, errlen);
   if (rc == 0) rc = parse_collector(json_object_get(spec, "metricsCollector"), out, err, errlen);
   return rc;

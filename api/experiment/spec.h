@@ -46,6 +46,7 @@ typedef struct exp_spec {
   exp_metrics_source metrics_source; /* default stdout */
   hpo_metrics_format metrics_format; /* default text */
   char metrics_path[256];      /* file: the container's termination message path ("" = Kubernetes' default) */
+  int suspend;                 /* spec.suspend: no new trials, the unfinished ones suspended */
 } exp_spec;
 
 /* Parses an Experiment object's spec; messages name the field from

@@ -2,6 +2,8 @@
  * and their pods from the cache, read the metrics of the trials that need
  * it (pods/log, synchronously in the worker, or the termination message
  * from the cache), plan (plan.c), and let the runtime execute. */
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,63 @@
 #define LOG_TAIL_LINES 20000
 /* A finished trial whose log cannot be read is retried this long. */
 #define READ_GRACE_S 300
+
+/* What the controller remembers of its own creations, because the cache
+ * may trail them (controller-runtime's expectations): per Experiment uid,
+ * the highest trial number created. Bounded: the oldest entry goes. */
+#define MEMO_MAX 1024
+
+typedef struct memo_entry {
+  char uid[64];
+  int64_t number;
+  uint64_t used; /* when last touched (a counter) */
+} memo_entry;
+
+typedef struct exp_ctl {
+  pthread_mutex_t lock;
+  memo_entry memo[MEMO_MAX];
+  size_t n;
+  uint64_t clock;
+} exp_ctl;
+
+static int64_t memo_get(exp_ctl *c, const char *uid) {
+  int64_t v = 0;
+  pthread_mutex_lock(&c->lock);
+  for (size_t i = 0; i < c->n; i++)
+    if (strcmp(c->memo[i].uid, uid) == 0) {
+      v = c->memo[i].number;
+      c->memo[i].used = ++c->clock;
+    }
+  pthread_mutex_unlock(&c->lock);
+  return v;
+}
+
+static void memo_put(exp_ctl *c, const char *uid, int64_t number) {
+  pthread_mutex_lock(&c->lock);
+  size_t at = c->n;
+  for (size_t i = 0; i < c->n; i++)
+    if (strcmp(c->memo[i].uid, uid) == 0) at = i;
+  if (at == c->n && c->n == MEMO_MAX) {
+    at = 0;
+    for (size_t i = 1; i < c->n; i++)
+      if (c->memo[i].used < c->memo[at].used) at = i;
+  } else if (at == c->n) {
+    c->n++;
+  }
+  if (strcmp(c->memo[at].uid, uid) != 0) { /* a new entry, or the oldest one replaced */
+    snprintf(c->memo[at].uid, sizeof(c->memo[at].uid), "%s", uid);
+    c->memo[at].number = 0;
+  }
+  if (number > c->memo[at].number) c->memo[at].number = number;
+  c->memo[at].used = ++c->clock;
+  pthread_mutex_unlock(&c->lock);
+}
+
+static void ctl_free(void *arg) {
+  exp_ctl *c = arg;
+  pthread_mutex_destroy(&c->lock);
+  free(c);
+}
 
 typedef struct exp_gathered {
   exp_observed in;
@@ -151,12 +210,18 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
     json_decref(exp);
     return rt_ok(); /* garbage collection removes the trials */
   }
+  exp_ctl *c = ctx->arg;
   exp_gathered g;
   gather(ctx, exp, &g);
+  g.in.created_up_to = memo_get(c, js_uid(exp));
   rt_plan plan;
   rt_plan_init(&plan);
-  exp_plan(&g.in, &plan);
+  int64_t created = 0;
+  exp_plan(&g.in, &plan, &created);
   rt_result result = rt_execute(ctx, &experiment_resource, exp, &plan);
+  /* Only when every action went through: a trial refused (quota) must be
+   * asked for again, not waited for. */
+  if ((result.kind == RT_OK || result.kind == RT_REQUEUE_AFTER) && created > 0) memo_put(c, js_uid(exp), created);
   rt_plan_free(&plan);
   gathered_free(&g);
   json_decref(exp);
@@ -175,5 +240,11 @@ int experiment_controller_register(rt_manager *m) {
   def.reads[2] = &pl_clusterjobtemplate_resource;
   def.workers = 2;
   def.reconcile = reconcile;
-  return rt_manager_add_controller(m, &def);
+  exp_ctl *c = xcalloc(1, sizeof(*c));
+  pthread_mutex_init(&c->lock, NULL);
+  def.arg = c;
+  def.free_arg = ctl_free;
+  int rc = rt_manager_add_controller(m, &def);
+  if (rc) ctl_free(c);
+  return rc;
 }

@@ -73,14 +73,23 @@ typedef struct exp_observed {
   const json_t *tmpl;       /* the template spec.trialTemplate.templateRef names, or NULL */
   const exp_observed_trial *trials; /* the TrainingJobs it owns (labelled with it), any order */
   size_t ntrials;
+  /* The highest trial number this manager has created for the Experiment
+   * (0 = none it remembers): while the cache shows less, it trails our own
+   * writes, and no trial is suggested (a suggestion made on fewer trials
+   * could differ, and applying it would rewrite a running trial). */
+  int64_t created_up_to;
   int64_t now;
 } exp_observed;
+
+/* While the cache trails the trials created: look again this soon. */
+#define EXP_CACHE_WAIT_MS 1000
 
 /* Decides everything about one Experiment: the trials' records (once
  * their outcome is known), the trials to stop early, the new trials to
  * create, the whole status, the events and when to look again. Pure: no
- * I/O, no clock. */
-void exp_plan(const exp_observed *in, rt_plan *out);
+ * I/O, no clock. *created_up_to is the highest trial number the plan
+ * creates (0 = none), to remember once it is carried out. */
+void exp_plan(const exp_observed *in, rt_plan *out, int64_t *created_up_to);
 
 int experiment_controller_register(rt_manager *m) CUBIT_WUR;
 

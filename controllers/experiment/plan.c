@@ -4,8 +4,10 @@
  *   read_trials     each TrainingJob → a trial record for the algorithms
  *                   (and a record to write once its outcome is known)
  *   stop_trials     medianstop's decisions: record EarlyStopped, suspend
+ *   suspend_trials  spec.suspend: the unfinished trials suspended or resumed
  *   decide          terminal or searching, how many trials to ask for
- *   create_trials   hpo_suggest's assignments as TrainingJobs
+ *   create_trials   hpo_suggest's assignments as TrainingJobs (quota_wait:
+ *                   the last one was refused by the project's quota)
  *   write_status    counts, best trial, recent trials, conditions, events */
 #include <math.h>
 #include <stdio.h>
@@ -36,7 +38,9 @@ typedef struct plan_ctx {
   hpo_trials trials;   /* sorted by number */
   trial_view *views;   /* parallel to trials.items */
   size_t created;      /* trials created by this plan */
+  int64_t created_up_to; /* the highest of their numbers */
   int retry;
+  int lagging;         /* the cache does not show every trial created yet */
 } plan_ctx;
 
 /* ---------------------------------------------------------- read_trials */
@@ -289,6 +293,26 @@ static void stop_trials(plan_ctx *c) {
   hpo_stops_free(&stops);
 }
 
+/* ---------------------------------------------------------- suspend */
+
+/* spec.suspend: the unfinished trials are suspended (their pods go, their
+ * quota is freed) and resumed with the Experiment. A trial stopped early
+ * has its record and stays suspended. */
+static void suspend_trials(plan_ctx *c) {
+  for (size_t i = 0; i < c->trials.n; i++) {
+    const hpo_trial *t = &c->trials.items[i];
+    const json_t *tj = c->views[i].o->tj;
+    const char *phase = js_str(tj, "status.phase");
+    if (hpo_trial_finished(t) || c->views[i].retry || (phase && strcmp(phase, "Succeeded") == 0) ||
+        (phase && strcmp(phase, "Failed") == 0))
+      continue;
+    if (js_bool(tj, "spec.suspend", 0) == c->s->suspend) continue;
+    json_t *ops = json_pack("[{s:s, s:s, s:s}, {s:s, s:s, s:b}]", "op", "test", "path", "/metadata/uid", "value",
+                            js_uid(tj), "op", "add", "path", "/spec/suspend", "value", c->s->suspend);
+    rt_plan_patch(c->out, &trainingjob_resource, tj, ops);
+  }
+}
+
 /* ---------------------------------------------------------- decide */
 
 typedef struct counts {
@@ -327,11 +351,27 @@ static void searching_message(const plan_ctx *c, const counts *n, char *out, siz
     snprintf(out + w, len - (size_t)w, "; best %s %.6g (trial %s)", c->s->objective.metric, best->value, best->name);
 }
 
-static int quota_refused(const json_t *experiment) {
-  const json_t *ready = rt_condition_get(json_object_get(experiment, "status"), "Ready");
-  const char *reason = js_str(ready, "reason"), *msg = js_str(ready, "message");
-  return reason && msg && (strcmp(reason, "ApplyFailed") == 0 || strcmp(reason, "QuotaExceeded") == 0) &&
-         strstr(msg, "quota exceeded") != NULL;
+/* When the last creation of a trial was refused by the project's quota
+ * (the executor wrote ApplyFailed with the webhook's words, or an earlier
+ * plan QuotaExceeded), the trials about to be asked for again wait for
+ * quota: say so, before trying (the status goes first, so a refusal again
+ * leaves it). */
+static void quota_wait(plan_ctx *c, verdict *v) {
+  const json_t *ready = rt_condition_get(json_object_get(c->in->experiment, "status"), "Ready");
+  const char *reason = js_str(ready, "reason"), *said = js_str(ready, "message");
+  if (!(reason && said && (strcmp(reason, "ApplyFailed") == 0 || strcmp(reason, "QuotaExceeded") == 0) &&
+        strstr(said, "quota exceeded") != NULL))
+    return;
+  v->phase = "Queued";
+  v->reason = "QuotaExceeded";
+  /* No event of its own: the plan's events go out only when every action
+   * did, so it would come once the quota let the trial in; each refusal is
+   * already the executor's ApplyFailed Warning with the webhook's words. */
+  if (strcmp(reason, "QuotaExceeded") == 0)
+    snprintf(v->message, sizeof(v->message), "%s", said); /* already in these words */
+  else
+    snprintf(v->message, sizeof(v->message), "waiting for the project's quota to start the next trial: %s", said);
+  c->out->status_first = 1;
 }
 
 static void decide(const plan_ctx *c, const counts *n, verdict *v) {
@@ -365,6 +405,15 @@ static void decide(const plan_ctx *c, const counts *n, verdict *v) {
     searching_message(c, n, v->message, sizeof(v->message));
     return;
   }
+  if (s->suspend) {
+    v->phase = "Suspended";
+    v->state = RT_STATE_SUSPENDED;
+    v->reason = "Suspended";
+    snprintf(v->message, sizeof(v->message), "suspended (spec.suspend): %d unfinished trials suspended; ", active);
+    size_t used = strlen(v->message);
+    searching_message(c, n, v->message + used, sizeof(v->message) - used);
+    return;
+  }
   int room = s->parallel_trials - active, left = s->max_trials - n->total;
   v->want = room < left ? room : left;
   if (v->want < 0) v->want = 0;
@@ -384,6 +433,11 @@ static void fail_verdict(verdict *v, const char *reason, const char *msg) {
 static void create_trials(plan_ctx *c, const counts *n, verdict *v) {
   const exp_spec *s = c->s;
   if (v->want <= 0) return;
+  int64_t highest = c->trials.n ? c->trials.items[c->trials.n - 1].number : 0;
+  if (highest < c->in->created_up_to) {
+    c->lagging = 1; /* decide on every trial, or not at all */
+    return;
+  }
   if (s->source == EXP_TEMPLATE_REF && c->in->tmpl == NULL) {
     v->phase = "Pending";
     v->reason = "TemplateNotFound";
@@ -411,6 +465,7 @@ static void create_trials(plan_ctx *c, const counts *n, verdict *v) {
     rt_plan_event(c->out, "Normal", "TrialCreated", "trial %s: %s", js_name(tj), params ? params : "");
     rt_plan_apply(c->out, &trainingjob_resource, tj);
     c->created++;
+    c->created_up_to = sug.numbers[k];
   }
   int active = n->pending + n->running;
   if (sug.n == 0 && sug.exhausted && active == 0) {
@@ -420,20 +475,7 @@ static void create_trials(plan_ctx *c, const counts *n, verdict *v) {
     snprintf(v->message, sizeof(v->message), "%s", sug.reason[0] ? sug.reason : "every point of the space was tried");
   }
   hpo_suggestions_free(&sug);
-  if (c->created && quota_refused(c->in->experiment)) {
-    /* The last creation was refused by the project's quota: say so, before
-     * trying again (the status goes first, so a refusal again leaves it). */
-    v->phase = "Queued";
-    v->reason = "QuotaExceeded";
-    v->warn = 1;
-    const json_t *ready = rt_condition_get(json_object_get(c->in->experiment, "status"), "Ready");
-    const char *said = js_str(ready, "message");
-    if (strcmp(js_str(ready, "reason"), "QuotaExceeded") == 0)
-      snprintf(v->message, sizeof(v->message), "%s", said); /* already in these words */
-    else
-      snprintf(v->message, sizeof(v->message), "waiting for the project's quota to start the next trial: %s", said);
-    c->out->status_first = 1;
-  }
+  if (c->created) quota_wait(c, v);
 }
 
 /* ---------------------------------------------------------- write_status */
@@ -474,9 +516,12 @@ static void write_status(plan_ctx *c, const counts *n, const verdict *v) {
   if (!terminal) json_object_del(status, "completionTime");
   rt_status_set_state(status, v->phase, v->state, v->reason, v->message, js_int(exp, "metadata.generation", 0),
                       c->in->now);
-  if (terminal && !(prev_phase && strcmp(prev_phase, v->phase) == 0))
+  int changed = !(prev_phase && strcmp(prev_phase, v->phase) == 0);
+  if ((terminal || v->state == RT_STATE_SUSPENDED) && changed)
     rt_plan_event(c->out, v->state == RT_STATE_FAILED ? "Warning" : "Normal", v->phase, "%s: %s", v->reason,
                   v->message);
+  else if (changed && prev_phase && strcmp(prev_phase, "Suspended") == 0)
+    rt_plan_event(c->out, "Normal", "Resumed", "the search goes on: %s", v->message);
   else if (v->warn && !(prev_reason && strcmp(prev_reason, v->reason) == 0))
     rt_plan_event(c->out, "Warning", v->reason, "%s", v->message);
   rt_plan_set_status(c->out, status);
@@ -495,7 +540,8 @@ static void invalid_spec(const exp_observed *in, rt_plan *out) {
   rt_plan_set_status(out, status);
 }
 
-void exp_plan(const exp_observed *in, rt_plan *out) {
+void exp_plan(const exp_observed *in, rt_plan *out, int64_t *created_up_to) {
+  *created_up_to = 0;
   if (in->spec == NULL) {
     invalid_spec(in, out);
     return;
@@ -504,6 +550,7 @@ void exp_plan(const exp_observed *in, rt_plan *out) {
   read_trials(&c);
   record_outcomes(&c);
   stop_trials(&c);
+  suspend_trials(&c);
   counts n = count_trials(&c.trials);
   verdict v;
   decide(&c, &n, &v);
@@ -511,6 +558,8 @@ void exp_plan(const exp_observed *in, rt_plan *out) {
   write_status(&c, &n, &v);
   int polling = n.running > 0 && in->spec->early_stopping.kind != HPO_ES_NONE &&
                 in->spec->metrics_source == EXP_METRICS_STDOUT;
+  *created_up_to = c.created_up_to;
+  if (c.lagging) rt_plan_requeue_after(out, EXP_CACHE_WAIT_MS);
   if (c.retry || strcmp(v.reason, "TemplateNotFound") == 0) rt_plan_requeue_after(out, EXP_RETRY_MS);
   else if (polling) rt_plan_requeue_after(out, EXP_POLL_MS);
   for (size_t i = 0; i < c.trials.n; i++) json_decref(c.views[i].metrics);

@@ -74,7 +74,9 @@ typedef struct fixture {
   json_t *tmpl;
   exp_observed_trial trials[32];
   size_t n;
+  int64_t known;          /* created_up_to handed in */
   rt_plan plan;
+  int64_t created_up_to;  /* what the plan says it created */
   char err[600];
 } fixture;
 
@@ -85,10 +87,10 @@ static void add(fixture *f, json_t *tj) {
 
 static void plan(fixture *f) {
   exp_spec spec;
-  exp_observed in = {f->exp, NULL, f->err, f->tmpl, f->trials, f->n, NOW};
+  exp_observed in = {f->exp, NULL, f->err, f->tmpl, f->trials, f->n, f->known, NOW};
   if (exp_spec_parse(f->exp, &spec, f->err, sizeof(f->err)) == 0) in.spec = &spec;
   rt_plan_init(&f->plan);
-  exp_plan(&in, &f->plan);
+  exp_plan(&in, &f->plan, &f->created_up_to);
   exp_spec_free(&spec);
 }
 
@@ -182,7 +184,35 @@ START_TEST(first_trials) {
   ck_assert_ptr_null(js_get(f.plan.status, "bestTrial"));
   ck_assert_int_eq(has_event(&f.plan, "TrialCreated"), 2);
   ck_assert_int_eq(f.plan.requeue_after_ms, 0);
+  ck_assert_int_eq(f.created_up_to, 2);
   done(&f);
+}
+END_TEST
+
+/* The cache trails the trials this manager created: no suggestion is made
+ * on fewer trials (it could differ and rewrite a running trial); outcomes
+ * are still recorded, and the plan looks again soon. */
+START_TEST(cache_trails) {
+  fixture f = {.exp = experiment(NULL), .known = 3};
+  add(&f, trial(1, 0.3, "Succeeded", NULL));
+  probe(&f.trials[0], "loss=0.3\n", 0);
+  add(&f, trial(2, 0.6, "Running", NULL));
+  plan(&f);
+  ck_assert_uint_eq(count(&f.plan, RT_ACT_APPLY), 0);
+  ck_assert_uint_eq(count(&f.plan, RT_ACT_PATCH), 1);
+  ck_assert_int_eq(f.plan.requeue_after_ms, EXP_CACHE_WAIT_MS);
+  ck_assert_int_eq(f.created_up_to, 0);
+  done(&f);
+  /* Once it shows them, the search goes on after the highest. */
+  fixture g = {.exp = experiment(NULL), .known = 3};
+  add(&g, trial(1, 0.3, "Succeeded", "{\"state\":\"Succeeded\",\"value\":0.3}"));
+  add(&g, trial(2, 0.6, "Succeeded", "{\"state\":\"Succeeded\",\"value\":0.6}"));
+  add(&g, trial(3, 0.9, "Running", NULL));
+  plan(&g);
+  ck_assert_uint_eq(count(&g.plan, RT_ACT_APPLY), 1);
+  ck_assert_ptr_nonnull(applied(&g.plan, "e-4"));
+  ck_assert_int_eq(g.created_up_to, 4);
+  done(&g);
 }
 END_TEST
 
@@ -462,7 +492,7 @@ START_TEST(quota_waits) {
   ck_assert_str_eq(reason(&f.plan), "QuotaExceeded");
   ck_assert_ptr_nonnull(strstr(message(&f.plan), "quota exceeded: gpu"));
   ck_assert_int_eq(f.plan.status_first, 1);
-  ck_assert_int_eq(has_event(&f.plan, "QuotaExceeded"), 1);
+  ck_assert_int_eq(has_event(&f.plan, "QuotaExceeded"), 0); /* each refusal is the executor's ApplyFailed */
   /* Refused again: the same words, not nested, and no second Warning. */
   char said[1024];
   snprintf(said, sizeof(said), "%s", message(&f.plan));
@@ -470,7 +500,6 @@ START_TEST(quota_waits) {
   rt_plan_free(&f.plan);
   plan(&f);
   ck_assert_str_eq(message(&f.plan), said);
-  ck_assert_int_eq(has_event(&f.plan, "QuotaExceeded"), 0);
   done(&f);
   /* Nothing to create: no longer waiting for quota. */
   fixture g = {.exp = experiment("{'parallelTrials':1}")};
@@ -511,6 +540,57 @@ START_TEST(early_stop) {
   /* Running trials' logs are read again later. */
   ck_assert_int_eq(f.plan.requeue_after_ms, EXP_POLL_MS);
   done(&f);
+}
+END_TEST
+
+/* ---- spec.suspend ----------------------------------------------------------------------- */
+
+static int suspends(const rt_plan *p, const char *name, int *value) {
+  for (size_t i = 0; i < p->nactions; i++) {
+    const rt_action *a = &p->actions[i];
+    if (a->kind != RT_ACT_PATCH || strcmp(js_name(a->object), name) != 0) continue;
+    size_t k;
+    json_t *op;
+    json_array_foreach(a->patch, k, op) if (strcmp(js_str(op, "path"), "/spec/suspend") == 0) {
+      *value = json_is_true(json_object_get(op, "value"));
+      return 1;
+    }
+  }
+  return 0;
+}
+
+START_TEST(suspend) {
+  fixture f = {.exp = experiment("{'suspend':true}")};
+  add(&f, trial(1, 0.3, "Succeeded", "{\"state\":\"Succeeded\",\"value\":0.3}"));
+  add(&f, trial(2, 0.6, "Running", NULL));
+  add(&f, trial(3, 0.9, "Suspended", NULL));
+  json_object_set_new(json_object_get((json_t *)f.trials[2].tj, "spec"), "suspend", json_true());
+  plan(&f);
+  int value = -1;
+  ck_assert(suspends(&f.plan, "e-2", &value) && value == 1);
+  ck_assert(!suspends(&f.plan, "e-1", &value));
+  ck_assert(!suspends(&f.plan, "e-3", &value)); /* already */
+  ck_assert_uint_eq(count(&f.plan, RT_ACT_APPLY), 0);
+  ck_assert_str_eq(js_str(f.plan.status, "phase"), "Suspended");
+  ck_assert_int_eq(rt_status_state(f.plan.status), RT_STATE_SUSPENDED);
+  ck_assert_ptr_null(rt_condition_get(f.plan.status, "Ready"));
+  ck_assert_str_eq(js_str(rt_condition_get(f.plan.status, "Suspended"), "status"), "True");
+  ck_assert_int_eq(has_event(&f.plan, "Suspended"), 1);
+  done(&f);
+  /* Resumed: its suspended trials go on, an early-stopped one stays stopped. */
+  fixture g = {.exp = experiment("{'suspend':false,'parallelTrials':3}")};
+  json_object_set_new(g.exp, "status", J("{'phase':'Suspended'}"));
+  add(&g, trial(1, 0.3, "Suspended", NULL));
+  json_object_set_new(json_object_get((json_t *)g.trials[0].tj, "spec"), "suspend", json_true());
+  add(&g, trial(2, 0.6, "Suspended", "{\"state\":\"EarlyStopped\",\"value\":0.6}"));
+  json_object_set_new(json_object_get((json_t *)g.trials[1].tj, "spec"), "suspend", json_true());
+  plan(&g);
+  ck_assert(suspends(&g.plan, "e-1", &value) && value == 0);
+  ck_assert(!suspends(&g.plan, "e-2", &value));
+  ck_assert_str_eq(js_str(g.plan.status, "phase"), "Running");
+  ck_assert_int_eq(has_event(&g.plan, "Resumed"), 1);
+  ck_assert_uint_eq(count(&g.plan, RT_ACT_APPLY), 2);
+  done(&g);
 }
 END_TEST
 
@@ -571,6 +651,7 @@ int main(void) {
   Suite *s = suite_create("experiment_plan");
   TCase *tc = tcase_create("plan");
   tcase_add_test(tc, first_trials);
+  tcase_add_test(tc, cache_trails);
   tcase_add_test(tc, restart_idempotent);
   tcase_add_test(tc, trial_succeeds);
   tcase_add_loop_test(tc, trial_outcomes, 0, N(outcomes));
@@ -580,6 +661,7 @@ int main(void) {
   tcase_add_test(tc, template_bindings);
   tcase_add_test(tc, quota_waits);
   tcase_add_test(tc, early_stop);
+  tcase_add_test(tc, suspend);
   tcase_add_test(tc, recent_bounded);
   tcase_add_test(tc, broken_trials);
   tcase_add_test(tc, invalid_spec);

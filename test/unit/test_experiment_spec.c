@@ -123,12 +123,13 @@ START_TEST(with_template) {
   memset(&env, 0, sizeof(env));
   env.jobtemplates = cache_store_new();
   env.clusterjobtemplates = cache_store_new();
-  json_decref(cache_store_upsert(
-      env.jobtemplates,
-      J("{'apiVersion':'cubit.dev/v1alpha1','kind':'JobTemplate','metadata':{'name':'train','namespace':'ns'},"
+  json_t *tmpl = J("{'apiVersion':'cubit.dev/v1alpha1','kind':'JobTemplate',"
+                   "'metadata':{'name':'train','namespace':'ns'},"
         "'spec':{'parameters':[{'name':'rate','type':'float','required':true},{'name':'opt','type':'enum',"
         "'enum':['adam','sgd']}],'workload':{'framework':'batch','image':'img',"
-        "'args':['{{params.rate}}','{{params.opt}}'],'roles':{'main':{'replicas':1}}}}}")));
+        "'args':['{{params.rate}}','{{params.opt}}'],'roles':{'main':{'replicas':1}}}}}");
+  json_decref(cache_store_upsert(env.jobtemplates, tmpl)); /* the store takes its own reference */
+  json_decref(tmpl);
   char err[900] = "";
   json_t *e = experiment("{'trialTemplate':{'templateRef':{'name':'train'},"
                          "'parameters':{'rate':'{{trial.parameters.lr}}','opt':'{{trial.parameters.opt}}'}}}");
