@@ -139,6 +139,7 @@ class Runner:
         self.pods = {}  # uid -> state of a pod being (or done being) served
         self.params_of = {}  # TrainingJob name -> assignment
         self.enders = []
+        self.seen_experiment = False
         sel = f"{LABEL_EXPERIMENT}={args.experiment}"
         self.pod_watch = Watch(self.kubectl, "pods", sel)
         self.job_watch = Watch(self.kubectl, "trainingjobs", sel)
@@ -278,7 +279,10 @@ class Runner:
             finished = False
             if self.a.until_finished and not busy:
                 exp = self.get("experiment", self.a.experiment)
-                finished = exp is None or (exp.get("status") or {}).get("phase") in FINISHED
+                # Gone counts only once it was there: the runner starts before it exists.
+                finished = (exp is None and self.seen_experiment) or (
+                    exp is not None and (exp.get("status") or {}).get("phase") in FINISHED)
+                self.seen_experiment |= exp is not None
             if self.a.until_finished and finished and not busy and not self.enders and not writing:
                 return 0
             if not self.a.until_finished and self.a.pods and not self.enders and not writing and sum(
