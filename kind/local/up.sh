@@ -171,6 +171,15 @@ proc_start kube-scheduler "$SCHEDULER_PORT" "$BIN/kube-scheduler" \
   --cert-dir="$KL_PKI/scheduler-generated" \
   --v="$V"
 
+# --- upstream CRDs (kwok's Logs and ClusterLogs too: before kwok watches them) ---
+crd_source=$(crds_collect "$KL_STATE/crds")
+"${KUBECTL[@]}" apply --server-side --force-conflicts --field-manager=kind-local \
+  -f "$KL_STATE/crds" >/dev/null
+crd_args=()
+for n in "${KL_CRD_NAMES[@]}"; do crd_args+=("crd/$n"); done
+"${KUBECTL[@]}" wait --for=condition=Established --timeout=60s "${crd_args[@]}" >/dev/null
+kl_log "upstream CRDs established (from $crd_source)"
+
 # --- fake nodes and kwok --------------------------------------------------------
 # Nodes are created with their status (capacity, GPU resources); kwok adds the rest.
 "${KUBECTL[@]}" apply --server-side --force-conflicts --field-manager=kind-local \
@@ -183,16 +192,8 @@ proc_start kwok "$KWOK_PORT" "$BIN/kwok" \
   --node-ip="$KL_HOST" --node-port="$KWOK_PORT" --cidr="$POD_CIDR" \
   --node-lease-duration-seconds=40 \
   --server-address="$KL_HOST:$KWOK_PORT" \
+  --enable-crds=Logs,ClusterLogs \
   -v=INFO
-
-# --- upstream CRDs --------------------------------------------------------------
-crd_source=$(crds_collect "$KL_STATE/crds")
-"${KUBECTL[@]}" apply --server-side --force-conflicts --field-manager=kind-local \
-  -f "$KL_STATE/crds" >/dev/null
-crd_args=()
-for n in "${KL_CRD_NAMES[@]}"; do crd_args+=("crd/$n"); done
-"${KUBECTL[@]}" wait --for=condition=Established --timeout=60s "${crd_args[@]}" >/dev/null
-kl_log "upstream CRDs established (from $crd_source)"
 
 # --- Kubeflow training operator ---------------------------------------------------
 if ((WANT_TRAINING_OPERATOR)); then

@@ -6,6 +6,7 @@
 # every kind/local build. Sourced by up.sh.
 
 KL_CRD_NAMES=(
+  logs.kwok.x-k8s.io clusterlogs.kwok.x-k8s.io
   tfjobs.kubeflow.org pytorchjobs.kubeflow.org mpijobs.kubeflow.org xgboostjobs.kubeflow.org
   paddlejobs.kubeflow.org jaxjobs.kubeflow.org
   rayjobs.ray.io sparkapplications.sparkoperator.k8s.io
@@ -13,16 +14,19 @@ KL_CRD_NAMES=(
   virtualservices.networking.istio.io destinationrules.networking.istio.io gateways.networking.istio.io
 )
 
-# crds_module_dir MODULE: the module's directory in the module cache at the pinned
-# version, downloading it (verified against tools/crds/go.sum) when missing.
+# crds_module_dir MODULE [TOOL]: the module's directory in the module cache at the
+# version pinned by tools/TOOL/go.mod (default crds), downloading it (verified against
+# that go.sum) when missing.
 crds_module_dir() {
-  local mod=$1 ver dir
-  ver=$(awk -v m="$mod" '$1 == m && $2 ~ /^v/ { print $2; exit }' "$KL_DIR/tools/crds/go.mod")
+  local mod=$1 tool=${2:-crds} ver dir
+  # Inside a require block, or a one-line `require MODULE VERSION`.
+  ver=$(awk -v m="$mod" '$1 == "require" { $0 = substr($0, 9) }
+    $1 == m && $2 ~ /^v/ { print $2; exit }' "$KL_DIR/tools/$tool/go.mod")
   [[ -n $ver ]] || return 1
   # Module paths here are lower case, so the cache path needs no escaping.
   dir=$(go env GOMODCACHE)/$mod@$ver
   if [[ ! -d $dir ]]; then
-    (cd "$KL_DIR/tools/crds" && GOTOOLCHAIN=local go mod download "$mod") >&2 || return 1
+    (cd "$KL_DIR/tools/$tool" && GOTOOLCHAIN=local go mod download "$mod") >&2 || return 1
   fi
   [[ -d $dir ]] && printf '%s\n' "$dir"
 }
@@ -45,10 +49,11 @@ KL_CRD_COPIES=(ray.io_rayjobs.yaml sparkoperator.k8s.io_sparkapplications.yaml)
 
 # crds_collect DIR: write the CRD files to DIR and print where they came from.
 crds_collect() {
-  local out=$1 to volcano istio f
+  local out=$1 to volcano istio kwok f
   rm -rf "$out"
   mkdir -p "$out"
   if to=$(crds_module_dir github.com/kubeflow/training-operator) &&
+    kwok=$(crds_module_dir sigs.k8s.io/kwok kwok) &&
     volcano=$(crds_module_dir volcano.sh/volcano) &&
     istio=$(crds_module_dir istio.io/api); then
     for f in tfjobs pytorchjobs mpijobs xgboostjobs paddlejobs jaxjobs; do
@@ -60,9 +65,14 @@ crds_collect() {
     crds_istio_extract "$istio/kubernetes/customresourcedefinitions.gen.yaml" \
       virtualservices.networking.istio.io destinationrules.networking.istio.io \
       gateways.networking.istio.io >"$out/networking.istio.io.yaml"
+    # kwok's Logs and ClusterLogs (kwok runs with --enable-crds=Logs,ClusterLogs):
+    # how a test gives a fake pod its container output.
+    for f in logs clusterlogs; do
+      cp "$kwok/kustomize/crd/bases/kwok.x-k8s.io_$f.yaml" "$out/"
+    done
     for f in "${KL_CRD_COPIES[@]}"; do cp "$KL_DIR/crds/$f" "$out/"; done
     chmod -R u+w "$out"
-    printf 'Go modules: %s %s %s; copies: %s\n' "${to##*/}" "${volcano##*/}" "${istio##*/}" "${KL_CRD_COPIES[*]}"
+    printf 'Go modules: %s %s %s %s; copies: %s\n' "${to##*/}" "${volcano##*/}" "${istio##*/}" "${kwok##*/}" "${KL_CRD_COPIES[*]}"
   else
     kl_log "upstream modules not available; using the copies in kind/local/crds/"
     cp "$KL_DIR"/crds/*.yaml "$out/"
