@@ -20,6 +20,9 @@
 /* Bytes of a pod's log read at most, and from how many last lines. */
 #define LOG_LIMIT_BYTES HPO_METRICS_MAX_BYTES
 #define LOG_TAIL_LINES 20000
+/* A log read holds a worker: a server that stops answering gives it back
+ * after this long (the read is retried like any failed one). */
+#define LOG_TIMEOUT_MS 20000L
 /* A finished trial whose log cannot be read is retried this long. */
 #define READ_GRACE_S 300
 
@@ -154,7 +157,7 @@ static void read_metrics(const rt_ctx *ctx, const exp_spec *s, const json_t *tri
   log_sink sink = {0};
   kube_status st;
   memset(&st, 0, sizeof(st));
-  int rc = kube_request_stream(ctx->client, path, log_chunk, &sink, &st);
+  int rc = kube_request_stream_within(ctx->client, path, LOG_TIMEOUT_MS, log_chunk, &sink, &st);
   free(path);
   if (rc == 0) {
     hpo_metrics_parse(sink.data, sink.len, s->metrics_format, p->complete, names, nnames, &p->metrics);

@@ -315,11 +315,17 @@ static void suspend_trials(plan_ctx *c) {
 
 /* ---------------------------------------------------------- decide */
 
+/* total: the trials that exist; created: the trials ever created (the
+ * highest number, also of trials deleted since: status.trials.created
+ * remembers it), which maxTrials limits and after which new trials are
+ * numbered, so a deleted trial is neither redone nor its number reused. */
 typedef struct counts {
   int pending, running, succeeded, failed, early_stopped, total;
+  int64_t created;
 } counts;
 
-static counts count_trials(const hpo_trials *t) {
+static counts count_trials(const plan_ctx *c) {
+  const hpo_trials *t = &c->trials;
   counts n = {0};
   for (size_t i = 0; i < t->n; i++) {
     switch (t->items[i].state) {
@@ -331,7 +337,29 @@ static counts count_trials(const hpo_trials *t) {
     }
   }
   n.total = (int)t->n;
+  n.created = t->n ? t->items[t->n - 1].number : 0;
+  json_int_t said = js_int(c->in->experiment, "status.trials.created", 0);
+  if (said > n.created) n.created = said;
+  if (c->in->created_up_to > n.created) n.created = c->in->created_up_to;
   return n;
+}
+
+/* The best trial's value: of the trials that exist, or status.bestTrial's
+ * when that one is better or the only one (its trial may have been deleted
+ * since; the Experiment's result stays). Returns 0 when there is none. */
+static int best_value(const plan_ctx *c, double *value, const char **name) {
+  const hpo_trial *best = hpo_best_trial(&c->s->objective, &c->trials);
+  const json_t *prev = js_get(c->in->experiment, "status.bestTrial");
+  const json_t *pv = json_object_get(prev, "value");
+  if (json_is_number(pv) && (best == NULL || hpo_better(&c->s->objective, json_number_value(pv), best->value))) {
+    *value = json_number_value(pv);
+    *name = js_str(prev, "name") ? js_str(prev, "name") : "?";
+    return 1;
+  }
+  if (best == NULL) return 0;
+  *value = best->value;
+  *name = best->name;
+  return 1;
 }
 
 typedef struct verdict {
@@ -344,11 +372,12 @@ typedef struct verdict {
 } verdict;
 
 static void searching_message(const plan_ctx *c, const counts *n, char *out, size_t len) {
-  const hpo_trial *best = hpo_best_trial(&c->s->objective, &c->trials);
+  double value;
+  const char *name;
   int w = snprintf(out, len, "%d running, %d pending, %d succeeded, %d failed, %d stopped early of at most %d trials",
                    n->running, n->pending, n->succeeded, n->failed, n->early_stopped, c->s->max_trials);
-  if (best && w > 0 && (size_t)w < len)
-    snprintf(out + w, len - (size_t)w, "; best %s %.6g (trial %s)", c->s->objective.metric, best->value, best->name);
+  if (best_value(c, &value, &name) && w > 0 && (size_t)w < len)
+    snprintf(out + w, len - (size_t)w, "; best %s %.6g (trial %s)", c->s->objective.metric, value, name);
 }
 
 /* When the last creation of a trial was refused by the project's quota
@@ -389,16 +418,17 @@ static void decide(const plan_ctx *c, const counts *n, verdict *v) {
              s->max_failed_trials);
     return;
   }
-  const hpo_trial *best = hpo_best_trial(&s->objective, &c->trials);
-  if (best && hpo_goal_reached(&s->objective, &c->trials)) {
+  double best;
+  const char *best_name;
+  if (s->objective.has_goal && best_value(c, &best, &best_name) && !hpo_better(&s->objective, s->objective.goal, best)) {
     v->phase = "Succeeded";
     v->state = RT_STATE_SUCCEEDED;
     v->reason = "GoalReached";
-    snprintf(v->message, sizeof(v->message), "trial %s reached the goal: %s %.6g (goal %.6g)", best->name,
-             s->objective.metric, best->value, s->objective.goal);
+    snprintf(v->message, sizeof(v->message), "trial %s reached the goal: %s %.6g (goal %.6g)", best_name,
+             s->objective.metric, best, s->objective.goal);
     return;
   }
-  if (n->total >= s->max_trials && active == 0) {
+  if (n->created >= s->max_trials && active == 0) {
     v->phase = "Succeeded";
     v->state = RT_STATE_SUCCEEDED;
     v->reason = "MaxTrialsReached";
@@ -414,8 +444,8 @@ static void decide(const plan_ctx *c, const counts *n, verdict *v) {
     searching_message(c, n, v->message + used, sizeof(v->message) - used);
     return;
   }
-  int room = s->parallel_trials - active, left = s->max_trials - n->total;
-  v->want = room < left ? room : left;
+  int64_t room = s->parallel_trials - active, left = s->max_trials - n->created;
+  v->want = (int)(room < left ? room : left);
   if (v->want < 0) v->want = 0;
   searching_message(c, n, v->message, sizeof(v->message));
 }
@@ -454,6 +484,8 @@ static void create_trials(plan_ctx *c, const counts *n, verdict *v) {
   }
   for (size_t k = 0; k < sug.n; k++) {
     json_t *tj = NULL;
+    /* After every trial ever created, also those deleted since. */
+    sug.numbers[k] = n->created + 1 + (int64_t)k;
     if (exp_trial_desired(c->in->experiment, s, c->in->tmpl, sug.numbers[k], sug.x + k * s->space.n, &tj, err,
                           sizeof(err))) {
       fail_verdict(v, "InvalidTrialTemplate", err);
@@ -496,13 +528,18 @@ static void write_status(plan_ctx *c, const counts *n, const verdict *v) {
   const json_t *exp = c->in->experiment;
   const json_t *prev = json_object_get(exp, "status");
   json_t *status = rt_status_from(exp);
+  int64_t created = n->created > c->created_up_to ? n->created : c->created_up_to;
   json_object_set_new(status, "trials",
-                      json_pack("{s:i, s:i, s:i, s:i, s:i, s:i}", "total", n->total, "pending", n->pending, "running",
-                                n->running, "succeeded", n->succeeded, "failed", n->failed, "earlyStopped",
-                                n->early_stopped));
+                      json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:I}", "total", n->total, "pending", n->pending,
+                                "running", n->running, "succeeded", n->succeeded, "failed", n->failed, "earlyStopped",
+                                n->early_stopped, "created", (json_int_t)created));
+  /* The best of the trials that exist, unless the one recorded before is
+   * better (its trial was deleted since: the result stays). */
   const hpo_trial *best = hpo_best_trial(&c->s->objective, &c->trials);
-  if (best) json_object_set_new(status, "bestTrial", trial_summary(c, (size_t)(best - c->trials.items), 1));
-  else json_object_del(status, "bestTrial");
+  const json_t *kept = json_object_get(json_object_get(prev, "bestTrial"), "value");
+  int keep = json_is_number(kept) && (best == NULL || hpo_better(&c->s->objective, json_number_value(kept), best->value));
+  if (best && !keep) json_object_set_new(status, "bestTrial", trial_summary(c, (size_t)(best - c->trials.items), 1));
+  else if (!keep) json_object_del(status, "bestTrial");
   json_t *recent = json_array();
   size_t from = c->trials.n > EXP_RECENT_TRIALS ? c->trials.n - EXP_RECENT_TRIALS : 0;
   for (size_t i = c->trials.n; i-- > from;) json_array_append_new(recent, trial_summary(c, i, 0));
@@ -551,7 +588,7 @@ void exp_plan(const exp_observed *in, rt_plan *out, int64_t *created_up_to) {
   record_outcomes(&c);
   stop_trials(&c);
   suspend_trials(&c);
-  counts n = count_trials(&c.trials);
+  counts n = count_trials(&c);
   verdict v;
   decide(&c, &n, &v);
   create_trials(&c, &n, &v);

@@ -414,6 +414,11 @@ static size_t stream_write(char *data, size_t size, size_t n, void *arg) {
 }
 
 int kube_request_stream(kube_client *c, const char *path, kube_stream_cb cb, void *arg, kube_status *st) {
+  return kube_request_stream_within(c, path, 0, cb, arg, st);
+}
+
+int kube_request_stream_within(kube_client *c, const char *path, long timeout_ms, kube_stream_cb cb, void *arg,
+                               kube_status *st) {
   kube_status local;
   if (st == NULL) st = &local;
   memset(st, 0, sizeof(*st));
@@ -432,7 +437,7 @@ int kube_request_stream(kube_client *c, const char *path, kube_stream_cb cb, voi
   curl_easy_setopt(p->easy, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(p->easy, CURLOPT_CUSTOMREQUEST, "GET");
   curl_easy_setopt(p->easy, CURLOPT_HTTPGET, 1L);
-  curl_easy_setopt(p->easy, CURLOPT_TIMEOUT_MS, 0L); /* a followed log has no end */
+  curl_easy_setopt(p->easy, CURLOPT_TIMEOUT_MS, timeout_ms); /* 0: a followed log has no end */
   curl_easy_setopt(p->easy, CURLOPT_WRITEFUNCTION, stream_write);
   curl_easy_setopt(p->easy, CURLOPT_WRITEDATA, &s);
   CURLcode cc = curl_easy_perform(p->easy);

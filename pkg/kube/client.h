@@ -160,6 +160,12 @@ int kube_request(kube_client *c, const char *method, const char *path, const cha
  * call then returns 0. An error answer is returned as for the verbs. */
 typedef int (*kube_stream_cb)(const char *data, size_t len, void *arg);
 int kube_request_stream(kube_client *c, const char *path, kube_stream_cb cb, void *arg, kube_status *st) CUBIT_WUR;
+/* The same, ended as a transport failure (CUBIT_ECONNECT or the like) when
+ * the whole transfer takes longer than timeout_ms (0 = no limit): for a
+ * bounded read, such as a finished container's log, by a worker that must
+ * not be held by a server that stops answering. */
+int kube_request_stream_within(kube_client *c, const char *path, long timeout_ms, kube_stream_cb cb, void *arg,
+                               kube_status *st) CUBIT_WUR;
 
 /* Builds the URL path of a resource collection or object into a new string
  * (caller frees). ns is ignored for cluster-scoped resources; name, sub and

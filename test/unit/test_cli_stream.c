@@ -135,6 +135,43 @@ START_TEST(stream) {
 }
 END_TEST
 
+/* A bounded read (the Experiment controller's log of a finished trial):
+ * a server that goes on longer than the limit is cut off with an error,
+ * so the worker reading it is given back. */
+START_TEST(stream_within) {
+  static const char *const slow[] = {CHUNKED, "2\r\na\n\r\n", "2\r\nb\n\r\n", "2\r\nc\n\r\n", "2\r\nd\n\r\n",
+                                     "2\r\ne\n\r\n", "2\r\nf\n\r\n", "2\r\ng\n\r\n", "2\r\nh\n\r\n",
+                                     "2\r\ni\n\r\n", "2\r\nj\n\r\n", "0\r\n\r\n", NULL};
+  server s;
+  server_start(&s, slow);
+  char url[64];
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d", s.port);
+  kube_config cfg = {.server = url, .namespace = "default"};
+  kube_client *client;
+  ck_assert_int_eq(kube_client_new(&cfg, NULL, &client), 0);
+  reader r = {0};
+  cli_prefixer_init(&r.px, "p");
+  buf_init(&r.out, 1 << 16);
+  kube_status st;
+  int rc = kube_request_stream_within(client, "/api/v1/namespaces/ns/pods/p/log", 60, on_data, &r, &st);
+  ck_assert_msg(rc != 0, "a read past its limit succeeded");
+  ck_assert_int_lt(r.calls, 10);
+  server_stop(&s);
+  kube_client_free(client);
+  /* Without a limit the same answer is read to its end. */
+  server_start(&s, slow);
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d", s.port);
+  ck_assert_int_eq(kube_client_new(&cfg, NULL, &client), 0);
+  r.calls = 0;
+  ck_assert_int_eq(kube_request_stream(client, "/api/v1/namespaces/ns/pods/p/log", on_data, &r, &st), 0);
+  ck_assert_int_eq(r.calls, 10);
+  server_stop(&s);
+  buf_free(&r.out);
+  cli_prefixer_free(&r.px);
+  kube_client_free(client);
+}
+END_TEST
+
 /* The history API's client (kubectl cubit usage/history): the bearer token
  * goes in Authorization and again in X-Cubit-Authorization, which survives
  * the API server's service proxy; a client without token_copy_header sends
@@ -168,6 +205,7 @@ int main(void) {
   TCase *tc = tcase_create("core");
   tcase_set_timeout(tc, 60);
   tcase_add_loop_test(tc, stream, 0, sizeof(cases) / sizeof(cases[0]));
+  tcase_add_test(tc, stream_within);
   tcase_add_test(tc, token_copy_header);
   suite_add_tcase(su, tc);
   return testutil_run(su);

@@ -419,6 +419,60 @@ START_TEST(search_end) {
 }
 END_TEST
 
+/* ---- trials deleted: neither redone nor renumbered, the result kept -------------------- */
+
+static json_t *scored(int number, double x, double value) {
+  char rec[96];
+  snprintf(rec, sizeof(rec), "{\"state\":\"Succeeded\",\"value\":%g}", value);
+  return trial(number, x, "Succeeded", rec);
+}
+
+START_TEST(trials_deleted) {
+  /* A finished Experiment whose best trial (1) was deleted: nothing new,
+   * its result stays. */
+  fixture f = {.exp = experiment(NULL)};
+  json_object_set_new(f.exp, "status", J("{'phase':'Succeeded','trials':{'total':4,'created':4},"
+                                         "'bestTrial':{'name':'e-1','number':1,'parameters':{'x':0.1},'value':0.1}}"));
+  add(&f, scored(2, 0.2, 0.5));
+  add(&f, scored(3, 0.3, 0.4));
+  add(&f, scored(4, 0.4, 0.3));
+  plan(&f);
+  ck_assert_str_eq(js_str(f.plan.status, "phase"), "Succeeded");
+  ck_assert_str_eq(reason(&f.plan), "MaxTrialsReached");
+  ck_assert_int_eq(count(&f.plan, RT_ACT_APPLY), 0);
+  ck_assert_str_eq(js_str(f.plan.status, "bestTrial.name"), "e-1");
+  ck_assert_int_eq(js_int(f.plan.status, "trials.created", 0), 4);
+  ck_assert_int_eq(js_int(f.plan.status, "trials.total", 0), 3);
+  done(&f);
+  /* The trial that reached the goal was deleted: still GoalReached. */
+  f = (fixture){.exp = experiment("{'objective':{'metric':'loss','type':'minimize','goal':0.2},'maxTrials':10}")};
+  json_object_set_new(f.exp, "status", J("{'phase':'Succeeded','trials':{'created':3},"
+                                         "'bestTrial':{'name':'e-3','number':3,'parameters':{'x':0.1},'value':0.1}}"));
+  add(&f, scored(1, 0.2, 0.5));
+  add(&f, scored(2, 0.3, 0.4));
+  plan(&f);
+  ck_assert_str_eq(reason(&f.plan), "GoalReached");
+  ck_assert_int_eq(count(&f.plan, RT_ACT_APPLY), 0);
+  done(&f);
+  /* The newest trial was deleted while searching: the next ones are
+   * numbered after it, and maxTrials counts it. */
+  f = (fixture){.exp = experiment("{'maxTrials':6}")};
+  json_object_set_new(f.exp, "status", J("{'phase':'Running','trials':{'created':4}}"));
+  add(&f, scored(1, 0.2, 0.5));
+  add(&f, scored(2, 0.3, 0.4));
+  add(&f, scored(3, 0.4, 0.3));
+  plan(&f);
+  ck_assert_int_eq(count(&f.plan, RT_ACT_APPLY), 2);
+  ck_assert_ptr_null(applied(&f.plan, "e-4"));
+  ck_assert_ptr_nonnull(applied(&f.plan, "e-5"));
+  ck_assert_ptr_nonnull(applied(&f.plan, "e-6"));
+  ck_assert_int_eq(f.created_up_to, 6);
+  ck_assert_int_eq(js_int(f.plan.status, "trials.created", 0), 6);
+  ck_assert_str_eq(js_str(f.plan.status, "bestTrial.name"), "e-3");
+  done(&f);
+}
+END_TEST
+
 /* ---- waiting: the template, the quota -------------------------------------------------- */
 
 static const char *ref_spec =
@@ -657,6 +711,7 @@ int main(void) {
   tcase_add_loop_test(tc, trial_outcomes, 0, N(outcomes));
   tcase_add_test(tc, records_count);
   tcase_add_loop_test(tc, search_end, 0, N(ends));
+  tcase_add_test(tc, trials_deleted);
   tcase_add_test(tc, template_missing);
   tcase_add_test(tc, template_bindings);
   tcase_add_test(tc, quota_waits);
