@@ -43,6 +43,11 @@
 #define CUBIT_LABEL_EXPERIMENT "cubit.dev/experiment"
 #define CUBIT_LABEL_TRIAL "cubit.dev/trial"
 #define CUBIT_ANNOTATION_TRIAL_PARAMETERS "cubit.dev/trial-parameters"
+/* On a trial TrainingJob, once its outcome is known: the state, the value,
+ * the last value of each metric, the objective's observations (bounded) and
+ * a message, as JSON (docs/experiment.md). Written once; from then on the
+ * trial counts from it, whatever happens to its pods. */
+#define CUBIT_ANNOTATION_TRIAL_METRICS "cubit.dev/trial-metrics"
 
 /* Writes `in` as a valid label value into out (at most 63 characters plus
  * NUL; outlen >= 64): characters other than [A-Za-z0-9._-] become '-', and

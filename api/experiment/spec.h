@@ -15,11 +15,6 @@
 
 extern const kube_resource experiment_resource;
 
-/* On a trial TrainingJob, once its outcome is known: the state, the value,
- * the last value of each metric, the objective's observations (bounded) and
- * a message, as JSON (docs/experiment.md). Written once; from then on the
- * trial counts from it, whatever happens to its pods. */
-#define EXP_ANNOTATION_TRIAL_METRICS "cubit.dev/trial-metrics"
 /* Observations of the objective kept in that annotation: the first ones
  * (medianstop compares running averages from the start). */
 #define EXP_RECORD_OBSERVATIONS 200

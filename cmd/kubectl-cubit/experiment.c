@@ -1,9 +1,11 @@
 /* An Experiment as its trials: one row per trial TrainingJob (labels
  * cubit.dev/experiment and cubit.dev/trial, annotation
- * cubit.dev/trial-parameters, api/labels.h) with what the Experiment's
- * status says of it, and the best trial. The Experiment kind is young: its
- * status is read defensively — every field may be absent, and then the
- * trial's own TrainingJob says what it can. Pure. */
+ * cubit.dev/trial-parameters, api/labels.h) with its outcome — the record
+ * the controller wrote on it (annotation cubit.dev/trial-metrics), else
+ * what the Experiment's status.recentTrials says of it, else its phase —
+ * and the best trial (status.bestTrial, else the best record). Every field
+ * may be absent (a trial not finished, an Experiment not reconciled yet).
+ * Pure. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,12 +31,29 @@ static int by_trial(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-/* The status' record of trial n (named name): status.trials[] matched by
- * number or name; NULL when the status has none. */
-static const json_t *trial_record(const json_t *exp, long n, const char *name) {
+/* The records the controller wrote on the trials, by TrainingJob name (a
+ * new object). */
+static json_t *trial_records(const json_t *tjs) {
+  json_t *recs = json_object();
+  size_t i;
+  json_t *tj;
+  json_array_foreach(tjs, i, tj) {
+    const char *a = json_string_value(json_object_get(js_get(tj, "metadata.annotations"), CUBIT_ANNOTATION_TRIAL_METRICS));
+    json_t *rec = a ? json_loads(a, 0, NULL) : NULL;
+    if (json_is_object(rec) && js_name(tj)) json_object_set(recs, js_name(tj), rec);
+    json_decref(rec);
+  }
+  return recs;
+}
+
+/* The record of trial n (named name): its own (recs), else the status'
+ * status.recentTrials entry of that number or name; NULL when none. */
+static const json_t *trial_record(const json_t *recs, const json_t *exp, long n, const char *name) {
+  const json_t *own = name ? json_object_get(recs, name) : NULL;
+  if (own) return own;
   size_t i;
   json_t *t;
-  json_array_foreach(js_get(exp, "status.trials"), i, t) {
+  json_array_foreach(js_get(exp, "status.recentTrials"), i, t) {
     json_t *num = json_object_get(t, "number");
     if ((json_is_integer(num) && json_integer_value(num) == n) || (name && js_str(t, "name") &&
                                                                    strcmp(js_str(t, "name"), name) == 0))
@@ -43,13 +62,13 @@ static const json_t *trial_record(const json_t *exp, long n, const char *name) {
   return NULL;
 }
 
-/* A record's value: "value", else its last observation's; 0 when none. */
+/* A record's value: "value", else its last observation's ([step, value]);
+ * 0 when none. */
 static int record_value(const json_t *rec, double *out) {
   json_t *v = json_object_get(rec, "value");
-  if (!json_is_number(v)) v = json_object_get(rec, "objectiveValue");
   if (!json_is_number(v)) {
     json_t *obs = json_object_get(rec, "observations");
-    v = json_object_get(json_array_get(obs, json_array_size(obs) - 1), "value");
+    v = json_array_get(json_array_get(obs, json_array_size(obs) - 1), 1);
   }
   if (!json_is_number(v)) return 0;
   *out = json_number_value(v);
@@ -117,18 +136,17 @@ int cli_render_experiment(const json_t *exp, const json_t *tjs, int64_t now, int
   for (size_t i = 0; i < n; i++) sorted[i] = json_array_get(tjs, i);
   qsort(sorted, n, sizeof(*sorted), by_trial);
 
-  /* The best: the status' (best, bestTrial or currentOptimalTrial), else the
-   * best value among the trials' records by the objective's direction. */
-  const json_t *best = js_get(exp, "status.best");
-  if (!json_is_object(best)) best = js_get(exp, "status.bestTrial");
-  if (!json_is_object(best)) best = js_get(exp, "status.currentOptimalTrial");
+  json_t *recs = trial_records(tjs);
+  /* The best: the status' bestTrial, else the best value among the trials'
+   * records by the objective's direction. */
+  const json_t *best = js_get(exp, "status.bestTrial");
   long best_n = best ? (long)js_int(best, "number", 0) : 0;
   const char *best_name = best ? js_str(best, "name") : NULL;
   double best_v = 0;
   int have_best = best && record_value(best, &best_v);
   if (!json_is_object(best)) {
     for (size_t i = 0; i < n; i++) {
-      const json_t *rec = trial_record(exp, trial_of(sorted[i]), js_name(sorted[i]));
+      const json_t *rec = trial_record(recs, exp, trial_of(sorted[i]), js_name(sorted[i]));
       double v;
       if (rec == NULL || !record_value(rec, &v) || !finished_ok(trial_state(sorted[i], rec))) continue;
       if (!have_best || (maximize ? v > best_v : v < best_v)) {
@@ -141,7 +159,7 @@ int cli_render_experiment(const json_t *exp, const json_t *tjs, int64_t now, int
   }
   size_t running = 0, succeeded = 0, stopped = 0, failed = 0;
   for (size_t i = 0; i < n; i++) {
-    const char *st = trial_state(sorted[i], trial_record(exp, trial_of(sorted[i]), js_name(sorted[i])));
+    const char *st = trial_state(sorted[i], trial_record(recs, exp, trial_of(sorted[i]), js_name(sorted[i])));
     if (strcmp(st, "Succeeded") == 0) succeeded++;
     else if (strcmp(st, "EarlyStopped") == 0) stopped++;
     else if (strcmp(st, "Failed") == 0) failed++;
@@ -156,7 +174,7 @@ int cli_render_experiment(const json_t *exp, const json_t *tjs, int64_t now, int
     if (!json_is_object(bp))
       for (size_t i = 0; i < n; i++)
         if (trial_of(sorted[i]) == best_n) {
-          json_t *p = trial_params(sorted[i], trial_record(exp, best_n, js_name(sorted[i])));
+          json_t *p = trial_params(sorted[i], trial_record(recs, exp, best_n, js_name(sorted[i])));
           params_text(p, ptext, sizeof(ptext));
           json_decref(p);
         }
@@ -164,12 +182,20 @@ int cli_render_experiment(const json_t *exp, const json_t *tjs, int64_t now, int
     snprintf(best_line, sizeof(best_line), "trial %ld%s%s%s: %s=%g (%s)", best_n, best_name ? " (" : "",
              or_empty(best_name), best_name ? ")" : "", metric ? metric : "value", best_v, ptext);
   }
+  const char *message = js_str(exp, "status.message");
+  if (message == NULL) {
+    size_t k;
+    json_t *c;
+    json_array_foreach(js_get(exp, "status.conditions"), k, c) {
+      if (js_str(c, "type") && strcmp(js_str(c, "type"), "Ready") == 0) message = js_str(c, "message");
+    }
+  }
   int rc = 0;
   if ((rc = header(out, "Name:", js_name(exp))) || (rc = header(out, "Namespace:", js_namespace(exp))) ||
       (rc = header(out, "Phase:", js_str(exp, "status.phase") ? js_str(exp, "status.phase") : "Pending")) ||
       (rc = header(out, "Objective:", objective)) || (rc = header(out, "Algorithm:", js_str(exp, "spec.algorithm.name"))) ||
       (rc = header(out, "Trials:", counts)) || (rc = header(out, "Best:", best_line)) ||
-      (rc = header(out, "Message:", js_str(exp, "status.message"))))
+      (rc = header(out, "Message:", message)))
     goto out;
   if (n == 0) {
     rc = buf_appends(out, "\n(no trials yet)\n") ? CUBIT_ENOMEM : 0;
@@ -186,7 +212,7 @@ int cli_render_experiment(const json_t *exp, const json_t *tjs, int64_t now, int
   cli_table_add(&t, head);
   for (size_t i = 0; i < n; i++) {
     long num = trial_of(sorted[i]);
-    const json_t *rec = trial_record(exp, num, js_name(sorted[i]));
+    const json_t *rec = trial_record(recs, exp, num, js_name(sorted[i]));
     char number[32], value[48] = "", dur[48] = "", ptext[512];
     snprintf(number, sizeof(number), "%ld", num);
     double v;
@@ -205,6 +231,7 @@ int cli_render_experiment(const json_t *exp, const json_t *tjs, int64_t now, int
   rc = cli_table_write(&t, out);
   cli_table_free(&t);
 out:
+  json_decref(recs);
   free(sorted);
   return rc;
 }

@@ -220,7 +220,7 @@ static void read_trials(plan_ctx *c) {
       snprintf(v->message, sizeof(v->message), "%s", why[0] ? why : "no " CUBIT_ANNOTATION_TRIAL_PARAMETERS " annotation");
       continue;
     }
-    const char *record = json_string_value(json_object_get(ann, EXP_ANNOTATION_TRIAL_METRICS));
+    const char *record = json_string_value(json_object_get(ann, CUBIT_ANNOTATION_TRIAL_METRICS));
     if (record && read_record(record, t, v) == 0) continue;
     judge_trial(s, o, t, v);
     c->retry |= v->retry;

@@ -11,7 +11,7 @@
 #include "util/json.h"
 
 static int has_record(const json_t *trial) {
-  return json_object_get(js_get(trial, "metadata.annotations"), EXP_ANNOTATION_TRIAL_METRICS) != NULL;
+  return json_object_get(js_get(trial, "metadata.annotations"), CUBIT_ANNOTATION_TRIAL_METRICS) != NULL;
 }
 
 int exp_trial_wants_metrics(const exp_spec *s, const json_t *trial) {

@@ -384,8 +384,9 @@ START_TEST(wide_golden) {
 }
 END_TEST
 
-/* An Experiment's trials: with the status' records and best, and with a
- * status that has only values (the best found by the objective). */
+/* An Experiment's trials: with the status' best and recent trials, and
+ * with no status (each trial's own record; the best found by the
+ * objective, an early-stopped trial's value its last observation). */
 START_TEST(experiment_golden) {
   static const char *cases[][2] = {{"experiment.json", "experiment.golden"},
                                    {"experiment-bare.json", "experiment-bare.golden"}};

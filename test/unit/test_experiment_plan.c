@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/labels.h"
 #include "controllers/experiment/experiment.h"
 #include "runtime/conditions.h"
 #include "runtime/status.h"
@@ -50,7 +51,7 @@ static json_t *trial(int number, double x, const char *phase, const char *record
                         uid, "labels", "cubit.dev/experiment", "e", "cubit.dev/trial", num, "annotations",
                         "cubit.dev/trial-parameters", params, "spec", "framework", "batch");
   if (phase) json_object_set_new(t, "status", json_pack("{s:s}", "phase", phase));
-  if (record) json_object_set_new(js_get(t, "metadata.annotations"), EXP_ANNOTATION_TRIAL_METRICS, json_string(record));
+  if (record) json_object_set_new(js_get(t, "metadata.annotations"), CUBIT_ANNOTATION_TRIAL_METRICS, json_string(record));
   return t;
 }
 

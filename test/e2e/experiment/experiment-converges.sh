@@ -64,4 +64,15 @@ for t in trials:
     if not ok:
         fail(f"trial {t['name']} parameters {p}: pod args {args}, want {want}")
 PY
+# kubectl-cubit shows the same search: every trial and the status' best.
+build=${CUBIT_BUILD_DIR:-$repo/build}
+if ninja -C "$build" kubectl-cubit >/dev/null 2>&1; then
+  tree=$("$build/kubectl-cubit" -n "$ns" get "experiment/$exp") || exp_fail "kubectl cubit get experiment/$exp failed: $tree"
+  best=$(kubectl get experiment "$exp" -n "$ns" -o jsonpath='{.status.bestTrial.name}')
+  grep -q "^Trials: *16 (0 going, 16 succeeded, 0 failed)" <<<"$tree" ||
+    exp_fail "kubectl cubit get: want 16 succeeded trials, got:"$'\n'"$tree"
+  grep -q "^Best: .*($best)" <<<"$tree" && grep -q " $best .*(best)$" <<<"$tree" ||
+    exp_fail "kubectl cubit get: want the best trial $best marked, got:"$'\n'"$tree"
+  echo "ok: kubectl cubit get experiment/$exp lists the 16 trials and marks $best"
+fi
 echo "PASS ($(exp_elapsed) s)"
