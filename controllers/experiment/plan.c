@@ -528,7 +528,9 @@ static void write_status(plan_ctx *c, const counts *n, const verdict *v) {
   const json_t *exp = c->in->experiment;
   const json_t *prev = json_object_get(exp, "status");
   json_t *status = rt_status_from(exp);
-  int64_t created = n->created > c->created_up_to ? n->created : c->created_up_to;
+  /* Only trials known to exist (seen, or created by an earlier plan that
+   * went through): this plan's may yet be refused, by the quota say. */
+  int64_t created = n->created;
   json_object_set_new(status, "trials",
                       json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:I}", "total", n->total, "pending", n->pending,
                                 "running", n->running, "succeeded", n->succeeded, "failed", n->failed, "earlyStopped",
