@@ -37,4 +37,15 @@ print(f"Ready: {text}")
 if "goal" not in text.lower():
     fail(f"Ready condition [{text}] does not say the goal was reached")
 PY
+# Deleting trials of the finished Experiment, the best one among them, starts no
+# other trial and loses neither its result nor its end.
+best=$(exp_status '.bestTrial.name') made=$(exp_status '.trials.created')
+kubectl delete trainingjob -n "$ns" "$best" "$exp-1" --ignore-not-found --wait=true >/dev/null
+sleep 8
+left=$(kubectl get trainingjobs -n "$ns" -l "cubit.dev/experiment=$exp" -o name | wc -l)
+[[ $left -eq $((made - 2)) || ($best == "$exp-1" && $left -eq $((made - 1))) ]] ||
+  exp_fail "after deleting $best and $exp-1 of $made trials, $left are left (a trial was made again)"
+[[ $(exp_status '.phase') == Succeeded && $(exp_status '.bestTrial.name') == "$best" && $(exp_status '.trials.created') == "$made" ]] ||
+  exp_fail "after deleting trials: phase $(exp_status '.phase'), best $(exp_status '.bestTrial.name') (want $best), created $(exp_status '.trials.created') (want $made)"
+echo "ok    deleting trials (the best, $best) starts none and keeps the result"
 echo "PASS ($(exp_elapsed) s)"
