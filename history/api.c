@@ -2,15 +2,16 @@
  * authorisation, and the manager's HTTPS server around it. */
 #include "history/api.h"
 
+#include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "api/project/project.h"
 #include "history/query.h"
 #include "http/server.h"
+#include "runtime/authz.h"
 #include "runtime/certs.h"
 #include "util/alloc.h"
 #include "util/json.h"
@@ -58,6 +59,7 @@ static int may_read(const hist_auth *a, const json_t *user, const char *project,
 
 static int forbid(json_t **body, int rc, const json_t *user, const char *project, const char *why) {
   const char *who = js_str(user, "username");
+  if (rc == CUBIT_ETOOMANYREQUESTS) return fail(body, 503, "ServiceUnavailable", "%s", why);
   if (rc < 0) return fail(body, 500, "InternalError", "cannot authorise the request: %s", why);
   if (project[0] == '\0')
     return fail(body, 403, "Forbidden",
@@ -156,16 +158,18 @@ static int serve_usage(hist_store *store, const hist_auth *a, const json_t *user
 int hist_api_serve(hist_store *store, const hist_auth *auth, const char *path, const char *query,
                    const char *authorization, int64_t now, json_t **body) {
   *body = NULL;
-  const char *token = NULL;
-  if (authorization && strncasecmp(authorization, "Bearer ", 7) == 0) {
-    token = authorization + 7;
-    while (*token == ' ') token++;
-  }
-  if (token == NULL || *token == '\0')
+  size_t cap = authorization ? strlen(authorization) + 1 : 1;
+  char *token = xmalloc(cap);
+  if (rt_authz_bearer(authorization, token, cap)) {
+    free(token);
     return fail(body, 401, "Unauthorized", "send the caller's token: Authorization: Bearer <token>");
+  }
   json_t *user = NULL;
   char why[512] = "";
   int rc = auth->authenticate(auth->arg, token, &user, why, sizeof why);
+  OPENSSL_cleanse(token, cap); /* a credential: no copy left behind */
+  free(token);
+  if (rc == CUBIT_ETOOMANYREQUESTS) return fail(body, 503, "ServiceUnavailable", "%s", why);
   if (rc < 0) return fail(body, 500, "InternalError", "cannot authenticate the token: %s", why);
   if (rc == 0) return fail(body, 401, "Unauthorized", "the token was not accepted%s%s", why[0] ? ": " : "", why);
   int status;
@@ -179,10 +183,6 @@ int hist_api_serve(hist_store *store, const hist_auth *auth, const char *path, c
 
 /* ---- the manager's server ---------------------------------------------------------------- */
 
-static const kube_resource tokenreviews = {"authentication.k8s.io", "v1", "tokenreviews", "TokenReview", 0};
-static const kube_resource subjectaccessreviews = {"authorization.k8s.io", "v1", "subjectaccessreviews",
-                                                   "SubjectAccessReview", 0};
-
 /* The server runs on its own loop and thread: the manager's loop ends when
  * the manager's own handles close, and must not wait for ours. */
 struct hist_api_server {
@@ -191,7 +191,7 @@ struct hist_api_server {
   uv_thread_t thread;
   http_server *http;
   hist_store *store;
-  kube_client *client;
+  rt_authz *authz; /* TokenReviews and SubjectAccessReviews, cached a minute */
   cache_informer *projects;
   rt_certs *certs; /* self-issued pair, or NULL */
   hist_auth auth;
@@ -199,56 +199,13 @@ struct hist_api_server {
 
 static int review_token(void *arg, const char *token, json_t **user, char *why, size_t whylen) {
   hist_api_server *s = arg;
-  json_t *review = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "authentication.k8s.io/v1", "kind", "TokenReview",
-                             "spec", "token", token);
-  json_t *out = NULL;
-  kube_status st;
-  memset(&st, 0, sizeof st);
-  int rc = kube_create(s->client, &tokenreviews, NULL, review, &out, &st);
-  json_decref(review);
-  if (rc) {
-    snprintf(why, whylen, "TokenReview failed: %s", st.message[0] ? st.message : cubit_strerror(rc));
-    return rc < 0 ? rc : CUBIT_ESERVER;
-  }
-  int ok = js_bool(out, "status.authenticated", 0);
-  const char *error = js_str(out, "status.error");
-  snprintf(why, whylen, "%s", error ? error : "");
-  if (ok) *user = json_incref(js_get(out, "status.user"));
-  if (ok && *user == NULL) *user = json_object();
-  json_decref(out);
-  return ok;
-}
-
-static void copy_field(json_t *to, const char *to_key, const json_t *from, const char *from_key) {
-  json_t *v = json_object_get(from, from_key);
-  if (v && !json_is_null(v)) json_object_set(to, to_key, v);
+  return rt_authz_authenticate(s->authz, token, time_wall_s(), user, why, whylen);
 }
 
 static int review_access(void *arg, const json_t *user, const char *ns, char *why, size_t whylen) {
   hist_api_server *s = arg;
-  json_t *attrs = json_pack("{s:s, s:s, s:s}", "verb", "list", "group", "cubit.dev", "resource", "trainingjobs");
-  if (ns && *ns) json_object_set_new(attrs, "namespace", json_string(ns));
-  json_t *spec = json_pack("{s:o}", "resourceAttributes", attrs);
-  copy_field(spec, "user", user, "username");
-  copy_field(spec, "uid", user, "uid");
-  copy_field(spec, "groups", user, "groups");
-  copy_field(spec, "extra", user, "extra");
-  json_t *review = json_pack("{s:s, s:s, s:o}", "apiVersion", "authorization.k8s.io/v1", "kind",
-                             "SubjectAccessReview", "spec", spec);
-  json_t *out = NULL;
-  kube_status st;
-  memset(&st, 0, sizeof st);
-  int rc = kube_create(s->client, &subjectaccessreviews, NULL, review, &out, &st);
-  json_decref(review);
-  if (rc) {
-    snprintf(why, whylen, "SubjectAccessReview failed: %s", st.message[0] ? st.message : cubit_strerror(rc));
-    return rc < 0 ? rc : CUBIT_ESERVER;
-  }
-  int allowed = js_bool(out, "status.allowed", 0) && !js_bool(out, "status.denied", 0);
-  const char *reason = js_str(out, "status.reason");
-  snprintf(why, whylen, "%s", reason ? reason : "");
-  json_decref(out);
-  return allowed;
+  rt_access x = {.verb = "list", .group = "cubit.dev", .resource = "trainingjobs", .ns = ns};
+  return rt_authz_review(s->authz, user, &x, time_wall_s(), why, whylen);
 }
 
 static int project_namespaces(void *arg, const char *name, char ***nss, size_t *n) {
@@ -308,7 +265,10 @@ int hist_api_server_start(rt_manager *m, hist_store *store, const char *bind, co
     }
   }
   s->store = store;
-  s->client = rt_manager_client(m);
+  /* A few readers at once: a flood of made-up tokens waits on no more
+   * than 4 reviews. */
+  rt_authz_options ao = {.max_inflight = 4};
+  s->authz = rt_authz_new(rt_manager_client(m), &ao);
   /* Created before the manager runs, so its informer starts with the others. */
   s->projects = rt_manager_informer(m, &project_resource);
   s->auth = (hist_auth){review_token, review_access, project_namespaces, s};
@@ -345,6 +305,7 @@ fail_new:
   uv_run(&s->loop, UV_RUN_DEFAULT); /* lets the closed server's handles go */
   uv_loop_close(&s->loop);
   rt_certs_stop(s->certs);
+  rt_authz_free(s->authz);
   free(s);
   return rc;
 }
@@ -356,5 +317,6 @@ void hist_api_server_stop(hist_api_server *s) {
   uv_thread_join(&s->thread);
   uv_loop_close(&s->loop);
   rt_certs_stop(s->certs);
+  rt_authz_free(s->authz);
   free(s);
 }
