@@ -87,7 +87,8 @@ static int serve_runs(hist_store *store, const hist_auth *a, const json_t *user,
                        .from = q.from,
                        .to = q.to,
                        .limit = q.limit,
-                       .after_uid = q.after[0] ? q.after : NULL};
+                       .after_uid = q.after[0] ? q.after : NULL,
+                       .parent_uid = q.parent[0] ? q.parent : NULL};
   json_t *items = NULL;
   if (hist_store_list_runs(store, &f, &items, err, sizeof err)) return fail(body, 500, "InternalError", "%s", err);
   *body = json_pack("{s:o}", "items", items);
@@ -119,6 +120,37 @@ static int serve_run(hist_store *store, const hist_auth *a, const json_t *user, 
     return status;
   }
   *body = run;
+  return 200;
+}
+
+/* An Experiment's trials, read under their project (the Experiment's
+ * namespace's when none is recorded yet). */
+static int serve_trials(hist_store *store, const hist_auth *a, const json_t *user, const char *path,
+                        const char *query, json_t **body) {
+  char err[512] = "";
+  hist_trials_query q;
+  if (hist_parse_trials_query(path, query, &q, err, sizeof err)) return fail(body, 400, "BadRequest", "%s", err);
+  json_t *items = NULL;
+  char project[256] = "";
+  if (hist_store_trials(store, q.ns, q.name, &items, project, sizeof project, err, sizeof err))
+    return fail(body, 500, "InternalError", "%s", err);
+  char why[512] = "";
+  int ok;
+  if (project[0]) {
+    ok = may_read(a, user, project, why, sizeof why);
+  } else {
+    ok = a->may_list(a->arg, user, "", why, sizeof why);
+    if (ok == 0) ok = a->may_list(a->arg, user, q.ns, why, sizeof why);
+  }
+  if (ok != 1) {
+    json_decref(items);
+    if (project[0]) return forbid(body, ok, user, project, why);
+    if (ok < 0) return forbid(body, ok, user, "", why);
+    const char *who = js_str(user, "username");
+    return fail(body, 403, "Forbidden", "%s may not read namespace %s's history%s%s", who ? who : "the caller", q.ns,
+                why[0] ? ": " : "", why);
+  }
+  *body = json_pack("{s:s, s:s, s:o}", "namespace", q.ns, "experiment", q.name, "items", items);
   return 200;
 }
 
@@ -176,6 +208,8 @@ int hist_api_serve(hist_store *store, const hist_auth *auth, const char *path, c
   if (strcmp(path, "/api/v1/runs") == 0) status = serve_runs(store, auth, user, query, body);
   else if (strcmp(path, "/api/v1/run") == 0) status = serve_run(store, auth, user, query, body);
   else if (strcmp(path, "/api/v1/usage") == 0) status = serve_usage(store, auth, user, query, now, body);
+  else if (strncmp(path, HIST_EXPERIMENTS_PREFIX, strlen(HIST_EXPERIMENTS_PREFIX)) == 0)
+    status = serve_trials(store, auth, user, path, query, body);
   else status = fail(body, 404, "NotFound", "no endpoint %s", path);
   json_decref(user);
   return status;
@@ -286,8 +320,8 @@ int hist_api_server_start(rt_manager *m, hist_store *store, const char *bind, co
   free(cert);
   free(key);
   if (rc) goto fail_new;
-  static const char *const paths[] = {"/api/v1/runs", "/api/v1/run", "/api/v1/usage"};
-  for (size_t i = 0; i < 3; i++) {
+  static const char *const paths[] = {"/api/v1/runs", "/api/v1/run", "/api/v1/usage", HIST_EXPERIMENTS_PREFIX};
+  for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
     rc = http_server_route(s->http, paths[i], "GET", 0, handle, s, HTTP_ROUTE_OFFLOAD); /* GETs: no body */
     if (rc) goto fail_route;
   }

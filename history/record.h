@@ -25,7 +25,15 @@ typedef struct {
   const kube_resource *resource;
   const char *pod_label;
   int batch; /* Succeeded/Failed end it (TrainingJob, PipelineRun); services end when deleted */
+  /* Its TrainingJobs (a PipelineRun's tasks, an Experiment's trials) are
+   * runs of their own: their pods, which carry this kind's label too, are
+   * theirs, not this run's. */
+  int parent;
 } hist_kind;
+
+/* The Experiment kind, followed once its CRD is served (until then its
+ * informer waits; nothing else depends on it). */
+extern const kube_resource hist_experiment_resource;
 
 /* The kinds followed, NULL-resource terminated. */
 extern const hist_kind hist_kinds[];
@@ -40,6 +48,15 @@ typedef struct {
   int deleting;                /* metadata.deletionTimestamp is set */
   int64_t deleting_since;
 } hist_records;
+
+/* What ties a TrainingJob to the run it belongs to, from its labels (a
+ * PipelineRun's task: cubit.dev/pipelinerun, cubit.dev/task,
+ * cubit.dev/attempt; an Experiment's trial: cubit.dev/experiment,
+ * cubit.dev/trial, the parameters in the annotation
+ * cubit.dev/trial-parameters and the value in cubit.dev/trial-metrics), into
+ * run's parent, task, attempt, trial, parameters and value (borrowed from
+ * obj). Nothing for a TrainingJob without them. */
+void hist_observe_parent(const json_t *obj, hist_run *run);
 
 /* Fills r from the run object and its pods (arrays of borrowed objects).
  * 'ns' is the run's namespace object (NULL when unknown: no project).

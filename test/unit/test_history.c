@@ -51,48 +51,90 @@ START_TEST(open_memory_at_current_version) {
 }
 END_TEST
 
+static void raw_exec(const char *path, const char *sql) {
+  sqlite3 *db = NULL;
+  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+  char *msg = NULL;
+  ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK, "%s: %s", sql, msg ? msg : "");
+  sqlite3_close(db);
+}
+
+static int raw_count(const char *path, const char *sql) {
+  sqlite3 *db = NULL;
+  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+  sqlite3_stmt *st = NULL;
+  ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+  ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+  int n = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return n;
+}
+
+/* A database left by every earlier binary (versions 1 and 2, rows written
+ * with that version's columns) migrates to the current version keeping its
+ * rows; what later versions add reads as "none". */
 START_TEST(migration_keeps_data) {
+  int from = 1 + _i;
   char *dir = testutil_tmpdir();
   char *path = testutil_write_file(dir, "h.db", "");
   char err[256] = "";
   hist_store *s = NULL;
-  ck_assert_msg(hist__store_open_at(path, 1, &s, err, sizeof err) == 0, "%s", err);
-  ck_assert_int_eq(hist_store_version(s), 1);
-  put_run(s, "u1", "p", "alice", T0);
+  ck_assert_msg(hist__store_open_at(path, from, &s, err, sizeof err) == 0, "%s", err);
+  ck_assert_int_eq(hist_store_version(s), from);
   hist_store_close(s);
+  raw_exec(path,
+           "INSERT INTO runs (uid, kind, namespace, name, project, creator, phase, gpu_milli, created_at, finished_at)"
+           " VALUES ('u1', 'TrainingJob', 'ns', 'tj', 'p', 'alice', 'Succeeded', 1000, 1796083200, 1796083300);"
+           "INSERT INTO transitions (run_uid, seq, phase, at) VALUES ('u1', 1, 'Succeeded', 1796083300);"
+           "INSERT INTO pod_intervals (pod_uid, run_uid, started_at, ended_at, gpu_milli)"
+           " VALUES ('pod1', 'u1', 1796083200, 1796083300, 1000);");
 
   ck_assert_msg(hist_store_open(path, &s, err, sizeof err) == 0, "%s", err);
-  ck_assert_int_eq(hist_store_version(s), 2);
+  ck_assert_int_eq(hist_store_version(s), HIST_SCHEMA_VERSION);
   json_t *r = get_run(s, "u1");
   ck_assert_str_eq(json_string_value(json_object_get(r, "creator")), "alice");
+  ck_assert_int_eq(json_array_size(json_object_get(r, "transitions")), 1);
+  ck_assert_int_eq(json_array_size(json_object_get(r, "pods")), 1);
+  ck_assert_int_eq(json_array_size(json_object_get(r, "children")), 0);
+  ck_assert_str_eq(json_string_value(json_object_get(r, "parentUid")), "");
+  ck_assert(json_is_null(json_object_get(r, "trial")));
+  ck_assert(json_is_null(json_object_get(r, "value")));
+  ck_assert(json_is_null(json_object_get(r, "parameters")));
   json_decref(r);
+  /* the old run counts in usage through the new index */
+  hist_usage_row *rows = NULL;
+  size_t n = 0;
+  ck_assert_int_eq(hist_store_usage(s, NULL, 0, HIST_BY_PROJECT, T0, T0 + DAY, T0 + DAY, &rows, &n, err, sizeof err), 0);
+  ck_assert_uint_eq(n, 1);
+  ck_assert_int_eq(rows[0].gpu_milli_seconds, 100 * 1000);
+  free(rows);
   hist_store_close(s);
 
-  /* Version 2's index exists; opening again changes nothing. */
+  /* Every version's indexes exist; opening again changes nothing. */
   ck_assert_msg(hist_store_open(path, &s, err, sizeof err) == 0, "%s", err);
-  ck_assert_int_eq(hist_store_version(s), 2);
+  ck_assert_int_eq(hist_store_version(s), HIST_SCHEMA_VERSION);
   hist_store_close(s);
-  sqlite3 *db = NULL;
-  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-  sqlite3_stmt *st = NULL;
-  ck_assert_int_eq(sqlite3_prepare_v2(db,
-                                      "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = "
-                                      "'runs_creator_created'",
-                                      -1, &st, NULL),
-                   SQLITE_OK);
-  ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-  ck_assert_int_eq(sqlite3_column_int(st, 0), 1);
-  sqlite3_finalize(st);
-  ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM schema_version", -1, &st, NULL), SQLITE_OK);
-  ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-  ck_assert_int_eq(sqlite3_column_int(st, 0), 1);
-  sqlite3_finalize(st);
+  ck_assert_int_eq(raw_count(path, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN"
+                                   " ('runs_creator_created', 'runs_parent', 'runs_parent_name', 'runs_project_ended')"),
+                   4);
+  ck_assert_int_eq(raw_count(path, "SELECT COUNT(*) FROM schema_version"), 1);
+  ck_assert_int_eq(raw_count(path, "SELECT COUNT(*) FROM runs"), 1);
   /* A database from a newer binary is refused, not damaged. */
-  ck_assert_int_eq(sqlite3_exec(db, "UPDATE schema_version SET version = 99", NULL, NULL, NULL), SQLITE_OK);
-  sqlite3_close(db);
+  raw_exec(path, "UPDATE schema_version SET version = 99");
   ck_assert_int_eq(hist_store_open(path, &s, err, sizeof err), CUBIT_ENOTSUP);
   ck_assert_ptr_null(s);
   ck_assert_ptr_nonnull(strstr(err, "newer"));
+  ck_assert_int_eq(raw_count(path, "SELECT COUNT(*) FROM runs"), 1);
+  char *wal = NULL, *shm = NULL;
+  wal = malloc(strlen(path) + 8);
+  shm = malloc(strlen(path) + 8);
+  sprintf(wal, "%s-wal", path);
+  sprintf(shm, "%s-shm", path);
+  unlink(wal);
+  unlink(shm);
+  free(wal);
+  free(shm);
   unlink(path);
   free(path);
   rmdir(dir);
@@ -368,7 +410,7 @@ int main(void) {
   Suite *s = suite_create("history");
   TCase *tc = tcase_create("store");
   tcase_add_test(tc, open_memory_at_current_version);
-  tcase_add_test(tc, migration_keeps_data);
+  tcase_add_loop_test(tc, migration_keeps_data, 0, HIST_SCHEMA_VERSION - 1);
   tcase_add_test(tc, run_and_transitions_idempotent);
   tcase_add_test(tc, intervals_idempotent);
   tcase_add_loop_test(tc, clip_table, 0, N(clip_cases));
