@@ -268,3 +268,7 @@ void hist_plan_finalizer(const json_t *obj, const hist_records *r, int written, 
   }
   rt_plan_requeue_after(plan, (timeout_s - waited) * 1000);
 }
+
+void hist_plan_cleanup(const json_t *obj, rt_plan *plan) {
+  if (rt_has_finalizer(obj, HIST_FINALIZER)) rt_plan_remove_finalizer(plan, HIST_FINALIZER);
+}

@@ -78,4 +78,8 @@ int hist_pod_interval(const json_t *pod, const gpu_profile *gpu, int64_t now, hi
 void hist_plan_finalizer(const json_t *obj, const hist_records *r, int written, int64_t timeout_s, int64_t now,
                          rt_plan *plan);
 
+/* History is off (no recorder anywhere): the finalizer a recorder left is
+ * removed, so nothing waits for a record that will never be written. */
+void hist_plan_cleanup(const json_t *obj, rt_plan *plan);
+
 #endif

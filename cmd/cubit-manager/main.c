@@ -107,6 +107,7 @@ int main(int argc, char **argv) {
   webhooks *hooks = NULL;
   hist_store *store = NULL;
   hist_api_server *api = NULL;
+  hist_pruner *pruner = NULL;
   json_t *gpu_section = json_object_get(settings, "gpu");
   if (gpu_section && gpu_profile_parse(gpu_section, &gpu, err, sizeof(err))) {
     log_error("manager", "bad GPU profile in --config", "error=\"%s\"", err);
@@ -130,6 +131,7 @@ int main(int argc, char **argv) {
       log_error("manager", "cannot register the history recorder", "%s", "");
       goto out;
     }
+    pruner = hist_pruner_start(store, &hs, 60);
     const char *cert_dir = hist.cert_dir ? hist.cert_dir
                            : opts.webhook_cert_dir ? opts.webhook_cert_dir
                                                    : "/tmp/k8s-webhook-server/serving-certs";
@@ -141,6 +143,13 @@ int main(int argc, char **argv) {
       code = rt_manager_run(m);
       goto out;
     }
+  }
+  /* No recorder here and none elsewhere (no "history" section): the
+   * finalizers a recorder left go. */
+  if ((hist.db == NULL || hist.db[0] == '\0') && json_object_get(settings, "history") == NULL &&
+      hist_cleanup_register(m)) {
+    log_error("manager", "cannot register the history cleanup", "%s", "");
+    goto out;
   }
   notebook_config notebooks;
   if (notebook_config_parse(json_object_get(settings, "notebook"), gpu, &notebooks, err, sizeof(err))) {
@@ -161,6 +170,7 @@ int main(int argc, char **argv) {
   code = rt_manager_run(m);
 out:
   hist_api_server_stop(api);
+  hist_pruner_stop(pruner);
   rt_manager_free(m);
   hist_store_close(store);
   webhooks_free(hooks);

@@ -329,16 +329,22 @@ typedef struct {
   const char *json; /* NULL: no section */
   int64_t want;     /* 0: refused */
   const char *err;
+  int64_t retention_days, max_runs;
 } settings_case;
 
 static const settings_case settings_cases[] = {
-    {NULL, 300, NULL},
-    {"{}", 300, NULL},
-    {"{\"finalizerTimeoutSeconds\": 30}", 30, NULL},
-    {"{\"finalizerTimeoutSeconds\": 0}", 0, "history.finalizerTimeoutSeconds: want an integer from 1 to 604800"},
-    {"{\"finalizerTimeoutSeconds\": \"5m\"}", 0, "history.finalizerTimeoutSeconds: want an integer from 1 to 604800"},
-    {"{\"retention\": 3}", 0, "history.retention: unknown field"},
-    {"[]", 0, "history: want an object"},
+    {NULL, 300, NULL, 0, 0},
+    {"{}", 300, NULL, 0, 0},
+    {"{\"finalizerTimeoutSeconds\": 30}", 30, NULL, 0, 0},
+    {"{\"finalizerTimeoutSeconds\": 0}", 0, "history.finalizerTimeoutSeconds: want an integer from 1 to 604800", 0, 0},
+    {"{\"finalizerTimeoutSeconds\": \"5m\"}", 0, "history.finalizerTimeoutSeconds: want an integer from 1 to 604800", 0, 0},
+    {"{\"retention\": 3}", 0, "history.retention: unknown field", 0, 0},
+    {"[]", 0, "history: want an object", 0, 0},
+    {"{\"retentionDays\": 90, \"maxRuns\": 1000000}", 300, NULL, 90, 1000000},
+    {"{\"retentionDays\": 0, \"maxRuns\": 0}", 300, NULL, 0, 0},
+    {"{\"retentionDays\": -1}", 0, "history.retentionDays: want an integer from 0 (keep for ever) to 36500", 0, 0},
+    {"{\"retentionDays\": 1.5}", 0, "history.retentionDays: want an integer from 0 (keep for ever) to 36500", 0, 0},
+    {"{\"maxRuns\": 2000000000}", 0, "history.maxRuns: want an integer from 0 (no cap) to 1000000000", 0, 0},
 };
 
 START_TEST(settings_table) {
@@ -350,11 +356,62 @@ START_TEST(settings_table) {
   if (c->want) {
     ck_assert_msg(rc == 0, "%s: %s", c->json, err);
     ck_assert_int_eq(hs.finalizer_timeout_s, c->want);
+    ck_assert_int_eq(hs.retention_days, c->retention_days);
+    ck_assert_int_eq(hs.max_runs, c->max_runs);
   } else {
     ck_assert_msg(rc == CUBIT_EINVAL, "%s accepted", c->json);
     ck_assert_str_eq(err, c->err);
   }
   json_decref(j);
+}
+END_TEST
+
+/* History off: the finalizer a recorder left goes; nothing else is touched. */
+START_TEST(cleanup_plan) {
+  json_t *with = load(tj_succeeded);
+  json_t *without = load("{\"metadata\": {\"name\": \"a\", \"finalizers\": [\"other.io/keep\"]}}");
+  rt_plan plan;
+  rt_plan_init(&plan);
+  hist_plan_cleanup(with, &plan);
+  ck_assert_uint_eq(plan.nactions, 1);
+  ck_assert_int_eq(plan.actions[0].kind, RT_ACT_REMOVE_FINALIZER);
+  ck_assert_str_eq(plan.actions[0].finalizer, HIST_FINALIZER);
+  ck_assert_ptr_null(plan.status);
+  rt_plan_free(&plan);
+  rt_plan_init(&plan);
+  hist_plan_cleanup(without, &plan);
+  ck_assert_uint_eq(plan.nactions, 0);
+  ck_assert_uint_eq(plan.nevents, 0);
+  rt_plan_free(&plan);
+  json_decref(with);
+  json_decref(without);
+}
+END_TEST
+
+/* One retention pass deletes in batches until nothing old is left. */
+START_TEST(prune_pass) {
+  hist_store *st = NULL;
+  char err[256] = "";
+  ck_assert_int_eq(hist_store_open(":memory:", &st, err, sizeof err), 0);
+  for (int i = 0; i < HIST_PRUNE_BATCH + 7; i++) {
+    char uid[16];
+    snprintf(uid, sizeof uid, "r%d", i);
+    hist_run r = {.uid = uid, .kind = "TrainingJob", .ns = "n", .name = uid, .created_at = NOW - 40 * 86400,
+                  .finished_at = NOW - 31 * 86400};
+    ck_assert_int_eq(hist_store_put_run(st, &r, err, sizeof err), 0);
+  }
+  hist_settings off = {300, 0, 0}, month = {300, 30, 0};
+  int64_t n = -1;
+  ck_assert_int_eq(hist_prune(st, &off, NOW, &n, err, sizeof err), 0);
+  ck_assert_int_eq(n, 0);
+  ck_assert_ptr_null(hist_pruner_start(st, &off, 60)); /* nothing to do: no thread */
+  ck_assert_int_eq(hist_prune(st, &month, NOW, &n, err, sizeof err), 0);
+  ck_assert_int_eq(n, HIST_PRUNE_BATCH + 7);
+  /* the thread starts, prunes at once, and stops promptly */
+  hist_pruner *p = hist_pruner_start(st, &month, 3600);
+  ck_assert_ptr_nonnull(p);
+  hist_pruner_stop(p);
+  hist_store_close(st);
 }
 END_TEST
 
@@ -367,6 +424,8 @@ int main(void) {
   tcase_add_test(tc, observe_many_pods);
   tcase_add_loop_test(tc, parent_table, 0, N(parent_cases));
   tcase_add_test(tc, parent_kind_leaves_task_pods);
+  tcase_add_test(tc, cleanup_plan);
+  tcase_add_test(tc, prune_pass);
   tcase_add_loop_test(tc, finalizer_table, 0, N(fin_cases));
   tcase_add_test(tc, finalizer_dropped_after_timeout);
   tcase_add_loop_test(tc, settings_table, 0, N(settings_cases));
