@@ -164,9 +164,11 @@ static void sweep_once(const rt_ctx *ctx, hist_ctl *c) {
   free(keys);
 }
 
-/* Writes the records; 0 when all were written. */
+/* Writes the records in one transaction; 0 when all were written. */
 static int write_records(hist_ctl *c, const hist_records *r, int64_t now, char *err, size_t errlen) {
-  int rc = hist_store_put_run(c->store, &r->run, err, errlen);
+  int rc = hist_store_begin(c->store, err, errlen);
+  if (rc) return rc;
+  rc = hist_store_put_run(c->store, &r->run, err, errlen);
   if (rc == 0 && r->run.phase && r->run.phase[0])
     rc = hist_store_add_transition(c->store, r->run.uid, r->run.phase, r->transition_at, r->reason, r->message, NULL,
                                    err, errlen);
@@ -177,7 +179,8 @@ static int write_records(hist_ctl *c, const hist_records *r, int64_t now, char *
     rc = hist_store_close_intervals(c->store, r->run.uid, r->deleting_since, err, errlen);
     if (rc == 0) rc = hist_store_mark_deleted(c->store, r->run.uid, r->deleting_since, err, errlen);
   }
-  return rc;
+  int end = hist_store_end(c->store, rc == 0, err, errlen);
+  return rc ? rc : end;
 }
 
 static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {

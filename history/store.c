@@ -85,7 +85,8 @@ static const char *const migrations[] = {
     "ALTER TABLE runs ADD COLUMN trial_value DOUBLE PRECISION;"
     "CREATE INDEX runs_parent ON runs (parent_uid);"
     "CREATE INDEX runs_parent_name ON runs (namespace, parent_kind, parent_name);"
-    "CREATE INDEX runs_project_ended ON runs (project, (COALESCE(finished_at, deleted_at)));",
+    /* the end of a run, the largest BIGINT while it is not over */
+    "CREATE INDEX runs_project_ended ON runs (project, (COALESCE(finished_at, deleted_at, 9223372036854775807)));",
 };
 
 static int db_error(hist_store *s, char *err, size_t errlen, const char *what) {
@@ -149,7 +150,13 @@ int hist__store_open_at(const char *path, int version, hist_store **out, char *e
   if (rc) goto fail_open;
   rc = migrate(s, version, err, errlen);
   if (rc) goto fail_open;
-  if (pthread_mutex_init(&s->mu, NULL) != 0) {
+  pthread_mutexattr_t attr;
+  pthread_mutexattr_init(&attr);
+  /* recursive: a thread inside hist_store_begin/end calls the store again */
+  pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+  int mrc = pthread_mutex_init(&s->mu, &attr);
+  pthread_mutexattr_destroy(&attr);
+  if (mrc != 0) {
     rc = cubit_errorf(err, errlen, CUBIT_ENOMEM, "history: mutex");
     goto fail_open;
   }
@@ -171,6 +178,20 @@ void hist_store_close(hist_store *s) {
   sqlite3_close(s->db);
   pthread_mutex_destroy(&s->mu);
   free(s);
+}
+
+int hist_store_begin(hist_store *s, char *err, size_t errlen) {
+  pthread_mutex_lock(&s->mu);
+  int rc = exec_sql(s, "BEGIN IMMEDIATE", err, errlen);
+  if (rc) pthread_mutex_unlock(&s->mu);
+  return rc;
+}
+
+int hist_store_end(hist_store *s, int ok, char *err, size_t errlen) {
+  int rc = ok ? exec_sql(s, "COMMIT", err, errlen) : 0;
+  if (!ok || rc) (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+  pthread_mutex_unlock(&s->mu);
+  return rc;
 }
 
 int hist_store_version(hist_store *s) {
@@ -784,8 +805,8 @@ int hist_store_usage(hist_store *s, const char *const *projects, size_t nproject
    * runs_project_ended finds them without reading a project's whole past. */
   sql_cat(&sql, "%s", "SELECT i.run_uid, i.started_at, i.ended_at, i.gpu_milli, i.cpu_milli, i.gpu_model,"
                        " r.project, r.creator FROM runs r JOIN pod_intervals i ON i.run_uid = r.uid"
-                       " WHERE (COALESCE(r.finished_at, r.deleted_at) >= ?2 - 86400"
-                       " OR COALESCE(r.finished_at, r.deleted_at) IS NULL) AND r.created_at < ?1"
+                       " WHERE COALESCE(r.finished_at, r.deleted_at, 9223372036854775807) >= ?2 - 86400"
+                       " AND r.created_at < ?1"
                        " AND i.started_at < ?1 AND (i.ended_at IS NULL OR i.ended_at > ?2)");
   int next = 3;
   if (projects) append_in(&sql, "r.project", nprojects, &next);

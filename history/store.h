@@ -34,6 +34,14 @@ void hist_store_close(hist_store *s);
 /* The schema version recorded in the database, or a negative code. */
 int hist_store_version(hist_store *s) CUBIT_WUR;
 
+/* Groups the calls that follow, made by this thread, into one transaction:
+ * a run's records are written together or not at all, with one commit.
+ * Other threads' calls wait until hist_store_end (the store's mutex is
+ * held in between). hist_store_end commits when ok, else rolls back, and
+ * returns 0 or the commit's error. */
+int hist_store_begin(hist_store *s, char *err, size_t errlen) CUBIT_WUR;
+int hist_store_end(hist_store *s, int ok, char *err, size_t errlen) CUBIT_WUR;
+
 /* What is known of a run when it is seen. Strings are borrowed; NULL reads as "". */
 typedef struct {
   const char *uid, *kind, *ns, *name;
