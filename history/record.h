@@ -13,10 +13,11 @@
 #include <stdint.h>
 
 #include "api/gpu/gpu.h"
+#include "api/labels.h"
 #include "history/store.h"
 #include "runtime/plan.h"
 
-#define HIST_FINALIZER "cubit.dev/history"
+#define HIST_FINALIZER CUBIT_FINALIZER_HISTORY
 #define HIST_DEFAULT_FINALIZER_TIMEOUT_S 300
 
 /* A kind of run the recorder follows: its resource and the pod label whose

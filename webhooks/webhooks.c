@@ -92,7 +92,7 @@ static char *manager_username(kube_client *client) {
   return copy;
 }
 
-int webhooks_register(rt_manager *m, const gpu_profile *gpu, const gang_config *gang, webhooks **out) {
+int webhooks_register(rt_manager *m, const gpu_profile *gpu, const gang_config *gang, int history, webhooks **out) {
   webhooks *w = xcalloc(1, sizeof(*w));
   webhook_env *env = &w->env;
   char err[512];
@@ -111,6 +111,7 @@ int webhooks_register(rt_manager *m, const gpu_profile *gpu, const gang_config *
    * requests were authenticated by the API server, so no flood to bound. */
   rt_authz_options ao = {.uncached_access = 1, .max_inflight = 64};
   w->authz = rt_authz_new(client, &ao);
+  env->history = history;
   env->authorize = authorize_sar;
   env->authorize_arg = w->authz;
   env->reservations = quota_reservations_new();

@@ -144,10 +144,11 @@ int main(int argc, char **argv) {
       goto out;
     }
   }
-  /* No recorder here and none elsewhere (no "history" section): the
+  /* History is on when this manager records it or its --config has a
+   * "history" section (the recorder runs in its own Deployment). Off, the
    * finalizers a recorder left go. */
-  if ((hist.db == NULL || hist.db[0] == '\0') && json_object_get(settings, "history") == NULL &&
-      hist_cleanup_register(m)) {
+  int history = (hist.db && hist.db[0]) || json_object_get(settings, "history") != NULL;
+  if (!history && hist_cleanup_register(m)) {
     log_error("manager", "cannot register the history cleanup", "%s", "");
     goto out;
   }
@@ -163,7 +164,7 @@ int main(int argc, char **argv) {
       pipeline_controller_register(m) ||
       pipelinerun_controller_register(m, json_object_get(settings, "pipeline")) ||
       jobtemplate_controllers_register(m) ||
-      webhooks_register(m, gpu, &gang, &hooks)) {
+      webhooks_register(m, gpu, &gang, history, &hooks)) {
     log_error("manager", "cannot register controllers", "%s", "");
     goto out;
   }
