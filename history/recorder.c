@@ -225,24 +225,27 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
   return res;
 }
 
-int hist_recorder_register(rt_manager *m, hist_store *store, const gpu_profile *gpu, const hist_settings *settings) {
+/* Registers one controller per kind, named prefix-<resource>, each with its
+ * own copy of 'tmpl' (its kind set); with_pods: it watches the kind's pods
+ * and reads namespaces. */
+static int register_kinds(rt_manager *m, const char *prefix, const hist_ctl *tmpl, int with_pods,
+                          rt_result (*fn)(const rt_ctx *, const rt_request *)) {
   for (const hist_kind *k = hist_kinds; k->resource; k++) {
     hist_ctl *c = xcalloc(1, sizeof *c);
+    memcpy(c, tmpl, sizeof *c);
     c->kind = k;
-    c->store = store;
-    c->gpu = gpu;
-    c->settings = *settings;
-    c->mgr = m;
-    snprintf(c->name, sizeof c->name, "history-%s", k->resource->resource);
+    snprintf(c->name, sizeof c->name, "%s-%s", prefix, k->resource->resource);
     rt_controller_def def = {0};
     def.name = c->name;
     def.primary = k->resource;
-    def.watches[0] = (rt_watch_def){&kube_pods, map_pod};
-    /* The namespace's project label names the run's project. */
-    def.reads[0] = &kube_namespaces;
+    if (with_pods) {
+      def.watches[0] = (rt_watch_def){&kube_pods, map_pod};
+      /* The namespace's project label names the run's project. */
+      def.reads[0] = &kube_namespaces;
+    }
     /* One worker per kind: the store has one writer at a time anyway. */
     def.workers = 1;
-    def.reconcile = reconcile;
+    def.reconcile = fn;
     def.arg = c;
     def.free_arg = free;
     int rc = rt_manager_add_controller(m, &def);
@@ -254,13 +257,13 @@ int hist_recorder_register(rt_manager *m, hist_store *store, const gpu_profile *
   return 0;
 }
 
-typedef struct {
-  const hist_kind *kind;
-  char name[64];
-} cleanup_ctl;
+int hist_recorder_register(rt_manager *m, hist_store *store, const gpu_profile *gpu, const hist_settings *settings) {
+  hist_ctl tmpl = {.store = store, .gpu = gpu, .settings = *settings, .mgr = m};
+  return register_kinds(m, "history", &tmpl, 1, reconcile);
+}
 
 static rt_result cleanup_reconcile(const rt_ctx *ctx, const rt_request *req) {
-  const cleanup_ctl *c = ctx->arg;
+  const hist_ctl *c = ctx->arg;
   const hist_kind *k = c->kind;
   cache_store *runs = rt_store(ctx, k->resource);
   json_t *obj = runs ? cache_store_get(runs, req->ns, req->name) : NULL;
@@ -275,22 +278,6 @@ static rt_result cleanup_reconcile(const rt_ctx *ctx, const rt_request *req) {
 }
 
 int hist_cleanup_register(rt_manager *m) {
-  for (const hist_kind *k = hist_kinds; k->resource; k++) {
-    cleanup_ctl *c = xcalloc(1, sizeof *c);
-    c->kind = k;
-    snprintf(c->name, sizeof c->name, "history-cleanup-%s", k->resource->resource);
-    rt_controller_def def = {0};
-    def.name = c->name;
-    def.primary = k->resource;
-    def.workers = 1;
-    def.reconcile = cleanup_reconcile;
-    def.arg = c;
-    def.free_arg = free;
-    int rc = rt_manager_add_controller(m, &def);
-    if (rc) {
-      free(c);
-      return rc;
-    }
-  }
-  return 0;
+  hist_ctl tmpl = {.mgr = m};
+  return register_kinds(m, "history-cleanup", &tmpl, 0, cleanup_reconcile);
 }

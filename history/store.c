@@ -86,7 +86,11 @@ static const char *const migrations[] = {
     "CREATE INDEX runs_parent ON runs (parent_uid);"
     "CREATE INDEX runs_parent_name ON runs (namespace, parent_kind, parent_name);"
     /* the end of a run, the largest BIGINT while it is not over */
-    "CREATE INDEX runs_project_ended ON runs (project, (COALESCE(finished_at, deleted_at, 9223372036854775807)));",
+    "CREATE INDEX runs_project_ended ON runs (project, (COALESCE(finished_at, deleted_at, 9223372036854775807)),"
+    " created_at, uid, creator);"
+    /* usage reads a run's intervals from the index alone */
+    "CREATE INDEX pod_intervals_usage ON pod_intervals (run_uid, started_at, ended_at, gpu_milli, cpu_milli, gpu_model);"
+    "DROP INDEX pod_intervals_run;",
 };
 
 static int db_error(hist_store *s, char *err, size_t errlen, const char *what) {
@@ -809,7 +813,6 @@ int hist_store_usage(hist_store *s, const char *const *projects, size_t nproject
   sql_cat(&sql, "%s", "SELECT i.run_uid, i.started_at, i.ended_at, i.gpu_milli, i.cpu_milli, i.gpu_model,"
                        " r.project, r.creator FROM runs r JOIN pod_intervals i ON i.run_uid = r.uid"
                        " WHERE COALESCE(r.finished_at, r.deleted_at, 9223372036854775807) >= ?2 - 86400"
-                       " AND r.created_at < ?1"
                        " AND i.started_at < ?1 AND (i.ended_at IS NULL OR i.ended_at > ?2)");
   int next = 3;
   if (projects) append_in(&sql, "r.project", nprojects, &next);

@@ -232,12 +232,13 @@ static void cache_put(rt_authz *a, const char *key, int yes, const json_t *user,
   pthread_mutex_unlock(&a->mu);
 }
 
-/* Takes one of the max_inflight review slots; 0 when none is free. */
-static int slot_take(rt_authz *a) {
+/* Takes one of the max_inflight review slots; 0 (reason set) when none is free. */
+static int slot_take(rt_authz *a, char *reason, size_t reasonlen) {
   pthread_mutex_lock(&a->mu);
   int go = a->inflight < a->o.max_inflight;
   if (go) a->inflight++;
   pthread_mutex_unlock(&a->mu);
+  if (!go) snprintf(reason, reasonlen, "%d reviews already under way; retry", a->o.max_inflight);
   return go;
 }
 
@@ -257,10 +258,7 @@ int rt_authz_authenticate(rt_authz *a, const char *token, int64_t now, json_t **
   token_key(token, key);
   int ans = cache_get(a, key, now, user, reason, reasonlen);
   if (ans >= 0) return ans;
-  if (!slot_take(a)) {
-    snprintf(reason, reasonlen, "%d reviews already under way; retry", a->o.max_inflight);
-    return CUBIT_ETOOMANYREQUESTS;
-  }
+  if (!slot_take(a, reason, reasonlen)) return CUBIT_ETOOMANYREQUESTS;
   kube_status st;
   memset(&st, 0, sizeof(st));
   json_t *tr = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "authentication.k8s.io/v1", "kind", "TokenReview",
@@ -287,10 +285,7 @@ int rt_authz_review(rt_authz *a, const json_t *user, const rt_access *access, in
   access_key(user, access, key);
   int ans = a->o.uncached_access ? -1 : cache_get(a, key, now, NULL, reason, reasonlen);
   if (ans >= 0) return ans;
-  if (!slot_take(a)) {
-    snprintf(reason, reasonlen, "%d reviews already under way; retry", a->o.max_inflight);
-    return CUBIT_ETOOMANYREQUESTS;
-  }
+  if (!slot_take(a, reason, reasonlen)) return CUBIT_ETOOMANYREQUESTS;
   kube_status st;
   memset(&st, 0, sizeof(st));
   json_t *sar = rt__authz_sar(user, access);
