@@ -31,6 +31,8 @@ bin=$("$repo/kind/local/build.sh" --print)
 export KUBECONFIG=$state/kubeconfig
 [[ -f $state/ready ]] || { echo "the local control plane is not up (kind/local/up.sh)" >&2; exit 2; }
 kubectl() { "$bin/kubectl" "$@"; }
+# shellcheck source=common.bash
+. "$repo/test/e2e/history/common.bash"
 
 P=e2e-hh NS=e2e-hh
 RUNS=${HH_RUNS:-200}
@@ -77,19 +79,7 @@ printf '# The recorder runs elsewhere (the chart'"'"'s history Deployment).\nhis
   >>"$elsewhere_config"
 manager_up $hist_args
 
-cat <<YAML | kubectl apply -f - >/dev/null
-apiVersion: cubit.dev/v1alpha1
-kind: Project
-metadata: {name: $P}
-spec:
-  namespaces: [$NS]
-  deletionPolicy: Delete
-  members:
-    - {kind: ServiceAccount, name: "$NS:reader", role: view}
-YAML
-kubectl wait --for=condition=Ready "project/$P" --timeout=120s >/dev/null || { nok "project $P not Ready"; exit 1; }
-kubectl -n "$NS" create serviceaccount reader >/dev/null 2>&1
-member=$(kubectl -n "$NS" create token reader --duration=2h)
+member=$(reader_project "$P" "$NS") || { nok "project $P not Ready"; exit 1; }
 
 # template NAME FRAMEWORK ROLE RESOURCES SECONDS
 template() {
