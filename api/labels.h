@@ -49,6 +49,13 @@
  * trial counts from it, whatever happens to its pods. */
 #define CUBIT_ANNOTATION_TRIAL_METRICS "cubit.dev/trial-metrics"
 
+/* On every run object (TrainingJob, PipelineRun, Notebook, InferenceService,
+ * Experiment) while history is on: the recorder removes it once the run's
+ * final record is written (docs/history.md). The admission webhook adds it
+ * when the object is created, so no run ends unrecorded while the recorder
+ * is busy or away. */
+#define CUBIT_FINALIZER_HISTORY "cubit.dev/history"
+
 /* Writes `in` as a valid label value into out (at most 63 characters plus
  * NUL; outlen >= 64): characters other than [A-Za-z0-9._-] become '-', and
  * the value starts and ends alphanumeric. Returns 0, or -1 when nothing

@@ -28,6 +28,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   rc = hist_parse_usage_query(q, 1796083200, &u, err, sizeof err);
   if (rc != 0 && (rc != CUBIT_EINVAL || err[0] == '\0')) abort();
   if (rc == 0 && (u.to <= u.from || u.to - u.from > 400 * 86400)) abort();
+  /* the input as the trials endpoint's path (up to a '?') and query */
+  hist_trials_query t;
+  char *mark = strchr(q, '?');
+  if (mark) *mark = '\0';
+  rc = hist_parse_trials_query(q, mark ? mark + 1 : "", &t, err, sizeof err);
+  if (rc != 0 && (rc != CUBIT_EINVAL || err[0] == '\0')) abort();
+  if (rc == 0 && (t.ns[0] == '\0' || t.name[0] == '\0')) abort();
   free(q);
   return 0;
 }

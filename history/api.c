@@ -2,15 +2,16 @@
  * authorisation, and the manager's HTTPS server around it. */
 #include "history/api.h"
 
+#include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "api/project/project.h"
 #include "history/query.h"
 #include "http/server.h"
+#include "runtime/authz.h"
 #include "runtime/certs.h"
 #include "util/alloc.h"
 #include "util/json.h"
@@ -58,6 +59,7 @@ static int may_read(const hist_auth *a, const json_t *user, const char *project,
 
 static int forbid(json_t **body, int rc, const json_t *user, const char *project, const char *why) {
   const char *who = js_str(user, "username");
+  if (rc == CUBIT_ETOOMANYREQUESTS) return fail(body, 503, "ServiceUnavailable", "%s", why);
   if (rc < 0) return fail(body, 500, "InternalError", "cannot authorise the request: %s", why);
   if (project[0] == '\0')
     return fail(body, 403, "Forbidden",
@@ -85,7 +87,8 @@ static int serve_runs(hist_store *store, const hist_auth *a, const json_t *user,
                        .from = q.from,
                        .to = q.to,
                        .limit = q.limit,
-                       .after_uid = q.after[0] ? q.after : NULL};
+                       .after_uid = q.after[0] ? q.after : NULL,
+                       .parent_uid = q.parent[0] ? q.parent : NULL};
   json_t *items = NULL;
   if (hist_store_list_runs(store, &f, &items, err, sizeof err)) return fail(body, 500, "InternalError", "%s", err);
   *body = json_pack("{s:o}", "items", items);
@@ -117,6 +120,37 @@ static int serve_run(hist_store *store, const hist_auth *a, const json_t *user, 
     return status;
   }
   *body = run;
+  return 200;
+}
+
+/* An Experiment's trials, read under their project (the Experiment's
+ * namespace's when none is recorded yet). */
+static int serve_trials(hist_store *store, const hist_auth *a, const json_t *user, const char *path,
+                        const char *query, json_t **body) {
+  char err[512] = "";
+  hist_trials_query q;
+  if (hist_parse_trials_query(path, query, &q, err, sizeof err)) return fail(body, 400, "BadRequest", "%s", err);
+  json_t *items = NULL;
+  char project[256] = "";
+  if (hist_store_trials(store, q.ns, q.name, &items, project, sizeof project, err, sizeof err))
+    return fail(body, 500, "InternalError", "%s", err);
+  char why[512] = "";
+  int ok;
+  if (project[0]) {
+    ok = may_read(a, user, project, why, sizeof why);
+  } else {
+    ok = a->may_list(a->arg, user, "", why, sizeof why);
+    if (ok == 0) ok = a->may_list(a->arg, user, q.ns, why, sizeof why);
+  }
+  if (ok != 1) {
+    json_decref(items);
+    if (project[0]) return forbid(body, ok, user, project, why);
+    if (ok < 0) return forbid(body, ok, user, "", why);
+    const char *who = js_str(user, "username");
+    return fail(body, 403, "Forbidden", "%s may not read namespace %s's history%s%s", who ? who : "the caller", q.ns,
+                why[0] ? ": " : "", why);
+  }
+  *body = json_pack("{s:s, s:s, s:o}", "namespace", q.ns, "experiment", q.name, "items", items);
   return 200;
 }
 
@@ -158,32 +192,32 @@ static int serve_usage(hist_store *store, const hist_auth *a, const json_t *user
 int hist_api_serve(hist_store *store, const hist_auth *auth, const char *path, const char *query,
                    const char *authorization, int64_t now, json_t **body) {
   *body = NULL;
-  const char *token = NULL;
-  if (authorization && strncasecmp(authorization, "Bearer ", 7) == 0) {
-    token = authorization + 7;
-    while (*token == ' ') token++;
-  }
-  if (token == NULL || *token == '\0')
+  size_t cap = authorization ? strlen(authorization) + 1 : 1;
+  char *token = xmalloc(cap);
+  if (rt_authz_bearer(authorization, token, cap)) {
+    free(token);
     return fail(body, 401, "Unauthorized", "send the caller's token: Authorization: Bearer <token>");
+  }
   json_t *user = NULL;
   char why[512] = "";
   int rc = auth->authenticate(auth->arg, token, &user, why, sizeof why);
+  OPENSSL_cleanse(token, cap); /* a credential: no copy left behind */
+  free(token);
+  if (rc == CUBIT_ETOOMANYREQUESTS) return fail(body, 503, "ServiceUnavailable", "%s", why);
   if (rc < 0) return fail(body, 500, "InternalError", "cannot authenticate the token: %s", why);
   if (rc == 0) return fail(body, 401, "Unauthorized", "the token was not accepted%s%s", why[0] ? ": " : "", why);
   int status;
   if (strcmp(path, "/api/v1/runs") == 0) status = serve_runs(store, auth, user, query, body);
   else if (strcmp(path, "/api/v1/run") == 0) status = serve_run(store, auth, user, query, body);
   else if (strcmp(path, "/api/v1/usage") == 0) status = serve_usage(store, auth, user, query, now, body);
+  else if (strncmp(path, HIST_EXPERIMENTS_PREFIX, strlen(HIST_EXPERIMENTS_PREFIX)) == 0)
+    status = serve_trials(store, auth, user, path, query, body);
   else status = fail(body, 404, "NotFound", "no endpoint %s", path);
   json_decref(user);
   return status;
 }
 
 /* ---- the manager's server ---------------------------------------------------------------- */
-
-static const kube_resource tokenreviews = {"authentication.k8s.io", "v1", "tokenreviews", "TokenReview", 0};
-static const kube_resource subjectaccessreviews = {"authorization.k8s.io", "v1", "subjectaccessreviews",
-                                                   "SubjectAccessReview", 0};
 
 /* The server runs on its own loop and thread: the manager's loop ends when
  * the manager's own handles close, and must not wait for ours. */
@@ -193,7 +227,7 @@ struct hist_api_server {
   uv_thread_t thread;
   http_server *http;
   hist_store *store;
-  kube_client *client;
+  rt_authz *authz; /* TokenReviews and SubjectAccessReviews, cached a minute */
   cache_informer *projects;
   rt_certs *certs; /* self-issued pair, or NULL */
   hist_auth auth;
@@ -201,56 +235,13 @@ struct hist_api_server {
 
 static int review_token(void *arg, const char *token, json_t **user, char *why, size_t whylen) {
   hist_api_server *s = arg;
-  json_t *review = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "authentication.k8s.io/v1", "kind", "TokenReview",
-                             "spec", "token", token);
-  json_t *out = NULL;
-  kube_status st;
-  memset(&st, 0, sizeof st);
-  int rc = kube_create(s->client, &tokenreviews, NULL, review, &out, &st);
-  json_decref(review);
-  if (rc) {
-    snprintf(why, whylen, "TokenReview failed: %s", st.message[0] ? st.message : cubit_strerror(rc));
-    return rc < 0 ? rc : CUBIT_ESERVER;
-  }
-  int ok = js_bool(out, "status.authenticated", 0);
-  const char *error = js_str(out, "status.error");
-  snprintf(why, whylen, "%s", error ? error : "");
-  if (ok) *user = json_incref(js_get(out, "status.user"));
-  if (ok && *user == NULL) *user = json_object();
-  json_decref(out);
-  return ok;
-}
-
-static void copy_field(json_t *to, const char *to_key, const json_t *from, const char *from_key) {
-  json_t *v = json_object_get(from, from_key);
-  if (v && !json_is_null(v)) json_object_set(to, to_key, v);
+  return rt_authz_authenticate(s->authz, token, time_wall_s(), user, why, whylen);
 }
 
 static int review_access(void *arg, const json_t *user, const char *ns, char *why, size_t whylen) {
   hist_api_server *s = arg;
-  json_t *attrs = json_pack("{s:s, s:s, s:s}", "verb", "list", "group", "cubit.dev", "resource", "trainingjobs");
-  if (ns && *ns) json_object_set_new(attrs, "namespace", json_string(ns));
-  json_t *spec = json_pack("{s:o}", "resourceAttributes", attrs);
-  copy_field(spec, "user", user, "username");
-  copy_field(spec, "uid", user, "uid");
-  copy_field(spec, "groups", user, "groups");
-  copy_field(spec, "extra", user, "extra");
-  json_t *review = json_pack("{s:s, s:s, s:o}", "apiVersion", "authorization.k8s.io/v1", "kind",
-                             "SubjectAccessReview", "spec", spec);
-  json_t *out = NULL;
-  kube_status st;
-  memset(&st, 0, sizeof st);
-  int rc = kube_create(s->client, &subjectaccessreviews, NULL, review, &out, &st);
-  json_decref(review);
-  if (rc) {
-    snprintf(why, whylen, "SubjectAccessReview failed: %s", st.message[0] ? st.message : cubit_strerror(rc));
-    return rc < 0 ? rc : CUBIT_ESERVER;
-  }
-  int allowed = js_bool(out, "status.allowed", 0) && !js_bool(out, "status.denied", 0);
-  const char *reason = js_str(out, "status.reason");
-  snprintf(why, whylen, "%s", reason ? reason : "");
-  json_decref(out);
-  return allowed;
+  rt_access x = {.verb = "list", .group = "cubit.dev", .resource = "trainingjobs", .ns = ns};
+  return rt_authz_review(s->authz, user, &x, time_wall_s(), why, whylen);
 }
 
 static int project_namespaces(void *arg, const char *name, char ***nss, size_t *n) {
@@ -315,7 +306,10 @@ int hist_api_server_start(rt_manager *m, hist_store *store, const char *bind, co
     }
   }
   s->store = store;
-  s->client = rt_manager_client(m);
+  /* A few readers at once: a flood of made-up tokens waits on no more
+   * than 4 reviews. */
+  rt_authz_options ao = {.max_inflight = 4};
+  s->authz = rt_authz_new(rt_manager_client(m), &ao);
   /* Created before the manager runs, so its informer starts with the others. */
   s->projects = rt_manager_informer(m, &project_resource);
   s->auth = (hist_auth){review_token, review_access, project_namespaces, s};
@@ -333,8 +327,8 @@ int hist_api_server_start(rt_manager *m, hist_store *store, const char *bind, co
   free(cert);
   free(key);
   if (rc) goto fail_new;
-  static const char *const paths[] = {"/api/v1/runs", "/api/v1/run", "/api/v1/usage"};
-  for (size_t i = 0; i < 3; i++) {
+  static const char *const paths[] = {"/api/v1/runs", "/api/v1/run", "/api/v1/usage", HIST_EXPERIMENTS_PREFIX};
+  for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
     rc = http_server_route(s->http, paths[i], "GET", 0, handle, s, HTTP_ROUTE_OFFLOAD); /* GETs: no body */
     if (rc) goto fail_route;
   }
@@ -352,6 +346,7 @@ fail_new:
   uv_run(&s->loop, UV_RUN_DEFAULT); /* lets the closed server's handles go */
   uv_loop_close(&s->loop);
   rt_certs_stop(s->certs);
+  rt_authz_free(s->authz);
   free(s);
   return rc;
 }
@@ -363,5 +358,6 @@ void hist_api_server_stop(hist_api_server *s) {
   uv_thread_join(&s->thread);
   uv_loop_close(&s->loop);
   rt_certs_stop(s->certs);
+  rt_authz_free(s->authz);
   free(s);
 }

@@ -1,9 +1,10 @@
 /* The history API (docs/history.md): JSON over HTTPS, authenticated with
  * the caller's bearer token and authorised per project.
  *
- *   GET /api/v1/runs?project=&kind=&namespace=&phase=&user=&from=&to=&limit=&after=
- *   GET /api/v1/run?uid=                 one run, its transitions and pods
+ *   GET /api/v1/runs?project=&kind=&namespace=&phase=&user=&parent=&from=&to=&limit=&after=
+ *   GET /api/v1/run?uid=                 one run, its transitions, pods and children
  *   GET /api/v1/usage?project=&by=day|member|gpu-model|project&from=&to=
+ *   GET /api/v1/experiments/{namespace}/{name}/trials
  *
  * Who may read what: a caller may read project P when the API server lets
  * them list trainingjobs.cubit.dev in every namespace of P (what a project
@@ -12,10 +13,11 @@
  * cluster-wide one. One run is read under its project, or its namespace
  * when it has none. Errors are {"reason": ..., "message": ...}: 400
  * BadRequest, 401 Unauthorized (no or a rejected token), 403 Forbidden, 404
- * NotFound, 500 InternalError.
+ * NotFound, 500 InternalError, 503 ServiceUnavailable (too many reviews at
+ * once).
  *
- * The checks go through callbacks (hist_auth), TokenReview and
- * SubjectAccessReview in the manager, tables in the unit tests. */
+ * The checks go through callbacks (hist_auth): the manager's rt_authz
+ * (TokenReview and SubjectAccessReview, cached), tables in the unit tests. */
 #ifndef CUBIT_HISTORY_API_H
 #define CUBIT_HISTORY_API_H
 
@@ -28,7 +30,8 @@
 typedef struct hist_auth {
   /* Who holds 'token': 1 and *user (a new {"username", "uid", "groups",
    * "extra"} object, the caller's) when authenticated, 0 when not, or a
-   * negative code when it cannot be told (why says so). */
+   * negative code when it cannot be told (why says so;
+   * CUBIT_ETOOMANYREQUESTS: retry later). */
   int (*authenticate)(void *arg, const char *token, json_t **user, char *why, size_t whylen);
   /* May 'user' list trainingjobs.cubit.dev in ns ("" = every namespace)?
    * 1, 0, or a negative code. */

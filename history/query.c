@@ -96,7 +96,7 @@ int hist_parse_runs_query(const char *query, hist_runs_query *out, char *err, si
                 {"namespace", out->ns, sizeof out->ns, 0},         {"phase", out->phase, sizeof out->phase, 0},
                 {"user", out->user, sizeof out->user, 0},          {"after", out->after, sizeof out->after, 0},
                 {"from", from, sizeof from, 0},                    {"to", to, sizeof to, 0},
-                {"limit", limit, sizeof limit, 0}};
+                {"limit", limit, sizeof limit, 0},                 {"parent", out->parent, sizeof out->parent, 0}};
   int rc = parse_params(query, ps, sizeof ps / sizeof ps[0], err, errlen);
   if (rc) return rc;
   if ((rc = parse_time("from", from, &out->from, err, errlen)) || (rc = parse_time("to", to, &out->to, err, errlen)))
@@ -113,6 +113,41 @@ int hist_parse_runs_query(const char *query, hist_runs_query *out, char *err, si
     out->limit = (int)v;
   }
   return 0;
+}
+
+/* A namespace or object name: lower-case alphanumerics, '-' and '.',
+ * starting and ending alphanumeric (what the API server accepts). */
+static int object_name(const char *what, const char *s, size_t n, char *out, size_t outlen, char *err,
+                       size_t errlen) {
+  if (n == 0) return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s: empty", what);
+  if (n >= outlen) return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s: longer than %zu characters", what, outlen - 1);
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    int alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (!alnum && !((c == '-' || c == '.') && i > 0 && i + 1 < n))
+      return cubit_errorf(err, errlen, CUBIT_EINVAL, "%s: want lower-case letters, digits, '-' and '.'", what);
+  }
+  memcpy(out, s, n);
+  out[n] = '\0';
+  return 0;
+}
+
+int hist_parse_trials_query(const char *path, const char *query, hist_trials_query *out, char *err,
+                            size_t errlen) {
+  memset(out, 0, sizeof *out);
+  const size_t plen = strlen(HIST_EXPERIMENTS_PREFIX);
+  if (path == NULL || strncmp(path, HIST_EXPERIMENTS_PREFIX, plen) != 0)
+    return cubit_errorf(err, errlen, CUBIT_EINVAL, "want /api/v1/experiments/{namespace}/{name}/trials");
+  const char *ns = path + plen;
+  const char *slash = strchr(ns, '/');
+  const char *name = slash ? slash + 1 : NULL;
+  const char *slash2 = name ? strchr(name, '/') : NULL;
+  if (slash == NULL || slash2 == NULL || strcmp(slash2, "/trials") != 0)
+    return cubit_errorf(err, errlen, CUBIT_EINVAL, "want /api/v1/experiments/{namespace}/{name}/trials");
+  int rc = object_name("namespace", ns, (size_t)(slash - ns), out->ns, sizeof out->ns, err, errlen);
+  if (rc == 0) rc = object_name("name", name, (size_t)(slash2 - name), out->name, sizeof out->name, err, errlen);
+  if (rc) return rc;
+  return parse_params(query, NULL, 0, err, errlen);
 }
 
 int hist_parse_run_query(const char *query, hist_run_query *out, char *err, size_t errlen) {

@@ -1,7 +1,7 @@
 /* The history API's query strings, parsed into small structs at the edge
  * (docs/history.md). Pure; every parser has a fuzz target (fuzz_query.c).
  *
- *   runs:  project, kind, namespace, phase, user, from, to, limit, after
+ *   runs:  project, kind, namespace, phase, user, parent, from, to, limit, after
  *   run:   uid
  *   usage: project, by (day | week | month | member | gpu-model | project), from, to
  *
@@ -21,6 +21,7 @@
 typedef struct {
   char project[HIST_QVAL_LEN], kind[HIST_QVAL_LEN], ns[HIST_QVAL_LEN], phase[HIST_QVAL_LEN], user[HIST_QVAL_LEN];
   char after[HIST_QVAL_LEN];
+  char parent[HIST_QVAL_LEN]; /* a run's uid: the runs that belong to it */
   int64_t from, to; /* 0 when absent */
   int limit;        /* 1..1000, default 100 */
 } hist_runs_query;
@@ -35,6 +36,16 @@ typedef struct {
   int64_t from, to; /* required window: to > from, at most 400 days */
 } hist_usage_query;
 
+/* An Experiment's trials: /api/v1/experiments/{namespace}/{name}/trials
+ * with no query parameters. */
+typedef struct {
+  char ns[254], name[254];
+} hist_trials_query;
+
+#define HIST_EXPERIMENTS_PREFIX "/api/v1/experiments/"
+
+int hist_parse_trials_query(const char *path, const char *query, hist_trials_query *out, char *err,
+                            size_t errlen) CUBIT_WUR;
 int hist_parse_runs_query(const char *query, hist_runs_query *out, char *err, size_t errlen) CUBIT_WUR;
 int hist_parse_run_query(const char *query, hist_run_query *out, char *err, size_t errlen) CUBIT_WUR;
 /* 'now' is the default 'to'; 'from' defaults to 30 days before 'to'. */

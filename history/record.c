@@ -21,12 +21,16 @@
  * because history/ does not see controllers/. */
 #define HIST_PIPELINERUN_POD_LABEL "cubit.dev/pipelinerun"
 
+const kube_resource hist_experiment_resource = {"cubit.dev", "v1alpha1", "experiments", "Experiment", 1};
+
+
 const hist_kind hist_kinds[] = {
-    {&trainingjob_resource, TJ_LABEL, 1},
-    {&pl_pipelinerun_resource, HIST_PIPELINERUN_POD_LABEL, 1},
-    {&notebook_resource, NOTEBOOK_LABEL, 0},
-    {&inference_resource, INFERENCE_LABEL, 0},
-    {NULL, NULL, 0},
+    {&trainingjob_resource, TJ_LABEL, 1, 0},
+    {&pl_pipelinerun_resource, HIST_PIPELINERUN_POD_LABEL, 1, 1},
+    {&notebook_resource, NOTEBOOK_LABEL, 0, 0},
+    {&inference_resource, INFERENCE_LABEL, 0, 0},
+    {&hist_experiment_resource, CUBIT_LABEL_EXPERIMENT, 1, 1},
+    {NULL, NULL, 0, 0},
 };
 
 /* metadata.<map>[key] as a string (keys hold dots: no js_str path). */
@@ -97,6 +101,56 @@ int hist_pod_interval(const json_t *pod, const gpu_profile *gpu, int64_t now, hi
   return 0;
 }
 
+/* The uid of obj's ownerReference of 'kind', or NULL. */
+static const char *owner_uid(const json_t *obj, const char *kind) {
+  size_t i;
+  json_t *ref;
+  json_array_foreach(js_get(obj, "metadata.ownerReferences"), i, ref) {
+    const char *k = js_str(ref, "kind");
+    if (k && strcmp(k, kind) == 0) return js_str(ref, "uid");
+  }
+  return NULL;
+}
+
+/* A positive decimal label value, else 0. */
+static int64_t label_number(const char *v) {
+  if (v == NULL || v[0] == '\0' || strspn(v, "0123456789") != strlen(v) || strlen(v) > 9) return 0;
+  return strtoll(v, NULL, 10);
+}
+
+void hist_observe_parent(const json_t *obj, hist_run *run) {
+  const char *pipelinerun = meta_str(obj, "labels", CUBIT_LABEL_RUN);
+  const char *task = meta_str(obj, "labels", CUBIT_LABEL_TASK);
+  const char *experiment = meta_str(obj, "labels", CUBIT_LABEL_EXPERIMENT);
+  int64_t trial = label_number(meta_str(obj, "labels", CUBIT_LABEL_TRIAL));
+  if (pipelinerun && task) {
+    run->parent_kind = "PipelineRun";
+    run->parent_name = pipelinerun;
+    run->parent_uid = owner_uid(obj, "PipelineRun");
+    run->task = task;
+    run->attempt = label_number(meta_str(obj, "labels", CUBIT_LABEL_ATTEMPT));
+    return;
+  }
+  if (experiment == NULL || trial == 0) return;
+  run->parent_kind = "Experiment";
+  run->parent_name = experiment;
+  run->parent_uid = owner_uid(obj, "Experiment");
+  run->trial = trial;
+  /* The assignment is kept only when it is the JSON object it should be. */
+  const char *params = meta_str(obj, "annotations", CUBIT_ANNOTATION_TRIAL_PARAMETERS);
+  json_t *parsed = params ? json_loads(params, 0, NULL) : NULL;
+  if (json_is_object(parsed)) run->parameters = params;
+  json_decref(parsed);
+  const char *metrics = meta_str(obj, "annotations", CUBIT_ANNOTATION_TRIAL_METRICS);
+  json_t *m = metrics ? json_loads(metrics, 0, NULL) : NULL;
+  json_t *value = json_object_get(m, "value");
+  if (json_is_number(value)) {
+    run->has_value = 1;
+    run->value = json_number_value(value);
+  }
+  json_decref(m);
+}
+
 static const json_t *ready_condition(const json_t *obj) {
   size_t i;
   json_t *c;
@@ -138,6 +192,7 @@ void hist_observe_run(const hist_kind *k, const json_t *obj, const json_t *const
   run->phase = js_str(obj, "status.phase");
   run->created_at = js_time(obj, "metadata.creationTimestamp");
   if (run->created_at <= 0) run->created_at = now;
+  if (strcmp(run->kind, trainingjob_resource.kind) == 0) hist_observe_parent(obj, run);
 
   const json_t *ready = ready_condition(obj);
   r->reason = ready ? js_str(ready, "reason") : NULL;
@@ -156,6 +211,8 @@ void hist_observe_run(const hist_kind *k, const json_t *obj, const json_t *const
     r->models = xcalloc(npods, sizeof *r->models);
   }
   for (size_t i = 0; i < npods; i++) {
+    /* a task's or trial's pod is its TrainingJob's record's */
+    if (k->parent && meta_str(pods[i], "labels", TJ_LABEL)) continue;
     usage u;
     if (!have_want &&
         usage_of_pod_spec(js_get(pods[i], "spec"), js_get(pods[i], "metadata.annotations"), gpu, &u, NULL, 0) == 0)
@@ -205,4 +262,8 @@ void hist_plan_finalizer(const json_t *obj, const hist_records *r, int written, 
     return;
   }
   rt_plan_requeue_after(plan, (timeout_s - waited) * 1000);
+}
+
+void hist_plan_cleanup(const json_t *obj, rt_plan *plan) {
+  if (rt_has_finalizer(obj, HIST_FINALIZER)) rt_plan_remove_finalizer(plan, HIST_FINALIZER);
 }

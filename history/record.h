@@ -13,10 +13,11 @@
 #include <stdint.h>
 
 #include "api/gpu/gpu.h"
+#include "api/labels.h"
 #include "history/store.h"
 #include "runtime/plan.h"
 
-#define HIST_FINALIZER "cubit.dev/history"
+#define HIST_FINALIZER CUBIT_FINALIZER_HISTORY
 #define HIST_DEFAULT_FINALIZER_TIMEOUT_S 300
 
 /* A kind of run the recorder follows: its resource and the pod label whose
@@ -25,7 +26,15 @@ typedef struct {
   const kube_resource *resource;
   const char *pod_label;
   int batch; /* Succeeded/Failed end it (TrainingJob, PipelineRun); services end when deleted */
+  /* Its TrainingJobs (a PipelineRun's tasks, an Experiment's trials) are
+   * runs of their own: their pods, which carry this kind's label too, are
+   * theirs, not this run's. */
+  int parent;
 } hist_kind;
+
+/* The Experiment kind, followed once its CRD is served (until then its
+ * informer waits; nothing else depends on it). */
+extern const kube_resource hist_experiment_resource;
 
 /* The kinds followed, NULL-resource terminated. */
 extern const hist_kind hist_kinds[];
@@ -40,6 +49,15 @@ typedef struct {
   int deleting;                /* metadata.deletionTimestamp is set */
   int64_t deleting_since;
 } hist_records;
+
+/* What ties a TrainingJob to the run it belongs to, from its labels (a
+ * PipelineRun's task: cubit.dev/pipelinerun, cubit.dev/task,
+ * cubit.dev/attempt; an Experiment's trial: cubit.dev/experiment,
+ * cubit.dev/trial, the parameters in the annotation
+ * cubit.dev/trial-parameters and the value in cubit.dev/trial-metrics), into
+ * run's parent, task, attempt, trial, parameters and value (borrowed from
+ * obj). Nothing for a TrainingJob without them. */
+void hist_observe_parent(const json_t *obj, hist_run *run);
 
 /* Fills r from the run object and its pods (arrays of borrowed objects).
  * 'ns' is the run's namespace object (NULL when unknown: no project).
@@ -60,5 +78,9 @@ int hist_pod_interval(const json_t *pod, const gpu_profile *gpu, int64_t now, hi
  * (with a Warning event HistoryNotRecorded); otherwise a requeue. */
 void hist_plan_finalizer(const json_t *obj, const hist_records *r, int written, int64_t timeout_s, int64_t now,
                          rt_plan *plan);
+
+/* History is off (no recorder anywhere): the finalizer a recorder left is
+ * removed, so nothing waits for a record that will never be written. */
+void hist_plan_cleanup(const json_t *obj, rt_plan *plan);
 
 #endif

@@ -2,7 +2,9 @@
  * with record.h, write the records, then execute the finalizer plan. */
 #include "history/recorder.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +17,8 @@
 
 int hist_settings_parse(const json_t *section, hist_settings *out, char *err, size_t errlen) {
   out->finalizer_timeout_s = HIST_DEFAULT_FINALIZER_TIMEOUT_S;
+  out->retention_days = 0;
+  out->max_runs = 0;
   if (section == NULL || json_is_null(section)) return 0;
   if (!json_is_object(section)) return cubit_errorf(err, errlen, CUBIT_EINVAL, "history: want an object");
   const char *key;
@@ -25,11 +29,97 @@ int hist_settings_parse(const json_t *section, hist_settings *out, char *err, si
         return cubit_errorf(err, errlen, CUBIT_EINVAL,
                             "history.finalizerTimeoutSeconds: want an integer from 1 to 604800");
       out->finalizer_timeout_s = json_integer_value(v);
+    } else if (strcmp(key, "retentionDays") == 0) {
+      if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 36500)
+        return cubit_errorf(err, errlen, CUBIT_EINVAL,
+                            "history.retentionDays: want an integer from 0 (keep for ever) to 36500");
+      out->retention_days = json_integer_value(v);
+    } else if (strcmp(key, "maxRuns") == 0) {
+      if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 1000000000)
+        return cubit_errorf(err, errlen, CUBIT_EINVAL, "history.maxRuns: want an integer from 0 (no cap) to 1000000000");
+      out->max_runs = json_integer_value(v);
     } else {
       return cubit_errorf(err, errlen, CUBIT_EINVAL, "history.%s: unknown field", key);
     }
   }
   return 0;
+}
+
+int hist_prune(hist_store *store, const hist_settings *settings, int64_t now, int64_t *deleted, char *err,
+               size_t errlen) {
+  if (deleted) *deleted = 0;
+  int64_t before = settings->retention_days > 0 ? now - settings->retention_days * 86400 : 0;
+  if (before <= 0 && settings->max_runs <= 0) return 0;
+  for (;;) {
+    int n = 0;
+    int rc = hist_store_prune(store, before, settings->max_runs, HIST_PRUNE_BATCH, &n, err, errlen);
+    if (rc) return rc;
+    if (deleted) *deleted += n;
+    if (n < HIST_PRUNE_BATCH) return 0;
+  }
+}
+
+struct hist_pruner {
+  hist_store *store;
+  hist_settings settings;
+  int interval_s;
+  pthread_t thread;
+  pthread_mutex_t mu;
+  pthread_cond_t cv; /* signalled by stop */
+  int stopping;
+};
+
+static void *pruner_main(void *arg) {
+  hist_pruner *p = arg;
+  pthread_mutex_lock(&p->mu);
+  while (!p->stopping) {
+    pthread_mutex_unlock(&p->mu);
+    char err[256] = "";
+    int64_t n = 0;
+    if (hist_prune(p->store, &p->settings, time_wall_s(), &n, err, sizeof err))
+      log_error("history", "retention failed", "error=\"%s\"", err);
+    else if (n > 0)
+      log_info("history", "retention pruned runs", "runs=%lld retentionDays=%lld maxRuns=%lld", (long long)n,
+               (long long)p->settings.retention_days, (long long)p->settings.max_runs);
+    pthread_mutex_lock(&p->mu);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += p->interval_s;
+    while (!p->stopping && pthread_cond_timedwait(&p->cv, &p->mu, &until) == 0) {
+    }
+  }
+  pthread_mutex_unlock(&p->mu);
+  return NULL;
+}
+
+hist_pruner *hist_pruner_start(hist_store *store, const hist_settings *settings, int interval_s) {
+  if (settings->retention_days <= 0 && settings->max_runs <= 0) return NULL;
+  hist_pruner *p = xcalloc(1, sizeof *p);
+  p->store = store;
+  p->settings = *settings;
+  p->interval_s = interval_s > 0 ? interval_s : 60;
+  pthread_mutex_init(&p->mu, NULL);
+  pthread_cond_init(&p->cv, NULL);
+  if (pthread_create(&p->thread, NULL, pruner_main, p) != 0) {
+    log_error("history", "cannot start the retention thread", "%s", "");
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+    return NULL;
+  }
+  return p;
+}
+
+void hist_pruner_stop(hist_pruner *p) {
+  if (p == NULL) return;
+  pthread_mutex_lock(&p->mu);
+  p->stopping = 1;
+  pthread_cond_signal(&p->cv);
+  pthread_mutex_unlock(&p->mu);
+  pthread_join(p->thread, NULL);
+  pthread_cond_destroy(&p->cv);
+  pthread_mutex_destroy(&p->mu);
+  free(p);
 }
 
 /* One controller's state: its kind and the shared store. */
@@ -74,9 +164,11 @@ static void sweep_once(const rt_ctx *ctx, hist_ctl *c) {
   free(keys);
 }
 
-/* Writes the records; 0 when all were written. */
+/* Writes the records in one transaction; 0 when all were written. */
 static int write_records(hist_ctl *c, const hist_records *r, int64_t now, char *err, size_t errlen) {
-  int rc = hist_store_put_run(c->store, &r->run, err, errlen);
+  int rc = hist_store_begin(c->store, err, errlen);
+  if (rc) return rc;
+  rc = hist_store_put_run(c->store, &r->run, err, errlen);
   if (rc == 0 && r->run.phase && r->run.phase[0])
     rc = hist_store_add_transition(c->store, r->run.uid, r->run.phase, r->transition_at, r->reason, r->message, NULL,
                                    err, errlen);
@@ -87,7 +179,8 @@ static int write_records(hist_ctl *c, const hist_records *r, int64_t now, char *
     rc = hist_store_close_intervals(c->store, r->run.uid, r->deleting_since, err, errlen);
     if (rc == 0) rc = hist_store_mark_deleted(c->store, r->run.uid, r->deleting_since, err, errlen);
   }
-  return rc;
+  int end = hist_store_end(c->store, rc == 0, err, errlen);
+  return rc ? rc : end;
 }
 
 static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
@@ -132,24 +225,27 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
   return res;
 }
 
-int hist_recorder_register(rt_manager *m, hist_store *store, const gpu_profile *gpu, const hist_settings *settings) {
+/* Registers one controller per kind, named prefix-<resource>, each with its
+ * own copy of 'tmpl' (its kind set); with_pods: it watches the kind's pods
+ * and reads namespaces. */
+static int register_kinds(rt_manager *m, const char *prefix, const hist_ctl *tmpl, int with_pods,
+                          rt_result (*fn)(const rt_ctx *, const rt_request *)) {
   for (const hist_kind *k = hist_kinds; k->resource; k++) {
     hist_ctl *c = xcalloc(1, sizeof *c);
+    memcpy(c, tmpl, sizeof *c);
     c->kind = k;
-    c->store = store;
-    c->gpu = gpu;
-    c->settings = *settings;
-    c->mgr = m;
-    snprintf(c->name, sizeof c->name, "history-%s", k->resource->resource);
+    snprintf(c->name, sizeof c->name, "%s-%s", prefix, k->resource->resource);
     rt_controller_def def = {0};
     def.name = c->name;
     def.primary = k->resource;
-    def.watches[0] = (rt_watch_def){&kube_pods, map_pod};
-    /* The namespace's project label names the run's project. */
-    def.reads[0] = &kube_namespaces;
+    if (with_pods) {
+      def.watches[0] = (rt_watch_def){&kube_pods, map_pod};
+      /* The namespace's project label names the run's project. */
+      def.reads[0] = &kube_namespaces;
+    }
     /* One worker per kind: the store has one writer at a time anyway. */
     def.workers = 1;
-    def.reconcile = reconcile;
+    def.reconcile = fn;
     def.arg = c;
     def.free_arg = free;
     int rc = rt_manager_add_controller(m, &def);
@@ -159,4 +255,29 @@ int hist_recorder_register(rt_manager *m, hist_store *store, const gpu_profile *
     }
   }
   return 0;
+}
+
+int hist_recorder_register(rt_manager *m, hist_store *store, const gpu_profile *gpu, const hist_settings *settings) {
+  hist_ctl tmpl = {.store = store, .gpu = gpu, .settings = *settings, .mgr = m};
+  return register_kinds(m, "history", &tmpl, 1, reconcile);
+}
+
+static rt_result cleanup_reconcile(const rt_ctx *ctx, const rt_request *req) {
+  const hist_ctl *c = ctx->arg;
+  const hist_kind *k = c->kind;
+  cache_store *runs = rt_store(ctx, k->resource);
+  json_t *obj = runs ? cache_store_get(runs, req->ns, req->name) : NULL;
+  if (obj == NULL) return rt_ok();
+  rt_plan plan;
+  rt_plan_init(&plan);
+  hist_plan_cleanup(obj, &plan);
+  rt_result res = rt_execute(ctx, k->resource, obj, &plan);
+  rt_plan_free(&plan);
+  json_decref(obj);
+  return res;
+}
+
+int hist_cleanup_register(rt_manager *m) {
+  hist_ctl tmpl = {.mgr = m};
+  return register_kinds(m, "history-cleanup", &tmpl, 0, cleanup_reconcile);
 }

@@ -7,13 +7,22 @@
 #include <string.h>
 
 #include "util/alloc.h"
+#include "util/json.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
 
+/* Prepared statements of the fixed SQL texts, kept for the store's life
+ * (the recorder writes the same few statements for every run). */
+#define HIST_STMT_CACHE 16
+
 struct hist_store {
   sqlite3 *db;
   pthread_mutex_t mu;
+  struct {
+    const char *sql; /* a static text: the key is its address */
+    sqlite3_stmt *st;
+  } stmts[HIST_STMT_CACHE];
 };
 
 /* Migration i takes the schema from version i to i+1. Portable SQL only:
@@ -63,6 +72,25 @@ static const char *const migrations[] = {
     "CREATE INDEX pod_intervals_started ON pod_intervals (started_at);",
     /* 1 -> 2: the member filter of the runs list and usage by member */
     "CREATE INDEX runs_creator_created ON runs (creator, created_at);",
+    /* 2 -> 3: runs that belong to another (a PipelineRun's tasks, an
+     * Experiment's trials); retention; usage reads a project's runs that
+     * ended inside the window, not all it ever had */
+    "ALTER TABLE runs ADD COLUMN parent_uid VARCHAR(64) NOT NULL DEFAULT '';"
+    "ALTER TABLE runs ADD COLUMN parent_kind VARCHAR(64) NOT NULL DEFAULT '';"
+    "ALTER TABLE runs ADD COLUMN parent_name VARCHAR(253) NOT NULL DEFAULT '';"
+    "ALTER TABLE runs ADD COLUMN task VARCHAR(253) NOT NULL DEFAULT '';"
+    "ALTER TABLE runs ADD COLUMN attempt INTEGER;"
+    "ALTER TABLE runs ADD COLUMN trial INTEGER;"
+    "ALTER TABLE runs ADD COLUMN parameters VARCHAR(8192) NOT NULL DEFAULT '';"
+    "ALTER TABLE runs ADD COLUMN trial_value DOUBLE PRECISION;"
+    "CREATE INDEX runs_parent ON runs (parent_uid);"
+    "CREATE INDEX runs_parent_name ON runs (namespace, parent_kind, parent_name);"
+    /* the end of a run, the largest BIGINT while it is not over */
+    "CREATE INDEX runs_project_ended ON runs (project, (COALESCE(finished_at, deleted_at, 9223372036854775807)),"
+    " created_at, uid, creator);"
+    /* usage reads a run's intervals from the index alone */
+    "CREATE INDEX pod_intervals_usage ON pod_intervals (run_uid, started_at, ended_at, gpu_milli, cpu_milli, gpu_model);"
+    "DROP INDEX pod_intervals_run;",
 };
 
 static int db_error(hist_store *s, char *err, size_t errlen, const char *what) {
@@ -122,11 +150,20 @@ int hist__store_open_at(const char *path, int version, hist_store **out, char *e
   }
   sqlite3_busy_timeout(s->db, 5000);
   /* WAL: the API's reads never wait for the recorder's write. */
-  rc = exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err, errlen);
+  /* 16 MiB of page cache: a usage query over a project's months stays in
+   * memory when asked again (SQLite's default is 2 MiB). */
+  rc = exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384;",
+                err, errlen);
   if (rc) goto fail_open;
   rc = migrate(s, version, err, errlen);
   if (rc) goto fail_open;
-  if (pthread_mutex_init(&s->mu, NULL) != 0) {
+  pthread_mutexattr_t attr;
+  pthread_mutexattr_init(&attr);
+  /* recursive: a thread inside hist_store_begin/end calls the store again */
+  pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+  int mrc = pthread_mutex_init(&s->mu, &attr);
+  pthread_mutexattr_destroy(&attr);
+  if (mrc != 0) {
     rc = cubit_errorf(err, errlen, CUBIT_ENOMEM, "history: mutex");
     goto fail_open;
   }
@@ -144,9 +181,24 @@ int hist_store_open(const char *path, hist_store **out, char *err, size_t errlen
 
 void hist_store_close(hist_store *s) {
   if (s == NULL) return;
+  for (size_t i = 0; i < HIST_STMT_CACHE; i++) sqlite3_finalize(s->stmts[i].st);
   sqlite3_close(s->db);
   pthread_mutex_destroy(&s->mu);
   free(s);
+}
+
+int hist_store_begin(hist_store *s, char *err, size_t errlen) {
+  pthread_mutex_lock(&s->mu);
+  int rc = exec_sql(s, "BEGIN IMMEDIATE", err, errlen);
+  if (rc) pthread_mutex_unlock(&s->mu);
+  return rc;
+}
+
+int hist_store_end(hist_store *s, int ok, char *err, size_t errlen) {
+  int rc = ok ? exec_sql(s, "COMMIT", err, errlen) : 0;
+  if (!ok || rc) (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+  pthread_mutex_unlock(&s->mu);
+  return rc;
 }
 
 int hist_store_version(hist_store *s) {
@@ -164,15 +216,43 @@ static void bind_time(sqlite3_stmt *st, int i, int64_t t) {
   else sqlite3_bind_null(st, i);
 }
 
-/* Prepares a write; finish_write steps it once to SQLITE_DONE and finalizes it. */
-static int run_write(hist_store *s, const char *sql, sqlite3_stmt **stp, char *err, size_t errlen, const char *what) {
-  if (sqlite3_prepare_v2(s->db, sql, -1, stp, NULL) != SQLITE_OK) return db_error(s, err, errlen, what);
+/* The prepared statement of the static text 'sql' (the store's, reset and
+ * unbound after each use by done()). Called under s->mu. */
+static int prepared(hist_store *s, const char *sql, sqlite3_stmt **stp, char *err, size_t errlen, const char *what) {
+  size_t i;
+  for (i = 0; i < HIST_STMT_CACHE && s->stmts[i].sql; i++)
+    if (s->stmts[i].sql == sql) {
+      *stp = s->stmts[i].st;
+      return 0;
+    }
+  if (sqlite3_prepare_v3(s->db, sql, -1, i < HIST_STMT_CACHE ? SQLITE_PREPARE_PERSISTENT : 0, stp, NULL) != SQLITE_OK)
+    return db_error(s, err, errlen, what);
+  if (i < HIST_STMT_CACHE) {
+    s->stmts[i].sql = sql;
+    s->stmts[i].st = *stp;
+  }
   return 0;
+}
+
+/* Gives back a statement of prepared(). */
+static void done(hist_store *s, sqlite3_stmt *st) {
+  for (size_t i = 0; i < HIST_STMT_CACHE && s->stmts[i].sql; i++)
+    if (s->stmts[i].st == st) {
+      sqlite3_reset(st);
+      sqlite3_clear_bindings(st);
+      return;
+    }
+  sqlite3_finalize(st);
+}
+
+/* Prepares a write of a static text; finish_write steps it once to SQLITE_DONE. */
+static int run_write(hist_store *s, const char *sql, sqlite3_stmt **stp, char *err, size_t errlen, const char *what) {
+  return prepared(s, sql, stp, err, errlen, what);
 }
 
 static int finish_write(hist_store *s, sqlite3_stmt *st, char *err, size_t errlen, const char *what) {
   int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_error(s, err, errlen, what);
-  sqlite3_finalize(st);
+  done(s, st);
   return rc;
 }
 
@@ -181,8 +261,10 @@ int hist_store_put_run(hist_store *s, const hist_run *r, char *err, size_t errle
     return cubit_errorf(err, errlen, CUBIT_EINVAL, "history: a run needs uid, kind and name");
   static const char sql[] =
       "INSERT INTO runs (uid, kind, namespace, name, project, creator, cluster, template, phase,"
-      " cpu_milli, memory_bytes, gpu_milli, gpu_model, created_at, finished_at)"
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+      " cpu_milli, memory_bytes, gpu_milli, gpu_model, created_at, finished_at,"
+      " parent_uid, parent_kind, parent_name, task, attempt, trial, parameters, trial_value)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22,"
+      " ?23)"
       " ON CONFLICT (uid) DO UPDATE SET"
       " phase = CASE WHEN excluded.phase <> '' THEN excluded.phase ELSE runs.phase END,"
       " project = CASE WHEN runs.project = '' THEN excluded.project ELSE runs.project END,"
@@ -193,7 +275,16 @@ int hist_store_put_run(hist_store *s, const hist_run *r, char *err, size_t errle
       " memory_bytes = CASE WHEN excluded.memory_bytes > 0 THEN excluded.memory_bytes ELSE runs.memory_bytes END,"
       " gpu_milli = CASE WHEN excluded.gpu_milli > 0 THEN excluded.gpu_milli ELSE runs.gpu_milli END,"
       " gpu_model = CASE WHEN excluded.gpu_model <> '' THEN excluded.gpu_model ELSE runs.gpu_model END,"
-      " finished_at = COALESCE(runs.finished_at, excluded.finished_at)";
+      " finished_at = COALESCE(runs.finished_at, excluded.finished_at),"
+      /* what a run belongs to never changes once known */
+      " parent_uid = CASE WHEN runs.parent_uid = '' THEN excluded.parent_uid ELSE runs.parent_uid END,"
+      " parent_kind = CASE WHEN runs.parent_kind = '' THEN excluded.parent_kind ELSE runs.parent_kind END,"
+      " parent_name = CASE WHEN runs.parent_name = '' THEN excluded.parent_name ELSE runs.parent_name END,"
+      " task = CASE WHEN runs.task = '' THEN excluded.task ELSE runs.task END,"
+      " attempt = COALESCE(runs.attempt, excluded.attempt),"
+      " trial = COALESCE(runs.trial, excluded.trial),"
+      " parameters = CASE WHEN runs.parameters = '' THEN excluded.parameters ELSE runs.parameters END,"
+      " trial_value = COALESCE(excluded.trial_value, runs.trial_value)";
   pthread_mutex_lock(&s->mu);
   sqlite3_stmt *st = NULL;
   int rc = run_write(s, sql, &st, err, errlen, "recording a run");
@@ -213,6 +304,15 @@ int hist_store_put_run(hist_store *s, const hist_run *r, char *err, size_t errle
     bind_text(st, 13, r->gpu_model);
     sqlite3_bind_int64(st, 14, r->created_at);
     bind_time(st, 15, r->finished_at);
+    bind_text(st, 16, r->parent_uid);
+    bind_text(st, 17, r->parent_kind);
+    bind_text(st, 18, r->parent_name);
+    bind_text(st, 19, r->task);
+    bind_time(st, 20, r->attempt);
+    bind_time(st, 21, r->trial);
+    bind_text(st, 22, r->parameters);
+    if (r->has_value) sqlite3_bind_double(st, 23, r->value);
+    else sqlite3_bind_null(st, 23);
     rc = finish_write(s, st, err, errlen, "recording a run");
   }
   pthread_mutex_unlock(&s->mu);
@@ -370,7 +470,15 @@ static json_t *row_object(sqlite3_stmt *st) {
     switch (sqlite3_column_type(st, i)) {
     case SQLITE_INTEGER: json_object_set_new(o, name, json_integer(sqlite3_column_int64(st, i))); break;
     case SQLITE_NULL: json_object_set_new(o, name, json_null()); break;
-    default: json_object_set_new(o, name, json_string((const char *)sqlite3_column_text(st, i))); break;
+    case SQLITE_FLOAT: json_object_set_new(o, name, json_real(sqlite3_column_double(st, i))); break;
+    default:
+      /* a trial's assignment is stored as JSON text and read as JSON */
+      if (strcmp(name, "parameters") == 0) {
+        const char *text = (const char *)sqlite3_column_text(st, i);
+        json_t *v = text && text[0] ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+        json_object_set_new(o, name, v ? v : json_null());
+        break;
+      } json_object_set_new(o, name, json_string((const char *)sqlite3_column_text(st, i))); break;
     }
   }
   return o;
@@ -379,7 +487,8 @@ static json_t *row_object(sqlite3_stmt *st) {
 static const char run_columns[] =
     "uid, kind, namespace, name, project, creator, cluster, template, phase, cpu_milli AS cpuMilli,"
     " memory_bytes AS memoryBytes, gpu_milli AS gpuMilli, gpu_model AS gpuModel, created_at AS createdAt,"
-    " finished_at AS finishedAt, deleted_at AS deletedAt";
+    " finished_at AS finishedAt, deleted_at AS deletedAt, parent_uid AS parentUid, parent_kind AS parentKind,"
+    " parent_name AS parentName, task, attempt, trial, parameters, trial_value AS value";
 
 /* Appends formatted text to the SQL text *sql (allocated, the caller's). */
 static void sql_cat(char **sql, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -423,6 +532,7 @@ int hist_store_list_runs(hist_store *s, const hist_run_filter *f, json_t **out, 
   if (f->after_uid)
     sql_cat(&sql, "%s", " AND (created_at < (SELECT created_at FROM runs WHERE uid = ?7) OR"
                          " (created_at = (SELECT created_at FROM runs WHERE uid = ?7) AND uid > ?7))");
+  if (f->parent_uid) sql_cat(&sql, "%s", " AND parent_uid = ?8");
   next = 20;
   if (f->projects) append_in(&sql, "project", f->nprojects, &next);
   sql_cat(&sql, " ORDER BY created_at DESC, uid LIMIT %d", limit);
@@ -441,6 +551,7 @@ int hist_store_list_runs(hist_store *s, const hist_run_filter *f, json_t **out, 
   if (f->from) sqlite3_bind_int64(st, 5, f->from);
   if (f->to) sqlite3_bind_int64(st, 6, f->to);
   if (f->after_uid) bind_text(st, 7, f->after_uid);
+  if (f->parent_uid) bind_text(st, 8, f->parent_uid);
   for (size_t i = 0; f->projects && i < f->nprojects; i++) bind_text(st, 20 + (int)i, f->projects[i]);
   json_t *arr = json_array();
   int step;
@@ -479,7 +590,9 @@ static int select_array(hist_store *s, const char *sql, const char *uid, json_t 
 int hist_store_get_run(hist_store *s, const char *uid, json_t **out, char *err, size_t errlen) {
   *out = NULL;
   char *sql = xasprintf("SELECT %s FROM runs WHERE uid = ?1", run_columns);
-  json_t *runs = NULL, *tr = NULL, *pods = NULL;
+  char *children_sql = xasprintf("SELECT %s FROM runs WHERE parent_uid = ?1 ORDER BY created_at, uid LIMIT %d",
+                                 run_columns, HIST_MAX_CHILDREN);
+  json_t *runs = NULL, *tr = NULL, *pods = NULL, *children = NULL;
   pthread_mutex_lock(&s->mu);
   int rc = select_array(s, sql, uid, &runs, err, errlen);
   if (rc == 0 && json_array_size(runs) == 0)
@@ -493,18 +606,150 @@ int hist_store_get_run(hist_store *s, const char *uid, json_t **out, char *err, 
                       " cpu_milli AS cpuMilli, gpu_milli AS gpuMilli, gpu_model AS gpuModel"
                       " FROM pod_intervals WHERE run_uid = ?1 ORDER BY started_at, pod_uid",
                       uid, &pods, err, errlen);
+  if (rc == 0) rc = select_array(s, children_sql, uid, &children, err, errlen);
   pthread_mutex_unlock(&s->mu);
   free(sql);
+  free(children_sql);
   if (rc == 0) {
     *out = json_incref(json_array_get(runs, 0));
     json_object_set_new(*out, "transitions", tr);
     json_object_set_new(*out, "pods", pods);
+    json_object_set_new(*out, "children", children);
   } else {
     json_decref(tr);
     json_decref(pods);
+    json_decref(children);
   }
   json_decref(runs);
   return rc;
+}
+
+int hist_store_trials(hist_store *s, const char *ns, const char *name, json_t **out, char *project,
+                      size_t projectlen, char *err, size_t errlen) {
+  *out = NULL;
+  if (projectlen) project[0] = '\0';
+  static const char sql[] =
+      "SELECT name, uid, trial, parameters, trial_value AS value, phase, project, created_at AS createdAt,"
+      " finished_at AS finishedAt, deleted_at AS deletedAt FROM runs"
+      " WHERE namespace = ?1 AND parent_kind = 'Experiment' AND parent_name = ?2 ORDER BY trial, created_at, uid";
+  pthread_mutex_lock(&s->mu);
+  sqlite3_stmt *st = NULL;
+  int rc = prepared(s, sql, &st, err, errlen, "listing trials");
+  if (rc) goto out;
+  bind_text(st, 1, ns);
+  bind_text(st, 2, name);
+  json_t *arr = json_array();
+  int step;
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    json_t *row = row_object(st);
+    /* the trials share their Experiment's namespace, hence its project */
+    if (projectlen && project[0] == '\0') {
+      const char *p = js_str(row, "project");
+      snprintf(project, projectlen, "%s", p ? p : "");
+    }
+    json_object_del(row, "project");
+    json_array_append_new(arr, row);
+  }
+  done(s, st);
+  if (step != SQLITE_DONE) {
+    json_decref(arr);
+    rc = db_error(s, err, errlen, "listing trials");
+    goto out;
+  }
+  *out = arr;
+out:
+  pthread_mutex_unlock(&s->mu);
+  return rc;
+}
+
+/* Deletes the runs of 'uids' (n of them) with their rows, in the caller's transaction. */
+static int delete_runs(hist_store *s, char **uids, size_t n, char *err, size_t errlen) {
+  static const char *const sql[] = {"DELETE FROM transitions WHERE run_uid = ?1",
+                                     "DELETE FROM pod_intervals WHERE run_uid = ?1", "DELETE FROM runs WHERE uid = ?1"};
+  for (size_t i = 0; i < n; i++)
+    for (size_t k = 0; k < 3; k++) {
+      sqlite3_stmt *st = NULL;
+      int rc = run_write(s, sql[k], &st, err, errlen, "pruning a run");
+      if (rc) return rc;
+      bind_text(st, 1, uids[i]);
+      rc = finish_write(s, st, err, errlen, "pruning a run");
+      if (rc) return rc;
+    }
+  return 0;
+}
+
+/* The uids the static query 'sql' selects with ?1 = a and ?2 = b (at most
+ * 'limit' by its own LIMIT ?3). */
+static int select_uids(hist_store *s, const char *sql, int64_t a, int64_t b, int limit, char ***uids, size_t *n,
+                       char *err, size_t errlen) {
+  sqlite3_stmt *st = NULL;
+  int rc = prepared(s, sql, &st, err, errlen, "choosing runs to prune");
+  if (rc) return rc;
+  sqlite3_bind_int64(st, 1, a);
+  sqlite3_bind_int64(st, 2, b);
+  sqlite3_bind_int(st, 3, limit);
+  *uids = xcalloc((size_t)limit, sizeof **uids);
+  *n = 0;
+  int step;
+  while ((step = sqlite3_step(st)) == SQLITE_ROW && *n < (size_t)limit)
+    (*uids)[(*n)++] = xstrdup((const char *)sqlite3_column_text(st, 0));
+  done(s, st);
+  if (step != SQLITE_DONE && step != SQLITE_ROW) rc = db_error(s, err, errlen, "choosing runs to prune");
+  return rc;
+}
+
+int hist_store_prune(hist_store *s, int64_t before, int64_t max_runs, int batch, int *deleted, char *err,
+                     size_t errlen) {
+  *deleted = 0;
+  if (batch <= 0) return cubit_errorf(err, errlen, CUBIT_EINVAL, "history: a prune batch must be positive");
+  /* Ended before the cutoff; created_at <= the end, so its index narrows the scan. */
+  static const char old_sql[] =
+      "SELECT uid FROM runs WHERE created_at < ?1 AND COALESCE(finished_at, deleted_at) < ?1"
+      " ORDER BY created_at LIMIT ?3";
+  /* Over the count: the oldest ended runs past the newest max_runs. */
+  static const char count_sql[] = "SELECT COUNT(*) FROM runs";
+  static const char over_sql[] =
+      "SELECT uid FROM runs WHERE COALESCE(finished_at, deleted_at) IS NOT NULL"
+      " ORDER BY created_at LIMIT MIN(?2, ?3)";
+  char **uids = NULL;
+  size_t n = 0;
+  pthread_mutex_lock(&s->mu);
+  int rc = exec_sql(s, "BEGIN IMMEDIATE", err, errlen);
+  if (rc) goto out;
+  if (before > 0) rc = select_uids(s, old_sql, before, 0, batch, &uids, &n, err, errlen);
+  if (rc == 0 && n == 0 && max_runs > 0) {
+    free(uids);
+    uids = NULL;
+    sqlite3_stmt *st = NULL;
+    rc = prepared(s, count_sql, &st, err, errlen, "counting runs");
+    if (rc == 0) {
+      int64_t count = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+      done(s, st);
+      if (count > max_runs) rc = select_uids(s, over_sql, 0, count - max_runs, batch, &uids, &n, err, errlen);
+    }
+  }
+  if (rc == 0) rc = delete_runs(s, uids, n, err, errlen);
+  if (rc == 0) rc = exec_sql(s, "COMMIT", err, errlen);
+  if (rc) (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+  else *deleted = (int)n;
+out:
+  pthread_mutex_unlock(&s->mu);
+  for (size_t i = 0; i < n; i++) free(uids[i]);
+  free(uids);
+  return rc;
+}
+
+int64_t hist_store_size(hist_store *s) {
+  pthread_mutex_lock(&s->mu);
+  int64_t size = 0;
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(s->db, "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()", -1, &st,
+                         NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    size = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  pthread_mutex_unlock(&s->mu);
+  return size;
 }
 
 /* ---- usage --------------------------------------------------------------------------- */
@@ -601,9 +846,13 @@ int hist_store_usage(hist_store *s, const char *const *projects, size_t nproject
   *nrows = 0;
   if (to <= from) return cubit_errorf(err, errlen, CUBIT_EINVAL, "history: the window [from, to) is empty");
   char *sql = NULL;
+  /* Driven by the runs that were not over a day before the window (a pod's
+   * end may trail its run's by clock skew; the intervals clip exactly):
+   * runs_project_ended finds them without reading a project's whole past. */
   sql_cat(&sql, "%s", "SELECT i.run_uid, i.started_at, i.ended_at, i.gpu_milli, i.cpu_milli, i.gpu_model,"
-                       " r.project, r.creator FROM pod_intervals i JOIN runs r ON r.uid = i.run_uid"
-                       " WHERE i.started_at < ?1 AND (i.ended_at IS NULL OR i.ended_at > ?2)");
+                       " r.project, r.creator FROM runs r JOIN pod_intervals i ON i.run_uid = r.uid"
+                       " WHERE COALESCE(r.finished_at, r.deleted_at, 9223372036854775807) >= ?2 - 86400"
+                       " AND i.started_at < ?1 AND (i.ended_at IS NULL OR i.ended_at > ?2)");
   int next = 3;
   if (projects) append_in(&sql, "r.project", nprojects, &next);
   sql_cat(&sql, "%s", " ORDER BY i.run_uid");

@@ -24,7 +24,7 @@
 typedef struct hist_store hist_store;
 
 /* The schema version this binary migrates a database to. */
-#define HIST_SCHEMA_VERSION 2
+#define HIST_SCHEMA_VERSION 3
 
 /* Opens (creating if needed) the database at 'path' (":memory:" for a
  * private in-memory one), turns on WAL and migrates the schema. On success
@@ -33,6 +33,14 @@ int hist_store_open(const char *path, hist_store **out, char *err, size_t errlen
 void hist_store_close(hist_store *s);
 /* The schema version recorded in the database, or a negative code. */
 int hist_store_version(hist_store *s) CUBIT_WUR;
+
+/* Groups the calls that follow, made by this thread, into one transaction:
+ * a run's records are written together or not at all, with one commit.
+ * Other threads' calls wait until hist_store_end (the store's mutex is
+ * held in between). hist_store_end commits when ok, else rolls back, and
+ * returns 0 or the commit's error. */
+int hist_store_begin(hist_store *s, char *err, size_t errlen) CUBIT_WUR;
+int hist_store_end(hist_store *s, int ok, char *err, size_t errlen) CUBIT_WUR;
 
 /* What is known of a run when it is seen. Strings are borrowed; NULL reads as "". */
 typedef struct {
@@ -43,6 +51,15 @@ typedef struct {
   const char *gpu_model;
   int64_t created_at;  /* metadata.creationTimestamp */
   int64_t finished_at; /* 0 while the run is not over */
+  /* The run it belongs to: a task's PipelineRun, a trial's Experiment
+   * (uid may be "" when only the name is known). */
+  const char *parent_uid, *parent_kind, *parent_name;
+  const char *task;       /* a task: its name in the pipeline */
+  int64_t attempt;        /* a task: its attempt (1, 2, ...), 0 = not a task */
+  int64_t trial;          /* a trial: its number (1, 2, ...), 0 = not a trial */
+  const char *parameters; /* a trial: its assignment, a JSON object's text */
+  int has_value;          /* a trial: its value is known */
+  double value;
 } hist_run;
 
 /* Inserts the run or updates what may change (phase, finished_at, the
@@ -91,12 +108,37 @@ typedef struct {
   int64_t from, to; /* created_at in [from, to) when set */
   int limit;        /* 1..1000, default 100 */
   const char *after_uid; /* paging: runs after this one in the order (created_at desc, uid) */
+  const char *parent_uid; /* the runs that belong to this one */
 } hist_run_filter;
 
 /* A JSON array of runs (newest first) into *out (the caller's). */
 int hist_store_list_runs(hist_store *s, const hist_run_filter *f, json_t **out, char *err, size_t errlen) CUBIT_WUR;
-/* One run with "transitions" and "pods" into *out, or CUBIT_ENOTFOUND. */
+/* One run with "transitions", "pods" and "children" (the runs that belong
+ * to it, oldest first, at most HIST_MAX_CHILDREN) into *out, or
+ * CUBIT_ENOTFOUND. */
+#define HIST_MAX_CHILDREN 1000
 int hist_store_get_run(hist_store *s, const char *uid, json_t **out, char *err, size_t errlen) CUBIT_WUR;
+
+/* The trials of Experiment ns/name (runs with parent kind Experiment and
+ * that name, any uid: an Experiment made again under the same name goes on
+ * with its history), by trial number: a JSON array of {name, uid, trial,
+ * parameters, value, phase, createdAt, finishedAt, deletedAt} into *out.
+ * 'project' is set to the trials' project ("" when none), so the caller can
+ * authorise the answer: the caller's buffer of projectlen bytes. */
+int hist_store_trials(hist_store *s, const char *ns, const char *name, json_t **out, char *project,
+                      size_t projectlen, char *err, size_t errlen) CUBIT_WUR;
+
+/* Retention: deletes at most 'batch' runs that ended (finished or deleted)
+ * before 'before' (0: no age limit), oldest first, with their transitions
+ * and intervals, in one transaction; then, when max_runs > 0 and more runs
+ * than that are kept, at most 'batch' of the oldest ended ones over the
+ * count. *deleted says how many went; call again while it equals 'batch'.
+ * Freed pages are reused by later writes, so the file stays the size
+ * retention holds it to without VACUUM. */
+int hist_store_prune(hist_store *s, int64_t before, int64_t max_runs, int batch, int *deleted, char *err,
+                     size_t errlen) CUBIT_WUR;
+/* The database's size in bytes (pages in use and free, plus the WAL). */
+int64_t hist_store_size(hist_store *s);
 
 /* Groups of a usage answer: UTC calendar periods (day "2026-12-01", ISO
  * week "2026-W49" from Monday, month "2026-12"), or a run's member, GPU

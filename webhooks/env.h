@@ -95,6 +95,7 @@ typedef struct webhook_env {
   int64_t reservation_ttl_ms;       /* default 30 s */
   const webhook_identities *identities; /* NULL: nobody is trusted */
   webhook_authorize_fn authorize;   /* NULL: every check is denied */
+  int history;                      /* history is on: runs are created with its finalizer */
   void *authorize_arg;
   /* Pipelines: the templates and pipelines they name (NULL = API absent),
    * and how long a reference missing from the cache is waited for (objects

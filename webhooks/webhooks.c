@@ -6,9 +6,11 @@
 
 #include "api/pipeline/pipeline.h"
 #include "api/project/project.h"
+#include "runtime/authz.h"
 #include "util/alloc.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/time.h"
 #include "webhooks/pods/mutate.h"
 #include "webhooks/quota/quota.h"
 #include "webhooks/server.h"
@@ -50,6 +52,7 @@ struct webhooks {
   webhook_identities identities;
   webhook_route routes[NROUTES];
   arrival arrivals[1 + WL_COUNT];
+  rt_authz *authz;
 };
 
 static void arrived(json_t *obj, void *arg) {
@@ -63,46 +66,14 @@ static void changed(json_t *old_obj, json_t *new_obj, void *arg) { arrived(new_o
 
 /* ------------------------------------------------------- authorisation */
 
-static const kube_resource subjectaccessreviews = {"authorization.k8s.io", "v1", "subjectaccessreviews",
-                                                   "SubjectAccessReview", 0};
 static const kube_resource selfsubjectreviews = {"authentication.k8s.io", "v1", "selfsubjectreviews",
                                                  "SelfSubjectReview", 0};
-
-static void copy_field(json_t *to, const char *to_key, const json_t *from, const char *from_key) {
-  json_t *v = json_object_get(from, from_key);
-  if (v && !json_is_null(v)) json_object_set(to, to_key, v);
-}
 
 /* The requester's own question to the API server's authorizers, asked as
  * the manager (it may create SubjectAccessReviews). */
 static int authorize_sar(const json_t *user_info, const webhook_access *a, char *why, size_t whylen, void *arg) {
-  kube_client *client = arg;
-  json_t *attrs = json_pack("{s:s, s:s, s:s}", "verb", a->verb, "group", a->group ? a->group : "", "resource",
-                            a->resource);
-  if (a->subresource && *a->subresource) json_object_set_new(attrs, "subresource", json_string(a->subresource));
-  if (a->namespace && *a->namespace) json_object_set_new(attrs, "namespace", json_string(a->namespace));
-  if (a->name && *a->name) json_object_set_new(attrs, "name", json_string(a->name));
-  json_t *spec = json_pack("{s:o}", "resourceAttributes", attrs);
-  copy_field(spec, "user", user_info, "username");
-  copy_field(spec, "uid", user_info, "uid");
-  copy_field(spec, "groups", user_info, "groups");
-  copy_field(spec, "extra", user_info, "extra");
-  json_t *review = json_pack("{s:s, s:s, s:o}", "apiVersion", "authorization.k8s.io/v1", "kind",
-                             "SubjectAccessReview", "spec", spec);
-  json_t *out = NULL;
-  kube_status st;
-  memset(&st, 0, sizeof(st));
-  int rc = kube_create(client, &subjectaccessreviews, NULL, review, &out, &st);
-  json_decref(review);
-  if (rc) {
-    snprintf(why, whylen, "SubjectAccessReview failed: %s", st.message[0] ? st.message : cubit_strerror(rc));
-    return rc < 0 ? rc : CUBIT_ESERVER;
-  }
-  int allowed = js_bool(out, "status.allowed", 0) && !js_bool(out, "status.denied", 0);
-  const char *reason = js_str(out, "status.reason");
-  snprintf(why, whylen, "%s", reason ? reason : "");
-  json_decref(out);
-  return allowed;
+  rt_access x = {a->verb, a->group, a->resource, a->subresource, a->namespace, a->name, NULL};
+  return rt_authz_review(arg, user_info, &x, time_wall_s(), why, whylen);
 }
 
 /* Who the manager is to the API server (it creates TrainingJobs' children
@@ -123,7 +94,7 @@ static char *manager_username(kube_client *client) {
   return copy;
 }
 
-int webhooks_register(rt_manager *m, const gpu_profile *gpu, const gang_config *gang, webhooks **out) {
+int webhooks_register(rt_manager *m, const gpu_profile *gpu, const gang_config *gang, int history, webhooks **out) {
   webhooks *w = xcalloc(1, sizeof(*w));
   webhook_env *env = &w->env;
   char err[512];
@@ -138,8 +109,13 @@ int webhooks_register(rt_manager *m, const gpu_profile *gpu, const gang_config *
     return rc;
   }
   env->identities = &w->identities;
+  /* Admission asks every access afresh (a revoked role counts at once); the
+   * requests were authenticated by the API server, so no flood to bound. */
+  rt_authz_options ao = {.uncached_access = 1, .max_inflight = 64};
+  w->authz = rt_authz_new(client, &ao);
+  env->history = history;
   env->authorize = authorize_sar;
-  env->authorize_arg = client;
+  env->authorize_arg = w->authz;
   env->reservations = quota_reservations_new();
   env->projects = cache_informer_store(rt_manager_informer(m, &project_resource));
   env->namespaces = cache_informer_store(rt_manager_informer(m, &kube_namespaces));
@@ -176,5 +152,6 @@ void webhooks_free(webhooks *w) {
   if (w == NULL) return;
   quota_reservations_free(w->env.reservations);
   webhook_identities_free(&w->identities);
+  rt_authz_free(w->authz);
   free(w);
 }

@@ -20,8 +20,11 @@ typedef struct webhooks webhooks;
 
 /* Builds the env from the manager's shared informers (registering the ones
  * the handlers read) and serves the routes when the manager has a webhook
- * server. gpu and gang come from the manager's configuration. */
-int webhooks_register(rt_manager *m, const gpu_profile *gpu, const gang_config *gang, webhooks **out) CUBIT_WUR;
+ * server. gpu and gang come from the manager's configuration; 'history'
+ * says the run history is on (here or in its own Deployment), so runs are
+ * created with its finalizer. */
+int webhooks_register(rt_manager *m, const gpu_profile *gpu, const gang_config *gang, int history,
+                      webhooks **out) CUBIT_WUR;
 void webhooks_free(webhooks *w);
 
 #endif

@@ -157,6 +157,7 @@ int main(int argc, char **argv) {
   webhooks *hooks = NULL;
   hist_store *store = NULL;
   hist_api_server *api = NULL;
+  hist_pruner *pruner = NULL;
   mgr_settings_warn_unknown(settings);
   if (mgr_settings_parse(settings, &parsed, err, sizeof(err))) {
     log_error("manager", "bad --config", "error=\"%s\"", err);
@@ -172,6 +173,7 @@ int main(int argc, char **argv) {
       log_error("manager", "cannot register the history recorder", "%s", "");
       goto out;
     }
+    pruner = hist_pruner_start(store, &parsed.history, 60);
     const char *cert_dir = hist.cert_dir ? hist.cert_dir
                            : opts.webhook_cert_dir ? opts.webhook_cert_dir
                                                    : "/tmp/k8s-webhook-server/serving-certs";
@@ -184,6 +186,14 @@ int main(int argc, char **argv) {
       goto out;
     }
   }
+  /* History is on when this manager records it or its --config has a
+   * "history" section (the recorder runs in its own Deployment). Off, the
+   * finalizers a recorder left go. */
+  int history = (hist.db && hist.db[0]) || json_object_get(settings, "history") != NULL;
+  if (!history && hist_cleanup_register(m)) {
+    log_error("manager", "cannot register the history cleanup", "%s", "");
+    goto out;
+  }
   rc = notebook_controller_register(m, &parsed.notebooks);
   if (rc || project_controller_register(m, gpu) || trainingjob_controller_register(m, &parsed.gang, gpu) ||
       inference_controller_register(m, json_object_get(settings, "inference"), gpu) ||
@@ -191,13 +201,14 @@ int main(int argc, char **argv) {
       pipelinerun_controller_register(m, json_object_get(settings, "pipeline")) ||
       jobtemplate_controllers_register(m) || experiment_controller_register(m) ||
       cluster_controller_register(m, opts.leader_election_namespace, gpu) ||
-      webhooks_register(m, gpu, &parsed.gang, &hooks)) {
+      webhooks_register(m, gpu, &parsed.gang, history, &hooks)) {
     log_error("manager", "cannot register controllers", "%s", "");
     goto out;
   }
   code = rt_manager_run(m);
 out:
   hist_api_server_stop(api);
+  hist_pruner_stop(pruner);
   rt_manager_free(m);
   hist_store_close(store);
   webhooks_free(hooks);

@@ -96,9 +96,10 @@ int mgr_settings_check(const json_t *config, const char *manager_user, json_t **
   }
   if (rc == 0) {
     *effective = json_pack(
-        "{s:o, s:{s:s, s:s}, s:{s:I}, s:o, s:{s:s, s:s}, s:{s:s}}", "gpu",
+        "{s:o, s:{s:s, s:s}, s:{s:I, s:I, s:I}, s:o, s:{s:s, s:s}, s:{s:s}}", "gpu",
         s.gpu ? effective_gpu(s.gpu) : json_null(), "gang", "scheduler", gang_scheduler_name(s.gang.scheduler),
         "kueueQueue", s.gang.kueue_queue, "history", "finalizerTimeoutSeconds", (json_int_t)s.history.finalizer_timeout_s,
+        "retentionDays", (json_int_t)s.history.retention_days, "maxRuns", (json_int_t)s.history.max_runs,
         "notebook", effective_notebook(&s.notebooks), "inference", "storageInitializerImage",
         inference.storage_initializer, "clusterDomain", inference.cluster_domain, "pipeline", "outputReaderImage",
         pipeline.output_reader_image);

@@ -243,9 +243,23 @@ int http_server_route(http_server *s, const char *path, const char *methods, siz
   return 0;
 }
 
+/* The route of 'path': its exact one, else the longest route ending in '/'
+ * that the path starts with ("/api/v1/experiments/" serves
+ * "/api/v1/experiments/ns/name/trials"). */
 static const route *route_find(const http_server *s, const char *path) {
   route *r = NULL;
-  if (path) HASH_FIND_STR(s->routes, path, r);
+  if (path == NULL) return NULL;
+  HASH_FIND_STR(s->routes, path, r);
+  if (r) return r;
+  size_t n = strlen(path);
+  char *prefix = xmalloc(n + 1);
+  memcpy(prefix, path, n + 1);
+  for (size_t i = n; r == NULL && i-- > 1;) {
+    if (prefix[i - 1] != '/') continue;
+    prefix[i] = '\0';
+    HASH_FIND_STR(s->routes, prefix, r);
+  }
+  free(prefix);
   return r;
 }
 

@@ -163,7 +163,8 @@ void http_server_opts_init(http_server_opts *o);
  * server is released by http_server_close, also when never started. */
 int http_server_new(uv_loop_t *loop, const http_server_opts *opts, http_server **out) CUBIT_WUR;
 
-/* Serves 'path' (exact match, starting with '/') with fn(req, resp, arg).
+/* Serves 'path' (starting with '/'; exact match, or, for a path ending
+ * in '/', every path under it not routed more precisely) with fn(req, resp, arg).
  * 'methods' is a comma-separated list ("GET,HEAD", "POST") or NULL for any
  * method. max_body is the largest request body the route takes (0 for
  * none); GET and HEAD requests never carry one. 'flags' is

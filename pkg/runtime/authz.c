@@ -1,3 +1,4 @@
+/* TokenReview and SubjectAccessReview with a bounded cache (authz.h). */
 #include "runtime/authz.h"
 
 #include <ctype.h>
@@ -20,11 +21,12 @@ static const kube_resource tokenreviews = {"authentication.k8s.io", "v1", "token
 static const kube_resource subjectaccessreviews = {"authorization.k8s.io", "v1", "subjectaccessreviews",
                                                    "SubjectAccessReview", 0};
 
-/* One cached decision. The key is hex(SHA-256(token)) " " verb " " path. */
+/* One cached answer. The key is "t" hex(SHA-256(token)) for a token, "a"
+ * hex(SHA-256(user, attributes)) for an access decision. */
 typedef struct entry {
-  char *key;
-  int status;
-  char user[256];
+  char key[2 * EVP_MAX_MD_SIZE + 2];
+  int yes;      /* authenticated / allowed */
+  json_t *user; /* a token's user when yes (owned) */
   char reason[512];
   int64_t expires;
   UT_hash_handle hh;
@@ -52,7 +54,7 @@ rt_authz *rt_authz_new(kube_client *c, const rt_authz_options *o) {
 }
 
 static void entry_free(entry *e) {
-  free(e->key);
+  json_decref(e->user);
   free(e);
 }
 
@@ -69,7 +71,7 @@ void rt_authz_free(rt_authz *a) {
 
 /* ---- pure parts ---- */
 
-int rt__authz_bearer(const char *header, char *out, size_t outlen) {
+int rt_authz_bearer(const char *header, char *out, size_t outlen) {
   if (header == NULL || strncasecmp(header, "Bearer", 6) != 0 || (header[6] != ' ' && header[6] != '\t')) return -1;
   const char *t = header + 6;
   while (*t == ' ' || *t == '\t') t++;
@@ -104,22 +106,37 @@ int rt__authz_token_user(const json_t *review, json_t **user, char *reason, size
   const char *uid = js_str(u, "uid");
   if (uid) json_object_set_new(out, "uid", json_string(uid));
   json_t *groups = json_object_get(u, "groups");
-  if (json_is_array(groups)) json_object_set(out, "groups", groups);
+  if (json_is_array(groups)) json_object_set_new(out, "groups", json_deep_copy(groups));
   json_t *extra = json_object_get(u, "extra");
-  if (json_is_object(extra)) json_object_set(out, "extra", extra);
+  if (json_is_object(extra)) json_object_set_new(out, "extra", json_deep_copy(extra));
   *user = out;
   return 0;
 }
 
-json_t *rt__authz_sar(const json_t *user, const char *verb, const char *path) {
-  json_t *spec = json_pack("{s:s, s:{s:s, s:s}}", "user", js_str(user, "username"), "nonResourceAttributes", "path",
-                           path, "verb", verb);
-  const char *uid = js_str(user, "uid");
-  if (uid) json_object_set_new(spec, "uid", json_string(uid));
+static void set_str(json_t *o, const char *key, const char *v) {
+  if (v && *v) json_object_set_new(o, key, json_string(v));
+}
+
+json_t *rt__authz_sar(const json_t *user, const rt_access *access) {
+  json_t *spec = json_object();
+  set_str(spec, "user", js_str(user, "username"));
+  set_str(spec, "uid", js_str(user, "uid"));
   json_t *v = json_object_get(user, "groups");
-  if (v) json_object_set(spec, "groups", v);
+  if (json_is_array(v)) json_object_set_new(spec, "groups", json_deep_copy(v));
   v = json_object_get(user, "extra");
-  if (v) json_object_set(spec, "extra", v);
+  if (json_is_object(v)) json_object_set_new(spec, "extra", json_deep_copy(v));
+  json_t *attrs = json_pack("{s:s}", "verb", access->verb ? access->verb : "");
+  if (access->resource) {
+    json_object_set_new(attrs, "group", json_string(access->group ? access->group : ""));
+    json_object_set_new(attrs, "resource", json_string(access->resource));
+    set_str(attrs, "subresource", access->subresource);
+    set_str(attrs, "namespace", access->ns);
+    set_str(attrs, "name", access->name);
+    json_object_set_new(spec, "resourceAttributes", attrs);
+  } else {
+    json_object_set_new(attrs, "path", json_string(access->path ? access->path : ""));
+    json_object_set_new(spec, "nonResourceAttributes", attrs);
+  }
   return json_pack("{s:s, s:s, s:o}", "apiVersion", "authorization.k8s.io/v1", "kind", "SubjectAccessReview", "spec",
                    spec);
 }
@@ -135,32 +152,50 @@ int rt__authz_allowed(const json_t *review, char *reason, size_t reasonlen) {
 
 /* ---- the cache ---- */
 
-static char *cache_key(const char *token, const char *verb, const char *path) {
+/* key = tag + hex(SHA-256(data)) */
+static void digest_key(char tag, const char *data, size_t len, char key[2 * EVP_MAX_MD_SIZE + 2]) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int mdlen = 0;
-  EVP_Digest(token, strlen(token), md, &mdlen, EVP_sha256(), NULL);
-  char hex[2 * EVP_MAX_MD_SIZE + 1];
-  for (unsigned i = 0; i < mdlen; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
-  return xasprintf("%s %s %s", hex, verb, path);
+  EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+  key[0] = tag;
+  for (unsigned i = 0; i < mdlen; i++) snprintf(key + 1 + 2 * i, 3, "%02x", md[i]);
+  key[1 + 2 * mdlen] = '\0';
 }
 
-static int cache_get(rt_authz *a, const char *key, int64_t now, rt_authz_result *out) {
+static void token_key(const char *token, char key[2 * EVP_MAX_MD_SIZE + 2]) { digest_key('t', token, strlen(token), key); }
+
+/* The user (canonical JSON, sorted keys) and each attribute, separated by a
+ * byte no name holds, so different questions never share a key. */
+static void access_key(const json_t *user, const rt_access *x, char key[2 * EVP_MAX_MD_SIZE + 2]) {
+  char *u = json_dumps(user, JSON_COMPACT | JSON_SORT_KEYS);
+  char *text = xasprintf("%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%d", u ? u : "", x->verb ? x->verb : "",
+                         x->group ? x->group : "", x->resource ? x->resource : "", x->subresource ? x->subresource : "",
+                         x->ns ? x->ns : "", x->name ? x->name : "", x->path ? x->path : "", x->resource != NULL);
+  digest_key('a', text, strlen(text), key);
+  free(text);
+  free(u);
+}
+
+/* 1/0 the cached answer (*user a new reference when asked and yes, reason
+ * copied), -1 none. */
+static int cache_get(rt_authz *a, const char *key, int64_t now, json_t **user, char *reason, size_t reasonlen) {
   pthread_mutex_lock(&a->mu);
   entry *e;
   HASH_FIND_STR(a->cache, key, e);
-  int hit = e && e->expires > now;
-  if (hit) {
-    out->status = e->status;
-    snprintf(out->user, sizeof(out->user), "%s", e->user);
-    snprintf(out->reason, sizeof(out->reason), "%s", e->reason);
-    out->cached = 1;
+  int ans = -1;
+  if (e && e->expires > now) {
+    ans = e->yes;
+    if (user && e->user) *user = json_deep_copy(e->user); /* jansson's counts are not for sharing across threads */
+    if (reason) snprintf(reason, reasonlen, "%s", e->reason);
   }
   pthread_mutex_unlock(&a->mu);
-  return hit;
+  return ans;
 }
 
-static void cache_put(rt_authz *a, const char *key, const rt_authz_result *r, int64_t now) {
-  int ttl = r->status == 200 ? a->o.allow_ttl_s : a->o.deny_ttl_s;
+/* Remembers an answer; 'user' is copied. */
+static void cache_put(rt_authz *a, const char *key, int yes, const json_t *user, const char *reason, int64_t now) {
+  int ttl = yes ? a->o.allow_ttl_s : a->o.deny_ttl_s;
+  json_t *copy = user ? json_deep_copy(user) : NULL;
   pthread_mutex_lock(&a->mu);
   entry *e, *tmp;
   HASH_FIND_STR(a->cache, key, e);
@@ -185,60 +220,89 @@ static void cache_put(rt_authz *a, const char *key, const rt_authz_result *r, in
   }
   if (e == NULL) {
     e = xcalloc(1, sizeof(*e));
-    e->key = xstrdup(key);
-    HASH_ADD_KEYPTR(hh, a->cache, e->key, strlen(e->key), e);
+    snprintf(e->key, sizeof(e->key), "%s", key);
+    HASH_ADD_STR(a->cache, key, e);
     a->n++;
   }
-  e->status = r->status;
-  snprintf(e->user, sizeof(e->user), "%s", r->user);
-  snprintf(e->reason, sizeof(e->reason), "%s", r->reason);
+  json_decref(e->user);
+  e->user = copy;
+  e->yes = yes;
+  snprintf(e->reason, sizeof(e->reason), "%s", reason ? reason : "");
   e->expires = now + ttl;
+  pthread_mutex_unlock(&a->mu);
+}
+
+/* Takes one of the max_inflight review slots; 0 (reason set) when none is free. */
+static int slot_take(rt_authz *a, char *reason, size_t reasonlen) {
+  pthread_mutex_lock(&a->mu);
+  int go = a->inflight < a->o.max_inflight;
+  if (go) a->inflight++;
+  pthread_mutex_unlock(&a->mu);
+  if (!go) snprintf(reason, reasonlen, "%d reviews already under way; retry", a->o.max_inflight);
+  return go;
+}
+
+static void slot_give(rt_authz *a) {
+  pthread_mutex_lock(&a->mu);
+  a->inflight--;
   pthread_mutex_unlock(&a->mu);
 }
 
 /* ---- the reviews ---- */
 
-static void decide(rt_authz *a, const char *token, const char *verb, const char *path, rt_authz_result *out) {
+int rt_authz_authenticate(rt_authz *a, const char *token, int64_t now, json_t **user, char *reason,
+                          size_t reasonlen) {
+  *user = NULL;
+  if (reasonlen) reason[0] = '\0';
+  char key[2 * EVP_MAX_MD_SIZE + 2];
+  token_key(token, key);
+  int ans = cache_get(a, key, now, user, reason, reasonlen);
+  if (ans >= 0) return ans;
+  if (!slot_take(a, reason, reasonlen)) return CUBIT_ETOOMANYREQUESTS;
   kube_status st;
+  memset(&st, 0, sizeof(st));
   json_t *tr = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "authentication.k8s.io/v1", "kind", "TokenReview",
                          "spec", "token", token);
   json_t *resp = NULL;
   int rc = kube_create(a->client, &tokenreviews, NULL, tr, &resp, &st);
   json_decref(tr);
+  slot_give(a);
   if (rc) {
-    out->status = 503;
-    snprintf(out->reason, sizeof(out->reason), "TokenReview failed: %s: %.400s", cubit_strerror(rc), st.message);
+    snprintf(reason, reasonlen, "TokenReview failed: %s: %.400s", cubit_strerror(rc), st.message);
     log_error(LOGGER, "cannot review a token", "error=%s message=\"%s\"", cubit_strerror(rc), st.message);
-    return;
+    return rc < 0 ? rc : CUBIT_ESERVER;
   }
-  json_t *user = NULL;
-  if (rt__authz_token_user(resp, &user, out->reason, sizeof(out->reason))) {
-    json_decref(resp);
-    out->status = 401;
-    return;
-  }
+  ans = rt__authz_token_user(resp, user, reason, reasonlen) == 0;
   json_decref(resp);
-  snprintf(out->user, sizeof(out->user), "%s", js_str(user, "username"));
-  json_t *sar = rt__authz_sar(user, verb, path);
-  json_decref(user);
-  resp = NULL;
-  rc = kube_create(a->client, &subjectaccessreviews, NULL, sar, &resp, &st);
+  cache_put(a, key, ans, *user, reason, now);
+  return ans;
+}
+
+int rt_authz_review(rt_authz *a, const json_t *user, const rt_access *access, int64_t now, char *reason,
+                    size_t reasonlen) {
+  if (reasonlen) reason[0] = '\0';
+  char key[2 * EVP_MAX_MD_SIZE + 2];
+  access_key(user, access, key);
+  int ans = a->o.uncached_access ? -1 : cache_get(a, key, now, NULL, reason, reasonlen);
+  if (ans >= 0) return ans;
+  if (!slot_take(a, reason, reasonlen)) return CUBIT_ETOOMANYREQUESTS;
+  kube_status st;
+  memset(&st, 0, sizeof(st));
+  json_t *sar = rt__authz_sar(user, access);
+  json_t *resp = NULL;
+  int rc = kube_create(a->client, &subjectaccessreviews, NULL, sar, &resp, &st);
   json_decref(sar);
+  slot_give(a);
   if (rc) {
-    out->status = 503;
-    snprintf(out->reason, sizeof(out->reason), "SubjectAccessReview failed: %s: %.400s", cubit_strerror(rc), st.message);
-    log_error(LOGGER, "cannot review an access", "user=%s error=%s message=\"%s\"", out->user, cubit_strerror(rc),
-              st.message);
-    return;
+    snprintf(reason, reasonlen, "SubjectAccessReview failed: %s: %.400s", cubit_strerror(rc), st.message);
+    log_error(LOGGER, "cannot review an access", "user=%s error=%s message=\"%s\"", js_str(user, "username"),
+              cubit_strerror(rc), st.message);
+    return rc < 0 ? rc : CUBIT_ESERVER;
   }
-  char why[256] = "";
-  if (rt__authz_allowed(resp, why, sizeof(why))) {
-    out->status = 200;
-  } else {
-    out->status = 403;
-    snprintf(out->reason, sizeof(out->reason), "user \"%.200s\" may not %s %.100s: %.150s", out->user, verb, path, why);
-  }
+  ans = rt__authz_allowed(resp, reason, reasonlen);
   json_decref(resp);
+  if (!a->o.uncached_access) cache_put(a, key, ans, NULL, reason, now);
+  return ans;
 }
 
 int rt_authz_check(rt_authz *a, const char *authorization, const char *method, const char *path, int64_t now,
@@ -247,51 +311,72 @@ int rt_authz_check(rt_authz *a, const char *authorization, const char *method, c
   const char *verb = rt__authz_verb(method);
   size_t cap = authorization ? strlen(authorization) + 1 : 1;
   char *token = xmalloc(cap);
+  json_t *user = NULL;
   if (verb == NULL) {
     out->status = 403;
     snprintf(out->reason, sizeof(out->reason), "method %.16s has no verb", method ? method : "");
-  } else if (rt__authz_bearer(authorization, token, cap)) {
+    goto out;
+  }
+  if (rt_authz_bearer(authorization, token, cap)) {
     out->status = 401;
     snprintf(out->reason, sizeof(out->reason), "%s", authorization ? "want \"Authorization: Bearer <token>\""
                                                                      : "no Authorization header");
-  } else {
-    char *key = cache_key(token, verb, path);
-    if (!cache_get(a, key, now, out)) {
-      pthread_mutex_lock(&a->mu);
-      int go = a->inflight < a->o.max_inflight;
-      if (go) a->inflight++;
-      pthread_mutex_unlock(&a->mu);
-      if (go) {
-        decide(a, token, verb, path, out);
-        pthread_mutex_lock(&a->mu);
-        a->inflight--;
-        pthread_mutex_unlock(&a->mu);
-        if (out->status != 503) cache_put(a, key, out, now);
-      } else {
-        out->status = 503;
-        snprintf(out->reason, sizeof(out->reason), "%d token reviews already under way; retry", a->o.max_inflight);
-      }
-    }
-    free(key);
+    goto out;
   }
+  int misses = 0;
+  char key[2 * EVP_MAX_MD_SIZE + 2];
+  token_key(token, key);
+  misses += cache_get(a, key, now, NULL, NULL, 0) < 0;
+  int rc = rt_authz_authenticate(a, token, now, &user, out->reason, sizeof(out->reason));
+  if (rc != 1) {
+    out->status = rc == 0 ? 401 : 503;
+    out->cached = !misses;
+    goto out;
+  }
+  snprintf(out->user, sizeof(out->user), "%s", js_str(user, "username"));
+  rt_access x = {.verb = verb, .path = path};
+  access_key(user, &x, key);
+  misses += a->o.uncached_access || cache_get(a, key, now, NULL, NULL, 0) < 0;
+  char why[256] = "";
+  rc = rt_authz_review(a, user, &x, now, why, sizeof(why));
+  out->cached = !misses;
+  if (rc == 1) {
+    out->status = 200;
+  } else if (rc == 0) {
+    out->status = 403;
+    snprintf(out->reason, sizeof(out->reason), "user \"%.200s\" may not %s %.100s: %.150s", out->user, verb, path, why);
+  } else {
+    out->status = 503;
+    snprintf(out->reason, sizeof(out->reason), "%s", why);
+  }
+out:
+  json_decref(user);
   /* the token is a credential: it leaves no copy behind */
   OPENSSL_cleanse(token, cap);
   free(token);
   return out->status;
 }
 
-void rt__authz_remember(rt_authz *a, const char *token, const char *method, const char *path, int status,
-                        int64_t now) {
-  rt_authz_result r = {.status = status};
-  char *key = cache_key(token, rt__authz_verb(method), path);
-  cache_put(a, key, &r, now);
-  free(key);
+void rt__authz_remember_token(rt_authz *a, const char *token, const json_t *user, int64_t now) {
+  char key[2 * EVP_MAX_MD_SIZE + 2];
+  token_key(token, key);
+  cache_put(a, key, user != NULL, user, user ? "" : "the token is not valid", now);
 }
 
-int rt__authz_cached(rt_authz *a, const char *token, const char *method, const char *path, int64_t now) {
-  rt_authz_result r = {0};
-  char *key = cache_key(token, rt__authz_verb(method), path);
-  int hit = cache_get(a, key, now, &r);
-  free(key);
-  return hit ? r.status : 0;
+void rt__authz_remember_access(rt_authz *a, const json_t *user, const rt_access *access, int allowed, int64_t now) {
+  char key[2 * EVP_MAX_MD_SIZE + 2];
+  access_key(user, access, key);
+  cache_put(a, key, allowed, NULL, allowed ? "" : "no rule allows it", now);
+}
+
+int rt__authz_cached_token(rt_authz *a, const char *token, int64_t now) {
+  char key[2 * EVP_MAX_MD_SIZE + 2];
+  token_key(token, key);
+  return cache_get(a, key, now, NULL, NULL, 0);
+}
+
+int rt__authz_cached_access(rt_authz *a, const json_t *user, const rt_access *access, int64_t now) {
+  char key[2 * EVP_MAX_MD_SIZE + 2];
+  access_key(user, access, key);
+  return cache_get(a, key, now, NULL, NULL, 0);
 }

@@ -92,7 +92,7 @@ for section in ("gpu", "gang", "notebook", "inference", "pipeline", "tenancy"):
     leaves(schema["properties"][section], given.get(section), section)
     if config.get(section) != given[section]:
         bad.append(f"{section}: ConfigMap {config.get(section)!r} != values {given[section]!r}")
-want_history = {"finalizerTimeoutSeconds": given["history"]["finalizerTimeoutSeconds"]}
+want_history = {k: given["history"][k] for k in ("finalizerTimeoutSeconds", "retentionDays", "maxRuns")}
 if config.get("history") != want_history:
     bad.append(f"history: ConfigMap {config.get('history')!r} != {want_history!r}")
 extra = set(config) - {"gpu", "gang", "notebook", "inference", "pipeline", "tenancy", "history"}
@@ -191,6 +191,8 @@ pipeline empty image|pipeline: {outputReaderImage: ""}|at '/pipeline/outputReade
 pipeline unknown field|pipeline: {readerImage: x}|at '/pipeline'|config:pipeline: {readerImage: x}|pipeline.readerImage: unknown setting
 history finalizer timeout 0|history: {enabled: true, finalizerTimeoutSeconds: 0}|at '/history/finalizerTimeoutSeconds'|config:history: {finalizerTimeoutSeconds: 0}|history.finalizerTimeoutSeconds: want an integer from 1 to 604800
 history finalizer timeout above a week|history: {enabled: true, finalizerTimeoutSeconds: 604801}|at '/history/finalizerTimeoutSeconds'|config:history: {finalizerTimeoutSeconds: 604801}|history.finalizerTimeoutSeconds: want an integer from 1 to 604800
+history retention beyond a century|history: {enabled: true, retentionDays: 36501}|at '/history/retentionDays'|config:history: {retentionDays: 36501}|history.retentionDays
+history negative maxRuns|history: {enabled: true, maxRuns: -1}|at '/history/maxRuns'|config:history: {maxRuns: -1}|history.maxRuns
 tenancy unknown kind|tenancy: {controllers: {Deployment: [u]}}|at '/tenancy/controllers'|config:tenancy: {controllers: {Deployment: [u]}}|tenancy.controllers.Deployment: unknown workload kind
 tenancy empty username|tenancy: {propagators: [""]}|at '/tenancy/propagators/0'|config:tenancy: {propagators: [""]}|tenancy.propagators[0]: want a non-empty username
 tenancy unknown field|tenancy: {admins: [u]}|at '/tenancy'|config:tenancy: {admins: [u]}|tenancy.admins: unknown field

@@ -51,48 +51,90 @@ START_TEST(open_memory_at_current_version) {
 }
 END_TEST
 
+static void raw_exec(const char *path, const char *sql) {
+  sqlite3 *db = NULL;
+  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+  char *msg = NULL;
+  ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK, "%s: %s", sql, msg ? msg : "");
+  sqlite3_close(db);
+}
+
+static int raw_count(const char *path, const char *sql) {
+  sqlite3 *db = NULL;
+  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+  sqlite3_stmt *st = NULL;
+  ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+  ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+  int n = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return n;
+}
+
+/* A database left by every earlier binary (versions 1 and 2, rows written
+ * with that version's columns) migrates to the current version keeping its
+ * rows; what later versions add reads as "none". */
 START_TEST(migration_keeps_data) {
+  int from = 1 + _i;
   char *dir = testutil_tmpdir();
   char *path = testutil_write_file(dir, "h.db", "");
   char err[256] = "";
   hist_store *s = NULL;
-  ck_assert_msg(hist__store_open_at(path, 1, &s, err, sizeof err) == 0, "%s", err);
-  ck_assert_int_eq(hist_store_version(s), 1);
-  put_run(s, "u1", "p", "alice", T0);
+  ck_assert_msg(hist__store_open_at(path, from, &s, err, sizeof err) == 0, "%s", err);
+  ck_assert_int_eq(hist_store_version(s), from);
   hist_store_close(s);
+  raw_exec(path,
+           "INSERT INTO runs (uid, kind, namespace, name, project, creator, phase, gpu_milli, created_at, finished_at)"
+           " VALUES ('u1', 'TrainingJob', 'ns', 'tj', 'p', 'alice', 'Succeeded', 1000, 1796083200, 1796083300);"
+           "INSERT INTO transitions (run_uid, seq, phase, at) VALUES ('u1', 1, 'Succeeded', 1796083300);"
+           "INSERT INTO pod_intervals (pod_uid, run_uid, started_at, ended_at, gpu_milli)"
+           " VALUES ('pod1', 'u1', 1796083200, 1796083300, 1000);");
 
   ck_assert_msg(hist_store_open(path, &s, err, sizeof err) == 0, "%s", err);
-  ck_assert_int_eq(hist_store_version(s), 2);
+  ck_assert_int_eq(hist_store_version(s), HIST_SCHEMA_VERSION);
   json_t *r = get_run(s, "u1");
   ck_assert_str_eq(json_string_value(json_object_get(r, "creator")), "alice");
+  ck_assert_int_eq(json_array_size(json_object_get(r, "transitions")), 1);
+  ck_assert_int_eq(json_array_size(json_object_get(r, "pods")), 1);
+  ck_assert_int_eq(json_array_size(json_object_get(r, "children")), 0);
+  ck_assert_str_eq(json_string_value(json_object_get(r, "parentUid")), "");
+  ck_assert(json_is_null(json_object_get(r, "trial")));
+  ck_assert(json_is_null(json_object_get(r, "value")));
+  ck_assert(json_is_null(json_object_get(r, "parameters")));
   json_decref(r);
+  /* the old run counts in usage through the new index */
+  hist_usage_row *rows = NULL;
+  size_t n = 0;
+  ck_assert_int_eq(hist_store_usage(s, NULL, 0, HIST_BY_PROJECT, T0, T0 + DAY, T0 + DAY, &rows, &n, err, sizeof err), 0);
+  ck_assert_uint_eq(n, 1);
+  ck_assert_int_eq(rows[0].gpu_milli_seconds, 100 * 1000);
+  free(rows);
   hist_store_close(s);
 
-  /* Version 2's index exists; opening again changes nothing. */
+  /* Every version's indexes exist; opening again changes nothing. */
   ck_assert_msg(hist_store_open(path, &s, err, sizeof err) == 0, "%s", err);
-  ck_assert_int_eq(hist_store_version(s), 2);
+  ck_assert_int_eq(hist_store_version(s), HIST_SCHEMA_VERSION);
   hist_store_close(s);
-  sqlite3 *db = NULL;
-  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-  sqlite3_stmt *st = NULL;
-  ck_assert_int_eq(sqlite3_prepare_v2(db,
-                                      "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = "
-                                      "'runs_creator_created'",
-                                      -1, &st, NULL),
-                   SQLITE_OK);
-  ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-  ck_assert_int_eq(sqlite3_column_int(st, 0), 1);
-  sqlite3_finalize(st);
-  ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM schema_version", -1, &st, NULL), SQLITE_OK);
-  ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-  ck_assert_int_eq(sqlite3_column_int(st, 0), 1);
-  sqlite3_finalize(st);
+  ck_assert_int_eq(raw_count(path, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN"
+                                   " ('runs_creator_created', 'runs_parent', 'runs_parent_name', 'runs_project_ended')"),
+                   4);
+  ck_assert_int_eq(raw_count(path, "SELECT COUNT(*) FROM schema_version"), 1);
+  ck_assert_int_eq(raw_count(path, "SELECT COUNT(*) FROM runs"), 1);
   /* A database from a newer binary is refused, not damaged. */
-  ck_assert_int_eq(sqlite3_exec(db, "UPDATE schema_version SET version = 99", NULL, NULL, NULL), SQLITE_OK);
-  sqlite3_close(db);
+  raw_exec(path, "UPDATE schema_version SET version = 99");
   ck_assert_int_eq(hist_store_open(path, &s, err, sizeof err), CUBIT_ENOTSUP);
   ck_assert_ptr_null(s);
   ck_assert_ptr_nonnull(strstr(err, "newer"));
+  ck_assert_int_eq(raw_count(path, "SELECT COUNT(*) FROM runs"), 1);
+  char *wal = NULL, *shm = NULL;
+  wal = malloc(strlen(path) + 8);
+  shm = malloc(strlen(path) + 8);
+  sprintf(wal, "%s-wal", path);
+  sprintf(shm, "%s-shm", path);
+  unlink(wal);
+  unlink(shm);
+  free(wal);
+  free(shm);
   unlink(path);
   free(path);
   rmdir(dir);
@@ -300,6 +342,177 @@ START_TEST(usage_rejects_empty_window_and_unknown_project) {
 }
 END_TEST
 
+/* ---- interval edges: overlaps, skew, the window's edges -------------------------------- */
+
+static void put_finished(hist_store *s, const char *uid, int64_t created, int64_t finished) {
+  char err[256] = "";
+  hist_run r = {.uid = uid, .kind = "TrainingJob", .ns = "e", .name = uid, .project = "e", .creator = "erin",
+                .phase = "Succeeded", .created_at = created, .finished_at = finished};
+  ck_assert_msg(hist_store_put_run(s, &r, err, sizeof err) == 0, "put_run: %s", err);
+}
+
+static hist_store *edge_fixture(void) {
+  hist_store *s = open_mem();
+  put_finished(s, "ov", T0, T0 + 150);
+  put_iv(s, "ov-0", "ov", T0, T0 + 100, 1000, "A100");      /* two pods of one run overlap: both hold cards */
+  put_iv(s, "ov-1", "ov", T0 + 50, T0 + 150, 1000, "A100");
+  put_finished(s, "sk", T0 + 800, T0 + 1000);
+  put_iv(s, "sk-0", "sk", T0 + 900, T0 + 1030, 1000, "A100"); /* its node's clock: ends after the run did */
+  put_finished(s, "old", T0 - 4 * DAY, T0 - 3 * DAY);
+  put_iv(s, "old-0", "old", T0 - 3 * DAY - 100, T0 - 3 * DAY, 1000, "A100");
+  put_run(s, "mid", "e", "erin", T0 + DAY - 10);
+  put_iv(s, "mid-0", "mid", T0 + DAY, T0 + DAY + 60, 1000, "A100"); /* starts on the stroke of midnight */
+  return s;
+}
+
+static const usage_case edge_cases[] = {
+    {"an interval ending on the window's start counts nothing; the overlapping one its part",
+     HIST_BY_PROJECT, "e", T0 + 100, T0 + 150, T0 + 2 * DAY, 1, {{"e", 50 * 1000, 1}}},
+    {"overlapping pods of one run both count, the run once",
+     HIST_BY_MEMBER, "e", T0, T0 + 200, T0 + 2 * DAY, 1, {{"erin", 200 * 1000, 1}}},
+    {"a pod ending after its run (skew) counts to its own end",
+     HIST_BY_PROJECT, "e", T0 + 1010, T0 + 2000, T0 + 2 * DAY, 1, {{"e", 20 * 1000, 1}}},
+    {"starting on midnight: the new day only",
+     HIST_BY_DAY, "e", T0 + DAY, T0 + DAY + 30, T0 + 2 * DAY, 1, {{"2026-12-02", 30 * 1000, 1}}},
+    {"starting at the window's end counts nothing",
+     HIST_BY_DAY, "e", T0, T0 + DAY, T0 + 2 * DAY, 1, {{"2026-12-01", (200 + 130) * 1000, 2}}},
+    {"a window days before now finds runs long over",
+     HIST_BY_PROJECT, "e", T0 - 4 * DAY, T0, T0 + 2 * DAY, 1, {{"e", 100 * 1000, 1}}},
+    {"a window not aligned to midnight splits at midnight",
+     HIST_BY_DAY, "e", T0 + DAY - 100, T0 + DAY + 10, T0 + 2 * DAY, 1, {{"2026-12-02", 10 * 1000, 1}}},
+};
+
+START_TEST(usage_edges) {
+  const usage_case *c = &edge_cases[_i];
+  hist_store *s = edge_fixture();
+  const char *projects[] = {c->project};
+  hist_usage_row *rows = NULL;
+  size_t n = 0;
+  char err[256] = "";
+  ck_assert_msg(hist_store_usage(s, projects, 1, c->by, c->from, c->to, c->now, &rows, &n, err, sizeof err) == 0,
+                "%s: %s", c->name, err);
+  ck_assert_msg(n == c->nrows, "%s: %zu rows, want %zu", c->name, n, c->nrows);
+  for (size_t i = 0; i < n; i++) {
+    ck_assert_msg(strcmp(rows[i].key, c->rows[i].key) == 0, "%s: row %zu is %s", c->name, i, rows[i].key);
+    ck_assert_msg(rows[i].gpu_milli_seconds == c->rows[i].gpu_ms, "%s: gpu %lld, want %lld", c->name,
+                  (long long)rows[i].gpu_milli_seconds, (long long)c->rows[i].gpu_ms);
+    ck_assert_msg(rows[i].runs == c->rows[i].runs, "%s: runs %lld", c->name, (long long)rows[i].runs);
+  }
+  free(rows);
+  hist_store_close(s);
+}
+END_TEST
+
+/* ---- retention -------------------------------------------------------------------------- */
+
+static int count_runs(hist_store *s) {
+  json_t *r = NULL;
+  char err[256] = "";
+  hist_run_filter f = {.limit = 1000};
+  ck_assert_int_eq(hist_store_list_runs(s, &f, &r, err, sizeof err), 0);
+  int n = (int)json_array_size(r);
+  json_decref(r);
+  return n;
+}
+
+START_TEST(prune_by_age_in_batches) {
+  hist_store *s = open_mem();
+  char err[256] = "";
+  for (int i = 0; i < 5; i++) {
+    char uid[16];
+    snprintf(uid, sizeof uid, "old%d", i);
+    put_finished(s, uid, T0 - 10 * DAY + i, T0 - 9 * DAY);
+    put_iv(s, uid, uid, T0 - 10 * DAY + i, T0 - 9 * DAY, 1000, "A100");
+    ck_assert_int_eq(hist_store_add_transition(s, uid, "Succeeded", T0 - 9 * DAY, "", "", NULL, err, sizeof err), 0);
+  }
+  put_run(s, "live", "e", "erin", T0 - 20 * DAY); /* old but never ended: kept */
+  put_finished(s, "recent", T0 - 10 * DAY, T0 - DAY); /* created long ago, ended inside retention: kept */
+  hist_run deleted = {.uid = "gone", .kind = "Notebook", .ns = "e", .name = "nb", .created_at = T0 - 30 * DAY};
+  ck_assert_int_eq(hist_store_put_run(s, &deleted, err, sizeof err), 0);
+  ck_assert_int_eq(hist_store_mark_deleted(s, "gone", T0 - 8 * DAY, err, sizeof err), 0);
+  int n = -1;
+  ck_assert_int_eq(hist_store_prune(s, T0 - 7 * DAY, 0, 2, &n, err, sizeof err), 0);
+  ck_assert_int_eq(n, 2); /* a batch at most */
+  ck_assert_int_eq(count_runs(s), 6);
+  ck_assert_int_eq(hist_store_prune(s, T0 - 7 * DAY, 0, 100, &n, err, sizeof err), 0);
+  ck_assert_int_eq(n, 4); /* the other three and the deleted notebook */
+  ck_assert_int_eq(hist_store_prune(s, T0 - 7 * DAY, 0, 100, &n, err, sizeof err), 0);
+  ck_assert_int_eq(n, 0);
+  json_t *r = NULL;
+  ck_assert_int_eq(hist_store_get_run(s, "old0", &r, err, sizeof err), CUBIT_ENOTFOUND);
+  r = get_run(s, "live");
+  json_decref(r);
+  r = get_run(s, "recent");
+  json_decref(r);
+  /* their intervals went with them: no usage left before the cutoff */
+  hist_usage_row *rows = NULL;
+  size_t nrows = 9;
+  ck_assert_int_eq(hist_store_usage(s, NULL, 0, HIST_BY_PROJECT, T0 - 11 * DAY, T0 - 8 * DAY, T0, &rows, &nrows, err,
+                                    sizeof err),
+                   0);
+  ck_assert_uint_eq(nrows, 0);
+  free(rows);
+  /* maxRuns: the oldest ended runs over the count go, live ones stay */
+  put_finished(s, "a", T0 - 5, T0 - 4);
+  put_finished(s, "b", T0 - 3, T0 - 2);
+  ck_assert_int_eq(hist_store_prune(s, 0, 2, 100, &n, err, sizeof err), 0);
+  ck_assert_int_eq(n, 2); /* recent and a; live (never ended) and b stay */
+  ck_assert_int_eq(count_runs(s), 2);
+  r = get_run(s, "b");
+  json_decref(r);
+  ck_assert_int_eq(hist_store_prune(s, 0, 2, 0, &n, err, sizeof err), CUBIT_EINVAL);
+  hist_store_close(s);
+}
+END_TEST
+
+/* Under retention the file stops growing: pages freed by pruning are
+ * reused by new runs, no VACUUM. 10 simulated days of 250 runs each, 3 days
+ * kept: from day 5 on the size stays within 5% of day 5's. */
+START_TEST(size_flat_under_retention) {
+  char *dir = testutil_tmpdir();
+  char *path = NULL;
+  if (asprintf(&path, "%s/h.db", dir) < 0) ck_abort();
+  char err[256] = "";
+  hist_store *s = NULL;
+  ck_assert_msg(hist_store_open(path, &s, err, sizeof err) == 0, "%s", err);
+  int64_t day0 = 0, day5 = 0, most = 0;
+  for (int day = 0; day < 10; day++) {
+    int64_t t = T0 + (int64_t)day * DAY;
+    for (int i = 0; i < 250; i++) {
+      char uid[32], pod[40];
+      snprintf(uid, sizeof uid, "d%02d-r%03d", day, i);
+      snprintf(pod, sizeof pod, "%s-pod", uid);
+      put_finished(s, uid, t + i * 60, t + i * 60 + 600);
+      ck_assert_int_eq(hist_store_add_transition(s, uid, "Running", t + i * 60, "", "", NULL, err, sizeof err), 0);
+      ck_assert_int_eq(hist_store_add_transition(s, uid, "Succeeded", t + i * 60 + 600, "Succeeded", "done", NULL, err, sizeof err), 0);
+      put_iv(s, pod, uid, t + i * 60, t + i * 60 + 600, 1000, "A100");
+    }
+    int n = 0;
+    do
+      ck_assert_int_eq(hist_store_prune(s, t + DAY - 3 * DAY, 0, 500, &n, err, sizeof err), 0);
+    while (n == 500);
+    int64_t size = hist_store_size(s);
+    if (day == 0) day0 = size;
+    if (day == 5) day5 = size;
+    if (day >= 5 && size > most) most = size;
+  }
+  ck_assert_msg(day5 > 2 * day0, "the file grew while filling: day 0 %lld, day 5 %lld", (long long)day0,
+                (long long)day5);
+  ck_assert_msg(most <= day5 + day5 / 20, "day 5: %lld bytes, later up to %lld", (long long)day5, (long long)most);
+  hist_store_close(s);
+  ck_assert_int_eq(raw_count(path, "SELECT COUNT(*) FROM runs"), 3 * 250); /* days 7, 8, 9 */
+  char *side = NULL;
+  if (asprintf(&side, "%s-wal", path) >= 0) unlink(side);
+  free(side);
+  if (asprintf(&side, "%s-shm", path) >= 0) unlink(side);
+  free(side);
+  unlink(path);
+  free(path);
+  rmdir(dir);
+  free(dir);
+}
+END_TEST
+
 START_TEST(list_filters_and_paging) {
   hist_store *s = usage_fixture();
   put_run(s, "rd", "p", "alice", T0 + 10);
@@ -377,7 +590,7 @@ int main(void) {
   Suite *s = suite_create("history");
   TCase *tc = tcase_create("store");
   tcase_add_test(tc, open_memory_at_current_version);
-  tcase_add_test(tc, migration_keeps_data);
+  tcase_add_loop_test(tc, migration_keeps_data, 0, HIST_SCHEMA_VERSION - 1);
   tcase_add_test(tc, run_and_transitions_idempotent);
   tcase_add_test(tc, intervals_idempotent);
   tcase_add_loop_test(tc, clip_table, 0, N(clip_cases));
@@ -385,6 +598,10 @@ int main(void) {
   tcase_add_test(tc, usage_rejects_empty_window_and_unknown_project);
   tcase_add_test(tc, list_filters_and_paging);
   tcase_add_test(tc, gone_runs_and_open_intervals);
+  tcase_add_loop_test(tc, usage_edges, 0, N(edge_cases));
+  tcase_add_test(tc, prune_by_age_in_batches);
+  tcase_add_test(tc, size_flat_under_retention);
+  tcase_set_timeout(tc, 120); /* thousands of single-row transactions on a file, slower under sanitizers */
   suite_add_tcase(s, tc);
   return testutil_run(s);
 }

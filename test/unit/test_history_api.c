@@ -37,6 +37,8 @@ static const q_case runs_cases[] = {
     {"project=%4", "project: bad percent-encoding"},
     {"project=a%00b", "project: control characters are not allowed"},
     {"&&project=p&", NULL},
+    {"parent=0f9e-uid", NULL},
+    {"parent=", "parent: empty value"},
 };
 
 START_TEST(runs_query_table) {
@@ -164,6 +166,21 @@ static hist_store *fixture(void) {
   ck_assert_int_eq(hist_store_put_interval(s, &iv, err, sizeof err), 0);
   hist_run gone = {.uid = "u2", .kind = "Notebook", .ns = "orphan", .name = "nb", .created_at = T0};
   ck_assert_int_eq(hist_store_put_run(s, &gone, err, sizeof err), 0);
+  /* a PipelineRun and its task's TrainingJob; two trials of Experiment hpo */
+  hist_run pr = {.uid = "pr1", .kind = "PipelineRun", .ns = "team", .name = "nightly-1", .project = "proj",
+                 .phase = "Succeeded", .created_at = T0 + 1};
+  hist_run task = {.uid = "t1", .kind = "TrainingJob", .ns = "team", .name = "nightly-1-train-1", .project = "proj",
+                   .phase = "Succeeded", .created_at = T0 + 2, .parent_uid = "pr1", .parent_kind = "PipelineRun",
+                   .parent_name = "nightly-1", .task = "train", .attempt = 1};
+  hist_run trial2 = {.uid = "x2", .kind = "TrainingJob", .ns = "team", .name = "hpo-2", .project = "proj",
+                     .phase = "Running", .created_at = T0 + 4, .parent_uid = "e1", .parent_kind = "Experiment",
+                     .parent_name = "hpo", .trial = 2, .parameters = "{\"lr\":0.1}"};
+  hist_run trial1 = {.uid = "x1", .kind = "TrainingJob", .ns = "team", .name = "hpo-1", .project = "proj",
+                     .phase = "Succeeded", .created_at = T0 + 3, .parent_uid = "e1", .parent_kind = "Experiment",
+                     .parent_name = "hpo", .trial = 1, .parameters = "{\"lr\":0.01,\"layers\":4}",
+                     .has_value = 1, .value = 0.93};
+  const hist_run *more[] = {&pr, &task, &trial2, &trial1};
+  for (size_t i = 0; i < N(more); i++) ck_assert_int_eq(hist_store_put_run(s, more[i], err, sizeof err), 0);
   return s;
 }
 
@@ -179,7 +196,7 @@ static const api_case api_cases[] = {
     {"not a bearer token", "/api/v1/runs", "project=proj", "Basic YWxpY2U6eA==", 401, "Unauthorized", -1},
     {"unknown token", "/api/v1/runs", "project=proj", "Bearer nobody", 401, "Unauthorized", -1},
     {"TokenReview fails", "/api/v1/runs", "project=proj", "Bearer broken", 500, "InternalError", -1},
-    {"member reads her project", "/api/v1/runs", "project=proj", "Bearer alice", 200, NULL, 1},
+    {"member reads her project", "/api/v1/runs", "project=proj", "Bearer alice", 200, NULL, 5},
     {"member reads usage", "/api/v1/usage", "project=proj&from=1796083200&to=1796169600", "Bearer alice", 200, NULL, 1},
     {"member reads one run", "/api/v1/run", "uid=u1", "bearer alice", 200, NULL, -1},
     {"stranger: project", "/api/v1/runs", "project=proj", "Bearer bob", 403, "Forbidden", -1},
@@ -189,7 +206,17 @@ static const api_case api_cases[] = {
     {"member: a project that is gone", "/api/v1/runs", "project=gone", "Bearer alice", 403, "Forbidden", -1},
     {"member: a run without project outside her namespaces", "/api/v1/run", "uid=u2", "Bearer alice", 403,
      "Forbidden", -1},
-    {"admin: everything", "/api/v1/runs", "", "Bearer admin", 200, NULL, 2},
+    {"admin: everything", "/api/v1/runs", "", "Bearer admin", 200, NULL, 6},
+    {"member: a run's children", "/api/v1/runs", "project=proj&parent=pr1", "Bearer alice", 200, NULL, 1},
+    {"member: an Experiment's trials", "/api/v1/experiments/team/hpo/trials", "", "Bearer alice", 200, NULL, 2},
+    {"member: an Experiment without trials yet", "/api/v1/experiments/team/none/trials", "", "Bearer alice", 200,
+     NULL, 0},
+    {"stranger: trials", "/api/v1/experiments/team/hpo/trials", "", "Bearer bob", 403, "Forbidden", -1},
+    {"stranger: no trials yet", "/api/v1/experiments/team/none/trials", "", "Bearer bob", 403, "Forbidden", -1},
+    {"no token: trials", "/api/v1/experiments/team/hpo/trials", "", NULL, 401, "Unauthorized", -1},
+    {"trials: a parameter", "/api/v1/experiments/team/hpo/trials", "limit=1", "Bearer alice", 400, "BadRequest", -1},
+    {"trials: a bad name", "/api/v1/experiments/team/Hpo/trials", "", "Bearer alice", 400, "BadRequest", -1},
+    {"trials: a bad path", "/api/v1/experiments/team/hpo", "", "Bearer alice", 400, "BadRequest", -1},
     {"admin: a run without project", "/api/v1/run", "uid=u2", "Bearer admin", 200, NULL, -1},
     {"unknown run", "/api/v1/run", "uid=nope", "Bearer admin", 404, "NotFound", -1},
     {"bad query", "/api/v1/runs", "limit=-1", "Bearer admin", 400, "BadRequest", -1},
@@ -230,6 +257,30 @@ START_TEST(api_usage_values) {
   json_decref(body);
   ck_assert_int_eq(hist_api_serve(s, &fake_auth, "/api/v1/run", "uid=u1", "Bearer alice", T0, &body), 200);
   ck_assert_uint_eq(json_array_size(json_object_get(body, "pods")), 1);
+  json_decref(body);
+  /* a PipelineRun's record lists its task; the task names its parent */
+  ck_assert_int_eq(hist_api_serve(s, &fake_auth, "/api/v1/run", "uid=pr1", "Bearer alice", T0, &body), 200);
+  json_t *child = json_array_get(json_object_get(body, "children"), 0);
+  ck_assert_uint_eq(json_array_size(json_object_get(body, "children")), 1);
+  ck_assert_str_eq(js_str(child, "uid"), "t1");
+  ck_assert_str_eq(js_str(child, "task"), "train");
+  ck_assert_int_eq(js_int(child, "attempt", 0), 1);
+  ck_assert_str_eq(js_str(child, "parentName"), "nightly-1");
+  ck_assert_str_eq(js_str(child, "parentKind"), "PipelineRun");
+  json_decref(body);
+  /* trials by number, with parameters as JSON, the value when recorded */
+  ck_assert_int_eq(hist_api_serve(s, &fake_auth, "/api/v1/experiments/team/hpo/trials", "", "Bearer alice", T0, &body),
+                   200);
+  json_t *items = json_object_get(body, "items");
+  ck_assert_str_eq(js_str(body, "experiment"), "hpo");
+  ck_assert_int_eq(js_int(json_array_get(items, 0), "trial", 0), 1);
+  ck_assert_str_eq(js_str(json_array_get(items, 0), "phase"), "Succeeded");
+  ck_assert(json_real_value(json_object_get(json_array_get(items, 0), "value")) == 0.93);
+  ck_assert(json_real_value(js_get(json_array_get(items, 0), "parameters.lr")) == 0.01);
+  ck_assert_int_eq(js_int(json_array_get(items, 0), "parameters.layers", 0), 4);
+  ck_assert_int_eq(js_int(json_array_get(items, 1), "trial", 0), 2);
+  ck_assert(json_is_null(json_object_get(json_array_get(items, 1), "value")));
+  ck_assert_ptr_null(json_object_get(json_array_get(items, 0), "project"));
   json_decref(body);
   hist_store_close(s);
 }

@@ -162,6 +162,102 @@ START_TEST(observe_many_pods) {
 }
 END_TEST
 
+/* ---- tasks and trials ------------------------------------------------------------------ */
+
+typedef struct {
+  const char *name;
+  const char *meta; /* labels, annotations, ownerReferences of a TrainingJob */
+  const char *parent_kind, *parent_name, *parent_uid, *task;
+  int64_t attempt, trial;
+  const char *parameters; /* NULL: none kept */
+  int has_value;
+  double value;
+} parent_case;
+
+static const parent_case parent_cases[] = {
+    {"a plain TrainingJob", "\"labels\": {}", NULL, NULL, NULL, NULL, 0, 0, NULL, 0, 0},
+    {"a task, owned by its run",
+     "\"labels\": {\"cubit.dev/pipelinerun\": \"nightly-1\", \"cubit.dev/task\": \"train\", \"cubit.dev/attempt\": \"2\"},"
+     " \"ownerReferences\": [{\"kind\": \"PipelineRun\", \"name\": \"nightly-1\", \"uid\": \"pr-uid\"}]",
+     "PipelineRun", "nightly-1", "pr-uid", "train", 2, 0, NULL, 0, 0},
+    {"a task without owner nor attempt",
+     "\"labels\": {\"cubit.dev/pipelinerun\": \"r\", \"cubit.dev/task\": \"t\", \"cubit.dev/attempt\": \"x\"}",
+     "PipelineRun", "r", NULL, "t", 0, 0, NULL, 0, 0},
+    {"a run's label without a task is no task", "\"labels\": {\"cubit.dev/pipelinerun\": \"r\"}", NULL, NULL, NULL,
+     NULL, 0, 0, NULL, 0, 0},
+    {"a trial with parameters and a value",
+     "\"labels\": {\"cubit.dev/experiment\": \"hpo\", \"cubit.dev/trial\": \"7\"},"
+     " \"annotations\": {\"cubit.dev/trial-parameters\": \"{\\\"lr\\\": 0.01}\","
+     " \"cubit.dev/trial-metrics\": \"{\\\"state\\\": \\\"Succeeded\\\", \\\"value\\\": 0.5}\"},"
+     " \"ownerReferences\": [{\"kind\": \"Experiment\", \"name\": \"hpo\", \"uid\": \"e-uid\"}]",
+     "Experiment", "hpo", "e-uid", NULL, 0, 7, "{\"lr\": 0.01}", 1, 0.5},
+    {"a running trial: no value yet",
+     "\"labels\": {\"cubit.dev/experiment\": \"hpo\", \"cubit.dev/trial\": \"1\"},"
+     " \"annotations\": {\"cubit.dev/trial-parameters\": \"{}\"}",
+     "Experiment", "hpo", NULL, NULL, 0, 1, "{}", 0, 0},
+    {"parameters that are no JSON object are not kept",
+     "\"labels\": {\"cubit.dev/experiment\": \"hpo\", \"cubit.dev/trial\": \"3\"},"
+     " \"annotations\": {\"cubit.dev/trial-parameters\": \"[1]\", \"cubit.dev/trial-metrics\": \"{\\\"value\\\": \\\"high\\\"}\"}",
+     "Experiment", "hpo", NULL, NULL, 0, 3, NULL, 0, 0},
+    {"a trial number that is no number", "\"labels\": {\"cubit.dev/experiment\": \"hpo\", \"cubit.dev/trial\": \"-1\"}",
+     NULL, NULL, NULL, NULL, 0, 0, NULL, 0, 0},
+};
+
+static void str_or_null(const char *name, const char *what, const char *got, const char *want) {
+  if (want == NULL) ck_assert_msg(got == NULL || got[0] == '\0', "%s: %s = %s", name, what, got);
+  else ck_assert_msg(got && strcmp(got, want) == 0, "%s: %s = %s, want %s", name, what, got ? got : "(null)", want);
+}
+
+START_TEST(parent_table) {
+  const parent_case *c = &parent_cases[_i];
+  char *text = NULL;
+  if (asprintf(&text, "{\"kind\": \"TrainingJob\", \"metadata\": {\"uid\": \"u\", \"name\": \"n\", \"namespace\": \"team\", %s}}",
+               c->meta) < 0)
+    ck_abort();
+  json_t *tj = load(text);
+  free(text);
+  hist_records r;
+  hist_observe_run(&hist_kinds[0], tj, NULL, 0, NULL, NULL, NOW, &r);
+  str_or_null(c->name, "parent_kind", r.run.parent_kind, c->parent_kind);
+  str_or_null(c->name, "parent_name", r.run.parent_name, c->parent_name);
+  str_or_null(c->name, "parent_uid", r.run.parent_uid, c->parent_uid);
+  str_or_null(c->name, "task", r.run.task, c->task);
+  str_or_null(c->name, "parameters", r.run.parameters, c->parameters);
+  ck_assert_msg(r.run.attempt == c->attempt, "%s: attempt %lld", c->name, (long long)r.run.attempt);
+  ck_assert_msg(r.run.trial == c->trial, "%s: trial %lld", c->name, (long long)r.run.trial);
+  ck_assert_msg(r.run.has_value == c->has_value && r.run.value == c->value, "%s: value %d %g", c->name,
+                r.run.has_value, r.run.value);
+  hist_records_free(&r);
+  json_decref(tj);
+}
+END_TEST
+
+/* A PipelineRun's task pods belong to the task's TrainingJob record; its
+ * own pods (the outputs reader) stay its own. */
+START_TEST(parent_kind_leaves_task_pods) {
+  json_t *run = load("{\"metadata\": {\"uid\": \"pr\", \"name\": \"r\", \"namespace\": \"team\"}}");
+  json_t *task_pod = load(pod_cases[3].pod), *reader = load(pod_cases[3].pod);
+  json_object_set_new(json_object_get(task_pod, "metadata"), "labels",
+                      json_pack("{s:s, s:s}", "cubit.dev/pipelinerun", "r", "cubit.dev/trainingjob", "r-train-1"));
+  json_object_set_new(json_object_get(reader, "metadata"), "labels", json_pack("{s:s}", "cubit.dev/pipelinerun", "r"));
+  json_object_set_new(json_object_get(reader, "metadata"), "uid", json_string("reader"));
+  const json_t *pods[] = {task_pod, reader};
+  hist_records r;
+  ck_assert_str_eq(hist_kinds[1].resource->kind, "PipelineRun");
+  hist_observe_run(&hist_kinds[1], run, pods, 2, NULL, NULL, NOW, &r);
+  ck_assert_uint_eq(r.npods, 1);
+  ck_assert_str_eq(r.pods[0].pod_uid, "reader");
+  hist_records_free(&r);
+  /* the task's own recorder keeps it */
+  hist_observe_run(&hist_kinds[0], run, pods, 1, NULL, NULL, NOW, &r);
+  ck_assert_uint_eq(r.npods, 1);
+  hist_records_free(&r);
+  json_decref(run);
+  json_decref(task_pod);
+  json_decref(reader);
+}
+END_TEST
+
 /* ---- the finalizer ---------------------------------------------------------------------- */
 
 typedef struct {
@@ -233,16 +329,22 @@ typedef struct {
   const char *json; /* NULL: no section */
   int64_t want;     /* 0: refused */
   const char *err;
+  int64_t retention_days, max_runs;
 } settings_case;
 
 static const settings_case settings_cases[] = {
-    {NULL, 300, NULL},
-    {"{}", 300, NULL},
-    {"{\"finalizerTimeoutSeconds\": 30}", 30, NULL},
-    {"{\"finalizerTimeoutSeconds\": 0}", 0, "history.finalizerTimeoutSeconds: want an integer from 1 to 604800"},
-    {"{\"finalizerTimeoutSeconds\": \"5m\"}", 0, "history.finalizerTimeoutSeconds: want an integer from 1 to 604800"},
-    {"{\"retention\": 3}", 0, "history.retention: unknown field"},
-    {"[]", 0, "history: want an object"},
+    {NULL, 300, NULL, 0, 0},
+    {"{}", 300, NULL, 0, 0},
+    {"{\"finalizerTimeoutSeconds\": 30}", 30, NULL, 0, 0},
+    {"{\"finalizerTimeoutSeconds\": 0}", 0, "history.finalizerTimeoutSeconds: want an integer from 1 to 604800", 0, 0},
+    {"{\"finalizerTimeoutSeconds\": \"5m\"}", 0, "history.finalizerTimeoutSeconds: want an integer from 1 to 604800", 0, 0},
+    {"{\"retention\": 3}", 0, "history.retention: unknown field", 0, 0},
+    {"[]", 0, "history: want an object", 0, 0},
+    {"{\"retentionDays\": 90, \"maxRuns\": 1000000}", 300, NULL, 90, 1000000},
+    {"{\"retentionDays\": 0, \"maxRuns\": 0}", 300, NULL, 0, 0},
+    {"{\"retentionDays\": -1}", 0, "history.retentionDays: want an integer from 0 (keep for ever) to 36500", 0, 0},
+    {"{\"retentionDays\": 1.5}", 0, "history.retentionDays: want an integer from 0 (keep for ever) to 36500", 0, 0},
+    {"{\"maxRuns\": 2000000000}", 0, "history.maxRuns: want an integer from 0 (no cap) to 1000000000", 0, 0},
 };
 
 START_TEST(settings_table) {
@@ -254,11 +356,62 @@ START_TEST(settings_table) {
   if (c->want) {
     ck_assert_msg(rc == 0, "%s: %s", c->json, err);
     ck_assert_int_eq(hs.finalizer_timeout_s, c->want);
+    ck_assert_int_eq(hs.retention_days, c->retention_days);
+    ck_assert_int_eq(hs.max_runs, c->max_runs);
   } else {
     ck_assert_msg(rc == CUBIT_EINVAL, "%s accepted", c->json);
     ck_assert_str_eq(err, c->err);
   }
   json_decref(j);
+}
+END_TEST
+
+/* History off: the finalizer a recorder left goes; nothing else is touched. */
+START_TEST(cleanup_plan) {
+  json_t *with = load(tj_succeeded);
+  json_t *without = load("{\"metadata\": {\"name\": \"a\", \"finalizers\": [\"other.io/keep\"]}}");
+  rt_plan plan;
+  rt_plan_init(&plan);
+  hist_plan_cleanup(with, &plan);
+  ck_assert_uint_eq(plan.nactions, 1);
+  ck_assert_int_eq(plan.actions[0].kind, RT_ACT_REMOVE_FINALIZER);
+  ck_assert_str_eq(plan.actions[0].finalizer, HIST_FINALIZER);
+  ck_assert_ptr_null(plan.status);
+  rt_plan_free(&plan);
+  rt_plan_init(&plan);
+  hist_plan_cleanup(without, &plan);
+  ck_assert_uint_eq(plan.nactions, 0);
+  ck_assert_uint_eq(plan.nevents, 0);
+  rt_plan_free(&plan);
+  json_decref(with);
+  json_decref(without);
+}
+END_TEST
+
+/* One retention pass deletes in batches until nothing old is left. */
+START_TEST(prune_pass) {
+  hist_store *st = NULL;
+  char err[256] = "";
+  ck_assert_int_eq(hist_store_open(":memory:", &st, err, sizeof err), 0);
+  for (int i = 0; i < HIST_PRUNE_BATCH + 7; i++) {
+    char uid[16];
+    snprintf(uid, sizeof uid, "r%d", i);
+    hist_run r = {.uid = uid, .kind = "TrainingJob", .ns = "n", .name = uid, .created_at = NOW - 40 * 86400,
+                  .finished_at = NOW - 31 * 86400};
+    ck_assert_int_eq(hist_store_put_run(st, &r, err, sizeof err), 0);
+  }
+  hist_settings off = {300, 0, 0}, month = {300, 30, 0};
+  int64_t n = -1;
+  ck_assert_int_eq(hist_prune(st, &off, NOW, &n, err, sizeof err), 0);
+  ck_assert_int_eq(n, 0);
+  ck_assert_ptr_null(hist_pruner_start(st, &off, 60)); /* nothing to do: no thread */
+  ck_assert_int_eq(hist_prune(st, &month, NOW, &n, err, sizeof err), 0);
+  ck_assert_int_eq(n, HIST_PRUNE_BATCH + 7);
+  /* the thread starts, prunes at once, and stops promptly */
+  hist_pruner *p = hist_pruner_start(st, &month, 3600);
+  ck_assert_ptr_nonnull(p);
+  hist_pruner_stop(p);
+  hist_store_close(st);
 }
 END_TEST
 
@@ -269,6 +422,10 @@ int main(void) {
   tcase_add_test(tc, observe_trainingjob);
   tcase_add_test(tc, observe_service_not_finished_by_phase);
   tcase_add_test(tc, observe_many_pods);
+  tcase_add_loop_test(tc, parent_table, 0, N(parent_cases));
+  tcase_add_test(tc, parent_kind_leaves_task_pods);
+  tcase_add_test(tc, cleanup_plan);
+  tcase_add_test(tc, prune_pass);
   tcase_add_loop_test(tc, finalizer_table, 0, N(fin_cases));
   tcase_add_test(tc, finalizer_dropped_after_timeout);
   tcase_add_loop_test(tc, settings_table, 0, N(settings_cases));

@@ -243,6 +243,11 @@ static void h_header(const http_request *req, http_response *resp, void *arg) {
   if (http_response_header(resp, "X-Reply", "yes")) resp->status = 500;
 }
 
+/* A prefix route: answers the path it was reached by. */
+static void h_path(const http_request *req, http_response *resp, void *arg) {
+  if (buf_appends(&resp->body, req->path)) resp->status = 500;
+}
+
 static void h_bad_status(const http_request *req, http_response *resp, void *arg) {
   resp->status = 42;
 }
@@ -298,6 +303,7 @@ static void add_routes(fixture *f, size_t echo_max) {
   ck_assert_int_eq(http_server_route(f->srv, "/no-content", NULL, 0, h_no_content, f, HTTP_ROUTE_INLINE), 0);
   ck_assert_int_eq(http_server_route(f->srv, "/slow", "GET", 0, h_slow, f, HTTP_ROUTE_OFFLOAD), 0);
   ck_assert_int_eq(http_server_route(f->srv, "/shutdown", "POST", 0, h_shutdown, f, HTTP_ROUTE_INLINE), 0);
+  ck_assert_int_eq(http_server_route(f->srv, "/tree/", "GET", 0, h_path, f, HTTP_ROUTE_INLINE), 0);
 }
 
 #define ECHO_MAX ((size_t)8 << 20)
@@ -563,6 +569,20 @@ START_TEST(plain_routes) {
   /* all of it on two kept-alive connections: one before the POST, one after */
   ck_assert_uint_eq(stats(&f).connections_accepted, 2);
   ck_assert_uint_eq(stats(&f).requests, 7);
+
+  /* a route ending in '/' serves the paths under it, and only those */
+  static const struct {
+    const char *path;
+    int status;
+  } under[] = {{"/tree/a/b?x=1", 200}, {"/tree/", 200}, {"/tree", 404}, {"/treex/a", 404}, {"/hello/x", 404}};
+  for (size_t i = 0; i < sizeof(under) / sizeof(under[0]); i++) {
+    url = url_of(&f, "http", under[i].path);
+    r = fetch(h, NULL, url, NULL, 0, NULL);
+    ck_assert_msg(r.status == under[i].status, "%s: %ld", under[i].path, (long)r.status);
+    if (r.status == 200) ck_assert_msg(strncmp(r.body.data, under[i].path, strcspn(under[i].path, "?")) == 0, "%s", r.body.data);
+    reply_free(&r);
+    free(url);
+  }
   curl_easy_cleanup(h);
   fixture_stop(&f);
 }

@@ -729,6 +729,53 @@ START_TEST(attack_templates_carry_the_creator) {
 }
 END_TEST
 
+/* With history on, every run is created with the recorder's finalizer,
+ * whoever creates it; nothing else is, and never on update. */
+static int has_history_finalizer(const json_t *obj) {
+  size_t i;
+  json_t *f;
+  json_array_foreach(js_get(obj, "metadata.finalizers"), i, f) if (strcmp(json_string_value(f), "cubit.dev/history") == 0) return 1;
+  return 0;
+}
+
+START_TEST(history_finalizer_on_creation) {
+  static const struct {
+    const char *kind, *user, *op;
+    int history, want;
+    const char *object;
+  } cases[] = {
+      {"TrainingJob", "alice", "CREATE", 1, 1, "{\"metadata\":{\"name\":\"o\",\"namespace\":\"team-a\"}}"},
+      {"PipelineRun", MANAGER, "CREATE", 1, 1, "{\"metadata\":{\"name\":\"o\",\"namespace\":\"team-a\"}}"},
+      {"TrainingJob", MANAGER, "CREATE", 1, 1,
+       "{\"metadata\":{\"name\":\"o\",\"namespace\":\"team-a\",\"annotations\":{\"cubit.dev/user\":\"alice\"}}}"},
+      {"Notebook", "alice", "CREATE", 1, 1,
+       "{\"metadata\":{\"name\":\"o\",\"namespace\":\"team-a\",\"finalizers\":[\"other.io/x\"]}}"},
+      {"Experiment", "alice", "CREATE", 1, 1, "{\"metadata\":{\"name\":\"o\",\"namespace\":\"outside\"}}"},
+      {"InferenceService", "alice", "CREATE", 1, 0,
+       "{\"metadata\":{\"name\":\"o\",\"namespace\":\"team-a\",\"finalizers\":[\"cubit.dev/history\"]}}"},
+      {"TrainingJob", "alice", "CREATE", 0, 0, "{\"metadata\":{\"name\":\"o\",\"namespace\":\"team-a\"}}"},
+      {"JobTemplate", "alice", "CREATE", 1, 0, "{\"metadata\":{\"name\":\"o\",\"namespace\":\"team-a\"}}"},
+      {"TrainingJob", "alice", "UPDATE", 1, 0, "{\"metadata\":{\"name\":\"o\",\"namespace\":\"team-a\"}}"},
+  };
+  for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+    fx.env.history = cases[c].history;
+    rq r = {.op = cases[c].op, .group = "cubit.dev", .kind = cases[c].kind, .ns = "team-a", .name = "o",
+            .user = cases[c].user, .object = cases[c].object,
+            .old = strcmp(cases[c].op, "UPDATE") == 0 ? cases[c].object : NULL};
+    adm_response resp;
+    admit(workloads_mutate_handler, &r, &resp);
+    json_t *out = patched(cases[c].object, &resp);
+    int already = strstr(cases[c].object, "cubit.dev/history") != NULL;
+    ck_assert_msg(has_history_finalizer(out) == (cases[c].want || already), "case %zu (%s by %s)", c, cases[c].kind,
+                  cases[c].user);
+    if (strstr(cases[c].object, "other.io/x")) ck_assert_uint_eq(json_array_size(js_get(out, "metadata.finalizers")), 2);
+    json_decref(out);
+    adm_response_free(&resp);
+  }
+  fx.env.history = 0;
+}
+END_TEST
+
 /* Per-member limits hold through a Deployment: its pods carry the creator
  * its template records. */
 START_TEST(attack_per_member_through_a_deployment) {
@@ -1278,6 +1325,7 @@ int main(void) {
   tcase_add_test(tc, attack_resource_claims);
   tcase_add_test(tc, attack_identity);
   tcase_add_test(tc, attack_templates_carry_the_creator);
+  tcase_add_test(tc, history_finalizer_on_creation);
   tcase_add_test(tc, attack_per_member_through_a_deployment);
   suite_add_tcase(s, tc);
   return testutil_run(s);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/labels.h"
 #include "api/project/project.h"
 #include "util/alloc.h"
 #include "util/json.h"
@@ -426,24 +427,57 @@ static int annotate_templates(const char *group, const char *kind, json_t *obj, 
   return 0;
 }
 
+/* A run kind the history records (docs/history.md). */
+static int history_run_kind(const char *group, const char *kind) {
+  static const char *const kinds[] = {"TrainingJob", "PipelineRun", "Notebook", "InferenceService", "Experiment"};
+  if (!is(group, "cubit.dev")) return 0;
+  for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+    if (is(kind, kinds[i])) return 1;
+  return 0;
+}
+
+/* Adds the history's finalizer to obj's metadata.finalizers; 1 when added. */
+static int add_history_finalizer(json_t *obj) {
+  json_t *meta = json_object_get(obj, "metadata");
+  if (!json_is_object(meta)) return 0;
+  json_t *fins = json_object_get(meta, "finalizers");
+  if (fins != NULL && !json_is_array(fins)) return 0; /* not ours to repair: the API server refuses it */
+  size_t i;
+  json_t *f;
+  json_array_foreach(fins, i, f) if (is(json_string_value(f), CUBIT_FINALIZER_HISTORY)) return 0;
+  if (fins == NULL) {
+    fins = json_array();
+    json_object_set_new(meta, "finalizers", fins);
+  }
+  json_array_append_new(fins, json_string(CUBIT_FINALIZER_HISTORY));
+  return 1;
+}
+
 void workloads_mutate_handler(const adm_request *req, adm_response *resp, void *arg) {
   const webhook_env *env = arg;
   const char *sub = req->subresource ? req->subresource : "";
   if (!json_is_object(req->object) || *sub != '\0' || !(is(req->operation, "CREATE") || is(req->operation, "UPDATE")))
     return;
+  json_t *obj = json_deep_copy(req->object);
+  /* With history on, a run carries the recorder's finalizer from its
+   * creation, whoever creates it (a user, a Pipeline's schedule, a
+   * PipelineRun's task): it cannot end and go before it is recorded. */
+  int changed = env->history && is(req->operation, "CREATE") && history_run_kind(req->group, req->kind) &&
+                add_history_finalizer(obj);
   /* A propagator's objects carry the creator it passes on, on the object
    * or only on its templates (a Notebook's StatefulSet): left as they are. */
-  if (webhook_is_propagator(env->identities, req->username)) return;
-  json_t *project = webhook_project_of(env, req->namespace);
-  if (project == NULL) return;
-  json_t *obj = json_deep_copy(req->object);
-  const char *creator = pods_creator(env, req);
-  /* Every Cubit object records its creator too: its controller copies the
-   * annotation onto what it makes (personal volume, per-member quota). */
-  if (annotate_templates(req->group, req->kind, obj, creator) || is(req->group, "cubit.dev")) {
-    set_creator(obj, creator);
-    pods_patch_diff(resp, req->object, obj);
+  json_t *project = webhook_is_propagator(env->identities, req->username) ? NULL
+                                                                            : webhook_project_of(env, req->namespace);
+  if (project) {
+    const char *creator = pods_creator(env, req);
+    /* Every Cubit object records its creator too: its controller copies the
+     * annotation onto what it makes (personal volume, per-member quota). */
+    if (annotate_templates(req->group, req->kind, obj, creator) || is(req->group, "cubit.dev")) {
+      set_creator(obj, creator);
+      changed = 1;
+    }
   }
+  if (changed) pods_patch_diff(resp, req->object, obj);
   json_decref(obj);
   json_decref(project);
 }

@@ -50,7 +50,7 @@ what the manager's parsers refuse field by field; what a schema cannot say
 {{- $v := .Values }}
 {{- $config := dict "gpu" $v.gpu "gang" $v.gang "notebook" $v.notebook "inference" $v.inference "pipeline" $v.pipeline }}
 {{- with $v.tenancy }}{{ $_ := set $config "tenancy" . }}{{ end }}
-{{- if $v.history.enabled }}{{ $_ := set $config "history" (dict "finalizerTimeoutSeconds" $v.history.finalizerTimeoutSeconds) }}{{ end }}
+{{- if $v.history.enabled }}{{ $_ := set $config "history" (dict "finalizerTimeoutSeconds" $v.history.finalizerTimeoutSeconds "retentionDays" $v.history.retentionDays "maxRuns" $v.history.maxRuns) }}{{ end }}
 {{- /* api/gpu: model names are compared without case; defaultModel is one of them. */}}
 {{- $models := dict }}
 {{- range $name, $_ := ($v.gpu.models | default dict) }}

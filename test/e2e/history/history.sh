@@ -14,6 +14,8 @@ bin=$("$repo/kind/local/build.sh" --print)
 export KUBECONFIG=$state/kubeconfig
 [[ -f $state/ready ]] || { echo "the local control plane is not up (kind/local/up.sh)" >&2; exit 2; }
 kubectl() { "$bin/kubectl" "$@"; }
+# shellcheck source=common.bash
+. "$repo/test/e2e/history/common.bash"
 
 P=e2e-hist NS=e2e-hist OTHER=e2e-hist-other
 port=${CUBIT_HISTORY_PORT:-$((${CUBIT_MANAGER_WEBHOOK_PORT:-9443} + 1))}
@@ -78,19 +80,7 @@ manager_up $hist_args
 
 kubectl create namespace "$OTHER" >/dev/null 2>&1
 kubectl -n "$OTHER" create serviceaccount stranger >/dev/null 2>&1
-cat <<YAML | kubectl apply -f - >/dev/null
-apiVersion: cubit.dev/v1alpha1
-kind: Project
-metadata: {name: $P}
-spec:
-  namespaces: [$NS]
-  deletionPolicy: Delete
-  members:
-    - {kind: ServiceAccount, name: "$NS:reader", role: view}
-YAML
-kubectl wait --for=condition=Ready "project/$P" --timeout=60s >/dev/null || { nok "project $P not Ready"; exit 1; }
-kubectl -n "$NS" create serviceaccount reader >/dev/null 2>&1
-member=$(kubectl -n "$NS" create token reader --duration=1h)
+member=$(reader_project "$P" "$NS") || { nok "project $P not Ready"; exit 1; }
 stranger=$(kubectl -n "$OTHER" create token stranger --duration=1h)
 
 cat <<YAML | kubectl apply -f - >/dev/null
