@@ -9,6 +9,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 mapfile -t made < <("$repo/deploy/krew/package.sh" --build "$build" --out "$out/a" --url-base https://example.com/r/v0)
+((${#made[@]} == 2)) || fail "deploy/krew/package.sh made no archive and manifest (see its message above)"
 archive=${made[0]} manifest=${made[1]}
 [[ $(yq -r .kind "$manifest") == Plugin ]] || fail "not a Plugin"
 [[ $(yq -r .apiVersion "$manifest") == krew.googlecontainertools.github.com/v1alpha2 ]] || fail "apiVersion"
