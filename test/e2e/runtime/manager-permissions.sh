@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The manager's least privilege, against the harness's manager (test/e2e/cubit-up.sh):
 #   1. what its ServiceAccount may and may not do, asked of the API server
-#      (kubectl auth can-i --as): no update of any ClusterRole, no Secrets but its own,
-#      no update verb where it patches, no exec, no impersonation; and the grants only
-#      the guard can narrow;
+#      (kubectl auth can-i --as): no update of any ClusterRole, no Secret outside its own
+#      namespace and none listed (it gets its certificates and the Clusters' kubeconfig
+#      Secrets by name), no update verb where it patches, no exec (pod logs it reads: an
+#      Experiment's metrics), no impersonation; and the grants only the guard can narrow;
 #   2. what RBAC cannot say, refused by the manager's write guard: a TrainingJob in
 #      kube-system makes no Job there (the manager logs the refusal), or is refused
 #      at admission;
@@ -42,19 +43,19 @@ no|escalate clusterroles
 no|bind clusterroles/cluster-admin
 no|get secrets -n kube-system
 no|list secrets -n cubit-system
-no|get secrets/some-other-secret -n cubit-system
 no|update namespaces/default
 no|update deployments -n default
 no|update statefulsets -n default
 no|delete statefulsets -n default
 no|delete persistentvolumeclaims -n default
 no|create pods --subresource=exec -n default
-no|get pods --subresource=log -n default
 no|delete leases -n cubit-system
 no|impersonate users
 no|get configmaps -n default
 no|get nodes
 yes|get secrets/cubit-webhook-certs -n cubit-system
+yes|get secrets/member-kubeconfig -n cubit-system
+yes|get pods --subresource=log -n default
 yes|update leases -n cubit-system
 yes|create tokenreviews.authentication.k8s.io
 yes|create subjectaccessreviews.authorization.k8s.io
