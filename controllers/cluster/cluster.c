@@ -25,8 +25,8 @@ static const kube_resource *const member_resources[] = {&kube_nodes, &kube_pods,
 
 static const struct {
   const char *plural, *kind;
-} training_kinds[] = {{"tfjobs", "TFJob"}, {"pytorchjobs", "PyTorchJob"}, {"mpijobs", "MPIJob"},
-                      {"xgboostjobs", "XGBoostJob"}};
+} training_kinds[] = {{"tfjobs", "TFJob"},           {"pytorchjobs", "PyTorchJob"}, {"mpijobs", "MPIJob"},
+                      {"xgboostjobs", "XGBoostJob"}, {"paddlejobs", "PaddleJob"},   {"jaxjobs", "JAXJob"}};
 
 /* Asks the member's API server for /version and discovery, with a short
  * timeout of its own: a member that does not answer must not hold a worker
@@ -60,7 +60,7 @@ static void probe(const kube_config *cfg, cluster_probe *out) {
   a->volcano = kube_discovery_has(d, "batch.volcano.sh", "v1alpha1", "jobs");
   a->istio = kube_discovery_has(d, "networking.istio.io", "v1", "virtualservices") ||
              kube_discovery_has(d, "networking.istio.io", "v1beta1", "virtualservices");
-  a->kuberay = kube_discovery_has(d, "ray.io", "v1", "rayclusters");
+  a->kuberay = kube_discovery_has(d, "ray.io", "v1", "rayjobs"); /* what a TrainingJob makes */
   a->spark = kube_discovery_has(d, "sparkoperator.k8s.io", "v1beta2", "sparkapplications");
 out:
   kube_discovery_free(d);

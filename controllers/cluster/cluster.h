@@ -23,7 +23,7 @@
 
 /* The optional upstream APIs a member may serve, as discovery saw them. */
 typedef struct cluster_apis {
-  const char *training_kinds[4]; /* TFJob, PyTorchJob, MPIJob, XGBoostJob served (static strings) */
+  const char *training_kinds[6]; /* TFJob, PyTorchJob, MPIJob, XGBoostJob, PaddleJob, JAXJob served (static strings) */
   size_t ntraining;
   int volcano, istio, kuberay, spark;
 } cluster_apis;

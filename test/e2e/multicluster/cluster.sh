@@ -88,11 +88,20 @@ wait_for 60 "Ready" phase_is Ready
 want_version=$("${mkubectl[@]}" get --raw /version | sed -n 's/.*"gitVersion": *"\([^"]*\)".*/\1/p')
 [[ $(field .status.kubernetesVersion) == "$want_version" ]] ||
   fail "kubernetesVersion $(field .status.kubernetesVersion), the member says $want_version"
-[[ $(field '.status.apis.trainingOperator[*]') == "TFJob PyTorchJob MPIJob XGBoostJob" ]] ||
-  fail "apis.trainingOperator: $(field '.status.apis.trainingOperator[*]')"
-[[ $(field .status.apis.volcano) == true && $(field .status.apis.istio) == true ]] || fail "volcano/istio not seen"
-[[ $(field .status.apis.kubeRay) == false && $(field .status.apis.sparkOperator) == false ]] ||
-  fail "kubeRay/sparkOperator reported though not installed"
+# The APIs, against the member's own discovery.
+served=$("${mkubectl[@]}" api-resources -o name 2>/dev/null)
+has() { grep -qx "$1" <<<"$served" && echo true || echo false; }
+want_kinds=""
+for k in tfjobs:TFJob pytorchjobs:PyTorchJob mpijobs:MPIJob xgboostjobs:XGBoostJob paddlejobs:PaddleJob jaxjobs:JAXJob; do
+  [[ $(has "${k%%:*}.kubeflow.org") == true ]] && want_kinds+="${want_kinds:+ }${k#*:}"
+done
+[[ -n $want_kinds && $(field '.status.apis.trainingOperator[*]') == "$want_kinds" ]] ||
+  fail "apis.trainingOperator: $(field '.status.apis.trainingOperator[*]'), the member serves [$want_kinds]"
+[[ $(field .status.apis.volcano) == "$(has jobs.batch.volcano.sh)" &&
+   $(field .status.apis.istio) == "$(has virtualservices.networking.istio.io)" ]] || fail "volcano/istio not as the member serves them"
+[[ $(field .status.apis.kubeRay) == "$(has rayjobs.ray.io)" &&
+   $(field .status.apis.sparkOperator) == "$(has sparkapplications.sparkoperator.k8s.io)" ]] ||
+  fail "kubeRay/sparkOperator $(field .status.apis.kubeRay)/$(field .status.apis.sparkOperator), the member serves rayjobs $(has rayjobs.ray.io), sparkapplications $(has sparkapplications.sparkoperator.k8s.io)"
 want_nodes=$("${mkubectl[@]}" get nodes -o name | wc -l)
 [[ $(field .status.nodes) == "$want_nodes" ]] || fail "nodes $(field .status.nodes), the member has $want_nodes"
 [[ $(field .status.labels.region) == loopback ]] || fail "labels not copied"
