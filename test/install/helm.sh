@@ -324,6 +324,11 @@ check "the manager wrote the caBundle into the chart's webhook configurations" b
   done; exit 1"
 
 step "samples"
+# Projects first: they make the namespaces the other samples live in (as
+# test/e2e/cubit-up.sh and docs/install.md do).
+check "kubectl apply -f config/samples/project.yaml, Ready" bash -c \
+  "$(printf '%q ' "${kubectl[@]}") apply -f $repo/config/samples/project.yaml &&
+   $(printf '%q ' "${kubectl[@]}") wait --for=condition=Ready -f $repo/config/samples/project.yaml --timeout=60s"
 check "kubectl apply -f config/samples/" "${kubectl[@]}" apply -f "$repo/config/samples/"
 # Cubit's objects say Ready, or Suspended where their spec suspends them (a paused
 # schedule, a suspended job, a stopped notebook: docs/status.md); the plain objects
