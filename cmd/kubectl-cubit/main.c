@@ -258,21 +258,19 @@ static int cmd_watch(cli *c) { return watch_run(c, c->a->name); }
 
 /* ---------------------------------------------------------- submit */
 
+/* The Pipeline the command names (submit, backfill): *p is the caller's. */
+static int get_pipeline(cli *c, json_t **p) {
+  static const kube_resource *const want[] = {&pl_pipeline_resource};
+  const kube_resource *r;
+  return resolve(c, c->a->name, want, 1, &r, p);
+}
+
+
 static int cmd_submit(cli *c) {
   kube_status st;
   json_t *p = NULL;
-  int rc = kube_get(c->client, &pl_pipeline_resource, c->ns, c->a->name, &p, &st);
-  if (rc == CUBIT_ENOTFOUND) {
-    char hint[320] = "";
-    const kube_resource *want[] = {&pl_pipeline_resource};
-    suggest(c, want, 1, NULL, c->a->name, hint, sizeof(hint));
-    fail("no Pipeline named %s in namespace %s%s", c->a->name, c->ns, hint);
-    return CLI_EXIT_NOTFOUND;
-  }
-  if (rc) {
-    fail("reading Pipeline %s: %s", c->a->name, st.message);
-    return CLI_EXIT_ERROR;
-  }
+  int rc = get_pipeline(c, &p);
+  if (rc) return rc;
   json_decref(p);
   /* A run made by hand: generateName "<pipeline>-" and the pipeline's label,
    * as docs/pipeline.md shows; the scheduler's runs are "<pipeline>-<tick>". */
@@ -744,18 +742,8 @@ static int active_runs(cli *c, const char *pipeline) {
 static int cmd_backfill(cli *c) {
   kube_status st;
   json_t *p = NULL;
-  int rc = kube_get(c->client, &pl_pipeline_resource, c->ns, c->a->name, &p, &st);
-  if (rc == CUBIT_ENOTFOUND) {
-    char hint[320] = "";
-    const kube_resource *want[] = {&pl_pipeline_resource};
-    suggest(c, want, 1, NULL, c->a->name, hint, sizeof(hint));
-    fail("no Pipeline named %s in namespace %s%s", c->a->name, c->ns, hint);
-    return CLI_EXIT_NOTFOUND;
-  }
-  if (rc) {
-    fail("reading Pipeline %s: %s", c->a->name, st.message);
-    return CLI_EXIT_ERROR;
-  }
+  int rc = get_pipeline(c, &p);
+  if (rc) return rc;
   pl_spec spec;
   char err[700];
   if (pl_spec_parse(js_get(p, "spec"), &spec, err, sizeof(err))) {
