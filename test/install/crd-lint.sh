@@ -8,6 +8,7 @@
 #     say what they hold, logical junctors carry no type except int-or-string;
 #   - a description on every field (so `kubectl explain` answers), metadata aside;
 #   - the status conventions Argo CD and Flux read: status.observedGeneration
+#     (defaulted to 0, so a just-created object is InProgress to kstatus)
 #     and status.conditions (list map on type, with type/status/reason/message/
 #     lastTransitionTime);
 #   - every kind has a sample in config/samples (or a folder below it, for
@@ -86,6 +87,7 @@ for f in "${crds[@]}"; do
        | if $st == null then "no status in the schema"
          else
            (if $st.properties.observedGeneration.type != "integer" then "status.observedGeneration (integer) missing" else empty end),
+           (if $st.default.observedGeneration != 0 then "status has no default {observedGeneration: 0}: kstatus calls a just-created object Current" else empty end),
            ($st.properties.conditions as $c
             | if $c == null then "status.conditions missing"
               else

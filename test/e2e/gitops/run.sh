@@ -14,7 +14,8 @@
 #
 # scenarios.yaml holds a list of scenarios, each a name and steps. A step is
 #   name:     what the step shows
-#   apply:    objects applied first (claims, ...), not judged
+#   apply:    objects applied first (claims, ...), not judged; in the scenario's
+#             namespace unless they name their own (then deleted afterwards)
 #   create:   an object to create; the API server's answer is judged at once (the
 #             object as it exists before any controller saw it)
 #   patch:    a merge patch of the step's object (`of`); the answer is judged at once
@@ -96,11 +97,18 @@ diagnose() { # NS KIND NAME
   fi
 }
 
+apply_items() { # STEP_JSON JQ_SELECT [KUBECTL_ARGS...]: applies the step's objects selected
+  local list
+  list=$(jq -c "{apiVersion: \"v1\", kind: \"List\", items: [.apply[] | select($2)]}" <<<"$1") || return 1
+  [[ $(jq '.items | length' <<<"$list") -gt 0 ]] || return 0
+  kubectl apply "${@:3}" -f - <<<"$list" 2>&1
+}
+
 run_scenario() { # SCENARIO_JSON -> its log on stdout; exit 1 on a failed step
-  local sc=$1 name ns nsteps i step sname of="" ns_of expect timeout hold out v obj kind oname
+  local sc=$1 name ns nsteps i step sname of="" ns_of expect timeout hold out v obj kind oname ref_ns ref_kind ref_name
   name=$(jq -r .name <<<"$sc")
   ns=gitops-$name
-  local created=()
+  local created=() elsewhere=()
   if kubectl get namespace "$ns" >/dev/null 2>&1; then
     kubectl delete namespace "$ns" --wait=true --timeout=120s >/dev/null 2>&1
   fi
@@ -117,10 +125,14 @@ run_scenario() { # SCENARIO_JSON -> its log on stdout; exit 1 on a failed step
     fi
     expect=$(jq -c '.expect // {}' <<<"$step")
     if jq -e '.apply' <<<"$step" >/dev/null; then
-      if ! out=$(jq -c '{apiVersion: "v1", kind: "List", items: .apply}' <<<"$step" |
-        kubectl apply -n "$ns" -f - 2>&1); then
+      # Objects naming their own namespace (a Cluster's Secret in cubit-system) are
+      # applied there and deleted afterwards; the others go to the scenario's.
+      if ! out=$(apply_items "$step" '.metadata.namespace == null' -n "$ns") ||
+        ! out=$(apply_items "$step" '.metadata.namespace != null'); then
         echo "FAIL  $sname: apply refused: $out"; status=1; continue
       fi
+      mapfile -t -O "${#elsewhere[@]}" elsewhere < <(jq -r '.apply[] | select(.metadata.namespace != null) |
+        "\(.metadata.namespace) \(.kind) \(.metadata.name)"' <<<"$step")
     fi
     [[ $(jq -r '.of // empty' <<<"$step") ]] && of=$(jq -r .of <<<"$step")
     out=""
@@ -186,6 +198,10 @@ run_scenario() { # SCENARIO_JSON -> its log on stdout; exit 1 on a failed step
     local ref
     for ref in "${created[@]}"; do
       kubectl delete "${ref%%/*}" "${ref#*/}" --wait=false >/dev/null 2>&1
+    done
+    for ref in "${elsewhere[@]}"; do
+      read -r ref_ns ref_kind ref_name <<<"$ref"
+      kubectl delete "$ref_kind" "$ref_name" -n "$ref_ns" --wait=false >/dev/null 2>&1
     done
     kubectl delete namespace "$ns" --wait=false >/dev/null 2>&1
     # Namespaces a Project of the scenario made (named after the scenario's).
