@@ -154,6 +154,31 @@ static int parse_clusters(const json_t *list, project_spec *out, char *err, size
   return 0;
 }
 
+static const char *const pss_names[] = {
+    [PROJECT_PSS_BASELINE] = "baseline", [PROJECT_PSS_RESTRICTED] = "restricted", [PROJECT_PSS_PRIVILEGED] = "privileged"};
+
+const char *project_pod_security_name(project_pod_security level) {
+  return (unsigned)level < sizeof(pss_names) / sizeof(pss_names[0]) ? pss_names[level] : "baseline";
+}
+
+static int parse_pod_security(const json_t *ps, project_spec *out, char *err, size_t errlen) {
+  out->pod_security = PROJECT_PSS_BASELINE;
+  if (ps == NULL || json_is_null(ps)) return 0;
+  if (!json_is_object(ps)) return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec.podSecurity: must be an object");
+  const json_t *level = json_object_get(ps, "level");
+  if (level == NULL || json_is_null(level)) return 0;
+  const char *l = json_string_value(level);
+  for (size_t i = 0; l && i < sizeof(pss_names) / sizeof(pss_names[0]); i++)
+    if (strcmp(l, pss_names[i]) == 0) {
+      out->pod_security = (project_pod_security)i;
+      return 0;
+    }
+  return cubit_errorf(err, errlen, CUBIT_EINVAL,
+                      "spec.podSecurity.level: want baseline, restricted or privileged (a Pod Security Standard), got "
+                      "\"%.64s\"",
+                      l ? l : "");
+}
+
 static int parse_spec(const json_t *spec, project_spec *out, char *err, size_t errlen) {
   if (spec != NULL && !json_is_null(spec) && !json_is_object(spec))
     return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec: must be an object");
@@ -175,6 +200,7 @@ static int parse_spec(const json_t *spec, project_spec *out, char *err, size_t e
   }
   if (parse_volumes(json_object_get(spec, "volumes"), out, err, errlen)) return CUBIT_EINVAL;
   if (parse_clusters(json_object_get(spec, "clusters"), out, err, errlen)) return CUBIT_EINVAL;
+  if (parse_pod_security(json_object_get(spec, "podSecurity"), out, err, errlen)) return CUBIT_EINVAL;
   return parse_queue(json_object_get(spec, "queue"), out, err, errlen);
 }
 

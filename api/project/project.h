@@ -40,6 +40,15 @@ typedef struct project_member {
 } project_member;
 
 /* spec, parsed once (quantities checked) and worked on as a struct. */
+typedef enum project_pod_security {
+  PROJECT_PSS_BASELINE = 0, /* the default */
+  PROJECT_PSS_RESTRICTED,
+  PROJECT_PSS_PRIVILEGED,
+} project_pod_security;
+
+/* The level's name as Kubernetes spells it ("baseline", ...). */
+const char *project_pod_security_name(project_pod_security level);
+
 typedef struct project_spec {
   const char *namespaces[PROJECT_MAX_NAMESPACES]; /* borrowed from the object */
   size_t nnamespaces;
@@ -64,6 +73,11 @@ typedef struct project_spec {
    * "local" is the hub (implicit: its namespaces always exist). Borrowed. */
   const char *clusters[PROJECT_MAX_CLUSTERS];
   size_t nclusters;
+  /* spec.podSecurity.level: the Pod Security Standard the project's
+   * namespaces enforce (their pod-security.kubernetes.io labels), so a
+   * member cannot run a privileged or host-sharing pod, directly or
+   * through a Cubit kind. Default baseline. */
+  project_pod_security pod_security;
 } project_spec;
 
 /* Parses p's spec; total over any JSON (p need not be an object). On a bad

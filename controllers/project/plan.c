@@ -103,13 +103,38 @@ static void apply(planner *p, const kube_resource *r, json_t *desired, const jso
 
 /* ---------------------------------------------------------- namespaces */
 
-/* A namespace the project creates: its label, its managed-by label and the
- * mark that the project made it. No ownerReference: a Retain project must
- * not take its namespaces with it through garbage collection. */
-static json_t *desired_namespace(const planner *p, const char *ns) {
-  return json_pack("{s:s, s:s, s:{s:s, s:o, s:{s:s}}}", "apiVersion", "v1", "kind", "Namespace", "metadata", "name", ns,
-                   "labels", labels_of(p), "annotations", PROJECT_ANNOTATION_CREATED, p->name);
+/* The Pod Security Admission labels of the project's level: the API server
+ * refuses a pod beyond it whoever creates it (a member directly, or a Job,
+ * StatefulSet or operator for a Cubit kind), and warns at once. */
+static const char *const pss_keys[] = {"pod-security.kubernetes.io/enforce", "pod-security.kubernetes.io/enforce-version",
+                                       "pod-security.kubernetes.io/warn", "pod-security.kubernetes.io/warn-version"};
+static const char *const pss_ptrs[] = {
+    "/metadata/labels/pod-security.kubernetes.io~1enforce", "/metadata/labels/pod-security.kubernetes.io~1enforce-version",
+    "/metadata/labels/pod-security.kubernetes.io~1warn", "/metadata/labels/pod-security.kubernetes.io~1warn-version"};
+
+static json_t *namespace_labels(const planner *p) {
+  json_t *labels = labels_of(p);
+  const char *level = project_pod_security_name(p->in->spec->pod_security);
+  for (size_t i = 0; i < 4; i++) json_object_set_new(labels, pss_keys[i], json_string(i % 2 ? "latest" : level));
+  return labels;
 }
+
+/* A namespace of the project: its label, its Pod Security labels and, when
+ * the project made it (created), its managed-by label and that mark. No
+ * ownerReference: a Retain project must not take its namespaces with it
+ * through garbage collection. */
+static json_t *project_namespace(const planner *p, const char *ns, int created) {
+  json_t *ns_obj = json_pack("{s:s, s:s, s:{s:s, s:o}}", "apiVersion", "v1", "kind", "Namespace", "metadata", "name", ns,
+                             "labels", namespace_labels(p));
+  if (created)
+    json_object_set_new(json_object_get(ns_obj, "metadata"), "annotations",
+                        json_pack("{s:s}", PROJECT_ANNOTATION_CREATED, p->name));
+  else /* a cluster admin's namespace: not Cubit's to call managed */
+    json_object_del(js_get(ns_obj, "metadata.labels"), "app.kubernetes.io/managed-by");
+  return ns_obj;
+}
+
+static json_t *desired_namespace(const planner *p, const char *ns) { return project_namespace(p, ns, 1); }
 
 /* Removes the project's marks from a namespace it lets go (the label only
  * while it still names this project: the "test" makes the patch fail
@@ -117,6 +142,12 @@ static json_t *desired_namespace(const planner *p, const char *ns) {
 static void release(planner *p, const json_t *ns) {
   json_t *ops = json_pack("[{s:s, s:s, s:s}, {s:s, s:s}]", "op", "test", "path", PTR_LABEL_PROJECT, "value", p->name,
                           "op", "remove", "path", PTR_LABEL_PROJECT);
+  /* The Pod Security labels the project set go with it (whatever level they
+   * name: the project may have changed it since). */
+  const json_t *have = js_get(ns, "metadata.labels");
+  for (size_t i = 0; i < 4; i++)
+    if (json_object_get(have, pss_keys[i]))
+      json_array_append_new(ops, json_pack("{s:s, s:s}", "op", "remove", "path", pss_ptrs[i]));
   if (created_by_me(p, ns)) {
     json_array_append_new(ops, json_pack("{s:s, s:s}", "op", "remove", "path", PTR_ANNOTATION_CREATED));
     const json_t *labels = js_get(ns, "metadata.labels");
@@ -156,6 +187,10 @@ static void plan_listed(planner *p, const char *ns, const json_t *live) {
             "cluster admin labels it for this project",
             ns, p->name);
     return;
+  } else { /* adopted: labelled for the project by a cluster admin */
+    char what[320];
+    snprintf(what, sizeof(what), "labelling namespace %s", ns);
+    apply(p, &kube_namespaces, project_namespace(p, ns, 0), live, what);
   }
   if (is(label, p->name) && p->nheld < PROJECT_MAX_NAMESPACES) p->held[p->nheld++] = live;
 }
@@ -195,11 +230,11 @@ static void plan_member_listed(planner *p, const project_cluster_observed *c, co
     failure(p, "NamespaceConflict", "namespace %s in cluster %s belongs to project %s", ns, c->name, label);
     return;
   }
-  if (created_by_me(p, live)) {
-    json_t *desired = desired_namespace(p, ns);
+  if (is(label, p->name) || created_by_me(p, live)) {
+    json_t *desired = project_namespace(p, ns, created_by_me(p, live));
     if (!rt_json_subset(desired, live)) pending(p, "labelling namespace %s in cluster %s", ns, c->name);
     rt_plan_apply_in(p->plan, c->name, &kube_namespaces, desired);
-  } else if (!is(label, p->name)) {
+  } else {
     failure(p, "NamespaceNotAdoptable",
             "namespace %s exists in cluster %s and is not labelled " PROJECT_LABEL "=%s: a cluster admin of that "
             "cluster labels it for this project, or it stays out",

@@ -201,13 +201,18 @@ static void project(const char *spec_json, const char *extra_meta, const char *s
   "{\"namespaces\":[\"a\",\"b\"],\"members\":[{\"kind\":\"User\",\"name\":\"carol\",\"role\":\"admin\"},"      \
   "{\"kind\":\"User\",\"name\":\"dan\",\"role\":\"edit\"}],\"quota\":{\"gpu\":\"2\"}}"
 
+#define PSS_BASELINE                                                                                                   \
+  "\"pod-security.kubernetes.io/enforce\":\"baseline\",\"pod-security.kubernetes.io/enforce-version\":\"latest\","          \
+  "\"pod-security.kubernetes.io/warn\":\"baseline\",\"pod-security.kubernetes.io/warn-version\":\"latest\""
+
 static void namespace(const char *name, const char *label, const char *created) {
   char text[1024];
   snprintf(text, sizeof(text), "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\",\"uid\":\"ns-%s\"",
            name, name);
   size_t at = strlen(text);
-  if (label)
-    at += (size_t)snprintf(text + at, sizeof(text) - at, ",\"labels\":{\"cubit.dev/project\":\"%s\"}", label);
+  if (label) /* as the project labels it, at the default Pod Security level */
+    at += (size_t)snprintf(text + at, sizeof(text) - at, ",\"labels\":{\"cubit.dev/project\":\"%s\"," PSS_BASELINE "}",
+                           label);
   if (created)
     at += (size_t)snprintf(text + at, sizeof(text) - at, ",\"annotations\":{\"cubit.dev/created-by-project\":\"%s\"}",
                            created);
@@ -333,6 +338,11 @@ static const rt_action *action(rt_action_kind kind, const char *resource_kind, c
   return NULL;
 }
 
+static const char *label(const json_t *obj, const char *key) {
+  const char *v = json_string_value(json_object_get(js_get(obj, "metadata.labels"), key));
+  return v ? v : "(none)";
+}
+
 static int has_event(const char *type, const char *reason) {
   for (size_t i = 0; i < w.plan.nevents; i++)
     if (strcmp(w.plan.events[i].type, type) == 0 && strcmp(w.plan.events[i].reason, reason) == 0) return 1;
@@ -432,13 +442,63 @@ START_TEST(plan_refuses_foreign_namespaces) {
                 "%s", js_str(rt_condition_get(w.plan.status, "Ready"), "message"));
   ck_assert(has_event("Warning", "NamespaceNotAdoptable"));
   ck_assert_str_eq(js_str(w.plan.status, "namespaceList"), "");
-  /* A cluster admin labels a for the project: it is adopted, not relabelled. */
+  /* A cluster admin labels a for the project: it is adopted, given the
+   * project's Pod Security labels and no created-by mark. */
   json_object_set_new(js_ensure_obj(find_ns("a"), "metadata.labels"), PROJECT_LABEL, json_string("team-a"));
   execute();
   plan();
-  ck_assert_int_eq(count(RT_ACT_APPLY, "Namespace"), 0);
+  ck_assert_int_eq(count(RT_ACT_APPLY, "Namespace"), 1);
+  const json_t *adopted = action(RT_ACT_APPLY, "Namespace", "a")->object;
+  ck_assert_str_eq(label(adopted, "pod-security.kubernetes.io/enforce"), "baseline");
+  ck_assert_ptr_null(js_get(adopted, "metadata.annotations"));
   ck_assert_int_eq(count(RT_ACT_APPLY, "RoleBinding"), 2);
   assert_state("Failed", RT_STATE_FAILED, "NamespaceConflict", "namespace b belongs to project team-b");
+}
+END_TEST
+
+/* The project's Pod Security level labels every namespace it holds (the
+ * API server then refuses a pod beyond it, whoever creates it); a new level
+ * relabels them; a namespace let go loses the labels the project gave it. */
+START_TEST(plan_pod_security_labels) {
+  static const char *const cases[][2] = {{"", "baseline"},
+                                         {",\"podSecurity\":{\"level\":\"restricted\"}", "restricted"},
+                                         {",\"podSecurity\":{\"level\":\"privileged\"}", "privileged"},
+                                         {",\"podSecurity\":{}", "baseline"}};
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    char spec[256];
+    snprintf(spec, sizeof(spec), "{\"namespaces\":[\"a\"]%s}", cases[i][0]);
+    project(spec, FINALIZER, NULL);
+    plan();
+    const rt_action *a = action(RT_ACT_APPLY, "Namespace", "a");
+    ck_assert_ptr_nonnull(a);
+    ck_assert_str_eq(label(a->object, "pod-security.kubernetes.io/enforce"), cases[i][1]);
+    ck_assert_str_eq(label(a->object, "pod-security.kubernetes.io/warn"), cases[i][1]);
+    ck_assert_str_eq(label(a->object, "pod-security.kubernetes.io/enforce-version"), "latest");
+    world_teardown();
+    world_setup();
+  }
+  /* Held at baseline, raised to restricted: relabelled. */
+  project("{\"namespaces\":[\"a\"],\"podSecurity\":{\"level\":\"restricted\"}}", FINALIZER, NULL);
+  namespace("a", "team-a", "team-a");
+  plan();
+  const rt_action *a = action(RT_ACT_APPLY, "Namespace", "a");
+  ck_assert_ptr_nonnull(a);
+  ck_assert_str_eq(label(a->object, "pod-security.kubernetes.io/enforce"), "restricted");
+  world_teardown();
+  world_setup();
+  /* No longer listed: the project's label and its Pod Security labels go. */
+  project("{\"namespaces\":[]}", FINALIZER, NULL);
+  namespace("a", "team-a", NULL); /* labelled: let go by plan() */
+  plan();
+  const rt_action *p = NULL;
+  for (size_t i = 0; i < w.plan.nactions; i++)
+    if (w.plan.actions[i].kind == RT_ACT_PATCH) p = &w.plan.actions[i];
+  ck_assert_ptr_nonnull(p);
+  char *ops = json_dumps(p->patch, JSON_COMPACT);
+  ck_assert_msg(strstr(ops, "\"remove\",\"path\":\"/metadata/labels/pod-security.kubernetes.io~1enforce\"") != NULL, "%s", ops);
+  ck_assert_msg(strstr(ops, "\"remove\",\"path\":\"/metadata/labels/pod-security.kubernetes.io~1warn-version\"") != NULL, "%s",
+                ops);
+  free(ops);
 }
 END_TEST
 
@@ -669,7 +729,7 @@ START_TEST(plan_member_clusters) {
   switch (member_cases[_i].member_ns) {
     case M_MINE: /* as the project made it */
       live = parse("{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"a\",\"labels\":{\"cubit.dev/project\":\"team-a\","
-                   "\"app.kubernetes.io/managed-by\":\"cubit\"},\"annotations\":{\"cubit.dev/created-by-project\":"
+                   "\"app.kubernetes.io/managed-by\":\"cubit\"," PSS_BASELINE "},\"annotations\":{\"cubit.dev/created-by-project\":"
                    "\"team-a\"}}}");
       break;
     case M_UNLABELLED: live = ns_json("a", NULL, NULL); break;
@@ -755,6 +815,7 @@ int main(void) {
   tcase_add_test(tc, plan_invalid_spec_fails);
   tcase_add_test(tc, plan_creates_then_is_ready);
   tcase_add_test(tc, plan_refuses_foreign_namespaces);
+  tcase_add_test(tc, plan_pod_security_labels);
   tcase_add_test(tc, plan_relabels_what_it_created);
   tcase_add_test(tc, plan_releases_dropped_namespaces);
   tcase_add_test(tc, plan_waits_for_a_terminating_namespace);
