@@ -9,6 +9,7 @@
 #include "controllers/notebook/notebook.h"
 #include "http/client.h"
 #include "runtime/controller.h"
+#include "runtime/status.h"
 #include "util/alloc.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -118,6 +119,12 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
   json_t *vs = in.virtualservices_served ? cached(ctx, &notebook_virtualservices, ns, name) : NULL;
   json_t *ing = cached(ctx, &kube_ingresses, ns, name);
   in.statefulset = sts, in.pod = pod, in.virtualservice = vs, in.ingress = ing;
+  cache_list refusals = {0};
+  cache_store *events = pod == NULL && sts ? rt_store(ctx, &kube_events) : NULL;
+  if (events) {
+    cache_store_by_index(events, CACHE_INDEX_NAMESPACE, ns, &refusals);
+    in.create_refused = rt_create_refusal(refusals.items, refusals.len, js_str(sts, "metadata.uid"), 0, NULL);
+  }
   if (in.spec && spec.culling && !spec.stopped && notebook_pod_serving(pod))
     probe_activity(nc, nb, &spec, js_str(pod, "status.podIP"), in.now, &in.probe);
 
@@ -126,6 +133,7 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
   nb_plan(&in, &plan);
   rt_result result = rt_execute(ctx, &notebook_resource, nb, &plan);
   rt_plan_free(&plan);
+  cache_list_free(&refusals);
   json_decref(pod);
   json_decref(ing);
   json_decref(vs);
@@ -159,6 +167,8 @@ int notebook_controller_register(rt_manager *m, const notebook_config *cfg) {
   def.owns[3] = &notebook_virtualservices;
   def.owns[4] = &kube_ingresses;
   def.watches[0] = (rt_watch_def){&kube_pods, map_pod};
+  /* The StatefulSet's refusals to create the pod (named like the notebook). */
+  def.watches[1] = (rt_watch_def){&kube_events, rt_map_involved_object};
   /* Read to know whether the namespace is a project's (GPU translation). */
   def.reads[0] = &kube_namespaces;
   /* A probe may wait for its timeout; more workers keep one slow notebook

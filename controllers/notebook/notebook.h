@@ -136,6 +136,9 @@ typedef struct nb_observed {
    * (the claim and the Service are applied whatever they look like now). */
   const json_t *statefulset, *virtualservice, *ingress;
   const json_t *pod;            /* "<name>-0" labelled cubit.dev/notebook=<name>, or NULL */
+  /* While there is no pod: the StatefulSet's newest FailedCreate Event (the
+   * API server's refusal: Pod Security, a ResourceQuota, a webhook), or NULL. */
+  const json_t *create_refused;
   notebook_probe_result probe;
   int64_t now;                  /* epoch seconds */
 } nb_observed;

@@ -343,6 +343,14 @@ static void plan_running_status(nb_draft *d, rt_plan *out, const char *url) {
   if (!controlled(in->statefulset, in->nb) && in->pod == NULL) {
     snprintf(ph.reason, sizeof(ph.reason), "Creating");
     snprintf(ph.message, sizeof(ph.message), "creating the StatefulSet, its Service and route");
+  } else if (in->pod == NULL && in->create_refused) {
+    /* Refused by the API server: no retry of the StatefulSet's helps until
+     * the spec (or the namespace's policy) changes. */
+    ph.state = RT_STATE_FAILED;
+    ph.warn = 1;
+    snprintf(ph.reason, sizeof(ph.reason), "FailedCreate");
+    snprintf(ph.message, sizeof(ph.message), "the StatefulSet cannot create the pod: %.700s",
+             js_str(in->create_refused, "message") ? js_str(in->create_refused, "message") : "FailedCreate");
   }
   if (pod_stuck_on_old_revision(d)) {
     /* What failed was the old spec: the new one is on its way. */

@@ -359,6 +359,10 @@ static void pods_verdict(const tj_planning *pl, const tj_progress *p, tj_verdict
   } else if (need == 0 && p->succeeded > 0) {
     verdict(v, "Running", RT_STATE_PROGRESSING, "Completing", 0, "%d of %d pods succeeded; waiting for the %s to finish",
             p->succeeded, p->completions, kind);
+  } else if (pl->in->create_refused) {
+    const char *why = js_str(pl->in->create_refused, "message");
+    verdict(v, "Pending", RT_STATE_PROGRESSING, "FailedCreate", 1, "the %s cannot create its pods (%d of %d running): %s",
+            kind, p->running, need, why ? why : "FailedCreate");
   } else {
     verdict(v, "Queued", RT_STATE_PROGRESSING, "WaitingForPods", 0, "waiting for the %s to create pods (%d of %d running)",
             kind, p->running, need);

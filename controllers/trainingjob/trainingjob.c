@@ -7,6 +7,7 @@
 #include "api/labels.h"
 #include "controllers/trainingjob/trainingjob.h"
 #include "runtime/controller.h"
+#include "runtime/status.h"
 #include "util/alloc.h"
 #include "util/json.h"
 #include "util/time.h"
@@ -22,7 +23,7 @@ typedef struct tj_gathered {
   tj_spec spec;
   char spec_error[512];
   json_t *child, *debug_pod, *ns;
-  cache_list pods;
+  cache_list pods, events;
 } tj_gathered;
 
 static json_t *cached(const rt_ctx *ctx, const kube_resource *r, const char *ns, const char *name) {
@@ -67,6 +68,17 @@ static void gather(const rt_ctx *ctx, const json_t *tj, tj_gathered *g) {
   g->in.debug_pod = g->debug_pod;
   g->in.pods = (const json_t *const *)g->pods.items;
   g->in.npods = g->pods.len;
+  cache_store *events = g->child ? rt_store(ctx, &kube_events) : NULL;
+  if (events) {
+    /* A refusal older than the newest pod was overcome since. */
+    int64_t newest = 0;
+    for (size_t i = 0; i < g->pods.len; i++) {
+      int64_t t = js_time(g->pods.items[i], "metadata.creationTimestamp");
+      if (t > newest) newest = t;
+    }
+    cache_store_by_index(events, CACHE_INDEX_NAMESPACE, ns, &g->events);
+    g->in.create_refused = rt_create_refusal(g->events.items, g->events.len, js_str(g->child, "metadata.uid"), newest, NULL);
+  }
   g->in.env.scheduler = tc->gang.scheduler;
   g->in.env.project = json_string_value(json_object_get(js_get(g->ns, "metadata.labels"), CUBIT_LABEL_PROJECT));
   g->in.env.gpu = tc->gpu;
@@ -78,6 +90,7 @@ static void gathered_free(tj_gathered *g) {
   json_decref(g->debug_pod);
   json_decref(g->ns);
   cache_list_free(&g->pods);
+  cache_list_free(&g->events);
 }
 
 static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
@@ -117,6 +130,8 @@ int trainingjob_controller_register(rt_manager *m, const gang_config *gang, cons
   for (int f = 0; f < TJ_NFRAMEWORKS; f++) def.owns[f] = tj_engine(f);
   def.owns[TJ_NFRAMEWORKS] = &tj_podgroup_resource;
   def.watches[0] = (rt_watch_def){&kube_pods, map_pod};
+  /* The engine object's refusals to create pods (it is named like the job). */
+  def.watches[1] = (rt_watch_def){&kube_events, rt_map_involved_object};
   /* The namespace's project names the default scheduler queue. */
   def.reads[0] = &kube_namespaces;
   def.workers = 4;

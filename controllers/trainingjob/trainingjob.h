@@ -121,6 +121,9 @@ typedef struct tj_observed {
   const json_t *debug_pod;    /* the pod <name>-debug, or NULL */
   const json_t *const *pods;  /* the pods labelled with the job's name (the debug pod too) */
   size_t npods;
+  /* The child's newest FailedCreate Event since its newest pod was made (the
+   * API server refused a pod: Pod Security, a ResourceQuota, a webhook), or NULL. */
+  const json_t *create_refused;
   int64_t now;                /* epoch seconds */
 } tj_observed;
 

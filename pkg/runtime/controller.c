@@ -273,3 +273,12 @@ void rt__controller_resync(rt_manager *m, rt_controller *c) {
   for (size_t i = 0; i < all.len; i++) enqueue_obj(all.items[i], c);
   cache_list_free(&all);
 }
+
+char **rt_map_involved_object(const rt_ctx *ctx, const json_t *event) {
+  (void)ctx;
+  const char *ns = js_str(event, "metadata.namespace"), *name = js_str(event, "involvedObject.name");
+  if (ns == NULL || name == NULL || *name == '\0') return NULL;
+  char **keys = xcalloc(2, sizeof(char *));
+  keys[0] = cache_key_of(ns, name);
+  return keys;
+}

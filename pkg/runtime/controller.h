@@ -61,6 +61,12 @@ typedef rt_result (*rt_reconcile_fn)(const rt_ctx *ctx, const rt_request *req);
  * NULL-terminated array of malloc'ed "ns/name" strings (or NULL). */
 typedef char **(*rt_map_fn)(const rt_ctx *ctx, const json_t *obj);
 
+/* Maps an Event to the object it is about, in the Event's namespace, for a
+ * controller whose primary names its child alike (a TrainingJob's Job, a
+ * Notebook's StatefulSet): the key of a primary that does not exist is
+ * reconciled as a no-op. */
+char **rt_map_involved_object(const rt_ctx *ctx, const json_t *event);
+
 #define RT_MAX_WATCHES 16
 
 typedef struct rt_watch_def {

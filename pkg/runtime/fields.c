@@ -55,6 +55,24 @@ static const char *const crd_fields[] = {
     "status.acceptedNames",
     NULL};
 
+/* Events: only the workload controllers' FailedCreate ones are watched
+ * (rt_cached_selector): which object could not create its pods, and the
+ * API server's words why. */
+static const char *const event_fields[] = {
+    "metadata",
+    "involvedObject.kind",
+    "involvedObject.name",
+    "involvedObject.uid",
+    "reason",
+    "message",
+    "type",
+    "count",
+    "firstTimestamp",
+    "lastTimestamp",
+    "eventTime",
+    "series.lastObservedTime",
+    NULL};
+
 static int same(const kube_resource *a, const kube_resource *b) {
   return strcmp(a->group, b->group) == 0 && strcmp(a->resource, b->resource) == 0;
 }
@@ -62,5 +80,13 @@ static int same(const kube_resource *a, const kube_resource *b) {
 const char *const *rt_cached_fields(const kube_resource *r) {
   if (same(r, &kube_pods)) return pod_fields;
   if (same(r, &kube_crds)) return crd_fields;
+  if (same(r, &kube_events)) return event_fields;
+  return NULL;
+}
+
+const char *rt_cached_selector(const kube_resource *r) {
+  /* Events are many and mostly someone else's: the cache holds only the
+   * refusals of a Job, StatefulSet or ReplicaSet to create a pod. */
+  if (same(r, &kube_events)) return "reason=FailedCreate";
   return NULL;
 }

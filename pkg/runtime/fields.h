@@ -14,4 +14,8 @@
  * object (always without managedFields and last-applied-configuration). */
 const char *const *rt_cached_fields(const kube_resource *r);
 
+/* The field selector r's informer lists and watches with, or NULL for every
+ * object: Events are cached only when their reason is FailedCreate. */
+const char *rt_cached_selector(const kube_resource *r);
+
 #endif

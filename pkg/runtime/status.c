@@ -1,5 +1,7 @@
 #include "runtime/status.h"
 
+#include <string.h>
+
 #include "runtime/conditions.h"
 #include "util/json.h"
 
@@ -54,4 +56,29 @@ rt_state rt_status_state(const json_t *status) {
     return phase && (phase[0] == 'S' && phase[1] == 'u' && phase[2] == 'c') ? RT_STATE_SUCCEEDED : RT_STATE_READY;
   }
   return RT_STATE_PROGRESSING;
+}
+
+/* When an Event was last seen: a series' last observation, else the old
+ * API's lastTimestamp, else the new API's eventTime. */
+static int64_t event_seen(const json_t *ev) {
+  int64_t t = js_time(ev, "series.lastObservedTime");
+  if (t == 0) t = js_time(ev, "lastTimestamp");
+  if (t == 0) t = js_time(ev, "eventTime");
+  return t;
+}
+
+const json_t *rt_create_refusal(json_t *const *events, size_t n, const char *uid, int64_t since, int64_t *when) {
+  const json_t *best = NULL;
+  int64_t best_t = 0;
+  if (uid == NULL || *uid == '\0') return NULL;
+  for (size_t i = 0; i < n; i++) {
+    const char *reason = js_str(events[i], "reason"), *about = js_str(events[i], "involvedObject.uid");
+    if (reason == NULL || strcmp(reason, "FailedCreate") != 0 || about == NULL || strcmp(about, uid) != 0) continue;
+    int64_t t = event_seen(events[i]);
+    if (t < since || (best && t < best_t)) continue;
+    best = events[i];
+    best_t = t;
+  }
+  if (when) *when = best_t;
+  return best;
 }

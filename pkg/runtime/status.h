@@ -46,4 +46,12 @@ void rt_status_set_state(json_t *status, const char *phase, rt_state state, cons
 /* The state a status says (from its conditions), for tests and tools. */
 rt_state rt_status_state(const json_t *status);
 
+/* Why a workload child cannot make its pods: the newest FailedCreate Event
+ * among events (a namespace's, as the cache holds them: rt_cached_selector)
+ * about the object whose uid is 'uid', last seen at or after 'since' (epoch
+ * seconds; 0: any), or NULL. Its "message" quotes the API server (a Pod
+ * Security or ResourceQuota refusal, a webhook's denial); *when (may be
+ * NULL) is when it was last seen. */
+const json_t *rt_create_refusal(json_t *const *events, size_t n, const char *uid, int64_t since, int64_t *when);
+
 #endif

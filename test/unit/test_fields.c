@@ -94,6 +94,15 @@ static const read_path reads[] = {
     {"manager (discovery trigger)", &kube_crds, "spec.versions[].served"},
     {"manager (discovery trigger)", &kube_crds, "status.conditions[].type"},
     {"manager (discovery trigger)", &kube_crds, "status.conditions[].status"},
+    /* runtime/status.c rt_create_refusal, rt_map_involved_object (TrainingJob, Notebook) */
+    {"runtime (store, indexes)", &kube_events, "metadata.name"},
+    {"runtime (store, indexes)", &kube_events, "metadata.namespace"},
+    {"runtime (store, indexes)", &kube_events, "metadata.resourceVersion"},
+    {"create refusal", &kube_events, "involvedObject.uid"},
+    {"create refusal", &kube_events, "involvedObject.name"},
+    {"create refusal", &kube_events, "reason"},
+    {"create refusal", &kube_events, "message"},
+    {"create refusal", &kube_events, "lastTimestamp"},
 };
 
 /* What must be gone after the transform. */
@@ -118,10 +127,16 @@ static const read_path dropped[] = {
     {"", &kube_crds, "spec.versions[].schema"},
     {"", &kube_crds, "spec.versions[].additionalPrinterColumns"},
     {"", &kube_crds, "spec.versions[].subresources"},
+    {"", &kube_events, "metadata.managedFields"},
+    {"", &kube_events, "source"},
+    {"", &kube_events, "reportingComponent"},
+    {"", &kube_events, "involvedObject.resourceVersion"},
 };
 
 static const char *fixture_of(const kube_resource *r) {
-  return r == &kube_pods ? "test/unit/fixtures/cache/pod.json" : "test/unit/fixtures/cache/crd.json";
+  return r == &kube_pods     ? "test/unit/fixtures/cache/pod.json"
+         : r == &kube_events ? "test/unit/fixtures/cache/event.json"
+                             : "test/unit/fixtures/cache/crd.json";
 }
 
 static json_t *load(const kube_resource *r) {
@@ -237,6 +252,14 @@ START_TEST(cut_objects_are_smaller) {
 }
 END_TEST
 
+/* Events are watched only when they are refusals to create a pod. */
+START_TEST(events_are_selected) {
+  ck_assert_str_eq(rt_cached_selector(&kube_events), "reason=FailedCreate");
+  ck_assert_ptr_null(rt_cached_selector(&kube_pods));
+  ck_assert_ptr_null(rt_cached_selector(&kube_statefulsets));
+}
+END_TEST
+
 START_TEST(other_resources_kept_whole) {
   /* Children Cubit applies are compared field by field with what it would
    * write (rt_apply): they keep everything but the two always dropped. */
@@ -305,6 +328,7 @@ int main(void) {
   TCase *tc = tcase_create("core");
   tcase_add_loop_test(tc, every_read_path_survives, 0, sizeof(reads) / sizeof(reads[0]));
   tcase_add_loop_test(tc, unread_fields_are_dropped, 0, sizeof(dropped) / sizeof(dropped[0]));
+  tcase_add_test(tc, events_are_selected);
   tcase_add_test(tc, cut_objects_are_smaller);
   tcase_add_test(tc, other_resources_kept_whole);
   tcase_add_loop_test(tc, projection, 0, sizeof(projections) / sizeof(projections[0]));

@@ -594,6 +594,10 @@ typedef struct plan_case {
   const char *conditions;  /* "Type=Status/Reason" joined by ";" */
 } plan_case;
 
+/* The StatefulSet's FailedCreate, in the case named for it. */
+#define REFUSAL "create Pod lab-0 in StatefulSet lab failed error: pods \"lab-0\" is forbidden: exceeded quota: compute"
+#define REFUSED_CASE "the API server refuses the pod"
+
 #define J(s) "{\"ide\":\"jupyter\"" s "}"
 #define CULL ",\"culling\":{\"idleSeconds\":600}"
 #define LEASE ",\"lease\":{\"ttlSeconds\":3600,\"warningSeconds\":600}"
@@ -616,6 +620,9 @@ static const plan_case plan_cases[] = {
     {"no pod yet", J(""), NULL, ST("Pending", "Creating") ST_END, 1, ROUTE_ISTIO, STS_CURRENT, NULL, NULL, 0, 0, 0,
      "Pending", RT_STATE_PROGRESSING, "PodNotCreated", "waiting for the StatefulSet", "", 0, NULL, APPLY_ISTIO, 1,
      NULL, NULL},
+    {REFUSED_CASE, J(""), NULL, ST("Pending", "PodNotCreated") ST_END, 1, ROUTE_ISTIO, STS_CURRENT, NULL, NULL, 0, 0,
+     0, "Pending", RT_STATE_FAILED, "FailedCreate", "the StatefulSet cannot create the pod: " REFUSAL,
+     "Warning/FailedCreate", 0, NULL, APPLY_ISTIO, 1, NULL, "Stalled=True/FailedCreate"},
     {"claim pending", J(""), NULL, ST("Pending", "PodNotCreated") ST_END, 1, ROUTE_ISTIO, STS_CURRENT,
      POD_UNSCHEDULED(AT_2M_AGO, SCHED_CLAIM), NULL, 0, 0, 0,
      "Pending", RT_STATE_PROGRESSING, "WaitingForVolume", "Unschedulable: " SCHED_CLAIM, "Warning/WaitingForVolume", 0,
@@ -912,6 +919,10 @@ START_TEST(test_plan) {
   in.pod = pod;
   in.ingress = json_object_get(routes, "ingress");
   in.virtualservice = json_object_get(routes, "virtualService");
+  json_t *refusal = strcmp(c->name, REFUSED_CASE) == 0
+                        ? json_pack("{s:s, s:s}", "reason", "FailedCreate", "message", REFUSAL)
+                        : NULL;
+  in.create_refused = refusal;
   in.probe.probed = c->probed;
   in.probe.ok = c->probe_ok;
   in.probe.last = c->probe_last;
@@ -984,6 +995,7 @@ START_TEST(test_plan) {
                 (long long)plan.requeue_after_ms, (long long)c->requeue_s);
 
   rt_plan_free(&plan);
+  json_decref(refusal);
   json_decref(routes);
   json_decref(pod);
   json_decref(sts);

@@ -8,6 +8,7 @@
 #include "runtime/status.h"
 #include "testutil.h"
 #include "util/json.h"
+#include "util/time.h"
 
 /* A condition's status, or "-" when absent. */
 static const char *cond(const json_t *status, const char *type) {
@@ -29,6 +30,37 @@ static const struct {
 /* The phase each state is written with (rt_status_state tells SUCCEEDED
  * from READY by the phase). */
 static const char *const phases[] = {"Pending", "Running", "Succeeded", "Failed", "Suspended"};
+
+static json_t *event(const char *uid, const char *reason, const char *last, const char *msg) {
+  return json_pack("{s:{s:s}, s:s, s:s, s:s}", "involvedObject", "uid", uid, "reason", reason, "lastTimestamp", last,
+                   "message", msg);
+}
+
+/* The newest FailedCreate about the object, not older than 'since'; other
+ * objects' and other reasons' events do not count. */
+START_TEST(create_refusal_picks_the_newest) {
+  json_t *ev[5] = {event("u1", "FailedCreate", "2026-12-07T10:00:00Z", "older"),
+                   event("u1", "FailedCreate", "2026-12-07T10:05:00Z", "newest"),
+                   event("u2", "FailedCreate", "2026-12-07T10:09:00Z", "another object"),
+                   event("u1", "SuccessfulCreate", "2026-12-07T10:09:00Z", "not a refusal"),
+                   json_pack("{s:{s:s}, s:s, s:{s:s}, s:s}", "involvedObject", "uid", "u3", "reason", "FailedCreate",
+                             "series", "lastObservedTime", "2026-12-07T10:07:00.123456Z", "message", "series")};
+  int64_t when = 0, t = 0;
+  const json_t *e = rt_create_refusal(ev, 5, "u1", 0, &when);
+  ck_assert_ptr_nonnull(e);
+  ck_assert_str_eq(js_str(e, "message"), "newest");
+  ck_assert_int_eq(time_parse_rfc3339("2026-12-07T10:05:00Z", &t), 0);
+  ck_assert_int_eq(when, t);
+  /* a pod made after the refusal: overcome */
+  ck_assert_ptr_null(rt_create_refusal(ev, 5, "u1", t + 1, NULL));
+  ck_assert_ptr_nonnull(rt_create_refusal(ev, 5, "u1", t, NULL));
+  ck_assert_str_eq(js_str(rt_create_refusal(ev, 5, "u3", 0, NULL), "message"), "series");
+  ck_assert_ptr_null(rt_create_refusal(ev, 5, "u9", 0, NULL));
+  ck_assert_ptr_null(rt_create_refusal(ev, 5, NULL, 0, NULL));
+  ck_assert_ptr_null(rt_create_refusal(NULL, 0, "u1", 0, NULL));
+  for (int i = 0; i < 5; i++) json_decref(ev[i]);
+}
+END_TEST
 
 START_TEST(each_state_writes_its_conditions) {
   json_t *status = json_object();
@@ -145,6 +177,7 @@ int main(void) {
   TCase *tc = tcase_create("core");
   tcase_add_loop_test(tc, each_state_writes_its_conditions, 0, sizeof(states) / sizeof(states[0]));
   tcase_add_loop_test(tc, transitions_clean_up, 0, sizeof(states) / sizeof(states[0]));
+  tcase_add_test(tc, create_refusal_picks_the_newest);
   tcase_add_test(tc, status_from_copies_and_sets_generation);
   tcase_add_test(tc, plan_collects_in_order);
   tcase_add_test(tc, plan_requeue_takes_the_earliest);

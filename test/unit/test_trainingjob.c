@@ -573,6 +573,7 @@ typedef struct plan_case {
   const char *debug_pod;                 /* train-debug's status, or NULL */
   int engine_missing;
   gang_scheduler scheduler;
+  const char *refused;                   /* the child's FailedCreate message, or NULL */
   /* expected */
   const char *phase;
   rt_state state;
@@ -602,6 +603,10 @@ typedef struct plan_case {
 #define PT_POD_FAILED                                                                                               \
   {"train-master-0 master " POD_RUNNING, "train-worker-0 worker " POD_RUNNING, "train-worker-1 worker " POD_EXITED(3, "Error")}
 
+#define PSA_REFUSAL                                                                                                 \
+  "Error creating: pods \"train-0-x\" is forbidden: violates PodSecurity \"baseline:latest\": privileged (container "   \
+  "\"main\" must not set securityContext.privileged=true)"
+
 static const plan_case plan_cases[] = {
     /* ---- batch Job */
     {.name = "batch: created", BATCH2, NULL, .phase = "Queued", .state = RT_STATE_PROGRESSING, .reason = "Creating",
@@ -613,6 +618,10 @@ static const plan_case plan_cases[] = {
     {.name = "batch: no pod yet", BATCH2, NULL, .status = PREV("Queued", "Creating"), .child = "{}",
      .phase = "Queued", .state = RT_STATE_PROGRESSING, .reason = "WaitingForPods",
      .message = "waiting for the Job to create pods (0 of 2 running)", .actions = "apply Job train", .events = ""},
+    {.name = "batch: the API server refuses its pods", BATCH2, NULL, .status = PREV("Queued", "WaitingForPods"),
+     .child = "{}", .refused = PSA_REFUSAL, .phase = "Pending", .state = RT_STATE_PROGRESSING, .reason = "FailedCreate",
+     .message = "the Job cannot create its pods (0 of 2 running): " PSA_REFUSAL, .actions = "apply Job train",
+     .events = "Warning FailedCreate"},
     {.name = "batch: pending unschedulable", BATCH2, NULL, .status = PREV("Queued", "WaitingForPods"),
      .child = JOB_ACTIVE2, .pods = {"train-0 main " POD_UNSCHEDULED(NO_NODE), "train-1 main " POD_UNSCHEDULED(NO_NODE)},
      .phase = "Queued", .state = RT_STATE_PROGRESSING, .reason = "Unschedulable",
@@ -1033,6 +1042,8 @@ START_TEST(plan_table) {
   in.debug_pod = debug;
   in.pods = (const json_t *const *)pods;
   in.npods = n;
+  json_t *refusal = c->refused ? json_pack("{s:s, s:s}", "reason", "FailedCreate", "message", c->refused) : NULL;
+  in.create_refused = refusal;
 
   rt_plan plan;
   rt_plan_init(&plan);
@@ -1086,6 +1097,7 @@ START_TEST(plan_table) {
 
   rt_plan_free(&plan);
   for (size_t i = 0; i < n; i++) json_decref(pods[i]);
+  json_decref(refusal);
   json_decref(debug);
   json_decref(child);
   json_decref(tj);
