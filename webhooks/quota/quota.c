@@ -62,10 +62,11 @@ static int spark_driver(const json_t *pod) {
 }
 
 /* The username a pod's containers act as: Spark's driver creates its
- * executors with its own service account's token. */
+ * executors with its own service account's token. The API server sets
+ * spec.serviceAccountName on every pod (the cache keeps it:
+ * pkg/runtime/fields.c). */
 static void pod_identity(const json_t *pod, char *out, size_t len) {
   const char *sa = js_str(pod, "spec.serviceAccountName");
-  if (sa == NULL || *sa == '\0') sa = js_str(pod, "spec.serviceAccount");
   snprintf(out, len, "system:serviceaccount:%s:%s", js_namespace(pod) ? js_namespace(pod) : "",
            sa && *sa ? sa : "default");
 }
