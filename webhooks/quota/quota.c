@@ -256,6 +256,7 @@ void quota_committed(const webhook_env *env, const json_t *project, const char *
 
 /* Kinds of object this webhook judges. */
 enum { ASK_POD = -1, ASK_APPS = WL_COUNT };
+_Static_assert(ASK_POD == KIND_POD, "a pod is the same kind whether asked for or charged");
 
 typedef struct ask {
   int kind;               /* ASK_POD, a workload index, or ASK_APPS + apps index */
