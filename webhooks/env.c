@@ -17,7 +17,12 @@ const kube_resource webhook_workload_resources[WL_COUNT] = {
     [WL_JAXJOB] = {"kubeflow.org", "v1", "jaxjobs", "JAXJob", 1},
     [WL_VOLCANOJOB] = {"batch.volcano.sh", "v1alpha1", "jobs", "Job", 1},
     [WL_TRAININGJOB] = {"cubit.dev", "v1alpha1", "trainingjobs", "TrainingJob", 1},
+    [WL_RAYJOB] = {"ray.io", "v1", "rayjobs", "RayJob", 1},
+    [WL_RAYCLUSTER] = {"ray.io", "v1", "rayclusters", "RayCluster", 1},
+    [WL_SPARKAPPLICATION] = {"sparkoperator.k8s.io", "v1beta2", "sparkapplications", "SparkApplication", 1},
 };
+
+int webhook_workload_is_link(int wl) { return wl >= WL_FIRST_LINK && wl < WL_COUNT; }
 
 const kube_resource webhook_apps_resources[APPS_COUNT] = {
     [APPS_DEPLOYMENT] = {"apps", "v1", "deployments", "Deployment", 1},
@@ -68,12 +73,21 @@ static const char *const job_controllers[] = {"system:kube-controller-manager", 
 /* The training operator's and Volcano's own installs. */
 static const char *const training_operators[] = {"system:serviceaccount:kubeflow:training-operator", NULL};
 static const char *const volcano_controllers[] = {"system:serviceaccount:volcano-system:volcano-controllers", NULL};
+/* KubeRay's operator as its kustomize install (ray-system) and its Helm
+ * chart installed in a namespace of its own name run it; the
+ * spark-operator's controller, which submits the driver pod, as its Helm
+ * chart names it (2.x: <release>-controller; 1.x: the release name). */
+static const char *const kuberay_operators[] = {"system:serviceaccount:ray-system:kuberay-operator",
+                                                "system:serviceaccount:kuberay-operator:kuberay-operator", NULL};
+static const char *const spark_operators[] = {"system:serviceaccount:spark-operator:spark-operator-controller",
+                                              "system:serviceaccount:spark-operator:spark-operator", NULL};
 
 static const char *const wl_names[WL_COUNT] = {
     [WL_JOB] = "Job",         [WL_TFJOB] = "TFJob",           [WL_PYTORCHJOB] = "PyTorchJob",
     [WL_MPIJOB] = "MPIJob",   [WL_XGBOOSTJOB] = "XGBoostJob", [WL_PADDLEJOB] = "PaddleJob",
     [WL_JAXJOB] = "JAXJob",   [WL_VOLCANOJOB] = "VolcanoJob",
-    [WL_TRAININGJOB] = "TrainingJob",
+    [WL_TRAININGJOB] = "TrainingJob", [WL_RAYJOB] = "RayJob", [WL_RAYCLUSTER] = "RayCluster",
+    [WL_SPARKAPPLICATION] = "SparkApplication",
 };
 
 static int add(char **list, size_t *n, const char *user, const char *where, char *err, size_t errlen) {
@@ -131,7 +145,8 @@ static int parse_settings(const json_t *settings, webhook_identities *ids, char 
     if (wl < 0)
       return cubit_errorf(err, errlen, CUBIT_EINVAL,
                           "tenancy.controllers.%.64s: unknown workload kind (want Job, TFJob, PyTorchJob, MPIJob, "
-                          "XGBoostJob, PaddleJob, JAXJob, VolcanoJob or TrainingJob)",
+                          "XGBoostJob, PaddleJob, JAXJob, VolcanoJob, TrainingJob, RayJob, RayCluster or "
+                          "SparkApplication)",
                           key);
     char w[128];
     snprintf(w, sizeof(w), "tenancy.controllers.%s", key);
@@ -152,6 +167,12 @@ int webhook_identities_parse(const json_t *settings, const char *manager, webhoo
   for (int wl = WL_TFJOB; wl <= WL_JAXJOB; wl++)
     add_all(ids->controllers[wl], &ids->ncontrollers[wl], training_operators);
   add_all(ids->controllers[WL_VOLCANOJOB], &ids->ncontrollers[WL_VOLCANOJOB], volcano_controllers);
+  add_all(ids->propagators, &ids->npropagators, kuberay_operators);
+  add_all(ids->propagators, &ids->npropagators, spark_operators);
+  /* KubeRay makes a RayJob's RayCluster and a RayCluster's pods. */
+  add_all(ids->controllers[WL_RAYJOB], &ids->ncontrollers[WL_RAYJOB], kuberay_operators);
+  add_all(ids->controllers[WL_RAYCLUSTER], &ids->ncontrollers[WL_RAYCLUSTER], kuberay_operators);
+  add_all(ids->controllers[WL_SPARKAPPLICATION], &ids->ncontrollers[WL_SPARKAPPLICATION], spark_operators);
   if (manager && *manager) {
     const char *const me[] = {manager, NULL};
     add_all(ids->propagators, &ids->npropagators, me);

@@ -16,7 +16,12 @@
 #include "kube/client.h"
 #include "webhooks/quota/reserve.h"
 
-/* The kinds whose whole gang is judged against quota at creation. */
+/* The kinds whose whole gang is judged against quota at creation, then the
+ * links: kinds that hold no gang of their own but stand between a workload
+ * and its pods (a TrainingJob's RayJob makes a RayCluster, which makes the
+ * pods; its SparkApplication makes the driver pod, which makes the
+ * executors). A link is followed as a controller like a workload, so what
+ * it controls shares the charge of the workload above it. */
 enum {
   WL_JOB,          /* batch/v1 Job */
   WL_TFJOB,
@@ -27,8 +32,15 @@ enum {
   WL_JAXJOB,       /* the last of the training operator's kinds */
   WL_VOLCANOJOB,   /* batch.volcano.sh Job */
   WL_TRAININGJOB,  /* cubit.dev TrainingJob */
+  WL_RAYJOB,       /* ray.io RayJob: the first link */
+  WL_RAYCLUSTER,   /* ray.io RayCluster */
+  WL_SPARKAPPLICATION, /* sparkoperator.k8s.io SparkApplication */
   WL_COUNT
 };
+#define WL_FIRST_LINK WL_RAYJOB
+
+/* 1 when workload kind wl is a link (holds no gang of its own). */
+int webhook_workload_is_link(int wl);
 
 extern const kube_resource webhook_workload_resources[WL_COUNT];
 
@@ -40,7 +52,12 @@ extern const kube_resource webhook_apps_resources[APPS_COUNT];
  *   controllers[wl]  the usernames of the controller that creates the pods
  *                    and children of a workload of kind wl: only what they
  *                    create under an unfinished workload is covered by its
- *                    reservation (anyone else's is charged by itself);
+ *                    reservation (anyone else's is charged by itself); for a
+ *                    link (a RayCluster's pods, a SparkApplication's driver
+ *                    pod) the same holds, the reservation being that of the
+ *                    workload above the link. A Spark driver pod's
+ *                    executors are created by the driver itself, as the
+ *                    service account it runs as (quota.h);
  *   propagators      the usernames that create objects on a user's behalf
  *                    (Cubit's manager, Kubernetes' and the operators'
  *                    workload controllers): only their objects keep the
@@ -61,8 +78,8 @@ typedef struct webhook_identities {
  * controls TrainingJobs and propagates) and the additions of 'settings'
  * (borrowed, may be NULL):
  *   {"controllers": {"<Kind>": ["user", ...]}, "propagators": ["user", ...]}
- * where <Kind> is Job, TFJob, PyTorchJob, MPIJob, XGBoostJob, VolcanoJob or
- * TrainingJob. CUBIT_EINVAL with the field named in err for anything else;
+ * where <Kind> is Job, TFJob, PyTorchJob, MPIJob, XGBoostJob, PaddleJob,
+ * JAXJob, VolcanoJob, TrainingJob, RayJob, RayCluster or SparkApplication. CUBIT_EINVAL with the field named in err for anything else;
  * webhook_identities_free releases ids either way. */
 int webhook_identities_parse(const json_t *settings, const char *manager, webhook_identities *ids, char *err,
                              size_t errlen) CUBIT_WUR;

@@ -6,14 +6,16 @@
  * project controllers, the history recorder and the quota webhook for their
  * state (phase, conditions, container states with reasons and exit codes),
  * what they use (resources of containers and init containers, the pod-level
- * resources and overhead, the GPU model from the node selector) and where
- * they run. Images, commands, env, volumes, probes and the rest of the spec
+ * resources and overhead, the GPU model from the node selector), where
+ * they run and, for a Spark driver, the service account its executors are
+ * created as (the quota webhook). Images, commands, env, volumes, probes and the rest of the spec
  * are written by the workload controllers and read by no one here. */
 static const char *const pod_fields[] = {
     "metadata",
     "spec.nodeName",
     "spec.nodeSelector",
     "spec.restartPolicy",
+    "spec.serviceAccountName",
     "spec.resources",
     "spec.overhead",
     "spec.containers[].name",

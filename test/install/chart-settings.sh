@@ -196,7 +196,7 @@ history negative maxRuns|history: {enabled: true, maxRuns: -1}|at '/history/maxR
 tenancy unknown kind|tenancy: {controllers: {Deployment: [u]}}|at '/tenancy/controllers'|config:tenancy: {controllers: {Deployment: [u]}}|tenancy.controllers.Deployment: unknown workload kind
 tenancy empty username|tenancy: {propagators: [""]}|at '/tenancy/propagators/0'|config:tenancy: {propagators: [""]}|tenancy.propagators[0]: want a non-empty username
 tenancy unknown field|tenancy: {admins: [u]}|at '/tenancy'|config:tenancy: {admins: [u]}|tenancy.admins: unknown field
-tenancy 33 usernames|tenancy: {propagators: [u1, u2, u3, u4, u5, u6, u7, u8, u9, u10, u11, u12, u13, u14, u15, u16, u17, u18, u19, u20, u21, u22]}|tenancy.propagators: at most 32 usernames|config:tenancy: {propagators: [u1, u2, u3, u4, u5, u6, u7, u8, u9, u10, u11, u12, u13, u14, u15, u16, u17, u18, u19, u20, u21, u22]}|at most 32 usernames
+tenancy 33 usernames|tenancy: {propagators: [u1, u2, u3, u4, u5, u6, u7, u8, u9, u10, u11, u12, u13, u14, u15, u16, u17, u18]}|tenancy.propagators: at most 32 usernames|config:tenancy: {propagators: [u1, u2, u3, u4, u5, u6, u7, u8, u9, u10, u11, u12, u13, u14, u15, u16, u17, u18]}|at most 32 usernames
 log verbosity 11|logVerbosity: 11|at '/logVerbosity'|flags:--v=11|-v: want a level from 0 to 10
 kube API burst 0|kubeAPI: {burst: 0}|at '/kubeAPI/burst'|flags:--kube-api-burst=0|--kube-api-burst: not a positive integer
 kube API qps -1|kubeAPI: {qps: -1}|at '/kubeAPI/qps'|flags:--kube-api-qps=-1|--kube-api-qps: not a non-negative number
@@ -253,8 +253,8 @@ every GPU system|gpu: {system: vcuda}
 kueueQueue of 63 characters|gang: {scheduler: kueue, kueueQueue: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa}
 probe period of a day|notebook: {probePeriodSeconds: 86400, probeTimeoutSeconds: 60}
 finalizer timeout of a week|history: {enabled: true, finalizerTimeoutSeconds: 604800}
-32 usernames with the built-in ones|tenancy: {propagators: [u1, u2, u3, u4, u5, u6, u7, u8, u9, u10, u11, u12, u13, u14, u15, u16, u17, u18, u19, u20, u21]}
-a built-in username again|tenancy: {controllers: {Job: [system:kube-controller-manager]}, propagators: [u1, u2, u3, u4, u5, u6, u7, u8, u9, u10, u11, u12, u13, u14, u15, u16, u17, u18, u19, u20, u21]}
+32 usernames with the built-in ones|tenancy: {propagators: [u1, u2, u3, u4, u5, u6, u7, u8, u9, u10, u11, u12, u13, u14, u15, u16, u17]}
+a built-in username again|tenancy: {controllers: {Job: [system:kube-controller-manager]}, propagators: [u1, u2, u3, u4, u5, u6, u7, u8, u9, u10, u11, u12, u13, u14, u15, u16, u17]}
 EOF
 )
 both_accept() {

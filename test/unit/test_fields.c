@@ -77,6 +77,8 @@ static const read_path reads[] = {
     {"project, quota webhook (usage)", &kube_pods, "spec.resources"},
     {"project, quota webhook (usage)", &kube_pods, "spec.overhead"},
     {"project, quota webhook (usage)", &kube_pods, "spec.nodeSelector"},
+    /* the quota webhook: who a Spark driver's executors are created as */
+    {"quota webhook (spark driver)", &kube_pods, "spec.serviceAccountName"},
     {"project, quota webhook (usage)", &kube_pods, "spec.restartPolicy"},
     /* history/record.c */
     {"history recorder", &kube_pods, "metadata.creationTimestamp"},

@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include "api/project/project.h"
+#include "cache/transform.h"
+#include "runtime/fields.h"
 #include "testutil.h"
 #include "util/json.h"
 #include "webhooks/pods/mutate.h"
@@ -31,6 +33,14 @@ static void put(cache_store *s, const char *json) {
   json_error_t err;
   json_t *o = json_loads(json, 0, &err);
   ck_assert_msg(o != NULL, "fixture JSON: %s", err.text);
+  /* Pods as the manager's informer keeps them (pkg/runtime/fields.c): a
+   * handler reading a field the cache drops fails here, not in a cluster. */
+  if (s == fx.env.pods) {
+    cache_fields *f = NULL;
+    ck_assert_int_eq(cache_fields_new(rt_cached_fields(&kube_pods), &f), 0);
+    cache_transform(f, o);
+    cache_fields_free(f);
+  }
   json_decref(cache_store_upsert(s, o));
   json_decref(o);
 }
@@ -1287,6 +1297,243 @@ START_TEST(project_without_a_name) {
 END_TEST
 
 
+/* ------------------------------------------- Ray and Spark links (issue 14) */
+
+#define KUBERAY "system:serviceaccount:ray-system:kuberay-operator"
+#define SPARK_OPERATOR "system:serviceaccount:spark-operator:spark-operator-controller"
+#define DRIVER_SA "system:serviceaccount:team-a:spark"
+
+/* alice's object of apiVersion/kind in team-a controlled by (okind, oname,
+ * ouid), with status (JSON text, NULL: {}), in the store of wl. */
+static void put_link(int wl, const char *api, const char *kind, const char *name, const char *uid, const char *oapi,
+                     const char *okind, const char *oname, const char *ouid, const char *status) {
+  char json[1024];
+  snprintf(json, sizeof(json),
+           "{\"apiVersion\":\"%s\",\"kind\":\"%s\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"team-a\",\"uid\":\"%s\","
+           "\"annotations\":{\"cubit.dev/user\":\"alice\"},\"ownerReferences\":[{\"apiVersion\":\"%s\",\"kind\":\"%s\","
+           "\"name\":\"%s\",\"uid\":\"%s\",\"controller\":true}]},\"spec\":{},\"status\":%s}",
+           api, kind, name, uid, oapi, okind, oname, ouid, status ? status : "{}");
+  put(fx.env.workloads[wl], json);
+}
+
+/* A one-GPU pod as owned_pod, running as service account 'sa' (NULL: none). */
+static const char *sa_pod(const char *name, const char *api, const char *kind, const char *owner, const char *uid,
+                          const char *user, const char *phase, const char *sa) {
+  static char json[1200];
+  const char *base = owned_pod(name, api, kind, owner, uid, user, phase);
+  const char *spec = strstr(base, "\"spec\":{");
+  ck_assert_ptr_nonnull(spec);
+  int head = (int)(spec - base) + 8;
+  if (sa)
+    snprintf(json, sizeof(json), "%.*s\"serviceAccountName\":\"%s\",%s", head, base, sa, base + head);
+  else
+    snprintf(json, sizeof(json), "%s", base);
+  return json;
+}
+
+/* alice's TrainingJob rj (2 GPUs, the whole quota) -> RayJob rj -> RayCluster rj-c. */
+static void ray_chain(void) {
+  trainingjob("rj", "tj-r", 2);
+  put_link(WL_RAYJOB, "ray.io/v1", "RayJob", "rj", "rayjob-1", "cubit.dev/v1alpha1", "TrainingJob", "rj", "tj-r", NULL);
+  put_link(WL_RAYCLUSTER, "ray.io/v1", "RayCluster", "rj-c", "rc-1", "ray.io/v1", "RayJob", "rj", "rayjob-1", NULL);
+}
+
+/* alice's TrainingJob sj (2 GPUs) -> SparkApplication sj -> driver pod sj-driver (1 GPU, service account spark). */
+static void spark_chain(void) {
+  trainingjob("sj", "tj-s", 2);
+  put_link(WL_SPARKAPPLICATION, "sparkoperator.k8s.io/v1beta2", "SparkApplication", "sj", "sa-1", "cubit.dev/v1alpha1",
+           "TrainingJob", "sj", "tj-s", NULL);
+  put(fx.env.pods, sa_pod("sj-driver", "sparkoperator.k8s.io/v1beta2", "SparkApplication", "sj", "sa-1", "alice",
+                          "Running", "spark"));
+}
+
+static void expect(const char *name, const char *pod, const char *user, int allowed, const char *message) {
+  adm_response resp;
+  review(quota_validate, "", "Pod", "team-a", name, user, 0, pod, &resp);
+  ck_assert_msg(resp.allowed == allowed, "%s by %s: allowed %d, want %d (%s)", name, user, resp.allowed, allowed,
+                resp.message);
+  if (message) ck_assert_str_eq(resp.message, message);
+  adm_response_free(&resp);
+}
+
+static int64_t committed_gpu(void) {
+  json_t *project = cache_store_get(fx.env.projects, NULL, "team-a");
+  usage proj;
+  quota_committed(&fx.env, project, NULL, &proj, NULL);
+  json_decref(project);
+  return proj.gpu_milli;
+}
+
+#define FULL "project team-a: quota exceeded: gpu: requested 1, used 2, quota 2"
+
+/* KubeRay's pods share their TrainingJob's charge through the RayCluster
+ * and the RayJob; nobody else's pods claiming the same RayCluster do. */
+START_TEST(quota_ray_pods_share_the_trainingjob_charge) {
+  ray_chain();
+  ck_assert_int_eq(committed_gpu(), 2000);
+  const char *rc = "ray.io/v1";
+  /* A tenant (even the job's creator) claiming the RayCluster: charged. */
+  expect("forged", owned_pod("forged", rc, "RayCluster", "rj-c", "rc-1", "alice", "Pending"), "alice", 0, FULL);
+  expect("forged", owned_pod("forged", rc, "RayCluster", "rj-c", "rc-1", "alice", "Pending"), "bob", 0, FULL);
+  /* Other controllers are not KubeRay. */
+  expect("forged", owned_pod("forged", rc, "RayCluster", "rj-c", "rc-1", "alice", "Pending"), OPERATOR, 0, FULL);
+  expect("forged", owned_pod("forged", rc, "RayCluster", "rj-c", "rc-1", "alice", "Pending"), SPARK_OPERATOR, 0, FULL);
+  const char *names[] = {"rj-head", "rj-worker"};
+  for (int i = 0; i < 2; i++) {
+    const char *pod = owned_pod(names[i], rc, "RayCluster", "rj-c", "rc-1", "alice", "Running");
+    expect(names[i], pod, KUBERAY, 1, NULL);
+    put(fx.env.pods, pod);
+  }
+  ck_assert_uint_eq(quota_reservations_len(fx.env.reservations), 0); /* covered, nothing reserved */
+  ck_assert_int_eq(committed_gpu(), 2000);                            /* not 4000 */
+  /* Beyond the gang, even KubeRay's pod is charged. */
+  expect("rj-extra", owned_pod("rj-extra", rc, "RayCluster", "rj-c", "rc-1", "alice", "Pending"), KUBERAY, 0, FULL);
+  /* A pod the tenant slipped in anyway counts within the job's charge: the
+   * TrainingJob holds the larger of its gang and its pods. */
+  put(fx.env.pods, owned_pod("rj-more", rc, "RayCluster", "rj-c", "rc-1", "alice", "Running"));
+  ck_assert_int_eq(committed_gpu(), 3000);
+}
+END_TEST
+
+/* A Spark driver's executors, created by the service account the driver
+ * runs as, share the charge through the driver and the SparkApplication. */
+START_TEST(quota_spark_executors_share_the_trainingjob_charge) {
+  spark_chain();
+  ck_assert_int_eq(committed_gpu(), 2000);
+  const char *pod = "v1";
+  /* The spark-operator's driver pod, the second of this job's, fits. */
+  const char *driver2 = sa_pod("sj-driver2", "sparkoperator.k8s.io/v1beta2", "SparkApplication", "sj", "sa-1",
+                               "alice", "Pending", "spark");
+  expect("sj-driver2", driver2, SPARK_OPERATOR, 1, NULL);
+  expect("sj-driver2", driver2, "alice", 0, FULL);
+  expect("sj-driver2", driver2, KUBERAY, 0, FULL);
+  /* An executor claiming the driver: only the driver's own identity. */
+  const char *exec = owned_pod("sj-exec-1", pod, "Pod", "sj-driver", "pod-sj-driver", DRIVER_SA, "Pending");
+  expect("sj-exec-1", exec, "alice", 0, FULL);
+  expect("sj-exec-1", exec, SPARK_OPERATOR, 0, FULL);
+  expect("sj-exec-1", exec, "system:serviceaccount:team-a:default", 0, FULL);
+  expect("sj-exec-1", exec, DRIVER_SA, 1, NULL);
+  exec = owned_pod("sj-exec-1", pod, "Pod", "sj-driver", "pod-sj-driver", DRIVER_SA, "Running");
+  put(fx.env.pods, exec);
+  ck_assert_uint_eq(quota_reservations_len(fx.env.reservations), 0);
+  ck_assert_int_eq(committed_gpu(), 2000); /* driver and executor within the job's 2 */
+  expect("sj-exec-2", owned_pod("sj-exec-2", pod, "Pod", "sj-driver", "pod-sj-driver", DRIVER_SA, "Pending"),
+         DRIVER_SA, 0, FULL);
+  /* An executor recording the job's creator (a propagated template) shares it too. */
+  put(fx.env.pods, owned_pod("sj-exec-3", pod, "Pod", "sj-driver", "pod-sj-driver", "alice", "Running"));
+  ck_assert_int_eq(committed_gpu(), 3000);
+}
+END_TEST
+
+/* What breaks a chain (each a change to the intact one): the pod is then
+ * charged, whoever creates it. */
+static void rayjob_finished(void) {
+  put_link(WL_RAYJOB, "ray.io/v1", "RayJob", "rj", "rayjob-1", "cubit.dev/v1alpha1", "TrainingJob", "rj", "tj-r",
+           "{\"jobDeploymentStatus\":\"Complete\"}");
+}
+static void rayjob_of_an_old_trainingjob(void) {
+  put_link(WL_RAYJOB, "ray.io/v1", "RayJob", "rj", "rayjob-1", "cubit.dev/v1alpha1", "TrainingJob", "rj", "tj-old", NULL);
+}
+static void raycluster_of_bob(void) {
+  put(fx.env.workloads[WL_RAYCLUSTER],
+      "{\"metadata\":{\"name\":\"rj-c\",\"namespace\":\"team-a\",\"uid\":\"rc-1\",\"annotations\":{\"cubit.dev/user\":"
+      "\"bob\"},\"ownerReferences\":[{\"apiVersion\":\"ray.io/v1\",\"kind\":\"RayJob\",\"name\":\"rj\",\"uid\":"
+      "\"rayjob-1\",\"controller\":true}]}}");
+}
+static void raycluster_alone(void) {
+  put(fx.env.workloads[WL_RAYCLUSTER], "{\"metadata\":{\"name\":\"rj-c\",\"namespace\":\"team-a\",\"uid\":\"rc-1\","
+                                       "\"annotations\":{\"cubit.dev/user\":\"alice\"}}}");
+}
+static void driver_failed(void) {
+  put(fx.env.pods, sa_pod("sj-driver", "sparkoperator.k8s.io/v1beta2", "SparkApplication", "sj", "sa-1", "alice",
+                          "Failed", "spark"));
+}
+static void sparkapplication_completed(void) {
+  put_link(WL_SPARKAPPLICATION, "sparkoperator.k8s.io/v1beta2", "SparkApplication", "sj", "sa-1", "cubit.dev/v1alpha1",
+           "TrainingJob", "sj", "tj-s", "{\"applicationState\":{\"state\":\"COMPLETED\"}}");
+}
+static void plain_pod(void) {
+  put(fx.env.pods, sa_pod("plain", "cubit.dev/v1alpha1", "TrainingJob", "sj", "tj-s", "alice", "Running", "spark"));
+}
+
+static const struct {
+  const char *what;
+  int spark;            /* the Spark chain (else the Ray one) */
+  void (*change)(void); /* NULL: the intact chain */
+  const char *api, *kind, *owner, *uid; /* the reference the admitted pod makes */
+} broken_cases[] = {
+    {"RayCluster uid mismatch", 0, NULL, "ray.io/v1", "RayCluster", "rj-c", "rc-other"},
+    {"RayCluster missing", 0, NULL, "ray.io/v1", "RayCluster", "nothere", "rc-x"},
+    {"RayJob finished", 0, rayjob_finished, "ray.io/v1", "RayCluster", "rj-c", "rc-1"},
+    {"RayJob's TrainingJob uid mismatch", 0, rayjob_of_an_old_trainingjob, "ray.io/v1", "RayCluster", "rj-c", "rc-1"},
+    {"RayCluster of another creator", 0, raycluster_of_bob, "ray.io/v1", "RayCluster", "rj-c", "rc-1"},
+    {"RayCluster under no TrainingJob", 0, raycluster_alone, "ray.io/v1", "RayCluster", "rj-c", "rc-1"},
+    {"driver uid mismatch", 1, NULL, "v1", "Pod", "sj-driver", "pod-other"},
+    {"driver missing", 1, NULL, "v1", "Pod", "nothere", "pod-nothere"},
+    {"driver finished", 1, driver_failed, "v1", "Pod", "sj-driver", "pod-sj-driver"},
+    {"SparkApplication completed", 1, sparkapplication_completed, "v1", "Pod", "sj-driver", "pod-sj-driver"},
+    {"pod that is no Spark driver", 1, plain_pod, "v1", "Pod", "plain", "pod-plain"},
+};
+
+START_TEST(quota_broken_links_are_charged) {
+  const char *what = broken_cases[_i].what;
+  if (broken_cases[_i].spark) spark_chain();
+  else ray_chain();
+  if (broken_cases[_i].change) broken_cases[_i].change();
+  const char *user = broken_cases[_i].spark ? DRIVER_SA : KUBERAY;
+  adm_response resp;
+  review(quota_validate, "", "Pod", "team-a", "p", user, 0,
+         owned_pod("p", broken_cases[_i].api, broken_cases[_i].kind, broken_cases[_i].owner, broken_cases[_i].uid,
+                   broken_cases[_i].spark ? DRIVER_SA : "alice", "Pending"),
+         &resp);
+  ck_assert_msg(!resp.allowed, "%s: admitted", what);
+  ck_assert_msg(strstr(resp.message, "quota exceeded: gpu: requested 1") != NULL, "%s: %s", what, resp.message);
+  adm_response_free(&resp);
+}
+END_TEST
+
+/* Pods under a broken chain are charged by themselves in what the project
+ * holds: a driver whose SparkApplication is gone holds itself and its
+ * executors each, never nothing. */
+START_TEST(quota_orphaned_links_charge_their_pods) {
+  put(fx.env.pods, sa_pod("d", "sparkoperator.k8s.io/v1beta2", "SparkApplication", "gone", "sa-gone", "alice",
+                          "Running", "spark"));
+  put(fx.env.pods, owned_pod("e1", "v1", "Pod", "d", "pod-d", DRIVER_SA, "Running"));
+  put(fx.env.pods, owned_pod("e2", "v1", "Pod", "d", "pod-d", DRIVER_SA, "Running"));
+  ck_assert_int_eq(committed_gpu(), 3000);
+  /* A standalone RayCluster (no TrainingJob) holds what its pods hold. */
+  put_link(WL_RAYCLUSTER, "ray.io/v1", "RayCluster", "solo", "rc-solo", "ray.io/v1", "RayJob", "none", "none", NULL);
+  put(fx.env.pods, owned_pod("s1", "ray.io/v1", "RayCluster", "solo", "rc-solo", "alice", "Running"));
+  ck_assert_int_eq(committed_gpu(), 4000);
+}
+END_TEST
+
+/* tenancy.controllers takes the link kinds; their defaults propagate. */
+START_TEST(identities_for_links) {
+  webhook_identities ids;
+  char err[256];
+  json_t *t = json_loads("{\"controllers\":{\"RayCluster\":[\"system:serviceaccount:ml:kuberay\"],"
+                         "\"SparkApplication\":[\"system:serviceaccount:ml:spark-op\"]}}",
+                         0, NULL);
+  ck_assert_int_eq(webhook_identities_parse(t, MANAGER, &ids, err, sizeof(err)), 0);
+  ck_assert(webhook_is_controller(&ids, WL_RAYCLUSTER, "system:serviceaccount:ml:kuberay"));
+  ck_assert(webhook_is_controller(&ids, WL_RAYCLUSTER, KUBERAY));
+  ck_assert(webhook_is_controller(&ids, WL_SPARKAPPLICATION, "system:serviceaccount:ml:spark-op"));
+  ck_assert(!webhook_is_controller(&ids, WL_SPARKAPPLICATION, "system:serviceaccount:ml:kuberay"));
+  ck_assert(webhook_is_propagator(&ids, "system:serviceaccount:ml:kuberay"));
+  ck_assert(webhook_is_propagator(&ids, SPARK_OPERATOR));
+  ck_assert(!webhook_is_propagator(&ids, DRIVER_SA));
+  webhook_identities_free(&ids);
+  json_decref(t);
+  t = json_loads("{\"controllers\":{\"RayService\":[\"x\"]}}", 0, NULL);
+  ck_assert_int_eq(webhook_identities_parse(t, MANAGER, &ids, err, sizeof(err)), CUBIT_EINVAL);
+  ck_assert_ptr_nonnull(strstr(err, "tenancy.controllers.RayService: unknown workload kind"));
+  webhook_identities_free(&ids);
+  json_decref(t);
+}
+END_TEST
+
+
 int main(void) {
   Suite *s = suite_create("webhooks");
   TCase *tc = tcase_create("core");
@@ -1327,6 +1574,11 @@ int main(void) {
   tcase_add_test(tc, attack_templates_carry_the_creator);
   tcase_add_test(tc, history_finalizer_on_creation);
   tcase_add_test(tc, attack_per_member_through_a_deployment);
+  tcase_add_test(tc, quota_ray_pods_share_the_trainingjob_charge);
+  tcase_add_test(tc, quota_spark_executors_share_the_trainingjob_charge);
+  tcase_add_loop_test(tc, quota_broken_links_are_charged, 0, sizeof(broken_cases) / sizeof(broken_cases[0]));
+  tcase_add_test(tc, quota_orphaned_links_charge_their_pods);
+  tcase_add_test(tc, identities_for_links);
   suite_add_tcase(s, tc);
   return testutil_run(s);
 }

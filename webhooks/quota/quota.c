@@ -29,6 +29,13 @@ int quota_workload_finished(int workload, const json_t *obj) {
     case WL_TRAININGJOB:
       phase = js_str(obj, "status.phase");
       return is(phase, "Succeeded") || is(phase, "Failed");
+    case WL_RAYJOB:
+      phase = js_str(obj, "status.jobDeploymentStatus");
+      return is(phase, "Complete") || is(phase, "Failed");
+    case WL_RAYCLUSTER: return 0; /* it ends by going; its finished pods are left out one by one */
+    case WL_SPARKAPPLICATION:
+      phase = js_str(obj, "status.applicationState.state");
+      return is(phase, "COMPLETED") || is(phase, "FAILED");
     default: /* the training operator's kinds */
       return condition_true(obj, "Succeeded") || condition_true(obj, "Failed");
   }
@@ -41,49 +48,92 @@ static int pod_finished(const json_t *pod) {
 
 /* -------------------------------------------------- what a project holds */
 
-/* A child shares its owner's charge only when both record the same creator
- * (a child recording none inherits its owner's): a member's pod claiming
- * another member's workload is charged to its own creator. */
-static int same_creator(const json_t *child, const json_t *owner) {
-  const char *c = webhook_user_of(child), *o = webhook_user_of(owner);
-  return c == NULL || (o != NULL && strcmp(c, o) == 0);
+/* The kind of a pod where a workload index is expected: the object being
+ * charged, or a Spark driver pod as the controller of its executors. */
+#define KIND_POD (-1)
+
+/* 1 when pod is a Spark driver: controlled by a SparkApplication. Only such
+ * a pod is followed as a controller (of its executors); whether that
+ * SparkApplication is in the cache, unfinished, is the next step's check. */
+static int spark_driver(const json_t *pod) {
+  const json_t *ref = js_controller_ref(pod);
+  const char *api = js_str(ref, "apiVersion");
+  return is(js_str(ref, "kind"), "SparkApplication") && api && strncmp(api, "sparkoperator.k8s.io/", 21) == 0;
 }
 
-/* The unfinished workload in the cache that obj's controller reference
- * names, with the uid it names and the same creator (a new reference, *wl
- * its kind), or NULL. */
-static json_t *owner_of(const webhook_env *env, const json_t *obj, int *wl) {
+/* The username a pod's containers act as: Spark's driver creates its
+ * executors with its own service account's token. The API server sets
+ * spec.serviceAccountName on every pod (the cache keeps it:
+ * pkg/runtime/fields.c). */
+static void pod_identity(const json_t *pod, char *out, size_t len) {
+  const char *sa = js_str(pod, "spec.serviceAccountName");
+  snprintf(out, len, "system:serviceaccount:%s:%s", js_namespace(pod) ? js_namespace(pod) : "",
+           sa && *sa ? sa : "default");
+}
+
+/* A child shares its owner's charge only when both record the same creator
+ * (a child recording none inherits its owner's): a member's pod claiming
+ * another member's workload is charged to its own creator. A Spark
+ * executor records the driver's service account as its creator (the driver
+ * is no propagator): it shares its driver's charge when it records either. */
+static int shares_charge(const json_t *child, int owner_kind, const json_t *owner) {
+  const char *c = webhook_user_of(child), *o = webhook_user_of(owner);
+  if (c == NULL || (o != NULL && strcmp(c, o) == 0)) return 1;
+  if (owner_kind != KIND_POD) return 0;
+  char driver[320];
+  pod_identity(owner, driver, sizeof(driver));
+  return strcmp(c, driver) == 0;
+}
+
+/* The unfinished controller in the cache that obj's (of kind obj_kind)
+ * controller reference names, with the uid it names and sharing its
+ * charge (a new reference, *kind its kind), or NULL. A controller is a
+ * workload or a link; a pod is one only for a pod, and only when it is a
+ * Spark driver. */
+static json_t *owner_of(const webhook_env *env, int obj_kind, const json_t *obj, int *kind) {
   const json_t *ref = js_controller_ref(obj);
-  const char *api = js_str(ref, "apiVersion"), *kind = js_str(ref, "kind"), *name = js_str(ref, "name");
+  const char *api = js_str(ref, "apiVersion"), *k = js_str(ref, "kind"), *name = js_str(ref, "name");
   const char *uid = js_str(ref, "uid");
-  if (api == NULL || kind == NULL || name == NULL || uid == NULL) return NULL;
-  const char *slash = strchr(api, '/');
-  char group[128] = "";
-  if (slash) snprintf(group, sizeof(group), "%.*s", (int)(slash - api), api);
-  int k = webhook_workload_index(group, kind);
-  if (k < 0 || env->workloads[k] == NULL) return NULL;
-  json_t *owner = cache_store_get(env->workloads[k], js_namespace(obj), name);
-  if (owner == NULL || !is(js_uid(owner), uid) || quota_workload_finished(k, owner) || !same_creator(obj, owner)) {
+  if (api == NULL || k == NULL || name == NULL || uid == NULL) return NULL;
+  json_t *owner;
+  int ok;
+  if (is(api, "v1") && is(k, "Pod")) {
+    if (obj_kind != KIND_POD || env->pods == NULL) return NULL;
+    owner = cache_store_get(env->pods, js_namespace(obj), name);
+    ok = owner && spark_driver(owner) && !pod_finished(owner);
+    *kind = KIND_POD;
+  } else {
+    const char *slash = strchr(api, '/');
+    char group[128] = "";
+    if (slash) snprintf(group, sizeof(group), "%.*s", (int)(slash - api), api);
+    int wl = webhook_workload_index(group, k);
+    if (wl < 0 || env->workloads[wl] == NULL) return NULL;
+    owner = cache_store_get(env->workloads[wl], js_namespace(obj), name);
+    ok = owner && !quota_workload_finished(wl, owner);
+    *kind = wl;
+  }
+  if (!ok || !is(js_uid(owner), uid) || !shares_charge(obj, *kind, owner)) {
     json_decref(owner);
     return NULL;
   }
-  *wl = k;
   return owner;
 }
 
 /* 1 when obj's usage is part of a workload's charge: its chain of
- * controlling workloads ends at an uncontrolled one within QUOTA_MAX_DEPTH
- * steps, without a cycle. Anything else is a root, charged by itself. */
-static int covered(const webhook_env *env, const json_t *obj) {
+ * controllers ends at an uncontrolled workload or link (not a pod: a
+ * driver whose SparkApplication is gone is charged by itself, with nothing
+ * under it) within QUOTA_MAX_DEPTH steps, without a cycle. Anything else is
+ * a root, charged by itself. */
+static int covered(const webhook_env *env, int obj_kind, const json_t *obj) {
   json_t *chain[QUOTA_MAX_DEPTH + 1];
   size_t n = 0;
   const json_t *cur = obj;
-  int result = 0;
+  int cur_kind = obj_kind, result = 0;
   for (int depth = 0; depth <= QUOTA_MAX_DEPTH; depth++) {
-    int wl;
-    json_t *owner = owner_of(env, cur, &wl);
+    int kind;
+    json_t *owner = owner_of(env, cur_kind, cur, &kind);
     if (owner == NULL) {
-      result = depth > 0;
+      result = depth > 0 && cur_kind != KIND_POD;
       break;
     }
     int cycle = is(js_uid(owner), js_uid(obj));
@@ -94,18 +144,29 @@ static int covered(const webhook_env *env, const json_t *obj) {
     }
     chain[n++] = owner;
     cur = owner;
+    cur_kind = kind;
   }
   for (size_t i = 0; i < n; i++) json_decref(chain[i]);
   return result;
 }
 
-static void charge_of(const webhook_env *env, int wl, const json_t *w, int level, usage *out);
+/* The object left out of a sum (the one being admitted, which the cache
+ * may show in its old version): kind KIND_POD or a workload index, name
+ * NULL for none. */
+typedef struct skip {
+  int kind;
+  const char *name;
+} skip;
 
-/* What the unfinished objects w controls hold (the owner index), each with
- * its own charge; the one of kind except_kind (-1: a pod) named
- * except_name (NULL: none) is left out. */
-static void children_of(const webhook_env *env, const json_t *w, int level, int except_kind, const char *except_name,
-                        usage *out) {
+static const skip no_skip = {-2, NULL};
+
+static int skipped(const skip *s, int kind, const json_t *obj) { return s->kind == kind && is(js_name(obj), s->name); }
+
+static void charge_of(const webhook_env *env, int wl, const json_t *w, int level, const skip *s, usage *out);
+
+/* What the unfinished objects w (of kind w_kind) controls hold (the owner
+ * index), each with its own charge: a Spark driver with its executors. */
+static void children_of(const webhook_env *env, int w_kind, const json_t *w, int level, const skip *s, usage *out) {
   memset(out, 0, sizeof(*out));
   const char *uid = js_uid(w);
   if (uid == NULL || level >= QUOTA_MAX_DEPTH) return;
@@ -115,23 +176,25 @@ static void children_of(const webhook_env *env, const json_t *w, int level, int 
     cache_store_by_index(env->pods, CACHE_INDEX_OWNER, uid, &l);
     for (size_t i = 0; i < l.len; i++) {
       const json_t *pod = l.items[i];
-      usage u;
-      if (pod_finished(pod) || !same_creator(pod, w) || (except_kind == -1 && is(js_name(pod), except_name)))
-        continue;
+      usage u, under;
+      if (pod_finished(pod) || !shares_charge(pod, w_kind, w) || skipped(s, KIND_POD, pod)) continue;
       if (usage_of_object("", "Pod", pod, env->gpu, &u, err, sizeof(err)) == 0) usage_add(out, &u);
+      if (w_kind != KIND_POD && spark_driver(pod) && is(js_str(js_controller_ref(pod), "uid"), uid)) {
+        children_of(env, KIND_POD, pod, level + 1, s, &under);
+        usage_add(out, &under);
+      }
     }
     cache_list_free(&l);
   }
+  if (w_kind == KIND_POD) return; /* a driver controls pods only */
   for (int k = 0; k < WL_COUNT; k++) {
     if (env->workloads[k] == NULL) continue;
     cache_store_by_index(env->workloads[k], CACHE_INDEX_OWNER, uid, &l);
     for (size_t i = 0; i < l.len; i++) {
       const json_t *child = l.items[i];
       usage u;
-      if (quota_workload_finished(k, child) || !same_creator(child, w) ||
-          (except_kind == k && is(js_name(child), except_name)))
-        continue;
-      charge_of(env, k, child, level + 1, &u);
+      if (quota_workload_finished(k, child) || !shares_charge(child, w_kind, w) || skipped(s, k, child)) continue;
+      charge_of(env, k, child, level + 1, s, &u);
       usage_add(out, &u);
     }
     cache_list_free(&l);
@@ -139,13 +202,14 @@ static void children_of(const webhook_env *env, const json_t *w, int level, int 
 }
 
 /* What workload w holds: its whole gang, or what its children hold where
- * that is more. */
-static void charge_of(const webhook_env *env, int wl, const json_t *w, int level, usage *out) {
+ * that is more. A link holds no gang: only its children. */
+static void charge_of(const webhook_env *env, int wl, const json_t *w, int level, const skip *s, usage *out) {
   const kube_resource *r = &webhook_workload_resources[wl];
   char err[256];
-  if (usage_of_object(r->group, r->kind, w, env->gpu, out, err, sizeof(err))) memset(out, 0, sizeof(*out));
+  if (webhook_workload_is_link(wl) || usage_of_object(r->group, r->kind, w, env->gpu, out, err, sizeof(err)))
+    memset(out, 0, sizeof(*out));
   usage kids;
-  children_of(env, w, level, -2, NULL, &kids);
+  children_of(env, wl, w, level, s, &kids);
   usage_max(out, &kids);
 }
 
@@ -167,7 +231,7 @@ void quota_committed(const webhook_env *env, const json_t *project, const char *
       cache_store_by_index(env->pods, CACHE_INDEX_NAMESPACE, ns, &l);
       for (size_t i = 0; i < l.len; i++) {
         usage u;
-        if (pod_finished(l.items[i]) || covered(env, l.items[i])) continue;
+        if (pod_finished(l.items[i]) || covered(env, KIND_POD, l.items[i])) continue;
         if (usage_of_object("", "Pod", l.items[i], env->gpu, &u, err, sizeof(err)) == 0)
           add_for(&u, webhook_user_of(l.items[i]), user, proj, member);
       }
@@ -178,8 +242,8 @@ void quota_committed(const webhook_env *env, const json_t *project, const char *
       cache_store_by_index(env->workloads[wl], CACHE_INDEX_NAMESPACE, ns, &l);
       for (size_t i = 0; i < l.len; i++) {
         usage u;
-        if (quota_workload_finished(wl, l.items[i]) || covered(env, l.items[i])) continue;
-        charge_of(env, wl, l.items[i], 0, &u);
+        if (quota_workload_finished(wl, l.items[i]) || covered(env, wl, l.items[i])) continue;
+        charge_of(env, wl, l.items[i], 0, &no_skip, &u);
         add_for(&u, webhook_user_of(l.items[i]), user, proj, member);
       }
       cache_list_free(&l);
@@ -192,6 +256,7 @@ void quota_committed(const webhook_env *env, const json_t *project, const char *
 
 /* Kinds of object this webhook judges. */
 enum { ASK_POD = -1, ASK_APPS = WL_COUNT };
+_Static_assert(ASK_POD == KIND_POD, "a pod is the same kind whether asked for or charged");
 
 typedef struct ask {
   int kind;               /* ASK_POD, a workload index, or ASK_APPS + apps index */
@@ -275,34 +340,56 @@ static int read_ask(const webhook_env *env, const adm_request *req, ask *a, char
   return usage_is_zero(&a->want) ? 1 : 0;
 }
 
-/* A pod or workload that the controller of the unfinished workload it
- * claims writes, and that fits in what that workload holds, adds nothing
- * (the workload's gang was judged whole). */
+/* 1 when user is the one that creates what a controller of this kind
+ * controls: the workload's or link's controller (webhook_identities), a
+ * Spark driver's own service account for its executors. */
+static int creates_for(const webhook_env *env, int kind, const json_t *owner, const char *user) {
+  if (kind != KIND_POD) return webhook_is_controller(env->identities, kind, user);
+  char driver[320];
+  pod_identity(owner, driver, sizeof(driver));
+  return is(user, driver);
+}
+
+/* A pod or workload that the controller of the unfinished workload or link
+ * it claims writes, and that fits in what the workload holds (for a link:
+ * the workload above it, reached through links alone), adds nothing (the
+ * workload's gang was judged whole). */
 static int within_owner(const webhook_env *env, const adm_request *req, const ask *a) {
   if (a->kind >= WL_COUNT) return 0;
-  int wl;
-  json_t *owner = owner_of(env, a->obj, &wl);
+  int kind;
+  json_t *owner = owner_of(env, a->kind, a->obj, &kind);
   if (owner == NULL) return 0;
+  if (!creates_for(env, kind, owner, req->username)) {
+    json_decref(owner);
+    return 0;
+  }
+  for (int depth = 1; owner && (kind == KIND_POD || webhook_workload_is_link(kind)); depth++) {
+    int above = KIND_POD;
+    json_t *next = depth < QUOTA_MAX_DEPTH ? owner_of(env, kind, owner, &above) : NULL;
+    json_decref(owner);
+    owner = next;
+    kind = above;
+  }
+  if (owner == NULL) return 0; /* a link under no workload holds nothing to fit in */
   int fits = 0;
-  if (webhook_is_controller(env->identities, wl, req->username)) {
-    usage held, kids, mine = a->after;
-    const kube_resource *r = &webhook_workload_resources[wl];
-    char err[256];
-    if (usage_of_object(r->group, r->kind, owner, env->gpu, &held, err, sizeof(err)) == 0) {
-      const char *name = js_name(a->obj);
-      children_of(env, owner, 0, a->kind, name, &kids);
-      if (a->kind != ASK_POD && a->old) { /* an updated workload keeps its own children */
-        json_t *live = env->workloads[a->kind] ? cache_store_get(env->workloads[a->kind], req->namespace, name) : NULL;
-        usage its;
-        if (live) {
-          children_of(env, live, 1, -2, NULL, &its);
-          usage_max(&mine, &its);
-        }
-        json_decref(live);
+  usage held, kids, mine = a->after;
+  const kube_resource *r = &webhook_workload_resources[kind];
+  char err[256];
+  if (usage_of_object(r->group, r->kind, owner, env->gpu, &held, err, sizeof(err)) == 0) {
+    const char *name = js_name(a->obj);
+    skip s = {a->kind, name};
+    children_of(env, kind, owner, 0, &s, &kids);
+    if (a->kind != ASK_POD && a->old) { /* an updated workload keeps its own children */
+      json_t *live = env->workloads[a->kind] ? cache_store_get(env->workloads[a->kind], req->namespace, name) : NULL;
+      usage its;
+      if (live) {
+        children_of(env, a->kind, live, 1, &no_skip, &its);
+        usage_max(&mine, &its);
       }
-      usage_add(&kids, &mine);
-      fits = usage_within(&kids, &held);
+      json_decref(live);
     }
+    usage_add(&kids, &mine);
+    fits = usage_within(&kids, &held);
   }
   json_decref(owner);
   return fits;

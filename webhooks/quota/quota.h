@@ -7,15 +7,21 @@
  *     larger, per resource, of its whole gang and what the objects it
  *     controls hold: pods claiming it beyond its gang (a forged
  *     ownerReference) are charged all the same;
- *   - an object is part of its controlling workload's charge only when that
- *     workload is unfinished, in the cache with the uid the reference names,
- *     records the same creator (cubit.dev/user) and itself leads to an
- *     uncontrolled workload within four steps, without a cycle; every other
- *     object is charged by itself, to its own creator.
+ *   - a link (RayJob, RayCluster, SparkApplication, and a Spark driver pod
+ *     for its executors: env.h) holds what it controls, so a TrainingJob's
+ *     Ray or Spark pods fall within the TrainingJob's charge;
+ *   - an object is part of its controller's charge only when that
+ *     controller is unfinished, in the cache with the uid the reference
+ *     names, records the same creator (cubit.dev/user; an executor may
+ *     record its driver's service account instead) and itself leads to an
+ *     uncontrolled workload or link within four steps, without a cycle;
+ *     every other object is charged by itself, to its own creator.
  * What is judged (quota_validate):
  *   - creating a Pod, a workload, a Deployment or a StatefulSet: all it asks
  *     for, unless it is created by the controller of the unfinished workload
- *     it claims (webhook_identities) and fits in what that workload holds;
+ *     or link it claims (webhook_identities; for an executor, the service
+ *     account its driver runs as) and fits in what that workload, or the
+ *     workload above the link, holds;
  *   - updating a workload, a Deployment or a StatefulSet (their scale
  *     subresource too) or resizing a pod (pods/resize): the increase, per
  *     resource, with the same exception.
@@ -31,7 +37,8 @@
 #include "webhooks/env.h"
 
 /* How far a chain of controlling workloads is followed (TrainingJob ->
- * PyTorchJob -> Pod is two steps). */
+ * PyTorchJob -> Pod is two steps, TrainingJob -> RayJob -> RayCluster ->
+ * Pod three). */
 #define QUOTA_MAX_DEPTH 4
 
 /* What a project holds now (see above). When user is not NULL, *member

@@ -63,15 +63,18 @@ what the manager's parsers refuse field by field; what a schema cannot say
 {{- end }}
 {{- end }}
 {{- /* webhooks/env.c: at most 32 trusted usernames per list, the built-in
-ones (kube-controller-manager's 8, the training operator, Volcano, the
-manager itself) included; a kind's controllers propagate creators too. */}}
+ones (kube-controller-manager's 8, the training operator, Volcano, KubeRay's
+2 and the spark-operator's 2, the manager itself) included; a kind's
+controllers propagate creators too. */}}
 {{- $max := 32 }}
 {{- $kcm := "system:serviceaccount:kube-system:" }}
 {{- $operator := "system:serviceaccount:kubeflow:training-operator" }}
 {{- $volcano := "system:serviceaccount:volcano-system:volcano-controllers" }}
 {{- $manager := printf "system:serviceaccount:%s:cubit-manager" .Release.Namespace }}
-{{- $builtin := dict "Job" (list "system:kube-controller-manager" (print $kcm "job-controller")) "TFJob" (list $operator) "PyTorchJob" (list $operator) "MPIJob" (list $operator) "XGBoostJob" (list $operator) "VolcanoJob" (list $volcano) "TrainingJob" (list $manager) }}
-{{- $propagators := list "system:kube-controller-manager" $operator $volcano $manager }}
+{{- $kuberay := list "system:serviceaccount:ray-system:kuberay-operator" "system:serviceaccount:kuberay-operator:kuberay-operator" }}
+{{- $spark := list "system:serviceaccount:spark-operator:spark-operator-controller" "system:serviceaccount:spark-operator:spark-operator" }}
+{{- $builtin := dict "Job" (list "system:kube-controller-manager" (print $kcm "job-controller")) "TFJob" (list $operator) "PyTorchJob" (list $operator) "MPIJob" (list $operator) "XGBoostJob" (list $operator) "PaddleJob" (list $operator) "JAXJob" (list $operator) "VolcanoJob" (list $volcano) "TrainingJob" (list $manager) "RayJob" $kuberay "RayCluster" $kuberay "SparkApplication" $spark }}
+{{- $propagators := concat (list "system:kube-controller-manager" $operator $volcano $manager) $kuberay $spark }}
 {{- range $c := list "job" "cronjob" "replicaset" "deployment" "statefulset" "daemon-set" "replication" }}{{ $propagators = append $propagators (printf "%s%s-controller" $kcm $c) }}{{ end }}
 {{- $propagators = concat $propagators (($v.tenancy | default dict).propagators | default list) }}
 {{- range $kind, $users := (($v.tenancy | default dict).controllers | default dict) }}

@@ -1,7 +1,7 @@
 # shellcheck shell=bash disable=SC2034
 # The upstream CRDs Cubit writes into, found in the Go module cache at the versions
 # pinned by tools/crds/go.mod, with kind/local/crds/ as the fallback. KubeRay's RayJob
-# and spark-operator's SparkApplication are always the copies in kind/local/crds/
+# and RayCluster and spark-operator's SparkApplication are always the copies in kind/local/crds/
 # (pinned by tag in its README): editing tools/crds/go.mod would change the stamp of
 # every kind/local build. Sourced by up.sh.
 
@@ -9,7 +9,7 @@ KL_CRD_NAMES=(
   logs.kwok.x-k8s.io clusterlogs.kwok.x-k8s.io
   tfjobs.kubeflow.org pytorchjobs.kubeflow.org mpijobs.kubeflow.org xgboostjobs.kubeflow.org
   paddlejobs.kubeflow.org jaxjobs.kubeflow.org
-  rayjobs.ray.io sparkapplications.sparkoperator.k8s.io
+  rayjobs.ray.io rayclusters.ray.io sparkapplications.sparkoperator.k8s.io
   jobs.batch.volcano.sh podgroups.scheduling.volcano.sh queues.scheduling.volcano.sh
   virtualservices.networking.istio.io destinationrules.networking.istio.io gateways.networking.istio.io
 )
@@ -45,7 +45,7 @@ crds_istio_extract() {
 }
 
 # The CRDs copied from kind/local/crds/ whatever the module cache holds.
-KL_CRD_COPIES=(ray.io_rayjobs.yaml sparkoperator.k8s.io_sparkapplications.yaml)
+KL_CRD_COPIES=(ray.io_rayjobs.yaml ray.io_rayclusters.yaml sparkoperator.k8s.io_sparkapplications.yaml)
 
 # crds_collect DIR: write the CRD files to DIR and print where they came from.
 crds_collect() {
