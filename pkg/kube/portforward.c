@@ -526,8 +526,11 @@ int kube_portforward_pump(kube_portforward *pf, int fd, int stop_fd, kube_status
       }
     }
   }
-  /* Our close (or the answer to the server's) goes out before we leave. */
-  if (pf->out.len && pf->easy) {
+  /* Our close (or the answer to the server's) goes out before we leave,
+   * unless the connection already ended. */
+  if (!eof && rc != CUBIT_ECONNECT)
+    (void)queue_close(pf, rc == CUBIT_EINVAL ? KUBE_WS_CLOSE_PROTOCOL : KUBE_WS_CLOSE_NORMAL);
+  if (!eof && pf->out.len && pf->easy) {
     kube_status ignored = {0};
     if (flush_some(pf, &ignored) == 0 && pf->out.len) (void)send_all(pf, pf->out.data, pf->out.len, 1000, &ignored);
   }

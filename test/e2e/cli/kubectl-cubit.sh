@@ -305,7 +305,7 @@ if curl -sS --max-time 5 -o /dev/null "$url" 2>/dev/null; then
   [[ $(cubit open lab 2>"$work/open-err") == "$url" && -n $url ]] || fail "open lab did not print $url"
 else
   code=0
-  timeout -s INT 10 "$build/kubectl-cubit" -n "$ns" open lab >"$work/open-out" 2>"$work/open-err" || code=$?
+  timeout --preserve-status -s INT 10 "$build/kubectl-cubit" -n "$ns" open lab >"$work/open-out" 2>"$work/open-err" || code=$?
   expect_code 0 "$code" "open lab ended by SIGINT"
   has "$work/open-err" "$url does not answer from here"
   has "$work/open-out" "Forwarding from 127.0.0.1:"
