@@ -5,7 +5,8 @@
  * close payloads; the opening handshake's answer; the channel layer (port
  * prefixes, split or not, data and error channels); and the whole stream
  * against a scripted loopback server: upgrade, ping answered, bytes both
- * ways, close handshake, an error answer's Status. */
+ * ways, close handshake, a stop while a connection is open, an error
+ * answer's Status. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -340,6 +341,7 @@ END_TEST
 typedef struct ws_server {
   int fd, port;
   const char *answer; /* NULL: the 101 upgrade; else sent as is */
+  int quiet;          /* after the upgrade, only wait for the client's close */
   char request[4096];
   char pong[64], data[64];
   size_t data_len;
@@ -407,6 +409,15 @@ static void *ws_serve(void *arg) {
    * what came after the head. */
   memcpy(head + n, "\x82\x03\x00\xb8\x22\x82\x03\x01\xb8\x22", 10);
   send_all(c, head, (size_t)n + 10);
+  if (s->quiet) {
+    int op;
+    char p[128];
+    size_t len;
+    if (read_client_frame(c, &op, p, sizeof(p), &len) == 0 && op == KUBE_WS_CLOSE && len == 2)
+      s->close_code = ((uint8_t)p[0] << 8) | (uint8_t)p[1];
+    close(c);
+    return NULL;
+  }
   send_frame(c, KUBE_WS_PING, "are you there", 13);
   send_frame(c, KUBE_WS_BINARY, "\x00pod says hi", 12);
   int got_pong = 0, got_data = 0;
@@ -434,9 +445,10 @@ static void *ws_serve(void *arg) {
   return NULL;
 }
 
-static void ws_server_start(ws_server *s, const char *answer) {
+static void ws_server_start(ws_server *s, const char *answer, int quiet) {
   memset(s, 0, sizeof(*s));
   s->answer = answer;
+  s->quiet = quiet;
   s->fd = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in a = {.sin_family = AF_INET};
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -450,7 +462,7 @@ static void ws_server_start(ws_server *s, const char *answer) {
 
 START_TEST(stream_both_ways) {
   ws_server s;
-  ws_server_start(&s, NULL);
+  ws_server_start(&s, NULL, 0);
   char url[64];
   snprintf(url, sizeof(url), "http://127.0.0.1:%d", s.port);
   kube_config cfg = {.server = url, .namespace = "default", .token = "sekret"};
@@ -483,12 +495,43 @@ START_TEST(stream_both_ways) {
 }
 END_TEST
 
+/* Ctrl-C while a connection is open: the stop descriptor ends the pump,
+ * which says goodbye with a normal close frame. */
+START_TEST(stream_stopped) {
+  ws_server s;
+  ws_server_start(&s, NULL, 1);
+  char url[64];
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d", s.port);
+  kube_config cfg = {.server = url, .namespace = "default"};
+  kube_client *client;
+  ck_assert_int_eq(kube_client_new(&cfg, NULL, &client), 0);
+  kube_portforward *pf;
+  kube_status st;
+  ck_assert_int_eq(kube_portforward_open(client, "team-a", "lab-0", 8888, &pf, &st), 0);
+  int pair[2], stop[2];
+  ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
+  ck_assert_int_eq(pipe(stop), 0);
+  ck_assert_int_eq(write(stop[1], "x", 1), 1);
+  ck_assert_int_eq(kube_portforward_pump(pf, pair[0], stop[0], &st), 0);
+  pthread_join(s.thread, NULL);
+  ck_assert_int_eq(s.close_code, 1000);
+  kube_portforward_free(pf);
+  close(pair[0]);
+  close(pair[1]);
+  close(stop[0]);
+  close(stop[1]);
+  close(s.fd);
+  kube_client_free(client);
+}
+END_TEST
+
 START_TEST(stream_refused) {
   ws_server s;
   ws_server_start(&s,
                   "HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: 105\r\n\r\n"
                   "{\"kind\":\"Status\",\"reason\":\"Forbidden\",\"message\":\"pods \\\"lab-0\\\" is forbidden: cannot "
-                  "create portforward\"}");
+                  "create portforward\"}",
+                  0);
   char url[64];
   snprintf(url, sizeof(url), "http://127.0.0.1:%d", s.port);
   kube_config cfg = {.server = url, .namespace = "default"};
@@ -519,6 +562,7 @@ int main(void) {
   tcase_add_loop_test(tc, handshake, 0, sizeof(hs_cases) / sizeof(hs_cases[0]));
   tcase_add_loop_test(tc, demux, 0, sizeof(demux_cases) / sizeof(demux_cases[0]));
   tcase_add_test(tc, stream_both_ways);
+  tcase_add_test(tc, stream_stopped);
   tcase_add_test(tc, stream_refused);
   suite_add_tcase(su, tc);
   return testutil_run(su);
