@@ -18,7 +18,7 @@
 typedef enum {
   F_KUBECONFIG, F_CONTEXT, F_NAMESPACE, F_HELP, F_FOLLOW, F_ATTEMPT, F_ALL_ATTEMPTS, F_ROLE,
   F_REPLICA, F_REVISION, F_WATCH, F_FOR, F_PARAM, F_INTERVAL, F_TOKEN, F_OUTPUT, F_PROJECT, F_BY, F_FROM, F_TO,
-  F_SINCE, F_KIND, F_PHASE, F_CREATOR, F_LIMIT, F_HISTORY_URL, F_TRIAL
+  F_SINCE, F_KIND, F_PHASE, F_CREATOR, F_LIMIT, F_HISTORY_URL, F_TRIAL, F_PORT
 } flag_id;
 
 typedef struct flag_spec {
@@ -57,6 +57,7 @@ static const flag_spec flags[] = {
     {F_LIMIT, "limit", 0, 1, BIT(CLI_CMD_HISTORY)},
     {F_HISTORY_URL, "history-url", 0, 1, BIT(CLI_CMD_USAGE) | BIT(CLI_CMD_HISTORY)},
     {F_TRIAL, "trial", 0, 1, BIT(CLI_CMD_LOGS)},
+    {F_PORT, "port", 0, 1, BIT(CLI_CMD_OPEN)},
 };
 
 typedef struct command_spec {
@@ -298,6 +299,15 @@ static int apply_flag(cli_args *a, const flag_spec *f, const char *v, char *err,
       return 0;
     case F_LIMIT: return parse_count("limit", v, 1, &a->limit, err, errlen);
     case F_TRIAL: return parse_count("trial", v, 1, &a->trial, err, errlen);
+    case F_PORT: {
+      char *end;
+      errno = 0;
+      long n = strtol(v, &end, 10);
+      if (*v == '\0' || *end != '\0' || errno || n < 0 || n > 65535)
+        return cubit_errorf(err, errlen, CUBIT_EINVAL, "--port: want a local port from 0 (any free one) to 65535, got \"%s\"", v);
+      a->port = (int)n;
+      return 0;
+    }
     case F_HISTORY_URL:
       if (strncasecmp(v, "https://", 8) != 0 && strncasecmp(v, "http://", 7) != 0)
         return cubit_errorf(err, errlen, CUBIT_EINVAL, "--history-url: want https://HOST[:PORT], got \"%s\"", v);
@@ -333,6 +343,7 @@ typedef struct pending_flag {
 int cli_parse(int argc, char **argv, cli_args *out, char *err, size_t errlen) {
   memset(out, 0, sizeof(*out));
   out->replica = -1;
+  out->port = -1;
   out->interval_ms = 2000;
   out->limit = 100;
   pending_flag *seen = xcalloc((size_t)argc + 1, sizeof(*seen));

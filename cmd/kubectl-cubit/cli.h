@@ -7,6 +7,8 @@
  *   logs.c    which pods a logs command reads, and per-pod line prefixes
  *             (pure)
  *   suggest.c the closest existing name to a mistyped one (pure)
+ *   forward.c open's port-forward: a local listener, a stream per
+ *             connection through the API server (kube/portforward.h)
  *   main.c    the commands: API calls through pkg/kube, output, exit codes
  *
  * The pure parts take the objects and the clock as inputs so the unit tests
@@ -17,6 +19,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "util/buf.h"
 #include "util/err.h"
@@ -95,6 +98,7 @@ typedef struct cli_args {
   const char *creator;
   int limit;              /* history --limit, default 100 */
   const char *history_url;/* --history-url */
+  int port;               /* open --port N: the local port to forward (0 = any free one); -1 when not given */
 } cli_args;
 
 /* Parses argv (argv[0] is the program). Returns 0, or CLI_EXIT_USAGE with a
@@ -215,5 +219,24 @@ int cli_render_usage(const json_t *answer, cli_output o, cubit_buf *out) CUBIT_W
 /* Runs of the history (an array, newest first) as a table; -o wide adds the
  * uid, GPU model, CPU and deletion time. now: for what still runs. */
 int cli_render_history(const json_t *runs, cli_output o, int64_t now, cubit_buf *out) CUBIT_WUR;
+
+/* ---------------------------------------------------------- forward */
+
+/* Listens on 127.0.0.1:port (0 = any free port): *fd and the *bound port.
+ * Returns 0 or CUBIT_EIO with the reason in err. */
+int cli_forward_listen(int port, int *fd, int *bound, char *err, size_t errlen) CUBIT_WUR;
+
+struct kube_client;
+typedef struct cli_forward_target {
+  struct kube_client *client;
+  const char *ns, *pod;
+  uint16_t port; /* the pod's */
+} cli_forward_target;
+
+/* Accepts connections on listen_fd until stop_fd is readable (and stays
+ * so), each streamed to the pod by a thread of its own; returns once every
+ * stream ended. A line per connection ("Handling connection N for PORT")
+ * and per failed stream goes to log. */
+int cli_forward_serve(const cli_forward_target *t, int listen_fd, int stop_fd, FILE *log) CUBIT_WUR;
 
 #endif

@@ -19,7 +19,7 @@ static const char overview[] =
     "  backfill PIPELINE     runs for the schedule's ticks in a past window (--from T --to T)\n"
     "  stop NAME, resume NAME  stop or resume a PipelineRun, a TrainingJob (suspend) or a Notebook\n"
     "  renew NOTEBOOK        renew a notebook's lease (--for D also sets its length)\n"
-    "  open NOTEBOOK         print the notebook's URL\n"
+    "  open NOTEBOOK         print the notebook's URL, or forward a local port to it (--port N)\n"
     "  usage                 GPU- and CPU-hours from the run history (--project, --by, --from, --to)\n"
     "  history               runs from the run history (--kind, --project, --phase, --creator, --since)\n"
     "  completion bash|zsh   the shell completion script\n"
@@ -137,9 +137,18 @@ static const topic topics[] = {
      "\n"
      "Prints the completion script: source <(kubectl-cubit completion bash).\n"},
     {"open",
-     "Usage: kubectl cubit open NOTEBOOK\n"
+     "Usage: kubectl cubit open NOTEBOOK [--port N]\n"
      "\n"
-     "Prints the notebook's URL (status.url); exit code 4 while it has none.\n"},
+     "Prints the notebook's URL (status.url) when it answers from here; exit code 4 while it\n"
+     "has none. When it does not answer (no gateway or DNS name), or with --port, forwards\n"
+     "127.0.0.1:N (--port 0 or none: a free port) to the notebook pod's port 8888 through the\n"
+     "API server's pods/portforward, prints\n"
+     "  Forwarding from 127.0.0.1:PORT -> POD:8888\n"
+     "  http://127.0.0.1:PORT/notebook/NAMESPACE/NOTEBOOK/\n"
+     "and serves until Ctrl-C (exit code 0). Each local connection is its own stream; a\n"
+     "stream's failure (the pod refused the port, ...) is printed and the others go on.\n"
+     "\n"
+     "  --port N              the local port (0: any free one)\n"},
 };
 
 const char *cli_help(const char *command) {

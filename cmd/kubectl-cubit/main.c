@@ -2,6 +2,9 @@
  * does (pkg/kube), talks to the API server, prints, and exits with the
  * codes of cli.h. */
 #include <curl/curl.h>
+#include <errno.h>
+#include <signal.h>
+#include <sys/signalfd.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -436,39 +439,97 @@ static int reachable(const char *url, char *why, size_t len) {
   return cc == CURLE_OK;
 }
 
+/* The notebook's Running pod (its name into pod), found by its label. */
+static int notebook_pod(cli *c, const char *nb, char *pod, size_t len) {
+  char sel[320];
+  snprintf(sel, sizeof(sel), "%s=%s", NOTEBOOK_LABEL, nb);
+  json_t *items;
+  int rc = list(c, &kube_pods, sel, &items);
+  if (rc) return rc;
+  size_t i;
+  json_t *p;
+  *pod = '\0';
+  json_array_foreach(items, i, p) {
+    const char *ph = js_str(p, "status.phase");
+    if (ph && strcmp(ph, "Running") == 0 && js_get(p, "metadata.deletionTimestamp") == NULL) {
+      snprintf(pod, len, "%s", js_name(p));
+      break;
+    }
+  }
+  json_decref(items);
+  if (*pod == '\0') {
+    fail("Notebook %s has no Running pod to forward to (is it stopped? kubectl cubit resume %s)", nb, nb);
+    return CLI_EXIT_ERROR;
+  }
+  return 0;
+}
+
+/* Forwards 127.0.0.1:port (0 = a free one) to the notebook pod's IDE port
+ * until SIGINT or SIGTERM, read through a signalfd that every stream
+ * polls too: the signals are blocked in this thread before any stream
+ * thread starts, so they inherit that. Their disposition is reset first:
+ * a shell starts a background job with SIGINT ignored, and an ignored
+ * signal is dropped, never queued for the signalfd. */
+static int forward_notebook(cli *c, const char *nb, int port) {
+  char pod[256];
+  int rc = notebook_pod(c, nb, pod, sizeof(pod));
+  if (rc) return rc;
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &mask, NULL);
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  int stop = signalfd(-1, &mask, SFD_CLOEXEC);
+  if (stop < 0) {
+    fail("signalfd: %s", strerror(errno));
+    return CLI_EXIT_ERROR;
+  }
+  char err[256];
+  int lfd, bound;
+  if (cli_forward_listen(port, &lfd, &bound, err, sizeof(err))) {
+    fail("%s", err);
+    close(stop);
+    return CLI_EXIT_ERROR;
+  }
+  char base[NOTEBOOK_PATH_LEN];
+  notebook_base_path(c->ns, nb, base);
+  printf("Forwarding from 127.0.0.1:%d -> %s:%d\nhttp://127.0.0.1:%d%s\n", bound, pod, NOTEBOOK_PORT, bound, base);
+  fflush(stdout);
+  cli_forward_target t = {.client = c->client, .ns = c->ns, .pod = pod, .port = NOTEBOOK_PORT};
+  rc = cli_forward_serve(&t, lfd, stop, stderr);
+  close(lfd);
+  close(stop);
+  return rc ? CLI_EXIT_ERROR : 0;
+}
+
 /* Prints the notebook's URL. When the route does not answer from here (no
- * gateway, no DNS name, a cluster without ingress) it also says, on
- * stderr, the exact command that forwards a local port to the notebook's
- * Service (port 80, docs/notebook.md) and the URL to open then: the
- * command line does not speak the API server's SPDY/websocket
- * port-forward protocol itself. */
+ * gateway, no DNS name, a cluster without ingress), or when --port is
+ * given, it forwards a local port to the notebook's pod through the API
+ * server instead and prints that URL, until Ctrl-C. */
 static int cmd_open(cli *c) {
   const kube_resource *want[] = {&notebook_resource}, *r;
   json_t *nb;
   int rc = resolve(c, c->a->name, want, 1, &r, &nb);
   if (rc) return rc;
+  char name[256];
+  snprintf(name, sizeof(name), "%s", js_name(nb));
   const char *url = js_str(nb, "status.url");
   if (url == NULL || *url == '\0') {
-    fail("Notebook %s has no URL yet (phase %s)", js_name(nb), js_str(nb, "status.phase") ? js_str(nb, "status.phase") : "Pending");
+    fail("Notebook %s has no URL yet (phase %s)", name, js_str(nb, "status.phase") ? js_str(nb, "status.phase") : "Pending");
     json_decref(nb);
     return CLI_EXIT_ERROR;
   }
-  printf("%s\n", url);
-  fflush(stdout);
   char why[256] = "";
-  if (!reachable(url, why, sizeof(why))) {
-    char flags[600] = "";
-    int n = 0;
-    if (c->a->kubeconfig) n += snprintf(flags + n, sizeof(flags) - (size_t)n, " --kubeconfig %s", c->a->kubeconfig);
-    if (c->a->context && n < (int)sizeof(flags))
-      snprintf(flags + n, sizeof(flags) - (size_t)n, " --context %s", c->a->context);
-    fail("%s does not answer from here (%s); forward a port to the notebook instead:\n"
-         "  kubectl%s -n %s port-forward svc/%s %d:%d\n"
-         "then open http://127.0.0.1:%d/notebook/%s/%s/",
-         url, why, flags, c->ns, js_name(nb), NOTEBOOK_PORT, NOTEBOOK_SERVICE_PORT, NOTEBOOK_PORT, c->ns, js_name(nb));
+  if (c->a->port < 0 && reachable(url, why, sizeof(why))) {
+    printf("%s\n", url);
+    json_decref(nb);
+    return 0;
   }
+  if (c->a->port < 0) fprintf(stderr, "%s does not answer from here (%s); forwarding a local port instead\n", url, why);
   json_decref(nb);
-  return 0;
+  return forward_notebook(c, name, c->a->port < 0 ? 0 : c->a->port);
 }
 
 /* ---------------------------------------------------------- logs */

@@ -171,7 +171,7 @@ proc_start kube-scheduler "$SCHEDULER_PORT" "$BIN/kube-scheduler" \
   --cert-dir="$KL_PKI/scheduler-generated" \
   --v="$V"
 
-# --- upstream CRDs (kwok's Logs and ClusterLogs too: before kwok watches them) ---
+# --- upstream CRDs (kwok's Logs, ClusterLogs, PortForward, ClusterPortForward too: before kwok watches them) ---
 crd_source=$(crds_collect "$KL_STATE/crds")
 "${KUBECTL[@]}" apply --server-side --force-conflicts --field-manager=kind-local \
   -f "$KL_STATE/crds" >/dev/null
@@ -192,7 +192,7 @@ proc_start kwok "$KWOK_PORT" "$BIN/kwok" \
   --node-ip="$KL_HOST" --node-port="$KWOK_PORT" --cidr="$POD_CIDR" \
   --node-lease-duration-seconds=40 \
   --server-address="$KL_HOST:$KWOK_PORT" \
-  --enable-crds=Logs,ClusterLogs \
+  --enable-crds=Logs,ClusterLogs,PortForward,ClusterPortForward \
   -v=INFO
 
 # --- Kubeflow training operator ---------------------------------------------------

@@ -166,6 +166,10 @@ static void pool_give(kube_client *c, pooled *p) {
   pthread_mutex_unlock(&c->mu);
 }
 
+const char *kube__user_agent(const kube_client *c) {
+  return c->user_agent;
+}
+
 char *kube__url(kube_client *c, const char *path) {
   return xasprintf("%s%s", c->cfg->server, path);
 }

@@ -1,4 +1,4 @@
-/* Request plumbing shared by client.c and watch.c only. */
+/* Request plumbing shared by client.c, watch.c and portforward.c only. */
 #ifndef CUBIT_KUBE_REQUEST_H
 #define CUBIT_KUBE_REQUEST_H
 
@@ -13,6 +13,8 @@
  * the reason in st. */
 int kube__prepare(kube_client *c, CURL *easy, const char *accept, struct curl_slist **headers,
                   kube_status *st);
+/* The User-Agent the client sends (borrowed). */
+const char *kube__user_agent(const kube_client *c);
 /* Full URL for a path; caller frees. */
 char *kube__url(kube_client *c, const char *path);
 /* Translates a finished transfer into a code, filling st from the body

@@ -98,6 +98,29 @@ START_TEST(parse_valid) {
 }
 END_TEST
 
+/* open --port: the local port to forward; -1 when not given. */
+static const struct {
+  const char *argv[MAXARGS];
+  int port;
+} port_ok[] = {
+    {{"open", "lab"}, -1},
+    {{"open", "lab", "--port", "0"}, 0},
+    {{"open", "--port=8888", "nb/lab"}, 8888},
+    {{"--port", "65535", "open", "lab"}, 65535},
+};
+
+START_TEST(parse_port) {
+  char *argv[MAXARGS + 1];
+  int argc = argc_of(port_ok[_i].argv, argv);
+  cli_args a;
+  char err[256] = "";
+  ck_assert_msg(cli_parse(argc, argv, &a, err, sizeof(err)) == 0, "case %d: %s", _i, err);
+  ck_assert_int_eq(a.cmd, CLI_CMD_OPEN);
+  ck_assert_int_eq(a.port, port_ok[_i].port);
+  cli_args_free(&a);
+}
+END_TEST
+
 typedef struct bad_case {
   const char *argv[MAXARGS];
   const char *message; /* the whole message */
@@ -137,6 +160,11 @@ static const bad_case parse_bad[] = {
     {{"history", "--kind", "job"},
      "--kind: want TrainingJob (tj), PipelineRun (plr), Notebook (nb) or InferenceService (isvc), got \"job\""},
     {{"history", "--limit", "0"}, "--limit: want an integer of at least 1, got \"0\""},
+    {{"open", "lab", "--port", "65536"}, "--port: want a local port from 0 (any free one) to 65535, got \"65536\""},
+    {{"open", "lab", "--port", "-1"}, "--port: want a local port from 0 (any free one) to 65535, got \"-1\""},
+    {{"open", "lab", "--port", "http"}, "--port: want a local port from 0 (any free one) to 65535, got \"http\""},
+    {{"open", "lab", "--port="}, "--port: want a local port from 0 (any free one) to 65535, got \"\""},
+    {{"renew", "lab", "--port", "1"}, "flag --port is not a flag of \"renew\" (see kubectl cubit renew --help)"},
     {{"history", "--history-url", "cubit-history:443"}, "--history-url: want https://HOST[:PORT], got \"cubit-history:443\""},
     {{"history", "x"}, "history: want , got 1 argument (usage: kubectl cubit history )"},
     {{"backfill", "p", "--from", "2026-12-01"}, "backfill: --from and --to are required (the window of ticks to run)"},
@@ -652,6 +680,7 @@ int main(void) {
   Suite *s = suite_create("cli");
   TCase *tc = tcase_create("core");
   tcase_add_loop_test(tc, parse_valid, 0, N(parse_ok));
+  tcase_add_loop_test(tc, parse_port, 0, N(port_ok));
   tcase_add_loop_test(tc, parse_invalid, 0, N(parse_bad));
   tcase_add_loop_test(tc, parse_valid2, 0, N(parse_ok2));
   tcase_add_test(tc, when_parse);

@@ -6,7 +6,7 @@
 # every kind/local build. Sourced by up.sh.
 
 KL_CRD_NAMES=(
-  logs.kwok.x-k8s.io clusterlogs.kwok.x-k8s.io
+  logs.kwok.x-k8s.io clusterlogs.kwok.x-k8s.io portforwards.kwok.x-k8s.io clusterportforwards.kwok.x-k8s.io
   tfjobs.kubeflow.org pytorchjobs.kubeflow.org mpijobs.kubeflow.org xgboostjobs.kubeflow.org
   paddlejobs.kubeflow.org jaxjobs.kubeflow.org
   rayjobs.ray.io rayclusters.ray.io sparkapplications.sparkoperator.k8s.io
@@ -65,9 +65,10 @@ crds_collect() {
     crds_istio_extract "$istio/kubernetes/customresourcedefinitions.gen.yaml" \
       virtualservices.networking.istio.io destinationrules.networking.istio.io \
       gateways.networking.istio.io >"$out/networking.istio.io.yaml"
-    # kwok's Logs and ClusterLogs (kwok runs with --enable-crds=Logs,ClusterLogs):
-    # how a test gives a fake pod its container output.
-    for f in logs clusterlogs; do
+    # kwok's Logs, ClusterLogs, PortForward and ClusterPortForward (kwok runs with
+    # --enable-crds naming them): how a test gives a fake pod its container output,
+    # and where a port-forward to a fake pod's port goes (kind/local/pod-port.sh).
+    for f in logs clusterlogs portforwards clusterportforwards; do
       cp "$kwok/kustomize/crd/bases/kwok.x-k8s.io_$f.yaml" "$out/"
     done
     for f in "${KL_CRD_COPIES[@]}"; do cp "$KL_DIR/crds/$f" "$out/"; done

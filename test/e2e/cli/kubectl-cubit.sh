@@ -299,11 +299,17 @@ YAML
 kubectl wait -n "$ns" --for=jsonpath='{.status.phase}'=Running nb/lab --timeout=90s >/dev/null ||
   fail "lab never ran: $(kubectl get nb -n "$ns" lab -o jsonpath='{.status}')"
 url=$(kubectl get nb -n "$ns" lab -o jsonpath='{.status.url}')
-[[ $(cubit open lab 2>"$work/open-err") == "$url" && -n $url ]] || fail "open lab did not print $url"
-# Where the route does not answer (kind/local has no gateway), open says how to forward a port.
-if ! curl -sS --max-time 5 -o /dev/null "$url" 2>/dev/null; then
-  has "$work/open-err" "kubectl -n $ns port-forward svc/lab 8888:80"
-  has "$work/open-err" "then open http://127.0.0.1:8888/notebook/$ns/lab/"
+# Where the route answers, open prints it; where it does not (kind/local has no gateway),
+# open forwards a local port instead until SIGINT (kubectl-cubit-open.sh streams through it).
+if curl -sS --max-time 5 -o /dev/null "$url" 2>/dev/null; then
+  [[ $(cubit open lab 2>"$work/open-err") == "$url" && -n $url ]] || fail "open lab did not print $url"
+else
+  code=0
+  timeout --preserve-status -s INT 10 "$build/kubectl-cubit" -n "$ns" open lab >"$work/open-out" 2>"$work/open-err" || code=$?
+  expect_code 0 "$code" "open lab ended by SIGINT"
+  has "$work/open-err" "$url does not answer from here"
+  has "$work/open-out" "Forwarding from 127.0.0.1:"
+  grep -qE "^http://127\.0\.0\.1:[0-9]+/notebook/$ns/lab/\$" "$work/open-out" || fail "open printed no local URL"
 fi
 renewed=$(kubectl get nb -n "$ns" lab -o jsonpath='{.status.lease.renewedAt}')
 sleep 1 # renewedAt has a resolution of a second
