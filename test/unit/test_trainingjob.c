@@ -97,7 +97,7 @@ START_TEST(desired_child_per_framework) {
   tj_spec s;
   char err[256];
   ck_assert_msg(tj_spec_parse(tj, &s, err, sizeof(err)) == 0, "%s", err);
-  tj_env env = {GANG_VOLCANO, "team-a", NULL};
+  tj_env env = {GANG_VOLCANO, "team-a", NULL, 0};
   json_t *child = tj_desired_child(tj, &s, &env);
   check_golden(cases[_i].framework, child);
   json_decref(child);
@@ -111,7 +111,7 @@ START_TEST(batch_gang_gets_a_podgroup) {
   char err[256];
   ck_assert_int_eq(tj_spec_parse(tj, &s, err, sizeof(err)), 0);
   ck_assert_int_eq(s.gang, 1);
-  tj_env volcano = {GANG_VOLCANO, "team-a", NULL}, none = {GANG_NONE, "team-a", NULL};
+  tj_env volcano = {GANG_VOLCANO, "team-a", NULL, 0}, none = {GANG_NONE, "team-a", NULL, 0};
   json_t *pg = tj_desired_podgroup(tj, &s, &volcano);
   ck_assert_ptr_nonnull(pg);
   ck_assert_int_eq(js_int(pg, "spec.minMember", 0), 3);
@@ -1169,7 +1169,7 @@ START_TEST(gpu_translated_outside_project) {
   ck_assert_msg(gpu_profile_parse(pj, &gpu, err, sizeof(err)) == 0, "%s", err);
   tj_spec s;
   ck_assert_int_eq(tj_spec_parse(tj, &s, err, sizeof(err)), 0);
-  tj_env outside = {GANG_NONE, NULL, gpu}, inside = {GANG_NONE, "team-a", gpu};
+  tj_env outside = {GANG_NONE, NULL, gpu, 0}, inside = {GANG_NONE, "team-a", gpu, 0};
   json_t *child = tj_desired_child(tj, &s, &outside);
   json_t *pod = js_get(child, "spec.template.spec");
   json_t *c = json_array_get(json_object_get(pod, "containers"), 0);
@@ -1210,7 +1210,7 @@ START_TEST(gpu_translated_outside_project_per_engine) {
   ck_assert_msg(gpu_profile_parse(pj, &gpu, err, sizeof(err)) == 0, "%s", err);
   tj_spec s;
   ck_assert_msg(tj_spec_parse(tj, &s, err, sizeof(err)) == 0, "%s", err);
-  tj_env outside = {GANG_NONE, NULL, gpu};
+  tj_env outside = {GANG_NONE, NULL, gpu, 0};
   json_t *child = tj_desired_child(tj, &s, &outside);
   json_t *tmpl = js_get(child, gpu_engines[_i].template_path);
   ck_assert_msg(tmpl != NULL, "%s: no %s", gpu_engines[_i].framework, gpu_engines[_i].template_path);
