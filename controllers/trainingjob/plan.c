@@ -104,13 +104,11 @@ static int owns(const tj_planning *pl, const json_t *obj) {
   return uid && js_uid(pl->in->tj) && strcmp(uid, js_uid(pl->in->tj)) == 0;
 }
 
-/* Plans 'desired' (stolen) where the job's children live: in a member
- * without the ownerReference and with labels back to the hub object. */
-static void child_apply(tj_planning *pl, const kube_resource *r, json_t *desired) {
-  if (pl->member == NULL) {
-    rt_plan_apply(pl->out, r, desired);
-    return;
-  }
+/* A child for a member carries no ownerReference (none can cross
+ * clusters) and labels back to the hub object instead. Idempotent; done
+ * before the applied digest is compared (runtime/apply.h). */
+static json_t *for_member(const tj_planning *pl, json_t *desired) {
+  if (pl->member == NULL || desired == NULL) return desired;
   json_object_del(json_object_get(desired, "metadata"), "ownerReferences");
   json_t *labels = js_get(desired, "metadata.labels");
   if (!json_is_object(labels)) {
@@ -119,7 +117,12 @@ static void child_apply(tj_planning *pl, const kube_resource *r, json_t *desired
   }
   json_object_set_new(labels, TJ_LABEL, json_string(js_name(pl->in->tj)));
   json_object_set_new(labels, TJ_OWNER_UID_LABEL, json_string(js_uid(pl->in->tj) ? js_uid(pl->in->tj) : ""));
-  rt_plan_apply_in(pl->out, pl->member, r, desired);
+  return desired;
+}
+
+/* Plans 'desired' (stolen) where the job's children live. */
+static void child_apply(tj_planning *pl, const kube_resource *r, json_t *desired) {
+  rt_plan_apply_in(pl->out, pl->member, r, for_member(pl, desired));
 }
 
 static void child_delete(tj_planning *pl, const kube_resource *r, const json_t *live, const char *propagation) {
@@ -705,7 +708,8 @@ static void run(tj_planning *pl) {
   }
   int volcano_suspend = pl->s->suspend && pl->s->framework == TJ_VOLCANO;
   int child_deleting = in->child && deleting(in->child);
-  json_t *desired = volcano_suspend || child_deleting ? NULL : tj_desired_child(in->tj, pl->s, &in->env);
+  json_t *desired =
+      volcano_suspend || child_deleting ? NULL : for_member(pl, tj_desired_child(in->tj, pl->s, &in->env));
   int updating = desired && in->child && !holds_desired(in->child, desired);
   size_t npods;
   const json_t **pods = engine_pods(pl, &npods);
