@@ -32,8 +32,8 @@ typedef struct tj_gathered {
   cache_list pods;
   project_spec project_spec;
   int project_parsed;
-  tj_cluster_view clusters[PROJECT_MAX_CLUSTERS];
-  json_t *cluster_objs[PROJECT_MAX_CLUSTERS];
+  tj_cluster_view clusters[PROJECT_MAX_CLUSTERS + 1]; /* + where it was placed, if dropped since */
+  json_t *cluster_objs[PROJECT_MAX_CLUSTERS + 1];
 } tj_gathered;
 
 static json_t *cached(const rt_ctx *ctx, const kube_resource *r, const char *ns, const char *name) {
@@ -161,19 +161,30 @@ static void gather_clusters(const rt_ctx *ctx, const tj_ctl *tc, const json_t *t
   tj_demand d;
   tj_demand_of(g->in.spec, &d);
   cache_store *clusters = rt_store(ctx, &cluster_resource);
-  for (size_t i = 0; i < g->project_spec.nclusters; i++) {
-    tj_cluster_view *v = &g->clusters[i];
-    v->name = g->project_spec.clusters[i];
+  size_t n = 0;
+  int listed = 0; /* the placed cluster is still in the project's list */
+  for (; n < g->project_spec.nclusters; n++) {
+    tj_cluster_view *v = &g->clusters[n];
+    v->name = g->project_spec.clusters[n];
+    listed |= !placing && strcmp(v->name, placed) == 0;
     if (strcmp(v->name, CLUSTER_LOCAL) == 0) {
       if (placing) local_view(ctx, tc, g->in.spec, &d, v);
       else v->ready = v->serves_engine = 1;
       continue;
     }
-    g->cluster_objs[i] = clusters ? cache_store_get(clusters, NULL, v->name) : NULL;
-    member_view(ctx, g->cluster_objs[i], g->in.spec, &d, v);
+    g->cluster_objs[n] = clusters ? cache_store_get(clusters, NULL, v->name) : NULL;
+    member_view(ctx, g->cluster_objs[n], g->in.spec, &d, v);
+  }
+  /* A job keeps running where it was placed when the project drops that
+   * cluster later: the plan still sees it. */
+  if (!placing && !listed && strcmp(placed, CLUSTER_LOCAL) != 0) {
+    g->clusters[n].name = placed;
+    g->cluster_objs[n] = clusters ? cache_store_get(clusters, NULL, placed) : NULL;
+    member_view(ctx, g->cluster_objs[n], g->in.spec, &d, &g->clusters[n]);
+    n++;
   }
   g->in.clusters = g->clusters;
-  g->in.nclusters = g->project_spec.nclusters;
+  g->in.nclusters = n;
 }
 
 /* A job placed on a member: its engine object and pods are the member's. */
@@ -229,7 +240,7 @@ static void gather(const rt_ctx *ctx, const json_t *tj, tj_gathered *g) {
 }
 
 static void gathered_free(tj_gathered *g) {
-  for (size_t i = 0; i < PROJECT_MAX_CLUSTERS; i++) json_decref(g->cluster_objs[i]);
+  for (size_t i = 0; i < PROJECT_MAX_CLUSTERS + 1; i++) json_decref(g->cluster_objs[i]);
   if (g->project_parsed) project_spec_free(&g->project_spec);
   json_decref(g->project);
   json_decref(g->child);
@@ -259,7 +270,7 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
 }
 
 /* A Cluster's change reaches the jobs placed on it (reachability) and the
- * jobs waiting for room. */
+ * jobs waiting for room (Placed=False); not every job of the hub. */
 static char **map_cluster(const rt_ctx *ctx, const json_t *cluster) {
   cache_store *jobs = rt_store(ctx, &trainingjob_resource);
   cache_list all = {0};
@@ -268,7 +279,9 @@ static char **map_cluster(const rt_ctx *ctx, const json_t *cluster) {
   size_t n = 0;
   for (size_t i = 0; i < all.len; i++) {
     const char *placed = js_str(all.items[i], "status.cluster");
-    if (placed == NULL || *placed == '\0' || strcmp(placed, js_name(cluster)) == 0) keys[n++] = cache_key(all.items[i]);
+    const char *waiting = js_str(rt_condition_get(json_object_get(all.items[i], "status"), "Placed"), "status");
+    if ((placed && strcmp(placed, js_name(cluster)) == 0) || (waiting && strcmp(waiting, "False") == 0))
+      keys[n++] = cache_key(all.items[i]);
   }
   cache_list_free(&all);
   return keys;
