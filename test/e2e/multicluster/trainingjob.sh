@@ -114,7 +114,7 @@ YAML
 ); then fail "a TrainingJob with spec.cluster nowhere was admitted"; fi
 [[ $out == *"spec.cluster: nowhere is not one of project $project's clusters ($cluster, local)"* ]] ||
   fail "the refusal does not name spec.cluster: $out"
-say "spec.cluster nowhere refused: ${out##*: spec.cluster}"
+say "spec.cluster nowhere refused: spec.cluster${out##*: spec.cluster}"
 
 # Placed by policy (Ordered: the member is first in the project's list and has room).
 "${kubectl[@]}" apply -f - >/dev/null <<YAML
@@ -150,7 +150,7 @@ if out=$("${kubectl[@]}" -n "$ns" patch trainingjob "$job" --type merge -p '{"sp
   fail "spec.cluster moved a placed job to local"
 fi
 [[ $out == *"spec.cluster"* ]] || fail "the refusal does not name spec.cluster: $out"
-say "moving the placed job refused: ${out##*: spec.cluster}"
+say "moving the placed job refused: spec.cluster${out##*: spec.cluster}"
 
 # The member's API server stops mid-run: ClusterReachable=False with the Cluster's words,
 # the phase stays Running.
