@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/gpu/gpu.h"
 #include "controllers/trainingjob/trainingjob.h"
 #include "runtime/apply.h"
 #include "runtime/conditions.h"
@@ -24,7 +25,6 @@
 #include "util/alloc.h"
 #include "util/json.h"
 #include "util/time.h"
-#include "api/gpu/gpu.h"
 
 /* How often a running job's status is refreshed (its duration). */
 #define TJ_RUNNING_REFRESH_MS 30000
@@ -33,8 +33,8 @@
 /* How soon to look again at a job no cluster has room for (a Cluster's
  * capacity changes without telling the job). */
 #define TJ_UNPLACED_POLL_MS 15000
-/* How soon to look again at a member that does not answer, and at a
- * member's children being deleted. */
+/* How soon to look again at a member that does not answer (also while a
+ * deleted job waits for it). */
 #define TJ_MEMBER_POLL_MS 5000
 /* How soon to look again at an engine object that belongs to someone else
  * (its deletion does not reach us: it is not ours). */
@@ -351,10 +351,11 @@ static void place(tj_planning *pl) {
   const char *project = in->project_name ? in->project_name : "the namespace's project";
   tj_verdict v;
   const char *chosen = NULL;
-  char why[700] = "";
+  char why[64] = "";
   if (s->cluster) {
-    if (strcmp(s->cluster, "local") == 0 || cluster_view(in, s->cluster)) chosen = s->cluster;
-    if (chosen && in->nclusters > 0 && strcmp(chosen, "local") == 0 && !cluster_view(in, "local")) chosen = NULL;
+    /* As the webhook judges it: "local" alone where the project lists none. */
+    if (cluster_view(in, s->cluster) || (in->nclusters == 0 && strcmp(s->cluster, "local") == 0))
+      chosen = s->cluster;
     if (chosen == NULL) {
       verdict(&v, "Pending", RT_STATE_FAILED, "ClusterNotAllowed", 1, "spec.cluster: %s is not one of %s's clusters",
               s->cluster, project);

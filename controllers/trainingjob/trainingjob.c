@@ -202,7 +202,8 @@ static void gather_in_member(const rt_ctx *ctx, const json_t *tj, const char *me
   snprintf(debug_name, sizeof(debug_name), "%s-debug", name);
   g->debug_pod = rt_member_get(ctx, member, &kube_pods, ns, debug_name);
   cache_list all = {0};
-  if (rt_member_list(ctx, member, &kube_pods, ns, &all)) cache_list_free(&all);
+  /* Not connected: no pods (the plan does not read them: the member is not ready). */
+  if (rt_member_list(ctx, member, &kube_pods, ns, &all)) memset(&all, 0, sizeof(all));
   keep_job_pods(tj, &all, &g->pods);
 }
 
