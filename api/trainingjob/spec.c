@@ -222,6 +222,12 @@ static int parse_placement(const json_t *spec, tj_spec *out, char *err, size_t e
     snprintf(err, errlen, "spec.placement.policy: want Ordered or MostFreeGPUs, got \"%s\"", policy);
     return CUBIT_EINVAL;
   }
+  out->reschedule_on_loss = js_bool(placement, "rescheduleOnClusterLoss", 0);
+  out->cluster_loss_grace_s = (int)js_int(placement, "clusterLossGraceSeconds", 300);
+  if (out->cluster_loss_grace_s < 30) {
+    snprintf(err, errlen, "spec.placement.clusterLossGraceSeconds: at least 30, got %d", out->cluster_loss_grace_s);
+    return CUBIT_EINVAL;
+  }
   return 0;
 }
 

@@ -73,6 +73,8 @@ typedef struct tj_spec {
   int suspend, debug;
   const char *cluster;    /* spec.cluster (borrowed), NULL = placed by policy */
   tj_placement placement; /* spec.placement.policy */
+  int reschedule_on_loss;        /* spec.placement.rescheduleOnClusterLoss */
+  int cluster_loss_grace_s;      /* spec.placement.clusterLossGraceSeconds (default 300) */
   /* framework ray (spec.ray, borrowed): the command Ray runs on its cluster
    * (NULL: spec.command and spec.args, quoted for the shell), its runtime
    * environment and the Ray version. */

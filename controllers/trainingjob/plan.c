@@ -98,10 +98,13 @@ static int deleting(const json_t *obj) {
 /* Is obj (a child or a pod) this job's own? In the hub by its controller
  * ownerReference; in a member, where none can point to the hub, by the
  * owner-uid label the job's children there carry. */
-static int owns(const tj_planning *pl, const json_t *obj) {
-  if (pl->member == NULL) return rt_is_controlled_by(obj, pl->in->tj);
+static int labelled_for(const json_t *tj, const json_t *obj) {
   const char *uid = json_string_value(json_object_get(js_get(obj, "metadata.labels"), TJ_OWNER_UID_LABEL));
-  return uid && js_uid(pl->in->tj) && strcmp(uid, js_uid(pl->in->tj)) == 0;
+  return uid && js_uid(tj) && strcmp(uid, js_uid(tj)) == 0;
+}
+
+static int owns(const tj_planning *pl, const json_t *obj) {
+  return pl->member == NULL ? rt_is_controlled_by(obj, pl->in->tj) : labelled_for(pl->in->tj, obj);
 }
 
 /* A child for a member carries no ownerReference (none can cross
@@ -406,6 +409,89 @@ static void cluster_unreachable(tj_planning *pl, const tj_cluster_view *c) {
   rt_plan_requeue_after(pl->out, TJ_MEMBER_POLL_MS);
 }
 
+/* Did any pod of the job ever run, as last observed? */
+static int ever_ran(const json_t *tj) {
+  const json_t *pods = js_get(tj, "status.pods");
+  return js_str(tj, "status.startTime") != NULL || js_int(pods, "running", 0) > 0 ||
+         js_int(pods, "succeeded", 0) > 0 || js_int(pods, "failed", 0) > 0;
+}
+
+/* spec.placement.rescheduleOnClusterLoss: a job placed by policy whose
+ * member has been unreachable for clusterLossGraceSeconds, and none of
+ * whose pods was ever seen running, is placed again on another cluster
+ * (never one it was taken off). The lost cluster is recorded in
+ * status.abandonedClusters: when it answers again, the job's engine object
+ * there is deleted (leave_abandoned), so state converges on one run.
+ * Returns 1 when it re-placed the job. */
+static int reschedule(tj_planning *pl) {
+  const tj_observed *in = pl->in;
+  const json_t *prev = rt_condition_get(json_object_get(in->tj, "status"), "ClusterReachable");
+  if (!pl->s->reschedule_on_loss || pl->s->cluster || !same(js_str(prev, "status"), "False") || ever_ran(in->tj))
+    return 0;
+  int64_t away = in->now - js_time(prev, "lastTransitionTime");
+  if (away < pl->s->cluster_loss_grace_s) {
+    rt_plan_requeue_after(pl->out, (pl->s->cluster_loss_grace_s - away) * 1000);
+    return 0;
+  }
+  tj_cluster_view *others = xcalloc(in->nclusters + 1, sizeof(*others));
+  size_t n = 0;
+  for (size_t i = 0; i < in->nclusters; i++) {
+    int gone = strcmp(in->clusters[i].name, pl->member) == 0;
+    for (size_t a = 0; a < in->nabandoned && !gone; a++) gone = strcmp(in->clusters[i].name, in->abandoned[a]) == 0;
+    if (!gone) others[n++] = in->clusters[i];
+  }
+  tj_demand d;
+  tj_demand_of(pl->s, &d);
+  char reasons[600];
+  int at = tj_place(pl->s->placement, &d, others, n, reasons, sizeof(reasons));
+  const char *chosen = at < 0 ? NULL : others[at].name; /* borrowed from in->clusters */
+  free(others);
+  if (chosen == NULL) return 0;
+  json_t *st = pl->status;
+  json_t *abandoned = json_object_get(st, "abandonedClusters");
+  if (!json_is_array(abandoned)) {
+    abandoned = json_array();
+    json_object_set_new(st, "abandonedClusters", abandoned);
+  }
+  json_array_append_new(abandoned, json_string(pl->member));
+  json_object_set_new(st, "cluster", json_string(chosen));
+  json_object_del(st, "child");
+  rt_condition_remove(st, "ClusterReachable");
+  tj_verdict v;
+  verdict(&v, "Queued", RT_STATE_PROGRESSING, "Placed", 0,
+          "re-placed on cluster %s: cluster %s unreachable for %lld s before any pod ran "
+          "(spec.placement.rescheduleOnClusterLoss)",
+          chosen, pl->member, (long long)away);
+  rt_condition_set(st, "Placed", "True", v.reason, v.message, pl->gen, in->now);
+  rt_plan_event(pl->out, "Warning", "Rescheduled", "%s", v.message);
+  v.evented = 1;
+  conclude(pl, &v);
+  return 1;
+}
+
+/* The engine objects left in clusters the job was taken off go once those
+ * clusters answer. Returns how many may still be there; *away counts the
+ * clusters that do not answer. */
+static size_t leave_abandoned(tj_planning *pl, size_t *away) {
+  const tj_observed *in = pl->in;
+  size_t left = 0;
+  *away = 0;
+  for (size_t i = 0; i < in->nabandoned; i++) {
+    const tj_cluster_view *c = cluster_view(in, in->abandoned[i]);
+    const json_t *child = in->abandoned_child ? in->abandoned_child[i] : NULL;
+    if (!(c && c->ready)) {
+      (*away)++;
+      left++;
+      continue;
+    }
+    if (child == NULL || pl->engine == NULL || !labelled_for(in->tj, child)) continue;
+    left++;
+    if (!deleting(child)) rt_plan_delete_in(pl->out, in->abandoned[i], pl->engine, child, "Background");
+  }
+  if (left) rt_plan_requeue_after(pl->out, *away ? TJ_MEMBER_POLL_MS : TJ_DELETION_POLL_MS);
+  return left;
+}
+
 static void cluster_reachable(tj_planning *pl) {
   const json_t *prev = rt_condition_get(json_object_get(pl->in->tj, "status"), "ClusterReachable");
   char msg[200];
@@ -421,32 +507,38 @@ static void cluster_reachable(tj_planning *pl) {
 static void remote_cleanup(tj_planning *pl) {
   const tj_observed *in = pl->in;
   if (!rt_has_finalizer(in->tj, TJ_REMOTE_FINALIZER)) return;
-  const tj_cluster_view *c = cluster_view(in, pl->member);
-  if (c && c->ready) {
-    int left = 0;
+  const tj_cluster_view *c = pl->member ? cluster_view(in, pl->member) : NULL;
+  size_t away;
+  size_t left = leave_abandoned(pl, &away);
+  if (pl->member && c && c->ready) {
     if (in->child && owns(pl, in->child)) {
       if (!deleting(in->child)) child_delete(pl, pl->engine, in->child, "Background");
-      left = 1;
+      left++;
     }
     if (in->debug_pod && owns(pl, in->debug_pod)) {
       if (!deleting(in->debug_pod)) child_delete(pl, &kube_pods, in->debug_pod, "Background");
-      left = 1;
+      left++;
     }
-    if (left) rt_plan_requeue_after(pl->out, TJ_DELETION_POLL_MS);
-    else rt_plan_remove_finalizer(pl->out, TJ_REMOTE_FINALIZER);
+  } else if (pl->member) {
+    away++;
+    left++;
+  }
+  if (left == 0) {
+    rt_plan_remove_finalizer(pl->out, TJ_REMOTE_FINALIZER);
     return;
   }
   int64_t timeout = in->remote_cleanup_timeout_s > 0 ? in->remote_cleanup_timeout_s : TJ_REMOTE_CLEANUP_TIMEOUT_S;
   int64_t waited = in->now - js_time(in->tj, "metadata.deletionTimestamp");
-  if (waited < timeout) {
-    rt_plan_requeue_after(pl->out, TJ_MEMBER_POLL_MS);
+  if (!away || waited < timeout) {
+    rt_plan_requeue_after(pl->out, away ? TJ_MEMBER_POLL_MS : TJ_DELETION_POLL_MS);
     return;
   }
   rt_plan_remove_finalizer(pl->out, TJ_REMOTE_FINALIZER);
   rt_plan_event(pl->out, "Warning", "RemoteCleanupAbandoned",
-                "cluster %s unreachable for %lld s after the deletion: the job's children there (%s %s) are left "
-                "behind; delete them in the member",
-                pl->member, (long long)waited, pl->engine ? pl->engine->kind : "engine object", js_name(in->tj));
+                "a member cluster of the job (%s) unreachable for %lld s after the deletion: the job's children there "
+                "(%s %s) may be left behind; delete them in the member",
+                pl->member ? pl->member : in->abandoned[0], (long long)waited,
+                pl->engine ? pl->engine->kind : "engine object", js_name(in->tj));
 }
 
 /* ------------------------------------------------------------------- run */
@@ -750,7 +842,7 @@ void tj_plan(const tj_observed *in, rt_plan *out) {
   const char *cluster = tj_cluster_of(in);
   if (cluster && strcmp(cluster, "local") != 0) pl.member = cluster;
   if (deleting(in->tj)) { /* only a member's children need the hub's help */
-    if (pl.member) remote_cleanup(&pl);
+    if (pl.member || in->nabandoned) remote_cleanup(&pl);
     json_decref(pl.status);
     return;
   }
@@ -760,7 +852,9 @@ void tj_plan(const tj_observed *in, rt_plan *out) {
   if (finished(in)) after_finish(&pl);
   else if (in->spec == NULL) invalid_spec(&pl);
   else if (cluster == NULL) place(&pl);
-  else if (pl.member && !(member && member->ready)) cluster_unreachable(&pl, member);
+  else if (pl.member && !(member && member->ready)) {
+    if (!reschedule(&pl)) cluster_unreachable(&pl, member);
+  }
   else if (pl.member && !rt_has_finalizer(in->tj, TJ_REMOTE_FINALIZER)) {
     /* Alone: it changes the resourceVersion the status write is guarded by. */
     rt_plan_add_finalizer(out, TJ_REMOTE_FINALIZER);
@@ -771,5 +865,7 @@ void tj_plan(const tj_observed *in, rt_plan *out) {
     if (in->spec->debug) debug_mode(&pl);
     else run(&pl);
   }
+  size_t away;
+  if (in->nabandoned) (void)leave_abandoned(&pl, &away);
   rt_plan_set_status(out, pl.status);
 }

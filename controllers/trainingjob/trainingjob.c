@@ -34,6 +34,8 @@ typedef struct tj_gathered {
   int project_parsed;
   tj_cluster_view clusters[PROJECT_MAX_CLUSTERS + 1]; /* + where it was placed, if dropped since */
   json_t *cluster_objs[PROJECT_MAX_CLUSTERS + 1];
+  const char *abandoned[PROJECT_MAX_CLUSTERS];
+  json_t *abandoned_child[PROJECT_MAX_CLUSTERS];
 } tj_gathered;
 
 static json_t *cached(const rt_ctx *ctx, const kube_resource *r, const char *ns, const char *name) {
@@ -207,6 +209,22 @@ static void gather_in_member(const rt_ctx *ctx, const json_t *tj, const char *me
   keep_job_pods(tj, &all, &g->pods);
 }
 
+/* The clusters the job was taken off and its engine object still there. */
+static void gather_abandoned(const rt_ctx *ctx, const json_t *tj, tj_gathered *g) {
+  size_t i;
+  json_t *name;
+  json_array_foreach(js_get(tj, "status.abandonedClusters"), i, name) {
+    if (!json_is_string(name) || g->in.nabandoned == PROJECT_MAX_CLUSTERS) continue;
+    size_t at = g->in.nabandoned++;
+    g->abandoned[at] = json_string_value(name);
+    if (g->in.spec)
+      g->abandoned_child[at] =
+          rt_member_get(ctx, g->abandoned[at], tj_engine(g->spec.framework), js_namespace(tj), js_name(tj));
+  }
+  g->in.abandoned = g->abandoned;
+  g->in.abandoned_child = (const json_t *const *)g->abandoned_child;
+}
+
 static void gather(const rt_ctx *ctx, const json_t *tj, tj_gathered *g) {
   const tj_ctl *tc = ctx->arg;
   memset(g, 0, sizeof(*g));
@@ -234,6 +252,7 @@ static void gather(const rt_ctx *ctx, const json_t *tj, tj_gathered *g) {
     g->debug_pod = cached(ctx, &kube_pods, ns, debug_name);
     job_pods(ctx, tj, &g->pods);
   }
+  gather_abandoned(ctx, tj, g);
   g->in.child = g->child;
   g->in.debug_pod = g->debug_pod;
   g->in.pods = (const json_t *const *)g->pods.items;
@@ -242,6 +261,7 @@ static void gather(const rt_ctx *ctx, const json_t *tj, tj_gathered *g) {
 
 static void gathered_free(tj_gathered *g) {
   for (size_t i = 0; i < PROJECT_MAX_CLUSTERS + 1; i++) json_decref(g->cluster_objs[i]);
+  for (size_t i = 0; i < PROJECT_MAX_CLUSTERS; i++) json_decref(g->abandoned_child[i]);
   if (g->project_parsed) project_spec_free(&g->project_spec);
   json_decref(g->project);
   json_decref(g->child);

@@ -173,6 +173,12 @@ typedef struct tj_observed {
   size_t nclusters;
   const char *project_name;   /* for messages (may be NULL) */
   int64_t remote_cleanup_timeout_s; /* 0: TJ_REMOTE_CLEANUP_TIMEOUT_S */
+  /* The clusters the job was taken off (status.abandonedClusters, by
+   * spec.placement.rescheduleOnClusterLoss) and its engine object still
+   * cached there (NULL: gone, or that member not ready). */
+  const char *const *abandoned;
+  const json_t *const *abandoned_child;
+  size_t nabandoned;
 } tj_observed;
 
 /* The cluster the job runs in: status.cluster once placed, else "local"

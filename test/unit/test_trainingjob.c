@@ -1104,7 +1104,7 @@ typedef struct place_cluster {
   const char *message;
 } place_cluster;
 
-enum { PLACED_FINALIZER = 1, PLACED_DELETING = 2, PLACED_CHILD = 4, PLACED_PODS_RUN = 8 };
+enum { PLACED_FINALIZER = 1, PLACED_DELETING = 2, PLACED_CHILD = 4, PLACED_PODS_RUN = 8, ABANDONED_CHILD = 16 };
 
 typedef struct place_case {
   const char *name;
@@ -1122,6 +1122,7 @@ typedef struct place_case {
   const char *actions;
   const char *events;
   int64_t requeue_ms;
+  const char *abandoned; /* status.abandonedClusters wanted, as JSON; NULL = unset */
 } place_case;
 
 #define A100x2 "{\"main\":{\"replicas\":2,\"resources\":{\"cpu\":\"2\",\"memory\":\"1Gi\",\"gpu\":\"1(A100)\"}}}"
@@ -1130,6 +1131,18 @@ typedef struct place_case {
   "{\"type\":\"Reconciling\",\"status\":\"True\",\"reason\":\"" reason "\",\"message\":\"before\","                   \
   "\"lastTransitionTime\":\"2026-11-22T07:00:00Z\"},{\"type\":\"ClusterReachable\",\"status\":\"" reachable "\","     \
   "\"reason\":\"x\",\"message\":\"x\",\"lastTransitionTime\":\"2026-11-22T07:00:00Z\"}]}"
+#define RESCHEDULE ",\"placement\":{\"rescheduleOnClusterLoss\":true}"
+/* Placed on east, never ran; east unreachable since 07:00 (an hour before NOW). */
+#define NEVER_RAN_AWAY PLACED("east", "Queued", "Creating", "False")
+#define RAN_AWAY                                                                                                    \
+  "{\"cluster\":\"east\",\"phase\":\"Running\",\"startTime\":\"2026-11-22T06:00:00Z\",\"observedGeneration\":1,"     \
+  "\"conditions\":[{\"type\":\"Reconciling\",\"status\":\"False\",\"reason\":\"Running\",\"message\":\"before\","      \
+  "\"lastTransitionTime\":\"2026-11-22T07:00:00Z\"},{\"type\":\"ClusterReachable\",\"status\":\"False\",\"reason\":\"x\","   \
+  "\"message\":\"x\",\"lastTransitionTime\":\"2026-11-22T07:00:00Z\"}]}"
+#define REPLACED                                                                                                    \
+  "{\"cluster\":\"west\",\"abandonedClusters\":[\"east\"],\"phase\":\"Queued\",\"observedGeneration\":1,"             \
+  "\"conditions\":[{\"type\":\"Reconciling\",\"status\":\"True\",\"reason\":\"Placed\",\"message\":\"before\","        \
+  "\"lastTransitionTime\":\"2026-11-22T07:00:00Z\"}]}"
 #define ROOMY(n) {n, 1, 1, 64000, 1LL << 36, 8000, NULL}
 #define GPUS(n, g) {n, 1, 1, 64000, 1LL << 36, g, NULL}
 #define DOWN(n) {n, 0, 1, 64000, 1LL << 36, 8000, "cannot reach the API server https://127.0.0.1:1: refused"}
@@ -1198,6 +1211,30 @@ static const place_case place_cases[] = {
      .status = PLACED("east", "Running", "Running", "False"), .clusters = {DOWN("east")},
      .flags = PLACED_FINALIZER | PLACED_DELETING, .deleted_ago_s = 301, .phase = NULL,
      .actions = "finalizer- cubit.dev/remote-children", .events = "Warning RemoteCleanupAbandoned"},
+    /* spec.placement.rescheduleOnClusterLoss */
+    {.name = "rescheduled: the member away past the grace, no pod ever ran", .extra = RESCHEDULE,
+     .status = NEVER_RAN_AWAY, .clusters = {DOWN("east"), ROOMY("west")}, .flags = PLACED_FINALIZER,
+     .phase = "Queued", .reason = "Placed",
+     .message = "re-placed on cluster west: cluster east unreachable for 3600 s before any pod ran", .cluster = "west",
+     .reachable = "", .actions = "", .events = "Warning Rescheduled", .abandoned = "[\"east\"]"},
+    {.name = "not rescheduled once a pod ran", .extra = RESCHEDULE, .status = RAN_AWAY,
+     .clusters = {DOWN("east"), ROOMY("west")}, .flags = PLACED_FINALIZER, .phase = "Running", .reason = "Running",
+     .cluster = "east", .reachable = "False", .actions = "", .events = "", .requeue_ms = 5000},
+    {.name = "not rescheduled within the grace",
+     .extra = ",\"placement\":{\"rescheduleOnClusterLoss\":true,\"clusterLossGraceSeconds\":3660}",
+     .status = NEVER_RAN_AWAY, .clusters = {DOWN("east"), ROOMY("west")}, .flags = PLACED_FINALIZER, .phase = "Queued",
+     .reason = "Creating", .cluster = "east", .reachable = "False", .actions = "", .events = "", .requeue_ms = 5000},
+    {.name = "not rescheduled when no other cluster has room", .extra = RESCHEDULE, .status = NEVER_RAN_AWAY,
+     .clusters = {DOWN("east"), GPUS("west", 0)}, .flags = PLACED_FINALIZER, .phase = "Queued", .reason = "Creating",
+     .cluster = "east", .reachable = "False", .actions = "", .events = "", .requeue_ms = 5000},
+    {.name = "the abandoned member back: its child there goes, one run", .extra = RESCHEDULE, .status = REPLACED,
+     .clusters = {ROOMY("east"), ROOMY("west")}, .flags = PLACED_FINALIZER | ABANDONED_CHILD, .phase = "Queued",
+     .reason = "Creating", .cluster = "west", .reachable = "True",
+     .actions = "apply Job train in west; delete Job train in east Background", .events = "Normal Created",
+     .requeue_ms = 1000, .abandoned = "[\"east\"]"},
+    {.name = "deleted after a reschedule: both members cleaned before the finalizer goes", .status = REPLACED,
+     .clusters = {ROOMY("east"), ROOMY("west")}, .flags = PLACED_FINALIZER | PLACED_DELETING | ABANDONED_CHILD,
+     .phase = NULL, .actions = "delete Job train in east Background", .events = "", .requeue_ms = 1000},
 };
 
 static int same(const char *a, const char *b) {
@@ -1264,6 +1301,18 @@ START_TEST(place_table) {
   in.env.in_member = 1;
   json_t *child = c->flags & PLACED_CHILD ? member_child(tj, &s, &in.env, c->flags & PLACED_PODS_RUN) : NULL;
   in.child = child;
+  const char *abandoned[2] = {NULL};
+  json_t *abandoned_child[2] = {NULL};
+  size_t ai;
+  json_t *an;
+  json_array_foreach(js_get(tj, "status.abandonedClusters"), ai, an) {
+    if (ai == 2) break;
+    abandoned[ai] = json_string_value(an);
+    if (c->flags & ABANDONED_CHILD) abandoned_child[ai] = member_child(tj, &s, &in.env, 0);
+    in.nabandoned = ai + 1;
+  }
+  in.abandoned = abandoned;
+  in.abandoned_child = (const json_t *const *)abandoned_child;
   json_t *pods[2] = {NULL};
   if (c->flags & PLACED_PODS_RUN) {
     pods[0] = make_pod("train-0 main " POD_RUNNING, "child-uid");
@@ -1313,7 +1362,17 @@ START_TEST(place_table) {
   ck_assert_msg(strcmp(got, c->events) == 0, "%s: events \"%s\", want \"%s\"", c->name, got, c->events);
   ck_assert_msg(plan.requeue_after_ms == c->requeue_ms, "%s: requeue %lld, want %lld", c->name,
                 (long long)plan.requeue_after_ms, (long long)c->requeue_ms);
+  if (c->phase) {
+    char *got_abandoned = json_object_get(st, "abandonedClusters")
+                              ? json_dumps(json_object_get(st, "abandonedClusters"), JSON_COMPACT)
+                              : NULL;
+    ck_assert_msg(same(got_abandoned ? got_abandoned : "", c->abandoned ? c->abandoned : ""),
+                  "%s: abandonedClusters %s, want %s", c->name, got_abandoned, c->abandoned);
+    free(got_abandoned);
+  }
   rt_plan_free(&plan);
+  json_decref(abandoned_child[0]);
+  json_decref(abandoned_child[1]);
   json_decref(pods[0]);
   json_decref(pods[1]);
   json_decref(child);
