@@ -179,13 +179,15 @@ static const char *queue_of(const tj_spec *s, const tj_env *env) {
   return env ? env->project : NULL;
 }
 
-/* Outside a project the GPU grammar becomes the GPU-sharing system's
- * resources and the model's node selector here (inside one the pod webhook
- * does it). Admission checked the string against the same profile; one it
+/* Outside a project, or in a member cluster, the GPU grammar becomes the
+ * GPU-sharing system's resources and the model's node selector here (inside
+ * one in the hub the pod webhook does it). Admission checked the string against the same profile; one it
  * cannot translate any more keeps only its annotation. */
 static void translate_gpu(const tj_role *r, const tj_env *env, json_t *c, json_t *pod_spec) {
   const char *gpu = js_str(r->resources, "gpu");
-  if (env == NULL || env->project != NULL || env->gpu == NULL || gpu == NULL || strcmp(gpu, "0") == 0) return;
+  if (env == NULL || (env->project != NULL && !env->in_member) || env->gpu == NULL || gpu == NULL ||
+      strcmp(gpu, "0") == 0)
+    return;
   gpu_request req;
   gpu_translation t;
   char why[512];

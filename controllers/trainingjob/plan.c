@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/gpu/gpu.h"
 #include "controllers/trainingjob/trainingjob.h"
 #include "runtime/apply.h"
 #include "runtime/conditions.h"
@@ -29,6 +30,12 @@
 #define TJ_RUNNING_REFRESH_MS 30000
 /* How soon to look again while an engine object is being deleted. */
 #define TJ_DELETION_POLL_MS 1000
+/* How soon to look again at a job no cluster has room for (a Cluster's
+ * capacity changes without telling the job). */
+#define TJ_UNPLACED_POLL_MS 15000
+/* How soon to look again at a member that does not answer (also while a
+ * deleted job waits for it). */
+#define TJ_MEMBER_POLL_MS 5000
 /* How soon to look again at an engine object that belongs to someone else
  * (its deletion does not reach us: it is not ours). */
 #define TJ_CONFLICT_POLL_MS 60000
@@ -55,6 +62,7 @@ typedef struct tj_planning {
   const char *prev_reason;
   const char *prev_message;
   int child_goes;               /* a step deletes the engine object: not applied */
+  const char *member;           /* the member cluster the children live in; NULL = the hub */
 } tj_planning;
 
 static void verdict(tj_verdict *v, const char *phase, rt_state state, const char *reason, int warn, const char *fmt,
@@ -87,6 +95,43 @@ static int deleting(const json_t *obj) {
 
 /* --------------------------------------------------------------- helpers */
 
+/* Is obj (a child or a pod) this job's own? In the hub by its controller
+ * ownerReference; in a member, where none can point to the hub, by the
+ * owner-uid label the job's children there carry. */
+static int labelled_for(const json_t *tj, const json_t *obj) {
+  const char *uid = json_string_value(json_object_get(js_get(obj, "metadata.labels"), TJ_OWNER_UID_LABEL));
+  return uid && js_uid(tj) && strcmp(uid, js_uid(tj)) == 0;
+}
+
+static int owns(const tj_planning *pl, const json_t *obj) {
+  return pl->member == NULL ? rt_is_controlled_by(obj, pl->in->tj) : labelled_for(pl->in->tj, obj);
+}
+
+/* A child for a member carries no ownerReference (none can cross
+ * clusters) and labels back to the hub object instead. Idempotent; done
+ * before the applied digest is compared (runtime/apply.h). */
+static json_t *for_member(const tj_planning *pl, json_t *desired) {
+  if (pl->member == NULL || desired == NULL) return desired;
+  json_object_del(json_object_get(desired, "metadata"), "ownerReferences");
+  json_t *labels = js_get(desired, "metadata.labels");
+  if (!json_is_object(labels)) {
+    labels = json_object();
+    json_object_set_new(json_object_get(desired, "metadata"), "labels", labels);
+  }
+  json_object_set_new(labels, TJ_LABEL, json_string(js_name(pl->in->tj)));
+  json_object_set_new(labels, TJ_OWNER_UID_LABEL, json_string(js_uid(pl->in->tj) ? js_uid(pl->in->tj) : ""));
+  return desired;
+}
+
+/* Plans 'desired' (stolen) where the job's children live. */
+static void child_apply(tj_planning *pl, const kube_resource *r, json_t *desired) {
+  rt_plan_apply_in(pl->out, pl->member, r, for_member(pl, desired));
+}
+
+static void child_delete(tj_planning *pl, const kube_resource *r, const json_t *live, const char *propagation) {
+  rt_plan_delete_in(pl->out, pl->member, r, live, propagation);
+}
+
 static void set_child_ref(json_t *status, const char *api_version, const char *kind, const char *name, const char *uid) {
   json_t *ref = json_pack("{s:s, s:s, s:s}", "apiVersion", api_version, "kind", kind, "name", name);
   if (uid) json_object_set_new(ref, "uid", json_string(uid));
@@ -108,11 +153,12 @@ static void record_counts(tj_planning *pl, const tj_progress *p) {
 }
 
 /* The job's pods: the debug pod (the job's own, not the engine's) left out. */
-static const json_t **engine_pods(const tj_observed *in, size_t *n) {
+static const json_t **engine_pods(const tj_planning *pl, size_t *n) {
+  const tj_observed *in = pl->in;
   const json_t **pods = xcalloc(in->npods + 1, sizeof(*pods));
   *n = 0;
   for (size_t i = 0; i < in->npods; i++)
-    if (!rt_is_controlled_by(in->pods[i], in->tj)) pods[(*n)++] = in->pods[i];
+    if (!owns(pl, in->pods[i])) pods[(*n)++] = in->pods[i];
   return pods;
 }
 
@@ -197,16 +243,16 @@ static void after_finish(tj_planning *pl) {
   conclude(pl, &v); /* (reason and message pointed into the status it rewrites) */
 
   const json_t *child = in->child;
-  if (pl->s == NULL || child == NULL || !rt_is_controlled_by(child, in->tj) || deleting(child)) return;
+  if (pl->s == NULL || child == NULL || !owns(pl, child) || deleting(child)) return;
   size_t npods;
-  const json_t **pods = engine_pods(in, &npods);
+  const json_t **pods = engine_pods(pl, &npods);
   tj_progress p;
   tj_progress_of(pl->s, child, pods, npods, &p);
   free(pods);
   record_counts(pl, &p);
   tj_progress_free(&p);
   if (deadline_is_ours(pl->s) && same(v.reason, "DeadlineExceeded")) {
-    rt_plan_delete(pl->out, pl->engine, child, "Background");
+    child_delete(pl, pl->engine, child, "Background");
     return;
   }
   if (pl->s->ttl_s < 0) return;
@@ -215,7 +261,7 @@ static void after_finish(tj_planning *pl) {
     rt_plan_requeue_after(pl->out, left * 1000);
     return;
   }
-  rt_plan_delete(pl->out, pl->engine, child, "Background");
+  child_delete(pl, pl->engine, child, "Background");
   rt_plan_event(pl->out, "Normal", "TTLExpired", "%s %s deleted %d s after the job finished", pl->engine->kind,
                 js_name(child), pl->s->ttl_s);
 }
@@ -239,12 +285,12 @@ static void child_conflict(tj_planning *pl, const char *kind, const char *name) 
  * environment and volumes, instead of the engine object. */
 static void debug_mode(tj_planning *pl) {
   const tj_observed *in = pl->in;
-  if (in->child && rt_is_controlled_by(in->child, in->tj) && !deleting(in->child))
-    rt_plan_delete(pl->out, pl->engine, in->child, "Background");
+  if (in->child && owns(pl, in->child) && !deleting(in->child))
+    child_delete(pl, pl->engine, in->child, "Background");
   json_t *desired = tj_desired_debug_pod(in->tj, pl->s);
   const char *name = js_name(desired), *ns = js_namespace(desired);
   const json_t *pod = in->debug_pod;
-  if (pod && !rt_is_controlled_by(pod, in->tj)) {
+  if (pod && !owns(pl, pod)) {
     child_conflict(pl, "Pod", name);
     json_decref(desired);
     return;
@@ -263,17 +309,236 @@ static void debug_mode(tj_planning *pl) {
             ps.message);
   } else {
     /* It ended (evicted, or its container exited): made again once gone. */
-    if (ps.phase != TJ_POD_TERMINATING) rt_plan_delete(pl->out, &kube_pods, pod, "Background");
+    if (ps.phase != TJ_POD_TERMINATING) child_delete(pl, &kube_pods, pod, "Background");
     verdict(&v, "Pending", RT_STATE_PROGRESSING, "DebugPodStarting", 0, "the debug pod %s ended; making it again",
             name);
   }
   if (pod == NULL || ps.phase == TJ_POD_RUNNING || ps.phase == TJ_POD_WAITING)
-    rt_plan_apply(pl->out, &kube_pods, desired);
+    child_apply(pl, &kube_pods, desired);
   else json_decref(desired);
   json_object_del(pl->status, "roles");
   json_object_del(pl->status, "completions");
   set_pod_counts(pl->status, ps.phase == TJ_POD_RUNNING && pod, ps.phase == TJ_POD_WAITING && pod, 0, 0);
   conclude(pl, &v);
+}
+
+/* ------------------------------------------------------------- placement */
+
+const char *tj_cluster_of(const tj_observed *in) {
+  const char *placed = js_str(in->tj, "status.cluster");
+  if (placed && *placed) return placed;
+  if (in->nclusters == 0 && (in->spec == NULL || in->spec->cluster == NULL)) return "local";
+  return NULL;
+}
+
+static const tj_cluster_view *cluster_view(const tj_observed *in, const char *name) {
+  for (size_t i = 0; name && i < in->nclusters; i++)
+    if (strcmp(in->clusters[i].name, name) == 0) return &in->clusters[i];
+  return NULL;
+}
+
+static void demand_text(const tj_demand *d, char *out, size_t len) {
+  char gpu[GPU_MILLI_STRLEN];
+  gpu_format_milli(d->gpu_milli, gpu);
+  snprintf(out, len, "cpu %lldm, memory %lld bytes, %s %s%sGPUs", (long long)d->cpu_milli,
+           (long long)d->memory_bytes, gpu, d->model, d->model[0] ? " " : "");
+}
+
+/* The job has no cluster yet: spec.cluster, else the policy over the
+ * project's clusters. The choice is the only thing this plan writes (the
+ * status, guarded by the resourceVersion read): children are made only once
+ * status.cluster says where, so a run never starts in two clusters. */
+static void place(tj_planning *pl) {
+  const tj_observed *in = pl->in;
+  const tj_spec *s = pl->s;
+  const char *project = in->project_name ? in->project_name : "the namespace's project";
+  tj_verdict v;
+  const char *chosen = NULL;
+  char why[64] = "";
+  if (s->cluster) {
+    /* As the webhook judges it: "local" alone where the project lists none. */
+    if (cluster_view(in, s->cluster) || (in->nclusters == 0 && strcmp(s->cluster, "local") == 0))
+      chosen = s->cluster;
+    if (chosen == NULL) {
+      verdict(&v, "Pending", RT_STATE_FAILED, "ClusterNotAllowed", 1, "spec.cluster: %s is not one of %s's clusters",
+              s->cluster, project);
+      rt_condition_set(pl->status, "Placed", "False", v.reason, v.message, pl->gen, in->now);
+      conclude(pl, &v);
+      return;
+    }
+    snprintf(why, sizeof(why), "spec.cluster");
+  } else {
+    tj_demand d;
+    tj_demand_of(s, &d);
+    char reasons[600];
+    int at = tj_place(s->placement, &d, in->clusters, in->nclusters, reasons, sizeof(reasons));
+    if (at < 0) {
+      char need[200];
+      demand_text(&d, need, sizeof(need));
+      verdict(&v, "Queued", RT_STATE_PROGRESSING, "NoClusterFits", 1,
+              "no cluster of %s has room for the whole gang (%s): %s", project, need, reasons);
+      rt_condition_set(pl->status, "Placed", "False", v.reason, v.message, pl->gen, in->now);
+      rt_plan_requeue_after(pl->out, TJ_UNPLACED_POLL_MS);
+      conclude(pl, &v);
+      return;
+    }
+    chosen = in->clusters[at].name;
+    snprintf(why, sizeof(why), "policy %s", s->placement == TJ_PLACE_ORDERED ? "Ordered" : "MostFreeGPUs");
+  }
+  json_object_set_new(pl->status, "cluster", json_string(chosen));
+  verdict(&v, "Queued", RT_STATE_PROGRESSING, "Placed", 0, "placed on cluster %s (%s)", chosen, why);
+  rt_condition_set(pl->status, "Placed", "True", v.reason, v.message, pl->gen, in->now);
+  rt_plan_event(pl->out, "Normal", "Placed", "%s", v.message);
+  v.evented = 1;
+  conclude(pl, &v);
+}
+
+/* The member the job runs in does not answer (or its caches are not
+ * listed yet): nothing is known to have changed there, so the phase and
+ * the rest of the status stay as last seen; only ClusterReachable says
+ * so, once (with a Warning), and the job is looked at again soon. Nothing
+ * is re-placed: its children may still run. */
+static void cluster_unreachable(tj_planning *pl, const tj_cluster_view *c) {
+  const json_t *prev = rt_condition_get(json_object_get(pl->in->tj, "status"), "ClusterReachable");
+  char msg[900];
+  snprintf(msg, sizeof(msg), "cluster %s: %s", pl->member,
+           c && c->message && *c->message ? c->message : c ? "not Ready" : "no such Cluster");
+  if (!same(js_str(prev, "status"), "False"))
+    rt_plan_event(pl->out, "Warning", "ClusterUnreachable", "%s", msg);
+  rt_condition_set(pl->status, "ClusterReachable", "False", "ClusterUnreachable", msg, pl->gen, pl->in->now);
+  rt_plan_requeue_after(pl->out, TJ_MEMBER_POLL_MS);
+}
+
+/* Did any pod of the job ever run, as last observed? */
+static int ever_ran(const json_t *tj) {
+  const json_t *pods = js_get(tj, "status.pods");
+  return js_str(tj, "status.startTime") != NULL || js_int(pods, "running", 0) > 0 ||
+         js_int(pods, "succeeded", 0) > 0 || js_int(pods, "failed", 0) > 0;
+}
+
+/* spec.placement.rescheduleOnClusterLoss: a job placed by policy whose
+ * member has been unreachable for clusterLossGraceSeconds, and none of
+ * whose pods was ever seen running, is placed again on another cluster
+ * (never one it was taken off). The lost cluster is recorded in
+ * status.abandonedClusters: when it answers again, the job's engine object
+ * there is deleted (leave_abandoned), so state converges on one run.
+ * Returns 1 when it re-placed the job. */
+static int reschedule(tj_planning *pl) {
+  const tj_observed *in = pl->in;
+  const json_t *prev = rt_condition_get(json_object_get(in->tj, "status"), "ClusterReachable");
+  if (!pl->s->reschedule_on_loss || pl->s->cluster || !same(js_str(prev, "status"), "False") || ever_ran(in->tj))
+    return 0;
+  int64_t away = in->now - js_time(prev, "lastTransitionTime");
+  if (away < pl->s->cluster_loss_grace_s) {
+    rt_plan_requeue_after(pl->out, (pl->s->cluster_loss_grace_s - away) * 1000);
+    return 0;
+  }
+  tj_cluster_view *others = xcalloc(in->nclusters + 1, sizeof(*others));
+  size_t n = 0;
+  for (size_t i = 0; i < in->nclusters; i++) {
+    int gone = strcmp(in->clusters[i].name, pl->member) == 0;
+    for (size_t a = 0; a < in->nabandoned && !gone; a++) gone = strcmp(in->clusters[i].name, in->abandoned[a]) == 0;
+    if (!gone) others[n++] = in->clusters[i];
+  }
+  tj_demand d;
+  tj_demand_of(pl->s, &d);
+  char reasons[600];
+  int at = tj_place(pl->s->placement, &d, others, n, reasons, sizeof(reasons));
+  const char *chosen = at < 0 ? NULL : others[at].name; /* borrowed from in->clusters */
+  free(others);
+  if (chosen == NULL) return 0;
+  json_t *st = pl->status;
+  json_t *abandoned = json_object_get(st, "abandonedClusters");
+  if (!json_is_array(abandoned)) {
+    abandoned = json_array();
+    json_object_set_new(st, "abandonedClusters", abandoned);
+  }
+  json_array_append_new(abandoned, json_string(pl->member));
+  json_object_set_new(st, "cluster", json_string(chosen));
+  json_object_del(st, "child");
+  rt_condition_remove(st, "ClusterReachable");
+  tj_verdict v;
+  verdict(&v, "Queued", RT_STATE_PROGRESSING, "Placed", 0,
+          "re-placed on cluster %s: cluster %s unreachable for %lld s before any pod ran "
+          "(spec.placement.rescheduleOnClusterLoss)",
+          chosen, pl->member, (long long)away);
+  rt_condition_set(st, "Placed", "True", v.reason, v.message, pl->gen, in->now);
+  rt_plan_event(pl->out, "Warning", "Rescheduled", "%s", v.message);
+  v.evented = 1;
+  conclude(pl, &v);
+  return 1;
+}
+
+/* The engine objects left in clusters the job was taken off go once those
+ * clusters answer. Returns how many may still be there; *away counts the
+ * clusters that do not answer. */
+static size_t leave_abandoned(tj_planning *pl, size_t *away) {
+  const tj_observed *in = pl->in;
+  size_t left = 0;
+  *away = 0;
+  for (size_t i = 0; i < in->nabandoned; i++) {
+    const tj_cluster_view *c = cluster_view(in, in->abandoned[i]);
+    const json_t *child = in->abandoned_child ? in->abandoned_child[i] : NULL;
+    if (!(c && c->ready)) {
+      (*away)++;
+      left++;
+      continue;
+    }
+    if (child == NULL || pl->engine == NULL || !labelled_for(in->tj, child)) continue;
+    left++;
+    if (!deleting(child)) rt_plan_delete_in(pl->out, in->abandoned[i], pl->engine, child, "Background");
+  }
+  if (left) rt_plan_requeue_after(pl->out, *away ? TJ_MEMBER_POLL_MS : TJ_DELETION_POLL_MS);
+  return left;
+}
+
+static void cluster_reachable(tj_planning *pl) {
+  const json_t *prev = rt_condition_get(json_object_get(pl->in->tj, "status"), "ClusterReachable");
+  char msg[200];
+  snprintf(msg, sizeof(msg), "cluster %s answers", pl->member);
+  if (same(js_str(prev, "status"), "False")) rt_plan_event(pl->out, "Normal", "ClusterReachable", "%s", msg);
+  rt_condition_set(pl->status, "ClusterReachable", "True", "ClusterReachable", msg, pl->gen, pl->in->now);
+}
+
+/* The job is being deleted and its children live in a member: they go
+ * there first (the cache of the member says when they are gone), then the
+ * finalizer. A member away longer than the timeout gives up: the
+ * finalizer goes with a Warning naming what may be left behind. */
+static void remote_cleanup(tj_planning *pl) {
+  const tj_observed *in = pl->in;
+  if (!rt_has_finalizer(in->tj, TJ_REMOTE_FINALIZER)) return;
+  const tj_cluster_view *c = pl->member ? cluster_view(in, pl->member) : NULL;
+  size_t away;
+  size_t left = leave_abandoned(pl, &away);
+  if (pl->member && c && c->ready) {
+    if (in->child && owns(pl, in->child)) {
+      if (!deleting(in->child)) child_delete(pl, pl->engine, in->child, "Background");
+      left++;
+    }
+    if (in->debug_pod && owns(pl, in->debug_pod)) {
+      if (!deleting(in->debug_pod)) child_delete(pl, &kube_pods, in->debug_pod, "Background");
+      left++;
+    }
+  } else if (pl->member) {
+    away++;
+    left++;
+  }
+  if (left == 0) {
+    rt_plan_remove_finalizer(pl->out, TJ_REMOTE_FINALIZER);
+    return;
+  }
+  int64_t timeout = in->remote_cleanup_timeout_s > 0 ? in->remote_cleanup_timeout_s : TJ_REMOTE_CLEANUP_TIMEOUT_S;
+  int64_t waited = in->now - js_time(in->tj, "metadata.deletionTimestamp");
+  if (!away || waited < timeout) {
+    rt_plan_requeue_after(pl->out, away ? TJ_MEMBER_POLL_MS : TJ_DELETION_POLL_MS);
+    return;
+  }
+  rt_plan_remove_finalizer(pl->out, TJ_REMOTE_FINALIZER);
+  rt_plan_event(pl->out, "Warning", "RemoteCleanupAbandoned",
+                "a member cluster of the job (%s) unreachable for %lld s after the deletion: the job's children there "
+                "(%s %s) may be left behind; delete them in the member",
+                pl->member ? pl->member : in->abandoned[0], (long long)waited,
+                pl->engine ? pl->engine->kind : "engine object", js_name(in->tj));
 }
 
 /* ------------------------------------------------------------------- run */
@@ -284,7 +549,9 @@ static void engine_missing(tj_planning *pl) {
   verdict(&v, "Pending", RT_STATE_PROGRESSING, "EngineMissing", 1,
           "the %s API (%s/%s %s) is not installed; waiting for it", e->kind, e->group, e->version, e->resource);
   rt_condition_set(pl->status, "EngineAvailable", "False", v.reason, v.message, pl->gen, pl->in->now);
-  /* No requeue: the manager enqueues every job again when the API appears. */
+  /* No requeue in the hub: the manager enqueues every job again when the
+   * API appears. A member's APIs are its Cluster's status: looked at again. */
+  if (pl->member) rt_plan_requeue_after(pl->out, TJ_UNPLACED_POLL_MS);
   conclude(pl, &v);
 }
 
@@ -302,9 +569,10 @@ static int holds_desired(const json_t *child, const json_t *desired) {
  * the executor sends nothing when they are unchanged. */
 static void apply_children(tj_planning *pl, json_t *desired) {
   const tj_observed *in = pl->in;
-  rt_plan_apply(pl->out, pl->engine, desired);
-  json_t *pg = tj_desired_podgroup(in->tj, pl->s, &in->env);
-  if (pg) rt_plan_apply(pl->out, &tj_podgroup_resource, pg);
+  child_apply(pl, pl->engine, desired);
+  /* A member's gang scheduling is its own (docs/multicluster.md). */
+  json_t *pg = pl->member ? NULL : tj_desired_podgroup(in->tj, pl->s, &in->env);
+  if (pg) child_apply(pl, &tj_podgroup_resource, pg);
   /* Created once: the status records the child from the first plan on. */
   if (in->child == NULL && !(same(js_str(in->tj, "status.child.kind"), pl->engine->kind) &&
                              same(js_str(in->tj, "status.child.name"), js_name(in->tj))))
@@ -413,7 +681,7 @@ static void suspend_by_deletion(tj_planning *pl, tj_verdict *v) {
             "the Volcano Job was removed (Volcano Jobs cannot be suspended); it is made again on resume");
     return;
   }
-  if (!deleting(child)) rt_plan_delete(pl->out, pl->engine, child, "Background");
+  if (!deleting(child)) child_delete(pl, pl->engine, child, "Background");
   pl->child_goes = 1;
   rt_plan_requeue_after(pl->out, TJ_DELETION_POLL_MS);
   verdict(v, terminal(v) ? "Queued" : v->phase, RT_STATE_PROGRESSING, "Suspending", 0,
@@ -468,7 +736,7 @@ static int gang_restart(tj_planning *pl, const tj_progress *p, tj_verdict *v) {
             (long long)restarts, why);
     return 1;
   }
-  rt_plan_delete(pl->out, pl->engine, child, "Foreground");
+  child_delete(pl, pl->engine, child, "Foreground");
   pl->child_goes = 1;
   rt_plan_requeue_after(pl->out, TJ_DELETION_POLL_MS);
   return 1;
@@ -487,7 +755,7 @@ static void deadline(tj_planning *pl, tj_verdict *v) {
     rt_plan_requeue_after(pl->out, left * 1000);
     return;
   }
-  rt_plan_delete(pl->out, pl->engine, child, "Background");
+  child_delete(pl, pl->engine, child, "Background");
   pl->child_goes = 1;
   verdict(v, "Failed", RT_STATE_FAILED, "DeadlineExceeded", 0, "ran longer than activeDeadlineSeconds (%lld)",
           (long long)pl->s->active_deadline_s);
@@ -522,8 +790,8 @@ static void record_progress(tj_planning *pl, const tj_progress *p, const tj_verd
 
 static void run(tj_planning *pl) {
   const tj_observed *in = pl->in;
-  if (in->debug_pod && rt_is_controlled_by(in->debug_pod, in->tj) && !deleting(in->debug_pod))
-    rt_plan_delete(pl->out, &kube_pods, in->debug_pod, "Background");
+  if (in->debug_pod && owns(pl, in->debug_pod) && !deleting(in->debug_pod))
+    child_delete(pl, &kube_pods, in->debug_pod, "Background");
   if (!in->engine_available) {
     engine_missing(pl);
     return;
@@ -531,16 +799,17 @@ static void run(tj_planning *pl) {
   char served[128];
   snprintf(served, sizeof(served), "the %s API is served", pl->engine->kind);
   rt_condition_set(pl->status, "EngineAvailable", "True", "EngineInstalled", served, pl->gen, in->now);
-  if (in->child && !rt_is_controlled_by(in->child, in->tj)) {
+  if (in->child && !owns(pl, in->child)) {
     child_conflict(pl, pl->engine->kind, js_name(in->child));
     return;
   }
   int volcano_suspend = pl->s->suspend && pl->s->framework == TJ_VOLCANO;
   int child_deleting = in->child && deleting(in->child);
-  json_t *desired = volcano_suspend || child_deleting ? NULL : tj_desired_child(in->tj, pl->s, &in->env);
+  json_t *desired =
+      volcano_suspend || child_deleting ? NULL : for_member(pl, tj_desired_child(in->tj, pl->s, &in->env));
   int updating = desired && in->child && !holds_desired(in->child, desired);
   size_t npods;
-  const json_t **pods = engine_pods(in, &npods);
+  const json_t **pods = engine_pods(pl, &npods);
   tj_progress p;
   tj_progress_of(pl->s, in->child, pods, npods, &p);
   free(pods);
@@ -574,11 +843,33 @@ void tj_plan(const tj_observed *in, rt_plan *out) {
       .prev_reason = js_str(reconciling, "reason"),
       .prev_message = js_str(reconciling, "message"),
   };
+  const char *cluster = tj_cluster_of(in);
+  if (cluster && strcmp(cluster, "local") != 0) pl.member = cluster;
+  if (deleting(in->tj)) { /* only a member's children need the hub's help */
+    if (pl.member || in->nabandoned) remote_cleanup(&pl);
+    json_decref(pl.status);
+    return;
+  }
   /* Replaced by pods and completions (the "3/4" it held counted pending pods). */
   json_object_del(pl.status, "replicas");
+  const tj_cluster_view *member = pl.member ? cluster_view(in, pl.member) : NULL;
   if (finished(in)) after_finish(&pl);
   else if (in->spec == NULL) invalid_spec(&pl);
-  else if (in->spec->debug) debug_mode(&pl);
-  else run(&pl);
+  else if (cluster == NULL) place(&pl);
+  else if (pl.member && !(member && member->ready)) {
+    if (!reschedule(&pl)) cluster_unreachable(&pl, member);
+  }
+  else if (pl.member && !rt_has_finalizer(in->tj, TJ_REMOTE_FINALIZER)) {
+    /* Alone: it changes the resourceVersion the status write is guarded by. */
+    rt_plan_add_finalizer(out, TJ_REMOTE_FINALIZER);
+    json_decref(pl.status);
+    return;
+  } else {
+    if (pl.member) cluster_reachable(&pl);
+    if (in->spec->debug) debug_mode(&pl);
+    else run(&pl);
+  }
+  size_t away;
+  if (in->nabandoned) (void)leave_abandoned(&pl, &away);
   rt_plan_set_status(out, pl.status);
 }

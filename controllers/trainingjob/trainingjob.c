@@ -4,10 +4,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/cluster/cluster.h"
 #include "api/labels.h"
+#include "api/project/project.h"
+#include "controllers/cluster/cluster.h"
 #include "controllers/trainingjob/trainingjob.h"
+#include "runtime/apply.h"
+#include "runtime/conditions.h"
 #include "runtime/controller.h"
+#include "runtime/members.h"
 #include "runtime/status.h"
+#include "util/quantity.h"
 #include "util/alloc.h"
 #include "util/json.h"
 #include "util/time.h"
@@ -22,8 +29,14 @@ typedef struct tj_gathered {
   tj_observed in;
   tj_spec spec;
   char spec_error[512];
-  json_t *child, *debug_pod, *ns;
+  json_t *child, *debug_pod, *ns, *project;
   cache_list pods, events;
+  project_spec project_spec;
+  int project_parsed;
+  tj_cluster_view clusters[PROJECT_MAX_CLUSTERS + 1]; /* + where it was placed, if dropped since */
+  json_t *cluster_objs[PROJECT_MAX_CLUSTERS + 1];
+  const char *abandoned[PROJECT_MAX_CLUSTERS];
+  json_t *abandoned_child[PROJECT_MAX_CLUSTERS];
 } tj_gathered;
 
 static json_t *cached(const rt_ctx *ctx, const kube_resource *r, const char *ns, const char *name) {
@@ -31,20 +44,200 @@ static json_t *cached(const rt_ctx *ctx, const kube_resource *r, const char *ns,
   return store ? cache_store_get(store, ns, name) : NULL;
 }
 
+/* Keeps the pods of all labelled with the job's name. */
+static void keep_job_pods(const json_t *tj, cache_list *all, cache_list *out) {
+  memset(out, 0, sizeof(*out));
+  out->items = xcalloc(all->len + 1, sizeof(json_t *));
+  for (size_t i = 0; i < all->len; i++) {
+    const char *owner = json_string_value(json_object_get(js_get(all->items[i], "metadata.labels"), TJ_LABEL));
+    if (owner && strcmp(owner, js_name(tj)) == 0) out->items[out->len++] = json_incref(all->items[i]);
+  }
+  cache_list_free(all);
+}
+
 /* The pods labelled with the job's name (the engine's and the debug pod),
  * from the shared pod cache. */
 static void job_pods(const rt_ctx *ctx, const json_t *tj, cache_list *out) {
-  memset(out, 0, sizeof(*out));
   cache_store *pods = rt_store(ctx, &kube_pods);
-  if (pods == NULL) return;
-  cache_list all;
-  cache_store_by_index(pods, CACHE_INDEX_NAMESPACE, js_namespace(tj), &all);
-  out->items = xcalloc(all.len + 1, sizeof(json_t *));
-  for (size_t i = 0; i < all.len; i++) {
-    const char *owner = json_string_value(json_object_get(js_get(all.items[i], "metadata.labels"), TJ_LABEL));
-    if (owner && strcmp(owner, js_name(tj)) == 0) out->items[out->len++] = json_incref(all.items[i]);
+  cache_list all = {0};
+  if (pods) cache_store_by_index(pods, CACHE_INDEX_NAMESPACE, js_namespace(tj), &all);
+  keep_job_pods(tj, &all, out);
+}
+
+static int same_str(const char *a, const char *b) {
+  return a && b && strcmp(a, b) == 0;
+}
+
+static int64_t status_quantity(const json_t *st, const char *path, int milli) {
+  const char *s = js_str(st, path);
+  quantity q;
+  if (s == NULL || quantity_parse(s, &q)) return 0;
+  return milli ? quantity_milli_value(&q) : quantity_value(&q);
+}
+
+/* Is the engine served by member c, as its Cluster's status.apis says? */
+static int member_serves(const json_t *st, tj_framework f) {
+  const json_t *apis = json_object_get(st, "apis");
+  switch (f) {
+    case TJ_BATCH: return 1;
+    case TJ_VOLCANO: return json_is_true(json_object_get(apis, "volcano"));
+    case TJ_RAY: return json_is_true(json_object_get(apis, "kubeRay"));
+    case TJ_SPARK: return json_is_true(json_object_get(apis, "sparkOperator"));
+    default: break;
   }
-  cache_list_free(&all);
+  size_t i;
+  json_t *k;
+  json_array_foreach(json_object_get(apis, "trainingOperator"), i, k) {
+    if (json_is_string(k) && strcmp(json_string_value(k), tj_engine(f)->kind) == 0) return 1;
+  }
+  return 0;
+}
+
+/* Free cards of the model (all models when ""): from the per-model list. */
+static int64_t member_free_gpu(const json_t *st, const char *model) {
+  if (model[0] == '\0') return status_quantity(st, "allocatable.gpu", 1) - status_quantity(st, "used.gpu", 1);
+  size_t i;
+  json_t *g;
+  json_array_foreach(json_object_get(st, "gpus"), i, g) {
+    if (same_str(js_str(g, "model"), model))
+      return status_quantity(g, "allocatable", 1) - status_quantity(g, "used", 1);
+  }
+  return 0;
+}
+
+/* Member cluster 'name' as its Cluster's status and the member's caches
+ * say: ready only when the Cluster is Ready and the caches the plan reads
+ * (pods, the engine) have listed. */
+static void member_view(const rt_ctx *ctx, const json_t *cluster, const tj_spec *s, const tj_demand *d,
+                        tj_cluster_view *v) {
+  const json_t *st = json_object_get(cluster, "status");
+  const json_t *ready = rt_condition_get(st, "Ready");
+  v->serves_engine = cluster && member_serves(st, s->framework);
+  v->ready = cluster && same_str(js_str(st, "phase"), "Ready") && rt_member_synced(ctx, v->name) &&
+             rt_member_resource_synced(ctx, v->name, &kube_pods) &&
+             (!v->serves_engine || rt_member_resource_synced(ctx, v->name, tj_engine(s->framework)));
+  v->message = cluster == NULL ? "no such Cluster" : js_str(ready, "message");
+  if (cluster && v->message == NULL) v->message = js_str(st, "phase");
+  if (v->message == NULL || (!v->ready && same_str(js_str(st, "phase"), "Ready")))
+    v->message = "connecting: the member's caches are listing";
+  v->free_cpu_milli = status_quantity(st, "allocatable.cpu", 1) - status_quantity(st, "used.cpu", 1);
+  v->free_memory_bytes = status_quantity(st, "allocatable.memory", 0) - status_quantity(st, "used.memory", 0);
+  v->free_gpu_milli = member_free_gpu(st, d->model);
+}
+
+/* The hub as a placement candidate: its own nodes and pods. */
+static void local_view(const rt_ctx *ctx, const tj_ctl *tc, const tj_spec *s, const tj_demand *d,
+                       tj_cluster_view *v) {
+  v->ready = 1;
+  v->serves_engine = rt_api_available(ctx, tj_engine(s->framework));
+  cache_store *nodes = rt_store(ctx, &kube_nodes), *pods = rt_store(ctx, &kube_pods);
+  cache_list ln = {0}, lp = {0};
+  if (nodes) cache_store_list(nodes, NULL, &ln);
+  if (pods) cache_store_list(pods, NULL, &lp);
+  cluster_capacity cap;
+  cluster_capacity_of(ln.items, ln.len, lp.items, lp.len, tc->gpu, &cap);
+  v->free_cpu_milli = cap.cpu_milli - cap.used_cpu_milli;
+  v->free_memory_bytes = cap.memory_bytes - cap.used_memory_bytes;
+  v->free_gpu_milli = cap.gpu_milli - cap.used_gpu_milli;
+  if (d->model[0]) {
+    v->free_gpu_milli = 0;
+    for (size_t i = 0; i < cap.nmodels; i++)
+      if (strcmp(cap.models[i].model, d->model) == 0)
+        v->free_gpu_milli = cap.models[i].allocatable_milli - cap.models[i].used_milli;
+  }
+  cache_list_free(&ln);
+  cache_list_free(&lp);
+}
+
+/* The namespace's Project and its clusters, in its order; the hub's own
+ * capacity is summed only while the job waits to be placed. */
+static void gather_clusters(const rt_ctx *ctx, const tj_ctl *tc, const json_t *tj, tj_gathered *g) {
+  if (g->in.env.project == NULL || g->in.spec == NULL) return;
+  cache_store *projects = rt_store(ctx, &project_resource);
+  g->project = projects ? cache_store_get(projects, NULL, g->in.env.project) : NULL;
+  char err[256];
+  if (g->project == NULL || project_spec_parse(g->project, &g->project_spec, err, sizeof(err))) return;
+  g->project_parsed = 1;
+  g->in.project_name = g->in.env.project;
+  const char *placed = js_str(tj, "status.cluster");
+  int placing = placed == NULL || *placed == '\0';
+  tj_demand d;
+  tj_demand_of(g->in.spec, &d);
+  cache_store *clusters = rt_store(ctx, &cluster_resource);
+  size_t n = 0;
+  int listed = 0; /* the placed cluster is still in the project's list */
+  for (; n < g->project_spec.nclusters; n++) {
+    tj_cluster_view *v = &g->clusters[n];
+    v->name = g->project_spec.clusters[n];
+    listed |= !placing && strcmp(v->name, placed) == 0;
+    if (strcmp(v->name, CLUSTER_LOCAL) == 0) {
+      if (placing) local_view(ctx, tc, g->in.spec, &d, v);
+      else v->ready = v->serves_engine = 1;
+      continue;
+    }
+    g->cluster_objs[n] = clusters ? cache_store_get(clusters, NULL, v->name) : NULL;
+    member_view(ctx, g->cluster_objs[n], g->in.spec, &d, v);
+  }
+  /* A job keeps running where it was placed when the project drops that
+   * cluster later: the plan still sees it. */
+  if (!placing && !listed && strcmp(placed, CLUSTER_LOCAL) != 0) {
+    g->clusters[n].name = placed;
+    g->cluster_objs[n] = clusters ? cache_store_get(clusters, NULL, placed) : NULL;
+    member_view(ctx, g->cluster_objs[n], g->in.spec, &d, &g->clusters[n]);
+    n++;
+  }
+  g->in.clusters = g->clusters;
+  g->in.nclusters = n;
+}
+
+/* A job placed on a member: its engine object and pods are the member's. */
+static void gather_in_member(const rt_ctx *ctx, const json_t *tj, const char *member, tj_gathered *g) {
+  const char *ns = js_namespace(tj), *name = js_name(tj);
+  g->in.env.in_member = 1;
+  g->in.env.scheduler = GANG_NONE;
+  const tj_cluster_view *v = NULL;
+  for (size_t i = 0; i < g->in.nclusters; i++)
+    if (strcmp(g->in.clusters[i].name, member) == 0) v = &g->in.clusters[i];
+  g->in.engine_available = v && v->serves_engine;
+  if (g->in.spec && g->in.engine_available)
+    g->child = rt_member_get(ctx, member, tj_engine(g->spec.framework), ns, name);
+  char debug_name[300];
+  snprintf(debug_name, sizeof(debug_name), "%s-debug", name);
+  g->debug_pod = rt_member_get(ctx, member, &kube_pods, ns, debug_name);
+  cache_list all = {0};
+  /* Not connected: no pods (the plan does not read them: the member is not ready). */
+  if (rt_member_list(ctx, member, &kube_pods, ns, &all)) memset(&all, 0, sizeof(all));
+  keep_job_pods(tj, &all, &g->pods);
+}
+
+/* The clusters the job was taken off and its engine object still there. */
+static void gather_abandoned(const rt_ctx *ctx, const json_t *tj, tj_gathered *g) {
+  size_t i;
+  json_t *name;
+  json_array_foreach(js_get(tj, "status.abandonedClusters"), i, name) {
+    if (!json_is_string(name) || g->in.nabandoned == PROJECT_MAX_CLUSTERS) continue;
+    size_t at = g->in.nabandoned++;
+    g->abandoned[at] = json_string_value(name);
+    if (g->in.spec)
+      g->abandoned_child[at] =
+          rt_member_get(ctx, g->abandoned[at], tj_engine(g->spec.framework), js_namespace(tj), js_name(tj));
+  }
+  g->in.abandoned = g->abandoned;
+  g->in.abandoned_child = (const json_t *const *)g->abandoned_child;
+}
+
+/* The hub's engine object's newest refusal to create a pod; one older than
+ * the newest pod was overcome since. */
+static void gather_refusal(const rt_ctx *ctx, const char *ns, tj_gathered *g) {
+  cache_store *events = g->child ? rt_store(ctx, &kube_events) : NULL;
+  if (events == NULL) return;
+  int64_t newest = 0;
+  for (size_t i = 0; i < g->pods.len; i++) {
+    int64_t t = js_time(g->pods.items[i], "metadata.creationTimestamp");
+    if (t > newest) newest = t;
+  }
+  cache_store_by_index(events, CACHE_INDEX_NAMESPACE, ns, &g->events);
+  g->in.create_refused = rt_create_refusal(g->events.items, g->events.len, js_str(g->child, "metadata.uid"), newest, NULL);
 }
 
 static void gather(const rt_ctx *ctx, const json_t *tj, tj_gathered *g) {
@@ -54,38 +247,39 @@ static void gather(const rt_ctx *ctx, const json_t *tj, tj_gathered *g) {
   g->in.tj = tj;
   if (tj_spec_parse(tj, &g->spec, g->spec_error, sizeof(g->spec_error)) == 0) g->in.spec = &g->spec;
   g->in.spec_error = g->spec_error;
-  if (g->in.spec) {
-    const kube_resource *engine = tj_engine(g->spec.framework);
-    g->in.engine_available = rt_api_available(ctx, engine);
-    g->child = cached(ctx, engine, ns, name);
-  }
-  char debug_name[300];
-  snprintf(debug_name, sizeof(debug_name), "%s-debug", name);
-  g->debug_pod = cached(ctx, &kube_pods, ns, debug_name);
   g->ns = cached(ctx, &kube_namespaces, NULL, ns);
-  job_pods(ctx, tj, &g->pods);
-  g->in.child = g->child;
-  g->in.debug_pod = g->debug_pod;
-  g->in.pods = (const json_t *const *)g->pods.items;
-  g->in.npods = g->pods.len;
-  cache_store *events = g->child ? rt_store(ctx, &kube_events) : NULL;
-  if (events) {
-    /* A refusal older than the newest pod was overcome since. */
-    int64_t newest = 0;
-    for (size_t i = 0; i < g->pods.len; i++) {
-      int64_t t = js_time(g->pods.items[i], "metadata.creationTimestamp");
-      if (t > newest) newest = t;
-    }
-    cache_store_by_index(events, CACHE_INDEX_NAMESPACE, ns, &g->events);
-    g->in.create_refused = rt_create_refusal(g->events.items, g->events.len, js_str(g->child, "metadata.uid"), newest, NULL);
-  }
   g->in.env.scheduler = tc->gang.scheduler;
   g->in.env.project = json_string_value(json_object_get(js_get(g->ns, "metadata.labels"), CUBIT_LABEL_PROJECT));
   g->in.env.gpu = tc->gpu;
   g->in.now = time_wall_s();
+  gather_clusters(ctx, tc, tj, g);
+  const char *cluster = tj_cluster_of(&g->in);
+  if (cluster && strcmp(cluster, CLUSTER_LOCAL) != 0) {
+    gather_in_member(ctx, tj, cluster, g);
+  } else {
+    if (g->in.spec) {
+      const kube_resource *engine = tj_engine(g->spec.framework);
+      g->in.engine_available = rt_api_available(ctx, engine);
+      g->child = cached(ctx, engine, ns, name);
+    }
+    char debug_name[300];
+    snprintf(debug_name, sizeof(debug_name), "%s-debug", name);
+    g->debug_pod = cached(ctx, &kube_pods, ns, debug_name);
+    job_pods(ctx, tj, &g->pods);
+    gather_refusal(ctx, ns, g);
+  }
+  gather_abandoned(ctx, tj, g);
+  g->in.child = g->child;
+  g->in.debug_pod = g->debug_pod;
+  g->in.pods = (const json_t *const *)g->pods.items;
+  g->in.npods = g->pods.len;
 }
 
 static void gathered_free(tj_gathered *g) {
+  for (size_t i = 0; i < PROJECT_MAX_CLUSTERS + 1; i++) json_decref(g->cluster_objs[i]);
+  for (size_t i = 0; i < PROJECT_MAX_CLUSTERS; i++) json_decref(g->abandoned_child[i]);
+  if (g->project_parsed) project_spec_free(&g->project_spec);
+  json_decref(g->project);
   json_decref(g->child);
   json_decref(g->debug_pod);
   json_decref(g->ns);
@@ -95,9 +289,11 @@ static void gathered_free(tj_gathered *g) {
 
 static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
   json_t *tj = cached(ctx, &trainingjob_resource, req->ns, req->name);
-  if (tj == NULL || js_get(tj, "metadata.deletionTimestamp")) {
+  /* In the hub garbage collection removes the children; in a member the
+   * plan does, while the finalizer holds the job. */
+  if (tj == NULL || (js_get(tj, "metadata.deletionTimestamp") && !rt_has_finalizer(tj, TJ_REMOTE_FINALIZER))) {
     json_decref(tj);
-    return rt_ok(); /* garbage collection removes the children */
+    return rt_ok();
   }
   tj_gathered g;
   gather(ctx, tj, &g);
@@ -111,8 +307,27 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
   return result;
 }
 
-/* A pod maps to its job through Cubit's label. */
-static char **map_pod(const rt_ctx *ctx, const json_t *pod) {
+/* A Cluster's change reaches the jobs placed on it (reachability) and the
+ * jobs waiting for room (Placed=False); not every job of the hub. */
+static char **map_cluster(const rt_ctx *ctx, const json_t *cluster) {
+  cache_store *jobs = rt_store(ctx, &trainingjob_resource);
+  cache_list all = {0};
+  if (jobs) cache_store_list(jobs, NULL, &all);
+  char **keys = xcalloc(all.len + 1, sizeof(char *));
+  size_t n = 0;
+  for (size_t i = 0; i < all.len; i++) {
+    const char *placed = js_str(all.items[i], "status.cluster");
+    const char *waiting = js_str(rt_condition_get(json_object_get(all.items[i], "status"), "Placed"), "status");
+    if ((placed && strcmp(placed, js_name(cluster)) == 0) || (waiting && strcmp(waiting, "False") == 0))
+      keys[n++] = cache_key(all.items[i]);
+  }
+  cache_list_free(&all);
+  return keys;
+}
+
+/* A pod (or, in a member, an engine object) maps to its job through
+ * Cubit's label. */
+static char **map_labelled(const rt_ctx *ctx, const json_t *pod) {
   const char *name = json_string_value(json_object_get(js_get(pod, "metadata.labels"), TJ_LABEL));
   if (name == NULL) return NULL;
   char **keys = xcalloc(2, sizeof(char *));
@@ -129,11 +344,19 @@ int trainingjob_controller_register(rt_manager *m, const gang_config *gang, cons
   def.primary = &trainingjob_resource;
   for (int f = 0; f < TJ_NFRAMEWORKS; f++) def.owns[f] = tj_engine(f);
   def.owns[TJ_NFRAMEWORKS] = &tj_podgroup_resource;
-  def.watches[0] = (rt_watch_def){&kube_pods, map_pod};
+  def.watches[0] = (rt_watch_def){&kube_pods, map_labelled};
+  def.watches[1] = (rt_watch_def){&cluster_resource, map_cluster};
   /* The engine object's refusals to create pods (it is named like the job). */
-  def.watches[1] = (rt_watch_def){&kube_events, rt_map_involved_object};
-  /* The namespace's project names the default scheduler queue. */
+  def.watches[2] = (rt_watch_def){&kube_events, rt_map_involved_object};
+  /* The namespace's project names the default scheduler queue and the
+   * clusters a job may be placed on; the hub's nodes are its capacity. */
   def.reads[0] = &kube_namespaces;
+  def.reads[1] = &project_resource;
+  def.reads[2] = &kube_nodes;
+  /* A job placed on a member: its engine object and pods there, mapped
+   * back by the cubit.dev/trainingjob label (no ownerReference crosses). */
+  def.member_watches[0] = (rt_watch_def){&kube_pods, map_labelled};
+  for (int f = 0; f < TJ_NFRAMEWORKS; f++) def.member_watches[1 + f] = (rt_watch_def){tj_engine(f), map_labelled};
   def.workers = 4;
   def.reconcile = reconcile;
   def.arg = tc;

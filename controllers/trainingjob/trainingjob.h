@@ -5,6 +5,7 @@
  *              XGBoostJob, PaddleJob, JAXJob, Volcano Job, RayJob,
  *              SparkApplication), the debug pod and the PodGroup
  *   status.c   what the engine object and the pods say: tj_progress
+ *   placement.c  which cluster of its project a job runs in, pure
  *   plan.c     the decision, pure: children, status, events, requeue
  *   trainingjob.c  the reconcile: gather from the cache, plan, execute. */
 #ifndef CUBIT_CONTROLLERS_TRAININGJOB_H
@@ -33,6 +34,10 @@ typedef struct tj_env {
    * pod webhook translates the GPU grammar, so the pod templates carry the
    * translated resources and node selector themselves (as a Notebook's). */
   const gpu_profile *gpu;
+  /* The children go to a member cluster, where no Cubit pod webhook runs:
+   * the templates carry the translated GPU resources, as outside a
+   * project (and the gang scheduler is the member's: scheduler is none). */
+  int in_member;
 } tj_env;
 
 /* The engine object for tj (a new reference), with the controller
@@ -107,6 +112,43 @@ void tj_progress_free(tj_progress *p);
 /* "1h2m3s" for a number of seconds. */
 void tj_format_duration(int64_t secs, char out[32]);
 
+/* --------------------------------------------------------- placement.c */
+
+/* The finalizer on a job placed in a member cluster: its children there
+ * carry no ownerReference (none can cross clusters), so the hub deletes
+ * them itself before the job goes. */
+#define TJ_REMOTE_FINALIZER "cubit.dev/remote-children"
+/* On a child made in a member cluster: the hub TrainingJob's uid (the
+ * cubit.dev/trainingjob label names it). */
+#define TJ_OWNER_UID_LABEL "cubit.dev/owner-uid"
+/* How long a deleted job waits for an unreachable member before its
+ * finalizer is dropped (what ran there is then left behind, with a Warning). */
+#define TJ_REMOTE_CLEANUP_TIMEOUT_S 300
+
+/* What the whole gang asks for at once. */
+typedef struct tj_demand {
+  int64_t cpu_milli, memory_bytes, gpu_milli;
+  char model[64]; /* the GPU model asked for, "" = any */
+} tj_demand;
+
+void tj_demand_of(const tj_spec *s, tj_demand *out);
+
+/* One cluster of the job's project as the hub sees it now. */
+typedef struct tj_cluster_view {
+  const char *name;       /* "local" or a Cluster's name (borrowed) */
+  int ready;              /* local, or the Cluster is Ready and its caches listed */
+  const char *message;    /* when not ready: the Cluster's words (borrowed; may be NULL) */
+  int serves_engine;      /* the job's engine API is served there */
+  int64_t free_cpu_milli, free_memory_bytes;
+  int64_t free_gpu_milli; /* free cards of the demand's model (all models when none) */
+} tj_cluster_view;
+
+/* The cluster (an index into clusters, in the project's order) policy picks
+ * for demand d, or -1 when none has room; why then says, cluster by
+ * cluster, what each lacks. Pure. */
+int tj_place(tj_placement policy, const tj_demand *d, const tj_cluster_view *clusters, size_t n, char *why,
+             size_t whylen);
+
 /* -------------------------------------------------------------- plan.c */
 
 /* Everything the plan decides from, gathered from the cache by the
@@ -125,10 +167,30 @@ typedef struct tj_observed {
    * API server refused a pod: Pod Security, a ResourceQuota, a webhook), or NULL. */
   const json_t *create_refused;
   int64_t now;                /* epoch seconds */
+  /* Placement (docs/multicluster.md): the project's clusters in its order
+   * (none: the project does not span clusters and the job runs in the hub,
+   * as it always did). When the job is placed on a member, child,
+   * debug_pod and pods are that member's and engine_available says whether
+   * the member serves the engine. */
+  const tj_cluster_view *clusters;
+  size_t nclusters;
+  const char *project_name;   /* for messages (may be NULL) */
+  int64_t remote_cleanup_timeout_s; /* 0: TJ_REMOTE_CLEANUP_TIMEOUT_S */
+  /* The clusters the job was taken off (status.abandonedClusters, by
+   * spec.placement.rescheduleOnClusterLoss) and its engine object still
+   * cached there (NULL: gone, or that member not ready). */
+  const char *const *abandoned;
+  const json_t *const *abandoned_child;
+  size_t nabandoned;
 } tj_observed;
 
+/* The cluster the job runs in: status.cluster once placed, else "local"
+ * for a job whose project does not span clusters, else NULL (to place). */
+const char *tj_cluster_of(const tj_observed *in);
+
 /* Decides everything about one TrainingJob: the children to apply and
- * delete, the whole status, the events and when to look again. Pure: no
+ * delete, the whole status, the events and when to look again; for a job
+ * being deleted that has children in a member, their deletion. Pure: no
  * I/O, no clock. */
 void tj_plan(const tj_observed *in, rt_plan *out);
 

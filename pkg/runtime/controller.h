@@ -84,6 +84,11 @@ typedef struct rt_controller_def {
    * its primary, owned, watched or read one: informers are made at start,
    * never from a worker. NULL-terminated. */
   const kube_resource *reads[RT_MAX_WATCHES];
+  /* Resources cached in every connected member cluster (runtime/members.h)
+   * besides the hub: a change there is mapped to keys of this controller,
+   * as a local watch's is (children a controller makes in members carry
+   * labels back to their hub object, never an ownerReference). */
+  rt_watch_def member_watches[RT_MAX_WATCHES];   /* resource NULL ends */
   int workers;                                   /* default 2 */
   rt_reconcile_fn reconcile;
   void *arg;                       /* the controller's own state (ctx->arg) */

@@ -18,20 +18,31 @@
 #include "util/alloc.h"
 #include "util/log.h"
 
-typedef struct rt_member {
+typedef struct rt_member rt_member;
+
+/* What one member informer's handlers need: whose it is and what it caches. */
+typedef struct member_informer_arg {
+  rt_member *mb;
+  const kube_resource *resource;
+  int connector; /* one of the connecting controller's own resources */
+} member_informer_arg;
+
+struct rt_member {
   char *name, *fingerprint, *controller;
   kube_config cfg;     /* owned; the client points into it */
   kube_client *client; /* owned */
   kube_watcher *watcher;
   const kube_resource *resources[RT_MAX_WATCHES];
   cache_informer *informers[RT_MAX_WATCHES];
+  member_informer_arg args[RT_MAX_WATCHES];
   size_t n;
+  size_t nconnector;   /* resources[0..nconnector) are the connecting controller's */
   int started;  /* informers made and started (loop thread, under the lock) */
   atomic_int refs; /* 1 while listed or stopping, +1 per writer holding its client */
   int pending;  /* close callbacks still to come (loop thread) */
   rt_manager *mgr;
   struct rt_member *next;
-} rt_member;
+};
 
 struct rt_members {
   rt_manager *mgr;
@@ -77,17 +88,37 @@ static void member_stop(rt_member *mb) {
   member_closed(mb);
 }
 
-static void changed(rt_member *mb) {
-  rt_enqueue(mb->mgr, mb->controller, mb->name, 1000);
+static int same_resource(const kube_resource *a, const kube_resource *b) {
+  return strcmp(a->group, b->group) == 0 && strcmp(a->version, b->version) == 0 &&
+         strcmp(a->resource, b->resource) == 0;
+}
+
+/* A change of a member's object: the connecting controller hears of the
+ * cluster (debounced by a second: pods change often), and every controller
+ * that declared the resource among its member_watches hears of the keys its
+ * map gives. */
+static void changed(const member_informer_arg *a, const json_t *obj) {
+  rt_member *mb = a->mb;
+  if (a->connector) rt_enqueue(mb->mgr, mb->controller, mb->name, 1000);
+  for (rt_controller *c = rt__manager_controllers(mb->mgr); c; c = c->next) {
+    for (size_t i = 0; i < RT_MAX_WATCHES && c->def.member_watches[i].resource; i++) {
+      const rt_watch_def *w = &c->def.member_watches[i];
+      if (!same_resource(w->resource, a->resource) || w->map == NULL) continue;
+      char **keys = w->map(&c->ctx, obj);
+      for (size_t k = 0; keys && keys[k]; k++) {
+        wq_add(c->queue, keys[k]);
+        free(keys[k]);
+      }
+      free(keys);
+    }
+  }
 }
 static void on_add(json_t *obj, void *arg) {
-  (void)obj;
-  changed(arg);
+  changed(arg, obj);
 }
 static void on_update(json_t *old_obj, json_t *new_obj, void *arg) {
-  (void)old_obj;
-  (void)new_obj;
-  changed(arg);
+  changed(arg, old_obj);
+  changed(arg, new_obj);
 }
 
 /* Loop thread, under the lock. */
@@ -103,7 +134,8 @@ static void member_start(rt_member *mb, uv_loop_t *loop) {
     cache_store *s = cache_informer_store(mb->informers[i]);
     cache_store_index_owner(s);
     cache_store_index_namespace(s);
-    cache_handlers h = {on_add, on_update, on_add, mb};
+    mb->args[i] = (member_informer_arg){mb, mb->resources[i], i < mb->nconnector};
+    cache_handlers h = {on_add, on_update, on_add, &mb->args[i]};
     cache_informer_add_handlers(mb->informers[i], &h);
     if (cache_informer_start(mb->informers[i]))
       log_error("members", "informer did not start", "cluster=%s resource=%s", mb->name, mb->resources[i]->resource);
@@ -177,6 +209,24 @@ static rt_member *find(rt_members *ms, const char *name) {
   return NULL;
 }
 
+/* Adds every controller's member_watches not already cached (a kind
+ * several controllers declare is cached once). */
+static void add_member_watches(rt_member *mb) {
+  for (rt_controller *c = rt__manager_controllers(mb->mgr); c; c = c->next) {
+    for (size_t i = 0; i < RT_MAX_WATCHES && c->def.member_watches[i].resource; i++) {
+      const kube_resource *r = c->def.member_watches[i].resource;
+      int have = 0;
+      for (size_t j = 0; j < mb->n && !have; j++) have = same_resource(mb->resources[j], r);
+      if (have) continue;
+      if (mb->n == RT_MAX_WATCHES) {
+        log_error("members", "too many member resources", "cluster=%s resource=%s", mb->name, r->resource);
+        return;
+      }
+      mb->resources[mb->n++] = r;
+    }
+  }
+}
+
 int rt_member_ensure(const rt_ctx *ctx, const char *cluster, const char *fingerprint, kube_config *cfg,
                      const kube_resource *const *resources) {
   rt_members *ms = rt__manager_members(ctx->mgr);
@@ -210,6 +260,8 @@ int rt_member_ensure(const rt_ctx *ctx, const char *cluster, const char *fingerp
   mb->controller = xstrdup(ctx->controller);
   mb->mgr = ctx->mgr;
   for (; resources && resources[mb->n] && mb->n < RT_MAX_WATCHES; mb->n++) mb->resources[mb->n] = resources[mb->n];
+  mb->nconnector = mb->n;
+  add_member_watches(mb);
   pthread_mutex_lock(&ms->mu);
   if (ms->closed) {
     pthread_mutex_unlock(&ms->mu);
@@ -239,26 +291,36 @@ int rt_member_synced(const rt_ctx *ctx, const char *cluster) {
   pthread_mutex_lock(&ms->mu);
   rt_member *mb = find(ms, cluster);
   int synced = mb && mb->started;
-  for (size_t i = 0; synced && i < mb->n; i++) synced = cache_informer_has_synced(mb->informers[i]);
+  /* The connecting controller's own caches: a kind another controller
+   * declared may not be served by this member at all. */
+  for (size_t i = 0; synced && i < mb->nconnector; i++) synced = cache_informer_has_synced(mb->informers[i]);
   pthread_mutex_unlock(&ms->mu);
   return synced;
 }
 
-static int same_resource(const kube_resource *a, const kube_resource *b) {
-  return strcmp(a->group, b->group) == 0 && strcmp(a->version, b->version) == 0 &&
-         strcmp(a->resource, b->resource) == 0;
-}
-
 /* Under the lock: the store of r in member 'cluster'. */
-static int store_of(rt_members *ms, const char *cluster, const kube_resource *r, cache_store **out) {
+static int store_of(rt_members *ms, const char *cluster, const kube_resource *r, cache_store **out,
+                    int *synced) {
   rt_member *mb = find(ms, cluster);
   if (mb == NULL || !mb->started) return CUBIT_ENOTFOUND;
   for (size_t i = 0; i < mb->n; i++) {
     if (!same_resource(mb->resources[i], r)) continue;
     *out = cache_informer_store(mb->informers[i]);
+    if (synced) *synced = cache_informer_has_synced(mb->informers[i]);
     return 0;
   }
   return CUBIT_ENOTSUP;
+}
+
+int rt_member_resource_synced(const rt_ctx *ctx, const char *cluster, const kube_resource *r) {
+  rt_members *ms = rt__manager_members(ctx->mgr);
+  if (ms == NULL) return 0;
+  pthread_mutex_lock(&ms->mu);
+  cache_store *s = NULL;
+  int synced = 0;
+  if (store_of(ms, cluster, r, &s, &synced)) synced = 0;
+  pthread_mutex_unlock(&ms->mu);
+  return synced;
 }
 
 int rt_member_list(const rt_ctx *ctx, const char *cluster, const kube_resource *r, const char *ns,
@@ -268,7 +330,7 @@ int rt_member_list(const rt_ctx *ctx, const char *cluster, const kube_resource *
   if (ms == NULL) return CUBIT_ENOTFOUND;
   pthread_mutex_lock(&ms->mu);
   cache_store *s = NULL;
-  int rc = store_of(ms, cluster, r, &s);
+  int rc = store_of(ms, cluster, r, &s, NULL);
   if (rc == 0) cache_store_list(s, ns, out);
   pthread_mutex_unlock(&ms->mu);
   return rc;
@@ -280,7 +342,7 @@ json_t *rt_member_get(const rt_ctx *ctx, const char *cluster, const kube_resourc
   if (ms == NULL) return NULL;
   pthread_mutex_lock(&ms->mu);
   cache_store *s = NULL;
-  json_t *obj = store_of(ms, cluster, r, &s) == 0 ? cache_store_get(s, ns, name) : NULL;
+  json_t *obj = store_of(ms, cluster, r, &s, NULL) == 0 ? cache_store_get(s, ns, name) : NULL;
   pthread_mutex_unlock(&ms->mu);
   return obj;
 }

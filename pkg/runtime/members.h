@@ -11,7 +11,10 @@
  * Any controller's gather reads a member's cache by the cluster's name with
  * rt_member_list / rt_member_get, as it reads the hub's with rt_store. A
  * change to a member's object enqueues the cluster's name on the controller
- * that connected it (debounced by a second: pods change often).
+ * that connected it (debounced by a second: pods change often). Besides
+ * the kinds the connecting controller names, every member caches the kinds
+ * controllers declare in their definition's member_watches, whose changes
+ * are mapped to those controllers' keys.
  *
  * Every function may be called from any thread. */
 #ifndef CUBIT_RUNTIME_MEMBERS_H
@@ -32,8 +35,12 @@ int rt_member_ensure(const rt_ctx *ctx, const char *cluster, const char *fingerp
                      const kube_resource *const *resources) CUBIT_WUR;
 /* Stops and forgets member 'cluster' (nothing when it does not run). */
 void rt_member_remove(const rt_ctx *ctx, const char *cluster);
-/* 1 when member 'cluster' runs and each of its informers has listed once. */
+/* 1 when member 'cluster' runs and each informer of the resources its
+ * connecting controller named has listed once. */
 int rt_member_synced(const rt_ctx *ctx, const char *cluster);
+/* 1 when member 'cluster' runs and its informer of r (the connector's, or
+ * one a controller declared in member_watches) has listed once. */
+int rt_member_resource_synced(const rt_ctx *ctx, const char *cluster, const kube_resource *r);
 /* References to the cached objects of r (one of the member's resources) in
  * ns (NULL: all), as cache_store_list. Returns 0, CUBIT_ENOTFOUND when no
  * such member runs, CUBIT_ENOTSUP when r is not cached from it; *out is

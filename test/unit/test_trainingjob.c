@@ -97,7 +97,7 @@ START_TEST(desired_child_per_framework) {
   tj_spec s;
   char err[256];
   ck_assert_msg(tj_spec_parse(tj, &s, err, sizeof(err)) == 0, "%s", err);
-  tj_env env = {GANG_VOLCANO, "team-a", NULL};
+  tj_env env = {GANG_VOLCANO, "team-a", NULL, 0};
   json_t *child = tj_desired_child(tj, &s, &env);
   check_golden(cases[_i].framework, child);
   json_decref(child);
@@ -111,7 +111,7 @@ START_TEST(batch_gang_gets_a_podgroup) {
   char err[256];
   ck_assert_int_eq(tj_spec_parse(tj, &s, err, sizeof(err)), 0);
   ck_assert_int_eq(s.gang, 1);
-  tj_env volcano = {GANG_VOLCANO, "team-a", NULL}, none = {GANG_NONE, "team-a", NULL};
+  tj_env volcano = {GANG_VOLCANO, "team-a", NULL, 0}, none = {GANG_NONE, "team-a", NULL, 0};
   json_t *pg = tj_desired_podgroup(tj, &s, &volcano);
   ck_assert_ptr_nonnull(pg);
   ck_assert_int_eq(js_int(pg, "spec.minMember", 0), 3);
@@ -1104,6 +1104,337 @@ START_TEST(plan_table) {
 }
 END_TEST
 
+
+/* ------------------------------------------------------------ placement */
+
+/* One cluster of the project: "name ready serves cpu_milli memory_bytes
+ * gpu_milli" and the message of a cluster not ready. */
+typedef struct place_cluster {
+  const char *name;
+  int ready, serves;
+  int64_t cpu, mem, gpu;
+  const char *message;
+} place_cluster;
+
+enum { PLACED_FINALIZER = 1, PLACED_DELETING = 2, PLACED_CHILD = 4, PLACED_PODS_RUN = 8, ABANDONED_CHILD = 16 };
+
+typedef struct place_case {
+  const char *name;
+  const char *extra;      /* added to the spec */
+  const char *status;     /* the previous status, or NULL */
+  place_cluster clusters[3];
+  int flags;
+  int deleted_ago_s;      /* PLACED_DELETING: how long ago */
+  /* expected */
+  const char *phase;      /* NULL: no status written */
+  const char *reason;     /* Reconciling's reason (with phase) */
+  const char *message;    /* a part of it */
+  const char *cluster;    /* status.cluster, "" = unset */
+  const char *reachable;  /* ClusterReachable's status, "" = unset */
+  const char *actions;
+  const char *events;
+  int64_t requeue_ms;
+  const char *abandoned; /* status.abandonedClusters wanted, as JSON; NULL = unset */
+} place_case;
+
+#define A100x2 "{\"main\":{\"replicas\":2,\"resources\":{\"cpu\":\"2\",\"memory\":\"1Gi\",\"gpu\":\"1(A100)\"}}}"
+#define PLACED(cluster, phase, reason, reachable)                                                                   \
+  "{\"cluster\":\"" cluster "\",\"phase\":\"" phase "\",\"observedGeneration\":1,\"conditions\":["                  \
+  "{\"type\":\"Reconciling\",\"status\":\"True\",\"reason\":\"" reason "\",\"message\":\"before\","                   \
+  "\"lastTransitionTime\":\"2026-11-22T07:00:00Z\"},{\"type\":\"ClusterReachable\",\"status\":\"" reachable "\","     \
+  "\"reason\":\"x\",\"message\":\"x\",\"lastTransitionTime\":\"2026-11-22T07:00:00Z\"}]}"
+#define RESCHEDULE ",\"placement\":{\"rescheduleOnClusterLoss\":true}"
+/* Placed on east, never ran; east unreachable since 07:00 (an hour before NOW). */
+#define NEVER_RAN_AWAY PLACED("east", "Queued", "Creating", "False")
+#define RAN_AWAY                                                                                                    \
+  "{\"cluster\":\"east\",\"phase\":\"Running\",\"startTime\":\"2026-11-22T06:00:00Z\",\"observedGeneration\":1,"     \
+  "\"conditions\":[{\"type\":\"Reconciling\",\"status\":\"False\",\"reason\":\"Running\",\"message\":\"before\","      \
+  "\"lastTransitionTime\":\"2026-11-22T07:00:00Z\"},{\"type\":\"ClusterReachable\",\"status\":\"False\",\"reason\":\"x\","   \
+  "\"message\":\"x\",\"lastTransitionTime\":\"2026-11-22T07:00:00Z\"}]}"
+#define REPLACED                                                                                                    \
+  "{\"cluster\":\"west\",\"abandonedClusters\":[\"east\"],\"phase\":\"Queued\",\"observedGeneration\":1,"             \
+  "\"conditions\":[{\"type\":\"Reconciling\",\"status\":\"True\",\"reason\":\"Placed\",\"message\":\"before\","        \
+  "\"lastTransitionTime\":\"2026-11-22T07:00:00Z\"}]}"
+#define ROOMY(n) {n, 1, 1, 64000, 1LL << 36, 8000, NULL}
+#define GPUS(n, g) {n, 1, 1, 64000, 1LL << 36, g, NULL}
+#define DOWN(n) {n, 0, 1, 64000, 1LL << 36, 8000, "cannot reach the API server https://127.0.0.1:1: refused"}
+
+static const place_case place_cases[] = {
+    {.name = "Ordered: the first cluster with room", .clusters = {GPUS("local", 1000), ROOMY("east"), ROOMY("west")},
+     .phase = "Queued", .reason = "Placed", .message = "placed on cluster east (policy Ordered)", .cluster = "east",
+     .reachable = "", .actions = "", .events = "Normal Placed"},
+    {.name = "Ordered: the project's order wins over more room", .clusters = {GPUS("east", 2000), GPUS("west", 8000)},
+     .phase = "Queued", .reason = "Placed", .cluster = "east", .reachable = "", .actions = "", .events = "Normal Placed"},
+    {.name = "MostFreeGPUs", .extra = ",\"placement\":{\"policy\":\"MostFreeGPUs\"}",
+     .clusters = {GPUS("east", 2000), GPUS("west", 6000), GPUS("local", 500)}, .phase = "Queued", .reason = "Placed",
+     .message = "placed on cluster west (policy MostFreeGPUs)", .cluster = "west", .reachable = "", .actions = "",
+     .events = "Normal Placed"},
+    {.name = "a cluster not Ready or without the engine is no candidate",
+     .clusters = {DOWN("east"), {"west", 1, 0, 64000, 1LL << 36, 8000, NULL}, ROOMY("local")}, .phase = "Queued",
+     .reason = "Placed", .cluster = "local", .reachable = "", .actions = "", .events = "Normal Placed"},
+    {.name = "no room: Queued, each cluster's lack named", .clusters = {GPUS("local", 1000), DOWN("east")},
+     .phase = "Queued", .reason = "NoClusterFits",
+     .message = "has room for the whole gang (cpu 4000m, memory 2147483648 bytes, 2 A100 GPUs): local: 1 free A100 "
+                "GPUs, 2 needed; east: not Ready",
+     .cluster = "", .reachable = "", .actions = "", .events = "Warning NoClusterFits", .requeue_ms = 15000},
+    {.name = "no room, still: no second event", .status = PREV("Queued", "NoClusterFits"),
+     .clusters = {GPUS("local", 1000)}, .phase = "Queued", .reason = "NoClusterFits", .cluster = "", .reachable = "",
+     .actions = "", .events = "", .requeue_ms = 15000},
+    {.name = "spec.cluster: placed there whatever its room", .extra = ",\"cluster\":\"east\"",
+     .clusters = {ROOMY("local"), GPUS("east", 0)}, .phase = "Queued", .reason = "Placed",
+     .message = "placed on cluster east (spec.cluster)", .cluster = "east", .reachable = "", .actions = "",
+     .events = "Normal Placed"},
+    {.name = "spec.cluster not the project's", .extra = ",\"cluster\":\"west\"", .clusters = {ROOMY("east")},
+     .phase = "Pending", .reason = "ClusterNotAllowed", .message = "spec.cluster: west is not one of team-a's clusters",
+     .cluster = "", .reachable = "", .actions = "", .events = "Warning ClusterNotAllowed"},
+    {.name = "placed: never moved, the finalizer first and alone", .status = PLACED("east", "Queued", "Placed", "True"),
+     .extra = ",\"placement\":{\"policy\":\"MostFreeGPUs\"}", .clusters = {GPUS("east", 2000), GPUS("west", 8000)},
+     .phase = NULL, .actions = "finalizer+ cubit.dev/remote-children", .events = ""},
+    {.name = "placed on a member: the child there, no ownerReference",
+     .status = PLACED("east", "Queued", "Placed", "True"), .clusters = {GPUS("east", 2000), GPUS("west", 8000)},
+     .flags = PLACED_FINALIZER, .phase = "Queued", .reason = "Creating", .cluster = "east", .reachable = "True",
+     .actions = "apply Job train in east", .events = "Normal Created"},
+    {.name = "placed on a member: its pods run", .status = PLACED("east", "Queued", "Creating", "True"),
+     .clusters = {GPUS("east", 2000)}, .flags = PLACED_FINALIZER | PLACED_CHILD | PLACED_PODS_RUN, .phase = "Running",
+     .reason = "Running", .message = "2 of 2 pods running", .cluster = "east", .reachable = "True",
+     .actions = "apply Job train in east", .events = "Normal Running", .requeue_ms = 30000},
+    {.name = "the member goes away: phase kept, ClusterReachable=False once",
+     .status = PLACED("east", "Running", "Running", "True"), .clusters = {DOWN("east")},
+     .flags = PLACED_FINALIZER | PLACED_CHILD, .phase = "Running", .reason = "Running", .message = "before",
+     .cluster = "east", .reachable = "False", .actions = "", .events = "Warning ClusterUnreachable",
+     .requeue_ms = 5000},
+    {.name = "the member still away: no second event", .status = PLACED("east", "Running", "Running", "False"),
+     .clusters = {DOWN("east")}, .flags = PLACED_FINALIZER, .phase = "Running", .reason = "Running",
+     .cluster = "east", .reachable = "False", .actions = "", .events = "", .requeue_ms = 5000},
+    {.name = "the member back: the same child, no duplicate", .status = PLACED("east", "Running", "Running", "False"),
+     .clusters = {ROOMY("east")}, .flags = PLACED_FINALIZER | PLACED_CHILD | PLACED_PODS_RUN, .phase = "Running",
+     .reason = "Running", .cluster = "east", .reachable = "True", .actions = "apply Job train in east",
+     .events = "Normal ClusterReachable", .requeue_ms = 30000},
+    {.name = "deleted: the member's child goes first", .status = PLACED("east", "Running", "Running", "True"),
+     .clusters = {ROOMY("east")}, .flags = PLACED_FINALIZER | PLACED_DELETING | PLACED_CHILD, .phase = NULL,
+     .actions = "delete Job train in east Background", .events = "", .requeue_ms = 1000},
+    {.name = "deleted: the child gone, the finalizer goes", .status = PLACED("east", "Running", "Running", "True"),
+     .clusters = {ROOMY("east")}, .flags = PLACED_FINALIZER | PLACED_DELETING, .phase = NULL,
+     .actions = "finalizer- cubit.dev/remote-children", .events = ""},
+    {.name = "deleted, the member away: waits", .status = PLACED("east", "Running", "Running", "False"),
+     .clusters = {DOWN("east")}, .flags = PLACED_FINALIZER | PLACED_DELETING, .deleted_ago_s = 60, .phase = NULL,
+     .actions = "", .events = "", .requeue_ms = 5000},
+    {.name = "deleted, the member away too long: the finalizer is dropped with a Warning",
+     .status = PLACED("east", "Running", "Running", "False"), .clusters = {DOWN("east")},
+     .flags = PLACED_FINALIZER | PLACED_DELETING, .deleted_ago_s = 301, .phase = NULL,
+     .actions = "finalizer- cubit.dev/remote-children", .events = "Warning RemoteCleanupAbandoned"},
+    /* spec.placement.rescheduleOnClusterLoss */
+    {.name = "rescheduled: the member away past the grace, no pod ever ran", .extra = RESCHEDULE,
+     .status = NEVER_RAN_AWAY, .clusters = {DOWN("east"), ROOMY("west")}, .flags = PLACED_FINALIZER,
+     .phase = "Queued", .reason = "Placed",
+     .message = "re-placed on cluster west: cluster east unreachable for 3600 s before any pod ran", .cluster = "west",
+     .reachable = "", .actions = "", .events = "Warning Rescheduled", .abandoned = "[\"east\"]"},
+    {.name = "not rescheduled once a pod ran", .extra = RESCHEDULE, .status = RAN_AWAY,
+     .clusters = {DOWN("east"), ROOMY("west")}, .flags = PLACED_FINALIZER, .phase = "Running", .reason = "Running",
+     .cluster = "east", .reachable = "False", .actions = "", .events = "", .requeue_ms = 5000},
+    {.name = "not rescheduled within the grace",
+     .extra = ",\"placement\":{\"rescheduleOnClusterLoss\":true,\"clusterLossGraceSeconds\":3660}",
+     .status = NEVER_RAN_AWAY, .clusters = {DOWN("east"), ROOMY("west")}, .flags = PLACED_FINALIZER, .phase = "Queued",
+     .reason = "Creating", .cluster = "east", .reachable = "False", .actions = "", .events = "", .requeue_ms = 5000},
+    {.name = "not rescheduled when no other cluster has room", .extra = RESCHEDULE, .status = NEVER_RAN_AWAY,
+     .clusters = {DOWN("east"), GPUS("west", 0)}, .flags = PLACED_FINALIZER, .phase = "Queued", .reason = "Creating",
+     .cluster = "east", .reachable = "False", .actions = "", .events = "", .requeue_ms = 5000},
+    {.name = "the abandoned member back: its child there goes, one run", .extra = RESCHEDULE, .status = REPLACED,
+     .clusters = {ROOMY("east"), ROOMY("west")}, .flags = PLACED_FINALIZER | ABANDONED_CHILD, .phase = "Queued",
+     .reason = "Creating", .cluster = "west", .reachable = "True",
+     .actions = "apply Job train in west; delete Job train in east Background", .events = "Normal Created",
+     .requeue_ms = 1000, .abandoned = "[\"east\"]"},
+    {.name = "deleted after a reschedule: both members cleaned before the finalizer goes", .status = REPLACED,
+     .clusters = {ROOMY("east"), ROOMY("west")}, .flags = PLACED_FINALIZER | PLACED_DELETING | ABANDONED_CHILD,
+     .phase = NULL, .actions = "delete Job train in east Background", .events = "", .requeue_ms = 1000},
+};
+
+static int same(const char *a, const char *b) {
+  return a && b && strcmp(a, b) == 0;
+}
+
+static void describe_place_actions(const rt_plan *p, char *out, size_t len) {
+  out[0] = '\0';
+  size_t used = 0;
+  for (size_t i = 0; i < p->nactions && used < len; i++) {
+    const rt_action *a = &p->actions[i];
+    int n;
+    if (a->kind == RT_ACT_ADD_FINALIZER || a->kind == RT_ACT_REMOVE_FINALIZER)
+      n = snprintf(out + used, len - used, "%sfinalizer%c %s", i ? "; " : "", a->kind == RT_ACT_ADD_FINALIZER ? '+' : '-',
+                   a->finalizer);
+    else
+      n = snprintf(out + used, len - used, "%s%s %s %s%s%s%s%s", i ? "; " : "", a->kind == RT_ACT_APPLY ? "apply" : "delete",
+                   a->resource->kind, js_name(a->object), a->cluster ? " in " : "", a->cluster ? a->cluster : "",
+                   a->propagation ? " " : "", a->propagation ? a->propagation : "");
+    used += n > 0 ? (size_t)n : 0;
+  }
+}
+
+/* The job's engine object in a member, as Cubit applied it there. */
+static json_t *member_child(const json_t *tj, const tj_spec *s, const tj_env *env, int pods_run) {
+  json_t *child = tj_desired_child(tj, s, env);
+  json_t *meta = json_object_get(child, "metadata");
+  json_object_del(meta, "ownerReferences");
+  json_object_set_new(js_ensure_obj(child, "metadata.labels"), TJ_LABEL, json_string("train"));
+  json_object_set_new(js_ensure_obj(child, "metadata.labels"), TJ_OWNER_UID_LABEL, json_string("tj-uid"));
+  char hash[33];
+  js_digest(child, hash, 32);
+  json_object_set_new(meta, "uid", json_string("child-uid"));
+  json_object_set_new(js_ensure_obj(child, "metadata.annotations"), RT_APPLIED_ANNOTATION, json_string(hash));
+  json_object_set_new(child, "status", json_loads(pods_run ? JOB_READY2 : "{}", 0, NULL));
+  return child;
+}
+
+START_TEST(place_table) {
+  const place_case *c = &place_cases[_i];
+  int64_t now = 0;
+  ck_assert_int_eq(time_parse_rfc3339(NOW, &now), 0);
+  json_t *tj = tj_object("batch", A100x2, c->extra);
+  if (c->status) json_object_set_new(tj, "status", json_loads(c->status, 0, NULL));
+  json_t *meta = json_object_get(tj, "metadata");
+  if (c->flags & PLACED_FINALIZER) json_object_set_new(meta, "finalizers", json_pack("[s]", TJ_REMOTE_FINALIZER));
+  if (c->flags & PLACED_DELETING) {
+    char when[32];
+    time_format_rfc3339(now - c->deleted_ago_s, when);
+    json_object_set_new(meta, "deletionTimestamp", json_string(when));
+  }
+  tj_spec s;
+  char err[256] = "";
+  ck_assert_int_eq(tj_spec_parse(tj, &s, err, sizeof(err)), 0);
+  tj_cluster_view views[3];
+  size_t nviews = 0;
+  for (; nviews < 3 && c->clusters[nviews].name; nviews++) {
+    const place_cluster *pc = &c->clusters[nviews];
+    views[nviews] = (tj_cluster_view){pc->name, pc->ready, pc->message, pc->serves, pc->cpu, pc->mem, pc->gpu};
+  }
+  tj_observed in = {.tj = tj, .spec = &s, .spec_error = err, .now = now, .clusters = views, .nclusters = nviews,
+                    .project_name = "team-a", .engine_available = 1};
+  in.env.project = "team-a";
+  in.env.in_member = 1;
+  json_t *child = c->flags & PLACED_CHILD ? member_child(tj, &s, &in.env, c->flags & PLACED_PODS_RUN) : NULL;
+  in.child = child;
+  const char *abandoned[2] = {NULL};
+  json_t *abandoned_child[2] = {NULL};
+  size_t ai;
+  json_t *an;
+  json_array_foreach(js_get(tj, "status.abandonedClusters"), ai, an) {
+    if (ai == 2) break;
+    abandoned[ai] = json_string_value(an);
+    if (c->flags & ABANDONED_CHILD) abandoned_child[ai] = member_child(tj, &s, &in.env, 0);
+    in.nabandoned = ai + 1;
+  }
+  in.abandoned = abandoned;
+  in.abandoned_child = (const json_t *const *)abandoned_child;
+  json_t *pods[2] = {NULL};
+  if (c->flags & PLACED_PODS_RUN) {
+    pods[0] = make_pod("train-0 main " POD_RUNNING, "child-uid");
+    pods[1] = make_pod("train-1 main " POD_RUNNING, "child-uid");
+    in.pods = (const json_t *const *)pods;
+    in.npods = 2;
+  }
+  rt_plan plan;
+  rt_plan_init(&plan);
+  tj_plan(&in, &plan);
+  const json_t *st = plan.status;
+  if (c->phase == NULL) {
+    ck_assert_msg(st == NULL, "%s: a status is written: %s", c->name, js_dump(st));
+  } else {
+    ck_assert_msg(st != NULL, "%s: no status", c->name);
+    ck_assert_msg(strcmp(js_str(st, "phase"), c->phase) == 0, "%s: phase %s, want %s", c->name, js_str(st, "phase"),
+                  c->phase);
+    const json_t *rec = rt_condition_get(st, "Reconciling");
+    ck_assert_msg(same(js_str(rec, "reason"), c->reason), "%s: reason %s, want %s", c->name, js_str(rec, "reason"),
+                  c->reason);
+    if (c->message)
+      ck_assert_msg(strstr(js_str(rec, "message"), c->message) != NULL, "%s: message \"%s\" lacks \"%s\"", c->name,
+                    js_str(rec, "message"), c->message);
+    const char *cluster = js_str(st, "cluster");
+    ck_assert_msg(same(cluster ? cluster : "", c->cluster), "%s: status.cluster %s, want %s", c->name, cluster,
+                  c->cluster);
+    const char *reach = js_str(rt_condition_get(st, "ClusterReachable"), "status");
+    if (!c->status || c->reachable[0] == '\0')
+      ck_assert_msg(same(reach ? reach : "", c->reachable), "%s: ClusterReachable %s, want %s", c->name, reach,
+                    c->reachable);
+    else
+      ck_assert_msg(same(reach, c->reachable), "%s: ClusterReachable %s, want %s", c->name, reach, c->reachable);
+  }
+  char got[1024];
+  describe_place_actions(&plan, got, sizeof(got));
+  ck_assert_msg(strcmp(got, c->actions) == 0, "%s: actions \"%s\", want \"%s\"", c->name, got, c->actions);
+  for (size_t i = 0; i < plan.nactions; i++) {
+    const rt_action *a = &plan.actions[i];
+    if (a->kind != RT_ACT_APPLY) continue;
+    /* In a member: labels back to the hub object, no ownerReference. */
+    ck_assert_ptr_null(js_get(a->object, "metadata.ownerReferences"));
+    ck_assert_str_eq(json_string_value(json_object_get(js_get(a->object, "metadata.labels"), TJ_OWNER_UID_LABEL)),
+                     "tj-uid");
+    ck_assert_str_eq(json_string_value(json_object_get(js_get(a->object, "metadata.labels"), TJ_LABEL)), "train");
+  }
+  describe_events(&plan, got, sizeof(got));
+  ck_assert_msg(strcmp(got, c->events) == 0, "%s: events \"%s\", want \"%s\"", c->name, got, c->events);
+  ck_assert_msg(plan.requeue_after_ms == c->requeue_ms, "%s: requeue %lld, want %lld", c->name,
+                (long long)plan.requeue_after_ms, (long long)c->requeue_ms);
+  if (c->phase) {
+    char *got_abandoned = json_object_get(st, "abandonedClusters")
+                              ? json_dumps(json_object_get(st, "abandonedClusters"), JSON_COMPACT)
+                              : NULL;
+    ck_assert_msg(same(got_abandoned ? got_abandoned : "", c->abandoned ? c->abandoned : ""),
+                  "%s: abandonedClusters %s, want %s", c->name, got_abandoned, c->abandoned);
+    free(got_abandoned);
+  }
+  rt_plan_free(&plan);
+  json_decref(abandoned_child[0]);
+  json_decref(abandoned_child[1]);
+  json_decref(pods[0]);
+  json_decref(pods[1]);
+  json_decref(child);
+  json_decref(tj);
+}
+END_TEST
+
+/* A project that does not span clusters: the job runs in the hub as it
+ * always did, and nothing about clusters is written. */
+START_TEST(place_no_clusters_is_local) {
+  json_t *tj = tj_object("batch", A100x2, NULL);
+  tj_spec s;
+  char err[256] = "";
+  ck_assert_int_eq(tj_spec_parse(tj, &s, err, sizeof(err)), 0);
+  tj_observed in = {.tj = tj, .spec = &s, .spec_error = err, .now = 1, .engine_available = 1};
+  in.env.project = "team-a";
+  ck_assert_str_eq(tj_cluster_of(&in), "local");
+  rt_plan plan;
+  rt_plan_init(&plan);
+  tj_plan(&in, &plan);
+  char got[256];
+  describe_place_actions(&plan, got, sizeof(got));
+  ck_assert_str_eq(got, "apply Job train");
+  ck_assert_ptr_nonnull(js_get(plan.actions[0].object, "metadata.ownerReferences"));
+  ck_assert_ptr_null(json_object_get(plan.status, "cluster"));
+  ck_assert_ptr_null(rt_condition_get(plan.status, "ClusterReachable"));
+  rt_plan_free(&plan);
+  json_decref(tj);
+}
+END_TEST
+
+/* What a gang asks for, summed over its roles' pods. */
+START_TEST(place_demand) {
+  json_t *tj = tj_object("pytorch",
+                         "{\"master\":{\"resources\":{\"cpu\":\"500m\",\"memory\":\"1Gi\",\"gpu\":\"0.5(V100)\"}},"
+                         "\"worker\":{\"replicas\":3,\"resources\":{\"cpu\":\"2\",\"gpu\":\"1(V100)\"}}}",
+                         NULL);
+  tj_spec s;
+  char err[256] = "";
+  ck_assert_int_eq(tj_spec_parse(tj, &s, err, sizeof(err)), 0);
+  tj_demand d;
+  tj_demand_of(&s, &d);
+  ck_assert_int_eq(d.cpu_milli, 6500);
+  ck_assert_int_eq(d.memory_bytes, 1LL << 30);
+  ck_assert_int_eq(d.gpu_milli, 3500);
+  ck_assert_str_eq(d.model, "V100");
+  json_decref(tj);
+}
+END_TEST
+
 /* Planned again on the status it wrote, a job decides the same and emits
  * nothing: no event twice for an unchanged state. */
 START_TEST(plan_is_stable) {
@@ -1181,7 +1512,7 @@ START_TEST(gpu_translated_outside_project) {
   ck_assert_msg(gpu_profile_parse(pj, &gpu, err, sizeof(err)) == 0, "%s", err);
   tj_spec s;
   ck_assert_int_eq(tj_spec_parse(tj, &s, err, sizeof(err)), 0);
-  tj_env outside = {GANG_NONE, NULL, gpu}, inside = {GANG_NONE, "team-a", gpu};
+  tj_env outside = {GANG_NONE, NULL, gpu, 0}, inside = {GANG_NONE, "team-a", gpu, 0};
   json_t *child = tj_desired_child(tj, &s, &outside);
   json_t *pod = js_get(child, "spec.template.spec");
   json_t *c = json_array_get(json_object_get(pod, "containers"), 0);
@@ -1222,7 +1553,7 @@ START_TEST(gpu_translated_outside_project_per_engine) {
   ck_assert_msg(gpu_profile_parse(pj, &gpu, err, sizeof(err)) == 0, "%s", err);
   tj_spec s;
   ck_assert_msg(tj_spec_parse(tj, &s, err, sizeof(err)) == 0, "%s", err);
-  tj_env outside = {GANG_NONE, NULL, gpu};
+  tj_env outside = {GANG_NONE, NULL, gpu, 0};
   json_t *child = tj_desired_child(tj, &s, &outside);
   json_t *tmpl = js_get(child, gpu_engines[_i].template_path);
   ck_assert_msg(tmpl != NULL, "%s: no %s", gpu_engines[_i].framework, gpu_engines[_i].template_path);
@@ -1254,6 +1585,9 @@ int main(void) {
   tcase_add_loop_test(tc, pod_state, 0, sizeof(pod_states) / sizeof(pod_states[0]));
   tcase_add_loop_test(tc, plan_table, 0, sizeof(plan_cases) / sizeof(plan_cases[0]));
   tcase_add_loop_test(tc, plan_is_stable, 0, sizeof(plan_cases) / sizeof(plan_cases[0]));
+  tcase_add_loop_test(tc, place_table, 0, sizeof(place_cases) / sizeof(place_cases[0]));
+  tcase_add_test(tc, place_no_clusters_is_local);
+  tcase_add_test(tc, place_demand);
   tcase_add_test(tc, durations);
   suite_add_tcase(s, tc);
   return testutil_run(s);
