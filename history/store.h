@@ -24,7 +24,7 @@
 typedef struct hist_store hist_store;
 
 /* The schema version this binary migrates a database to. */
-#define HIST_SCHEMA_VERSION 3
+#define HIST_SCHEMA_VERSION 4
 
 /* Opens (creating if needed) the database at 'path' (":memory:" for a
  * private in-memory one), turns on WAL and migrates the schema. On success
@@ -155,7 +155,11 @@ typedef struct {
 
 /* Usage of the runs of 'projects' (NULL = all) measured from pod intervals
  * clipped to [from, to); an interval still open counts up to 'now'. Rows
- * are sorted by key; *rows is the caller's (free). */
+ * are sorted by key; *rows is the caller's (free). The whole UTC days of
+ * the window come from the daily roll-ups (rollup.h), the partial first
+ * and last day and the runs with a pod still running from the intervals:
+ * the same numbers as the intervals alone give, for the runs retention
+ * has not pruned (the roll-ups keep those). */
 int hist_store_usage(hist_store *s, const char *const *projects, size_t nprojects, hist_group by, int64_t from,
                      int64_t to, int64_t now, hist_usage_row **rows, size_t *nrows, char *err,
                      size_t errlen) CUBIT_WUR;
@@ -163,6 +167,12 @@ int hist_store_usage(hist_store *s, const char *const *projects, size_t nproject
 /* The seconds of [start, end) inside [from, to); end 0 means 'now'. An end
  * before the start (clock skew between nodes) counts nothing. */
 int64_t hist_clip_seconds(int64_t start, int64_t end, int64_t from, int64_t to, int64_t now);
+
+/* Internal, for the tests: usage computed from the intervals alone, as
+ * before the roll-ups (what hist_store_usage must equal). */
+int hist__store_usage_raw(hist_store *s, const char *const *projects, size_t nprojects, hist_group by, int64_t from,
+                          int64_t to, int64_t now, hist_usage_row **rows, size_t *nrows, char *err,
+                          size_t errlen) CUBIT_WUR;
 
 /* Internal, for the migration tests: migrates to 'version' only. */
 int hist__store_open_at(const char *path, int version, hist_store **out, char *err, size_t errlen) CUBIT_WUR;
