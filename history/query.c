@@ -74,6 +74,12 @@ static int parse_params(const char *query, param *params, size_t n, char *err, s
   return 0;
 }
 
+static int check_format(const char *format, char *err, size_t errlen) {
+  if (format[0] && strcmp(format, "json") && strcmp(format, "csv"))
+    return cubit_errorf(err, errlen, CUBIT_EINVAL, "format: want json or csv");
+  return 0;
+}
+
 static int parse_time(const char *name, const char *s, int64_t *out, char *err, size_t errlen) {
   if (s[0] == '\0') return 0;
   if (s[0] >= '0' && s[0] <= '9' && strspn(s, "0123456789") == strlen(s)) {
@@ -96,8 +102,10 @@ int hist_parse_runs_query(const char *query, hist_runs_query *out, char *err, si
                 {"namespace", out->ns, sizeof out->ns, 0},         {"phase", out->phase, sizeof out->phase, 0},
                 {"user", out->user, sizeof out->user, 0},          {"after", out->after, sizeof out->after, 0},
                 {"from", from, sizeof from, 0},                    {"to", to, sizeof to, 0},
-                {"limit", limit, sizeof limit, 0},                 {"parent", out->parent, sizeof out->parent, 0}};
+                {"limit", limit, sizeof limit, 0},                 {"parent", out->parent, sizeof out->parent, 0},
+                {"format", out->format, sizeof out->format, 0}};
   int rc = parse_params(query, ps, sizeof ps / sizeof ps[0], err, errlen);
+  if (rc == 0) rc = check_format(out->format, err, errlen);
   if (rc) return rc;
   if ((rc = parse_time("from", from, &out->from, err, errlen)) || (rc = parse_time("to", to, &out->to, err, errlen)))
     return rc;
@@ -165,8 +173,10 @@ int hist_parse_usage_query(const char *query, int64_t now, hist_usage_query *out
   param ps[] = {{"project", out->project, sizeof out->project, 0},
                 {"by", out->by, sizeof out->by, 0},
                 {"from", from, sizeof from, 0},
-                {"to", to, sizeof to, 0}};
+                {"to", to, sizeof to, 0},
+                {"format", out->format, sizeof out->format, 0}};
   int rc = parse_params(query, ps, sizeof ps / sizeof ps[0], err, errlen);
+  if (rc == 0) rc = check_format(out->format, err, errlen);
   if (rc) return rc;
   if (out->by[0] == '\0') snprintf(out->by, sizeof out->by, "day");
   if (strcmp(out->by, "day") && strcmp(out->by, "week") && strcmp(out->by, "month") && strcmp(out->by, "member") &&

@@ -117,7 +117,8 @@ static const char *const migrations[] = {
     " run_uid VARCHAR(64) NOT NULL,"
     " PRIMARY KEY (day, project, run_uid));"
     "CREATE TABLE pruned_runs (uid VARCHAR(64) NOT NULL PRIMARY KEY);"
-    "CREATE INDEX pod_intervals_open ON pod_intervals (run_uid) WHERE ended_at IS NULL;",
+    /* ended_at first: the planner takes this small index over a scan of pod_intervals_usage */
+    "CREATE INDEX pod_intervals_open ON pod_intervals (ended_at, run_uid) WHERE ended_at IS NULL;",
 };
 
 static int rollup_rebuild(hist_store *s, char *err, size_t errlen);
@@ -469,6 +470,24 @@ static int is_pruned(hist_store *s, const char *uid) {
   return found;
 }
 
+/* 1 when putting r fills the recorded run's empty project or creator
+ * (what hist_store_put_run may change of a contribution), 0 when not, < 0
+ * on an error. Called under s->mu. */
+static int project_learned(hist_store *s, const hist_run *r) {
+  static const char sql[] = "SELECT project, creator FROM runs WHERE uid = ?1";
+  sqlite3_stmt *st = NULL;
+  if (prepared(s, sql, &st, NULL, 0, "") != 0) return -1;
+  bind_text(st, 1, r->uid);
+  int step = sqlite3_step(st), learned = 0;
+  if (step == SQLITE_ROW) {
+    const char *project = (const char *)sqlite3_column_text(st, 0), *creator = (const char *)sqlite3_column_text(st, 1);
+    learned = ((project == NULL || project[0] == '\0') && r->project && r->project[0]) ||
+              ((creator == NULL || creator[0] == '\0') && r->creator && r->creator[0]);
+  }
+  done(s, st);
+  return step == SQLITE_ROW || step == SQLITE_DONE ? learned : -1;
+}
+
 int hist_store_put_run(hist_store *s, const hist_run *r, char *err, size_t errlen) {
   if (r->uid == NULL || r->uid[0] == '\0' || r->kind == NULL || r->name == NULL)
     return cubit_errorf(err, errlen, CUBIT_EINVAL, "history: a run needs uid, kind and name");
@@ -503,9 +522,11 @@ int hist_store_put_run(hist_store *s, const hist_run *r, char *err, size_t errle
     pthread_mutex_unlock(&s->mu);
     return 0;
   }
-  /* project and creator may become known: the run's cells move */
-  run_contrib before;
-  int rc = rollup_enter(s, r->uid, &before, err, errlen);
+  /* Project and creator may become known: the run's cells move. Only
+   * then (a run not recorded yet has no interval, hence no cells). */
+  run_contrib before = {0};
+  int moves = project_learned(s, r), rc = moves < 0 ? db_error(s, err, errlen, "recording a run") : 0;
+  if (rc == 0 && moves) rc = rollup_enter(s, r->uid, &before, err, errlen);
   if (rc) {
     pthread_mutex_unlock(&s->mu);
     return rc;
@@ -539,7 +560,7 @@ int hist_store_put_run(hist_store *s, const hist_run *r, char *err, size_t errle
     else sqlite3_bind_null(st, 23);
     rc = finish_write(s, st, err, errlen, "recording a run");
   }
-  rc = rollup_leave(s, r->uid, &before, rc, err, errlen);
+  if (moves) rc = rollup_leave(s, r->uid, &before, rc, err, errlen);
   pthread_mutex_unlock(&s->mu);
   return rc;
 }

@@ -39,6 +39,10 @@ static const q_case runs_cases[] = {
     {"&&project=p&", NULL},
     {"parent=0f9e-uid", NULL},
     {"parent=", "parent: empty value"},
+    {"format=csv&limit=5", NULL},
+    {"format=json", NULL},
+    {"format=xml", "format: want json or csv"},
+    {"format=CSV", "format: want json or csv"},
 };
 
 START_TEST(runs_query_table) {
@@ -82,6 +86,9 @@ static const q_case usage_cases[] = {
     {"by=year", "by: want day, week, month, member, gpu-model or project"},
     {"from=1700000000&to=1796083200", "from: the window is longer than 400 days"},
     {"from=1796083200&to=1796083200", "to: must be after from"},
+    {"by=member&format=csv", NULL},
+    {"format=tsv", "format: want json or csv"},
+    {"format=csv&format=csv", "format: given more than once"},
 };
 
 START_TEST(usage_query_table) {
@@ -286,6 +293,94 @@ START_TEST(api_usage_values) {
 }
 END_TEST
 
+/* ---- CSV -------------------------------------------------------------------------------- */
+
+typedef struct {
+  const char *path, *query, *accept;
+  int csv;
+} csv_case;
+
+static const csv_case csv_cases[] = {
+    {"/api/v1/usage", "format=csv", NULL, 1},
+    {"/api/v1/runs", "project=p&format=csv", "application/json", 1}, /* format= decides */
+    {"/api/v1/usage", "format=json", "text/csv", 0},
+    {"/api/v1/usage", "", "text/csv", 1},
+    {"/api/v1/usage", "", "Text/CSV; charset=utf-8", 1},
+    {"/api/v1/usage", "", "application/json, text/csv", 0},     /* same q: the first */
+    {"/api/v1/usage", "", "text/csv, application/json", 1},
+    {"/api/v1/usage", "", "application/json;q=0.5, text/csv", 1}, /* by q */
+    {"/api/v1/usage", "", "text/csv;q=0, application/json", 0},
+    {"/api/v1/usage", "", "*/*", 0},
+    {"/api/v1/usage", "", NULL, 0},
+    {"/api/v1/run", "uid=u1", "text/csv", 0}, /* one run: JSON only */
+    {"/api/v1/experiments/team/hpo/trials", "", "text/csv", 0},
+};
+
+START_TEST(wants_csv_table) {
+  const csv_case *c = &csv_cases[_i];
+  ck_assert_msg(hist_api_wants_csv(c->path, c->query, c->accept) == c->csv, "%s?%s Accept %s", c->path, c->query,
+                c->accept ? c->accept : "(none)");
+}
+END_TEST
+
+static int respond(hist_store *s, const char *path, const char *query, const char *token, const char *accept,
+                   cubit_buf *out, const char **type, char **next) {
+  buf_init(out, 1 << 20);
+  return hist_api_respond(s, &fake_auth, path, query, token, accept, T0 + 86400, out, type, next);
+}
+
+START_TEST(csv_answers) {
+  hist_store *s = fixture();
+  char err[256] = "";
+  /* a creator that needs quoting */
+  hist_run odd = {.uid = "u3", .kind = "TrainingJob", .ns = "team", .name = "odd", .project = "proj",
+                  .creator = "eve \"the\" admin, ops\r\nteam", .phase = "Failed", .created_at = T0 + 10};
+  ck_assert_int_eq(hist_store_put_run(s, &odd, err, sizeof err), 0);
+  cubit_buf out;
+  const char *type = NULL;
+  char *next = NULL;
+  ck_assert_int_eq(respond(s, "/api/v1/usage", "project=proj&by=gpu-model&from=1796083200&to=1796169600&format=csv",
+                           "Bearer alice", NULL, &out, &type, &next),
+                   200);
+  ck_assert_str_eq(type, "text/csv; charset=utf-8");
+  ck_assert_str_eq(out.data, "gpu-model,gpuHours,cpuHours,gpuMilliSeconds,runs\r\nA100,1.000000,0.000000,3600000,1\r\n");
+  ck_assert_ptr_null(next);
+  buf_free(&out);
+  /* runs: every column, the odd creator quoted, a trial's parameters as JSON, the page's next uid */
+  ck_assert_int_eq(respond(s, "/api/v1/runs", "project=proj&limit=2", "Bearer alice", "text/csv", &out, &type, &next),
+                   200);
+  ck_assert_str_eq(type, "text/csv; charset=utf-8");
+  const char *head = "uid,kind,namespace,name,project,creator,cluster,template,phase,cpuMilli,memoryBytes,gpuMilli,"
+                     "gpuModel,createdAt,finishedAt,deletedAt,parentUid,parentKind,parentName,task,attempt,trial,"
+                     "parameters,value\r\n";
+  ck_assert_int_eq(strncmp(out.data, head, strlen(head)), 0);
+  const char *row1 = out.data + strlen(head);
+  ck_assert_str_eq(row1, "u3,TrainingJob,team,odd,proj,\"eve \"\"the\"\" admin, ops\r\nteam\",local,,Failed,0,0,0,,"
+                         "1796083210,,,,,,,,,,\r\n"
+                         "x2,TrainingJob,team,hpo-2,proj,,local,,Running,0,0,0,,1796083204,,,e1,Experiment,hpo,,,2,"
+                         "\"{\"\"lr\"\":0.10000000000000001}\",\r\n");
+  ck_assert_str_eq(next, "x2");
+  free(next);
+  buf_free(&out);
+  /* the same authorisation: a stranger gets the JSON error, not CSV */
+  ck_assert_int_eq(respond(s, "/api/v1/usage", "project=proj&format=csv", "Bearer bob", "text/csv", &out, &type, &next),
+                   403);
+  ck_assert_str_eq(type, "application/json");
+  ck_assert_ptr_nonnull(strstr(out.data, "\"reason\":\"Forbidden\""));
+  buf_free(&out);
+  ck_assert_int_eq(respond(s, "/api/v1/usage", "format=csv", NULL, NULL, &out, &type, &next), 401);
+  ck_assert_str_eq(type, "application/json");
+  buf_free(&out);
+  /* JSON by default */
+  ck_assert_int_eq(respond(s, "/api/v1/runs", "project=proj", "Bearer alice", NULL, &out, &type, &next), 200);
+  ck_assert_str_eq(type, "application/json");
+  ck_assert_int_eq(out.data[0], '{');
+  ck_assert_ptr_null(next);
+  buf_free(&out);
+  hist_store_close(s);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("history_api");
   TCase *tc = tcase_create("api");
@@ -295,6 +390,8 @@ int main(void) {
   tcase_add_test(tc, usage_query_defaults);
   tcase_add_loop_test(tc, api_table, 0, N(api_cases));
   tcase_add_test(tc, api_usage_values);
+  tcase_add_loop_test(tc, wants_csv_table, 0, N(csv_cases));
+  tcase_add_test(tc, csv_answers);
   suite_add_tcase(s, tc);
   return testutil_run(s);
 }
