@@ -89,7 +89,9 @@ static int serve_runs(hist_store *store, const hist_auth *a, const json_t *user,
                        .to = q.to,
                        .limit = q.limit,
                        .after_uid = q.after[0] ? q.after : NULL,
-                       .parent_uid = q.parent[0] ? q.parent : NULL};
+                       .parent_uid = q.parent[0] ? q.parent : NULL,
+                       .labels = q.labels,
+                       .nlabels = q.nlabels};
   json_t *items = NULL;
   if (hist_store_list_runs(store, &f, &items, err, sizeof err)) return fail(body, 500, "InternalError", "%s", err);
   *body = json_pack("{s:o}", "items", items);

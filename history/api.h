@@ -1,9 +1,9 @@
 /* The history API (docs/history.md): JSON over HTTPS, authenticated with
  * the caller's bearer token and authorised per project.
  *
- *   GET /api/v1/runs?project=&kind=&namespace=&phase=&user=&parent=&from=&to=&limit=&after=
+ *   GET /api/v1/runs?project=&kind=&namespace=&phase=&user=&parent=&label=&from=&to=&limit=&after=&format=
  *   GET /api/v1/run?uid=                 one run, its transitions, pods and children
- *   GET /api/v1/usage?project=&by=day|member|gpu-model|project&from=&to=
+ *   GET /api/v1/usage?project=&by=day|week|month|member|gpu-model|project&from=&to=&format=
  *   GET /api/v1/experiments/{namespace}/{name}/trials
  *
  * Who may read what: a caller may read project P when the API server lets

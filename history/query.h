@@ -1,7 +1,8 @@
 /* The history API's query strings, parsed into small structs at the edge
  * (docs/history.md). Pure; every parser has a fuzz target (fuzz_query.c).
  *
- *   runs:  project, kind, namespace, phase, user, parent, from, to, limit, after, format
+ *   runs:  project, kind, namespace, phase, user, parent, from, to, limit, after, format,
+ *          label (repeatable, all must hold: name=value, name!=value, name, !name)
  *   run:   uid
  *   usage: project, by (day | week | month | member | gpu-model | project), from, to, format
  *
@@ -16,6 +17,7 @@
 
 #include <stdint.h>
 
+#include "history/store.h"
 #include "util/err.h"
 
 #define HIST_QVAL_LEN 256
@@ -27,6 +29,8 @@ typedef struct {
   int64_t from, to; /* 0 when absent */
   int limit;        /* 1..1000, default 100 */
   char format[8];   /* "json", "csv" or "" */
+  hist_label_sel labels[HIST_MAX_LABEL_SELS];
+  size_t nlabels;
 } hist_runs_query;
 
 typedef struct {

@@ -118,7 +118,14 @@ static const char *const migrations[] = {
     " PRIMARY KEY (day, project, run_uid));"
     "CREATE TABLE pruned_runs (uid VARCHAR(64) NOT NULL PRIMARY KEY);"
     /* ended_at first: the planner takes this small index over a scan of pod_intervals_usage */
-    "CREATE INDEX pod_intervals_open ON pod_intervals (ended_at, run_uid) WHERE ended_at IS NULL;",
+    "CREATE INDEX pod_intervals_open ON pod_intervals (ended_at, run_uid) WHERE ended_at IS NULL;"
+    /* the runs' labels, for the label filters of the runs list */
+    "CREATE TABLE run_labels ("
+    " run_uid VARCHAR(64) NOT NULL REFERENCES runs (uid),"
+    " name VARCHAR(317) NOT NULL,"
+    " value VARCHAR(63) NOT NULL,"
+    " PRIMARY KEY (run_uid, name));"
+    "CREATE INDEX run_labels_name_value ON run_labels (name, value, run_uid);",
 };
 
 static int rollup_rebuild(hist_store *s, char *err, size_t errlen);
@@ -470,6 +477,54 @@ static int is_pruned(hist_store *s, const char *uid) {
   return found;
 }
 
+/* Replaces the run's recorded labels with 'labels' (NULL: none; bounded
+ * as hist_run says). Unchanged labels write nothing: a replay costs a
+ * read. Called under s->mu. */
+static int put_labels(hist_store *s, const char *uid, const json_t *labels, char *err, size_t errlen) {
+  static const char read_sql[] = "SELECT name, value FROM run_labels WHERE run_uid = ?1";
+  static const char del_sql[] = "DELETE FROM run_labels WHERE run_uid = ?1";
+  static const char add_sql[] = "INSERT INTO run_labels (run_uid, name, value) VALUES (?1, ?2, ?3)";
+  /* what to keep: the first HIST_MAX_RUN_LABELS valid ones (jansson iterates in insertion order) */
+  const char *names[HIST_MAX_RUN_LABELS], *values[HIST_MAX_RUN_LABELS];
+  size_t n = 0;
+  const char *name;
+  json_t *v;
+  json_object_foreach((json_t *)labels, name, v) {
+    const char *value = json_string_value(v);
+    if (n == HIST_MAX_RUN_LABELS || value == NULL || name[0] == '\0' || strlen(name) > HIST_LABEL_NAME_LEN ||
+        strlen(value) > HIST_LABEL_VALUE_LEN)
+      continue;
+    names[n] = name;
+    values[n++] = value;
+  }
+  sqlite3_stmt *st = NULL;
+  int rc = prepared(s, read_sql, &st, err, errlen, "recording labels");
+  if (rc) return rc;
+  bind_text(st, 1, uid);
+  size_t same = 0, stored = 0;
+  int step;
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    stored++;
+    const char *sn = (const char *)sqlite3_column_text(st, 0), *sv = (const char *)sqlite3_column_text(st, 1);
+    for (size_t i = 0; i < n; i++)
+      if (strcmp(names[i], sn) == 0 && strcmp(values[i], sv) == 0) same++;
+  }
+  done(s, st);
+  if (step != SQLITE_DONE) return db_error(s, err, errlen, "recording labels");
+  if (same == n && stored == n) return 0;
+  if ((rc = run_write(s, del_sql, &st, err, errlen, "recording labels"))) return rc;
+  bind_text(st, 1, uid);
+  if ((rc = finish_write(s, st, err, errlen, "recording labels"))) return rc;
+  for (size_t i = 0; i < n; i++) {
+    if ((rc = run_write(s, add_sql, &st, err, errlen, "recording labels"))) return rc;
+    bind_text(st, 1, uid);
+    bind_text(st, 2, names[i]);
+    bind_text(st, 3, values[i]);
+    if ((rc = finish_write(s, st, err, errlen, "recording labels"))) return rc;
+  }
+  return 0;
+}
+
 /* 1 when putting r fills the recorded run's empty project or creator
  * (what hist_store_put_run may change of a contribution), 0 when not, < 0
  * on an error. Called under s->mu. */
@@ -560,6 +615,7 @@ int hist_store_put_run(hist_store *s, const hist_run *r, char *err, size_t errle
     else sqlite3_bind_null(st, 23);
     rc = finish_write(s, st, err, errlen, "recording a run");
   }
+  if (rc == 0 && r->labels_known) rc = put_labels(s, r->uid, r->labels, err, errlen);
   if (moves) rc = rollup_leave(s, r->uid, &before, rc, err, errlen);
   pthread_mutex_unlock(&s->mu);
   return rc;
@@ -817,6 +873,20 @@ int hist_store_list_runs(hist_store *s, const hist_run_filter *f, json_t **out, 
   if (f->parent_uid) sql_cat(&sql, "%s", " AND parent_uid = ?8");
   next = 20;
   if (f->projects) append_in(&sql, "project", f->nprojects, &next);
+  if (f->nlabels > HIST_MAX_LABEL_SELS) {
+    free(sql);
+    return cubit_errorf(err, errlen, CUBIT_EINVAL, "history: more than %d label selectors", HIST_MAX_LABEL_SELS);
+  }
+  /* labels take ?60 on, two each (name, value) */
+  for (size_t i = 0; i < f->nlabels; i++) {
+    const hist_label_sel *l = &f->labels[i];
+    int a = 60 + 2 * (int)i;
+    int negate = l->op == HIST_LABEL_NE || l->op == HIST_LABEL_NOT_EXISTS;
+    int with_value = l->op == HIST_LABEL_EQ || l->op == HIST_LABEL_NE;
+    sql_cat(&sql, " AND uid %sIN (SELECT run_uid FROM run_labels WHERE name = ?%d", negate ? "NOT " : "", a);
+    if (with_value) sql_cat(&sql, " AND value = ?%d", a + 1);
+    sql_cat(&sql, "%s", ")");
+  }
   sql_cat(&sql, " ORDER BY created_at DESC, uid LIMIT %d", limit);
 
   pthread_mutex_lock(&s->mu);
@@ -835,6 +905,11 @@ int hist_store_list_runs(hist_store *s, const hist_run_filter *f, json_t **out, 
   if (f->after_uid) bind_text(st, 7, f->after_uid);
   if (f->parent_uid) bind_text(st, 8, f->parent_uid);
   for (size_t i = 0; f->projects && i < f->nprojects; i++) bind_text(st, 20 + (int)i, f->projects[i]);
+  for (size_t i = 0; i < f->nlabels; i++) {
+    bind_text(st, 60 + 2 * (int)i, f->labels[i].name);
+    if (f->labels[i].op == HIST_LABEL_EQ || f->labels[i].op == HIST_LABEL_NE)
+      bind_text(st, 61 + 2 * (int)i, f->labels[i].value);
+  }
   json_t *arr = json_array();
   int step;
   while ((step = sqlite3_step(st)) == SQLITE_ROW) json_array_append_new(arr, row_object(st));
@@ -889,6 +964,10 @@ int hist_store_get_run(hist_store *s, const char *uid, json_t **out, char *err, 
                       " FROM pod_intervals WHERE run_uid = ?1 ORDER BY started_at, pod_uid",
                       uid, &pods, err, errlen);
   if (rc == 0) rc = select_array(s, children_sql, uid, &children, err, errlen);
+  json_t *label_rows = NULL;
+  if (rc == 0)
+    rc = select_array(s, "SELECT name, value FROM run_labels WHERE run_uid = ?1 ORDER BY name", uid, &label_rows, err,
+                      errlen);
   pthread_mutex_unlock(&s->mu);
   free(sql);
   free(children_sql);
@@ -897,12 +976,18 @@ int hist_store_get_run(hist_store *s, const char *uid, json_t **out, char *err, 
     json_object_set_new(*out, "transitions", tr);
     json_object_set_new(*out, "pods", pods);
     json_object_set_new(*out, "children", children);
+    json_t *labels = json_object();
+    size_t i;
+    json_t *row;
+    json_array_foreach(label_rows, i, row) json_object_set(labels, js_str(row, "name"), json_object_get(row, "value"));
+    json_object_set_new(*out, "labels", labels);
   } else {
     json_decref(tr);
     json_decref(pods);
     json_decref(children);
   }
   json_decref(runs);
+  json_decref(label_rows);
   return rc;
 }
 
@@ -953,6 +1038,7 @@ static int delete_runs(hist_store *s, char **uids, size_t n, char *err, size_t e
   static const char *const sql[] = {
       "INSERT INTO pruned_runs (uid) SELECT uid FROM runs WHERE uid = ?1 AND deleted_at IS NULL ON CONFLICT DO NOTHING",
       "DELETE FROM transitions WHERE run_uid = ?1", "DELETE FROM pod_intervals WHERE run_uid = ?1",
+      "DELETE FROM run_labels WHERE run_uid = ?1",
       "DELETE FROM runs WHERE uid = ?1"};
   for (size_t i = 0; i < n; i++) {
     run_contrib c;

@@ -60,7 +60,26 @@ typedef struct {
   const char *parameters; /* a trial: its assignment, a JSON object's text */
   int has_value;          /* a trial: its value is known */
   double value;
+  /* With labels_known, the object's metadata.labels (a JSON object,
+   * borrowed; NULL: none) replace what was recorded, for the label filters;
+   * without, the recorded ones stay. The first HIST_MAX_RUN_LABELS are
+   * kept; names or values longer than Kubernetes allows are skipped. */
+  int labels_known;
+  const json_t *labels;
 } hist_run;
+
+#define HIST_MAX_RUN_LABELS 64
+#define HIST_LABEL_NAME_LEN 317 /* prefix (253) '/' name (63) */
+#define HIST_LABEL_VALUE_LEN 63
+
+/* A label selector of the runs list: name=value, name!=value (also true
+ * without the label, as in Kubernetes), name (has it), !name (has not). */
+typedef enum { HIST_LABEL_EQ, HIST_LABEL_NE, HIST_LABEL_EXISTS, HIST_LABEL_NOT_EXISTS } hist_label_op;
+typedef struct {
+  hist_label_op op;
+  char name[HIST_LABEL_NAME_LEN + 1], value[HIST_LABEL_VALUE_LEN + 1];
+} hist_label_sel;
+#define HIST_MAX_LABEL_SELS 8
 
 /* Inserts the run or updates what may change (phase, finished_at, the
  * requests, project and creator when they were unknown). Idempotent. */
@@ -109,11 +128,13 @@ typedef struct {
   int limit;        /* 1..1000, default 100 */
   const char *after_uid; /* paging: runs after this one in the order (created_at desc, uid) */
   const char *parent_uid; /* the runs that belong to this one */
+  const hist_label_sel *labels; /* all of them hold (AND); at most HIST_MAX_LABEL_SELS */
+  size_t nlabels;
 } hist_run_filter;
 
 /* A JSON array of runs (newest first) into *out (the caller's). */
 int hist_store_list_runs(hist_store *s, const hist_run_filter *f, json_t **out, char *err, size_t errlen) CUBIT_WUR;
-/* One run with "transitions", "pods" and "children" (the runs that belong
+/* One run with "labels" (as recorded, {} when none), "transitions", "pods" and "children" (the runs that belong
  * to it, oldest first, at most HIST_MAX_CHILDREN) into *out, or
  * CUBIT_ENOTFOUND. */
 #define HIST_MAX_CHILDREN 1000

@@ -10,6 +10,7 @@
 #include "testutil.h"
 #include "history/rollup.h"
 #include "history/store.h"
+#include "util/json.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define DAY 86400
@@ -404,6 +405,106 @@ START_TEST(usage_edges) {
 }
 END_TEST
 
+/* ---- labels ----------------------------------------------------------------------------- */
+
+static void put_labeled(hist_store *s, const char *uid, const char *labels_json) {
+  char err[256] = "";
+  json_t *labels = labels_json ? json_loads(labels_json, 0, NULL) : NULL;
+  hist_run r = {.uid = uid, .kind = "TrainingJob", .ns = "ns", .name = uid, .project = "p", .created_at = T0,
+                .labels_known = 1, .labels = labels};
+  ck_assert_msg(hist_store_put_run(s, &r, err, sizeof err) == 0, "%s", err);
+  json_decref(labels);
+}
+
+typedef struct {
+  const char *name;
+  hist_label_sel sels[3];
+  size_t n;
+  const char *want; /* the uids, newest first (all created at T0: by uid) */
+} label_case;
+
+static const label_case label_cases[] = {
+    {"name=value", {{HIST_LABEL_EQ, "team", "nlp"}}, 1, "a,c"},
+    {"name!=value matches runs without the label too", {{HIST_LABEL_NE, "team", "nlp"}}, 1, "b,d"},
+    {"name exists", {{HIST_LABEL_EXISTS, "team", ""}}, 1, "a,b,c"},
+    {"!name", {{HIST_LABEL_NOT_EXISTS, "team", ""}}, 1, "d"},
+    {"all must hold", {{HIST_LABEL_EQ, "team", "nlp"}, {HIST_LABEL_EQ, "app.kubernetes.io/part-of", "bert"}}, 2, "c"},
+    {"none holds", {{HIST_LABEL_EQ, "team", "nlp"}, {HIST_LABEL_NOT_EXISTS, "team", ""}}, 2, ""},
+    {"a label the run lost", {{HIST_LABEL_EQ, "stale", "x"}}, 1, ""},
+};
+
+START_TEST(label_filters) {
+  const label_case *c = &label_cases[_i];
+  hist_store *s = open_mem();
+  put_labeled(s, "a", "{\"team\": \"nlp\"}");
+  put_labeled(s, "b", "{\"team\": \"cv\"}");
+  put_labeled(s, "c", "{\"team\": \"nlp\", \"app.kubernetes.io/part-of\": \"bert\"}");
+  put_labeled(s, "d", "{\"stale\": \"x\"}");
+  put_labeled(s, "d", NULL); /* it lost its labels */
+  put_labeled(s, "c", "{\"team\": \"nlp\", \"app.kubernetes.io/part-of\": \"bert\"}"); /* a replay */
+  hist_run keep = {.uid = "a", .kind = "TrainingJob", .ns = "ns", .name = "a", .created_at = T0}; /* labels unknown: kept */
+  char err[256] = "";
+  ck_assert_int_eq(hist_store_put_run(s, &keep, err, sizeof err), 0);
+  hist_run_filter f = {.labels = c->sels, .nlabels = c->n, .limit = 10};
+  json_t *runs = NULL;
+  ck_assert_msg(hist_store_list_runs(s, &f, &runs, err, sizeof err) == 0, "%s", err);
+  char got[64] = "";
+  size_t i;
+  json_t *r;
+  json_array_foreach(runs, i, r) {
+    size_t len = strlen(got);
+    snprintf(got + len, sizeof got - len, "%s%s", i ? "," : "", js_str(r, "uid"));
+  }
+  ck_assert_msg(strcmp(got, c->want) == 0, "%s: got %s, want %s", c->name, got, c->want);
+  json_decref(runs);
+  json_t *one = get_run(s, "c");
+  ck_assert_str_eq(js_str(json_object_get(one, "labels"), "team"), "nlp");
+  ck_assert_uint_eq(json_object_size(json_object_get(one, "labels")), 2);
+  json_decref(one);
+  one = get_run(s, "d");
+  ck_assert_uint_eq(json_object_size(json_object_get(one, "labels")), 0);
+  json_decref(one);
+  hist_store_close(s);
+}
+END_TEST
+
+/* At most HIST_MAX_RUN_LABELS labels are kept; over-long ones are not. */
+START_TEST(labels_bounded) {
+  hist_store *s = open_mem();
+  json_t *labels = json_object();
+  for (int i = 0; i < 100; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "l%03d", i);
+    json_object_set_new(labels, name, json_string("v"));
+  }
+  char longv[80];
+  memset(longv, 'x', sizeof longv - 1);
+  longv[sizeof longv - 1] = '\0';
+  json_t *few = json_pack("{s:s, s:s}", "ok", "v", "long", longv);
+  char err[256] = "";
+  hist_run r = {.uid = "a", .kind = "TrainingJob", .ns = "ns", .name = "a", .created_at = T0, .labels_known = 1,
+                .labels = labels};
+  ck_assert_int_eq(hist_store_put_run(s, &r, err, sizeof err), 0);
+  json_t *one = get_run(s, "a");
+  ck_assert_uint_eq(json_object_size(json_object_get(one, "labels")), HIST_MAX_RUN_LABELS);
+  json_decref(one);
+  r.labels = few;
+  ck_assert_int_eq(hist_store_put_run(s, &r, err, sizeof err), 0);
+  one = get_run(s, "a");
+  ck_assert_uint_eq(json_object_size(json_object_get(one, "labels")), 1);
+  json_decref(one);
+  json_decref(labels);
+  json_decref(few);
+  /* pruning a run takes its labels too */
+  r.finished_at = T0 + 1;
+  ck_assert_int_eq(hist_store_put_run(s, &r, err, sizeof err), 0);
+  int n = 0;
+  ck_assert_int_eq(hist_store_prune(s, T0 + DAY, 0, 10, &n, err, sizeof err), 0);
+  ck_assert_int_eq(n, 1);
+  hist_store_close(s);
+}
+END_TEST
+
 /* ---- roll-ups --------------------------------------------------------------------------- */
 
 static uint64_t rnd(uint64_t *x) {
@@ -537,7 +638,7 @@ START_TEST(rollup_rebuilt_by_migration) {
   raw_exec(path, "CREATE TABLE kept_days AS SELECT * FROM usage_days WHERE gpu_milli_seconds <> 0"
                  " OR cpu_milli_seconds <> 0 OR runs_any <> 0 OR runs_model <> 0;"
                  "CREATE TABLE kept_run_days AS SELECT * FROM usage_run_days;"
-                 "DROP TABLE usage_days; DROP TABLE usage_run_days; DROP TABLE pruned_runs;"
+                 "DROP TABLE usage_days; DROP TABLE usage_run_days; DROP TABLE pruned_runs; DROP TABLE run_labels;"
                  "DROP INDEX pod_intervals_open; UPDATE schema_version SET version = 3;");
   ck_assert_msg(hist_store_open(path, &s, err, sizeof err) == 0, "%s", err);
   ck_assert_int_eq(hist_store_version(s), HIST_SCHEMA_VERSION);
@@ -771,6 +872,8 @@ int main(void) {
   tcase_add_test(tc, list_filters_and_paging);
   tcase_add_test(tc, gone_runs_and_open_intervals);
   tcase_add_loop_test(tc, usage_edges, 0, N(edge_cases));
+  tcase_add_loop_test(tc, label_filters, 0, N(label_cases));
+  tcase_add_test(tc, labels_bounded);
   tcase_add_loop_test(tc, rollup_equals_raw, 0, 4);
   tcase_add_test(tc, rollup_rebuilt_by_migration);
   tcase_add_test(tc, prune_by_age_in_batches);

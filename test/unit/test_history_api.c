@@ -43,6 +43,20 @@ static const q_case runs_cases[] = {
     {"format=json", NULL},
     {"format=xml", "format: want json or csv"},
     {"format=CSV", "format: want json or csv"},
+    {"label=team%3Dnlp&label=app.kubernetes.io%2Fpart-of%3Dbert", NULL},
+    {"label=team%21%3Dnlp", NULL},
+    {"label=team%3D%3Dnlp", NULL},
+    {"label=team", NULL},
+    {"label=%21team", NULL},
+    {"label=team%3D", NULL}, /* the empty value */
+    {"label=%3Dnlp", "label: want name=value, name!=value, name or !name"},
+    {"label=te%20am%3Dx", "label: want name=value"},
+    {"label=-team", "label: want name=value"},
+    {"label=%21team%3Dx", "label: want name=value"},
+    {"label=Example.COM%2Fteam", "label: want name=value"},
+    {"label=team%3Dn%2Fl", "label: the value for team is not a Kubernetes label value"},
+    {"label=team%3D%21nlp", "label: the value for team is not"},
+    {"label=a&label=b&label=c&label=d&label=e&label=f&label=g&label=h&label=i", "label: given more than 8 times"},
 };
 
 START_TEST(runs_query_table) {
@@ -54,6 +68,26 @@ START_TEST(runs_query_table) {
   else {
     ck_assert_msg(rc == CUBIT_EINVAL, "%s: accepted", c->query);
     ck_assert_msg(strncmp(err, c->err, strlen(c->err)) == 0, "%s: got \"%s\", want \"%s\"", c->query, err, c->err);
+  }
+}
+END_TEST
+
+START_TEST(runs_query_labels) {
+  hist_runs_query q;
+  char err[256] = "";
+  ck_assert_int_eq(hist_parse_runs_query("label=team%3Dnlp&label=tier%21%3Dgold&label=owner&label=%21tmp&label=x%3D%3Dy",
+                                         &q, err, sizeof err),
+                   0);
+  ck_assert_uint_eq(q.nlabels, 5);
+  const hist_label_sel want[] = {{HIST_LABEL_EQ, "team", "nlp"},
+                                 {HIST_LABEL_NE, "tier", "gold"},
+                                 {HIST_LABEL_EXISTS, "owner", ""},
+                                 {HIST_LABEL_NOT_EXISTS, "tmp", ""},
+                                 {HIST_LABEL_EQ, "x", "y"}};
+  for (size_t i = 0; i < N(want); i++) {
+    ck_assert_int_eq(q.labels[i].op, want[i].op);
+    ck_assert_str_eq(q.labels[i].name, want[i].name);
+    ck_assert_str_eq(q.labels[i].value, want[i].value);
   }
 }
 END_TEST
@@ -165,9 +199,11 @@ static hist_store *fixture(void) {
   char err[256] = "";
   hist_store *s = NULL;
   ck_assert_msg(hist_store_open(":memory:", &s, err, sizeof err) == 0, "%s", err);
+  json_t *labels = json_pack("{s:s}", "tier", "gold");
   hist_run r = {.uid = "u1", .kind = "TrainingJob", .ns = "team", .name = "job", .project = "proj",
-                .creator = "alice", .phase = "Succeeded", .created_at = T0};
+                .creator = "alice", .phase = "Succeeded", .created_at = T0, .labels_known = 1, .labels = labels};
   ck_assert_int_eq(hist_store_put_run(s, &r, err, sizeof err), 0);
+  json_decref(labels);
   hist_interval iv = {.pod_uid = "p1", .run_uid = "u1", .started_at = T0 + 60, .ended_at = T0 + 3660,
                       .gpu_milli = 1000, .gpu_model = "A100"};
   ck_assert_int_eq(hist_store_put_interval(s, &iv, err, sizeof err), 0);
@@ -214,6 +250,9 @@ static const api_case api_cases[] = {
     {"member: a run without project outside her namespaces", "/api/v1/run", "uid=u2", "Bearer alice", 403,
      "Forbidden", -1},
     {"admin: everything", "/api/v1/runs", "", "Bearer admin", 200, NULL, 6},
+    {"member: a label filter", "/api/v1/runs", "project=proj&label=tier%3Dgold", "Bearer alice", 200, NULL, 1},
+    {"member: a bad label filter", "/api/v1/runs", "project=proj&label=a%3Db%3Dc", "Bearer alice", 400, "BadRequest",
+     -1},
     {"member: a run's children", "/api/v1/runs", "project=proj&parent=pr1", "Bearer alice", 200, NULL, 1},
     {"member: an Experiment's trials", "/api/v1/experiments/team/hpo/trials", "", "Bearer alice", 200, NULL, 2},
     {"member: an Experiment without trials yet", "/api/v1/experiments/team/none/trials", "", "Bearer alice", 200,
@@ -386,6 +425,7 @@ int main(void) {
   TCase *tc = tcase_create("api");
   tcase_add_loop_test(tc, runs_query_table, 0, N(runs_cases));
   tcase_add_test(tc, runs_query_values);
+  tcase_add_test(tc, runs_query_labels);
   tcase_add_loop_test(tc, usage_query_table, 0, N(usage_cases));
   tcase_add_test(tc, usage_query_defaults);
   tcase_add_loop_test(tc, api_table, 0, N(api_cases));
