@@ -9,6 +9,7 @@
 #include "history/rollup.h"
 #include "util/alloc.h"
 #include "util/json.h"
+#include "util/metrics.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
@@ -125,7 +126,25 @@ static const char *const migrations[] = {
     " name VARCHAR(317) NOT NULL,"
     " value VARCHAR(63) NOT NULL,"
     " PRIMARY KEY (run_uid, name));"
-    "CREATE INDEX run_labels_name_value ON run_labels (name, value, run_uid);",
+    "CREATE INDEX run_labels_name_value ON run_labels (name, value, run_uid);"
+    /* the Prometheus counters' totals: GPU and CPU time per project and
+     * model (the cells' sums), and the runs that entered each phase; like
+     * the cells they only grow and outlive retention */
+    "CREATE TABLE usage_totals ("
+    " project VARCHAR(253) NOT NULL,"
+    " gpu_model VARCHAR(64) NOT NULL,"
+    " gpu_milli_seconds BIGINT NOT NULL DEFAULT 0,"
+    " cpu_milli_seconds BIGINT NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (project, gpu_model));"
+    "CREATE TABLE phase_counts ("
+    " project VARCHAR(253) NOT NULL,"
+    " kind VARCHAR(64) NOT NULL,"
+    " phase VARCHAR(64) NOT NULL,"
+    " runs BIGINT NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (project, kind, phase));"
+    "INSERT INTO phase_counts (project, kind, phase, runs)"
+    " SELECT r.project, r.kind, t.phase, COUNT(DISTINCT t.run_uid) FROM transitions t JOIN runs r ON r.uid = t.run_uid"
+    " WHERE r.project <> '' GROUP BY r.project, r.kind, t.phase;",
 };
 
 static int rollup_rebuild(hist_store *s, char *err, size_t errlen);
@@ -385,6 +404,11 @@ static int contrib_apply(hist_store *s, const char *uid, const run_contrib *c, i
       " gpu_milli_seconds = usage_days.gpu_milli_seconds + excluded.gpu_milli_seconds,"
       " cpu_milli_seconds = usage_days.cpu_milli_seconds + excluded.cpu_milli_seconds,"
       " runs_any = usage_days.runs_any + excluded.runs_any, runs_model = usage_days.runs_model + excluded.runs_model";
+  static const char total_sql[] =
+      "INSERT INTO usage_totals (project, gpu_model, gpu_milli_seconds, cpu_milli_seconds) VALUES (?1, ?2, ?3, ?4)"
+      " ON CONFLICT (project, gpu_model) DO UPDATE SET"
+      " gpu_milli_seconds = usage_totals.gpu_milli_seconds + excluded.gpu_milli_seconds,"
+      " cpu_milli_seconds = usage_totals.cpu_milli_seconds + excluded.cpu_milli_seconds";
   static const char add_day_sql[] =
       "INSERT INTO usage_run_days (day, project, run_uid) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING";
   static const char del_day_sql[] = "DELETE FROM usage_run_days WHERE day = ?1 AND project = ?2 AND run_uid = ?3";
@@ -405,6 +429,12 @@ static int contrib_apply(hist_store *s, const char *uid, const run_contrib *c, i
       sqlite3_bind_int64(st, 9, sign * x->cpu_milli_seconds);
       sqlite3_bind_int64(st, 10, sign * x->runs_any);
       sqlite3_bind_int64(st, 11, sign * x->runs_model);
+      if ((rc = finish_write(s, st, err, errlen, "rolling up usage"))) return rc;
+      if ((rc = run_write(s, total_sql, &st, err, errlen, "rolling up usage"))) return rc;
+      bind_text(st, 1, c->project);
+      bind_text(st, 2, x->model);
+      sqlite3_bind_int64(st, 3, sign * x->gpu_milli_seconds);
+      sqlite3_bind_int64(st, 4, sign * x->cpu_milli_seconds);
       if ((rc = finish_write(s, st, err, errlen, "rolling up usage"))) return rc;
     }
     if (k > 0 && c->cells[k - 1].day == x->day) continue; /* one row per day */
@@ -475,6 +505,30 @@ static int is_pruned(hist_store *s, const char *uid) {
   int found = sqlite3_step(st) == SQLITE_ROW;
   done(s, st);
   return found;
+}
+
+/* Counts the run in phase_counts for 'phase' (NULL: every phase it has
+ * entered) unless it had entered it before, under its project (none: not
+ * counted until the project is known). Called under s->mu, after the
+ * transition is written. */
+static int count_phases(hist_store *s, const char *uid, const char *phase, char *err, size_t errlen) {
+  static const char one_sql[] =
+      "INSERT INTO phase_counts (project, kind, phase, runs)"
+      " SELECT project, kind, ?2, 1 FROM runs WHERE uid = ?1 AND project <> ''"
+      " AND (SELECT COUNT(*) FROM transitions WHERE run_uid = ?1 AND phase = ?2) = 1"
+      " ON CONFLICT (project, kind, phase) DO UPDATE SET runs = phase_counts.runs + 1";
+  static const char all_sql[] =
+      "INSERT INTO phase_counts (project, kind, phase, runs)"
+      " SELECT DISTINCT r.project, r.kind, t.phase, 1 FROM runs r JOIN transitions t ON t.run_uid = r.uid"
+      " WHERE r.uid = ?1 AND r.project <> '' AND ?2 IS NULL"
+      " ON CONFLICT (project, kind, phase) DO UPDATE SET runs = phase_counts.runs + 1";
+  sqlite3_stmt *st = NULL;
+  int rc = run_write(s, phase ? one_sql : all_sql, &st, err, errlen, "counting phases");
+  if (rc) return rc;
+  bind_text(st, 1, uid);
+  if (phase) bind_text(st, 2, phase);
+  else sqlite3_bind_null(st, 2);
+  return finish_write(s, st, err, errlen, "counting phases");
 }
 
 /* Replaces the run's recorded labels with 'labels' (NULL: none; bounded
@@ -616,6 +670,8 @@ int hist_store_put_run(hist_store *s, const hist_run *r, char *err, size_t errle
     rc = finish_write(s, st, err, errlen, "recording a run");
   }
   if (rc == 0 && r->labels_known) rc = put_labels(s, r->uid, r->labels, err, errlen);
+  if (rc == 0 && moves && strcmp(before.project, "") == 0 && r->project && r->project[0])
+    rc = count_phases(s, r->uid, NULL, err, errlen);
   if (moves) rc = rollup_leave(s, r->uid, &before, rc, err, errlen);
   pthread_mutex_unlock(&s->mu);
   return rc;
@@ -638,8 +694,14 @@ int hist_store_add_transition(hist_store *s, const char *run_uid, const char *ph
     pthread_mutex_unlock(&s->mu);
     return 0;
   }
+  /* the transition and its count land together */
+  int rc = exec_sql(s, "SAVEPOINT transition", err, errlen);
+  if (rc) {
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+  }
   sqlite3_stmt *st = NULL;
-  int rc = run_write(s, sql, &st, err, errlen, "recording a transition");
+  rc = run_write(s, sql, &st, err, errlen, "recording a transition");
   if (rc == 0) {
     bind_text(st, 1, run_uid);
     bind_text(st, 2, phase);
@@ -647,8 +709,12 @@ int hist_store_add_transition(hist_store *s, const char *run_uid, const char *ph
     bind_text(st, 4, reason);
     bind_text(st, 5, message);
     rc = finish_write(s, st, err, errlen, "recording a transition");
-    if (rc == 0 && appended) *appended = sqlite3_changes(s->db) > 0;
+    int added = rc == 0 && sqlite3_changes(s->db) > 0;
+    if (appended) *appended = added;
+    if (added) rc = count_phases(s, run_uid, phase, err, errlen);
   }
+  if (rc == 0) rc = exec_sql(s, "RELEASE transition", err, errlen);
+  if (rc) (void)sqlite3_exec(s->db, "ROLLBACK TO transition; RELEASE transition", NULL, NULL, NULL);
   pthread_mutex_unlock(&s->mu);
   return rc;
 }
@@ -1441,5 +1507,52 @@ out:
   pthread_mutex_unlock(&s->mu);
   acc_free(&a);
   free(sql);
+  return rc;
+}
+
+/* ---- Prometheus counters ------------------------------------------------------------ */
+
+/* Adds to counter m (labels a, b, c: as many as its family has) what the
+ * database's total has over its value: never less, so a counter only grows. */
+static void raise_to(metric *m, double total, int nlabels, const char *a, const char *b, const char *c) {
+  double cur = nlabels == 1 ? metric_value(m, a) : nlabels == 2 ? metric_value(m, a, b) : metric_value(m, a, b, c);
+  if (total <= cur) return;
+  if (nlabels == 1) metric_add(m, total - cur, a);
+  else if (nlabels == 2) metric_add(m, total - cur, a, b);
+  else metric_add(m, total - cur, a, b, c);
+}
+
+int hist_store_sync_metrics(hist_store *s, metrics_registry *reg, char *err, size_t errlen) {
+  static const char *const sql[] = {
+      "SELECT project, gpu_model, gpu_milli_seconds FROM usage_totals WHERE project <> '' AND gpu_milli_seconds > 0",
+      "SELECT project, SUM(cpu_milli_seconds) FROM usage_totals WHERE project <> '' GROUP BY project",
+      "SELECT project, kind, phase, runs FROM phase_counts WHERE project <> '' AND runs > 0"};
+  metric *gpu = metrics_counter(reg, "cubit_project_gpu_seconds_total",
+                                "GPU card-seconds of a project's runs with no pod running, by GPU model (from the run history)",
+                                "project,gpu_model");
+  metric *cpu = metrics_counter(reg, "cubit_project_cpu_seconds_total",
+                                "CPU core-seconds requested by a project's runs with no pod running (from the run history)",
+                                "project");
+  metric *runs = metrics_counter(reg, "cubit_project_runs_total",
+                                 "Runs of a project that entered a phase, by kind (from the run history)",
+                                 "project,kind,phase");
+  /* under the store's mutex: one sync at a time, so no two add the same difference */
+  pthread_mutex_lock(&s->mu);
+  int rc = 0;
+  for (size_t q = 0; q < 3 && rc == 0; q++) {
+    sqlite3_stmt *st = NULL;
+    rc = prepared(s, sql[q], &st, err, errlen, "reading the usage totals");
+    if (rc) break;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+      const char *a = (const char *)sqlite3_column_text(st, 0), *b = (const char *)sqlite3_column_text(st, 1);
+      if (q == 0) raise_to(gpu, (double)sqlite3_column_int64(st, 2) / 1000, 2, a, b, NULL);
+      else if (q == 1) raise_to(cpu, (double)sqlite3_column_int64(st, 1) / 1000, 1, a, NULL, NULL);
+      else raise_to(runs, (double)sqlite3_column_int64(st, 3), 3, a, b, (const char *)sqlite3_column_text(st, 2));
+    }
+    done(s, st);
+    if (step != SQLITE_DONE) rc = db_error(s, err, errlen, "reading the usage totals");
+  }
+  pthread_mutex_unlock(&s->mu);
   return rc;
 }

@@ -189,6 +189,19 @@ int hist_store_usage(hist_store *s, const char *const *projects, size_t nproject
  * before the start (clock skew between nodes) counts nothing. */
 int64_t hist_clip_seconds(int64_t start, int64_t end, int64_t from, int64_t to, int64_t now);
 
+/* Prometheus counters of usage, in 'reg' (the manager's /metrics):
+ *   cubit_project_gpu_seconds_total{project,gpu_model}
+ *   cubit_project_cpu_seconds_total{project}
+ *   cubit_project_runs_total{project,kind,phase}  runs that entered the phase
+ * brought up to the database's totals (raised, never lowered). The totals
+ * count a run's pods once none of them runs (a running pod's time is not
+ * final, and a counter must never go back: the roll-ups' rule) and runs
+ * once their project is known; they
+ * outlive retention like the roll-ups, so a recorder that restarts starts
+ * its counters where the last one left them, and a replay adds nothing. */
+struct metrics_registry;
+int hist_store_sync_metrics(hist_store *s, struct metrics_registry *reg, char *err, size_t errlen) CUBIT_WUR;
+
 /* Internal, for the tests: usage computed from the intervals alone, as
  * before the roll-ups (what hist_store_usage must equal). */
 int hist__store_usage_raw(hist_store *s, const char *const *projects, size_t nprojects, hist_group by, int64_t from,

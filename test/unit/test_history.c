@@ -11,6 +11,7 @@
 #include "history/rollup.h"
 #include "history/store.h"
 #include "util/json.h"
+#include "util/metrics.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define DAY 86400
@@ -535,6 +536,7 @@ static void random_runs(hist_store *s, uint64_t seed, int nruns) {
     hist_run r = {.uid = uid, .kind = "TrainingJob", .ns = project, .name = name, .project = late ? "" : project,
                   .creator = late ? "" : users[rnd(&seed) % 3], .phase = "Running", .created_at = created};
     ck_assert_int_eq(hist_store_put_run(s, &r, err, sizeof err), 0);
+    ck_assert_int_eq(hist_store_add_transition(s, uid, "Running", created, "", "", NULL, err, sizeof err), 0);
     int pods = 1 + (int)(rnd(&seed) % 3);
     int64_t last_end = created; /* a run ends after its pods (the raw query's premise) */
     for (int k = 0; k < pods; k++) {
@@ -566,6 +568,7 @@ static void random_runs(hist_store *s, uint64_t seed, int nruns) {
       r.finished_at = last_end + 3600;
       r.phase = "Succeeded";
       ck_assert_int_eq(hist_store_put_run(s, &r, err, sizeof err), 0);
+      ck_assert_int_eq(hist_store_add_transition(s, uid, "Succeeded", r.finished_at, "", "", NULL, err, sizeof err), 0);
       ck_assert_int_eq(hist_store_close_intervals(s, uid, r.finished_at, err, sizeof err), 0);
       ck_assert_int_eq(hist_store_put_run(s, &r, err, sizeof err), 0); /* replay */
       break;
@@ -638,7 +641,11 @@ START_TEST(rollup_rebuilt_by_migration) {
   raw_exec(path, "CREATE TABLE kept_days AS SELECT * FROM usage_days WHERE gpu_milli_seconds <> 0"
                  " OR cpu_milli_seconds <> 0 OR runs_any <> 0 OR runs_model <> 0;"
                  "CREATE TABLE kept_run_days AS SELECT * FROM usage_run_days;"
+                 "CREATE TABLE kept_totals AS SELECT * FROM usage_totals WHERE gpu_milli_seconds <> 0"
+                 " OR cpu_milli_seconds <> 0;"
+                 "CREATE TABLE kept_phases AS SELECT * FROM phase_counts;"
                  "DROP TABLE usage_days; DROP TABLE usage_run_days; DROP TABLE pruned_runs; DROP TABLE run_labels;"
+                 "DROP TABLE usage_totals; DROP TABLE phase_counts;"
                  "DROP INDEX pod_intervals_open; UPDATE schema_version SET version = 3;");
   ck_assert_msg(hist_store_open(path, &s, err, sizeof err) == 0, "%s", err);
   ck_assert_int_eq(hist_store_version(s), HIST_SCHEMA_VERSION);
@@ -649,7 +656,97 @@ START_TEST(rollup_rebuilt_by_migration) {
       raw_count(path, "SELECT COUNT(*) FROM (SELECT * FROM kept_run_days EXCEPT SELECT * FROM usage_run_days)"), 0);
   ck_assert_int_eq(
       raw_count(path, "SELECT COUNT(*) FROM (SELECT * FROM usage_run_days EXCEPT SELECT * FROM kept_run_days)"), 0);
+  ck_assert_int_gt(raw_count(path, "SELECT COUNT(*) FROM kept_phases"), 3);
+  static const char *const same[] = {
+      "SELECT COUNT(*) FROM (SELECT * FROM kept_totals EXCEPT SELECT * FROM usage_totals)",
+      "SELECT COUNT(*) FROM (SELECT * FROM usage_totals WHERE gpu_milli_seconds <> 0 OR cpu_milli_seconds <> 0"
+      " EXCEPT SELECT * FROM kept_totals)",
+      "SELECT COUNT(*) FROM (SELECT * FROM kept_phases EXCEPT SELECT * FROM phase_counts)",
+      "SELECT COUNT(*) FROM (SELECT * FROM phase_counts EXCEPT SELECT * FROM kept_phases)"};
+  for (size_t i = 0; i < N(same); i++) ck_assert_msg(raw_count(path, same[i]) == 0, "%s", same[i]);
   assert_same_usage(s, NULL, 0, HIST_BY_MEMBER, T0 - 9 * DAY - 5, T0 + 3 * DAY + 7, T0 + 4 * DAY);
+  hist_store_close(s);
+}
+END_TEST
+
+/* ---- Prometheus counters ------------------------------------------------------------------ */
+
+/* The exposition of the usage counters after a sync of a fresh registry. */
+static char *exposition(hist_store *s) {
+  metrics_registry *reg = metrics_registry_new();
+  char err[256] = "";
+  ck_assert_msg(hist_store_sync_metrics(s, reg, err, sizeof err) == 0, "%s", err);
+  ck_assert_msg(hist_store_sync_metrics(s, reg, err, sizeof err) == 0, "%s", err); /* twice: adds nothing */
+  cubit_buf out;
+  buf_init(&out, 1 << 20);
+  ck_assert_int_eq(metrics_write(reg, &out), 0);
+  char *text = buf_detach(&out);
+  metrics_registry_free(reg);
+  return text;
+}
+
+static void counters_fixture(hist_store *s) {
+  char err[256] = "";
+  hist_run r = {.uid = "m1", .kind = "TrainingJob", .ns = "ns", .name = "m1", .project = "vision", .creator = "ann",
+                .phase = "Running", .created_at = T0};
+  ck_assert_int_eq(hist_store_put_run(s, &r, err, sizeof err), 0);
+  ck_assert_int_eq(hist_store_add_transition(s, "m1", "Running", T0 + 10, "", "", NULL, err, sizeof err), 0);
+  put_iv(s, "m1-a", "m1", T0 + 10, T0 + 3610, 2000, "A100"); /* 2 cards, 1 h, cpu 1 core */
+  put_iv(s, "m1-b", "m1", T0 + 100, 0, 1000, "A100");         /* still running */
+  hist_run q = {.uid = "m2", .kind = "Notebook", .ns = "ns", .name = "m2", .project = "", .phase = "Running",
+                .created_at = T0};
+  ck_assert_int_eq(hist_store_put_run(s, &q, err, sizeof err), 0);
+  ck_assert_int_eq(hist_store_add_transition(s, "m2", "Running", T0, "", "", NULL, err, sizeof err), 0);
+  put_iv(s, "m2-a", "m2", T0, T0 + 1800, 500, "T4");
+}
+
+START_TEST(usage_counters) {
+  char *dir = testutil_tmpdir();
+  char *path = testutil_write_file(dir, "h.db", "");
+  char err[256] = "";
+  hist_store *s = NULL;
+  ck_assert_msg(hist_store_open(path, &s, err, sizeof err) == 0, "%s", err);
+  counters_fixture(s);
+  char *text = exposition(s);
+  ck_assert_msg(strstr(text, "# TYPE cubit_project_gpu_seconds_total counter") != NULL, "%s", text);
+  /* m1 has a pod still running: its time is not final, not counted yet */
+  ck_assert_msg(strstr(text, "cubit_project_gpu_seconds_total{") == NULL, "%s", text);
+  ck_assert_msg(strstr(text, "cubit_project_runs_total{project=\"vision\",kind=\"TrainingJob\",phase=\"Running\"} 1\n"),
+                "%s", text);
+  /* a run without a project is not counted yet */
+  ck_assert_msg(strstr(text, "T4") == NULL && strstr(text, "Notebook") == NULL, "%s", text);
+  free(text);
+
+  /* replays change nothing; the open pod ends; m2's project becomes known */
+  counters_fixture(s);
+  put_iv(s, "m1-b", "m1", T0 + 100, T0 + 1900, 1000, "A100");
+  hist_run learned = {.uid = "m2", .kind = "Notebook", .ns = "ns", .name = "m2", .project = "vision", .created_at = T0};
+  ck_assert_int_eq(hist_store_put_run(s, &learned, err, sizeof err), 0);
+  hist_run done = {.uid = "m1", .kind = "TrainingJob", .ns = "ns", .name = "m1", .phase = "Succeeded",
+                   .created_at = T0, .finished_at = T0 + 4000};
+  ck_assert_int_eq(hist_store_put_run(s, &done, err, sizeof err), 0);
+  ck_assert_int_eq(hist_store_add_transition(s, "m1", "Succeeded", T0 + 4000, "", "", NULL, err, sizeof err), 0);
+  ck_assert_int_eq(hist_store_add_transition(s, "m1", "Succeeded", T0 + 4000, "", "", NULL, err, sizeof err), 0);
+  hist_store_close(s);
+
+  /* a restarted recorder starts where the database is; retention takes nothing from the counters */
+  ck_assert_msg(hist_store_open(path, &s, err, sizeof err) == 0, "%s", err);
+  ck_assert_int_eq(hist_store_mark_deleted(s, "m1", T0 + 4100, err, sizeof err), 0);
+  int n = 0;
+  ck_assert_int_eq(hist_store_prune(s, T0 + 5000, 0, 10, &n, err, sizeof err), 0);
+  ck_assert_int_eq(n, 1);
+  text = exposition(s);
+  ck_assert_msg(strstr(text, "cubit_project_gpu_seconds_total{project=\"vision\",gpu_model=\"A100\"} 9000\n"), "%s",
+                text);
+  ck_assert_msg(strstr(text, "cubit_project_gpu_seconds_total{project=\"vision\",gpu_model=\"T4\"} 900\n"), "%s", text);
+  ck_assert_msg(strstr(text, "cubit_project_cpu_seconds_total{project=\"vision\"} 7200\n"), "%s", text);
+  ck_assert_msg(strstr(text, "cubit_project_runs_total{project=\"vision\",kind=\"TrainingJob\",phase=\"Running\"} 1\n"),
+                "%s", text);
+  ck_assert_msg(strstr(text, "cubit_project_runs_total{project=\"vision\",kind=\"TrainingJob\",phase=\"Succeeded\"} 1\n"),
+                "%s", text);
+  ck_assert_msg(strstr(text, "cubit_project_runs_total{project=\"vision\",kind=\"Notebook\",phase=\"Running\"} 1\n"),
+                "%s", text);
+  free(text);
   hist_store_close(s);
 }
 END_TEST
@@ -876,6 +973,7 @@ int main(void) {
   tcase_add_test(tc, labels_bounded);
   tcase_add_loop_test(tc, rollup_equals_raw, 0, 4);
   tcase_add_test(tc, rollup_rebuilt_by_migration);
+  tcase_add_test(tc, usage_counters);
   tcase_add_test(tc, prune_by_age_in_batches);
   tcase_add_test(tc, size_flat_under_retention);
   tcase_set_timeout(tc, 120); /* thousands of single-row transactions on a file, slower under sanitizers */
