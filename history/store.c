@@ -1210,13 +1210,21 @@ int64_t hist_clip_seconds(int64_t start, int64_t end, int64_t from, int64_t to, 
 typedef struct {
   hist_usage_row *rows;
   size_t n, cap;
+  size_t last;     /* the row found last: cells come in runs of one key */
+  int64_t day;     /* the last cell's day, its period's start and label (cell_add) */
+  int64_t period;
+  char label[32];
   char **last_run; /* per row: the last run counted, so a run counts once (intervals come ordered by run) */
 } usage_acc;
 
 static hist_usage_row *acc_find(usage_acc *a, const char *key) {
+  if (a->last < a->n && strcmp(a->rows[a->last].key, key) == 0) return &a->rows[a->last];
   size_t i;
   for (i = 0; i < a->n; i++)
-    if (strcmp(a->rows[i].key, key) == 0) return &a->rows[i];
+    if (strcmp(a->rows[i].key, key) == 0) {
+      a->last = i;
+      return &a->rows[i];
+    }
   if (a->n == a->cap) {
     a->cap = a->cap ? 2 * a->cap : 16;
     a->rows = xrealloc(a->rows, a->cap * sizeof *a->rows);
@@ -1226,6 +1234,7 @@ static hist_usage_row *acc_find(usage_acc *a, const char *key) {
   snprintf(a->rows[i].key, sizeof a->rows[i].key, "%s", key);
   a->last_run[i] = NULL;
   a->n++;
+  a->last = i;
   return &a->rows[i];
 }
 
@@ -1326,14 +1335,16 @@ static void raw_add(usage_acc *a, hist_group by, const char *run, const char *pr
  * first seen in the group's part of the window (rollup.h). */
 static void cell_add(usage_acc *a, hist_group by, int64_t whole, const char *project, const char *creator,
                      const hist_cell *c, int sign) {
-  char label[32];
   const char *key = by == HIST_BY_MEMBER ? creator : by == HIST_BY_PROJECT ? project : c->model;
   int64_t first = whole;
   if (is_period(by)) {
-    int64_t p = period_start(c->day, by);
-    period_label(p, by, label, sizeof label);
-    key = label;
-    if (p > first) first = p;
+    if (c->day != a->day) { /* cells come ordered by day: a label per day, not per cell */
+      a->day = c->day;
+      a->period = period_start(c->day, by);
+      period_label(a->period, by, a->label, sizeof a->label);
+    }
+    key = a->label;
+    if (a->period > first) first = a->period;
   }
   hist_usage_row *r = acc_find(a, key);
   r->gpu_milli_seconds += sign * c->gpu_milli_seconds;
@@ -1455,7 +1466,7 @@ int hist_store_usage(hist_store *s, const char *const *projects, size_t nproject
   /* the whole UTC days inside the window */
   int64_t whole = hist_day_of(from) == from ? from : hist_day_of(from) + HIST_DAY, end = hist_day_of(to);
   if (whole >= end) return hist__store_usage_raw(s, projects, nprojects, by, from, to, now, rows, nrows, err, errlen);
-  usage_acc a = {0};
+  usage_acc a = {.day = -1};
   pthread_mutex_lock(&s->mu);
   int rc = usage_rollup(s, projects, nprojects, by, from, to, now, whole, end, &a, err, errlen);
   pthread_mutex_unlock(&s->mu);

@@ -406,6 +406,20 @@ START_TEST(usage_edges) {
 }
 END_TEST
 
+/* Removes the database at path (with its WAL side files) and its directory; frees both. */
+static void remove_db(char *dir, char *path) {
+  static const char *const sides[] = {"-wal", "-shm"};
+  for (size_t i = 0; i < 2; i++) {
+    char *side = NULL;
+    if (asprintf(&side, "%s%s", path, sides[i]) >= 0) unlink(side);
+    free(side);
+  }
+  unlink(path);
+  free(path);
+  rmdir(dir);
+  free(dir);
+}
+
 /* ---- labels ----------------------------------------------------------------------------- */
 
 static void put_labeled(hist_store *s, const char *uid, const char *labels_json) {
@@ -666,6 +680,7 @@ START_TEST(rollup_rebuilt_by_migration) {
   for (size_t i = 0; i < N(same); i++) ck_assert_msg(raw_count(path, same[i]) == 0, "%s", same[i]);
   assert_same_usage(s, NULL, 0, HIST_BY_MEMBER, T0 - 9 * DAY - 5, T0 + 3 * DAY + 7, T0 + 4 * DAY);
   hist_store_close(s);
+  remove_db(dir, path);
 }
 END_TEST
 
@@ -748,6 +763,7 @@ START_TEST(usage_counters) {
                 "%s", text);
   free(text);
   hist_store_close(s);
+  remove_db(dir, path);
 }
 END_TEST
 
