@@ -252,13 +252,8 @@ static double accept_q(const char *accept, const char *type, int *pos) {
 int hist_api_wants_csv(const char *path, const char *query, const char *accept) {
   if (strcmp(path, "/api/v1/runs") != 0 && strcmp(path, "/api/v1/usage") != 0) return 0;
   /* format= decides (the parsers refused any other value) */
-  for (const char *p = query; p && *p;) {
-    const char *end = strchr(p, '&');
-    size_t len = end ? (size_t)(end - p) : strlen(p);
-    if (len == 10 && strncmp(p, "format=csv", 10) == 0) return 1;
-    if (len == 11 && strncmp(p, "format=json", 11) == 0) return 0;
-    p = end ? end + 1 : NULL;
-  }
+  char format[8];
+  if (hist_query_value(query, "format", format, sizeof format)) return strcmp(format, "csv") == 0;
   int csv_pos, json_pos;
   double csv = accept_q(accept, "text/csv", &csv_pos), json = accept_q(accept, "application/json", &json_pos);
   return csv > 0 && (csv > json || (csv == json && csv_pos < json_pos));

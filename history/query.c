@@ -83,6 +83,24 @@ static int parse_params(const char *query, param *params, size_t n, char *err, s
   return 0;
 }
 
+int hist_query_value(const char *query, const char *name, char *out, size_t outlen) {
+  out[0] = '\0';
+  for (const char *p = query ? query : ""; *p;) {
+    const char *end = strchr(p, '&');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    const char *eq = memchr(p, '=', len);
+    char key[64];
+    if (eq && decode(p, (size_t)(eq - p), key, sizeof key, "", NULL, 0) == 0 && strcmp(key, name) == 0) {
+      if (decode(eq + 1, len - (size_t)(eq - p) - 1, out, outlen, "", NULL, 0) == 0) return 1;
+      out[0] = '\0';
+      return 0;
+    }
+    p += len;
+    if (*p == '&') p++;
+  }
+  return 0;
+}
+
 static int check_format(const char *format, char *err, size_t errlen) {
   if (format[0] && strcmp(format, "json") && strcmp(format, "csv"))
     return cubit_errorf(err, errlen, CUBIT_EINVAL, "format: want json or csv");

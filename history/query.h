@@ -52,6 +52,10 @@ typedef struct {
 
 #define HIST_EXPERIMENTS_PREFIX "/api/v1/experiments/"
 
+/* The percent-decoded value of the first parameter 'name' in query into
+ * out: 1, or 0 when it is absent or does not decode (out is ""). */
+int hist_query_value(const char *query, const char *name, char *out, size_t outlen);
+
 int hist_parse_trials_query(const char *path, const char *query, hist_trials_query *out, char *err,
                             size_t errlen) CUBIT_WUR;
 int hist_parse_runs_query(const char *query, hist_runs_query *out, char *err, size_t errlen) CUBIT_WUR;

@@ -343,6 +343,7 @@ static const csv_case csv_cases[] = {
     {"/api/v1/usage", "format=csv", NULL, 1},
     {"/api/v1/runs", "project=p&format=csv", "application/json", 1}, /* format= decides */
     {"/api/v1/usage", "format=json", "text/csv", 0},
+    {"/api/v1/usage", "by=day&format=%63sv", NULL, 1}, /* decoded as the parser decodes it */
     {"/api/v1/usage", "", "text/csv", 1},
     {"/api/v1/usage", "", "Text/CSV; charset=utf-8", 1},
     {"/api/v1/usage", "", "application/json, text/csv", 0},     /* same q: the first */
