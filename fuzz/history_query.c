@@ -1,12 +1,15 @@
 /* libFuzzer target of the history API's query parsers (history/query.h):
  * every input is handed, NUL-terminated, to each parser; a parser must
- * answer 0 or CUBIT_EINVAL with a message, never crash or overrun.
+ * answer 0 or CUBIT_EINVAL with a message, never crash or overrun; the
+ * label selectors it accepts are well formed; the CSV choice
+ * (hist_api_wants_csv) takes any query and Accept header.
  * Built as fuzz_history_query with the other targets (docs/fuzzing.md). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "history/api.h"
 #include "history/query.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -23,6 +26,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int rc = hist_parse_runs_query(q, &r, err, sizeof err);
   if (rc != 0 && (rc != CUBIT_EINVAL || err[0] == '\0')) abort();
   if (rc == 0 && (r.limit < 1 || r.limit > 1000 || (r.from && r.to && r.to <= r.from))) abort();
+  /* label selectors: at most HIST_MAX_LABEL_SELS, each a non-empty name
+   * (no '=' or '!' in it), a value only with = and != */
+  if (rc == 0 && r.nlabels > HIST_MAX_LABEL_SELS) abort();
+  for (size_t i = 0; rc == 0 && i < r.nlabels; i++) {
+    const hist_label_sel *l = &r.labels[i];
+    if (l->name[0] == '\0' || strpbrk(l->name, "=!") || strpbrk(l->value, "=!/")) abort();
+    if ((l->op == HIST_LABEL_EXISTS || l->op == HIST_LABEL_NOT_EXISTS) && l->value[0]) abort();
+  }
+  /* the CSV choice never fails, whatever the query and Accept */
+  (void)hist_api_wants_csv("/api/v1/runs", q, q);
+  if (rc == 0 && strcmp(r.format, "csv") == 0 && !hist_api_wants_csv("/api/v1/runs", q, NULL)) abort();
   rc = hist_parse_run_query(q, &one, err, sizeof err);
   if (rc != 0 && (rc != CUBIT_EINVAL || err[0] == '\0')) abort();
   rc = hist_parse_usage_query(q, 1796083200, &u, err, sizeof err);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/project/project.h"
 #include "history/query.h"
@@ -88,7 +89,9 @@ static int serve_runs(hist_store *store, const hist_auth *a, const json_t *user,
                        .to = q.to,
                        .limit = q.limit,
                        .after_uid = q.after[0] ? q.after : NULL,
-                       .parent_uid = q.parent[0] ? q.parent : NULL};
+                       .parent_uid = q.parent[0] ? q.parent : NULL,
+                       .labels = q.labels,
+                       .nlabels = q.nlabels};
   json_t *items = NULL;
   if (hist_store_list_runs(store, &f, &items, err, sizeof err)) return fail(body, 500, "InternalError", "%s", err);
   *body = json_pack("{s:o}", "items", items);
@@ -217,6 +220,130 @@ int hist_api_serve(hist_store *store, const hist_auth *auth, const char *path, c
   return status;
 }
 
+/* ---- CSV ------------------------------------------------------------------------------------ */
+
+/* The q of the media range 'type' in an Accept header (0 when absent, 1
+ * by default), and where it first appears (*pos, for ties). */
+static double accept_q(const char *accept, const char *type, int *pos) {
+  *pos = 1 << 30;
+  int i = 0;
+  for (const char *p = accept; p && *p; i++) {
+    const char *end = strchr(p, ',');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    while (len && (*p == ' ' || *p == '\t')) p++, len--;
+    const char *semi = memchr(p, ';', len);
+    size_t tlen = semi ? (size_t)(semi - p) : len;
+    while (tlen && (p[tlen - 1] == ' ' || p[tlen - 1] == '\t')) tlen--;
+    if (tlen == strlen(type) && strncasecmp(p, type, tlen) == 0) {
+      double q = 1;
+      for (const char *a = semi; a && a < p + len; a = memchr(a + 1, ';', (size_t)(p + len - a - 1))) {
+        const char *v = a + 1;
+        while (*v == ' ') v++;
+        if ((v[0] == 'q' || v[0] == 'Q') && v[1] == '=') q = strtod(v + 2, NULL);
+      }
+      *pos = i;
+      return q > 0 ? q : 0;
+    }
+    p = end ? end + 1 : NULL;
+  }
+  return 0;
+}
+
+int hist_api_wants_csv(const char *path, const char *query, const char *accept) {
+  if (strcmp(path, "/api/v1/runs") != 0 && strcmp(path, "/api/v1/usage") != 0) return 0;
+  /* format= decides (the parsers refused any other value) */
+  char format[8];
+  if (hist_query_value(query, "format", format, sizeof format)) return strcmp(format, "csv") == 0;
+  int csv_pos, json_pos;
+  double csv = accept_q(accept, "text/csv", &csv_pos), json = accept_q(accept, "application/json", &json_pos);
+  return csv > 0 && (csv > json || (csv == json && csv_pos < json_pos));
+}
+
+static int csv_field(cubit_buf *out, const char *s) {
+  if (strpbrk(s, ",\"\r\n") == NULL) return buf_appends(out, s);
+  if (buf_appends(out, "\"")) return CUBIT_ENOMEM;
+  for (const char *p = s; *p; p++)
+    if (buf_append(out, p, 1) || (*p == '"' && buf_append(out, p, 1))) return CUBIT_ENOMEM;
+  return buf_appends(out, "\"");
+}
+
+/* One JSON value as a field: strings as they are, numbers in full, null
+ * empty, objects (a trial's parameters) as compact JSON. */
+static int csv_value(cubit_buf *out, const json_t *v) {
+  if (v == NULL || json_is_null(v)) return 0;
+  if (json_is_string(v)) return csv_field(out, json_string_value(v));
+  if (json_is_integer(v)) return buf_appendf(out, "%lld", (long long)json_integer_value(v));
+  if (json_is_real(v)) return buf_appendf(out, "%.17g", json_real_value(v));
+  if (json_is_boolean(v)) return buf_appends(out, json_is_true(v) ? "true" : "false");
+  char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+  int rc = text ? csv_field(out, text) : CUBIT_ENOMEM;
+  free(text);
+  return rc;
+}
+
+/* The columns of a run, in the JSON answer's order (docs/history.md). */
+static const char *const run_csv_columns[] = {
+    "uid",        "kind",       "namespace",  "name",      "project",   "creator", "cluster", "template",
+    "phase",      "cpuMilli",   "memoryBytes", "gpuMilli", "gpuModel",  "createdAt", "finishedAt", "deletedAt",
+    "parentUid",  "parentKind", "parentName", "task",      "attempt",   "trial",   "parameters", "value"};
+
+int hist_api_csv(const char *path, const json_t *body, cubit_buf *out) {
+  json_t *items = json_object_get(body, "items");
+  size_t i;
+  json_t *it;
+  int rc = 0;
+  if (strcmp(path, "/api/v1/usage") == 0) {
+    const char *by = js_str(body, "by");
+    rc = buf_appendf(out, "%s,gpuHours,cpuHours,gpuMilliSeconds,runs\r\n", by ? by : "key");
+    json_array_foreach(items, i, it) {
+      if (rc == 0) rc = csv_field(out, js_str(it, "key") ? js_str(it, "key") : "");
+      if (rc == 0)
+        rc = buf_appendf(out, ",%.6f,%.6f,%lld,%lld\r\n", json_real_value(json_object_get(it, "gpuHours")),
+                         json_real_value(json_object_get(it, "cpuHours")),
+                         (long long)json_integer_value(json_object_get(it, "gpuMilliSeconds")),
+                         (long long)json_integer_value(json_object_get(it, "runs")));
+    }
+    return rc ? CUBIT_ENOMEM : 0;
+  }
+  const size_t ncol = sizeof run_csv_columns / sizeof run_csv_columns[0];
+  for (size_t c = 0; rc == 0 && c < ncol; c++) rc = buf_appendf(out, "%s%s", c ? "," : "", run_csv_columns[c]);
+  if (rc == 0) rc = buf_appends(out, "\r\n");
+  json_array_foreach(items, i, it) {
+    for (size_t c = 0; rc == 0 && c < ncol; c++) {
+      if (c) rc = buf_appends(out, ",");
+      if (rc == 0) rc = csv_value(out, json_object_get(it, run_csv_columns[c]));
+    }
+    if (rc == 0) rc = buf_appends(out, "\r\n");
+  }
+  return rc ? CUBIT_ENOMEM : 0;
+}
+
+int hist_api_respond(hist_store *store, const hist_auth *auth, const char *path, const char *query,
+                     const char *authorization, const char *accept, int64_t now, cubit_buf *out,
+                     const char **content_type, char **next) {
+  json_t *body = NULL;
+  *next = NULL;
+  int status = hist_api_serve(store, auth, path, query, authorization, now, &body);
+  int csv = status == 200 && hist_api_wants_csv(path, query, accept);
+  *content_type = csv ? "text/csv; charset=utf-8" : "application/json";
+  int rc;
+  if (csv) {
+    rc = hist_api_csv(path, body, out);
+    if (rc == 0 && js_str(body, "next")) *next = xstrdup(js_str(body, "next"));
+  } else {
+    char *text = json_dumps(body, JSON_COMPACT);
+    rc = text == NULL || buf_appends(out, text) || buf_appends(out, "\n");
+    free(text);
+  }
+  json_decref(body);
+  if (rc) {
+    buf_reset(out);
+    *content_type = "text/plain; charset=utf-8";
+    return 500;
+  }
+  return status;
+}
+
 /* ---- the manager's server ---------------------------------------------------------------- */
 
 /* The server runs on its own loop and thread: the manager's loop ends when
@@ -261,22 +388,21 @@ static int project_namespaces(void *arg, const char *name, char ***nss, size_t *
 
 static void handle(const http_request *req, http_response *resp, void *arg) {
   hist_api_server *s = arg;
-  json_t *body = NULL;
   /* Through the API server's service proxy the Authorization header does
    * not arrive (the API server removes it once it authenticated the caller):
    * kubectl-cubit sends the same bearer token in X-Cubit-Authorization. The
    * token is reviewed the same way whichever header brought it. */
   const char *authorization = http_request_header(req, "Authorization");
   if (authorization == NULL) authorization = http_request_header(req, "X-Cubit-Authorization");
-  resp->status = hist_api_serve(s->store, &s->auth, req->path, req->query, authorization, time_wall_s(), &body);
-  resp->content_type = "application/json";
-  char *text = json_dumps(body, JSON_COMPACT);
-  if (text == NULL || buf_appends(&resp->body, text) || buf_appends(&resp->body, "\n")) {
+  char *next = NULL;
+  resp->status = hist_api_respond(s->store, &s->auth, req->path, req->query, authorization,
+                                  http_request_header(req, "Accept"), time_wall_s(), &resp->body, &resp->content_type,
+                                  &next);
+  if (next && http_response_header(resp, "X-Cubit-Next", next)) {
     resp->status = 500;
     buf_reset(&resp->body);
   }
-  free(text);
-  json_decref(body);
+  free(next);
 }
 
 static void on_stop(uv_async_t *a) {

@@ -1,9 +1,9 @@
 /* The history API (docs/history.md): JSON over HTTPS, authenticated with
  * the caller's bearer token and authorised per project.
  *
- *   GET /api/v1/runs?project=&kind=&namespace=&phase=&user=&parent=&from=&to=&limit=&after=
+ *   GET /api/v1/runs?project=&kind=&namespace=&phase=&user=&parent=&label=&from=&to=&limit=&after=&format=
  *   GET /api/v1/run?uid=                 one run, its transitions, pods and children
- *   GET /api/v1/usage?project=&by=day|member|gpu-model|project&from=&to=
+ *   GET /api/v1/usage?project=&by=day|week|month|member|gpu-model|project&from=&to=&format=
  *   GET /api/v1/experiments/{namespace}/{name}/trials
  *
  * Who may read what: a caller may read project P when the API server lets
@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "history/store.h"
+#include "util/buf.h"
 #include "runtime/manager.h"
 
 typedef struct hist_auth {
@@ -47,6 +48,29 @@ typedef struct hist_auth {
  * the HTTP status is returned. */
 int hist_api_serve(hist_store *store, const hist_auth *auth, const char *path, const char *query,
                    const char *authorization, int64_t now, json_t **body);
+
+/* Whether the 200 answer to this request is sent as CSV: on /api/v1/runs
+ * and /api/v1/usage only, when the query says format=csv, or says no
+ * format and 'accept' (the Accept header, may be NULL) prefers text/csv to
+ * application/json (by q, then by order). Errors stay JSON. */
+int hist_api_wants_csv(const char *path, const char *query, const char *accept);
+
+/* The CSV text of the 200 answer 'body' of hist_api_serve on 'path' (runs
+ * or usage) into out (RFC 4180: a header row, CRLF line ends, a field
+ * holding a comma, quote, CR or LF quoted with its quotes doubled; null is
+ * an empty field). Usage: <by>,gpuHours,cpuHours,gpuMilliSeconds,runs;
+ * runs: the run's JSON members in their order, parameters as JSON text. */
+int hist_api_csv(const char *path, const json_t *body, cubit_buf *out) CUBIT_WUR;
+
+/* hist_api_serve and the answer's text: JSON, or CSV when
+ * hist_api_wants_csv (accept: the Accept header or NULL). The text goes
+ * to out (buf_init'ed by the caller), *content_type is a literal, *next
+ * (the caller's, NULL when none) the runs' next page, which CSV has no
+ * place for (the server sends it as the X-Cubit-Next header). Returns the
+ * HTTP status. */
+int hist_api_respond(hist_store *store, const hist_auth *auth, const char *path, const char *query,
+                     const char *authorization, const char *accept, int64_t now, cubit_buf *out,
+                     const char **content_type, char **next);
 
 /* The API server of the manager: HTTPS on 'bind' with the PEM pair in
  * cert_dir (tls.crt, tls.key), TokenReview and SubjectAccessReview through

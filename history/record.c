@@ -192,6 +192,9 @@ void hist_observe_run(const hist_kind *k, const json_t *obj, const json_t *const
   run->phase = js_str(obj, "status.phase");
   run->created_at = js_time(obj, "metadata.creationTimestamp");
   if (run->created_at <= 0) run->created_at = now;
+  /* for the label filters of the runs list (NULL: it has none) */
+  run->labels = js_get(obj, "metadata.labels");
+  run->labels_known = 1;
   if (strcmp(run->kind, trainingjob_resource.kind) == 0) hist_observe_parent(obj, run);
 
   const json_t *ready = ready_condition(obj);

@@ -164,6 +164,14 @@ static void sweep_once(const rt_ctx *ctx, hist_ctl *c) {
   free(keys);
 }
 
+/* The usage counters of /metrics follow the database's totals (a few
+ * small rows read after each write). */
+static void sync_metrics(hist_ctl *c) {
+  char err[256] = "";
+  if (hist_store_sync_metrics(c->store, rt_manager_metrics(c->mgr), err, sizeof err))
+    log_error(c->name, "cannot update the usage counters", "error=\"%s\"", err);
+}
+
 /* Writes the records in one transaction; 0 when all were written. */
 static int write_records(hist_ctl *c, const hist_records *r, int64_t now, char *err, size_t errlen) {
   int rc = hist_store_begin(c->store, err, errlen);
@@ -180,6 +188,7 @@ static int write_records(hist_ctl *c, const hist_records *r, int64_t now, char *
     if (rc == 0) rc = hist_store_mark_deleted(c->store, r->run.uid, r->deleting_since, err, errlen);
   }
   int end = hist_store_end(c->store, rc == 0, err, errlen);
+  if (rc == 0 && end == 0) sync_metrics(c);
   return rc ? rc : end;
 }
 
@@ -259,6 +268,10 @@ static int register_kinds(rt_manager *m, const char *prefix, const hist_ctl *tmp
 
 int hist_recorder_register(rt_manager *m, hist_store *store, const gpu_profile *gpu, const hist_settings *settings) {
   hist_ctl tmpl = {.store = store, .gpu = gpu, .settings = *settings, .mgr = m};
+  /* the counters start where the database's totals are, before any write */
+  char err[256] = "";
+  if (hist_store_sync_metrics(store, rt_manager_metrics(m), err, sizeof err))
+    log_error("history", "cannot read the usage totals", "error=\"%s\"", err);
   return register_kinds(m, "history", &tmpl, 1, reconcile);
 }
 

@@ -6,15 +6,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "history/rollup.h"
 #include "util/alloc.h"
 #include "util/json.h"
+#include "util/metrics.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
 
 /* Prepared statements of the fixed SQL texts, kept for the store's life
  * (the recorder writes the same few statements for every run). */
-#define HIST_STMT_CACHE 16
+#define HIST_STMT_CACHE 32
 
 struct hist_store {
   sqlite3 *db;
@@ -91,7 +93,61 @@ static const char *const migrations[] = {
     /* usage reads a run's intervals from the index alone */
     "CREATE INDEX pod_intervals_usage ON pod_intervals (run_uid, started_at, ended_at, gpu_milli, cpu_milli, gpu_model);"
     "DROP INDEX pod_intervals_run;",
+    /* 3 -> 4: daily roll-ups of usage (rollup.h), built from the intervals
+     * by the migration (rollup_rebuild); the runs active per day, so the
+     * query finds those to read raw at a window's partial first and last
+     * day; the runs with a pod still running; the uids retention pruned
+     * while their object existed, never recorded again */
+    "CREATE TABLE usage_days ("
+    " day BIGINT NOT NULL,"
+    " project VARCHAR(253) NOT NULL,"
+    " namespace VARCHAR(253) NOT NULL,"
+    " creator VARCHAR(512) NOT NULL,"
+    " gpu_model VARCHAR(64) NOT NULL,"
+    " prev_any BIGINT NOT NULL,"
+    " prev_model BIGINT NOT NULL,"
+    " gpu_milli_seconds BIGINT NOT NULL DEFAULT 0,"
+    " cpu_milli_seconds BIGINT NOT NULL DEFAULT 0,"
+    " runs_any BIGINT NOT NULL DEFAULT 0,"
+    " runs_model BIGINT NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (project, day, namespace, creator, gpu_model, prev_any, prev_model));"
+    "CREATE INDEX usage_days_day ON usage_days (day);"
+    "CREATE TABLE usage_run_days ("
+    " day BIGINT NOT NULL,"
+    " project VARCHAR(253) NOT NULL,"
+    " run_uid VARCHAR(64) NOT NULL,"
+    " PRIMARY KEY (day, project, run_uid));"
+    "CREATE TABLE pruned_runs (uid VARCHAR(64) NOT NULL PRIMARY KEY);"
+    /* ended_at first: the planner takes this small index over a scan of pod_intervals_usage */
+    "CREATE INDEX pod_intervals_open ON pod_intervals (ended_at, run_uid) WHERE ended_at IS NULL;"
+    /* the runs' labels, for the label filters of the runs list */
+    "CREATE TABLE run_labels ("
+    " run_uid VARCHAR(64) NOT NULL REFERENCES runs (uid),"
+    " name VARCHAR(317) NOT NULL,"
+    " value VARCHAR(63) NOT NULL,"
+    " PRIMARY KEY (run_uid, name));"
+    "CREATE INDEX run_labels_name_value ON run_labels (name, value, run_uid);"
+    /* the Prometheus counters' totals: GPU and CPU time per project and
+     * model (the cells' sums), and the runs that entered each phase; like
+     * the cells they only grow and outlive retention */
+    "CREATE TABLE usage_totals ("
+    " project VARCHAR(253) NOT NULL,"
+    " gpu_model VARCHAR(64) NOT NULL,"
+    " gpu_milli_seconds BIGINT NOT NULL DEFAULT 0,"
+    " cpu_milli_seconds BIGINT NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (project, gpu_model));"
+    "CREATE TABLE phase_counts ("
+    " project VARCHAR(253) NOT NULL,"
+    " kind VARCHAR(64) NOT NULL,"
+    " phase VARCHAR(64) NOT NULL,"
+    " runs BIGINT NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (project, kind, phase));"
+    "INSERT INTO phase_counts (project, kind, phase, runs)"
+    " SELECT r.project, r.kind, t.phase, COUNT(DISTINCT t.run_uid) FROM transitions t JOIN runs r ON r.uid = t.run_uid"
+    " WHERE r.project <> '' GROUP BY r.project, r.kind, t.phase;",
 };
+
+static int rollup_rebuild(hist_store *s, char *err, size_t errlen);
 
 static int db_error(hist_store *s, char *err, size_t errlen, const char *what) {
   return cubit_errorf(err, errlen, CUBIT_EIO, "history: %s: %s", what, sqlite3_errmsg(s->db));
@@ -125,10 +181,13 @@ static int migrate(hist_store *s, int target, char *err, size_t errlen) {
                         "history: the database has schema version %d, newer than this binary's %d", v,
                         HIST_SCHEMA_VERSION);
   for (; v < target; v++) {
-    char *sql = xasprintf("BEGIN; %s DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (%d); COMMIT;",
+    char *sql = xasprintf("BEGIN; %s DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (%d);",
                           migrations[v], v + 1);
     rc = exec_sql(s, sql, err, errlen);
     free(sql);
+    /* the roll-ups of what the database holds, in the step's transaction */
+    if (rc == 0 && v + 1 == 4) rc = rollup_rebuild(s, err, errlen);
+    if (rc == 0) rc = exec_sql(s, "COMMIT", err, errlen);
     if (rc) {
       if (sqlite3_get_autocommit(s->db) == 0) (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
       return rc;
@@ -256,6 +315,288 @@ static int finish_write(hist_store *s, sqlite3_stmt *st, char *err, size_t errle
   return rc;
 }
 
+/* ---- roll-ups (rollup.h) ------------------------------------------------------------- */
+
+/* What one run adds to the roll-ups: its cells, under its project,
+ * namespace and creator. */
+typedef struct {
+  char project[256], ns[256], creator[520];
+  hist_cell *cells;
+  size_t n;
+} run_contrib;
+
+static void contrib_free(run_contrib *c) {
+  free(c->cells);
+  c->cells = NULL;
+  c->n = 0;
+}
+
+static void copy_col(char *out, size_t len, sqlite3_stmt *st, int col) {
+  const char *v = (const char *)sqlite3_column_text(st, col);
+  snprintf(out, len, "%s", v ? v : "");
+}
+
+/* Appends the row's interval (columns col..col+4: started_at, ended_at,
+ * gpu_milli, cpu_milli, gpu_model) to *spans unless it is still open;
+ * returns 1 when it is open. */
+static int span_from_row(sqlite3_stmt *st, int col, hist_span **spans, size_t *n, size_t *cap) {
+  if (sqlite3_column_type(st, col + 1) == SQLITE_NULL) return 1;
+  if (*n == *cap) {
+    *cap = *cap ? 2 * *cap : 4;
+    *spans = xrealloc(*spans, *cap * sizeof **spans);
+  }
+  hist_span *sp = &(*spans)[(*n)++];
+  memset(sp, 0, sizeof *sp);
+  sp->start = sqlite3_column_int64(st, col);
+  sp->end = sqlite3_column_int64(st, col + 1);
+  sp->gpu_milli = sqlite3_column_int64(st, col + 2);
+  sp->cpu_milli = sqlite3_column_int64(st, col + 3);
+  copy_col(sp->model, sizeof sp->model, st, col + 4);
+  return 0;
+}
+
+/* The run's contribution as the database holds it now (none when the run
+ * is unknown or a pod of it still runs). Called under s->mu. */
+static int contrib_read(hist_store *s, const char *uid, run_contrib *c, char *err, size_t errlen) {
+  memset(c, 0, sizeof *c);
+  static const char run_sql[] = "SELECT project, namespace, creator FROM runs WHERE uid = ?1";
+  static const char iv_sql[] =
+      "SELECT started_at, ended_at, gpu_milli, cpu_milli, gpu_model FROM pod_intervals WHERE run_uid = ?1";
+  sqlite3_stmt *st = NULL;
+  int rc = prepared(s, run_sql, &st, err, errlen, "reading a run's usage");
+  if (rc) return rc;
+  bind_text(st, 1, uid);
+  int step = sqlite3_step(st), exists = step == SQLITE_ROW;
+  if (exists) {
+    copy_col(c->project, sizeof c->project, st, 0);
+    copy_col(c->ns, sizeof c->ns, st, 1);
+    copy_col(c->creator, sizeof c->creator, st, 2);
+  }
+  done(s, st);
+  if (!exists) return step == SQLITE_DONE ? 0 : db_error(s, err, errlen, "reading a run's usage");
+  rc = prepared(s, iv_sql, &st, err, errlen, "reading a run's usage");
+  if (rc) return rc;
+  bind_text(st, 1, uid);
+  hist_span *spans = NULL;
+  size_t n = 0, cap = 0;
+  int open = 0;
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) open |= span_from_row(st, 0, &spans, &n, &cap);
+  done(s, st);
+  if (step == SQLITE_DONE && !open) hist_rollup_cells(spans, n, &c->cells, &c->n);
+  free(spans);
+  return step == SQLITE_DONE ? 0 : db_error(s, err, errlen, "reading a run's usage");
+}
+
+static int contrib_same(const run_contrib *a, const run_contrib *b) {
+  if (a->n == 0 && b->n == 0) return 1;
+  return a->n == b->n && strcmp(a->project, b->project) == 0 && strcmp(a->ns, b->ns) == 0 &&
+         strcmp(a->creator, b->creator) == 0 && memcmp(a->cells, b->cells, a->n * sizeof *a->cells) == 0;
+}
+
+/* Adds (sign 1) or takes away (-1) the run's active days and, with
+ * cells_too, its cells. Called under s->mu, inside a transaction. */
+static int contrib_apply(hist_store *s, const char *uid, const run_contrib *c, int sign, int cells_too, char *err,
+                         size_t errlen) {
+  static const char cell_sql[] =
+      "INSERT INTO usage_days (day, project, namespace, creator, gpu_model, prev_any, prev_model,"
+      " gpu_milli_seconds, cpu_milli_seconds, runs_any, runs_model) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+      " ON CONFLICT (project, day, namespace, creator, gpu_model, prev_any, prev_model) DO UPDATE SET"
+      " gpu_milli_seconds = usage_days.gpu_milli_seconds + excluded.gpu_milli_seconds,"
+      " cpu_milli_seconds = usage_days.cpu_milli_seconds + excluded.cpu_milli_seconds,"
+      " runs_any = usage_days.runs_any + excluded.runs_any, runs_model = usage_days.runs_model + excluded.runs_model";
+  static const char total_sql[] =
+      "INSERT INTO usage_totals (project, gpu_model, gpu_milli_seconds, cpu_milli_seconds) VALUES (?1, ?2, ?3, ?4)"
+      " ON CONFLICT (project, gpu_model) DO UPDATE SET"
+      " gpu_milli_seconds = usage_totals.gpu_milli_seconds + excluded.gpu_milli_seconds,"
+      " cpu_milli_seconds = usage_totals.cpu_milli_seconds + excluded.cpu_milli_seconds";
+  static const char add_day_sql[] =
+      "INSERT INTO usage_run_days (day, project, run_uid) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING";
+  static const char del_day_sql[] = "DELETE FROM usage_run_days WHERE day = ?1 AND project = ?2 AND run_uid = ?3";
+  for (size_t k = 0; k < c->n; k++) {
+    const hist_cell *x = &c->cells[k];
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if (cells_too) {
+      if ((rc = run_write(s, cell_sql, &st, err, errlen, "rolling up usage"))) return rc;
+      sqlite3_bind_int64(st, 1, x->day);
+      bind_text(st, 2, c->project);
+      bind_text(st, 3, c->ns);
+      bind_text(st, 4, c->creator);
+      bind_text(st, 5, x->model);
+      sqlite3_bind_int64(st, 6, x->prev_any);
+      sqlite3_bind_int64(st, 7, x->prev_model);
+      sqlite3_bind_int64(st, 8, sign * x->gpu_milli_seconds);
+      sqlite3_bind_int64(st, 9, sign * x->cpu_milli_seconds);
+      sqlite3_bind_int64(st, 10, sign * x->runs_any);
+      sqlite3_bind_int64(st, 11, sign * x->runs_model);
+      if ((rc = finish_write(s, st, err, errlen, "rolling up usage"))) return rc;
+      if ((rc = run_write(s, total_sql, &st, err, errlen, "rolling up usage"))) return rc;
+      bind_text(st, 1, c->project);
+      bind_text(st, 2, x->model);
+      sqlite3_bind_int64(st, 3, sign * x->gpu_milli_seconds);
+      sqlite3_bind_int64(st, 4, sign * x->cpu_milli_seconds);
+      if ((rc = finish_write(s, st, err, errlen, "rolling up usage"))) return rc;
+    }
+    if (k > 0 && c->cells[k - 1].day == x->day) continue; /* one row per day */
+    if ((rc = run_write(s, sign > 0 ? add_day_sql : del_day_sql, &st, err, errlen, "rolling up usage"))) return rc;
+    sqlite3_bind_int64(st, 1, x->day);
+    bind_text(st, 2, c->project);
+    bind_text(st, 3, uid);
+    if ((rc = finish_write(s, st, err, errlen, "rolling up usage"))) return rc;
+  }
+  return 0;
+}
+
+/* Around a write that may change run uid's contribution: rollup_enter
+ * opens a savepoint and reads the contribution; rollup_leave (given the
+ * write's rc) reads it again, applies the difference and releases the
+ * savepoint, or rolls it back when anything failed. So the cells equal
+ * the sum of the contributions after every write, and a replay, which
+ * changes no contribution, writes no cell. Called under s->mu. */
+static int rollup_enter(hist_store *s, const char *uid, run_contrib *before, char *err, size_t errlen) {
+  memset(before, 0, sizeof *before);
+  int rc = exec_sql(s, "SAVEPOINT rollup", err, errlen);
+  if (rc) return rc;
+  rc = contrib_read(s, uid, before, err, errlen);
+  if (rc) (void)sqlite3_exec(s->db, "ROLLBACK TO rollup; RELEASE rollup", NULL, NULL, NULL);
+  return rc;
+}
+
+static int rollup_leave(hist_store *s, const char *uid, run_contrib *before, int rc, char *err, size_t errlen) {
+  run_contrib after = {0};
+  if (rc == 0) rc = contrib_read(s, uid, &after, err, errlen);
+  if (rc == 0 && !contrib_same(before, &after)) {
+    rc = contrib_apply(s, uid, before, -1, 1, err, errlen);
+    if (rc == 0) rc = contrib_apply(s, uid, &after, 1, 1, err, errlen);
+  }
+  contrib_free(before);
+  contrib_free(&after);
+  if (rc == 0) rc = exec_sql(s, "RELEASE rollup", err, errlen);
+  if (rc) (void)sqlite3_exec(s->db, "ROLLBACK TO rollup; RELEASE rollup", NULL, NULL, NULL);
+  return rc;
+}
+
+/* The roll-ups of every run the database holds (the migration to 4). */
+static int rollup_rebuild(hist_store *s, char *err, size_t errlen) {
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(s->db, "SELECT uid FROM runs", -1, &st, NULL) != SQLITE_OK)
+    return db_error(s, err, errlen, "building the roll-ups");
+  int rc = 0, step;
+  while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    char uid[72];
+    copy_col(uid, sizeof uid, st, 0);
+    run_contrib c;
+    rc = contrib_read(s, uid, &c, err, errlen);
+    if (rc == 0) rc = contrib_apply(s, uid, &c, 1, 1, err, errlen);
+    contrib_free(&c);
+  }
+  if (rc == 0 && step != SQLITE_DONE) rc = db_error(s, err, errlen, "building the roll-ups");
+  sqlite3_finalize(st);
+  return rc;
+}
+
+/* Retention pruned this run while its object existed: it is not recorded
+ * again (its usage stays in the roll-ups). Called under s->mu. */
+static int is_pruned(hist_store *s, const char *uid) {
+  static const char sql[] = "SELECT 1 FROM pruned_runs WHERE uid = ?1";
+  sqlite3_stmt *st = NULL;
+  if (prepared(s, sql, &st, NULL, 0, "") != 0) return 0;
+  bind_text(st, 1, uid);
+  int found = sqlite3_step(st) == SQLITE_ROW;
+  done(s, st);
+  return found;
+}
+
+/* Counts the run in phase_counts for 'phase' (NULL: every phase it has
+ * entered) unless it had entered it before, under its project (none: not
+ * counted until the project is known). Called under s->mu, after the
+ * transition is written. */
+static int count_phases(hist_store *s, const char *uid, const char *phase, char *err, size_t errlen) {
+  static const char one_sql[] =
+      "INSERT INTO phase_counts (project, kind, phase, runs)"
+      " SELECT project, kind, ?2, 1 FROM runs WHERE uid = ?1 AND project <> ''"
+      " AND (SELECT COUNT(*) FROM transitions WHERE run_uid = ?1 AND phase = ?2) = 1"
+      " ON CONFLICT (project, kind, phase) DO UPDATE SET runs = phase_counts.runs + 1";
+  static const char all_sql[] =
+      "INSERT INTO phase_counts (project, kind, phase, runs)"
+      " SELECT DISTINCT r.project, r.kind, t.phase, 1 FROM runs r JOIN transitions t ON t.run_uid = r.uid"
+      " WHERE r.uid = ?1 AND r.project <> '' AND ?2 IS NULL"
+      " ON CONFLICT (project, kind, phase) DO UPDATE SET runs = phase_counts.runs + 1";
+  sqlite3_stmt *st = NULL;
+  int rc = run_write(s, phase ? one_sql : all_sql, &st, err, errlen, "counting phases");
+  if (rc) return rc;
+  bind_text(st, 1, uid);
+  if (phase) bind_text(st, 2, phase);
+  else sqlite3_bind_null(st, 2);
+  return finish_write(s, st, err, errlen, "counting phases");
+}
+
+/* Replaces the run's recorded labels with 'labels' (NULL: none; bounded
+ * as hist_run says). Unchanged labels write nothing: a replay costs a
+ * read. Called under s->mu. */
+static int put_labels(hist_store *s, const char *uid, const json_t *labels, char *err, size_t errlen) {
+  static const char read_sql[] = "SELECT name, value FROM run_labels WHERE run_uid = ?1";
+  static const char del_sql[] = "DELETE FROM run_labels WHERE run_uid = ?1";
+  static const char add_sql[] = "INSERT INTO run_labels (run_uid, name, value) VALUES (?1, ?2, ?3)";
+  /* what to keep: the first HIST_MAX_RUN_LABELS valid ones (jansson iterates in insertion order) */
+  const char *names[HIST_MAX_RUN_LABELS], *values[HIST_MAX_RUN_LABELS];
+  size_t n = 0;
+  const char *name;
+  json_t *v;
+  json_object_foreach((json_t *)labels, name, v) {
+    const char *value = json_string_value(v);
+    if (n == HIST_MAX_RUN_LABELS || value == NULL || name[0] == '\0' || strlen(name) > HIST_LABEL_NAME_LEN ||
+        strlen(value) > HIST_LABEL_VALUE_LEN)
+      continue;
+    names[n] = name;
+    values[n++] = value;
+  }
+  sqlite3_stmt *st = NULL;
+  int rc = prepared(s, read_sql, &st, err, errlen, "recording labels");
+  if (rc) return rc;
+  bind_text(st, 1, uid);
+  size_t same = 0, stored = 0;
+  int step;
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    stored++;
+    const char *sn = (const char *)sqlite3_column_text(st, 0), *sv = (const char *)sqlite3_column_text(st, 1);
+    for (size_t i = 0; i < n; i++)
+      if (strcmp(names[i], sn) == 0 && strcmp(values[i], sv) == 0) same++;
+  }
+  done(s, st);
+  if (step != SQLITE_DONE) return db_error(s, err, errlen, "recording labels");
+  if (same == n && stored == n) return 0;
+  if ((rc = run_write(s, del_sql, &st, err, errlen, "recording labels"))) return rc;
+  bind_text(st, 1, uid);
+  if ((rc = finish_write(s, st, err, errlen, "recording labels"))) return rc;
+  for (size_t i = 0; i < n; i++) {
+    if ((rc = run_write(s, add_sql, &st, err, errlen, "recording labels"))) return rc;
+    bind_text(st, 1, uid);
+    bind_text(st, 2, names[i]);
+    bind_text(st, 3, values[i]);
+    if ((rc = finish_write(s, st, err, errlen, "recording labels"))) return rc;
+  }
+  return 0;
+}
+
+/* 1 when putting r fills the recorded run's empty project or creator
+ * (what hist_store_put_run may change of a contribution), 0 when not, < 0
+ * on an error. Called under s->mu. */
+static int project_learned(hist_store *s, const hist_run *r) {
+  static const char sql[] = "SELECT project, creator FROM runs WHERE uid = ?1";
+  sqlite3_stmt *st = NULL;
+  if (prepared(s, sql, &st, NULL, 0, "") != 0) return -1;
+  bind_text(st, 1, r->uid);
+  int step = sqlite3_step(st), learned = 0;
+  if (step == SQLITE_ROW) {
+    const char *project = (const char *)sqlite3_column_text(st, 0), *creator = (const char *)sqlite3_column_text(st, 1);
+    learned = ((project == NULL || project[0] == '\0') && r->project && r->project[0]) ||
+              ((creator == NULL || creator[0] == '\0') && r->creator && r->creator[0]);
+  }
+  done(s, st);
+  return step == SQLITE_ROW || step == SQLITE_DONE ? learned : -1;
+}
+
 int hist_store_put_run(hist_store *s, const hist_run *r, char *err, size_t errlen) {
   if (r->uid == NULL || r->uid[0] == '\0' || r->kind == NULL || r->name == NULL)
     return cubit_errorf(err, errlen, CUBIT_EINVAL, "history: a run needs uid, kind and name");
@@ -286,8 +627,21 @@ int hist_store_put_run(hist_store *s, const hist_run *r, char *err, size_t errle
       " parameters = CASE WHEN runs.parameters = '' THEN excluded.parameters ELSE runs.parameters END,"
       " trial_value = COALESCE(excluded.trial_value, runs.trial_value)";
   pthread_mutex_lock(&s->mu);
+  if (is_pruned(s, r->uid)) {
+    pthread_mutex_unlock(&s->mu);
+    return 0;
+  }
+  /* Project and creator may become known: the run's cells move. Only
+   * then (a run not recorded yet has no interval, hence no cells). */
+  run_contrib before = {0};
+  int moves = project_learned(s, r), rc = moves < 0 ? db_error(s, err, errlen, "recording a run") : 0;
+  if (rc == 0 && moves) rc = rollup_enter(s, r->uid, &before, err, errlen);
+  if (rc) {
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+  }
   sqlite3_stmt *st = NULL;
-  int rc = run_write(s, sql, &st, err, errlen, "recording a run");
+  rc = run_write(s, sql, &st, err, errlen, "recording a run");
   if (rc == 0) {
     bind_text(st, 1, r->uid);
     bind_text(st, 2, r->kind);
@@ -315,6 +669,10 @@ int hist_store_put_run(hist_store *s, const hist_run *r, char *err, size_t errle
     else sqlite3_bind_null(st, 23);
     rc = finish_write(s, st, err, errlen, "recording a run");
   }
+  if (rc == 0 && r->labels_known) rc = put_labels(s, r->uid, r->labels, err, errlen);
+  if (rc == 0 && moves && strcmp(before.project, "") == 0 && r->project && r->project[0])
+    rc = count_phases(s, r->uid, NULL, err, errlen);
+  if (moves) rc = rollup_leave(s, r->uid, &before, rc, err, errlen);
   pthread_mutex_unlock(&s->mu);
   return rc;
 }
@@ -332,8 +690,18 @@ int hist_store_add_transition(hist_store *s, const char *run_uid, const char *ph
       " HAVING COALESCE((SELECT phase FROM transitions WHERE run_uid = ?1 ORDER BY seq DESC LIMIT 1), '') <> ?2"
       " ON CONFLICT DO NOTHING";
   pthread_mutex_lock(&s->mu);
+  if (is_pruned(s, run_uid)) {
+    pthread_mutex_unlock(&s->mu);
+    return 0;
+  }
+  /* the transition and its count land together */
+  int rc = exec_sql(s, "SAVEPOINT transition", err, errlen);
+  if (rc) {
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+  }
   sqlite3_stmt *st = NULL;
-  int rc = run_write(s, sql, &st, err, errlen, "recording a transition");
+  rc = run_write(s, sql, &st, err, errlen, "recording a transition");
   if (rc == 0) {
     bind_text(st, 1, run_uid);
     bind_text(st, 2, phase);
@@ -341,18 +709,26 @@ int hist_store_add_transition(hist_store *s, const char *run_uid, const char *ph
     bind_text(st, 4, reason);
     bind_text(st, 5, message);
     rc = finish_write(s, st, err, errlen, "recording a transition");
-    if (rc == 0 && appended) *appended = sqlite3_changes(s->db) > 0;
+    int added = rc == 0 && sqlite3_changes(s->db) > 0;
+    if (appended) *appended = added;
+    if (added) rc = count_phases(s, run_uid, phase, err, errlen);
   }
+  if (rc == 0) rc = exec_sql(s, "RELEASE transition", err, errlen);
+  if (rc) (void)sqlite3_exec(s->db, "ROLLBACK TO transition; RELEASE transition", NULL, NULL, NULL);
   pthread_mutex_unlock(&s->mu);
   return rc;
 }
 
 int hist_store_mark_deleted(hist_store *s, const char *run_uid, int64_t at, char *err, size_t errlen) {
+  /* a pruned run's object is gone: it can be seen no more */
+  static const char *const sql[] = {"UPDATE runs SET deleted_at = ?2 WHERE uid = ?1 AND deleted_at IS NULL",
+                                     "DELETE FROM pruned_runs WHERE uid = ?1"};
   pthread_mutex_lock(&s->mu);
-  sqlite3_stmt *st = NULL;
-  int rc = run_write(s, "UPDATE runs SET deleted_at = ?2 WHERE uid = ?1 AND deleted_at IS NULL", &st, err, errlen,
-                     "recording a deletion");
-  if (rc == 0) {
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < 2; i++) {
+    sqlite3_stmt *st = NULL;
+    rc = run_write(s, sql[i], &st, err, errlen, "recording a deletion");
+    if (rc) break;
     bind_text(st, 1, run_uid);
     sqlite3_bind_int64(st, 2, at);
     rc = finish_write(s, st, err, errlen, "recording a deletion");
@@ -361,38 +737,55 @@ int hist_store_mark_deleted(hist_store *s, const char *run_uid, int64_t at, char
   return rc;
 }
 
-int hist_store_mark_gone(hist_store *s, const char *kind, const char *ns, const char *name, int64_t at, char *err,
-                         size_t errlen) {
-  static const char *const sql[] = {
-      "UPDATE pod_intervals SET ended_at = ?4 WHERE ended_at IS NULL AND run_uid IN"
-      " (SELECT uid FROM runs WHERE kind = ?1 AND namespace = ?2 AND name = ?3 AND deleted_at IS NULL)",
-      "UPDATE runs SET deleted_at = ?4 WHERE kind = ?1 AND namespace = ?2 AND name = ?3 AND deleted_at IS NULL"};
-  int rc = 0;
-  pthread_mutex_lock(&s->mu);
-  for (size_t i = 0; i < 2 && rc == 0; i++) {
-    sqlite3_stmt *st = NULL;
-    rc = run_write(s, sql[i], &st, err, errlen, "recording a deletion");
-    if (rc) break;
-    bind_text(st, 1, kind);
-    bind_text(st, 2, ns);
-    bind_text(st, 3, name);
-    sqlite3_bind_int64(st, 4, at);
-    rc = finish_write(s, st, err, errlen, "recording a deletion");
-  }
-  pthread_mutex_unlock(&s->mu);
-  return rc;
-}
-
-int hist_store_close_intervals(hist_store *s, const char *run_uid, int64_t at, char *err, size_t errlen) {
-  pthread_mutex_lock(&s->mu);
+/* Ends the run's open intervals at 'at', under s->mu. */
+static int close_intervals(hist_store *s, const char *run_uid, int64_t at, char *err, size_t errlen) {
+  run_contrib before;
+  int rc = rollup_enter(s, run_uid, &before, err, errlen);
+  if (rc) return rc;
   sqlite3_stmt *st = NULL;
-  int rc = run_write(s, "UPDATE pod_intervals SET ended_at = ?2 WHERE run_uid = ?1 AND ended_at IS NULL", &st, err,
-                     errlen, "closing intervals");
+  rc = run_write(s, "UPDATE pod_intervals SET ended_at = ?2 WHERE run_uid = ?1 AND ended_at IS NULL", &st, err, errlen,
+                 "closing intervals");
   if (rc == 0) {
     bind_text(st, 1, run_uid);
     sqlite3_bind_int64(st, 2, at);
     rc = finish_write(s, st, err, errlen, "closing intervals");
   }
+  return rollup_leave(s, run_uid, &before, rc, err, errlen);
+}
+
+int hist_store_mark_gone(hist_store *s, const char *kind, const char *ns, const char *name, int64_t at, char *err,
+                         size_t errlen) {
+  static const char sql[] = "SELECT uid FROM runs WHERE kind = ?1 AND namespace = ?2 AND name = ?3 AND deleted_at IS NULL";
+  pthread_mutex_lock(&s->mu);
+  sqlite3_stmt *st = NULL;
+  char **uids = NULL;
+  size_t n = 0;
+  int rc = prepared(s, sql, &st, err, errlen, "recording a deletion");
+  if (rc == 0) {
+    bind_text(st, 1, kind);
+    bind_text(st, 2, ns);
+    bind_text(st, 3, name);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+      uids = xrealloc(uids, (n + 1) * sizeof *uids);
+      uids[n++] = xstrdup((const char *)sqlite3_column_text(st, 0));
+    }
+    done(s, st);
+    if (step != SQLITE_DONE) rc = db_error(s, err, errlen, "recording a deletion");
+  }
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    rc = close_intervals(s, uids[i], at, err, errlen);
+    if (rc == 0) rc = hist_store_mark_deleted(s, uids[i], at, err, errlen);
+  }
+  pthread_mutex_unlock(&s->mu);
+  for (size_t i = 0; i < n; i++) free(uids[i]);
+  free(uids);
+  return rc;
+}
+
+int hist_store_close_intervals(hist_store *s, const char *run_uid, int64_t at, char *err, size_t errlen) {
+  pthread_mutex_lock(&s->mu);
+  int rc = close_intervals(s, run_uid, at, err, errlen);
   pthread_mutex_unlock(&s->mu);
   return rc;
 }
@@ -442,8 +835,18 @@ int hist_store_put_interval(hist_store *s, const hist_interval *iv, char *err, s
       " ended_at = COALESCE(pod_intervals.ended_at, excluded.ended_at),"
       " node = CASE WHEN pod_intervals.node = '' THEN excluded.node ELSE pod_intervals.node END";
   pthread_mutex_lock(&s->mu);
+  if (is_pruned(s, iv->run_uid)) {
+    pthread_mutex_unlock(&s->mu);
+    return 0;
+  }
+  run_contrib before;
+  int rc = rollup_enter(s, iv->run_uid, &before, err, errlen);
+  if (rc) {
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+  }
   sqlite3_stmt *st = NULL;
-  int rc = run_write(s, sql, &st, err, errlen, "recording a pod interval");
+  rc = run_write(s, sql, &st, err, errlen, "recording a pod interval");
   if (rc == 0) {
     bind_text(st, 1, iv->pod_uid);
     bind_text(st, 2, iv->run_uid);
@@ -456,6 +859,7 @@ int hist_store_put_interval(hist_store *s, const hist_interval *iv, char *err, s
     bind_text(st, 9, iv->gpu_model);
     rc = finish_write(s, st, err, errlen, "recording a pod interval");
   }
+  rc = rollup_leave(s, iv->run_uid, &before, rc, err, errlen);
   pthread_mutex_unlock(&s->mu);
   return rc;
 }
@@ -535,6 +939,20 @@ int hist_store_list_runs(hist_store *s, const hist_run_filter *f, json_t **out, 
   if (f->parent_uid) sql_cat(&sql, "%s", " AND parent_uid = ?8");
   next = 20;
   if (f->projects) append_in(&sql, "project", f->nprojects, &next);
+  if (f->nlabels > HIST_MAX_LABEL_SELS) {
+    free(sql);
+    return cubit_errorf(err, errlen, CUBIT_EINVAL, "history: more than %d label selectors", HIST_MAX_LABEL_SELS);
+  }
+  /* labels take ?60 on, two each (name, value) */
+  for (size_t i = 0; i < f->nlabels; i++) {
+    const hist_label_sel *l = &f->labels[i];
+    int a = 60 + 2 * (int)i;
+    int negate = l->op == HIST_LABEL_NE || l->op == HIST_LABEL_NOT_EXISTS;
+    int with_value = l->op == HIST_LABEL_EQ || l->op == HIST_LABEL_NE;
+    sql_cat(&sql, " AND uid %sIN (SELECT run_uid FROM run_labels WHERE name = ?%d", negate ? "NOT " : "", a);
+    if (with_value) sql_cat(&sql, " AND value = ?%d", a + 1);
+    sql_cat(&sql, "%s", ")");
+  }
   sql_cat(&sql, " ORDER BY created_at DESC, uid LIMIT %d", limit);
 
   pthread_mutex_lock(&s->mu);
@@ -553,6 +971,11 @@ int hist_store_list_runs(hist_store *s, const hist_run_filter *f, json_t **out, 
   if (f->after_uid) bind_text(st, 7, f->after_uid);
   if (f->parent_uid) bind_text(st, 8, f->parent_uid);
   for (size_t i = 0; f->projects && i < f->nprojects; i++) bind_text(st, 20 + (int)i, f->projects[i]);
+  for (size_t i = 0; i < f->nlabels; i++) {
+    bind_text(st, 60 + 2 * (int)i, f->labels[i].name);
+    if (f->labels[i].op == HIST_LABEL_EQ || f->labels[i].op == HIST_LABEL_NE)
+      bind_text(st, 61 + 2 * (int)i, f->labels[i].value);
+  }
   json_t *arr = json_array();
   int step;
   while ((step = sqlite3_step(st)) == SQLITE_ROW) json_array_append_new(arr, row_object(st));
@@ -607,6 +1030,10 @@ int hist_store_get_run(hist_store *s, const char *uid, json_t **out, char *err, 
                       " FROM pod_intervals WHERE run_uid = ?1 ORDER BY started_at, pod_uid",
                       uid, &pods, err, errlen);
   if (rc == 0) rc = select_array(s, children_sql, uid, &children, err, errlen);
+  json_t *label_rows = NULL;
+  if (rc == 0)
+    rc = select_array(s, "SELECT name, value FROM run_labels WHERE run_uid = ?1 ORDER BY name", uid, &label_rows, err,
+                      errlen);
   pthread_mutex_unlock(&s->mu);
   free(sql);
   free(children_sql);
@@ -615,12 +1042,18 @@ int hist_store_get_run(hist_store *s, const char *uid, json_t **out, char *err, 
     json_object_set_new(*out, "transitions", tr);
     json_object_set_new(*out, "pods", pods);
     json_object_set_new(*out, "children", children);
+    json_t *labels = json_object();
+    size_t i;
+    json_t *row;
+    json_array_foreach(label_rows, i, row) json_object_set(labels, js_str(row, "name"), json_object_get(row, "value"));
+    json_object_set_new(*out, "labels", labels);
   } else {
     json_decref(tr);
     json_decref(pods);
     json_decref(children);
   }
   json_decref(runs);
+  json_decref(label_rows);
   return rc;
 }
 
@@ -664,17 +1097,30 @@ out:
 
 /* Deletes the runs of 'uids' (n of them) with their rows, in the caller's transaction. */
 static int delete_runs(hist_store *s, char **uids, size_t n, char *err, size_t errlen) {
-  static const char *const sql[] = {"DELETE FROM transitions WHERE run_uid = ?1",
-                                     "DELETE FROM pod_intervals WHERE run_uid = ?1", "DELETE FROM runs WHERE uid = ?1"};
-  for (size_t i = 0; i < n; i++)
-    for (size_t k = 0; k < 3; k++) {
+  /* The roll-ups keep the run's usage (billing outlives the raw rows);
+   * its active days go with it (the query reads them raw, and there is
+   * nothing raw left). A run whose object may still exist is remembered,
+   * so seeing it again does not count it twice. */
+  static const char *const sql[] = {
+      "INSERT INTO pruned_runs (uid) SELECT uid FROM runs WHERE uid = ?1 AND deleted_at IS NULL ON CONFLICT DO NOTHING",
+      "DELETE FROM transitions WHERE run_uid = ?1", "DELETE FROM pod_intervals WHERE run_uid = ?1",
+      "DELETE FROM run_labels WHERE run_uid = ?1",
+      "DELETE FROM runs WHERE uid = ?1"};
+  for (size_t i = 0; i < n; i++) {
+    run_contrib c;
+    int rc = contrib_read(s, uids[i], &c, err, errlen);
+    if (rc == 0) rc = contrib_apply(s, uids[i], &c, -1, 0, err, errlen);
+    contrib_free(&c);
+    if (rc) return rc;
+    for (size_t k = 0; k < sizeof sql / sizeof sql[0]; k++) {
       sqlite3_stmt *st = NULL;
-      int rc = run_write(s, sql[k], &st, err, errlen, "pruning a run");
+      rc = run_write(s, sql[k], &st, err, errlen, "pruning a run");
       if (rc) return rc;
       bind_text(st, 1, uids[i]);
       rc = finish_write(s, st, err, errlen, "pruning a run");
       if (rc) return rc;
     }
+  }
   return 0;
 }
 
@@ -764,30 +1210,44 @@ int64_t hist_clip_seconds(int64_t start, int64_t end, int64_t from, int64_t to, 
 typedef struct {
   hist_usage_row *rows;
   size_t n, cap;
+  size_t last;     /* the row found last: cells come in runs of one key */
+  int64_t day;     /* the last cell's day, its period's start and label (cell_add) */
+  int64_t period;
+  char label[32];
   char **last_run; /* per row: the last run counted, so a run counts once (intervals come ordered by run) */
 } usage_acc;
 
-static hist_usage_row *acc_row(usage_acc *a, const char *key, const char *run_uid) {
+static hist_usage_row *acc_find(usage_acc *a, const char *key) {
+  if (a->last < a->n && strcmp(a->rows[a->last].key, key) == 0) return &a->rows[a->last];
   size_t i;
   for (i = 0; i < a->n; i++)
-    if (strcmp(a->rows[i].key, key) == 0) break;
-  if (i == a->n) {
-    if (a->n == a->cap) {
-      a->cap = a->cap ? 2 * a->cap : 16;
-      a->rows = xrealloc(a->rows, a->cap * sizeof *a->rows);
-      a->last_run = xrealloc(a->last_run, a->cap * sizeof *a->last_run);
+    if (strcmp(a->rows[i].key, key) == 0) {
+      a->last = i;
+      return &a->rows[i];
     }
-    memset(&a->rows[i], 0, sizeof a->rows[i]);
-    snprintf(a->rows[i].key, sizeof a->rows[i].key, "%s", key);
-    a->last_run[i] = NULL;
-    a->n++;
+  if (a->n == a->cap) {
+    a->cap = a->cap ? 2 * a->cap : 16;
+    a->rows = xrealloc(a->rows, a->cap * sizeof *a->rows);
+    a->last_run = xrealloc(a->last_run, a->cap * sizeof *a->last_run);
   }
+  memset(&a->rows[i], 0, sizeof a->rows[i]);
+  snprintf(a->rows[i].key, sizeof a->rows[i].key, "%s", key);
+  a->last_run[i] = NULL;
+  a->n++;
+  a->last = i;
+  return &a->rows[i];
+}
+
+/* The row of 'key', counting run_uid once in it. */
+static hist_usage_row *acc_row(usage_acc *a, const char *key, const char *run_uid) {
+  hist_usage_row *r = acc_find(a, key);
+  size_t i = (size_t)(r - a->rows);
   if (a->last_run[i] == NULL || strcmp(a->last_run[i], run_uid) != 0) {
     free(a->last_run[i]);
     a->last_run[i] = xstrdup(run_uid);
-    a->rows[i].runs++;
+    r->runs++;
   }
-  return &a->rows[i];
+  return r;
 }
 
 static void acc_add(usage_acc *a, const char *key, const char *run_uid, int64_t secs, int64_t gpu_milli,
@@ -795,6 +1255,12 @@ static void acc_add(usage_acc *a, const char *key, const char *run_uid, int64_t 
   hist_usage_row *r = acc_row(a, key, run_uid);
   r->gpu_milli_seconds += secs * gpu_milli;
   r->cpu_milli_seconds += secs * cpu_milli;
+}
+
+static void acc_free(usage_acc *a) {
+  for (size_t i = 0; i < a->n; i++) free(a->last_run[i]);
+  free(a->last_run);
+  free(a->rows);
 }
 
 static int cmp_rows(const void *x, const void *y) {
@@ -840,8 +1306,177 @@ static void period_label(int64_t p, hist_group by, char *out, size_t len) {
   strftime(out, len, by == HIST_BY_WEEK ? "%G-W%V" : by == HIST_BY_MONTH ? "%Y-%m" : "%Y-%m-%d", &tm);
 }
 
+static int is_period(hist_group by) { return by == HIST_BY_DAY || by == HIST_BY_WEEK || by == HIST_BY_MONTH; }
+
+/* One interval of a run, clipped to [from, to) (and split at the edges of
+ * the periods when grouping by one), into the answer. end 0: open, up to now. */
+static void raw_add(usage_acc *a, hist_group by, const char *run, const char *project, const char *creator,
+                    const char *model, int64_t start, int64_t end, int64_t gpu, int64_t cpu, int64_t from, int64_t to,
+                    int64_t now) {
+  if (!is_period(by)) {
+    const char *key = by == HIST_BY_MEMBER ? creator : by == HIST_BY_PROJECT ? project : model;
+    int64_t secs = hist_clip_seconds(start, end, from, to, now);
+    if (secs > 0) acc_add(a, key, run, secs, gpu, cpu);
+    return;
+  }
+  for (int64_t p = period_start(start > from ? start : from, by); p < to;) {
+    int64_t edge = period_next(p, by);
+    int64_t secs = hist_clip_seconds(start, end, p > from ? p : from, edge < to ? edge : to, now);
+    if (secs <= 0) break;
+    char label[32];
+    period_label(p, by, label, sizeof label);
+    acc_add(a, label, run, secs, gpu, cpu);
+    p = edge;
+  }
+}
+
+/* One roll-up cell (a run's, or a sum of them) of whole days from 'whole'
+ * on, into the answer with 'sign'. Its runs count only where the run is
+ * first seen in the group's part of the window (rollup.h). */
+static void cell_add(usage_acc *a, hist_group by, int64_t whole, const char *project, const char *creator,
+                     const hist_cell *c, int sign) {
+  const char *key = by == HIST_BY_MEMBER ? creator : by == HIST_BY_PROJECT ? project : c->model;
+  int64_t first = whole;
+  if (is_period(by)) {
+    if (c->day != a->day) { /* cells come ordered by day: a label per day, not per cell */
+      a->day = c->day;
+      a->period = period_start(c->day, by);
+      period_label(a->period, by, a->label, sizeof a->label);
+    }
+    key = a->label;
+    if (a->period > first) first = a->period;
+  }
+  hist_usage_row *r = acc_find(a, key);
+  r->gpu_milli_seconds += sign * c->gpu_milli_seconds;
+  r->cpu_milli_seconds += sign * c->cpu_milli_seconds;
+  if (by == HIST_BY_GPU_MODEL) {
+    if (c->prev_model < first) r->runs += sign * c->runs_model;
+  } else if (c->prev_any < first) {
+    r->runs += sign * c->runs_any;
+  }
+}
+
+/* Appends " AND col IN (?3, ...)" (the projects always take ?3 on), or nothing for all. */
+static void append_projects(char **sql, const char *col, const char *const *projects, size_t n) {
+  int next = 3;
+  if (projects) append_in(sql, col, n, &next);
+}
+
+/* Usage from the roll-ups: the whole days [whole, end) from the cells;
+ * the runs active on the window's partial first or last day, and those
+ * with a pod still running, from their intervals over the whole window
+ * (their cells taken away again). Called under s->mu. */
+static int usage_rollup(hist_store *s, const char *const *projects, size_t np, hist_group by, int64_t from,
+                        int64_t to, int64_t now, int64_t whole, int64_t end, usage_acc *a, char *err, size_t errlen) {
+  char *sql = NULL;
+  sql_cat(&sql, "%s", "SELECT day, project, creator, gpu_model, prev_any, prev_model, gpu_milli_seconds,"
+                       " cpu_milli_seconds, runs_any, runs_model FROM usage_days WHERE day >= ?1 AND day < ?2");
+  append_projects(&sql, "project", projects, np);
+  sqlite3_stmt *st = NULL;
+  int rc = 0, step = SQLITE_DONE;
+  if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) goto fail;
+  sqlite3_bind_int64(st, 1, whole);
+  sqlite3_bind_int64(st, 2, end);
+  for (size_t i = 0; projects && i < np; i++) bind_text(st, 3 + (int)i, projects[i]);
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    hist_cell c = {.day = sqlite3_column_int64(st, 0),
+                   .prev_any = sqlite3_column_int64(st, 4),
+                   .prev_model = sqlite3_column_int64(st, 5),
+                   .gpu_milli_seconds = sqlite3_column_int64(st, 6),
+                   .cpu_milli_seconds = sqlite3_column_int64(st, 7),
+                   .runs_any = sqlite3_column_int64(st, 8),
+                   .runs_model = sqlite3_column_int64(st, 9)};
+    copy_col(c.model, sizeof c.model, st, 3);
+    cell_add(a, by, whole, (const char *)sqlite3_column_text(st, 1), (const char *)sqlite3_column_text(st, 2), &c, 1);
+  }
+  if (step != SQLITE_DONE) goto fail;
+  sqlite3_finalize(st);
+  st = NULL;
+  free(sql);
+  sql = NULL;
+
+  sql_cat(&sql, "%s", "SELECT r.uid, r.project, r.creator, i.started_at, i.ended_at, i.gpu_milli, i.cpu_milli,"
+                       " i.gpu_model FROM runs r JOIN pod_intervals i ON i.run_uid = r.uid WHERE r.uid IN"
+                       " (SELECT run_uid FROM usage_run_days WHERE day IN (?1, ?2)");
+  append_projects(&sql, "project", projects, np);
+  sql_cat(&sql, "%s", " UNION SELECT run_uid FROM pod_intervals WHERE ended_at IS NULL)");
+  append_projects(&sql, "r.project", projects, np);
+  sql_cat(&sql, "%s", " ORDER BY r.uid");
+  if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) goto fail;
+  sqlite3_bind_int64(st, 1, from < whole ? hist_day_of(from) : -1);
+  sqlite3_bind_int64(st, 2, to > end ? end : -1);
+  for (size_t i = 0; projects && i < np; i++) bind_text(st, 3 + (int)i, projects[i]);
+  char run[72] = "", project[256] = "", creator[520] = "";
+  hist_span *spans = NULL;
+  size_t n = 0, cap = 0;
+  int open = 0;
+  for (;;) {
+    step = sqlite3_step(st);
+    const char *uid = step == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    if (run[0] && (uid == NULL || strcmp(uid, run) != 0)) {
+      /* the run before is whole: take its cells of the whole days away */
+      hist_cell *cells = NULL;
+      size_t nc = 0;
+      if (!open) hist_rollup_cells(spans, n, &cells, &nc);
+      for (size_t k = 0; k < nc; k++)
+        if (cells[k].day >= whole && cells[k].day < end) cell_add(a, by, whole, project, creator, &cells[k], -1);
+      free(cells);
+      n = 0;
+      open = 0;
+    }
+    if (uid == NULL) break;
+    if (strcmp(uid, run) != 0) {
+      snprintf(run, sizeof run, "%s", uid);
+      copy_col(project, sizeof project, st, 1);
+      copy_col(creator, sizeof creator, st, 2);
+    }
+    open |= span_from_row(st, 3, &spans, &n, &cap);
+    int64_t iv_end = sqlite3_column_type(st, 4) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 4);
+    raw_add(a, by, run, project, creator, (const char *)sqlite3_column_text(st, 7), sqlite3_column_int64(st, 3), iv_end,
+            sqlite3_column_int64(st, 5), sqlite3_column_int64(st, 6), from, to, now);
+  }
+  free(spans);
+  if (step != SQLITE_DONE) goto fail;
+  goto out;
+fail:
+  rc = db_error(s, err, errlen, "measuring usage");
+out:
+  sqlite3_finalize(st);
+  free(sql);
+  return rc;
+}
+
+/* Sorts the answer and drops the groups the roll-ups' arithmetic left
+ * empty (a group only a run read raw was in, taken away again). */
+static void acc_finish(usage_acc *a, hist_usage_row **rows, size_t *nrows) {
+  size_t k = 0;
+  for (size_t i = 0; i < a->n; i++)
+    if (a->rows[i].runs || a->rows[i].gpu_milli_seconds || a->rows[i].cpu_milli_seconds) a->rows[k++] = a->rows[i];
+  if (k > 1) qsort(a->rows, k, sizeof *a->rows, cmp_rows);
+  *rows = a->rows;
+  *nrows = k;
+  a->rows = NULL;
+}
+
 int hist_store_usage(hist_store *s, const char *const *projects, size_t nprojects, hist_group by, int64_t from,
                      int64_t to, int64_t now, hist_usage_row **rows, size_t *nrows, char *err, size_t errlen) {
+  *rows = NULL;
+  *nrows = 0;
+  if (to <= from) return cubit_errorf(err, errlen, CUBIT_EINVAL, "history: the window [from, to) is empty");
+  /* the whole UTC days inside the window */
+  int64_t whole = hist_day_of(from) == from ? from : hist_day_of(from) + HIST_DAY, end = hist_day_of(to);
+  if (whole >= end) return hist__store_usage_raw(s, projects, nprojects, by, from, to, now, rows, nrows, err, errlen);
+  usage_acc a = {.day = -1};
+  pthread_mutex_lock(&s->mu);
+  int rc = usage_rollup(s, projects, nprojects, by, from, to, now, whole, end, &a, err, errlen);
+  pthread_mutex_unlock(&s->mu);
+  if (rc == 0) acc_finish(&a, rows, nrows);
+  acc_free(&a);
+  return rc;
+}
+
+int hist__store_usage_raw(hist_store *s, const char *const *projects, size_t nprojects, hist_group by, int64_t from,
+                          int64_t to, int64_t now, hist_usage_row **rows, size_t *nrows, char *err, size_t errlen) {
   *rows = NULL;
   *nrows = 0;
   if (to <= from) return cubit_errorf(err, errlen, CUBIT_EINVAL, "history: the window [from, to) is empty");
@@ -868,44 +1503,67 @@ int hist_store_usage(hist_store *s, const char *const *projects, size_t nproject
   sqlite3_bind_int64(st, 2, from);
   for (size_t i = 0; projects && i < nprojects; i++) bind_text(st, 3 + (int)i, projects[i]);
   while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-    const char *run = (const char *)sqlite3_column_text(st, 0);
-    int64_t start = sqlite3_column_int64(st, 1);
     int64_t end = sqlite3_column_type(st, 2) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 2);
-    int64_t gpu = sqlite3_column_int64(st, 3), cpu = sqlite3_column_int64(st, 4);
-    const char *model = (const char *)sqlite3_column_text(st, 5);
-    const char *key = by == HIST_BY_MEMBER ? (const char *)sqlite3_column_text(st, 7)
-                      : by == HIST_BY_PROJECT ? (const char *)sqlite3_column_text(st, 6)
-                                              : model;
-    if (by != HIST_BY_DAY && by != HIST_BY_WEEK && by != HIST_BY_MONTH) {
-      int64_t secs = hist_clip_seconds(start, end, from, to, now);
-      if (secs > 0) acc_add(&a, key, run, secs, gpu, cpu);
-      continue;
-    }
-    /* By UTC calendar period: split the clipped interval at its edges. */
-    for (int64_t p = period_start(start > from ? start : from, by); p < to;) {
-      int64_t edge = period_next(p, by);
-      int64_t secs = hist_clip_seconds(start, end, p > from ? p : from, edge < to ? edge : to, now);
-      if (secs <= 0) break;
-      char label[32];
-      period_label(p, by, label, sizeof label);
-      acc_add(&a, label, run, secs, gpu, cpu);
-      p = edge;
-    }
+    raw_add(&a, by, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 6),
+            (const char *)sqlite3_column_text(st, 7), (const char *)sqlite3_column_text(st, 5),
+            sqlite3_column_int64(st, 1), end, sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4), from, to, now);
   }
   if (step != SQLITE_DONE) {
     rc = db_error(s, err, errlen, "measuring usage");
     goto out;
   }
-  if (a.n > 1) qsort(a.rows, a.n, sizeof *a.rows, cmp_rows);
-  *rows = a.rows;
-  *nrows = a.n;
-  a.rows = NULL;
+  acc_finish(&a, rows, nrows);
 out:
   sqlite3_finalize(st);
   pthread_mutex_unlock(&s->mu);
-  for (size_t i = 0; i < a.n; i++) free(a.last_run[i]);
-  free(a.last_run);
-  free(a.rows);
+  acc_free(&a);
   free(sql);
+  return rc;
+}
+
+/* ---- Prometheus counters ------------------------------------------------------------ */
+
+/* Adds to counter m (labels a, b, c: as many as its family has) what the
+ * database's total has over its value: never less, so a counter only grows. */
+static void raise_to(metric *m, double total, int nlabels, const char *a, const char *b, const char *c) {
+  double cur = nlabels == 1 ? metric_value(m, a) : nlabels == 2 ? metric_value(m, a, b) : metric_value(m, a, b, c);
+  if (total <= cur) return;
+  if (nlabels == 1) metric_add(m, total - cur, a);
+  else if (nlabels == 2) metric_add(m, total - cur, a, b);
+  else metric_add(m, total - cur, a, b, c);
+}
+
+int hist_store_sync_metrics(hist_store *s, metrics_registry *reg, char *err, size_t errlen) {
+  static const char *const sql[] = {
+      "SELECT project, gpu_model, gpu_milli_seconds FROM usage_totals WHERE project <> '' AND gpu_milli_seconds > 0",
+      "SELECT project, SUM(cpu_milli_seconds) FROM usage_totals WHERE project <> '' GROUP BY project",
+      "SELECT project, kind, phase, runs FROM phase_counts WHERE project <> '' AND runs > 0"};
+  metric *gpu = metrics_counter(reg, "cubit_project_gpu_seconds_total",
+                                "GPU card-seconds of a project's runs with no pod running, by GPU model (from the run history)",
+                                "project,gpu_model");
+  metric *cpu = metrics_counter(reg, "cubit_project_cpu_seconds_total",
+                                "CPU core-seconds requested by a project's runs with no pod running (from the run history)",
+                                "project");
+  metric *runs = metrics_counter(reg, "cubit_project_runs_total",
+                                 "Runs of a project that entered a phase, by kind (from the run history)",
+                                 "project,kind,phase");
+  /* under the store's mutex: one sync at a time, so no two add the same difference */
+  pthread_mutex_lock(&s->mu);
+  int rc = 0;
+  for (size_t q = 0; q < 3 && rc == 0; q++) {
+    sqlite3_stmt *st = NULL;
+    rc = prepared(s, sql[q], &st, err, errlen, "reading the usage totals");
+    if (rc) break;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+      const char *a = (const char *)sqlite3_column_text(st, 0), *b = (const char *)sqlite3_column_text(st, 1);
+      if (q == 0) raise_to(gpu, (double)sqlite3_column_int64(st, 2) / 1000, 2, a, b, NULL);
+      else if (q == 1) raise_to(cpu, (double)sqlite3_column_int64(st, 1) / 1000, 1, a, NULL, NULL);
+      else raise_to(runs, (double)sqlite3_column_int64(st, 3), 3, a, b, (const char *)sqlite3_column_text(st, 2));
+    }
+    done(s, st);
+    if (step != SQLITE_DONE) rc = db_error(s, err, errlen, "reading the usage totals");
+  }
+  pthread_mutex_unlock(&s->mu);
   return rc;
 }

@@ -24,7 +24,7 @@
 typedef struct hist_store hist_store;
 
 /* The schema version this binary migrates a database to. */
-#define HIST_SCHEMA_VERSION 3
+#define HIST_SCHEMA_VERSION 4
 
 /* Opens (creating if needed) the database at 'path' (":memory:" for a
  * private in-memory one), turns on WAL and migrates the schema. On success
@@ -60,7 +60,26 @@ typedef struct {
   const char *parameters; /* a trial: its assignment, a JSON object's text */
   int has_value;          /* a trial: its value is known */
   double value;
+  /* With labels_known, the object's metadata.labels (a JSON object,
+   * borrowed; NULL: none) replace what was recorded, for the label filters;
+   * without, the recorded ones stay. The first HIST_MAX_RUN_LABELS are
+   * kept; names or values longer than Kubernetes allows are skipped. */
+  int labels_known;
+  const json_t *labels;
 } hist_run;
+
+#define HIST_MAX_RUN_LABELS 64
+#define HIST_LABEL_NAME_LEN 317 /* prefix (253) '/' name (63) */
+#define HIST_LABEL_VALUE_LEN 63
+
+/* A label selector of the runs list: name=value, name!=value (also true
+ * without the label, as in Kubernetes), name (has it), !name (has not). */
+typedef enum { HIST_LABEL_EQ, HIST_LABEL_NE, HIST_LABEL_EXISTS, HIST_LABEL_NOT_EXISTS } hist_label_op;
+typedef struct {
+  hist_label_op op;
+  char name[HIST_LABEL_NAME_LEN + 1], value[HIST_LABEL_VALUE_LEN + 1];
+} hist_label_sel;
+#define HIST_MAX_LABEL_SELS 8
 
 /* Inserts the run or updates what may change (phase, finished_at, the
  * requests, project and creator when they were unknown). Idempotent. */
@@ -109,11 +128,13 @@ typedef struct {
   int limit;        /* 1..1000, default 100 */
   const char *after_uid; /* paging: runs after this one in the order (created_at desc, uid) */
   const char *parent_uid; /* the runs that belong to this one */
+  const hist_label_sel *labels; /* all of them hold (AND); at most HIST_MAX_LABEL_SELS */
+  size_t nlabels;
 } hist_run_filter;
 
 /* A JSON array of runs (newest first) into *out (the caller's). */
 int hist_store_list_runs(hist_store *s, const hist_run_filter *f, json_t **out, char *err, size_t errlen) CUBIT_WUR;
-/* One run with "transitions", "pods" and "children" (the runs that belong
+/* One run with "labels" (as recorded, {} when none), "transitions", "pods" and "children" (the runs that belong
  * to it, oldest first, at most HIST_MAX_CHILDREN) into *out, or
  * CUBIT_ENOTFOUND. */
 #define HIST_MAX_CHILDREN 1000
@@ -155,7 +176,11 @@ typedef struct {
 
 /* Usage of the runs of 'projects' (NULL = all) measured from pod intervals
  * clipped to [from, to); an interval still open counts up to 'now'. Rows
- * are sorted by key; *rows is the caller's (free). */
+ * are sorted by key; *rows is the caller's (free). The whole UTC days of
+ * the window come from the daily roll-ups (rollup.h), the partial first
+ * and last day and the runs with a pod still running from the intervals:
+ * the same numbers as the intervals alone give, for the runs retention
+ * has not pruned (the roll-ups keep those). */
 int hist_store_usage(hist_store *s, const char *const *projects, size_t nprojects, hist_group by, int64_t from,
                      int64_t to, int64_t now, hist_usage_row **rows, size_t *nrows, char *err,
                      size_t errlen) CUBIT_WUR;
@@ -163,6 +188,25 @@ int hist_store_usage(hist_store *s, const char *const *projects, size_t nproject
 /* The seconds of [start, end) inside [from, to); end 0 means 'now'. An end
  * before the start (clock skew between nodes) counts nothing. */
 int64_t hist_clip_seconds(int64_t start, int64_t end, int64_t from, int64_t to, int64_t now);
+
+/* Prometheus counters of usage, in 'reg' (the manager's /metrics):
+ *   cubit_project_gpu_seconds_total{project,gpu_model}
+ *   cubit_project_cpu_seconds_total{project}
+ *   cubit_project_runs_total{project,kind,phase}  runs that entered the phase
+ * brought up to the database's totals (raised, never lowered). The totals
+ * count a run's pods once none of them runs (a running pod's time is not
+ * final, and a counter must never go back: the roll-ups' rule) and runs
+ * once their project is known; they
+ * outlive retention like the roll-ups, so a recorder that restarts starts
+ * its counters where the last one left them, and a replay adds nothing. */
+struct metrics_registry;
+int hist_store_sync_metrics(hist_store *s, struct metrics_registry *reg, char *err, size_t errlen) CUBIT_WUR;
+
+/* Internal, for the tests: usage computed from the intervals alone, as
+ * before the roll-ups (what hist_store_usage must equal). */
+int hist__store_usage_raw(hist_store *s, const char *const *projects, size_t nprojects, hist_group by, int64_t from,
+                          int64_t to, int64_t now, hist_usage_row **rows, size_t *nrows, char *err,
+                          size_t errlen) CUBIT_WUR;
 
 /* Internal, for the migration tests: migrates to 'version' only. */
 int hist__store_open_at(const char *path, int version, hist_store **out, char *err, size_t errlen) CUBIT_WUR;

@@ -8,7 +8,10 @@
 #include <unistd.h>
 
 #include "testutil.h"
+#include "history/rollup.h"
 #include "history/store.h"
+#include "util/json.h"
+#include "util/metrics.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define DAY 86400
@@ -403,6 +406,367 @@ START_TEST(usage_edges) {
 }
 END_TEST
 
+/* Removes the database at path (with its WAL side files) and its directory; frees both. */
+static void remove_db(char *dir, char *path) {
+  static const char *const sides[] = {"-wal", "-shm"};
+  for (size_t i = 0; i < 2; i++) {
+    char *side = NULL;
+    if (asprintf(&side, "%s%s", path, sides[i]) >= 0) unlink(side);
+    free(side);
+  }
+  unlink(path);
+  free(path);
+  rmdir(dir);
+  free(dir);
+}
+
+/* ---- labels ----------------------------------------------------------------------------- */
+
+static void put_labeled(hist_store *s, const char *uid, const char *labels_json) {
+  char err[256] = "";
+  json_t *labels = labels_json ? json_loads(labels_json, 0, NULL) : NULL;
+  hist_run r = {.uid = uid, .kind = "TrainingJob", .ns = "ns", .name = uid, .project = "p", .created_at = T0,
+                .labels_known = 1, .labels = labels};
+  ck_assert_msg(hist_store_put_run(s, &r, err, sizeof err) == 0, "%s", err);
+  json_decref(labels);
+}
+
+typedef struct {
+  const char *name;
+  hist_label_sel sels[3];
+  size_t n;
+  const char *want; /* the uids, newest first (all created at T0: by uid) */
+} label_case;
+
+static const label_case label_cases[] = {
+    {"name=value", {{HIST_LABEL_EQ, "team", "nlp"}}, 1, "a,c"},
+    {"name!=value matches runs without the label too", {{HIST_LABEL_NE, "team", "nlp"}}, 1, "b,d"},
+    {"name exists", {{HIST_LABEL_EXISTS, "team", ""}}, 1, "a,b,c"},
+    {"!name", {{HIST_LABEL_NOT_EXISTS, "team", ""}}, 1, "d"},
+    {"all must hold", {{HIST_LABEL_EQ, "team", "nlp"}, {HIST_LABEL_EQ, "app.kubernetes.io/part-of", "bert"}}, 2, "c"},
+    {"none holds", {{HIST_LABEL_EQ, "team", "nlp"}, {HIST_LABEL_NOT_EXISTS, "team", ""}}, 2, ""},
+    {"a label the run lost", {{HIST_LABEL_EQ, "stale", "x"}}, 1, ""},
+};
+
+START_TEST(label_filters) {
+  const label_case *c = &label_cases[_i];
+  hist_store *s = open_mem();
+  put_labeled(s, "a", "{\"team\": \"nlp\"}");
+  put_labeled(s, "b", "{\"team\": \"cv\"}");
+  put_labeled(s, "c", "{\"team\": \"nlp\", \"app.kubernetes.io/part-of\": \"bert\"}");
+  put_labeled(s, "d", "{\"stale\": \"x\"}");
+  put_labeled(s, "d", NULL); /* it lost its labels */
+  put_labeled(s, "c", "{\"team\": \"nlp\", \"app.kubernetes.io/part-of\": \"bert\"}"); /* a replay */
+  hist_run keep = {.uid = "a", .kind = "TrainingJob", .ns = "ns", .name = "a", .created_at = T0}; /* labels unknown: kept */
+  char err[256] = "";
+  ck_assert_int_eq(hist_store_put_run(s, &keep, err, sizeof err), 0);
+  hist_run_filter f = {.labels = c->sels, .nlabels = c->n, .limit = 10};
+  json_t *runs = NULL;
+  ck_assert_msg(hist_store_list_runs(s, &f, &runs, err, sizeof err) == 0, "%s", err);
+  char got[64] = "";
+  size_t i;
+  json_t *r;
+  json_array_foreach(runs, i, r) {
+    size_t len = strlen(got);
+    snprintf(got + len, sizeof got - len, "%s%s", i ? "," : "", js_str(r, "uid"));
+  }
+  ck_assert_msg(strcmp(got, c->want) == 0, "%s: got %s, want %s", c->name, got, c->want);
+  json_decref(runs);
+  json_t *one = get_run(s, "c");
+  ck_assert_str_eq(js_str(json_object_get(one, "labels"), "team"), "nlp");
+  ck_assert_uint_eq(json_object_size(json_object_get(one, "labels")), 2);
+  json_decref(one);
+  one = get_run(s, "d");
+  ck_assert_uint_eq(json_object_size(json_object_get(one, "labels")), 0);
+  json_decref(one);
+  hist_store_close(s);
+}
+END_TEST
+
+/* At most HIST_MAX_RUN_LABELS labels are kept; over-long ones are not. */
+START_TEST(labels_bounded) {
+  hist_store *s = open_mem();
+  json_t *labels = json_object();
+  for (int i = 0; i < 100; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "l%03d", i);
+    json_object_set_new(labels, name, json_string("v"));
+  }
+  char longv[80];
+  memset(longv, 'x', sizeof longv - 1);
+  longv[sizeof longv - 1] = '\0';
+  json_t *few = json_pack("{s:s, s:s}", "ok", "v", "long", longv);
+  char err[256] = "";
+  hist_run r = {.uid = "a", .kind = "TrainingJob", .ns = "ns", .name = "a", .created_at = T0, .labels_known = 1,
+                .labels = labels};
+  ck_assert_int_eq(hist_store_put_run(s, &r, err, sizeof err), 0);
+  json_t *one = get_run(s, "a");
+  ck_assert_uint_eq(json_object_size(json_object_get(one, "labels")), HIST_MAX_RUN_LABELS);
+  json_decref(one);
+  r.labels = few;
+  ck_assert_int_eq(hist_store_put_run(s, &r, err, sizeof err), 0);
+  one = get_run(s, "a");
+  ck_assert_uint_eq(json_object_size(json_object_get(one, "labels")), 1);
+  json_decref(one);
+  json_decref(labels);
+  json_decref(few);
+  /* pruning a run takes its labels too */
+  r.finished_at = T0 + 1;
+  ck_assert_int_eq(hist_store_put_run(s, &r, err, sizeof err), 0);
+  int n = 0;
+  ck_assert_int_eq(hist_store_prune(s, T0 + DAY, 0, 10, &n, err, sizeof err), 0);
+  ck_assert_int_eq(n, 1);
+  hist_store_close(s);
+}
+END_TEST
+
+/* ---- roll-ups --------------------------------------------------------------------------- */
+
+static uint64_t rnd(uint64_t *x) {
+  *x ^= *x << 13;
+  *x ^= *x >> 7;
+  *x ^= *x << 17;
+  return *x;
+}
+
+/* Random runs as the recorder writes them: several pods per run (restarts
+ * and overlaps), GPU models mixed in a run, intervals crossing midnight
+ * and lasting days, pods still running, ends before starts (clock skew),
+ * replays and widened replays, a project learned late, runs closed by
+ * their end or their deletion. */
+static void random_runs(hist_store *s, uint64_t seed, int nruns) {
+  static const char *const projects[] = {"p0", "p1", "p2"};
+  static const char *const users[] = {"ann", "bob", "cy"};
+  static const char *const models[] = {"A100", "V100", ""};
+  static const int64_t gpus[] = {0, 500, 1000, 2000};
+  char err[256] = "";
+  for (int i = 0; i < nruns; i++) {
+    char uid[16], name[16];
+    snprintf(uid, sizeof uid, "r%03d", i);
+    snprintf(name, sizeof name, "job%03d", i);
+    const char *project = projects[rnd(&seed) % 3];
+    int late = rnd(&seed) % 5 == 0;
+    int64_t created = T0 - 10 * DAY + (int64_t)(rnd(&seed) % (12 * DAY));
+    hist_run r = {.uid = uid, .kind = "TrainingJob", .ns = project, .name = name, .project = late ? "" : project,
+                  .creator = late ? "" : users[rnd(&seed) % 3], .phase = "Running", .created_at = created};
+    ck_assert_int_eq(hist_store_put_run(s, &r, err, sizeof err), 0);
+    ck_assert_int_eq(hist_store_add_transition(s, uid, "Running", created, "", "", NULL, err, sizeof err), 0);
+    int pods = 1 + (int)(rnd(&seed) % 3);
+    int64_t last_end = created; /* a run ends after its pods (the raw query's premise) */
+    for (int k = 0; k < pods; k++) {
+      char pod[24];
+      snprintf(pod, sizeof pod, "%.15s-%d", uid, k % 10);
+      int64_t start = created + (int64_t)(rnd(&seed) % (3 * DAY));
+      int64_t len = rnd(&seed) % 4 == 0 ? (int64_t)(rnd(&seed) % (3 * DAY)) : (int64_t)(rnd(&seed) % 7200);
+      int64_t end = rnd(&seed) % 6 == 0 ? 0 : rnd(&seed) % 25 == 0 ? start - 30 : start + len;
+      if (rnd(&seed) % 10 == 0) start = hist_day_of(start) + DAY, end = end ? start + len : 0; /* on midnight */
+      hist_interval iv = {.pod_uid = pod, .run_uid = uid, .pod_name = pod, .started_at = start, .ended_at = end,
+                          .cpu_milli = rnd(&seed) % 2 ? 1000 : 0, .gpu_milli = gpus[rnd(&seed) % 4],
+                          .gpu_model = models[rnd(&seed) % 3]};
+      ck_assert_int_eq(hist_store_put_interval(s, &iv, err, sizeof err), 0);
+      if (rnd(&seed) % 3 == 0) ck_assert_int_eq(hist_store_put_interval(s, &iv, err, sizeof err), 0); /* replay */
+      if (rnd(&seed) % 5 == 0) { /* seen again earlier, now with its end */
+        iv.started_at -= 600;
+        if (iv.ended_at == 0) iv.ended_at = start + 900;
+        ck_assert_int_eq(hist_store_put_interval(s, &iv, err, sizeof err), 0);
+      }
+      if (iv.ended_at > last_end) last_end = iv.ended_at;
+    }
+    if (late) { /* the project and creator become known */
+      r.project = project;
+      r.creator = users[rnd(&seed) % 3];
+      ck_assert_int_eq(hist_store_put_run(s, &r, err, sizeof err), 0);
+    }
+    switch (rnd(&seed) % 4) {
+    case 0: /* finished: its open pods end then */
+      r.finished_at = last_end + 3600;
+      r.phase = "Succeeded";
+      ck_assert_int_eq(hist_store_put_run(s, &r, err, sizeof err), 0);
+      ck_assert_int_eq(hist_store_add_transition(s, uid, "Succeeded", r.finished_at, "", "", NULL, err, sizeof err), 0);
+      ck_assert_int_eq(hist_store_close_intervals(s, uid, r.finished_at, err, sizeof err), 0);
+      ck_assert_int_eq(hist_store_put_run(s, &r, err, sizeof err), 0); /* replay */
+      break;
+    case 1: /* deleted while the recorder was away */
+      ck_assert_int_eq(hist_store_mark_gone(s, "TrainingJob", project, name, last_end + 60, err, sizeof err), 0);
+      break;
+    default: break; /* still going */
+    }
+  }
+}
+
+static void assert_same_usage(hist_store *s, const char *const *projects, size_t np, hist_group by, int64_t from,
+                              int64_t to, int64_t now) {
+  char err[256] = "";
+  hist_usage_row *a = NULL, *b = NULL;
+  size_t na = 0, nb = 0;
+  ck_assert_msg(hist_store_usage(s, projects, np, by, from, to, now, &a, &na, err, sizeof err) == 0, "%s", err);
+  ck_assert_msg(hist__store_usage_raw(s, projects, np, by, from, to, now, &b, &nb, err, sizeof err) == 0, "%s", err);
+  ck_assert_msg(na == nb, "by %d [%lld, %lld): %zu rows from the roll-ups, %zu raw", (int)by, (long long)from,
+                (long long)to, na, nb);
+  for (size_t i = 0; i < na; i++) {
+    ck_assert_str_eq(a[i].key, b[i].key);
+    ck_assert_msg(a[i].gpu_milli_seconds == b[i].gpu_milli_seconds && a[i].cpu_milli_seconds == b[i].cpu_milli_seconds &&
+                      a[i].runs == b[i].runs,
+                  "by %d [%lld, %lld) %s: roll-ups %lld/%lld/%lld, raw %lld/%lld/%lld", (int)by, (long long)from,
+                  (long long)to, a[i].key, (long long)a[i].gpu_milli_seconds, (long long)a[i].cpu_milli_seconds,
+                  (long long)a[i].runs, (long long)b[i].gpu_milli_seconds, (long long)b[i].cpu_milli_seconds,
+                  (long long)b[i].runs);
+  }
+  free(a);
+  free(b);
+}
+
+/* The roll-up answer equals the raw one for every grouping, for windows
+ * on and off midnight, one day or less, and across the data's edges. */
+START_TEST(rollup_equals_raw) {
+  hist_store *s = open_mem();
+  uint64_t seed = 0x5eed + (uint64_t)_i * 7919;
+  random_runs(s, seed, 150);
+  static const hist_group groups[] = {HIST_BY_DAY, HIST_BY_WEEK, HIST_BY_MONTH, HIST_BY_MEMBER, HIST_BY_GPU_MODEL,
+                                      HIST_BY_PROJECT};
+  const char *one[] = {"p1"}, *two[] = {"p0", "p2"};
+  int64_t now = T0 + 2 * DAY + 3600;
+  for (int w = 0; w < 40; w++) {
+    int64_t from = T0 - 12 * DAY + (int64_t)(rnd(&seed) % (16 * DAY));
+    if (w % 4 == 0) from = hist_day_of(from);
+    int64_t to = from + 1 + (int64_t)(rnd(&seed) % (w % 3 == 0 ? DAY : 14 * DAY));
+    if (w % 5 == 0) to = hist_day_of(to) + DAY;
+    for (size_t g = 0; g < N(groups); g++) {
+      assert_same_usage(s, NULL, 0, groups[g], from, to, now);
+      assert_same_usage(s, one, 1, groups[g], from, to, now);
+      assert_same_usage(s, two, 2, groups[g], from, to, now);
+    }
+  }
+  hist_store_close(s);
+}
+END_TEST
+
+/* The roll-ups are derivable from the raw rows: what the writes left
+ * equals what the migration from version 3 builds from the same rows;
+ * the migration keeps the answers. */
+START_TEST(rollup_rebuilt_by_migration) {
+  char *dir = testutil_tmpdir();
+  char *path = testutil_write_file(dir, "h.db", "");
+  char err[256] = "";
+  hist_store *s = NULL;
+  ck_assert_msg(hist_store_open(path, &s, err, sizeof err) == 0, "%s", err);
+  random_runs(s, 0xfeed, 120);
+  hist_store_close(s);
+  raw_exec(path, "CREATE TABLE kept_days AS SELECT * FROM usage_days WHERE gpu_milli_seconds <> 0"
+                 " OR cpu_milli_seconds <> 0 OR runs_any <> 0 OR runs_model <> 0;"
+                 "CREATE TABLE kept_run_days AS SELECT * FROM usage_run_days;"
+                 "CREATE TABLE kept_totals AS SELECT * FROM usage_totals WHERE gpu_milli_seconds <> 0"
+                 " OR cpu_milli_seconds <> 0;"
+                 "CREATE TABLE kept_phases AS SELECT * FROM phase_counts;"
+                 "DROP TABLE usage_days; DROP TABLE usage_run_days; DROP TABLE pruned_runs; DROP TABLE run_labels;"
+                 "DROP TABLE usage_totals; DROP TABLE phase_counts;"
+                 "DROP INDEX pod_intervals_open; UPDATE schema_version SET version = 3;");
+  ck_assert_msg(hist_store_open(path, &s, err, sizeof err) == 0, "%s", err);
+  ck_assert_int_eq(hist_store_version(s), HIST_SCHEMA_VERSION);
+  ck_assert_int_gt(raw_count(path, "SELECT COUNT(*) FROM kept_days"), 100);
+  ck_assert_int_eq(raw_count(path, "SELECT COUNT(*) FROM (SELECT * FROM kept_days EXCEPT SELECT * FROM usage_days)"), 0);
+  ck_assert_int_eq(raw_count(path, "SELECT COUNT(*) FROM (SELECT * FROM usage_days EXCEPT SELECT * FROM kept_days)"), 0);
+  ck_assert_int_eq(
+      raw_count(path, "SELECT COUNT(*) FROM (SELECT * FROM kept_run_days EXCEPT SELECT * FROM usage_run_days)"), 0);
+  ck_assert_int_eq(
+      raw_count(path, "SELECT COUNT(*) FROM (SELECT * FROM usage_run_days EXCEPT SELECT * FROM kept_run_days)"), 0);
+  ck_assert_int_gt(raw_count(path, "SELECT COUNT(*) FROM kept_phases"), 3);
+  static const char *const same[] = {
+      "SELECT COUNT(*) FROM (SELECT * FROM kept_totals EXCEPT SELECT * FROM usage_totals)",
+      ("SELECT COUNT(*) FROM (SELECT * FROM usage_totals WHERE gpu_milli_seconds <> 0 OR cpu_milli_seconds <> 0"
+       " EXCEPT SELECT * FROM kept_totals)"),
+      "SELECT COUNT(*) FROM (SELECT * FROM kept_phases EXCEPT SELECT * FROM phase_counts)",
+      "SELECT COUNT(*) FROM (SELECT * FROM phase_counts EXCEPT SELECT * FROM kept_phases)"};
+  for (size_t i = 0; i < N(same); i++) ck_assert_msg(raw_count(path, same[i]) == 0, "%s", same[i]);
+  assert_same_usage(s, NULL, 0, HIST_BY_MEMBER, T0 - 9 * DAY - 5, T0 + 3 * DAY + 7, T0 + 4 * DAY);
+  hist_store_close(s);
+  remove_db(dir, path);
+}
+END_TEST
+
+/* ---- Prometheus counters ------------------------------------------------------------------ */
+
+/* The exposition of the usage counters after a sync of a fresh registry. */
+static char *exposition(hist_store *s) {
+  metrics_registry *reg = metrics_registry_new();
+  char err[256] = "";
+  ck_assert_msg(hist_store_sync_metrics(s, reg, err, sizeof err) == 0, "%s", err);
+  ck_assert_msg(hist_store_sync_metrics(s, reg, err, sizeof err) == 0, "%s", err); /* twice: adds nothing */
+  cubit_buf out;
+  buf_init(&out, 1 << 20);
+  ck_assert_int_eq(metrics_write(reg, &out), 0);
+  char *text = buf_detach(&out);
+  metrics_registry_free(reg);
+  return text;
+}
+
+static void counters_fixture(hist_store *s) {
+  char err[256] = "";
+  hist_run r = {.uid = "m1", .kind = "TrainingJob", .ns = "ns", .name = "m1", .project = "vision", .creator = "ann",
+                .phase = "Running", .created_at = T0};
+  ck_assert_int_eq(hist_store_put_run(s, &r, err, sizeof err), 0);
+  ck_assert_int_eq(hist_store_add_transition(s, "m1", "Running", T0 + 10, "", "", NULL, err, sizeof err), 0);
+  put_iv(s, "m1-a", "m1", T0 + 10, T0 + 3610, 2000, "A100"); /* 2 cards, 1 h, cpu 1 core */
+  put_iv(s, "m1-b", "m1", T0 + 100, 0, 1000, "A100");         /* still running */
+  hist_run q = {.uid = "m2", .kind = "Notebook", .ns = "ns", .name = "m2", .project = "", .phase = "Running",
+                .created_at = T0};
+  ck_assert_int_eq(hist_store_put_run(s, &q, err, sizeof err), 0);
+  ck_assert_int_eq(hist_store_add_transition(s, "m2", "Running", T0, "", "", NULL, err, sizeof err), 0);
+  put_iv(s, "m2-a", "m2", T0, T0 + 1800, 500, "T4");
+}
+
+START_TEST(usage_counters) {
+  char *dir = testutil_tmpdir();
+  char *path = testutil_write_file(dir, "h.db", "");
+  char err[256] = "";
+  hist_store *s = NULL;
+  ck_assert_msg(hist_store_open(path, &s, err, sizeof err) == 0, "%s", err);
+  counters_fixture(s);
+  char *text = exposition(s);
+  ck_assert_msg(strstr(text, "# TYPE cubit_project_gpu_seconds_total counter") != NULL, "%s", text);
+  /* m1 has a pod still running: its time is not final, not counted yet */
+  ck_assert_msg(strstr(text, "cubit_project_gpu_seconds_total{") == NULL, "%s", text);
+  ck_assert_msg(strstr(text, "cubit_project_runs_total{project=\"vision\",kind=\"TrainingJob\",phase=\"Running\"} 1\n"),
+                "%s", text);
+  /* a run without a project is not counted yet */
+  ck_assert_msg(strstr(text, "T4") == NULL && strstr(text, "Notebook") == NULL, "%s", text);
+  free(text);
+
+  /* replays change nothing; the open pod ends; m2's project becomes known */
+  counters_fixture(s);
+  put_iv(s, "m1-b", "m1", T0 + 100, T0 + 1900, 1000, "A100");
+  hist_run learned = {.uid = "m2", .kind = "Notebook", .ns = "ns", .name = "m2", .project = "vision", .created_at = T0};
+  ck_assert_int_eq(hist_store_put_run(s, &learned, err, sizeof err), 0);
+  hist_run done = {.uid = "m1", .kind = "TrainingJob", .ns = "ns", .name = "m1", .phase = "Succeeded",
+                   .created_at = T0, .finished_at = T0 + 4000};
+  ck_assert_int_eq(hist_store_put_run(s, &done, err, sizeof err), 0);
+  ck_assert_int_eq(hist_store_add_transition(s, "m1", "Succeeded", T0 + 4000, "", "", NULL, err, sizeof err), 0);
+  ck_assert_int_eq(hist_store_add_transition(s, "m1", "Succeeded", T0 + 4000, "", "", NULL, err, sizeof err), 0);
+  hist_store_close(s);
+
+  /* a restarted recorder starts where the database is; retention takes nothing from the counters */
+  ck_assert_msg(hist_store_open(path, &s, err, sizeof err) == 0, "%s", err);
+  ck_assert_int_eq(hist_store_mark_deleted(s, "m1", T0 + 4100, err, sizeof err), 0);
+  int n = 0;
+  ck_assert_int_eq(hist_store_prune(s, T0 + 5000, 0, 10, &n, err, sizeof err), 0);
+  ck_assert_int_eq(n, 1);
+  text = exposition(s);
+  ck_assert_msg(strstr(text, "cubit_project_gpu_seconds_total{project=\"vision\",gpu_model=\"A100\"} 9000\n"), "%s",
+                text);
+  ck_assert_msg(strstr(text, "cubit_project_gpu_seconds_total{project=\"vision\",gpu_model=\"T4\"} 900\n"), "%s", text);
+  ck_assert_msg(strstr(text, "cubit_project_cpu_seconds_total{project=\"vision\"} 7200\n"), "%s", text);
+  ck_assert_msg(strstr(text, "cubit_project_runs_total{project=\"vision\",kind=\"TrainingJob\",phase=\"Running\"} 1\n"),
+                "%s", text);
+  ck_assert_msg(strstr(text, "cubit_project_runs_total{project=\"vision\",kind=\"TrainingJob\",phase=\"Succeeded\"} 1\n"),
+                "%s", text);
+  ck_assert_msg(strstr(text, "cubit_project_runs_total{project=\"vision\",kind=\"Notebook\",phase=\"Running\"} 1\n"),
+                "%s", text);
+  free(text);
+  hist_store_close(s);
+  remove_db(dir, path);
+}
+END_TEST
+
 /* ---- retention -------------------------------------------------------------------------- */
 
 static int count_runs(hist_store *s) {
@@ -444,14 +808,33 @@ START_TEST(prune_by_age_in_batches) {
   json_decref(r);
   r = get_run(s, "recent");
   json_decref(r);
-  /* their intervals went with them: no usage left before the cutoff */
+  /* their intervals went with them, their whole days stay in the roll-ups
+   * (billing outlives retention): 5 runs of about a day on one A100 */
   hist_usage_row *rows = NULL;
   size_t nrows = 9;
-  ck_assert_int_eq(hist_store_usage(s, NULL, 0, HIST_BY_PROJECT, T0 - 11 * DAY, T0 - 8 * DAY, T0, &rows, &nrows, err,
-                                    sizeof err),
+  ck_assert_int_eq(hist__store_usage_raw(s, NULL, 0, HIST_BY_PROJECT, T0 - 11 * DAY, T0 - 8 * DAY, T0, &rows, &nrows,
+                                         err, sizeof err),
                    0);
   ck_assert_uint_eq(nrows, 0);
   free(rows);
+  ck_assert_int_eq(hist_store_usage(s, NULL, 0, HIST_BY_PROJECT, T0 - 11 * DAY, T0 - 8 * DAY, T0, &rows, &nrows, err,
+                                    sizeof err),
+                   0);
+  ck_assert_uint_eq(nrows, 1);
+  ck_assert_int_eq(rows[0].gpu_milli_seconds, (5 * DAY - (0 + 1 + 2 + 3 + 4)) * 1000);
+  ck_assert_int_eq(rows[0].runs, 5);
+  free(rows);
+  /* a pruned run whose object still exists is not recorded again (no
+   * second count), until the recorder sees its object deleted */
+  put_finished(s, "old0", T0 - 10 * DAY, T0 - 9 * DAY);
+  put_iv(s, "old0", "old0", T0 - 10 * DAY, T0 - 9 * DAY, 1000, "A100");
+  ck_assert_int_eq(hist_store_get_run(s, "old0", &r, err, sizeof err), CUBIT_ENOTFOUND);
+  ck_assert_int_eq(hist_store_usage(s, NULL, 0, HIST_BY_PROJECT, T0 - 11 * DAY, T0 - 8 * DAY, T0, &rows, &nrows, err,
+                                    sizeof err),
+                   0);
+  ck_assert_int_eq(rows[0].runs, 5);
+  free(rows);
+  ck_assert_int_eq(hist_store_mark_deleted(s, "old0", T0, err, sizeof err), 0);
   /* maxRuns: the oldest ended runs over the count go, live ones stay */
   put_finished(s, "a", T0 - 5, T0 - 4);
   put_finished(s, "b", T0 - 3, T0 - 2);
@@ -486,6 +869,9 @@ START_TEST(size_flat_under_retention) {
       ck_assert_int_eq(hist_store_add_transition(s, uid, "Running", t + i * 60, "", "", NULL, err, sizeof err), 0);
       ck_assert_int_eq(hist_store_add_transition(s, uid, "Succeeded", t + i * 60 + 600, "Succeeded", "done", NULL, err, sizeof err), 0);
       put_iv(s, pod, uid, t + i * 60, t + i * 60 + 600, 1000, "A100");
+      /* gone by a TTL, as objects go in a cluster (a pruned run whose
+       * object stays is remembered until it goes) */
+      ck_assert_int_eq(hist_store_mark_deleted(s, uid, t + i * 60 + 700, err, sizeof err), 0);
     }
     int n = 0;
     do
@@ -599,6 +985,11 @@ int main(void) {
   tcase_add_test(tc, list_filters_and_paging);
   tcase_add_test(tc, gone_runs_and_open_intervals);
   tcase_add_loop_test(tc, usage_edges, 0, N(edge_cases));
+  tcase_add_loop_test(tc, label_filters, 0, N(label_cases));
+  tcase_add_test(tc, labels_bounded);
+  tcase_add_loop_test(tc, rollup_equals_raw, 0, 4);
+  tcase_add_test(tc, rollup_rebuilt_by_migration);
+  tcase_add_test(tc, usage_counters);
   tcase_add_test(tc, prune_by_age_in_batches);
   tcase_add_test(tc, size_flat_under_retention);
   tcase_set_timeout(tc, 120); /* thousands of single-row transactions on a file, slower under sanitizers */

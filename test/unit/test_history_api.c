@@ -39,6 +39,24 @@ static const q_case runs_cases[] = {
     {"&&project=p&", NULL},
     {"parent=0f9e-uid", NULL},
     {"parent=", "parent: empty value"},
+    {"format=csv&limit=5", NULL},
+    {"format=json", NULL},
+    {"format=xml", "format: want json or csv"},
+    {"format=CSV", "format: want json or csv"},
+    {"label=team%3Dnlp&label=app.kubernetes.io%2Fpart-of%3Dbert", NULL},
+    {"label=team%21%3Dnlp", NULL},
+    {"label=team%3D%3Dnlp", NULL},
+    {"label=team", NULL},
+    {"label=%21team", NULL},
+    {"label=team%3D", NULL}, /* the empty value */
+    {"label=%3Dnlp", "label: want name=value, name!=value, name or !name"},
+    {"label=te%20am%3Dx", "label: want name=value"},
+    {"label=-team", "label: want name=value"},
+    {"label=%21team%3Dx", "label: want name=value"},
+    {"label=Example.COM%2Fteam", "label: want name=value"},
+    {"label=team%3Dn%2Fl", "label: the value for team is not a Kubernetes label value"},
+    {"label=team%3D%21nlp", "label: the value for team is not"},
+    {"label=a&label=b&label=c&label=d&label=e&label=f&label=g&label=h&label=i", "label: given more than 8 times"},
 };
 
 START_TEST(runs_query_table) {
@@ -50,6 +68,26 @@ START_TEST(runs_query_table) {
   else {
     ck_assert_msg(rc == CUBIT_EINVAL, "%s: accepted", c->query);
     ck_assert_msg(strncmp(err, c->err, strlen(c->err)) == 0, "%s: got \"%s\", want \"%s\"", c->query, err, c->err);
+  }
+}
+END_TEST
+
+START_TEST(runs_query_labels) {
+  hist_runs_query q;
+  char err[256] = "";
+  ck_assert_int_eq(hist_parse_runs_query("label=team%3Dnlp&label=tier%21%3Dgold&label=owner&label=%21tmp&label=x%3D%3Dy",
+                                         &q, err, sizeof err),
+                   0);
+  ck_assert_uint_eq(q.nlabels, 5);
+  const hist_label_sel want[] = {{HIST_LABEL_EQ, "team", "nlp"},
+                                 {HIST_LABEL_NE, "tier", "gold"},
+                                 {HIST_LABEL_EXISTS, "owner", ""},
+                                 {HIST_LABEL_NOT_EXISTS, "tmp", ""},
+                                 {HIST_LABEL_EQ, "x", "y"}};
+  for (size_t i = 0; i < N(want); i++) {
+    ck_assert_int_eq(q.labels[i].op, want[i].op);
+    ck_assert_str_eq(q.labels[i].name, want[i].name);
+    ck_assert_str_eq(q.labels[i].value, want[i].value);
   }
 }
 END_TEST
@@ -82,6 +120,9 @@ static const q_case usage_cases[] = {
     {"by=year", "by: want day, week, month, member, gpu-model or project"},
     {"from=1700000000&to=1796083200", "from: the window is longer than 400 days"},
     {"from=1796083200&to=1796083200", "to: must be after from"},
+    {"by=member&format=csv", NULL},
+    {"format=tsv", "format: want json or csv"},
+    {"format=csv&format=csv", "format: given more than once"},
 };
 
 START_TEST(usage_query_table) {
@@ -158,9 +199,11 @@ static hist_store *fixture(void) {
   char err[256] = "";
   hist_store *s = NULL;
   ck_assert_msg(hist_store_open(":memory:", &s, err, sizeof err) == 0, "%s", err);
+  json_t *labels = json_pack("{s:s}", "tier", "gold");
   hist_run r = {.uid = "u1", .kind = "TrainingJob", .ns = "team", .name = "job", .project = "proj",
-                .creator = "alice", .phase = "Succeeded", .created_at = T0};
+                .creator = "alice", .phase = "Succeeded", .created_at = T0, .labels_known = 1, .labels = labels};
   ck_assert_int_eq(hist_store_put_run(s, &r, err, sizeof err), 0);
+  json_decref(labels);
   hist_interval iv = {.pod_uid = "p1", .run_uid = "u1", .started_at = T0 + 60, .ended_at = T0 + 3660,
                       .gpu_milli = 1000, .gpu_model = "A100"};
   ck_assert_int_eq(hist_store_put_interval(s, &iv, err, sizeof err), 0);
@@ -207,6 +250,9 @@ static const api_case api_cases[] = {
     {"member: a run without project outside her namespaces", "/api/v1/run", "uid=u2", "Bearer alice", 403,
      "Forbidden", -1},
     {"admin: everything", "/api/v1/runs", "", "Bearer admin", 200, NULL, 6},
+    {"member: a label filter", "/api/v1/runs", "project=proj&label=tier%3Dgold", "Bearer alice", 200, NULL, 1},
+    {"member: a bad label filter", "/api/v1/runs", "project=proj&label=a%3Db%3Dc", "Bearer alice", 400, "BadRequest",
+     -1},
     {"member: a run's children", "/api/v1/runs", "project=proj&parent=pr1", "Bearer alice", 200, NULL, 1},
     {"member: an Experiment's trials", "/api/v1/experiments/team/hpo/trials", "", "Bearer alice", 200, NULL, 2},
     {"member: an Experiment without trials yet", "/api/v1/experiments/team/none/trials", "", "Bearer alice", 200,
@@ -286,15 +332,107 @@ START_TEST(api_usage_values) {
 }
 END_TEST
 
+/* ---- CSV -------------------------------------------------------------------------------- */
+
+typedef struct {
+  const char *path, *query, *accept;
+  int csv;
+} csv_case;
+
+static const csv_case csv_cases[] = {
+    {"/api/v1/usage", "format=csv", NULL, 1},
+    {"/api/v1/runs", "project=p&format=csv", "application/json", 1}, /* format= decides */
+    {"/api/v1/usage", "format=json", "text/csv", 0},
+    {"/api/v1/usage", "by=day&format=%63sv", NULL, 1}, /* decoded as the parser decodes it */
+    {"/api/v1/usage", "", "text/csv", 1},
+    {"/api/v1/usage", "", "Text/CSV; charset=utf-8", 1},
+    {"/api/v1/usage", "", "application/json, text/csv", 0},     /* same q: the first */
+    {"/api/v1/usage", "", "text/csv, application/json", 1},
+    {"/api/v1/usage", "", "application/json;q=0.5, text/csv", 1}, /* by q */
+    {"/api/v1/usage", "", "text/csv;q=0, application/json", 0},
+    {"/api/v1/usage", "", "*/*", 0},
+    {"/api/v1/usage", "", NULL, 0},
+    {"/api/v1/run", "uid=u1", "text/csv", 0}, /* one run: JSON only */
+    {"/api/v1/experiments/team/hpo/trials", "", "text/csv", 0},
+};
+
+START_TEST(wants_csv_table) {
+  const csv_case *c = &csv_cases[_i];
+  ck_assert_msg(hist_api_wants_csv(c->path, c->query, c->accept) == c->csv, "%s?%s Accept %s", c->path, c->query,
+                c->accept ? c->accept : "(none)");
+}
+END_TEST
+
+static int respond(hist_store *s, const char *path, const char *query, const char *token, const char *accept,
+                   cubit_buf *out, const char **type, char **next) {
+  buf_init(out, 1 << 20);
+  return hist_api_respond(s, &fake_auth, path, query, token, accept, T0 + 86400, out, type, next);
+}
+
+START_TEST(csv_answers) {
+  hist_store *s = fixture();
+  char err[256] = "";
+  /* a creator that needs quoting */
+  hist_run odd = {.uid = "u3", .kind = "TrainingJob", .ns = "team", .name = "odd", .project = "proj",
+                  .creator = "eve \"the\" admin, ops\r\nteam", .phase = "Failed", .created_at = T0 + 10};
+  ck_assert_int_eq(hist_store_put_run(s, &odd, err, sizeof err), 0);
+  cubit_buf out;
+  const char *type = NULL;
+  char *next = NULL;
+  ck_assert_int_eq(respond(s, "/api/v1/usage", "project=proj&by=gpu-model&from=1796083200&to=1796169600&format=csv",
+                           "Bearer alice", NULL, &out, &type, &next),
+                   200);
+  ck_assert_str_eq(type, "text/csv; charset=utf-8");
+  ck_assert_str_eq(out.data, "gpu-model,gpuHours,cpuHours,gpuMilliSeconds,runs\r\nA100,1.000000,0.000000,3600000,1\r\n");
+  ck_assert_ptr_null(next);
+  buf_free(&out);
+  /* runs: every column, the odd creator quoted, a trial's parameters as JSON, the page's next uid */
+  ck_assert_int_eq(respond(s, "/api/v1/runs", "project=proj&limit=2", "Bearer alice", "text/csv", &out, &type, &next),
+                   200);
+  ck_assert_str_eq(type, "text/csv; charset=utf-8");
+  const char *head = "uid,kind,namespace,name,project,creator,cluster,template,phase,cpuMilli,memoryBytes,gpuMilli,"
+                     "gpuModel,createdAt,finishedAt,deletedAt,parentUid,parentKind,parentName,task,attempt,trial,"
+                     "parameters,value\r\n";
+  ck_assert_int_eq(strncmp(out.data, head, strlen(head)), 0);
+  const char *row1 = out.data + strlen(head);
+  ck_assert_str_eq(row1, "u3,TrainingJob,team,odd,proj,\"eve \"\"the\"\" admin, ops\r\nteam\",local,,Failed,0,0,0,,"
+                         "1796083210,,,,,,,,,,\r\n"
+                         "x2,TrainingJob,team,hpo-2,proj,,local,,Running,0,0,0,,1796083204,,,e1,Experiment,hpo,,,2,"
+                         "\"{\"\"lr\"\":0.10000000000000001}\",\r\n");
+  ck_assert_str_eq(next, "x2");
+  free(next);
+  buf_free(&out);
+  /* the same authorisation: a stranger gets the JSON error, not CSV */
+  ck_assert_int_eq(respond(s, "/api/v1/usage", "project=proj&format=csv", "Bearer bob", "text/csv", &out, &type, &next),
+                   403);
+  ck_assert_str_eq(type, "application/json");
+  ck_assert_ptr_nonnull(strstr(out.data, "\"reason\":\"Forbidden\""));
+  buf_free(&out);
+  ck_assert_int_eq(respond(s, "/api/v1/usage", "format=csv", NULL, NULL, &out, &type, &next), 401);
+  ck_assert_str_eq(type, "application/json");
+  buf_free(&out);
+  /* JSON by default */
+  ck_assert_int_eq(respond(s, "/api/v1/runs", "project=proj", "Bearer alice", NULL, &out, &type, &next), 200);
+  ck_assert_str_eq(type, "application/json");
+  ck_assert_int_eq(out.data[0], '{');
+  ck_assert_ptr_null(next);
+  buf_free(&out);
+  hist_store_close(s);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("history_api");
   TCase *tc = tcase_create("api");
   tcase_add_loop_test(tc, runs_query_table, 0, N(runs_cases));
   tcase_add_test(tc, runs_query_values);
+  tcase_add_test(tc, runs_query_labels);
   tcase_add_loop_test(tc, usage_query_table, 0, N(usage_cases));
   tcase_add_test(tc, usage_query_defaults);
   tcase_add_loop_test(tc, api_table, 0, N(api_cases));
   tcase_add_test(tc, api_usage_values);
+  tcase_add_loop_test(tc, wants_csv_table, 0, N(csv_cases));
+  tcase_add_test(tc, csv_answers);
   suite_add_tcase(s, tc);
   return testutil_run(s);
 }

@@ -5,7 +5,8 @@
 # are read with a project member's ServiceAccount token, refused (403) to a
 # stranger's token and (401) without one; the run keeps its cubit.dev/history
 # finalizer until recorded, and its record outlives the object; restarting the
-# recorder duplicates nothing. Finally the manager is restarted as it was and the
+# recorder duplicates nothing. CSV answers, a label filter and the usage
+# counters on /metrics (also after a restart). Finally the manager is restarted as it was and the
 # finalizers it left are removed. Prints one line per check and "N passed, N failed".
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
@@ -86,7 +87,7 @@ stranger=$(kubectl -n "$OTHER" create token stranger --duration=1h)
 cat <<YAML | kubectl apply -f - >/dev/null
 apiVersion: cubit.dev/v1alpha1
 kind: TrainingJob
-metadata: {name: hist, namespace: $NS}
+metadata: {name: hist, namespace: $NS, labels: {team: e2e-nlp}}
 spec:
   framework: batch
   image: busybox
@@ -114,6 +115,29 @@ usage=$(body_of "$member" "usage?project=$P&by=gpu-model")
 equals "GPU-seconds by model = 1 card x the pod's seconds" "A100 $((secs * 1000)) 1" \
   "$(jq -r '.items[0] | "\(.key) \(.gpuMilliSeconds) \(.runs)"' <<<"$usage")"
 
+# CSV (format= and Accept), label filters, the usage counters on /metrics
+csv_line() { # TOKEN PATH [curl args]: the CSV's second line, CR stripped
+  local t=$1 p=$2
+  shift 2
+  curl -ksS --max-time 10 -H "Authorization: Bearer $t" "$@" "$api/$p" | tr -d '\r' | sed -n 2p
+}
+equals "usage as CSV (Accept: text/csv)" "A100,$((secs * 1000)),1" \
+  "$(csv_line "$member" "usage?project=$P&by=gpu-model" -H 'Accept: text/csv' | awk -F, '{print $1 "," $4 "," $5}')"
+equals "runs as CSV (format=csv)" "$uid,TrainingJob,$NS,hist" \
+  "$(csv_line "$member" "runs?project=$P&format=csv" | cut -d, -f1-4)"
+equals "label filter team=e2e-nlp" 1 "$(body_of "$member" "runs?project=$P&label=team%3De2e-nlp" | jq '.items | length')"
+equals "label filter team!=e2e-nlp" 0 "$(body_of "$member" "runs?project=$P&label=team%21%3De2e-nlp" | jq '.items | length')"
+equals "a bad label filter: 400 naming label" "400 label" \
+  "$(s=$(get "$member" "runs?project=$P&label=%3Dx"); echo "${s%% *} $(jq -r '.message | split(":")[0]' <<<"${s#* }")")"
+scrape() {
+  curl -ksS --max-time 10 -H "Authorization: Bearer $(cat "$state/metrics.token")" \
+    "https://127.0.0.1:${CUBIT_MANAGER_METRICS_PORT:-18080}/metrics" | grep "$1" | awk '{print $2}'
+}
+until_equals "cubit_project_gpu_seconds_total = the pod's seconds" "$secs" \
+  scrape "^cubit_project_gpu_seconds_total{project=\"$P\",gpu_model=\"A100\"}"
+equals "cubit_project_runs_total Succeeded" 1 \
+  "$(scrape "^cubit_project_runs_total{project=\"$P\",kind=\"TrainingJob\",phase=\"Succeeded\"}")"
+
 equals "a stranger's token is refused" 403 "$(status_of "$stranger" "runs?project=$P")"
 equals "a stranger's usage is refused" 403 "$(status_of "$stranger" "usage?project=$P")"
 equals "a stranger's run read is refused" 403 "$(status_of "$stranger" "run?uid=$uid")"
@@ -138,6 +162,8 @@ equals "one run in the database" 1 \
   "$(sqlite3 "$db" "SELECT COUNT(*) FROM runs WHERE uid = '$uid'")"
 equals "one interval in the database" 1 \
   "$(sqlite3 "$db" "SELECT COUNT(*) FROM pod_intervals WHERE run_uid = '$uid'")"
+equals "the restarted recorder's counter starts where the database is" "$secs" \
+  "$(scrape "^cubit_project_gpu_seconds_total{project=\"$P\",gpu_model=\"A100\"}")"
 
 # Deleted while the recorder was away (and without its finalizer): the
 # restarted recorder finds the run gone and marks it deleted.
