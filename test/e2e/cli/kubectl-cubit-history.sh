@@ -31,33 +31,20 @@ has() { if grep -qF -- "$3" "$2"; then ok "$1"; else nok "$1: $(basename "$2") l
 # The history API directly, its certificate the manager's own (the webhook pair).
 export CUBIT_HISTORY_URL=https://127.0.0.1:$port CUBIT_HISTORY_CA=$state/webhook-certs/ca.crt
 cubit() { "$build/kubectl-cubit" "$@"; }
+# shellcheck source=../history/common.bash
+. "$repo/test/e2e/history/common.bash"
 
-manager_up() {
-  CUBIT_MANAGER_ARGS="$*" "$repo/test/e2e/cubit-up.sh" >"$work/up" 2>&1 || { cat "$work/up"; nok "cubit-up.sh failed"; exit 1; }
-}
-drop_finalizers() {
-  local kind
-  for kind in trainingjobs pipelineruns notebooks inferenceservices; do
-    kubectl get "$kind" -A -o json 2>/dev/null |
-      jq -r '.items[] | select((.metadata.finalizers // []) | index("cubit.dev/history")) |
-             "\(.metadata.namespace) \(.metadata.name) \((.metadata.finalizers | index("cubit.dev/history")))"' |
-      while read -r ns name i; do
-        kubectl -n "$ns" patch "$kind" "$name" --type=json \
-          -p "[{\"op\":\"test\",\"path\":\"/metadata/finalizers/$i\",\"value\":\"cubit.dev/history\"},{\"op\":\"remove\",\"path\":\"/metadata/finalizers/$i\"}]" >/dev/null
-      done
-  done
-}
 cleanup() {
   kubectl delete project "$P" --wait=false >/dev/null 2>&1
   kubectl delete namespace "$OTHER" --wait=false >/dev/null 2>&1
-  manager_up
+  manager_up "$work/up"
   drop_finalizers
   rm -rf "$work"
 }
 trap cleanup EXIT
 
 rm -f "$db" "$db-wal" "$db-shm"
-manager_up $hist_args
+manager_up "$work/up" $hist_args
 kubectl create namespace "$OTHER" >/dev/null 2>&1
 kubectl -n "$OTHER" create serviceaccount stranger >/dev/null 2>&1
 cat <<YAML | kubectl apply -f - >/dev/null

@@ -9,16 +9,9 @@
 # forward goes on. SIGINT ends it with exit code 0 (under ASan: no report); an unknown
 # notebook exits 3 with "did you mean".
 set -euo pipefail
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-state=${CUBIT_LOCAL_STATE:-$repo/.cubit/local}
-bin=$("$repo/kind/local/build.sh" --print)
-build=${CUBIT_BUILD_DIR:-$repo/build}
-export KUBECONFIG=$state/kubeconfig
-kubectl() { "$bin/kubectl" "$@"; }
-ninja -C "$build" kubectl-cubit >/dev/null
 ns=e2e-cli-open
-cubit() { "$build/kubectl-cubit" -n "$ns" "$@"; }
-work=$(mktemp -d)
+# shellcheck source=common.bash
+. "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -31,9 +24,6 @@ fail() {
   for f in "$work"/*.err; do [[ -f $f ]] && { echo "--- $f" >&2; cat "$f" >&2; }; done
   exit 1
 }
-has() { # file text
-  grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "$(basename "$1") lacks: $2"; }
-}
 # wait_line FILE PATTERN: the first line of FILE matching PATTERN, within 30 s.
 wait_line() {
   for _ in $(seq 300); do
@@ -43,13 +33,7 @@ wait_line() {
   return 1
 }
 
-cat <<YAML | kubectl apply -f - >/dev/null
-apiVersion: cubit.dev/v1alpha1
-kind: Project
-metadata: {name: $ns, labels: {cubit.dev/e2e: cli-open}}
-spec: {namespaces: [$ns], deletionPolicy: Delete}
-YAML
-kubectl wait --for=condition=Ready "project/$ns" --timeout=60s >/dev/null || fail "project $ns not ready"
+cli_project cli-open
 cat <<'YAML' | kubectl apply -n "$ns" -f - >/dev/null
 apiVersion: cubit.dev/v1alpha1
 kind: Notebook

@@ -10,24 +10,14 @@
 #     scheduler names them, waiting under maxActiveRuns; a second backfill makes none;
 #   - get -o json / -o yaml print the object; stop of a finished run is 2.
 set -euo pipefail
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-state=${CUBIT_LOCAL_STATE:-$repo/.cubit/local}
-bin=$("$repo/kind/local/build.sh" --print)
-build=${CUBIT_BUILD_DIR:-$repo/build}
-export KUBECONFIG=$state/kubeconfig
-kubectl() { "$bin/kubectl" "$@"; }
-ninja -C "$build" kubectl-cubit >/dev/null
 ns=e2e-cli-plr
-cubit() { "$build/kubectl-cubit" -n "$ns" "$@"; }
-work=$(mktemp -d)
+# shellcheck source=common.bash
+. "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 cleanup() {
   kubectl delete project -l cubit.dev/e2e=cli-plr --wait=false >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-expect_code() { [[ $2 == "$1" ]] || fail "$3: exit code $2, want $1"; }
-has() { grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "$(basename "$1") lacks: $2"; }; }
 plr() { kubectl get plr -n "$ns" "$1" -o jsonpath="$2"; }
 until_is() { # what want jsonpath-run-args...
   local what=$1 want=$2 got=""
@@ -39,13 +29,7 @@ until_is() { # what want jsonpath-run-args...
   fail "$what: [$got], want [$want]"
 }
 
-cat <<YAML | kubectl apply -f - >/dev/null
-apiVersion: cubit.dev/v1alpha1
-kind: Project
-metadata: {name: $ns, labels: {cubit.dev/e2e: cli-plr}}
-spec: {namespaces: [$ns], deletionPolicy: Delete}
-YAML
-kubectl wait --for=condition=Ready "project/$ns" --timeout=60s >/dev/null || fail "project $ns not ready"
+cli_project cli-plr
 cat <<'YAML' | kubectl apply -n "$ns" -f - >/dev/null
 apiVersion: cubit.dev/v1alpha1
 kind: JobTemplate

@@ -10,36 +10,16 @@
 # the test asserts that exactly the expected pods' output was printed, each line with
 # its pod's prefix when more than one pod is read.
 set -euo pipefail
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-state=${CUBIT_LOCAL_STATE:-$repo/.cubit/local}
-bin=$("$repo/kind/local/build.sh" --print)
-build=${CUBIT_BUILD_DIR:-$repo/build}
-export KUBECONFIG=$state/kubeconfig
-kubectl() { "$bin/kubectl" "$@"; }
-ninja -C "$build" kubectl-cubit >/dev/null
 ns=e2e-cli
-cubit() { "$build/kubectl-cubit" -n "$ns" "$@"; }
-work=$(mktemp -d)
+# shellcheck source=common.bash
+. "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 cleanup() {
   kubectl delete project -l cubit.dev/e2e=cli --wait=false >/dev/null 2>&1 || true
   rm -rf "$work" "$state/pod-logs/$ns"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-expect_code() { # want got what
-  [[ $2 == "$1" ]] || fail "$3: exit code $2, want $1"
-}
-has() { # file text
-  grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "$(basename "$1") lacks: $2"; }
-}
 
-cat <<YAML | kubectl apply -f - >/dev/null
-apiVersion: cubit.dev/v1alpha1
-kind: Project
-metadata: {name: $ns, labels: {cubit.dev/e2e: cli}}
-spec: {namespaces: [$ns], deletionPolicy: Delete}
-YAML
-kubectl wait --for=condition=Ready "project/$ns" --timeout=60s >/dev/null || fail "project $ns not ready"
+cli_project cli
 cat <<'YAML' | kubectl apply -n "$ns" -f - >/dev/null
 apiVersion: cubit.dev/v1alpha1
 kind: JobTemplate

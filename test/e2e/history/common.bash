@@ -1,5 +1,30 @@
-# Shared by the history's end-to-end scripts (sourced; not a test itself: ctest
-# registers the *.sh files of this folder).
+# Shared by the history's end-to-end scripts and kubectl-cubit's (sourced; not a test
+# itself: ctest registers the *.sh files of this folder). The caller defines repo,
+# kubectl and nok.
+
+# manager_up LOG [FLAGS...]: restarts the harness's manager with extra flags
+# (CUBIT_MANAGER_CONFIG and CUBIT_SKIP_SAMPLES pass through); on failure prints
+# LOG, counts a failed check and exits.
+manager_up() {
+  local log=$1
+  shift
+  CUBIT_MANAGER_ARGS="$*" "$repo/test/e2e/cubit-up.sh" >"$log" 2>&1 || { cat "$log"; nok "cubit-up.sh failed"; exit 1; }
+}
+
+# drop_finalizers: removes cubit.dev/history from every run object (a manager
+# without history never will: see docs/history.md, "Turning history off").
+drop_finalizers() {
+  local kind
+  for kind in trainingjobs pipelineruns notebooks inferenceservices; do
+    kubectl get "$kind" -A -o json 2>/dev/null |
+      jq -r '.items[] | select((.metadata.finalizers // []) | index("cubit.dev/history")) |
+             "\(.metadata.namespace) \(.metadata.name) \((.metadata.finalizers | index("cubit.dev/history")))"' |
+      while read -r ns name i; do
+        kubectl -n "$ns" patch "$kind" "$name" --type=json \
+          -p "[{\"op\":\"test\",\"path\":\"/metadata/finalizers/$i\",\"value\":\"cubit.dev/history\"},{\"op\":\"remove\",\"path\":\"/metadata/finalizers/$i\"}]" >/dev/null
+      done
+  done
+}
 
 # reader_project PROJECT NAMESPACE: makes the Project with one namespace and the
 # ServiceAccount NAMESPACE:reader as a member (view), waits until it is Ready,

@@ -60,15 +60,12 @@ until_equals() {
 q() { sqlite3 -separator ' ' "$db" "$@"; }
 get() { curl -ksS --max-time 20 -H "Authorization: Bearer $member" "$api/$1"; }
 
-manager_up() { # extra manager flags; CUBIT_MANAGER_CONFIG passes through
-  CUBIT_SKIP_SAMPLES=1 CUBIT_MANAGER_ARGS="$*" "$repo/test/e2e/cubit-up.sh" >"$tmp/up.log" 2>&1 ||
-    { cat "$tmp/up.log"; nok "cubit-up.sh failed"; exit 1; }
-}
+export CUBIT_SKIP_SAMPLES=1 # for manager_up (common.bash)
 
 cleanup() {
   kubectl delete project "$P" --wait=false >/dev/null 2>&1
   unset CUBIT_MANAGER_CONFIG
-  manager_up # history off: the finalizers left go (part C)
+  manager_up "$tmp/up.log" # history off: the finalizers left go (part C)
   rm -rf "$tmp" "$elsewhere_config"
 }
 trap cleanup EXIT
@@ -77,7 +74,7 @@ rm -f "$db" "$db-wal" "$db-shm"
 cp "$repo/test/e2e/manager-config.yaml" "$elsewhere_config"
 printf '# The recorder runs elsewhere (the chart'"'"'s history Deployment).\nhistory:\n  finalizerTimeoutSeconds: 600\n' \
   >>"$elsewhere_config"
-manager_up $hist_args
+manager_up "$tmp/up.log" $hist_args
 
 member=$(reader_project "$P" "$NS") || { nok "project $P not Ready"; exit 1; }
 
@@ -135,7 +132,7 @@ for _ in $(seq 1 900); do (($(deleted_prs 2>/dev/null || echo 0) >= third)) && b
 recorded_before=$(deleted_prs)
 kill -KILL "$(cat "$state/manager.pid")" 2>/dev/null && ok "SIGKILL of the manager and its recorder with $recorded_before of $RUNS runs recorded as deleted"
 sleep 3
-manager_up $hist_args
+manager_up "$tmp/up.log" $hist_args
 rss_pid=$(cat "$state/manager.pid")
 
 until_equals "$RUNS PipelineRun records, all deleted" "$RUNS $RUNS" 1200 \
@@ -180,7 +177,7 @@ rss=$(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$rss_pid/status" 2>/dev/null)
 ok "part A took $((SECONDS - t_a)) s; manager (controllers, webhooks and recorder) RSS ${rss:-?} MiB"
 
 # ------------------------------------------- B: the recorder away while runs end
-CUBIT_MANAGER_CONFIG=$elsewhere_config manager_up
+CUBIT_MANAGER_CONFIG=$elsewhere_config manager_up "$tmp/up.log"
 ok "the recorder is away (manager without --history-db, history section in --config)"
 template slow batch main '{cpu: 100m}' 5
 pipeline hh-down slow 50 50
@@ -198,7 +195,7 @@ sleep 10
 equals "10 s later they still wait for their record" 50 "$(kubectl -n "$NS" get pipelineruns -l cubit.dev/pipeline=hh-down -o name | grep -c .)"
 equals "none recorded meanwhile" 0 "$(q "SELECT COUNT(*) FROM runs WHERE namespace = '$NS' AND name LIKE 'hh-down-%'")"
 t_b=$SECONDS
-manager_up $hist_args
+manager_up "$tmp/up.log" $hist_args
 left() { kubectl -n "$NS" get pipelineruns,trainingjobs -l cubit.dev/pipeline=hh-down -o name 2>/dev/null | grep -c . ; }
 until_equals "the recorder back: all 50 runs (and tasks) recorded and gone" 0 300 left
 until_equals "50 records Succeeded and deleted, 50 tasks with them" "50 50 50" 60 \
@@ -223,7 +220,7 @@ held() {
 }
 until_equals "10 TrainingJobs carry the history finalizer" 10 120 held
 unset CUBIT_MANAGER_CONFIG
-manager_up
+manager_up "$tmp/up.log"
 until_equals "history off: the manager removes the finalizers" 0 120 held
 kubectl -n "$NS" delete trainingjobs --all --wait=false >/dev/null
 until_equals "and their deletion goes through" 0 120 \

@@ -47,37 +47,17 @@ get() {
 status_of() { get "$@" | cut -d' ' -f1; }
 body_of() { get "$@" | cut -d' ' -f2-; }
 
-manager_up() { # extra manager flags
-  CUBIT_MANAGER_ARGS="$*" "$repo/test/e2e/cubit-up.sh" >/tmp/history-e2e-up.$$ 2>&1 ||
-    { cat /tmp/history-e2e-up.$$; nok "cubit-up.sh failed"; exit 1; }
-}
-
-# Removes cubit.dev/history from every run object (a manager without history
-# never will: see docs/history.md, "Turning history off").
-drop_finalizers() {
-  local kind
-  for kind in trainingjobs pipelineruns notebooks inferenceservices; do
-    kubectl get "$kind" -A -o json 2>/dev/null |
-      jq -r '.items[] | select((.metadata.finalizers // []) | index("cubit.dev/history")) |
-             "\(.metadata.namespace) \(.metadata.name) \((.metadata.finalizers | index("cubit.dev/history")))"' |
-      while read -r ns name i; do
-        kubectl -n "$ns" patch "$kind" "$name" --type=json \
-          -p "[{\"op\":\"test\",\"path\":\"/metadata/finalizers/$i\",\"value\":\"cubit.dev/history\"},{\"op\":\"remove\",\"path\":\"/metadata/finalizers/$i\"}]" >/dev/null
-      done
-  done
-}
-
 cleanup() {
   kubectl delete project "$P" --wait=false >/dev/null 2>&1
   kubectl delete namespace "$OTHER" --wait=false >/dev/null 2>&1
-  manager_up
+  manager_up /tmp/history-e2e-up.$$
   drop_finalizers
   rm -f /tmp/history-e2e.$$ /tmp/history-e2e-up.$$
 }
 trap cleanup EXIT
 
 rm -f "$db" "$db-wal" "$db-shm"
-manager_up $hist_args
+manager_up /tmp/history-e2e-up.$$ $hist_args
 
 kubectl create namespace "$OTHER" >/dev/null 2>&1
 kubectl -n "$OTHER" create serviceaccount stranger >/dev/null 2>&1
@@ -154,7 +134,7 @@ run=$(body_of "$member" "run?uid=$uid")
 equals "its record remains, marked deleted" "Succeeded true" "$(jq -r '"\(.phase) \(.deletedAt != null)"' <<<"$run")"
 before=$(jq -c '[.transitions, .pods]' <<<"$run")
 
-manager_up $hist_args
+manager_up /tmp/history-e2e-up.$$ $hist_args
 sleep 5 # the informers' first lists are reconciled
 after=$(jq -c '[.transitions, .pods]' <<<"$(body_of "$member" "run?uid=$uid")")
 equals "a restart duplicates nothing (transitions, pods)" "$before" "$after"
@@ -180,10 +160,10 @@ until_equals "a second TrainingJob succeeds" Succeeded kubectl -n "$NS" get trai
 uid2=$(kubectl -n "$NS" get trainingjob away -o 'jsonpath={.metadata.uid}')
 recorded() { body_of "$member" "run?uid=$uid2" | jq -r '"\(.phase) \(.deletedAt != null)"'; }
 until_equals "it is recorded" "Succeeded false" recorded
-manager_up
+manager_up /tmp/history-e2e-up.$$
 drop_finalizers
 kubectl -n "$NS" delete trainingjob away --timeout=60s >/dev/null || nok "TrainingJob away was not deleted"
-manager_up $hist_args
+manager_up /tmp/history-e2e-up.$$ $hist_args
 until_equals "the recorder, back, marks it deleted" "Succeeded true" recorded
 
 echo "$passed passed, $failed failed"
