@@ -1,7 +1,6 @@
 #include "cache/store.h"
 
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uthash.h>
@@ -50,26 +49,9 @@ struct cache_store {
   size_t nindexes;
 };
 
-/* The object an entry holds, a new tree the caller owns. The text was
- * written by json_dumpb, so only running out of memory can fail here, and
- * that aborts as every allocation does (util/alloc.h). */
+/* The object an entry holds, a new tree the caller owns. */
 static json_t *decode(const entry *e) {
-  json_error_t err;
-  json_t *obj = json_loadb(e->text, e->len, JSON_ALLOW_NUL, &err);
-  if (obj == NULL) {
-    fprintf(stderr, "cubit: cache: cannot decode a stored object (%s): out of memory\n", err.text);
-    abort();
-  }
-  return obj;
-}
-
-/* obj's compact JSON text, exactly sized; *len its length. */
-static char *encode(const json_t *obj, size_t *len) {
-  size_t n = json_dumpb(obj, NULL, 0, JSON_COMPACT);
-  char *text = xmalloc(n);
-  if (json_dumpb(obj, text, n, JSON_COMPACT) != n) abort(); /* the same tree dumps to the same size */
-  *len = n;
-  return text;
+  return js_unpack(e->text, e->len);
 }
 
 cache_store *cache_store_new(void) {
@@ -225,7 +207,7 @@ json_t *cache_store_upsert(cache_store *s, json_t *obj) {
   cache_transform(NULL, obj);
   char *key = cache_key(obj);
   size_t len;
-  char *text = encode(obj, &len);
+  char *text = js_pack(obj, &len);
   pthread_rwlock_wrlock(&s->lock);
   entry *e;
   json_t *old = NULL;
