@@ -136,10 +136,11 @@ figure requests_per_notebook "$(calc "($(requests) - $req0) / $n")" "" 0
 # managedFields and last-applied-configuration (what the store keeps as text
 # of a resource it does not cut; pods are cut further, pkg/runtime/fields.c).
 figure anon_per_notebook_b "$(calc "($(anon_kb) - ${fig[idle_rss_anon_kb]}) * 1024 / $n")" B 0
-for r in notebooks statefulsets services pods; do
+for r in notebooks statefulsets services persistentvolumeclaims virtualservices.networking.istio.io pods; do
   read -r count bytes < <("${kubectl[@]}" -n "$ns" get "$r" -o json |
     jq -c '.items[] | del(.metadata.managedFields) | del(.metadata.annotations["kubectl.kubernetes.io/last-applied-configuration"])' |
     awk '{s += length($0)} END {printf "%d %d\n", NR, s}')
+  r=${r%%.*}
   figure "${r}_per_notebook" "$(calc "$count / $n")" "" 0
   figure "${r}_json_b" "$(calc "$bytes / ($count > 0 ? $count : 1)")" B 0
 done
