@@ -32,7 +32,8 @@ typedef struct index_def {
 /* An object is kept as its compact JSON text, not as a jansson tree: a
  * tree costs about eight times its text in heap (a node, a hashtable and
  * a key copy per field, each a malloc block), so a reader decodes its own
- * copy instead (bench/bench_store: figures in docs/performance.md). */
+ * copy instead (bench/bench_store; figures in docs/runtime.md, "Memory at
+ * scale"). */
 typedef struct entry {
   char *key;
   char *text; /* compact JSON, not NUL-terminated */
