@@ -10,7 +10,9 @@
 # 2. create: N Notebooks (their StatefulSet + Service + pod each) in a namespace of
 #            their own, written by 4 kubectl processes; time until every child exists;
 # 3. steady: RSS once the Notebooks' children exist and the manager has settled,
-#            CPU seconds and API requests the manager spent on the N Notebooks;
+#            CPU seconds and API requests the manager spent on the N Notebooks,
+#            anonymous memory per Notebook, and per resource the objects per
+#            Notebook and their JSON size (what the cache keeps, as text);
 # 4. cold:   restarts the manager with everything present: peak RSS (VmHWM) while it
 #            lists and reconciles, RSS once settled, time until it is ready;
 # then deletes the namespace (unless --keep). Prints figures; never asserts anything.
@@ -129,6 +131,19 @@ figure steady_rss_anon_kb "$(anon_kb)" KiB 0
 figure steady_peak_rss_kb "$(hwm_kb)" KiB 0
 figure cpu_s "$(calc "$(cpu_s) - $cpu0")" s 0
 figure requests_per_notebook "$(calc "($(requests) - $req0) / $n")" "" 0
+# What one Notebook costs: the manager's anonymous memory over idle, and per
+# resource the objects per Notebook and their JSON as the API serves it less
+# managedFields and last-applied-configuration (what the store keeps as text
+# of a resource it does not cut; pods are cut further, pkg/runtime/fields.c).
+figure anon_per_notebook_b "$(calc "($(anon_kb) - ${fig[idle_rss_anon_kb]}) * 1024 / $n")" B 0
+for r in notebooks statefulsets services persistentvolumeclaims virtualservices.networking.istio.io pods; do
+  read -r count bytes < <("${kubectl[@]}" -n "$ns" get "$r" -o json |
+    jq -c '.items[] | del(.metadata.managedFields) | del(.metadata.annotations["kubectl.kubernetes.io/last-applied-configuration"])' |
+    awk '{s += length($0)} END {printf "%d %d\n", NR, s}')
+  r=${r%%.*}
+  figure "${r}_per_notebook" "$(calc "$count / $n")" "" 0
+  figure "${r}_json_b" "$(calc "$bytes / ($count > 0 ? $count : 1)")" B 0
+done
 
 # 4. cold start with everything present
 restart

@@ -4,7 +4,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
 
 #include "util/alloc.h"
 #include "util/json.h"
@@ -37,7 +36,7 @@ struct cache_informer {
   /* the list in flight on the thread pool */
   uv_work_t list_req;
   int listing;
-  json_t *list_items; /* the list's items, already cut down */
+  json_t *list_items; /* key → the item cut down, as compact JSON text */
   char *list_rv;
   int list_rc;
   kube_status list_st;
@@ -207,17 +206,26 @@ static void start_watch(cache_informer *inf) {
   }
 }
 
-/* On the list thread: each item is cut down as soon as it is decoded. */
+/* On the list thread: each item is cut down as soon as it is decoded and
+ * kept as text until the list is complete (the store keeps text too: a
+ * cold start must not hold every listed object as a jansson tree, about
+ * eight times its text, next to the store it is filling). */
 static int keep_item(json_t *item, void *arg) {
   cache_informer *inf = arg;
   cache_transform(inf->fields, item);
-  json_array_append_new(inf->list_items, item);
+  char *key = cache_key(item);
+  size_t len;
+  char *text = js_pack(item, &len);
+  json_decref(item);
+  json_object_set_new_nocheck(inf->list_items, key, json_stringn_nocheck(text, len));
+  free(text);
+  free(key);
   return 0;
 }
 
 static void forget_items(void *arg) {
   cache_informer *inf = arg;
-  json_array_clear(inf->list_items);
+  json_object_clear(inf->list_items);
 }
 
 static void list_work(uv_work_t *req) {
@@ -227,7 +235,7 @@ static void list_work(uv_work_t *req) {
   o.field_selector = inf->field_selector;
   o.limit = inf->page_size;
   memset(&inf->list_st, 0, sizeof(inf->list_st));
-  inf->list_items = json_array();
+  inf->list_items = json_object();
   inf->list_rv = NULL;
   inf->list_rc = kube_list_each(inf->client, &inf->res, inf->ns, &o, keep_item, forget_items, inf, &inf->list_rv,
                                 &inf->list_st);
@@ -235,29 +243,14 @@ static void list_work(uv_work_t *req) {
 
 static void finish_stop(cache_informer *inf);
 
-typedef struct keyset {
-  const char *key;
-  UT_hash_handle hh;
-} keyset;
-
-/* Replaces the store with a fresh list: new and changed objects are
- * delivered as adds and updates, objects that vanished as deletes. */
+/* Replaces the store with a fresh list (key → text, from keep_item): new
+ * and changed objects are delivered as adds and updates, objects that
+ * vanished as deletes. Each item's text is dropped once it is stored. */
 static void replace_store(cache_informer *inf, json_t *items) {
-  keyset *seen = NULL;
-  size_t nitems = json_array_size(items);
-  char **new_keys = xcalloc(nitems + 1, sizeof(char *));
-  for (size_t i = 0; i < nitems; i++) {
-    new_keys[i] = cache_key(json_array_get(items, i));
-    keyset *k = xcalloc(1, sizeof(*k));
-    k->key = new_keys[i];
-    HASH_ADD_KEYPTR(hh, seen, k->key, strlen(k->key), k);
-  }
   size_t nold;
   char **old_keys = cache_store_keys(inf->store, &nold);
   for (size_t i = 0; i < nold; i++) {
-    keyset *k;
-    HASH_FIND_STR(seen, old_keys[i], k);
-    if (k == NULL) {
+    if (json_object_get(items, old_keys[i]) == NULL) {
       json_t *gone = cache_store_remove(inf->store, old_keys[i]);
       if (gone) deliver_delete(inf, gone);
       json_decref(gone);
@@ -265,14 +258,14 @@ static void replace_store(cache_informer *inf, json_t *items) {
     free(old_keys[i]);
   }
   free(old_keys);
-  for (size_t i = 0; i < nitems; i++) store_and_deliver(inf, json_array_get(items, i));
-  keyset *k, *tmp;
-  HASH_ITER(hh, seen, k, tmp) {
-    HASH_DEL(seen, k);
-    free(k);
+  const char *key;
+  json_t *text;
+  json_object_foreach(items, key, text) {
+    json_t *obj = js_unpack(json_string_value(text), json_string_length(text));
+    json_string_setn_nocheck(text, "", 0);
+    store_and_deliver(inf, obj);
+    json_decref(obj);
   }
-  for (size_t i = 0; i < nitems; i++) free(new_keys[i]);
-  free(new_keys);
 }
 
 static void list_done(uv_work_t *req, int status) {

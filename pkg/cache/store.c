@@ -29,9 +29,15 @@ typedef struct index_def {
   bucket *buckets;
 } index_def;
 
+/* An object is kept as its compact JSON text, not as a jansson tree: a
+ * tree costs about eight times its text in heap (a node, a hashtable and
+ * a key copy per field, each a malloc block), so a reader decodes its own
+ * copy instead (bench/bench_store; figures in docs/runtime.md, "Memory at
+ * scale"). */
 typedef struct entry {
   char *key;
-  json_t *obj;
+  char *text; /* compact JSON, not NUL-terminated */
+  size_t len;
   char **values[MAX_INDEXES]; /* index values computed at insert */
   UT_hash_handle hh;
 } entry;
@@ -39,9 +45,15 @@ typedef struct entry {
 struct cache_store {
   pthread_rwlock_t lock;
   entry *entries;
+  size_t text_bytes; /* sum of the entries' len */
   index_def indexes[MAX_INDEXES];
   size_t nindexes;
 };
+
+/* The object an entry holds, a new tree the caller owns. */
+static json_t *decode(const entry *e) {
+  return js_unpack(e->text, e->len);
+}
 
 cache_store *cache_store_new(void) {
   cache_store *s = xcalloc(1, sizeof(*s));
@@ -60,7 +72,7 @@ void cache_store_free(cache_store *s) {
   HASH_ITER(hh, s->entries, e, etmp) {
     HASH_DEL(s->entries, e);
     for (size_t i = 0; i < s->nindexes; i++) free_values(e->values[i]);
-    json_decref(e->obj);
+    free(e->text);
     free(e->key);
     free(e);
   }
@@ -182,36 +194,42 @@ static void unindex(cache_store *s, entry *e) {
   }
 }
 
-static void reindex(cache_store *s, entry *e) {
+static void reindex(cache_store *s, entry *e, const json_t *obj) {
   for (size_t i = 0; i < s->nindexes; i++) {
-    e->values[i] = s->indexes[i].fn(e->obj, s->indexes[i].arg);
+    e->values[i] = s->indexes[i].fn(obj, s->indexes[i].arg);
     for (size_t j = 0; e->values[i] && e->values[i][j]; j++) index_insert(&s->indexes[i], e->values[i][j], e->key);
   }
 }
 
 json_t *cache_store_upsert(cache_store *s, json_t *obj) {
   /* managedFields are often the largest part of an object and no reconciler
-   * reads them: dropping them roughly halves the cache's memory. The
-   * informer has cut obj down already; this covers direct writers. */
+   * reads them. The informer has cut obj down already; this covers direct
+   * writers. */
   cache_transform(NULL, obj);
   char *key = cache_key(obj);
-  json_incref(obj);
+  size_t len;
+  char *text = js_pack(obj, &len);
   pthread_rwlock_wrlock(&s->lock);
   entry *e;
   json_t *old = NULL;
   HASH_FIND_STR(s->entries, key, e);
   if (e) {
     unindex(s, e);
-    old = e->obj;
-    e->obj = obj;
+    /* An unchanged object (a relist, a resync) needs no decoding: its
+     * previous version is obj itself. */
+    old = e->len == len && memcmp(e->text, text, len) == 0 ? json_incref(obj) : decode(e);
+    s->text_bytes -= e->len;
+    free(e->text);
     free(key);
   } else {
     e = xcalloc(1, sizeof(*e));
     e->key = key;
-    e->obj = obj;
     HASH_ADD_KEYPTR(hh, s->entries, e->key, strlen(e->key), e);
   }
-  reindex(s, e);
+  e->text = text;
+  e->len = len;
+  s->text_bytes += len;
+  reindex(s, e, obj);
   pthread_rwlock_unlock(&s->lock);
   return old;
 }
@@ -224,7 +242,9 @@ json_t *cache_store_remove(cache_store *s, const char *key) {
   if (e) {
     unindex(s, e);
     HASH_DEL(s->entries, e);
-    old = e->obj;
+    old = decode(e);
+    s->text_bytes -= e->len;
+    free(e->text);
     free(e->key);
     free(e);
   }
@@ -236,7 +256,7 @@ json_t *cache_store_get_key(cache_store *s, const char *key) {
   pthread_rwlock_rdlock(&s->lock);
   entry *e;
   HASH_FIND_STR(s->entries, key, e);
-  json_t *obj = e ? json_incref(e->obj) : NULL;
+  json_t *obj = e ? decode(e) : NULL;
   pthread_rwlock_unlock(&s->lock);
   return obj;
 }
@@ -248,12 +268,19 @@ json_t *cache_store_get(cache_store *s, const char *ns, const char *name) {
   return obj;
 }
 
+/* Takes obj's reference. */
 static void list_push(cache_list *l, size_t *cap, json_t *obj) {
   if (l->len == *cap) {
     *cap = *cap ? *cap * 2 : 16;
     l->items = xrealloc(l->items, *cap * sizeof(json_t *));
   }
-  l->items[l->len++] = json_incref(obj);
+  l->items[l->len++] = obj;
+}
+
+/* 1 when key is of an object in namespace ns ("ns/name"). */
+static int key_in_namespace(const char *key, const char *ns) {
+  size_t n = strlen(ns);
+  return strncmp(key, ns, n) == 0 && key[n] == '/';
 }
 
 void cache_store_list(cache_store *s, const char *ns, cache_list *out) {
@@ -263,11 +290,8 @@ void cache_store_list(cache_store *s, const char *ns, cache_list *out) {
   pthread_rwlock_rdlock(&s->lock);
   entry *e, *tmp;
   HASH_ITER(hh, s->entries, e, tmp) {
-    if (ns) {
-      const char *ons = js_namespace(e->obj);
-      if (ons == NULL || strcmp(ons, ns) != 0) continue;
-    }
-    list_push(out, &cap, e->obj);
+    if (ns && !key_in_namespace(e->key, ns)) continue;
+    list_push(out, &cap, decode(e));
   }
   pthread_rwlock_unlock(&s->lock);
 }
@@ -285,7 +309,7 @@ void cache_store_by_index(cache_store *s, const char *name, const char *value, c
     if (b) HASH_ITER(hh, b->keys, k, tmp) {
         entry *e;
         HASH_FIND_STR(s->entries, k->key, e);
-        if (e) list_push(out, &cap, e->obj);
+        if (e) list_push(out, &cap, decode(e));
       }
   }
   pthread_rwlock_unlock(&s->lock);
@@ -305,7 +329,7 @@ int cache_store_select(cache_store *s, const char *ns, const char *selector, cac
       cache_list_free(out);
       return rc;
     }
-    if (match) list_push(out, &cap, all.items[i]);
+    if (match) list_push(out, &cap, json_incref(all.items[i]));
   }
   cache_list_free(&all);
   return 0;
@@ -316,6 +340,13 @@ void cache_list_free(cache_list *l) {
   free(l->items);
   l->items = NULL;
   l->len = 0;
+}
+
+void cache_store_get_stats(cache_store *s, cache_store_stats *out) {
+  pthread_rwlock_rdlock(&s->lock);
+  out->objects = HASH_COUNT(s->entries);
+  out->text_bytes = s->text_bytes;
+  pthread_rwlock_unlock(&s->lock);
 }
 
 size_t cache_store_len(cache_store *s) {

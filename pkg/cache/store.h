@@ -1,10 +1,12 @@
 /* The object store behind an informer: a hash map keyed "namespace/name"
  * (or "name" for cluster-scoped objects) with secondary indexes.
  *
- * Objects in the store are immutable: a reader gets a new reference
- * (json_incref'd) and must never modify it — json_deep_copy first to build a
- * change. Readers take a read lock for the duration of one call only; the
- * informer writes on the loop thread. */
+ * The store keeps each object as its compact JSON text (a jansson tree
+ * costs about eight times as much heap); every read decodes a new tree that
+ * the reader owns. Treat it as read-only all the same — it is what the
+ * cache holds, and code written against the store must not depend on
+ * whether it is shared. Readers take a read lock for the duration of one
+ * call only; the informer writes on the loop thread. */
 #ifndef CUBIT_CACHE_STORE_H
 #define CUBIT_CACHE_STORE_H
 
@@ -37,21 +39,21 @@ void cache_store_index_label(cache_store *s, const char *label_key);
 char *cache_key(const json_t *obj);
 char *cache_key_of(const char *ns, const char *name);
 
-/* Writer side (the informer). cache_store_upsert takes a reference to obj,
- * strips metadata.managedFields and the last-applied-configuration
- * annotation from it (cache_transform with no field set; obj must not be
- * shared yet), and returns the previous object (a reference the caller
- * releases) or NULL. */
+/* Writer side (the informer). cache_store_upsert strips
+ * metadata.managedFields and the last-applied-configuration annotation from
+ * obj (cache_transform with no field set; obj must not be shared yet),
+ * stores its text (obj stays the caller's), and returns the previous object
+ * (a reference the caller releases) or NULL. */
 json_t *cache_store_upsert(cache_store *s, json_t *obj);
 /* Removes key; returns the removed object (caller releases) or NULL. */
 json_t *cache_store_remove(cache_store *s, const char *key);
 
-/* Reader side: a new reference, or NULL when absent. ns may be NULL for
+/* Reader side: a new object (decoded for this call), or NULL when absent. ns may be NULL for
  * cluster-scoped objects. */
 json_t *cache_store_get(cache_store *s, const char *ns, const char *name);
 json_t *cache_store_get_key(cache_store *s, const char *key);
 
-/* A snapshot of references; cache_list_free releases them. */
+/* A snapshot: objects decoded for the caller; cache_list_free releases them. */
 typedef struct cache_list {
   json_t **items;
   size_t len;
@@ -67,6 +69,12 @@ int cache_store_select(cache_store *s, const char *ns, const char *selector, cac
 void cache_list_free(cache_list *l);
 
 size_t cache_store_len(cache_store *s);
+/* What the store holds, for metrics and benchmarks. */
+typedef struct cache_store_stats {
+  size_t objects;
+  size_t text_bytes; /* the objects' JSON text, without keys and indexes */
+} cache_store_stats;
+void cache_store_get_stats(cache_store *s, cache_store_stats *out);
 /* Every key, for the informer's relist; caller frees the strings and array. */
 char **cache_store_keys(cache_store *s, size_t *n);
 

@@ -268,10 +268,14 @@ void rt__controller_free(rt_controller *c) {
 
 void rt__controller_resync(rt_manager *m, rt_controller *c) {
   cache_informer *inf = rt_manager_informer(m, c->def.primary);
-  cache_list all;
-  cache_store_list(cache_informer_store(inf), NULL, &all);
-  for (size_t i = 0; i < all.len; i++) enqueue_obj(all.items[i], c);
-  cache_list_free(&all);
+  /* Keys only: the store decodes an object on every read (cache/store.h). */
+  size_t n;
+  char **keys = cache_store_keys(cache_informer_store(inf), &n);
+  for (size_t i = 0; i < n; i++) {
+    wq_add(c->queue, keys[i]);
+    free(keys[i]);
+  }
+  free(keys);
 }
 
 char **rt_map_involved_object(const rt_ctx *ctx, const json_t *event) {

@@ -139,3 +139,21 @@ json_t *js_controller_ref(const json_t *o) {
   }
   return NULL;
 }
+
+char *js_pack(const json_t *v, size_t *len) {
+  size_t n = json_dumpb(v, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
+  char *text = xmalloc(n ? n : 1);
+  if (json_dumpb(v, text, n, JSON_COMPACT | JSON_ENCODE_ANY) != n) abort(); /* the same value dumps to the same size */
+  *len = n;
+  return text;
+}
+
+json_t *js_unpack(const char *text, size_t len) {
+  json_error_t err;
+  json_t *v = json_loadb(text, len, JSON_ALLOW_NUL | JSON_DECODE_ANY, &err);
+  if (v == NULL) {
+    fprintf(stderr, "cubit: cannot decode packed JSON (%s): out of memory\n", err.text);
+    abort();
+  }
+  return v;
+}

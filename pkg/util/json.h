@@ -25,6 +25,15 @@ int js_set(json_t *root, const char *path, json_t *value);
 int js_set_str(json_t *root, const char *path, const char *s);
 /* Serialises compactly with sorted keys; the caller frees the result. */
 char *js_dump(const json_t *v);
+
+/* A value as compact text and back, for holding many objects in little
+ * memory (the cache keeps text: a jansson tree costs about eight times its
+ * text). js_pack returns an exactly sized buffer, not NUL-terminated, with
+ * its length in *len; caller frees. js_unpack decodes text js_pack wrote
+ * (NULs in strings included); it cannot fail but for memory, and aborts
+ * then, as util/alloc.h does. A new reference. */
+char *js_pack(const json_t *v, size_t *len);
+json_t *js_unpack(const char *text, size_t len);
 /* Convenience for object identity. */
 static inline const char *js_name(const json_t *o) { return js_str(o, "metadata.name"); }
 static inline const char *js_namespace(const json_t *o) { return js_str(o, "metadata.namespace"); }

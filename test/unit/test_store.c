@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -167,6 +168,92 @@ START_TEST(select_from_store) {
 }
 END_TEST
 
+/* The store keeps text and decodes on read: every value must come back
+ * exactly as it went in (json_equal), key order included. */
+static const char *const roundtrip_cases[] = {
+    "{\"n\":9223372036854775807,\"m\":-9223372036854775808,\"z\":0}",
+    "{\"r\":0.1,\"big\":1e300,\"tiny\":5e-324,\"neg\":-2.5}",
+    "{\"s\":\"caf\u00e9 \u2603 \\\"q\\\" \\\\ \\n\",\"nul\":\"a\\u0000b\",\"empty\":\"\"}",
+    "{\"t\":true,\"f\":false,\"null\":null,\"o\":{},\"a\":[],\"deep\":[[1,[2,{\"x\":[3]}]]]}",
+    "{\"zz\":1,\"aa\":2,\"mm\":3}",
+};
+
+START_TEST(text_roundtrip) {
+  cache_store *s = cache_store_new();
+  json_t *body = json_loads(roundtrip_cases[_i], JSON_ALLOW_NUL, NULL);
+  ck_assert_ptr_nonnull(body);
+  json_t *o = obj("ns", "a", "1", NULL, NULL);
+  json_object_set(o, "data", body);
+  json_decref(cache_store_upsert(s, o));
+  json_t *got = cache_store_get(s, "ns", "a");
+  ck_assert_msg(json_equal(json_object_get(got, "data"), body), "case %d changed in the store", _i);
+  /* Key order too: the first key read back is the first key written. */
+  ck_assert_str_eq(json_object_iter_key(json_object_iter(json_object_get(got, "data"))),
+                   json_object_iter_key(json_object_iter(body)));
+  /* A reader's copy is its own: changing it leaves the store alone. */
+  json_object_set_new(got, "data", json_string("changed"));
+  json_decref(got);
+  got = cache_store_get(s, "ns", "a");
+  ck_assert(json_equal(json_object_get(got, "data"), body));
+  json_decref(got);
+  json_decref(body);
+  json_decref(o);
+  cache_store_free(s);
+}
+END_TEST
+
+/* Namespaces are matched on the key ("ns/name"): a namespace that is a
+ * prefix of another must not collect the other's objects. Stats count what
+ * is held as objects come and go. */
+START_TEST(list_by_namespace_and_stats) {
+  cache_store *s = cache_store_new();
+  const char *nss[] = {"ns", "ns1", "ns-b", "ns"};
+  for (int i = 0; i < 4; i++) {
+    char name[8];
+    snprintf(name, sizeof(name), "o%d", i);
+    json_t *o = obj(nss[i], name, "1", NULL, NULL);
+    json_decref(cache_store_upsert(s, o));
+    json_decref(o);
+  }
+  json_t *c = json_pack("{s:{s:s}}", "metadata", "name", "cluster-wide");
+  json_decref(cache_store_upsert(s, c));
+  json_decref(c);
+  cache_list l;
+  cache_store_list(s, "ns", &l);
+  ck_assert_uint_eq(l.len, 2);
+  for (size_t i = 0; i < l.len; i++) ck_assert_str_eq(js_namespace(l.items[i]), "ns");
+  cache_list_free(&l);
+  cache_store_list(s, NULL, &l);
+  ck_assert_uint_eq(l.len, 5);
+  cache_list_free(&l);
+  cache_store_stats st;
+  cache_store_get_stats(s, &st);
+  ck_assert_uint_eq(st.objects, 5);
+  ck_assert_uint_gt(st.text_bytes, 5 * strlen("{\"metadata\":{}}"));
+  /* Storing an unchanged object again gives back an equal previous one. */
+  json_t *again = obj("ns", "o0", "1", NULL, NULL);
+  json_t *prev = cache_store_upsert(s, again);
+  ck_assert(json_equal(prev, again));
+  json_decref(prev);
+  json_decref(again);
+  cache_store_stats st2;
+  cache_store_get_stats(s, &st2);
+  ck_assert_uint_eq(st2.text_bytes, st.text_bytes);
+  char **keys;
+  size_t n;
+  keys = cache_store_keys(s, &n);
+  for (size_t i = 0; i < n; i++) {
+    json_decref(cache_store_remove(s, keys[i]));
+    free(keys[i]);
+  }
+  free(keys);
+  cache_store_get_stats(s, &st);
+  ck_assert_uint_eq(st.objects, 0);
+  ck_assert_uint_eq(st.text_bytes, 0);
+  cache_store_free(s);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("store");
   TCase *tc = tcase_create("core");
@@ -175,6 +262,8 @@ int main(void) {
   tcase_add_test(tc, indexes_follow_updates);
   tcase_add_loop_test(tc, selectors, 0, sizeof(selector_cases) / sizeof(selector_cases[0]));
   tcase_add_test(tc, select_from_store);
+  tcase_add_loop_test(tc, text_roundtrip, 0, sizeof(roundtrip_cases) / sizeof(roundtrip_cases[0]));
+  tcase_add_test(tc, list_by_namespace_and_stats);
   suite_add_tcase(s, tc);
   return testutil_run(s);
 }

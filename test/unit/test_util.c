@@ -45,6 +45,33 @@ static const struct {
     {"2026-11-22T07:00:00Zjunk", CUBIT_EINVAL, 0},
 };
 
+/* js_pack/js_unpack: any value comes back equal, and the text is compact
+ * (no spaces) and exactly sized. */
+static const struct {
+  const char *json, *packed;
+} packs[] = {
+    {"{ \"a\" : 1, \"b\" : [true, null] }", "{\"a\":1,\"b\":[true,null]}"},
+    {"[]", "[]"},
+    {"\"x\\u0000y\"", "\"x\\u0000y\""},
+    {"-0.5", "-0.5"},
+    {"{\"z\":{},\"a\":9223372036854775807}", "{\"z\":{},\"a\":9223372036854775807}"},
+};
+
+START_TEST(json_pack_unpack) {
+  json_t *v = json_loads(packs[_i].json, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+  ck_assert_ptr_nonnull(v);
+  size_t len;
+  char *text = js_pack(v, &len);
+  ck_assert_uint_eq(len, strlen(packs[_i].packed));
+  ck_assert(memcmp(text, packs[_i].packed, len) == 0);
+  json_t *back = js_unpack(text, len);
+  ck_assert(json_equal(v, back));
+  json_decref(back);
+  free(text);
+  json_decref(v);
+}
+END_TEST
+
 START_TEST(rfc3339) {
   int64_t got = -1;
   int rc = time_parse_rfc3339(times[_i].in, &got);
@@ -95,6 +122,7 @@ int main(void) {
   Suite *s = suite_create("util");
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, json_paths);
+  tcase_add_loop_test(tc, json_pack_unpack, 0, sizeof(packs) / sizeof(packs[0]));
   tcase_add_loop_test(tc, rfc3339, 0, sizeof(times) / sizeof(times[0]));
   tcase_add_test(tc, rfc3339_format);
   tcase_add_test(tc, metrics_text);
