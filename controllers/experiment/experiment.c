@@ -186,15 +186,15 @@ static void gather(const rt_ctx *ctx, const json_t *exp, exp_gathered *g) {
   cache_store *tjs = rt_store(ctx, &trainingjob_resource);
   if (tjs) cache_store_by_index(tjs, CACHE_INDEX_OWNER, js_uid(exp), &g->trials);
   g->observed = xcalloc(g->trials.len + 1, sizeof(*g->observed));
-  cache_list pods = {0};
   cache_store *ps = rt_store(ctx, &kube_pods);
-  if (ps) cache_store_by_index(ps, CACHE_INDEX_NAMESPACE, ns, &pods);
   for (size_t i = 0; i < g->trials.len; i++) {
     g->observed[i].tj = g->trials.items[i];
-    if (exp_trial_wants_metrics(&g->spec, g->trials.items[i]))
-      read_metrics(ctx, &g->spec, g->trials.items[i], &pods, g->in.now, &g->observed[i].probe);
+    if (!exp_trial_wants_metrics(&g->spec, g->trials.items[i])) continue;
+    cache_list pods = {0}; /* the trial's own */
+    if (ps) cache_store_by_namespaced_label(ps, TJ_LABEL, ns, js_name(g->trials.items[i]), &pods);
+    read_metrics(ctx, &g->spec, g->trials.items[i], &pods, g->in.now, &g->observed[i].probe);
+    cache_list_free(&pods);
   }
-  cache_list_free(&pods);
   g->in.trials = g->observed;
   g->in.ntrials = g->trials.len;
 }
@@ -248,6 +248,10 @@ int experiment_controller_register(rt_manager *m) {
   def.arg = c;
   def.free_arg = ctl_free;
   int rc = rt_manager_add_controller(m, &def);
-  if (rc) ctl_free(c);
-  return rc;
+  if (rc) {
+    ctl_free(c);
+    return rc;
+  }
+  rt_manager_index_label(m, &kube_pods, TJ_LABEL); /* a trial's pods */
+  return 0;
 }

@@ -27,8 +27,9 @@ static void list_ns(const rt_ctx *ctx, const kube_resource *r, const char *ns, c
 
 /* The pods carrying the run's label (its outputs readers'), moved into out. */
 static void reader_pods(const rt_ctx *ctx, const json_t *run, cache_list *out) {
-  cache_list all;
-  list_ns(ctx, &kube_pods, js_namespace(run), &all);
+  cache_list all = {0};
+  cache_store *pods = rt_store(ctx, &kube_pods);
+  if (pods) cache_store_by_namespaced_label(pods, PL_LABEL_RUN, js_namespace(run), js_name(run), &all);
   out->items = xcalloc(all.len + 1, sizeof(json_t *));
   out->len = 0;
   for (size_t i = 0; i < all.len; i++) {
@@ -124,6 +125,10 @@ int pipelinerun_controller_register(rt_manager *m, const json_t *settings) {
   def.arg = rc;
   def.free_arg = free;
   int r = rt_manager_add_controller(m, &def);
-  if (r) free(rc);
-  return r;
+  if (r) {
+    free(rc);
+    return r;
+  }
+  rt_manager_index_label(m, &kube_pods, PL_LABEL_RUN); /* reader_pods */
+  return 0;
 }

@@ -60,7 +60,7 @@ static void keep_job_pods(const json_t *tj, cache_list *all, cache_list *out) {
 static void job_pods(const rt_ctx *ctx, const json_t *tj, cache_list *out) {
   cache_store *pods = rt_store(ctx, &kube_pods);
   cache_list all = {0};
-  if (pods) cache_store_by_index(pods, CACHE_INDEX_NAMESPACE, js_namespace(tj), &all);
+  if (pods) cache_store_by_namespaced_label(pods, TJ_LABEL, js_namespace(tj), js_name(tj), &all);
   keep_job_pods(tj, &all, out);
 }
 
@@ -362,6 +362,10 @@ int trainingjob_controller_register(rt_manager *m, const gang_config *gang, cons
   def.arg = tc;
   def.free_arg = free;
   int rc = rt_manager_add_controller(m, &def);
-  if (rc) free(tc);
-  return rc;
+  if (rc) {
+    free(tc);
+    return rc;
+  }
+  rt_manager_index_label(m, &kube_pods, TJ_LABEL); /* job_pods */
+  return 0;
 }

@@ -143,6 +143,33 @@ void cache_store_index_label(cache_store *s, const char *label_key) {
   free(name);
 }
 
+static char **index_namespaced_label(const json_t *obj, void *arg) {
+  const char *v = json_string_value(json_object_get(js_get(obj, "metadata.labels"), arg));
+  if (v == NULL) return NULL;
+  char **out = xcalloc(2, sizeof(char *));
+  out[0] = cache_key_of(js_namespace(obj), v);
+  return out;
+}
+
+void cache_store_index_namespaced_label(cache_store *s, const char *label_key) {
+  char *name = xasprintf("nslabel:%s", label_key);
+  for (size_t i = 0; i < s->nindexes; i++)
+    if (strcmp(s->indexes[i].name, name) == 0) {
+      free(name);
+      return;
+    }
+  add_index(s, name, index_namespaced_label, xstrdup(label_key));
+  free(name);
+}
+
+void cache_store_by_namespaced_label(cache_store *s, const char *key, const char *ns, const char *value,
+                                     cache_list *out) {
+  char *name = xasprintf("nslabel:%s", key), *v = cache_key_of(ns, value);
+  cache_store_by_index(s, name, v, out);
+  free(name);
+  free(v);
+}
+
 char *cache_key_of(const char *ns, const char *name) {
   if (ns && *ns) return xasprintf("%s/%s", ns, name ? name : "");
   return xstrdup(name ? name : "");

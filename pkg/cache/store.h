@@ -34,6 +34,10 @@ void cache_store_index_owner(cache_store *s);
 void cache_store_index_namespace(cache_store *s);
 /* An index named "label:<key>" over the value of label <key>. */
 void cache_store_index_label(cache_store *s, const char *label_key);
+/* An index named "nslabel:<key>" over "<namespace>/<value of label key>":
+ * the objects of one namespace labelled alike, found without decoding the
+ * namespace's others. Adding it twice adds it once. */
+void cache_store_index_namespaced_label(cache_store *s, const char *label_key);
 
 /* Writes the key of obj into a new string; caller frees. */
 char *cache_key(const json_t *obj);
@@ -62,6 +66,10 @@ typedef struct cache_list {
 void cache_store_list(cache_store *s, const char *ns, cache_list *out);
 /* Objects whose index 'name' contains 'value'. Unknown index: empty list. */
 void cache_store_by_index(cache_store *s, const char *name, const char *value, cache_list *out);
+/* The objects in namespace ns whose label key is value (that index must exist:
+ * else an empty list). */
+void cache_store_by_namespaced_label(cache_store *s, const char *key, const char *ns, const char *value,
+                                     cache_list *out);
 /* Objects matching a label selector (equality-based: "a=b,c!=d,e,!f" and
  * set-based "k in (a,b)", "k notin (a)"). Returns CUBIT_EINVAL on a
  * malformed selector. */

@@ -296,6 +296,10 @@ cache_informer *rt_manager_informer(rt_manager *m, const kube_resource *r) {
   return e->informer;
 }
 
+void rt_manager_index_label(rt_manager *m, const kube_resource *r, const char *label_key) {
+  cache_store_index_namespaced_label(cache_informer_store(rt_manager_informer(m, r)), label_key);
+}
+
 /* Starts every registered informer whose API is now served. Loop thread. */
 static void start_served_informers(rt_manager *m) {
   for (informer_entry *e = m->informers; e; e = e->next) {

@@ -78,6 +78,11 @@ uv_loop_t *rt_manager_loop(rt_manager *m);
  * loop thread). It starts when the manager runs if the API server serves r,
  * otherwise as soon as r appears (a CRD becomes Established). */
 cache_informer *rt_manager_informer(rt_manager *m, const kube_resource *r);
+/* Indexes r's shared store by namespace and the value of label_key, before
+ * run: a reader finds the objects labelled for one owner with
+ * cache_store_by_namespaced_label instead of decoding its whole namespace
+ * (the store keeps text: every object read is decoded). */
+void rt_manager_index_label(rt_manager *m, const kube_resource *r, const char *label_key);
 /* The webhook server (NULL when disabled), to add routes before run. */
 http_server *rt_manager_webhook_server(rt_manager *m);
 
