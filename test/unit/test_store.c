@@ -49,6 +49,40 @@ START_TEST(cluster_scoped_key) {
 }
 END_TEST
 
+/* One namespace's objects labelled for one owner, without the others; the
+ * index added twice is one index. */
+START_TEST(namespaced_label_index) {
+  cache_store *s = cache_store_new();
+  cache_store_index_namespaced_label(s, "cubit.dev/trainingjob");
+  cache_store_index_namespaced_label(s, "cubit.dev/trainingjob");
+  const char *specs[][3] = {{"ns1", "a", "{\"cubit.dev/trainingjob\":\"train\"}"},
+                            {"ns1", "b", "{\"cubit.dev/trainingjob\":\"train\"}"},
+                            {"ns2", "c", "{\"cubit.dev/trainingjob\":\"train\"}"},
+                            {"ns1", "d", "{\"cubit.dev/trainingjob\":\"other\"}"},
+                            {"ns1", "e", NULL}};
+  for (size_t i = 0; i < 5; i++) {
+    json_t *o = obj(specs[i][0], specs[i][1], "1", NULL, specs[i][2]);
+    json_decref(cache_store_upsert(s, o));
+    json_decref(o);
+  }
+  cache_list l;
+  cache_store_by_namespaced_label(s, "cubit.dev/trainingjob", "ns1", "train", &l);
+  ck_assert_uint_eq(l.len, 2);
+  cache_list_free(&l);
+  cache_store_by_namespaced_label(s, "cubit.dev/trainingjob", "ns2", "train", &l);
+  ck_assert_uint_eq(l.len, 1);
+  ck_assert_str_eq(js_name(l.items[0]), "c");
+  cache_list_free(&l);
+  cache_store_by_namespaced_label(s, "cubit.dev/trainingjob", "ns1", "none", &l);
+  ck_assert_uint_eq(l.len, 0);
+  cache_list_free(&l);
+  cache_store_by_namespaced_label(s, "cubit.dev/experiment", "ns1", "train", &l); /* no such index */
+  ck_assert_uint_eq(l.len, 0);
+  cache_list_free(&l);
+  cache_store_free(s);
+}
+END_TEST
+
 START_TEST(indexes_follow_updates) {
   cache_store *s = cache_store_new();
   cache_store_index_owner(s);
@@ -260,6 +294,7 @@ int main(void) {
   tcase_add_test(tc, upsert_get_remove);
   tcase_add_test(tc, cluster_scoped_key);
   tcase_add_test(tc, indexes_follow_updates);
+  tcase_add_test(tc, namespaced_label_index);
   tcase_add_loop_test(tc, selectors, 0, sizeof(selector_cases) / sizeof(selector_cases[0]));
   tcase_add_test(tc, select_from_store);
   tcase_add_loop_test(tc, text_roundtrip, 0, sizeof(roundtrip_cases) / sizeof(roundtrip_cases[0]));
