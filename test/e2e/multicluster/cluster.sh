@@ -12,24 +12,15 @@
 # programs), or when CUBIT_E2E_MULTICLUSTER=0. Bounded: about 1.5 minutes when it runs.
 # The member uses CUBIT_MEMBER_PORT_BASE (default 17440) + 0..8 and is purged at the end.
 set -euo pipefail
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-state=${CUBIT_LOCAL_STATE:-$repo/.cubit/local}
-bin=$("$repo/kind/local/build.sh" --print)
-kubectl=("$bin/kubectl" --kubeconfig "$state/kubeconfig")
+tag=multicluster
+# shellcheck source=common.bash
+. "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 member=e2e-member
 cluster=e2e-mc-member
 secret=e2e-mc-member-kubeconfig
 project=e2e-mc-project
 project_ns=e2e-mc-team
-log=$state/manager.log
-t_start=$(date +%s)
 
-say() { printf '[multicluster] %s\n' "$*" >&2; }
-skip() {
-  say "SKIPPED: $*"
-  exit 77
-}
-[[ ${CUBIT_E2E_MULTICLUSTER:-1} == 0 ]] && skip "CUBIT_E2E_MULTICLUSTER=0"
 
 cleanup() {
   "${kubectl[@]}" delete project "$project" --ignore-not-found --wait=false >/dev/null 2>&1 || true
@@ -45,26 +36,9 @@ fail() {
   exit 1
 }
 
-say "starting the member control plane $member"
-if ! up_out=$(CUBIT_MEMBER_UP_TIMEOUT=${CUBIT_MEMBER_UP_TIMEOUT:-120} "$repo/kind/local/member.sh" up "$member" 2>&1); then
-  printf '%s\n' "$up_out" | tail -n 8 >&2
-  skip "the second control plane could not be started here (see above)"
-fi
-member_kubeconfig=$("$repo/kind/local/member.sh" kubeconfig "$member")
-mkubectl=("$bin/kubectl" --kubeconfig "$member_kubeconfig")
+member_up
 
 field() { "${kubectl[@]}" get cluster "$cluster" -o jsonpath="{$1}" 2>/dev/null; }
-# wait_for SECONDS WHAT COMMAND...
-wait_for() {
-  local timeout=$1 what=$2 t0
-  shift 2
-  t0=$(date +%s)
-  until "$@"; do
-    (($(date +%s) - t0 < timeout)) || fail "$what not seen within ${timeout}s"
-    sleep 1
-  done
-  say "$what after $(($(date +%s) - t0))s"
-}
 phase_is() { [[ $(field .status.phase) == "$1" ]]; }
 ready() { field '.status.conditions[?(@.type=="Ready")].'"$1"; }
 a100_used() { [[ $(field '.status.gpus[?(@.model=="A100")].used') == "$1" ]]; }

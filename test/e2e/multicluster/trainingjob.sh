@@ -14,25 +14,16 @@
 # CUBIT_E2E_MULTICLUSTER=0. Bounded: about 2 minutes when it runs. The member uses
 # CUBIT_MEMBER_PORT_BASE (default 17440) + 0..8 and is purged at the end.
 set -euo pipefail
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-state=${CUBIT_LOCAL_STATE:-$repo/.cubit/local}
-bin=$("$repo/kind/local/build.sh" --print)
-kubectl=("$bin/kubectl" --kubeconfig "$state/kubeconfig")
+tag=multicluster-trainingjob
+# shellcheck source=common.bash
+. "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 member=e2e-tj-member
 cluster=e2e-tjmc-member
 secret=e2e-tjmc-member-kubeconfig
 project=e2e-tjmc-project
 ns=e2e-tjmc-team
 job=e2e-tjmc-train
-log=$state/manager.log
-t_start=$(date +%s)
 
-say() { printf '[multicluster-trainingjob] %s\n' "$*" >&2; }
-skip() {
-  say "SKIPPED: $*"
-  exit 77
-}
-[[ ${CUBIT_E2E_MULTICLUSTER:-1} == 0 ]] && skip "CUBIT_E2E_MULTICLUSTER=0"
 
 cleanup() {
   "${kubectl[@]}" -n "$ns" delete trainingjob --all --ignore-not-found --wait=false >/dev/null 2>&1 || true
@@ -54,25 +45,8 @@ fail() {
   exit 1
 }
 
-say "starting the member control plane $member"
-if ! up_out=$(CUBIT_MEMBER_UP_TIMEOUT=${CUBIT_MEMBER_UP_TIMEOUT:-120} "$repo/kind/local/member.sh" up "$member" 2>&1); then
-  printf '%s\n' "$up_out" | tail -n 8 >&2
-  skip "the second control plane could not be started here (see above)"
-fi
-member_kubeconfig=$("$repo/kind/local/member.sh" kubeconfig "$member")
-mkubectl=("$bin/kubectl" --kubeconfig "$member_kubeconfig")
+member_up
 
-# wait_for SECONDS WHAT COMMAND...
-wait_for() {
-  local timeout=$1 what=$2 t0
-  shift 2
-  t0=$(date +%s)
-  until "$@"; do
-    (($(date +%s) - t0 < timeout)) || fail "$what not seen within ${timeout}s"
-    sleep 1
-  done
-  say "$what after $(($(date +%s) - t0))s"
-}
 cfield() { "${kubectl[@]}" get cluster "$cluster" -o jsonpath="{$1}" 2>/dev/null; }
 pfield() { "${kubectl[@]}" get project "$project" -o jsonpath="{$1}" 2>/dev/null; }
 tfield() { "${kubectl[@]}" -n "$ns" get trainingjob "$job" -o jsonpath="{$1}" 2>/dev/null; }
