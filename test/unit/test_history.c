@@ -508,15 +508,15 @@ START_TEST(labels_bounded) {
   one = get_run(s, "a");
   ck_assert_uint_eq(json_object_size(json_object_get(one, "labels")), 1);
   json_decref(one);
-  json_decref(labels);
-  json_decref(few);
-  /* pruning a run takes its labels too */
+  /* pruning a run takes its labels too (r still points at few: released after) */
   r.finished_at = T0 + 1;
   ck_assert_int_eq(hist_store_put_run(s, &r, err, sizeof err), 0);
   int n = 0;
   ck_assert_int_eq(hist_store_prune(s, T0 + DAY, 0, 10, &n, err, sizeof err), 0);
   ck_assert_int_eq(n, 1);
   hist_store_close(s);
+  json_decref(labels);
+  json_decref(few);
 }
 END_TEST
 
