@@ -194,7 +194,7 @@ kubectl wait -n "$ns" --for=jsonpath='{.status.phase}'=Running tj/hold --timeout
 cubit get tj/hold >"$work/hold"
 has "$work/hold" "Phase:       Running"
 has "$work/hold" "2 running, 0 pending, 0 succeeded, 0 failed"
-[[ $(grep -c '^[├└]─ hold-' "$work/hold") == 2 ]] || { cat "$work/hold" >&2; fail "hold's tree lacks its 2 pods"; }
+[[ $(grep -cE '^(├|└)─ hold-' "$work/hold") == 2 ]] || { cat "$work/hold" >&2; fail "hold's tree lacks its 2 pods"; }
 want=$(kubectl get pods -n "$ns" -l cubit.dev/trainingjob=hold,batch.kubernetes.io/job-completion-index=1 \
   -o jsonpath='{.items[*].metadata.name}')
 # Before its containers printed anything kwok has no log: an error naming the pod, exit 4.
