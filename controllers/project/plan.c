@@ -111,11 +111,12 @@ static const char *const pss_keys[] = {"pod-security.kubernetes.io/enforce", "po
 static const char *const pss_ptrs[] = {
     "/metadata/labels/pod-security.kubernetes.io~1enforce", "/metadata/labels/pod-security.kubernetes.io~1enforce-version",
     "/metadata/labels/pod-security.kubernetes.io~1warn", "/metadata/labels/pod-security.kubernetes.io~1warn-version"};
+#define NPSS (sizeof(pss_keys) / sizeof(pss_keys[0])) /* pss_ptrs[i] is pss_keys[i] as a JSON pointer */
 
 static json_t *namespace_labels(const planner *p) {
   json_t *labels = labels_of(p);
   const char *level = project_pod_security_name(p->in->spec->pod_security);
-  for (size_t i = 0; i < 4; i++) json_object_set_new(labels, pss_keys[i], json_string(i % 2 ? "latest" : level));
+  for (size_t i = 0; i < NPSS; i++) json_object_set_new(labels, pss_keys[i], json_string(i % 2 ? "latest" : level));
   return labels;
 }
 
@@ -145,7 +146,7 @@ static void release(planner *p, const json_t *ns) {
   /* The Pod Security labels the project set go with it (whatever level they
    * name: the project may have changed it since). */
   const json_t *have = js_get(ns, "metadata.labels");
-  for (size_t i = 0; i < 4; i++)
+  for (size_t i = 0; i < NPSS; i++)
     if (json_object_get(have, pss_keys[i]))
       json_array_append_new(ops, json_pack("{s:s, s:s}", "op", "remove", "path", pss_ptrs[i]));
   if (created_by_me(p, ns)) {
