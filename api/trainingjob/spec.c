@@ -202,35 +202,6 @@ static int parse_engine_sections(const json_t *spec, tj_spec *out, char *err, si
   return 0;
 }
 
-/* spec.cluster and spec.placement (docs/multicluster.md#placement). Whether
- * the cluster is one the project may use is the webhook's to judge (it
- * reads the Project). */
-static int parse_placement(const json_t *spec, tj_spec *out, char *err, size_t errlen) {
-  const json_t *cluster = json_object_get(spec, "cluster");
-  if (cluster && !json_is_null(cluster)) {
-    out->cluster = json_string_value(cluster);
-    if (out->cluster == NULL || *out->cluster == '\0' || strlen(out->cluster) > 63) {
-      snprintf(err, errlen, "spec.cluster: want the name of a cluster of the project (a DNS label) or \"local\"");
-      return CUBIT_EINVAL;
-    }
-  }
-  const json_t *placement = json_object_get(spec, "placement");
-  const char *policy = js_str(placement, "policy");
-  out->placement = TJ_PLACE_ORDERED;
-  if (policy && strcmp(policy, "MostFreeGPUs") == 0) out->placement = TJ_PLACE_MOST_FREE_GPUS;
-  else if (policy && strcmp(policy, "Ordered") != 0) {
-    snprintf(err, errlen, "spec.placement.policy: want Ordered or MostFreeGPUs, got \"%s\"", policy);
-    return CUBIT_EINVAL;
-  }
-  out->reschedule_on_loss = js_bool(placement, "rescheduleOnClusterLoss", 0);
-  out->cluster_loss_grace_s = (int)js_int(placement, "clusterLossGraceSeconds", 300);
-  if (out->cluster_loss_grace_s < 30) {
-    snprintf(err, errlen, "spec.placement.clusterLossGraceSeconds: at least 30, got %d", out->cluster_loss_grace_s);
-    return CUBIT_EINVAL;
-  }
-  return 0;
-}
-
 int tj_spec_parse(const json_t *tj, tj_spec *out, char *err, size_t errlen) {
   memset(out, 0, sizeof(*out));
   json_t *spec = json_object_get(tj, "spec");
@@ -344,7 +315,7 @@ int tj_spec_parse(const json_t *tj, tj_spec *out, char *err, size_t errlen) {
     return CUBIT_EINVAL;
   out->active_deadline_s = js_int(spec, "activeDeadlineSeconds", 0);
   out->ttl_s = (int)js_int(spec, "ttlSecondsAfterFinished", -1);
-  if (parse_placement(spec, out, err, errlen)) return CUBIT_EINVAL;
+  if (placement_spec_parse(spec, &out->place, err, errlen)) return CUBIT_EINVAL;
   out->suspend = js_bool(spec, "suspend", 0);
   out->debug = js_bool(spec, "debug", 0);
   return 0;

@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "api/cluster/placement.h"
 #include "api/labels.h"
 #include "kube/client.h"
 #include "util/err.h"
@@ -45,13 +46,6 @@ typedef struct tj_role {
   const json_t *pod_template;   /* borrowed: the role's podTemplate, over the job's */
 } tj_role;
 
-/* spec.placement.policy: how a job of a project spanning clusters is placed
- * when spec.cluster does not name one. */
-typedef enum {
-  TJ_PLACE_ORDERED,        /* the first cluster of the project's list with room for the gang */
-  TJ_PLACE_MOST_FREE_GPUS  /* the cluster with room and the most free cards of the model */
-} tj_placement;
-
 typedef struct tj_spec {
   tj_framework framework;
   const char *image, *working_dir;
@@ -71,10 +65,7 @@ typedef struct tj_spec {
   int64_t active_deadline_s; /* 0 = none */
   int ttl_s;                 /* -1 = keep */
   int suspend, debug;
-  const char *cluster;    /* spec.cluster (borrowed), NULL = placed by policy */
-  tj_placement placement; /* spec.placement.policy */
-  int reschedule_on_loss;        /* spec.placement.rescheduleOnClusterLoss */
-  int cluster_loss_grace_s;      /* spec.placement.clusterLossGraceSeconds (default 300) */
+  placement_spec place;   /* spec.cluster and spec.placement (api/cluster/placement.h) */
   /* framework ray (spec.ray, borrowed): the command Ray runs on its cluster
    * (NULL: spec.command and spec.args, quoted for the shell), its runtime
    * environment and the Ray version. */

@@ -99,7 +99,7 @@ static int deleting(const json_t *obj) {
  * ownerReference; in a member, where none can point to the hub, by the
  * owner-uid label the job's children there carry. */
 static int labelled_for(const json_t *tj, const json_t *obj) {
-  const char *uid = json_string_value(json_object_get(js_get(obj, "metadata.labels"), TJ_OWNER_UID_LABEL));
+  const char *uid = json_string_value(json_object_get(js_get(obj, "metadata.labels"), PLACEMENT_OWNER_UID_LABEL));
   return uid && js_uid(tj) && strcmp(uid, js_uid(tj)) == 0;
 }
 
@@ -119,7 +119,7 @@ static json_t *for_member(const tj_planning *pl, json_t *desired) {
     json_object_set_new(json_object_get(desired, "metadata"), "labels", labels);
   }
   json_object_set_new(labels, TJ_LABEL, json_string(js_name(pl->in->tj)));
-  json_object_set_new(labels, TJ_OWNER_UID_LABEL, json_string(js_uid(pl->in->tj) ? js_uid(pl->in->tj) : ""));
+  json_object_set_new(labels, PLACEMENT_OWNER_UID_LABEL, json_string(js_uid(pl->in->tj) ? js_uid(pl->in->tj) : ""));
   return desired;
 }
 
@@ -327,17 +327,17 @@ static void debug_mode(tj_planning *pl) {
 const char *tj_cluster_of(const tj_observed *in) {
   const char *placed = js_str(in->tj, "status.cluster");
   if (placed && *placed) return placed;
-  if (in->nclusters == 0 && (in->spec == NULL || in->spec->cluster == NULL)) return "local";
+  if (in->nclusters == 0 && (in->spec == NULL || in->spec->place.cluster == NULL)) return "local";
   return NULL;
 }
 
-static const tj_cluster_view *cluster_view(const tj_observed *in, const char *name) {
+static const placement_view *cluster_view(const tj_observed *in, const char *name) {
   for (size_t i = 0; name && i < in->nclusters; i++)
     if (strcmp(in->clusters[i].name, name) == 0) return &in->clusters[i];
   return NULL;
 }
 
-static void demand_text(const tj_demand *d, char *out, size_t len) {
+static void demand_text(const placement_demand *d, char *out, size_t len) {
   char gpu[GPU_MILLI_STRLEN];
   gpu_format_milli(d->gpu_milli, gpu);
   snprintf(out, len, "cpu %lldm, memory %lld bytes, %s %s%sGPUs", (long long)d->cpu_milli,
@@ -355,23 +355,23 @@ static void place(tj_planning *pl) {
   tj_verdict v;
   const char *chosen = NULL;
   char why[64] = "";
-  if (s->cluster) {
+  if (s->place.cluster) {
     /* As the webhook judges it: "local" alone where the project lists none. */
-    if (cluster_view(in, s->cluster) || (in->nclusters == 0 && strcmp(s->cluster, "local") == 0))
-      chosen = s->cluster;
+    if (cluster_view(in, s->place.cluster) || (in->nclusters == 0 && strcmp(s->place.cluster, "local") == 0))
+      chosen = s->place.cluster;
     if (chosen == NULL) {
       verdict(&v, "Pending", RT_STATE_FAILED, "ClusterNotAllowed", 1, "spec.cluster: %s is not one of %s's clusters",
-              s->cluster, project);
+              s->place.cluster, project);
       rt_condition_set(pl->status, "Placed", "False", v.reason, v.message, pl->gen, in->now);
       conclude(pl, &v);
       return;
     }
     snprintf(why, sizeof(why), "spec.cluster");
   } else {
-    tj_demand d;
+    placement_demand d;
     tj_demand_of(s, &d);
     char reasons[600];
-    int at = tj_place(s->placement, &d, in->clusters, in->nclusters, reasons, sizeof(reasons));
+    int at = placement_pick(s->place.policy, &d, in->clusters, in->nclusters, reasons, sizeof(reasons));
     if (at < 0) {
       char need[200];
       demand_text(&d, need, sizeof(need));
@@ -383,7 +383,7 @@ static void place(tj_planning *pl) {
       return;
     }
     chosen = in->clusters[at].name;
-    snprintf(why, sizeof(why), "policy %s", s->placement == TJ_PLACE_ORDERED ? "Ordered" : "MostFreeGPUs");
+    snprintf(why, sizeof(why), "policy %s", placement_policy_name(s->place.policy));
   }
   json_object_set_new(pl->status, "cluster", json_string(chosen));
   verdict(&v, "Queued", RT_STATE_PROGRESSING, "Placed", 0, "placed on cluster %s (%s)", chosen, why);
@@ -398,7 +398,7 @@ static void place(tj_planning *pl) {
  * the rest of the status stay as last seen; only ClusterReachable says
  * so, once (with a Warning), and the job is looked at again soon. Nothing
  * is re-placed: its children may still run. */
-static void cluster_unreachable(tj_planning *pl, const tj_cluster_view *c) {
+static void cluster_unreachable(tj_planning *pl, const placement_view *c) {
   const json_t *prev = rt_condition_get(json_object_get(pl->in->tj, "status"), "ClusterReachable");
   char msg[900];
   snprintf(msg, sizeof(msg), "cluster %s: %s", pl->member,
@@ -426,24 +426,24 @@ static int ever_ran(const json_t *tj) {
 static int reschedule(tj_planning *pl) {
   const tj_observed *in = pl->in;
   const json_t *prev = rt_condition_get(json_object_get(in->tj, "status"), "ClusterReachable");
-  if (!pl->s->reschedule_on_loss || pl->s->cluster || !same(js_str(prev, "status"), "False") || ever_ran(in->tj))
+  if (!pl->s->place.reschedule_on_loss || pl->s->place.cluster || !same(js_str(prev, "status"), "False") || ever_ran(in->tj))
     return 0;
   int64_t away = in->now - js_time(prev, "lastTransitionTime");
-  if (away < pl->s->cluster_loss_grace_s) {
-    rt_plan_requeue_after(pl->out, (pl->s->cluster_loss_grace_s - away) * 1000);
+  if (away < pl->s->place.cluster_loss_grace_s) {
+    rt_plan_requeue_after(pl->out, (pl->s->place.cluster_loss_grace_s - away) * 1000);
     return 0;
   }
-  tj_cluster_view *others = xcalloc(in->nclusters + 1, sizeof(*others));
+  placement_view *others = xcalloc(in->nclusters + 1, sizeof(*others));
   size_t n = 0;
   for (size_t i = 0; i < in->nclusters; i++) {
     int gone = strcmp(in->clusters[i].name, pl->member) == 0;
     for (size_t a = 0; a < in->nabandoned && !gone; a++) gone = strcmp(in->clusters[i].name, in->abandoned[a]) == 0;
     if (!gone) others[n++] = in->clusters[i];
   }
-  tj_demand d;
+  placement_demand d;
   tj_demand_of(pl->s, &d);
   char reasons[600];
-  int at = tj_place(pl->s->placement, &d, others, n, reasons, sizeof(reasons));
+  int at = placement_pick(pl->s->place.policy, &d, others, n, reasons, sizeof(reasons));
   const char *chosen = at < 0 ? NULL : others[at].name; /* borrowed from in->clusters */
   free(others);
   if (chosen == NULL) return 0;
@@ -477,7 +477,7 @@ static size_t leave_abandoned(tj_planning *pl, size_t *away) {
   size_t left = 0;
   *away = 0;
   for (size_t i = 0; i < in->nabandoned; i++) {
-    const tj_cluster_view *c = cluster_view(in, in->abandoned[i]);
+    const placement_view *c = cluster_view(in, in->abandoned[i]);
     const json_t *child = in->abandoned_child ? in->abandoned_child[i] : NULL;
     if (!(c && c->ready)) {
       (*away)++;
@@ -506,8 +506,8 @@ static void cluster_reachable(tj_planning *pl) {
  * finalizer goes with a Warning naming what may be left behind. */
 static void remote_cleanup(tj_planning *pl) {
   const tj_observed *in = pl->in;
-  if (!rt_has_finalizer(in->tj, TJ_REMOTE_FINALIZER)) return;
-  const tj_cluster_view *c = pl->member ? cluster_view(in, pl->member) : NULL;
+  if (!rt_has_finalizer(in->tj, PLACEMENT_REMOTE_FINALIZER)) return;
+  const placement_view *c = pl->member ? cluster_view(in, pl->member) : NULL;
   size_t away;
   size_t left = leave_abandoned(pl, &away);
   if (pl->member && c && c->ready) {
@@ -524,16 +524,16 @@ static void remote_cleanup(tj_planning *pl) {
     left++;
   }
   if (left == 0) {
-    rt_plan_remove_finalizer(pl->out, TJ_REMOTE_FINALIZER);
+    rt_plan_remove_finalizer(pl->out, PLACEMENT_REMOTE_FINALIZER);
     return;
   }
-  int64_t timeout = in->remote_cleanup_timeout_s > 0 ? in->remote_cleanup_timeout_s : TJ_REMOTE_CLEANUP_TIMEOUT_S;
+  int64_t timeout = in->remote_cleanup_timeout_s > 0 ? in->remote_cleanup_timeout_s : PLACEMENT_REMOTE_CLEANUP_TIMEOUT_S;
   int64_t waited = in->now - js_time(in->tj, "metadata.deletionTimestamp");
   if (!away || waited < timeout) {
     rt_plan_requeue_after(pl->out, away ? TJ_MEMBER_POLL_MS : TJ_DELETION_POLL_MS);
     return;
   }
-  rt_plan_remove_finalizer(pl->out, TJ_REMOTE_FINALIZER);
+  rt_plan_remove_finalizer(pl->out, PLACEMENT_REMOTE_FINALIZER);
   rt_plan_event(pl->out, "Warning", "RemoteCleanupAbandoned",
                 "a member cluster of the job (%s) unreachable for %lld s after the deletion: the job's children there "
                 "(%s %s) may be left behind; delete them in the member",
@@ -852,16 +852,16 @@ void tj_plan(const tj_observed *in, rt_plan *out) {
   }
   /* Replaced by pods and completions (the "3/4" it held counted pending pods). */
   json_object_del(pl.status, "replicas");
-  const tj_cluster_view *member = pl.member ? cluster_view(in, pl.member) : NULL;
+  const placement_view *member = pl.member ? cluster_view(in, pl.member) : NULL;
   if (finished(in)) after_finish(&pl);
   else if (in->spec == NULL) invalid_spec(&pl);
   else if (cluster == NULL) place(&pl);
   else if (pl.member && !(member && member->ready)) {
     if (!reschedule(&pl)) cluster_unreachable(&pl, member);
   }
-  else if (pl.member && !rt_has_finalizer(in->tj, TJ_REMOTE_FINALIZER)) {
+  else if (pl.member && !rt_has_finalizer(in->tj, PLACEMENT_REMOTE_FINALIZER)) {
     /* Alone: it changes the resourceVersion the status write is guarded by. */
-    rt_plan_add_finalizer(out, TJ_REMOTE_FINALIZER);
+    rt_plan_add_finalizer(out, PLACEMENT_REMOTE_FINALIZER);
     json_decref(pl.status);
     return;
   } else {

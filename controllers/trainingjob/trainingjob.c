@@ -8,6 +8,7 @@
 #include "api/labels.h"
 #include "api/project/project.h"
 #include "controllers/cluster/cluster.h"
+#include "controllers/cluster/placement.h"
 #include "controllers/trainingjob/trainingjob.h"
 #include "runtime/apply.h"
 #include "runtime/conditions.h"
@@ -29,12 +30,9 @@ typedef struct tj_gathered {
   tj_observed in;
   tj_spec spec;
   char spec_error[512];
-  json_t *child, *debug_pod, *ns, *project;
+  json_t *child, *debug_pod, *ns;
   cache_list pods, events;
-  project_spec project_spec;
-  int project_parsed;
-  tj_cluster_view clusters[PROJECT_MAX_CLUSTERS + 1]; /* + where it was placed, if dropped since */
-  json_t *cluster_objs[PROJECT_MAX_CLUSTERS + 1];
+  placement_candidates clusters;
   const char *abandoned[PROJECT_MAX_CLUSTERS];
   json_t *abandoned_child[PROJECT_MAX_CLUSTERS];
 } tj_gathered;
@@ -64,19 +62,9 @@ static void job_pods(const rt_ctx *ctx, const json_t *tj, cache_list *out) {
   keep_job_pods(tj, &all, out);
 }
 
-static int same_str(const char *a, const char *b) {
-  return a && b && strcmp(a, b) == 0;
-}
-
-static int64_t status_quantity(const json_t *st, const char *path, int milli) {
-  const char *s = js_str(st, path);
-  quantity q;
-  if (s == NULL || quantity_parse(s, &q)) return 0;
-  return milli ? quantity_milli_value(&q) : quantity_value(&q);
-}
-
-/* Is the engine served by member c, as its Cluster's status.apis says? */
-static int member_serves(const json_t *st, tj_framework f) {
+/* Is the engine served by a member, as its Cluster's status.apis says? */
+static int member_serves(const json_t *st, const void *arg) {
+  tj_framework f = *(const tj_framework *)arg;
   const json_t *apis = json_object_get(st, "apis");
   switch (f) {
     case TJ_BATCH: return 1;
@@ -93,101 +81,17 @@ static int member_serves(const json_t *st, tj_framework f) {
   return 0;
 }
 
-/* Free cards of the model (all models when ""): from the per-model list. */
-static int64_t member_free_gpu(const json_t *st, const char *model) {
-  if (model[0] == '\0') return status_quantity(st, "allocatable.gpu", 1) - status_quantity(st, "used.gpu", 1);
-  size_t i;
-  json_t *g;
-  json_array_foreach(json_object_get(st, "gpus"), i, g) {
-    if (same_str(js_str(g, "model"), model))
-      return status_quantity(g, "allocatable", 1) - status_quantity(g, "used", 1);
-  }
-  return 0;
-}
-
-/* Member cluster 'name' as its Cluster's status and the member's caches
- * say: ready only when the Cluster is Ready and the caches the plan reads
- * (pods, the engine) have listed. */
-static void member_view(const rt_ctx *ctx, const json_t *cluster, const tj_spec *s, const tj_demand *d,
-                        tj_cluster_view *v) {
-  const json_t *st = json_object_get(cluster, "status");
-  const json_t *ready = rt_condition_get(st, "Ready");
-  v->serves_engine = cluster && member_serves(st, s->framework);
-  v->ready = cluster && same_str(js_str(st, "phase"), "Ready") && rt_member_synced(ctx, v->name) &&
-             rt_member_resource_synced(ctx, v->name, &kube_pods) &&
-             (!v->serves_engine || rt_member_resource_synced(ctx, v->name, tj_engine(s->framework)));
-  v->message = cluster == NULL ? "no such Cluster" : js_str(ready, "message");
-  if (cluster && v->message == NULL) v->message = js_str(st, "phase");
-  if (v->message == NULL || (!v->ready && same_str(js_str(st, "phase"), "Ready")))
-    v->message = "connecting: the member's caches are listing";
-  v->free_cpu_milli = status_quantity(st, "allocatable.cpu", 1) - status_quantity(st, "used.cpu", 1);
-  v->free_memory_bytes = status_quantity(st, "allocatable.memory", 0) - status_quantity(st, "used.memory", 0);
-  v->free_gpu_milli = member_free_gpu(st, d->model);
-}
-
-/* The hub as a placement candidate: its own nodes and pods. */
-static void local_view(const rt_ctx *ctx, const tj_ctl *tc, const tj_spec *s, const tj_demand *d,
-                       tj_cluster_view *v) {
-  v->ready = 1;
-  v->serves_engine = rt_api_available(ctx, tj_engine(s->framework));
-  cache_store *nodes = rt_store(ctx, &kube_nodes), *pods = rt_store(ctx, &kube_pods);
-  cache_list ln = {0}, lp = {0};
-  if (nodes) cache_store_list(nodes, NULL, &ln);
-  if (pods) cache_store_list(pods, NULL, &lp);
-  cluster_capacity cap;
-  cluster_capacity_of(ln.items, ln.len, lp.items, lp.len, tc->gpu, &cap);
-  v->free_cpu_milli = cap.cpu_milli - cap.used_cpu_milli;
-  v->free_memory_bytes = cap.memory_bytes - cap.used_memory_bytes;
-  v->free_gpu_milli = cap.gpu_milli - cap.used_gpu_milli;
-  if (d->model[0]) {
-    v->free_gpu_milli = 0;
-    for (size_t i = 0; i < cap.nmodels; i++)
-      if (strcmp(cap.models[i].model, d->model) == 0)
-        v->free_gpu_milli = cap.models[i].allocatable_milli - cap.models[i].used_milli;
-  }
-  cache_list_free(&ln);
-  cache_list_free(&lp);
-}
-
-/* The namespace's Project and its clusters, in its order; the hub's own
- * capacity is summed only while the job waits to be placed. */
+/* The namespace's Project and its clusters, in its order. */
 static void gather_clusters(const rt_ctx *ctx, const tj_ctl *tc, const json_t *tj, tj_gathered *g) {
   if (g->in.env.project == NULL || g->in.spec == NULL) return;
-  cache_store *projects = rt_store(ctx, &project_resource);
-  g->project = projects ? cache_store_get(projects, NULL, g->in.env.project) : NULL;
-  char err[256];
-  if (g->project == NULL || project_spec_parse(g->project, &g->project_spec, err, sizeof(err))) return;
-  g->project_parsed = 1;
-  g->in.project_name = g->in.env.project;
-  const char *placed = js_str(tj, "status.cluster");
-  int placing = placed == NULL || *placed == '\0';
-  tj_demand d;
-  tj_demand_of(g->in.spec, &d);
-  cache_store *clusters = rt_store(ctx, &cluster_resource);
-  size_t n = 0;
-  int listed = 0; /* the placed cluster is still in the project's list */
-  for (; n < g->project_spec.nclusters; n++) {
-    tj_cluster_view *v = &g->clusters[n];
-    v->name = g->project_spec.clusters[n];
-    listed |= !placing && strcmp(v->name, placed) == 0;
-    if (strcmp(v->name, CLUSTER_LOCAL) == 0) {
-      if (placing) local_view(ctx, tc, g->in.spec, &d, v);
-      else v->ready = v->serves_engine = 1;
-      continue;
-    }
-    g->cluster_objs[n] = clusters ? cache_store_get(clusters, NULL, v->name) : NULL;
-    member_view(ctx, g->cluster_objs[n], g->in.spec, &d, v);
-  }
-  /* A job keeps running where it was placed when the project drops that
-   * cluster later: the plan still sees it. */
-  if (!placing && !listed && strcmp(placed, CLUSTER_LOCAL) != 0) {
-    g->clusters[n].name = placed;
-    g->cluster_objs[n] = clusters ? cache_store_get(clusters, NULL, placed) : NULL;
-    member_view(ctx, g->cluster_objs[n], g->in.spec, &d, &g->clusters[n]);
-    n++;
-  }
-  g->in.clusters = g->clusters;
-  g->in.nclusters = n;
+  placement_needs needs = {.api = tj_engine(g->spec.framework), .member_serves = member_serves,
+                           .arg = &g->spec.framework,
+                           .local_serves = rt_api_available(ctx, tj_engine(g->spec.framework))};
+  tj_demand_of(g->in.spec, &needs.demand);
+  placement_candidates_gather(ctx, g->in.env.project, js_str(tj, "status.cluster"), &needs, tc->gpu, &g->clusters);
+  g->in.project_name = g->clusters.project_name;
+  g->in.clusters = g->clusters.views;
+  g->in.nclusters = g->clusters.n;
 }
 
 /* A job placed on a member: its engine object and pods are the member's. */
@@ -195,10 +99,8 @@ static void gather_in_member(const rt_ctx *ctx, const json_t *tj, const char *me
   const char *ns = js_namespace(tj), *name = js_name(tj);
   g->in.env.in_member = 1;
   g->in.env.scheduler = GANG_NONE;
-  const tj_cluster_view *v = NULL;
-  for (size_t i = 0; i < g->in.nclusters; i++)
-    if (strcmp(g->in.clusters[i].name, member) == 0) v = &g->in.clusters[i];
-  g->in.engine_available = v && v->serves_engine;
+  const placement_view *v = placement_candidates_find(&g->clusters, member);
+  g->in.engine_available = v && v->serves;
   if (g->in.spec && g->in.engine_available)
     g->child = rt_member_get(ctx, member, tj_engine(g->spec.framework), ns, name);
   char debug_name[300];
@@ -276,10 +178,8 @@ static void gather(const rt_ctx *ctx, const json_t *tj, tj_gathered *g) {
 }
 
 static void gathered_free(tj_gathered *g) {
-  for (size_t i = 0; i < PROJECT_MAX_CLUSTERS + 1; i++) json_decref(g->cluster_objs[i]);
+  placement_candidates_free(&g->clusters);
   for (size_t i = 0; i < PROJECT_MAX_CLUSTERS; i++) json_decref(g->abandoned_child[i]);
-  if (g->project_parsed) project_spec_free(&g->project_spec);
-  json_decref(g->project);
   json_decref(g->child);
   json_decref(g->debug_pod);
   json_decref(g->ns);
@@ -291,7 +191,7 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
   json_t *tj = cached(ctx, &trainingjob_resource, req->ns, req->name);
   /* In the hub garbage collection removes the children; in a member the
    * plan does, while the finalizer holds the job. */
-  if (tj == NULL || (js_get(tj, "metadata.deletionTimestamp") && !rt_has_finalizer(tj, TJ_REMOTE_FINALIZER))) {
+  if (tj == NULL || (js_get(tj, "metadata.deletionTimestamp") && !rt_has_finalizer(tj, PLACEMENT_REMOTE_FINALIZER))) {
     json_decref(tj);
     return rt_ok();
   }

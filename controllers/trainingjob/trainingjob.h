@@ -5,7 +5,7 @@
  *              XGBoostJob, PaddleJob, JAXJob, Volcano Job, RayJob,
  *              SparkApplication), the debug pod and the PodGroup
  *   status.c   what the engine object and the pods say: tj_progress
- *   placement.c  which cluster of its project a job runs in, pure
+ *   placement.c  what a job asks of the cluster it is placed on, pure
  *   plan.c     the decision, pure: children, status, events, requeue
  *   trainingjob.c  the reconcile: gather from the cache, plan, execute. */
 #ifndef CUBIT_CONTROLLERS_TRAININGJOB_H
@@ -17,6 +17,7 @@
 #include "api/gang/gang.h"
 #include "api/gpu/gpu.h"
 #include "api/trainingjob/trainingjob.h"
+#include "controllers/cluster/placement.h"
 #include "kube/client.h"
 #include "runtime/manager.h"
 #include "runtime/plan.h"
@@ -114,40 +115,8 @@ void tj_format_duration(int64_t secs, char out[32]);
 
 /* --------------------------------------------------------- placement.c */
 
-/* The finalizer on a job placed in a member cluster: its children there
- * carry no ownerReference (none can cross clusters), so the hub deletes
- * them itself before the job goes. */
-#define TJ_REMOTE_FINALIZER "cubit.dev/remote-children"
-/* On a child made in a member cluster: the hub TrainingJob's uid (the
- * cubit.dev/trainingjob label names it). */
-#define TJ_OWNER_UID_LABEL "cubit.dev/owner-uid"
-/* How long a deleted job waits for an unreachable member before its
- * finalizer is dropped (what ran there is then left behind, with a Warning). */
-#define TJ_REMOTE_CLEANUP_TIMEOUT_S 300
-
 /* What the whole gang asks for at once. */
-typedef struct tj_demand {
-  int64_t cpu_milli, memory_bytes, gpu_milli;
-  char model[64]; /* the GPU model asked for, "" = any */
-} tj_demand;
-
-void tj_demand_of(const tj_spec *s, tj_demand *out);
-
-/* One cluster of the job's project as the hub sees it now. */
-typedef struct tj_cluster_view {
-  const char *name;       /* "local" or a Cluster's name (borrowed) */
-  int ready;              /* local, or the Cluster is Ready and its caches listed */
-  const char *message;    /* when not ready: the Cluster's words (borrowed; may be NULL) */
-  int serves_engine;      /* the job's engine API is served there */
-  int64_t free_cpu_milli, free_memory_bytes;
-  int64_t free_gpu_milli; /* free cards of the demand's model (all models when none) */
-} tj_cluster_view;
-
-/* The cluster (an index into clusters, in the project's order) policy picks
- * for demand d, or -1 when none has room; why then says, cluster by
- * cluster, what each lacks. Pure. */
-int tj_place(tj_placement policy, const tj_demand *d, const tj_cluster_view *clusters, size_t n, char *why,
-             size_t whylen);
+void tj_demand_of(const tj_spec *s, placement_demand *out);
 
 /* -------------------------------------------------------------- plan.c */
 
@@ -172,7 +141,7 @@ typedef struct tj_observed {
    * as it always did). When the job is placed on a member, child,
    * debug_pod and pods are that member's and engine_available says whether
    * the member serves the engine. */
-  const tj_cluster_view *clusters;
+  const placement_view *clusters;
   size_t nclusters;
   const char *project_name;   /* for messages (may be NULL) */
   int64_t remote_cleanup_timeout_s; /* 0: TJ_REMOTE_CLEANUP_TIMEOUT_S */

@@ -1276,7 +1276,7 @@ static json_t *member_child(const json_t *tj, const tj_spec *s, const tj_env *en
   json_t *meta = json_object_get(child, "metadata");
   json_object_del(meta, "ownerReferences");
   json_object_set_new(js_ensure_obj(child, "metadata.labels"), TJ_LABEL, json_string("train"));
-  json_object_set_new(js_ensure_obj(child, "metadata.labels"), TJ_OWNER_UID_LABEL, json_string("tj-uid"));
+  json_object_set_new(js_ensure_obj(child, "metadata.labels"), PLACEMENT_OWNER_UID_LABEL, json_string("tj-uid"));
   char hash[33];
   js_digest(child, hash, 32);
   json_object_set_new(meta, "uid", json_string("child-uid"));
@@ -1292,7 +1292,7 @@ START_TEST(place_table) {
   json_t *tj = tj_object("batch", A100x2, c->extra);
   if (c->status) json_object_set_new(tj, "status", json_loads(c->status, 0, NULL));
   json_t *meta = json_object_get(tj, "metadata");
-  if (c->flags & PLACED_FINALIZER) json_object_set_new(meta, "finalizers", json_pack("[s]", TJ_REMOTE_FINALIZER));
+  if (c->flags & PLACED_FINALIZER) json_object_set_new(meta, "finalizers", json_pack("[s]", PLACEMENT_REMOTE_FINALIZER));
   if (c->flags & PLACED_DELETING) {
     char when[32];
     time_format_rfc3339(now - c->deleted_ago_s, when);
@@ -1301,11 +1301,11 @@ START_TEST(place_table) {
   tj_spec s;
   char err[256] = "";
   ck_assert_int_eq(tj_spec_parse(tj, &s, err, sizeof(err)), 0);
-  tj_cluster_view views[3];
+  placement_view views[3];
   size_t nviews = 0;
   for (; nviews < 3 && c->clusters[nviews].name; nviews++) {
     const place_cluster *pc = &c->clusters[nviews];
-    views[nviews] = (tj_cluster_view){pc->name, pc->ready, pc->message, pc->serves, pc->cpu, pc->mem, pc->gpu};
+    views[nviews] = (placement_view){pc->name, pc->ready, pc->message, pc->serves, pc->cpu, pc->mem, pc->gpu};
   }
   tj_observed in = {.tj = tj, .spec = &s, .spec_error = err, .now = now, .clusters = views, .nclusters = nviews,
                     .project_name = "team-a", .engine_available = 1};
@@ -1366,7 +1366,7 @@ START_TEST(place_table) {
     if (a->kind != RT_ACT_APPLY) continue;
     /* In a member: labels back to the hub object, no ownerReference. */
     ck_assert_ptr_null(js_get(a->object, "metadata.ownerReferences"));
-    ck_assert_str_eq(json_string_value(json_object_get(js_get(a->object, "metadata.labels"), TJ_OWNER_UID_LABEL)),
+    ck_assert_str_eq(json_string_value(json_object_get(js_get(a->object, "metadata.labels"), PLACEMENT_OWNER_UID_LABEL)),
                      "tj-uid");
     ck_assert_str_eq(json_string_value(json_object_get(js_get(a->object, "metadata.labels"), TJ_LABEL)), "train");
   }
@@ -1425,7 +1425,7 @@ START_TEST(place_demand) {
   tj_spec s;
   char err[256] = "";
   ck_assert_int_eq(tj_spec_parse(tj, &s, err, sizeof(err)), 0);
-  tj_demand d;
+  placement_demand d;
   tj_demand_of(&s, &d);
   ck_assert_int_eq(d.cpu_milli, 6500);
   ck_assert_int_eq(d.memory_bytes, 1LL << 30);
