@@ -13,6 +13,7 @@
 #include "util/json.h"
 #include "webhooks/pods/mutate.h"
 #include "webhooks/quota/quota.h"
+#include "webhooks/validate/placement.h"
 #include "webhooks/validate/project.h"
 #include "webhooks/validate/trainingjob.h"
 
@@ -1127,7 +1128,7 @@ END_TEST
 
 /* ------------------------------------------------- trainingjob clusters */
 
-START_TEST(validate_trainingjob_clusters) {
+START_TEST(validate_placement_clusters) {
   put(fx.env.projects,
       "{\"apiVersion\":\"cubit.dev/v1alpha1\",\"kind\":\"Project\",\"metadata\":{\"name\":\"team-m\",\"uid\":\"p3\"},"
       "\"spec\":{\"namespaces\":[\"team-m\"],\"clusters\":[{\"name\":\"east\"},{\"name\":\"local\"}]}}");
@@ -1149,7 +1150,7 @@ START_TEST(validate_trainingjob_clusters) {
        "spec.cluster: east: the namespace's project spans no clusters; only \"local\" is allowed"},
       /* Set after placement by policy: only where it runs. */
       {"team-m", "local", "{\"spec\":{},\"status\":{\"cluster\":\"east\"}}", 0,
-       "spec.cluster: the job was placed on cluster east already; it cannot move to local"},
+       "spec.cluster: it was placed on cluster east already; it cannot move to local"},
       {"team-m", "east", "{\"spec\":{},\"status\":{\"cluster\":\"east\"}}", 1, ""},
       /* Unchanged: not judged again (the project may have dropped it). */
       {"team-a", "east", "{\"spec\":{\"cluster\":\"east\"},\"status\":{\"cluster\":\"east\"}}", 1, ""},
@@ -1159,7 +1160,7 @@ START_TEST(validate_trainingjob_clusters) {
     if (cases[i].cluster) json_object_set_new(json_object_get(tj, "spec"), "cluster", json_string(cases[i].cluster));
     json_t *old = cases[i].old ? json_loads(cases[i].old, 0, NULL) : NULL;
     char err[600] = "";
-    int rc = validate_trainingjob_cluster(&fx.env, tj, old, err, sizeof(err));
+    int rc = validate_placement_cluster(&fx.env, tj, old, err, sizeof(err));
     ck_assert_msg((rc == 0) == cases[i].ok, "case %zu: rc %d (%s)", i, rc, err);
     if (!cases[i].ok) ck_assert_str_eq(err, cases[i].err);
     json_decref(old);
@@ -1600,7 +1601,7 @@ int main(void) {
   tcase_add_loop_test(tc, gang_settings, 0, sizeof(gang_cases) / sizeof(gang_cases[0]));
   tcase_add_test(tc, gang_other_schedulers);
   tcase_add_test(tc, validate_projects);
-  tcase_add_test(tc, validate_trainingjob_clusters);
+  tcase_add_test(tc, validate_placement_clusters);
   tcase_add_loop_test(tc, who_may_change_what, 0, sizeof(who_cases) / sizeof(who_cases[0]));
   tcase_add_test(tc, who_may_create_and_delete);
   tcase_add_test(tc, project_without_a_name);

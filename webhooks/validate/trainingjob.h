@@ -9,11 +9,6 @@
 #include "webhooks/env.h"
 
 int validate_trainingjob(const webhook_env *env, const json_t *tj, char *err, size_t errlen) CUBIT_WUR;
-/* spec.cluster: "local" or one of the namespace's project's spec.clusters,
- * and on a job already placed (old's status.cluster) that cluster; an
- * unchanged value is not judged again. old is NULL on CREATE. */
-int validate_trainingjob_cluster(const webhook_env *env, const json_t *tj, const json_t *old, char *err,
-                                 size_t errlen) CUBIT_WUR;
 void validate_trainingjob_handler(const adm_request *req, adm_response *resp, void *arg);
 
 #endif
