@@ -5,6 +5,7 @@
 #include "api/cluster/placement.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/gpu/gpu.h"
@@ -50,13 +51,62 @@ static int64_t resource_quantity(const json_t *resources, const char *key, int m
 }
 
 void placement_demand_add(placement_demand *d, const json_t *resources, int64_t n) {
-  d->cpu_milli += n * resource_quantity(resources, "cpu", 1);
-  d->memory_bytes += n * resource_quantity(resources, "memory", 0);
+  if (n <= 0) return;
+  placement_shape p = {resource_quantity(resources, "cpu", 1), resource_quantity(resources, "memory", 0), 0, n};
   const char *gpu = js_str(resources, "gpu");
   gpu_request g;
-  if (gpu == NULL || gpu_request_parse(gpu, &g, NULL, 0)) return;
-  d->gpu_milli += n * g.milli_cards;
-  if (g.model[0] && d->model[0] == '\0') snprintf(d->model, sizeof(d->model), "%s", g.model);
+  if (gpu && gpu_request_parse(gpu, &g, NULL, 0) == 0) {
+    p.gpu_milli = g.milli_cards;
+    if (g.model[0] && d->model[0] == '\0') snprintf(d->model, sizeof(d->model), "%s", g.model);
+  }
+  d->cpu_milli += n * p.cpu_milli;
+  d->memory_bytes += n * p.memory_bytes;
+  d->gpu_milli += n * p.gpu_milli;
+  for (size_t i = 0; i < d->nshapes; i++) {
+    placement_shape *s = &d->shapes[i];
+    if (s->cpu_milli == p.cpu_milli && s->memory_bytes == p.memory_bytes && s->gpu_milli == p.gpu_milli) {
+      s->count += n;
+      return;
+    }
+  }
+  if (d->nshapes == PLACEMENT_MAX_SHAPES) d->shapes_overflow = 1;
+  else d->shapes[d->nshapes++] = p;
+}
+
+/* Larger first: GPUs, then cpu, then memory. */
+static int shape_larger(const void *a, const void *b) {
+  const placement_shape *x = a, *y = b;
+  if (x->gpu_milli != y->gpu_milli) return x->gpu_milli > y->gpu_milli ? -1 : 1;
+  if (x->cpu_milli != y->cpu_milli) return x->cpu_milli > y->cpu_milli ? -1 : 1;
+  if (x->memory_bytes != y->memory_bytes) return x->memory_bytes > y->memory_bytes ? -1 : 1;
+  return 0;
+}
+
+int placement_fits_nodes(const placement_demand *d, const placement_node *nodes, size_t n) {
+  placement_shape shapes[PLACEMENT_MAX_SHAPES];
+  memcpy(shapes, d->shapes, d->nshapes * sizeof(shapes[0]));
+  qsort(shapes, d->nshapes, sizeof(shapes[0]), shape_larger);
+  placement_node *left = malloc((n + 1) * sizeof(*left));
+  if (left == NULL) return 1; /* cannot judge node by node: the sums stand */
+  memcpy(left, nodes, n * sizeof(*left));
+  int fits = 1;
+  for (size_t s = 0; fits && s < d->nshapes; s++) {
+    const placement_shape *p = &shapes[s];
+    for (int64_t k = 0; fits && k < p->count; k++) {
+      size_t i = 0;
+      while (i < n && (left[i].free_cpu_milli < p->cpu_milli || left[i].free_memory_bytes < p->memory_bytes ||
+                       left[i].free_gpu_milli < p->gpu_milli))
+        i++;
+      if (i == n) fits = 0;
+      else {
+        left[i].free_cpu_milli -= p->cpu_milli;
+        left[i].free_memory_bytes -= p->memory_bytes;
+        left[i].free_gpu_milli -= p->gpu_milli;
+      }
+    }
+  }
+  free(left);
+  return fits;
 }
 
 /* Why cluster c cannot take the workload now, or "" when it can. */
@@ -71,7 +121,8 @@ static void misfit(const placement_view *c, const placement_demand *d, char *why
     gpu_format_milli(d->gpu_milli, need);
     gpu_format_milli(c->free_gpu_milli > 0 ? c->free_gpu_milli : 0, free_);
     snprintf(why, len, "%s free %s%sGPUs, %s needed", free_, d->model, d->model[0] ? " " : "", need);
-  }
+  } else if (c->nodes && !d->shapes_overflow && !placement_fits_nodes(d, c->nodes, c->nnodes))
+    snprintf(why, len, "enough free in sum, but no node has room for every pod");
 }
 
 int placement_pick(placement_policy policy, const placement_demand *d, const placement_view *clusters, size_t n,

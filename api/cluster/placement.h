@@ -37,16 +37,36 @@ int placement_spec_parse(const json_t *spec, placement_spec *out, char *err, siz
 /* "Ordered" or "MostFreeGPUs". */
 const char *placement_policy_name(placement_policy p);
 
-/* What the workload asks for at once (a whole gang, every replica). */
+/* count pods alike. */
+typedef struct placement_shape {
+  int64_t cpu_milli, memory_bytes, gpu_milli;
+  int64_t count;
+} placement_shape;
+
+/* At most this many pod shapes are judged node by node (a TrainingJob's
+ * roles, a service's one pod); a demand of more is judged in sum only. */
+#define PLACEMENT_MAX_SHAPES 8
+
+/* What the workload asks for at once (a whole gang, every replica): in sum,
+ * and pod by pod. */
 typedef struct placement_demand {
   int64_t cpu_milli, memory_bytes, gpu_milli;
   char model[64]; /* the GPU model asked for, "" = any */
+  placement_shape shapes[PLACEMENT_MAX_SHAPES];
+  size_t nshapes;
+  int shapes_overflow; /* more shapes than fit: judged in sum only */
 } placement_demand;
 
 /* Adds n pods of the given resources ({cpu, memory, gpu} in Cubit's
  * grammar, as a spec's resources block) to *d; unparsable values count 0
  * (the spec parser has refused them already). */
 void placement_demand_add(placement_demand *d, const json_t *resources, int64_t n);
+
+/* What one schedulable node of a cluster has free (its GPUs: of the
+ * demand's model, or of any model when it names none). */
+typedef struct placement_node {
+  int64_t free_cpu_milli, free_memory_bytes, free_gpu_milli;
+} placement_node;
 
 /* One cluster of the project as the hub sees it now. */
 typedef struct placement_view {
@@ -56,7 +76,15 @@ typedef struct placement_view {
   int serves;             /* the workload's API (its engine, Istio...) is served there */
   int64_t free_cpu_milli, free_memory_bytes;
   int64_t free_gpu_milli; /* free cards of the demand's model (all models when none) */
+  /* Its nodes, when known: every pod of the demand must fit on one of
+   * them, not only the whole in sum (NULL: judged in sum). Borrowed. */
+  const placement_node *nodes;
+  size_t nnodes;
 } placement_view;
+
+/* Do the demand's pods all fit on the nodes at once (first fit, largest
+ * pods first: what a scheduler can at least do)? Pure. */
+int placement_fits_nodes(const placement_demand *d, const placement_node *nodes, size_t n);
 
 /* The cluster (an index into clusters, in the project's order) policy picks
  * for demand d, or -1 when none has room; why then says, cluster by

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "api/cluster/cluster.h"
+#include "api/cluster/placement.h"
 #include "api/gpu/gpu.h"
 #include "runtime/manager.h"
 #include "runtime/plan.h"
@@ -78,6 +79,13 @@ typedef struct cluster_capacity {
  * them for quota. Pure. */
 void cluster_capacity_of(json_t *const *nodes, size_t nnodes, json_t *const *pods, size_t npods,
                          const gpu_profile *gpu, cluster_capacity *out);
+
+/* Node by node, what the Ready, schedulable nodes have free for placement
+ * (api/cluster/placement.h): allocatable less the requests of the pods bound
+ * there that have not finished; GPUs only of 'model' ("" = any). Writes at
+ * most nnodes entries to out and returns how many. Pure. */
+size_t cluster_nodes_free(json_t *const *nodes, size_t nnodes, json_t *const *pods, size_t npods,
+                          const gpu_profile *gpu, const char *model, placement_node *out);
 
 /* Decides a Cluster's status (docs/multicluster.md#status):
  *   - an invalid spec or a kubeconfig that cannot be used: FAILED, phase

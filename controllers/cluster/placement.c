@@ -3,12 +3,14 @@
  * status and the hub's caches of the member, or the hub's own nodes and pods. */
 #include "controllers/cluster/placement.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/cluster/cluster.h"
 #include "controllers/cluster/cluster.h"
 #include "runtime/conditions.h"
 #include "runtime/members.h"
+#include "util/alloc.h"
 #include "util/json.h"
 #include "util/quantity.h"
 
@@ -35,10 +37,19 @@ static int64_t member_free_gpu(const json_t *st, const char *model) {
   return 0;
 }
 
+/* Node by node, from the cluster's nodes and pods: *out, and the view's nodes. */
+static void node_view(cache_list *ln, cache_list *lp, const placement_needs *needs, const gpu_profile *gpu,
+                      placement_view *v, placement_node **out) {
+  *out = xcalloc(ln->len + 1, sizeof(**out));
+  v->nnodes = cluster_nodes_free(ln->items, ln->len, lp->items, lp->len, gpu, needs->demand.model, *out);
+  v->nodes = *out;
+}
+
 /* Member cluster 'name' as its Cluster's status and the member's caches
  * say: ready only when the Cluster is Ready and the caches the plan reads
  * (pods, the workload's API) have listed. */
-static void member_view(const rt_ctx *ctx, const json_t *cluster, const placement_needs *needs, placement_view *v) {
+static void member_view(const rt_ctx *ctx, const json_t *cluster, const placement_needs *needs, const gpu_profile *gpu,
+                        int placing, placement_view *v, placement_node **nodes_out) {
   const json_t *st = json_object_get(cluster, "status");
   const json_t *ready = rt_condition_get(st, "Ready");
   v->serves = cluster && (needs->member_serves == NULL || needs->member_serves(st, needs->arg));
@@ -52,16 +63,27 @@ static void member_view(const rt_ctx *ctx, const json_t *cluster, const placemen
   v->free_cpu_milli = status_quantity(st, "allocatable.cpu", 1) - status_quantity(st, "used.cpu", 1);
   v->free_memory_bytes = status_quantity(st, "allocatable.memory", 0) - status_quantity(st, "used.memory", 0);
   v->free_gpu_milli = member_free_gpu(st, needs->demand.model);
+  cache_list ln = {0}, lp = {0};
+  if (!placing || !v->ready || rt_member_list(ctx, v->name, &kube_nodes, NULL, &ln)) return;
+  if (rt_member_list(ctx, v->name, &kube_pods, NULL, &lp)) {
+    cache_list_free(&ln);
+    return;
+  }
+  node_view(&ln, &lp, needs, gpu, v, nodes_out);
+  cache_list_free(&ln);
+  cache_list_free(&lp);
 }
 
 /* The hub as a placement candidate: its own nodes and pods. */
-static void local_view(const rt_ctx *ctx, const placement_needs *needs, const gpu_profile *gpu, placement_view *v) {
+static void local_view(const rt_ctx *ctx, const placement_needs *needs, const gpu_profile *gpu, placement_view *v,
+                       placement_node **nodes_out) {
   v->ready = 1;
   v->serves = needs->local_serves;
   cache_store *nodes = rt_store(ctx, &kube_nodes), *pods = rt_store(ctx, &kube_pods);
   cache_list ln = {0}, lp = {0};
   if (nodes) cache_store_list(nodes, NULL, &ln);
   if (pods) cache_store_list(pods, NULL, &lp);
+  node_view(&ln, &lp, needs, gpu, v, nodes_out);
   cluster_capacity cap;
   cluster_capacity_of(ln.items, ln.len, lp.items, lp.len, gpu, &cap);
   v->free_cpu_milli = cap.cpu_milli - cap.used_cpu_milli;
@@ -96,24 +118,27 @@ void placement_candidates_gather(const rt_ctx *ctx, const char *project, const c
     v->name = out->project_spec.clusters[n];
     listed |= !placing && strcmp(v->name, placed) == 0;
     if (strcmp(v->name, CLUSTER_LOCAL) == 0) {
-      if (placing) local_view(ctx, needs, gpu, v);
+      if (placing) local_view(ctx, needs, gpu, v, &out->nodes[n]);
       else v->ready = v->serves = 1;
       continue;
     }
     out->cluster_objs[n] = clusters ? cache_store_get(clusters, NULL, v->name) : NULL;
-    member_view(ctx, out->cluster_objs[n], needs, v);
+    member_view(ctx, out->cluster_objs[n], needs, gpu, placing, v, &out->nodes[n]);
   }
   if (!placing && !listed && strcmp(placed, CLUSTER_LOCAL) != 0) {
     out->views[n].name = placed;
     out->cluster_objs[n] = clusters ? cache_store_get(clusters, NULL, placed) : NULL;
-    member_view(ctx, out->cluster_objs[n], needs, &out->views[n]);
+    member_view(ctx, out->cluster_objs[n], needs, gpu, placing, &out->views[n], &out->nodes[n]);
     n++;
   }
   out->n = n;
 }
 
 void placement_candidates_free(placement_candidates *c) {
-  for (size_t i = 0; i < PROJECT_MAX_CLUSTERS + 1; i++) json_decref(c->cluster_objs[i]);
+  for (size_t i = 0; i < PROJECT_MAX_CLUSTERS + 1; i++) {
+    json_decref(c->cluster_objs[i]);
+    free(c->nodes[i]);
+  }
   if (c->project_parsed) project_spec_free(&c->project_spec);
   json_decref(c->project);
   memset(c, 0, sizeof(*c));

@@ -49,14 +49,16 @@ typedef struct placement_candidates {
   project_spec project_spec;
   int project_parsed;
   json_t *cluster_objs[PROJECT_MAX_CLUSTERS + 1];
+  placement_node *nodes[PROJECT_MAX_CLUSTERS + 1]; /* each view's nodes, while placing */
 } placement_candidates;
 
 /* Fills *out for a workload of project 'project' (NULL: the namespace
  * belongs to none, out->n stays 0) placed on 'placed' (status.cluster; NULL
- * or "" while it waits to be placed). The hub's own free capacity is summed
- * from its nodes and pods only while it waits (the controller must declare
- * nodes and pods among what it reads); a member's comes from its Cluster's
- * status. Release with placement_candidates_free. */
+ * or "" while it waits to be placed). Only while it waits is each
+ * cluster's room judged: the hub's from its own nodes and pods (the
+ * controller must declare nodes and pods among what it reads), a member's in
+ * sum from its Cluster's status and node by node from the hub's caches of
+ * its nodes and pods. Release with placement_candidates_free. */
 void placement_candidates_gather(const rt_ctx *ctx, const char *project, const char *placed,
                                  const placement_needs *needs, const gpu_profile *gpu, placement_candidates *out);
 void placement_candidates_free(placement_candidates *c);

@@ -119,6 +119,49 @@ void cluster_capacity_of(json_t *const *nodes, size_t nnodes, json_t *const *pod
   qsort(out->models, out->nmodels, sizeof(out->models[0]), by_model);
 }
 
+typedef struct node_at {
+  const char *name;
+  size_t at;
+  int of_model; /* its cards are of the model asked for */
+} node_at;
+
+static int by_node_name(const void *a, const void *b) {
+  return strcmp(((const node_at *)a)->name, ((const node_at *)b)->name);
+}
+
+size_t cluster_nodes_free(json_t *const *nodes, size_t nnodes, json_t *const *pods, size_t npods,
+                          const gpu_profile *gpu, const char *model, placement_node *out) {
+  gpu_system sys = gpu_profile_system(gpu);
+  node_at *index = calloc(nnodes + 1, sizeof(*index));
+  if (index == NULL) return 0;
+  size_t n = 0;
+  for (size_t i = 0; i < nnodes; i++) {
+    if (!node_counts(nodes[i])) continue;
+    int of_model = model[0] == '\0' || strcmp(node_model(nodes[i], gpu), model) == 0;
+    out[n] = (placement_node){allocatable(nodes[i], "cpu", 1), allocatable(nodes[i], "memory", 0),
+                              of_model ? node_gpu_milli(nodes[i], sys) : 0};
+    index[n] = (node_at){js_name(nodes[i]), n, of_model};
+    n++;
+  }
+  qsort(index, n, sizeof(*index), by_node_name);
+  for (size_t i = 0; i < npods; i++) {
+    node_at key = {js_str(pods[i], "spec.nodeName"), 0, 0};
+    if (key.name == NULL || pod_finished(pods[i])) continue;
+    const node_at *hit = bsearch(&key, index, n, sizeof(*index), by_node_name);
+    usage u;
+    char err[256];
+    if (hit == NULL || usage_of_pod_spec(js_get(pods[i], "spec"), js_get(pods[i], "metadata.annotations"), gpu, &u,
+                                         err, sizeof(err)))
+      continue;
+    placement_node *f = &out[hit->at];
+    f->free_cpu_milli -= u.cpu_milli;
+    f->free_memory_bytes -= u.memory_bytes;
+    if (hit->of_model) f->free_gpu_milli -= u.gpu_milli;
+  }
+  free(index);
+  return n;
+}
+
 /* ------------------------------------------------------------ status */
 
 static json_t *resources_json(int64_t cpu_milli, int64_t memory_bytes, int64_t gpu_milli) {

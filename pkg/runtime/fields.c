@@ -88,7 +88,9 @@ const char *const *rt_cached_fields(const kube_resource *r) {
 
 const char *rt_cached_selector(const kube_resource *r) {
   /* Events are many and mostly someone else's: the cache holds only the
-   * refusals of a Job, StatefulSet or ReplicaSet to create a pod. */
-  if (same(r, &kube_events)) return "reason=FailedCreate";
+   * refusals of a Job, StatefulSet or ReplicaSet to create a pod. Cubit's
+   * own FailedCreate Warnings (on a TrainingJob that quotes such a refusal)
+   * are left out: caching them would only wake their job once more. */
+  if (same(r, &kube_events)) return "reason=FailedCreate,involvedObject.apiVersion!=cubit.dev/v1alpha1";
   return NULL;
 }

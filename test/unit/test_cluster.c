@@ -165,6 +165,22 @@ START_TEST(capacity) {
              (long long)c.models[i].allocatable_milli, (long long)c.models[i].used_milli);
   }
   ck_assert_str_eq(models, capacity_cases[_i].models);
+  /* Node by node (placement): the same counted nodes, and their free
+   * resources add up to the cluster's; of one model, to that model's. */
+  placement_node free_[8];
+  size_t nf = cluster_nodes_free(nv, json_array_size(nodes), pv, json_array_size(pods), p, "", free_);
+  ck_assert_uint_eq(nf, capacity_cases[_i].nodes_counted);
+  int64_t fc = 0, fm = 0, fg = 0;
+  for (size_t i = 0; i < nf; i++) fc += free_[i].free_cpu_milli, fm += free_[i].free_memory_bytes, fg += free_[i].free_gpu_milli;
+  ck_assert_int_eq(fc, c.cpu_milli - c.used_cpu_milli);
+  ck_assert_int_eq(fm, c.memory_bytes - c.used_memory_bytes);
+  ck_assert_int_eq(fg, c.gpu_milli - c.used_gpu_milli);
+  for (size_t m = 0; m < c.nmodels; m++) {
+    nf = cluster_nodes_free(nv, json_array_size(nodes), pv, json_array_size(pods), p, c.models[m].model, free_);
+    fg = 0;
+    for (size_t i = 0; i < nf; i++) fg += free_[i].free_gpu_milli;
+    ck_assert_int_eq(fg, c.models[m].allocatable_milli - c.models[m].used_milli);
+  }
   json_decref(nodes);
   json_decref(pods);
   gpu_profile_free(p);

@@ -256,7 +256,7 @@ END_TEST
 
 /* Events are watched only when they are refusals to create a pod. */
 START_TEST(events_are_selected) {
-  ck_assert_str_eq(rt_cached_selector(&kube_events), "reason=FailedCreate");
+  ck_assert_str_eq(rt_cached_selector(&kube_events), "reason=FailedCreate,involvedObject.apiVersion!=cubit.dev/v1alpha1");
   ck_assert_ptr_null(rt_cached_selector(&kube_pods));
   ck_assert_ptr_null(rt_cached_selector(&kube_statefulsets));
 }

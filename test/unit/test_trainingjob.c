@@ -1114,6 +1114,8 @@ typedef struct place_cluster {
   int ready, serves;
   int64_t cpu, mem, gpu;
   const char *message;
+  placement_node nodes[3]; /* its nodes' free resources, when known */
+  size_t nnodes;
 } place_cluster;
 
 enum { PLACED_FINALIZER = 1, PLACED_DELETING = 2, PLACED_CHILD = 4, PLACED_PODS_RUN = 8, ABANDONED_CHILD = 16 };
@@ -1177,6 +1179,16 @@ static const place_case place_cases[] = {
      .message = "has room for the whole gang (cpu 4000m, memory 2147483648 bytes, 2 A100 GPUs): local: 1 free A100 "
                 "GPUs, 2 needed; east: not Ready",
      .cluster = "", .reachable = "", .actions = "", .events = "Warning NoClusterFits", .requeue_ms = 15000},
+    {.name = "room in sum but not node by node: the next cluster",
+     .clusters = {{"east", 1, 1, 4000, 1LL << 32, 2000, NULL, {{3000, 1LL << 31, 1000}, {1000, 1LL << 31, 1000}}, 2},
+                  {"west", 1, 1, 4000, 1LL << 32, 2000, NULL, {{2000, 1LL << 31, 1000}, {2000, 1LL << 31, 1000}}, 2}},
+     .phase = "Queued", .reason = "Placed", .message = "placed on cluster west (policy Ordered)", .cluster = "west",
+     .reachable = "", .actions = "", .events = "Normal Placed"},
+    {.name = "room in sum on no cluster's nodes: Queued, said so",
+     .clusters = {{"east", 1, 1, 65000, 1LL << 36, 2000, NULL, {{64000, 1LL << 35, 1000}, {1000, 1LL << 35, 1000}}, 2}},
+     .phase = "Queued", .reason = "NoClusterFits",
+     .message = "east: enough free in sum, but no node has room for every pod", .cluster = "", .reachable = "",
+     .actions = "", .events = "Warning NoClusterFits", .requeue_ms = 15000},
     {.name = "no room, still: no second event", .status = PREV("Queued", "NoClusterFits"),
      .clusters = {GPUS("local", 1000)}, .phase = "Queued", .reason = "NoClusterFits", .cluster = "", .reachable = "",
      .actions = "", .events = "", .requeue_ms = 15000},
@@ -1305,7 +1317,8 @@ START_TEST(place_table) {
   size_t nviews = 0;
   for (; nviews < 3 && c->clusters[nviews].name; nviews++) {
     const place_cluster *pc = &c->clusters[nviews];
-    views[nviews] = (placement_view){pc->name, pc->ready, pc->message, pc->serves, pc->cpu, pc->mem, pc->gpu};
+    views[nviews] = (placement_view){pc->name,   pc->ready, pc->message,         pc->serves, pc->cpu,
+                                     pc->mem,    pc->gpu,   pc->nnodes ? pc->nodes : NULL, pc->nnodes};
   }
   tj_observed in = {.tj = tj, .spec = &s, .spec_error = err, .now = now, .clusters = views, .nclusters = nviews,
                     .project_name = "team-a", .engine_available = 1};
