@@ -12,6 +12,7 @@
 #include "api/trainingjob/trainingjob.h"
 #include "controllers/experiment/experiment.h"
 #include "runtime/controller.h"
+#include "runtime/members.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/json.h"
@@ -123,6 +124,12 @@ static int log_chunk(const char *data, size_t len, void *arg) {
   return s->len >= LOG_LIMIT_BYTES;
 }
 
+/* The member cluster a trial was placed on, or NULL for the hub. */
+static const char *trial_cluster(const json_t *trial) {
+  const char *c = js_str(trial, "status.cluster");
+  return c && *c && strcmp(c, "local") != 0 ? c : NULL;
+}
+
 /* Reads a trial's metrics into p: the termination message (cache) or the
  * log of its container (one GET, bounded). */
 static void read_metrics(const rt_ctx *ctx, const exp_spec *s, const json_t *trial, const cache_list *pods,
@@ -157,7 +164,18 @@ static void read_metrics(const rt_ctx *ctx, const exp_spec *s, const json_t *tri
   log_sink sink = {0};
   kube_status st;
   memset(&st, 0, sizeof(st));
-  int rc = kube_request_stream_within(ctx->client, path, LOG_TIMEOUT_MS, log_chunk, &sink, &st);
+  /* A trial placed on a member cluster (docs/multicluster.md): its pods
+   * and their logs are there, read through the hub's client for it. */
+  const char *cluster = trial_cluster(trial);
+  kube_client *client = ctx->client;
+  rt_member *member = NULL;
+  int rc = CUBIT_ECONNECT;
+  if (cluster) member = rt_member_acquire(ctx, cluster, &client);
+  if (cluster == NULL || member)
+    rc = kube_request_stream_within(client, path, LOG_TIMEOUT_MS, log_chunk, &sink, &st);
+  else
+    snprintf(st.message, sizeof(st.message), "cluster %s is not connected", cluster);
+  if (member) rt_member_put(member);
   free(path);
   if (rc == 0) {
     hpo_metrics_parse(sink.data, sink.len, s->metrics_format, p->complete, names, nnames, &p->metrics);
@@ -190,8 +208,13 @@ static void gather(const rt_ctx *ctx, const json_t *exp, exp_gathered *g) {
   for (size_t i = 0; i < g->trials.len; i++) {
     g->observed[i].tj = g->trials.items[i];
     if (!exp_trial_wants_metrics(&g->spec, g->trials.items[i])) continue;
-    cache_list pods = {0}; /* the trial's own */
-    if (ps) cache_store_by_namespaced_label(ps, TJ_LABEL, ns, js_name(g->trials.items[i]), &pods);
+    cache_list pods = {0}; /* the trial's own, keep_trial_pods below picks them */
+    const char *cluster = trial_cluster(g->trials.items[i]);
+    if (cluster) {
+      if (rt_member_list(ctx, cluster, &kube_pods, ns, &pods)) memset(&pods, 0, sizeof(pods));
+    } else if (ps) {
+      cache_store_by_namespaced_label(ps, TJ_LABEL, ns, js_name(g->trials.items[i]), &pods);
+    }
     read_metrics(ctx, &g->spec, g->trials.items[i], &pods, g->in.now, &g->observed[i].probe);
     cache_list_free(&pods);
   }

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/cluster/cluster.h"
 #include "controllers/pipeline/pipeline.h"
 #include "controllers/trainingjob/trainingjob.h"
 #include "runtime/apply.h"
@@ -120,6 +121,19 @@ int pl_task_trainingjob(const pl_task_input *in, json_t **out, char *err, size_t
   char attempt[16];
   snprintf(attempt, sizeof(attempt), "%d", in->attempt);
   if (in->work->claim[0]) {
+    /* The run's work volume and its outputs readers are in the hub
+     * (docs/multicluster.md#placement): a task sharing it runs there, not
+     * where a project spanning clusters would place it. */
+    const char *cluster = js_str(spec, "cluster");
+    if (cluster && strcmp(cluster, CLUSTER_LOCAL) != 0) {
+      snprintf(err, errlen,
+               "spec.workload.cluster: %s: a task that shares the run's work volume runs in the hub, where the volume "
+               "is (\"local\" or unset)",
+               cluster);
+      json_decref(spec);
+      return CUBIT_EINVAL;
+    }
+    json_object_set_new(spec, "cluster", json_string(CLUSTER_LOCAL));
     char *dir = pl_outputs_dir(in->work, in->task->name);
     for (size_t k = in->tmpl->noutputs; k-- > 0;) {
       char var[96];

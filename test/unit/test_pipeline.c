@@ -1075,7 +1075,22 @@ START_TEST(task_trainingjob) {
     ck_assert_str_eq(js_str(json_array_get(env, k), "name"), want[k][0]);
     ck_assert_str_eq(js_str(json_array_get(env, k), "value"), want[k][1]);
   }
+  /* Sharing the run's work volume (in the hub), the task runs in the hub. */
+  ck_assert_str_eq(js_str(tj, "spec.cluster"), "local");
   json_decref(tj);
+  /* A workload pinned to a member cannot share the work volume. */
+  json_object_set_new(json_object_get(tspec, "workload"), "cluster", json_string("gpu-east"));
+  ck_assert_int_eq(pl_task_trainingjob(&in, &tj, err, sizeof(err)), CUBIT_EINVAL);
+  ck_assert_str_eq(err, "spec.workload.cluster: gpu-east: a task that shares the run's work volume runs in the hub, "
+                        "where the volume is (\"local\" or unset)");
+  /* Without a work volume it is placed as the workload says. */
+  pl_work_mount none = {0};
+  in.work = &none;
+  ck_assert_msg(pl_task_trainingjob(&in, &tj, err, sizeof(err)) == 0, "%s", err);
+  ck_assert_str_eq(js_str(tj, "spec.cluster"), "gpu-east");
+  json_decref(tj);
+  in.work = &m;
+  json_object_del(json_object_get(tspec, "workload"), "cluster");
   /* A substituted workload that is no TrainingJob spec is refused. */
   json_object_set_new(values, "workers", json_integer(0));
   ck_assert_int_eq(pl_task_trainingjob(&in, &tj, err, sizeof(err)), CUBIT_EINVAL);

@@ -1406,9 +1406,10 @@ START_TEST(place_table) {
 END_TEST
 
 /* A project that does not span clusters: the job runs in the hub as it
- * always did, and nothing about clusters is written. */
+ * always did, and nothing about clusters is written; also when it is pinned
+ * to "local" (a pipeline's task sharing its run's work volume is). */
 START_TEST(place_no_clusters_is_local) {
-  json_t *tj = tj_object("batch", A100x2, NULL);
+  json_t *tj = tj_object("batch", A100x2, _i ? ",\"cluster\":\"local\"" : NULL);
   tj_spec s;
   char err[256] = "";
   ck_assert_int_eq(tj_spec_parse(tj, &s, err, sizeof(err)), 0);
@@ -1599,7 +1600,7 @@ int main(void) {
   tcase_add_loop_test(tc, plan_table, 0, sizeof(plan_cases) / sizeof(plan_cases[0]));
   tcase_add_loop_test(tc, plan_is_stable, 0, sizeof(plan_cases) / sizeof(plan_cases[0]));
   tcase_add_loop_test(tc, place_table, 0, sizeof(place_cases) / sizeof(place_cases[0]));
-  tcase_add_test(tc, place_no_clusters_is_local);
+  tcase_add_loop_test(tc, place_no_clusters_is_local, 0, 2);
   tcase_add_test(tc, place_demand);
   tcase_add_test(tc, durations);
   suite_add_tcase(s, tc);
