@@ -208,60 +208,6 @@ static void plan_namespaces(planner *p) {
   }
 }
 
-/* ----------------------------------------------------- member clusters */
-
-/* One listed namespace in member cluster c: created, held (its name added
- * to held), or named as one the project may not adopt there. The rules are
- * the hub's (plan_listed); a member's objects are written through its
- * client and carry no ownerReference to the hub. */
-static void plan_member_listed(planner *p, const project_cluster_observed *c, const char *ns, const json_t *live,
-                               json_t *held) {
-  if (live == NULL) {
-    rt_plan_apply_in(p->plan, c->name, &kube_namespaces, desired_namespace(p, ns));
-    pending(p, "creating namespace %s in cluster %s", ns, c->name);
-    rt_plan_event(p->plan, "Normal", "NamespaceCreated", "namespace %s created in cluster %s", ns, c->name);
-    return;
-  }
-  if (terminating(live)) {
-    pending(p, "namespace %s in cluster %s is being deleted; it is created again once it is gone", ns, c->name);
-    return;
-  }
-  const char *label = label_of(live);
-  if (label && *label && !is(label, p->name)) {
-    failure(p, "NamespaceConflict", "namespace %s in cluster %s belongs to project %s", ns, c->name, label);
-    return;
-  }
-  if (is(label, p->name) || created_by_me(p, live)) {
-    json_t *desired = project_namespace(p, ns, created_by_me(p, live));
-    if (!rt_json_subset(desired, live)) pending(p, "labelling namespace %s in cluster %s", ns, c->name);
-    rt_plan_apply_in(p->plan, c->name, &kube_namespaces, desired);
-  } else {
-    failure(p, "NamespaceNotAdoptable",
-            "namespace %s exists in cluster %s and is not labelled " PROJECT_LABEL "=%s: a cluster admin of that "
-            "cluster labels it for this project, or it stays out",
-            ns, c->name, p->name);
-    return;
-  }
-  json_array_append_new(held, json_string(ns));
-}
-
-static void plan_member_clusters(planner *p) {
-  const project_spec *s = p->in->spec;
-  p->clusters = json_array();
-  for (size_t i = 0; i < p->in->nclusters; i++) {
-    const project_cluster_observed *c = &p->in->clusters[i];
-    json_t *held = json_array();
-    if (!c->synced) {
-      pending(p, "waiting for cluster %s: not connected, or its namespaces not yet listed (see its Cluster)", c->name);
-    } else {
-      for (size_t n = 0; n < s->nnamespaces; n++) plan_member_listed(p, c, s->namespaces[n], c->listed[n], held);
-    }
-    json_array_append_new(p->clusters, json_pack("{s:s, s:o}", "name", c->name, "namespaces", held));
-  }
-  /* A member's changes do not wake the project: look again until done. */
-  if (p->in->nclusters > 0 && p->npending) rt_plan_requeue_after(p->plan, 5000);
-}
-
 /* ------------------------------------------------------------- members */
 
 static json_t *subject(const project_member *m, const char *ns) {
@@ -284,43 +230,59 @@ static json_t *subjects_of(const project_spec *s, const char *role, const char *
   return subjects;
 }
 
+/* The RoleBinding of role roles[r] in namespace ns, without an owner (the
+ * hub's get the Project as controller; a member's cannot), or NULL when
+ * the role has no members. */
+static json_t *desired_binding(const planner *p, const char *ns, size_t r) {
+  json_t *subjects = subjects_of(p->in->spec, roles[r], ns);
+  if (json_array_size(subjects) == 0) {
+    json_decref(subjects);
+    return NULL;
+  }
+  char name[64];
+  snprintf(name, sizeof(name), "cubit-project-%s", roles[r]);
+  return json_pack("{s:s, s:s, s:{s:s, s:s, s:o}, s:{s:s, s:s, s:s}, s:o}", "apiVersion",
+                   "rbac.authorization.k8s.io/v1", "kind", "RoleBinding", "metadata", "name", name, "namespace", ns,
+                   "labels", labels_of(p), "roleRef", "apiGroup", "rbac.authorization.k8s.io", "kind", "ClusterRole",
+                   "name", name, "subjects", subjects);
+}
+
+/* Is live binding b one the project wants, given the namespaces it holds
+ * (held_fn: in the hub or in a member)? */
+static int binding_wanted(const planner *p, const json_t *b, int is_held) {
+  if (!is_held) return 0;
+  for (size_t r = 0; r < NROLES; r++) {
+    char want[64];
+    snprintf(want, sizeof(want), "cubit-project-%s", roles[r]);
+    if (!is(js_name(b), want)) continue;
+    json_t *subjects = subjects_of(p->in->spec, roles[r], js_namespace(b));
+    int some = json_array_size(subjects) > 0;
+    json_decref(subjects);
+    return some;
+  }
+  return 0;
+}
+
 static void plan_bindings(planner *p) {
   const project_observed *in = p->in;
   for (size_t n = 0; n < p->nheld; n++) {
     const char *ns = js_name(p->held[n]);
     for (size_t r = 0; r < NROLES; r++) {
-      json_t *subjects = subjects_of(in->spec, roles[r], ns);
-      if (json_array_size(subjects) == 0) {
-        json_decref(subjects);
-        continue;
-      }
-      char name[64], what[400];
-      snprintf(name, sizeof(name), "cubit-project-%s", roles[r]);
+      json_t *rb = desired_binding(p, ns, r);
+      if (rb == NULL) continue;
+      char what[400];
       snprintf(what, sizeof(what), "binding the %s members in namespace %s", roles[r], ns);
-      json_t *rb = json_pack("{s:s, s:s, s:{s:s, s:s, s:o}, s:{s:s, s:s, s:s}, s:o}", "apiVersion",
-                             "rbac.authorization.k8s.io/v1", "kind", "RoleBinding", "metadata", "name", name,
-                             "namespace", ns, "labels", labels_of(p), "roleRef", "apiGroup", "rbac.authorization.k8s.io",
-                             "kind", "ClusterRole", "name", name, "subjects", subjects);
       rt_set_controller_ref(rb, in->project);
-      apply(p, &kube_rolebindings, rb, find(in->bindings, in->nbindings, ns, name), what);
+      apply(p, &kube_rolebindings, rb, find(in->bindings, in->nbindings, ns, js_name(rb)), what);
     }
   }
   /* Every other binding the project controls goes: a role left without
    * members, a namespace released or never adopted. */
   for (size_t i = 0; i < in->nbindings; i++) {
     const json_t *b = in->bindings[i];
-    const char *ns = js_namespace(b), *name = js_name(b);
-    int wanted = 0;
-    for (size_t r = 0; r < NROLES && held(p, ns); r++) {
-      char want[64];
-      snprintf(want, sizeof(want), "cubit-project-%s", roles[r]);
-      json_t *subjects = subjects_of(in->spec, roles[r], ns);
-      wanted |= is(name, want) && json_array_size(subjects) > 0;
-      json_decref(subjects);
-    }
-    if (wanted) continue;
+    if (binding_wanted(p, b, held(p, js_namespace(b)))) continue;
     rt_plan_delete(p->plan, &kube_rolebindings, b, NULL);
-    pending(p, "removing RoleBinding %s/%s", ns ? ns : "", name ? name : "");
+    pending(p, "removing RoleBinding %s/%s", js_namespace(b) ? js_namespace(b) : "", js_name(b) ? js_name(b) : "");
   }
 }
 
@@ -504,6 +466,117 @@ static void plan_storage(planner *p) {
   }
 }
 
+/* ----------------------------------------------------- member clusters */
+
+/* One listed namespace in member cluster c: created, held (its name added
+ * to held), or named as one the project may not adopt there. The rules are
+ * the hub's (plan_listed); a member's objects are written through its
+ * client and carry no ownerReference to the hub. */
+static void plan_member_listed(planner *p, const project_cluster_observed *c, const char *ns, const json_t *live,
+                               json_t *held) {
+  if (live == NULL) {
+    rt_plan_apply_in(p->plan, c->name, &kube_namespaces, desired_namespace(p, ns));
+    pending(p, "creating namespace %s in cluster %s", ns, c->name);
+    rt_plan_event(p->plan, "Normal", "NamespaceCreated", "namespace %s created in cluster %s", ns, c->name);
+    return;
+  }
+  if (terminating(live)) {
+    pending(p, "namespace %s in cluster %s is being deleted; it is created again once it is gone", ns, c->name);
+    return;
+  }
+  const char *label = label_of(live);
+  if (label && *label && !is(label, p->name)) {
+    failure(p, "NamespaceConflict", "namespace %s in cluster %s belongs to project %s", ns, c->name, label);
+    return;
+  }
+  if (is(label, p->name) || created_by_me(p, live)) {
+    json_t *desired = project_namespace(p, ns, created_by_me(p, live));
+    if (!rt_json_subset(desired, live)) pending(p, "labelling namespace %s in cluster %s", ns, c->name);
+    rt_plan_apply_in(p->plan, c->name, &kube_namespaces, desired);
+  } else {
+    failure(p, "NamespaceNotAdoptable",
+            "namespace %s exists in cluster %s and is not labelled " PROJECT_LABEL "=%s: a cluster admin of that "
+            "cluster labels it for this project, or it stays out",
+            ns, c->name, p->name);
+    return;
+  }
+  json_array_append_new(held, json_string(ns));
+}
+
+static int in_array(const json_t *names, const char *name) {
+  size_t i;
+  json_t *v;
+  json_array_foreach(names, i, v) {
+    if (is(json_string_value(v), name)) return 1;
+  }
+  return 0;
+}
+
+/* What the project's members may do in cluster c, as in the hub: the roles
+ * (copies of the hub's ClusterRoles cubit-project-*, which the member has
+ * not installed), a RoleBinding per role with members in each namespace the
+ * project holds there (held), the provisioned shared claim; bindings no
+ * longer wanted go. */
+static void plan_member_access(planner *p, const project_cluster_observed *c, const json_t *held_names) {
+  const project_observed *in = p->in;
+  const project_spec *s = in->spec;
+  for (size_t r = 0; r < NROLES && json_array_size(held_names) > 0; r++) {
+    const json_t *hub_role = in->member_roles ? in->member_roles[r] : NULL;
+    if (hub_role == NULL) continue;
+    json_t *role = json_pack("{s:s, s:s, s:{s:s, s:{s:s}}, s:O}", "apiVersion", "rbac.authorization.k8s.io/v1",
+                             "kind", "ClusterRole", "metadata", "name", js_name(hub_role), "labels",
+                             "app.kubernetes.io/managed-by", "cubit", "rules",
+                             json_object_get(hub_role, "rules") ? json_object_get(hub_role, "rules") : json_null());
+    rt_plan_apply_in(p->plan, c->name, &kube_clusterroles, role);
+  }
+  size_t i;
+  json_t *v;
+  json_array_foreach(held_names, i, v) {
+    const char *ns = json_string_value(v);
+    for (size_t r = 0; r < NROLES; r++) {
+      json_t *rb = desired_binding(p, ns, r);
+      if (rb == NULL) continue;
+      const json_t *live = find(c->bindings, c->nbindings, ns, js_name(rb));
+      if (live == NULL || !rt_json_subset(rb, live))
+        pending(p, "binding the %s members in namespace %s in cluster %s", roles[r], ns, c->name);
+      rt_plan_apply_in(p->plan, c->name, &kube_rolebindings, rb);
+    }
+    if (s->shared_provision && s->shared_claim) {
+      json_t *claim = desired_claim(p, ns);
+      const json_t *live = find(c->claims, c->nclaims, ns, s->shared_claim);
+      if (live == NULL || !rt_json_subset(claim, live))
+        pending(p, "provisioning claim %s in namespace %s in cluster %s", s->shared_claim, ns, c->name);
+      rt_plan_apply_in(p->plan, c->name, &kube_pvcs, claim);
+    }
+  }
+  for (size_t b = 0; b < c->nbindings; b++) {
+    const json_t *live = c->bindings[b];
+    if (binding_wanted(p, live, in_array(held_names, js_namespace(live)))) continue;
+    rt_plan_delete_in(p->plan, c->name, &kube_rolebindings, live, NULL);
+    pending(p, "removing RoleBinding %s/%s in cluster %s", js_namespace(live), js_name(live), c->name);
+  }
+}
+
+static void plan_member_clusters(planner *p) {
+  const project_spec *s = p->in->spec;
+  p->clusters = json_array();
+  for (size_t i = 0; i < p->in->nclusters; i++) {
+    const project_cluster_observed *c = &p->in->clusters[i];
+    json_t *held = json_array();
+    if (!c->synced) {
+      pending(p, "waiting for cluster %s: not connected, or its namespaces not yet listed (see its Cluster)", c->name);
+    } else {
+      for (size_t n = 0; n < s->nnamespaces; n++) plan_member_listed(p, c, s->namespaces[n], c->listed[n], held);
+      plan_member_access(p, c, held);
+    }
+    json_array_append_new(p->clusters, json_pack("{s:s, s:o}", "name", c->name, "namespaces", held));
+  }
+  /* A member's changes wake the project (member_watches); while something
+   * there is still to do it also looks again, in case a write was lost
+   * with a connection. */
+  if (p->in->nclusters > 0 && p->npending) rt_plan_requeue_after(p->plan, 5000);
+}
+
 /* The deletionPolicy: Delete removes the namespaces the project created;
  * everything else it holds is released. Then the finalizer goes. */
 static void plan_deletion(planner *p) {
@@ -539,7 +612,15 @@ static void plan_deletion(planner *p) {
       rt_plan_event(p->plan, "Normal", "NamespaceDeleted", "namespace %s deleted in cluster %s",
                     js_name(m->labelled[i]), m->name);
     }
+    for (size_t i = 0; i < m->nclaims; i++)
+      if (!terminating(m->claims[i])) rt_plan_delete_in(p->plan, m->name, &kube_pvcs, m->claims[i], NULL);
   }
+  /* The members' access goes with the project in every member still
+   * connected, whatever the policy (a Retain project leaves the data, not
+   * the grants). */
+  for (size_t c = 0; c < in->nclusters; c++)
+    for (size_t b = 0; in->clusters[c].synced && b < in->clusters[c].nbindings; b++)
+      rt_plan_delete_in(p->plan, in->clusters[c].name, &kube_rolebindings, in->clusters[c].bindings[b], NULL);
   /* The claims it provisioned in namespaces it did not create go with a
    * Delete project too; Retain keeps them (they are the team's data). */
   for (size_t i = 0; in->spec && in->spec->delete_namespaces && i < in->nclaims; i++)

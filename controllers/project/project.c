@@ -11,7 +11,6 @@
 #include "util/json.h"
 #include "util/time.h"
 
-static const kube_resource clusterroles = {"rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", 0};
 static const kube_resource clusterrolebindings = {"rbac.authorization.k8s.io", "v1", "clusterrolebindings",
                                                   "ClusterRoleBinding", 0};
 
@@ -32,7 +31,9 @@ typedef struct gathered {
   project_cluster_observed clusters[PROJECT_MAX_CLUSTERS];
   json_t *member_listed[PROJECT_MAX_CLUSTERS][PROJECT_MAX_NAMESPACES];
   json_t **member_labelled[PROJECT_MAX_CLUSTERS];
+  cache_list member_bindings[PROJECT_MAX_CLUSTERS], member_claims[PROJECT_MAX_CLUSTERS];
   size_t nclusters;
+  json_t *member_roles[3]; /* the hub's cubit-project-admin, -edit, -view */
 } gathered;
 
 static void add_pods(gathered *g, cache_store *pods, const char *ns) {
@@ -51,6 +52,20 @@ static void add_pods(gathered *g, cache_store *pods, const char *ns) {
 static json_t *get(const rt_ctx *ctx, const kube_resource *r, const char *name) {
   cache_store *s = rt_store(ctx, r);
   return s ? cache_store_get(s, NULL, name) : NULL;
+}
+
+/* The objects of r in member cluster 'name' labelled for the project. */
+static void labelled_in_member(const rt_ctx *ctx, const char *name, const kube_resource *r, const char *project,
+                               cache_list *out) {
+  memset(out, 0, sizeof(*out));
+  cache_list all = {0};
+  if (rt_member_list(ctx, name, r, NULL, &all)) return;
+  out->items = xcalloc(all.len + 1, sizeof(json_t *));
+  for (size_t i = 0; i < all.len; i++) {
+    const char *label = json_string_value(json_object_get(js_get(all.items[i], "metadata.labels"), PROJECT_LABEL));
+    if (label && strcmp(label, project) == 0) out->items[out->len++] = json_incref(all.items[i]);
+  }
+  cache_list_free(&all);
 }
 
 /* The member clusters of spec.clusters, from the hub's cache of each. */
@@ -74,6 +89,12 @@ static void gather_clusters(const rt_ctx *ctx, const char *project, gathered *g)
     }
     m->labelled = g->member_labelled[at];
     cache_list_free(&all);
+    labelled_in_member(ctx, name, &kube_rolebindings, project, &g->member_bindings[at]);
+    labelled_in_member(ctx, name, &kube_pvcs, project, &g->member_claims[at]);
+    m->bindings = g->member_bindings[at].items;
+    m->nbindings = g->member_bindings[at].len;
+    m->claims = g->member_claims[at].items;
+    m->nclaims = g->member_claims[at].len;
   }
 }
 
@@ -93,10 +114,12 @@ static void gather(const rt_ctx *ctx, const project_ctl *pc, const json_t *proje
   if (pvcs) cache_store_by_index(pvcs, "label:" PROJECT_LABEL, name, &g->claims);
   if (rbs && uid) cache_store_by_index(rbs, CACHE_INDEX_OWNER, uid, &g->bindings);
   char *admin = xasprintf("cubit-project:%s:admin", name);
-  g->admin_role = get(ctx, &clusterroles, admin);
+  g->admin_role = get(ctx, &kube_clusterroles, admin);
   g->admin_binding = get(ctx, &clusterrolebindings, admin);
   free(admin);
   if (g->spec_ok) gather_clusters(ctx, name, g);
+  static const char *const role_names[] = {"cubit-project-admin", "cubit-project-edit", "cubit-project-view"};
+  for (size_t r = 0; g->nclusters && r < 3; r++) g->member_roles[r] = get(ctx, &kube_clusterroles, role_names[r]);
   int volcano = rt_api_available(ctx, &project_volcano_queues);
   if (volcano) g->queue = get(ctx, &project_volcano_queues, name);
   *in = (project_observed){
@@ -118,6 +141,7 @@ static void gather(const rt_ctx *ctx, const project_ctl *pc, const json_t *proje
       .npods = g->npods,
       .clusters = g->clusters,
       .nclusters = g->nclusters,
+      .member_roles = (const json_t *const *)g->member_roles,
       .gpu = pc->gpu,
       .now = time_wall_s(),
   };
@@ -136,7 +160,10 @@ static void gathered_free(gathered *g) {
     for (size_t n = 0; n < PROJECT_MAX_NAMESPACES; n++) json_decref(g->member_listed[c][n]);
     for (size_t i = 0; i < g->clusters[c].nlabelled; i++) json_decref(g->member_labelled[c][i]);
     free(g->member_labelled[c]);
+    cache_list_free(&g->member_bindings[c]);
+    cache_list_free(&g->member_claims[c]);
   }
+  for (size_t r = 0; r < 3; r++) json_decref(g->member_roles[r]);
   free(g->pods);
   if (g->spec_ok) project_spec_free(&g->spec);
 }
@@ -196,7 +223,8 @@ static char **map_namespace(const rt_ctx *ctx, const json_t *ns) {
   return keys;
 }
 
-/* A claim the project provisions maps to it by its label. */
+/* A claim the project provisions (or, in a member, a RoleBinding it made)
+ * maps to it by its label. */
 static char **map_claim(const rt_ctx *ctx, const json_t *pvc) {
   char **keys = NULL;
   size_t n = 0, cap = 0;
@@ -242,13 +270,20 @@ int project_controller_register(rt_manager *m, const gpu_profile *gpu) {
   def.name = "project";
   def.primary = &project_resource;
   def.owns[0] = &kube_rolebindings;
-  def.owns[1] = &clusterroles;
+  def.owns[1] = &kube_clusterroles;
   def.owns[2] = &clusterrolebindings;
   def.owns[3] = &project_volcano_queues;
   def.watches[0] = (rt_watch_def){&kube_namespaces, map_namespace};
   def.watches[1] = (rt_watch_def){&kube_pods, map_pod};
   def.watches[2] = (rt_watch_def){&kube_pvcs, map_claim};
   def.watches[3] = (rt_watch_def){&cluster_resource, map_cluster};
+  /* In each member the project uses: its namespaces, the members'
+   * RoleBindings and the shared claim wake it as the hub's do; the roles
+   * copied there are cached so an unchanged copy is not written again. */
+  def.member_watches[0] = (rt_watch_def){&kube_namespaces, map_namespace};
+  def.member_watches[1] = (rt_watch_def){&kube_rolebindings, map_claim};
+  def.member_watches[2] = (rt_watch_def){&kube_pvcs, map_claim};
+  def.member_watches[3] = (rt_watch_def){&kube_clusterroles, NULL};
   def.workers = 2;
   def.reconcile = reconcile;
   def.arg = pc;

@@ -23,6 +23,10 @@ typedef struct project_cluster_observed {
   json_t *const *listed;   /* the member's Namespace of spec->namespaces[i], or NULL */
   json_t *const *labelled; /* the member's Namespaces labelled cubit.dev/project=<project> */
   size_t nlabelled;
+  json_t *const *bindings; /* the member's RoleBindings labelled cubit.dev/project=<project> */
+  size_t nbindings;
+  json_t *const *claims;   /* the member's claims labelled cubit.dev/project=<project> */
+  size_t nclaims;
 } project_cluster_observed;
 
 /* Everything project_plan reads, gathered from the cache. Borrowed. */
@@ -43,6 +47,9 @@ typedef struct project_observed {
   json_t *const *pods;       /* pods of the namespaces the project holds */
   size_t npods;
   const project_cluster_observed *clusters; /* the member clusters of spec->clusters, in order */
+  /* The hub's ClusterRoles cubit-project-admin, -edit, -view (NULL: not
+   * installed), copied into the members the project uses. */
+  const json_t *const *member_roles;
   size_t nclusters;
   const gpu_profile *gpu;    /* NULL: whole cards */
   int64_t now;               /* epoch seconds */

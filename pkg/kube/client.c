@@ -61,6 +61,7 @@ const kube_resource kube_deployments = {"apps", "v1", "deployments", "Deployment
 const kube_resource kube_statefulsets = {"apps", "v1", "statefulsets", "StatefulSet", 1};
 const kube_resource kube_jobs = {"batch", "v1", "jobs", "Job", 1};
 const kube_resource kube_rolebindings = {"rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", 1};
+const kube_resource kube_clusterroles = {"rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", 0};
 const kube_resource kube_roles = {"rbac.authorization.k8s.io", "v1", "roles", "Role", 1};
 const kube_resource kube_hpas = {"autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", 1};
 const kube_resource kube_ingresses = {"networking.k8s.io", "v1", "ingresses", "Ingress", 1};

@@ -178,7 +178,7 @@ char *kube_api_version(const kube_resource *r);
 /* Built-in resources the runtime and controllers use. */
 extern const kube_resource kube_namespaces, kube_configmaps, kube_secrets, kube_pods, kube_services,
     kube_events, kube_serviceaccounts, kube_nodes, kube_leases, kube_deployments, kube_statefulsets,
-    kube_jobs, kube_rolebindings, kube_roles, kube_hpas, kube_ingresses, kube_pvcs,
+    kube_jobs, kube_rolebindings, kube_roles, kube_clusterroles, kube_hpas, kube_ingresses, kube_pvcs,
     kube_crds, kube_priorityclasses;
 
 /* The code for an HTTP status and Status reason (exposed for tests). */

@@ -162,6 +162,7 @@ typedef struct world {
   json_t *labelled[MAXN];
   const project_cluster_observed *mc; /* member clusters, set by a test */
   size_t nmc;
+  const json_t *const *member_roles; /* the hub's cubit-project-* roles, set by a test */
   rt_plan plan;
 } world;
 
@@ -266,6 +267,7 @@ static void plan(void) {
                          .npods = w.npods,
                          .clusters = w.mc,
                          .nclusters = w.nmc,
+                         .member_roles = w.member_roles,
                          .gpu = NULL,
                          .now = 1700000000};
   project_plan(&in, &w.plan);
@@ -771,6 +773,75 @@ START_TEST(plan_member_clusters) {
 }
 END_TEST
 
+static const json_t *applied_in(const char *cluster, const char *kind, const char *name) {
+  for (size_t i = 0; i < w.plan.nactions; i++) {
+    const rt_action *a = &w.plan.actions[i];
+    if (a->kind == RT_ACT_APPLY && a->cluster && strcmp(a->cluster, cluster) == 0 &&
+        strcmp(js_str(a->object, "kind"), kind) == 0 && strcmp(js_name(a->object), name) == 0)
+      return a->object;
+  }
+  return NULL;
+}
+
+/* In a member the project holds a namespace in, its members get what they
+ * get in the hub: the roles (copied from the hub's), a RoleBinding per role
+ * with members (no ownerReference: it cannot cross clusters), the shared
+ * claim; a binding no longer wanted goes; deleting the project removes the
+ * bindings there whatever its policy. */
+START_TEST(plan_member_access) {
+  int deleting = _i;
+  project("{\"namespaces\":[\"a\"],\"clusters\":[{\"name\":\"local\"},{\"name\":\"east\"}],"
+          "\"members\":[{\"kind\":\"User\",\"name\":\"carol\",\"role\":\"admin\"},"
+          "{\"kind\":\"Group\",\"name\":\"analysts\",\"role\":\"view\"}],"
+          "\"volumes\":{\"shared\":{\"claimName\":\"team\",\"provision\":{\"size\":\"10Gi\"}}}}",
+          deleting ? FINALIZER ",\"deletionTimestamp\":\"2026-12-07T09:00:00Z\"" : FINALIZER, NULL);
+  namespace("a", "team-a", NULL);
+  json_t *live = parse("{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"a\",\"labels\":{"
+                       "\"cubit.dev/project\":\"team-a\",\"app.kubernetes.io/managed-by\":\"cubit\"," PSS_BASELINE "},"
+                       "\"annotations\":{\"cubit.dev/created-by-project\":\"team-a\"}}}");
+  json_t *stale = parse("{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":\"RoleBinding\",\"metadata\":{"
+                        "\"name\":\"cubit-project-edit\",\"namespace\":\"a\",\"labels\":{\"cubit.dev/project\":\"team-a\"}}}");
+  json_t *roles[3] = {
+      parse("{\"metadata\":{\"name\":\"cubit-project-admin\"},\"rules\":[{\"apiGroups\":[\"\"],\"resources\":[\"pods\"],"
+            "\"verbs\":[\"*\"]}]}"),
+      parse("{\"metadata\":{\"name\":\"cubit-project-edit\"},\"rules\":[]}"),
+      NULL /* not installed in the hub: not copied */};
+  json_t *listed[PROJECT_MAX_NAMESPACES] = {live};
+  json_t *labelled[1] = {live}, *bindings[1] = {stale};
+  project_cluster_observed east = {.name = "east", .synced = 1, .listed = listed, .labelled = labelled,
+                                   .nlabelled = 1, .bindings = bindings, .nbindings = 1};
+  w.mc = &east;
+  w.nmc = 1;
+  w.member_roles = (const json_t *const *)roles;
+  plan();
+  if (deleting) {
+    ck_assert_int_eq(count_in(RT_ACT_APPLY, "east"), 0);
+    ck_assert_int_eq(count_in(RT_ACT_DELETE, "east"), 1); /* the binding (Retain: the namespace stays) */
+  } else {
+    /* namespace, 2 roles, bindings admin and view, the claim */
+    ck_assert_int_eq(count_in(RT_ACT_APPLY, "east"), 6);
+    ck_assert_int_eq(count_in(RT_ACT_DELETE, "east"), 1); /* the edit binding: no edit members */
+    const json_t *admin = applied_in("east", "RoleBinding", "cubit-project-admin");
+    ck_assert_ptr_nonnull(admin);
+    ck_assert_ptr_null(js_get(admin, "metadata.ownerReferences"));
+    ck_assert_str_eq(js_str(json_array_get(js_get(admin, "subjects"), 0), "name"), "carol");
+    ck_assert_ptr_nonnull(applied_in("east", "RoleBinding", "cubit-project-view"));
+    const json_t *role = applied_in("east", "ClusterRole", "cubit-project-admin");
+    ck_assert_ptr_nonnull(role);
+    ck_assert_int_eq((int)json_array_size(js_get(role, "rules")), 1);
+    ck_assert_str_eq(json_string_value(json_array_get(js_get(json_array_get(js_get(role, "rules"), 0), "verbs"), 0)), "*");
+    ck_assert_ptr_null(applied_in("east", "ClusterRole", "cubit-project-view"));
+    const json_t *claim = applied_in("east", "PersistentVolumeClaim", "team");
+    ck_assert_ptr_nonnull(claim);
+    ck_assert_str_eq(js_str(claim, "spec.resources.requests.storage"), "10Gi");
+    assert_state("Provisioning", RT_STATE_PROGRESSING, "Provisioning", "binding the admin members in namespace a");
+  }
+  for (size_t i = 0; i < 3; i++) json_decref(roles[i]);
+  json_decref(stale);
+  json_decref(live);
+}
+END_TEST
+
 START_TEST(spec_clusters) {
   static const struct {
     const char *clusters;
@@ -824,6 +895,7 @@ int main(void) {
   tcase_add_test(tc, plan_storage);
   tcase_add_test(tc, plan_admin_access_follows_the_admins);
   tcase_add_loop_test(tc, plan_member_clusters, 0, sizeof(member_cases) / sizeof(member_cases[0]));
+  tcase_add_loop_test(tc, plan_member_access, 0, 2);
   suite_add_tcase(s, tc);
   return testutil_run(s);
 }
