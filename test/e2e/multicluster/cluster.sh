@@ -100,8 +100,9 @@ spec:
 YAML
 wait_for 30 "2 A100 cards used" a100_used 2
 
-# A Project that lists the member gets its namespace there too (labelled for it), and
-# with deletionPolicy Delete takes it away again when deleted.
+# A Project that lists the member gets its namespace there too (labelled for it), its
+# members' roles, bindings and shared claim, and with deletionPolicy Delete takes the
+# namespace away again when deleted.
 "${kubectl[@]}" apply -f - >/dev/null <<YAML
 apiVersion: cubit.dev/v1alpha1
 kind: Project
@@ -111,6 +112,9 @@ spec:
   namespaces: [$project_ns]
   clusters: [{name: local}, {name: $cluster}]
   deletionPolicy: Delete
+  members:
+  - {kind: User, name: e2e-mc-alice, role: edit}
+  volumes: {shared: {claimName: e2e-mc-shared, provision: {size: 1Gi, accessModes: [ReadWriteOnce]}}}
 YAML
 project_field() { "${kubectl[@]}" get project "$project" -o jsonpath="{$1}" 2>/dev/null; }
 project_active() { [[ $(project_field .status.phase) == Active ]]; }
@@ -119,6 +123,25 @@ wait_for 60 "Project Active" project_active
   fail "namespace $project_ns in the member is not labelled for $project"
 [[ $(project_field '.status.clusters[0].name') == "$cluster" && $(project_field '.status.clusters[0].namespaces[0]') == "$project_ns" ]] ||
   fail "status.clusters: $(project_field .status.clusters)"
+# The project's members get in the member what they get in the hub: the role (copied
+# from the hub's), its binding and the shared claim; alice may create pods there.
+member_access() {
+  "${mkubectl[@]}" get clusterrole cubit-project-edit -o name >/dev/null 2>&1 &&
+    [[ $("${mkubectl[@]}" -n "$project_ns" get rolebinding cubit-project-edit -o jsonpath='{.subjects[0].name}' 2>/dev/null) == e2e-mc-alice ]] &&
+    "${mkubectl[@]}" -n "$project_ns" get pvc e2e-mc-shared -o name >/dev/null 2>&1
+}
+wait_for 30 "the edit role, alice's binding and the shared claim in the member" member_access
+[[ $("${mkubectl[@]}" -n "$project_ns" auth can-i create pods --as e2e-mc-alice) == yes ]] ||
+  fail "alice may not create pods in $project_ns in the member"
+[[ $("${mkubectl[@]}" -n "$project_ns" auth can-i create pods --as e2e-mc-bob 2>/dev/null) == no ]] ||
+  fail "bob, no member of the project, may create pods in the member"
+# alice leaves the project: her binding in the member goes.
+"${kubectl[@]}" patch project "$project" --type merge -p '{"spec":{"members":[{"kind":"User","name":"e2e-mc-carol","role":"view"}]}}' >/dev/null
+edit_gone() {
+  ! "${mkubectl[@]}" -n "$project_ns" get rolebinding cubit-project-edit -o name >/dev/null 2>&1 &&
+    "${mkubectl[@]}" -n "$project_ns" get rolebinding cubit-project-view -o name >/dev/null 2>&1
+}
+wait_for 30 "alice's binding gone from the member, carol's there" edit_gone
 "${kubectl[@]}" delete project "$project" --wait=false >/dev/null
 member_ns_gone() { ! "${mkubectl[@]}" get namespace "$project_ns" -o name >/dev/null 2>&1 ||
   [[ -n $("${mkubectl[@]}" get namespace "$project_ns" -o jsonpath='{.metadata.deletionTimestamp}') ]]; }
