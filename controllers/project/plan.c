@@ -140,7 +140,8 @@ static json_t *desired_namespace(const planner *p, const char *ns) { return proj
 /* Removes the project's marks from a namespace it lets go (the label only
  * while it still names this project: the "test" makes the patch fail
  * rather than strip another project's label). */
-static void release(planner *p, const json_t *ns) {
+/* Lets namespace ns go in 'cluster' (NULL: the hub). */
+static void release_in(planner *p, const char *cluster, const json_t *ns) {
   json_t *ops = json_pack("[{s:s, s:s, s:s}, {s:s, s:s}]", "op", "test", "path", PTR_LABEL_PROJECT, "value", p->name,
                           "op", "remove", "path", PTR_LABEL_PROJECT);
   /* The Pod Security labels the project set go with it (whatever level they
@@ -157,8 +158,15 @@ static void release(planner *p, const json_t *ns) {
     if (annotation_of(ns, RT_APPLIED_ANNOTATION))
       json_array_append_new(ops, json_pack("{s:s, s:s}", "op", "remove", "path", PTR_ANNOTATION_APPLIED));
   }
-  rt_plan_patch(p->plan, &kube_namespaces, ns, ops);
-  rt_plan_event(p->plan, "Normal", "NamespaceReleased", "namespace %s released", js_name(ns));
+  rt_plan_patch_in(p->plan, cluster, &kube_namespaces, ns, ops);
+  if (cluster)
+    rt_plan_event(p->plan, "Normal", "NamespaceReleased", "namespace %s released in cluster %s", js_name(ns), cluster);
+  else
+    rt_plan_event(p->plan, "Normal", "NamespaceReleased", "namespace %s released", js_name(ns));
+}
+
+static void release(planner *p, const json_t *ns) {
+  release_in(p, NULL, ns);
 }
 
 /* One listed namespace: created, held, or named as one it may not adopt. */
@@ -567,6 +575,13 @@ static void plan_member_clusters(planner *p) {
       pending(p, "waiting for cluster %s: not connected, or its namespaces not yet listed (see its Cluster)", c->name);
     } else {
       for (size_t n = 0; n < s->nnamespaces; n++) plan_member_listed(p, c, s->namespaces[n], c->listed[n], held);
+      /* Labelled for the project there but no longer listed: let go, as in the hub. */
+      for (size_t l = 0; l < c->nlabelled; l++) {
+        const json_t *ns = c->labelled[l];
+        if (project_lists(s, js_name(ns)) || terminating(ns)) continue;
+        release_in(p, c->name, ns);
+        pending(p, "releasing namespace %s in cluster %s", js_name(ns), c->name);
+      }
       plan_member_access(p, c, held);
     }
     json_array_append_new(p->clusters, json_pack("{s:s, s:o}", "name", c->name, "namespaces", held));
@@ -575,6 +590,15 @@ static void plan_member_clusters(planner *p) {
    * there is still to do it also looks again, in case a write was lost
    * with a connection. */
   if (p->in->nclusters > 0 && p->npending) rt_plan_requeue_after(p->plan, 5000);
+}
+
+/* Is namespace ns among the project's (labelled) namespaces? A claim it
+ * provisioned in a namespace it released since is the team's, and not its
+ * to delete (nor may it: its access there went with the namespace). */
+static int labelled_by_me(json_t *const *labelled, size_t n, const char *ns) {
+  for (size_t i = 0; i < n; i++)
+    if (is(js_name(labelled[i]), ns)) return 1;
+  return 0;
 }
 
 /* The deletionPolicy: Delete removes the namespaces the project created;
@@ -613,7 +637,8 @@ static void plan_deletion(planner *p) {
                     js_name(m->labelled[i]), m->name);
     }
     for (size_t i = 0; i < m->nclaims; i++)
-      if (!terminating(m->claims[i])) rt_plan_delete_in(p->plan, m->name, &kube_pvcs, m->claims[i], NULL);
+      if (!terminating(m->claims[i]) && labelled_by_me(m->labelled, m->nlabelled, js_namespace(m->claims[i])))
+        rt_plan_delete_in(p->plan, m->name, &kube_pvcs, m->claims[i], NULL);
   }
   /* The members' access goes with the project in every member still
    * connected, whatever the policy (a Retain project leaves the data, not
@@ -624,7 +649,8 @@ static void plan_deletion(planner *p) {
   /* The claims it provisioned in namespaces it did not create go with a
    * Delete project too; Retain keeps them (they are the team's data). */
   for (size_t i = 0; in->spec && in->spec->delete_namespaces && i < in->nclaims; i++)
-    if (!terminating(in->claims[i])) rt_plan_delete(p->plan, &kube_pvcs, in->claims[i], NULL);
+    if (!terminating(in->claims[i]) && labelled_by_me(in->labelled, in->nlabelled, js_namespace(in->claims[i])))
+      rt_plan_delete(p->plan, &kube_pvcs, in->claims[i], NULL);
   rt_plan_remove_finalizer(p->plan, PROJECT_FINALIZER);
 }
 

@@ -76,6 +76,11 @@ void rt_plan_patch(rt_plan *p, const kube_resource *r, const json_t *live, json_
   a->patch = ops;
 }
 
+void rt_plan_patch_in(rt_plan *p, const char *cluster, const kube_resource *r, const json_t *live, json_t *ops) {
+  rt_plan_patch(p, r, live, ops);
+  p->actions[p->nactions - 1].cluster = member_of(cluster);
+}
+
 void rt_plan_add_finalizer(rt_plan *p, const char *finalizer) {
   push_action(p, RT_ACT_ADD_FINALIZER)->finalizer = finalizer;
 }
@@ -182,7 +187,18 @@ static int patch_primary(const rt_ctx *ctx, const kube_resource *primary, const 
   return rc;
 }
 
-/* An apply or a delete in a member cluster, through its client. */
+/* A JSON patch of a live object through client c. */
+static int json_patch(kube_client *c, const rt_action *a, kube_status *st) {
+  kube_patch_options o = {.type = KUBE_PATCH_JSON};
+  int rc = kube_patch(c, a->resource, js_namespace(a->object), js_name(a->object), a->patch, &o, NULL, st);
+  /* A failed "test" op comes back as 422 Invalid: the object is not what
+   * the plan saw, so decide again. */
+  const char *op0 = json_string_value(json_object_get(json_array_get(a->patch, 0), "op"));
+  if (rc == CUBIT_EINVALID && op0 && strcmp(op0, "test") == 0) return CUBIT_ECONFLICT;
+  return rc == CUBIT_ENOTFOUND ? 0 : rc;
+}
+
+/* An apply, a delete or a JSON patch in a member cluster, through its client. */
 static int act_in_member(const rt_ctx *ctx, const rt_action *a, kube_status *st) {
   kube_client *c;
   rt_member *mb = rt_member_acquire(ctx, a->cluster, &c);
@@ -196,6 +212,8 @@ static int act_in_member(const rt_ctx *ctx, const rt_action *a, kube_status *st)
     json_t *live = rt_member_get(ctx, a->cluster, a->resource, js_namespace(a->object), js_name(a->object));
     rc = rt_apply(c, a->resource, a->object, live, NULL, NULL, st);
     json_decref(live);
+  } else if (a->kind == RT_ACT_PATCH) {
+    rc = json_patch(c, a, st);
   } else {
     kube_delete_options o = {.propagation_policy = a->propagation, .precondition_uid = js_uid(a->object)};
     rc = kube_delete(c, a->resource, js_namespace(a->object), js_name(a->object), &o, st);
@@ -209,7 +227,8 @@ static int act_in_member(const rt_ctx *ctx, const rt_action *a, kube_status *st)
  * (*current, replaced after a patch). */
 static int act(const rt_ctx *ctx, const kube_resource *primary, const json_t *obj, const rt_action *a,
                json_t **current, kube_status *st) {
-  if (a->cluster && (a->kind == RT_ACT_APPLY || a->kind == RT_ACT_DELETE)) return act_in_member(ctx, a, st);
+  if (a->cluster && (a->kind == RT_ACT_APPLY || a->kind == RT_ACT_DELETE || a->kind == RT_ACT_PATCH))
+    return act_in_member(ctx, a, st);
   switch (a->kind) {
     case RT_ACT_APPLY: {
       cache_store *store = rt_store(ctx, a->resource);
@@ -225,16 +244,7 @@ static int act(const rt_ctx *ctx, const kube_resource *primary, const json_t *ob
       int rc = rt_remove_finalizer(ctx->client, primary, obj, a->finalizer, st);
       return rc == CUBIT_ENOTFOUND ? 0 : rc;
     }
-    case RT_ACT_PATCH: {
-      kube_patch_options o = {.type = KUBE_PATCH_JSON};
-      int rc = kube_patch(ctx->client, a->resource, js_namespace(a->object), js_name(a->object), a->patch, &o, NULL,
-                          st);
-      /* A failed "test" op comes back as 422 Invalid: the object is not
-       * what the plan saw, so decide again. */
-      const char *op0 = json_string_value(json_object_get(json_array_get(a->patch, 0), "op"));
-      if (rc == CUBIT_EINVALID && op0 && strcmp(op0, "test") == 0) return CUBIT_ECONFLICT;
-      return rc == CUBIT_ENOTFOUND ? 0 : rc;
-    }
+    case RT_ACT_PATCH: return json_patch(ctx->client, a, st);
     case RT_ACT_PATCH_SELF: {
       json_t *patched = NULL;
       int rc = patch_primary(ctx, primary, obj, a->object, &patched, st);

@@ -45,7 +45,7 @@ typedef struct rt_action {
   const char *propagation;       /* DELETE: "Background", "Foreground" or NULL */
   const char *finalizer;         /* *_FINALIZER: static string */
   json_t *patch;                 /* PATCH: the operations (owned reference) */
-  char *cluster;                 /* APPLY/DELETE: in this member cluster (owned copy);
+  char *cluster;                 /* APPLY/DELETE/PATCH: in this member cluster (owned copy);
                                   * NULL: the hub (runtime/members.h) */
 } rt_action;
 
@@ -86,6 +86,9 @@ void rt_plan_delete(rt_plan *p, const kube_resource *r, const json_t *live, cons
  * taken); an object gone meanwhile counts as done. Start ops with a "test"
  * to change only what the plan saw. */
 void rt_plan_patch(rt_plan *p, const kube_resource *r, const json_t *live, json_t *ops);
+/* The same of a live object of member cluster 'cluster' (NULL or "local":
+ * the hub). */
+void rt_plan_patch_in(rt_plan *p, const char *cluster, const kube_resource *r, const json_t *live, json_t *ops);
 void rt_plan_add_finalizer(rt_plan *p, const char *finalizer);
 void rt_plan_remove_finalizer(rt_plan *p, const char *finalizer);
 /* Adds a JSON merge patch (stolen) of the primary object itself: what a

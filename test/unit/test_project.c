@@ -842,6 +842,33 @@ START_TEST(plan_member_access) {
 }
 END_TEST
 
+/* A namespace labelled for the project in a member but no longer listed is
+ * let go there, as in the hub: its labels removed by a JSON patch through
+ * the member's client. */
+START_TEST(plan_member_release) {
+  project("{\"namespaces\":[\"a\"],\"clusters\":[{\"name\":\"local\"},{\"name\":\"east\"}]}", FINALIZER, NULL);
+  namespace("a", "team-a", NULL);
+  json_t *a = parse("{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"a\",\"labels\":{"
+                    "\"cubit.dev/project\":\"team-a\",\"app.kubernetes.io/managed-by\":\"cubit\"," PSS_BASELINE "},"
+                    "\"annotations\":{\"cubit.dev/created-by-project\":\"team-a\"}}}");
+  json_t *old = ns_json("old", "team-a", "team-a");
+  json_t *listed[PROJECT_MAX_NAMESPACES] = {a};
+  json_t *labelled[2] = {a, old};
+  project_cluster_observed east = {.name = "east", .synced = 1, .listed = listed, .labelled = labelled, .nlabelled = 2};
+  w.mc = &east;
+  w.nmc = 1;
+  plan();
+  ck_assert_int_eq(count_in(RT_ACT_PATCH, "east"), 1);
+  ck_assert_int_eq(count_in(RT_ACT_DELETE, "east"), 0);
+  for (size_t i = 0; i < w.plan.nactions; i++)
+    if (w.plan.actions[i].kind == RT_ACT_PATCH) ck_assert_str_eq(js_name(w.plan.actions[i].object), "old");
+  ck_assert(has_event("Normal", "NamespaceReleased"));
+  assert_state("Provisioning", RT_STATE_PROGRESSING, "Provisioning", "releasing namespace old in cluster east");
+  json_decref(a);
+  json_decref(old);
+}
+END_TEST
+
 START_TEST(spec_clusters) {
   static const struct {
     const char *clusters;
@@ -896,6 +923,7 @@ int main(void) {
   tcase_add_test(tc, plan_admin_access_follows_the_admins);
   tcase_add_loop_test(tc, plan_member_clusters, 0, sizeof(member_cases) / sizeof(member_cases[0]));
   tcase_add_loop_test(tc, plan_member_access, 0, 2);
+  tcase_add_test(tc, plan_member_release);
   suite_add_tcase(s, tc);
   return testutil_run(s);
 }

@@ -20,10 +20,12 @@ cluster=e2e-mc-member
 secret=e2e-mc-member-kubeconfig
 project=e2e-mc-project
 project_ns=e2e-mc-team
+project_ns2=e2e-mc-team2
 
 
 cleanup() {
   "${kubectl[@]}" delete project "$project" --ignore-not-found --wait=false >/dev/null 2>&1 || true
+  "${kubectl[@]}" delete namespace "$project_ns2" --ignore-not-found --wait=false >/dev/null 2>&1 || true
   "${kubectl[@]}" delete cluster "$cluster" --ignore-not-found --wait=false >/dev/null 2>&1 || true
   "${kubectl[@]}" -n cubit-system delete secret "$secret" --ignore-not-found >/dev/null 2>&1 || true
   "$repo/kind/local/member.sh" purge "$member" >/dev/null 2>&1 || true
@@ -142,6 +144,15 @@ edit_gone() {
     "${mkubectl[@]}" -n "$project_ns" get rolebinding cubit-project-view -o name >/dev/null 2>&1
 }
 wait_for 30 "alice's binding gone from the member, carol's there" edit_gone
+# A second namespace listed, then dropped: released in the member as in the hub (the
+# project's labels removed, the namespace left).
+"${kubectl[@]}" patch project "$project" --type merge -p "{\"spec\":{\"namespaces\":[\"$project_ns\",\"$project_ns2\"]}}" >/dev/null
+ns2_label() { "${mkubectl[@]}" get namespace "$project_ns2" -o jsonpath='{.metadata.labels.cubit\.dev/project}' 2>/dev/null; }
+ns2_held() { [[ $(ns2_label) == "$project" ]]; }
+wait_for 30 "namespace $project_ns2 held in the member" ns2_held
+"${kubectl[@]}" patch project "$project" --type merge -p "{\"spec\":{\"namespaces\":[\"$project_ns\"]}}" >/dev/null
+ns2_released() { "${mkubectl[@]}" get namespace "$project_ns2" -o name >/dev/null 2>&1 && [[ -z $(ns2_label) ]]; }
+wait_for 30 "namespace $project_ns2 released in the member" ns2_released
 "${kubectl[@]}" delete project "$project" --wait=false >/dev/null
 member_ns_gone() { ! "${mkubectl[@]}" get namespace "$project_ns" -o name >/dev/null 2>&1 ||
   [[ -n $("${mkubectl[@]}" get namespace "$project_ns" -o jsonpath='{.metadata.deletionTimestamp}') ]]; }
