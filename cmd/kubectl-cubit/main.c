@@ -517,7 +517,7 @@ static int cmd_open(cli *c) {
   snprintf(name, sizeof(name), "%s", js_name(nb));
   const char *url = js_str(nb, "status.url");
   /* The hub's API server cannot forward to a member's pod, and the URL is
-   * the member's in-cluster one (docs/multicluster.md#notebooks). */
+   * the member's in-cluster one (docs/multicluster.md, "Notebooks in members"). */
   const char *cluster = js_str(nb, "status.cluster");
   if (cluster && *cluster && strcmp(cluster, "local") != 0) {
     fail("Notebook %s runs in member cluster %s: it is served inside that cluster only (%s); with that cluster's "

@@ -9,7 +9,8 @@
  *   activity.c  the activity parsers (Jupyter, code-server, RStudio, generic)
  *               and the culling and lease clocks, as pure functions
  *   phase.c     what the pod says: phase, state, reason, message
- *   plan.c      the plan: what should exist, the status, events, requeue
+ *   plan.c      the plan: where it runs (the hub or a member cluster), what
+ *               should exist, the status, events, requeue
  *   notebook.c  the reconcile (gather, probe, plan, execute) and its watches
  *
  * The resource, the spec and its parser are Cubit's vocabulary, shared with
@@ -141,7 +142,7 @@ typedef struct nb_observed {
   const json_t *create_refused;
   notebook_probe_result probe;
   int64_t now;                  /* epoch seconds */
-  /* Placement (docs/multicluster.md#placement): the namespace's project's
+  /* Placement (docs/multicluster.md, "Notebooks in members"): the namespace's project's
    * clusters in its order (none: the project spans none, the notebook runs
    * in the hub), each as the hub sees it now (placement_candidates_gather). */
   const char *project_name;

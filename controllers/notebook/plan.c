@@ -5,7 +5,12 @@
  * rt_execute carries out (docs/notebook.md, docs/status.md).
  *
  * The steps, in order:
+ *   cleanup      deleted and placed on a member: its children there go, then the finalizer
  *   invalid      a spec the parser (or the GPU profile) refuses: Failed, no children
+ *   placement    a project spanning clusters: the cluster is chosen and written alone
+ *                (the shared steps of controllers/cluster/placement.h); a member that
+ *                does not answer keeps the status as last seen (ClusterReachable=False);
+ *                the finalizer comes alone before the member's first child
  *   marks        a user's start removes Cubit's stopped-by mark; a renewal is consumed
  *   clocks       a (re)start opens a new idle period and lease; the lease warns or stops
  *   activity     the probe's answer moves lastActivity; idleness stops the notebook
@@ -275,7 +280,7 @@ static void plan_route(nb_draft *d, rt_plan *out) {
   char base[NOTEBOOK_PATH_LEN], msg[640];
   notebook_base_path(js_namespace(in->nb), js_name(in->nb), base);
   /* The hub's gateway cannot reach a member's pods; a member has no route
-   * of Cubit's (docs/multicluster.md#notebooks). */
+   * of Cubit's (docs/multicluster.md, "Notebooks in members"). */
   int use_vs = d->member == NULL && cfg->istio && in->virtualservices_served;
   int use_ingress = d->member == NULL && !use_vs && cfg->ingress_class[0];
   if (d->member) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A Notebook placed on a member cluster (docs/multicluster.md#notebooks): a Project
+# A Notebook placed on a member cluster (docs/multicluster.md, "Notebooks in members"): a Project
 # spanning the member and the hub (member first), a Notebook placed there by the Ordered
 # policy. Its StatefulSet, Service and workspace claim exist in the member and not in the
 # hub, labelled back to the hub object with no ownerReference; the hub says Running and
