@@ -1261,6 +1261,15 @@ START_TEST(test_plan_placed) {
   ck_assert_msg(strcmp(have, c->events) == 0, "%s: events \"%s\", want \"%s\"", c->name, have, c->events);
   ck_assert_msg((plan.requeue_after_ms > 0) == c->requeue, "%s: requeue %lld ms", c->name,
                 (long long)plan.requeue_after_ms);
+  /* Planned again over the status it wrote: no event twice. */
+  if (plan.status) {
+    json_object_set(nb, "status", plan.status);
+    rt_plan again;
+    rt_plan_init(&again);
+    nb_plan(&in, &again);
+    ck_assert_msg(again.nevents == 0, "%s: event %s again", c->name, again.nevents ? again.events[0].reason : "");
+    rt_plan_free(&again);
+  }
 
   rt_plan_free(&plan);
   json_decref(pod);
