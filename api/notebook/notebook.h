@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api/cluster/placement.h"
 #include "api/gpu/gpu.h"
 #include "api/labels.h"
 #include "kube/client.h"
@@ -74,6 +75,7 @@ typedef struct notebook_spec {
   int lease;                   /* spec.lease given */
   int64_t lease_ttl_s;
   int64_t lease_warning_s;     /* default a tenth of the TTL */
+  placement_spec place;        /* spec.cluster, spec.placement (never re-placed: its workspace stays) */
 } notebook_spec;
 
 /* Parses nb's spec. On a bad field returns CUBIT_EINVAL with a message

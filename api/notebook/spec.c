@@ -290,5 +290,11 @@ int notebook_spec_parse(const json_t *nb, notebook_spec *out, char *err, size_t 
   if (c && !json_is_null(c) && parse_culling(c, out, err, errlen)) return CUBIT_EINVAL;
   json_t *l = json_object_get(spec, "lease");
   if (l && !json_is_null(l) && parse_lease(l, out, err, errlen)) return CUBIT_EINVAL;
+  if (placement_spec_parse(spec, &out->place, err, errlen)) return CUBIT_EINVAL;
+  if (out->place.reschedule_on_loss) {
+    snprintf(err, errlen, "spec.placement.rescheduleOnClusterLoss: a Notebook is never placed again: its workspace "
+             "lives in the cluster it was placed on");
+    return CUBIT_EINVAL;
+  }
   return 0;
 }

@@ -516,6 +516,16 @@ static int cmd_open(cli *c) {
   char name[256];
   snprintf(name, sizeof(name), "%s", js_name(nb));
   const char *url = js_str(nb, "status.url");
+  /* The hub's API server cannot forward to a member's pod, and the URL is
+   * the member's in-cluster one (docs/multicluster.md, "Notebooks in members"). */
+  const char *cluster = js_str(nb, "status.cluster");
+  if (cluster && *cluster && strcmp(cluster, "local") != 0) {
+    fail("Notebook %s runs in member cluster %s: it is served inside that cluster only (%s); with that cluster's "
+         "kubeconfig: kubectl -n %s port-forward pod/%s-0 %d",
+         name, cluster, url ? url : "no URL yet", c->ns, name, NOTEBOOK_PORT);
+    json_decref(nb);
+    return CLI_EXIT_ERROR;
+  }
   if (url == NULL || *url == '\0') {
     fail("Notebook %s has no URL yet (phase %s)", name, js_str(nb, "status.phase") ? js_str(nb, "status.phase") : "Pending");
     json_decref(nb);

@@ -5,10 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/cluster/cluster.h"
 #include "api/labels.h"
+#include "api/project/project.h"
+#include "controllers/cluster/placement.h"
 #include "controllers/notebook/notebook.h"
 #include "http/client.h"
+#include "runtime/apply.h"
+#include "runtime/conditions.h"
 #include "runtime/controller.h"
+#include "runtime/members.h"
 #include "runtime/status.h"
 #include "util/alloc.h"
 #include "util/json.h"
@@ -69,13 +75,15 @@ static void probe_activity(const notebook_ctl *nc, const json_t *nb, const noteb
 
 /* ------------------------------------------------------------ gather */
 
-static int in_project(const rt_ctx *ctx, const char *ns) {
-  cache_store *nss = rt_store(ctx, &kube_namespaces);
-  json_t *n = nss ? cache_store_get(nss, NULL, ns) : NULL;
-  int yes = json_object_get(js_get(n, "metadata.labels"), CUBIT_LABEL_PROJECT) != NULL;
-  json_decref(n);
-  return yes;
-}
+/* What nb_plan reads, and the references that keep it alive. */
+typedef struct nb_gathered {
+  nb_observed in;
+  notebook_spec spec;
+  char spec_error[512];
+  json_t *ns, *sts, *pod, *vs, *ing, *svc, *pvc;
+  cache_list refusals;
+  placement_candidates clusters;
+} nb_gathered;
 
 /* The object of kind r named 'name' in ns from the cache (a reference), or
  * NULL (absent, or the API not served). */
@@ -84,11 +92,18 @@ static json_t *cached(const rt_ctx *ctx, const kube_resource *r, const char *ns,
   return s ? cache_store_get(s, ns, name) : NULL;
 }
 
+/* The object of kind r named 'name' where the notebook's children live:
+ * the hub's cache, or member's. */
+static json_t *child_in(const rt_ctx *ctx, const char *member, const kube_resource *r, const char *ns,
+                        const char *name) {
+  return member ? rt_member_get(ctx, member, r, ns, name) : cached(ctx, r, ns, name);
+}
+
 /* The notebook's pod "<name>-0"; only one labelled for this notebook counts
  * (a leftover namesake would not). */
-static json_t *notebook_pod(const rt_ctx *ctx, const json_t *nb) {
+static json_t *notebook_pod(const rt_ctx *ctx, const char *member, const json_t *nb) {
   char *name = xasprintf("%s-0", js_name(nb));
-  json_t *pod = cached(ctx, &kube_pods, js_namespace(nb), name);
+  json_t *pod = child_in(ctx, member, &kube_pods, js_namespace(nb), name);
   free(name);
   const char *owner = json_string_value(json_object_get(js_get(pod, "metadata.labels"), NOTEBOOK_LABEL));
   if (pod && (owner == NULL || strcmp(owner, js_name(nb)) != 0)) {
@@ -98,54 +113,124 @@ static json_t *notebook_pod(const rt_ctx *ctx, const json_t *nb) {
   return pod;
 }
 
-static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
+/* The namespace's Project and its clusters, in its order. */
+static void gather_clusters(const rt_ctx *ctx, const notebook_ctl *nc, nb_gathered *g) {
+  const char *project = json_string_value(json_object_get(js_get(g->ns, "metadata.labels"), CUBIT_LABEL_PROJECT));
+  if (project == NULL) return;
+  /* A notebook is made of core kinds only: every cluster serves them. */
+  placement_needs needs = {.local_serves = 1};
+  if (g->in.spec) nb_demand_of(g->in.spec, &needs.demand);
+  placement_candidates_gather(ctx, project, js_str(g->in.nb, "status.cluster"), &needs, nc->cfg.gpu, &g->clusters);
+  g->in.project_name = g->clusters.project_name;
+  g->in.clusters = g->clusters.views;
+  g->in.nclusters = g->clusters.n;
+}
+
+/* The children where they live (the hub, or the member the notebook was
+ * placed on; nothing while it waits to be placed), and the StatefulSet's
+ * refusal to create the pod while there is none. */
+static void gather_children(const rt_ctx *ctx, const char *member, nb_gathered *g) {
+  const json_t *nb = g->in.nb;
+  const char *ns = js_namespace(nb), *name = js_name(nb);
+  g->sts = child_in(ctx, member, &kube_statefulsets, ns, name);
+  g->pod = notebook_pod(ctx, member, nb);
+  if (member) {
+    char *claim = xasprintf("%s-workspace", name);
+    g->svc = rt_member_get(ctx, member, &kube_services, ns, name);
+    g->pvc = rt_member_get(ctx, member, &kube_pvcs, ns, claim);
+    free(claim);
+  } else {
+    g->vs = g->in.virtualservices_served ? cached(ctx, &notebook_virtualservices, ns, name) : NULL;
+    g->ing = cached(ctx, &kube_ingresses, ns, name);
+  }
+  if (g->pod == NULL && g->sts) {
+    cache_store *events = member ? NULL : rt_store(ctx, &kube_events);
+    if (events) cache_store_by_index(events, CACHE_INDEX_NAMESPACE, ns, &g->refusals);
+    else if (member && rt_member_list(ctx, member, &kube_events, ns, &g->refusals))
+      memset(&g->refusals, 0, sizeof(g->refusals));
+    g->in.create_refused =
+        rt_create_refusal(g->refusals.items, g->refusals.len, js_str(g->sts, "metadata.uid"), 0, NULL);
+  }
+  g->in.statefulset = g->sts, g->in.pod = g->pod, g->in.virtualservice = g->vs, g->in.ingress = g->ing;
+  g->in.service = g->svc, g->in.pvc = g->pvc;
+}
+
+static void gather(const rt_ctx *ctx, const json_t *nb, nb_gathered *g) {
   const notebook_ctl *nc = ctx->arg;
-  cache_store *nbs = rt_store(ctx, &notebook_resource);
-  json_t *nb = nbs ? cache_store_get(nbs, req->ns, req->name) : NULL;
-  if (nb == NULL) return rt_ok();
-  if (js_get(nb, "metadata.deletionTimestamp")) { /* garbage collection removes the children */
+  memset(g, 0, sizeof(*g));
+  g->in.nb = nb;
+  g->in.cfg = &nc->cfg;
+  g->in.now = time_wall_s();
+  if (notebook_spec_parse(nb, &g->spec, g->spec_error, sizeof(g->spec_error))) g->in.spec_error = g->spec_error;
+  else g->in.spec = &g->spec;
+  g->ns = cached(ctx, &kube_namespaces, NULL, js_namespace(nb));
+  g->in.in_project = json_object_get(js_get(g->ns, "metadata.labels"), CUBIT_LABEL_PROJECT) != NULL;
+  g->in.virtualservices_served = rt_api_available(ctx, &notebook_virtualservices);
+  gather_clusters(ctx, nc, g);
+  const char *cluster = placement_cluster_of(nb, g->in.spec ? &g->spec.place : NULL, g->in.nclusters);
+  const char *member = cluster && strcmp(cluster, CLUSTER_LOCAL) != 0 ? cluster : NULL;
+  gather_children(ctx, member, g);
+  /* The hub cannot reach a member's pod network: a member's notebook is
+   * never probed (and so never culled for idleness). */
+  if (member == NULL && g->in.spec && g->spec.culling && !g->spec.stopped && notebook_pod_serving(g->pod))
+    probe_activity(nc, nb, &g->spec, js_str(g->pod, "status.podIP"), g->in.now, &g->in.probe);
+}
+
+static void gathered_free(nb_gathered *g) {
+  placement_candidates_free(&g->clusters);
+  cache_list_free(&g->refusals);
+  json_decref(g->ns);
+  json_decref(g->sts);
+  json_decref(g->pod);
+  json_decref(g->vs);
+  json_decref(g->ing);
+  json_decref(g->svc);
+  json_decref(g->pvc);
+}
+
+static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
+  json_t *nb = cached(ctx, &notebook_resource, req->ns, req->name);
+  /* In the hub garbage collection removes the children; in a member the
+   * plan does, while the finalizer holds the notebook. */
+  if (nb == NULL || (js_get(nb, "metadata.deletionTimestamp") && !rt_has_finalizer(nb, PLACEMENT_REMOTE_FINALIZER))) {
     json_decref(nb);
     return rt_ok();
   }
-  const char *ns = js_namespace(nb), *name = js_name(nb);
-  notebook_spec spec;
-  char err[512];
-  nb_observed in = {.nb = nb, .cfg = &nc->cfg, .now = time_wall_s()};
-  if (notebook_spec_parse(nb, &spec, err, sizeof(err))) in.spec_error = err;
-  else in.spec = &spec;
-  in.in_project = in_project(ctx, ns);
-  in.virtualservices_served = rt_api_available(ctx, &notebook_virtualservices);
-  json_t *sts = cached(ctx, &kube_statefulsets, ns, name), *pod = notebook_pod(ctx, nb);
-  json_t *vs = in.virtualservices_served ? cached(ctx, &notebook_virtualservices, ns, name) : NULL;
-  json_t *ing = cached(ctx, &kube_ingresses, ns, name);
-  in.statefulset = sts, in.pod = pod, in.virtualservice = vs, in.ingress = ing;
-  cache_list refusals = {0};
-  cache_store *events = pod == NULL && sts ? rt_store(ctx, &kube_events) : NULL;
-  if (events) {
-    cache_store_by_index(events, CACHE_INDEX_NAMESPACE, ns, &refusals);
-    in.create_refused = rt_create_refusal(refusals.items, refusals.len, js_str(sts, "metadata.uid"), 0, NULL);
-  }
-  if (in.spec && spec.culling && !spec.stopped && notebook_pod_serving(pod))
-    probe_activity(nc, nb, &spec, js_str(pod, "status.podIP"), in.now, &in.probe);
-
+  nb_gathered g;
+  gather(ctx, nb, &g);
   rt_plan plan;
   rt_plan_init(&plan);
-  nb_plan(&in, &plan);
+  nb_plan(&g.in, &plan);
   rt_result result = rt_execute(ctx, &notebook_resource, nb, &plan);
   rt_plan_free(&plan);
-  cache_list_free(&refusals);
-  json_decref(pod);
-  json_decref(ing);
-  json_decref(vs);
-  json_decref(sts);
+  gathered_free(&g);
   json_decref(nb);
   return result;
 }
 
 /* ------------------------------------------------------------ mapping */
 
-/* A pod maps to the notebook named by its label. */
-static char **map_pod(const rt_ctx *ctx, const json_t *pod) {
+/* A Cluster's change reaches the notebooks placed on it (reachability) and
+ * those waiting for room (Placed=False); not every notebook of the hub. */
+static char **map_cluster(const rt_ctx *ctx, const json_t *cluster) {
+  cache_store *nbs = rt_store(ctx, &notebook_resource);
+  cache_list all = {0};
+  if (nbs) cache_store_list(nbs, NULL, &all);
+  char **keys = xcalloc(all.len + 1, sizeof(char *));
+  size_t n = 0;
+  for (size_t i = 0; i < all.len; i++) {
+    const char *placed = js_str(all.items[i], "status.cluster");
+    const char *waiting = js_str(rt_condition_get(json_object_get(all.items[i], "status"), "Placed"), "status");
+    if ((placed && strcmp(placed, js_name(cluster)) == 0) || (waiting && strcmp(waiting, "False") == 0))
+      keys[n++] = cache_key(all.items[i]);
+  }
+  cache_list_free(&all);
+  return keys;
+}
+
+/* A pod (or, in a member, any child) maps to the notebook named by its
+ * label. */
+static char **map_labelled(const rt_ctx *ctx, const json_t *pod) {
   const char *name = json_string_value(json_object_get(js_get(pod, "metadata.labels"), NOTEBOOK_LABEL));
   const char *ns = js_namespace(pod);
   if (name == NULL || ns == NULL) return NULL;
@@ -166,11 +251,23 @@ int notebook_controller_register(rt_manager *m, const notebook_config *cfg) {
   def.owns[2] = &kube_pvcs;
   def.owns[3] = &notebook_virtualservices;
   def.owns[4] = &kube_ingresses;
-  def.watches[0] = (rt_watch_def){&kube_pods, map_pod};
+  def.watches[0] = (rt_watch_def){&kube_pods, map_labelled};
   /* The StatefulSet's refusals to create the pod (named like the notebook). */
   def.watches[1] = (rt_watch_def){&kube_events, rt_map_involved_object};
-  /* Read to know whether the namespace is a project's (GPU translation). */
+  /* Reachability and capacity of the clusters notebooks are placed on. */
+  def.watches[2] = (rt_watch_def){&cluster_resource, map_cluster};
+  /* The namespace: a project's (GPU translation, the clusters a notebook
+   * may be placed on); the hub's nodes are its capacity. */
   def.reads[0] = &kube_namespaces;
+  def.reads[1] = &project_resource;
+  def.reads[2] = &kube_nodes;
+  /* A notebook placed on a member: its children there, mapped back by the
+   * cubit.dev/notebook label (no ownerReference crosses clusters). */
+  def.member_watches[0] = (rt_watch_def){&kube_statefulsets, map_labelled};
+  def.member_watches[1] = (rt_watch_def){&kube_pods, map_labelled};
+  def.member_watches[2] = (rt_watch_def){&kube_services, map_labelled};
+  def.member_watches[3] = (rt_watch_def){&kube_pvcs, map_labelled};
+  def.member_watches[4] = (rt_watch_def){&kube_events, rt_map_involved_object};
   /* A probe may wait for its timeout; more workers keep one slow notebook
    * from holding up the others. */
   def.workers = 4;

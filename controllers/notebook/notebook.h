@@ -9,7 +9,8 @@
  *   activity.c  the activity parsers (Jupyter, code-server, RStudio, generic)
  *               and the culling and lease clocks, as pure functions
  *   phase.c     what the pod says: phase, state, reason, message
- *   plan.c      the plan: what should exist, the status, events, requeue
+ *   plan.c      the plan: where it runs (the hub or a member cluster), what
+ *               should exist, the status, events, requeue
  *   notebook.c  the reconcile (gather, probe, plan, execute) and its watches
  *
  * The resource, the spec and its parser are Cubit's vocabulary, shared with
@@ -141,7 +142,20 @@ typedef struct nb_observed {
   const json_t *create_refused;
   notebook_probe_result probe;
   int64_t now;                  /* epoch seconds */
+  /* Placement (docs/multicluster.md, "Notebooks in members"): the namespace's project's
+   * clusters in its order (none: the project spans none, the notebook runs
+   * in the hub), each as the hub sees it now (placement_candidates_gather). */
+  const char *project_name;
+  const placement_view *clusters;
+  size_t nclusters;
+  /* Placed on a member: the children above are the member's, and these two
+   * as well (the hub deletes them itself when the notebook goes). */
+  const json_t *service, *pvc;
+  int64_t remote_cleanup_timeout_s; /* 0: PLACEMENT_REMOTE_CLEANUP_TIMEOUT_S */
 } nb_observed;
+
+/* What the notebook asks of a cluster: its one pod's cpu, memory and GPUs. */
+void nb_demand_of(const notebook_spec *spec, placement_demand *d);
 
 /* The plan: what Cubit writes on the Notebook itself (a stop by the culler
  * or the lease, a consumed renewal), the children to apply and the routes

@@ -5,7 +5,12 @@
  * rt_execute carries out (docs/notebook.md, docs/status.md).
  *
  * The steps, in order:
+ *   cleanup      deleted and placed on a member: its children there go, then the finalizer
  *   invalid      a spec the parser (or the GPU profile) refuses: Failed, no children
+ *   placement    a project spanning clusters: the cluster is chosen and written alone
+ *                (the shared steps of controllers/cluster/placement.h); a member that
+ *                does not answer keeps the status as last seen (ClusterReachable=False);
+ *                the finalizer comes alone before the member's first child
  *   marks        a user's start removes Cubit's stopped-by mark; a renewal is consumed
  *   clocks       a (re)start opens a new idle period and lease; the lease warns or stops
  *   activity     the probe's answer moves lastActivity; idleness stops the notebook
@@ -16,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/cluster/cluster.h"
+#include "controllers/cluster/placement.h"
 #include "controllers/notebook/notebook.h"
 #include "runtime/apply.h"
 #include "runtime/conditions.h"
@@ -38,6 +45,7 @@ typedef struct nb_draft {
   int stopped;            /* the notebook is (or is now being) stopped */
   nb_stopper stopped_by;  /* when stopped */
   int64_t requeue_s;      /* > 0: look again after this long */
+  const char *member;     /* the member cluster the children live in; NULL = the hub */
 } nb_draft;
 
 static void requeue(nb_draft *d, int64_t s) {
@@ -196,6 +204,16 @@ static void plan_activity(nb_draft *d) {
     rt_condition_remove(d->status, "ActivityProbed");
     return;
   }
+  if (d->member) {
+    /* Not knowing is not idleness: what cannot be probed is never culled. */
+    char msg[300];
+    snprintf(msg, sizeof(msg),
+             "not probed: the notebook runs in cluster %s, whose pods the hub cannot reach; it is not culled for "
+             "idleness (spec.lease still stops it)",
+             d->member);
+    rt_condition_set(d->status, "ActivityProbed", "False", "InMemberCluster", msg, d->gen, d->in->now);
+    return;
+  }
   if (d->stopped || !probe->probed) return; /* nothing runs, or nothing serves yet: nothing to read */
   int64_t now = d->in->now;
   int64_t period = spec->probe_period_s ? spec->probe_period_s : d->in->cfg->probe_period_s;
@@ -222,8 +240,36 @@ static void plan_activity(nb_draft *d) {
 
 /* ----------------------------------------------------------- children */
 
+static const placement_words nb_words = {.noun = "notebook", .demand = "its pod", .label = NOTEBOOK_LABEL};
+
+/* The shared placement steps' view of this plan (controllers/cluster/placement.h). */
+static placement_step step_of(const nb_draft *d, rt_plan *out) {
+  const nb_observed *in = d->in;
+  return (placement_step){.words = &nb_words, .obj = in->nb, .clusters = in->clusters, .nclusters = in->nclusters,
+                          .project_name = in->project_name, .status = d->status, .out = out, .gen = d->gen,
+                          .now = in->now};
+}
+
+/* Is live this notebook's own? In the hub by its controller
+ * ownerReference; in a member, where none can point to the hub, by the
+ * owner-uid label its children there carry. */
+static int owned(const nb_draft *d, const json_t *live) {
+  if (live == NULL) return 0;
+  return d->member ? placement_labelled_for(d->in->nb, live) : rt_is_controlled_by(live, d->in->nb);
+}
+
 static int controlled(const json_t *live, const json_t *nb) {
   return live && rt_is_controlled_by(live, nb);
+}
+
+/* Plans 'desired' (stolen) where the notebook's children live; for a
+ * member, labelled back to the notebook instead of owned by it. */
+static void child_apply(nb_draft *d, rt_plan *out, const kube_resource *r, json_t *desired) {
+  if (d->member) {
+    placement_step ps = step_of(d, out);
+    desired = placement_for_member(&ps, desired);
+  }
+  rt_plan_apply_in(out, d->member, r, desired);
 }
 
 /* The route the settings choose, applied; the other kind, if this notebook
@@ -233,9 +279,17 @@ static void plan_route(nb_draft *d, rt_plan *out) {
   const notebook_config *cfg = in->cfg;
   char base[NOTEBOOK_PATH_LEN], msg[640];
   notebook_base_path(js_namespace(in->nb), js_name(in->nb), base);
-  int use_vs = cfg->istio && in->virtualservices_served;
-  int use_ingress = !use_vs && cfg->ingress_class[0];
-  if (use_vs) {
+  /* The hub's gateway cannot reach a member's pods; a member has no route
+   * of Cubit's (docs/multicluster.md, "Notebooks in members"). */
+  int use_vs = d->member == NULL && cfg->istio && in->virtualservices_served;
+  int use_ingress = d->member == NULL && !use_vs && cfg->ingress_class[0];
+  if (d->member) {
+    snprintf(msg, sizeof(msg),
+             "no route: the notebook runs in cluster %s, whose pods the hub's gateway cannot reach; its Service "
+             "serves it inside that cluster (status.url)",
+             d->member);
+    rt_condition_set(d->status, "Routed", "False", "InMemberCluster", msg, d->gen, in->now);
+  } else if (use_vs) {
     rt_plan_apply(out, &notebook_virtualservices, notebook_desired_virtualservice(in->nb, d->spec, cfg));
     snprintf(msg, sizeof(msg), "Istio VirtualService on gateway %s, prefix %s", cfg->gateway, base);
     rt_condition_set(d->status, "Routed", "True", "VirtualService", msg, d->gen, in->now);
@@ -288,14 +342,14 @@ static int pod_stuck_on_old_revision(const nb_draft *d) {
 static void plan_children(nb_draft *d, rt_plan *out) {
   const nb_observed *in = d->in;
   json_t *pvc = notebook_desired_pvc(in->nb, d->spec);
-  if (pvc) rt_plan_apply(out, &kube_pvcs, pvc);
-  rt_plan_apply(out, &kube_services, notebook_desired_service(in->nb, d->spec));
+  if (pvc) child_apply(d, out, &kube_pvcs, pvc);
+  child_apply(d, out, &kube_services, notebook_desired_service(in->nb, d->spec));
   /* The spec's own stopped may be overruled by this plan (a stop by the
    * culler or the lease, a restart by a renewal). */
   js_set(d->statefulset, "spec.replicas", json_integer(d->stopped ? 0 : 1));
-  rt_plan_apply(out, &kube_statefulsets, json_incref(d->statefulset));
+  child_apply(d, out, &kube_statefulsets, json_incref(d->statefulset));
   if (!d->stopped && pod_stuck_on_old_revision(d)) {
-    rt_plan_delete(out, &kube_pods, in->pod, NULL);
+    rt_plan_delete_in(out, d->member, &kube_pods, in->pod, NULL);
     if (reason_changed(d, "Pending", "RollingOut"))
       rt_plan_event(out, "Normal", "ReplacingPod", "pod %s runs an older revision and is not ready: replaced so the "
                     "new spec takes effect", js_name(in->pod));
@@ -340,7 +394,7 @@ static void plan_running_status(nb_draft *d, rt_plan *out, const char *url) {
   const nb_observed *in = d->in;
   notebook_phase ph;
   notebook_pod_phase(in->pod, in->now, &ph);
-  if (!controlled(in->statefulset, in->nb) && in->pod == NULL) {
+  if (!owned(d, in->statefulset) && in->pod == NULL) {
     snprintf(ph.reason, sizeof(ph.reason), "Creating");
     snprintf(ph.message, sizeof(ph.message), "creating the StatefulSet, its Service and route");
   } else if (in->pod == NULL && in->create_refused) {
@@ -382,34 +436,133 @@ static void plan_status(nb_draft *d, rt_plan *out) {
   const nb_observed *in = d->in;
   char base[NOTEBOOK_PATH_LEN];
   notebook_base_path(js_namespace(in->nb), js_name(in->nb), base);
-  char *url = xasprintf("%s%s", in->cfg->url_base, base);
+  /* In a member: its Service's in-cluster URL there (no route reaches it). */
+  char *url = d->member ? xasprintf("http://%s.%s.svc.cluster.local%s", js_name(in->nb), js_namespace(in->nb), base)
+                        : xasprintf("%s%s", in->cfg->url_base, base);
   json_object_set_new(d->status, "url", json_string(url));
-  const json_t *sts = controlled(in->statefulset, in->nb) ? in->statefulset : NULL;
+  const json_t *sts = owned(d, in->statefulset) ? in->statefulset : NULL;
   json_object_set_new(d->status, "readyReplicas", json_integer(js_int(sts, "status.readyReplicas", 0)));
   if (d->stopped) plan_stopped_status(d, out);
   else plan_running_status(d, out, url);
   free(url);
 }
 
+/* ---------------------------------------------------------- placement */
+
+void nb_demand_of(const notebook_spec *spec, placement_demand *d) {
+  memset(d, 0, sizeof(*d));
+  json_t *res = json_object();
+  if (spec->cpu[0]) json_object_set_new(res, "cpu", json_string(spec->cpu));
+  if (spec->memory[0]) json_object_set_new(res, "memory", json_string(spec->memory));
+  if (spec->gpu[0]) json_object_set_new(res, "gpu", json_string(spec->gpu));
+  placement_demand_add(d, res, 1);
+  json_decref(res);
+}
+
+static int deleting(const json_t *obj) {
+  return js_get(obj, "metadata.deletionTimestamp") != NULL;
+}
+
+/* The notebook has no cluster yet. One already running in the hub (made
+ * before its project spanned clusters) stays there; any other is placed by
+ * the shared step, and only the choice is written (the status, guarded by
+ * the resourceVersion read): its children are made once status.cluster
+ * says where. */
+static void plan_place(nb_draft *d, rt_plan *out) {
+  const nb_observed *in = d->in;
+  placement_step ps = step_of(d, out);
+  placement_verdict v;
+  if (controlled(in->statefulset, in->nb)) {
+    memset(&v, 0, sizeof(v));
+    json_object_set_new(d->status, "cluster", json_string(CLUSTER_LOCAL));
+    snprintf(v.reason, sizeof(v.reason), "Placed");
+    snprintf(v.message, sizeof(v.message), "placed on cluster %s (its StatefulSet runs there already)", CLUSTER_LOCAL);
+    rt_condition_set(d->status, "Placed", "True", v.reason, v.message, d->gen, in->now);
+    rt_plan_event(out, "Normal", "Placed", "%s", v.message);
+  } else {
+    placement_demand demand;
+    nb_demand_of(d->spec, &demand);
+    placement_choose(&ps, &d->spec->place, &demand, &v);
+  }
+  /* A notebook has no Queued phase: it waits Pending, as for its pod. */
+  int changed = reason_changed(d, "Pending", v.reason);
+  set_state(d, "Pending", v.state, v.reason, v.message);
+  if (changed && v.warn) rt_plan_event(out, "Warning", v.reason, "%s", v.message);
+}
+
+/* The notebook is being deleted and its children live in a member: they go
+ * there first (the member's cache says when they are gone), then the
+ * finalizer (placement_cleanup_finish). */
+static void plan_remote_cleanup(nb_draft *d, rt_plan *out) {
+  const nb_observed *in = d->in;
+  if (!rt_has_finalizer(in->nb, PLACEMENT_REMOTE_FINALIZER)) return;
+  placement_step ps = step_of(d, out);
+  const placement_view *c = placement_views_find(in->clusters, in->nclusters, d->member);
+  size_t left = 0, away = 0;
+  if (c && c->ready) {
+    const struct {
+      const kube_resource *r;
+      const json_t *live;
+    } children[] = {{&kube_statefulsets, in->statefulset}, {&kube_services, in->service}, {&kube_pvcs, in->pvc}};
+    for (size_t i = 0; i < sizeof(children) / sizeof(children[0]); i++) {
+      if (!owned(d, children[i].live)) continue;
+      left++;
+      if (!deleting(children[i].live)) rt_plan_delete_in(out, d->member, children[i].r, children[i].live, "Background");
+    }
+  } else {
+    left = away = 1;
+  }
+  char what[400];
+  snprintf(what, sizeof(what), "StatefulSet and Service %s, PersistentVolumeClaim %s-workspace", js_name(in->nb),
+           js_name(in->nb));
+  placement_cleanup_finish(&ps, left, away, in->remote_cleanup_timeout_s, d->member, what);
+}
+
 /* --------------------------------------------------------------- plan */
+
+/* The notebook runs where it is placed: its children, status and events. */
+static void plan_run(nb_draft *d, rt_plan *out) {
+  plan_marks(d, out);
+  plan_clocks(d, out);
+  plan_activity(d);
+  if (d->patch) rt_plan_patch_self(out, d->patch); /* first: the children follow what it decides */
+  plan_children(d, out);
+  plan_status(d, out);
+  if (d->requeue_s > 0) rt_plan_requeue_after(out, d->requeue_s * 1000);
+}
 
 void nb_plan(const nb_observed *in, rt_plan *out) {
   nb_draft d;
   draft_init(in, &d);
+  const char *cluster = placement_cluster_of(in->nb, in->spec ? &in->spec->place : NULL, in->nclusters);
+  if (cluster && strcmp(cluster, CLUSTER_LOCAL) != 0) d.member = cluster;
+  if (deleting(in->nb)) { /* only a member's children need the hub's help */
+    if (d.member) plan_remote_cleanup(&d, out);
+    json_decref(d.status);
+    return;
+  }
+  const placement_view *member = placement_views_find(in->clusters, in->nclusters, d.member);
+  placement_step ps = step_of(&d, out);
   char err[512] = "";
   if (in->spec_error) {
     plan_invalid(&d, out, "InvalidSpec", in->spec_error);
-  } else if ((d.statefulset = notebook_desired_statefulset(in->nb, in->spec, in->cfg, in->in_project, err,
+  } else if ((d.statefulset = notebook_desired_statefulset(in->nb, in->spec, in->cfg, in->in_project && !d.member, err,
                                                            sizeof(err))) == NULL) {
+    /* A member has no pod webhook of Cubit's: the GPU is translated here. */
     plan_invalid(&d, out, "InvalidGPU", err);
+  } else if (cluster == NULL) {
+    plan_place(&d, out);
+  } else if (d.member && !(member && member->ready)) {
+    placement_unreachable(&ps, d.member, member);
+  } else if (d.member && !rt_has_finalizer(in->nb, PLACEMENT_REMOTE_FINALIZER)) {
+    /* Alone: it changes the resourceVersion the status write is guarded by. */
+    rt_plan_add_finalizer(out, PLACEMENT_REMOTE_FINALIZER);
+    json_decref(d.statefulset);
+    json_decref(d.status);
+    return;
   } else {
-    plan_marks(&d, out);
-    plan_clocks(&d, out);
-    plan_activity(&d);
-    if (d.patch) rt_plan_patch_self(out, d.patch); /* first: the children follow what it decides */
-    plan_children(&d, out);
-    plan_status(&d, out);
-    if (d.requeue_s > 0) rt_plan_requeue_after(out, d.requeue_s * 1000);
+    if (d.member) placement_reachable(&ps, d.member);
+    plan_run(&d, out);
   }
   json_decref(d.statefulset);
   rt_plan_set_status(out, d.status);

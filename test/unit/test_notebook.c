@@ -1051,6 +1051,238 @@ START_TEST(test_plan_settles) {
 }
 END_TEST
 
+/* ------------------------------------------------------------- placement */
+
+/* A notebook of project team-m, whose clusters are east and west (members)
+ * and local: where it is placed, its children in the member (labelled back
+ * to it, no ownerReference), its status read from the member's StatefulSet
+ * and pod, the member going away, and the cleanup there when it is deleted.
+ * The members here: east has 1 free card, west 4; "down" says which is not
+ * Ready. */
+typedef struct placed_case {
+  const char *name;
+  const char *spec;        /* the Notebook's spec */
+  const char *meta;        /* extra metadata fields (",\"finalizers\":[...]"), or "" */
+  const char *status;      /* the status read, or NULL */
+  const char *down;        /* the member that does not answer, or NULL */
+  int children;            /* the member holds the StatefulSet, its Service and claim */
+  const char *pod;         /* the member's pod, or NULL */
+  int hub_sts;             /* the hub holds a StatefulSet of the notebook (made before placement existed) */
+  /* want */
+  const char *phase;       /* NULL: no status written */
+  const char *reason;
+  const char *message;     /* the status message contains it */
+  const char *actions;     /* "apply Kind@cluster", "delete Kind@cluster", "+finalizer", "-finalizer", joined by "," */
+  const char *events;      /* "Type/Reason" joined by "," */
+  int requeue;             /* a requeue is asked for */
+  const char *status_has;  /* a JSON object the status holds */
+  const char *conditions;  /* "Type=Status/Reason" joined by ";" */
+  const char *sts_has;     /* a JSON object the applied StatefulSet holds */
+} placed_case;
+
+#define FIN ",\"finalizers\":[\"cubit.dev/remote-children\"]"
+#define GONE ",\"deletionTimestamp\":\"" T_1H_AGO "\""
+#define ON_EAST(phase, reason) ST(phase, reason) ",\"cluster\":\"east\"}"
+#define IN_EAST "apply PersistentVolumeClaim@east,apply Service@east,apply StatefulSet@east"
+#define EAST_URL "http://lab.team-a.svc.cluster.local/notebook/team-a/lab/"
+
+static const placed_case placed_cases[] = {
+    {"pinned: placed before any child", J(",\"cluster\":\"east\""), "", NULL, NULL, 0, NULL, 0,
+     "Pending", "Placed", "placed on cluster east (spec.cluster)", "", "Normal/Placed", 0,
+     "{\"cluster\":\"east\"}", "Placed=True/Placed", NULL},
+    {"by policy: the first with room", J(",\"resources\":{\"gpu\":\"2\"}"), "", NULL, NULL, 0, NULL, 0,
+     "Pending", "Placed", "placed on cluster west (policy Ordered)", "", "Normal/Placed", 0,
+     "{\"cluster\":\"west\"}", "Placed=True/Placed", NULL},
+    {"by policy: most free GPUs", J(",\"placement\":{\"policy\":\"MostFreeGPUs\"}"), "", NULL, NULL, 0, NULL, 0,
+     "Pending", "Placed", "placed on cluster west (policy MostFreeGPUs)", "", "Normal/Placed", 0,
+     "{\"cluster\":\"west\"}", "Placed=True/Placed", NULL},
+    {"no cluster has room", J(",\"resources\":{\"gpu\":\"8\"}"), "", NULL, NULL, 0, NULL, 0,
+     "Pending", "NoClusterFits", "no cluster of team-m has room", "", "Warning/NoClusterFits", 1, NULL,
+     "Placed=False/NoClusterFits", NULL},
+    {"unknown cluster", J(",\"cluster\":\"north\""), "", NULL, NULL, 0, NULL, 0,
+     "Pending", "ClusterNotAllowed", "spec.cluster: north is not one of team-m's clusters", "",
+     "Warning/ClusterNotAllowed", 0, NULL, "Placed=False/ClusterNotAllowed;Stalled=True/ClusterNotAllowed", NULL},
+    {"running in the hub before placement: stays", J(""), "", ST("Running", "Running") ST_END, NULL, 0, NULL, 1,
+     "Pending", "Placed", "placed on cluster local (its StatefulSet runs there already)", "", "Normal/Placed", 0,
+     "{\"cluster\":\"local\"}", "Placed=True/Placed", NULL},
+    {"placed: the finalizer first", J(""), "", ON_EAST("Pending", "Placed"), NULL, 0, NULL, 0,
+     NULL, NULL, NULL, "+finalizer", "", 0, NULL, NULL, NULL},
+    {"placed on a member: children there", J(",\"resources\":{\"gpu\":\"1\"}"), FIN, ON_EAST("Pending", "Placed"),
+     NULL, 0, NULL, 0, "Pending", "Creating", "creating the StatefulSet", IN_EAST, "", 0,
+     "{\"cluster\":\"east\",\"url\":\"" EAST_URL "\",\"readyReplicas\":0}",
+     "ClusterReachable=True/ClusterReachable;Routed=False/InMemberCluster",
+     /* No pod webhook of Cubit's in a member: the GPU is translated here. */
+     "{\"spec\":{\"replicas\":1,\"template\":{\"spec\":{\"containers\":[{\"resources\":{\"limits\":"
+     "{\"nvidia.com/gpu\":\"1\"}}}]}}}}"},
+    {"member: ready, from its StatefulSet and pod", J(""), FIN, ON_EAST("Pending", "ContainerCreating"), NULL, 1,
+     POD_READY, 0, "Running", "Running", "the IDE is ready at " EAST_URL, IN_EAST, "Normal/Running", 0,
+     "{\"readyReplicas\":1,\"url\":\"" EAST_URL "\"}", "ClusterReachable=True/ClusterReachable", NULL},
+    {"member: stopped", J(",\"stopped\":true"), FIN, ON_EAST("Running", "Running"), NULL, 1, NULL, 0,
+     "Stopped", "StoppedByUser", "stopped by spec.stopped", IN_EAST, "Normal/Stopped", 0, NULL, NULL,
+     "{\"spec\":{\"replicas\":0}}"},
+    {"member: culling cannot probe", J(CULL), FIN, ON_EAST("Running", "Running"), NULL, 1, POD_READY, 0,
+     "Running", "Running", "ready at", IN_EAST, "", 0, NULL, "ActivityProbed=False/InMemberCluster", NULL},
+    {"member gone: the phase kept", J(""), FIN, ON_EAST("Running", "Running"), "east", 1, POD_READY, 0,
+     "Running", "Running", "", "", "Warning/ClusterUnreachable", 1, NULL, "ClusterReachable=False/ClusterUnreachable",
+     NULL},
+    {"deleted: the member's children go", J(""), FIN GONE, ON_EAST("Running", "Running"), NULL, 1, POD_READY, 0,
+     NULL, NULL, NULL, "delete StatefulSet@east,delete Service@east,delete PersistentVolumeClaim@east", "", 1, NULL,
+     NULL, NULL},
+    {"deleted: the member is clean", J(""), FIN GONE, ON_EAST("Running", "Running"), NULL, 0, NULL, 0,
+     NULL, NULL, NULL, "-finalizer", "", 0, NULL, NULL, NULL},
+    {"deleted: the member away too long", J(""), FIN GONE, ON_EAST("Running", "Running"), "east", 1, NULL, 0,
+     NULL, NULL, NULL, "-finalizer", "Warning/RemoteCleanupAbandoned", 0, NULL, NULL, NULL},
+};
+
+/* A child as the member's cache holds it after Cubit applied 'desired'
+ * (stolen) there: no ownerReference, labelled back to the notebook. */
+static json_t *in_member(json_t *desired) {
+  json_object_del(json_object_get(desired, "metadata"), "ownerReferences");
+  json_t *labels = js_ensure_obj(desired, "metadata.labels");
+  json_object_set_new(labels, "cubit.dev/owner-uid", json_string("u-1"));
+  char hash[33];
+  js_digest(desired, hash, 32);
+  json_object_set_new(js_ensure_obj(desired, "metadata.annotations"), RT_APPLIED_ANNOTATION, json_string(hash));
+  json_object_set_new(json_object_get(desired, "metadata"), "uid", json_string("m-1"));
+  return desired;
+}
+
+static void describe_placed(const rt_action *a, char *buf, size_t len) {
+  switch (a->kind) {
+    case RT_ACT_APPLY:
+    case RT_ACT_DELETE:
+      snprintf(buf, len, "%s %s@%s", a->kind == RT_ACT_APPLY ? "apply" : "delete", a->resource->kind,
+               a->cluster ? a->cluster : "local");
+      break;
+    case RT_ACT_ADD_FINALIZER: snprintf(buf, len, "+finalizer"); break;
+    case RT_ACT_REMOVE_FINALIZER: snprintf(buf, len, "-finalizer"); break;
+    default: snprintf(buf, len, "patch"); break;
+  }
+}
+
+START_TEST(test_plan_placed) {
+  const placed_case *c = &placed_cases[_i];
+  gpu_profile *gpu = profile("{\"system\":\"nvidia\"}");
+  json_t *section = load("{\"urlBase\":\"https://ml.example.com\"}");
+  notebook_config cfg;
+  char err[512];
+  ck_assert_int_eq(notebook_config_parse(section, gpu, &cfg, err, sizeof(err)), 0);
+  char *doc = xasprintf("{\"apiVersion\":\"cubit.dev/v1alpha1\",\"kind\":\"Notebook\",\"metadata\":{\"name\":\"lab\","
+                        "\"namespace\":\"team-a\",\"uid\":\"u-1\",\"resourceVersion\":\"7\",\"generation\":1%s},"
+                        "\"spec\":%s%s%s}",
+                        c->meta, c->spec, c->status ? ",\"status\":" : "", c->status ? c->status : "");
+  json_t *nb = load(doc);
+  free(doc);
+  notebook_spec spec;
+  ck_assert_msg(notebook_spec_parse(nb, &spec, err, sizeof(err)) == 0, "%s: %s", c->name, err);
+  placement_view clusters[] = {
+      {.name = "east", .ready = 1, .serves = 1, .free_cpu_milli = 64000, .free_memory_bytes = 1LL << 38,
+       .free_gpu_milli = 1000},
+      {.name = "west", .ready = 1, .serves = 1, .free_cpu_milli = 64000, .free_memory_bytes = 1LL << 38,
+       .free_gpu_milli = 4000},
+      {.name = "local", .ready = 1, .serves = 1, .free_cpu_milli = 8000, .free_memory_bytes = 1LL << 34},
+  };
+  for (size_t i = 0; i < 3; i++)
+    if (c->down && strcmp(clusters[i].name, c->down) == 0) {
+      clusters[i].ready = 0;
+      clusters[i].message = "Get \"https://east:6443/version\": connection refused";
+    }
+  nb_observed in = {.nb = nb, .spec = &spec, .cfg = &cfg, .now = NOW, .in_project = 1, .virtualservices_served = 1,
+                    .project_name = "team-m", .clusters = clusters, .nclusters = 3};
+  json_t *sts = NULL, *svc = NULL, *pvc = NULL;
+  if (c->children) {
+    sts = notebook_desired_statefulset(nb, &spec, &cfg, 0, err, sizeof(err));
+    sts = in_member(sts);
+    json_object_set_new(sts, "status", json_pack("{s:i, s:i, s:s, s:s}", "observedGeneration", 1, "readyReplicas",
+                                                 c->pod != NULL, "currentRevision", "r1", "updateRevision", "r1"));
+    js_set(sts, "metadata.generation", json_integer(1));
+    svc = in_member(notebook_desired_service(nb, &spec));
+    pvc = in_member(notebook_desired_pvc(nb, &spec));
+  } else if (c->hub_sts) {
+    sts = notebook_desired_statefulset(nb, &spec, &cfg, 1, err, sizeof(err));
+  }
+  json_t *pod = c->pod ? load(c->pod) : NULL;
+  in.statefulset = sts, in.service = svc, in.pvc = pvc, in.pod = pod;
+
+  rt_plan plan;
+  rt_plan_init(&plan);
+  nb_plan(&in, &plan);
+
+  if (c->phase == NULL) {
+    ck_assert_msg(plan.status == NULL, "%s: a status written", c->name);
+  } else {
+    json_t *status = plan.status;
+    ck_assert_msg(status != NULL, "%s: no status", c->name);
+    ck_assert_msg(strcmp(js_str(status, "phase"), c->phase) == 0, "%s: phase %s, want %s", c->name,
+                  js_str(status, "phase"), c->phase);
+    ck_assert_msg(strcmp(js_str(status, "reason"), c->reason) == 0, "%s: reason %s, want %s", c->name,
+                  js_str(status, "reason"), c->reason);
+    if (c->message[0])
+      ck_assert_msg(js_str(status, "message") && strstr(js_str(status, "message"), c->message) != NULL,
+                    "%s: message \"%s\", want \"...%s...\"", c->name, js_str(status, "message"), c->message);
+    assert_conditions(c->name, status, c->conditions);
+    if (c->status_has) {
+      json_t *want = load(c->status_has);
+      char *have = js_dump(status);
+      ck_assert_msg(rt_json_subset(want, status), "%s: the status lacks %s: %s", c->name, c->status_has, have);
+      free(have);
+      json_decref(want);
+    }
+  }
+  char have[512] = "";
+  size_t n = 0;
+  for (size_t i = 0; i < plan.nactions; i++) {
+    const rt_action *a = &plan.actions[i];
+    char one[96];
+    describe_placed(a, one, sizeof(one));
+    n += (size_t)snprintf(have + n, sizeof(have) - n, "%s%s", i ? "," : "", one);
+    if (a->kind == RT_ACT_APPLY && a->cluster) {
+      /* In a member: labelled back to the notebook, never owned across clusters. */
+      ck_assert_msg(js_get(a->object, "metadata.ownerReferences") == NULL, "%s: %s with an ownerReference", c->name,
+                    one);
+      const json_t *labels = js_get(a->object, "metadata.labels");
+      ck_assert_str_eq(json_string_value(json_object_get(labels, "cubit.dev/owner-uid")), "u-1");
+      ck_assert_str_eq(json_string_value(json_object_get(labels, NOTEBOOK_LABEL)), "lab");
+    }
+    if (c->sts_has && a->kind == RT_ACT_APPLY && a->resource == &kube_statefulsets) {
+      json_t *want = load(c->sts_has);
+      char *h = js_dump(a->object);
+      ck_assert_msg(rt_json_subset(want, a->object), "%s: the StatefulSet lacks %s: %s", c->name, c->sts_has, h);
+      free(h);
+      json_decref(want);
+    }
+  }
+  ck_assert_msg(strcmp(have, c->actions) == 0, "%s: actions \"%s\", want \"%s\"", c->name, have, c->actions);
+  n = 0;
+  have[0] = '\0';
+  for (size_t i = 0; i < plan.nevents; i++)
+    n += (size_t)snprintf(have + n, sizeof(have) - n, "%s%s/%s", i ? "," : "", plan.events[i].type,
+                          plan.events[i].reason);
+  ck_assert_msg(strcmp(have, c->events) == 0, "%s: events \"%s\", want \"%s\"", c->name, have, c->events);
+  ck_assert_msg((plan.requeue_after_ms > 0) == c->requeue, "%s: requeue %lld ms", c->name,
+                (long long)plan.requeue_after_ms);
+  /* Planned again over the status it wrote: no event twice. */
+  if (plan.status) {
+    json_object_set(nb, "status", plan.status);
+    rt_plan again;
+    rt_plan_init(&again);
+    nb_plan(&in, &again);
+    ck_assert_msg(again.nevents == 0, "%s: event %s again", c->name, again.nevents ? again.events[0].reason : "");
+    rt_plan_free(&again);
+  }
+
+  rt_plan_free(&plan);
+  json_decref(pod);
+  json_decref(sts);
+  json_decref(svc);
+  json_decref(pvc);
+  json_decref(nb);
+  json_decref(section);
+  notebook_config_free(&cfg);
+  gpu_profile_free(gpu);
+}
+END_TEST
+
 /* --------------------------------------------------------------- webhook */
 
 static void review(const char *op, const char *object, const char *old, adm_response *resp) {
@@ -1146,6 +1378,7 @@ static Suite *suite(void) {
   tc = tcase_create("plan");
   tcase_add_loop_test(tc, test_plan, 0, sizeof(plan_cases) / sizeof(plan_cases[0]));
   tcase_add_loop_test(tc, test_plan_settles, 0, sizeof(plan_cases) / sizeof(plan_cases[0]));
+  tcase_add_loop_test(tc, test_plan_placed, 0, sizeof(placed_cases) / sizeof(placed_cases[0]));
   suite_add_tcase(s, tc);
   tc = tcase_create("webhook");
   tcase_add_test(tc, test_webhook);

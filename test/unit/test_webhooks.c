@@ -13,6 +13,7 @@
 #include "util/json.h"
 #include "webhooks/pods/mutate.h"
 #include "webhooks/quota/quota.h"
+#include "webhooks/validate/notebook.h"
 #include "webhooks/validate/placement.h"
 #include "webhooks/validate/project.h"
 #include "webhooks/validate/trainingjob.h"
@@ -1169,6 +1170,59 @@ START_TEST(validate_placement_clusters) {
 }
 END_TEST
 
+/* ------------------------------------------------- notebook clusters */
+
+/* A Notebook's spec.cluster and spec.placement through its validating
+ * webhook: the project's clusters judge spec.cluster as a TrainingJob's,
+ * a placed notebook cannot move, and it is never re-placed. */
+START_TEST(validate_notebook_placement) {
+  put(fx.env.projects,
+      "{\"apiVersion\":\"cubit.dev/v1alpha1\",\"kind\":\"Project\",\"metadata\":{\"name\":\"team-m\",\"uid\":\"p3\"},"
+      "\"spec\":{\"namespaces\":[\"team-m\"],\"clusters\":[{\"name\":\"east\"},{\"name\":\"local\"}]}}");
+  put(fx.env.namespaces,
+      "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"team-m\",\"labels\":{\"cubit.dev/project\":\"team-m\"}}}");
+  static const struct {
+    const char *ns, *spec, *old; /* spec: the fields besides ide; old: the object before an update */
+    int ok;
+    const char *message;
+  } cases[] = {
+      {"team-m", "\"cluster\":\"east\"", NULL, 1, ""},
+      {"team-m", "\"placement\":{\"policy\":\"MostFreeGPUs\"}", NULL, 1, ""},
+      {"team-m", "\"cluster\":\"west\"", NULL, 0,
+       "Notebook nb: spec.cluster: west is not one of project team-m's clusters (east, local)"},
+      {"team-a", "\"cluster\":\"east\"", NULL, 0,
+       "Notebook nb: spec.cluster: east: the namespace's project spans no clusters; only \"local\" is allowed"},
+      {"team-m", "\"placement\":{\"policy\":\"Anywhere\"}", NULL, 0,
+       "Notebook nb: spec.placement.policy: want Ordered or MostFreeGPUs, got \"Anywhere\""},
+      {"team-m", "\"placement\":{\"rescheduleOnClusterLoss\":true}", NULL, 0,
+       "Notebook nb: spec.placement.rescheduleOnClusterLoss: a Notebook is never placed again: its workspace lives "
+       "in the cluster it was placed on"},
+      /* Placed by policy on east: spec.cluster may only name east. */
+      {"team-m", "\"cluster\":\"local\"",
+       "{\"metadata\":{\"name\":\"nb\",\"namespace\":\"team-m\"},\"spec\":{\"ide\":\"jupyter\"},\"status\":{\"cluster\":\"east\"}}",
+       0, "Notebook nb: spec.cluster: it was placed on cluster east already; it cannot move to local"},
+      {"team-m", "\"cluster\":\"east\"",
+       "{\"metadata\":{\"name\":\"nb\",\"namespace\":\"team-m\"},\"spec\":{\"ide\":\"jupyter\"},\"status\":{\"cluster\":\"east\"}}",
+       1, ""},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    char obj[1024];
+    snprintf(obj, sizeof(obj),
+             "{\"apiVersion\":\"cubit.dev/v1alpha1\",\"kind\":\"Notebook\",\"metadata\":{\"name\":\"nb\","
+             "\"namespace\":\"%s\"},\"spec\":{\"ide\":\"jupyter\",%s}}",
+             cases[i].ns, cases[i].spec);
+    rq r = {.op = cases[i].old ? "UPDATE" : "CREATE", .group = "cubit.dev", .kind = "Notebook",
+            .resource = "notebooks", .ns = cases[i].ns, .name = "nb", .object = obj, .old = cases[i].old};
+    adm_response resp;
+    admit(validate_notebook_handler, &r, &resp);
+    ck_assert_msg(resp.allowed == cases[i].ok, "case %zu: allowed %d (%s)", i, resp.allowed,
+                  resp.message);
+    if (!cases[i].ok) ck_assert_str_eq(resp.message, cases[i].message);
+    adm_response_free(&resp);
+  }
+}
+END_TEST
+
 /* ------------------------------------------------------------ projects */
 
 START_TEST(validate_projects) {
@@ -1602,6 +1656,7 @@ int main(void) {
   tcase_add_test(tc, gang_other_schedulers);
   tcase_add_test(tc, validate_projects);
   tcase_add_test(tc, validate_placement_clusters);
+  tcase_add_test(tc, validate_notebook_placement);
   tcase_add_loop_test(tc, who_may_change_what, 0, sizeof(who_cases) / sizeof(who_cases[0]));
   tcase_add_test(tc, who_may_create_and_delete);
   tcase_add_test(tc, project_without_a_name);

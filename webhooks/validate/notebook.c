@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/notebook/notebook.h"
+#include "webhooks/validate/placement.h"
 #include "util/json.h"
 
 int validate_notebook(const webhook_env *env, const json_t *nb, char *err, size_t errlen) {
@@ -45,6 +46,8 @@ void validate_notebook_handler(const adm_request *req, adm_response *resp, void 
     json_decref(b);
     if (same) return;
   }
-  char err[512];
-  if (validate_notebook(env, req->object, err, sizeof(err))) adm_deny(resp, 422, "Notebook %s: %s", req->name, err);
+  char err[600];
+  if (validate_notebook(env, req->object, err, sizeof(err)) ||
+      validate_placement_cluster(env, req->object, req->old_object, err, sizeof(err)))
+    adm_deny(resp, 422, "Notebook %s: %s", req->name, err);
 }
