@@ -4,23 +4,17 @@
  * pods; and the pure plan steps every placeable kind shares. */
 #include "controllers/cluster/placement.h"
 
-<<<<<<< HEAD
-#include <stdlib.h>
-=======
 #include <stdarg.h>
 #include <stdio.h>
->>>>>>> wip/nbp
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/cluster/cluster.h"
 #include "controllers/cluster/cluster.h"
 #include "runtime/conditions.h"
 #include "runtime/members.h"
-<<<<<<< HEAD
-#include "util/alloc.h"
-=======
 #include "runtime/plan.h"
->>>>>>> wip/nbp
+#include "util/alloc.h"
 #include "util/json.h"
 #include "util/quantity.h"
 
@@ -165,7 +159,11 @@ const placement_view *placement_candidates_find(const placement_candidates *c, c
 const char *placement_cluster_of(const json_t *obj, const placement_spec *spec, size_t nclusters) {
   const char *placed = js_str(obj, "status.cluster");
   if (placed && *placed) return placed;
-  if (nclusters == 0 && (spec == NULL || spec->cluster == NULL)) return CLUSTER_LOCAL;
+  /* A project spanning no clusters: the hub, with nothing to place (a
+   * workload pinned to "local" there, as a pipeline's task sharing its work
+   * volume is, included). */
+  if (nclusters == 0 && (spec == NULL || spec->cluster == NULL || strcmp(spec->cluster, CLUSTER_LOCAL) == 0))
+    return CLUSTER_LOCAL;
   return NULL;
 }
 

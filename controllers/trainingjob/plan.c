@@ -308,19 +308,7 @@ static void debug_mode(tj_planning *pl) {
 /* ------------------------------------------------------------- placement */
 
 const char *tj_cluster_of(const tj_observed *in) {
-<<<<<<< HEAD
-  const char *placed = js_str(in->tj, "status.cluster");
-  if (placed && *placed) return placed;
-  /* A project spanning no clusters: the hub, with nothing to place (a job
-   * pinned to "local" there, as a pipeline's task sharing its work volume is,
-   * included). */
-  if (in->nclusters == 0 &&
-      (in->spec == NULL || in->spec->place.cluster == NULL || strcmp(in->spec->place.cluster, "local") == 0))
-    return "local";
-  return NULL;
-=======
   return placement_cluster_of(in->tj, in->spec ? &in->spec->place : NULL, in->nclusters);
->>>>>>> wip/nbp
 }
 
 static const placement_view *cluster_view(const tj_observed *in, const char *name) {
