@@ -1,14 +1,18 @@
 /* The gather half of placement (docs/multicluster.md#placement): each
  * cluster of a workload's project as a placement_view, from the Cluster's
- * status and the hub's caches of the member, or the hub's own nodes and pods. */
+ * status and the hub's caches of the member, or the hub's own nodes and
+ * pods; and the pure plan steps every placeable kind shares. */
 #include "controllers/cluster/placement.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "api/cluster/cluster.h"
 #include "controllers/cluster/cluster.h"
 #include "runtime/conditions.h"
 #include "runtime/members.h"
+#include "runtime/plan.h"
 #include "util/json.h"
 #include "util/quantity.h"
 
@@ -123,4 +127,136 @@ const placement_view *placement_candidates_find(const placement_candidates *c, c
   for (size_t i = 0; name && i < c->n; i++)
     if (strcmp(c->views[i].name, name) == 0) return &c->views[i];
   return NULL;
+}
+
+/* ------------------------------------------- the plan's steps (pure) */
+
+const char *placement_cluster_of(const json_t *obj, const placement_spec *spec, size_t nclusters) {
+  const char *placed = js_str(obj, "status.cluster");
+  if (placed && *placed) return placed;
+  if (nclusters == 0 && (spec == NULL || spec->cluster == NULL)) return CLUSTER_LOCAL;
+  return NULL;
+}
+
+const placement_view *placement_views_find(const placement_view *views, size_t n, const char *name) {
+  for (size_t i = 0; name && i < n; i++)
+    if (strcmp(views[i].name, name) == 0) return &views[i];
+  return NULL;
+}
+
+static void verdict_set(placement_verdict *v, rt_state state, const char *reason, int warn, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void verdict_set(placement_verdict *v, rt_state state, const char *reason, int warn, const char *fmt, ...) {
+  memset(v, 0, sizeof(*v));
+  v->state = state;
+  snprintf(v->reason, sizeof(v->reason), "%s", reason);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(v->message, sizeof(v->message), fmt, ap);
+  va_end(ap);
+  v->warn = warn;
+}
+
+static void demand_text(const placement_demand *d, char *out, size_t len) {
+  char gpu[GPU_MILLI_STRLEN];
+  gpu_format_milli(d->gpu_milli, gpu);
+  snprintf(out, len, "cpu %lldm, memory %lld bytes, %s %s%sGPUs", (long long)d->cpu_milli,
+           (long long)d->memory_bytes, gpu, d->model, d->model[0] ? " " : "");
+}
+
+void placement_choose(const placement_step *ps, const placement_spec *spec, const placement_demand *d,
+                      placement_verdict *v) {
+  const char *project = ps->project_name ? ps->project_name : "the namespace's project";
+  const char *chosen = NULL;
+  char why[64] = "";
+  if (spec->cluster) {
+    /* As the webhook judges it: "local" alone where the project lists none. */
+    if (placement_views_find(ps->clusters, ps->nclusters, spec->cluster) ||
+        (ps->nclusters == 0 && strcmp(spec->cluster, CLUSTER_LOCAL) == 0))
+      chosen = spec->cluster;
+    if (chosen == NULL) {
+      verdict_set(v, RT_STATE_FAILED, "ClusterNotAllowed", 1, "spec.cluster: %s is not one of %s's clusters",
+                  spec->cluster, project);
+      rt_condition_set(ps->status, "Placed", "False", v->reason, v->message, ps->gen, ps->now);
+      return;
+    }
+    snprintf(why, sizeof(why), "spec.cluster");
+  } else {
+    char reasons[600];
+    int at = placement_pick(spec->policy, d, ps->clusters, ps->nclusters, reasons, sizeof(reasons));
+    if (at < 0) {
+      char need[200];
+      demand_text(d, need, sizeof(need));
+      verdict_set(v, RT_STATE_PROGRESSING, "NoClusterFits", 1, "no cluster of %s has room for %s (%s): %s", project,
+                  ps->words->demand, need, reasons);
+      rt_condition_set(ps->status, "Placed", "False", v->reason, v->message, ps->gen, ps->now);
+      rt_plan_requeue_after(ps->out, PLACEMENT_UNPLACED_POLL_MS);
+      return;
+    }
+    chosen = ps->clusters[at].name;
+    snprintf(why, sizeof(why), "policy %s", placement_policy_name(spec->policy));
+  }
+  json_object_set_new(ps->status, "cluster", json_string(chosen));
+  verdict_set(v, RT_STATE_PROGRESSING, "Placed", 0, "placed on cluster %s (%s)", chosen, why);
+  rt_condition_set(ps->status, "Placed", "True", v->reason, v->message, ps->gen, ps->now);
+  rt_plan_event(ps->out, "Normal", "Placed", "%s", v->message);
+  v->evented = 1;
+}
+
+static const char *prev_reachable(const placement_step *ps) {
+  return js_str(rt_condition_get(json_object_get(ps->obj, "status"), "ClusterReachable"), "status");
+}
+
+void placement_unreachable(const placement_step *ps, const char *member, const placement_view *c) {
+  char msg[900];
+  snprintf(msg, sizeof(msg), "cluster %s: %s", member,
+           c && c->message && *c->message ? c->message : c ? "not Ready" : "no such Cluster");
+  if (!same_str(prev_reachable(ps), "False")) rt_plan_event(ps->out, "Warning", "ClusterUnreachable", "%s", msg);
+  rt_condition_set(ps->status, "ClusterReachable", "False", "ClusterUnreachable", msg, ps->gen, ps->now);
+  rt_plan_requeue_after(ps->out, PLACEMENT_MEMBER_POLL_MS);
+}
+
+void placement_reachable(const placement_step *ps, const char *member) {
+  char msg[200];
+  snprintf(msg, sizeof(msg), "cluster %s answers", member);
+  if (same_str(prev_reachable(ps), "False")) rt_plan_event(ps->out, "Normal", "ClusterReachable", "%s", msg);
+  rt_condition_set(ps->status, "ClusterReachable", "True", "ClusterReachable", msg, ps->gen, ps->now);
+}
+
+int placement_labelled_for(const json_t *obj, const json_t *child) {
+  const char *uid = json_string_value(json_object_get(js_get(child, "metadata.labels"), PLACEMENT_OWNER_UID_LABEL));
+  return uid && js_uid(obj) && strcmp(uid, js_uid(obj)) == 0;
+}
+
+json_t *placement_for_member(const placement_step *ps, json_t *desired) {
+  if (desired == NULL) return NULL;
+  json_object_del(json_object_get(desired, "metadata"), "ownerReferences");
+  json_t *labels = js_get(desired, "metadata.labels");
+  if (!json_is_object(labels)) {
+    labels = json_object();
+    json_object_set_new(json_object_get(desired, "metadata"), "labels", labels);
+  }
+  json_object_set_new(labels, ps->words->label, json_string(js_name(ps->obj)));
+  json_object_set_new(labels, PLACEMENT_OWNER_UID_LABEL, json_string(js_uid(ps->obj) ? js_uid(ps->obj) : ""));
+  return desired;
+}
+
+void placement_cleanup_finish(const placement_step *ps, size_t left, size_t away, int64_t timeout_s,
+                              const char *where, const char *left_behind) {
+  if (left == 0) {
+    rt_plan_remove_finalizer(ps->out, PLACEMENT_REMOTE_FINALIZER);
+    return;
+  }
+  int64_t timeout = timeout_s > 0 ? timeout_s : PLACEMENT_REMOTE_CLEANUP_TIMEOUT_S;
+  int64_t waited = ps->now - js_time(ps->obj, "metadata.deletionTimestamp");
+  if (!away || waited < timeout) {
+    rt_plan_requeue_after(ps->out, away ? PLACEMENT_MEMBER_POLL_MS : PLACEMENT_DELETION_POLL_MS);
+    return;
+  }
+  rt_plan_remove_finalizer(ps->out, PLACEMENT_REMOTE_FINALIZER);
+  rt_plan_event(ps->out, "Warning", "RemoteCleanupAbandoned",
+                "a member cluster of the %s (%s) unreachable for %lld s after the deletion: the %s's children there "
+                "(%s) may be left behind; delete them in the member",
+                ps->words->noun, where, (long long)waited, ps->words->noun, left_behind);
 }

@@ -30,12 +30,6 @@
 #define TJ_RUNNING_REFRESH_MS 30000
 /* How soon to look again while an engine object is being deleted. */
 #define TJ_DELETION_POLL_MS 1000
-/* How soon to look again at a job no cluster has room for (a Cluster's
- * capacity changes without telling the job). */
-#define TJ_UNPLACED_POLL_MS 15000
-/* How soon to look again at a member that does not answer (also while a
- * deleted job waits for it). */
-#define TJ_MEMBER_POLL_MS 5000
 /* How soon to look again at an engine object that belongs to someone else
  * (its deletion does not reach us: it is not ours). */
 #define TJ_CONFLICT_POLL_MS 60000
@@ -63,7 +57,10 @@ typedef struct tj_planning {
   const char *prev_message;
   int child_goes;               /* a step deletes the engine object: not applied */
   const char *member;           /* the member cluster the children live in; NULL = the hub */
+  placement_step place;         /* the shared placement steps' view of this plan */
 } tj_planning;
+
+static const placement_words tj_words = {.noun = "job", .demand = "the whole gang", .label = TJ_LABEL};
 
 static void verdict(tj_verdict *v, const char *phase, rt_state state, const char *reason, int warn, const char *fmt,
                     ...) __attribute__((format(printf, 6, 7)));
@@ -98,29 +95,15 @@ static int deleting(const json_t *obj) {
 /* Is obj (a child or a pod) this job's own? In the hub by its controller
  * ownerReference; in a member, where none can point to the hub, by the
  * owner-uid label the job's children there carry. */
-static int labelled_for(const json_t *tj, const json_t *obj) {
-  const char *uid = json_string_value(json_object_get(js_get(obj, "metadata.labels"), PLACEMENT_OWNER_UID_LABEL));
-  return uid && js_uid(tj) && strcmp(uid, js_uid(tj)) == 0;
-}
-
 static int owns(const tj_planning *pl, const json_t *obj) {
-  return pl->member == NULL ? rt_is_controlled_by(obj, pl->in->tj) : labelled_for(pl->in->tj, obj);
+  return pl->member == NULL ? rt_is_controlled_by(obj, pl->in->tj) : placement_labelled_for(pl->in->tj, obj);
 }
 
 /* A child for a member carries no ownerReference (none can cross
  * clusters) and labels back to the hub object instead. Idempotent; done
  * before the applied digest is compared (runtime/apply.h). */
 static json_t *for_member(const tj_planning *pl, json_t *desired) {
-  if (pl->member == NULL || desired == NULL) return desired;
-  json_object_del(json_object_get(desired, "metadata"), "ownerReferences");
-  json_t *labels = js_get(desired, "metadata.labels");
-  if (!json_is_object(labels)) {
-    labels = json_object();
-    json_object_set_new(json_object_get(desired, "metadata"), "labels", labels);
-  }
-  json_object_set_new(labels, TJ_LABEL, json_string(js_name(pl->in->tj)));
-  json_object_set_new(labels, PLACEMENT_OWNER_UID_LABEL, json_string(js_uid(pl->in->tj) ? js_uid(pl->in->tj) : ""));
-  return desired;
+  return pl->member == NULL ? desired : placement_for_member(&pl->place, desired);
 }
 
 /* Plans 'desired' (stolen) where the job's children live. */
@@ -325,88 +308,25 @@ static void debug_mode(tj_planning *pl) {
 /* ------------------------------------------------------------- placement */
 
 const char *tj_cluster_of(const tj_observed *in) {
-  const char *placed = js_str(in->tj, "status.cluster");
-  if (placed && *placed) return placed;
-  if (in->nclusters == 0 && (in->spec == NULL || in->spec->place.cluster == NULL)) return "local";
-  return NULL;
+  return placement_cluster_of(in->tj, in->spec ? &in->spec->place : NULL, in->nclusters);
 }
 
 static const placement_view *cluster_view(const tj_observed *in, const char *name) {
-  for (size_t i = 0; name && i < in->nclusters; i++)
-    if (strcmp(in->clusters[i].name, name) == 0) return &in->clusters[i];
-  return NULL;
+  return placement_views_find(in->clusters, in->nclusters, name);
 }
 
-static void demand_text(const placement_demand *d, char *out, size_t len) {
-  char gpu[GPU_MILLI_STRLEN];
-  gpu_format_milli(d->gpu_milli, gpu);
-  snprintf(out, len, "cpu %lldm, memory %lld bytes, %s %s%sGPUs", (long long)d->cpu_milli,
-           (long long)d->memory_bytes, gpu, d->model, d->model[0] ? " " : "");
-}
-
-/* The job has no cluster yet: spec.cluster, else the policy over the
- * project's clusters. The choice is the only thing this plan writes (the
- * status, guarded by the resourceVersion read): children are made only once
- * status.cluster says where, so a run never starts in two clusters. */
+/* The job has no cluster yet: the shared choice (placement_choose); a
+ * cluster the project does not list leaves it Pending, none with room
+ * Queued. */
 static void place(tj_planning *pl) {
-  const tj_observed *in = pl->in;
-  const tj_spec *s = pl->s;
-  const char *project = in->project_name ? in->project_name : "the namespace's project";
+  placement_demand d;
+  tj_demand_of(pl->s, &d);
+  placement_verdict pv;
+  placement_choose(&pl->place, &pl->s->place, &d, &pv);
   tj_verdict v;
-  const char *chosen = NULL;
-  char why[64] = "";
-  if (s->place.cluster) {
-    /* As the webhook judges it: "local" alone where the project lists none. */
-    if (cluster_view(in, s->place.cluster) || (in->nclusters == 0 && strcmp(s->place.cluster, "local") == 0))
-      chosen = s->place.cluster;
-    if (chosen == NULL) {
-      verdict(&v, "Pending", RT_STATE_FAILED, "ClusterNotAllowed", 1, "spec.cluster: %s is not one of %s's clusters",
-              s->place.cluster, project);
-      rt_condition_set(pl->status, "Placed", "False", v.reason, v.message, pl->gen, in->now);
-      conclude(pl, &v);
-      return;
-    }
-    snprintf(why, sizeof(why), "spec.cluster");
-  } else {
-    placement_demand d;
-    tj_demand_of(s, &d);
-    char reasons[600];
-    int at = placement_pick(s->place.policy, &d, in->clusters, in->nclusters, reasons, sizeof(reasons));
-    if (at < 0) {
-      char need[200];
-      demand_text(&d, need, sizeof(need));
-      verdict(&v, "Queued", RT_STATE_PROGRESSING, "NoClusterFits", 1,
-              "no cluster of %s has room for the whole gang (%s): %s", project, need, reasons);
-      rt_condition_set(pl->status, "Placed", "False", v.reason, v.message, pl->gen, in->now);
-      rt_plan_requeue_after(pl->out, TJ_UNPLACED_POLL_MS);
-      conclude(pl, &v);
-      return;
-    }
-    chosen = in->clusters[at].name;
-    snprintf(why, sizeof(why), "policy %s", placement_policy_name(s->place.policy));
-  }
-  json_object_set_new(pl->status, "cluster", json_string(chosen));
-  verdict(&v, "Queued", RT_STATE_PROGRESSING, "Placed", 0, "placed on cluster %s (%s)", chosen, why);
-  rt_condition_set(pl->status, "Placed", "True", v.reason, v.message, pl->gen, in->now);
-  rt_plan_event(pl->out, "Normal", "Placed", "%s", v.message);
-  v.evented = 1;
+  verdict(&v, pv.state == RT_STATE_FAILED ? "Pending" : "Queued", pv.state, pv.reason, pv.warn, "%s", pv.message);
+  v.evented = pv.evented;
   conclude(pl, &v);
-}
-
-/* The member the job runs in does not answer (or its caches are not
- * listed yet): nothing is known to have changed there, so the phase and
- * the rest of the status stay as last seen; only ClusterReachable says
- * so, once (with a Warning), and the job is looked at again soon. Nothing
- * is re-placed: its children may still run. */
-static void cluster_unreachable(tj_planning *pl, const placement_view *c) {
-  const json_t *prev = rt_condition_get(json_object_get(pl->in->tj, "status"), "ClusterReachable");
-  char msg[900];
-  snprintf(msg, sizeof(msg), "cluster %s: %s", pl->member,
-           c && c->message && *c->message ? c->message : c ? "not Ready" : "no such Cluster");
-  if (!same(js_str(prev, "status"), "False"))
-    rt_plan_event(pl->out, "Warning", "ClusterUnreachable", "%s", msg);
-  rt_condition_set(pl->status, "ClusterReachable", "False", "ClusterUnreachable", msg, pl->gen, pl->in->now);
-  rt_plan_requeue_after(pl->out, TJ_MEMBER_POLL_MS);
 }
 
 /* Did any pod of the job ever run, as last observed? */
@@ -484,20 +404,12 @@ static size_t leave_abandoned(tj_planning *pl, size_t *away) {
       left++;
       continue;
     }
-    if (child == NULL || pl->engine == NULL || !labelled_for(in->tj, child)) continue;
+    if (child == NULL || pl->engine == NULL || !placement_labelled_for(in->tj, child)) continue;
     left++;
     if (!deleting(child)) rt_plan_delete_in(pl->out, in->abandoned[i], pl->engine, child, "Background");
   }
-  if (left) rt_plan_requeue_after(pl->out, *away ? TJ_MEMBER_POLL_MS : TJ_DELETION_POLL_MS);
+  if (left) rt_plan_requeue_after(pl->out, *away ? PLACEMENT_MEMBER_POLL_MS : TJ_DELETION_POLL_MS);
   return left;
-}
-
-static void cluster_reachable(tj_planning *pl) {
-  const json_t *prev = rt_condition_get(json_object_get(pl->in->tj, "status"), "ClusterReachable");
-  char msg[200];
-  snprintf(msg, sizeof(msg), "cluster %s answers", pl->member);
-  if (same(js_str(prev, "status"), "False")) rt_plan_event(pl->out, "Normal", "ClusterReachable", "%s", msg);
-  rt_condition_set(pl->status, "ClusterReachable", "True", "ClusterReachable", msg, pl->gen, pl->in->now);
 }
 
 /* The job is being deleted and its children live in a member: they go
@@ -523,22 +435,10 @@ static void remote_cleanup(tj_planning *pl) {
     away++;
     left++;
   }
-  if (left == 0) {
-    rt_plan_remove_finalizer(pl->out, PLACEMENT_REMOTE_FINALIZER);
-    return;
-  }
-  int64_t timeout = in->remote_cleanup_timeout_s > 0 ? in->remote_cleanup_timeout_s : PLACEMENT_REMOTE_CLEANUP_TIMEOUT_S;
-  int64_t waited = in->now - js_time(in->tj, "metadata.deletionTimestamp");
-  if (!away || waited < timeout) {
-    rt_plan_requeue_after(pl->out, away ? TJ_MEMBER_POLL_MS : TJ_DELETION_POLL_MS);
-    return;
-  }
-  rt_plan_remove_finalizer(pl->out, PLACEMENT_REMOTE_FINALIZER);
-  rt_plan_event(pl->out, "Warning", "RemoteCleanupAbandoned",
-                "a member cluster of the job (%s) unreachable for %lld s after the deletion: the job's children there "
-                "(%s %s) may be left behind; delete them in the member",
-                pl->member ? pl->member : in->abandoned[0], (long long)waited,
-                pl->engine ? pl->engine->kind : "engine object", js_name(in->tj));
+  char behind[400];
+  snprintf(behind, sizeof(behind), "%s %s", pl->engine ? pl->engine->kind : "engine object", js_name(in->tj));
+  placement_cleanup_finish(&pl->place, left, away, in->remote_cleanup_timeout_s,
+                           pl->member ? pl->member : in->abandoned[0], behind);
 }
 
 /* ------------------------------------------------------------------- run */
@@ -551,7 +451,7 @@ static void engine_missing(tj_planning *pl) {
   rt_condition_set(pl->status, "EngineAvailable", "False", v.reason, v.message, pl->gen, pl->in->now);
   /* No requeue in the hub: the manager enqueues every job again when the
    * API appears. A member's APIs are its Cluster's status: looked at again. */
-  if (pl->member) rt_plan_requeue_after(pl->out, TJ_UNPLACED_POLL_MS);
+  if (pl->member) rt_plan_requeue_after(pl->out, PLACEMENT_UNPLACED_POLL_MS);
   conclude(pl, &v);
 }
 
@@ -843,6 +743,9 @@ void tj_plan(const tj_observed *in, rt_plan *out) {
       .prev_reason = js_str(reconciling, "reason"),
       .prev_message = js_str(reconciling, "message"),
   };
+  pl.place = (placement_step){.words = &tj_words, .obj = in->tj, .clusters = in->clusters, .nclusters = in->nclusters,
+                              .project_name = in->project_name, .status = pl.status, .out = out, .gen = pl.gen,
+                              .now = in->now};
   const char *cluster = tj_cluster_of(in);
   if (cluster && strcmp(cluster, "local") != 0) pl.member = cluster;
   if (deleting(in->tj)) { /* only a member's children need the hub's help */
@@ -857,7 +760,7 @@ void tj_plan(const tj_observed *in, rt_plan *out) {
   else if (in->spec == NULL) invalid_spec(&pl);
   else if (cluster == NULL) place(&pl);
   else if (pl.member && !(member && member->ready)) {
-    if (!reschedule(&pl)) cluster_unreachable(&pl, member);
+    if (!reschedule(&pl)) placement_unreachable(&pl.place, pl.member, member);
   }
   else if (pl.member && !rt_has_finalizer(in->tj, PLACEMENT_REMOTE_FINALIZER)) {
     /* Alone: it changes the resourceVersion the status write is guarded by. */
@@ -865,7 +768,7 @@ void tj_plan(const tj_observed *in, rt_plan *out) {
     json_decref(pl.status);
     return;
   } else {
-    if (pl.member) cluster_reachable(&pl);
+    if (pl.member) placement_reachable(&pl.place, pl.member);
     if (in->spec->debug) debug_mode(&pl);
     else run(&pl);
   }
