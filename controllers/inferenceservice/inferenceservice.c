@@ -8,7 +8,6 @@
 #include "api/cluster/cluster.h"
 #include "api/project/project.h"
 #include "controllers/inferenceservice/inferenceservice.h"
-#include "runtime/conditions.h"
 #include "runtime/controller.h"
 #include "runtime/members.h"
 #include "runtime/plan.h"
@@ -242,22 +241,10 @@ static char **map_labelled(const rt_ctx *ctx, const json_t *pod) {
   return keys;
 }
 
-/* A Cluster's change reaches the services placed on it (reachability) and
- * those waiting for room (Placed=False); not every service of the hub. */
+/* A Cluster's change reaches the services placed on it and those
+ * waiting for room. */
 static char **map_cluster(const rt_ctx *ctx, const json_t *cluster) {
-  cache_store *isvcs = rt_store(ctx, &inference_resource);
-  cache_list all = {0};
-  if (isvcs) cache_store_list(isvcs, NULL, &all);
-  char **keys = xcalloc(all.len + 1, sizeof(char *));
-  size_t n = 0;
-  for (size_t i = 0; i < all.len; i++) {
-    const char *placed = js_str(all.items[i], "status.cluster");
-    const char *waiting = js_str(rt_condition_get(json_object_get(all.items[i], "status"), "Placed"), "status");
-    if ((placed && strcmp(placed, js_name(cluster)) == 0) || (waiting && strcmp(waiting, "False") == 0))
-      keys[n++] = cache_key(all.items[i]);
-  }
-  cache_list_free(&all);
-  return keys;
+  return placement_keys_for_cluster(ctx, &inference_resource, cluster);
 }
 
 static void ctl_free(void *arg) {
