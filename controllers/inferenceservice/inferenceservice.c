@@ -27,6 +27,7 @@ typedef struct gathered {
   int spec_ok;
   char spec_error[512];
   json_t *deployments, *services, *pods, *hpa, *vs, *dr;
+  json_t *ns;                       /* its Namespace (the project's name points into it) */
   placement_candidates clusters;
   isvc_observed in;
 } gathered;
@@ -84,6 +85,7 @@ static json_t *member_pods_of(const rt_ctx *ctx, const char *member, const char 
 
 static void gathered_free(gathered *g) {
   placement_candidates_free(&g->clusters);
+  json_decref(g->ns);
   if (g->spec_ok) inference_spec_free(&g->spec);
   json_decref(g->deployments);
   json_decref(g->services);
@@ -147,14 +149,45 @@ static void gather_in_member(const rt_ctx *ctx, const json_t *isvc, const char *
   }
 }
 
+/* The HPA floor in force now. The schedule reads the tz database: done
+ * here, so the plan stays pure. */
+static void gather_floor(const json_t *isvc, gathered *g) {
+  isvc_observed *in = &g->in;
+  in->window = -1;
+  in->next_boundary = INT64_MAX;
+  if (!g->spec_ok) return;
+  char why[300] = "";
+  in->floor = g->spec.stable.min_replicas;
+  if (inference_schedule_floor(&g->spec, in->now, &in->floor, &in->window, &in->next_boundary, why, sizeof(why))) {
+    log_warn("inferenceservice", "schedule unreadable; using the base floor", "object=%s/%s error=\"%s\"",
+             js_namespace(isvc), js_name(isvc), why);
+    in->floor = g->spec.stable.min_replicas;
+    in->window = -1;
+    in->next_boundary = INT64_MAX;
+  }
+}
+
+/* A service in the hub: its children and pods are the hub's. */
+static void gather_in_hub(const rt_ctx *ctx, const json_t *isvc, gathered *g) {
+  const char *ns = js_namespace(isvc), *name = js_name(isvc);
+  g->deployments = namesakes(rt_store(ctx, &kube_deployments), ns, name);
+  g->services = namesakes(rt_store(ctx, &kube_services), ns, name);
+  g->pods = pods_of(rt_store(ctx, &kube_pods), ns, name);
+  g->hpa = cache_store_get(rt_store(ctx, &kube_hpas), ns, name);
+  if (g->in.istio) {
+    cache_store *vss = rt_store(ctx, &inference_virtualservices), *drs = rt_store(ctx, &inference_destinationrules);
+    g->vs = vss ? cache_store_get(vss, ns, name) : NULL;
+    g->dr = drs ? cache_store_get(drs, ns, name) : NULL;
+  }
+}
+
 /* Reads everything isvc_plan decides from. Returns 0, or CUBIT_ENOTSUP
  * while a store it needs is not there (its API not served yet). */
 static int gather(const rt_ctx *ctx, const inference_ctl *ic, const json_t *isvc, gathered *g) {
   memset(g, 0, sizeof(*g));
-  cache_store *deps = rt_store(ctx, &kube_deployments), *svcs = rt_store(ctx, &kube_services),
-              *hpas = rt_store(ctx, &kube_hpas), *pods = rt_store(ctx, &kube_pods);
-  if (deps == NULL || svcs == NULL || hpas == NULL || pods == NULL) return CUBIT_ENOTSUP;
-  const char *ns = js_namespace(isvc), *name = js_name(isvc);
+  if (rt_store(ctx, &kube_deployments) == NULL || rt_store(ctx, &kube_services) == NULL ||
+      rt_store(ctx, &kube_hpas) == NULL || rt_store(ctx, &kube_pods) == NULL)
+    return CUBIT_ENOTSUP;
   isvc_observed *in = &g->in;
   in->isvc = isvc;
   in->cfg = &ic->cfg;
@@ -163,47 +196,22 @@ static int gather(const rt_ctx *ctx, const inference_ctl *ic, const json_t *isvc
   in->spec = g->spec_ok ? &g->spec : NULL;
   in->spec_error = g->spec_error;
   in->istio = rt_api_available(ctx, &inference_virtualservices) && rt_api_available(ctx, &inference_destinationrules);
-  in->window = -1;
-  in->next_boundary = INT64_MAX;
-  if (g->spec_ok) {
-    /* The schedule reads the tz database: done here, so the plan stays pure. */
-    char why[300] = "";
-    in->floor = g->spec.stable.min_replicas;
-    if (inference_schedule_floor(&g->spec, in->now, &in->floor, &in->window, &in->next_boundary, why, sizeof(why))) {
-      log_warn("inferenceservice", "schedule unreadable; using the base floor", "object=%s/%s error=\"%s\"", ns, name,
-               why);
-      in->floor = g->spec.stable.min_replicas;
-      in->window = -1;
-      in->next_boundary = INT64_MAX;
-    }
-  }
+  gather_floor(isvc, g);
   cache_store *nss = rt_store(ctx, &kube_namespaces);
-  json_t *nsobj = nss ? cache_store_get(nss, NULL, ns) : NULL;
-  in->namespace_terminating = js_get(nsobj, "metadata.deletionTimestamp") != NULL;
-  const char *project = json_string_value(json_object_get(js_get(nsobj, "metadata.labels"), CUBIT_LABEL_PROJECT));
+  g->ns = nss ? cache_store_get(nss, NULL, js_namespace(isvc)) : NULL;
+  in->namespace_terminating = js_get(g->ns, "metadata.deletionTimestamp") != NULL;
+  const char *project = json_string_value(json_object_get(js_get(g->ns, "metadata.labels"), CUBIT_LABEL_PROJECT));
   in->in_project = project != NULL;
   gather_clusters(ctx, ic, isvc, project, g);
   const char *cluster = isvc_cluster_of(in);
-  if (cluster && strcmp(cluster, CLUSTER_LOCAL) != 0) {
-    gather_in_member(ctx, isvc, cluster, g);
-  } else {
-    g->deployments = namesakes(deps, ns, name);
-    g->services = namesakes(svcs, ns, name);
-    g->pods = pods_of(pods, ns, name);
-    g->hpa = cache_store_get(hpas, ns, name);
-    if (in->istio) {
-      cache_store *vss = rt_store(ctx, &inference_virtualservices), *drs = rt_store(ctx, &inference_destinationrules);
-      g->vs = vss ? cache_store_get(vss, ns, name) : NULL;
-      g->dr = drs ? cache_store_get(drs, ns, name) : NULL;
-    }
-  }
+  if (cluster && strcmp(cluster, CLUSTER_LOCAL) != 0) gather_in_member(ctx, isvc, cluster, g);
+  else gather_in_hub(ctx, isvc, g);
   in->deployments = g->deployments;
   in->services = g->services;
   in->pods = g->pods;
   in->hpa = g->hpa;
   in->virtual_service = g->vs;
   in->destination_rule = g->dr;
-  json_decref(nsobj); /* (project pointed into it) */
   return 0;
 }
 
