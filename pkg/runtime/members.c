@@ -27,14 +27,19 @@ typedef struct member_informer_arg {
   int connector; /* one of the connecting controller's own resources */
 } member_informer_arg;
 
+/* Kinds cached in one member: every controller's member_watches together
+ * (each controller may declare up to RT_MAX_WATCHES; a kind several declare
+ * is cached once). */
+#define MEMBER_MAX_RESOURCES (4 * RT_MAX_WATCHES)
+
 struct rt_member {
   char *name, *fingerprint, *controller;
   kube_config cfg;     /* owned; the client points into it */
   kube_client *client; /* owned */
   kube_watcher *watcher;
-  const kube_resource *resources[RT_MAX_WATCHES];
-  cache_informer *informers[RT_MAX_WATCHES];
-  member_informer_arg args[RT_MAX_WATCHES];
+  const kube_resource *resources[MEMBER_MAX_RESOURCES];
+  cache_informer *informers[MEMBER_MAX_RESOURCES];
+  member_informer_arg args[MEMBER_MAX_RESOURCES];
   size_t n;
   size_t nconnector;   /* resources[0..nconnector) are the connecting controller's */
   int started;  /* informers made and started (loop thread, under the lock) */
@@ -218,7 +223,7 @@ static void add_member_watches(rt_member *mb) {
       int have = 0;
       for (size_t j = 0; j < mb->n && !have; j++) have = same_resource(mb->resources[j], r);
       if (have) continue;
-      if (mb->n == RT_MAX_WATCHES) {
+      if (mb->n == MEMBER_MAX_RESOURCES) {
         log_error("members", "too many member resources", "cluster=%s resource=%s", mb->name, r->resource);
         return;
       }
