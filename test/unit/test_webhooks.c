@@ -1205,7 +1205,7 @@ START_TEST(validate_inferenceservice_cluster) {
             .name = "m", .op = cases[i].op, .object = obj, .old = cases[i].old};
     adm_response resp;
     admit(validate_inferenceservice_handler, &r, &resp);
-    ck_assert_msg(resp.allowed == cases[i].ok, "case %zu: %s", i, resp.message ? resp.message : "");
+    ck_assert_msg(resp.allowed == cases[i].ok, "case %zu: %s", i, resp.message);
     if (!cases[i].ok) ck_assert_str_eq(resp.message, cases[i].err);
     adm_response_free(&resp);
   }
