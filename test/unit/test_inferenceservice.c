@@ -819,6 +819,14 @@ static void conds_text(const json_t *status, char *out, size_t len) {
   }
 }
 
+static void expect_events_and_requeue(const rt_plan *p, const char *name, const char *events, int64_t requeue_ms) {
+  char text[2048];
+  events_text(p, text, sizeof(text));
+  ck_assert_msg(strcmp(text, events) == 0, "%s: events\n  %s\nwant\n  %s", name, text, events);
+  ck_assert_msg(p->requeue_after_ms == requeue_ms, "%s: requeue %lld, want %lld", name, (long long)p->requeue_after_ms,
+                (long long)requeue_ms);
+}
+
 START_TEST(plan_states) {
   const plan_case *c = &plan_cases[_i];
   plan_world w;
@@ -853,10 +861,7 @@ START_TEST(plan_states) {
   want = expand(c->actions, w.rs, w.rc);
   ck_assert_msg(strcmp(text, want) == 0, "%s: actions\n  %s\nwant\n  %s", c->name, text, want);
   free(want);
-  events_text(&p, text, sizeof(text));
-  ck_assert_msg(strcmp(text, c->events) == 0, "%s: events\n  %s\nwant\n  %s", c->name, text, c->events);
-  ck_assert_msg(p.requeue_after_ms == c->requeue_ms, "%s: requeue %lld, want %lld", c->name,
-                (long long)p.requeue_after_ms, (long long)c->requeue_ms);
+  expect_events_and_requeue(&p, c->name, c->events, c->requeue_ms);
   rt_plan_free(&p);
   world_free(&w);
 }
@@ -1402,10 +1407,7 @@ START_TEST(place_table) {
     ck_assert_str_eq(json_string_value(json_object_get(labels, PLACEMENT_OWNER_UID_LABEL)), "u1");
     ck_assert_str_eq(json_string_value(json_object_get(labels, INFERENCE_LABEL)), "m");
   }
-  events_text(&p, text, sizeof(text));
-  ck_assert_msg(strcmp(text, c->events) == 0, "%s: events\n  %s\nwant\n  %s", c->name, text, c->events);
-  ck_assert_msg(p.requeue_after_ms == c->requeue_ms, "%s: requeue %lld, want %lld", c->name,
-                (long long)p.requeue_after_ms, (long long)c->requeue_ms);
+  expect_events_and_requeue(&p, c->name, c->events, c->requeue_ms);
   rt_plan_free(&p);
   world_free(&w);
 }

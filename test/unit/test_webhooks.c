@@ -1129,12 +1129,17 @@ END_TEST
 
 /* ------------------------------------------------- trainingjob clusters */
 
-START_TEST(validate_placement_clusters) {
+/* Project team-m, spanning the member east and the hub, and its namespace. */
+static void put_team_m(void) {
   put(fx.env.projects,
       "{\"apiVersion\":\"cubit.dev/v1alpha1\",\"kind\":\"Project\",\"metadata\":{\"name\":\"team-m\",\"uid\":\"p3\"},"
       "\"spec\":{\"namespaces\":[\"team-m\"],\"clusters\":[{\"name\":\"east\"},{\"name\":\"local\"}]}}");
   put(fx.env.namespaces,
       "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"team-m\",\"labels\":{\"cubit.dev/project\":\"team-m\"}}}");
+}
+
+START_TEST(validate_placement_clusters) {
+  put_team_m();
   static const struct {
     const char *ns, *cluster, *old; /* old: the object before an update, NULL on create */
     int ok;
@@ -1173,11 +1178,7 @@ END_TEST
 /* An InferenceService's spec.cluster, through its validating handler:
  * refused naming the field where the TrainingJob's is, allowed where it is. */
 START_TEST(validate_inferenceservice_cluster) {
-  put(fx.env.projects,
-      "{\"apiVersion\":\"cubit.dev/v1alpha1\",\"kind\":\"Project\",\"metadata\":{\"name\":\"team-m\",\"uid\":\"p3\"},"
-      "\"spec\":{\"namespaces\":[\"team-m\"],\"clusters\":[{\"name\":\"east\"},{\"name\":\"local\"}]}}");
-  put(fx.env.namespaces,
-      "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"team-m\",\"labels\":{\"cubit.dev/project\":\"team-m\"}}}");
+  put_team_m();
   static const struct {
     const char *ns, *spec_tail, *old, *op;
     int ok;
