@@ -105,10 +105,16 @@ static int member_serves(const json_t *st, const void *arg) {
 /* The namespace's Project and its clusters, in its order. */
 static void gather_clusters(const rt_ctx *ctx, const inference_ctl *ic, const json_t *isvc, const char *project,
                             gathered *g) {
-  if (project == NULL || !g->spec_ok) return;
-  placement_needs needs = {.api = &kube_deployments, .member_serves = member_serves, .arg = &g->spec,
-                           .local_serves = !isvc_wants_istio(&g->spec) || g->in.istio};
-  isvc_demand_of(&g->spec, g->in.floor, &needs.demand);
+  if (project == NULL) return;
+  /* An invalid spec asks for nothing, but a placed service still needs its
+   * member's view (a deletion cleans up there). */
+  placement_needs needs = {.api = &kube_deployments, .local_serves = 1};
+  if (g->spec_ok) {
+    needs.member_serves = member_serves;
+    needs.arg = &g->spec;
+    needs.local_serves = !isvc_wants_istio(&g->spec) || g->in.istio;
+    isvc_demand_of(&g->spec, g->in.floor, &needs.demand);
+  }
   placement_candidates_gather(ctx, project, js_str(isvc, "status.cluster"), &needs, ic->cfg.gpu, &g->clusters);
   /* Ready also means every cache the plan reads there has listed: a
    * child not yet listed would read as missing and be made again. */
