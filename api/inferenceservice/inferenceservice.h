@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "api/cluster/placement.h"
 #include "api/gpu/gpu.h"
 #include "api/labels.h"
 #include "kube/client.h"
@@ -117,6 +118,7 @@ typedef struct inference_spec {
   const json_t *behavior;
   inference_window windows[INFERENCE_MAX_WINDOWS];
   size_t nwindows;
+  placement_spec place;             /* spec.cluster, spec.placement (docs/multicluster.md) */
 } inference_spec;
 
 /* Parses isvc's spec (runtime defaults, canary merged as a JSON merge patch

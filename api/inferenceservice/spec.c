@@ -469,6 +469,7 @@ int inference_spec_parse(const json_t *isvc, inference_spec *out, char *err, siz
   }
   if (rc == 0) rc = parse_route(isvc, json_object_get(spec, "route"), out, err, errlen);
   if (rc == 0) rc = parse_autoscaling(json_object_get(spec, "autoscaling"), out, err, errlen);
+  if (rc == 0 && placement_spec_parse(spec, &out->place, err, errlen)) rc = CUBIT_EINVAL;
 out:
   if (rc) inference_spec_free(out);
   return rc;

@@ -154,6 +154,21 @@ const placement_view *placement_candidates_find(const placement_candidates *c, c
   return NULL;
 }
 
+char **placement_keys_for_cluster(const rt_ctx *ctx, const kube_resource *kind, const json_t *cluster) {
+  cache_store *objs = rt_store(ctx, kind);
+  cache_list all = {0};
+  if (objs) cache_store_list(objs, NULL, &all);
+  char **keys = xcalloc(all.len + 1, sizeof(char *));
+  size_t n = 0;
+  for (size_t i = 0; i < all.len; i++) {
+    const char *placed = js_str(all.items[i], "status.cluster");
+    const char *waiting = js_str(rt_condition_get(json_object_get(all.items[i], "status"), "Placed"), "status");
+    if (same_str(placed, js_name(cluster)) || same_str(waiting, "False")) keys[n++] = cache_key(all.items[i]);
+  }
+  cache_list_free(&all);
+  return keys;
+}
+
 /* ------------------------------------------- the plan's steps (pure) */
 
 const char *placement_cluster_of(const json_t *obj, const placement_spec *spec, size_t nclusters) {

@@ -76,6 +76,13 @@ void placement_candidates_free(placement_candidates *c);
 /* The view named 'name', or NULL. */
 const placement_view *placement_candidates_find(const placement_candidates *c, const char *name);
 
+/* A Cluster's change, mapped to the objects of 'kind' (a placeable kind the
+ * controller declares as primary) it concerns: those placed on it
+ * (reachability) and those waiting for room (Placed=False); not every object
+ * of the hub. For a controller's rt_watch_def map over cluster_resource.
+ * New NULL-terminated array of keys. */
+char **placement_keys_for_cluster(const rt_ctx *ctx, const kube_resource *kind, const json_t *cluster);
+
 /* ------------------------------------------- the plan's steps (pure) */
 
 /* The plan steps every placeable kind shares (docs/multicluster.md

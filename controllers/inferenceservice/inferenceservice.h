@@ -7,6 +7,7 @@
  *               Services, HPA, DestinationRule, VirtualService; the routes
  *   verdict.c   why a revision is not available, in the scheduler's and the
  *               kubelet's words
+ *   placement.c what the service asks of the cluster it is placed on
  *   plan.c      isvc_plan: what is observed in; children, status, events
  *               and requeue out (pure)
  *   inferenceservice.c  gather from the cache, plan, execute; registration
@@ -20,6 +21,7 @@
 #include <stdint.h>
 
 #include "api/inferenceservice/inferenceservice.h"
+#include "controllers/cluster/placement.h"
 #include "kube/client.h"
 #include "runtime/manager.h"
 #include "runtime/plan.h"
@@ -130,6 +132,16 @@ typedef struct inference_verdict {
 void inference_revision_verdict(const json_t *deployment, const json_t *pods, const char *revision, int64_t now,
                                 inference_verdict *out);
 
+/* ----------------------------------------------------------- placement */
+
+/* What the service asks of the cluster it is placed on, pure: every
+ * replica of the floor in force (spec.replicas.min, or a schedule window's)
+ * and the canary's minimum, at once. */
+void isvc_demand_of(const inference_spec *s, int floor, placement_demand *out);
+/* Does the service need Istio's API where it serves (a canary split, a
+ * mirror, hosts or a gateway)? Without it, a plain Service routes. */
+int isvc_wants_istio(const inference_spec *s);
+
 /* ----------------------------------------------------------- the plan */
 
 /* Everything isvc_plan decides from, read from the cache by the
@@ -153,6 +165,14 @@ typedef struct isvc_observed {
   const json_t *virtual_service, *destination_rule;
   int namespace_terminating;         /* its namespace is being deleted */
   int64_t now;                       /* epoch seconds */
+  /* Placement (docs/multicluster.md): the project's clusters in its order
+   * (none: the project does not span clusters and the service runs in the
+   * hub). Placed on a member, the children, pods and istio above are the
+   * member's (its caches), matched by the owner-uid label. */
+  const char *project_name;
+  const placement_view *clusters;
+  size_t nclusters;
+  int64_t remote_cleanup_timeout_s;  /* 0: PLACEMENT_REMOTE_CLEANUP_TIMEOUT_S */
 } isvc_observed;
 
 /* The InferenceService's reconcile decision: the revisions and their
@@ -163,6 +183,9 @@ typedef struct isvc_observed {
  * again. No I/O, no clock: a pure function of 'in'. 'out' is initialised
  * by the caller (rt_plan_init). */
 void isvc_plan(const isvc_observed *in, rt_plan *out);
+/* The cluster the service runs in: status.cluster once placed, else
+ * "local" in a project that does not span clusters, else NULL (to place). */
+const char *isvc_cluster_of(const isvc_observed *in);
 
 /* ------------------------------------------------------------ register */
 

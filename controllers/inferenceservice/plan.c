@@ -1,7 +1,13 @@
 /* isvc_plan: an InferenceService's reconcile, decided as a pure function
  * of what the reconciler read from the cache. The steps, in order:
  *
+ *   remote_cleanup    deleted while its children live in a member: they go
+ *                     there, then the finalizer (controllers/cluster/placement)
  *   invalid_spec      a spec the parser refuses: Failed, children left alone
+ *   place             no cluster yet: spec.cluster or the policy, written
+ *                     alone before any child (controllers/cluster/placement)
+ *   member away       the member it serves in is not ready: ClusterReachable
+ *                     False, the rest of the status as last seen
  *   observe           the revisions named by their templates, what serves
  *                     now, the routes to write and the routes intended
  *   name_conflict     a child's name held by an object this InferenceService
@@ -31,8 +37,13 @@
 
 #define MSG_MAX 2048
 
+static const placement_words isvc_words = {
+    .noun = "InferenceService", .demand = "every replica", .label = INFERENCE_LABEL};
+
 typedef struct work {
   const isvc_observed *in;
+  const char *member;      /* the member cluster its children live in; NULL = the hub */
+  placement_step place;    /* the shared placement steps' view of this plan */
   const json_t *isvc;
   const inference_spec *s;
   const json_t *prev; /* the status the last reconcile wrote (borrowed) */
@@ -70,14 +81,27 @@ static const json_t *named(const json_t *list, const char *name) {
   return NULL;
 }
 
+/* Is o this InferenceService's own child? In the hub by its controller
+ * ownerReference; in a member, where none can point to the hub, by the
+ * owner-uid label its children there carry. */
+static int owns(const work *w, const json_t *o) {
+  return w->member ? placement_labelled_for(w->isvc, o) : rt_is_controlled_by(o, w->isvc);
+}
+
 /* The live child of that name if this InferenceService controls it. */
 static const json_t *controlled(const work *w, const json_t *list, const char *name) {
   const json_t *o = named(list, name);
-  return o && rt_is_controlled_by(o, w->isvc) ? o : NULL;
+  return o && owns(w, o) ? o : NULL;
 }
 
 static const json_t *controlled_one(const work *w, const json_t *o) {
-  return o && rt_is_controlled_by(o, w->isvc) ? o : NULL;
+  return o && owns(w, o) ? o : NULL;
+}
+
+/* Plans 'desired' (stolen) where the children live: in a member with the
+ * labels back to the hub object instead of an ownerReference. */
+static void child_apply(const work *w, rt_plan *out, const kube_resource *r, json_t *desired) {
+  rt_plan_apply_in(out, w->member, r, w->member ? placement_for_member(&w->place, desired) : desired);
 }
 
 static const json_t *prev_revision(const work *w, const char *name) {
@@ -216,7 +240,7 @@ static void observe(work *w) {
 /* -------------------------------------------------------- name conflict */
 
 static int conflicts(work *w, const json_t *live, const char *kind, const char *name) {
-  if (w->conflict[0] || live == NULL || rt_is_controlled_by(live, w->isvc)) return w->conflict[0] != 0;
+  if (w->conflict[0] || live == NULL || owns(w, live)) return w->conflict[0] != 0;
   snprintf(w->conflict, sizeof(w->conflict), "%s %s exists and is not controlled by this InferenceService", kind,
            name);
   return 1;
@@ -243,8 +267,8 @@ static int name_conflict(work *w) {
 /* ----------------------------------------------------------- revisions */
 
 static void plan_revision(work *w, rt_plan *out, const char *rev, const json_t *tmpl, int replicas) {
-  rt_plan_apply(out, &kube_deployments, inference_desired_deployment(w->isvc, rev, tmpl, replicas));
-  rt_plan_apply(out, &kube_services, inference_desired_service(w->isvc, w->s, rev, rev));
+  child_apply(w, out, &kube_deployments, inference_desired_deployment(w->isvc, rev, tmpl, replicas));
+  child_apply(w, out, &kube_services, inference_desired_service(w->isvc, w->s, rev, rev));
   if (controlled(w, w->in->deployments, rev) == NULL && prev_revision(w, rev) == NULL)
     rt_plan_event(out, "Normal", "RevisionCreated", "revision %s created with %d replicas", rev, replicas);
 }
@@ -275,7 +299,7 @@ static int routes_changed(const work *w) {
 
 static void plan_routing(work *w, rt_plan *out) {
   const isvc_observed *in = w->in;
-  rt_plan_apply(out, &kube_services,
+  child_apply(w, out, &kube_services,
                 inference_desired_service(w->isvc, w->s, js_name(w->isvc), in->istio ? NULL : w->rp.serving_stable));
   if (in->istio) {
     char subsets[8][INFERENCE_REVISION_LEN];
@@ -288,8 +312,8 @@ static void plan_routing(work *w, rt_plan *out) {
       if (!dup && w->rin.serving_state[i].exists)
         snprintf(subsets[n++], INFERENCE_REVISION_LEN, "%s", w->rin.serving[i].revision);
     }
-    rt_plan_apply(out, &inference_destinationrules, inference_desired_destination_rule(w->isvc, in->cfg, subsets, n));
-    rt_plan_apply(out, &inference_virtualservices,
+    child_apply(w, out, &inference_destinationrules, inference_desired_destination_rule(w->isvc, in->cfg, subsets, n));
+    child_apply(w, out, &inference_virtualservices,
                   inference_desired_virtual_service(w->isvc, w->s, in->cfg, w->rp.routes, w->rp.nroutes,
                                                     w->canary ? w->rev_c : NULL));
   }
@@ -304,7 +328,7 @@ static void plan_routing(work *w, rt_plan *out) {
 
 static void plan_autoscaling(work *w, rt_plan *out) {
   const isvc_observed *in = w->in;
-  rt_plan_apply(out, &kube_hpas, inference_desired_hpa(w->isvc, w->s, w->rp.serving_stable, in->floor));
+  child_apply(w, out, &kube_hpas, inference_desired_hpa(w->isvc, w->s, w->rp.serving_stable, in->floor));
   json_int_t was = js_int(w->prev, "autoscaling.minReplicas", -1);
   if (was >= 0 && was != in->floor) {
     if (in->window >= 0)
@@ -340,9 +364,9 @@ static void plan_cleanup(work *w, rt_plan *out) {
     json_array_foreach(lists[k], i, o) {
       const char *rev = json_string_value(json_object_get(js_get(o, "metadata.labels"), INFERENCE_REVISION_LABEL));
       /* Only a revision's own children; the main Service has no such name. */
-      if (rev == NULL || strcmp(js_name(o), rev) != 0 || !rt_is_controlled_by(o, w->isvc)) continue;
+      if (rev == NULL || strcmp(js_name(o), rev) != 0 || !owns(w, o)) continue;
       if (kept(w, rev) || js_get(o, "metadata.deletionTimestamp")) continue;
-      rt_plan_delete(out, kinds[k], o, NULL);
+      rt_plan_delete_in(out, w->member, kinds[k], o, NULL);
       if (k == 0 && prev_revision(w, rev))
         rt_plan_event(out, "Normal", "RevisionRetired", "revision %s deleted: no traffic routes to it", rev);
     }
@@ -581,6 +605,10 @@ static void plan_status(work *w, rt_plan *out) {
   set_condition(status, "PredictorReady", &pred, w);
   set_condition(status, "RoutesReady", &route, w);
   autoscaling_condition(w, status);
+  if (w->member) {
+    w->place.status = status;
+    placement_reachable(&w->place, w->member);
+  }
 
   const decision *why = !pred.ok ? &pred : !latest.ok ? &latest : !route.ok ? &route : NULL;
   rt_state state = RT_STATE_READY;
@@ -616,6 +644,10 @@ static void plan_status(work *w, rt_plan *out) {
  * deletion is not an event of this InferenceService's children. */
 static void plan_conflict(work *w, rt_plan *out) {
   json_t *status = rt_status_from(w->isvc);
+  if (w->member) {
+    w->place.status = status;
+    placement_reachable(&w->place, w->member);
+  }
   const char *phase = w->serving.available ? "Serving" : "Pending";
   if (!str_same(cond_field(w->prev, "Ready", "reason"), "NameConflict") || !rt_condition_true(w->prev, "Stalled"))
     rt_plan_event(out, "Warning", "NameConflict", "%s", w->conflict);
@@ -626,14 +658,81 @@ static void plan_conflict(work *w, rt_plan *out) {
 
 /* ---------------------------------------------------------------- plan */
 
-void isvc_plan(const isvc_observed *in, rt_plan *out) {
-  /* Garbage collection takes the children; in a namespace being deleted
-   * every creation is refused, and the InferenceService goes with it. */
-  if (js_get(in->isvc, "metadata.deletionTimestamp") || in->namespace_terminating) return;
-  if (in->spec == NULL) {
-    invalid_spec(in, out);
-    return;
+const char *isvc_cluster_of(const isvc_observed *in) {
+  return placement_cluster_of(in->isvc, in->spec ? &in->spec->place : NULL, in->nclusters);
+}
+
+/* ------------------------------------------------------------ placement */
+
+/* Deleted while its children live in a member: garbage collection cannot
+ * reach them there (no ownerReference crosses clusters), so they are
+ * deleted through the member's client, the member's cache says when they
+ * are gone, and then the finalizer goes (given up after the timeout while
+ * the member does not answer). */
+static void remote_cleanup(work *w, rt_plan *out) {
+  const isvc_observed *in = w->in;
+  if (!rt_has_finalizer(in->isvc, PLACEMENT_REMOTE_FINALIZER)) return;
+  const placement_view *c = placement_views_find(in->clusters, in->nclusters, w->member);
+  size_t left = 0, away = 0;
+  if (c && c->ready) {
+    const json_t *lists[2] = {in->deployments, in->services};
+    const kube_resource *kinds[2] = {&kube_deployments, &kube_services};
+    for (int k = 0; k < 2; k++) {
+      size_t i;
+      json_t *o;
+      json_array_foreach(lists[k], i, o) {
+        if (!owns(w, o)) continue;
+        left++;
+        if (!js_get(o, "metadata.deletionTimestamp")) rt_plan_delete_in(out, w->member, kinds[k], o, "Background");
+      }
+    }
+    const json_t *ones[3] = {in->hpa, in->virtual_service, in->destination_rule};
+    const kube_resource *one_kinds[3] = {&kube_hpas, &inference_virtualservices, &inference_destinationrules};
+    for (int k = 0; k < 3; k++) {
+      if (ones[k] == NULL || !owns(w, ones[k])) continue;
+      left++;
+      if (!js_get(ones[k], "metadata.deletionTimestamp"))
+        rt_plan_delete_in(out, w->member, one_kinds[k], ones[k], "Background");
+    }
+  } else {
+    away = left = 1;
   }
+  char behind[300];
+  snprintf(behind, sizeof(behind), "the Deployments, Services and HPA of %s", js_name(in->isvc));
+  placement_cleanup_finish(&w->place, left, away, in->remote_cleanup_timeout_s, w->member, behind);
+}
+
+/* No cluster yet: the choice is the only thing this plan writes (the
+ * status, guarded by the resourceVersion read); children are made once
+ * status.cluster says where. */
+static void place(work *w, rt_plan *out) {
+  const isvc_observed *in = w->in;
+  json_t *status = rt_status_from(in->isvc);
+  w->place.status = status;
+  placement_demand d;
+  isvc_demand_of(in->spec, in->floor, &d);
+  placement_verdict v;
+  placement_choose(&w->place, &in->spec->place, &d, &v);
+  const char *prev_reason = cond_field(w->prev, "Ready", "reason");
+  if (v.warn && !str_same(prev_reason, v.reason)) rt_plan_event(out, "Warning", v.reason, "%s", v.message);
+  rt_status_set_state(status, "Pending", v.state, v.reason, v.message, w->gen, in->now);
+  rt_plan_set_status(out, status);
+}
+
+/* The member it serves in does not answer (or its caches are listing):
+ * nothing is known to have changed there, so the status stays as last
+ * seen but for ClusterReachable; nothing is re-placed. */
+static void member_away(work *w, rt_plan *out) {
+  json_t *status = rt_status_from(w->isvc);
+  w->place.status = status;
+  placement_unreachable(&w->place, w->member,
+                        placement_views_find(w->in->clusters, w->in->nclusters, w->member));
+  rt_plan_set_status(out, status);
+}
+
+/* ---------------------------------------------------------------- plan */
+
+void isvc_plan(const isvc_observed *in, rt_plan *out) {
   work w;
   memset(&w, 0, sizeof(w));
   w.in = in;
@@ -641,6 +740,37 @@ void isvc_plan(const isvc_observed *in, rt_plan *out) {
   w.s = in->spec;
   w.prev = json_object_get(in->isvc, "status");
   w.gen = js_int(in->isvc, "metadata.generation", 0);
+  const char *cluster = isvc_cluster_of(in);
+  if (cluster && strcmp(cluster, "local") != 0) w.member = cluster;
+  w.place = (placement_step){.words = &isvc_words, .obj = in->isvc, .clusters = in->clusters,
+                             .nclusters = in->nclusters, .project_name = in->project_name, .out = out,
+                             .gen = w.gen, .now = in->now};
+  /* In the hub garbage collection takes the children; in a namespace
+   * being deleted every creation is refused, and the InferenceService
+   * goes with it. A member's children the plan deletes itself. */
+  if (js_get(in->isvc, "metadata.deletionTimestamp")) {
+    if (w.member) remote_cleanup(&w, out);
+    return;
+  }
+  if (in->namespace_terminating) return;
+  if (in->spec == NULL) {
+    invalid_spec(in, out);
+    return;
+  }
+  const placement_view *member = w.member ? placement_views_find(in->clusters, in->nclusters, w.member) : NULL;
+  if (cluster == NULL) {
+    place(&w, out);
+    return;
+  }
+  if (w.member && !(member && member->ready)) {
+    member_away(&w, out);
+    return;
+  }
+  if (w.member && !rt_has_finalizer(in->isvc, PLACEMENT_REMOTE_FINALIZER)) {
+    /* Alone: it changes the resourceVersion the status write is guarded by. */
+    rt_plan_add_finalizer(out, PLACEMENT_REMOTE_FINALIZER);
+    return;
+  }
   observe(&w);
   if (name_conflict(&w)) {
     plan_conflict(&w, out);

@@ -819,6 +819,14 @@ static void conds_text(const json_t *status, char *out, size_t len) {
   }
 }
 
+static void expect_events_and_requeue(const rt_plan *p, const char *name, const char *events, int64_t requeue_ms) {
+  char text[2048];
+  events_text(p, text, sizeof(text));
+  ck_assert_msg(strcmp(text, events) == 0, "%s: events\n  %s\nwant\n  %s", name, text, events);
+  ck_assert_msg(p->requeue_after_ms == requeue_ms, "%s: requeue %lld, want %lld", name, (long long)p->requeue_after_ms,
+                (long long)requeue_ms);
+}
+
 START_TEST(plan_states) {
   const plan_case *c = &plan_cases[_i];
   plan_world w;
@@ -853,10 +861,7 @@ START_TEST(plan_states) {
   want = expand(c->actions, w.rs, w.rc);
   ck_assert_msg(strcmp(text, want) == 0, "%s: actions\n  %s\nwant\n  %s", c->name, text, want);
   free(want);
-  events_text(&p, text, sizeof(text));
-  ck_assert_msg(strcmp(text, c->events) == 0, "%s: events\n  %s\nwant\n  %s", c->name, text, c->events);
-  ck_assert_msg(p.requeue_after_ms == c->requeue_ms, "%s: requeue %lld, want %lld", c->name,
-                (long long)p.requeue_after_ms, (long long)c->requeue_ms);
+  expect_events_and_requeue(&p, c->name, c->events, c->requeue_ms);
   rt_plan_free(&p);
   world_free(&w);
 }
@@ -1185,6 +1190,306 @@ START_TEST(manager_settings) {
 }
 END_TEST
 
+/* ------------------------------------------------------------ placement */
+
+/* One cluster of the project as placement_candidates_gather would see it. */
+typedef struct place_cluster {
+  const char *name;
+  int ready;
+  const char *message;
+  int serves;
+  int64_t cpu, mem, gpu; /* free: milli-cores, bytes, milli-cards */
+} place_cluster;
+
+enum {
+  P_FINALIZER = 1,  /* holds cubit.dev/remote-children */
+  P_DELETING = 2,   /* being deleted since deleted_ago_s */
+  P_UNLABELLED = 4, /* the member's children carry no owner-uid label (someone else's) */
+};
+
+typedef struct isvc_place_case {
+  const char *name;
+  const char *spec;     /* JSON */
+  const char *placed;   /* status.cluster before, NULL none */
+  const char *deps, *pods, *svc, *prev; /* as plan_case, in the cluster placed on */
+  int flags;
+  int64_t deleted_ago_s;
+  place_cluster clusters[3];
+  /* expected; phase NULL: no status written */
+  const char *phase;
+  rt_state state;
+  const char *reason;   /* Ready's */
+  const char *message;  /* a part of Ready's message */
+  const char *cluster;  /* status.cluster after ("" none) */
+  const char *reachable; /* ClusterReachable's status ("" none) */
+  const char *actions;  /* "apply Deployment $S in east; finalizer+ cubit.dev/remote-children" */
+  const char *events;
+  int64_t requeue_ms;
+} isvc_place_case;
+
+#define PIN_EAST "{\"runtime\":\"triton\",\"resources\":{\"cpu\":\"1\"},\"cluster\":\"east\"}"
+#define PIN_WEST "{\"runtime\":\"triton\",\"resources\":{\"cpu\":\"1\"},\"cluster\":\"west\"}"
+#define TWO_CPUS "{\"runtime\":\"triton\",\"resources\":{\"cpu\":\"1\"},\"replicas\":{\"min\":2,\"max\":4}}"
+#define GPUS_MOST_FREE                                                                                             \
+  "{\"runtime\":\"triton\",\"resources\":{\"gpu\":\"1\"},\"placement\":{\"policy\":\"MostFreeGPUs\"}}"
+#define SPLIT_SPEC                                                                                                 \
+  "{\"runtime\":\"triton\",\"resources\":{\"cpu\":\"1\"},\"canary\":{\"trafficPercent\":20,\"image\":\"my/t:2\"}}"
+#define LOCAL_EAST(local_cpu, east_cpu, east_ready, east_serves)                                                   \
+  {{"local", 1, NULL, 1, local_cpu, 1LL << 34, 0}, {"east", east_ready, "cannot reach the API server", east_serves, \
+                                                   east_cpu, 1LL << 34, 4000}}
+#define IN_EAST(rev, n) "apply Deployment " rev "/" n " in east; apply Service " rev " in east; apply Service m in east; " \
+                        "apply HorizontalPodAutoscaler m in east"
+#define PREV_PLACED "{\"observedGeneration\":1,\"cluster\":\"east\",\"revisions\":[" REV_S100 "],"                  \
+                    "\"autoscaling\":{\"minReplicas\":1},\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\","    \
+                    "\"reason\":\"Serving\",\"message\":\"m\"},{\"type\":\"ClusterReachable\",\"status\":\"True\","  \
+                    "\"reason\":\"ClusterReachable\",\"message\":\"cluster east answers\"}]}"
+
+static const isvc_place_case place_cases[] = {
+    {"pinned to the member: the choice is written alone", PIN_EAST, NULL, "", "", NULL, NULL, 0, 0,
+     LOCAL_EAST(8000, 8000, 1, 1), "Pending", RT_STATE_PROGRESSING, "Placed", "placed on cluster east (spec.cluster)",
+     "east", "", "", "Normal Placed", 0},
+    {"pinned to a cluster the project does not list", PIN_WEST, NULL, "", "", NULL, NULL, 0, 0,
+     LOCAL_EAST(8000, 8000, 1, 1), "Pending", RT_STATE_FAILED, "ClusterNotAllowed",
+     "spec.cluster: west is not one of team-a's clusters", "", "", "", "Warning ClusterNotAllowed", 0},
+    {"Ordered: the hub lacks room for every replica, the member has it", TWO_CPUS, NULL, "", "", NULL, NULL, 0, 0,
+     LOCAL_EAST(1500, 8000, 1, 1), "Pending", RT_STATE_PROGRESSING, "Placed", "placed on cluster east (policy Ordered)",
+     "east", "", "", "Normal Placed", 0},
+    {"Ordered: the hub first when it has room", TWO_CPUS, NULL, "", "", NULL, NULL, 0, 0, LOCAL_EAST(4000, 8000, 1, 1),
+     "Pending", RT_STATE_PROGRESSING, "Placed", "placed on cluster local (policy Ordered)", "local", "", "",
+     "Normal Placed", 0},
+    {"MostFreeGPUs: the member with the most free cards", GPUS_MOST_FREE, NULL, "", "", NULL, NULL, 0, 0,
+     {{"local", 1, NULL, 1, 8000, 1LL << 34, 1000}, {"east", 1, NULL, 1, 8000, 1LL << 34, 4000}}, "Pending",
+     RT_STATE_PROGRESSING, "Placed", "placed on cluster east (policy MostFreeGPUs)", "east", "", "", "Normal Placed", 0},
+    {"no cluster has room: waits, looked at again", TWO_CPUS, NULL, "", "", NULL, NULL, 0, 0,
+     LOCAL_EAST(1000, 1000, 1, 1), "Pending", RT_STATE_PROGRESSING, "NoClusterFits",
+     "no cluster of team-a has room for every replica (cpu 2000m", "", "", "", "Warning NoClusterFits", 15000},
+    {"a split needs Istio: a member without it is no candidate", SPLIT_SPEC, NULL, "", "", NULL, NULL, 0, 0,
+     {{"east", 1, NULL, 0, 8000, 1LL << 34, 0}}, "Pending", RT_STATE_PROGRESSING, "NoClusterFits",
+     "east: does not serve", "", "", "", "Warning NoClusterFits", 15000},
+    {"placed on the member: the finalizer first, alone", BASE_SPEC, "east", "", "", NULL, NULL, 0, 0,
+     LOCAL_EAST(8000, 8000, 1, 1), NULL, 0, NULL, NULL, NULL, NULL, "finalizer+ cubit.dev/remote-children", "", 0},
+    {"placed on the member: its children are made there", BASE_SPEC, "east", "", "", NULL, NULL, P_FINALIZER, 0,
+     LOCAL_EAST(8000, 8000, 1, 1), "Pending", RT_STATE_PROGRESSING, "Deploying",
+     "revision $S: 0/1 replicas available; its Deployment is being created", "east", "True", IN_EAST("$S", "1"),
+     "Normal RevisionCreated; Normal TrafficShifted", 0},
+    {"the member's Deployment and pods ready: Serving on the hub", BASE_SPEC, "east", "S:1/1", "S:ready", "S",
+     PREV_PLACED, P_FINALIZER, 0, LOCAL_EAST(8000, 8000, 1, 1), "Serving", RT_STATE_READY, "Serving",
+     "Service m routes to revision $S", "east", "True", IN_EAST("$S", "1"), "", 0},
+    {"the member's pods wait: the member's words on the hub", BASE_SPEC, "east", "S:1/0", "S:pull", "S", PREV_PLACED,
+     P_FINALIZER, 0, LOCAL_EAST(8000, 8000, 1, 1), "Pending", RT_STATE_FAILED, "ImagePullBackOff",
+     "Back-off pulling image", "east", "True", IN_EAST("$S", "1"), "Warning ImagePullBackOff", 0},
+    {"a namesake in the member not labelled for it is a conflict", BASE_SPEC, "east", "S:1/1", "S:ready", "S",
+     PREV_PLACED, P_FINALIZER | P_UNLABELLED, 0, LOCAL_EAST(8000, 8000, 1, 1), "Pending", RT_STATE_FAILED,
+     "NameConflict", "is not controlled by this InferenceService", "east", "True", "", "Warning NameConflict", 60000},
+    {"the member does not answer: kept as last seen, ClusterReachable=False", BASE_SPEC, "east", "S:1/1", "S:ready",
+     "S", PREV_PLACED, P_FINALIZER, 0, LOCAL_EAST(8000, 8000, 0, 1), "", RT_STATE_READY, "Serving", "m", "east",
+     "False", "", "Warning ClusterUnreachable", 5000},
+    {"placed on a Cluster that is gone", BASE_SPEC, "east", "", "", NULL, PREV_PLACED, P_FINALIZER, 0,
+     {{"local", 1, NULL, 1, 8000, 1LL << 34, 0}, {"east", 0, "no such Cluster", 0, 0, 0, 0}}, "", RT_STATE_READY,
+     "Serving", "m", "east", "False", "", "Warning ClusterUnreachable", 5000},
+    {"placed on the hub: children in the hub, owned as ever", BASE_SPEC, "local", "", "", NULL, NULL, 0, 0,
+     LOCAL_EAST(8000, 8000, 1, 1), "Pending", RT_STATE_PROGRESSING, "Deploying", "its Deployment is being created",
+     "local", "",
+     "apply Deployment $S/1; apply Service $S; apply Service m; apply HorizontalPodAutoscaler m",
+     "Normal RevisionCreated; Normal TrafficShifted", 0},
+    {"deleted: the member's children are deleted there", BASE_SPEC, "east", "S:1/1", "S:ready", "S", PREV_PLACED,
+     P_FINALIZER | P_DELETING, 10, LOCAL_EAST(8000, 8000, 1, 1), NULL, 0, NULL, NULL, NULL, NULL,
+     "delete Deployment $S in east; delete Service $S in east; delete Service m in east", "", 1000},
+    {"deleted: nothing left in the member, the finalizer goes", BASE_SPEC, "east", "", "", NULL, PREV_PLACED,
+     P_FINALIZER | P_DELETING, 10, LOCAL_EAST(8000, 8000, 1, 1), NULL, 0, NULL, NULL, NULL, NULL,
+     "finalizer- cubit.dev/remote-children", "", 0},
+    {"deleted while the member is away: waits for it", BASE_SPEC, "east", "S:1/1", "S:ready", "S", PREV_PLACED,
+     P_FINALIZER | P_DELETING, 10, LOCAL_EAST(8000, 8000, 0, 1), NULL, 0, NULL, NULL, NULL, NULL, "", "", 5000},
+    {"deleted, the member away past the timeout: given up with a Warning", BASE_SPEC, "east", "S:1/1", "S:ready", "S",
+     PREV_PLACED, P_FINALIZER | P_DELETING, 400, LOCAL_EAST(8000, 8000, 0, 1), NULL, 0, NULL, NULL, NULL, NULL,
+     "finalizer- cubit.dev/remote-children", "Warning RemoteCleanupAbandoned", 0},
+};
+
+/* Actions with where they go and the finalizer changes. */
+static void place_actions_text(const rt_plan *p, char *out, size_t len) {
+  size_t off = 0;
+  out[0] = '\0';
+  for (size_t i = 0; i < p->nactions && off < len; i++) {
+    const rt_action *a = &p->actions[i];
+    int n;
+    if (a->kind == RT_ACT_ADD_FINALIZER || a->kind == RT_ACT_REMOVE_FINALIZER) {
+      n = snprintf(out + off, len - off, "%sfinalizer%c %s", i ? "; " : "", a->kind == RT_ACT_ADD_FINALIZER ? '+' : '-',
+                   a->finalizer);
+    } else {
+      char replicas[16] = "";
+      if (a->kind == RT_ACT_APPLY && strcmp(a->resource->kind, "Deployment") == 0)
+        snprintf(replicas, sizeof(replicas), "/%lld", (long long)js_int(a->object, "spec.replicas", -1));
+      n = snprintf(out + off, len - off, "%s%s %s %s%s%s%s", i ? "; " : "", a->kind == RT_ACT_APPLY ? "apply" : "delete",
+                   a->resource->kind, js_name(a->object), replicas, a->cluster ? " in " : "",
+                   a->cluster ? a->cluster : "");
+    }
+    off += n > 0 ? (size_t)n : 0;
+  }
+}
+
+/* The live children as Cubit applied them in a member: no ownerReference,
+ * the owner-uid label (unless the case says they are someone else's). */
+static void in_member(json_t *list, int labelled) {
+  size_t i;
+  json_t *o;
+  json_array_foreach(list, i, o) {
+    json_object_del(json_object_get(o, "metadata"), "ownerReferences");
+    if (labelled) json_object_set_new(js_ensure_obj(o, "metadata.labels"), PLACEMENT_OWNER_UID_LABEL, json_string("u1"));
+  }
+}
+
+START_TEST(place_table) {
+  const isvc_place_case *c = &place_cases[_i];
+  plan_case pc = {.name = c->name, .spec = c->spec, .deps = c->deps, .pods = c->pods, .svc = c->svc, .prev = c->prev};
+  plan_world w;
+  world_of(&pc, &w);
+  ck_assert_msg(w.spec_ok, "%s: %s", c->name, w.err);
+  json_t *meta = json_object_get(w.isvc, "metadata");
+  if (c->placed) json_object_set_new(js_ensure_obj(w.isvc, "status"), "cluster", json_string(c->placed));
+  if (c->flags & P_FINALIZER) json_object_set_new(meta, "finalizers", json_pack("[s]", PLACEMENT_REMOTE_FINALIZER));
+  if (c->flags & P_DELETING) {
+    char when[32];
+    time_format_rfc3339(NOW - c->deleted_ago_s, when);
+    json_object_set_new(meta, "deletionTimestamp", json_string(when));
+  }
+  if (c->placed && strcmp(c->placed, "local") != 0) {
+    in_member(w.deps, !(c->flags & P_UNLABELLED));
+    in_member(w.svcs, !(c->flags & P_UNLABELLED));
+  }
+  placement_view views[3];
+  size_t n = 0;
+  for (; n < 3 && c->clusters[n].name; n++) {
+    const place_cluster *k = &c->clusters[n];
+    views[n] = (placement_view){k->name, k->ready, k->message, k->serves, k->cpu, k->mem, k->gpu, NULL, 0};
+  }
+  w.in.clusters = views;
+  w.in.nclusters = n;
+  w.in.project_name = "team-a";
+  rt_plan p;
+  rt_plan_init(&p);
+  isvc_plan(&w.in, &p);
+  const json_t *st = p.status;
+  char text[2048], *want;
+  if (c->phase == NULL) {
+    ck_assert_msg(st == NULL, "%s: a status is written: %s", c->name, js_dump(st));
+  } else {
+    ck_assert_msg(st != NULL, "%s: no status", c->name);
+    if (c->phase[0])
+      ck_assert_msg(str_eq(js_str(st, "phase"), c->phase), "%s: phase %s, want %s", c->name, js_str(st, "phase"),
+                    c->phase);
+    ck_assert_msg(rt_status_state(st) == c->state, "%s: state %d, want %d", c->name, rt_status_state(st), c->state);
+    const json_t *ready = rt_condition_get(st, "Ready");
+    ck_assert_msg(str_eq(js_str(ready, "reason"), c->reason), "%s: reason %s, want %s", c->name,
+                  js_str(ready, "reason"), c->reason);
+    want = expand(c->message, w.rs, w.rc);
+    ck_assert_msg(strstr(js_str(ready, "message"), want), "%s: message\n  %s\nlacks\n  %s", c->name,
+                  js_str(ready, "message"), want);
+    free(want);
+    const char *cluster = js_str(st, "cluster");
+    ck_assert_msg(strcmp(cluster ? cluster : "", c->cluster) == 0, "%s: status.cluster %s, want %s", c->name, cluster,
+                  c->cluster);
+    const char *reach = js_str(rt_condition_get(st, "ClusterReachable"), "status");
+    ck_assert_msg(strcmp(reach ? reach : "", c->reachable) == 0, "%s: ClusterReachable %s, want %s", c->name, reach,
+                  c->reachable);
+    if (strcmp(c->reason, "Placed") == 0 || strcmp(c->reason, "NoClusterFits") == 0)
+      ck_assert_str_eq(js_str(rt_condition_get(st, "Placed"), "status"), c->cluster[0] ? "True" : "False");
+  }
+  place_actions_text(&p, text, sizeof(text));
+  want = expand(c->actions, w.rs, w.rc);
+  ck_assert_msg(strcmp(text, want) == 0, "%s: actions\n  %s\nwant\n  %s", c->name, text, want);
+  free(want);
+  for (size_t i = 0; i < p.nactions; i++) {
+    const rt_action *a = &p.actions[i];
+    if (a->kind != RT_ACT_APPLY || a->cluster == NULL) continue;
+    /* In a member: labels back to the hub object, no ownerReference. */
+    ck_assert_ptr_null(js_get(a->object, "metadata.ownerReferences"));
+    const json_t *labels = js_get(a->object, "metadata.labels");
+    ck_assert_str_eq(json_string_value(json_object_get(labels, PLACEMENT_OWNER_UID_LABEL)), "u1");
+    ck_assert_str_eq(json_string_value(json_object_get(labels, INFERENCE_LABEL)), "m");
+  }
+  expect_events_and_requeue(&p, c->name, c->events, c->requeue_ms);
+  rt_plan_free(&p);
+  world_free(&w);
+}
+END_TEST
+
+/* Planned again on the status it wrote, nothing else changed, a placement
+ * row emits nothing: no event twice for an unchanged state. (A row that
+ * places goes on to the next step: the finalizer, or the hub's children.) */
+START_TEST(place_is_quiet_the_second_time) {
+  const isvc_place_case *c = &place_cases[_i];
+  if (c->phase == NULL || strcmp(c->reason, "Placed") == 0) return;
+  plan_case pc = {.name = c->name, .spec = c->spec, .deps = c->deps, .pods = c->pods, .svc = c->svc, .prev = c->prev};
+  plan_world w;
+  world_of(&pc, &w);
+  if (c->placed) json_object_set_new(js_ensure_obj(w.isvc, "status"), "cluster", json_string(c->placed));
+  if (c->flags & P_FINALIZER)
+    json_object_set_new(json_object_get(w.isvc, "metadata"), "finalizers", json_pack("[s]", PLACEMENT_REMOTE_FINALIZER));
+  if (c->placed && strcmp(c->placed, "local") != 0) {
+    in_member(w.deps, !(c->flags & P_UNLABELLED));
+    in_member(w.svcs, !(c->flags & P_UNLABELLED));
+  }
+  placement_view views[3];
+  size_t n = 0;
+  for (; n < 3 && c->clusters[n].name; n++) {
+    const place_cluster *k = &c->clusters[n];
+    views[n] = (placement_view){k->name, k->ready, k->message, k->serves, k->cpu, k->mem, k->gpu, NULL, 0};
+  }
+  w.in.clusters = views;
+  w.in.nclusters = n;
+  w.in.project_name = "team-a";
+  rt_plan first, second;
+  rt_plan_init(&first);
+  isvc_plan(&w.in, &first);
+  json_object_set(w.isvc, "status", first.status);
+  rt_plan_init(&second);
+  isvc_plan(&w.in, &second);
+  char text[512];
+  events_text(&second, text, sizeof(text));
+  ck_assert_msg(second.nevents == 0, "%s: the second round emitted %s", c->name, text);
+  rt_plan_free(&first);
+  rt_plan_free(&second);
+  world_free(&w);
+}
+END_TEST
+
+/* A placed service's URL is the member's in-cluster address; the demand
+ * is every replica of the floor and the canary's minimum. */
+START_TEST(place_demand_and_url) {
+  json_t *isvc = isvc_of("{\"runtime\":\"triton\",\"resources\":{\"cpu\":\"500m\",\"memory\":\"1Gi\",\"gpu\":\"1(A100)\"},"
+                         "\"replicas\":{\"min\":2,\"max\":4},\"canary\":{\"trafficPercent\":10,\"image\":\"my/t:2\","
+                         "\"replicas\":{\"min\":1,\"max\":1}}}");
+  inference_spec s;
+  parse_ok(isvc, &s);
+  placement_demand d;
+  isvc_demand_of(&s, 3, &d); /* a schedule window's floor of 3 */
+  ck_assert_int_eq(d.cpu_milli, 2000);
+  ck_assert_int_eq(d.memory_bytes, 4LL << 30);
+  ck_assert_int_eq(d.gpu_milli, 4000);
+  ck_assert_str_eq(d.model, "A100");
+  ck_assert(isvc_wants_istio(&s));
+  inference_spec_free(&s);
+  json_decref(isvc);
+  plan_case pc = {.name = "url", .deps = "S:1/1", .pods = "S:ready", .svc = "S", .prev = PREV_PLACED};
+  plan_world w;
+  world_of(&pc, &w);
+  json_object_set_new(json_object_get(w.isvc, "metadata"), "finalizers", json_pack("[s]", PLACEMENT_REMOTE_FINALIZER));
+  in_member(w.deps, 1);
+  in_member(w.svcs, 1);
+  placement_view east = {"east", 1, NULL, 1, 8000, 1LL << 34, 0, NULL, 0};
+  w.in.clusters = &east;
+  w.in.nclusters = 1;
+  ck_assert_str_eq(isvc_cluster_of(&w.in), "east");
+  rt_plan p;
+  rt_plan_init(&p);
+  isvc_plan(&w.in, &p);
+  ck_assert_str_eq(js_str(p.status, "url"), "http://m.ns.svc.cluster.local");
+  ck_assert_str_eq(js_str(p.status, "cluster"), "east");
+  rt_plan_free(&p);
+  world_free(&w);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("inferenceservice");
   TCase *tc = tcase_create("core");
@@ -1207,6 +1512,9 @@ int main(void) {
   tcase_add_loop_test(plan, plan_states, 0, sizeof(plan_cases) / sizeof(plan_cases[0]));
   tcase_add_test(plan, plan_is_repeatable_and_quiet);
   tcase_add_test(plan, plan_leaves_a_deleted_service_alone);
+  tcase_add_loop_test(plan, place_table, 0, sizeof(place_cases) / sizeof(place_cases[0]));
+  tcase_add_loop_test(plan, place_is_quiet_the_second_time, 0, sizeof(place_cases) / sizeof(place_cases[0]));
+  tcase_add_test(plan, place_demand_and_url);
   suite_add_tcase(s, plan);
   return testutil_run(s);
 }

@@ -14,6 +14,7 @@
 #include "webhooks/pods/mutate.h"
 #include "webhooks/quota/quota.h"
 #include "webhooks/validate/notebook.h"
+#include "webhooks/validate/inferenceservice.h"
 #include "webhooks/validate/placement.h"
 #include "webhooks/validate/project.h"
 #include "webhooks/validate/trainingjob.h"
@@ -1129,12 +1130,17 @@ END_TEST
 
 /* ------------------------------------------------- trainingjob clusters */
 
-START_TEST(validate_placement_clusters) {
+/* Project team-m, spanning the member east and the hub, and its namespace. */
+static void put_team_m(void) {
   put(fx.env.projects,
       "{\"apiVersion\":\"cubit.dev/v1alpha1\",\"kind\":\"Project\",\"metadata\":{\"name\":\"team-m\",\"uid\":\"p3\"},"
       "\"spec\":{\"namespaces\":[\"team-m\"],\"clusters\":[{\"name\":\"east\"},{\"name\":\"local\"}]}}");
   put(fx.env.namespaces,
       "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"team-m\",\"labels\":{\"cubit.dev/project\":\"team-m\"}}}");
+}
+
+START_TEST(validate_placement_clusters) {
+  put_team_m();
   static const struct {
     const char *ns, *cluster, *old; /* old: the object before an update, NULL on create */
     int ok;
@@ -1218,6 +1224,43 @@ START_TEST(validate_notebook_placement) {
     ck_assert_msg(resp.allowed == cases[i].ok, "case %zu: allowed %d (%s)", i, resp.allowed,
                   resp.message);
     if (!cases[i].ok) ck_assert_str_eq(resp.message, cases[i].message);
+  }
+}
+END_TEST
+
+/* An InferenceService's spec.cluster, through its validating handler:
+ * refused naming the field where the TrainingJob's is, allowed where it is. */
+START_TEST(validate_inferenceservice_cluster) {
+  put_team_m();
+  static const struct {
+    const char *ns, *spec_tail, *old, *op;
+    int ok;
+    const char *err;
+  } cases[] = {
+      {"team-m", ",\"cluster\":\"east\"", NULL, "CREATE", 1, ""},
+      {"team-m", "", NULL, "CREATE", 1, ""},
+      {"team-m", ",\"cluster\":\"west\"", NULL, "CREATE", 0,
+       "InferenceService m: spec.cluster: west is not one of project team-m's clusters (east, local)"},
+      {"team-a", ",\"cluster\":\"east\"", NULL, "CREATE", 0,
+       "InferenceService m: spec.cluster: east: the namespace's project spans no clusters; only \"local\" is allowed"},
+      {"team-m", ",\"cluster\":\"local\"", "{\"spec\":{\"runtime\":\"triton\"},\"status\":{\"cluster\":\"east\"}}",
+       "UPDATE", 0, "InferenceService m: spec.cluster: it was placed on cluster east already; it cannot move to local"},
+      {"team-m", ",\"placement\":{\"policy\":\"Fastest\"}", NULL, "CREATE", 0,
+       "InferenceService m: spec.placement.policy: want Ordered or MostFreeGPUs, got \"Fastest\""},
+      {"team-m", ",\"placement\":{\"policy\":\"MostFreeGPUs\"}", NULL, "CREATE", 1, ""},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    char obj[600];
+    snprintf(obj, sizeof(obj),
+             "{\"apiVersion\":\"cubit.dev/v1alpha1\",\"kind\":\"InferenceService\",\"metadata\":{\"name\":\"m\","
+             "\"namespace\":\"%s\"},\"spec\":{\"runtime\":\"triton\"%s}}",
+             cases[i].ns, cases[i].spec_tail);
+    rq r = {.group = "cubit.dev", .kind = "InferenceService", .resource = "inferenceservices", .ns = cases[i].ns,
+            .name = "m", .op = cases[i].op, .object = obj, .old = cases[i].old};
+    adm_response resp;
+    admit(validate_inferenceservice_handler, &r, &resp);
+    ck_assert_msg(resp.allowed == cases[i].ok, "case %zu: %s", i, resp.message);
+    if (!cases[i].ok) ck_assert_str_eq(resp.message, cases[i].err);
     adm_response_free(&resp);
   }
 }
@@ -1657,6 +1700,7 @@ int main(void) {
   tcase_add_test(tc, validate_projects);
   tcase_add_test(tc, validate_placement_clusters);
   tcase_add_test(tc, validate_notebook_placement);
+  tcase_add_test(tc, validate_inferenceservice_cluster);
   tcase_add_loop_test(tc, who_may_change_what, 0, sizeof(who_cases) / sizeof(who_cases[0]));
   tcase_add_test(tc, who_may_create_and_delete);
   tcase_add_test(tc, project_without_a_name);
