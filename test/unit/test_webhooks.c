@@ -1284,7 +1284,7 @@ static cache_store *team_m(const char *clusters) {
 }
 
 static void judged(adm_response *resp, int allowed, const char *message) {
-  ck_assert_msg(resp->allowed == allowed, "allowed %d: %s", resp->allowed, resp->message ? resp->message : "");
+  ck_assert_msg(resp->allowed == allowed, "allowed %d: %s", resp->allowed, resp->message);
   if (message) ck_assert_str_eq(resp->message, message);
   adm_response_free(resp);
 }
