@@ -1342,6 +1342,16 @@ START_TEST(quota_counts_a_placed_job_once) {
   ck_assert_int_eq(held.total.gpu_milli, 5000);
   ck_assert_int_eq(held.in[0].gpu_milli, 0);
   ck_assert_int_eq(held.in[1].gpu_milli, 4000);
+  /* A member's own: her pods in the member count against her per-member limits too. */
+  json_t *hers = json_loads("{\"metadata\":{\"name\":\"hers\",\"namespace\":\"team-m\",\"annotations\":"
+                            "{\"cubit.dev/user\":\"alice\"}},\"spec\":{\"containers\":[{\"name\":\"main\","
+                            "\"resources\":{\"limits\":{\"nvidia.com/gpu\":\"1\"}}}]},\"status\":{\"phase\":\"Running\"}}",
+                            0, NULL);
+  json_decref(cache_store_upsert(east, hers));
+  json_decref(hers);
+  quota_held_by(&fx.env, project, &spec, "alice", &held);
+  ck_assert_int_eq(held.total.gpu_milli, 6000);
+  ck_assert_int_eq(held.member.gpu_milli, 1000);
   project_spec_free(&spec);
   json_decref(project);
   cache_store_free(east);

@@ -292,11 +292,19 @@ static const json_t **pick(const refs *in, int (*keep)(const json_t *, const voi
   return out;
 }
 
-static int in_cluster(const json_t *job, const void *cluster) { return is(project_job_cluster(job, 1), cluster); }
-static int off_hub(const json_t *job, const void *unused) {
-  (void)unused;
-  return !is(project_job_cluster(job, 1), CLUSTER_LOCAL);
+/* Which jobs pick keeps: those in cluster 'where' (NULL: any other than
+ * the hub, including those waiting to be placed) recording creator 'who'
+ * (NULL: anyone's). */
+typedef struct job_filter {
+  const char *where, *who;
+} job_filter;
+
+static int job_kept(const json_t *job, const void *arg) {
+  const job_filter *f = arg;
+  const char *c = project_job_cluster(job, 1);
+  return (f->where ? is(c, f->where) : !is(c, CLUSTER_LOCAL)) && (f->who == NULL || is(webhook_user_of(job), f->who));
 }
+
 static int by_user(const json_t *obj, const void *user) { return is(webhook_user_of(obj), user); }
 
 /* What jobs and pods hold in a member beyond the jobs' gangs (which the hub
@@ -336,25 +344,20 @@ void quota_held_by(const webhook_env *env, const json_t *project, const project_
       else cache_list_free(&l);
     }
     size_t nmine;
-    const json_t **mine = pick(&jobs, in_cluster, name, &nmine);
+    const json_t **mine = pick(&jobs, job_kept, &(job_filter){name, NULL}, &nmine);
     usage extra;
     beyond_gangs(env, mine, nmine, pods.items, pods.len, &out->in[c], &extra);
     usage_add(&out->total, &extra);
-    if (user) {
+    free(mine);
+    if (user) { /* the same for the member's own jobs and pods */
       size_t nj, np;
-      const json_t **uj = pick(&jobs, by_user, user, &nj), **up = pick(&pods, by_user, user, &np);
-      const json_t **ujm = xcalloc(nj + 1, sizeof(*ujm));
-      size_t nm = 0;
-      for (size_t i = 0; i < nj; i++)
-        if (in_cluster(uj[i], name)) ujm[nm++] = uj[i];
+      const json_t **uj = pick(&jobs, job_kept, &(job_filter){name, user}, &nj), **up = pick(&pods, by_user, user, &np);
       usage there;
-      beyond_gangs(env, ujm, nm, up, np, &there, &extra);
+      beyond_gangs(env, uj, nj, up, np, &there, &extra);
       usage_add(&out->member, &extra);
-      free(ujm);
       free(uj);
       free(up);
     }
-    free(mine);
     refs_free(&pods);
   }
   /* The hub holds what the hub's objects hold but the jobs held elsewhere
@@ -362,7 +365,7 @@ void quota_held_by(const webhook_env *env, const json_t *project, const project_
   int local = project_cluster_index(spec, CLUSTER_LOCAL);
   if (local >= 0) {
     size_t n;
-    const json_t **away = pick(&jobs, off_hub, NULL, &n);
+    const json_t **away = pick(&jobs, job_kept, &(job_filter){NULL, NULL}, &n);
     usage gangs;
     project_cluster_used(away, n, NULL, 0, env->gpu, &gangs);
     out->in[local] = hub;
@@ -553,8 +556,8 @@ static int check(const usage *reserved_project, const usage *reserved_member, vo
   snprintf(scope, sizeof(scope), " for member %.256s", j->user ? j->user : "");
   if (j->user && !within(j, &held.member, reserved_member, &j->spec->per_member, &j->spec->per_member_set, scope))
     return 0;
-  /* Reservations are not told apart by cluster: every one counts against
-   * this cluster's quota too, for the moment until the cache shows it. */
+  /* Reservations are not told apart by cluster: each counts against this
+   * cluster's quota too, until the cache shows its object. */
   int c = j->cluster;
   snprintf(scope, sizeof(scope), " in cluster %.63s", c >= 0 ? j->spec->clusters[c] : "");
   if (c >= 0 && !within(j, &held.in[c], reserved_project, &j->spec->cluster_quota[c], &j->spec->cluster_quota_set[c],
@@ -563,8 +566,9 @@ static int check(const usage *reserved_project, const usage *reserved_member, vo
   return 1;
 }
 
-/* Where what the request asks for lands, as an index into spec->clusters
- * (-1: none listed, or a TrainingJob still to be placed by policy). */
+/* Where what the request asks for lands, as an index into spec->clusters:
+ * a TrainingJob's pinned or placed cluster, anything else the hub; -1 when
+ * that is none of the project's clusters, or a job is left to the policy. */
 static int landing(const project_spec *spec, const ask *a) {
   if (spec->nclusters == 0) return -1;
   const char *c = a->kind == WL_TRAININGJOB ? project_job_cluster(a->obj, 1) : CLUSTER_LOCAL;
