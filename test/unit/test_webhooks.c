@@ -1399,6 +1399,11 @@ START_TEST(validate_projects) {
   ck_assert_int_eq(validate_project(&fx.env, NULL, p, err, sizeof(err)), CUBIT_EINVAL);
   ck_assert_msg(strstr(err, "spec.quota.cpu: \"1x\": quantities must match") == err, "%s", err);
   json_decref(p);
+  p = json_loads("{\"metadata\":{\"name\":\"team-b\"},\"spec\":{\"clusters\":[{\"name\":\"local\"},{\"name\":\"east\","
+                 "\"quota\":{\"gpu\":\"-1\"}}]}}", 0, NULL);
+  ck_assert_int_eq(validate_project(&fx.env, NULL, p, err, sizeof(err)), CUBIT_EINVAL);
+  ck_assert_msg(strncmp(err, "spec.clusters[1].quota.gpu: ", 28) == 0, "%s", err);
+  json_decref(p);
   p = json_loads("{\"metadata\":{\"name\":\"team-b\"},\"spec\":{\"members\":[{\"kind\":\"User\",\"name\":\"x\",\"role\":\"owner\"}]}}", 0, NULL);
   ck_assert_int_eq(validate_project(&fx.env, NULL, p, err, sizeof(err)), CUBIT_EINVAL);
   ck_assert_str_eq(err, "spec.members[0].role: want admin, edit or view, got \"owner\"");
