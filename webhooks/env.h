@@ -102,6 +102,12 @@ typedef struct webhook_access {
 typedef int (*webhook_authorize_fn)(const json_t *user_info, const webhook_access *access, char *why,
                                     size_t whylen, void *arg);
 
+/* The pods of namespace ns in member cluster 'cluster' as the hub's cache
+ * of that member shows them (references in *out, as cache_store_list).
+ * Returns 0, or a negative code when no such member is cached (*out then
+ * empty). In the manager rt_member_list; in tests a table. */
+typedef int (*webhook_member_pods_fn)(const char *cluster, const char *ns, cache_list *out, void *arg);
+
 typedef struct webhook_env {
   cache_store *projects, *namespaces, *pods;
   cache_store *workloads[WL_COUNT]; /* any may be NULL (API absent) */
@@ -119,6 +125,10 @@ typedef struct webhook_env {
    * applied together reach the cache a moment after their creation). */
   cache_store *jobtemplates, *clusterjobtemplates, *pipelines;
   int64_t reference_wait_ms;
+  /* Member clusters (docs/multicluster.md): the quota counts a project's
+   * pods there too. NULL: no member is counted. */
+  webhook_member_pods_fn member_pods;
+  void *member_pods_arg;
 } webhook_env;
 
 /* The workload index of (group, kind), or -1. */

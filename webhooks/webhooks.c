@@ -7,6 +7,7 @@
 #include "api/pipeline/pipeline.h"
 #include "api/project/project.h"
 #include "runtime/authz.h"
+#include "runtime/members.h"
 #include "util/alloc.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -94,6 +95,14 @@ static char *manager_username(kube_client *client) {
   return copy;
 }
 
+/* A member's pods of one namespace, from the hub's cache of that member
+ * (webhook_member_pods_fn; arg: the manager). Members are connected on the
+ * leader only: elsewhere none is cached and none is counted. */
+static int member_pods(const char *cluster, const char *ns, cache_list *out, void *arg) {
+  rt_ctx ctx = {.mgr = arg};
+  return rt_member_list(&ctx, cluster, &kube_pods, ns, out);
+}
+
 int webhooks_register(rt_manager *m, const gpu_profile *gpu, const gang_config *gang, int history, webhooks **out) {
   webhooks *w = xcalloc(1, sizeof(*w));
   webhook_env *env = &w->env;
@@ -136,6 +145,8 @@ int webhooks_register(rt_manager *m, const gpu_profile *gpu, const gang_config *
   env->clusterjobtemplates = cache_informer_store(rt_manager_informer(m, &pl_clusterjobtemplate_resource));
   env->pipelines = cache_informer_store(rt_manager_informer(m, &pl_pipeline_resource));
   env->reference_wait_ms = 2000;
+  env->member_pods = member_pods;
+  env->member_pods_arg = m;
   http_server *s = rt_manager_webhook_server(m);
   metrics_registry *reg = rt_manager_metrics(m);
   for (size_t i = 0; s && rc == 0 && i < NROUTES; i++)

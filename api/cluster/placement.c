@@ -112,17 +112,29 @@ int placement_fits_nodes(const placement_demand *d, const placement_node *nodes,
 /* Why cluster c cannot take the workload now, or "" when it can. */
 static void misfit(const placement_view *c, const placement_demand *d, char *why, size_t len) {
   why[0] = '\0';
-  if (!c->ready) snprintf(why, len, "not Ready");
-  else if (!c->serves) snprintf(why, len, "does not serve the API it needs");
-  else if (c->free_cpu_milli < d->cpu_milli) snprintf(why, len, "not enough free cpu");
+  if (!c->ready) {
+    snprintf(why, len, "not Ready");
+    return;
+  }
+  if (!c->serves) {
+    snprintf(why, len, "does not serve the API it needs");
+    return;
+  }
+  if (c->free_cpu_milli < d->cpu_milli) snprintf(why, len, "not enough free cpu");
   else if (c->free_memory_bytes < d->memory_bytes) snprintf(why, len, "not enough free memory");
   else if (c->free_gpu_milli < d->gpu_milli) {
     char need[GPU_MILLI_STRLEN], free_[GPU_MILLI_STRLEN];
     gpu_format_milli(d->gpu_milli, need);
     gpu_format_milli(c->free_gpu_milli > 0 ? c->free_gpu_milli : 0, free_);
     snprintf(why, len, "%s free %s%sGPUs, %s needed", free_, d->model, d->model[0] ? " " : "", need);
-  } else if (c->nodes && !d->shapes_overflow && !placement_fits_nodes(d, c->nodes, c->nnodes))
-    snprintf(why, len, "enough free in sum, but no node has room for every pod");
+  } else {
+    if (c->nodes && !d->shapes_overflow && !placement_fits_nodes(d, c->nodes, c->nnodes))
+      snprintf(why, len, "enough free in sum, but no node has room for every pod");
+    return;
+  }
+  /* Short in sum: the room may be the project's quota's, not the cluster's. */
+  size_t at = strlen(why);
+  if (c->quota && at + 1 < len) snprintf(why + at, len - at, " (%s)", c->quota);
 }
 
 int placement_pick(placement_policy policy, const placement_demand *d, const placement_view *clusters, size_t n,
@@ -131,7 +143,7 @@ int placement_pick(placement_policy policy, const placement_demand *d, const pla
   size_t at = 0;
   why[0] = '\0';
   for (size_t i = 0; i < n; i++) {
-    char reason[160];
+    char reason[400];
     misfit(&clusters[i], d, reason, sizeof(reason));
     if (reason[0]) {
       if (at < whylen) {

@@ -80,6 +80,10 @@ typedef struct placement_view {
    * them, not only the whole in sum (NULL: judged in sum). Borrowed. */
   const placement_node *nodes;
   size_t nnodes;
+  /* When the project's quota in this cluster (spec.clusters[].quota) has
+   * lowered the free resources above: the quota's words, named when the
+   * workload does not fit in sum (borrowed; NULL: none). */
+  const char *quota;
 } placement_view;
 
 /* Do the demand's pods all fit on the nodes at once (first fit, largest

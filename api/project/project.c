@@ -133,7 +133,8 @@ static int parse_volumes(const json_t *vols, project_spec *out, char *err, size_
   return 0;
 }
 
-/* spec.clusters: [{name}], names of Clusters (or "local"), each once. */
+/* spec.clusters: [{name, quota}], names of Clusters (or "local"), each
+ * once, with an optional quota in spec.quota's grammar. */
 static int parse_clusters(const json_t *list, project_spec *out, char *err, size_t errlen) {
   if (list == NULL || json_is_null(list)) return 0;
   if (!json_is_array(list)) return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec.clusters: must be a list");
@@ -149,9 +150,20 @@ static int parse_clusters(const json_t *list, project_spec *out, char *err, size
     for (size_t j = 0; j < out->nclusters; j++)
       if (strcmp(out->clusters[j], name) == 0)
         return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec.clusters[%zu].name: cluster %s is listed twice", i, name);
+    char where[48];
+    snprintf(where, sizeof(where), "spec.clusters[%zu].quota", i);
+    if (usage_parse_quota(json_object_get(v, "quota"), where, &out->cluster_quota[out->nclusters],
+                          &out->cluster_quota_set[out->nclusters], err, errlen))
+      return CUBIT_EINVAL;
     out->clusters[out->nclusters++] = name;
   }
   return 0;
+}
+
+int project_cluster_index(const project_spec *s, const char *name) {
+  for (size_t i = 0; name && i < s->nclusters; i++)
+    if (strcmp(s->clusters[i], name) == 0) return (int)i;
+  return -1;
 }
 
 static const char *const pss_names[] = {

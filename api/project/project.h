@@ -73,6 +73,11 @@ typedef struct project_spec {
    * "local" is the hub (implicit: its namespaces always exist). Borrowed. */
   const char *clusters[PROJECT_MAX_CLUSTERS];
   size_t nclusters;
+  /* spec.clusters[i].quota: the project's limits in clusters[i], besides
+   * the total spec.quota (cluster_quota_set[i] is its mask: all 0 = no
+   * limit there). */
+  usage cluster_quota[PROJECT_MAX_CLUSTERS];
+  usage cluster_quota_set[PROJECT_MAX_CLUSTERS];
   /* spec.podSecurity.level: the Pod Security Standard the project's
    * namespaces enforce (their pod-security.kubernetes.io labels), so a
    * member cannot run a privileged or host-sharing pod, directly or
@@ -88,6 +93,37 @@ void project_spec_free(project_spec *s);
 
 /* 1 when ns is one of spec.namespaces. */
 int project_lists(const project_spec *s, const char *ns);
+
+/* The index of cluster name in s->clusters, or -1. */
+int project_cluster_index(const project_spec *s, const char *name);
+
+/* ---------------------------------------------- quota per cluster (clusters.c) */
+
+/* The cluster a TrainingJob (borrowed) of a project runs in, as far as the
+ * quota is concerned: status.cluster once placed, else spec.cluster (a
+ * pinned job is the pinned cluster's from its admission on), else "local"
+ * when the project spans no clusters (spans = 0), else NULL: a job waiting
+ * to be placed by policy is in no cluster yet (the total holds it). */
+const char *project_job_cluster(const json_t *job, int spans);
+
+/* What the project holds in one cluster, from what that cluster shows:
+ * jobs are the hub's TrainingJobs of the project's namespaces placed there
+ * (project_job_cluster; unfinished ones count), pods the pods of the
+ * project's namespaces in that cluster (finished ones do not count). A job
+ * holds its whole gang (usage_of_object), or what the pods labelled
+ * cubit.dev/trainingjob=<its name> in its namespace hold where that is
+ * more; every other pod holds its own request. Borrowed arrays; pure. */
+void project_cluster_used(const json_t *const *jobs, size_t njobs, const json_t *const *pods, size_t npods,
+                          const gpu_profile *gpu, usage *out);
+
+/* The room project s has left in cluster s->clusters[i] once 'used' (what
+ * it holds there, project_cluster_used) is counted: spec.clusters[i].quota
+ * - used per limited field (floored at 0), and *limited the mask of those
+ * fields. Returns 1 when any field is limited (why then reads
+ * "project p's quota in cluster c: gpu used 2 of 2"; "" when none),
+ * 0 when the cluster has no quota (room and limited are zero). Pure. */
+int project_cluster_room(const project_spec *s, const char *project, size_t i, const usage *used, usage *room,
+                         usage *limited, char *why, size_t whylen);
 
 /* 1 when name is a DNS-1123 label (what a namespace name must be). */
 int project_namespace_name_valid(const char *name);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api/cluster/cluster.h"
+#include "api/trainingjob/trainingjob.h"
 #include "controllers/cluster/cluster.h"
 #include "runtime/conditions.h"
 #include "runtime/members.h"
@@ -103,6 +104,57 @@ static void local_view(const rt_ctx *ctx, const placement_needs *needs, const gp
   cache_list_free(&lp);
 }
 
+/* The pods of the project's namespaces in cluster 'name' (the hub's own
+ * for local), taken into *l (one list per namespace, appended). */
+static void project_pods(const rt_ctx *ctx, const project_spec *s, const char *name, cache_list *l, size_t *n) {
+  cache_store *hub = rt_store(ctx, &kube_pods);
+  for (size_t i = 0; i < s->nnamespaces; i++, (*n)++) {
+    memset(&l[*n], 0, sizeof(l[*n]));
+    if (strcmp(name, CLUSTER_LOCAL) != 0) {
+      if (rt_member_list(ctx, name, &kube_pods, s->namespaces[i], &l[*n])) cache_list_free(&l[*n]);
+    } else if (hub) {
+      cache_store_by_index(hub, CACHE_INDEX_NAMESPACE, s->namespaces[i], &l[*n]);
+    }
+  }
+}
+
+/* Holds each view to the room the project's quota leaves in its cluster:
+ * what the project holds there is counted as the quota webhook counts it
+ * (project_cluster_used). */
+static void hold_to_quota(const rt_ctx *ctx, const gpu_profile *gpu, placement_candidates *out) {
+  const project_spec *s = &out->project_spec;
+  cache_store *tjs = rt_store(ctx, &trainingjob_resource);
+  for (size_t c = 0; c < s->nclusters && c < out->n; c++) {
+    if (usage_is_zero(&s->cluster_quota_set[c])) continue;
+    placement_view *v = &out->views[c];
+    cache_list lists[PROJECT_MAX_NAMESPACES * 2];
+    size_t nl = 0, njobs = 0, npods = 0;
+    for (size_t i = 0; tjs && i < s->nnamespaces; i++, nl++)
+      cache_store_by_index(tjs, CACHE_INDEX_NAMESPACE, s->namespaces[i], &lists[nl]);
+    size_t first_pods = nl;
+    project_pods(ctx, s, v->name, lists, &nl);
+    size_t total = 0;
+    for (size_t i = 0; i < nl; i++) total += lists[i].len;
+    const json_t **jobs = xcalloc(total + 1, sizeof(*jobs)), **pods = xcalloc(total + 1, sizeof(*pods));
+    for (size_t i = 0; i < nl; i++)
+      for (size_t k = 0; k < lists[i].len; k++) {
+        const json_t *o = lists[i].items[k];
+        if (i >= first_pods) pods[npods++] = o;
+        else if (same_str(project_job_cluster(o, 1), v->name)) jobs[njobs++] = o;
+      }
+    usage used, room, limited;
+    project_cluster_used(jobs, njobs, pods, npods, gpu, &used);
+    project_cluster_room(s, out->project_name, c, &used, &room, &limited, out->quota[c], sizeof(out->quota[c]));
+    if (limited.cpu_milli && room.cpu_milli < v->free_cpu_milli) v->free_cpu_milli = room.cpu_milli;
+    if (limited.memory_bytes && room.memory_bytes < v->free_memory_bytes) v->free_memory_bytes = room.memory_bytes;
+    if (limited.gpu_milli && room.gpu_milli < v->free_gpu_milli) v->free_gpu_milli = room.gpu_milli;
+    v->quota = out->quota[c];
+    free(jobs);
+    free(pods);
+    for (size_t i = 0; i < nl; i++) cache_list_free(&lists[i]);
+  }
+}
+
 void placement_candidates_gather(const rt_ctx *ctx, const char *project, const char *placed,
                                  const placement_needs *needs, const gpu_profile *gpu, placement_candidates *out) {
   memset(out, 0, sizeof(*out));
@@ -136,6 +188,7 @@ void placement_candidates_gather(const rt_ctx *ctx, const char *project, const c
     n++;
   }
   out->n = n;
+  if (placing) hold_to_quota(ctx, gpu, out);
 }
 
 void placement_candidates_free(placement_candidates *c) {

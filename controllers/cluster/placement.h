@@ -60,6 +60,7 @@ typedef struct placement_candidates {
   int project_parsed;
   json_t *cluster_objs[PROJECT_MAX_CLUSTERS + 1];
   placement_node *nodes[PROJECT_MAX_CLUSTERS + 1]; /* each view's nodes, while placing */
+  char quota[PROJECT_MAX_CLUSTERS][200]; /* the views' quota words */
 } placement_candidates;
 
 /* Fills *out for a workload of project 'project' (NULL: the namespace
@@ -68,7 +69,12 @@ typedef struct placement_candidates {
  * cluster's room judged: the hub's from its own nodes and pods (the
  * controller must declare nodes and pods among what it reads), a member's in
  * sum from its Cluster's status and node by node from the hub's caches of
- * its nodes and pods. Release with placement_candidates_free. */
+ * its nodes and pods. While it waits, a cluster's free resources are also
+ * held to the room the project's quota there leaves (spec.clusters[].quota:
+ * cpu, memory and gpu; project_cluster_room), counting the hub's
+ * TrainingJobs placed there and the project's pods there (trainingjobs are
+ * read from the cache: some controller must declare them). Release with
+ * placement_candidates_free. */
 void placement_candidates_gather(const rt_ctx *ctx, const char *project, const char *placed,
                                  const placement_needs *needs, const gpu_profile *gpu, placement_candidates *out);
 void placement_candidates_free(placement_candidates *c);

@@ -1360,7 +1360,8 @@ START_TEST(place_table) {
   size_t n = 0;
   for (; n < 3 && c->clusters[n].name; n++) {
     const place_cluster *k = &c->clusters[n];
-    views[n] = (placement_view){k->name, k->ready, k->message, k->serves, k->cpu, k->mem, k->gpu, NULL, 0};
+    views[n] = (placement_view){.name = k->name, .ready = k->ready, .message = k->message, .serves = k->serves,
+                                .free_cpu_milli = k->cpu, .free_memory_bytes = k->mem, .free_gpu_milli = k->gpu};
   }
   w.in.clusters = views;
   w.in.nclusters = n;
@@ -1433,7 +1434,8 @@ START_TEST(place_is_quiet_the_second_time) {
   size_t n = 0;
   for (; n < 3 && c->clusters[n].name; n++) {
     const place_cluster *k = &c->clusters[n];
-    views[n] = (placement_view){k->name, k->ready, k->message, k->serves, k->cpu, k->mem, k->gpu, NULL, 0};
+    views[n] = (placement_view){.name = k->name, .ready = k->ready, .message = k->message, .serves = k->serves,
+                                .free_cpu_milli = k->cpu, .free_memory_bytes = k->mem, .free_gpu_milli = k->gpu};
   }
   w.in.clusters = views;
   w.in.nclusters = n;
@@ -1476,7 +1478,7 @@ START_TEST(place_demand_and_url) {
   json_object_set_new(json_object_get(w.isvc, "metadata"), "finalizers", json_pack("[s]", PLACEMENT_REMOTE_FINALIZER));
   in_member(w.deps, 1);
   in_member(w.svcs, 1);
-  placement_view east = {"east", 1, NULL, 1, 8000, 1LL << 34, 0, NULL, 0};
+  placement_view east = {.name = "east", .ready = 1, .serves = 1, .free_cpu_milli = 8000, .free_memory_bytes = 1LL << 34};
   w.in.clusters = &east;
   w.in.nclusters = 1;
   ck_assert_str_eq(isvc_cluster_of(&w.in), "east");

@@ -121,6 +121,9 @@ static const struct {
      "spec.volumes.shared.provision"},
     {"{}", "{\"quota\":null}", 0, ""},
     {"5", "{\"clusters\":[\"x\"]}", 1, "spec.clusters"},
+    /* a cluster's quota is the cluster admin's, as spec.quota is */
+    {"{\"clusters\":[{\"name\":\"east\"}]}", "{\"clusters\":[{\"name\":\"east\",\"quota\":{\"gpu\":\"64\"}}]}", 1,
+     "spec.clusters"},
     {"{\"resourceGroup\":{},\"priorityClassName\":\"a\",\"deletionPolicy\":\"Retain\"}",
      "{\"resourceGroup\":{\"x\":1},\"priorityClassName\":\"b\",\"deletionPolicy\":\"Delete\"}", 3,
      "spec.resourceGroup, spec.priorityClassName, spec.deletionPolicy"},
@@ -879,9 +882,17 @@ START_TEST(spec_clusters) {
       {"[{\"name\":\"East\"}]", "spec.clusters[0].name: want the name of a Cluster"},
       {"[\"east\"]", "spec.clusters[0].name: want the name of a Cluster"},
       {"[{\"name\":\"east\"},{\"name\":\"east\"}]", "spec.clusters[1].name: cluster east is listed twice"},
+      /* a quota per cluster, in spec.quota's grammar */
+      {"[{\"name\":\"local\",\"quota\":{\"cpu\":\"8\"}},{\"name\":\"east\",\"quota\":{\"gpu\":\"2.5\",\"memory\":\"64Gi\","
+       "\"gpuMemory\":\"80Gi\",\"pods\":4}}]", ""},
+      {"[{\"name\":\"local\"},{\"name\":\"east\",\"quota\":{\"gpu\":\"two\"}}]", "spec.clusters[1].quota.gpu: "},
+      {"[{\"name\":\"local\"},{\"name\":\"east\",\"quota\":{\"pods\":-1}}]",
+       "spec.clusters[1].quota.pods: must be a whole number of pods, at least 0"},
+      {"[{\"name\":\"local\"},{\"name\":\"east\",\"quota\":{\"cpu\":\"1x\"}}]", "spec.clusters[1].quota.cpu: \"1x\""},
+      {"[{\"name\":\"local\"},{\"name\":\"east\",\"quota\":[1]}]", "spec.clusters[1].quota: must be an object"},
   };
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-    char text[256];
+    char text[512];
     snprintf(text, sizeof(text), "{\"spec\":{\"clusters\":%s}}", cases[i].clusters);
     json_t *p = parse(text);
     project_spec s;
@@ -892,10 +903,133 @@ START_TEST(spec_clusters) {
     if (rc == 0) {
       ck_assert_uint_eq(s.nclusters, 2);
       ck_assert_str_eq(s.clusters[1], "east");
+      ck_assert_int_eq(project_cluster_index(&s, "east"), 1);
+      ck_assert_int_eq(project_cluster_index(&s, "west"), -1);
+      if (strstr(cases[i].clusters, "quota")) {
+        ck_assert_int_eq(s.cluster_quota[0].cpu_milli, 8000);
+        ck_assert_int_eq(s.cluster_quota_set[0].cpu_milli, 1);
+        ck_assert_int_eq(s.cluster_quota_set[0].gpu_milli, 0);
+        ck_assert_int_eq(s.cluster_quota[1].gpu_milli, 2500);
+        ck_assert_int_eq(s.cluster_quota[1].memory_bytes, 64LL << 30);
+        ck_assert_int_eq(s.cluster_quota[1].gpu_memory_bytes, 80LL << 30);
+        ck_assert_int_eq(s.cluster_quota[1].pods, 4);
+        ck_assert_int_eq(s.cluster_quota_set[1].cpu_milli, 0);
+      } else {
+        ck_assert(usage_is_zero(&s.cluster_quota_set[1]));
+      }
       project_spec_free(&s);
     }
     json_decref(p);
   }
+}
+END_TEST
+
+/* ------------------------------------------------- quota per cluster */
+
+/* A TrainingJob of namespace a: replicas x 1 card; status.cluster and
+ * spec.cluster as given ("" = unset); phase "" = running. */
+static json_t *job(const char *name, int replicas, const char *placed, const char *pinned, const char *phase) {
+  json_t *j = json_pack("{s:{s:s, s:s}, s:{s:{s:{s:i, s:{s:s, s:s}}}}, s:{}}", "metadata", "name", name, "namespace",
+                        "a", "spec", "roles", "worker", "replicas", replicas, "resources", "cpu", "1", "gpu", "1",
+                        "status");
+  if (*placed) json_object_set_new(json_object_get(j, "status"), "cluster", json_string(placed));
+  if (*pinned) json_object_set_new(json_object_get(j, "spec"), "cluster", json_string(pinned));
+  if (*phase) json_object_set_new(json_object_get(j, "status"), "phase", json_string(phase));
+  return j;
+}
+
+/* A pod of namespace a with one card, labelled for job 'of' ("" = none). */
+static json_t *gpu_pod(const char *name, const char *of, const char *phase) {
+  json_t *p = json_pack("{s:{s:s, s:s, s:{}}, s:{s:[{s:s, s:{s:{s:s}}}]}, s:{s:s}}", "metadata", "name", name,
+                        "namespace", "a", "labels", "spec", "containers", "name", "main", "resources", "limits",
+                        "nvidia.com/gpu", "1", "status", "phase", phase);
+  if (*of) json_object_set_new(js_get(p, "metadata.labels"), "cubit.dev/trainingjob", json_string(of));
+  return p;
+}
+
+START_TEST(job_cluster) {
+  static const struct {
+    const char *placed, *pinned;
+    int spans;
+    const char *want; /* NULL: none */
+  } cases[] = {
+      {"east", "", 1, "east"}, {"east", "west", 1, "east"}, {"", "west", 1, "west"},
+      {"", "", 1, NULL},       {"", "", 0, "local"},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    json_t *j = job("j", 1, cases[i].placed, cases[i].pinned, "");
+    const char *got = project_job_cluster(j, cases[i].spans);
+    ck_assert_msg(cases[i].want ? got && strcmp(got, cases[i].want) == 0 : got == NULL, "case %zu", i);
+    json_decref(j);
+  }
+}
+END_TEST
+
+static const struct {
+  const char *name;
+  int jobs;           /* how many of: 2-card job "big", 1-card job "small", finished 4-card "done" */
+  const char *pods;   /* one letter a pod: b = big's, s = small's, d = done's, f = a finished pod, o = no job's */
+  int64_t gpu_milli, pods_held;
+} used_cases[] = {
+    {"nothing", 0, "", 0, 0},
+    {"a gang before its pods", 1, "", 2000, 2},
+    {"a gang with its pods: counted once", 1, "bb", 2000, 2},
+    {"pods beyond the gang (a forged label) count", 1, "bbb", 3000, 3},
+    {"a pod of no job counts by itself", 1, "bbo", 3000, 3},
+    {"finished pods and jobs count nothing; a finished job's pods are no one's", 3, "bsfd", 4000, 4},
+    {"pods whose job is placed elsewhere count by themselves", 0, "bs", 2000, 2},
+};
+
+START_TEST(cluster_used) {
+  json_t *jobs[3] = {job("big", 2, "east", "", ""), job("small", 1, "", "east", ""),
+                     job("done", 4, "east", "", "Succeeded")};
+  json_t *pods[8];
+  size_t npods = 0;
+  for (const char *c = used_cases[_i].pods; *c; c++, npods++) {
+    char name[16];
+    snprintf(name, sizeof(name), "p%zu", npods);
+    pods[npods] = gpu_pod(name, *c == 'b' ? "big" : *c == 's' ? "small" : *c == 'd' ? "done" : "",
+                          *c == 'f' ? "Succeeded" : "Running");
+  }
+  usage u;
+  project_cluster_used((const json_t *const *)jobs, (size_t)used_cases[_i].jobs, (const json_t *const *)pods, npods,
+                       NULL, &u);
+  ck_assert_msg(u.gpu_milli == used_cases[_i].gpu_milli && u.pods == used_cases[_i].pods_held,
+                "%s: gpu %lld pods %lld", used_cases[_i].name, (long long)u.gpu_milli, (long long)u.pods);
+  for (size_t i = 0; i < 3; i++) json_decref(jobs[i]);
+  for (size_t i = 0; i < npods; i++) json_decref(pods[i]);
+}
+END_TEST
+
+START_TEST(cluster_room) {
+  json_t *p = parse("{\"metadata\":{\"name\":\"team-a\"},\"spec\":{\"quota\":{\"gpu\":\"8\"},\"clusters\":["
+                    "{\"name\":\"local\"},{\"name\":\"east\",\"quota\":{\"gpu\":\"4\",\"cpu\":\"2\"}}]}}");
+  project_spec s;
+  char err[256];
+  ck_assert_int_eq(project_spec_parse(p, &s, err, sizeof(err)), 0);
+  usage used = {.cpu_milli = 500, .gpu_milli = 3000, .pods = 9}, room, limited;
+  char why[200];
+  /* local has no quota of its own (the total is admission's) */
+  ck_assert_int_eq(project_cluster_room(&s, "team-a", 0, &used, &room, &limited, why, sizeof(why)), 0);
+  ck_assert(usage_is_zero(&limited));
+  ck_assert_str_eq(why, "");
+  ck_assert_int_eq(project_cluster_room(&s, "team-a", 1, &used, &room, &limited, why, sizeof(why)), 1);
+  ck_assert_int_eq(room.gpu_milli, 1000);
+  ck_assert_int_eq(room.cpu_milli, 1500);
+  ck_assert_int_eq(limited.gpu_milli, 1);
+  ck_assert_int_eq(limited.memory_bytes, 0);
+  ck_assert_str_eq(why, "project team-a's quota in cluster east: cpu used 500m of 2, gpu used 3 of 4");
+  /* over the quota (it was lowered): no room, never negative */
+  used.gpu_milli = 6000;
+  ck_assert_int_eq(project_cluster_room(&s, "team-a", 1, &used, &room, &limited, why, sizeof(why)), 1);
+  ck_assert_int_eq(room.gpu_milli, 0);
+  /* a short buffer is cut, not overrun */
+  char tiny[20];
+  ck_assert_int_eq(project_cluster_room(&s, "team-a", 1, &used, &room, &limited, tiny, sizeof(tiny)), 1);
+  ck_assert_uint_eq(strlen(tiny), sizeof(tiny) - 1);
+  ck_assert_int_eq(project_cluster_room(&s, "team-a", 7, &used, &room, &limited, why, sizeof(why)), 0);
+  project_spec_free(&s);
+  json_decref(p);
 }
 END_TEST
 
@@ -906,6 +1040,11 @@ int main(void) {
   tcase_add_test(tc, spec_parse_fields);
   tcase_add_test(tc, spec_clusters);
   tcase_add_loop_test(tc, tenancy_changes, 0, sizeof(tenancy_cases) / sizeof(tenancy_cases[0]));
+  suite_add_tcase(s, tc);
+  tc = tcase_create("quota per cluster");
+  tcase_add_test(tc, job_cluster);
+  tcase_add_loop_test(tc, cluster_used, 0, sizeof(used_cases) / sizeof(used_cases[0]));
+  tcase_add_test(tc, cluster_room);
   suite_add_tcase(s, tc);
   tc = tcase_create("plan");
   tcase_add_checked_fixture(tc, world_setup, world_teardown);

@@ -1116,6 +1116,7 @@ typedef struct place_cluster {
   const char *message;
   placement_node nodes[3]; /* its nodes' free resources, when known */
   size_t nnodes;
+  const char *quota; /* placement_view.quota */
 } place_cluster;
 
 enum { PLACED_FINALIZER = 1, PLACED_DELETING = 2, PLACED_CHILD = 4, PLACED_PODS_RUN = 8, ABANDONED_CHILD = 16 };
@@ -1157,9 +1158,16 @@ typedef struct place_case {
   "{\"cluster\":\"west\",\"abandonedClusters\":[\"east\"],\"phase\":\"Queued\",\"observedGeneration\":1,"             \
   "\"conditions\":[{\"type\":\"Reconciling\",\"status\":\"True\",\"reason\":\"Placed\",\"message\":\"before\","        \
   "\"lastTransitionTime\":\"2026-11-22T07:00:00Z\"}]}"
-#define ROOMY(n) {n, 1, 1, 64000, 1LL << 36, 8000, NULL}
-#define GPUS(n, g) {n, 1, 1, 64000, 1LL << 36, g, NULL}
-#define DOWN(n) {n, 0, 1, 64000, 1LL << 36, 8000, "cannot reach the API server https://127.0.0.1:1: refused"}
+/* Designated: clang's -Wmissing-field-initializers counts a positional list cut short. */
+#define ROOMY(n) {.name = n, .ready = 1, .serves = 1, .cpu = 64000, .mem = 1LL << 36, .gpu = 8000}
+#define GPUS(n, g) {.name = n, .ready = 1, .serves = 1, .cpu = 64000, .mem = 1LL << 36, .gpu = g}
+#define DOWN(n)                                                                                                   \
+  {.name = n, .serves = 1, .cpu = 64000, .mem = 1LL << 36, .gpu = 8000,                                           \
+   .message = "cannot reach the API server https://127.0.0.1:1: refused"}
+/* The project's quota in cluster n leaves g thousandths of a card (the gather held the view to it). */
+#define QUOTA_GPUS(n, g)                                                                                          \
+  {.name = n, .ready = 1, .serves = 1, .cpu = 64000, .mem = 1LL << 36, .gpu = g,                                   \
+   .quota = "project team-a's quota in cluster " n ": gpu used 3 of 4"}
 
 static const place_case place_cases[] = {
     {.name = "Ordered: the first cluster with room", .clusters = {GPUS("local", 1000), ROOMY("east"), ROOMY("west")},
@@ -1172,7 +1180,7 @@ static const place_case place_cases[] = {
      .message = "placed on cluster west (policy MostFreeGPUs)", .cluster = "west", .reachable = "", .actions = "",
      .events = "Normal Placed"},
     {.name = "a cluster not Ready or without the engine is no candidate",
-     .clusters = {DOWN("east"), {"west", 1, 0, 64000, 1LL << 36, 8000, NULL}, ROOMY("local")}, .phase = "Queued",
+     .clusters = {DOWN("east"), {.name = "west", .ready = 1, .cpu = 64000, .mem = 1LL << 36, .gpu = 8000}, ROOMY("local")}, .phase = "Queued",
      .reason = "Placed", .cluster = "local", .reachable = "", .actions = "", .events = "Normal Placed"},
     {.name = "no room: Queued, each cluster's lack named", .clusters = {GPUS("local", 1000), DOWN("east")},
      .phase = "Queued", .reason = "NoClusterFits",
@@ -1180,15 +1188,25 @@ static const place_case place_cases[] = {
                 "GPUs, 2 needed; east: not Ready",
      .cluster = "", .reachable = "", .actions = "", .events = "Warning NoClusterFits", .requeue_ms = 15000},
     {.name = "room in sum but not node by node: the next cluster",
-     .clusters = {{"east", 1, 1, 4000, 1LL << 32, 2000, NULL, {{3000, 1LL << 31, 1000}, {1000, 1LL << 31, 1000}}, 2},
-                  {"west", 1, 1, 4000, 1LL << 32, 2000, NULL, {{2000, 1LL << 31, 1000}, {2000, 1LL << 31, 1000}}, 2}},
+     .clusters = {{.name = "east", .ready = 1, .serves = 1, .cpu = 4000, .mem = 1LL << 32, .gpu = 2000,
+                   .nodes = {{3000, 1LL << 31, 1000}, {1000, 1LL << 31, 1000}}, .nnodes = 2},
+                  {.name = "west", .ready = 1, .serves = 1, .cpu = 4000, .mem = 1LL << 32, .gpu = 2000,
+                   .nodes = {{2000, 1LL << 31, 1000}, {2000, 1LL << 31, 1000}}, .nnodes = 2}},
      .phase = "Queued", .reason = "Placed", .message = "placed on cluster west (policy Ordered)", .cluster = "west",
      .reachable = "", .actions = "", .events = "Normal Placed"},
     {.name = "room in sum on no cluster's nodes: Queued, said so",
-     .clusters = {{"east", 1, 1, 65000, 1LL << 36, 2000, NULL, {{64000, 1LL << 35, 1000}, {1000, 1LL << 35, 1000}}, 2}},
+     .clusters = {{.name = "east", .ready = 1, .serves = 1, .cpu = 65000, .mem = 1LL << 36, .gpu = 2000,
+                   .nodes = {{64000, 1LL << 35, 1000}, {1000, 1LL << 35, 1000}}, .nnodes = 2}},
      .phase = "Queued", .reason = "NoClusterFits",
      .message = "east: enough free in sum, but no node has room for every pod", .cluster = "", .reachable = "",
      .actions = "", .events = "Warning NoClusterFits", .requeue_ms = 15000},
+    {.name = "a cluster's quota holds its room: skipped, the quota named", .clusters = {QUOTA_GPUS("east", 1000),
+     GPUS("local", 8000)}, .phase = "Queued", .reason = "Placed", .message = "placed on cluster local (policy Ordered)",
+     .cluster = "local", .reachable = "", .actions = "", .events = "Normal Placed"},
+    {.name = "no room under the quota: Queued, the quota named", .clusters = {QUOTA_GPUS("east", 1000)},
+     .phase = "Queued", .reason = "NoClusterFits",
+     .message = "east: 1 free A100 GPUs, 2 needed (project team-a's quota in cluster east: gpu used 3 of 4)",
+     .cluster = "", .reachable = "", .actions = "", .events = "Warning NoClusterFits", .requeue_ms = 15000},
     {.name = "no room, still: no second event", .status = PREV("Queued", "NoClusterFits"),
      .clusters = {GPUS("local", 1000)}, .phase = "Queued", .reason = "NoClusterFits", .cluster = "", .reachable = "",
      .actions = "", .events = "", .requeue_ms = 15000},
@@ -1317,8 +1335,8 @@ START_TEST(place_table) {
   size_t nviews = 0;
   for (; nviews < 3 && c->clusters[nviews].name; nviews++) {
     const place_cluster *pc = &c->clusters[nviews];
-    views[nviews] = (placement_view){pc->name,   pc->ready, pc->message,         pc->serves, pc->cpu,
-                                     pc->mem,    pc->gpu,   pc->nnodes ? pc->nodes : NULL, pc->nnodes};
+    views[nviews] = (placement_view){pc->name, pc->ready, pc->message, pc->serves, pc->cpu, pc->mem, pc->gpu,
+                                     pc->nnodes ? pc->nodes : NULL, pc->nnodes, pc->quota};
   }
   tj_observed in = {.tj = tj, .spec = &s, .spec_error = err, .now = now, .clusters = views, .nclusters = nviews,
                     .project_name = "team-a", .engine_available = 1};

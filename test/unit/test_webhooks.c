@@ -1266,6 +1266,166 @@ START_TEST(validate_inferenceservice_cluster) {
 }
 END_TEST
 
+/* ------------------------------------------------- quota across clusters */
+
+/* Member east's pods, as the hub's cache of it would show them. */
+static int east_pods(const char *cluster, const char *ns, cache_list *out, void *arg) {
+  memset(out, 0, sizeof(*out));
+  if (strcmp(cluster, "east") != 0) return CUBIT_ENOTFOUND;
+  cache_store_list(arg, ns, out);
+  return 0;
+}
+
+/* A running pod of team-m with 'gpu' cards, labelled for job 'of' ("": none). */
+static void member_pod(cache_store *east, const char *name, const char *gpu, const char *of) {
+  char json[1024];
+  snprintf(json, sizeof(json),
+           "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"team-m\",\"labels\":"
+           "{\"cubit.dev/trainingjob\":\"%s\"}},\"spec\":{\"containers\":[{\"name\":\"main\",\"resources\":"
+           "{\"limits\":{\"nvidia.com/gpu\":\"%s\"}}}]},\"status\":{\"phase\":\"Running\"}}",
+           name, of, gpu);
+  json_t *o = json_loads(json, 0, NULL);
+  json_decref(cache_store_upsert(east, o));
+  json_decref(o);
+}
+
+/* A TrainingJob of team-m asking for 'gpu' cards (one replica); cluster
+ * and placed (status.cluster) may be "". */
+static const char *tj_text(const char *name, const char *gpu, const char *cluster, const char *placed) {
+  static char json[1024];
+  snprintf(json, sizeof(json),
+           "{\"apiVersion\":\"cubit.dev/v1alpha1\",\"kind\":\"TrainingJob\",\"metadata\":{\"name\":\"%s\","
+           "\"namespace\":\"team-m\",\"uid\":\"uid-%s\"},\"spec\":{%s%s%s\"roles\":{\"main\":{\"replicas\":1,"
+           "\"resources\":{\"gpu\":\"%s\"}}}},\"status\":{%s%s%s}}",
+           name, name, *cluster ? "\"cluster\":\"" : "", cluster, *cluster ? "\"," : "", gpu,
+           *placed ? "\"cluster\":\"" : "", placed, *placed ? "\"" : "");
+  return json;
+}
+
+static const char *team_m_pod(const char *name, const char *gpu) {
+  static char json[1024];
+  snprintf(json, sizeof(json),
+           "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"team-m\"},"
+           "\"spec\":{\"containers\":[{\"name\":\"main\",\"image\":\"x\",\"resources\":{\"limits\":{\"cubit.dev/gpu\":\"%s\"}}}]}}",
+           name, gpu);
+  return json;
+}
+
+static cache_store *team_m(const char *clusters) {
+  char json[1024];
+  snprintf(json, sizeof(json),
+           "{\"apiVersion\":\"cubit.dev/v1alpha1\",\"kind\":\"Project\",\"metadata\":{\"name\":\"team-m\",\"uid\":\"p3\"},"
+           "\"spec\":{\"namespaces\":[\"team-m\"],\"quota\":{\"gpu\":\"4\"},\"clusters\":%s}}",
+           clusters);
+  put(fx.env.projects, json);
+  put(fx.env.namespaces,
+      "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"team-m\",\"labels\":{\"cubit.dev/project\":\"team-m\"}}}");
+  cache_store *east = indexed_store();
+  fx.env.member_pods = east_pods;
+  fx.env.member_pods_arg = east;
+  return east;
+}
+
+static void judged(adm_response *resp, int allowed, const char *message) {
+  ck_assert_msg(resp->allowed == allowed, "allowed %d: %s", resp->allowed, resp->message);
+  if (message) ck_assert_str_eq(resp->message, message);
+  adm_response_free(resp);
+}
+
+/* A member's pods count against the project's total: a tenant cannot go
+ * over spec.quota by running in another cluster. */
+START_TEST(quota_counts_member_pods) {
+  cache_store *east = team_m("[{\"name\":\"local\"},{\"name\":\"east\"}]");
+  member_pod(east, "m1", "1", "");
+  member_pod(east, "m2", "2", "");
+  adm_response resp;
+  review(quota_validate, "", "Pod", "team-m", "h1", "alice", 1, team_m_pod("h1", "2"), &resp);
+  judged(&resp, 0, "project team-m: quota exceeded: gpu: requested 2, used 3, quota 4");
+  review(quota_validate, "", "Pod", "team-m", "h1", "alice", 1, team_m_pod("h1", "1"), &resp);
+  judged(&resp, 1, NULL);
+  /* A workload's gang, wherever it will run. */
+  review(quota_validate, "cubit.dev", "TrainingJob", "team-m", "j", "alice", 1, tj_text("j", "2", "", ""), &resp);
+  judged(&resp, 0, "project team-m: quota exceeded: gpu: requested 2, used 3, quota 4");
+  /* Without the member counted, the hub alone holds nothing. */
+  fx.env.member_pods = NULL;
+  review(quota_validate, "", "Pod", "team-m", "h1", "alice", 1, team_m_pod("h1", "4"), &resp);
+  judged(&resp, 1, NULL);
+  cache_store_free(east);
+}
+END_TEST
+
+/* A hub job placed on a member counts once: its gang, or its pods there
+ * where they hold more. */
+START_TEST(quota_counts_a_placed_job_once) {
+  cache_store *east = team_m("[{\"name\":\"local\"},{\"name\":\"east\"}]");
+  put(fx.env.workloads[WL_TRAININGJOB], tj_text("big", "2", "", "east"));
+  quota_held held;
+  project_spec spec;
+  char err[256];
+  json_t *project = cache_store_get(fx.env.projects, NULL, "team-m");
+  ck_assert_int_eq(project_spec_parse(project, &spec, err, sizeof(err)), 0);
+  quota_held_by(&fx.env, project, &spec, NULL, &held);
+  ck_assert_int_eq(held.total.gpu_milli, 2000); /* the gang before its pods */
+  ck_assert_int_eq(held.in[1].gpu_milli, 2000);
+  ck_assert_int_eq(held.in[0].gpu_milli, 0);
+  member_pod(east, "big-0", "1", "big");
+  member_pod(east, "big-1", "1", "big");
+  quota_held_by(&fx.env, project, &spec, NULL, &held);
+  ck_assert_int_eq(held.total.gpu_milli, 2000); /* its pods are the gang */
+  member_pod(east, "big-2", "1", "big");        /* a pod claiming the job beyond its gang */
+  member_pod(east, "solo", "1", "");
+  quota_held_by(&fx.env, project, &spec, NULL, &held);
+  ck_assert_int_eq(held.total.gpu_milli, 4000);
+  ck_assert_int_eq(held.in[1].gpu_milli, 4000);
+  ck_assert_int_eq(held.in[0].gpu_milli, 0);
+  /* A job waiting to be placed is in the total only. */
+  put(fx.env.workloads[WL_TRAININGJOB], tj_text("wait", "1", "", ""));
+  running_pod("h", "1", "alice"); /* team-a's: not this project's */
+  quota_held_by(&fx.env, project, &spec, NULL, &held);
+  ck_assert_int_eq(held.total.gpu_milli, 5000);
+  ck_assert_int_eq(held.in[0].gpu_milli, 0);
+  ck_assert_int_eq(held.in[1].gpu_milli, 4000);
+  /* A member's own: her pods in the member count against her per-member limits too. */
+  json_t *hers = json_loads("{\"metadata\":{\"name\":\"hers\",\"namespace\":\"team-m\",\"annotations\":"
+                            "{\"cubit.dev/user\":\"alice\"}},\"spec\":{\"containers\":[{\"name\":\"main\","
+                            "\"resources\":{\"limits\":{\"nvidia.com/gpu\":\"1\"}}}]},\"status\":{\"phase\":\"Running\"}}",
+                            0, NULL);
+  json_decref(cache_store_upsert(east, hers));
+  json_decref(hers);
+  quota_held_by(&fx.env, project, &spec, "alice", &held);
+  ck_assert_int_eq(held.total.gpu_milli, 6000);
+  ck_assert_int_eq(held.member.gpu_milli, 1000);
+  project_spec_free(&spec);
+  json_decref(project);
+  cache_store_free(east);
+}
+END_TEST
+
+/* spec.clusters[i].quota: what lands in cluster i is judged against it. */
+START_TEST(quota_per_cluster) {
+  cache_store *east = team_m("[{\"name\":\"local\",\"quota\":{\"gpu\":\"1\"}},{\"name\":\"east\",\"quota\":{\"gpu\":\"2\"}}]");
+  put(fx.env.workloads[WL_TRAININGJOB], tj_text("big", "2", "", "east"));
+  adm_response resp;
+  /* pinned to east: east is full */
+  review(quota_validate, "cubit.dev", "TrainingJob", "team-m", "j", "alice", 1, tj_text("j", "1", "east", ""), &resp);
+  judged(&resp, 0, "project team-m: quota exceeded in cluster east: gpu: requested 1, used 2, quota 2");
+  /* left to placement: only the total is judged now */
+  review(quota_validate, "cubit.dev", "TrainingJob", "team-m", "j", "alice", 1, tj_text("j", "1", "", ""), &resp);
+  judged(&resp, 1, NULL);
+  /* pinned to local, and a pod in the hub: local's quota */
+  review(quota_validate, "cubit.dev", "TrainingJob", "team-m", "j", "alice", 1, tj_text("j", "1", "local", ""), &resp);
+  judged(&resp, 1, NULL);
+  review(quota_validate, "", "Pod", "team-m", "h", "alice", 1, team_m_pod("h", "2"), &resp);
+  judged(&resp, 0, "project team-m: quota exceeded in cluster local: gpu: requested 2, used 0, quota 1");
+  /* an admitted pod is reserved (not a dry run): the next one sees it */
+  review(quota_validate, "", "Pod", "team-m", "h1", "alice", 0, team_m_pod("h1", "1"), &resp);
+  judged(&resp, 1, NULL);
+  review(quota_validate, "", "Pod", "team-m", "h2", "alice", 0, team_m_pod("h2", "1"), &resp);
+  judged(&resp, 0, "project team-m: quota exceeded in cluster local: gpu: requested 1, used 1, quota 1");
+  cache_store_free(east);
+}
+END_TEST
+
 /* ------------------------------------------------------------ projects */
 
 START_TEST(validate_projects) {
@@ -1281,6 +1441,11 @@ START_TEST(validate_projects) {
   p = json_loads("{\"metadata\":{\"name\":\"team-b\"},\"spec\":{\"quota\":{\"cpu\":\"1x\"}}}", 0, NULL);
   ck_assert_int_eq(validate_project(&fx.env, NULL, p, err, sizeof(err)), CUBIT_EINVAL);
   ck_assert_msg(strstr(err, "spec.quota.cpu: \"1x\": quantities must match") == err, "%s", err);
+  json_decref(p);
+  p = json_loads("{\"metadata\":{\"name\":\"team-b\"},\"spec\":{\"clusters\":[{\"name\":\"local\"},{\"name\":\"east\","
+                 "\"quota\":{\"gpu\":\"-1\"}}]}}", 0, NULL);
+  ck_assert_int_eq(validate_project(&fx.env, NULL, p, err, sizeof(err)), CUBIT_EINVAL);
+  ck_assert_msg(strncmp(err, "spec.clusters[1].quota.gpu: ", 28) == 0, "%s", err);
   json_decref(p);
   p = json_loads("{\"metadata\":{\"name\":\"team-b\"},\"spec\":{\"members\":[{\"kind\":\"User\",\"name\":\"x\",\"role\":\"owner\"}]}}", 0, NULL);
   ck_assert_int_eq(validate_project(&fx.env, NULL, p, err, sizeof(err)), CUBIT_EINVAL);
@@ -1685,6 +1850,9 @@ int main(void) {
   tcase_add_test(tc, quota_reservations_stop_concurrent_creations);
   tcase_add_test(tc, quota_reservation_expires);
   tcase_add_test(tc, quota_per_member);
+  tcase_add_test(tc, quota_counts_member_pods);
+  tcase_add_test(tc, quota_counts_a_placed_job_once);
+  tcase_add_test(tc, quota_per_cluster);
   tcase_add_test(tc, quota_judges_a_gang_whole);
   tcase_add_test(tc, mutate_translates_gpu_and_injects_defaults);
   tcase_add_test(tc, mutate_personal_on_shared_claim);

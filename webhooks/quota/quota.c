@@ -3,8 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/cluster/cluster.h"
 #include "api/project/project.h"
 #include "util/json.h"
+#include "util/alloc.h"
 #include "util/log.h"
 #include "util/time.h"
 
@@ -252,6 +254,127 @@ void quota_committed(const webhook_env *env, const json_t *project, const char *
   cache_list_free(&nss);
 }
 
+/* ---------------------------------------------------- across clusters */
+
+/* Borrowed objects, from cache lists this keeps until refs_free. */
+typedef struct refs {
+  const json_t **items;
+  size_t len, cap;
+  cache_list *lists;
+  size_t nlists;
+} refs;
+
+static void refs_take(refs *r, cache_list *l) {
+  r->lists = xrealloc(r->lists, (r->nlists + 1) * sizeof(*r->lists));
+  r->lists[r->nlists++] = *l;
+  for (size_t i = 0; i < l->len; i++) {
+    if (r->len == r->cap) {
+      r->cap = r->cap ? 2 * r->cap : 16;
+      r->items = xrealloc(r->items, r->cap * sizeof(*r->items));
+    }
+    r->items[r->len++] = l->items[i];
+  }
+}
+
+static void refs_free(refs *r) {
+  for (size_t i = 0; i < r->nlists; i++) cache_list_free(&r->lists[i]);
+  free(r->lists);
+  free(r->items);
+  memset(r, 0, sizeof(*r));
+}
+
+/* The objects of in that 'keep' says yes to (borrowed; free the array). */
+static const json_t **pick(const refs *in, int (*keep)(const json_t *, const void *), const void *arg, size_t *n) {
+  const json_t **out = xcalloc(in->len + 1, sizeof(*out));
+  *n = 0;
+  for (size_t i = 0; i < in->len; i++)
+    if (keep(in->items[i], arg)) out[(*n)++] = in->items[i];
+  return out;
+}
+
+/* Which jobs pick keeps: those in cluster 'where' (NULL: any other than
+ * the hub, including those waiting to be placed) recording creator 'who'
+ * (NULL: anyone's). */
+typedef struct job_filter {
+  const char *where, *who;
+} job_filter;
+
+static int job_kept(const json_t *job, const void *arg) {
+  const job_filter *f = arg;
+  const char *c = project_job_cluster(job, 1);
+  return (f->where ? is(c, f->where) : !is(c, CLUSTER_LOCAL)) && (f->who == NULL || is(webhook_user_of(job), f->who));
+}
+
+static int by_user(const json_t *obj, const void *user) { return is(webhook_user_of(obj), user); }
+
+/* What jobs and pods hold in a member beyond the jobs' gangs (which the hub
+ * already counts): the pods no job claims, and a job's pods beyond its gang. */
+static void beyond_gangs(const webhook_env *env, const json_t *const *jobs, size_t njobs, const json_t *const *pods,
+                         size_t npods, usage *there, usage *extra) {
+  usage gangs;
+  project_cluster_used(jobs, njobs, pods, npods, env->gpu, there);
+  project_cluster_used(jobs, njobs, NULL, 0, env->gpu, &gangs);
+  *extra = *there;
+  usage_sub(extra, &gangs);
+}
+
+void quota_held_by(const webhook_env *env, const json_t *project, const project_spec *spec, const char *user,
+                   quota_held *out) {
+  memset(out, 0, sizeof(*out));
+  quota_committed(env, project, user, &out->total, &out->member);
+  if (spec->nclusters == 0) return;
+  const usage hub = out->total;
+  refs jobs = {0};
+  cache_list nss = {0};
+  cache_store *tjs = env->workloads[WL_TRAININGJOB];
+  if (env->namespaces && tjs) cache_store_by_index(env->namespaces, "label:" PROJECT_LABEL, js_name(project), &nss);
+  for (size_t n = 0; n < nss.len; n++) {
+    cache_list l;
+    cache_store_by_index(tjs, CACHE_INDEX_NAMESPACE, js_name(nss.items[n]), &l);
+    refs_take(&jobs, &l);
+  }
+  cache_list_free(&nss);
+  for (size_t c = 0; c < spec->nclusters; c++) {
+    const char *name = spec->clusters[c];
+    if (is(name, CLUSTER_LOCAL)) continue;
+    refs pods = {0};
+    for (size_t n = 0; env->member_pods && n < spec->nnamespaces; n++) {
+      cache_list l = {0};
+      if (env->member_pods(name, spec->namespaces[n], &l, env->member_pods_arg) == 0) refs_take(&pods, &l);
+      else cache_list_free(&l);
+    }
+    size_t nmine;
+    const json_t **mine = pick(&jobs, job_kept, &(job_filter){name, NULL}, &nmine);
+    usage extra;
+    beyond_gangs(env, mine, nmine, pods.items, pods.len, &out->in[c], &extra);
+    usage_add(&out->total, &extra);
+    free(mine);
+    if (user) { /* the same for the member's own jobs and pods */
+      size_t nj, np;
+      const json_t **uj = pick(&jobs, job_kept, &(job_filter){name, user}, &nj), **up = pick(&pods, by_user, user, &np);
+      usage there;
+      beyond_gangs(env, uj, nj, up, np, &there, &extra);
+      usage_add(&out->member, &extra);
+      free(uj);
+      free(up);
+    }
+    refs_free(&pods);
+  }
+  /* The hub holds what the hub's objects hold but the jobs held elsewhere
+   * (placed on a member, or waiting to be placed). */
+  int local = project_cluster_index(spec, CLUSTER_LOCAL);
+  if (local >= 0) {
+    size_t n;
+    const json_t **away = pick(&jobs, job_kept, &(job_filter){NULL, NULL}, &n);
+    usage gangs;
+    project_cluster_used(away, n, NULL, 0, env->gpu, &gangs);
+    out->in[local] = hub;
+    usage_sub(&out->in[local], &gangs);
+    free(away);
+  }
+  refs_free(&jobs);
+}
+
 /* ------------------------------------------------------- what is asked */
 
 /* Kinds of object this webhook judges. */
@@ -403,8 +526,11 @@ typedef struct judge {
   const json_t *project;
   const char *user; /* NULL when the project has no per-member limits */
   const usage *req;
+  int cluster;      /* the index in spec->clusters the request lands in, or -1 */
   char message[1024];
 } judge;
+
+static int any_set(const usage *set) { return !usage_is_zero(set); }
 
 /* Checks one set of limits; on excess writes the denial and returns 0. */
 static int within(judge *j, const usage *used, const usage *reserved, const usage *limit, const usage *set,
@@ -423,14 +549,36 @@ static int within(judge *j, const usage *used, const usage *reserved, const usag
  * neither. */
 static int check(const usage *reserved_project, const usage *reserved_member, void *arg) {
   judge *j = arg;
-  usage used, used_member;
-  quota_committed(j->env, j->project, j->user, &used, j->user ? &used_member : NULL);
-  if (!within(j, &used, reserved_project, &j->spec->quota, &j->spec->quota_set, "")) return 0;
+  quota_held held;
+  quota_held_by(j->env, j->project, j->spec, j->user, &held);
+  if (!within(j, &held.total, reserved_project, &j->spec->quota, &j->spec->quota_set, "")) return 0;
   char scope[300];
   snprintf(scope, sizeof(scope), " for member %.256s", j->user ? j->user : "");
-  if (j->user && !within(j, &used_member, reserved_member, &j->spec->per_member, &j->spec->per_member_set, scope))
+  if (j->user && !within(j, &held.member, reserved_member, &j->spec->per_member, &j->spec->per_member_set, scope))
+    return 0;
+  /* Reservations are not told apart by cluster: each counts against this
+   * cluster's quota too, until the cache shows its object. */
+  int c = j->cluster;
+  snprintf(scope, sizeof(scope), " in cluster %.63s", c >= 0 ? j->spec->clusters[c] : "");
+  if (c >= 0 && !within(j, &held.in[c], reserved_project, &j->spec->cluster_quota[c], &j->spec->cluster_quota_set[c],
+                        scope))
     return 0;
   return 1;
+}
+
+/* Where what the request asks for lands, as an index into spec->clusters:
+ * a TrainingJob's pinned or placed cluster, anything else the hub; -1 when
+ * that is none of the project's clusters, or a job is left to the policy. */
+static int landing(const project_spec *spec, const ask *a) {
+  if (spec->nclusters == 0) return -1;
+  const char *c = a->kind == WL_TRAININGJOB ? project_job_cluster(a->obj, 1) : CLUSTER_LOCAL;
+  return project_cluster_index(spec, c);
+}
+
+static int any_cluster_quota(const project_spec *spec) {
+  for (size_t i = 0; i < spec->nclusters; i++)
+    if (!usage_is_zero(&spec->cluster_quota_set[i])) return 1;
+  return 0;
 }
 
 static int seen(int workload, const char *ns, const char *name, int64_t min_generation, void *arg) {
@@ -442,7 +590,6 @@ static int seen(int workload, const char *ns, const char *name, int64_t min_gene
   return shown;
 }
 
-static int any_set(const usage *set) { return !usage_is_zero(set); }
 
 /* The creator charged: the requester, unless a propagator passes on the
  * creator the object records. */
@@ -476,9 +623,9 @@ void quota_validate(const adm_request *req, adm_response *resp, void *arg) {
     return;
   }
   int member_limits = any_set(&spec.per_member_set);
-  if ((any_set(&spec.quota_set) || member_limits) && !within_owner(env, req, &a)) {
+  if ((any_set(&spec.quota_set) || member_limits || any_cluster_quota(&spec)) && !within_owner(env, req, &a)) {
     const char *user = creator(env, req, &a);
-    judge j = {env, &spec, project, member_limits ? user : NULL, &a.want, ""};
+    judge j = {env, &spec, project, member_limits ? user : NULL, &a.want, landing(&spec, &a), ""};
     const char *name = js_name(a.obj);
     if (name == NULL || *name == '\0') name = req->name;
     int64_t ttl = env->reservation_ttl_ms > 0 ? env->reservation_ttl_ms : 30000;

@@ -26,6 +26,11 @@
  *     subresource too) or resizing a pod (pods/resize): the increase, per
  *     resource, with the same exception.
  * Deployments and StatefulSets are judged but not counted (their pods are).
+ * In a project spanning clusters (quota_held_by) the total counts every
+ * member's pods too, and a request is also judged against the quota of
+ * the cluster it lands in (spec.clusters[i].quota): a TrainingJob's pinned
+ * or placed cluster (a job left to placement is judged there), anything
+ * else the hub ("local").
  * An admitted creation or increase of a pod or workload is reserved until
  * the cache shows it (reserve.h); a dry run is judged and reserves nothing.
  * Per-member limits count each object against its creator: the requester,
@@ -33,6 +38,7 @@
 #ifndef CUBIT_WEBHOOKS_QUOTA_H
 #define CUBIT_WEBHOOKS_QUOTA_H
 
+#include "api/project/project.h"
 #include "webhooks/admission.h"
 #include "webhooks/env.h"
 
@@ -44,6 +50,24 @@
 /* What a project holds now (see above). When user is not NULL, *member
  * receives the same for that member's objects alone. */
 void quota_committed(const webhook_env *env, const json_t *project, const char *user, usage *proj, usage *member);
+
+/* What a project holds in every cluster it spans (docs/multicluster.md
+ * "Quota across clusters"): the hub's objects as quota_committed counts
+ * them, plus, in each member of spec.clusters, what the hub's cache of that
+ * member shows beyond the hub's TrainingJobs placed there (its pods that
+ * are no such job's, and a job's pods beyond its gang). A TrainingJob is
+ * in the cluster project_job_cluster names; one waiting to be placed is in
+ * the total only. */
+typedef struct quota_held {
+  usage total;                     /* every cluster's */
+  usage member;                    /* the given member's (user's) own, in every cluster */
+  usage in[PROJECT_MAX_CLUSTERS];  /* per spec.clusters[i] */
+} quota_held;
+
+/* Fills *out for project (borrowed) and its parsed spec; user as in
+ * quota_committed (NULL: member is zero). */
+void quota_held_by(const webhook_env *env, const json_t *project, const project_spec *spec, const char *user,
+                   quota_held *out);
 
 /* 1 when a workload object has finished (its pods no longer count). */
 int quota_workload_finished(int workload, const json_t *obj);

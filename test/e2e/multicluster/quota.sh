@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Quota across clusters (docs/multicluster.md#quota-across-clusters): a Project spanning a
+# member and the hub with a total quota (cpu 2) and a quota per cluster (the member 1 cpu,
+# the hub 150m). A TrainingJob placed on the member counts against the total, and so does
+# a pod made in the member directly (never admitted by the hub): a hub pod that would go
+# over the total is refused, the message naming the usage of both clusters. A job pinned
+# to the member (spec.cluster) that would go over the member's quota is refused at
+# admission, naming it; a job left to the policy skips the member (no room under its
+# quota) and is placed on the hub; one more fits nowhere and waits Queued (NoClusterFits)
+# with each cluster's quota named.
+#
+# Needs the hub's manager (test/e2e/cubit-up.sh). Exits 77 (ctest: skipped) with the
+# reason when the second control plane cannot be started here, or when
+# CUBIT_E2E_MULTICLUSTER=0. The member uses CUBIT_MEMBER_PORT_BASE + 0..8 and is purged
+# at the end.
+set -euo pipefail
+tag=multicluster-quota
+# shellcheck source=common.bash
+. "$(dirname "${BASH_SOURCE[0]}")/common.bash"
+member=e2e-quota-member
+cluster=e2e-qmc-member
+secret=e2e-qmc-member-kubeconfig
+project=e2e-qmc-project
+ns=e2e-qmc-team
+
+cleanup() {
+  "${kubectl[@]}" -n "$ns" delete trainingjob --all --ignore-not-found --wait=false >/dev/null 2>&1 || true
+  for tj in $("${kubectl[@]}" -n "$ns" get trainingjobs -o name 2>/dev/null); do
+    "${kubectl[@]}" -n "$ns" patch "$tj" --type merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1 || true
+  done
+  "${kubectl[@]}" delete project "$project" --ignore-not-found --wait=false >/dev/null 2>&1 || true
+  "${kubectl[@]}" delete cluster "$cluster" --ignore-not-found --wait=false >/dev/null 2>&1 || true
+  "${kubectl[@]}" -n cubit-system delete secret "$secret" --ignore-not-found >/dev/null 2>&1 || true
+  "$repo/kind/local/member.sh" purge "$member" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+fail() {
+  say "FAIL: $*"
+  "${kubectl[@]}" -n "$ns" get trainingjobs -o yaml >&2 2>/dev/null || true
+  grep -E "$ns|cluster=$cluster" "$log" 2>/dev/null | tail -n 20 >&2 || true
+  exit 1
+}
+
+member_up
+
+cfield() { "${kubectl[@]}" get cluster "$cluster" -o jsonpath="{$1}" 2>/dev/null; }
+pfield() { "${kubectl[@]}" get project "$project" -o jsonpath="{$1}" 2>/dev/null; }
+tfield() { "${kubectl[@]}" -n "$ns" get trainingjob "$1" -o jsonpath="{$2}" 2>/dev/null; }
+cluster_ready() { [[ $(cfield .status.phase) == Ready ]]; }
+project_ready() { [[ $(pfield .status.phase) == Active ]] && "${mkubectl[@]}" get namespace "$ns" -o name >/dev/null 2>&1; }
+
+# job NAME CPU [CLUSTER]: a batch TrainingJob of one pod asking for CPU (the sleep runs
+# under the fake kubelet's "run" outcome).
+job() {
+  local pin=""
+  [[ -n ${3:-} ]] && pin="cluster: $3"
+  "${kubectl[@]}" apply -f - 2>&1 <<YAML
+apiVersion: cubit.dev/v1alpha1
+kind: TrainingJob
+metadata: {name: $1, namespace: $ns}
+spec:
+  framework: batch
+  image: busybox
+  command: [sh, -c, "sleep 3600"]
+  podMetadata: {annotations: {cubit.dev/fake-outcome: run}}
+  $pin
+  roles: {main: {replicas: 1, resources: {cpu: $2, memory: 16Mi}}}
+YAML
+}
+pod() { # pod KUBECTL... : a pod of the namespace asking for 500m (name from $pod_name)
+  "$@" apply -f - 2>&1 <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: $pod_name, namespace: $ns, annotations: {cubit.dev/fake-outcome: run}}
+spec:
+  containers: [{name: main, image: busybox, command: [sleep, "3600"], resources: {requests: {cpu: $pod_cpu, memory: 16Mi}}}]
+YAML
+}
+
+"$repo/kind/local/member.sh" secret "$member" cubit-system "$secret" | "${kubectl[@]}" apply -f - >/dev/null
+"${kubectl[@]}" apply -f - >/dev/null <<YAML
+apiVersion: cubit.dev/v1alpha1
+kind: Cluster
+metadata: {name: $cluster}
+spec: {kubeconfig: {secretRef: {name: $secret}}}
+---
+apiVersion: cubit.dev/v1alpha1
+kind: Project
+metadata: {name: $project}
+spec:
+  namespaces: [$ns]
+  quota: {cpu: "2"}
+  clusters:
+  - {name: $cluster, quota: {cpu: "1"}}
+  - {name: local, quota: {cpu: 150m}}
+  deletionPolicy: Delete
+YAML
+wait_for 60 "the member Ready" cluster_ready
+wait_for 60 "the Project Active, its namespace in the member" project_ready
+
+# A bad quota per cluster is refused, naming the field.
+if out=$("${kubectl[@]}" patch project "$project" --type merge \
+  -p "{\"spec\":{\"clusters\":[{\"name\":\"$cluster\",\"quota\":{\"pods\":-1}},{\"name\":\"local\"}]}}" 2>&1); then
+  fail "spec.clusters[0].quota.pods -1 was admitted"
+fi
+[[ $out == *"spec.clusters[0].quota.pods"* ]] || fail "the refusal does not name spec.clusters[0].quota.pods: $out"
+say "a bad quota per cluster refused: spec.clusters${out##*spec.clusters}"
+
+# A job placed by the policy on the member (first in the project's order, room under its quota).
+out=$(job e2e-qmc-a 800m) || fail "job a refused: $out"
+running() { [[ $(tfield "$1" .status.phase) == Running ]]; }
+wait_for 60 "job a Running" running e2e-qmc-a
+[[ $(tfield e2e-qmc-a .status.cluster) == "$cluster" ]] || fail "job a is on '$(tfield e2e-qmc-a .status.cluster)'"
+
+# A pod made in the member directly: never admitted by the hub, counted all the same.
+pod_name=e2e-qmc-direct pod_cpu=500m pod "${mkubectl[@]}" >/dev/null || fail "cannot make the member's pod"
+
+# The hub refuses a pod that would take the total over 2 cpu: 800m (job a) + 500m (the
+# member's pod) + 800m. The hub's webhook sees the member's pod once the hub's cache of
+# the member does (a second or two).
+over_total() {
+  ! out=$(pod_name=e2e-qmc-hub pod_cpu=800m pod "${kubectl[@]}" --dry-run=server) &&
+    [[ $out == *"project $project: quota exceeded: cpu: requested 800m, used 1300m, quota 2"* ]]
+}
+wait_for 20 "a hub pod over the total refused" over_total
+say "refused: ${out##*denied the request: }"
+
+# Pinned to the member: over its quota (1300m held there), refused at admission.
+if out=$(job e2e-qmc-pinned 100m "$cluster"); then fail "a job pinned to the member over its quota was admitted"; fi
+[[ $out == *"project $project: quota exceeded in cluster $cluster: cpu: requested 100m, used 1300m, quota 1"* ]] ||
+  fail "the refusal does not name the member's quota: $out"
+say "pinned job refused: ${out##*denied the request: }"
+
+# Left to the policy: the member has no room under its quota, so the hub takes it.
+out=$(job e2e-qmc-b 100m) || fail "job b refused: $out"
+placed() { [[ -n $(tfield "$1" .status.cluster) ]]; }
+wait_for 30 "job b placed" placed e2e-qmc-b
+[[ $(tfield e2e-qmc-b .status.cluster) == local ]] || fail "job b is on '$(tfield e2e-qmc-b .status.cluster)', not local"
+
+# One more fits nowhere: Queued, NoClusterFits, naming each cluster's quota.
+out=$(job e2e-qmc-c 100m) || fail "job c refused: $out"
+unplaced() { [[ $(tfield e2e-qmc-c '.status.conditions[?(@.type=="Placed")].reason') == NoClusterFits ]]; }
+wait_for 30 "job c NoClusterFits" unplaced
+msg=$(tfield e2e-qmc-c '.status.conditions[?(@.type=="Placed")].message')
+[[ $(tfield e2e-qmc-c .status.phase) == Queued && -z $(tfield e2e-qmc-c .status.cluster) ]] ||
+  fail "job c: phase $(tfield e2e-qmc-c .status.phase), cluster $(tfield e2e-qmc-c .status.cluster)"
+[[ $msg == *"$cluster: not enough free cpu (project $project's quota in cluster $cluster: cpu used 1300m of 1)"* &&
+  $msg == *"local: not enough free cpu (project $project's quota in cluster local: cpu used 100m of 150m)"* ]] ||
+  fail "NoClusterFits does not name the quotas: $msg"
+say "job c waits: ${msg}"
+say "PASS in $(($(date +%s) - t_start))s"
