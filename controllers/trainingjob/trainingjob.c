@@ -12,6 +12,7 @@
 #include "runtime/apply.h"
 #include "runtime/conditions.h"
 #include "runtime/controller.h"
+#include "runtime/member_events.h"
 #include "runtime/members.h"
 #include "runtime/status.h"
 #include "util/quantity.h"
@@ -30,7 +31,7 @@ typedef struct tj_gathered {
   tj_spec spec;
   char spec_error[512];
   json_t *child, *debug_pod, *ns, *project;
-  cache_list pods, events;
+  cache_list pods, events, member_events;
   project_spec project_spec;
   int project_parsed;
   tj_cluster_view clusters[PROJECT_MAX_CLUSTERS + 1]; /* + where it was placed, if dropped since */
@@ -208,6 +209,14 @@ static void gather_in_member(const rt_ctx *ctx, const json_t *tj, const char *me
   /* Not connected: no pods (the plan does not read them: the member is not ready). */
   if (rt_member_list(ctx, member, &kube_pods, ns, &all)) memset(&all, 0, sizeof(all));
   keep_job_pods(tj, &all, &g->pods);
+  /* The Warnings about the engine object and its pods there. */
+  const json_t **children = xcalloc(g->pods.len + 1, sizeof(*children));
+  children[0] = g->child;
+  for (size_t i = 0; i < g->pods.len; i++) children[i + 1] = g->pods.items[i];
+  rt_member_child_events(ctx, member, ns, children, g->pods.len + 1, &g->member_events);
+  free(children);
+  g->in.member_events = g->member_events.items;
+  g->in.nmember_events = g->member_events.len;
 }
 
 /* The clusters the job was taken off and its engine object still there. */
@@ -285,6 +294,7 @@ static void gathered_free(tj_gathered *g) {
   json_decref(g->ns);
   cache_list_free(&g->pods);
   cache_list_free(&g->events);
+  cache_list_free(&g->member_events);
 }
 
 static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
@@ -356,6 +366,8 @@ int trainingjob_controller_register(rt_manager *m, const gang_config *gang, cons
   /* A job placed on a member: its engine object and pods there, mapped
    * back by the cubit.dev/trainingjob label (no ownerReference crosses). */
   def.member_watches[0] = (rt_watch_def){&kube_pods, map_labelled};
+  /* Their Warning Events there, relayed onto the job. */
+  def.member_events_label = TJ_LABEL;
   for (int f = 0; f < TJ_NFRAMEWORKS; f++) def.member_watches[1 + f] = (rt_watch_def){tj_engine(f), map_labelled};
   def.workers = 4;
   def.reconcile = reconcile;
