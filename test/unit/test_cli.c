@@ -713,8 +713,8 @@ END_TEST
 START_TEST(member_log_follow_dedupes) {
   static const char *const answers[] = {
       "2026-12-07T10:00:05.5Z epoch 1\n2026-12-07T10:00:05.5Z epoch 2\n",
-      "2026-12-07T10:00:05.5Z epoch 1\n2026-12-07T10:00:05.5Z epoch 2\n2026-12-07T10:00:05.123456789Z late\n"
-      "2026-12-07T10:00:06.25Z epoch 3\n",
+      ("2026-12-07T10:00:05.5Z epoch 1\n2026-12-07T10:00:05.5Z epoch 2\n2026-12-07T10:00:05.123456789Z late\n"
+       "2026-12-07T10:00:06.25Z epoch 3\n"),
       "2026-12-07T10:00:06.25Z epoch 3\n",
       "2026-12-07T10:00:06.25Z epoch 3\n2026-12-07T10:00:07Z done\n",
   };
