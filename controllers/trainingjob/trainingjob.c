@@ -187,6 +187,13 @@ static void gather_clusters(const rt_ctx *ctx, const tj_ctl *tc, const json_t *t
     member_view(ctx, g->cluster_objs[n], g->in.spec, &d, &g->clusters[n]);
     n++;
   }
+  /* A job that may be placed again (rescheduleOnClusterLoss) while its
+   * member is away needs the hub's room too, as when it was first placed. */
+  int replacing = 0;
+  for (size_t i = 0; i < n && !placing && g->in.spec->reschedule_on_loss && g->in.spec->cluster == NULL; i++)
+    replacing |= strcmp(g->clusters[i].name, placed) == 0 && !g->clusters[i].ready;
+  for (size_t i = 0; i < n && replacing; i++)
+    if (strcmp(g->clusters[i].name, CLUSTER_LOCAL) == 0) local_view(ctx, tc, g->in.spec, &d, &g->clusters[i]);
   g->in.clusters = g->clusters;
   g->in.nclusters = n;
 }
