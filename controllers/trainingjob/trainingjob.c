@@ -150,6 +150,18 @@ static void local_view(const rt_ctx *ctx, const tj_ctl *tc, const tj_spec *s, co
   cache_list_free(&lp);
 }
 
+/* A job that may be placed again (rescheduleOnClusterLoss) while its
+ * member 'placed' is away needs the hub's room too, as when it was first
+ * placed: the hub's view among the n gathered is filled in. */
+static void hub_room_to_replace(const rt_ctx *ctx, const tj_ctl *tc, const char *placed, const tj_demand *d,
+                                tj_gathered *g, size_t n) {
+  int replacing = 0;
+  for (size_t i = 0; i < n && g->in.spec->reschedule_on_loss && g->in.spec->cluster == NULL; i++)
+    replacing |= strcmp(g->clusters[i].name, placed) == 0 && !g->clusters[i].ready;
+  for (size_t i = 0; i < n && replacing; i++)
+    if (strcmp(g->clusters[i].name, CLUSTER_LOCAL) == 0) local_view(ctx, tc, g->in.spec, d, &g->clusters[i]);
+}
+
 /* The namespace's Project and its clusters, in its order; the hub's own
  * capacity is summed only while the job waits to be placed. */
 static void gather_clusters(const rt_ctx *ctx, const tj_ctl *tc, const json_t *tj, tj_gathered *g) {
@@ -187,13 +199,7 @@ static void gather_clusters(const rt_ctx *ctx, const tj_ctl *tc, const json_t *t
     member_view(ctx, g->cluster_objs[n], g->in.spec, &d, &g->clusters[n]);
     n++;
   }
-  /* A job that may be placed again (rescheduleOnClusterLoss) while its
-   * member is away needs the hub's room too, as when it was first placed. */
-  int replacing = 0;
-  for (size_t i = 0; i < n && !placing && g->in.spec->reschedule_on_loss && g->in.spec->cluster == NULL; i++)
-    replacing |= strcmp(g->clusters[i].name, placed) == 0 && !g->clusters[i].ready;
-  for (size_t i = 0; i < n && replacing; i++)
-    if (strcmp(g->clusters[i].name, CLUSTER_LOCAL) == 0) local_view(ctx, tc, g->in.spec, &d, &g->clusters[i]);
+  if (!placing) hub_room_to_replace(ctx, tc, placed, &d, g, n);
   g->in.clusters = g->clusters;
   g->in.nclusters = n;
 }
