@@ -19,6 +19,7 @@
 #include "history/api.h"
 #include "history/recorder.h"
 #include "history/store.h"
+#include "member_logs.h"
 #include "settings.h"
 
 /* The history's flags, taken out of argv before the manager's own parser
@@ -158,6 +159,7 @@ int main(int argc, char **argv) {
   hist_store *store = NULL;
   hist_api_server *api = NULL;
   hist_pruner *pruner = NULL;
+  mgr_logs *logs = NULL;
   mgr_settings_warn_unknown(settings);
   if (mgr_settings_parse(settings, &parsed, err, sizeof(err))) {
     log_error("manager", "bad --config", "error=\"%s\"", err);
@@ -201,7 +203,8 @@ int main(int argc, char **argv) {
       pipelinerun_controller_register(m, json_object_get(settings, "pipeline")) ||
       jobtemplate_controllers_register(m) || experiment_controller_register(m) ||
       cluster_controller_register(m, opts.leader_election_namespace, gpu) ||
-      webhooks_register(m, gpu, &parsed.gang, history, &hooks)) {
+      webhooks_register(m, gpu, &parsed.gang, history, &hooks) ||
+      mgr_logs_start(m, opts.leader_election_namespace, &logs)) {
     log_error("manager", "cannot register controllers", "%s", "");
     goto out;
   }
@@ -210,6 +213,7 @@ out:
   hist_api_server_stop(api);
   hist_pruner_stop(pruner);
   rt_manager_free(m);
+  mgr_logs_free(logs);
   hist_store_close(store);
   webhooks_free(hooks);
   mgr_settings_free(&parsed);

@@ -150,3 +150,67 @@ int cli_prefixer_flush(cli_prefixer *p, cubit_buf *out) {
 }
 
 void cli_prefixer_free(cli_prefixer *p) { buf_free(&p->partial); }
+
+/* ---------------------------------------------------------- member logs */
+
+const char *cli_member_of(const json_t *tj) {
+  const char *cluster = js_str(tj, "status.cluster");
+  return cluster && *cluster && strcmp(cluster, "local") != 0 ? cluster : NULL;
+}
+
+char *cli_member_logs_path(const char *ns, const char *tj, const char *pod, const char *container, const char *since,
+                           int timestamps) {
+  if (pod == NULL) return xasprintf("/cluster-logs/v1/namespaces/%s/trainingjobs/%s/pods", ns, tj);
+  return xasprintf("/cluster-logs/v1/namespaces/%s/trainingjobs/%s/pods/%s/log?container=%s%s%s%s", ns, tj, pod,
+                   container, since ? "&sinceTime=" : "", since ? since : "", timestamps ? "&timestamps=true" : "");
+}
+
+/* A log line's RFC 3339 timestamp made comparable as a string: the
+ * fraction padded to nine digits ("...:05.5Z" -> "...:05.500000000Z").
+ * 0, or -1 when the line does not start with one. */
+static int sortable_time(const char *s, size_t len, char out[40], size_t *used) {
+  size_t i = 0;
+  while (i < len && i < 20 && s[i] != '.' && s[i] != 'Z' && s[i] != ' ') i++;
+  if (i != 19 || i >= len) return -1;
+  memcpy(out, s, 19);
+  size_t o = 19;
+  out[o++] = '.';
+  size_t digits = 0;
+  if (s[i] == '.')
+    for (i++; i < len && isdigit((unsigned char)s[i]) && digits < 9; i++, digits++) out[o++] = s[i];
+  while (i < len && isdigit((unsigned char)s[i])) i++; /* beyond nanoseconds: ignored */
+  if (i >= len || s[i] != 'Z' || i + 1 >= len || s[i + 1] != ' ') return -1;
+  for (; digits < 9; digits++) out[o++] = '0';
+  out[o++] = 'Z';
+  out[o] = '\0';
+  *used = i + 2;
+  return 0;
+}
+
+int cli_member_log_feed(const char *data, size_t len, const char *after, char newest[40], cli_prefixer *p,
+                        cubit_buf *out) {
+  char threshold[40];
+  snprintf(threshold, sizeof(threshold), "%s", after ? after : "");
+  while (len) {
+    const char *nl = memchr(data, '\n', len);
+    size_t n = nl ? (size_t)(nl - data) : len;
+    char ts[40];
+    size_t used = 0;
+    int rc = 0;
+    if (sortable_time(data, n, ts, &used) == 0) {
+      /* Seen in an earlier answer: the member answers from the second of
+       * sinceTime, so the start of each answer repeats. */
+      if (strcmp(ts, threshold) > 0) {
+        rc = cli_prefixer_feed(p, data + used, n - used, out);
+        if (rc == 0) rc = cli_prefixer_feed(p, "\n", 1, out);
+        if (strcmp(ts, newest) > 0) snprintf(newest, 40, "%s", ts);
+      }
+    } else if (n) {
+      rc = cli_prefixer_feed(p, data, n, out) || cli_prefixer_feed(p, "\n", 1, out) ? CUBIT_ENOMEM : 0;
+    }
+    if (rc) return rc;
+    data += nl ? n + 1 : n;
+    len -= nl ? n + 1 : n;
+  }
+  return 0;
+}

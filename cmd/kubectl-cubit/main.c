@@ -544,14 +544,37 @@ static int cmd_open(cli *c) {
 
 /* ---------------------------------------------------------- logs */
 
+/* Cubit's own HTTPS APIs: the history API and the manager's member logs.
+ * Where the history API is (docs/cli.md#usage-and-history): --history-url
+ * or $CUBIT_HISTORY_URL directly (its CA from $CUBIT_HISTORY_CA, else the
+ * system's); else the API server's service proxy to the Service
+ * cubit-history (port 443) in $CUBIT_HISTORY_NAMESPACE, default
+ * cubit-system. Either way the kubeconfig user's bearer token goes along;
+ * the API server removes Authorization before proxying, so the token is
+ * repeated in X-Cubit-Authorization, which the history API reads then. */
+typedef struct history_api {
+  kube_config cfg;     /* a shallow copy of the CLI's, server and CA replaced when direct */
+  char *server, *ca;   /* owned replacements */
+  kube_client *client;
+  char prefix[320];    /* the service proxy's path, "" when direct */
+  const char *what;    /* for messages: "the history API" */
+  const char *hint;    /* added to a 503 through the proxy */
+} history_api;
+static int manager_open(cli *c, history_api *h);
+static void history_close(history_api *h);
+static int api_request(history_api *h, const char *path, cubit_buf *text, json_t **out, kube_status *st);
+static int api_failed(const history_api *h, const kube_status *st);
+
 typedef struct follow {
   cli *c;
   char pod[256];
   char container[128];
+  char member_tj[256]; /* the TrainingJob placed on a member whose pod this is; "" in the hub */
   cli_prefixer px;
   int follow;
   int failed;
   int done;
+  int stop;            /* the owner ended: a member log's follower reads once more and ends */
   pthread_t thread;
 } follow;
 
@@ -565,8 +588,59 @@ static int on_log(const char *data, size_t len, void *arg) {
   return rc;
 }
 
+static int append_text(const char *data, size_t len, void *arg) {
+  return buf_append(arg, data, len);
+}
+
+/* A member pod's log through the manager. The manager cannot stream it: a
+ * follower asks again every 2 s from the newest line's second, with
+ * timestamps, and drops what it printed already. */
+static void read_member_log(follow *f) {
+  history_api *h = xcalloc(1, sizeof(history_api));
+  if (manager_open(f->c, h)) {
+    f->failed = 1;
+    free(h);
+    return;
+  }
+  char newest[40] = "", since[32] = "";
+  for (;;) {
+    int last = __atomic_load_n(&f->stop, __ATOMIC_ACQUIRE);
+    if (newest[0]) snprintf(since, sizeof(since), "%.19sZ", newest);
+    char *path = cli_member_logs_path(f->c->ns, f->member_tj, f->pod, f->container, since[0] ? since : NULL, f->follow);
+    cubit_buf text, out;
+    buf_init(&text, 16 << 20);
+    buf_init(&out, 1 << 24);
+    kube_status st;
+    int rc = api_request(h, path, &text, NULL, &st);
+    free(path);
+    if (rc) {
+      (void)api_failed(h, &st);
+      f->failed = 1;
+    } else if (f->follow) {
+      char after[40];
+      snprintf(after, sizeof(after), "%s", newest);
+      rc = cli_member_log_feed(text.data ? text.data : "", text.len, after, newest, &f->px, &out);
+    } else {
+      rc = cli_prefixer_feed(&f->px, text.data ? text.data : "", text.len, &out);
+    }
+    if (rc == 0 && (!f->follow || last)) rc = cli_prefixer_flush(&f->px, &out);
+    print_buf(f->c, &out);
+    buf_free(&text);
+    buf_free(&out);
+    if (rc || !f->follow || last) break;
+    sleep(2);
+  }
+  history_close(h);
+  free(h);
+}
+
 static void *read_log(void *arg) {
   follow *f = arg;
+  if (f->member_tj[0]) {
+    read_member_log(f);
+    __atomic_store_n(&f->done, 1, __ATOMIC_RELEASE);
+    return NULL;
+  }
   char *esc_c = curl_easy_escape(NULL, f->container, 0);
   char *base = kube_resource_path(&kube_pods, f->c->ns, f->pod, "log");
   char *path = xasprintf("%s?container=%s%s", base, esc_c, f->follow ? "&follow=true" : "");
@@ -584,6 +658,37 @@ static void *read_log(void *arg) {
   free(path);
   __atomic_store_n(&f->done, 1, __ATOMIC_RELEASE);
   return NULL;
+}
+
+/* The pods of TrainingJob tj: the hub's, or, when it is placed on a member
+ * cluster, the member's as the manager lists them, each marked with the
+ * job's name for read_log. */
+static int tj_pods(cli *c, const json_t *tj, json_t **items) {
+  char sel[320];
+  snprintf(sel, sizeof(sel), "%s=%s", TJ_LABEL, js_name(tj));
+  if (cli_member_of(tj) == NULL) return list(c, &kube_pods, sel, items);
+  *items = NULL;
+  history_api *h = xcalloc(1, sizeof(history_api));
+  int rc = manager_open(c, h);
+  if (rc) {
+    free(h);
+    return rc;
+  }
+  char *path = cli_member_logs_path(c->ns, js_name(tj), NULL, NULL, NULL, 0);
+  json_t *answer = NULL;
+  kube_status st;
+  if (api_request(h, path, NULL, &answer, &st)) rc = api_failed(h, &st);
+  free(path);
+  history_close(h);
+  free(h);
+  if (rc) return rc;
+  *items = json_incref(json_object_get(answer, "items"));
+  json_decref(answer);
+  if (*items == NULL) *items = json_array();
+  size_t i;
+  json_t *pod;
+  json_array_foreach(*items, i, pod) json_object_set_new(pod, "cubitMemberJob", json_string(js_name(tj)));
+  return 0;
 }
 
 /* The pods a logs command reads now, and whether the thing they belong to
@@ -606,8 +711,7 @@ static int gather_pods(cli *c, const kube_resource *r, const json_t *obj, json_t
     size_t i;
     json_t *tj;
     json_array_foreach(picked, i, tj) {
-      snprintf(sel, sizeof(sel), "%s=%s", TJ_LABEL, js_name(tj));
-      if ((rc = list(c, &kube_pods, sel, &items))) break;
+      if ((rc = tj_pods(c, tj, &items))) break;
       json_t *some = cli_pick_pods(items, a->role, a->replica);
       json_array_extend(*pods, some);
       json_decref(some);
@@ -634,8 +738,7 @@ static int gather_pods(cli *c, const kube_resource *r, const json_t *obj, json_t
     json_t *tj;
     json_array_foreach(items, i, tj) {
       json_t *tpods = NULL;
-      snprintf(sel, sizeof(sel), "%s=%s", TJ_LABEL, js_name(tj));
-      if ((rc = list(c, &kube_pods, sel, &tpods))) break;
+      if ((rc = tj_pods(c, tj, &tpods))) break;
       json_t *some = cli_pick_pods(tpods, a->role, a->replica);
       json_array_extend(*pods, some);
       json_decref(some);
@@ -647,8 +750,12 @@ static int gather_pods(cli *c, const kube_resource *r, const json_t *obj, json_t
   if (r == &trainingjob_resource) {
     const char *ph = js_str(obj, "status.phase");
     *going = !(ph && (strcmp(ph, "Succeeded") == 0 || strcmp(ph, "Failed") == 0));
-    snprintf(sel, sizeof(sel), "%s=%s", TJ_LABEL, js_name(obj));
-  } else if (r == &notebook_resource) {
+    if ((rc = tj_pods(c, obj, &items))) return rc;
+    *pods = cli_pick_pods(items, a->role, a->replica);
+    json_decref(items);
+    return 0;
+  }
+  if (r == &notebook_resource) {
     snprintf(sel, sizeof(sel), "%s=%s", NOTEBOOK_LABEL, js_name(obj));
   } else {
     int n = snprintf(sel, sizeof(sel), "%s=%s", INFERENCE_LABEL, js_name(obj));
@@ -736,6 +843,7 @@ static int cmd_logs(cli *c) {
       f->follow = a->follow;
       snprintf(f->pod, sizeof(f->pod), "%s", js_name(pod));
       snprintf(f->container, sizeof(f->container), "%s", container);
+      snprintf(f->member_tj, sizeof(f->member_tj), "%s", js_str(pod, "cubitMemberJob") ? js_str(pod, "cubitMemberJob") : "");
       cli_prefixer_init(&f->px, prefix ? f->pod : NULL);
       seen[nseen++] = f;
       if (a->follow) {
@@ -753,7 +861,10 @@ static int cmd_logs(cli *c) {
     if (!a->follow || rc) break;
     /* Following: until the owner ended and every reader is done. */
     int busy = 0;
-    for (size_t k = 0; k < nseen; k++) busy |= !__atomic_load_n(&seen[k]->done, __ATOMIC_ACQUIRE);
+    for (size_t k = 0; k < nseen; k++) {
+      if (!going) __atomic_store_n(&seen[k]->stop, 1, __ATOMIC_RELEASE); /* a member log's follower ends */
+      busy |= !__atomic_load_n(&seen[k]->done, __ATOMIC_ACQUIRE);
+    }
     if (!going && !busy) break;
     sleep(2);
     const char *name = js_name(obj);
@@ -903,28 +1014,33 @@ static int cmd_backfill(cli *c) {
 
 /* ---------------------------------------------------------- history */
 
-/* Where the history API is (docs/cli.md#usage-and-history): --history-url
- * or $CUBIT_HISTORY_URL directly (its CA from $CUBIT_HISTORY_CA, else the
- * system's); else the API server's service proxy to the Service
- * cubit-history (port 443) in $CUBIT_HISTORY_NAMESPACE, default
- * cubit-system. Either way the kubeconfig user's bearer token goes along;
- * the API server removes Authorization before proxying, so the token is
- * repeated in X-Cubit-Authorization, which the history API reads then. */
-typedef struct history_api {
-  kube_config cfg;     /* a shallow copy of the CLI's, server and CA replaced when direct */
-  char *server, *ca;   /* owned replacements */
-  kube_client *client;
-  char prefix[320];    /* the service proxy's path, "" when direct */
-} history_api;
-
 static void history_close(history_api *h) {
   kube_client_free(h->client);
   free(h->server);
   free(h->ca);
 }
 
-static int history_open(cli *c, history_api *h) {
+/* Where one of Cubit's HTTPS APIs is: 'url' (a flag or $<env>_URL, its CA
+ * from $<env>_CA) directly, else the service proxy to 'service' (port 443)
+ * in $<env>_NAMESPACE, default cubit-system. */
+typedef struct api_place {
+  const char *what;    /* "the history API" */
+  const char *hint;    /* what a 503 through the service proxy may mean */
+  const char *url;     /* a flag's value, or NULL */
+  const char *env;     /* "CUBIT_HISTORY" */
+  const char *service; /* "cubit-history" */
+} api_place;
+
+static const char *env_of(const api_place *p, const char *suffix, char *buf, size_t len) {
+  snprintf(buf, len, "%s_%s", p->env, suffix);
+  return getenv(buf);
+}
+
+static int api_open(cli *c, const api_place *where, history_api *h) {
   memset(h, 0, sizeof(*h));
+  h->what = where->what;
+  h->hint = where->hint;
+  char name[64];
   /* The API reviews a bearer token: a user known by a client certificate
    * alone has none to send. */
   kube_creds *creds = kube_creds_new(&c->cfg);
@@ -939,13 +1055,13 @@ static int history_open(cli *c, history_api *h) {
     return CLI_EXIT_ERROR;
   }
   if (!has_token) {
-    fail("the history API authenticates callers by a bearer token, and the kubeconfig user of context %s has none "
+    fail("%s authenticates callers by a bearer token, and the kubeconfig user of context %s has none "
          "(a client certificate?): pass --token, or use a user with a token or an exec credential plugin",
-         c->cfg.context && *c->cfg.context ? c->cfg.context : "(current)");
+         where->what, c->cfg.context && *c->cfg.context ? c->cfg.context : "(current)");
     return CLI_EXIT_USAGE;
   }
   h->cfg = c->cfg;
-  const char *url = c->a->history_url ? c->a->history_url : getenv("CUBIT_HISTORY_URL");
+  const char *url = where->url ? where->url : env_of(where, "URL", name, sizeof(name));
   if (url && *url) {
     h->server = xstrdup(url);
     size_t n = strlen(h->server);
@@ -956,7 +1072,7 @@ static int history_open(cli *c, history_api *h) {
     h->cfg.proxy_url = NULL;
     h->cfg.ca_pem = NULL;
     h->cfg.ca_pem_len = 0;
-    const char *ca = getenv("CUBIT_HISTORY_CA");
+    const char *ca = env_of(where, "CA", name, sizeof(name));
     if (ca && *ca) {
       FILE *f = fopen(ca, "rb");
       cubit_buf b;
@@ -966,7 +1082,7 @@ static int history_open(cli *c, history_api *h) {
       while (f && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
         if (buf_append(&b, chunk, got)) break;
       if (f == NULL || b.len == 0) {
-        fail("CUBIT_HISTORY_CA=%s: cannot read it", ca);
+        fail("%s=%s: cannot read it", name, ca);
         if (f) fclose(f);
         buf_free(&b);
         free(h->server);
@@ -977,39 +1093,70 @@ static int history_open(cli *c, history_api *h) {
       h->ca = h->cfg.ca_pem = buf_detach(&b);
     }
   } else {
-    const char *ns = getenv("CUBIT_HISTORY_NAMESPACE");
-    snprintf(h->prefix, sizeof(h->prefix), "/api/v1/namespaces/%s/services/https:cubit-history:443/proxy",
-             ns && *ns ? ns : "cubit-system");
+    const char *ns = env_of(where, "NAMESPACE", name, sizeof(name));
+    snprintf(h->prefix, sizeof(h->prefix), "/api/v1/namespaces/%s/services/https:%s:443/proxy",
+             ns && *ns ? ns : "cubit-system", where->service);
   }
   kube_client_options o = {.user_agent = "kubectl-cubit/0.1.0", .token_copy_header = "X-Cubit-Authorization"};
   if (kube_client_new(&h->cfg, &o, &h->client)) {
-    fail("cannot make a client for the history API at %s", h->cfg.server);
+    fail("cannot make a client for %s at %s", where->what, h->cfg.server);
     history_close(h);
     return CLI_EXIT_ERROR;
   }
   return 0;
 }
 
-/* GET path of the history API; its error answers ({reason, message}) are
- * said in its own words. */
-static int history_get(cli *c, history_api *h, const char *path, json_t **out) {
-  char *full = xasprintf("%s%s", h->prefix, path);
-  kube_status st;
-  int rc = kube_request(h->client, "GET", full, NULL, NULL, NULL, 0, out, &st);
-  free(full);
-  if (rc == 0) return 0;
+static int history_open(cli *c, history_api *h) {
+  api_place p = {"the history API", " (is history enabled in the chart? or set --history-url)", c->a->history_url,
+                 "CUBIT_HISTORY", "cubit-history"};
+  return api_open(c, &p, h);
+}
+
+/* The manager's endpoints (the member logs): reached like the history API,
+ * at $CUBIT_MANAGER_URL or through the webhook Service. */
+static int manager_open(cli *c, history_api *h) {
+  api_place p = {"the manager's logs API", " (is the manager running? its webhook Service serves them)", NULL,
+                 "CUBIT_MANAGER", "cubit-webhook"};
+  return api_open(c, &p, h);
+}
+
+/* Says a failed call of the API h in its own words ({reason, message});
+ * returns the exit code. */
+static int api_failed(const history_api *h, const kube_status *stp) {
+  const kube_status st = *stp;
   const char *body = strstr(st.message, ": {");
   json_t *e = body ? json_loads(body + 2, 0, NULL) : NULL;
   const char *msg = js_str(e, "message") ? js_str(e, "message") : st.message;
   const char *where = h->prefix[0] ? "through the API server's service proxy" : h->cfg.server;
   if (st.http_status == 0)
-    fail("the history API (%s): %s", where, msg);
+    fail("%s (%s): %s", h->what, where, msg);
   else if (h->prefix[0] && st.http_status == 503)
-    fail("the history API (%s): %s (is history enabled in the chart? or set --history-url)", where, msg);
+    fail("%s (%s): %s%s", h->what, where, msg, h->hint);
   else
-    fail("the history API (%s) answered %ld: %s", where, st.http_status, msg);
+    fail("%s (%s) answered %ld: %s", h->what, where, st.http_status, msg);
   json_decref(e);
   return st.http_status == 400 ? CLI_EXIT_USAGE : CLI_EXIT_ERROR;
+}
+
+/* GET path of the history API (or the manager's); its error answers are
+ * said in its own words. */
+static int history_get(cli *c, history_api *h, const char *path, json_t **out) {
+  (void)c;
+  char *full = xasprintf("%s%s", h->prefix, path);
+  kube_status st;
+  int rc = kube_request(h->client, "GET", full, NULL, NULL, NULL, 0, out, &st);
+  free(full);
+  if (rc == 0) return 0;
+  return api_failed(h, &st);
+}
+
+/* GET path of the API h: JSON into *out, or (text not NULL) the raw body. */
+static int api_request(history_api *h, const char *path, cubit_buf *text, json_t **out, kube_status *st) {
+  char *full = xasprintf("%s%s", h->prefix, path);
+  int rc = text ? kube_request_stream_within(h->client, full, 60000, append_text, text, st)
+                : kube_request(h->client, "GET", full, NULL, NULL, NULL, 0, out, st);
+  free(full);
+  return rc;
 }
 
 static int print_data(cli *c, const json_t *v) {

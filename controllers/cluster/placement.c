@@ -54,7 +54,7 @@ static void node_view(cache_list *ln, cache_list *lp, const placement_needs *nee
  * say: ready only when the Cluster is Ready and the caches the plan reads
  * (pods, the workload's API) have listed. */
 static void member_view(const rt_ctx *ctx, const json_t *cluster, const placement_needs *needs, const gpu_profile *gpu,
-                        int placing, placement_view *v, placement_node **nodes_out) {
+                        int judging, placement_view *v, placement_node **nodes_out) {
   const json_t *st = json_object_get(cluster, "status");
   const json_t *ready = rt_condition_get(st, "Ready");
   v->serves = cluster && (needs->member_serves == NULL || needs->member_serves(st, needs->arg));
@@ -69,7 +69,7 @@ static void member_view(const rt_ctx *ctx, const json_t *cluster, const placemen
   v->free_memory_bytes = status_quantity(st, "allocatable.memory", 0) - status_quantity(st, "used.memory", 0);
   v->free_gpu_milli = member_free_gpu(st, needs->demand.model);
   cache_list ln = {0}, lp = {0};
-  if (!placing || !v->ready || rt_member_list(ctx, v->name, &kube_nodes, NULL, &ln)) return;
+  if (!judging || !v->ready || rt_member_list(ctx, v->name, &kube_nodes, NULL, &ln)) return;
   if (rt_member_list(ctx, v->name, &kube_pods, NULL, &lp)) {
     cache_list_free(&ln);
     return;
@@ -155,6 +155,48 @@ static void hold_to_quota(const rt_ctx *ctx, const gpu_profile *gpu, placement_c
   }
 }
 
+/* The views of the project's clusters (and of 'placed' if the project
+ * dropped it since); their room judged only when 'judging' (placing, or
+ * placing again). */
+static void gather_views(const rt_ctx *ctx, const char *placed, const placement_needs *needs, const gpu_profile *gpu,
+                         int judging, placement_candidates *out) {
+  cache_store *clusters = rt_store(ctx, &cluster_resource);
+  size_t n = 0;
+  int placing = placed == NULL || *placed == '\0';
+  int listed = 0; /* the placed cluster is still in the project's list */
+  for (; n < out->project_spec.nclusters; n++) {
+    placement_view *v = &out->views[n];
+    v->name = out->project_spec.clusters[n];
+    listed |= !placing && strcmp(v->name, placed) == 0;
+    if (strcmp(v->name, CLUSTER_LOCAL) == 0) {
+      if (judging) local_view(ctx, needs, gpu, v, &out->nodes[n]);
+      else v->ready = v->serves = 1;
+      continue;
+    }
+    out->cluster_objs[n] = clusters ? cache_store_get(clusters, NULL, v->name) : NULL;
+    member_view(ctx, out->cluster_objs[n], needs, gpu, judging, v, &out->nodes[n]);
+  }
+  if (!placing && !listed && strcmp(placed, CLUSTER_LOCAL) != 0) {
+    out->views[n].name = placed;
+    out->cluster_objs[n] = clusters ? cache_store_get(clusters, NULL, placed) : NULL;
+    member_view(ctx, out->cluster_objs[n], needs, gpu, judging, &out->views[n], &out->nodes[n]);
+    n++;
+  }
+  out->n = n;
+}
+
+/* Drops the views and what keeps them (the project stays). */
+static void release_views(placement_candidates *c) {
+  for (size_t i = 0; i < PROJECT_MAX_CLUSTERS + 1; i++) {
+    json_decref(c->cluster_objs[i]);
+    c->cluster_objs[i] = NULL;
+    free(c->nodes[i]);
+    c->nodes[i] = NULL;
+  }
+  memset(c->views, 0, sizeof(c->views));
+  c->n = 0;
+}
+
 void placement_candidates_gather(const rt_ctx *ctx, const char *project, const char *placed,
                                  const placement_needs *needs, const gpu_profile *gpu, placement_candidates *out) {
   memset(out, 0, sizeof(*out));
@@ -166,36 +208,21 @@ void placement_candidates_gather(const rt_ctx *ctx, const char *project, const c
   out->project_parsed = 1;
   out->project_name = project;
   int placing = placed == NULL || *placed == '\0';
-  cache_store *clusters = rt_store(ctx, &cluster_resource);
-  size_t n = 0;
-  int listed = 0; /* the placed cluster is still in the project's list */
-  for (; n < out->project_spec.nclusters; n++) {
-    placement_view *v = &out->views[n];
-    v->name = out->project_spec.clusters[n];
-    listed |= !placing && strcmp(v->name, placed) == 0;
-    if (strcmp(v->name, CLUSTER_LOCAL) == 0) {
-      if (placing) local_view(ctx, needs, gpu, v, &out->nodes[n]);
-      else v->ready = v->serves = 1;
-      continue;
-    }
-    out->cluster_objs[n] = clusters ? cache_store_get(clusters, NULL, v->name) : NULL;
-    member_view(ctx, out->cluster_objs[n], needs, gpu, placing, v, &out->nodes[n]);
+  gather_views(ctx, placed, needs, gpu, placing, out);
+  /* A workload that may be placed again (rescheduleOnClusterLoss) while its
+   * member is away needs every cluster's room, the hub's too, as when it
+   * was first placed. */
+  const placement_view *was = placing ? NULL : placement_candidates_find(out, placed);
+  int replacing = needs->replaceable && was && !was->ready;
+  if (replacing) {
+    release_views(out);
+    gather_views(ctx, placed, needs, gpu, 1, out);
   }
-  if (!placing && !listed && strcmp(placed, CLUSTER_LOCAL) != 0) {
-    out->views[n].name = placed;
-    out->cluster_objs[n] = clusters ? cache_store_get(clusters, NULL, placed) : NULL;
-    member_view(ctx, out->cluster_objs[n], needs, gpu, placing, &out->views[n], &out->nodes[n]);
-    n++;
-  }
-  out->n = n;
-  if (placing) hold_to_quota(ctx, gpu, out);
+  if (placing || replacing) hold_to_quota(ctx, gpu, out);
 }
 
 void placement_candidates_free(placement_candidates *c) {
-  for (size_t i = 0; i < PROJECT_MAX_CLUSTERS + 1; i++) {
-    json_decref(c->cluster_objs[i]);
-    free(c->nodes[i]);
-  }
+  release_views(c);
   if (c->project_parsed) project_spec_free(&c->project_spec);
   json_decref(c->project);
   memset(c, 0, sizeof(*c));

@@ -45,6 +45,10 @@ typedef struct placement_needs {
   int (*member_serves)(const json_t *cluster_status, const void *arg);
   const void *arg;
   int local_serves; /* the hub serves it */
+  /* It may be placed again while its member is away
+   * (spec.placement.rescheduleOnClusterLoss, not pinned): then every
+   * cluster's room is judged as when it was first placed. */
+  int replaceable;
 } placement_needs;
 
 /* The project's clusters in its order, and the one the workload was placed

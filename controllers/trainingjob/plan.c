@@ -21,6 +21,7 @@
 #include "controllers/trainingjob/trainingjob.h"
 #include "runtime/apply.h"
 #include "runtime/conditions.h"
+#include "runtime/member_events.h"
 #include "runtime/status.h"
 #include "util/alloc.h"
 #include "util/json.h"
@@ -774,5 +775,9 @@ void tj_plan(const tj_observed *in, rt_plan *out) {
   }
   size_t away;
   if (in->nabandoned) (void)leave_abandoned(&pl, &away);
+  /* What went wrong in the member, told on the job (while the member is
+   * away its Events are as last seen: nothing new). */
+  if (pl.member && member && member->ready)
+    rt_plan_relay_member_events(out, pl.status, pl.member, in->member_events, in->nmember_events);
   rt_plan_set_status(out, pl.status);
 }

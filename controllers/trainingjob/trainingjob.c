@@ -13,6 +13,7 @@
 #include "runtime/apply.h"
 #include "runtime/conditions.h"
 #include "runtime/controller.h"
+#include "runtime/member_events.h"
 #include "runtime/members.h"
 #include "runtime/status.h"
 #include "util/quantity.h"
@@ -31,7 +32,7 @@ typedef struct tj_gathered {
   tj_spec spec;
   char spec_error[512];
   json_t *child, *debug_pod, *ns;
-  cache_list pods, events;
+  cache_list pods, events, member_events;
   placement_candidates clusters;
   const char *abandoned[PROJECT_MAX_CLUSTERS];
   json_t *abandoned_child[PROJECT_MAX_CLUSTERS];
@@ -86,7 +87,8 @@ static void gather_clusters(const rt_ctx *ctx, const tj_ctl *tc, const json_t *t
   if (g->in.env.project == NULL || g->in.spec == NULL) return;
   placement_needs needs = {.api = tj_engine(g->spec.framework), .member_serves = member_serves,
                            .arg = &g->spec.framework,
-                           .local_serves = rt_api_available(ctx, tj_engine(g->spec.framework))};
+                           .local_serves = rt_api_available(ctx, tj_engine(g->spec.framework)),
+                           .replaceable = g->spec.place.reschedule_on_loss && g->spec.place.cluster == NULL};
   tj_demand_of(g->in.spec, &needs.demand);
   placement_candidates_gather(ctx, g->in.env.project, js_str(tj, "status.cluster"), &needs, tc->gpu, &g->clusters);
   g->in.project_name = g->clusters.project_name;
@@ -110,6 +112,14 @@ static void gather_in_member(const rt_ctx *ctx, const json_t *tj, const char *me
   /* Not connected: no pods (the plan does not read them: the member is not ready). */
   if (rt_member_list(ctx, member, &kube_pods, ns, &all)) memset(&all, 0, sizeof(all));
   keep_job_pods(tj, &all, &g->pods);
+  /* The Warnings about the engine object and its pods there. */
+  const json_t **children = xcalloc(g->pods.len + 1, sizeof(*children));
+  children[0] = g->child;
+  for (size_t i = 0; i < g->pods.len; i++) children[i + 1] = g->pods.items[i];
+  rt_member_child_events(ctx, member, ns, children, g->pods.len + 1, &g->member_events);
+  free(children);
+  g->in.member_events = g->member_events.items;
+  g->in.nmember_events = g->member_events.len;
 }
 
 /* The clusters the job was taken off and its engine object still there. */
@@ -185,6 +195,7 @@ static void gathered_free(tj_gathered *g) {
   json_decref(g->ns);
   cache_list_free(&g->pods);
   cache_list_free(&g->events);
+  cache_list_free(&g->member_events);
 }
 
 static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
@@ -256,6 +267,8 @@ int trainingjob_controller_register(rt_manager *m, const gang_config *gang, cons
   /* A job placed on a member: its engine object and pods there, mapped
    * back by the cubit.dev/trainingjob label (no ownerReference crosses). */
   def.member_watches[0] = (rt_watch_def){&kube_pods, map_labelled};
+  /* Their Warning Events there, relayed onto the job. */
+  def.member_events_label = TJ_LABEL;
   for (int f = 0; f < TJ_NFRAMEWORKS; f++) def.member_watches[1 + f] = (rt_watch_def){tj_engine(f), map_labelled};
   def.workers = 4;
   def.reconcile = reconcile;

@@ -151,6 +151,10 @@ typedef struct tj_observed {
   const char *const *abandoned;
   const json_t *const *abandoned_child;
   size_t nabandoned;
+  /* Placed on a member: the member's Warning Events about the engine object
+   * and the pods (runtime/member_events.h), relayed onto the job. */
+  json_t *const *member_events;
+  size_t nmember_events;
 } tj_observed;
 
 /* The cluster the job runs in: status.cluster once placed, else "local"

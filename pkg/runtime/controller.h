@@ -89,6 +89,11 @@ typedef struct rt_controller_def {
    * as a local watch's is (children a controller makes in members carry
    * labels back to their hub object, never an ownerReference). */
   rt_watch_def member_watches[RT_MAX_WATCHES];   /* resource NULL ends */
+  /* The label this controller's children in members carry naming their hub
+   * object (same namespace), or NULL: when set, every member caches its
+   * Warning Events and one about a cached child (a pod, or a kind of
+   * member_watches) enqueues that object (runtime/member_events.h). */
+  const char *member_events_label;
   int workers;                                   /* default 2 */
   rt_reconcile_fn reconcile;
   void *arg;                       /* the controller's own state (ctx->arg) */

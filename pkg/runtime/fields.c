@@ -59,9 +59,13 @@ static const char *const crd_fields[] = {
 
 /* Events: only the workload controllers' FailedCreate ones are watched
  * (rt_cached_selector): which object could not create its pods, and the
- * API server's words why. */
+ * API server's words why. A member's Warning Events too
+ * (runtime/member_events.h): the same, and the involved object's API group
+ * to find it among the member's caches. */
 static const char *const event_fields[] = {
     "metadata",
+    "involvedObject.apiVersion",
+    "involvedObject.namespace",
     "involvedObject.kind",
     "involvedObject.name",
     "involvedObject.uid",

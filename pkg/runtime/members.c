@@ -14,8 +14,11 @@
 
 #include "cache/informer.h"
 #include "kube/watch.h"
+#include "runtime/fields.h"
 #include "runtime/internal.h"
+#include "runtime/member_events.h"
 #include "util/alloc.h"
+#include "util/json.h"
 #include "util/log.h"
 
 typedef struct rt_member rt_member;
@@ -98,6 +101,36 @@ static int same_resource(const kube_resource *a, const kube_resource *b) {
          strcmp(a->resource, b->resource) == 0;
 }
 
+/* The cached child a member's Event is about (a new reference), from the
+ * member's store of its kind, or NULL. Loop thread. */
+static json_t *involved_object(const rt_member *mb, const json_t *event) {
+  const char *kind = js_str(event, "involvedObject.kind"), *name = js_str(event, "involvedObject.name");
+  const char *api_version = js_str(event, "involvedObject.apiVersion");
+  if (kind == NULL || name == NULL || api_version == NULL) return NULL;
+  const char *slash = strchr(api_version, '/');
+  size_t glen = slash ? (size_t)(slash - api_version) : 0;
+  for (size_t i = 0; i < mb->n; i++) {
+    const kube_resource *r = mb->resources[i];
+    if (strcmp(r->kind, kind) != 0 || strlen(r->group) != glen || strncmp(r->group, api_version, glen) != 0) continue;
+    return cache_store_get(cache_informer_store(mb->informers[i]), js_str(event, "involvedObject.namespace"), name);
+  }
+  return NULL;
+}
+
+/* A member's Warning Event reaches the hub object of the child it is about
+ * in each controller that declared member_events_label. */
+static void event_changed(rt_member *mb, const json_t *event) {
+  json_t *involved = involved_object(mb, event);
+  if (involved == NULL) return; /* not a child: its own add enqueues the owner, who then reads the Event */
+  for (rt_controller *c = rt__manager_controllers(mb->mgr); c; c = c->next) {
+    if (c->def.member_events_label == NULL) continue;
+    char *key = rt__member_event_key(event, involved, c->def.member_events_label);
+    if (key) wq_add(c->queue, key);
+    free(key);
+  }
+  json_decref(involved);
+}
+
 /* A change of a member's object: the connecting controller hears of the
  * cluster (debounced by a second: pods change often), and every controller
  * that declared the resource among its member_watches hears of the keys its
@@ -105,6 +138,7 @@ static int same_resource(const kube_resource *a, const kube_resource *b) {
 static void changed(const member_informer_arg *a, const json_t *obj) {
   rt_member *mb = a->mb;
   if (a->connector) rt_enqueue(mb->mgr, mb->controller, mb->name, 1000);
+  if (same_resource(a->resource, &kube_events)) event_changed(mb, obj);
   for (rt_controller *c = rt__manager_controllers(mb->mgr); c; c = c->next) {
     for (size_t i = 0; i < RT_MAX_WATCHES && c->def.member_watches[i].resource; i++) {
       const rt_watch_def *w = &c->def.member_watches[i];
@@ -135,6 +169,10 @@ static void member_start(rt_member *mb, uv_loop_t *loop) {
   for (size_t i = 0; i < mb->n; i++) {
     cache_informer_options o = {0};
     o.resource = mb->resources[i];
+    if (same_resource(o.resource, &kube_events)) { /* only the warnings, as the hub keeps Events */
+      o.field_selector = RT_MEMBER_EVENTS_SELECTOR;
+      o.fields = rt_cached_fields(o.resource);
+    }
     mb->informers[i] = cache_informer_new(loop, mb->client, mb->watcher, &o);
     cache_store *s = cache_informer_store(mb->informers[i]);
     cache_store_index_owner(s);
@@ -214,21 +252,27 @@ static rt_member *find(rt_members *ms, const char *name) {
   return NULL;
 }
 
+/* Adds r to the member's resources unless it is there already; 0 when it
+ * is there, -1 when the member has no room left (logged). */
+static int add_resource(rt_member *mb, const kube_resource *r) {
+  for (size_t j = 0; j < mb->n; j++)
+    if (same_resource(mb->resources[j], r)) return 0;
+  if (mb->n == MEMBER_MAX_RESOURCES) {
+    log_error("members", "too many member resources", "cluster=%s resource=%s", mb->name, r->resource);
+    return -1;
+  }
+  mb->resources[mb->n++] = r;
+  return 0;
+}
+
 /* Adds every controller's member_watches not already cached (a kind
- * several controllers declare is cached once). */
+ * several controllers declare is cached once), and the Warning Events when
+ * a controller relays them. */
 static void add_member_watches(rt_member *mb) {
   for (rt_controller *c = rt__manager_controllers(mb->mgr); c; c = c->next) {
-    for (size_t i = 0; i < RT_MAX_WATCHES && c->def.member_watches[i].resource; i++) {
-      const kube_resource *r = c->def.member_watches[i].resource;
-      int have = 0;
-      for (size_t j = 0; j < mb->n && !have; j++) have = same_resource(mb->resources[j], r);
-      if (have) continue;
-      if (mb->n == MEMBER_MAX_RESOURCES) {
-        log_error("members", "too many member resources", "cluster=%s resource=%s", mb->name, r->resource);
-        return;
-      }
-      mb->resources[mb->n++] = r;
-    }
+    for (size_t i = 0; i < RT_MAX_WATCHES && c->def.member_watches[i].resource; i++)
+      if (add_resource(mb, c->def.member_watches[i].resource)) return;
+    if (c->def.member_events_label && add_resource(mb, &kube_events)) return;
   }
 }
 

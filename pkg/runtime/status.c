@@ -58,9 +58,7 @@ rt_state rt_status_state(const json_t *status) {
   return RT_STATE_PROGRESSING;
 }
 
-/* When an Event was last seen: a series' last observation, else the old
- * API's lastTimestamp, else the new API's eventTime. */
-static int64_t event_seen(const json_t *ev) {
+int64_t rt_event_last_seen(const json_t *ev) {
   int64_t t = js_time(ev, "series.lastObservedTime");
   if (t == 0) t = js_time(ev, "lastTimestamp");
   if (t == 0) t = js_time(ev, "eventTime");
@@ -74,7 +72,7 @@ const json_t *rt_create_refusal(json_t *const *events, size_t n, const char *uid
   for (size_t i = 0; i < n; i++) {
     const char *reason = js_str(events[i], "reason"), *about = js_str(events[i], "involvedObject.uid");
     if (reason == NULL || strcmp(reason, "FailedCreate") != 0 || about == NULL || strcmp(about, uid) != 0) continue;
-    int64_t t = event_seen(events[i]);
+    int64_t t = rt_event_last_seen(events[i]);
     if (t < since || (best && t < best_t)) continue;
     best = events[i];
     best_t = t;

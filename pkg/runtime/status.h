@@ -54,4 +54,8 @@ rt_state rt_status_state(const json_t *status);
  * NULL) is when it was last seen. */
 const json_t *rt_create_refusal(json_t *const *events, size_t n, const char *uid, int64_t since, int64_t *when);
 
+/* When an Event was last seen (epoch seconds): a series' last observation,
+ * else the old API's lastTimestamp, else the new API's eventTime. */
+int64_t rt_event_last_seen(const json_t *ev);
+
 #endif

@@ -676,6 +676,67 @@ START_TEST(help_texts) {
 }
 END_TEST
 
+/* Which way logs go: a TrainingJob placed on a member is read through the
+ * manager (its user cannot reach the member); one in the hub as before. */
+static const struct {
+  const char *status;
+  const char *member; /* NULL: the hub */
+} placements[] = {
+    {"{}", NULL},
+    {"{\"cluster\":\"local\"}", NULL},
+    {"{\"cluster\":\"\"}", NULL},
+    {"{\"cluster\":\"gpu-east\"}", "gpu-east"},
+};
+
+START_TEST(member_logs_route) {
+  json_t *tj = json_pack("{s:{s:s}, s:o}", "metadata", "name", "train", "status", json_loads(placements[_i].status, 0, NULL));
+  const char *m = cli_member_of(tj);
+  if (placements[_i].member == NULL) ck_assert_msg(m == NULL, "%s: read from %s", placements[_i].status, m);
+  else ck_assert_str_eq(m, placements[_i].member);
+  json_decref(tj);
+}
+END_TEST
+
+START_TEST(member_logs_paths) {
+  char *p = cli_member_logs_path("team-a", "train", NULL, NULL, NULL, 0);
+  ck_assert_str_eq(p, "/cluster-logs/v1/namespaces/team-a/trainingjobs/train/pods");
+  free(p);
+  p = cli_member_logs_path("team-a", "train", "train-0", "main", "2026-12-07T10:00:05Z", 1);
+  ck_assert_str_eq(p, "/cluster-logs/v1/namespaces/team-a/trainingjobs/train/pods/train-0/log?container=main&sinceTime="
+                      "2026-12-07T10:00:05Z&timestamps=true");
+  free(p);
+}
+END_TEST
+
+/* A follower's answers overlap (each starts at the newest line's second):
+ * every line is printed once, without its time, in order. */
+START_TEST(member_log_follow_dedupes) {
+  static const char *const answers[] = {
+      "2026-12-07T10:00:05.5Z epoch 1\n2026-12-07T10:00:05.5Z epoch 2\n",
+      ("2026-12-07T10:00:05.5Z epoch 1\n2026-12-07T10:00:05.5Z epoch 2\n2026-12-07T10:00:05.123456789Z late\n"
+       "2026-12-07T10:00:06.25Z epoch 3\n"),
+      "2026-12-07T10:00:06.25Z epoch 3\n",
+      "2026-12-07T10:00:06.25Z epoch 3\n2026-12-07T10:00:07Z done\n",
+  };
+  cli_prefixer px;
+  cli_prefixer_init(&px, "train-0");
+  cubit_buf out;
+  buf_init(&out, 1 << 20);
+  char newest[40] = "";
+  for (size_t i = 0; i < sizeof(answers) / sizeof(answers[0]); i++) {
+    char after[40];
+    snprintf(after, sizeof(after), "%s", newest);
+    ck_assert_int_eq(cli_member_log_feed(answers[i], strlen(answers[i]), after, newest, &px, &out), 0);
+  }
+  ck_assert_int_eq(cli_prefixer_flush(&px, &out), 0);
+  ck_assert_int_eq(buf_append(&out, "", 1), 0);
+  ck_assert_str_eq(out.data, "[train-0] epoch 1\n[train-0] epoch 2\n[train-0] epoch 3\n[train-0] done\n");
+  ck_assert_str_eq(newest, "2026-12-07T10:00:07.000000000Z");
+  cli_prefixer_free(&px);
+  buf_free(&out);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("cli");
   TCase *tc = tcase_create("core");
@@ -700,6 +761,9 @@ int main(void) {
   tcase_add_loop_test(tc, prefix_lines, 0, N(prefixes));
   tcase_add_loop_test(tc, did_you_mean, 0, N(suggestions));
   tcase_add_test(tc, help_texts);
+  tcase_add_loop_test(tc, member_logs_route, 0, N(placements));
+  tcase_add_test(tc, member_logs_paths);
+  tcase_add_test(tc, member_log_follow_dedupes);
   suite_add_tcase(s, tc);
   return testutil_run(s);
 }

@@ -105,6 +105,10 @@ static const read_path reads[] = {
     {"create refusal", &kube_events, "reason"},
     {"create refusal", &kube_events, "message"},
     {"create refusal", &kube_events, "lastTimestamp"},
+    {"member warnings", &kube_events, "type"},
+    {"member warnings", &kube_events, "involvedObject.kind"},
+    {"member warnings", &kube_events, "involvedObject.apiVersion"},
+    {"member warnings", &kube_events, "involvedObject.namespace"},
 };
 
 /* What must be gone after the transform. */

@@ -1138,14 +1138,24 @@ typedef struct place_case {
   const char *events;
   int64_t requeue_ms;
   const char *abandoned; /* status.abandonedClusters wanted, as JSON; NULL = unset */
+  const char *member_events; /* the member's Warning Events about the children, a JSON array */
 } place_case;
 
 #define A100x2 "{\"main\":{\"replicas\":2,\"resources\":{\"cpu\":\"2\",\"memory\":\"1Gi\",\"gpu\":\"1(A100)\"}}}"
-#define PLACED(cluster, phase, reason, reachable)                                                                   \
-  "{\"cluster\":\"" cluster "\",\"phase\":\"" phase "\",\"observedGeneration\":1,\"conditions\":["                  \
+#define PLACED(cluster, phase, reason, reachable) PLACED_WITH("", cluster, phase, reason, reachable)
+/* 'with': more fields of the status, each followed by a comma. */
+#define PLACED_WITH(with, cluster, phase, reason, reachable)                                                        \
+  "{" with "\"cluster\":\"" cluster "\",\"phase\":\"" phase "\",\"observedGeneration\":1,\"conditions\":["                  \
   "{\"type\":\"Reconciling\",\"status\":\"True\",\"reason\":\"" reason "\",\"message\":\"before\","                   \
   "\"lastTransitionTime\":\"2026-11-22T07:00:00Z\"},{\"type\":\"ClusterReachable\",\"status\":\"" reachable "\","     \
   "\"reason\":\"x\",\"message\":\"x\",\"lastTransitionTime\":\"2026-11-22T07:00:00Z\"}]}"
+/* The member's Job could not make a pod, and the status that remembers it was relayed. */
+#define QUOTA_REFUSED                                                                                               \
+  "[{\"metadata\":{\"name\":\"train.1\",\"namespace\":\"team-a\"},\"type\":\"Warning\",\"reason\":\"FailedCreate\","       \
+  "\"message\":\"exceeded quota\",\"involvedObject\":{\"kind\":\"Job\",\"name\":\"train\",\"uid\":\"child-uid\"},"     \
+  "\"lastTimestamp\":\"2026-11-22T07:59:00Z\"}]"
+#define QUOTA_WARNED                                                                                                \
+  "\"memberWarnings\":[{\"object\":\"Job/train\",\"reason\":\"FailedCreate\",\"message\":\"exceeded quota\"}]"
 #define RESCHEDULE ",\"placement\":{\"rescheduleOnClusterLoss\":true}"
 /* Placed on east, never ran; east unreachable since 07:00 (an hour before NOW). */
 #define NEVER_RAN_AWAY PLACED("east", "Queued", "Creating", "False")
@@ -1228,6 +1238,20 @@ static const place_case place_cases[] = {
      .clusters = {GPUS("east", 2000)}, .flags = PLACED_FINALIZER | PLACED_CHILD | PLACED_PODS_RUN, .phase = "Running",
      .reason = "Running", .message = "2 of 2 pods running", .cluster = "east", .reachable = "True",
      .actions = "apply Job train in east", .events = "Normal Running", .requeue_ms = 30000},
+    {.name = "a member's Warning about the engine object: relayed onto the job once",
+     .status = PLACED("east", "Running", "Running", "True"), .clusters = {ROOMY("east")},
+     .flags = PLACED_FINALIZER | PLACED_CHILD | PLACED_PODS_RUN, .member_events = QUOTA_REFUSED, .phase = "Running",
+     .reason = "Running", .cluster = "east", .reachable = "True", .actions = "apply Job train in east",
+     .events = "Warning FailedCreate", .requeue_ms = 30000},
+    {.name = "the same Warning again (a requeue, a restarted manager): not relayed twice",
+     .status = PLACED_WITH(QUOTA_WARNED ",", "east", "Running", "Running", "True"), .clusters = {ROOMY("east")},
+     .flags = PLACED_FINALIZER | PLACED_CHILD | PLACED_PODS_RUN, .member_events = QUOTA_REFUSED, .phase = "Running",
+     .reason = "Running", .cluster = "east", .reachable = "True", .actions = "apply Job train in east",
+     .events = "", .requeue_ms = 30000},
+    {.name = "the member away: its Events as last seen, nothing relayed",
+     .status = PLACED("east", "Running", "Running", "False"), .clusters = {DOWN("east")},
+     .flags = PLACED_FINALIZER | PLACED_CHILD, .member_events = QUOTA_REFUSED, .phase = "Running", .reason = "Running",
+     .cluster = "east", .reachable = "False", .actions = "", .events = "", .requeue_ms = 5000},
     {.name = "the member goes away: phase kept, ClusterReachable=False once",
      .status = PLACED("east", "Running", "Running", "True"), .clusters = {DOWN("east")},
      .flags = PLACED_FINALIZER | PLACED_CHILD, .phase = "Running", .reason = "Running", .message = "before",
@@ -1363,10 +1387,23 @@ START_TEST(place_table) {
     in.pods = (const json_t *const *)pods;
     in.npods = 2;
   }
+  json_t *member_events = c->member_events ? json_loads(c->member_events, 0, NULL) : json_array();
+  json_t *mev[4] = {NULL};
+  for (size_t i = 0; i < json_array_size(member_events) && i < 4; i++) mev[in.nmember_events++] = json_array_get(member_events, i);
+  in.member_events = mev;
   rt_plan plan;
   rt_plan_init(&plan);
   tj_plan(&in, &plan);
   const json_t *st = plan.status;
+  if (c->member_events && c->phase && strcmp(c->reachable, "True") == 0) {
+    /* What was relayed is remembered, whether relayed now or before. */
+    const json_t *w = json_array_get(json_object_get(st, "memberWarnings"), 0);
+    ck_assert_msg(same(js_str(w, "reason"), "FailedCreate") && same(js_str(w, "object"), "Job/train"),
+                  "%s: memberWarnings %s", c->name, js_dump(json_object_get(st, "memberWarnings")));
+  }
+  for (size_t i = 0; i < plan.nevents; i++)
+    if (strcmp(plan.events[i].reason, "FailedCreate") == 0)
+      ck_assert_str_eq(plan.events[i].message, "cluster east: Job train: exceeded quota");
   if (c->phase == NULL) {
     ck_assert_msg(st == NULL, "%s: a status is written: %s", c->name, js_dump(st));
   } else {
@@ -1418,6 +1455,7 @@ START_TEST(place_table) {
   json_decref(abandoned_child[1]);
   json_decref(pods[0]);
   json_decref(pods[1]);
+  json_decref(member_events);
   json_decref(child);
   json_decref(tj);
 }
