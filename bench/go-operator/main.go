@@ -103,11 +103,13 @@ func (in *Notebook) DeepCopyInto(out *Notebook) {
 	out.Status = in.Status.DeepCopyStatus()
 }
 
-func (in *Notebook) DeepCopyObject() runtime.Object {
+func (in *Notebook) DeepCopy() *Notebook {
 	out := new(Notebook)
 	in.DeepCopyInto(out)
 	return out
 }
+
+func (in *Notebook) DeepCopyObject() runtime.Object { return in.DeepCopy() }
 
 func (in *NotebookList) DeepCopyObject() runtime.Object {
 	out := new(NotebookList)
@@ -312,9 +314,12 @@ func (r *reconciler) writeStatus(ctx context.Context, nb *Notebook, sts *appsv1.
 		return nil
 	}
 	changed := reason != nb.Status.Reason
+	orig := nb.DeepCopy()
 	nb.Status = st
-	if err := r.Status().Update(ctx, nb); err != nil {
-		return err // a conflict is retried with the newer object
+	// A merge patch of the status conditional on the resourceVersion read: a
+	// status decided from a stale object is refused and decided again.
+	if err := r.Status().Patch(ctx, nb, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
+		return err
 	}
 	if changed && state == "READY" {
 		r.recorder.Eventf(nb, corev1.EventTypeNormal, "Running", "the notebook is ready at %s", basePath(nb))
@@ -333,12 +338,11 @@ func (s NotebookStatus) DeepCopyStatus() NotebookStatus {
 // ---------------------------------------------------------------- main
 
 func main() {
-	var kubeconfig, metricsAddr, probeAddr, namespace string
+	var metricsAddr, probeAddr, namespace string
 	var workers int
 	var qps float64
 	var burst int
 	var leaderElect bool
-	flag.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig file")
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "127.0.0.1:8080", "address of /metrics")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", "127.0.0.1:8081", "address of /healthz and /readyz")
 	flag.StringVar(&namespace, "leader-election-namespace", "cubit-system", "namespace of the leader election Lease")
@@ -354,6 +358,8 @@ func main() {
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	log := ctrl.Log.WithName("go-operator")
 
+	// --kubeconfig is controller-runtime's own flag (pkg/client/config).
+	kubeconfig := flag.Lookup("kubeconfig").Value.String()
 	if err := run(kubeconfig, metricsAddr, probeAddr, namespace, workers, qps, burst, leaderElect); err != nil {
 		log.Error(err, "exiting")
 		os.Exit(1)
