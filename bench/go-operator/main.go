@@ -20,11 +20,12 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -54,7 +55,12 @@ const (
 	servicePort    = 80
 	containerName  = "notebook"
 	defaultJupyter = "quay.io/jupyter/scipy-notebook:python-3.12"
+	gateway        = "cubit-system/cubit-gateway" // Cubit's default notebook.gateway
+	home           = "/home/jovyan"
 )
+
+// Istio's VirtualService, as Cubit routes a notebook when the API serves it.
+var virtualServiceGVK = schema.GroupVersionKind{Group: "networking.istio.io", Version: "v1", Kind: "VirtualService"}
 
 var gv = schema.GroupVersion{Group: "cubit.dev", Version: "v1alpha1"}
 
@@ -64,9 +70,32 @@ var gv = schema.GroupVersion{Group: "cubit.dev", Version: "v1alpha1"}
 // the API server and ignored here (as a typed operator drops unknown fields).
 type NotebookSpec struct {
 	IDE       string            `json:"ide,omitempty"`
+	Volumes   NotebookVolumes   `json:"volumes,omitempty"`
 	Image     string            `json:"image,omitempty"`
 	Stopped   bool              `json:"stopped,omitempty"`
 	Resources NotebookResources `json:"resources,omitempty"`
+}
+
+// The workspace claim is on unless turned off, 10Gi unless sized (Cubit's defaults).
+type NotebookVolumes struct {
+	Workspace *NotebookWorkspace `json:"workspace,omitempty"`
+}
+
+type NotebookWorkspace struct {
+	Enabled *bool  `json:"enabled,omitempty"`
+	Size    string `json:"size,omitempty"`
+}
+
+func (s *NotebookSpec) workspace() (bool, string) {
+	w := s.Volumes.Workspace
+	if w == nil {
+		return true, "10Gi"
+	}
+	size := w.Size
+	if size == "" {
+		size = "10Gi"
+	}
+	return w.Enabled == nil || *w.Enabled, size
 }
 
 type NotebookResources struct {
@@ -100,6 +129,14 @@ type NotebookList struct {
 func (in *Notebook) DeepCopyInto(out *Notebook) {
 	*out = *in
 	in.ObjectMeta.DeepCopyInto(&out.ObjectMeta)
+	if w := in.Spec.Volumes.Workspace; w != nil {
+		c := *w
+		if w.Enabled != nil {
+			e := *w.Enabled
+			c.Enabled = &e
+		}
+		out.Spec.Volumes.Workspace = &c
+	}
 	out.Status = in.Status.DeepCopyStatus()
 }
 
@@ -142,6 +179,47 @@ func desiredService(nb *Notebook) *coreac.ServiceApplyConfiguration {
 				WithTargetPort(intstr.FromInt32(notebookPort)).WithProtocol(corev1.ProtocolTCP)))
 }
 
+func desiredClaim(nb *Notebook, size string) *coreac.PersistentVolumeClaimApplyConfiguration {
+	return coreac.PersistentVolumeClaim(nb.Name+"-workspace", nb.Namespace).WithLabels(labels(nb)).
+		WithOwnerReferences(ownerRef(nb)).
+		WithSpec(coreac.PersistentVolumeClaimSpec().WithAccessModes(corev1.ReadWriteOnce).
+			WithResources(coreac.VolumeResourceRequirements().
+				WithRequests(corev1.ResourceList{corev1.ResourceStorage: resource.MustParse(size)})))
+}
+
+// The route Cubit writes for a Jupyter notebook: the base URL to the Service.
+func desiredVirtualService(nb *Notebook) *unstructured.Unstructured {
+	base := basePath(nb)
+	host := fmt.Sprintf("%s.%s.svc.cluster.local", nb.Name, nb.Namespace)
+	o := &unstructured.Unstructured{Object: map[string]any{
+		"metadata": map[string]any{"name": nb.Name, "namespace": nb.Namespace},
+		"spec": map[string]any{
+			"hosts":    []any{"*"},
+			"gateways": []any{gateway},
+			"http": []any{map[string]any{
+				"match":   []any{map[string]any{"uri": map[string]any{"prefix": base}}},
+				"rewrite": map[string]any{"uri": base},
+				"route": []any{map[string]any{"destination": map[string]any{
+					"host": host, "port": map[string]any{"number": int64(servicePort)}}}},
+				"timeout": "300s",
+			}},
+		},
+	}}
+	o.SetGroupVersionKind(virtualServiceGVK)
+	o.SetLabels(labels(nb))
+	o.SetOwnerReferences([]metav1.OwnerReference{{APIVersion: gv.String(), Kind: "Notebook", Name: nb.Name,
+		UID: nb.UID, Controller: ptr(true), BlockOwnerDeletion: ptr(true)}})
+	return o
+}
+
+func vsType() *unstructured.Unstructured {
+	o := &unstructured.Unstructured{}
+	o.SetGroupVersionKind(virtualServiceGVK)
+	return o
+}
+
+func ptr[T any](v T) *T { return &v }
+
 // The same pod as Cubit's for a Jupyter notebook: command, environment,
 // resources, probes, /dev/shm.
 func desiredStatefulSet(nb *Notebook) *appsac.StatefulSetApplyConfiguration {
@@ -174,11 +252,20 @@ func desiredStatefulSet(nb *Notebook) *appsac.StatefulSetApplyConfiguration {
 			"--ServerApp.password=", "--ServerApp.allow_origin=*", "--ServerApp.open_browser=False").
 		WithEnv(coreac.EnvVar().WithName("NB_PREFIX").WithValue(base)).
 		WithResources(res).
-		WithReadinessProbe(coreac.Probe().WithHTTPGet(coreac.HTTPGetAction().WithPath(base+"api").
+		WithReadinessProbe(coreac.Probe().WithHTTPGet(coreac.HTTPGetAction().WithPath(base + "api").
 			WithPort(intstr.FromInt32(notebookPort))).WithPeriodSeconds(5).WithFailureThreshold(3)).
 		WithLivenessProbe(coreac.Probe().WithTCPSocket(coreac.TCPSocketAction().WithPort(intstr.FromInt32(notebookPort))).
 			WithInitialDelaySeconds(10).WithPeriodSeconds(10).WithFailureThreshold(6)).
 		WithVolumeMounts(coreac.VolumeMount().WithName("dshm").WithMountPath("/dev/shm"))
+	volumes := []*coreac.VolumeApplyConfiguration{}
+	if on, _ := nb.Spec.workspace(); on {
+		c.VolumeMounts = append([]coreac.VolumeMountApplyConfiguration{*coreac.VolumeMount().WithName("workspace").
+			WithMountPath(home)}, c.VolumeMounts...)
+		volumes = append(volumes, coreac.Volume().WithName("workspace").WithPersistentVolumeClaim(
+			coreac.PersistentVolumeClaimVolumeSource().WithClaimName(nb.Name+"-workspace")))
+	}
+	volumes = append(volumes, coreac.Volume().WithName("dshm").
+		WithEmptyDir(coreac.EmptyDirVolumeSource().WithMedium(corev1.StorageMediumMemory)))
 	replicas := int32(1)
 	if nb.Spec.Stopped {
 		replicas = 0
@@ -188,9 +275,7 @@ func desiredStatefulSet(nb *Notebook) *appsac.StatefulSetApplyConfiguration {
 			WithSelector(metaac.LabelSelector().WithMatchLabels(map[string]string{notebookLabel: nb.Name})).
 			WithTemplate(coreac.PodTemplateSpec().WithLabels(labels(nb)).
 				WithSpec(coreac.PodSpec().WithSecurityContext(coreac.PodSecurityContext().WithFSGroup(100)).
-					WithContainers(c).
-					WithVolumes(coreac.Volume().WithName("dshm").
-						WithEmptyDir(coreac.EmptyDirVolumeSource().WithMedium(corev1.StorageMediumMemory))))))
+					WithContainers(c).WithVolumes(volumes...))))
 }
 
 // ---------------------------------------------------------------- reconcile
@@ -239,6 +324,27 @@ func (r *reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	}
 	dsvc := desiredService(nb)
 	if err := r.apply(ctx, svc, dsvc, func(a map[string]string) { dsvc.WithAnnotations(a) }); err != nil {
+		return reconcile.Result{}, err
+	}
+	if on, size := nb.Spec.workspace(); on {
+		pvc := &corev1.PersistentVolumeClaim{}
+		if err := r.getOrEmpty(ctx, types.NamespacedName{Namespace: nb.Namespace, Name: nb.Name + "-workspace"}, pvc); err != nil {
+			return reconcile.Result{}, err
+		}
+		dpvc := desiredClaim(nb, size)
+		if err := r.apply(ctx, pvc, dpvc, func(a map[string]string) { dpvc.WithAnnotations(a) }); err != nil {
+			return reconcile.Result{}, err
+		}
+	}
+	vs := &unstructured.Unstructured{}
+	vs.SetGroupVersionKind(virtualServiceGVK)
+	if err := r.getOrEmpty(ctx, req.NamespacedName, vs); err != nil {
+		return reconcile.Result{}, err
+	}
+	dvs := desiredVirtualService(nb)
+	if err := r.apply(ctx, vs, client.ApplyConfigurationFromUnstructured(dvs), func(a map[string]string) {
+		dvs.SetAnnotations(a)
+	}); err != nil {
 		return reconcile.Result{}, err
 	}
 	pod := &corev1.Pod{}
@@ -384,7 +490,9 @@ func run(kubeconfig, metricsAddr, probeAddr, namespace string, workers int, qps 
 	metav1.AddToGroupVersion(scheme, gv)
 
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                        scheme,
+		Scheme: scheme,
+		// The VirtualService is read as unstructured: from the cache too.
+		Client:                        client.Options{Cache: &client.CacheOptions{Unstructured: true}},
 		Metrics:                       metricsserver.Options{BindAddress: metricsAddr},
 		HealthProbeBindAddress:        probeAddr,
 		LeaderElection:                leaderElect,
@@ -408,6 +516,8 @@ func run(kubeconfig, metricsAddr, probeAddr, namespace string, workers int, qps 
 		For(&Notebook{}).
 		Owns(&appsv1.StatefulSet{}).
 		Owns(&corev1.Service{}).
+		Owns(&corev1.PersistentVolumeClaim{}).
+		Owns(vsType()).
 		Watches(&corev1.Pod{}, podToNotebook, builder.WithPredicates()).
 		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
 		Complete(r)
@@ -419,7 +529,8 @@ func run(kubeconfig, metricsAddr, probeAddr, namespace string, workers int, qps 
 	}
 	// Ready once the informers of every watched kind have synced: what
 	// Cubit's /readyz means, and what bench/scale.sh times.
-	watched := []client.Object{&Notebook{}, &appsv1.StatefulSet{}, &corev1.Service{}, &corev1.Pod{}}
+	watched := []client.Object{&Notebook{}, &appsv1.StatefulSet{}, &corev1.Service{},
+		&corev1.PersistentVolumeClaim{}, vsType(), &corev1.Pod{}}
 	if err := mgr.AddReadyzCheck("informers", func(req *http.Request) error {
 		for _, o := range watched {
 			inf, err := mgr.GetCache().GetInformer(req.Context(), o, cache.BlockUntilSynced(false))
