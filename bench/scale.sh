@@ -55,6 +55,7 @@ cleanup() {
   [[ $operator != go ]] || go_restore
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT # so that a stopped run cleans up too
 case $operator in
   cubit) ;;
   go) . "$repo/bench/go-operator/operator.sh" ;;

@@ -6,7 +6,7 @@
 # Uses: repo, state, kubectl, health, metrics, ready() of bench/scale.sh.
 go_bin=$("$repo/bench/go-operator/build.sh")
 go_saved=$state/cubit-manager.saved
-go_started=0
+go_started=0 go_running=0
 
 go_stop() { # pid
   kill "$1" 2>/dev/null || return 0
@@ -23,7 +23,8 @@ go_requests() {
 go_restore() {
   ((go_started)) || return 0
   go_started=0
-  go_stop "$(cat "$state/go-operator.pid")" || true
+  # The Go operator only if this run started it (a stale pid file names no one).
+  ((go_running == 0)) || go_stop "$(cat "$state/go-operator.pid")" || true
   "${kubectl[@]}" apply -f "$state/webhook-local.yaml" >/dev/null
   local cmd=() env=()
   mapfile -d '' cmd <"$go_saved/cmdline"
@@ -39,12 +40,13 @@ mkdir -p "$go_saved"
 cubit_pid=$(cat "$state/manager.pid")
 cp "/proc/$cubit_pid/cmdline" "$go_saved/cmdline"
 cp "/proc/$cubit_pid/environ" "$go_saved/environ"
+go_started=1 # from here on, exit puts Cubit's manager back
 go_stop "$cubit_pid"
-go_started=1
 "${kubectl[@]}" delete -f "$state/webhook-local.yaml" --ignore-not-found >/dev/null
 printf '\n==== %s bench/scale.sh starting %s\n' "$(date -u +%FT%TZ)" "$go_bin" >>"$state/go-operator.log"
 setsid "$go_bin" --kubeconfig "$state/manager.kubeconfig" --metrics-bind-address "127.0.0.1:$metrics" \
   --health-probe-bind-address "127.0.0.1:$health" --leader-election-namespace cubit-system \
   </dev/null >>"$state/go-operator.log" 2>&1 &
 echo $! >"$state/go-operator.pid"
+go_running=1
 pidfile=$state/go-operator.pid log=$state/go-operator.log
