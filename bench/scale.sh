@@ -2,8 +2,18 @@
 # The manager at scale, on the local control plane (kind/local), against the
 # manager test/e2e/cubit-up.sh started (its pid file and command line are reused):
 #
-#   bench/scale.sh [N] [--json out.json] [--baseline old.json] [--keep]     (N default 500)
+#   bench/scale.sh [N] [--operator cubit|go] [--no-ceiling] [--json out.json]
+#                  [--baseline old.json] [--keep]                            (N default 500)
 #
+# --operator go measures bench/go-operator (a controller-runtime operator doing the
+# Notebook job) instead: Cubit's manager is stopped (its command line kept), its
+# webhook configurations removed (nothing would answer them), the Go operator runs
+# under the manager's identity and ports; at exit the webhooks and Cubit's manager
+# are put back. bench/compare.sh runs both alternately and prints them side by side.
+#
+# 0. ceiling: the same StatefulSets and Services written by 4 kubectl processes
+#            with no operator involved (the API server's write rate: the ceiling;
+#            --no-ceiling leaves it out: bench/compare.sh measures it once);
 # 1. idle:   restarts the manager on what the cluster holds now and reads its RSS
 #            once synced (after cubit-up.sh with CUBIT_SKIP_SAMPLES=1 on a fresh
 #            cluster, that is the idle figure: CRDs installed, no objects);
@@ -20,12 +30,14 @@
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 state=${CUBIT_LOCAL_STATE:-$repo/.cubit/local}
-n=500 json_out="" baseline="" keep=0
+n=500 json_out="" baseline="" keep=0 operator=cubit ceiling=1
 while [[ $# -gt 0 ]]; do
   case $1 in
     --json) json_out=$2; shift 2 ;;
     --baseline) baseline=$2; shift 2 ;;
     --keep) keep=1; shift ;;
+    --operator) operator=$2; shift 2 ;;
+    --no-ceiling) ceiling=0; shift ;;
     [0-9]*) n=$1; shift ;;
     *) echo "bench/scale.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -36,19 +48,33 @@ metrics=${CUBIT_MANAGER_METRICS_PORT:-18080}
 ns=scale-bench
 [[ -f $state/manager.pid ]] && kill -0 "$(cat "$state/manager.pid")" 2>/dev/null ||
   { echo "bench/scale.sh: no manager running; start one with test/e2e/cubit-up.sh" >&2; exit 1; }
+# The process measured: its pid file and log.
+pidfile=$state/manager.pid log=$state/manager.log work=""
+cleanup() {
+  [[ -z $work ]] || rm -rf "$work"
+  [[ $operator != go ]] || go_restore
+}
+trap cleanup EXIT
+trap 'exit 143' TERM INT # so that a stopped run cleans up too
+case $operator in
+  cubit) ;;
+  go) . "$repo/bench/go-operator/operator.sh" ;;
+  *) echo "bench/scale.sh: --operator: want cubit or go, not \"$operator\"" >&2; exit 2 ;;
+esac
 
 calc() { awk "BEGIN {printf \"%.3f\", $*}"; }
 declare -A fig unit better
 figure() { fig[$1]=$2; unit[$1]=$3; better[$1]=$4; order+=("$1"); }
 order=()
 
-pid() { cat "$state/manager.pid"; }
+pid() { cat "$pidfile"; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$(pid)/status"; }
 hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$(pid)/status"; }
 anon_kb() { awk '/^RssAnon/ {print $2}' "/proc/$(pid)/status"; }
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$(pid)/stat"; }
 ready() { curl -fsS --max-time 1 "http://127.0.0.1:$health/readyz" >/dev/null 2>&1; }
 requests() {
+  [[ $operator == go ]] && { go_requests; return; }
   curl -fsS --max-time 5 --cacert "$state/webhook-certs/ca.crt" -H "Authorization: Bearer $(cat "$state/metrics.token")" \
     "https://127.0.0.1:$metrics/metrics" | awk '/^rest_client_requests_total/ {s += $NF} END {print s + 0}'
 }
@@ -74,9 +100,9 @@ restart() {
   mapfile -d '' env <"/proc/$old/environ"
   kill "$old"
   while kill -0 "$old" 2>/dev/null; do sleep 0.1; done
-  printf '\n==== %s bench/scale.sh restarting cubit-manager\n' "$(date -u +%FT%TZ)" >>"$state/manager.log"
-  env -i "${env[@]}" setsid "${cmd[@]}" </dev/null >>"$state/manager.log" 2>&1 &
-  echo $! >"$state/manager.pid"
+  printf '\n==== %s bench/scale.sh restarting %s\n' "$(date -u +%FT%TZ)" "${cmd[0]}" >>"$log"
+  env -i "${env[@]}" setsid "${cmd[@]}" </dev/null >>"$log" 2>&1 &
+  echo $! >"$pidfile"
   t_restart=$(date +%s.%N)
   for _ in $(seq 1 600); do ready && return 0; sleep 0.1; done
   echo "bench/scale.sh: manager not ready 60 s after restart" >&2
@@ -92,6 +118,43 @@ children() {
 echo "bench/scale.sh: N=$n on $(uname -m), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)" >&2
 "${kubectl[@]}" delete namespace "$ns" --ignore-not-found --wait=true >/dev/null
 
+# 0. ceiling: the children alone, as a plain writer creates them.
+ceiling_ns=scale-ceiling
+if ((ceiling)); then
+  "${kubectl[@]}" delete namespace "$ceiling_ns" --ignore-not-found --wait=true >/dev/null
+  "${kubectl[@]}" create namespace "$ceiling_ns" >/dev/null
+  ceiling=$(mktemp -d)
+  for w in 0 1 2 3; do
+    for ((i = w; i < n; i += 4)); do
+      # What Cubit and bench/go-operator make for a Jupyter notebook (less the owner reference).
+      b="/notebook/$ceiling_ns/nb-$(printf %05d "$i")/"
+      printf -- '---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: nb-%05d, namespace: %s, labels: {cubit.dev/notebook: nb-%05d, app.kubernetes.io/managed-by: cubit}}\n' "$i" "$ceiling_ns" "$i"
+      printf 'spec:\n  replicas: 1\n  serviceName: nb-%05d\n  selector: {matchLabels: {cubit.dev/notebook: nb-%05d}}\n  template:\n' "$i" "$i"
+      printf '    metadata: {labels: {cubit.dev/notebook: nb-%05d, app.kubernetes.io/managed-by: cubit}}\n' "$i"
+      printf '    spec:\n      securityContext: {fsGroup: 100}\n      volumes: [{name: dshm, emptyDir: {medium: Memory}}]\n'
+      printf '      containers:\n      - name: notebook\n        image: quay.io/jupyter/scipy-notebook:python-3.12\n'
+      printf '        ports: [{name: notebook-port, containerPort: 8888, protocol: TCP}]\n        command: [jupyter, lab]\n'
+      printf '        args: [--ServerApp.ip=0.0.0.0, --ServerApp.port=8888, --ServerApp.base_url=%s, --ServerApp.root_dir=/home/jovyan, --IdentityProvider.token=, --ServerApp.password=, "--ServerApp.allow_origin=*", --ServerApp.open_browser=False]\n' "$b"
+      printf '        env: [{name: NB_PREFIX, value: %s}]\n        resources: {requests: {cpu: 100m, memory: 256Mi}, limits: {memory: 256Mi}}\n' "$b"
+      printf '        readinessProbe: {httpGet: {path: %sapi, port: 8888}, periodSeconds: 5, failureThreshold: 3}\n' "$b"
+      printf '        livenessProbe: {tcpSocket: {port: 8888}, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 6}\n'
+      printf '        volumeMounts: [{name: dshm, mountPath: /dev/shm}]\n'
+      printf -- '---\napiVersion: v1\nkind: Service\nmetadata: {name: nb-%05d, namespace: %s, labels: {cubit.dev/notebook: nb-%05d, app.kubernetes.io/managed-by: cubit}}\n' "$i" "$ceiling_ns" "$i"
+      printf 'spec: {selector: {cubit.dev/notebook: nb-%05d}, ports: [{name: http-notebook, port: 80, targetPort: 8888, protocol: TCP}]}\n' "$i"
+    done >"$ceiling/children-$w.yaml"
+  done
+  t0=$(date +%s.%N)
+  writers=()
+  for w in 0 1 2 3; do
+    "${kubectl[@]}" create -f "$ceiling/children-$w.yaml" >/dev/null &
+    writers+=($!)
+  done
+  wait "${writers[@]}"
+  figure ceiling_s "$(calc "$(date +%s.%N) - $t0")" s 0
+  rm -rf "$ceiling"
+  "${kubectl[@]}" delete namespace "$ceiling_ns" --wait=true --timeout=600s >/dev/null
+fi
+
 # 1. idle
 restart
 figure idle_ready_s "$(calc "$(date +%s.%N) - $t_restart")" s 0
@@ -102,7 +165,6 @@ figure idle_threads "$(awk '/^Threads/ {print $2}' "/proc/$(pid)/status")" "" 0
 # 2. create
 "${kubectl[@]}" create namespace "$ns" >/dev/null
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 for w in 0 1 2 3; do
   for ((i = w; i < n; i += 4)); do
     printf -- '---\napiVersion: cubit.dev/v1alpha1\nkind: Notebook\nmetadata: {name: nb-%05d, namespace: %s}\nspec: {ide: jupyter, resources: {cpu: 100m, memory: 256Mi}}\n' "$i" "$ns"
