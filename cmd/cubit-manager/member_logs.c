@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "api/cluster/cluster.h"
+#include "api/inferenceservice/inferenceservice.h"
+#include "api/notebook/notebook.h"
 #include "api/trainingjob/trainingjob.h"
 #include "cache/informer.h"
 #include "http/server.h"
@@ -33,7 +35,7 @@ struct mgr_logs {
   char *ns;
   rt_authz *authz;
   cache_informer *clusters;
-  placed_kind kinds[1];
+  placed_kind kinds[3];
   size_t nkinds;
 };
 
@@ -182,7 +184,10 @@ int mgr_logs_start(rt_manager *m, const char *ns, mgr_logs **out) {
   l->authz = rt_authz_new(rt_manager_client(m), &ao);
   l->clusters = rt_manager_informer(m, &cluster_resource);
   l->kinds[0] = (placed_kind){&trainingjob_resource, TJ_LABEL, rt_manager_informer(m, &trainingjob_resource)};
-  l->nkinds = 1;
+  l->kinds[1] = (placed_kind){&notebook_resource, CUBIT_LABEL_NOTEBOOK, rt_manager_informer(m, &notebook_resource)};
+  l->kinds[2] = (placed_kind){&inference_resource, CUBIT_LABEL_INFERENCESERVICE,
+                              rt_manager_informer(m, &inference_resource)};
+  l->nkinds = 3;
   int rc = http_server_route(srv, RT_LOGS_PREFIX, "GET", 0, handle, l, HTTP_ROUTE_OFFLOAD);
   if (rc) {
     mgr_logs_free(l);

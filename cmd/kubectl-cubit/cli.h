@@ -192,11 +192,13 @@ void cli_prefixer_free(cli_prefixer *p);
  * reach: read through the hub's manager (docs/cli.md#logs). The member the
  * job runs in (status.cluster), or NULL when it runs in the hub. */
 const char *cli_member_of(const json_t *tj);
-/* The manager's path for the job's pods there (pod NULL) or one pod's log
- * (since: an RFC 3339 time or NULL; timestamps: each line starts with its
- * time). Names are Kubernetes names (no escaping needed). Caller frees. */
-char *cli_member_logs_path(const char *ns, const char *tj, const char *pod, const char *container, const char *since,
-                           int timestamps);
+/* The manager's path for the pods there of the object 'owner' of kind
+ * 'plural' (trainingjobs, notebooks, inferenceservices) (pod NULL), or one
+ * pod's log (since: an RFC 3339 time or NULL; timestamps: each line starts
+ * with its time). Names are Kubernetes names (no escaping needed). Caller
+ * frees. */
+char *cli_member_logs_path(const char *ns, const char *plural, const char *owner, const char *pod, const char *container,
+                           const char *since, int timestamps);
 /* One answer of a timestamped log: writes (through p, without the time) the
  * lines newer than 'after' ("" for all), and raises 'newest' (a sortable
  * time, "" at first) to the newest seen: a follower asks again from there. */

@@ -158,10 +158,10 @@ const char *cli_member_of(const json_t *tj) {
   return cluster && *cluster && strcmp(cluster, "local") != 0 ? cluster : NULL;
 }
 
-char *cli_member_logs_path(const char *ns, const char *tj, const char *pod, const char *container, const char *since,
-                           int timestamps) {
-  if (pod == NULL) return xasprintf("/cluster-logs/v1/namespaces/%s/trainingjobs/%s/pods", ns, tj);
-  return xasprintf("/cluster-logs/v1/namespaces/%s/trainingjobs/%s/pods/%s/log?container=%s%s%s%s", ns, tj, pod,
+char *cli_member_logs_path(const char *ns, const char *plural, const char *owner, const char *pod, const char *container,
+                           const char *since, int timestamps) {
+  if (pod == NULL) return xasprintf("/cluster-logs/v1/namespaces/%s/%s/%s/pods", ns, plural, owner);
+  return xasprintf("/cluster-logs/v1/namespaces/%s/%s/%s/pods/%s/log?container=%s%s%s%s", ns, plural, owner, pod,
                    container, since ? "&sinceTime=" : "", since ? since : "", timestamps ? "&timestamps=true" : "");
 }
 

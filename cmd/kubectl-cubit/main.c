@@ -569,7 +569,8 @@ typedef struct follow {
   cli *c;
   char pod[256];
   char container[128];
-  char member_tj[256]; /* the TrainingJob placed on a member whose pod this is; "" in the hub */
+  char member_owner[256];  /* the object placed on a member whose pod this is; "" in the hub */
+  char member_plural[32];  /* its kind's plural */
   cli_prefixer px;
   int follow;
   int failed;
@@ -606,7 +607,8 @@ static void read_member_log(follow *f) {
   for (;;) {
     int last = __atomic_load_n(&f->stop, __ATOMIC_ACQUIRE);
     if (newest[0]) snprintf(since, sizeof(since), "%.19sZ", newest);
-    char *path = cli_member_logs_path(f->c->ns, f->member_tj, f->pod, f->container, since[0] ? since : NULL, f->follow);
+    char *path = cli_member_logs_path(f->c->ns, f->member_plural, f->member_owner, f->pod, f->container,
+                                      since[0] ? since : NULL, f->follow);
     cubit_buf text, out;
     buf_init(&text, 16 << 20);
     buf_init(&out, 1 << 24);
@@ -636,7 +638,7 @@ static void read_member_log(follow *f) {
 
 static void *read_log(void *arg) {
   follow *f = arg;
-  if (f->member_tj[0]) {
+  if (f->member_owner[0]) {
     read_member_log(f);
     __atomic_store_n(&f->done, 1, __ATOMIC_RELEASE);
     return NULL;
@@ -660,13 +662,11 @@ static void *read_log(void *arg) {
   return NULL;
 }
 
-/* The pods of TrainingJob tj: the hub's, or, when it is placed on a member
- * cluster, the member's as the manager lists them, each marked with the
- * job's name for read_log. */
-static int tj_pods(cli *c, const json_t *tj, json_t **items) {
-  char sel[320];
-  snprintf(sel, sizeof(sel), "%s=%s", TJ_LABEL, js_name(tj));
-  if (cli_member_of(tj) == NULL) return list(c, &kube_pods, sel, items);
+/* The pods of placed object obj of kind r, selected by sel: the hub's, or,
+ * when it is placed on a member cluster, the member's as the manager lists
+ * them, each marked with the object's kind and name for read_log. */
+static int placed_pods(cli *c, const kube_resource *r, const json_t *obj, const char *sel, json_t **items) {
+  if (cli_member_of(obj) == NULL) return list(c, &kube_pods, sel, items);
   *items = NULL;
   history_api *h = xcalloc(1, sizeof(history_api));
   int rc = manager_open(c, h);
@@ -674,7 +674,7 @@ static int tj_pods(cli *c, const json_t *tj, json_t **items) {
     free(h);
     return rc;
   }
-  char *path = cli_member_logs_path(c->ns, js_name(tj), NULL, NULL, NULL, 0);
+  char *path = cli_member_logs_path(c->ns, r->resource, js_name(obj), NULL, NULL, NULL, 0);
   json_t *answer = NULL;
   kube_status st;
   if (api_request(h, path, NULL, &answer, &st)) rc = api_failed(h, &st);
@@ -687,8 +687,18 @@ static int tj_pods(cli *c, const json_t *tj, json_t **items) {
   if (*items == NULL) *items = json_array();
   size_t i;
   json_t *pod;
-  json_array_foreach(*items, i, pod) json_object_set_new(pod, "cubitMemberJob", json_string(js_name(tj)));
+  json_array_foreach(*items, i, pod) {
+    json_object_set_new(pod, "cubitMemberOwner", json_string(js_name(obj)));
+    json_object_set_new(pod, "cubitMemberKind", json_string(r->resource));
+  }
   return 0;
+}
+
+/* The pods of TrainingJob tj (placed_pods). */
+static int tj_pods(cli *c, const json_t *tj, json_t **items) {
+  char sel[320];
+  snprintf(sel, sizeof(sel), "%s=%s", TJ_LABEL, js_name(tj));
+  return placed_pods(c, &trainingjob_resource, tj, sel, items);
 }
 
 /* The pods a logs command reads now, and whether the thing they belong to
@@ -761,7 +771,7 @@ static int gather_pods(cli *c, const kube_resource *r, const json_t *obj, json_t
     int n = snprintf(sel, sizeof(sel), "%s=%s", INFERENCE_LABEL, js_name(obj));
     if (a->revision) snprintf(sel + n, sizeof(sel) - (size_t)n, ",%s=%s", INFERENCE_REVISION_LABEL, a->revision);
   }
-  if ((rc = list(c, &kube_pods, sel, &items))) return rc;
+  if ((rc = placed_pods(c, r, obj, sel, &items))) return rc;
   *pods = cli_pick_pods(items, a->role, a->replica);
   json_decref(items);
   return 0;
@@ -843,7 +853,10 @@ static int cmd_logs(cli *c) {
       f->follow = a->follow;
       snprintf(f->pod, sizeof(f->pod), "%s", js_name(pod));
       snprintf(f->container, sizeof(f->container), "%s", container);
-      snprintf(f->member_tj, sizeof(f->member_tj), "%s", js_str(pod, "cubitMemberJob") ? js_str(pod, "cubitMemberJob") : "");
+      snprintf(f->member_owner, sizeof(f->member_owner), "%s",
+               js_str(pod, "cubitMemberOwner") ? js_str(pod, "cubitMemberOwner") : "");
+      snprintf(f->member_plural, sizeof(f->member_plural), "%s",
+               js_str(pod, "cubitMemberKind") ? js_str(pod, "cubitMemberKind") : "");
       cli_prefixer_init(&f->px, prefix ? f->pod : NULL);
       seen[nseen++] = f;
       if (a->follow) {

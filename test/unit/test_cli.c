@@ -698,12 +698,19 @@ START_TEST(member_logs_route) {
 END_TEST
 
 START_TEST(member_logs_paths) {
-  char *p = cli_member_logs_path("team-a", "train", NULL, NULL, NULL, 0);
+  char *p = cli_member_logs_path("team-a", "trainingjobs", "train", NULL, NULL, NULL, 0);
   ck_assert_str_eq(p, "/cluster-logs/v1/namespaces/team-a/trainingjobs/train/pods");
   free(p);
-  p = cli_member_logs_path("team-a", "train", "train-0", "main", "2026-12-07T10:00:05Z", 1);
+  p = cli_member_logs_path("team-a", "trainingjobs", "train", "train-0", "main", "2026-12-07T10:00:05Z", 1);
   ck_assert_str_eq(p, "/cluster-logs/v1/namespaces/team-a/trainingjobs/train/pods/train-0/log?container=main&sinceTime="
                       "2026-12-07T10:00:05Z&timestamps=true");
+  free(p);
+  /* A Notebook's or an InferenceService's pods, placed on a member too. */
+  p = cli_member_logs_path("team-a", "notebooks", "lab", "lab-0", "notebook", NULL, 0);
+  ck_assert_str_eq(p, "/cluster-logs/v1/namespaces/team-a/notebooks/lab/pods/lab-0/log?container=notebook");
+  free(p);
+  p = cli_member_logs_path("team-a", "inferenceservices", "bert", NULL, NULL, NULL, 0);
+  ck_assert_str_eq(p, "/cluster-logs/v1/namespaces/team-a/inferenceservices/bert/pods");
   free(p);
 }
 END_TEST
