@@ -1,10 +1,12 @@
 #include "cache/store.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uthash.h>
 
+#include "cache/pack.h"
 #include "cache/transform.h"
 #include "util/alloc.h"
 #include "util/json.h"
@@ -44,8 +46,9 @@ typedef struct index_def {
  * scale"). */
 typedef struct entry {
   char *key;
-  char *text; /* compact JSON, not NUL-terminated */
-  size_t len;
+  char *text;     /* compact JSON packed (cache/pack.h), not NUL-terminated */
+  uint32_t len;   /* of text */
+  uint32_t plain; /* of the JSON unpacked */
   ilink *links[MAX_INDEXES]; /* per index, its values' links ending with a NULL bucket, or NULL */
   UT_hash_handle hh;
 } entry;
@@ -53,14 +56,20 @@ typedef struct entry {
 struct cache_store {
   pthread_rwlock_t lock;
   entry *entries;
-  size_t text_bytes; /* sum of the entries' len */
+  size_t text_bytes; /* sum of the entries' plain */
+  size_t held_bytes; /* sum of the entries' len */
   index_def indexes[MAX_INDEXES];
   size_t nindexes;
 };
 
 /* The object an entry holds, a new tree the caller owns. */
 static json_t *decode(const entry *e) {
-  return js_unpack(e->text, e->len);
+  char small[4096];
+  char *json = e->plain <= sizeof(small) ? small : xmalloc(e->plain);
+  cache_unpack(e->text, e->len, json);
+  json_t *obj = js_unpack(json, e->plain);
+  if (json != small) free(json);
+  return obj;
 }
 
 cache_store *cache_store_new(void) {
@@ -250,8 +259,12 @@ json_t *cache_store_upsert(cache_store *s, json_t *obj) {
    * writers. */
   cache_transform(NULL, obj);
   char *key = cache_key(obj);
-  size_t len;
-  char *text = js_pack(obj, &len);
+  size_t plain, len;
+  char *json = js_pack(obj, &plain);
+  char *text = cache_pack(json, plain, &len);
+  free(json);
+  /* etcd refuses objects over 1.5 MiB: 32 bits are plenty. */
+  if (plain > UINT32_MAX) abort();
   pthread_rwlock_wrlock(&s->lock);
   entry *e;
   json_t *old = NULL;
@@ -259,9 +272,10 @@ json_t *cache_store_upsert(cache_store *s, json_t *obj) {
   if (e) {
     unindex(s, e);
     /* An unchanged object (a relist, a resync) needs no decoding: its
-     * previous version is obj itself. */
+     * previous version is obj itself. Packing is deterministic. */
     old = e->len == len && memcmp(e->text, text, len) == 0 ? json_incref(obj) : decode(e);
-    s->text_bytes -= e->len;
+    s->text_bytes -= e->plain;
+    s->held_bytes -= e->len;
     free(e->text);
     free(key);
   } else {
@@ -270,8 +284,10 @@ json_t *cache_store_upsert(cache_store *s, json_t *obj) {
     HASH_ADD_KEYPTR(hh, s->entries, e->key, strlen(e->key), e);
   }
   e->text = text;
-  e->len = len;
-  s->text_bytes += len;
+  e->len = (uint32_t)len;
+  e->plain = (uint32_t)plain;
+  s->text_bytes += plain;
+  s->held_bytes += len;
   reindex(s, e, obj);
   pthread_rwlock_unlock(&s->lock);
   return old;
@@ -286,7 +302,8 @@ json_t *cache_store_remove(cache_store *s, const char *key) {
     unindex(s, e);
     HASH_DEL(s->entries, e);
     old = decode(e);
-    s->text_bytes -= e->len;
+    s->text_bytes -= e->plain;
+    s->held_bytes -= e->len;
     free(e->text);
     free(e->key);
     free(e);
@@ -384,6 +401,7 @@ void cache_store_get_stats(cache_store *s, cache_store_stats *out) {
   pthread_rwlock_rdlock(&s->lock);
   out->objects = HASH_COUNT(s->entries);
   out->text_bytes = s->text_bytes;
+  out->held_bytes = s->held_bytes;
   pthread_rwlock_unlock(&s->lock);
 }
 
