@@ -78,7 +78,7 @@ static double cpu_s(void) {
 }
 
 typedef struct run {
-  double insert_rate, heap_per_object, get_ns, text_per_object;
+  double insert_rate, heap_per_object, get_ns, text_per_object, held_per_object;
 } run;
 
 static json_t *decode_event(char *line, int i, size_t *bytes) {
@@ -124,6 +124,7 @@ static void fill(int n, const cache_fields *fields, size_t *bytes, run *out) {
   cache_store_stats st;
   cache_store_get_stats(s, &st);
   out->text_per_object = (double)st.text_bytes / n;
+  out->held_per_object = (double)st.held_bytes / n;
   cache_store_free(s);
   free(line);
 }
@@ -186,10 +187,12 @@ int main(int argc, char **argv) {
   bench_figure(b, "insert_rate", whole.insert_rate, "obj/s", 1);
   bench_figure(b, "heap_per_object", whole.heap_per_object, "B", 0);
   bench_figure(b, "text_per_object", whole.text_per_object, "B", 0);
+  bench_figure(b, "held_per_object", whole.held_per_object, "B", 0);
   bench_figure(b, "get_ns", whole.get_ns, "ns", 0);
   bench_figure(b, "pod_cut_insert_rate", cut.insert_rate, "obj/s", 1);
   bench_figure(b, "pod_cut_heap_per_object", cut.heap_per_object, "B", 0);
   bench_figure(b, "pod_cut_text_per_object", cut.text_per_object, "B", 0);
+  bench_figure(b, "pod_cut_held_per_object", cut.held_per_object, "B", 0);
   bench_figure(b, "pod_cut_get_ns", cut.get_ns, "ns", 0);
   bench_figure(b, "tree_heap_per_object", tree.heap_per_object, "B", 0);
   bench_figure(b, "tree_get_ns", tree.get_ns, "ns", 0);

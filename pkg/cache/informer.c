@@ -68,6 +68,7 @@ cache_informer *cache_informer_new(uv_loop_t *loop, kube_client *c, kube_watcher
   inf->store = cache_store_new();
   /* The manager's field sets are static and valid; a bad one is a bug. */
   if (cache_fields_new(o->fields, &inf->fields) != 0) abort();
+  if (o->applied_by) cache_fields_keep_applied(inf->fields, o->applied_by);
   inf->backoff_ms = BACKOFF_MIN_MS;
   inf->seed = (unsigned int)time_mono_ms() ^ (unsigned int)(uintptr_t)inf;
   uv_timer_init(loop, &inf->retry_timer);

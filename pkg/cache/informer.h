@@ -40,6 +40,9 @@ typedef struct cache_informer_options {
   /* What the store keeps of each object (cache/transform.h), NULL-terminated
    * paths; NULL keeps whole objects. Copied. */
   const char *const *fields;
+  /* With fields: the field manager whose server-side applied fields are
+   * kept too (cache_fields_keep_applied), or NULL. */
+  const char *applied_by;
   long min_watch_timeout_s;   /* watches last [min, 2*min), default 300 */
 } cache_informer_options;
 

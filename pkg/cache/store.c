@@ -1,24 +1,34 @@
 #include "cache/store.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uthash.h>
 
+#include "cache/pack.h"
 #include "cache/transform.h"
 #include "util/alloc.h"
 #include "util/json.h"
 
 #define MAX_INDEXES 8
 
-typedef struct keyref {
-  char *key;
-  UT_hash_handle hh;
-} keyref;
+struct entry;
+struct bucket;
+
+/* An entry's membership in one bucket of an index: a node of the bucket's
+ * list, allocated with the entry's others for that index. Before (a hash
+ * of key copies per bucket and copies of each value per entry) an index
+ * value cost about 190 bytes of heap per object; a link costs 32. */
+typedef struct ilink {
+  struct ilink *prev, *next; /* in insertion order */
+  struct entry *entry;
+  struct bucket *bucket;
+} ilink;
 
 typedef struct bucket {
   char *value;
-  keyref *keys;
+  ilink *head, *tail;
   UT_hash_handle hh;
 } bucket;
 
@@ -36,23 +46,30 @@ typedef struct index_def {
  * scale"). */
 typedef struct entry {
   char *key;
-  char *text; /* compact JSON, not NUL-terminated */
-  size_t len;
-  char **values[MAX_INDEXES]; /* index values computed at insert */
+  char *text;     /* compact JSON packed (cache/pack.h), not NUL-terminated */
+  uint32_t len;   /* of text */
+  uint32_t plain; /* of the JSON unpacked */
+  ilink *links[MAX_INDEXES]; /* per index, its values' links ending with a NULL bucket, or NULL */
   UT_hash_handle hh;
 } entry;
 
 struct cache_store {
   pthread_rwlock_t lock;
   entry *entries;
-  size_t text_bytes; /* sum of the entries' len */
+  size_t text_bytes; /* sum of the entries' plain */
+  size_t held_bytes; /* sum of the entries' len */
   index_def indexes[MAX_INDEXES];
   size_t nindexes;
 };
 
 /* The object an entry holds, a new tree the caller owns. */
 static json_t *decode(const entry *e) {
-  return js_unpack(e->text, e->len);
+  char small[4096];
+  char *json = e->plain <= sizeof(small) ? small : xmalloc(e->plain);
+  cache_unpack(e->text, e->len, json);
+  json_t *obj = js_unpack(json, e->plain);
+  if (json != small) free(json);
+  return obj;
 }
 
 cache_store *cache_store_new(void) {
@@ -71,7 +88,7 @@ void cache_store_free(cache_store *s) {
   entry *e, *etmp;
   HASH_ITER(hh, s->entries, e, etmp) {
     HASH_DEL(s->entries, e);
-    for (size_t i = 0; i < s->nindexes; i++) free_values(e->values[i]);
+    for (size_t i = 0; i < s->nindexes; i++) free(e->links[i]);
     free(e->text);
     free(e->key);
     free(e);
@@ -79,12 +96,6 @@ void cache_store_free(cache_store *s) {
   for (size_t i = 0; i < s->nindexes; i++) {
     bucket *b, *btmp;
     HASH_ITER(hh, s->indexes[i].buckets, b, btmp) {
-      keyref *k, *ktmp;
-      HASH_ITER(hh, b->keys, k, ktmp) {
-        HASH_DEL(b->keys, k);
-        free(k->key);
-        free(k);
-      }
       HASH_DEL(s->indexes[i].buckets, b);
       free(b->value);
       free(b);
@@ -179,7 +190,8 @@ char *cache_key(const json_t *obj) {
   return cache_key_of(js_namespace(obj), js_name(obj));
 }
 
-static void index_insert(index_def *ix, const char *value, const char *key) {
+/* Links e into the bucket of value (made when first used). */
+static void index_insert(index_def *ix, const char *value, ilink *l, entry *e) {
   bucket *b;
   HASH_FIND_STR(ix->buckets, value, b);
   if (b == NULL) {
@@ -187,26 +199,22 @@ static void index_insert(index_def *ix, const char *value, const char *key) {
     b->value = xstrdup(value);
     HASH_ADD_KEYPTR(hh, ix->buckets, b->value, strlen(b->value), b);
   }
-  keyref *k;
-  HASH_FIND_STR(b->keys, key, k);
-  if (k) return;
-  k = xcalloc(1, sizeof(*k));
-  k->key = xstrdup(key);
-  HASH_ADD_KEYPTR(hh, b->keys, k->key, strlen(k->key), k);
+  l->entry = e;
+  l->bucket = b;
+  l->next = NULL;
+  l->prev = b->tail;
+  if (b->tail) b->tail->next = l;
+  else b->head = l;
+  b->tail = l;
 }
 
-static void index_erase(index_def *ix, const char *value, const char *key) {
-  bucket *b;
-  HASH_FIND_STR(ix->buckets, value, b);
-  if (b == NULL) return;
-  keyref *k;
-  HASH_FIND_STR(b->keys, key, k);
-  if (k) {
-    HASH_DEL(b->keys, k);
-    free(k->key);
-    free(k);
-  }
-  if (b->keys == NULL) {
+static void index_erase(index_def *ix, ilink *l) {
+  bucket *b = l->bucket;
+  if (l->prev) l->prev->next = l->next;
+  else b->head = l->next;
+  if (l->next) l->next->prev = l->prev;
+  else b->tail = l->prev;
+  if (b->head == NULL) {
     HASH_DEL(ix->buckets, b);
     free(b->value);
     free(b);
@@ -215,16 +223,33 @@ static void index_erase(index_def *ix, const char *value, const char *key) {
 
 static void unindex(cache_store *s, entry *e) {
   for (size_t i = 0; i < s->nindexes; i++) {
-    for (size_t j = 0; e->values[i] && e->values[i][j]; j++) index_erase(&s->indexes[i], e->values[i][j], e->key);
-    free_values(e->values[i]);
-    e->values[i] = NULL;
+    for (ilink *l = e->links[i]; l && l->bucket; l++) index_erase(&s->indexes[i], l);
+    free(e->links[i]);
+    e->links[i] = NULL;
   }
+}
+
+static int seen_before(char **v, size_t j) {
+  for (size_t k = 0; k < j; k++)
+    if (strcmp(v[k], v[j]) == 0) return 1;
+  return 0;
 }
 
 static void reindex(cache_store *s, entry *e, const json_t *obj) {
   for (size_t i = 0; i < s->nindexes; i++) {
-    e->values[i] = s->indexes[i].fn(obj, s->indexes[i].arg);
-    for (size_t j = 0; e->values[i] && e->values[i][j]; j++) index_insert(&s->indexes[i], e->values[i][j], e->key);
+    char **v = s->indexes[i].fn(obj, s->indexes[i].arg);
+    size_t n = 0;
+    while (v && v[n]) n++;
+    if (n > 0) {
+      /* One block for the entry's links of this index, the last one's
+       * bucket NULL; a value listed twice is linked once. */
+      ilink *links = xcalloc(n + 1, sizeof(ilink));
+      size_t used = 0;
+      for (size_t j = 0; j < n; j++)
+        if (!seen_before(v, j)) index_insert(&s->indexes[i], v[j], &links[used++], e);
+      e->links[i] = links;
+    }
+    free_values(v);
   }
 }
 
@@ -234,8 +259,12 @@ json_t *cache_store_upsert(cache_store *s, json_t *obj) {
    * writers. */
   cache_transform(NULL, obj);
   char *key = cache_key(obj);
-  size_t len;
-  char *text = js_pack(obj, &len);
+  size_t plain, len;
+  char *json = js_pack(obj, &plain);
+  char *text = cache_pack(json, plain, &len);
+  free(json);
+  /* etcd refuses objects over 1.5 MiB: 32 bits are plenty. */
+  if (plain > UINT32_MAX) abort();
   pthread_rwlock_wrlock(&s->lock);
   entry *e;
   json_t *old = NULL;
@@ -243,9 +272,10 @@ json_t *cache_store_upsert(cache_store *s, json_t *obj) {
   if (e) {
     unindex(s, e);
     /* An unchanged object (a relist, a resync) needs no decoding: its
-     * previous version is obj itself. */
+     * previous version is obj itself. Packing is deterministic. */
     old = e->len == len && memcmp(e->text, text, len) == 0 ? json_incref(obj) : decode(e);
-    s->text_bytes -= e->len;
+    s->text_bytes -= e->plain;
+    s->held_bytes -= e->len;
     free(e->text);
     free(key);
   } else {
@@ -254,8 +284,10 @@ json_t *cache_store_upsert(cache_store *s, json_t *obj) {
     HASH_ADD_KEYPTR(hh, s->entries, e->key, strlen(e->key), e);
   }
   e->text = text;
-  e->len = len;
-  s->text_bytes += len;
+  e->len = (uint32_t)len;
+  e->plain = (uint32_t)plain;
+  s->text_bytes += plain;
+  s->held_bytes += len;
   reindex(s, e, obj);
   pthread_rwlock_unlock(&s->lock);
   return old;
@@ -270,7 +302,8 @@ json_t *cache_store_remove(cache_store *s, const char *key) {
     unindex(s, e);
     HASH_DEL(s->entries, e);
     old = decode(e);
-    s->text_bytes -= e->len;
+    s->text_bytes -= e->plain;
+    s->held_bytes -= e->len;
     free(e->text);
     free(e->key);
     free(e);
@@ -332,12 +365,7 @@ void cache_store_by_index(cache_store *s, const char *name, const char *value, c
     if (strcmp(s->indexes[i].name, name) != 0) continue;
     bucket *b;
     HASH_FIND_STR(s->indexes[i].buckets, value, b);
-    keyref *k, *tmp;
-    if (b) HASH_ITER(hh, b->keys, k, tmp) {
-        entry *e;
-        HASH_FIND_STR(s->entries, k->key, e);
-        if (e) list_push(out, &cap, decode(e));
-      }
+    for (ilink *l = b ? b->head : NULL; l; l = l->next) list_push(out, &cap, decode(l->entry));
   }
   pthread_rwlock_unlock(&s->lock);
 }
@@ -373,6 +401,7 @@ void cache_store_get_stats(cache_store *s, cache_store_stats *out) {
   pthread_rwlock_rdlock(&s->lock);
   out->objects = HASH_COUNT(s->entries);
   out->text_bytes = s->text_bytes;
+  out->held_bytes = s->held_bytes;
   pthread_rwlock_unlock(&s->lock);
 }
 

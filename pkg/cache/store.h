@@ -1,8 +1,9 @@
 /* The object store behind an informer: a hash map keyed "namespace/name"
  * (or "name" for cluster-scoped objects) with secondary indexes.
  *
- * The store keeps each object as its compact JSON text (a jansson tree
- * costs about eight times as much heap); every read decodes a new tree that
+ * The store keeps each object as its compact JSON text, packed (a jansson
+ * tree costs about eight times as much heap; cache/pack.h takes a third of
+ * the text off); every read decodes a new tree that
  * the reader owns. Treat it as read-only all the same — it is what the
  * cache holds, and code written against the store must not depend on
  * whether it is shared. Readers take a read lock for the duration of one
@@ -81,6 +82,7 @@ size_t cache_store_len(cache_store *s);
 typedef struct cache_store_stats {
   size_t objects;
   size_t text_bytes; /* the objects' JSON text, without keys and indexes */
+  size_t held_bytes; /* what the store holds of it, packed (cache/pack.h) */
 } cache_store_stats;
 void cache_store_get_stats(cache_store *s, cache_store_stats *out);
 /* Every key, for the informer's relist; caller frees the strings and array. */

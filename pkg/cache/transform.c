@@ -1,5 +1,6 @@
 #include "cache/transform.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@ typedef struct node {
 
 struct cache_fields {
   node root;
+  char *applier; /* NULL, or the field manager whose applied fields are kept too */
 };
 
 static void free_children(node *n) {
@@ -109,41 +111,112 @@ int cache_fields_whole(const cache_fields *f) {
   return f == NULL || f->root.whole;
 }
 
+void cache_fields_keep_applied(cache_fields *f, const char *manager) {
+  free(f->applier);
+  f->applier = manager ? xstrdup(manager) : NULL;
+}
+
 void cache_fields_free(cache_fields *f) {
   if (f == NULL) return;
   free_children(&f->root);
+  free(f->applier);
   free(f);
 }
 
-static void project(json_t *v, const node *n) {
-  if (n->whole) return;
+/* fieldsV1 (the managedFields format) names an object key "f:<key>" and a
+ * list element "k:<its key fields as JSON>", "v:<its value>" or "i:<index>";
+ * an empty set (or one holding only ".", the field's own presence) is a
+ * value owned whole. */
+static int fv_whole(const json_t *fv) {
+  return json_object_size(fv) == 0 || (json_object_size(fv) == 1 && json_object_get(fv, "."));
+}
+
+/* The fieldsV1 entry of array element e (at index i) among fv's, or NULL. */
+static const json_t *fv_element(const json_t *fv, const json_t *e, size_t i) {
+  const char *k;
+  json_t *sub;
+  json_object_foreach((json_t *)fv, k, sub) {
+    if (k[0] == '\0' || k[1] != ':') continue;
+    if (k[0] == 'i' && strtoul(k + 2, NULL, 10) == i) return sub;
+    if (k[0] != 'k' && k[0] != 'v') continue;
+    json_t *want = json_loads(k + 2, JSON_DECODE_ANY, NULL);
+    int match = 0;
+    if (want && k[0] == 'v') {
+      match = json_equal(want, e);
+    } else if (json_is_object(want) && json_is_object(e)) {
+      const char *wk;
+      json_t *wv;
+      match = 1;
+      json_object_foreach(want, wk, wv) match = match && json_equal(wv, json_object_get(e, wk));
+    }
+    json_decref(want);
+    if (match) return sub;
+  }
+  return NULL;
+}
+
+/* Keeps of v what trie node n keeps or fieldsV1 set fv owns (either NULL:
+ * nothing by that side). */
+static void project(json_t *v, const node *n, const json_t *fv) {
+  if ((n && n->whole) || (fv && fv_whole(fv))) return;
   if (json_is_array(v)) {
-    const node *each = find_child(n, "[]", 2);
-    if (each == NULL) {
+    const node *each = n ? find_child(n, "[]", 2) : NULL;
+    size_t i;
+    json_t *e;
+    if (fv == NULL && each == NULL) {
       json_array_clear(v);
       return;
     }
-    size_t i;
-    json_t *e;
-    json_array_foreach(v, i, e) project(e, each);
+    json_array_foreach(v, i, e) {
+      const json_t *efv = fv ? fv_element(fv, e, i) : NULL;
+      /* An element the applier owns nothing of is someone else's (a
+       * sidecar injected on admission): kept whole, never dropped, so the
+       * list keeps its length. */
+      if (fv && efv == NULL) continue;
+      project(e, each, efv);
+    }
     return;
   }
   if (!json_is_object(v)) return;
   const char *key;
   json_t *val;
   void *tmp;
+  char fkey[256];
   json_object_foreach_safe(v, tmp, key, val) {
-    const node *c = find_child(n, key, strlen(key));
-    if (c == NULL) json_object_del(v, key);
-    else project(val, c);
+    const node *c = n ? find_child(n, key, strlen(key)) : NULL;
+    const json_t *cfv = NULL;
+    if (fv) {
+      int len = snprintf(fkey, sizeof(fkey), "f:%s", key);
+      if (len < 0 || (size_t)len >= sizeof(fkey)) continue; /* a key too long to look up: kept */
+      cfv = json_object_get(fv, fkey);
+    }
+    if (c == NULL && cfv == NULL) json_object_del(v, key);
+    else project(val, c, cfv);
   }
 }
 
+/* The fields 'manager' set by server-side apply on obj (its "Apply"
+ * managedFields entry of the main resource), a new reference or NULL. */
+static json_t *applied_fields(const json_t *obj, const char *manager) {
+  size_t i;
+  json_t *mf;
+  json_array_foreach(json_object_get(json_object_get(obj, "metadata"), "managedFields"), i, mf) {
+    const char *m = json_string_value(json_object_get(mf, "manager"));
+    const char *op = json_string_value(json_object_get(mf, "operation"));
+    const char *sub = json_string_value(json_object_get(mf, "subresource"));
+    if (m && strcmp(m, manager) == 0 && op && strcmp(op, "Apply") == 0 && (sub == NULL || *sub == '\0'))
+      return json_incref(json_object_get(mf, "fieldsV1"));
+  }
+  return NULL;
+}
+
 void cache_transform(const cache_fields *f, json_t *obj) {
+  json_t *applied = f && f->applier && !f->root.whole ? applied_fields(obj, f->applier) : NULL;
   json_t *meta = json_object_get(obj, "metadata");
   if (meta) {
     json_object_del(meta, "managedFields");
     json_object_del(json_object_get(meta, "annotations"), LAST_APPLIED);
   }
-  if (f) project(obj, &f->root);
+  if (f) project(obj, &f->root, applied);
+  json_decref(applied);
 }

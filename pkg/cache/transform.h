@@ -26,6 +26,13 @@ typedef struct cache_fields cache_fields;
 int cache_fields_new(const char *const *paths, cache_fields **out) CUBIT_WUR;
 /* Adds more paths (another reader's). A whole-object set stays whole. */
 int cache_fields_add(cache_fields *f, const char *const *paths) CUBIT_WUR;
+/* Also keeps, of each object, every field 'manager' (a field manager's name;
+ * NULL: none) set with server-side apply, as its "Apply" entry of
+ * metadata.managedFields records them: for children a controller applies
+ * and compares with what it would apply next, the cache then holds exactly
+ * what that comparison reads plus the paths (status, metadata) its readers
+ * read. List elements the manager owns nothing of are kept whole. */
+void cache_fields_keep_applied(cache_fields *f, const char *manager);
 /* 1 when the set keeps whole objects (no paths given). */
 int cache_fields_whole(const cache_fields *f);
 void cache_fields_free(cache_fields *f);

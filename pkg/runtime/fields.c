@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "runtime/apply.h"
+
 /* Pods: read by the notebook, trainingjob, inferenceservice, pipelinerun and
  * project controllers, the history recorder and the quota webhook for their
  * state (phase, conditions, container states with reasons and exit codes),
@@ -79,15 +81,36 @@ static const char *const event_fields[] = {
     "series.lastObservedTime",
     NULL};
 
+/* Children Cubit applies (server-side apply, field manager cubit-manager)
+ * and nobody else writes: their readers read metadata (owners, labels, the
+ * cubit.dev/applied digest) and status; rt_apply_would_write reads the
+ * fields Cubit applied, which their managedFields name (rt_cached_applier).
+ * What the API server defaults (a StatefulSet's pod template is half
+ * defaults), the cluster IPs and the rest of the spec are read by no one. */
+static const char *const child_fields[] = {"metadata", "status", NULL};
+
 static int same(const kube_resource *a, const kube_resource *b) {
   return strcmp(a->group, b->group) == 0 && strcmp(a->resource, b->resource) == 0;
+}
+
+/* The notebook's children; the InferenceService's Services and
+ * VirtualServices and the project's and pipeline's claims among them. */
+static int applied_child(const kube_resource *r) {
+  static const kube_resource istio_vs = {"networking.istio.io", "v1", "virtualservices", "VirtualService", 1};
+  return same(r, &kube_statefulsets) || same(r, &kube_services) || same(r, &kube_pvcs) || same(r, &kube_ingresses) ||
+         same(r, &istio_vs);
 }
 
 const char *const *rt_cached_fields(const kube_resource *r) {
   if (same(r, &kube_pods)) return pod_fields;
   if (same(r, &kube_crds)) return crd_fields;
   if (same(r, &kube_events)) return event_fields;
+  if (applied_child(r)) return child_fields;
   return NULL;
+}
+
+const char *rt_cached_applier(const kube_resource *r) {
+  return applied_child(r) ? RT_FIELD_MANAGER : NULL;
 }
 
 const char *rt_cached_selector(const kube_resource *r) {

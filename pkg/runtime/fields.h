@@ -1,9 +1,9 @@
 /* What the manager's informers keep of each resource (pkg/cache/transform.h):
  * the union of what every controller and webhook reading the resource reads.
  *
- * Only resources nobody in Cubit writes are cut down: a child Cubit applies
- * is kept whole, because rt_apply compares every field it would write with
- * the cached object to skip unchanged applies. test/unit/test_fields.c holds
+ * A child Cubit applies keeps, besides what its readers read, every field
+ * Cubit applied (rt_cached_applier): rt_apply compares every field it would
+ * write with the cached object to skip unchanged applies. test/unit/test_fields.c holds
  * the table of paths each reader reads and checks every one survives. */
 #ifndef CUBIT_RUNTIME_FIELDS_H
 #define CUBIT_RUNTIME_FIELDS_H
@@ -13,6 +13,10 @@
 /* The paths the cache keeps of r (NULL-terminated), or NULL: the whole
  * object (always without managedFields and last-applied-configuration). */
 const char *const *rt_cached_fields(const kube_resource *r);
+
+/* The field manager whose server-side applied fields r's cache keeps too
+ * (cache_fields_keep_applied), or NULL. */
+const char *rt_cached_applier(const kube_resource *r);
 
 /* The field selector r's informer lists and watches with, or NULL for every
  * object: Events are cached only when their reason is FailedCreate. */

@@ -281,6 +281,7 @@ cache_informer *rt_manager_informer(rt_manager *m, const kube_resource *r) {
   cache_informer_options o = {0};
   o.resource = r;
   o.fields = rt_cached_fields(r);
+  o.applied_by = rt_cached_applier(r);
   o.field_selector = rt_cached_selector(r);
   e->informer = cache_informer_new(&m->loop, m->client, m->watcher, &o);
   cache_store *s = cache_informer_store(e->informer);

@@ -13,6 +13,9 @@
 #include "testutil.h"
 #include "util/json.h"
 
+/* As controllers/notebook declares it (the test does not link controllers). */
+static const kube_resource notebook_vs = {"networking.istio.io", "v1", "virtualservices", "VirtualService", 1};
+
 typedef struct read_path {
   const char *reader;
   const kube_resource *resource;
@@ -109,6 +112,26 @@ static const read_path reads[] = {
     {"member warnings", &kube_events, "involvedObject.kind"},
     {"member warnings", &kube_events, "involvedObject.apiVersion"},
     {"member warnings", &kube_events, "involvedObject.namespace"},
+    /* children Cubit applies: the runtime (owner index and mapping, the
+     * applied digest rt_apply compares) and their controllers */
+    {"runtime (owner index, rt_apply)", &kube_statefulsets, "metadata.ownerReferences"},
+    {"runtime (owner index, rt_apply)", &kube_statefulsets, "metadata.annotations"},
+    {"runtime (owner index, rt_apply)", &kube_statefulsets, "metadata.labels"},
+    {"runtime (rt_execute deletes)", &kube_statefulsets, "metadata.uid"},
+    {"notebook (rollout)", &kube_statefulsets, "status.updateRevision"},
+    {"notebook (rollout)", &kube_statefulsets, "status.currentRevision"},
+    {"notebook (create refusal)", &kube_statefulsets, "metadata.uid"},
+    {"notebook (rt_apply_would_write)", &kube_statefulsets, "spec.replicas"},
+    {"notebook (rt_apply_would_write)", &kube_statefulsets, "spec.template.spec.containers[].resources"},
+    {"runtime (owner index, rt_apply)", &kube_services, "metadata.ownerReferences"},
+    {"runtime (owner index, rt_apply)", &kube_services, "metadata.annotations"},
+    {"inferenceservice (pinned revision)", &kube_services, "spec.selector"},
+    {"notebook (rt_apply_would_write)", &kube_services, "spec.ports"},
+    {"project (claims by label)", &kube_pvcs, "metadata.labels"},
+    {"runtime (owner index)", &kube_pvcs, "metadata.ownerReferences"},
+    {"runtime (status)", &kube_pvcs, "status.phase"},
+    {"inferenceservice (traffic split)", &notebook_vs, "spec.http"},
+    {"notebook (rt_apply_would_write)", &notebook_vs, "spec.hosts"},
 };
 
 /* What must be gone after the transform. */
@@ -137,12 +160,32 @@ static const read_path dropped[] = {
     {"", &kube_events, "source"},
     {"", &kube_events, "reportingComponent"},
     {"", &kube_events, "involvedObject.resourceVersion"},
+    /* what the API server defaults in a child and no one reads */
+    {"", &kube_statefulsets, "metadata.managedFields"},
+    {"", &kube_statefulsets, "spec.podManagementPolicy"},
+    {"", &kube_statefulsets, "spec.updateStrategy"},
+    {"", &kube_statefulsets, "spec.revisionHistoryLimit"},
+    {"", &kube_statefulsets, "spec.template.spec.dnsPolicy"},
+    {"", &kube_statefulsets, "spec.template.spec.schedulerName"},
+    {"", &kube_statefulsets, "spec.template.spec.containers[].terminationMessagePath"},
+    {"", &kube_statefulsets, "spec.template.spec.containers[].imagePullPolicy"},
+    {"", &kube_statefulsets, "spec.template.spec.containers[].readinessProbe.timeoutSeconds"},
+    {"", &kube_services, "spec.clusterIP"},
+    {"", &kube_services, "spec.clusterIPs"},
+    {"", &kube_services, "spec.ipFamilies"},
+    {"", &kube_services, "spec.sessionAffinity"},
+    {"", &kube_pvcs, "spec.volumeName"}, /* bound by kube-controller-manager */
+    {"", &kube_pvcs, "spec.volumeMode"},
 };
 
 static const char *fixture_of(const kube_resource *r) {
-  return r == &kube_pods     ? "test/unit/fixtures/cache/pod.json"
-         : r == &kube_events ? "test/unit/fixtures/cache/event.json"
-                             : "test/unit/fixtures/cache/crd.json";
+  return r == &kube_pods           ? "test/unit/fixtures/cache/pod.json"
+         : r == &kube_events       ? "test/unit/fixtures/cache/event.json"
+         : r == &kube_statefulsets ? "test/unit/fixtures/cache/statefulset.json"
+         : r == &kube_services     ? "test/unit/fixtures/cache/service.json"
+         : r == &kube_pvcs         ? "test/unit/fixtures/cache/pvc.json"
+         : r == &notebook_vs       ? "test/unit/fixtures/cache/virtualservice.json"
+                                   : "test/unit/fixtures/cache/crd.json";
 }
 
 static json_t *load(const kube_resource *r) {
@@ -158,6 +201,7 @@ static json_t *load(const kube_resource *r) {
 static json_t *cut(const kube_resource *r, json_t *orig) {
   cache_fields *f;
   ck_assert_int_eq(cache_fields_new(rt_cached_fields(r), &f), 0);
+  cache_fields_keep_applied(f, rt_cached_applier(r));
   json_t *copy = json_deep_copy(orig);
   cache_transform(f, copy);
   cache_fields_free(f);
@@ -244,12 +288,15 @@ END_TEST
 
 /* The cut-down objects are much smaller: what the cache gains. */
 START_TEST(cut_objects_are_smaller) {
-  const kube_resource *rs[] = {&kube_pods, &kube_crds};
-  for (int i = 0; i < 2; i++) {
+  /* A StatefulSet keeps its applied spec: half of it (the rest is defaults,
+   * managedFields and what the controller manager writes). */
+  const kube_resource *rs[] = {&kube_pods, &kube_crds, &kube_statefulsets};
+  const size_t factor[] = {3, 3, 2};
+  for (int i = 0; i < 3; i++) {
     json_t *orig = load(rs[i]);
     json_t *c = cut(rs[i], orig);
     char *a = json_dumps(orig, JSON_COMPACT), *b = json_dumps(c, JSON_COMPACT);
-    ck_assert_msg(strlen(b) * 3 < strlen(a), "%s: %zu of %zu bytes kept", rs[i]->resource, strlen(b), strlen(a));
+    ck_assert_msg(strlen(b) * factor[i] < strlen(a), "%s: %zu of %zu bytes kept", rs[i]->resource, strlen(b), strlen(a));
     free(a);
     free(b);
     json_decref(c);
@@ -267,11 +314,11 @@ START_TEST(events_are_selected) {
 END_TEST
 
 START_TEST(other_resources_kept_whole) {
-  /* Children Cubit applies are compared field by field with what it would
-   * write (rt_apply): they keep everything but the two always dropped. */
-  const kube_resource *whole[] = {&kube_statefulsets, &kube_services, &kube_deployments, &kube_jobs,
-                                  &kube_namespaces, &kube_pvcs, &kube_rolebindings};
-  for (size_t i = 0; i < sizeof(whole) / sizeof(whole[0]); i++) ck_assert_ptr_null(rt_cached_fields(whole[i]));
+  const kube_resource *whole[] = {&kube_deployments, &kube_jobs, &kube_namespaces, &kube_rolebindings};
+  for (size_t i = 0; i < sizeof(whole) / sizeof(whole[0]); i++) {
+    ck_assert_ptr_null(rt_cached_fields(whole[i]));
+    ck_assert_ptr_null(rt_cached_applier(whole[i]));
+  }
   json_t *o = testutil_json("{'metadata': {'name': 'a', 'managedFields': [{}], 'annotations': {'x': '1', "
                             "'kubectl.kubernetes.io/last-applied-configuration': '{}'}}, 'spec': {'a': [1, {'b': 2}]}}");
   cache_transform(NULL, o);
@@ -279,6 +326,108 @@ START_TEST(other_resources_kept_whole) {
   ck_assert(json_equal(o, want));
   json_decref(o);
   json_decref(want);
+}
+END_TEST
+
+/* Walks a fieldsV1 set (the managedFields format) over orig and its cut
+ * together, as the API server means it and independently of the transform:
+ * each value the set owns must be in the cut unchanged. Counts them. */
+static void owned_survive(const json_t *orig, const json_t *c, const json_t *fv, const char *where, int *n) {
+  if (json_object_size(fv) == 0 || (json_object_size(fv) == 1 && json_object_get(fv, "."))) {
+    ck_assert_msg(json_equal((json_t *)orig, (json_t *)c), "%s: applied value not cached as it is", where);
+    (*n)++;
+    return;
+  }
+  const char *k;
+  json_t *sub;
+  json_object_foreach((json_t *)fv, k, sub) {
+    char here[512];
+    snprintf(here, sizeof(here), "%s/%s", where, k);
+    if (strncmp(k, "f:", 2) == 0) {
+      json_t *o = json_object_get(orig, k + 2);
+      ck_assert_msg(o != NULL, "%s: fixture lacks it", here);
+      owned_survive(o, json_object_get(c, k + 2), sub, here, n);
+    } else if (strncmp(k, "k:", 2) == 0) {
+      json_t *key = json_loads(k + 2, 0, NULL);
+      ck_assert_ptr_nonnull(key);
+      ck_assert_uint_eq(json_array_size(orig), json_array_size(c));
+      size_t i, hits = 0;
+      json_t *e;
+      json_array_foreach(orig, i, e) {
+        const char *kk;
+        json_t *kv;
+        int match = 1;
+        json_object_foreach(key, kk, kv) match = match && json_equal(kv, json_object_get(e, kk));
+        if (match) {
+          owned_survive(e, json_array_get(c, i), sub, here, n);
+          hits++;
+        }
+      }
+      ck_assert_msg(hits == 1, "%s: %zu elements", here, hits);
+      json_decref(key);
+    }
+  }
+}
+
+/* What rt_apply_would_write compares of a child (every field Cubit applied,
+ * per its managedFields) is in the cache exactly as the API server holds
+ * it: an unchanged child is still not applied again. */
+START_TEST(applied_fields_survive) {
+  const kube_resource *rs[] = {&kube_statefulsets, &kube_services, &kube_pvcs, &notebook_vs};
+  const kube_resource *r = rs[_i];
+  ck_assert_str_eq(rt_cached_applier(r), "cubit-manager");
+  json_t *orig = load(r);
+  json_t *c = cut(r, orig);
+  const json_t *fv = NULL;
+  size_t i;
+  json_t *mf;
+  json_array_foreach(js_get(orig, "metadata.managedFields"), i, mf) {
+    if (strcmp(js_str(mf, "manager"), "cubit-manager") == 0 && strcmp(js_str(mf, "operation"), "Apply") == 0)
+      fv = json_object_get(mf, "fieldsV1");
+  }
+  ck_assert_ptr_nonnull(fv);
+  int n = 0;
+  owned_survive(orig, c, fv, r->resource, &n);
+  ck_assert_int_gt(n, 5);
+  json_decref(c);
+  json_decref(orig);
+}
+END_TEST
+
+/* A child Cubit never applied (the StatefulSet's claim) keeps what its
+ * readers read; one applied by another manager keeps nothing more. */
+static const struct {
+  const char *in, *out;
+} applied_projections[] = {
+    {"{'metadata': {'name': 'a', 'managedFields': [{'manager': 'cubit-manager', 'operation': 'Apply', 'fieldsV1': "
+     "{'f:spec': {'f:a': {}, 'f:c': {'k:{\\'n\\':1}': {'.': {}, 'f:n': {}, 'f:x': {}}}}}}]}, "
+     "'spec': {'a': {'deep': 1}, 'b': 2, 'c': [{'n': 1, 'x': 2, 'd': 3}, {'n': 9, 'd': 4}]}, 'status': {'s': 1}}",
+     "{'metadata': {'name': 'a'}, 'spec': {'a': {'deep': 1}, 'c': [{'n': 1, 'x': 2}, {'n': 9, 'd': 4}]}, "
+     "'status': {'s': 1}}"},
+    {"{'metadata': {'name': 'a', 'managedFields': [{'manager': 'cubit-manager', 'operation': 'Update', 'fieldsV1': "
+     "{'f:spec': {'f:a': {}}}}, {'manager': 'cubit-manager', 'operation': 'Apply', 'subresource': 'status', "
+     "'fieldsV1': {'f:spec': {'f:b': {}}}}]}, 'spec': {'a': 1, 'b': 2}}",
+     "{'metadata': {'name': 'a'}}"},
+    {"{'metadata': {'name': 'a'}, 'spec': {'a': 1}, 'status': {'s': 1}}", "{'metadata': {'name': 'a'}, 'status': {'s': 1}}"},
+    {"{'metadata': {'name': 'a', 'managedFields': [{'manager': 'cubit-manager', 'operation': 'Apply', 'fieldsV1': "
+     "{'f:spec': {'f:v': {'v:\\'x\\'': {}}, 'f:i': {'i:1': {'f:q': {}}}}}}]}, "
+     "'spec': {'v': ['y', 'x'], 'i': [{'q': 1, 'r': 2}, {'q': 3, 'r': 4}]}}",
+     "{'metadata': {'name': 'a'}, 'spec': {'v': ['y', 'x'], 'i': [{'q': 1, 'r': 2}, {'q': 3}]}}"},
+};
+
+START_TEST(applied_projection) {
+  const char *const paths[] = {"metadata", "status", NULL};
+  cache_fields *f;
+  ck_assert_int_eq(cache_fields_new(paths, &f), 0);
+  cache_fields_keep_applied(f, "cubit-manager");
+  json_t *in = testutil_json(applied_projections[_i].in), *want = testutil_json(applied_projections[_i].out);
+  cache_transform(f, in);
+  char *got = json_dumps(in, JSON_SORT_KEYS | JSON_COMPACT);
+  ck_assert_msg(json_equal(in, want), "case %d: got %s", _i, got);
+  free(got);
+  json_decref(in);
+  json_decref(want);
+  cache_fields_free(f);
 }
 END_TEST
 
@@ -337,6 +486,8 @@ int main(void) {
   tcase_add_test(tc, events_are_selected);
   tcase_add_test(tc, cut_objects_are_smaller);
   tcase_add_test(tc, other_resources_kept_whole);
+  tcase_add_loop_test(tc, applied_fields_survive, 0, 4);
+  tcase_add_loop_test(tc, applied_projection, 0, sizeof(applied_projections) / sizeof(applied_projections[0]));
   tcase_add_loop_test(tc, projection, 0, sizeof(projections) / sizeof(projections[0]));
   tcase_add_test(tc, bad_paths);
   suite_add_tcase(s, tc);
