@@ -626,6 +626,13 @@ static void plan_deletion(planner *p) {
    * plan cannot see what it would delete). Retain leaves them. */
   for (size_t c = 0; in->spec && in->spec->delete_namespaces && c < in->nclusters; c++) {
     const project_cluster_observed *m = &in->clusters[c];
+    if (!m->synced && m->gone) {
+      /* Its Cluster was deleted: what the project made there is left, as
+       * the admin who removed the Cluster left it. */
+      rt_plan_event(p->plan, "Warning", "MemberLeftBehind",
+                    "cluster %s has no Cluster object any more: its namespaces there are left as they are", m->name);
+      continue;
+    }
     if (!m->synced) {
       rt_plan_requeue_after(p->plan, 5000);
       return;

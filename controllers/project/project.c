@@ -78,6 +78,9 @@ static void gather_clusters(const rt_ctx *ctx, const char *project, gathered *g)
     m->name = name;
     m->listed = g->member_listed[at];
     m->synced = rt_member_synced(ctx, name);
+    json_t *cluster = get(ctx, &cluster_resource, name);
+    m->gone = cluster == NULL && rt_store(ctx, &cluster_resource) != NULL;
+    json_decref(cluster);
     cache_list all = {0};
     if (m->synced && rt_member_list(ctx, name, &kube_namespaces, NULL, &all)) m->synced = 0;
     g->member_labelled[at] = xcalloc(all.len + 1, sizeof(json_t *));

@@ -20,6 +20,7 @@ extern const kube_resource project_volcano_queues;
 typedef struct project_cluster_observed {
   const char *name;
   int synced;              /* connected, and its namespaces listed */
+  int gone;                /* no Cluster of that name (deleted): nothing there can be reached again */
   json_t *const *listed;   /* the member's Namespace of spec->namespaces[i], or NULL */
   json_t *const *labelled; /* the member's Namespaces labelled cubit.dev/project=<project> */
   size_t nlabelled;

@@ -872,6 +872,23 @@ START_TEST(plan_member_release) {
 }
 END_TEST
 
+/* Deleting a Delete project whose member's Cluster was deleted: nothing
+ * there can be reached again, so it is not waited for (a Warning says what
+ * is left); a member merely away is waited for. */
+START_TEST(plan_member_gone_not_waited_for) {
+  int gone = _i;
+  project("{\"namespaces\":[\"a\"],\"deletionPolicy\":\"Delete\",\"clusters\":[{\"name\":\"local\"},{\"name\":\"east\"}]}",
+          FINALIZER ",\"deletionTimestamp\":\"2026-12-07T09:00:00Z\"", NULL);
+  project_cluster_observed east = {.name = "east", .synced = 0, .gone = gone};
+  w.mc = &east;
+  w.nmc = 1;
+  plan();
+  ck_assert_int_eq(count(RT_ACT_REMOVE_FINALIZER, NULL), gone ? 1 : 0);
+  ck_assert_int_eq((int)w.plan.requeue_after_ms, gone ? 0 : 5000);
+  ck_assert(gone == has_event("Warning", "MemberLeftBehind"));
+}
+END_TEST
+
 START_TEST(spec_clusters) {
   static const struct {
     const char *clusters;
@@ -1063,6 +1080,7 @@ int main(void) {
   tcase_add_loop_test(tc, plan_member_clusters, 0, sizeof(member_cases) / sizeof(member_cases[0]));
   tcase_add_loop_test(tc, plan_member_access, 0, 2);
   tcase_add_test(tc, plan_member_release);
+  tcase_add_loop_test(tc, plan_member_gone_not_waited_for, 0, 2);
   suite_add_tcase(s, tc);
   return testutil_run(s);
 }
