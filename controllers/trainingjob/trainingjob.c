@@ -218,22 +218,10 @@ static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
   return result;
 }
 
-/* A Cluster's change reaches the jobs placed on it (reachability) and the
- * jobs waiting for room (Placed=False); not every job of the hub. */
+/* A Cluster's change reaches the jobs placed on it and those waiting for
+ * room (placement_keys_for_cluster). */
 static char **map_cluster(const rt_ctx *ctx, const json_t *cluster) {
-  cache_store *jobs = rt_store(ctx, &trainingjob_resource);
-  cache_list all = {0};
-  if (jobs) cache_store_list(jobs, NULL, &all);
-  char **keys = xcalloc(all.len + 1, sizeof(char *));
-  size_t n = 0;
-  for (size_t i = 0; i < all.len; i++) {
-    const char *placed = js_str(all.items[i], "status.cluster");
-    const char *waiting = js_str(rt_condition_get(json_object_get(all.items[i], "status"), "Placed"), "status");
-    if ((placed && strcmp(placed, js_name(cluster)) == 0) || (waiting && strcmp(waiting, "False") == 0))
-      keys[n++] = cache_key(all.items[i]);
-  }
-  cache_list_free(&all);
-  return keys;
+  return placement_keys_for_cluster(ctx, &trainingjob_resource, cluster);
 }
 
 /* A pod (or, in a member, an engine object) maps to its job through
