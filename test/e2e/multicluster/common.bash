@@ -39,3 +39,52 @@ wait_for() {
   done
   say "$what after $(($(date +%s) - t0))s"
 }
+
+# The scripts that place objects on one member name it and its hub objects alike:
+# member (kind/local's name), cluster (the Cluster), secret (its kubeconfig Secret),
+# project and ns (the Project and its one namespace).
+cfield() { "${kubectl[@]}" get cluster "$cluster" -o jsonpath="{$1}" 2>/dev/null; }
+pfield() { "${kubectl[@]}" get project "$project" -o jsonpath="{$1}" 2>/dev/null; }
+cluster_ready() { [[ $(cfield .status.phase) == Ready ]]; }
+project_ready() { [[ $(pfield .status.phase) == Active ]] && "${mkubectl[@]}" get namespace "$ns" -o name >/dev/null 2>&1; }
+
+# mc_join SPEC: registers the member (its kubeconfig Secret and a Cluster) and a
+# Project of namespace $ns (deletionPolicy Delete) whose spec also holds the YAML lines
+# SPEC (its clusters, quota, members), then waits until the member is Ready and the
+# project's namespace exists there.
+mc_join() {
+  "$repo/kind/local/member.sh" secret "$member" cubit-system "$secret" | "${kubectl[@]}" apply -f - >/dev/null
+  "${kubectl[@]}" apply -f - >/dev/null <<YAML
+apiVersion: cubit.dev/v1alpha1
+kind: Cluster
+metadata: {name: $cluster}
+spec: {kubeconfig: {secretRef: {name: $secret}}}
+---
+apiVersion: cubit.dev/v1alpha1
+kind: Project
+metadata: {name: $project}
+spec:
+  namespaces: [$ns]
+  deletionPolicy: Delete
+$(printf '%s\n' "$1" | sed 's/^/  /')
+YAML
+  wait_for 60 "the member Ready" cluster_ready
+  wait_for 60 "the Project Active, its namespace in the member" project_ready
+}
+
+# mc_cleanup KIND...: the objects of these kinds in $ns deleted, their finalizers
+# dropped (one placed on a member that is gone keeps it for minutes), then the
+# Project, the Cluster, its Secret, and the member purged.
+mc_cleanup() {
+  local kind o
+  for kind in "$@"; do
+    "${kubectl[@]}" -n "$ns" delete "$kind" --all --ignore-not-found --wait=false >/dev/null 2>&1 || true
+    for o in $("${kubectl[@]}" -n "$ns" get "$kind" -o name 2>/dev/null); do
+      "${kubectl[@]}" -n "$ns" patch "$o" --type merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1 || true
+    done
+  done
+  "${kubectl[@]}" delete project "$project" --ignore-not-found --wait=false >/dev/null 2>&1 || true
+  "${kubectl[@]}" delete cluster "$cluster" --ignore-not-found --wait=false >/dev/null 2>&1 || true
+  "${kubectl[@]}" -n cubit-system delete secret "$secret" --ignore-not-found >/dev/null 2>&1 || true
+  "$repo/kind/local/member.sh" purge "$member" >/dev/null 2>&1 || true
+}

@@ -23,14 +23,7 @@ ns=e2e-expmc-team
 exp=e2e-expmc-search
 
 cleanup() {
-  "${kubectl[@]}" -n "$ns" delete experiment --all --ignore-not-found --wait=false >/dev/null 2>&1 || true
-  for tj in $("${kubectl[@]}" -n "$ns" get trainingjobs -o name 2>/dev/null); do
-    "${kubectl[@]}" -n "$ns" patch "$tj" --type merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1 || true
-  done
-  "${kubectl[@]}" delete project "$project" --ignore-not-found --wait=false >/dev/null 2>&1 || true
-  "${kubectl[@]}" delete cluster "$cluster" --ignore-not-found --wait=false >/dev/null 2>&1 || true
-  "${kubectl[@]}" -n cubit-system delete secret "$secret" --ignore-not-found >/dev/null 2>&1 || true
-  "$repo/kind/local/member.sh" purge "$member" >/dev/null 2>&1 || true
+  mc_cleanup experiments trainingjobs
 }
 trap cleanup EXIT
 fail() {
@@ -44,29 +37,9 @@ fail() {
 member_up
 member_state=$(dirname "$member_kubeconfig")
 
-cfield() { "${kubectl[@]}" get cluster "$cluster" -o jsonpath="{$1}" 2>/dev/null; }
-pfield() { "${kubectl[@]}" get project "$project" -o jsonpath="{$1}" 2>/dev/null; }
 efield() { "${kubectl[@]}" -n "$ns" get experiment "$exp" -o jsonpath="{$1}" 2>/dev/null; }
-cluster_ready() { [[ $(cfield .status.phase) == Ready ]]; }
-project_ready() { [[ $(pfield .status.phase) == Active ]] && "${mkubectl[@]}" get namespace "$ns" -o name >/dev/null 2>&1; }
 
-"$repo/kind/local/member.sh" secret "$member" cubit-system "$secret" | "${kubectl[@]}" apply -f - >/dev/null
-"${kubectl[@]}" apply -f - >/dev/null <<YAML
-apiVersion: cubit.dev/v1alpha1
-kind: Cluster
-metadata: {name: $cluster}
-spec: {kubeconfig: {secretRef: {name: $secret}}}
----
-apiVersion: cubit.dev/v1alpha1
-kind: Project
-metadata: {name: $project}
-spec:
-  namespaces: [$ns]
-  clusters: [{name: local}, {name: $cluster}]
-  deletionPolicy: Delete
-YAML
-wait_for 60 "the member Ready" cluster_ready
-wait_for 60 "the Project Active, its namespace in the member" project_ready
+mc_join "clusters: [{name: local}, {name: $cluster}]"
 
 # The trials are pinned to the member (the hub is first in the project's order, so a
 # trial placed by policy would run in the hub). Each pod runs 25 s, long enough for

@@ -24,15 +24,7 @@ ns=e2e-isvcmc-team
 isvc=e2e-isvcmc-model
 
 cleanup() {
-  "${kubectl[@]}" -n "$ns" delete inferenceservice --all --ignore-not-found --wait=false >/dev/null 2>&1 || true
-  # A service whose member is gone keeps its finalizer for minutes: let it go now.
-  for o in $("${kubectl[@]}" -n "$ns" get inferenceservices -o name 2>/dev/null); do
-    "${kubectl[@]}" -n "$ns" patch "$o" --type merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1 || true
-  done
-  "${kubectl[@]}" delete project "$project" --ignore-not-found --wait=false >/dev/null 2>&1 || true
-  "${kubectl[@]}" delete cluster "$cluster" --ignore-not-found --wait=false >/dev/null 2>&1 || true
-  "${kubectl[@]}" -n cubit-system delete secret "$secret" --ignore-not-found >/dev/null 2>&1 || true
-  "$repo/kind/local/member.sh" purge "$member" >/dev/null 2>&1 || true
+  mc_cleanup inferenceservices
 }
 trap cleanup EXIT
 fail() {
@@ -45,31 +37,11 @@ fail() {
 
 member_up
 
-cfield() { "${kubectl[@]}" get cluster "$cluster" -o jsonpath="{$1}" 2>/dev/null; }
-pfield() { "${kubectl[@]}" get project "$project" -o jsonpath="{$1}" 2>/dev/null; }
 ifield() { "${kubectl[@]}" -n "$ns" get inferenceservice "$isvc" -o jsonpath="{$1}" 2>/dev/null; }
 cond() { ifield ".status.conditions[?(@.type==\"$1\")].$2"; }
-cluster_ready() { [[ $(cfield .status.phase) == Ready ]]; }
-project_ready() { [[ $(pfield .status.phase) == Active ]] && "${mkubectl[@]}" get namespace "$ns" -o name >/dev/null 2>&1; }
 member_count() { "${mkubectl[@]}" -n "$ns" get "$1" -l "cubit.dev/inferenceservice=$isvc" -o name 2>/dev/null | wc -l; }
 
-"$repo/kind/local/member.sh" secret "$member" cubit-system "$secret" | "${kubectl[@]}" apply -f - >/dev/null
-"${kubectl[@]}" apply -f - >/dev/null <<YAML
-apiVersion: cubit.dev/v1alpha1
-kind: Cluster
-metadata: {name: $cluster}
-spec: {kubeconfig: {secretRef: {name: $secret}}}
----
-apiVersion: cubit.dev/v1alpha1
-kind: Project
-metadata: {name: $project}
-spec:
-  namespaces: [$ns]
-  clusters: [{name: local}, {name: $cluster}]
-  deletionPolicy: Delete
-YAML
-wait_for 60 "the member Ready" cluster_ready
-wait_for 60 "the Project Active, its namespace in the member" project_ready
+mc_join "clusters: [{name: local}, {name: $cluster}]"
 
 # Admission: a cluster the project does not list is refused, naming the field.
 if out=$("${kubectl[@]}" apply -f - 2>&1 <<YAML

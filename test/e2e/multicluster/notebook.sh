@@ -25,15 +25,7 @@ nb=e2e-nbmc-lab
 pv=e2e-nbmc-lab-workspace
 
 cleanup() {
-  "${kubectl[@]}" -n "$ns" delete notebook --all --ignore-not-found --wait=false >/dev/null 2>&1 || true
-  # A notebook whose member is gone keeps its finalizer for minutes: let it go now.
-  for n in $("${kubectl[@]}" -n "$ns" get notebooks -o name 2>/dev/null); do
-    "${kubectl[@]}" -n "$ns" patch "$n" --type merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1 || true
-  done
-  "${kubectl[@]}" delete project "$project" --ignore-not-found --wait=false >/dev/null 2>&1 || true
-  "${kubectl[@]}" delete cluster "$cluster" --ignore-not-found --wait=false >/dev/null 2>&1 || true
-  "${kubectl[@]}" -n cubit-system delete secret "$secret" --ignore-not-found >/dev/null 2>&1 || true
-  "$repo/kind/local/member.sh" purge "$member" >/dev/null 2>&1 || true
+  mc_cleanup notebooks
 }
 trap cleanup EXIT
 fail() {
@@ -46,34 +38,14 @@ fail() {
 
 member_up
 
-cfield() { "${kubectl[@]}" get cluster "$cluster" -o jsonpath="{$1}" 2>/dev/null; }
-pfield() { "${kubectl[@]}" get project "$project" -o jsonpath="{$1}" 2>/dev/null; }
 nfield() { "${kubectl[@]}" -n "$ns" get notebook "$nb" -o jsonpath="{$1}" 2>/dev/null; }
 cond() { nfield ".status.conditions[?(@.type==\"$1\")].$2"; }
-cluster_ready() { [[ $(cfield .status.phase) == Ready ]]; }
-project_ready() { [[ $(pfield .status.phase) == Active ]] && "${mkubectl[@]}" get namespace "$ns" -o name >/dev/null 2>&1; }
 member_children() {
   "${mkubectl[@]}" -n "$ns" get statefulsets,services,pvc -l "cubit.dev/notebook=$nb" -o name 2>/dev/null | wc -l
 }
 msts() { "${mkubectl[@]}" -n "$ns" get statefulset "$nb" -o jsonpath="{$1}" 2>/dev/null; }
 
-"$repo/kind/local/member.sh" secret "$member" cubit-system "$secret" | "${kubectl[@]}" apply -f - >/dev/null
-"${kubectl[@]}" apply -f - >/dev/null <<YAML
-apiVersion: cubit.dev/v1alpha1
-kind: Cluster
-metadata: {name: $cluster}
-spec: {kubeconfig: {secretRef: {name: $secret}}}
----
-apiVersion: cubit.dev/v1alpha1
-kind: Project
-metadata: {name: $project}
-spec:
-  namespaces: [$ns]
-  clusters: [{name: $cluster}, {name: local}]
-  deletionPolicy: Delete
-YAML
-wait_for 60 "the member Ready" cluster_ready
-wait_for 60 "the Project Active, its namespace in the member" project_ready
+mc_join "clusters: [{name: $cluster}, {name: local}]"
 
 # No storage provisioner in the member: a volume bound in advance to the workspace claim.
 "${mkubectl[@]}" apply -f - >/dev/null <<YAML

@@ -24,14 +24,7 @@ project=e2e-qmc-project
 ns=e2e-qmc-team
 
 cleanup() {
-  "${kubectl[@]}" -n "$ns" delete trainingjob --all --ignore-not-found --wait=false >/dev/null 2>&1 || true
-  for tj in $("${kubectl[@]}" -n "$ns" get trainingjobs -o name 2>/dev/null); do
-    "${kubectl[@]}" -n "$ns" patch "$tj" --type merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1 || true
-  done
-  "${kubectl[@]}" delete project "$project" --ignore-not-found --wait=false >/dev/null 2>&1 || true
-  "${kubectl[@]}" delete cluster "$cluster" --ignore-not-found --wait=false >/dev/null 2>&1 || true
-  "${kubectl[@]}" -n cubit-system delete secret "$secret" --ignore-not-found >/dev/null 2>&1 || true
-  "$repo/kind/local/member.sh" purge "$member" >/dev/null 2>&1 || true
+  mc_cleanup trainingjobs
 }
 trap cleanup EXIT
 fail() {
@@ -43,11 +36,7 @@ fail() {
 
 member_up
 
-cfield() { "${kubectl[@]}" get cluster "$cluster" -o jsonpath="{$1}" 2>/dev/null; }
-pfield() { "${kubectl[@]}" get project "$project" -o jsonpath="{$1}" 2>/dev/null; }
 tfield() { "${kubectl[@]}" -n "$ns" get trainingjob "$1" -o jsonpath="{$2}" 2>/dev/null; }
-cluster_ready() { [[ $(cfield .status.phase) == Ready ]]; }
-project_ready() { [[ $(pfield .status.phase) == Active ]] && "${mkubectl[@]}" get namespace "$ns" -o name >/dev/null 2>&1; }
 
 # job NAME CPU [CLUSTER]: a batch TrainingJob of one pod asking for CPU (the sleep runs
 # under the fake kubelet's "run" outcome).
@@ -77,26 +66,10 @@ spec:
 YAML
 }
 
-"$repo/kind/local/member.sh" secret "$member" cubit-system "$secret" | "${kubectl[@]}" apply -f - >/dev/null
-"${kubectl[@]}" apply -f - >/dev/null <<YAML
-apiVersion: cubit.dev/v1alpha1
-kind: Cluster
-metadata: {name: $cluster}
-spec: {kubeconfig: {secretRef: {name: $secret}}}
----
-apiVersion: cubit.dev/v1alpha1
-kind: Project
-metadata: {name: $project}
-spec:
-  namespaces: [$ns]
-  quota: {cpu: "2"}
-  clusters:
-  - {name: $cluster, quota: {cpu: "1"}}
-  - {name: local, quota: {cpu: 150m}}
-  deletionPolicy: Delete
-YAML
-wait_for 60 "the member Ready" cluster_ready
-wait_for 60 "the Project Active, its namespace in the member" project_ready
+mc_join "quota: {cpu: '2'}
+clusters:
+- {name: $cluster, quota: {cpu: '1'}}
+- {name: local, quota: {cpu: 150m}}"
 
 # A bad quota per cluster is refused, naming the field.
 if out=$("${kubectl[@]}" patch project "$project" --type merge \
