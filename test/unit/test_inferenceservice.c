@@ -1338,6 +1338,24 @@ static void in_member(json_t *list, int labelled) {
   }
 }
 
+/* A place case's children in the member (labelled, unless the case says not)
+ * and its clusters as the plan's views (views holds 3). */
+static void place_case_world(const isvc_place_case *c, plan_world *w, placement_view *views) {
+  if (c->placed && strcmp(c->placed, "local") != 0) {
+    in_member(w->deps, !(c->flags & P_UNLABELLED));
+    in_member(w->svcs, !(c->flags & P_UNLABELLED));
+  }
+  size_t n = 0;
+  for (; n < 3 && c->clusters[n].name; n++) {
+    const place_cluster *k = &c->clusters[n];
+    views[n] = (placement_view){.name = k->name, .ready = k->ready, .message = k->message, .serves = k->serves,
+                                .free_cpu_milli = k->cpu, .free_memory_bytes = k->mem, .free_gpu_milli = k->gpu};
+  }
+  w->in.clusters = views;
+  w->in.nclusters = n;
+  w->in.project_name = "team-a";
+}
+
 START_TEST(place_table) {
   const isvc_place_case *c = &place_cases[_i];
   plan_case pc = {.name = c->name, .spec = c->spec, .deps = c->deps, .pods = c->pods, .svc = c->svc, .prev = c->prev};
@@ -1352,20 +1370,8 @@ START_TEST(place_table) {
     time_format_rfc3339(NOW - c->deleted_ago_s, when);
     json_object_set_new(meta, "deletionTimestamp", json_string(when));
   }
-  if (c->placed && strcmp(c->placed, "local") != 0) {
-    in_member(w.deps, !(c->flags & P_UNLABELLED));
-    in_member(w.svcs, !(c->flags & P_UNLABELLED));
-  }
   placement_view views[3];
-  size_t n = 0;
-  for (; n < 3 && c->clusters[n].name; n++) {
-    const place_cluster *k = &c->clusters[n];
-    views[n] = (placement_view){.name = k->name, .ready = k->ready, .message = k->message, .serves = k->serves,
-                                .free_cpu_milli = k->cpu, .free_memory_bytes = k->mem, .free_gpu_milli = k->gpu};
-  }
-  w.in.clusters = views;
-  w.in.nclusters = n;
-  w.in.project_name = "team-a";
+  place_case_world(c, &w, views);
   rt_plan p;
   rt_plan_init(&p);
   isvc_plan(&w.in, &p);
@@ -1426,20 +1432,8 @@ START_TEST(place_is_quiet_the_second_time) {
   if (c->placed) json_object_set_new(js_ensure_obj(w.isvc, "status"), "cluster", json_string(c->placed));
   if (c->flags & P_FINALIZER)
     json_object_set_new(json_object_get(w.isvc, "metadata"), "finalizers", json_pack("[s]", PLACEMENT_REMOTE_FINALIZER));
-  if (c->placed && strcmp(c->placed, "local") != 0) {
-    in_member(w.deps, !(c->flags & P_UNLABELLED));
-    in_member(w.svcs, !(c->flags & P_UNLABELLED));
-  }
   placement_view views[3];
-  size_t n = 0;
-  for (; n < 3 && c->clusters[n].name; n++) {
-    const place_cluster *k = &c->clusters[n];
-    views[n] = (placement_view){.name = k->name, .ready = k->ready, .message = k->message, .serves = k->serves,
-                                .free_cpu_milli = k->cpu, .free_memory_bytes = k->mem, .free_gpu_milli = k->gpu};
-  }
-  w.in.clusters = views;
-  w.in.nclusters = n;
-  w.in.project_name = "team-a";
+  place_case_world(c, &w, views);
   rt_plan first, second;
   rt_plan_init(&first);
   isvc_plan(&w.in, &first);
