@@ -169,10 +169,11 @@ static void member_start(rt_member *mb, uv_loop_t *loop) {
   for (size_t i = 0; i < mb->n; i++) {
     cache_informer_options o = {0};
     o.resource = mb->resources[i];
-    if (same_resource(o.resource, &kube_events)) { /* only the warnings, as the hub keeps Events */
-      o.field_selector = RT_MEMBER_EVENTS_SELECTOR;
-      o.fields = rt_cached_fields(o.resource);
-    }
+    /* Cut as the hub's own caches are (runtime/fields.c): the same readers
+     * read them. */
+    o.fields = rt_cached_fields(o.resource);
+    o.applied_by = rt_cached_applier(o.resource);
+    if (same_resource(o.resource, &kube_events)) o.field_selector = RT_MEMBER_EVENTS_SELECTOR; /* only the warnings */
     mb->informers[i] = cache_informer_new(loop, mb->client, mb->watcher, &o);
     cache_store *s = cache_informer_store(mb->informers[i]);
     cache_store_index_owner(s);
