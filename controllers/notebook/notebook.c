@@ -14,6 +14,7 @@
 #include "runtime/apply.h"
 #include "runtime/conditions.h"
 #include "runtime/controller.h"
+#include "runtime/member_events.h"
 #include "runtime/members.h"
 #include "runtime/status.h"
 #include "util/alloc.h"
@@ -81,7 +82,7 @@ typedef struct nb_gathered {
   notebook_spec spec;
   char spec_error[512];
   json_t *ns, *sts, *pod, *vs, *ing, *svc, *pvc;
-  cache_list refusals;
+  cache_list refusals, member_events;
   placement_candidates clusters;
 } nb_gathered;
 
@@ -151,6 +152,12 @@ static void gather_children(const rt_ctx *ctx, const char *member, nb_gathered *
     g->in.create_refused =
         rt_create_refusal(g->refusals.items, g->refusals.len, js_str(g->sts, "metadata.uid"), 0, NULL);
   }
+  if (member) { /* the Warnings there about its StatefulSet and pod, relayed onto the notebook */
+    const json_t *children[2] = {g->sts, g->pod};
+    rt_member_child_events(ctx, member, ns, children, 2, &g->member_events);
+    g->in.member_events = g->member_events.items;
+    g->in.nmember_events = g->member_events.len;
+  }
   g->in.statefulset = g->sts, g->in.pod = g->pod, g->in.virtualservice = g->vs, g->in.ingress = g->ing;
   g->in.service = g->svc, g->in.pvc = g->pvc;
 }
@@ -179,6 +186,7 @@ static void gather(const rt_ctx *ctx, const json_t *nb, nb_gathered *g) {
 static void gathered_free(nb_gathered *g) {
   placement_candidates_free(&g->clusters);
   cache_list_free(&g->refusals);
+  cache_list_free(&g->member_events);
   json_decref(g->ns);
   json_decref(g->sts);
   json_decref(g->pod);
@@ -256,6 +264,7 @@ int notebook_controller_register(rt_manager *m, const notebook_config *cfg) {
   def.member_watches[2] = (rt_watch_def){&kube_services, map_labelled};
   def.member_watches[3] = (rt_watch_def){&kube_pvcs, map_labelled};
   def.member_watches[4] = (rt_watch_def){&kube_events, rt_map_involved_object};
+  def.member_events_label = NOTEBOOK_LABEL; /* their Warnings relayed (runtime/member_events.h) */
   /* A probe may wait for its timeout; more workers keep one slow notebook
    * from holding up the others. */
   def.workers = 4;

@@ -151,6 +151,10 @@ typedef struct nb_observed {
   /* Placed on a member: the children above are the member's, and these two
    * as well (the hub deletes them itself when the notebook goes). */
   const json_t *service, *pvc;
+  /* Placed on a member: the Warning Events there about its StatefulSet and
+   * pod (rt_member_child_events), relayed once each onto the notebook. */
+  json_t *const *member_events;
+  size_t nmember_events;
   int64_t remote_cleanup_timeout_s; /* 0: PLACEMENT_REMOTE_CLEANUP_TIMEOUT_S */
 } nb_observed;
 

@@ -26,6 +26,7 @@
 #include "controllers/notebook/notebook.h"
 #include "runtime/apply.h"
 #include "runtime/conditions.h"
+#include "runtime/member_events.h"
 #include "util/alloc.h"
 #include "util/json.h"
 #include "util/time.h"
@@ -563,6 +564,7 @@ void nb_plan(const nb_observed *in, rt_plan *out) {
   } else {
     if (d.member) placement_reachable(&ps, d.member);
     plan_run(&d, out);
+    if (d.member) rt_plan_relay_member_events(out, d.status, d.member, in->member_events, in->nmember_events);
   }
   json_decref(d.statefulset);
   rt_plan_set_status(out, d.status);

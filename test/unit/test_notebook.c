@@ -1160,50 +1160,75 @@ static void describe_placed(const rt_action *a, char *buf, size_t len) {
   }
 }
 
-START_TEST(test_plan_placed) {
-  const placed_case *c = &placed_cases[_i];
-  gpu_profile *gpu = profile("{\"system\":\"nvidia\"}");
-  json_t *section = load("{\"urlBase\":\"https://ml.example.com\"}");
+/* A Notebook of placed_case c as the plan observes it. */
+typedef struct placed_fixture {
+  gpu_profile *gpu;
+  json_t *section, *nb, *sts, *svc, *pvc, *pod;
   notebook_config cfg;
+  notebook_spec spec;
+  placement_view clusters[3];
+  nb_observed in;
+} placed_fixture;
+
+static void placed_fixture_init(placed_fixture *f, const placed_case *c) {
+  memset(f, 0, sizeof(*f));
+  f->gpu = profile("{\"system\":\"nvidia\"}");
+  f->section = load("{\"urlBase\":\"https://ml.example.com\"}");
   char err[512];
-  ck_assert_int_eq(notebook_config_parse(section, gpu, &cfg, err, sizeof(err)), 0);
+  ck_assert_int_eq(notebook_config_parse(f->section, f->gpu, &f->cfg, err, sizeof(err)), 0);
   char *doc = xasprintf("{\"apiVersion\":\"cubit.dev/v1alpha1\",\"kind\":\"Notebook\",\"metadata\":{\"name\":\"lab\","
                         "\"namespace\":\"team-a\",\"uid\":\"u-1\",\"resourceVersion\":\"7\",\"generation\":1%s},"
                         "\"spec\":%s%s%s}",
                         c->meta, c->spec, c->status ? ",\"status\":" : "", c->status ? c->status : "");
-  json_t *nb = load(doc);
+  f->nb = load(doc);
   free(doc);
-  notebook_spec spec;
-  ck_assert_msg(notebook_spec_parse(nb, &spec, err, sizeof(err)) == 0, "%s: %s", c->name, err);
-  placement_view clusters[] = {
+  ck_assert_msg(notebook_spec_parse(f->nb, &f->spec, err, sizeof(err)) == 0, "%s: %s", c->name, err);
+  static const placement_view views[] = {
       {.name = "east", .ready = 1, .serves = 1, .free_cpu_milli = 64000, .free_memory_bytes = 1LL << 38,
        .free_gpu_milli = 1000},
       {.name = "west", .ready = 1, .serves = 1, .free_cpu_milli = 64000, .free_memory_bytes = 1LL << 38,
        .free_gpu_milli = 4000},
       {.name = "local", .ready = 1, .serves = 1, .free_cpu_milli = 8000, .free_memory_bytes = 1LL << 34},
   };
+  memcpy(f->clusters, views, sizeof(views));
   for (size_t i = 0; i < 3; i++)
-    if (c->down && strcmp(clusters[i].name, c->down) == 0) {
-      clusters[i].ready = 0;
-      clusters[i].message = "Get \"https://east:6443/version\": connection refused";
+    if (c->down && strcmp(f->clusters[i].name, c->down) == 0) {
+      f->clusters[i].ready = 0;
+      f->clusters[i].message = "Get \"https://east:6443/version\": connection refused";
     }
-  nb_observed in = {.nb = nb, .spec = &spec, .cfg = &cfg, .now = NOW, .in_project = 1, .virtualservices_served = 1,
-                    .project_name = "team-m", .clusters = clusters, .nclusters = 3};
-  json_t *sts = NULL, *svc = NULL, *pvc = NULL;
+  f->in = (nb_observed){.nb = f->nb, .spec = &f->spec, .cfg = &f->cfg, .now = NOW, .in_project = 1,
+                        .virtualservices_served = 1, .project_name = "team-m", .clusters = f->clusters, .nclusters = 3};
   if (c->children) {
-    sts = notebook_desired_statefulset(nb, &spec, &cfg, 0, err, sizeof(err));
-    sts = in_member(sts);
-    json_object_set_new(sts, "status", json_pack("{s:i, s:i, s:s, s:s}", "observedGeneration", 1, "readyReplicas",
-                                                 c->pod != NULL, "currentRevision", "r1", "updateRevision", "r1"));
-    js_set(sts, "metadata.generation", json_integer(1));
-    svc = in_member(notebook_desired_service(nb, &spec));
-    pvc = in_member(notebook_desired_pvc(nb, &spec));
+    f->sts = in_member(notebook_desired_statefulset(f->nb, &f->spec, &f->cfg, 0, err, sizeof(err)));
+    json_object_set_new(f->sts, "status", json_pack("{s:i, s:i, s:s, s:s}", "observedGeneration", 1, "readyReplicas",
+                                                    c->pod != NULL, "currentRevision", "r1", "updateRevision", "r1"));
+    js_set(f->sts, "metadata.generation", json_integer(1));
+    f->svc = in_member(notebook_desired_service(f->nb, &f->spec));
+    f->pvc = in_member(notebook_desired_pvc(f->nb, &f->spec));
   } else if (c->hub_sts) {
-    sts = notebook_desired_statefulset(nb, &spec, &cfg, 1, err, sizeof(err));
+    f->sts = notebook_desired_statefulset(f->nb, &f->spec, &f->cfg, 1, err, sizeof(err));
   }
-  json_t *pod = c->pod ? load(c->pod) : NULL;
-  in.statefulset = sts, in.service = svc, in.pvc = pvc, in.pod = pod;
+  f->pod = c->pod ? load(c->pod) : NULL;
+  f->in.statefulset = f->sts, f->in.service = f->svc, f->in.pvc = f->pvc, f->in.pod = f->pod;
+}
 
+static void placed_fixture_free(placed_fixture *f) {
+  json_decref(f->pod);
+  json_decref(f->sts);
+  json_decref(f->svc);
+  json_decref(f->pvc);
+  json_decref(f->nb);
+  json_decref(f->section);
+  notebook_config_free(&f->cfg);
+  gpu_profile_free(f->gpu);
+}
+
+START_TEST(test_plan_placed) {
+  const placed_case *c = &placed_cases[_i];
+  placed_fixture f;
+  placed_fixture_init(&f, c);
+  nb_observed in = f.in;
+  json_t *nb = f.nb;
   rt_plan plan;
   rt_plan_init(&plan);
   nb_plan(&in, &plan);
@@ -1272,14 +1297,48 @@ START_TEST(test_plan_placed) {
   }
 
   rt_plan_free(&plan);
-  json_decref(pod);
-  json_decref(sts);
-  json_decref(svc);
-  json_decref(pvc);
-  json_decref(nb);
-  json_decref(section);
-  notebook_config_free(&cfg);
-  gpu_profile_free(gpu);
+  placed_fixture_free(&f);
+}
+END_TEST
+
+/* A notebook placed on a member relays the member's Warnings about its pod
+ * once each (status.memberWarnings remembers them): the second plan over
+ * the status it wrote says nothing again. */
+START_TEST(test_plan_placed_relays_member_warnings) {
+  const placed_case c = {.name = "member warning", .spec = J(""), .meta = FIN,
+                         .status = ON_EAST("Running", "Running") , .children = 1, .pod = POD_READY};
+  placed_fixture f;
+  placed_fixture_init(&f, &c);
+  json_t *ev = load("{\"metadata\":{\"name\":\"lab-0.1\",\"namespace\":\"team-a\"},\"type\":\"Warning\","
+                    "\"reason\":\"BackOff\",\"message\":\"Back-off restarting failed container notebook\","
+                    "\"involvedObject\":{\"kind\":\"Pod\",\"name\":\"lab-0\",\"namespace\":\"team-a\"},"
+                    "\"lastTimestamp\":\"2026-11-22T07:59:00Z\"}");
+  json_t *events[1] = {ev};
+  f.in.member_events = events;
+  f.in.nmember_events = 1;
+  rt_plan plan;
+  rt_plan_init(&plan);
+  nb_plan(&f.in, &plan);
+  int relayed = 0;
+  for (size_t i = 0; i < plan.nevents; i++)
+    if (strcmp(plan.events[i].reason, "BackOff") == 0) {
+      relayed++;
+      ck_assert_str_eq(plan.events[i].type, "Warning");
+      ck_assert_str_eq(plan.events[i].message, "cluster east: Pod lab-0: Back-off restarting failed container notebook");
+    }
+  ck_assert_int_eq(relayed, 1);
+  const json_t *kept = json_array_get(js_get(plan.status, "memberWarnings"), 0);
+  ck_assert_str_eq(js_str(kept, "reason"), "BackOff");
+  json_object_set(f.nb, "status", plan.status);
+  rt_plan again;
+  rt_plan_init(&again);
+  nb_plan(&f.in, &again);
+  for (size_t i = 0; i < again.nevents; i++) ck_assert_str_ne(again.events[i].reason, "BackOff");
+  ck_assert_ptr_nonnull(js_get(again.status, "memberWarnings"));
+  rt_plan_free(&again);
+  rt_plan_free(&plan);
+  json_decref(ev);
+  placed_fixture_free(&f);
 }
 END_TEST
 
@@ -1379,6 +1438,7 @@ static Suite *suite(void) {
   tcase_add_loop_test(tc, test_plan, 0, sizeof(plan_cases) / sizeof(plan_cases[0]));
   tcase_add_loop_test(tc, test_plan_settles, 0, sizeof(plan_cases) / sizeof(plan_cases[0]));
   tcase_add_loop_test(tc, test_plan_placed, 0, sizeof(placed_cases) / sizeof(placed_cases[0]));
+  tcase_add_test(tc, test_plan_placed_relays_member_warnings);
   suite_add_tcase(s, tc);
   tc = tcase_create("webhook");
   tcase_add_test(tc, test_webhook);
