@@ -229,9 +229,7 @@ void placement_candidates_free(placement_candidates *c) {
 }
 
 const placement_view *placement_candidates_find(const placement_candidates *c, const char *name) {
-  for (size_t i = 0; name && i < c->n; i++)
-    if (strcmp(c->views[i].name, name) == 0) return &c->views[i];
-  return NULL;
+  return placement_views_find(c->views, c->n, name);
 }
 
 char **placement_keys_for_cluster(const rt_ctx *ctx, const kube_resource *kind, const json_t *cluster) {
@@ -356,11 +354,7 @@ int placement_labelled_for(const json_t *obj, const json_t *child) {
 json_t *placement_for_member(const placement_step *ps, json_t *desired) {
   if (desired == NULL) return NULL;
   json_object_del(json_object_get(desired, "metadata"), "ownerReferences");
-  json_t *labels = js_get(desired, "metadata.labels");
-  if (!json_is_object(labels)) {
-    labels = json_object();
-    json_object_set_new(json_object_get(desired, "metadata"), "labels", labels);
-  }
+  json_t *labels = js_ensure_obj(desired, "metadata.labels");
   json_object_set_new(labels, ps->words->label, json_string(js_name(ps->obj)));
   json_object_set_new(labels, PLACEMENT_OWNER_UID_LABEL, json_string(js_uid(ps->obj) ? js_uid(ps->obj) : ""));
   return desired;

@@ -144,19 +144,18 @@ static void gather_children(const rt_ctx *ctx, const char *member, nb_gathered *
     g->vs = g->in.virtualservices_served ? cached(ctx, &notebook_virtualservices, ns, name) : NULL;
     g->ing = cached(ctx, &kube_ingresses, ns, name);
   }
-  if (g->pod == NULL && g->sts) {
-    cache_store *events = member ? NULL : rt_store(ctx, &kube_events);
-    if (events) cache_store_by_index(events, CACHE_INDEX_NAMESPACE, ns, &g->refusals);
-    else if (member && rt_member_list(ctx, member, &kube_events, ns, &g->refusals))
-      memset(&g->refusals, 0, sizeof(g->refusals));
-    g->in.create_refused =
-        rt_create_refusal(g->refusals.items, g->refusals.len, js_str(g->sts, "metadata.uid"), 0, NULL);
-  }
   if (member) { /* the Warnings there about its StatefulSet and pod, relayed onto the notebook */
     const json_t *children[2] = {g->sts, g->pod};
     rt_member_child_events(ctx, member, ns, children, 2, &g->member_events);
     g->in.member_events = g->member_events.items;
     g->in.nmember_events = g->member_events.len;
+  }
+  if (g->pod == NULL && g->sts) {
+    /* In a member the StatefulSet's FailedCreate is among those Warnings. */
+    cache_store *events = member ? NULL : rt_store(ctx, &kube_events);
+    if (events) cache_store_by_index(events, CACHE_INDEX_NAMESPACE, ns, &g->refusals);
+    const cache_list *seen = member ? &g->member_events : &g->refusals;
+    g->in.create_refused = rt_create_refusal(seen->items, seen->len, js_str(g->sts, "metadata.uid"), 0, NULL);
   }
   g->in.statefulset = g->sts, g->in.pod = g->pod, g->in.virtualservice = g->vs, g->in.ingress = g->ing;
   g->in.service = g->svc, g->in.pvc = g->pvc;
@@ -263,8 +262,9 @@ int notebook_controller_register(rt_manager *m, const notebook_config *cfg) {
   def.member_watches[1] = (rt_watch_def){&kube_pods, map_labelled};
   def.member_watches[2] = (rt_watch_def){&kube_services, map_labelled};
   def.member_watches[3] = (rt_watch_def){&kube_pvcs, map_labelled};
-  def.member_watches[4] = (rt_watch_def){&kube_events, rt_map_involved_object};
-  def.member_events_label = NOTEBOOK_LABEL; /* their Warnings relayed (runtime/member_events.h) */
+  /* Their Warning Events there (a FailedCreate too) wake the notebook by the
+   * same label and are relayed onto it (runtime/member_events.h). */
+  def.member_events_label = NOTEBOOK_LABEL;
   /* A probe may wait for its timeout; more workers keep one slow notebook
    * from holding up the others. */
   def.workers = 4;
