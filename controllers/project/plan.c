@@ -592,15 +592,6 @@ static void plan_member_clusters(planner *p) {
   if (p->in->nclusters > 0 && p->npending) rt_plan_requeue_after(p->plan, 5000);
 }
 
-/* Is namespace ns among the project's (labelled) namespaces? A claim it
- * provisioned in a namespace it released since is the team's, and not its
- * to delete (nor may it: its access there went with the namespace). */
-static int labelled_by_me(json_t *const *labelled, size_t n, const char *ns) {
-  for (size_t i = 0; i < n; i++)
-    if (is(js_name(labelled[i]), ns)) return 1;
-  return 0;
-}
-
 /* The deletionPolicy: Delete removes the namespaces the project created;
  * everything else it holds is released. Then the finalizer goes. */
 static void plan_deletion(planner *p) {
@@ -644,7 +635,7 @@ static void plan_deletion(planner *p) {
                     js_name(m->labelled[i]), m->name);
     }
     for (size_t i = 0; i < m->nclaims; i++)
-      if (!terminating(m->claims[i]) && labelled_by_me(m->labelled, m->nlabelled, js_namespace(m->claims[i])))
+      if (!terminating(m->claims[i]) && find(m->labelled, m->nlabelled, NULL, js_namespace(m->claims[i])))
         rt_plan_delete_in(p->plan, m->name, &kube_pvcs, m->claims[i], NULL);
   }
   /* The members' access goes with the project in every member still
@@ -656,7 +647,9 @@ static void plan_deletion(planner *p) {
   /* The claims it provisioned in namespaces it did not create go with a
    * Delete project too; Retain keeps them (they are the team's data). */
   for (size_t i = 0; in->spec && in->spec->delete_namespaces && i < in->nclaims; i++)
-    if (!terminating(in->claims[i]) && labelled_by_me(in->labelled, in->nlabelled, js_namespace(in->claims[i])))
+    /* Not in a namespace it released since: that claim is the team's, and
+     * not its to delete (nor may it: its access there went with it). */
+    if (!terminating(in->claims[i]) && find(in->labelled, in->nlabelled, NULL, js_namespace(in->claims[i])))
       rt_plan_delete(p->plan, &kube_pvcs, in->claims[i], NULL);
   rt_plan_remove_finalizer(p->plan, PROJECT_FINALIZER);
 }
