@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/inferenceservice/inferenceservice.h"
+#include "api/notebook/notebook.h"
 #include "util/alloc.h"
 #include "util/json.h"
 
@@ -34,6 +36,19 @@ int webhook_workload_index(const char *group, const char *kind) {
   for (int i = 0; i < WL_COUNT; i++)
     if (strcmp(webhook_workload_resources[i].group, group) == 0 &&
         strcmp(webhook_workload_resources[i].kind, kind) == 0)
+      return i;
+  return -1;
+}
+
+const kube_resource *const webhook_service_resources[SVC_COUNT] = {
+    [SVC_NOTEBOOK] = &notebook_resource,
+    [SVC_INFERENCESERVICE] = &inference_resource,
+};
+
+int webhook_service_index(const char *group, const char *kind) {
+  if (group == NULL || kind == NULL) return -1;
+  for (int i = 0; i < SVC_COUNT; i++)
+    if (strcmp(webhook_service_resources[i]->group, group) == 0 && strcmp(webhook_service_resources[i]->kind, kind) == 0)
       return i;
   return -1;
 }

@@ -48,6 +48,12 @@ extern const kube_resource webhook_workload_resources[WL_COUNT];
 enum { APPS_DEPLOYMENT, APPS_STATEFULSET, APPS_COUNT };
 extern const kube_resource webhook_apps_resources[APPS_COUNT];
 
+/* The placeable services: placed on a member, a Notebook or an
+ * InferenceService is held there whole, as a job's gang is (its pods are
+ * made where no Cubit webhook runs); in the hub its pods are judged. */
+enum { SVC_NOTEBOOK, SVC_INFERENCESERVICE, SVC_COUNT };
+extern const kube_resource *const webhook_service_resources[SVC_COUNT];
+
 /* The identities a handler trusts (docs/project.md#identities):
  *   controllers[wl]  the usernames of the controller that creates the pods
  *                    and children of a workload of kind wl: only what they
@@ -112,6 +118,7 @@ typedef struct webhook_env {
   cache_store *projects, *namespaces, *pods;
   cache_store *workloads[WL_COUNT]; /* any may be NULL (API absent) */
   cache_store *apps[APPS_COUNT];    /* for the scale subresource (may be NULL) */
+  cache_store *services[SVC_COUNT]; /* Notebooks, InferenceServices (may be NULL) */
   const gpu_profile *gpu;           /* NULL = whole cards, no models */
   gang_config gang;
   quota_reservations *reservations;
@@ -135,6 +142,8 @@ typedef struct webhook_env {
 int webhook_workload_index(const char *group, const char *kind);
 /* The apps index of (group, kind), or -1. */
 int webhook_apps_index(const char *group, const char *kind);
+/* The service index of (group, kind), or -1. */
+int webhook_service_index(const char *group, const char *kind);
 /* The Project owning namespace ns (a new reference), or NULL. */
 json_t *webhook_project_of(const webhook_env *env, const char *ns);
 /* The creator an object records (metadata.annotations[cubit.dev/user]), or NULL. */

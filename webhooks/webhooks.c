@@ -45,14 +45,14 @@ static const struct {
 /* Releases reservations as their objects reach one informer's cache. */
 typedef struct arrival {
   quota_reservations *reservations;
-  int workload; /* -1 for pods */
+  int kind; /* -1 for pods, a workload index, or QUOTA_KIND_SERVICE(svc) */
 } arrival;
 
 struct webhooks {
   webhook_env env;
   webhook_identities identities;
   webhook_route routes[NROUTES];
-  arrival arrivals[1 + WL_COUNT];
+  arrival arrivals[1 + WL_COUNT + SVC_COUNT];
   rt_authz *authz;
 };
 
@@ -60,7 +60,8 @@ static void arrived(json_t *obj, void *arg) {
   const arrival *a = arg;
   const char *ns = js_namespace(obj), *name = js_name(obj);
   if (ns && name)
-    quota_reservations_release(a->reservations, a->workload, ns, name, js_int(obj, "metadata.generation", 0));
+    quota_reservations_release(a->reservations, a->kind, ns, name, js_int(obj, "metadata.generation", 0),
+                               quota_cluster_of(a->kind, obj));
 }
 
 static void changed(json_t *old_obj, json_t *new_obj, void *arg) { arrived(new_obj, arg); }
@@ -138,6 +139,15 @@ int webhooks_register(rt_manager *m, const gpu_profile *gpu, const gang_config *
   }
   for (int i = 0; i < APPS_COUNT; i++)
     env->apps[i] = cache_informer_store(rt_manager_informer(m, &webhook_apps_resources[i]));
+  /* Notebooks and InferenceServices: held whole where placed on a member. */
+  for (int i = 0; i < SVC_COUNT; i++) {
+    cache_informer *inf = rt_manager_informer(m, webhook_service_resources[i]);
+    env->services[i] = cache_informer_store(inf);
+    arrival *a = &w->arrivals[1 + WL_COUNT + i];
+    *a = (arrival){env->reservations, QUOTA_KIND_SERVICE(i)};
+    cache_handlers h = {arrived, changed, NULL, a};
+    cache_informer_add_handlers(inf, &h);
+  }
   env->gpu = gpu;
   if (gang) env->gang = *gang;
   env->reservation_ttl_ms = 30000;

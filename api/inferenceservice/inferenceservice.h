@@ -130,6 +130,12 @@ int inference_spec_parse(const json_t *isvc, inference_spec *out, char *err,
                          size_t errlen) CUBIT_WUR;
 void inference_spec_free(inference_spec *s);
 
+/* What the service asks of the cluster it is placed on, pure: every
+ * replica of the floor in force (spec.replicas.min, or a schedule window's:
+ * inference_schedule_floor) and the canary's minimum, at once. Shared by
+ * placement and the quota of a cluster it is placed on. */
+void isvc_demand_of(const inference_spec *s, int floor, placement_demand *out);
+
 /* ------------------------------------------------------------ schedule */
 
 /* The HPA floor at 'now' (epoch seconds): the largest minReplicas of the

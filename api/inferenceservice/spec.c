@@ -480,3 +480,14 @@ void inference_spec_free(inference_spec *s) {
   json_decref(s->canary_json);
   s->stable_json = s->canary_json = NULL;
 }
+
+/* Every replica the service keeps at least, at once: a service placed
+ * where only some fit would never be whole. The HPA's maximum is not asked
+ * for (scaling up waits for room as it does in one cluster). */
+void isvc_demand_of(const inference_spec *s, int floor, placement_demand *out) {
+  memset(out, 0, sizeof(*out));
+  placement_demand_add(out, json_object_get(s->stable_json, "resources"), floor > 0 ? floor : 1);
+  if (s->has_canary)
+    placement_demand_add(out, json_object_get(s->canary_json, "resources"),
+                         s->canary.min_replicas > 0 ? s->canary.min_replicas : 1);
+}

@@ -88,4 +88,8 @@ void notebook_base_path(const char *ns, const char *name, char out[NOTEBOOK_PATH
 /* The path the activity probe GETs for spec (on the pod, port spec->probe_port). */
 void notebook_probe_path(const notebook_spec *spec, const char *ns, const char *name, char out[NOTEBOOK_PATH_LEN]);
 
+/* What the notebook asks of a cluster: its one pod's cpu, memory and GPUs
+ * (placement, and the quota of a cluster it is placed on). */
+void nb_demand_of(const notebook_spec *spec, placement_demand *d);
+
 #endif

@@ -298,3 +298,13 @@ int notebook_spec_parse(const json_t *nb, notebook_spec *out, char *err, size_t 
   }
   return 0;
 }
+
+void nb_demand_of(const notebook_spec *spec, placement_demand *d) {
+  memset(d, 0, sizeof(*d));
+  json_t *res = json_object();
+  if (spec->cpu[0]) json_object_set_new(res, "cpu", json_string(spec->cpu));
+  if (spec->memory[0]) json_object_set_new(res, "memory", json_string(spec->memory));
+  if (spec->gpu[0]) json_object_set_new(res, "gpu", json_string(spec->gpu));
+  placement_demand_add(d, res, 1);
+  json_decref(res);
+}

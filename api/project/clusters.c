@@ -1,12 +1,14 @@
 /* A project's quota per cluster (spec.clusters[].quota, docs/multicluster.md
  * "Quota across clusters"): what the project holds in one cluster and the
  * room it has left there. Shared by the quota webhook (admission) and the
- * TrainingJob controller (placement), so both count a cluster alike. */
+ * placement of every placeable kind, so both count a cluster alike. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/cluster/cluster.h"
 #include "api/project/project.h"
+#include "util/alloc.h"
 #include "util/json.h"
 
 static int is(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
@@ -24,36 +26,57 @@ const char *project_job_cluster(const json_t *job, int spans) {
   return spans ? NULL : CLUSTER_LOCAL;
 }
 
-/* 1 when pod is labelled as one of job's pods (same namespace and name). */
-static int pod_of(const json_t *pod, const json_t *job) {
-  const char *owner = json_string_value(json_object_get(js_get(pod, "metadata.labels"), CUBIT_LABEL_TRAININGJOB));
-  return is(owner, js_name(job)) && is(js_namespace(pod), js_namespace(job));
+/* 1 when pod is labelled as one of h's pods (same namespace and name). */
+static int pod_of(const json_t *pod, const project_holder *h) {
+  const char *owner = json_string_value(json_object_get(js_get(pod, "metadata.labels"), h->label));
+  return is(owner, js_name(h->obj)) && is(js_namespace(pod), js_namespace(h->obj));
+}
+
+void project_cluster_held(const project_holder *holders, size_t nholders, const json_t *const *pods, size_t npods,
+                          const gpu_profile *gpu, usage *out) {
+  memset(out, 0, sizeof(*out));
+  char err[256];
+  for (size_t h = 0; h < nholders; h++) {
+    usage whole = holders[h].whole, held = {0};
+    /* Its pods beyond its whole (a forged label) are held all the same. */
+    for (size_t p = 0; p < npods; p++) {
+      usage u;
+      if (finished(pods[p]) || !pod_of(pods[p], &holders[h])) continue;
+      if (usage_of_object("", "Pod", pods[p], gpu, &u, err, sizeof(err)) == 0) usage_add(&held, &u);
+    }
+    usage_max(&whole, &held);
+    usage_add(out, &whole);
+  }
+  for (size_t p = 0; p < npods; p++) {
+    int charged = finished(pods[p]);
+    for (size_t h = 0; h < nholders && !charged; h++) charged = pod_of(pods[p], &holders[h]);
+    usage u;
+    if (!charged && usage_of_object("", "Pod", pods[p], gpu, &u, err, sizeof(err)) == 0) usage_add(out, &u);
+  }
 }
 
 void project_cluster_used(const json_t *const *jobs, size_t njobs, const json_t *const *pods, size_t npods,
                           const gpu_profile *gpu, usage *out) {
-  memset(out, 0, sizeof(*out));
+  project_holder *h = xcalloc(njobs + 1, sizeof(*h));
+  size_t n = 0;
   char err[256];
   for (size_t j = 0; j < njobs; j++) {
-    usage gang, held = {0};
     if (finished(jobs[j])) continue;
-    if (usage_of_object("cubit.dev", "TrainingJob", jobs[j], gpu, &gang, err, sizeof(err)))
-      memset(&gang, 0, sizeof(gang));
-    /* The job's pods beyond its gang (a forged label) are held all the same. */
-    for (size_t p = 0; p < npods; p++) {
-      usage u;
-      if (finished(pods[p]) || !pod_of(pods[p], jobs[j])) continue;
-      if (usage_of_object("", "Pod", pods[p], gpu, &u, err, sizeof(err)) == 0) usage_add(&held, &u);
-    }
-    usage_max(&gang, &held);
-    usage_add(out, &gang);
+    h[n] = (project_holder){jobs[j], CUBIT_LABEL_TRAININGJOB, {0}};
+    if (usage_of_object("cubit.dev", "TrainingJob", jobs[j], gpu, &h[n].whole, err, sizeof(err)))
+      memset(&h[n].whole, 0, sizeof(h[n].whole));
+    n++;
   }
-  for (size_t p = 0; p < npods; p++) {
-    int charged = finished(pods[p]);
-    for (size_t j = 0; j < njobs && !charged; j++) charged = !finished(jobs[j]) && pod_of(pods[p], jobs[j]);
-    usage u;
-    if (!charged && usage_of_object("", "Pod", pods[p], gpu, &u, err, sizeof(err)) == 0) usage_add(out, &u);
-  }
+  project_cluster_held(h, n, pods, npods, gpu, out);
+  free(h);
+}
+
+void project_demand_usage(const placement_demand *d, usage *out) {
+  memset(out, 0, sizeof(*out));
+  out->cpu_milli = d->cpu_milli;
+  out->memory_bytes = d->memory_bytes;
+  out->gpu_milli = d->gpu_milli;
+  for (size_t i = 0; i < d->nshapes; i++) out->pods += d->shapes[i].count;
 }
 
 int project_cluster_room(const project_spec *s, const char *project, size_t i, const usage *used, usage *room,

@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "api/cluster/placement.h"
 #include "api/labels.h"
 #include "api/usage/usage.h"
 #include "kube/client.h"
@@ -99,12 +100,35 @@ int project_cluster_index(const project_spec *s, const char *name);
 
 /* ---------------------------------------------- quota per cluster (clusters.c) */
 
-/* The cluster a TrainingJob (borrowed) of a project runs in, as far as the
- * quota is concerned: status.cluster once placed, else spec.cluster (a
- * pinned job is the pinned cluster's from its admission on), else "local"
- * when the project spans no clusters (spans = 0), else NULL: a job waiting
- * to be placed by policy is in no cluster yet (the total holds it). */
+/* The cluster a TrainingJob, Notebook or InferenceService (borrowed) of a
+ * project runs in, as far as the quota is concerned: status.cluster once
+ * placed, else spec.cluster (a pinned one is the pinned cluster's from its
+ * admission on), else "local" when the project spans no clusters (spans =
+ * 0), else NULL: one waiting to be placed by policy is in no cluster yet
+ * (the total holds a job; a service holds nothing until placed). */
 const char *project_job_cluster(const json_t *job, int spans);
+
+/* A hub object held in a cluster as a whole: a TrainingJob's gang, a
+ * placed Notebook's or InferenceService's pod demand. */
+typedef struct project_holder {
+  const json_t *obj; /* borrowed */
+  const char *label; /* the label naming it on its pods there (cubit.dev/trainingjob...) */
+  usage whole;       /* what it holds at once */
+} project_holder;
+
+/* What holders and pods (borrowed arrays; unfinished pods of the project's
+ * namespaces in one cluster) hold there: each holder its whole, or what
+ * the pods labelled <its label>=<its name> in its namespace hold where
+ * that is more (a pod cannot hide by claiming it); every other pod its own
+ * request. Pure. */
+void project_cluster_held(const project_holder *holders, size_t nholders, const json_t *const *pods, size_t npods,
+                          const gpu_profile *gpu, usage *out);
+
+/* A placement demand (api/cluster/placement.h: a Notebook's one pod, an
+ * InferenceService's replica floor) in the quota's units: cpu, memory, GPU
+ * cards and pods. A demand does not size GPU memory: gpuMemory is 0 (the
+ * pods count it once they exist). */
+void project_demand_usage(const placement_demand *d, usage *out);
 
 /* What the project holds in one cluster, from what that cluster shows:
  * jobs are the hub's TrainingJobs of the project's namespaces placed there
@@ -112,7 +136,8 @@ const char *project_job_cluster(const json_t *job, int spans);
  * project's namespaces in that cluster (finished ones do not count). A job
  * holds its whole gang (usage_of_object), or what the pods labelled
  * cubit.dev/trainingjob=<its name> in its namespace hold where that is
- * more; every other pod holds its own request. Borrowed arrays; pure. */
+ * more (project_cluster_held); every other pod holds its own request.
+ * Borrowed arrays; pure. */
 void project_cluster_used(const json_t *const *jobs, size_t njobs, const json_t *const *pods, size_t npods,
                           const gpu_profile *gpu, usage *out);
 

@@ -134,10 +134,6 @@ void inference_revision_verdict(const json_t *deployment, const json_t *pods, co
 
 /* ----------------------------------------------------------- placement */
 
-/* What the service asks of the cluster it is placed on, pure: every
- * replica of the floor in force (spec.replicas.min, or a schedule window's)
- * and the canary's minimum, at once. */
-void isvc_demand_of(const inference_spec *s, int floor, placement_demand *out);
 /* Does the service need Istio's API where it serves (a canary split, a
  * mirror, hosts or a gateway)? Without it, a plain Service routes. */
 int isvc_wants_istio(const inference_spec *s);

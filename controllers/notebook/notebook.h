@@ -158,9 +158,6 @@ typedef struct nb_observed {
   int64_t remote_cleanup_timeout_s; /* 0: PLACEMENT_REMOTE_CLEANUP_TIMEOUT_S */
 } nb_observed;
 
-/* What the notebook asks of a cluster: its one pod's cpu, memory and GPUs. */
-void nb_demand_of(const notebook_spec *spec, placement_demand *d);
-
 /* The plan: what Cubit writes on the Notebook itself (a stop by the culler
  * or the lease, a consumed renewal), the children to apply and the routes
  * to delete, the whole status, the events and when to look again. Pure: no

@@ -450,16 +450,6 @@ static void plan_status(nb_draft *d, rt_plan *out) {
 
 /* ---------------------------------------------------------- placement */
 
-void nb_demand_of(const notebook_spec *spec, placement_demand *d) {
-  memset(d, 0, sizeof(*d));
-  json_t *res = json_object();
-  if (spec->cpu[0]) json_object_set_new(res, "cpu", json_string(spec->cpu));
-  if (spec->memory[0]) json_object_set_new(res, "memory", json_string(spec->memory));
-  if (spec->gpu[0]) json_object_set_new(res, "gpu", json_string(spec->gpu));
-  placement_demand_add(d, res, 1);
-  json_decref(res);
-}
-
 static int deleting(const json_t *obj) {
   return js_get(obj, "metadata.deletionTimestamp") != NULL;
 }

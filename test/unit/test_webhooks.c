@@ -23,7 +23,7 @@ typedef struct fixture {
   webhook_env env;
   gpu_profile *gpu;
   webhook_identities ids;
-  cache_store *stores[3 + WL_COUNT + APPS_COUNT];
+  cache_store *stores[3 + WL_COUNT + APPS_COUNT + SVC_COUNT];
 } fixture;
 
 #define MANAGER "system:serviceaccount:cubit-system:cubit-manager"
@@ -64,6 +64,7 @@ static void setup(void) {
   fx.env.pods = fx.stores[2] = indexed_store();
   for (int i = 0; i < WL_COUNT; i++) fx.env.workloads[i] = fx.stores[3 + i] = indexed_store();
   for (int i = 0; i < APPS_COUNT; i++) fx.env.apps[i] = fx.stores[3 + WL_COUNT + i] = indexed_store();
+  for (int i = 0; i < SVC_COUNT; i++) fx.env.services[i] = fx.stores[3 + WL_COUNT + APPS_COUNT + i] = indexed_store();
   char ierr[256];
   ck_assert_int_eq(webhook_identities_parse(NULL, MANAGER, &fx.ids, ierr, sizeof(ierr)), 0);
   fx.env.identities = &fx.ids;
@@ -447,7 +448,7 @@ START_TEST(attack_update_raises_parallelism) {
   adm_response_free(&resp);
   /* Generation 2 arrives: counted from the cache, once. */
   put(fx.env.workloads[WL_JOB], job(2, 2));
-  quota_reservations_release(fx.env.reservations, WL_JOB, "team-a", "j", 2);
+  quota_reservations_release(fx.env.reservations, WL_JOB, "team-a", "j", 2, NULL);
   ck_assert_uint_eq(quota_reservations_len(fx.env.reservations), 0);
   review(quota_validate, "", "Pod", "team-a", "p", "alice", 0, gpu_pod("p", "1"), &resp);
   ck_assert_int_eq(resp.allowed, 0);
@@ -1078,9 +1079,9 @@ START_TEST(reservation_released_on_arrival) {
   ck_assert_int_eq(resp.allowed, 1);
   adm_response_free(&resp);
   ck_assert_uint_eq(quota_reservations_len(fx.env.reservations), 1);
-  quota_reservations_release(fx.env.reservations, -1, "team-a", "other", 0);
+  quota_reservations_release(fx.env.reservations, -1, "team-a", "other", 0, NULL);
   ck_assert_uint_eq(quota_reservations_len(fx.env.reservations), 1);
-  quota_reservations_release(fx.env.reservations, -1, "team-a", "p1", 0);
+  quota_reservations_release(fx.env.reservations, -1, "team-a", "p1", 0, NULL);
   ck_assert_uint_eq(quota_reservations_len(fx.env.reservations), 0);
 }
 END_TEST
@@ -1326,8 +1327,9 @@ static cache_store *team_m(const char *clusters) {
   return east;
 }
 
-static void judged(adm_response *resp, int allowed, const char *message) {
-  ck_assert_msg(resp->allowed == allowed, "allowed %d: %s", resp->allowed, resp->message);
+#define judged(r, a, m) judged_at(__LINE__, r, a, m)
+static void judged_at(int line, adm_response *resp, int allowed, const char *message) {
+  ck_assert_msg(resp->allowed == allowed, "line %d: allowed %d: %s", line, resp->allowed, resp->message);
   if (message) ck_assert_str_eq(resp->message, message);
   adm_response_free(resp);
 }
@@ -1422,6 +1424,194 @@ START_TEST(quota_per_cluster) {
   judged(&resp, 1, NULL);
   review(quota_validate, "", "Pod", "team-m", "h2", "alice", 0, team_m_pod("h2", "1"), &resp);
   judged(&resp, 0, "project team-m: quota exceeded in cluster local: gpu: requested 1, used 1, quota 1");
+  cache_store_free(east);
+}
+END_TEST
+
+/* A Notebook of team-m asking for 'gpu' cards, pinned to 'cluster' ("":
+ * none) and placed on 'placed' ("": not yet). */
+static const char *nb_text(const char *name, const char *gpu, const char *cluster, const char *placed) {
+  static char json[1024];
+  snprintf(json, sizeof(json),
+           "{\"apiVersion\":\"cubit.dev/v1alpha1\",\"kind\":\"Notebook\",\"metadata\":{\"name\":\"%s\","
+           "\"namespace\":\"team-m\",\"uid\":\"uid-%s\",\"generation\":1},\"spec\":{\"ide\":\"jupyter\",%s%s%s\"resources\":"
+           "{\"cpu\":\"1\",\"gpu\":\"%s\"}},\"status\":{%s%s%s}}",
+           name, name, *cluster ? "\"cluster\":\"" : "", cluster, *cluster ? "\"," : "", gpu,
+           *placed ? "\"cluster\":\"" : "", placed, *placed ? "\"" : "");
+  return json;
+}
+
+/* An InferenceService of team-m keeping at least 'min' replicas of one
+ * card each, pinned to 'cluster'. */
+static const char *isvc_text(const char *name, int min, const char *cluster) {
+  static char json[1024];
+  snprintf(json, sizeof(json),
+           "{\"apiVersion\":\"cubit.dev/v1alpha1\",\"kind\":\"InferenceService\",\"metadata\":{\"name\":\"%s\","
+           "\"namespace\":\"team-m\",\"uid\":\"uid-%s\"},\"spec\":{\"cluster\":\"%s\",\"runtime\":\"triton\","
+           "\"model\":{\"uri\":\"s3://models/m\"},\"resources\":{\"cpu\":\"1\",\"gpu\":\"1\"},"
+           "\"replicas\":{\"min\":%d,\"max\":4}}}",
+           name, name, cluster, min);
+  return json;
+}
+
+/* A running pod of team-m in member east with 'gpu' cards, labelled
+ * key=of. */
+static void member_pod_of(cache_store *east, const char *name, const char *gpu, const char *key, const char *of) {
+  char json[1024];
+  snprintf(json, sizeof(json),
+           "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"team-m\",\"labels\":"
+           "{\"%s\":\"%s\"}},\"spec\":{\"containers\":[{\"name\":\"main\",\"resources\":"
+           "{\"limits\":{\"nvidia.com/gpu\":\"%s\"}}}]},\"status\":{\"phase\":\"Running\"}}",
+           name, key, of, gpu);
+  json_t *o = json_loads(json, 0, NULL);
+  json_decref(cache_store_upsert(east, o));
+  json_decref(o);
+}
+
+static void held_now(quota_held *held) {
+  project_spec spec;
+  char err[256];
+  json_t *project = cache_store_get(fx.env.projects, NULL, "team-m");
+  ck_assert_int_eq(project_spec_parse(project, &spec, err, sizeof(err)), 0);
+  quota_held_by(&fx.env, project, &spec, NULL, held);
+  project_spec_free(&spec);
+  json_decref(project);
+}
+
+/* A Notebook pinned to a member is judged at admission as a whole (its pod
+ * is made where no webhook runs), and counted once: its demand or its pod
+ * there. One in the hub is judged by its pods. */
+START_TEST(quota_placed_notebook) {
+  cache_store *east = team_m("[{\"name\":\"local\"},{\"name\":\"east\",\"quota\":{\"gpu\":\"2\"}}]");
+  put(fx.env.workloads[WL_TRAININGJOB], tj_text("big", "1", "", "east"));
+  adm_response resp;
+  review(quota_validate, "cubit.dev", "Notebook", "team-m", "nb", "alice", 1, nb_text("nb", "2", "east", ""), &resp);
+  judged(&resp, 0, "project team-m: quota exceeded in cluster east: gpu: requested 2, used 1, quota 2");
+  /* the total too: 4 cards, 1 held */
+  review(quota_validate, "cubit.dev", "Notebook", "team-m", "nb", "alice", 1, nb_text("nb", "4", "east", ""), &resp);
+  judged(&resp, 0, "project team-m: quota exceeded: gpu: requested 4, used 1, quota 4");
+  review(quota_validate, "cubit.dev", "Notebook", "team-m", "nb", "alice", 0, nb_text("nb", "1", "east", ""), &resp);
+  judged(&resp, 1, NULL);
+  /* reserved until the cache shows it: a second one finds east full */
+  review(quota_validate, "cubit.dev", "Notebook", "team-m", "nb2", "alice", 1, nb_text("nb2", "1", "east", ""), &resp);
+  judged(&resp, 0, "project team-m: quota exceeded in cluster east: gpu: requested 1, used 2, quota 2");
+  put(fx.env.services[SVC_NOTEBOOK], nb_text("nb", "1", "east", ""));
+  quota_held held;
+  held_now(&held);
+  ck_assert_int_eq(held.in[1].gpu_milli, 2000);
+  ck_assert_int_eq(held.total.gpu_milli, 2000);
+  ck_assert_int_eq(held.in[1].pods, 2);
+  /* its pod in the member is the notebook's charge, not a second one */
+  member_pod_of(east, "nb-0", "1", "cubit.dev/notebook", "nb");
+  held_now(&held);
+  ck_assert_int_eq(held.in[1].gpu_milli, 2000);
+  ck_assert_int_eq(held.total.gpu_milli, 2000);
+  ck_assert_int_eq(held.in[0].gpu_milli, 0);
+  review(quota_validate, "cubit.dev", "Notebook", "team-m", "nb2", "alice", 1, nb_text("nb2", "1", "east", ""), &resp);
+  judged(&resp, 0, "project team-m: quota exceeded in cluster east: gpu: requested 1, used 2, quota 2");
+  /* a stopped notebook holds nothing until started again, which is judged */
+  const char *stopped = "{\"apiVersion\":\"cubit.dev/v1alpha1\",\"kind\":\"Notebook\",\"metadata\":{\"name\":\"nb2\","
+                        "\"namespace\":\"team-m\",\"generation\":1},\"spec\":{\"ide\":\"jupyter\",\"cluster\":\"east\",\"stopped\":true,"
+                        "\"resources\":{\"gpu\":\"1\"}}}";
+  review(quota_validate, "cubit.dev", "Notebook", "team-m", "nb2", "alice", 1, stopped, &resp);
+  judged(&resp, 1, NULL);
+  rq r = {.op = "UPDATE", .group = "cubit.dev", .kind = "Notebook", .ns = "team-m", .name = "nb2", .dry_run = 1,
+          .object = nb_text("nb2", "1", "east", ""), .old = stopped};
+  admit(quota_validate, &r, &resp);
+  judged(&resp, 0, "project team-m: quota exceeded in cluster east: gpu: requested 1, used 2, quota 2");
+  /* in the hub: its pods are judged, not the notebook */
+  review(quota_validate, "cubit.dev", "Notebook", "team-m", "h", "alice", 1, nb_text("h", "4", "local", ""), &resp);
+  judged(&resp, 1, NULL);
+  cache_store_free(east);
+}
+END_TEST
+
+/* An InferenceService pinned to a member holds its replica floor there. */
+START_TEST(quota_placed_inferenceservice) {
+  cache_store *east = team_m("[{\"name\":\"local\"},{\"name\":\"east\",\"quota\":{\"gpu\":\"2\"}}]");
+  put(fx.env.workloads[WL_TRAININGJOB], tj_text("big", "1", "", "east"));
+  adm_response resp;
+  review(quota_validate, "cubit.dev", "InferenceService", "team-m", "s", "alice", 1, isvc_text("s", 2, "east"), &resp);
+  judged(&resp, 0, "project team-m: quota exceeded in cluster east: gpu: requested 2, used 1, quota 2");
+  review(quota_validate, "cubit.dev", "InferenceService", "team-m", "s", "alice", 1, isvc_text("s", 1, "east"), &resp);
+  judged(&resp, 1, NULL);
+  put(fx.env.services[SVC_INFERENCESERVICE], isvc_text("s", 1, "east"));
+  member_pod_of(east, "s-a", "1", "cubit.dev/inferenceservice", "s");
+  quota_held held;
+  held_now(&held);
+  ck_assert_int_eq(held.in[1].gpu_milli, 2000);
+  /* its HPA scaled it past the floor: its pods there count */
+  member_pod_of(east, "s-b", "1", "cubit.dev/inferenceservice", "s");
+  held_now(&held);
+  ck_assert_int_eq(held.in[1].gpu_milli, 3000);
+  ck_assert_int_eq(held.total.gpu_milli, 3000);
+  cache_store_free(east);
+}
+END_TEST
+
+/* A status write that places an object is judged against the landing
+ * cluster's quota under the reservations' lock: two placements for the
+ * last room cannot both take it. One that leaves status.cluster alone is
+ * never refused. */
+START_TEST(quota_judges_placement) {
+  cache_store *east =
+      team_m("[{\"name\":\"local\",\"quota\":{\"gpu\":\"1\"}},{\"name\":\"east\",\"quota\":{\"gpu\":\"2\"}}]");
+  put(fx.env.workloads[WL_TRAININGJOB], tj_text("big", "1", "", "east"));
+  put(fx.env.workloads[WL_TRAININGJOB], tj_text("j1", "1", "", ""));
+  put(fx.env.workloads[WL_TRAININGJOB], tj_text("j2", "1", "", ""));
+  adm_response resp;
+  char old1[1024], old2[1024], new2[1024];
+  snprintf(old1, sizeof(old1), "%s", tj_text("j1", "1", "", ""));
+  snprintf(old2, sizeof(old2), "%s", tj_text("j2", "1", "", ""));
+  snprintf(new2, sizeof(new2), "%s", tj_text("j2", "1", "", "east"));
+  rq r = {.op = "UPDATE", .group = "cubit.dev", .kind = "TrainingJob", .resource = "trainingjobs", .sub = "status",
+          .ns = "team-m", .name = "j1", .user = MANAGER, .object = tj_text("j1", "1", "", "east"), .old = old1};
+  admit(quota_validate, &r, &resp);
+  judged(&resp, 1, NULL);
+  /* the cache does not show j1 in east yet: its reservation does */
+  r.name = "j2";
+  r.object = new2;
+  r.old = old2;
+  admit(quota_validate, &r, &resp);
+  judged(&resp, 0, "project team-m: quota exceeded in cluster east: gpu: requested 1, used 2, quota 2");
+  /* east's pending placement does not count in the hub's quota */
+  review(quota_validate, "", "Pod", "team-m", "h", "alice", 1, team_m_pod("h", "1"), &resp);
+  judged(&resp, 1, NULL);
+  /* once the cache shows j1 placed, the cache counts it, not the reservation */
+  put(fx.env.workloads[WL_TRAININGJOB], tj_text("j1", "1", "", "east"));
+  quota_held held;
+  held_now(&held);
+  ck_assert_int_eq(held.in[1].gpu_milli, 2000);
+  admit(quota_validate, &r, &resp);
+  judged(&resp, 0, "project team-m: quota exceeded in cluster east: gpu: requested 1, used 2, quota 2");
+  /* a placed job reports its status, though east is full */
+  char placed_old[1024], placed_new[1024];
+  snprintf(placed_old, sizeof(placed_old), "%s", tj_text("j1", "1", "", "east"));
+  snprintf(placed_new, sizeof(placed_new), "%s", tj_text("j1", "3", "", "east"));
+  r.name = "j1";
+  r.old = placed_old;
+  r.object = placed_new;
+  admit(quota_validate, &r, &resp);
+  judged(&resp, 1, NULL);
+  /* and so does a job pinned there whose status names its cluster at last */
+  char pinned_old[1024], pinned_new[1024];
+  snprintf(pinned_old, sizeof(pinned_old), "%s", tj_text("p", "2", "east", ""));
+  snprintf(pinned_new, sizeof(pinned_new), "%s", tj_text("p", "2", "east", "east"));
+  r.name = "p";
+  r.old = pinned_old;
+  r.object = pinned_new;
+  admit(quota_validate, &r, &resp);
+  judged(&resp, 1, NULL);
+  /* a Notebook placed by policy on east is judged there and in the total */
+  char nb_old[1024];
+  snprintf(nb_old, sizeof(nb_old), "%s", nb_text("nb", "1", "", ""));
+  r.kind = "Notebook";
+  r.resource = "notebooks";
+  r.name = "nb";
+  r.old = nb_old;
+  r.object = nb_text("nb", "1", "", "east");
+  admit(quota_validate, &r, &resp);
+  judged(&resp, 0, "project team-m: quota exceeded in cluster east: gpu: requested 1, used 2, quota 2");
   cache_store_free(east);
 }
 END_TEST
@@ -1853,6 +2043,9 @@ int main(void) {
   tcase_add_test(tc, quota_counts_member_pods);
   tcase_add_test(tc, quota_counts_a_placed_job_once);
   tcase_add_test(tc, quota_per_cluster);
+  tcase_add_test(tc, quota_placed_notebook);
+  tcase_add_test(tc, quota_placed_inferenceservice);
+  tcase_add_test(tc, quota_judges_placement);
   tcase_add_test(tc, quota_judges_a_gang_whole);
   tcase_add_test(tc, mutate_translates_gpu_and_injects_defaults);
   tcase_add_test(tc, mutate_personal_on_shared_claim);

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "api/cluster/cluster.h"
+#include "api/inferenceservice/inferenceservice.h"
+#include "api/notebook/notebook.h"
 #include "api/project/project.h"
 #include "util/json.h"
 #include "util/alloc.h"
@@ -292,30 +294,118 @@ static const json_t **pick(const refs *in, int (*keep)(const json_t *, const voi
   return out;
 }
 
-/* Which jobs pick keeps: those in cluster 'where' (NULL: any other than
- * the hub, including those waiting to be placed) recording creator 'who'
- * (NULL: anyone's). */
-typedef struct job_filter {
-  const char *where, *who;
-} job_filter;
-
-static int job_kept(const json_t *job, const void *arg) {
-  const job_filter *f = arg;
-  const char *c = project_job_cluster(job, 1);
-  return (f->where ? is(c, f->where) : !is(c, CLUSTER_LOCAL)) && (f->who == NULL || is(webhook_user_of(job), f->who));
-}
-
 static int by_user(const json_t *obj, const void *user) { return is(webhook_user_of(obj), user); }
 
-/* What jobs and pods hold in a member beyond the jobs' gangs (which the hub
- * already counts): the pods no job claims, and a job's pods beyond its gang. */
-static void beyond_gangs(const webhook_env *env, const json_t *const *jobs, size_t njobs, const json_t *const *pods,
-                         size_t npods, usage *there, usage *extra) {
-  usage gangs;
-  project_cluster_used(jobs, njobs, pods, npods, env->gpu, there);
-  project_cluster_used(jobs, njobs, NULL, 0, env->gpu, &gangs);
+int quota_service_whole(const webhook_env *env, int svc, const json_t *obj, int64_t now, usage *out, char *err,
+                        size_t errlen) {
+  memset(out, 0, sizeof(*out));
+  if (js_get(obj, "metadata.deletionTimestamp")) return 0;
+  placement_demand d;
+  if (svc == SVC_NOTEBOOK) {
+    notebook_spec s;
+    int rc = notebook_spec_parse(obj, &s, err, errlen);
+    if (rc) return rc;
+    if (s.stopped) return 0;
+    nb_demand_of(&s, &d);
+  } else {
+    inference_spec s;
+    int rc = inference_spec_parse(obj, &s, err, errlen);
+    if (rc) return rc;
+    int floor = s.stable.min_replicas, window;
+    int64_t next;
+    char why[256];
+    /* A schedule that no longer reads holds the base floor, as the controller does. */
+    if (inference_schedule_floor(&s, now, &floor, &window, &next, why, sizeof(why))) floor = s.stable.min_replicas;
+    isvc_demand_of(&s, floor, &d);
+    inference_spec_free(&s);
+  }
+  project_demand_usage(&d, out);
+  return 0;
+}
+
+const char *quota_cluster_of(int kind, const json_t *obj) {
+  if (kind == WL_TRAININGJOB || kind >= QUOTA_KIND_SERVICE(0)) return project_job_cluster(obj, 1);
+  return CLUSTER_LOCAL;
+}
+
+/* What the hub holds whole in the clusters it places in: its TrainingJobs
+ * (also in the hub's own count: quota_committed) and its Notebooks and
+ * InferenceServices placed on a member (counted nowhere else). */
+typedef struct held_obj {
+  project_holder h;
+  const char *cluster; /* project_job_cluster: NULL while waiting to be placed */
+  int job;
+} held_obj;
+
+typedef struct holders {
+  held_obj *items;
+  size_t len;
+  refs keep; /* the cache lists the objects are borrowed from */
+} holders;
+
+static void holders_add(holders *hs, const json_t *obj, const char *label, const usage *whole, const char *cluster,
+                        int job) {
+  hs->items = xrealloc(hs->items, (hs->len + 1) * sizeof(*hs->items));
+  hs->items[hs->len++] = (held_obj){{obj, label, *whole}, cluster, job};
+}
+
+static void holders_gather(const webhook_env *env, const json_t *project, holders *out) {
+  static const char *const labels[SVC_COUNT] = {[SVC_NOTEBOOK] = CUBIT_LABEL_NOTEBOOK,
+                                                [SVC_INFERENCESERVICE] = CUBIT_LABEL_INFERENCESERVICE};
+  memset(out, 0, sizeof(*out));
+  cache_list nss = {0};
+  if (env->namespaces) cache_store_by_index(env->namespaces, "label:" PROJECT_LABEL, js_name(project), &nss);
+  int64_t now = time_wall_s();
+  char err[256];
+  for (int k = -1; k < SVC_COUNT; k++) { /* -1: TrainingJobs */
+    cache_store *store = k < 0 ? env->workloads[WL_TRAININGJOB] : env->services[k];
+    for (size_t n = 0; store && n < nss.len; n++) {
+      cache_list l;
+      cache_store_by_index(store, CACHE_INDEX_NAMESPACE, js_name(nss.items[n]), &l);
+      size_t from = out->keep.len;
+      refs_take(&out->keep, &l);
+      for (size_t i = from; i < out->keep.len; i++) {
+        const json_t *o = out->keep.items[i];
+        const char *c = project_job_cluster(o, 1);
+        usage whole;
+        if (k < 0) {
+          if (quota_workload_finished(WL_TRAININGJOB, o)) continue;
+          if (usage_of_object("cubit.dev", "TrainingJob", o, env->gpu, &whole, err, sizeof(err)))
+            memset(&whole, 0, sizeof(whole));
+          holders_add(out, o, CUBIT_LABEL_TRAININGJOB, &whole, c, 1);
+        } else if (c && !is(c, CLUSTER_LOCAL)) { /* in the hub, its pods are counted */
+          if (quota_service_whole(env, k, o, now, &whole, err, sizeof(err))) memset(&whole, 0, sizeof(whole));
+          holders_add(out, o, labels[k], &whole, c, 0);
+        }
+      }
+    }
+  }
+  cache_list_free(&nss);
+}
+
+static void holders_free(holders *hs) {
+  free(hs->items);
+  refs_free(&hs->keep);
+}
+
+/* What hs's holders in member 'where' recording creator 'who' (NULL:
+ * anyone's) and pods hold there (*there), and of that what the hub does not
+ * count already (*extra): all but the jobs' gangs. */
+static void held_there(const webhook_env *env, const holders *hs, const char *where, const char *who,
+                       const json_t *const *pods, size_t npods, usage *there, usage *extra) {
+  project_holder *h = xcalloc(hs->len + 1, sizeof(*h));
+  size_t n = 0;
+  usage gangs = {0};
+  for (size_t i = 0; i < hs->len; i++) {
+    const held_obj *o = &hs->items[i];
+    if (!is(o->cluster, where) || (who && !is(webhook_user_of(o->h.obj), who))) continue;
+    h[n++] = o->h;
+    if (o->job) usage_add(&gangs, &o->h.whole);
+  }
+  project_cluster_held(h, n, pods, npods, env->gpu, there);
   *extra = *there;
   usage_sub(extra, &gangs);
+  free(h);
 }
 
 void quota_held_by(const webhook_env *env, const json_t *project, const project_spec *spec, const char *user,
@@ -324,16 +414,8 @@ void quota_held_by(const webhook_env *env, const json_t *project, const project_
   quota_committed(env, project, user, &out->total, &out->member);
   if (spec->nclusters == 0) return;
   const usage hub = out->total;
-  refs jobs = {0};
-  cache_list nss = {0};
-  cache_store *tjs = env->workloads[WL_TRAININGJOB];
-  if (env->namespaces && tjs) cache_store_by_index(env->namespaces, "label:" PROJECT_LABEL, js_name(project), &nss);
-  for (size_t n = 0; n < nss.len; n++) {
-    cache_list l;
-    cache_store_by_index(tjs, CACHE_INDEX_NAMESPACE, js_name(nss.items[n]), &l);
-    refs_take(&jobs, &l);
-  }
-  cache_list_free(&nss);
+  holders hs;
+  holders_gather(env, project, &hs);
   for (size_t c = 0; c < spec->nclusters; c++) {
     const char *name = spec->clusters[c];
     if (is(name, CLUSTER_LOCAL)) continue;
@@ -343,19 +425,15 @@ void quota_held_by(const webhook_env *env, const json_t *project, const project_
       if (env->member_pods(name, spec->namespaces[n], &l, env->member_pods_arg) == 0) refs_take(&pods, &l);
       else cache_list_free(&l);
     }
-    size_t nmine;
-    const json_t **mine = pick(&jobs, job_kept, &(job_filter){name, NULL}, &nmine);
     usage extra;
-    beyond_gangs(env, mine, nmine, pods.items, pods.len, &out->in[c], &extra);
+    held_there(env, &hs, name, NULL, pods.items, pods.len, &out->in[c], &extra);
     usage_add(&out->total, &extra);
-    free(mine);
-    if (user) { /* the same for the member's own jobs and pods */
-      size_t nj, np;
-      const json_t **uj = pick(&jobs, job_kept, &(job_filter){name, user}, &nj), **up = pick(&pods, by_user, user, &np);
+    if (user) { /* the same for the member's own jobs, services and pods */
+      size_t np;
+      const json_t **up = pick(&pods, by_user, user, &np);
       usage there;
-      beyond_gangs(env, uj, nj, up, np, &there, &extra);
+      held_there(env, &hs, name, user, up, np, &there, &extra);
       usage_add(&out->member, &extra);
-      free(uj);
       free(up);
     }
     refs_free(&pods);
@@ -364,30 +442,31 @@ void quota_held_by(const webhook_env *env, const json_t *project, const project_
    * (placed on a member, or waiting to be placed). */
   int local = project_cluster_index(spec, CLUSTER_LOCAL);
   if (local >= 0) {
-    size_t n;
-    const json_t **away = pick(&jobs, job_kept, &(job_filter){NULL, NULL}, &n);
-    usage gangs;
-    project_cluster_used(away, n, NULL, 0, env->gpu, &gangs);
+    usage away = {0};
+    for (size_t i = 0; i < hs.len; i++)
+      if (hs.items[i].job && !is(hs.items[i].cluster, CLUSTER_LOCAL)) usage_add(&away, &hs.items[i].h.whole);
     out->in[local] = hub;
-    usage_sub(&out->in[local], &gangs);
-    free(away);
+    usage_sub(&out->in[local], &away);
   }
-  refs_free(&jobs);
+  holders_free(&hs);
 }
 
 /* ------------------------------------------------------- what is asked */
 
 /* Kinds of object this webhook judges. */
-enum { ASK_POD = -1, ASK_APPS = WL_COUNT };
+enum { ASK_POD = -1, ASK_APPS = WL_COUNT, ASK_SVC = WL_COUNT + APPS_COUNT };
 _Static_assert(ASK_POD == KIND_POD, "a pod is the same kind whether asked for or charged");
+_Static_assert(ASK_SVC == QUOTA_KIND_SERVICE(0), "a service is the same kind asked for and reserved");
 
 typedef struct ask {
-  int kind;               /* ASK_POD, a workload index, or ASK_APPS + apps index */
+  int kind;               /* ASK_POD, a workload index, ASK_APPS + apps index or ASK_SVC + service index */
   const json_t *obj;      /* the object as it will be stored (borrowed) */
   const json_t *old;      /* before an update, or NULL */
   json_t *scaled_new, *scaled_old; /* scale subresource: the cached object at each replica count (owned) */
   usage after;            /* what the object holds once written */
-  usage want;             /* what it adds: all of it, or an update's increase */
+  usage want;             /* what it adds in the cluster it lands in: all of it, or an update's increase */
+  usage want_total;       /* what it adds to the total (a job's placement: nothing, its gang is held) */
+  int placement;          /* a status write that sets or changes status.cluster */
   int64_t min_generation; /* an update is in the cache once it shows this generation */
 } ask;
 
@@ -397,6 +476,7 @@ static void ask_free(ask *a) {
 }
 
 static int usage_of_kind(const webhook_env *env, int kind, const json_t *obj, usage *out, char *err, size_t errlen) {
+  if (kind >= ASK_SVC) return quota_service_whole(env, kind - ASK_SVC, obj, time_wall_s(), out, err, errlen);
   const kube_resource *r = kind == ASK_POD      ? &kube_pods
                            : kind < WL_COUNT    ? &webhook_workload_resources[kind]
                                                 : &webhook_apps_resources[kind - ASK_APPS];
@@ -414,6 +494,28 @@ static json_t *scaled(const webhook_env *env, int apps, const char *ns, const ch
   return copy;
 }
 
+/* A status write of a TrainingJob or service (kind): judged only when it
+ * places the object, i.e. sets or changes the cluster it lands in
+ * (project_job_cluster): then what the object holds whole is asked of that
+ * cluster. A job's total is held since its admission; a service's pods
+ * were counted nowhere until it lands on a member. A status write that
+ * leaves the cluster alone asks for nothing: a placed object must always be
+ * able to report its status. A spec that no longer reads (admitted before
+ * a rule changed) asks for nothing either: placement is not where a spec
+ * is judged. */
+static int read_placement(const webhook_env *env, ask *a, int kind) {
+  const char *was = project_job_cluster(a->old, 1), *lands = project_job_cluster(a->obj, 1);
+  if (a->old == NULL || lands == NULL || is(was, lands) || js_get(a->obj, "metadata.deletionTimestamp")) return 1;
+  if (kind >= ASK_SVC && is(lands, CLUSTER_LOCAL)) return 1; /* in the hub its pods are judged */
+  char ignored[256];
+  a->kind = kind;
+  a->placement = 1;
+  if (usage_of_kind(env, kind, a->obj, &a->after, ignored, sizeof(ignored))) return 1;
+  a->want = a->after;
+  if (kind >= ASK_SVC) a->want_total = a->after;
+  return usage_is_zero(&a->want) ? 1 : 0;
+}
+
 /* Which request this is and what it asks for. Returns 0 to judge it, 1
  * when there is nothing to judge, CUBIT_EINVAL with err for a request
  * whose resources cannot be read. */
@@ -424,7 +526,18 @@ static int read_ask(const webhook_env *env, const adm_request *req, ask *a, char
   a->obj = req->object;
   a->old = req->old_object;
   if (a->obj == NULL || (!create && !update)) return 1;
-  if (is(req->group, "") && is(req->kind, "Pod")) {
+  int svc = webhook_service_index(req->group, req->kind);
+  if (update && is(sub, "status") && (svc >= 0 || (is(req->group, "cubit.dev") && is(req->kind, "TrainingJob"))))
+    return read_placement(env, a, svc >= 0 ? ASK_SVC + svc : WL_TRAININGJOB);
+  if (svc >= 0) {
+    if (*sub) return 1;
+    /* In the hub (or waiting for placement) its pods are what is judged. */
+    const char *c = project_job_cluster(a->obj, 1);
+    if (c == NULL || is(c, CLUSTER_LOCAL)) return 1;
+    a->kind = ASK_SVC + svc;
+    /* Moved from another cluster (or from none): everything it holds is new there. */
+    if (update && !is(project_job_cluster(a->old, 1), c)) a->old = NULL, update = 0;
+  } else if (is(req->group, "") && is(req->kind, "Pod")) {
     a->kind = ASK_POD;
     if (!((create && *sub == '\0') || (update && is(sub, "resize")))) return 1;
   } else if (*sub == '\0' && webhook_workload_index(req->group, req->kind) >= 0) {
@@ -452,12 +565,14 @@ static int read_ask(const webhook_env *env, const adm_request *req, ask *a, char
   if (rc && update && json_equal(json_object_get(a->obj, "spec"), json_object_get(a->old, "spec"))) return 1;
   if (rc) return rc;
   a->want = a->after;
+  a->want_total = a->after;
   if (update) {
     usage before;
     char ignored[256];
     /* An old object that no longer reads (admitted before a rule changed)
      * held nothing: the whole new one is asked for. */
     if (usage_of_kind(env, a->kind, a->old, &before, ignored, sizeof(ignored)) == 0) usage_sub(&a->want, &before);
+    a->want_total = a->want;
     a->min_generation = js_int(a->old, "metadata.generation", 0) + 1;
   }
   return usage_is_zero(&a->want) ? 1 : 0;
@@ -478,7 +593,7 @@ static int creates_for(const webhook_env *env, int kind, const json_t *owner, co
  * the workload above it, reached through links alone), adds nothing (the
  * workload's gang was judged whole). */
 static int within_owner(const webhook_env *env, const adm_request *req, const ask *a) {
-  if (a->kind >= WL_COUNT) return 0;
+  if (a->kind >= WL_COUNT || a->placement) return 0;
   int kind;
   json_t *owner = owner_of(env, a->kind, a->obj, &kind);
   if (owner == NULL) return 0;
@@ -525,7 +640,8 @@ typedef struct judge {
   const project_spec *spec;
   const json_t *project;
   const char *user; /* NULL when the project has no per-member limits */
-  const usage *req;
+  const usage *req;       /* asked of the total and the member's limits */
+  const usage *req_there; /* asked of the cluster it lands in */
   int cluster;      /* the index in spec->clusters the request lands in, or -1 */
   char message[1024];
 } judge;
@@ -533,12 +649,12 @@ typedef struct judge {
 static int any_set(const usage *set) { return !usage_is_zero(set); }
 
 /* Checks one set of limits; on excess writes the denial and returns 0. */
-static int within(judge *j, const usage *used, const usage *reserved, const usage *limit, const usage *set,
-                  const char *scope) {
+static int within(judge *j, const usage *used, const usage *reserved, const usage *req, const usage *limit,
+                  const usage *set, const char *scope) {
   usage held = *used;
   usage_add(&held, reserved);
   char which[512];
-  if (!usage_exceeds(&held, j->req, limit, set, which, sizeof(which))) return 1;
+  if (!usage_exceeds(&held, req, limit, set, which, sizeof(which))) return 1;
   snprintf(j->message, sizeof(j->message), "project %s: quota exceeded%s: %s", js_name(j->project), scope, which);
   return 0;
 }
@@ -547,32 +663,33 @@ static int within(judge *j, const usage *used, const usage *reserved, const usag
  * reached the cache were dropped: the cache is read here, not before, so an
  * object is counted either as a reservation or from the cache, never by
  * neither. */
-static int check(const usage *reserved_project, const usage *reserved_member, void *arg) {
+static int check(const quota_reserved *reserved, void *arg) {
   judge *j = arg;
   quota_held held;
   quota_held_by(j->env, j->project, j->spec, j->user, &held);
-  if (!within(j, &held.total, reserved_project, &j->spec->quota, &j->spec->quota_set, "")) return 0;
+  if (!within(j, &held.total, &reserved->project, j->req, &j->spec->quota, &j->spec->quota_set, "")) return 0;
   char scope[300];
   snprintf(scope, sizeof(scope), " for member %.256s", j->user ? j->user : "");
-  if (j->user && !within(j, &held.member, reserved_member, &j->spec->per_member, &j->spec->per_member_set, scope))
+  if (j->user &&
+      !within(j, &held.member, &reserved->member, j->req, &j->spec->per_member, &j->spec->per_member_set, scope))
     return 0;
-  /* Reservations are not told apart by cluster: each counts against this
-   * cluster's quota too, until the cache shows its object. */
+  /* The reservations pending in this cluster count against its quota; those
+   * of other clusters (and of jobs waiting for placement) do not. */
   int c = j->cluster;
   snprintf(scope, sizeof(scope), " in cluster %.63s", c >= 0 ? j->spec->clusters[c] : "");
-  if (c >= 0 && !within(j, &held.in[c], reserved_project, &j->spec->cluster_quota[c], &j->spec->cluster_quota_set[c],
-                        scope))
+  if (c >= 0 && !within(j, &held.in[c], &reserved->there, j->req_there, &j->spec->cluster_quota[c],
+                        &j->spec->cluster_quota_set[c], scope))
     return 0;
   return 1;
 }
 
 /* Where what the request asks for lands, as an index into spec->clusters:
- * a TrainingJob's pinned or placed cluster, anything else the hub; -1 when
- * that is none of the project's clusters, or a job is left to the policy. */
+ * a TrainingJob's or service's pinned or placed cluster, anything else the
+ * hub; -1 when that is none of the project's clusters, or a job is left to
+ * the policy. */
 static int landing(const project_spec *spec, const ask *a) {
   if (spec->nclusters == 0) return -1;
-  const char *c = a->kind == WL_TRAININGJOB ? project_job_cluster(a->obj, 1) : CLUSTER_LOCAL;
-  return project_cluster_index(spec, c);
+  return project_cluster_index(spec, quota_cluster_of(a->kind, a->obj));
 }
 
 static int any_cluster_quota(const project_spec *spec) {
@@ -581,11 +698,13 @@ static int any_cluster_quota(const project_spec *spec) {
   return 0;
 }
 
-static int seen(int workload, const char *ns, const char *name, int64_t min_generation, void *arg) {
+static int seen(int kind, const char *ns, const char *name, int64_t min_generation, const char *cluster, void *arg) {
   const judge *j = arg;
-  cache_store *s = workload < 0 ? j->env->pods : j->env->workloads[workload];
+  cache_store *s = kind < 0 ? j->env->pods : kind < WL_COUNT ? j->env->workloads[kind]
+                 : kind >= ASK_SVC ? j->env->services[kind - ASK_SVC] : NULL;
   json_t *o = s ? cache_store_get(s, ns, name) : NULL;
-  int shown = o && js_int(o, "metadata.generation", 0) >= min_generation;
+  int shown = o && js_int(o, "metadata.generation", 0) >= min_generation &&
+              (cluster == NULL || is(quota_cluster_of(kind, o), cluster));
   json_decref(o);
   return shown;
 }
@@ -623,19 +742,25 @@ void quota_validate(const adm_request *req, adm_response *resp, void *arg) {
     return;
   }
   int member_limits = any_set(&spec.per_member_set);
-  if ((any_set(&spec.quota_set) || member_limits || any_cluster_quota(&spec)) && !within_owner(env, req, &a)) {
+  int cluster = landing(&spec, &a);
+  /* A service or a placement outside the project's clusters runs nowhere
+   * (placement refuses it: ClusterNotAllowed); there is nothing to hold. */
+  int nowhere = (a.kind >= ASK_SVC || a.placement) && cluster < 0;
+  if ((any_set(&spec.quota_set) || member_limits || any_cluster_quota(&spec)) && !nowhere &&
+      !within_owner(env, req, &a)) {
     const char *user = creator(env, req, &a);
-    judge j = {env, &spec, project, member_limits ? user : NULL, &a.want, landing(&spec, &a), ""};
+    judge j = {env, &spec, project, member_limits ? user : NULL, &a.want_total, &a.want, cluster, ""};
     const char *name = js_name(a.obj);
     if (name == NULL || *name == '\0') name = req->name;
     int64_t ttl = env->reservation_ttl_ms > 0 ? env->reservation_ttl_ms : 30000;
     /* Deployments and StatefulSets are judged, not held: their pods are.
      * A dry run is judged like any other request, but reserves nothing. */
-    int held = a.kind < WL_COUNT;
+    int held = a.kind < WL_COUNT || a.kind >= ASK_SVC;
     if (!held || req->dry_run) ttl = 0;
-    int ok = quota_reserve_if(env->reservations, js_name(project), user, held ? a.kind : ASK_POD, req->namespace,
-                              name ? name : "", a.min_generation, &a.want, time_mono_ms(), ttl, seen, check, &j);
-    if (!ok) adm_deny(resp, 403, "%s", j.message);
+    quota_claim c = {js_name(project), user, held ? a.kind : ASK_POD, req->namespace, name ? name : "",
+                     a.min_generation, cluster >= 0 ? spec.clusters[cluster] : NULL, a.want_total, a.want};
+    if (!quota_reserve_if(env->reservations, &c, time_mono_ms(), ttl, seen, check, &j))
+      adm_deny(resp, 403, "%s", j.message);
   }
   project_spec_free(&spec);
   json_decref(project);

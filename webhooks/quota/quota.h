@@ -28,11 +28,20 @@
  * Deployments and StatefulSets are judged but not counted (their pods are).
  * In a project spanning clusters (quota_held_by) the total counts every
  * member's pods too, and a request is also judged against the quota of
- * the cluster it lands in (spec.clusters[i].quota): a TrainingJob's pinned
- * or placed cluster (a job left to placement is judged there), anything
- * else the hub ("local").
- * An admitted creation or increase of a pod or workload is reserved until
- * the cache shows it (reserve.h); a dry run is judged and reserves nothing.
+ * the cluster it lands in (spec.clusters[i].quota): a TrainingJob's,
+ * Notebook's or InferenceService's pinned or placed cluster, anything else
+ * the hub ("local"). A Notebook or InferenceService pinned to a member is
+ * judged at creation and update as a whole (quota_service_whole: its pods
+ * are made in the member, where no webhook runs); one in the hub by its
+ * pods. A placement (a status write that sets or changes status.cluster of
+ * a TrainingJob, Notebook or InferenceService: the /status subresource) is
+ * judged against the landing cluster's quota (and, for a service, the
+ * total) under the same lock; a status write that leaves status.cluster
+ * alone is never refused.
+ * An admitted creation or increase of a pod, workload or service, and an
+ * admitted placement, is reserved in the cluster it lands in until the
+ * cache shows it there (reserve.h); a dry run is judged and reserves
+ * nothing.
  * Per-member limits count each object against its creator: the requester,
  * or the cubit.dev/user a propagator (webhook_identities) passes on. */
 #ifndef CUBIT_WEBHOOKS_QUOTA_H
@@ -47,6 +56,24 @@
  * Pod three). */
 #define QUOTA_MAX_DEPTH 4
 
+/* The kind numbers of reservations (reserve.h): -1 a pod, a workload
+ * index, then the apps kinds, then the services (SVC_*). */
+#define QUOTA_KIND_SERVICE(svc) (WL_COUNT + APPS_COUNT + (svc))
+
+/* What a Notebook or InferenceService (svc: SVC_*) holds in a member it is
+ * placed on, as a whole: the placement demand (api/cluster/placement.h) of
+ * its one pod, or of its replica floor in force at 'now' (epoch seconds);
+ * nothing when stopped or being deleted. 0, or CUBIT_EINVAL with err when
+ * its spec does not read. */
+int quota_service_whole(const webhook_env *env, int svc, const json_t *obj, int64_t now, usage *out, char *err,
+                        size_t errlen) CUBIT_WUR;
+
+/* The cluster an object of reservation kind 'kind' (borrowed) lands in, as
+ * far as quota is concerned: a TrainingJob's or service's
+ * project_job_cluster (NULL while waiting for placement), anything else
+ * "local". */
+const char *quota_cluster_of(int kind, const json_t *obj);
+
 /* What a project holds now (see above). When user is not NULL, *member
  * receives the same for that member's objects alone. */
 void quota_committed(const webhook_env *env, const json_t *project, const char *user, usage *proj, usage *member);
@@ -55,9 +82,11 @@ void quota_committed(const webhook_env *env, const json_t *project, const char *
  * "Quota across clusters"): the hub's objects as quota_committed counts
  * them, plus, in each member of spec.clusters, what the hub's cache of that
  * member shows beyond the hub's TrainingJobs placed there (its pods that
- * are no such job's, and a job's pods beyond its gang). A TrainingJob is
- * in the cluster project_job_cluster names; one waiting to be placed is in
- * the total only. */
+ * are no such job's, and a job's pods beyond its gang), and the hub's
+ * Notebooks and InferenceServices placed there, each counted once: its
+ * whole (quota_service_whole) or its pods there, whichever holds more. A
+ * TrainingJob is in the cluster project_job_cluster names; one waiting to
+ * be placed is in the total only (a service waiting: nowhere). */
 typedef struct quota_held {
   usage total;                     /* every cluster's */
   usage member;                    /* the given member's (user's) own, in every cluster */
