@@ -268,6 +268,17 @@ static int write_status(const rt_ctx *ctx, const kube_resource *primary, const j
   return rc == CUBIT_ENOTFOUND ? 0 : rc;
 }
 
+/* A status write that failed. One an admission webhook refused (the quota
+ * webhook refuses a placement over a cluster's quota) shows on the object
+ * as a Warning, since none of that status could say so; the reconcile is
+ * retried with backoff, decided again from a fresher cache. */
+static rt_result status_failed(const rt_ctx *ctx, const json_t *obj, int rc, const kube_status *st) {
+  if (rc == CUBIT_EFORBIDDEN)
+    rt_event(ctx->events, obj, "Warning", "StatusRefused", "write status: %s",
+             st->message[0] ? st->message : cubit_strerror(rc));
+  return failed(ctx, obj, "write status", rc, st);
+}
+
 /* A step that failed is the status's news: the user reads the server's
  * message on the object instead of in the manager's log. */
 static void status_says_failure(json_t *status, const json_t *obj, const char *what, int rc, const kube_status *st) {
@@ -288,7 +299,7 @@ rt_result rt_execute(const rt_ctx *ctx, const kube_resource *primary, const json
   json_t *current = NULL; /* the primary as this plan's own patch left it */
   if (plan->status && plan->status_first) {
     int rc = write_status(ctx, primary, obj, plan->status, &st);
-    if (rc) return failed(ctx, obj, "write status", rc, &st);
+    if (rc) return status_failed(ctx, obj, rc, &st);
     status_written = 1;
   }
   for (size_t i = 0; i < plan->nactions; i++) {
@@ -312,7 +323,7 @@ rt_result rt_execute(const rt_ctx *ctx, const kube_resource *primary, const json
   }
   if (plan->status && !status_written) {
     int rc = write_status(ctx, primary, current ? current : obj, plan->status, &st);
-    if (rc) result = failed(ctx, obj, "write status", rc, &st);
+    if (rc) result = status_failed(ctx, obj, rc, &st);
   }
   json_decref(current);
   if (result.kind != RT_OK) return result;

@@ -5,9 +5,10 @@
 # a pod made in the member directly (never admitted by the hub): a hub pod that would go
 # over the total is refused, the message naming the usage of both clusters. A job pinned
 # to the member (spec.cluster) that would go over the member's quota is refused at
-# admission, naming it; a job left to the policy skips the member (no room under its
-# quota) and is placed on the hub; one more fits nowhere and waits Queued (NoClusterFits)
-# with each cluster's quota named.
+# admission, naming it, and so is a Notebook pinned there (its pod would be made in the
+# member, where no Cubit webhook runs); a job left to the policy skips the member (no
+# room under its quota) and is placed on the hub; one more fits nowhere and waits Queued
+# (NoClusterFits) with each cluster's quota named.
 #
 # Needs the hub's manager (test/e2e/cubit-up.sh). Exits 77 (ctest: skipped) with the
 # reason when the second control plane cannot be started here, or when
@@ -24,7 +25,7 @@ project=e2e-qmc-project
 ns=e2e-qmc-team
 
 cleanup() {
-  mc_cleanup trainingjobs
+  mc_cleanup trainingjobs notebooks
 }
 trap cleanup EXIT
 fail() {
@@ -103,6 +104,21 @@ if out=$(job e2e-qmc-pinned 100m "$cluster"); then fail "a job pinned to the mem
 [[ $out == *"project $project: quota exceeded in cluster $cluster: cpu: requested 100m, used 1300m, quota 1"* ]] ||
   fail "the refusal does not name the member's quota: $out"
 say "pinned job refused: ${out##*denied the request: }"
+
+# A Notebook pinned to the member: judged at admission as a whole, as the pinned job.
+if out=$("${kubectl[@]}" apply -f - 2>&1 <<YAML
+apiVersion: cubit.dev/v1alpha1
+kind: Notebook
+metadata: {name: e2e-qmc-notebook, namespace: $ns}
+spec:
+  ide: jupyter
+  cluster: $cluster
+  resources: {cpu: 500m, memory: 64Mi}
+YAML
+); then fail "a Notebook pinned to the member over its quota was admitted"; fi
+[[ $out == *"project $project: quota exceeded in cluster $cluster: cpu: requested 500m, used 1300m, quota 1"* ]] ||
+  fail "the Notebook's refusal does not name the member's quota: $out"
+say "pinned Notebook refused: ${out##*denied the request: }"
 
 # Left to the policy: the member has no room under its quota, so the hub takes it.
 out=$(job e2e-qmc-b 100m) || fail "job b refused: $out"
