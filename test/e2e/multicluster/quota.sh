@@ -8,7 +8,8 @@
 # admission, naming it, and so is a Notebook pinned there (its pod would be made in the
 # member, where no Cubit webhook runs); a job left to the policy skips the member (no
 # room under its quota) and is placed on the hub; one more fits nowhere and waits Queued
-# (NoClusterFits) with each cluster's quota named.
+# (NoClusterFits) with each cluster's quota named, and a status write placing it on the
+# member anyway (what a controller with a stale cache would do) is refused.
 #
 # Needs the hub's manager (test/e2e/cubit-up.sh). Exits 77 (ctest: skipped) with the
 # reason when the second control plane cannot be started here, or when
@@ -137,4 +138,15 @@ msg=$(tfield e2e-qmc-c '.status.conditions[?(@.type=="Placed")].message')
   $msg == *"local: not enough free cpu (project $project's quota in cluster local: cpu used 100m of 150m)"* ]] ||
   fail "NoClusterFits does not name the quotas: $msg"
 say "job c waits: ${msg}"
+
+# Placing it by hand, as a controller would with a stale cache (a status write to the
+# /status subresource setting status.cluster): judged under the quota webhook's lock
+# against the member's quota, and refused.
+if out=$("${kubectl[@]}" -n "$ns" patch trainingjob e2e-qmc-c --subresource=status --type=merge \
+  -p "{\"status\":{\"cluster\":\"$cluster\"}}" 2>&1); then
+  fail "a status write placing job c on the member over its quota was admitted"
+fi
+[[ $out == *"project $project: quota exceeded in cluster $cluster: cpu: requested 100m, used 1300m, quota 1"* ]] ||
+  fail "the placement's refusal does not name the member's quota: $out"
+say "placement refused: ${out##*denied the request: }"
 say "PASS in $(($(date +%s) - t_start))s"
