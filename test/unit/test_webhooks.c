@@ -1277,17 +1277,23 @@ static int east_pods(const char *cluster, const char *ns, cache_list *out, void 
   return 0;
 }
 
-/* A running pod of team-m with 'gpu' cards, labelled for job 'of' ("": none). */
-static void member_pod(cache_store *east, const char *name, const char *gpu, const char *of) {
+/* A running pod of team-m in member east with 'gpu' cards, labelled
+ * key=of. */
+static void member_pod_of(cache_store *east, const char *name, const char *gpu, const char *key, const char *of) {
   char json[1024];
   snprintf(json, sizeof(json),
            "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"team-m\",\"labels\":"
-           "{\"cubit.dev/trainingjob\":\"%s\"}},\"spec\":{\"containers\":[{\"name\":\"main\",\"resources\":"
+           "{\"%s\":\"%s\"}},\"spec\":{\"containers\":[{\"name\":\"main\",\"resources\":"
            "{\"limits\":{\"nvidia.com/gpu\":\"%s\"}}}]},\"status\":{\"phase\":\"Running\"}}",
-           name, of, gpu);
+           name, key, of, gpu);
   json_t *o = json_loads(json, 0, NULL);
   json_decref(cache_store_upsert(east, o));
   json_decref(o);
+}
+
+/* A running pod of team-m with 'gpu' cards, labelled for job 'of' ("": none). */
+static void member_pod(cache_store *east, const char *name, const char *gpu, const char *of) {
+  member_pod_of(east, name, gpu, "cubit.dev/trainingjob", of);
 }
 
 /* A TrainingJob of team-m asking for 'gpu' cards (one replica); cluster
@@ -1334,6 +1340,17 @@ static void judged_at(int line, adm_response *resp, int allowed, const char *mes
   adm_response_free(resp);
 }
 
+/* What team-m holds now, as the webhook counts it (user: the member's own too, or NULL). */
+static void held_now(const char *user, quota_held *held) {
+  project_spec spec;
+  char err[256];
+  json_t *project = cache_store_get(fx.env.projects, NULL, "team-m");
+  ck_assert_int_eq(project_spec_parse(project, &spec, err, sizeof(err)), 0);
+  quota_held_by(&fx.env, project, &spec, user, held);
+  project_spec_free(&spec);
+  json_decref(project);
+}
+
 /* A member's pods count against the project's total: a tenant cannot go
  * over spec.quota by running in another cluster. */
 START_TEST(quota_counts_member_pods) {
@@ -1362,28 +1379,24 @@ START_TEST(quota_counts_a_placed_job_once) {
   cache_store *east = team_m("[{\"name\":\"local\"},{\"name\":\"east\"}]");
   put(fx.env.workloads[WL_TRAININGJOB], tj_text("big", "2", "", "east"));
   quota_held held;
-  project_spec spec;
-  char err[256];
-  json_t *project = cache_store_get(fx.env.projects, NULL, "team-m");
-  ck_assert_int_eq(project_spec_parse(project, &spec, err, sizeof(err)), 0);
-  quota_held_by(&fx.env, project, &spec, NULL, &held);
+  held_now(NULL, &held);
   ck_assert_int_eq(held.total.gpu_milli, 2000); /* the gang before its pods */
   ck_assert_int_eq(held.in[1].gpu_milli, 2000);
   ck_assert_int_eq(held.in[0].gpu_milli, 0);
   member_pod(east, "big-0", "1", "big");
   member_pod(east, "big-1", "1", "big");
-  quota_held_by(&fx.env, project, &spec, NULL, &held);
+  held_now(NULL, &held);
   ck_assert_int_eq(held.total.gpu_milli, 2000); /* its pods are the gang */
   member_pod(east, "big-2", "1", "big");        /* a pod claiming the job beyond its gang */
   member_pod(east, "solo", "1", "");
-  quota_held_by(&fx.env, project, &spec, NULL, &held);
+  held_now(NULL, &held);
   ck_assert_int_eq(held.total.gpu_milli, 4000);
   ck_assert_int_eq(held.in[1].gpu_milli, 4000);
   ck_assert_int_eq(held.in[0].gpu_milli, 0);
   /* A job waiting to be placed is in the total only. */
   put(fx.env.workloads[WL_TRAININGJOB], tj_text("wait", "1", "", ""));
   running_pod("h", "1", "alice"); /* team-a's: not this project's */
-  quota_held_by(&fx.env, project, &spec, NULL, &held);
+  held_now(NULL, &held);
   ck_assert_int_eq(held.total.gpu_milli, 5000);
   ck_assert_int_eq(held.in[0].gpu_milli, 0);
   ck_assert_int_eq(held.in[1].gpu_milli, 4000);
@@ -1394,11 +1407,9 @@ START_TEST(quota_counts_a_placed_job_once) {
                             0, NULL);
   json_decref(cache_store_upsert(east, hers));
   json_decref(hers);
-  quota_held_by(&fx.env, project, &spec, "alice", &held);
+  held_now("alice", &held);
   ck_assert_int_eq(held.total.gpu_milli, 6000);
   ck_assert_int_eq(held.member.gpu_milli, 1000);
-  project_spec_free(&spec);
-  json_decref(project);
   cache_store_free(east);
 }
 END_TEST
@@ -1454,29 +1465,6 @@ static const char *isvc_text(const char *name, int min, const char *cluster) {
   return json;
 }
 
-/* A running pod of team-m in member east with 'gpu' cards, labelled
- * key=of. */
-static void member_pod_of(cache_store *east, const char *name, const char *gpu, const char *key, const char *of) {
-  char json[1024];
-  snprintf(json, sizeof(json),
-           "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"team-m\",\"labels\":"
-           "{\"%s\":\"%s\"}},\"spec\":{\"containers\":[{\"name\":\"main\",\"resources\":"
-           "{\"limits\":{\"nvidia.com/gpu\":\"%s\"}}}]},\"status\":{\"phase\":\"Running\"}}",
-           name, key, of, gpu);
-  json_t *o = json_loads(json, 0, NULL);
-  json_decref(cache_store_upsert(east, o));
-  json_decref(o);
-}
-
-static void held_now(quota_held *held) {
-  project_spec spec;
-  char err[256];
-  json_t *project = cache_store_get(fx.env.projects, NULL, "team-m");
-  ck_assert_int_eq(project_spec_parse(project, &spec, err, sizeof(err)), 0);
-  quota_held_by(&fx.env, project, &spec, NULL, held);
-  project_spec_free(&spec);
-  json_decref(project);
-}
 
 /* A Notebook pinned to a member is judged at admission as a whole (its pod
  * is made where no webhook runs), and counted once: its demand or its pod
@@ -1497,13 +1485,13 @@ START_TEST(quota_placed_notebook) {
   judged(&resp, 0, "project team-m: quota exceeded in cluster east: gpu: requested 1, used 2, quota 2");
   put(fx.env.services[SVC_NOTEBOOK], nb_text("nb", "1", "east", ""));
   quota_held held;
-  held_now(&held);
+  held_now(NULL, &held);
   ck_assert_int_eq(held.in[1].gpu_milli, 2000);
   ck_assert_int_eq(held.total.gpu_milli, 2000);
   ck_assert_int_eq(held.in[1].pods, 2);
   /* its pod in the member is the notebook's charge, not a second one */
   member_pod_of(east, "nb-0", "1", "cubit.dev/notebook", "nb");
-  held_now(&held);
+  held_now(NULL, &held);
   ck_assert_int_eq(held.in[1].gpu_milli, 2000);
   ck_assert_int_eq(held.total.gpu_milli, 2000);
   ck_assert_int_eq(held.in[0].gpu_milli, 0);
@@ -1538,11 +1526,11 @@ START_TEST(quota_placed_inferenceservice) {
   put(fx.env.services[SVC_INFERENCESERVICE], isvc_text("s", 1, "east"));
   member_pod_of(east, "s-a", "1", "cubit.dev/inferenceservice", "s");
   quota_held held;
-  held_now(&held);
+  held_now(NULL, &held);
   ck_assert_int_eq(held.in[1].gpu_milli, 2000);
   /* its HPA scaled it past the floor: its pods there count */
   member_pod_of(east, "s-b", "1", "cubit.dev/inferenceservice", "s");
-  held_now(&held);
+  held_now(NULL, &held);
   ck_assert_int_eq(held.in[1].gpu_milli, 3000);
   ck_assert_int_eq(held.total.gpu_milli, 3000);
   cache_store_free(east);
@@ -1580,7 +1568,7 @@ START_TEST(quota_judges_placement) {
   /* once the cache shows j1 placed, the cache counts it, not the reservation */
   put(fx.env.workloads[WL_TRAININGJOB], tj_text("j1", "1", "", "east"));
   quota_held held;
-  held_now(&held);
+  held_now(NULL, &held);
   ck_assert_int_eq(held.in[1].gpu_milli, 2000);
   admit(quota_validate, &r, &resp);
   judged(&resp, 0, "project team-m: quota exceeded in cluster east: gpu: requested 1, used 2, quota 2");
