@@ -504,8 +504,9 @@ static json_t *scaled(const webhook_env *env, int apps, const char *ns, const ch
  * a rule changed) asks for nothing either: placement is not where a spec
  * is judged. */
 static int read_placement(const webhook_env *env, ask *a, int kind) {
+  if (a->old == NULL || js_get(a->obj, "metadata.deletionTimestamp")) return 1;
   const char *was = project_job_cluster(a->old, 1), *lands = project_job_cluster(a->obj, 1);
-  if (a->old == NULL || lands == NULL || is(was, lands) || js_get(a->obj, "metadata.deletionTimestamp")) return 1;
+  if (lands == NULL || is(was, lands)) return 1;
   if (kind >= ASK_SVC && is(lands, CLUSTER_LOCAL)) return 1; /* in the hub its pods are judged */
   char ignored[256];
   a->kind = kind;
@@ -536,7 +537,10 @@ static int read_ask(const webhook_env *env, const adm_request *req, ask *a, char
     if (c == NULL || is(c, CLUSTER_LOCAL)) return 1;
     a->kind = ASK_SVC + svc;
     /* Moved from another cluster (or from none): everything it holds is new there. */
-    if (update && !is(project_job_cluster(a->old, 1), c)) a->old = NULL, update = 0;
+    if (update && a->old && !is(project_job_cluster(a->old, 1), c)) {
+      a->old = NULL;
+      update = 0;
+    }
   } else if (is(req->group, "") && is(req->kind, "Pod")) {
     a->kind = ASK_POD;
     if (!((create && *sub == '\0') || (update && is(sub, "resize")))) return 1;
