@@ -471,8 +471,8 @@ static int holds_desired(const json_t *child, const json_t *desired) {
 static void apply_children(tj_planning *pl, json_t *desired) {
   const tj_observed *in = pl->in;
   child_apply(pl, pl->engine, desired);
-  /* A member's gang scheduling is its own (docs/multicluster.md). */
-  json_t *pg = pl->member ? NULL : tj_desired_podgroup(in->tj, pl->s, &in->env);
+  /* In a member too, when its Cluster names Volcano (env.gang is the member's). */
+  json_t *pg = tj_desired_podgroup(in->tj, pl->s, &in->env);
   if (pg) child_apply(pl, &tj_podgroup_resource, pg);
   /* Created once: the status records the child from the first plan on. */
   if (in->child == NULL && !(same(js_str(in->tj, "status.child.kind"), pl->engine->kind) &&
