@@ -436,6 +436,12 @@ static void remote_cleanup(tj_planning *pl) {
     away++;
     left++;
   }
+  /* The PodGroup made there for a Volcano batch gang is not cached: deleted
+   * by name in the round the finalizer goes (the executor stops before the
+   * finalizer if that fails; one already gone is no failure). */
+  json_t *pg = left == 0 && pl->member && pl->s ? tj_desired_podgroup(in->tj, pl->s, &in->env) : NULL;
+  if (pg) child_delete(pl, &tj_podgroup_resource, pg, "Background");
+  json_decref(pg);
   char behind[400];
   snprintf(behind, sizeof(behind), "%s %s", pl->engine ? pl->engine->kind : "engine object", js_name(in->tj));
   placement_cleanup_finish(&pl->place, left, away, in->remote_cleanup_timeout_s,
