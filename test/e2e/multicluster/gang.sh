@@ -119,6 +119,6 @@ both ".metadata.labels.$mark" "$job" || fail "the member's pods' labels: $(mpods
 [[ -z $(mjob .spec.template.spec.schedulerName) || $(mjob .spec.template.spec.schedulerName) == default-scheduler ]] ||
   fail "schedulerName $(mjob .spec.template.spec.schedulerName) for coscheduling"
 [[ -z $(mpodgroup .metadata.name) ]] || fail "a Volcano PodGroup was made for coscheduling"
-say "coscheduling: the member's Job template and both pods carry $mark=$job, no PodGroup"
+say "coscheduling: the member's Job template and both pods carry scheduling.x-k8s.io/pod-group=$job, no PodGroup"
 deleted
 say "PASS in $(($(date +%s) - t_start))s"
