@@ -19,6 +19,16 @@ static int opt_str(const json_t *parent, const char *key, const char *where, con
   return 0;
 }
 
+/* spec.gangScheduler by the manager's own parser, its words ("gang.scheduler:
+ * ...") told of the field they are about. */
+static int gang_scheduler_parse(const json_t *j, gang_config *out, char *err, size_t errlen) {
+  char why[256] = "";
+  if (gang_config_parse(j, out, why, sizeof(why)) == 0) return 0;
+  const char *rest = strncmp(why, "gang", 4) == 0 ? why + 4 : why;
+  return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec.gangScheduler%s%s", *rest == '.' || *rest == ':' ? "" : ": ",
+                      rest);
+}
+
 int cluster_spec_parse(const json_t *obj, cluster_spec *out, char *err, size_t errlen) {
   memset(out, 0, sizeof(*out));
   const char *name = js_name(obj);
@@ -53,5 +63,5 @@ int cluster_spec_parse(const json_t *obj, cluster_spec *out, char *err, size_t e
     }
     out->labels = labels;
   }
-  return 0;
+  return gang_scheduler_parse(js_get(obj, "spec.gangScheduler"), &out->gang, err, errlen);
 }

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "api/gang/gang.h"
 #include "kube/client.h"
 #include "util/err.h"
 
@@ -25,6 +26,11 @@ typedef struct cluster_spec {
   const char *secret_key;       /* CLUSTER_DEFAULT_KEY when unset */
   const char *context;          /* NULL: the kubeconfig's current-context */
   const json_t *labels;         /* spec.labels (an object of strings) or NULL */
+  /* spec.gangScheduler: the gang scheduler the member runs, in the grammar
+   * of the manager's gang setting (absent: none). The hub writes its marks
+   * into the pod templates of the multi-pod jobs it places there, since no
+   * Cubit pod webhook runs in a member. */
+  gang_config gang;
 } cluster_spec;
 
 /* Parses obj's metadata.name and spec into *out. Returns 0 or CUBIT_EINVAL

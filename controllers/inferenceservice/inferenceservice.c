@@ -9,6 +9,7 @@
 #include "api/project/project.h"
 #include "controllers/inferenceservice/inferenceservice.h"
 #include "runtime/controller.h"
+#include "runtime/member_events.h"
 #include "runtime/members.h"
 #include "runtime/plan.h"
 #include "util/alloc.h"
@@ -28,6 +29,7 @@ typedef struct gathered {
   char spec_error[512];
   json_t *deployments, *services, *pods, *hpa, *vs, *dr;
   json_t *ns;                       /* its Namespace (the project's name points into it) */
+  cache_list member_events;         /* placed on a member: the Warnings there about its children */
   placement_candidates clusters;
   isvc_observed in;
 } gathered;
@@ -85,6 +87,7 @@ static json_t *member_pods_of(const rt_ctx *ctx, const char *member, const char 
 
 static void gathered_free(gathered *g) {
   placement_candidates_free(&g->clusters);
+  cache_list_free(&g->member_events);
   json_decref(g->ns);
   if (g->spec_ok) inference_spec_free(&g->spec);
   json_decref(g->deployments);
@@ -131,6 +134,22 @@ static void gather_clusters(const rt_ctx *ctx, const inference_ctl *ic, const js
   g->in.nclusters = g->clusters.n;
 }
 
+/* The member's Warnings about the service's Deployments there (its own,
+ * by the owner-uid label) and their pods, relayed onto it by the plan. */
+static void gather_member_events(const rt_ctx *ctx, const json_t *isvc, const char *member, gathered *g) {
+  size_t nd = json_array_size(g->deployments), np = json_array_size(g->pods), n = 0, i;
+  const json_t **children = xcalloc(nd + np + 1, sizeof(*children));
+  json_t *o;
+  json_array_foreach(g->deployments, i, o) {
+    if (placement_labelled_for(isvc, o)) children[n++] = o;
+  }
+  json_array_foreach(g->pods, i, o) children[n++] = o;
+  rt_member_child_events(ctx, member, js_namespace(isvc), children, n, &g->member_events);
+  free(children);
+  g->in.member_events = g->member_events.items;
+  g->in.nmember_events = g->member_events.len;
+}
+
 /* A service placed on a member: its children and pods are the member's,
  * and Istio is the member's (its Cluster's status.apis.istio). No pod
  * webhook of Cubit runs there: the pod template translates GPUs itself. */
@@ -153,6 +172,7 @@ static void gather_in_member(const rt_ctx *ctx, const json_t *isvc, const char *
     g->vs = rt_member_get(ctx, member, &inference_virtualservices, ns, name);
     g->dr = rt_member_get(ctx, member, &inference_destinationrules, ns, name);
   }
+  gather_member_events(ctx, isvc, member, g);
 }
 
 /* The HPA floor in force now. The schedule reads the tz database: done
@@ -300,6 +320,9 @@ int inference_controller_register(rt_manager *m, const json_t *settings, const g
   def.member_watches[3] = (rt_watch_def){&kube_hpas, map_labelled};
   def.member_watches[4] = (rt_watch_def){&inference_virtualservices, map_labelled};
   def.member_watches[5] = (rt_watch_def){&inference_destinationrules, map_labelled};
+  /* Their Warning Events there (about the Deployments and pods), relayed
+   * onto the service (runtime/member_events.h). */
+  def.member_events_label = INFERENCE_LABEL;
   def.workers = 2;
   def.reconcile = reconcile;
   def.arg = ic;

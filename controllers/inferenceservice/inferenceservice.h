@@ -169,6 +169,11 @@ typedef struct isvc_observed {
   const placement_view *clusters;
   size_t nclusters;
   int64_t remote_cleanup_timeout_s;  /* 0: PLACEMENT_REMOTE_CLEANUP_TIMEOUT_S */
+  /* Placed on a member: the member's Warning Events about its Deployments
+   * and their pods there (rt_member_child_events), relayed once each onto
+   * the InferenceService. */
+  json_t *const *member_events;
+  size_t nmember_events;
 } isvc_observed;
 
 /* The InferenceService's reconcile decision: the revisions and their

@@ -22,6 +22,9 @@
  *                     Autoscaling from what was observed, Ready as all of
  *                     the first three, the phase, warnings and requeue
  *
+ * Placed on a member, every exit that writes a status (set_status) also
+ * relays the member's new Warnings about the Deployments and pods there.
+ *
  * Events are decided against the status the last reconcile wrote, so a
  * reconcile that reads a cache not yet showing its own writes repeats none. */
 #include <stdio.h>
@@ -31,6 +34,7 @@
 #include "controllers/inferenceservice/inferenceservice.h"
 #include "runtime/apply.h"
 #include "runtime/conditions.h"
+#include "runtime/member_events.h"
 #include "runtime/status.h"
 #include "util/alloc.h"
 #include "util/json.h"
@@ -43,6 +47,7 @@ static const placement_words isvc_words = {
 typedef struct work {
   const isvc_observed *in;
   const char *member;      /* the member cluster its children live in; NULL = the hub */
+  int member_ready;        /* that member answers and its caches have listed */
   placement_step place;    /* the shared placement steps' view of this plan */
   const json_t *isvc;
   const inference_spec *s;
@@ -138,9 +143,21 @@ static int traffic_of(const work *w, const char *rev) {
   return 0;
 }
 
+/* Hands the status decided to the plan, with what went wrong in the member
+ * it serves in: each new Warning there relayed once, the newest kept in
+ * status.memberWarnings (while the member is away its Events are as last
+ * seen: nothing new, the field as last written). Every exit that writes a
+ * status goes through here. */
+static void set_status(const work *w, rt_plan *out, json_t *status) {
+  if (w->member && w->member_ready)
+    rt_plan_relay_member_events(out, status, w->member, w->in->member_events, w->in->nmember_events);
+  rt_plan_set_status(out, status);
+}
+
 /* --------------------------------------------------------- invalid spec */
 
-static void invalid_spec(const isvc_observed *in, rt_plan *out) {
+static void invalid_spec(const work *w, rt_plan *out) {
+  const isvc_observed *in = w->in;
   const json_t *prev = json_object_get(in->isvc, "status");
   json_t *status = rt_status_from(in->isvc);
   json_int_t gen = js_int(in->isvc, "metadata.generation", 0);
@@ -149,7 +166,7 @@ static void invalid_spec(const isvc_observed *in, rt_plan *out) {
   if (!str_same(cond_field(prev, "Ready", "reason"), "InvalidSpec") ||
       !str_same(cond_field(prev, "Ready", "message"), in->spec_error))
     rt_plan_event(out, "Warning", "InvalidSpec", "%s", in->spec_error);
-  rt_plan_set_status(out, status);
+  set_status(w, out, status);
 }
 
 /* -------------------------------------------------------------- observe */
@@ -636,7 +653,7 @@ static void plan_status(work *w, rt_plan *out) {
   /* An unscheduled pod's grace period ends without any event to wake us. */
   if (decide_at > in->now) rt_plan_requeue_after(out, (decide_at - in->now) * 1000 + 1000);
   rt_status_set_state(status, phase, state, reason, msg, w->gen, in->now);
-  rt_plan_set_status(out, status);
+  set_status(w, out, status);
 }
 
 /* A name held by someone else: nothing is applied (half a service is worse
@@ -652,7 +669,7 @@ static void plan_conflict(work *w, rt_plan *out) {
   if (!str_same(cond_field(w->prev, "Ready", "reason"), "NameConflict") || !rt_condition_true(w->prev, "Stalled"))
     rt_plan_event(out, "Warning", "NameConflict", "%s", w->conflict);
   rt_status_set_state(status, phase, RT_STATE_FAILED, "NameConflict", w->conflict, w->gen, w->in->now);
-  rt_plan_set_status(out, status);
+  set_status(w, out, status);
   rt_plan_requeue_after(out, 60000);
 }
 
@@ -716,7 +733,7 @@ static void place(work *w, rt_plan *out) {
   const char *prev_reason = cond_field(w->prev, "Ready", "reason");
   if (v.warn && !str_same(prev_reason, v.reason)) rt_plan_event(out, "Warning", v.reason, "%s", v.message);
   rt_status_set_state(status, "Pending", v.state, v.reason, v.message, w->gen, in->now);
-  rt_plan_set_status(out, status);
+  set_status(w, out, status);
 }
 
 /* The member it serves in does not answer (or its caches are listing):
@@ -727,7 +744,7 @@ static void member_away(work *w, rt_plan *out) {
   w->place.status = status;
   placement_unreachable(&w->place, w->member,
                         placement_views_find(w->in->clusters, w->in->nclusters, w->member));
-  rt_plan_set_status(out, status);
+  set_status(w, out, status);
 }
 
 /* ---------------------------------------------------------------- plan */
@@ -753,11 +770,12 @@ void isvc_plan(const isvc_observed *in, rt_plan *out) {
     return;
   }
   if (in->namespace_terminating) return;
+  const placement_view *member = w.member ? placement_views_find(in->clusters, in->nclusters, w.member) : NULL;
+  w.member_ready = member && member->ready;
   if (in->spec == NULL) {
-    invalid_spec(in, out);
+    invalid_spec(&w, out);
     return;
   }
-  const placement_view *member = w.member ? placement_views_find(in->clusters, in->nclusters, w.member) : NULL;
   if (cluster == NULL) {
     place(&w, out);
     return;

@@ -171,7 +171,7 @@ static void merge_pod_template(json_t *tmpl, const tj_spec *s, const tj_role *r)
 }
 
 static int volcano_gang(const tj_spec *s, const tj_env *env) {
-  return s->gang && env && env->scheduler == GANG_VOLCANO;
+  return s->gang && env && env->gang.scheduler == GANG_VOLCANO;
 }
 
 static const char *queue_of(const tj_spec *s, const tj_env *env) {
@@ -223,6 +223,12 @@ static json_t *pod_template(const json_t *tj, const tj_spec *s, const tj_role *r
   }
   json_t *tmpl = json_pack("{s:o, s:o}", "metadata", meta, "spec", spec);
   merge_pod_template(tmpl, s, r);
+  /* In a member no pod webhook marks the gang's pods (webhooks/pods does in
+   * the hub): the template carries what it would write (group = the job,
+   * role = the role's label), after the user's podTemplate as the webhook
+   * comes after it. */
+  if (env && env->in_member && s->gang)
+    gang_mark(&env->gang, tmpl, js_name(tj), r->name, env->project ? env->project : "");
   return tmpl;
 }
 

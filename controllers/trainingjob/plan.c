@@ -436,6 +436,12 @@ static void remote_cleanup(tj_planning *pl) {
     away++;
     left++;
   }
+  /* The PodGroup made there for a Volcano batch gang is not cached: deleted
+   * by name in the round the finalizer goes (the executor stops before the
+   * finalizer if that fails; one already gone is no failure). */
+  json_t *pg = left == 0 && pl->member && pl->s ? tj_desired_podgroup(in->tj, pl->s, &in->env) : NULL;
+  if (pg) child_delete(pl, &tj_podgroup_resource, pg, "Background");
+  json_decref(pg);
   char behind[400];
   snprintf(behind, sizeof(behind), "%s %s", pl->engine ? pl->engine->kind : "engine object", js_name(in->tj));
   placement_cleanup_finish(&pl->place, left, away, in->remote_cleanup_timeout_s,
@@ -471,8 +477,8 @@ static int holds_desired(const json_t *child, const json_t *desired) {
 static void apply_children(tj_planning *pl, json_t *desired) {
   const tj_observed *in = pl->in;
   child_apply(pl, pl->engine, desired);
-  /* A member's gang scheduling is its own (docs/multicluster.md). */
-  json_t *pg = pl->member ? NULL : tj_desired_podgroup(in->tj, pl->s, &in->env);
+  /* In a member too, when its Cluster names Volcano (env.gang is the member's). */
+  json_t *pg = tj_desired_podgroup(in->tj, pl->s, &in->env);
   if (pg) child_apply(pl, &tj_podgroup_resource, pg);
   /* Created once: the status records the child from the first plan on. */
   if (in->child == NULL && !(same(js_str(in->tj, "status.child.kind"), pl->engine->kind) &&

@@ -96,11 +96,24 @@ static void gather_clusters(const rt_ctx *ctx, const tj_ctl *tc, const json_t *t
   g->in.nclusters = g->clusters.n;
 }
 
-/* A job placed on a member: its engine object and pods are the member's. */
+/* The gang scheduler a member runs: its Cluster's spec.gangScheduler
+ * (none when the Cluster is gone or its spec unreadable: the Cluster's
+ * status says why). */
+static gang_config member_gang(const rt_ctx *ctx, const char *member) {
+  gang_config gang = {.scheduler = GANG_NONE};
+  json_t *cluster = cached(ctx, &cluster_resource, NULL, member);
+  cluster_spec spec;
+  if (cluster && cluster_spec_parse(cluster, &spec, NULL, 0) == 0) gang = spec.gang;
+  json_decref(cluster);
+  return gang;
+}
+
+/* A job placed on a member: its engine object and pods are the member's,
+ * and so is its gang scheduler. */
 static void gather_in_member(const rt_ctx *ctx, const json_t *tj, const char *member, tj_gathered *g) {
   const char *ns = js_namespace(tj), *name = js_name(tj);
   g->in.env.in_member = 1;
-  g->in.env.scheduler = GANG_NONE;
+  g->in.env.gang = member_gang(ctx, member);
   const placement_view *v = placement_candidates_find(&g->clusters, member);
   g->in.engine_available = v && v->serves;
   if (g->in.spec && g->in.engine_available)
@@ -160,7 +173,7 @@ static void gather(const rt_ctx *ctx, const json_t *tj, tj_gathered *g) {
   if (tj_spec_parse(tj, &g->spec, g->spec_error, sizeof(g->spec_error)) == 0) g->in.spec = &g->spec;
   g->in.spec_error = g->spec_error;
   g->ns = cached(ctx, &kube_namespaces, NULL, ns);
-  g->in.env.scheduler = tc->gang.scheduler;
+  g->in.env.gang = tc->gang;
   g->in.env.project = json_string_value(json_object_get(js_get(g->ns, "metadata.labels"), CUBIT_LABEL_PROJECT));
   g->in.env.gpu = tc->gpu;
   g->in.now = time_wall_s();

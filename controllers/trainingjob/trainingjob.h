@@ -29,7 +29,9 @@ extern const kube_resource tj_podgroup_resource;
 
 /* What the desired objects depend on besides the TrainingJob. */
 typedef struct tj_env {
-  gang_scheduler scheduler; /* the cluster's gang scheduler */
+  /* The gang scheduler of the cluster the children go to: the manager's
+   * setting in the hub, the Cluster's spec.gangScheduler in a member. */
+  gang_config gang;
   const char *project;      /* the namespace's project, for the default queue (may be NULL) */
   /* The cluster's GPU profile (borrowed; NULL = none). Outside a project no
    * pod webhook translates the GPU grammar, so the pod templates carry the
@@ -37,7 +39,8 @@ typedef struct tj_env {
   const gpu_profile *gpu;
   /* The children go to a member cluster, where no Cubit pod webhook runs:
    * the templates carry the translated GPU resources, as outside a
-   * project (and the gang scheduler is the member's: scheduler is none). */
+   * project, and a gang's templates the marks the pod webhook would give
+   * its pods for the member's scheduler (gang_mark). */
   int in_member;
 } tj_env;
 

@@ -47,6 +47,13 @@ static const struct {
      "spec.labels: must be a mapping"},
     {"{\"metadata\":{\"name\":\"m1\"},\"spec\":{" REF ",\"labels\":{\"region\":1}}}", CUBIT_EINVAL,
      "spec.labels.region: must be a string"},
+    {"{\"metadata\":{\"name\":\"m1\"},\"spec\":{" REF ",\"gangScheduler\":\"volcano\"}}", CUBIT_EINVAL,
+     "spec.gangScheduler: want an object"},
+    {"{\"metadata\":{\"name\":\"m1\"},\"spec\":{" REF ",\"gangScheduler\":{\"scheduler\":\"yunikorn\"}}}",
+     CUBIT_EINVAL, "spec.gangScheduler.scheduler: want volcano, coscheduling, kueue or none, got \"yunikorn\""},
+    {"{\"metadata\":{\"name\":\"m1\"},\"spec\":{" REF ",\"gangScheduler\":{\"queue\":\"q\"}}}", CUBIT_EINVAL,
+     "spec.gangScheduler.queue: unknown setting"},
+    {"{\"metadata\":{\"name\":\"m1\"},\"spec\":{" REF ",\"gangScheduler\":{\"scheduler\":\"none\"}}}", 0, ""},
 };
 
 START_TEST(spec_parse) {
@@ -78,6 +85,13 @@ START_TEST(spec_parse_fields) {
   ck_assert_str_eq(s.secret_key, CLUSTER_DEFAULT_KEY);
   ck_assert_ptr_null(s.context);
   ck_assert_ptr_null(s.labels);
+  ck_assert_int_eq(s.gang.scheduler, GANG_NONE); /* absent: none, as before the field */
+  json_decref(c);
+  c = parse("{\"metadata\":{\"name\":\"m1\"},\"spec\":{" REF
+            ",\"gangScheduler\":{\"scheduler\":\"kueue\",\"kueueQueue\":\"gpu\"}}}");
+  ck_assert_int_eq(cluster_spec_parse(c, &s, NULL, 0), 0);
+  ck_assert_int_eq(s.gang.scheduler, GANG_KUEUE);
+  ck_assert_str_eq(s.gang.kueue_queue, "gpu");
   json_decref(c);
 }
 END_TEST

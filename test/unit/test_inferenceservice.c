@@ -1449,6 +1449,96 @@ START_TEST(place_is_quiet_the_second_time) {
 }
 END_TEST
 
+/* A service placed on a member relays the member's Warnings about its
+ * Deployments and pods there once each, from every exit that writes a
+ * status (plan_status, a name conflict, an invalid spec): the second plan
+ * over the status the first wrote relays nothing again, and while the
+ * member is away nothing is relayed and what was relayed stays in
+ * status.memberWarnings. */
+#define MEMBER_MOUNT_WARNING                                                                                        \
+  "[{\"metadata\":{\"name\":\"m-0.1\",\"namespace\":\"team-a\"},\"type\":\"Warning\",\"reason\":\"FailedMount\","     \
+  "\"message\":\"secret \\\"weights\\\" not found\",\"involvedObject\":{\"kind\":\"Pod\",\"name\":\"m-0\","            \
+  "\"uid\":\"pod-uid\"},\"lastTimestamp\":\"2026-11-22T07:59:00Z\"}]"
+
+static const struct {
+  const char *name;
+  const char *deps, *pods, *svc;
+  int unlabelled;   /* the member's namesakes are someone else's: a name conflict */
+  int invalid_spec; /* the spec reads as invalid */
+} relay_exits[] = {
+    {.name = "plan_status: the pods wait", .deps = "S:1/0", .pods = "S:pull", .svc = "S"},
+    {.name = "plan_status: serving", .deps = "S:1/1", .pods = "S:ready", .svc = "S"},
+    {.name = "a name conflict", .deps = "S:1/1", .pods = "S:ready", .svc = "S", .unlabelled = 1},
+    {.name = "an invalid spec", .deps = "S:1/1", .pods = "S:ready", .svc = "S", .invalid_spec = 1},
+};
+
+/* How many times p relays the member's FailedMount (in the member's words). */
+static size_t relayed(const rt_plan *p, const char *name) {
+  size_t n = 0;
+  for (size_t i = 0; i < p->nevents; i++) {
+    if (strcmp(p->events[i].reason, "FailedMount") != 0) continue;
+    ck_assert_msg(strcmp(p->events[i].type, "Warning") == 0 &&
+                      strcmp(p->events[i].message, "cluster east: Pod m-0: secret \"weights\" not found") == 0,
+                  "%s: relayed %s %s: %s", name, p->events[i].type, p->events[i].reason, p->events[i].message);
+    n++;
+  }
+  return n;
+}
+
+static void kept_warning(const json_t *status, const char *name) {
+  const json_t *w = json_array_get(json_object_get(status, "memberWarnings"), 0);
+  ck_assert_msg(str_eq(js_str(w, "object"), "Pod/m-0") && str_eq(js_str(w, "reason"), "FailedMount") &&
+                    json_array_size(json_object_get(status, "memberWarnings")) == 1,
+                "%s: memberWarnings %s", name, js_dump(json_object_get(status, "memberWarnings")));
+}
+
+START_TEST(place_relays_member_warnings) {
+  const char *name = relay_exits[_i].name;
+  plan_case pc = {.name = name, .spec = BASE_SPEC, .deps = relay_exits[_i].deps, .pods = relay_exits[_i].pods,
+                  .svc = relay_exits[_i].svc, .prev = PREV_PLACED};
+  plan_world w;
+  world_of(&pc, &w);
+  json_object_set_new(json_object_get(w.isvc, "metadata"), "finalizers", json_pack("[s]", PLACEMENT_REMOTE_FINALIZER));
+  isvc_place_case c = {.placed = "east", .flags = relay_exits[_i].unlabelled ? P_UNLABELLED : 0,
+                       .clusters = LOCAL_EAST(8000, 8000, 1, 1)};
+  placement_view views[3];
+  place_case_world(&c, &w, views);
+  if (relay_exits[_i].invalid_spec) {
+    w.in.spec = NULL;
+    w.in.spec_error = "spec.runtime: unknown";
+  }
+  json_t *events = json_loads(MEMBER_MOUNT_WARNING, 0, NULL);
+  ck_assert_ptr_nonnull(events);
+  json_t *ev[1] = {json_array_get(events, 0)};
+  w.in.member_events = ev;
+  w.in.nmember_events = 1;
+
+  rt_plan first, second, away;
+  rt_plan_init(&first);
+  isvc_plan(&w.in, &first);
+  ck_assert_msg(first.status != NULL, "%s: no status", name);
+  ck_assert_msg(relayed(&first, name) == 1, "%s: relayed %zu times, want once", name, relayed(&first, name));
+  kept_warning(first.status, name);
+  /* Again over the status it wrote (a requeue, a restarted manager). */
+  json_object_set(w.isvc, "status", first.status);
+  rt_plan_init(&second);
+  isvc_plan(&w.in, &second);
+  ck_assert_msg(relayed(&second, name) == 0, "%s: relayed again", name);
+  kept_warning(second.status, name);
+  /* The member away: its Events are as last seen; nothing relayed, the field kept. */
+  views[1].ready = 0;
+  rt_plan_init(&away);
+  isvc_plan(&w.in, &away);
+  ck_assert_msg(relayed(&away, name) == 0, "%s: relayed while the member is away", name);
+  if (away.status) kept_warning(away.status, name);
+  rt_plan_free(&first);
+  rt_plan_free(&second);
+  rt_plan_free(&away);
+  json_decref(events);
+  world_free(&w);
+}
+END_TEST
+
 /* A placed service's URL is the member's in-cluster address; the demand
  * is every replica of the floor and the canary's minimum. */
 START_TEST(place_demand_and_url) {
@@ -1510,6 +1600,7 @@ int main(void) {
   tcase_add_test(plan, plan_leaves_a_deleted_service_alone);
   tcase_add_loop_test(plan, place_table, 0, sizeof(place_cases) / sizeof(place_cases[0]));
   tcase_add_loop_test(plan, place_is_quiet_the_second_time, 0, sizeof(place_cases) / sizeof(place_cases[0]));
+  tcase_add_loop_test(plan, place_relays_member_warnings, 0, sizeof(relay_exits) / sizeof(relay_exits[0]));
   tcase_add_test(plan, place_demand_and_url);
   suite_add_tcase(s, plan);
   return testutil_run(s);

@@ -97,7 +97,7 @@ START_TEST(desired_child_per_framework) {
   tj_spec s;
   char err[256];
   ck_assert_msg(tj_spec_parse(tj, &s, err, sizeof(err)) == 0, "%s", err);
-  tj_env env = {GANG_VOLCANO, "team-a", NULL, 0};
+  tj_env env = {.gang = {.scheduler = GANG_VOLCANO}, .project = "team-a"};
   json_t *child = tj_desired_child(tj, &s, &env);
   check_golden(cases[_i].framework, child);
   json_decref(child);
@@ -111,7 +111,7 @@ START_TEST(batch_gang_gets_a_podgroup) {
   char err[256];
   ck_assert_int_eq(tj_spec_parse(tj, &s, err, sizeof(err)), 0);
   ck_assert_int_eq(s.gang, 1);
-  tj_env volcano = {GANG_VOLCANO, "team-a", NULL, 0}, none = {GANG_NONE, "team-a", NULL, 0};
+  tj_env volcano = {.gang = {.scheduler = GANG_VOLCANO}, .project = "team-a"}, none = {.project = "team-a"};
   json_t *pg = tj_desired_podgroup(tj, &s, &volcano);
   ck_assert_ptr_nonnull(pg);
   ck_assert_int_eq(js_int(pg, "spec.minMember", 0), 3);
@@ -124,6 +124,56 @@ START_TEST(batch_gang_gets_a_podgroup) {
   ck_assert_int_eq(tj_spec_parse(tj, &s, err, sizeof(err)), 0);
   ck_assert_int_eq(s.gang, 0);
   ck_assert_ptr_null(tj_desired_podgroup(tj, &s, &volcano));
+  json_decref(tj);
+}
+END_TEST
+
+/* Every replica's template of a gang placed in a member carries what the
+ * pod webhook gives the pods of a gang in the hub (group = the job, role =
+ * the role); in the hub the template stays as it was, the webhook marks
+ * the pods; a job of one pod is no gang. */
+static const struct {
+  const char *name;
+  const char *framework, *roles;
+  gang_scheduler scheduler;
+  int in_member;
+  const char *path;  /* a replica's template */
+  const char *marks; /* template_marks */
+} gang_templates[] = {
+    {"hub, Volcano: the operator's own marks only", "pytorch", "{\"master\":{},\"worker\":{\"replicas\":2}}",
+     GANG_VOLCANO, 0, "spec.pytorchReplicaSpecs.Worker.template",
+     "scheduler=volcano group=- task=- pod-group=- queue=-"},
+    {"member, Volcano: worker", "pytorch", "{\"master\":{},\"worker\":{\"replicas\":2}}", GANG_VOLCANO, 1,
+     "spec.pytorchReplicaSpecs.Worker.template", "scheduler=volcano group=train task=worker pod-group=- queue=-"},
+    {"member, Volcano: master", "pytorch", "{\"master\":{},\"worker\":{\"replicas\":2}}", GANG_VOLCANO, 1,
+     "spec.pytorchReplicaSpecs.Master.template", "scheduler=volcano group=train task=master pod-group=- queue=-"},
+    {"member, coscheduling", "pytorch", "{\"master\":{},\"worker\":{\"replicas\":2}}", GANG_COSCHEDULING, 1,
+     "spec.pytorchReplicaSpecs.Master.template", "scheduler=- group=- task=- pod-group=train queue=-"},
+    {"member, kueue", "batch", "{\"main\":{\"replicas\":2}}", GANG_KUEUE, 1, "spec.template",
+     "scheduler=- group=- task=- pod-group=- queue=team-a"},
+    {"member, none", "batch", "{\"main\":{\"replicas\":2}}", GANG_NONE, 1, "spec.template",
+     "scheduler=- group=- task=- pod-group=- queue=-"},
+    {"member, Volcano, one pod: no gang", "batch", "{\"main\":{}}", GANG_VOLCANO, 1, "spec.template",
+     "scheduler=- group=- task=- pod-group=- queue=-"},
+};
+
+static void template_marks(const json_t *tmpl, char *out, size_t len);
+
+START_TEST(gang_marks_in_templates) {
+  json_t *tj = tj_object(gang_templates[_i].framework, gang_templates[_i].roles, NULL);
+  tj_spec s;
+  char err[256];
+  ck_assert_msg(tj_spec_parse(tj, &s, err, sizeof(err)) == 0, "%s", err);
+  tj_env env = {.gang = {.scheduler = gang_templates[_i].scheduler}, .project = "team-a",
+                .in_member = gang_templates[_i].in_member};
+  json_t *child = tj_desired_child(tj, &s, &env);
+  const json_t *tmpl = js_get(child, gang_templates[_i].path);
+  ck_assert_msg(tmpl != NULL, "%s: no %s", gang_templates[_i].name, gang_templates[_i].path);
+  char got[256];
+  template_marks(tmpl, got, sizeof(got));
+  ck_assert_msg(strcmp(got, gang_templates[_i].marks) == 0, "%s: \"%s\", want \"%s\"", gang_templates[_i].name, got,
+                gang_templates[_i].marks);
+  json_decref(child);
   json_decref(tj);
 }
 END_TEST
@@ -1029,7 +1079,7 @@ START_TEST(plan_table) {
   char err[256] = "";
   int valid = tj_spec_parse(tj, &s, err, sizeof(err)) == 0;
   tj_observed in = {.tj = tj, .spec = valid ? &s : NULL, .spec_error = err, .now = now};
-  in.env.scheduler = c->scheduler;
+  in.env.gang.scheduler = c->scheduler;
   in.env.project = "team-a";
   in.engine_available = !c->engine_missing;
   json_t *child = c->child && valid ? live_child(c, tj, &s, &in.env, now) : NULL;
@@ -1139,6 +1189,8 @@ typedef struct place_case {
   int64_t requeue_ms;
   const char *abandoned; /* status.abandonedClusters wanted, as JSON; NULL = unset */
   const char *member_events; /* the member's Warning Events about the children, a JSON array */
+  gang_scheduler member_gang; /* the member Cluster's spec.gangScheduler */
+  const char *marks;          /* the gang marks of the applied Job's pod template (template_marks) */
 } place_case;
 
 #define A100x2 "{\"main\":{\"replicas\":2,\"resources\":{\"cpu\":\"2\",\"memory\":\"1Gi\",\"gpu\":\"1(A100)\"}}}"
@@ -1234,6 +1286,34 @@ static const place_case place_cases[] = {
      .status = PLACED("east", "Queued", "Placed", "True"), .clusters = {GPUS("east", 2000), GPUS("west", 8000)},
      .flags = PLACED_FINALIZER, .phase = "Queued", .reason = "Creating", .cluster = "east", .reachable = "True",
      .actions = "apply Job train in east", .events = "Normal Created"},
+    /* The member's gang scheduler (its Cluster's spec.gangScheduler): the marks the pod
+     * webhook gives a gang's pods in the hub are in the template, since none runs there. */
+    {.name = "placed on a member without a gang scheduler: no marks, no PodGroup",
+     .status = PLACED("east", "Queued", "Placed", "True"), .clusters = {ROOMY("east")}, .flags = PLACED_FINALIZER,
+     .phase = "Queued", .reason = "Creating", .cluster = "east", .reachable = "True",
+     .actions = "apply Job train in east", .events = "Normal Created",
+     .marks = "scheduler=- group=- task=- pod-group=- queue=-"},
+    {.name = "placed on a Volcano member: the marks in the Job's template, its PodGroup made there",
+     .status = PLACED("east", "Queued", "Placed", "True"), .clusters = {ROOMY("east")}, .flags = PLACED_FINALIZER,
+     .member_gang = GANG_VOLCANO, .phase = "Queued", .reason = "Creating", .cluster = "east", .reachable = "True",
+     .actions = "apply Job train in east; apply PodGroup train in east", .events = "Normal Created",
+     .marks = "scheduler=volcano group=train task=main pod-group=- queue=-"},
+    {.name = "a Volcano member, the job running: the same marks and PodGroup, nothing new",
+     .status = PLACED("east", "Running", "Running", "True"), .clusters = {ROOMY("east")},
+     .flags = PLACED_FINALIZER | PLACED_CHILD | PLACED_PODS_RUN, .member_gang = GANG_VOLCANO, .phase = "Running",
+     .reason = "Running", .cluster = "east", .reachable = "True",
+     .actions = "apply Job train in east; apply PodGroup train in east", .events = "", .requeue_ms = 30000,
+     .marks = "scheduler=volcano group=train task=main pod-group=- queue=-"},
+    {.name = "placed on a coscheduling member: the pod-group label, no PodGroup of Volcano's",
+     .status = PLACED("east", "Queued", "Placed", "True"), .clusters = {ROOMY("east")}, .flags = PLACED_FINALIZER,
+     .member_gang = GANG_COSCHEDULING, .phase = "Queued", .reason = "Creating", .cluster = "east",
+     .reachable = "True", .actions = "apply Job train in east", .events = "Normal Created",
+     .marks = "scheduler=- group=- task=- pod-group=train queue=-"},
+    {.name = "placed on a kueue member: the queue label, the project's by default",
+     .status = PLACED("east", "Queued", "Placed", "True"), .clusters = {ROOMY("east")}, .flags = PLACED_FINALIZER,
+     .member_gang = GANG_KUEUE, .phase = "Queued", .reason = "Creating", .cluster = "east", .reachable = "True",
+     .actions = "apply Job train in east", .events = "Normal Created",
+     .marks = "scheduler=- group=- task=- pod-group=- queue=team-a"},
     {.name = "placed on a member: its pods run", .status = PLACED("east", "Queued", "Creating", "True"),
      .clusters = {GPUS("east", 2000)}, .flags = PLACED_FINALIZER | PLACED_CHILD | PLACED_PODS_RUN, .phase = "Running",
      .reason = "Running", .message = "2 of 2 pods running", .cluster = "east", .reachable = "True",
@@ -1270,6 +1350,14 @@ static const place_case place_cases[] = {
     {.name = "deleted: the child gone, the finalizer goes", .status = PLACED("east", "Running", "Running", "True"),
      .clusters = {ROOMY("east")}, .flags = PLACED_FINALIZER | PLACED_DELETING, .phase = NULL,
      .actions = "finalizer- cubit.dev/remote-children", .events = ""},
+    {.name = "deleted on a Volcano member, the Job gone: its PodGroup there goes with the finalizer",
+     .status = PLACED("east", "Running", "Running", "True"), .clusters = {ROOMY("east")},
+     .flags = PLACED_FINALIZER | PLACED_DELETING, .member_gang = GANG_VOLCANO, .phase = NULL,
+     .actions = "delete PodGroup train in east Background; finalizer- cubit.dev/remote-children", .events = ""},
+    {.name = "deleted on a Volcano member, the Job still there: the PodGroup waits for it",
+     .status = PLACED("east", "Running", "Running", "True"), .clusters = {ROOMY("east")},
+     .flags = PLACED_FINALIZER | PLACED_DELETING | PLACED_CHILD, .member_gang = GANG_VOLCANO, .phase = NULL,
+     .actions = "delete Job train in east Background", .events = "", .requeue_ms = 1000},
     {.name = "deleted, the member away: waits", .status = PLACED("east", "Running", "Running", "False"),
      .clusters = {DOWN("east")}, .flags = PLACED_FINALIZER | PLACED_DELETING, .deleted_ago_s = 60, .phase = NULL,
      .actions = "", .events = "", .requeue_ms = 5000},
@@ -1339,6 +1427,19 @@ static json_t *member_child(const json_t *tj, const tj_spec *s, const tj_env *en
   return child;
 }
 
+/* The gang marks a pod template carries, as "scheduler=volcano group=train
+ * task=main pod-group=- queue=-" ("-": none). */
+static void template_marks(const json_t *tmpl, char *out, size_t len) {
+  const json_t *ann = js_get(tmpl, "metadata.annotations"), *labels = js_get(tmpl, "metadata.labels");
+  const char *v[5] = {js_str(tmpl, "spec.schedulerName"),
+                      json_string_value(json_object_get(ann, "scheduling.k8s.io/group-name")),
+                      json_string_value(json_object_get(ann, "volcano.sh/task-spec")),
+                      json_string_value(json_object_get(labels, "scheduling.x-k8s.io/pod-group")),
+                      json_string_value(json_object_get(labels, "kueue.x-k8s.io/queue-name"))};
+  snprintf(out, len, "scheduler=%s group=%s task=%s pod-group=%s queue=%s", v[0] ? v[0] : "-", v[1] ? v[1] : "-",
+           v[2] ? v[2] : "-", v[3] ? v[3] : "-", v[4] ? v[4] : "-");
+}
+
 START_TEST(place_table) {
   const place_case *c = &place_cases[_i];
   int64_t now = 0;
@@ -1366,6 +1467,7 @@ START_TEST(place_table) {
                     .project_name = "team-a", .engine_available = 1};
   in.env.project = "team-a";
   in.env.in_member = 1;
+  in.env.gang.scheduler = c->member_gang;
   json_t *child = c->flags & PLACED_CHILD ? member_child(tj, &s, &in.env, c->flags & PLACED_PODS_RUN) : NULL;
   in.child = child;
   const char *abandoned[2] = {NULL};
@@ -1437,6 +1539,10 @@ START_TEST(place_table) {
     ck_assert_str_eq(json_string_value(json_object_get(js_get(a->object, "metadata.labels"), PLACEMENT_OWNER_UID_LABEL)),
                      "tj-uid");
     ck_assert_str_eq(json_string_value(json_object_get(js_get(a->object, "metadata.labels"), TJ_LABEL)), "train");
+    if (c->marks && strcmp(a->resource->kind, "Job") == 0) {
+      template_marks(js_get(a->object, "spec.template"), got, sizeof(got));
+      ck_assert_msg(strcmp(got, c->marks) == 0, "%s: marks \"%s\", want \"%s\"", c->name, got, c->marks);
+    }
   }
   describe_events(&plan, got, sizeof(got));
   ck_assert_msg(strcmp(got, c->events) == 0, "%s: events \"%s\", want \"%s\"", c->name, got, c->events);
@@ -1519,7 +1625,7 @@ START_TEST(plan_is_stable) {
   int valid = tj_spec_parse(tj, &s, err, sizeof(err)) == 0;
   tj_observed in = {.tj = tj, .spec = valid ? &s : NULL, .spec_error = err, .now = now};
   in.env.project = "team-a";
-  in.env.scheduler = c->scheduler;
+  in.env.gang.scheduler = c->scheduler;
   in.engine_available = !c->engine_missing;
   json_t *child = c->child && valid ? live_child(c, tj, &s, &in.env, now) : NULL;
   in.child = child;
@@ -1582,7 +1688,7 @@ START_TEST(gpu_translated_outside_project) {
   ck_assert_msg(gpu_profile_parse(pj, &gpu, err, sizeof(err)) == 0, "%s", err);
   tj_spec s;
   ck_assert_int_eq(tj_spec_parse(tj, &s, err, sizeof(err)), 0);
-  tj_env outside = {GANG_NONE, NULL, gpu, 0}, inside = {GANG_NONE, "team-a", gpu, 0};
+  tj_env outside = {.project = NULL, .gpu = gpu}, inside = {.project = "team-a", .gpu = gpu};
   json_t *child = tj_desired_child(tj, &s, &outside);
   json_t *pod = js_get(child, "spec.template.spec");
   json_t *c = json_array_get(json_object_get(pod, "containers"), 0);
@@ -1623,7 +1729,7 @@ START_TEST(gpu_translated_outside_project_per_engine) {
   ck_assert_msg(gpu_profile_parse(pj, &gpu, err, sizeof(err)) == 0, "%s", err);
   tj_spec s;
   ck_assert_msg(tj_spec_parse(tj, &s, err, sizeof(err)) == 0, "%s", err);
-  tj_env outside = {GANG_NONE, NULL, gpu, 0};
+  tj_env outside = {.project = NULL, .gpu = gpu};
   json_t *child = tj_desired_child(tj, &s, &outside);
   json_t *tmpl = js_get(child, gpu_engines[_i].template_path);
   ck_assert_msg(tmpl != NULL, "%s: no %s", gpu_engines[_i].framework, gpu_engines[_i].template_path);
@@ -1642,6 +1748,7 @@ int main(void) {
   TCase *tc = tcase_create("core");
   tcase_add_loop_test(tc, desired_child_per_framework, 0, sizeof(cases) / sizeof(cases[0]));
   tcase_add_test(tc, batch_gang_gets_a_podgroup);
+  tcase_add_loop_test(tc, gang_marks_in_templates, 0, sizeof(gang_templates) / sizeof(gang_templates[0]));
   tcase_add_test(tc, debug_pod);
   tcase_add_test(tc, debug_pod_of_a_ray_worker_group);
   tcase_add_test(tc, gpu_translated_outside_project);

@@ -4,7 +4,8 @@
 # the member. Its Deployment, Services and HPA exist in the member and not in the hub,
 # carry labels back to the hub object and no ownerReference; the hub reports it Ready
 # (phase Serving) once the member's pods are ready, with status.cluster, Placed and
-# ClusterReachable. Admission refuses a spec.cluster the project does not list, and the
+# ClusterReachable. A second service whose image the member never pulls gets the member's
+# Warning relayed onto it once. Admission refuses a spec.cluster the project does not list, and the
 # CRD refuses changing it. Deleting the hub object deletes the member's children (the
 # finalizer cubit.dev/remote-children), then the hub object goes.
 #
@@ -91,6 +92,36 @@ mdep() { "${mkubectl[@]}" -n "$ns" get deployment "$rev" -o jsonpath="{$1}"; }
 "${kubectl[@]}" get events -n "$ns" --field-selector "involvedObject.name=$isvc,reason=Placed" -o name | grep -q . ||
   fail "no Placed event"
 
+# What goes wrong in the member is told on the hub: a second service pinned there whose
+# image is never pulled (kind/local's fake kubelet fails registry.invalid images with a
+# Warning "Failed" on the pod) gets that Warning relayed once, in the member's words, and
+# kept in status.memberWarnings; later reconciles tell it no second time.
+bad=e2e-isvcmc-nopull
+"${kubectl[@]}" apply -f - >/dev/null <<YAML
+apiVersion: cubit.dev/v1alpha1
+kind: InferenceService
+metadata: {name: $bad, namespace: $ns}
+spec:
+  runtime: onnxruntime
+  image: registry.invalid/team/model:1
+  cluster: $cluster
+  resources: {cpu: 100m, memory: 128Mi}
+YAML
+relayed() {
+  "${kubectl[@]}" get events -n "$ns" --field-selector "involvedObject.name=$bad,reason=Failed" \
+    -o jsonpath='{range .items[*]}{.count} {.message}{"\n"}{end}' 2>/dev/null
+}
+seen() { [[ $(relayed) == *"cluster $cluster: Pod $bad-"*"Back-off pulling image"* ]]; }
+wait_for 60 "the member's image pull Warning relayed onto the hub object" seen
+bfield() { "${kubectl[@]}" -n "$ns" get inferenceservice "$bad" -o jsonpath="{$1}" 2>/dev/null; }
+[[ $(bfield '.status.memberWarnings[0].reason') == Failed && $(bfield '.status.memberWarnings[0].object') == Pod/$bad-* ]] ||
+  fail "status.memberWarnings: $(bfield .status.memberWarnings)"
+# Other changes (the Stalled verdict, the member's pod status) wake it meanwhile.
+sleep 10
+[[ $(relayed | wc -l) == 1 && $(relayed) == "1 "* ]] || fail "the Warning was relayed more than once: $(relayed)"
+say "relayed once: $(relayed)"
+"${kubectl[@]}" -n "$ns" delete inferenceservice "$bad" --wait=false >/dev/null
+
 # spec.cluster cannot be changed once set (the CRD).
 if out=$("${kubectl[@]}" -n "$ns" patch inferenceservice "$isvc" --type merge -p '{"spec":{"cluster":"local"}}' 2>&1); then
   fail "spec.cluster moved a placed service to local"
@@ -102,6 +133,7 @@ say "moving the placed service refused: spec.cluster${out##*: spec.cluster}"
 "${kubectl[@]}" -n "$ns" delete inferenceservice "$isvc" --wait=false >/dev/null
 gone() {
   [[ $(member_count deployments) == 0 && $(member_count services) == 0 && $(member_count hpa) == 0 ]] &&
+    [[ -z $("${mkubectl[@]}" -n "$ns" get deployments -l "cubit.dev/inferenceservice=$bad" -o name 2>/dev/null) ]] &&
     ! "${kubectl[@]}" -n "$ns" get inferenceservice "$isvc" -o name >/dev/null 2>&1
 }
 wait_for 45 "the member's children and the hub object gone" gone
