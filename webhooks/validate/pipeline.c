@@ -4,9 +4,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/cluster/placement.h"
 #include "api/pipeline/pipeline.h"
 #include "util/json.h"
 #include "util/time.h"
+#include "webhooks/validate/placement.h"
 
 /* A scheduled run is named "<pipeline>-<10-digit tick>" and must stay a
  * 63-character label value. */
@@ -80,6 +82,12 @@ int validate_pipelinerun(const webhook_env *env, const json_t *run, char *err, s
     snprintf(err, errlen, "spec.scheduledTime: want an RFC 3339 time, got \"%s\"", sched);
     return CUBIT_EINVAL;
   }
+  /* Placed as a whole (docs/multicluster.md): the grammar every placeable
+   * kind shares, and a cluster of the namespace's project. */
+  placement_spec place;
+  if (placement_spec_parse(json_object_get(run, "spec"), &place, err, errlen) ||
+      validate_placement_cluster(env, run, NULL, err, errlen))
+    return CUBIT_EINVAL;
   /* A run may wait for its pipeline; when the pipeline is known, its
    * parameters are checked now. */
   json_t *p = pname && env->pipelines ? cache_store_get(env->pipelines, js_namespace(run), pname) : NULL;
