@@ -2010,8 +2010,22 @@ START_TEST(plan_pipeline_watermark) {
   ck_assert_uint_eq(learned.ncreated, 1);
   ck_assert_str_eq(learned.created[0].name, "etl-1772366400");
   ck_assert_str_eq(json_string_value(json_array_get(js_get(plan.status, "activeRuns"), 0)), "etl-1772366400");
+  ck_assert_ptr_null(js_get(plan.actions[0].object, "spec.cluster"));
   json_object_set(p, "status", plan.status);
   rt_plan_free(&plan);
+  /* A Pipeline placing its runs as a whole gives each its spec.cluster and
+   * spec.placement. */
+  json_t *placed = json_deep_copy(p);
+  json_object_del(placed, "status");
+  json_object_set_new(json_object_get(placed, "spec"), "cluster", json_string("gpu-east"));
+  json_object_set_new(json_object_get(placed, "spec"), "placement", J("{'policy':'MostFreeGPUs'}"));
+  rt_plan_init(&plan);
+  pl_memo placed_learned;
+  pipeline_plan_of(placed, runs, 1, &known, T("2026-03-01T12:10:00Z"), &plan, &placed_learned);
+  ck_assert_str_eq(js_str(plan.actions[0].object, "spec.cluster"), "gpu-east");
+  ck_assert_str_eq(js_str(plan.actions[0].object, "spec.placement.policy"), "MostFreeGPUs");
+  rt_plan_free(&plan);
+  json_decref(placed);
 
   rt_plan_init(&plan);
   pl_memo next;

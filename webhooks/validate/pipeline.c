@@ -58,6 +58,11 @@ int validate_pipeline(const webhook_env *env, const json_t *pipeline, char *err,
              "<pipeline>-<tick>)", SCHEDULED_NAME_MAX);
     rc = CUBIT_EINVAL;
   }
+  /* The placement its scheduled runs get, judged as theirs will be. */
+  placement_spec place;
+  if (rc == 0 && (placement_spec_parse(json_object_get(pipeline, "spec"), &place, err, errlen) ||
+                  validate_placement_cluster(env, pipeline, NULL, err, errlen)))
+    rc = CUBIT_EINVAL;
   lookup_ctx l = {env, js_namespace(pipeline), {0}, 0};
   if (rc == 0) rc = pl_spec_check_templates(&s, lookup, &l, err, errlen);
   for (size_t k = 0; k < l.nfound; k++) json_decref(l.found[k]);
