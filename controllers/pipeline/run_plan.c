@@ -887,6 +887,12 @@ static place_result place_run(run_state *rs) {
   const pl_run_in *in = rs->in;
   placement_step ps = place_step(rs);
   const char *cluster = placement_cluster_of(in->run, in->place, in->nclusters);
+  if (cluster == NULL && js_get(in->run, "status.pipelineSpec") == NULL) {
+    /* It starts in this plan: the clusters were gathered before its
+     * demand (the GPU model) was known; placed on the next look. */
+    waiting(rs, "Pending", "Starting", "started; placing it as a whole next", 0);
+    return PLACE_STATUS;
+  }
   if (cluster == NULL) {
     char why[700];
     if (tasks_elsewhere(rs, in->place->cluster, why, sizeof(why))) {

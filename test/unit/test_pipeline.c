@@ -1758,6 +1758,33 @@ START_TEST(plan_pipelinerun_placed) {
 }
 END_TEST
 
+/* A run starting in this plan is placed on the next look, once its demand
+ * is known to the gather: the copy is written, nothing placed or made. */
+START_TEST(plan_pipelinerun_placed_start) {
+  json_t *run = J("{'apiVersion':'cubit.dev/v1alpha1','kind':'PipelineRun','metadata':{'name':'r','namespace':'ml',"
+                  "'uid':'run-uid','generation':3},'spec':{'pipelineRef':{'name':'etl'},'cluster':'gpu-east'}}");
+  json_t *pipeline = J("{'metadata':{'name':'etl','namespace':'ml'},'spec':" PLACED_SPEC "}");
+  json_t *templates = json_pack("{s:{s:o}}", "JobTemplate/o", "spec", J(tmpl_o));
+  cache_list none = {NULL, 0};
+  placement_view clusters[2] = {{.name = "local", .ready = 1, .serves = 1}, {.name = "gpu-east", .ready = 1, .serves = 1}};
+  placement_spec place = {.cluster = "gpu-east"};
+  pl_run_in in = {.run = run, .pipeline = pipeline, .templates = templates, .trainingjobs = &none, .jobs = &none,
+                  .pods = &none, .reader_image = "busybox", .now = T(PLAN_NOW), .place = &place,
+                  .clusters = clusters, .nclusters = 2, .project_name = "p"};
+  rt_plan plan;
+  rt_plan_init(&plan);
+  pl_run_plan(&in, &plan);
+  ck_assert_uint_eq(plan.nactions, 0);
+  ck_assert_ptr_nonnull(js_get(plan.status, "pipelineSpec"));
+  ck_assert_ptr_null(js_get(plan.status, "cluster"));
+  assert_state(plan.status, "Pending", "PROGRESSING", "Starting", "started; placing it as a whole next");
+  rt_plan_free(&plan);
+  json_decref(templates);
+  json_decref(pipeline);
+  json_decref(run);
+}
+END_TEST
+
 /* Without spec.cluster and spec.placement a run is not placed: its claim is
  * the hub's, owned by the run, and a task sharing it is pinned to the hub,
  * whatever clusters the project lists (as before placement as a whole). */
@@ -2136,6 +2163,7 @@ int main(void) {
   tcase_add_loop_test(tc, plan_pipelinerun, 0, N(run_rows));
   tcase_add_test(tc, plan_pipelinerun_start_snapshot);
   tcase_add_loop_test(tc, plan_pipelinerun_placed, 0, N(placed_rows));
+  tcase_add_test(tc, plan_pipelinerun_placed_start);
   tcase_add_test(tc, plan_pipelinerun_unplaced);
   tcase_add_loop_test(tc, plan_templates, 0, N(template_rows));
   tcase_add_loop_test(tc, plan_pipeline, 0, N(pipeline_rows));
