@@ -15,6 +15,10 @@
  *   stopped   spec.stopped: nothing starts, running tasks' attempts are
  *             stopped and the tasks wait (Pending) for the run to resume,
  *             when each starts its next attempt; the finished stay finished;
+ *   place     a run with spec.cluster or spec.placement is placed once as
+ *             a whole (the shared steps of controllers/cluster/placement.h):
+ *             its work claim and outputs readers are made in that cluster
+ *             and every task is pinned there; deleted, it cleans there;
  *   status    the nodes, progress, and the run's phase and state.
  *
  * Phases and states (docs/pipeline.md#status): Pending (waiting for its
@@ -33,9 +37,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/cluster/cluster.h"
 #include "controllers/pipeline/pipeline.h"
 #include "controllers/trainingjob/trainingjob.h"
-#include "api/cluster/cluster.h"
 #include "runtime/apply.h"
 #include "runtime/conditions.h"
 #include "util/alloc.h"
