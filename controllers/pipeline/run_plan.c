@@ -931,9 +931,11 @@ static place_result place_run(run_state *rs) {
 }
 
 /* The run is being deleted and its work claim and outputs readers live in
- * a member: its TrainingJobs go first (their pods there hold the claim),
- * then the claim and the readers there, then the finalizer
- * (placement_cleanup_finish). */
+ * a member: they are deleted there, then the finalizer goes
+ * (placement_cleanup_finish). A claim whose deletion is under way counts as
+ * done: the member's storage protection keeps it while the pods of the
+ * run's TrainingJobs still use it, and those go only after the run (the hub
+ * garbage-collects them, their own finalizers clean the member). */
 static void remote_cleanup(run_state *rs) {
   const pl_run_in *in = rs->in;
   const char *member = js_str(in->run, "status.cluster");
@@ -947,20 +949,15 @@ static void remote_cleanup(run_state *rs) {
   const placement_view *c = placement_views_find(in->clusters, in->nclusters, member);
   size_t left = 0, away = 0;
   if (c && c->ready) {
-    const cache_list *lists[] = {in->trainingjobs, in->jobs};
-    const kube_resource *kinds[] = {&trainingjob_resource, &kube_jobs};
-    const char *where[] = {NULL, member};
-    for (size_t k = 0; k < 2; k++)
-      for (size_t i = 0; lists[k] && i < lists[k]->len; i++) {
-        const json_t *o = lists[k]->items[i];
-        if (!(k == 0 ? rt_is_controlled_by(o, in->run) : own_child(rs, o))) continue;
-        left++;
-        if (!js_get(o, "metadata.deletionTimestamp")) rt_plan_delete_in(rs->plan, where[k], kinds[k], o, "Background");
-      }
-    if (in->member_claim && own_child(rs, in->member_claim)) {
+    for (size_t i = 0; in->jobs && i < in->jobs->len; i++) {
+      const json_t *job = in->jobs->items[i];
+      if (!own_child(rs, job)) continue;
       left++;
-      if (!js_get(in->member_claim, "metadata.deletionTimestamp"))
-        rt_plan_delete_in(rs->plan, member, &kube_pvcs, in->member_claim, "Background");
+      if (!js_get(job, "metadata.deletionTimestamp")) rt_plan_delete_in(rs->plan, member, &kube_jobs, job, "Background");
+    }
+    if (in->member_claim && own_child(rs, in->member_claim) && !js_get(in->member_claim, "metadata.deletionTimestamp")) {
+      left++;
+      rt_plan_delete_in(rs->plan, member, &kube_pvcs, in->member_claim, "Background");
     }
   } else {
     left = away = 1;
