@@ -28,7 +28,6 @@ pv=e2e-plmc-run-work
 
 cleanup() {
   mc_cleanup pipelineruns trainingjobs pipelines jobtemplates
-  "${kubectl[@]}" delete pv "$pv" --ignore-not-found --wait=false >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 fail() {
@@ -50,19 +49,7 @@ member_children() {
 
 mc_join "clusters: [{name: local}, {name: $cluster}]"
 
-# No storage provisioner in the member: a volume bound in advance to the run's claim.
-"${mkubectl[@]}" apply -f - >/dev/null <<YAML
-apiVersion: v1
-kind: PersistentVolume
-metadata: {name: $pv}
-spec:
-  capacity: {storage: 1Gi}
-  accessModes: [ReadWriteOnce]
-  persistentVolumeReclaimPolicy: Delete
-  hostPath: {path: /tmp/cubit-e2e/$pv}
-  storageClassName: cubit-e2e-manual
-  claimRef: {namespace: $ns, name: $run-work}
-YAML
+mc_member_pv "$pv" "$run-work" cubit-e2e-manual
 
 # Task a writes an output (the fake reader reports it from the pod's termination
 # message); task b takes it as a parameter and shows it in its command.
