@@ -200,7 +200,7 @@ int main(int argc, char **argv) {
   if (rc || project_controller_register(m, gpu) || trainingjob_controller_register(m, &parsed.gang, gpu) ||
       inference_controller_register(m, json_object_get(settings, "inference"), gpu) ||
       pipeline_controller_register(m) ||
-      pipelinerun_controller_register(m, json_object_get(settings, "pipeline")) ||
+      pipelinerun_controller_register(m, json_object_get(settings, "pipeline"), gpu) ||
       jobtemplate_controllers_register(m) || experiment_controller_register(m) ||
       cluster_controller_register(m, opts.leader_election_namespace, gpu) ||
       webhooks_register(m, gpu, &parsed.gang, history, &hooks) ||

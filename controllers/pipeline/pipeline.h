@@ -28,6 +28,7 @@
 #include "api/labels.h"
 #include "api/pipeline/pipeline.h"
 #include "cache/store.h"
+#include "controllers/cluster/placement.h"
 #include "runtime/manager.h"
 #include "runtime/plan.h"
 #include "runtime/status.h"
@@ -222,6 +223,10 @@ typedef struct pl_task_input {
   int attempt;
   pl_ref_value_fn run_value;   /* run.* and tasks.*.outputs.* */
   void *arg;
+  /* The cluster the run was placed on as a whole (docs/multicluster.md):
+   * the task is pinned there. NULL: a run not placed, whose tasks sharing
+   * its work volume run in the hub and the others as their workloads say. */
+  const char *cluster;
 } pl_task_input;
 
 /* The TrainingJob of one attempt (a new reference), owned by the run; or
@@ -287,7 +292,27 @@ typedef struct pl_run_in {
   const cache_list *pods;          /* the pods labelled with the run's name (the readers') */
   const char *reader_image;        /* the outputs reader's image */
   int64_t now;
+  /* Placement as a whole (spec.cluster, spec.placement): NULL for a run
+   * naming neither, whose tasks are placed as before. When the run is
+   * placed on a member, jobs and pods above are the member's, and its
+   * work claim and outputs readers are made there. */
+  const placement_spec *place;
+  const char *place_error;           /* spec.cluster or spec.placement is invalid (place NULL) */
+  const placement_view *clusters;    /* the project's clusters, in its order */
+  size_t nclusters;
+  const char *project_name;          /* NULL: "the namespace's project" */
+  const json_t *member_claim;        /* the run's work claim as the member's cache shows it */
+  int64_t remote_cleanup_timeout_s;  /* 0: PLACEMENT_REMOTE_CLEANUP_TIMEOUT_S */
 } pl_run_in;
+
+/* What a run placed as a whole asks of its cluster at once: the gang of its
+ * largest task (most GPUs, then cpu, then memory) among those whose
+ * TrainingJob can be made before any task ran (a task whose workload reads
+ * an upstream output is judged when it starts, by its own admission).
+ * Tasks run one after another or beside each other within parallelism, as
+ * in one cluster; the sum would refuse a run whose tasks never overlap.
+ * All zero before the run has started (no copy of its pipeline). Pure. */
+void pl_run_demand(const pl_run_in *in, placement_demand *out);
 
 /* The PipelineRun's plan: the start (the pipeline, its templates and the
  * resolved parameters copied into status), retry from failure (a new
@@ -340,7 +365,9 @@ int pl_config_parse(const json_t *section, pl_config *out, char *err, size_t err
  * configuration's "pipeline" section (may be NULL, see pl_config_parse; a bad
  * one is logged and CUBIT_EINVAL). */
 int pipeline_controller_register(rt_manager *m) CUBIT_WUR;
-int pipelinerun_controller_register(rt_manager *m, const json_t *settings) CUBIT_WUR;
+/* 'gpu' (borrowed) weighs the room of the clusters a run placed as a whole
+ * may go to. */
+int pipelinerun_controller_register(rt_manager *m, const json_t *settings, const gpu_profile *gpu) CUBIT_WUR;
 int jobtemplate_controllers_register(rt_manager *m) CUBIT_WUR;
 
 #endif

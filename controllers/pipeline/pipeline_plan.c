@@ -146,6 +146,12 @@ static json_t *desired_run(const json_t *p, int64_t tick) {
   const char *user = json_string_value(json_object_get(js_get(p, "metadata.annotations"), "cubit.dev/user"));
   if (user)
     json_object_set_new(json_object_get(run, "metadata"), "annotations", json_pack("{s:s}", "cubit.dev/user", user));
+  /* Where its runs are placed as a whole (docs/multicluster.md). */
+  static const char *placing[] = {"cluster", "placement"};
+  for (size_t i = 0; i < 2; i++) {
+    json_t *v = json_object_get(json_object_get(p, "spec"), placing[i]);
+    if (v) json_object_set_new(json_object_get(run, "spec"), placing[i], json_deep_copy(v));
+  }
   rt_set_controller_ref(run, p);
   return run;
 }

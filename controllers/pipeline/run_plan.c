@@ -15,6 +15,10 @@
  *   stopped   spec.stopped: nothing starts, running tasks' attempts are
  *             stopped and the tasks wait (Pending) for the run to resume,
  *             when each starts its next attempt; the finished stay finished;
+ *   place     a run with spec.cluster or spec.placement is placed once as
+ *             a whole (the shared steps of controllers/cluster/placement.h):
+ *             its work claim and outputs readers are made in that cluster
+ *             and every task is pinned there; deleted, it cleans there;
  *   status    the nodes, progress, and the run's phase and state.
  *
  * Phases and states (docs/pipeline.md#status): Pending (waiting for its
@@ -33,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/cluster/cluster.h"
 #include "controllers/pipeline/pipeline.h"
 #include "controllers/trainingjob/trainingjob.h"
 #include "runtime/apply.h"
@@ -58,7 +63,38 @@ typedef struct run_state {
   pl_work_mount work;
   json_t *refs;               /* run.name, run.namespace, run.scheduledTime (owned) */
   int stopped;                /* spec.stopped */
+  /* Placed as a whole: the cluster its tasks are pinned to, and the member
+   * its work claim and outputs readers are made in (NULL: the hub). */
+  const char *cluster, *member;
 } run_state;
+
+/* ------------------------------------------------- children's home */
+
+static const placement_words run_words = {
+    .noun = "PipelineRun", .demand = "its largest task's gang", .label = PL_LABEL_RUN};
+
+/* The shared placement steps' view of this plan. */
+static placement_step place_step(run_state *rs) {
+  const pl_run_in *in = rs->in;
+  return (placement_step){.words = &run_words, .obj = in->run, .clusters = in->clusters, .nclusters = in->nclusters,
+                          .project_name = in->project_name, .status = rs->status, .out = rs->plan,
+                          .gen = js_int(in->run, "metadata.generation", 0), .now = in->now};
+}
+
+/* The work claim and outputs readers are made where the tasks run: in the
+ * hub owned by the run, in its member labelled for it (no ownerReference
+ * crosses clusters). */
+static void apply_child(run_state *rs, const kube_resource *r, json_t *desired) {
+  if (rs->member) {
+    placement_step ps = place_step(rs);
+    desired = placement_for_member(&ps, desired);
+  }
+  rt_plan_apply_in(rs->plan, rs->member, r, desired);
+}
+
+static int own_child(const run_state *rs, const json_t *child) {
+  return rs->member ? placement_labelled_for(rs->in->run, child) : rt_is_controlled_by(child, rs->in->run);
+}
 
 /* ------------------------------------------------------ references */
 
@@ -186,11 +222,10 @@ static int read_outputs(run_state *rs, size_t i, const json_t *tj, char *why, si
   snprintf(name, sizeof(name), "%s-outputs", js_name(tj));
   const json_t *job = find(rs->in->jobs, name);
   if (job == NULL) {
-    rt_plan_apply(rs->plan, &kube_jobs,
-                  pl_outputs_reader(run, tj, tm, &rs->work, rs->spec.tasks[i].name, rs->in->reader_image));
+    apply_child(rs, &kube_jobs, pl_outputs_reader(run, tj, tm, &rs->work, rs->spec.tasks[i].name, rs->in->reader_image));
     return 1;
   }
-  if (!rt_is_controlled_by(job, run)) {
+  if (!own_child(rs, job)) {
     snprintf(why, len, "a Job named %s exists and belongs to something else", name);
     return CUBIT_EINVAL;
   }
@@ -311,7 +346,7 @@ static int task_trainingjob(run_state *rs, size_t i, int attempt, json_t **out, 
   json_decref(given);
   if (rc) return CUBIT_EINVAL;
   workload_refs w = {rs, values};
-  pl_task_input in = {rs->in->run, t, tm, values, &rs->work, attempt, workload_value, &w};
+  pl_task_input in = {rs->in->run, t, tm, values, &rs->work, attempt, workload_value, &w, rs->cluster};
   rc = pl_task_trainingjob(&in, out, why, len);
   json_decref(values);
   return rc ? CUBIT_EINVAL : 0;
@@ -740,8 +775,7 @@ static int retry(run_state *rs) {
 /* One step of the DAG and everything it asks for. */
 static void step(run_state *rs) {
   const pl_run_in *in = rs->in;
-  if (rs->spec.work.kind == PL_WORK_TEMPLATE)
-    rt_plan_apply(rs->plan, &kube_pvcs, pl_work_claim(in->run, &rs->spec.work));
+  if (rs->spec.work.kind == PL_WORK_TEMPLATE) apply_child(rs, &kube_pvcs, pl_work_claim(in->run, &rs->spec.work));
   nodes_from_status(rs);
   pl_node *before = xmalloc(sizeof(rs->nodes));
   memcpy(before, rs->nodes, sizeof(rs->nodes));
@@ -806,6 +840,134 @@ static void stop_step(run_state *rs) {
   rs->plan->status_first = 1;
 }
 
+/* -------------------------------------------------------- placement */
+
+/* The largest gang of the tasks whose TrainingJob can be made now (see
+ * pl_run_demand). */
+static void run_demand(run_state *rs, placement_demand *out) {
+  memset(out, 0, sizeof(*out));
+  for (size_t i = 0; i < rs->spec.ntasks; i++) {
+    json_t *tj = NULL;
+    char why[600];
+    tj_spec s;
+    if (task_trainingjob(rs, i, 1, &tj, why, sizeof(why)) == 0 && tj_spec_parse(tj, &s, why, sizeof(why)) == 0) {
+      placement_demand d;
+      tj_demand_of(&s, &d);
+      int larger = d.gpu_milli != out->gpu_milli     ? d.gpu_milli > out->gpu_milli
+                   : d.cpu_milli != out->cpu_milli ? d.cpu_milli > out->cpu_milli
+                                                   : d.memory_bytes > out->memory_bytes;
+      if (larger) *out = d;
+    }
+    json_decref(tj);
+  }
+}
+
+/* A task whose template names a cluster the run does not run in: the run
+ * decides its tasks' cluster (placed by policy, any cluster named is one it
+ * may not choose). 1 with why. */
+static int tasks_elsewhere(run_state *rs, const char *cluster, char *why, size_t len) {
+  for (size_t i = 0; i < rs->spec.ntasks; i++) {
+    const char *named = js_str(rs->tmpl[i].workload, "cluster");
+    if (named == NULL || (cluster && strcmp(named, cluster) == 0)) continue;
+    snprintf(why, len,
+             "task %s: its template's spec.workload.cluster names cluster %s, but the run is placed as a whole "
+             "(%s%s) and runs every task in its own cluster: remove the template's cluster",
+             rs->spec.tasks[i].name, named, cluster ? "spec.cluster: " : "spec.placement", cluster ? cluster : "");
+    return 1;
+  }
+  return 0;
+}
+
+typedef enum { PLACE_GO, PLACE_STATUS, PLACE_FINALIZER } place_result;
+
+/* A run with spec.cluster or spec.placement, once it has its copy of the
+ * pipeline, is placed once as a whole (docs/multicluster.md): the choice is
+ * written to status.cluster alone, before any child; on a member the
+ * finalizer comes next, alone too (it changes the resourceVersion the
+ * status write is guarded by); then its children are made there
+ * (PLACE_GO). While its member is away the rest of the status stays as
+ * last seen. */
+static place_result place_run(run_state *rs) {
+  const pl_run_in *in = rs->in;
+  placement_step ps = place_step(rs);
+  const char *cluster = placement_cluster_of(in->run, in->place, in->nclusters);
+  if (cluster == NULL && js_get(in->run, "status.pipelineSpec") == NULL) {
+    /* It starts in this plan: the clusters were gathered before its
+     * demand (the GPU model) was known; placed on the next look. */
+    waiting(rs, "Pending", "Starting", "started; placing it as a whole next", 0);
+    return PLACE_STATUS;
+  }
+  if (cluster == NULL) {
+    char why[700];
+    if (tasks_elsewhere(rs, in->place->cluster, why, sizeof(why))) {
+      finished(rs, 0, "InvalidRun", why);
+      return PLACE_STATUS;
+    }
+    placement_demand d;
+    run_demand(rs, &d);
+    placement_verdict v;
+    placement_choose(&ps, in->place, &d, &v);
+    const char *phase = strcmp(v.reason, "NoClusterFits") == 0 ? "Queued" : "Pending";
+    pl__set_state(rs->plan, rs->status, in->run, phase, v.state, v.reason, v.message, in->now,
+                  v.warn ? PL_WARN_REASON : PL_WARN_NONE);
+    outcome_conditions(rs, phase, v.reason, v.message);
+    set_message(rs, v.message);
+    return PLACE_STATUS;
+  }
+  rs->cluster = cluster;
+  if (strcmp(cluster, CLUSTER_LOCAL) == 0) return PLACE_GO;
+  rs->member = cluster;
+  const placement_view *c = placement_views_find(in->clusters, in->nclusters, cluster);
+  if (!(c && c->ready)) {
+    placement_unreachable(&ps, cluster, c);
+    return PLACE_STATUS;
+  }
+  if (!rt_has_finalizer(in->run, PLACEMENT_REMOTE_FINALIZER)) {
+    rt_plan_add_finalizer(rs->plan, PLACEMENT_REMOTE_FINALIZER);
+    return PLACE_FINALIZER;
+  }
+  placement_reachable(&ps, cluster);
+  return PLACE_GO;
+}
+
+/* The run is being deleted and its work claim and outputs readers live in
+ * a member: they are deleted there, then the finalizer goes
+ * (placement_cleanup_finish). A claim whose deletion is under way counts as
+ * done: the member's storage protection keeps it while the pods of the
+ * run's TrainingJobs still use it, and those go only after the run (the hub
+ * garbage-collects them, their own finalizers clean the member). */
+static void remote_cleanup(run_state *rs) {
+  const pl_run_in *in = rs->in;
+  const char *member = js_str(in->run, "status.cluster");
+  if (!rt_has_finalizer(in->run, PLACEMENT_REMOTE_FINALIZER)) return;
+  placement_step ps = place_step(rs);
+  if (member == NULL || strcmp(member, CLUSTER_LOCAL) == 0) {
+    rt_plan_remove_finalizer(rs->plan, PLACEMENT_REMOTE_FINALIZER);
+    return;
+  }
+  rs->member = member;
+  const placement_view *c = placement_views_find(in->clusters, in->nclusters, member);
+  size_t left = 0, away = 0;
+  if (c && c->ready) {
+    for (size_t i = 0; in->jobs && i < in->jobs->len; i++) {
+      const json_t *job = in->jobs->items[i];
+      if (!own_child(rs, job)) continue;
+      left++;
+      if (!js_get(job, "metadata.deletionTimestamp")) rt_plan_delete_in(rs->plan, member, &kube_jobs, job, "Background");
+    }
+    if (in->member_claim && own_child(rs, in->member_claim) && !js_get(in->member_claim, "metadata.deletionTimestamp")) {
+      left++;
+      rt_plan_delete_in(rs->plan, member, &kube_pvcs, in->member_claim, "Background");
+    }
+  } else {
+    left = away = 1;
+  }
+  char what[300];
+  snprintf(what, sizeof(what), "PersistentVolumeClaim %s-work and the outputs readers' Jobs labelled %s=%s",
+           js_name(in->run), PL_LABEL_RUN, js_name(in->run));
+  placement_cleanup_finish(&ps, left, away, in->remote_cleanup_timeout_s, member, what);
+}
+
 /* ------------------------------------------------------------- plan */
 
 static void run_state_free(run_state *rs) {
@@ -841,12 +1003,32 @@ static void settled(run_state *rs) {
   }
 }
 
+void pl_run_demand(const pl_run_in *in, placement_demand *out) {
+  run_state *rs = xcalloc(1, sizeof(*rs));
+  rs->in = in;
+  rs->status = rt_status_from(in->run);
+  char why[700];
+  memset(out, 0, sizeof(*out));
+  if (json_object_get(rs->status, "pipelineSpec") && load_snapshot(rs, why, sizeof(why)) == 0) run_demand(rs, out);
+  run_state_free(rs);
+}
+
 void pl_run_plan(const pl_run_in *in, rt_plan *plan) {
   run_state *rs = xcalloc(1, sizeof(*rs));
   rs->in = in;
   rs->plan = plan;
   rs->status = rt_status_from(in->run);
   rs->stopped = json_is_true(js_get(in->run, "spec.stopped"));
+  if (js_get(in->run, "metadata.deletionTimestamp")) { /* only a member's children need the plan */
+    remote_cleanup(rs);
+    run_state_free(rs);
+    return;
+  }
+  place_result placed = PLACE_GO;
+  if (in->place) { /* where its tasks were pinned, once placed (a finished run's stops too) */
+    rs->cluster = placement_cluster_of(in->run, in->place, in->nclusters);
+    if (rs->cluster && strcmp(rs->cluster, CLUSTER_LOCAL) != 0) rs->member = rs->cluster;
+  }
   int retried = retry(rs);
   char why[700] = "";
   const char *reason = "";
@@ -865,12 +1047,18 @@ void pl_run_plan(const pl_run_in *in, rt_plan *plan) {
     else finished(rs, 0, "InvalidRun", why);
   } else if (!rs->spec_ok && load_snapshot(rs, why, sizeof(why))) {
     finished(rs, 0, "InvalidRun", why);
+  } else if (in->place_error) {
+    finished(rs, 0, "InvalidRun", in->place_error);
+  } else if (in->place && (placed = place_run(rs)) != PLACE_GO) {
+    /* placed, waiting to be, or adding the finalizer: nothing else now */
   } else if (rs->stopped) {
     stop_step(rs);
   } else {
     step(rs);
   }
-  rt_plan_set_status(plan, rs->status);
-  rs->status = NULL;
+  if (placed != PLACE_FINALIZER) {
+    rt_plan_set_status(plan, rs->status);
+    rs->status = NULL;
+  }
   run_state_free(rs);
 }

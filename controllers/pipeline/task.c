@@ -120,20 +120,33 @@ int pl_task_trainingjob(const pl_task_input *in, json_t **out, char *err, size_t
   }
   char attempt[16];
   snprintf(attempt, sizeof(attempt), "%d", in->attempt);
-  if (in->work->claim[0]) {
-    /* The run's work volume and its outputs readers are in the hub
-     * (docs/multicluster.md#placement): a task sharing it runs there, not
-     * where a project spanning clusters would place it. */
+  if (in->cluster) {
+    /* The run was placed as a whole: every task runs where its work volume
+     * and outputs readers are (docs/multicluster.md#placement). */
     const char *cluster = js_str(spec, "cluster");
-    if (cluster && strcmp(cluster, CLUSTER_LOCAL) != 0) {
-      snprintf(err, errlen,
-               "spec.workload.cluster: %s: a task that shares the run's work volume runs in the hub, where the volume "
-               "is (\"local\" or unset)",
-               cluster);
+    if (cluster && strcmp(cluster, in->cluster) != 0) {
+      snprintf(err, errlen, "spec.workload.cluster: %s: the run is placed on cluster %s, where its tasks run", cluster,
+               in->cluster);
       json_decref(spec);
       return CUBIT_EINVAL;
     }
-    json_object_set_new(spec, "cluster", json_string(CLUSTER_LOCAL));
+    json_object_set_new(spec, "cluster", json_string(in->cluster));
+    json_object_del(spec, "placement");
+  }
+  if (in->work->claim[0]) {
+    /* An unplaced run's work volume and its outputs readers are in the hub
+     * (docs/multicluster.md#placement): a task sharing it runs there, not
+     * where a project spanning clusters would place it. */
+    const char *cluster = js_str(spec, "cluster");
+    if (in->cluster == NULL && cluster && strcmp(cluster, CLUSTER_LOCAL) != 0) {
+      snprintf(err, errlen,
+               "spec.workload.cluster: %s: a task that shares the run's work volume runs in the hub, where the volume "
+               "is (\"local\" or unset; or place the run on %s with its spec.cluster)",
+               cluster, cluster);
+      json_decref(spec);
+      return CUBIT_EINVAL;
+    }
+    if (in->cluster == NULL) json_object_set_new(spec, "cluster", json_string(CLUSTER_LOCAL));
     char *dir = pl_outputs_dir(in->work, in->task->name);
     for (size_t k = in->tmpl->noutputs; k-- > 0;) {
       char var[96];

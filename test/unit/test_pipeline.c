@@ -1035,7 +1035,7 @@ START_TEST(task_trainingjob) {
   pl_work_mount_of(&s.work, "etl-1", &m);
   json_t *values = J("{'workers':3,'data':'s3://d','run.scheduledTime':'2026-03-10T05:00:00Z',"
                      "'tasks.prep.outputs.rows':'1200'}");
-  pl_task_input in = {run, &s.tasks[0], &tm, values, &m, 2, task_values, values};
+  pl_task_input in = {run, &s.tasks[0], &tm, values, &m, 2, task_values, values, NULL};
   json_t *tj = NULL;
   ck_assert_msg(pl_task_trainingjob(&in, &tj, err, sizeof(err)) == 0, "%s", err);
   ck_assert_str_eq(js_name(tj), "etl-1-train-2");
@@ -1082,7 +1082,28 @@ START_TEST(task_trainingjob) {
   json_object_set_new(json_object_get(tspec, "workload"), "cluster", json_string("gpu-east"));
   ck_assert_int_eq(pl_task_trainingjob(&in, &tj, err, sizeof(err)), CUBIT_EINVAL);
   ck_assert_str_eq(err, "spec.workload.cluster: gpu-east: a task that shares the run's work volume runs in the hub, "
-                        "where the volume is (\"local\" or unset)");
+                        "where the volume is (\"local\" or unset; or place the run on gpu-east with its spec.cluster)");
+  /* A run placed as a whole on gpu-east: its tasks are pinned there, with
+   * the work volume (made there); a workload naming that cluster agrees. */
+  in.cluster = "gpu-east";
+  ck_assert_msg(pl_task_trainingjob(&in, &tj, err, sizeof(err)) == 0, "%s", err);
+  ck_assert_str_eq(js_str(tj, "spec.cluster"), "gpu-east");
+  ck_assert_str_eq(js_str(json_array_get(js_get(tj, "spec.volumes"), 0), "claimName"), "team");
+  json_decref(tj);
+  /* ... one naming another cluster is refused, naming the field. */
+  json_object_set_new(json_object_get(tspec, "workload"), "cluster", json_string("gpu-west"));
+  ck_assert_int_eq(pl_task_trainingjob(&in, &tj, err, sizeof(err)), CUBIT_EINVAL);
+  ck_assert_str_eq(err, "spec.workload.cluster: gpu-west: the run is placed on cluster gpu-east, where its tasks run");
+  /* ... and a workload's own placement policy yields to the run's cluster. */
+  json_object_del(json_object_get(tspec, "workload"), "cluster");
+  json_object_set_new(json_object_get(tspec, "workload"), "placement", J("{'policy':'MostFreeGPUs'}"));
+  ck_assert_msg(pl_task_trainingjob(&in, &tj, err, sizeof(err)) == 0, "%s", err);
+  ck_assert_str_eq(js_str(tj, "spec.cluster"), "gpu-east");
+  ck_assert_ptr_null(js_get(tj, "spec.placement"));
+  json_decref(tj);
+  json_object_del(json_object_get(tspec, "workload"), "placement");
+  json_object_set_new(json_object_get(tspec, "workload"), "cluster", json_string("gpu-east"));
+  in.cluster = NULL;
   /* Without a work volume it is placed as the workload says. */
   pl_work_mount none = {0};
   in.work = &none;
@@ -1510,7 +1531,8 @@ START_TEST(plan_pipelinerun) {
   cache_list tj_list = {malloc((json_array_size(tjs) + 1) * sizeof(json_t *)), json_array_size(tjs)};
   for (size_t i = 0; i < tj_list.len; i++) tj_list.items[i] = json_array_get(tjs, i);
   cache_list none = {NULL, 0};
-  pl_run_in in = {run, pipeline, templates, &tj_list, &none, &none, "busybox", T(PLAN_NOW)};
+  pl_run_in in = {.run = run, .pipeline = pipeline, .templates = templates, .trainingjobs = &tj_list, .jobs = &none,
+                  .pods = &none, .reader_image = "busybox", .now = T(PLAN_NOW)};
   rt_plan plan;
   rt_plan_init(&plan);
   pl_run_plan(&in, &plan);
@@ -1559,7 +1581,8 @@ START_TEST(plan_pipelinerun_start_snapshot) {
   json_object_set_new(templates, "JobTemplate/t", J(t));
   free(t);
   cache_list none = {NULL, 0};
-  pl_run_in in = {run, pipeline, templates, &none, &none, &none, "busybox", T(PLAN_NOW)};
+  pl_run_in in = {.run = run, .pipeline = pipeline, .templates = templates, .trainingjobs = &none, .jobs = &none,
+                  .pods = &none, .reader_image = "busybox", .now = T(PLAN_NOW)};
   rt_plan plan;
   rt_plan_init(&plan);
   pl_run_plan(&in, &plan);
@@ -1573,6 +1596,233 @@ START_TEST(plan_pipelinerun_start_snapshot) {
   rt_plan_free(&plan);
   json_decref(templates);
   json_decref(pipeline);
+  json_decref(run);
+}
+END_TEST
+
+/* ------------------------------------------ a run placed as a whole */
+
+/* A pipeline with a work volume made per run, two tasks sharing it (b reads
+ * a's output), a gang of one pod with a GPU. */
+#define PLACED_SPEC                                                                                                  \
+  "{'workVolume':{'volumeClaimTemplate':{'spec':{'accessModes':['ReadWriteOnce'],'resources':{'requests':"            \
+  "{'storage':'1Gi'}}}}},'tasks':[{'name':'a','templateRef':{'name':'o'},'resources':{'cpu':'1','gpu':'1'}},"        \
+  "{'name':'b','templateRef':{'name':'o'},'dependsOn':['a'],'params':{'in':'{{tasks.a.outputs.m}}'}}]}"
+static const char *tmpl_o = "{'parameters':[{'name':'in','default':'x'}],'outputs':[{'name':'m','path':'m.txt'}],"
+                            "'workload':{'framework':'batch','image':'busybox','command':['echo','{{params.in}}'],"
+                            "'roles':{'main':{'replicas':1}}}}";
+#define TJ_DONE(name, task)                                                                                           \
+  "{'metadata':{'name':'" name "','namespace':'ml','labels':{'cubit.dev/task':'" task "','cubit.dev/attempt':'1'},"  \
+  "'ownerReferences':[{'kind':'PipelineRun','name':'r','uid':'run-uid','controller':true}]},'status':" DONE "}"
+#define MEMBER_OWNED "'labels':{'cubit.dev/pipelinerun':'r','cubit.dev/owner-uid':'run-uid'}"
+
+static const struct placed_row {
+  const char *name;
+  const char *spec;    /* more of the run's spec (JSON members) */
+  const char *meta;    /* more metadata (JSON members) */
+  const char *before;  /* more status (JSON members) */
+  int east_ready;      /* gpu-east answers */
+  int64_t east_gpus;   /* free GPUs (cards) in gpu-east; the hub has none */
+  const char *tjs;     /* the hub's TrainingJobs */
+  const char *jobs;    /* the Jobs (the member's when placed there) */
+  const char *claim;   /* the run's work claim in gpu-east, or NULL */
+  /* what the plan says (phase NULL: no status written) */
+  const char *phase, *state, *reason, *message;
+  const char *cluster; /* status.cluster */
+  const char *actions, *events;
+  int64_t requeue;
+} placed_rows[] = {
+    {"pinned to the member: the choice is written alone", "'cluster':'gpu-east'", "", "", 1, 0, "[]", "[]", NULL,
+     "Pending", "PROGRESSING", "Placed", "placed on cluster gpu-east (spec.cluster)", "gpu-east", "", "Normal Placed",
+     0},
+    {"placed by policy on the member with room", "'placement':{'policy':'Ordered'}", "", "", 1, 2, "[]", "[]", NULL,
+     "Pending", "PROGRESSING", "Placed", "placed on cluster gpu-east (policy Ordered)", "gpu-east", "",
+     "Normal Placed", 0},
+    {"placed on the member: the finalizer next, alone", "'cluster':'gpu-east'", "", "'cluster':'gpu-east'", 1, 0, "[]",
+     "[]", NULL, NULL, NULL, NULL, NULL, NULL, "add-finalizer", "", 0},
+    {"in the member: its claim there, the first task pinned there", "'cluster':'gpu-east'",
+     ",'finalizers':['cubit.dev/remote-children']", "'cluster':'gpu-east'", 1, 0, "[]", "[]", NULL, "Pending",
+     "PROGRESSING", "Starting", "starting task a (TrainingJob r-a-1)", "gpu-east",
+     "apply PersistentVolumeClaim r-work@gpu-east owned-by-label, apply TrainingJob r-a-1 cluster=gpu-east",
+     "Normal TaskStarted", 30000},
+    {"in the member: a's outputs read there", "'cluster':'gpu-east'", ",'finalizers':['cubit.dev/remote-children']",
+     "'cluster':'gpu-east','nodes':{'a':{'phase':'Running','attempts':1}}", 1, 0, "[" TJ_DONE("r-a-1", "a") "]",
+     "[]", NULL, "Running", "PROGRESSING", "Running", "running: a", "gpu-east",
+     "apply PersistentVolumeClaim r-work@gpu-east owned-by-label, apply Job r-a-1-outputs@gpu-east owned-by-label",
+     "", 30000},
+    {"no cluster has room", "'placement':{'policy':'Ordered'}", "", "", 1, 0, "[]", "[]", NULL, "Queued",
+     "PROGRESSING", "NoClusterFits",
+     "no cluster of p has room for its largest task's gang (cpu 1000m, memory 0 bytes, 1 GPUs): local: 0 "
+     "free GPUs, 1 needed; gpu-east: 0 free GPUs, 1 needed",
+     NULL, "", "Warning NoClusterFits", 15000},
+    {"pinned to a cluster the project does not list", "'cluster':'gpu-west'", "", "", 1, 0, "[]", "[]", NULL,
+     "Pending", "FAILED", "ClusterNotAllowed", "spec.cluster: gpu-west is not one of p's clusters", NULL, "",
+     "Warning ClusterNotAllowed", 0},
+    {"its member does not answer", "'cluster':'gpu-east'", ",'finalizers':['cubit.dev/remote-children']",
+     "'cluster':'gpu-east','phase':'Running'", 0, 0, "[]", "[]", NULL, "Running", "PROGRESSING", "", "", "gpu-east",
+     "", "Warning ClusterUnreachable", 5000},
+    {"deleted: its reader and claim in the member go, the finalizer waits", "'cluster':'gpu-east'",
+     ",'finalizers':['cubit.dev/remote-children'],'deletionTimestamp':'2026-03-01T11:59:00Z'", "'cluster':'gpu-east'",
+     1, 0, "[" TJ_DONE("r-a-1", "a") "]",
+     "[{'metadata':{'name':'r-a-1-outputs','namespace':'ml'," MEMBER_OWNED "}},"
+     "{'metadata':{'name':'r-a-1','namespace':'ml','labels':{'cubit.dev/pipelinerun':'r','cubit.dev/owner-uid':"
+     "'tj-uid'}}}]",
+     "{'metadata':{'name':'r-work','namespace':'ml'," MEMBER_OWNED "}}", NULL, NULL, NULL, NULL, NULL,
+     "delete Job r-a-1-outputs@gpu-east, delete PersistentVolumeClaim r-work@gpu-east", "", 1000},
+    {"deleted: the claim's deletion under way (held by the tasks' pods), the finalizer goes", "'cluster':'gpu-east'",
+     ",'finalizers':['cubit.dev/remote-children'],'deletionTimestamp':'2026-03-01T11:59:00Z'", "'cluster':'gpu-east'",
+     1, 0, "[" TJ_DONE("r-a-1", "a") "]", "[]",
+     "{'metadata':{'name':'r-work','namespace':'ml','deletionTimestamp':'2026-03-01T11:59:30Z'," MEMBER_OWNED "}}",
+     NULL, NULL, NULL, NULL, NULL, "remove-finalizer", "", 0},
+    {"deleted while the member does not answer: the finalizer waits", "'cluster':'gpu-east'",
+     ",'finalizers':['cubit.dev/remote-children'],'deletionTimestamp':'2026-03-01T11:59:00Z'", "'cluster':'gpu-east'",
+     0, 0, "[]", "[]", NULL, NULL, NULL, NULL, NULL, NULL, "", "", 5000},
+    {"deleted: nothing left in the member, the finalizer goes", "'cluster':'gpu-east'",
+     ",'finalizers':['cubit.dev/remote-children'],'deletionTimestamp':'2026-03-01T11:59:00Z'", "'cluster':'gpu-east'",
+     1, 0, "[]", "[]", NULL, NULL, NULL, NULL, NULL, NULL, "remove-finalizer", "", 0},
+};
+
+static void placed_words(const rt_plan *p, char *out, size_t len) {
+  out[0] = '\0';
+  for (size_t i = 0; i < p->nactions; i++) {
+    const rt_action *a = &p->actions[i];
+    char word[300];
+    if (a->kind == RT_ACT_ADD_FINALIZER || a->kind == RT_ACT_REMOVE_FINALIZER) {
+      snprintf(word, sizeof(word), "%s", a->kind == RT_ACT_ADD_FINALIZER ? "add-finalizer" : "remove-finalizer");
+    } else {
+      const char *tjc = strcmp(a->resource->kind, "TrainingJob") == 0 ? js_str(a->object, "spec.cluster") : NULL;
+      int labelled = a->cluster && js_get(a->object, "metadata.ownerReferences") == NULL &&
+                     json_object_get(js_get(a->object, "metadata.labels"), "cubit.dev/owner-uid");
+      snprintf(word, sizeof(word), "%s %s %s%s%s%s%s%s", a->kind == RT_ACT_APPLY ? "apply" : "delete",
+               a->resource->kind, js_name(a->object), a->cluster ? "@" : "", a->cluster ? a->cluster : "",
+               tjc ? " cluster=" : "", tjc ? tjc : "", labelled && a->kind == RT_ACT_APPLY ? " owned-by-label" : "");
+    }
+    add_word(out, len, word);
+  }
+}
+
+START_TEST(plan_pipelinerun_placed) {
+  const struct placed_row *r = &placed_rows[_i];
+  char *text = xasprintf("{'apiVersion':'cubit.dev/v1alpha1','kind':'PipelineRun','metadata':{'name':'r','namespace':"
+                         "'ml','uid':'run-uid','generation':3,'creationTimestamp':'2026-03-01T10:59:00Z'%s},'spec':{"
+                         "'pipelineRef':{'name':'etl'},%s},'status':{%s}}",
+                         r->meta, r->spec, r->before);
+  json_t *run = J(text);
+  free(text);
+  json_t *status = json_object_get(run, "status");
+  json_object_set_new(status, "pipelineSpec", J(PLACED_SPEC));
+  json_object_set_new(status, "templates", json_pack("{s:o}", "JobTemplate/o", J(tmpl_o)));
+  js_set_time(status, "startTime", T("2026-03-01T11:00:00Z"));
+  json_t *tjs = J(r->tjs), *jobs = J(r->jobs), *claim = r->claim ? J(r->claim) : NULL;
+  cache_list tj_list = {malloc((json_array_size(tjs) + 1) * sizeof(json_t *)), json_array_size(tjs)};
+  for (size_t i = 0; i < tj_list.len; i++) tj_list.items[i] = json_array_get(tjs, i);
+  cache_list job_list = {malloc((json_array_size(jobs) + 1) * sizeof(json_t *)), json_array_size(jobs)};
+  for (size_t i = 0; i < job_list.len; i++) job_list.items[i] = json_array_get(jobs, i);
+  cache_list none = {NULL, 0};
+  placement_view clusters[2] = {
+      {.name = "local", .ready = 1, .serves = 1, .free_cpu_milli = 64000, .free_memory_bytes = 1LL << 36},
+      {.name = "gpu-east", .ready = r->east_ready, .message = "cannot reach the API server", .serves = 1,
+       .free_cpu_milli = 64000, .free_memory_bytes = 1LL << 36, .free_gpu_milli = r->east_gpus * 1000},
+  };
+  placement_spec place;
+  char err[300];
+  json_t *spec = json_object_get(run, "spec");
+  ck_assert_msg(placement_spec_parse(spec, &place, err, sizeof(err)) == 0, "%s", err);
+  pl_run_in in = {.run = run, .trainingjobs = &tj_list, .jobs = &job_list, .pods = &none, .reader_image = "busybox",
+                  .now = T(PLAN_NOW), .place = &place, .clusters = clusters, .nclusters = 2, .project_name = "p",
+                  .member_claim = claim};
+  rt_plan plan;
+  rt_plan_init(&plan);
+  pl_run_plan(&in, &plan);
+  said w;
+  plan_words(&plan, &w);
+  char actions[1024];
+  placed_words(&plan, actions, sizeof(actions));
+  ck_assert_str_eq(actions, r->actions);
+  ck_assert_str_eq(w.events, r->events);
+  ck_assert_int_eq(w.requeue, r->requeue);
+  if (r->phase == NULL) {
+    ck_assert_msg(plan.status == NULL, "%s: a status is written", r->name);
+  } else if (r->reason[0]) {
+    assert_state(plan.status, r->phase, r->state, r->reason, r->message);
+  } else { /* the member away: the phase as last seen, ClusterReachable says why */
+    ck_assert_str_eq(js_str(plan.status, "phase"), r->phase);
+    const json_t *c = rt_condition_get(plan.status, "ClusterReachable");
+    ck_assert_str_eq(js_str(c, "status"), "False");
+    ck_assert_str_eq(js_str(c, "message"), "cluster gpu-east: cannot reach the API server");
+  }
+  if (plan.status) {
+    const char *placed = js_str(plan.status, "cluster");
+    ck_assert_str_eq(placed ? placed : "(none)", r->cluster ? r->cluster : "(none)");
+    if (r->cluster && strcmp(r->reason, "Placed") == 0)
+      ck_assert_str_eq(js_str(rt_condition_get(plan.status, "Placed"), "status"), "True");
+  }
+  rt_plan_free(&plan);
+  free(tj_list.items);
+  free(job_list.items);
+  json_decref(claim);
+  json_decref(jobs);
+  json_decref(tjs);
+  json_decref(run);
+}
+END_TEST
+
+/* A run starting in this plan is placed on the next look, once its demand
+ * is known to the gather: the copy is written, nothing placed or made. */
+START_TEST(plan_pipelinerun_placed_start) {
+  json_t *run = J("{'apiVersion':'cubit.dev/v1alpha1','kind':'PipelineRun','metadata':{'name':'r','namespace':'ml',"
+                  "'uid':'run-uid','generation':3},'spec':{'pipelineRef':{'name':'etl'},'cluster':'gpu-east'}}");
+  json_t *pipeline = J("{'metadata':{'name':'etl','namespace':'ml'},'spec':" PLACED_SPEC "}");
+  json_t *templates = json_pack("{s:{s:o}}", "JobTemplate/o", "spec", J(tmpl_o));
+  cache_list none = {NULL, 0};
+  placement_view clusters[2] = {{.name = "local", .ready = 1, .serves = 1}, {.name = "gpu-east", .ready = 1, .serves = 1}};
+  placement_spec place = {.cluster = "gpu-east"};
+  pl_run_in in = {.run = run, .pipeline = pipeline, .templates = templates, .trainingjobs = &none, .jobs = &none,
+                  .pods = &none, .reader_image = "busybox", .now = T(PLAN_NOW), .place = &place,
+                  .clusters = clusters, .nclusters = 2, .project_name = "p"};
+  rt_plan plan;
+  rt_plan_init(&plan);
+  pl_run_plan(&in, &plan);
+  ck_assert_uint_eq(plan.nactions, 0);
+  ck_assert_ptr_nonnull(js_get(plan.status, "pipelineSpec"));
+  ck_assert_ptr_null(js_get(plan.status, "cluster"));
+  assert_state(plan.status, "Pending", "PROGRESSING", "Starting", "started; placing it as a whole next");
+  rt_plan_free(&plan);
+  json_decref(templates);
+  json_decref(pipeline);
+  json_decref(run);
+}
+END_TEST
+
+/* Without spec.cluster and spec.placement a run is not placed: its claim is
+ * the hub's, owned by the run, and a task sharing it is pinned to the hub,
+ * whatever clusters the project lists (as before placement as a whole). */
+START_TEST(plan_pipelinerun_unplaced) {
+  json_t *run = J("{'apiVersion':'cubit.dev/v1alpha1','kind':'PipelineRun','metadata':{'name':'r','namespace':'ml',"
+                  "'uid':'run-uid','generation':3},'spec':{'pipelineRef':{'name':'etl'}}}");
+  json_t *status = json_object();
+  json_object_set_new(status, "pipelineSpec", J(PLACED_SPEC));
+  json_object_set_new(status, "templates", json_pack("{s:o}", "JobTemplate/o", J(tmpl_o)));
+  json_object_set_new(run, "status", status);
+  cache_list none = {NULL, 0};
+  placement_view clusters[1] = {{.name = "gpu-east", .ready = 1, .serves = 1}};
+  pl_run_in in = {.run = run, .trainingjobs = &none, .jobs = &none, .pods = &none, .reader_image = "busybox",
+                  .now = T(PLAN_NOW), .clusters = clusters, .nclusters = 1, .project_name = "p"};
+  rt_plan plan;
+  rt_plan_init(&plan);
+  pl_run_plan(&in, &plan);
+  char actions[1024];
+  placed_words(&plan, actions, sizeof(actions));
+  ck_assert_str_eq(actions, "apply PersistentVolumeClaim r-work, apply TrainingJob r-a-1 cluster=local");
+  ck_assert_ptr_nonnull(js_get(plan.actions[0].object, "metadata.ownerReferences"));
+  ck_assert_ptr_null(json_object_get(plan.status, "cluster"));
+  ck_assert_ptr_null(rt_condition_get(plan.status, "Placed"));
+  /* Its demand is the largest task's gang: a's (b's reads a's output). */
+  placement_demand d;
+  pl_run_demand(&in, &d);
+  ck_assert_int_eq(d.gpu_milli, 1000);
+  ck_assert_int_eq(d.cpu_milli, 1000);
+  rt_plan_free(&plan);
   json_decref(run);
 }
 END_TEST
@@ -1796,8 +2046,22 @@ START_TEST(plan_pipeline_watermark) {
   ck_assert_uint_eq(learned.ncreated, 1);
   ck_assert_str_eq(learned.created[0].name, "etl-1772366400");
   ck_assert_str_eq(json_string_value(json_array_get(js_get(plan.status, "activeRuns"), 0)), "etl-1772366400");
+  ck_assert_ptr_null(js_get(plan.actions[0].object, "spec.cluster"));
   json_object_set(p, "status", plan.status);
   rt_plan_free(&plan);
+  /* A Pipeline placing its runs as a whole gives each its spec.cluster and
+   * spec.placement. */
+  json_t *placed = json_deep_copy(p);
+  json_object_del(placed, "status");
+  json_object_set_new(json_object_get(placed, "spec"), "cluster", json_string("gpu-east"));
+  json_object_set_new(json_object_get(placed, "spec"), "placement", J("{'policy':'MostFreeGPUs'}"));
+  rt_plan_init(&plan);
+  pl_memo placed_learned;
+  pipeline_plan_of(placed, runs, 1, &known, T("2026-03-01T12:10:00Z"), &plan, &placed_learned);
+  ck_assert_str_eq(js_str(plan.actions[0].object, "spec.cluster"), "gpu-east");
+  ck_assert_str_eq(js_str(plan.actions[0].object, "spec.placement.policy"), "MostFreeGPUs");
+  rt_plan_free(&plan);
+  json_decref(placed);
 
   rt_plan_init(&plan);
   pl_memo next;
@@ -1907,6 +2171,9 @@ int main(void) {
   tc = tcase_create("plans");
   tcase_add_loop_test(tc, plan_pipelinerun, 0, N(run_rows));
   tcase_add_test(tc, plan_pipelinerun_start_snapshot);
+  tcase_add_loop_test(tc, plan_pipelinerun_placed, 0, N(placed_rows));
+  tcase_add_test(tc, plan_pipelinerun_placed_start);
+  tcase_add_test(tc, plan_pipelinerun_unplaced);
   tcase_add_loop_test(tc, plan_templates, 0, N(template_rows));
   tcase_add_loop_test(tc, plan_pipeline, 0, N(pipeline_rows));
   tcase_add_test(tc, plan_pipeline_watermark);

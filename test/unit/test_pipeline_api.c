@@ -10,6 +10,7 @@
 #include "api/pipeline/pipeline.h"
 #include "controllers/trainingjob/trainingjob.h"
 #include "testutil.h"
+#include "util/alloc.h"
 #include "util/json.h"
 #include "util/time.h"
 #include "webhooks/validate/jobtemplate.h"
@@ -794,6 +795,25 @@ START_TEST(webhook_pipelinerun) {
   ck_assert_int_eq(validate_pipelinerun(&hf.env, r, err, sizeof(err)), CUBIT_EINVAL);
   ck_assert_str_eq(err, "spec.params.day: required (a string parameter without a default) (Pipeline etl)");
   json_decref(r);
+  /* Placed as a whole: the shared grammar, and a cluster the namespace's
+   * project has (ml belongs to none: "local" only). */
+  static const char *placed[][2] = {
+      {"'cluster':'local'", ""},
+      {"'placement':{'policy':'MostFreeGPUs'}", ""},
+      {"'cluster':'gpu-east'",
+       "spec.cluster: gpu-east: the namespace's project spans no clusters; only \"local\" is allowed"},
+      {"'placement':{'policy':'Random'}", "spec.placement.policy: want Ordered or MostFreeGPUs, got \"Random\""},
+  };
+  for (size_t i = 0; i < sizeof(placed) / sizeof(placed[0]); i++) {
+    char *text = xasprintf("{'metadata':{'name':'r','namespace':'ml'},'spec':{'pipelineRef':{'name':'later'},%s}}",
+                           placed[i][0]);
+    r = J(text);
+    free(text);
+    int rc = validate_pipelinerun(&hf.env, r, err, sizeof(err));
+    if (placed[i][1][0] == '\0') ck_assert_msg(rc == 0, "%s: %s", placed[i][0], err);
+    else ck_assert_str_eq(err, placed[i][1]);
+    json_decref(r);
+  }
   /* A run may be created before its pipeline: it waits. */
   r = J("{'metadata':{'name':'r','namespace':'ml'},'spec':{'pipelineRef':{'name':'later'},'params':{'x':1}}}");
   ck_assert_int_eq(validate_pipelinerun(&hf.env, r, err, sizeof(err)), 0);

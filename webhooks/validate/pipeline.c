@@ -4,9 +4,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/cluster/placement.h"
 #include "api/pipeline/pipeline.h"
 #include "util/json.h"
 #include "util/time.h"
+#include "webhooks/validate/placement.h"
 
 /* A scheduled run is named "<pipeline>-<10-digit tick>" and must stay a
  * 63-character label value. */
@@ -56,6 +58,11 @@ int validate_pipeline(const webhook_env *env, const json_t *pipeline, char *err,
              "<pipeline>-<tick>)", SCHEDULED_NAME_MAX);
     rc = CUBIT_EINVAL;
   }
+  /* The placement its scheduled runs get, judged as theirs will be. */
+  placement_spec place;
+  if (rc == 0 && (placement_spec_parse(json_object_get(pipeline, "spec"), &place, err, errlen) ||
+                  validate_placement_cluster(env, pipeline, NULL, err, errlen)))
+    rc = CUBIT_EINVAL;
   lookup_ctx l = {env, js_namespace(pipeline), {0}, 0};
   if (rc == 0) rc = pl_spec_check_templates(&s, lookup, &l, err, errlen);
   for (size_t k = 0; k < l.nfound; k++) json_decref(l.found[k]);
@@ -80,6 +87,12 @@ int validate_pipelinerun(const webhook_env *env, const json_t *run, char *err, s
     snprintf(err, errlen, "spec.scheduledTime: want an RFC 3339 time, got \"%s\"", sched);
     return CUBIT_EINVAL;
   }
+  /* Placed as a whole (docs/multicluster.md): the grammar every placeable
+   * kind shares, and a cluster of the namespace's project. */
+  placement_spec place;
+  if (placement_spec_parse(json_object_get(run, "spec"), &place, err, errlen) ||
+      validate_placement_cluster(env, run, NULL, err, errlen))
+    return CUBIT_EINVAL;
   /* A run may wait for its pipeline; when the pipeline is known, its
    * parameters are checked now. */
   json_t *p = pname && env->pipelines ? cache_store_get(env->pipelines, js_namespace(run), pname) : NULL;

@@ -72,6 +72,24 @@ YAML
   wait_for 60 "the Project Active, its namespace in the member" project_ready
 }
 
+# mc_member_pv NAME CLAIM [CLASS]: the member has no storage provisioner: a 1Gi
+# hostPath volume NAME there (of storage class CLASS, default none), bound in advance
+# to claim CLAIM of $ns.
+mc_member_pv() {
+  "${mkubectl[@]}" apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: $1}
+spec:
+  capacity: {storage: 1Gi}
+  accessModes: [ReadWriteOnce]
+  persistentVolumeReclaimPolicy: Delete
+  hostPath: {path: /tmp/cubit-e2e/$1}
+  storageClassName: "${3:-}"
+  claimRef: {namespace: $ns, name: $2}
+YAML
+}
+
 # mc_cleanup KIND...: the objects of these kinds in $ns deleted, their finalizers
 # dropped (one placed on a member that is gone keeps it for minutes), then the
 # Project, the Cluster, its Secret, and the member purged.

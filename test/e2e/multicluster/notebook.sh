@@ -47,18 +47,7 @@ msts() { "${mkubectl[@]}" -n "$ns" get statefulset "$nb" -o jsonpath="{$1}" 2>/d
 
 mc_join "clusters: [{name: $cluster}, {name: local}]"
 
-# No storage provisioner in the member: a volume bound in advance to the workspace claim.
-"${mkubectl[@]}" apply -f - >/dev/null <<YAML
-apiVersion: v1
-kind: PersistentVolume
-metadata: {name: $pv}
-spec:
-  capacity: {storage: 1Gi}
-  accessModes: [ReadWriteOnce]
-  persistentVolumeReclaimPolicy: Delete
-  hostPath: {path: /tmp/cubit-e2e/$pv}
-  claimRef: {namespace: $ns, name: $nb-workspace}
-YAML
+mc_member_pv "$pv" "$nb-workspace"
 
 # Placed by policy (Ordered: the member is first in the project's list and has room).
 "${kubectl[@]}" apply -f - >/dev/null <<YAML
