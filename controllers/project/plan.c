@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "controllers/project/project.h"
+#include "api/cluster/cluster.h"
 #include "runtime/apply.h"
 #include "runtime/conditions.h"
 #include "runtime/status.h"
@@ -37,6 +38,7 @@ typedef struct planner {
   char pending_msg[512];     /* PROGRESSING: the first thing still to do */
   size_t npending;
   json_t *clusters;          /* status.clusters being built (owned until handed to the status) */
+  usage used;                /* status.used: every cluster's, and the jobs in none */
 } planner;
 
 /* ------------------------------------------------------------ helpers */
@@ -374,19 +376,6 @@ static void plan_queue(planner *p) {
 
 /* --------------------------------------------------------------- status */
 
-/* The pending and running pods of the namespaces the project holds. */
-static void usage_of_pods(const planner *p, usage *out) {
-  memset(out, 0, sizeof(*out));
-  for (size_t i = 0; i < p->in->npods; i++) {
-    const json_t *pod = p->in->pods[i];
-    const char *phase = js_str(pod, "status.phase");
-    if (is(phase, "Succeeded") || is(phase, "Failed") || !held(p, js_namespace(pod))) continue;
-    usage u;
-    char err[256];
-    if (usage_of_object("", "Pod", pod, p->in->gpu, &u, err, sizeof(err)) == 0) usage_add(out, &u);
-  }
-}
-
 /* Warning events only when the reason or message changed since the status
  * the plan was handed: a plan never repeats an event for the same state. */
 static int ready_changed(const json_t *project, const char *status, const char *reason, const char *message) {
@@ -409,9 +398,7 @@ static void plan_status(planner *p, const char *invalid) {
     rt_plan_set_status(p->plan, status);
     return;
   }
-  usage used;
-  usage_of_pods(p, &used);
-  json_object_set_new(status, "used", usage_to_json(&used));
+  json_object_set_new(status, "used", usage_to_json(&p->used));
   json_t *names = json_array();
   size_t at = 0;
   for (size_t i = 0; i < p->nheld; i++) {
@@ -422,8 +409,7 @@ static void plan_status(planner *p, const char *invalid) {
   }
   json_object_set_new(status, "namespaces", names);
   json_object_set_new(status, "namespaceList", json_string(list));
-  if (p->clusters && json_array_size(p->clusters)) json_object_set(status, "clusters", p->clusters);
-  else json_object_del(status, "clusters");
+  json_object_set(status, "clusters", p->clusters);
   if (in->volcano && in->spec->queue_enabled != 0 && in->queue) json_object_set_new(status, "queue", json_string(p->name));
   else json_object_del(status, "queue");
   if (p->fail_reason) {
@@ -592,6 +578,111 @@ static void plan_member_clusters(planner *p) {
   if (p->in->nclusters > 0 && p->npending) rt_plan_requeue_after(p->plan, 5000);
 }
 
+/* ------------------------------------------------- usage per cluster */
+
+/* The jobs of jobs[] (the hub's, of the namespaces the project holds there)
+ * that are in cluster 'name' (project_job_cluster; NULL: in none of the
+ * clusters the project spans). Borrowed; free the array. */
+static const json_t **jobs_in(const planner *p, const char *name, size_t *n) {
+  const project_observed *in = p->in;
+  int spans = in->spec->nclusters > 0;
+  const json_t **out = xcalloc(in->njobs + 1, sizeof(*out));
+  *n = 0;
+  for (size_t i = 0; i < in->njobs; i++) {
+    if (!held(p, js_namespace(in->jobs[i]))) continue;
+    const char *c = project_job_cluster(in->jobs[i], spans);
+    int spanned = c && (is(c, CLUSTER_LOCAL) || project_cluster_index(in->spec, c) >= 0);
+    if (name ? is(c, name) : !spanned) out[(*n)++] = in->jobs[i];
+  }
+  return out;
+}
+
+/* What the project holds in cluster 'name', counted as the quota webhook
+ * counts it (project_cluster_used): the TrainingJobs in it, and the pods
+ * there (the hub's: of the namespaces it holds; a member's: of its listed
+ * namespaces, as last seen). */
+static void used_in(const planner *p, const char *name, json_t *const *pods, size_t npods, int hub, usage *out) {
+  size_t nj, np = 0;
+  const json_t **jobs = jobs_in(p, name, &nj), **mine = xcalloc(npods + 1, sizeof(*mine));
+  for (size_t i = 0; i < npods; i++)
+    if (!hub || held(p, js_namespace(pods[i]))) mine[np++] = pods[i];
+  project_cluster_used(jobs, nj, mine, np, p->in->gpu, out);
+  free(jobs);
+  free(mine);
+}
+
+/* A quota as status shows it: the limited fields, canonical. */
+static json_t *quota_json(const usage *quota, const usage *mask) {
+  json_t *all = usage_to_json(quota), *out = json_object();
+  for (usage_field f = 0; f < USAGE_NFIELDS; f++)
+    if (usage_get(mask, f)) json_object_set(out, usage_field_name(f), json_object_get(all, usage_field_name(f)));
+  json_decref(all);
+  return out;
+}
+
+/* ready and, when not, why: the Cluster's phase Ready, else its Ready
+ * condition's reason (Unreachable, Forbidden...). Only words that change
+ * with the state, so an unchanged cluster leaves the status unchanged. */
+static void set_reachable(json_t *entry, const project_cluster_observed *c) {
+  const char *reason = NULL;
+  if (c == NULL) { /* local: the hub, where the manager runs */
+  } else if (c->cluster == NULL) {
+    reason = "ClusterNotFound";
+  } else if (!is(js_str(c->cluster, "status.phase"), "Ready")) {
+    reason = js_str(rt_condition_get(js_get(c->cluster, "status"), "Ready"), "reason");
+    if (reason == NULL || *reason == '\0') reason = js_str(c->cluster, "status.phase");
+    if (reason == NULL || *reason == '\0') reason = "Connecting";
+  }
+  json_object_set_new(entry, "ready", json_boolean(reason == NULL));
+  if (reason) json_object_set_new(entry, "reason", json_string(reason));
+}
+
+/* status.clusters[]: every cluster the project spans, in spec.clusters'
+ * order ("local" last when not listed), each with the namespaces held
+ * there (plan_member_clusters' entries; the hub's held ones), what the
+ * project holds there, its quota there and whether it is Ready; status.used
+ * is their sum plus the gangs of jobs in none of them (waiting to be
+ * placed), as the quota's total counts them. */
+static void plan_usage(planner *p) {
+  const project_observed *in = p->in;
+  const project_spec *s = in->spec;
+  json_t *out = json_array();
+  memset(&p->used, 0, sizeof(p->used));
+  size_t member = 0;
+  int local_listed = project_cluster_index(s, CLUSTER_LOCAL) >= 0;
+  for (size_t i = 0; i <= s->nclusters; i++) {
+    int local = i == s->nclusters ? !local_listed : is(s->clusters[i], CLUSTER_LOCAL);
+    if (i == s->nclusters && !local) break;
+    if (!local && member >= in->nclusters) continue; /* not observed (a plan handed fewer) */
+    const project_cluster_observed *c = local ? NULL : &in->clusters[member];
+    json_t *entry;
+    usage used;
+    if (local) {
+      json_t *names = json_array();
+      for (size_t n = 0; n < p->nheld; n++) json_array_append_new(names, json_string(js_name(p->held[n])));
+      entry = json_pack("{s:s, s:o}", "name", CLUSTER_LOCAL, "namespaces", names);
+      used_in(p, CLUSTER_LOCAL, in->pods, in->npods, 1, &used);
+    } else {
+      entry = json_incref(json_array_get(p->clusters, member++));
+      used_in(p, c->name, c->pods, c->npods, 0, &used);
+    }
+    set_reachable(entry, c);
+    json_object_set_new(entry, "used", usage_to_json(&used));
+    if (i < s->nclusters && !usage_is_zero(&s->cluster_quota_set[i]))
+      json_object_set_new(entry, "quota", quota_json(&s->cluster_quota[i], &s->cluster_quota_set[i]));
+    usage_add(&p->used, &used);
+    json_array_append_new(out, entry);
+  }
+  size_t n;
+  const json_t **waiting = jobs_in(p, NULL, &n);
+  usage gangs;
+  project_cluster_used(waiting, n, NULL, 0, in->gpu, &gangs);
+  usage_add(&p->used, &gangs);
+  free(waiting);
+  json_decref(p->clusters);
+  p->clusters = out;
+}
+
 /* The deletionPolicy: Delete removes the namespaces the project created;
  * everything else it holds is released. Then the finalizer goes. */
 static void plan_deletion(planner *p) {
@@ -677,6 +768,7 @@ void project_plan(const project_observed *in, rt_plan *plan) {
   plan_queue(&p);
   plan_storage(&p);
   plan_member_clusters(&p);
+  plan_usage(&p);
   plan_status(&p, NULL);
   json_decref(p.clusters);
 }

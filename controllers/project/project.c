@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/cluster/cluster.h"
+#include "api/trainingjob/trainingjob.h"
 #include "runtime/controller.h"
 #include "runtime/members.h"
 #include "util/alloc.h"
@@ -18,6 +19,29 @@ typedef struct project_ctl {
   const gpu_profile *gpu;
 } project_ctl;
 
+/* References taken from cache lists, in one array. */
+typedef struct refs {
+  json_t **items;
+  size_t len, cap;
+} refs;
+
+/* Takes the references of l (emptied). */
+static void refs_take(refs *r, cache_list *l) {
+  for (size_t i = 0; i < l->len; i++) {
+    if (r->len == r->cap) {
+      r->cap = r->cap ? 2 * r->cap : 16;
+      r->items = xrealloc(r->items, r->cap * sizeof(*r->items));
+    }
+    r->items[r->len++] = json_incref(l->items[i]);
+  }
+  cache_list_free(l);
+}
+
+static void refs_free(refs *r) {
+  for (size_t i = 0; i < r->len; i++) json_decref(r->items[i]);
+  free(r->items);
+}
+
 /* What the gather step took from the cache (references it releases). */
 typedef struct gathered {
   project_spec spec;
@@ -26,9 +50,10 @@ typedef struct gathered {
   json_t *listed[PROJECT_MAX_NAMESPACES];
   cache_list labelled, bindings, claims;
   json_t *admin_role, *admin_binding, *queue;
-  json_t **pods;
-  size_t npods, cap_pods;
+  refs pods, jobs;
   project_cluster_observed clusters[PROJECT_MAX_CLUSTERS];
+  refs member_pods[PROJECT_MAX_CLUSTERS];
+  json_t *cluster_objs[PROJECT_MAX_CLUSTERS];
   json_t *member_listed[PROJECT_MAX_CLUSTERS][PROJECT_MAX_NAMESPACES];
   json_t **member_labelled[PROJECT_MAX_CLUSTERS];
   cache_list member_bindings[PROJECT_MAX_CLUSTERS], member_claims[PROJECT_MAX_CLUSTERS];
@@ -36,17 +61,11 @@ typedef struct gathered {
   json_t *member_roles[3]; /* the hub's cubit-project-admin, -edit, -view */
 } gathered;
 
-static void add_pods(gathered *g, cache_store *pods, const char *ns) {
+/* The objects of store s in namespace ns, added to r. */
+static void add_in(refs *r, cache_store *s, const char *ns) {
   cache_list l = {0};
-  if (pods) cache_store_by_index(pods, CACHE_INDEX_NAMESPACE, ns, &l);
-  for (size_t i = 0; i < l.len; i++) {
-    if (g->npods == g->cap_pods) {
-      g->cap_pods = g->cap_pods ? 2 * g->cap_pods : 16;
-      g->pods = xrealloc(g->pods, g->cap_pods * sizeof(*g->pods));
-    }
-    g->pods[g->npods++] = json_incref(l.items[i]);
-  }
-  cache_list_free(&l);
+  if (s) cache_store_by_index(s, CACHE_INDEX_NAMESPACE, ns, &l);
+  refs_take(r, &l);
 }
 
 static json_t *get(const rt_ctx *ctx, const kube_resource *r, const char *name) {
@@ -78,9 +97,18 @@ static void gather_clusters(const rt_ctx *ctx, const char *project, gathered *g)
     m->name = name;
     m->listed = g->member_listed[at];
     m->synced = rt_member_synced(ctx, name);
-    json_t *cluster = get(ctx, &cluster_resource, name);
-    m->gone = cluster == NULL && rt_store(ctx, &cluster_resource) != NULL;
-    json_decref(cluster);
+    g->cluster_objs[at] = get(ctx, &cluster_resource, name);
+    m->cluster = g->cluster_objs[at];
+    m->gone = m->cluster == NULL && rt_store(ctx, &cluster_resource) != NULL;
+    /* Its pods as last seen (none when it never connected): what the
+     * project holds there, status.clusters[].used. */
+    for (size_t n = 0; n < g->spec.nnamespaces; n++) {
+      cache_list l = {0};
+      if (rt_member_list(ctx, name, &kube_pods, g->spec.namespaces[n], &l)) cache_list_free(&l);
+      refs_take(&g->member_pods[at], &l);
+    }
+    m->pods = g->member_pods[at].items;
+    m->npods = g->member_pods[at].len;
     cache_list all = {0};
     if (m->synced && rt_member_list(ctx, name, &kube_namespaces, NULL, &all)) m->synced = 0;
     g->member_labelled[at] = xcalloc(all.len + 1, sizeof(json_t *));
@@ -107,10 +135,11 @@ static void gather(const rt_ctx *ctx, const project_ctl *pc, const json_t *proje
   const char *name = js_name(project), *uid = js_uid(project);
   g->spec_ok = project_spec_parse(project, &g->spec, g->spec_error, sizeof(g->spec_error)) == 0;
   cache_store *nss = rt_store(ctx, &kube_namespaces), *pods = rt_store(ctx, &kube_pods);
-  cache_store *rbs = rt_store(ctx, &kube_rolebindings);
+  cache_store *rbs = rt_store(ctx, &kube_rolebindings), *tjs = rt_store(ctx, &trainingjob_resource);
   for (size_t i = 0; g->spec_ok && i < g->spec.nnamespaces; i++) {
     g->listed[i] = nss ? cache_store_get(nss, NULL, g->spec.namespaces[i]) : NULL;
-    add_pods(g, pods, g->spec.namespaces[i]);
+    add_in(&g->pods, pods, g->spec.namespaces[i]);
+    add_in(&g->jobs, tjs, g->spec.namespaces[i]);
   }
   if (nss) cache_store_by_index(nss, "label:" PROJECT_LABEL, name, &g->labelled);
   cache_store *pvcs = rt_store(ctx, &kube_pvcs);
@@ -140,8 +169,10 @@ static void gather(const rt_ctx *ctx, const project_ctl *pc, const json_t *proje
       .volcano = volcano,
       .claims = g->claims.items,
       .nclaims = g->claims.len,
-      .pods = g->pods,
-      .npods = g->npods,
+      .pods = g->pods.items,
+      .npods = g->pods.len,
+      .jobs = g->jobs.items,
+      .njobs = g->jobs.len,
       .clusters = g->clusters,
       .nclusters = g->nclusters,
       .member_roles = (const json_t *const *)g->member_roles,
@@ -158,16 +189,18 @@ static void gathered_free(gathered *g) {
   json_decref(g->admin_role);
   json_decref(g->admin_binding);
   json_decref(g->queue);
-  for (size_t i = 0; i < g->npods; i++) json_decref(g->pods[i]);
+  refs_free(&g->pods);
+  refs_free(&g->jobs);
   for (size_t c = 0; c < g->nclusters; c++) {
     for (size_t n = 0; n < PROJECT_MAX_NAMESPACES; n++) json_decref(g->member_listed[c][n]);
     for (size_t i = 0; i < g->clusters[c].nlabelled; i++) json_decref(g->member_labelled[c][i]);
     free(g->member_labelled[c]);
     cache_list_free(&g->member_bindings[c]);
     cache_list_free(&g->member_claims[c]);
+    refs_free(&g->member_pods[c]);
+    json_decref(g->cluster_objs[c]);
   }
   for (size_t r = 0; r < 3; r++) json_decref(g->member_roles[r]);
-  free(g->pods);
   if (g->spec_ok) project_spec_free(&g->spec);
 }
 
@@ -235,10 +268,13 @@ static char **map_claim(const rt_ctx *ctx, const json_t *pvc) {
   return keys;
 }
 
-/* A pod maps to the project of its namespace (status.used). */
-static char **map_pod(const rt_ctx *ctx, const json_t *pod) {
+/* A pod or a TrainingJob maps to the project of its namespace (status.used
+ * and status.clusters[].used), by the hub's namespace of that name: a
+ * project's namespaces carry the same names in every cluster it spans, so a
+ * member's pod maps alike. */
+static char **map_by_namespace(const rt_ctx *ctx, const json_t *obj) {
   cache_store *nss = rt_store(ctx, &kube_namespaces);
-  json_t *ns = nss ? cache_store_get(nss, NULL, js_namespace(pod)) : NULL;
+  json_t *ns = nss ? cache_store_get(nss, NULL, js_namespace(obj)) : NULL;
   char **keys = NULL;
   size_t n = 0, cap = 0;
   push_key(&keys, &n, &cap, json_string_value(json_object_get(js_get(ns, "metadata.labels"), PROJECT_LABEL)));
@@ -277,9 +313,12 @@ int project_controller_register(rt_manager *m, const gpu_profile *gpu) {
   def.owns[2] = &clusterrolebindings;
   def.owns[3] = &project_volcano_queues;
   def.watches[0] = (rt_watch_def){&kube_namespaces, map_namespace};
-  def.watches[1] = (rt_watch_def){&kube_pods, map_pod};
+  def.watches[1] = (rt_watch_def){&kube_pods, map_by_namespace};
   def.watches[2] = (rt_watch_def){&kube_pvcs, map_claim};
   def.watches[3] = (rt_watch_def){&cluster_resource, map_cluster};
+  /* A job's gang is held from its admission, before any pod, in the
+   * cluster it is placed on (status.cluster). */
+  def.watches[4] = (rt_watch_def){&trainingjob_resource, map_by_namespace};
   /* In each member the project uses: its namespaces, the members'
    * RoleBindings and the shared claim wake it as the hub's do; the roles
    * copied there are cached so an unchanged copy is not written again. */
@@ -287,6 +326,10 @@ int project_controller_register(rt_manager *m, const gpu_profile *gpu) {
   def.member_watches[1] = (rt_watch_def){&kube_rolebindings, map_claim};
   def.member_watches[2] = (rt_watch_def){&kube_pvcs, map_claim};
   def.member_watches[3] = (rt_watch_def){&kube_clusterroles, NULL};
+  /* Its pods there: what the project holds in that cluster. A pod's
+   * change that moves no usage wakes it for nothing: the status it
+   * plans is the same, and an unchanged status is not written. */
+  def.member_watches[4] = (rt_watch_def){&kube_pods, map_by_namespace};
   def.workers = 2;
   def.reconcile = reconcile;
   def.arg = pc;

@@ -28,6 +28,9 @@ typedef struct project_cluster_observed {
   size_t nbindings;
   json_t *const *claims;   /* the member's claims labelled cubit.dev/project=<project> */
   size_t nclaims;
+  const json_t *cluster;   /* its Cluster (status.phase, the Ready condition), or NULL */
+  json_t *const *pods;     /* the member's pods of spec->namespaces, as last seen */
+  size_t npods;
 } project_cluster_observed;
 
 /* Everything project_plan reads, gathered from the cache. Borrowed. */
@@ -45,8 +48,10 @@ typedef struct project_observed {
   int volcano;               /* the Queue API is served */
   json_t *const *claims;     /* PersistentVolumeClaims labelled cubit.dev/project=<project> */
   size_t nclaims;
-  json_t *const *pods;       /* pods of the namespaces the project holds */
+  json_t *const *pods;       /* the hub's pods of spec->namespaces */
   size_t npods;
+  json_t *const *jobs;       /* the hub's TrainingJobs of spec->namespaces (placed anywhere) */
+  size_t njobs;
   const project_cluster_observed *clusters; /* the member clusters of spec->clusters, in order */
   /* The hub's ClusterRoles cubit-project-admin, -edit, -view (NULL: not
    * installed), copied into the members the project uses. */
@@ -73,8 +78,14 @@ typedef struct project_observed {
  *     by the same rules (created, or adopted only when labelled for the
  *     project), through the member's client; a member not connected keeps
  *     the project PROGRESSING (looked at again every 5 s), a namespace it
- *     may not adopt there makes it FAILED; status.clusters says what it
- *     holds where;
+ *     may not adopt there makes it FAILED;
+ *   - status.clusters[]: per cluster the project spans (spec.clusters in
+ *     order, then "local" when not listed) the namespaces held there, what
+ *     the project holds there (project_cluster_used: the TrainingJobs in
+ *     that cluster and the pods of its namespaces there, as the quota
+ *     webhook counts), that cluster's quota when it has one and whether
+ *     its Cluster is Ready; status.used is their sum plus the gangs of the
+ *     TrainingJobs in none of them (waiting to be placed);
  *   - status: READY when all of that is in place, PROGRESSING while not,
  *     FAILED for an invalid spec or a namespace it may not adopt;
  *   - deletion: the deletionPolicy (Delete: also the namespaces it created

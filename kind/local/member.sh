@@ -13,6 +13,12 @@
 #   kind/local/member.sh secret [NAME] [NAMESPACE] [SECRET]
 #                                           print a Secret (YAML) holding that
 #                                           kubeconfig under the key "kubeconfig"
+#   kind/local/member.sh hub-secret [NAME] [NAMESPACE] [SECRET]
+#                                           the same, but with the hub's identity a
+#                                           member's admin makes (docs/multicluster.md):
+#                                           config/member/hub-access.yaml applied in the
+#                                           member, a token for its ServiceAccount
+#                                           (CUBIT_MEMBER_TOKEN_DURATION, default 2h)
 #
 # Ports: CUBIT_MEMBER_PORT_BASE (default 17440) + 0..8 for etcd client and peer,
 # kube-apiserver, kube-controller-manager, kube-scheduler, kwok and the training
@@ -89,7 +95,7 @@ case $cmd in
     }
     printf '%s\n' "$CUBIT_LOCAL_STATE/kubeconfig"
     ;;
-  secret)
+  secret | hub-secret)
     member_env
     ns=${3:-cubit-system}
     secret=${4:-cluster-$name-kubeconfig}
@@ -97,6 +103,34 @@ case $cmd in
       echo "[kind/local/member] error: $name has no kubeconfig yet (run: $0 up $name)" >&2
       exit 1
     }
+    kubeconfig=$(base64 -w0 <"$CUBIT_LOCAL_STATE/kubeconfig")
+    if [[ $cmd == hub-secret ]]; then
+      # What docs/multicluster.md tells a member's admin to do, from the same file.
+      kc=("$("$here/build.sh" --print)/kubectl" --kubeconfig "$CUBIT_LOCAL_STATE/kubeconfig")
+      "${kc[@]}" apply -f "$repo/config/member/hub-access.yaml" >/dev/null
+      token=$("${kc[@]}" -n cubit-hub create token cubit-hub --duration="${CUBIT_MEMBER_TOKEN_DURATION:-2h}")
+      server=$("${kc[@]}" config view --raw --minify -o jsonpath='{.clusters[0].cluster.server}')
+      ca=$("${kc[@]}" config view --raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority-data}')
+      [[ -n $token && -n $server && -n $ca ]] || {
+        echo "[kind/local/member] error: no token, server or CA for $name's hub identity" >&2
+        exit 1
+      }
+      kubeconfig=$(base64 -w0 <<KC
+apiVersion: v1
+kind: Config
+clusters:
+- name: $name
+  cluster: {server: "$server", certificate-authority-data: $ca}
+users:
+- name: cubit-hub
+  user: {token: $token}
+contexts:
+- name: cubit-hub@$name
+  context: {cluster: $name, user: cubit-hub}
+current-context: cubit-hub@$name
+KC
+)
+    fi
     cat <<EOF
 apiVersion: v1
 kind: Secret
@@ -107,11 +141,11 @@ metadata:
     cubit.dev/cluster: $name
 type: Opaque
 data:
-  kubeconfig: $(base64 -w0 <"$CUBIT_LOCAL_STATE/kubeconfig")
+  kubeconfig: $kubeconfig
 EOF
     ;;
   *)
-    sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac

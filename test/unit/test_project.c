@@ -157,6 +157,8 @@ typedef struct world {
   size_t npods;
   json_t *claims[MAXN];
   size_t nclaims;
+  json_t *jobs[MAXN]; /* the hub's TrainingJobs */
+  size_t njobs;
   /* one plan's inputs and outputs */
   project_spec spec;
   int spec_ok;
@@ -182,6 +184,7 @@ static void world_teardown(void) {
   for (size_t i = 0; i < w.nbindings; i++) json_decref(w.bindings[i]);
   for (size_t i = 0; i < w.npods; i++) json_decref(w.pods[i]);
   for (size_t i = 0; i < w.nclaims; i++) json_decref(w.claims[i]);
+  for (size_t i = 0; i < w.njobs; i++) json_decref(w.jobs[i]);
   json_decref(w.role);
   json_decref(w.binding);
   json_decref(w.queue);
@@ -268,6 +271,8 @@ static void plan(void) {
                          .nclaims = w.nclaims,
                          .pods = w.pods,
                          .npods = w.npods,
+                         .jobs = w.jobs,
+                         .njobs = w.njobs,
                          .clusters = w.mc,
                          .nclusters = w.nmc,
                          .member_roles = w.member_roles,
@@ -759,8 +764,10 @@ START_TEST(plan_member_clusters) {
                 (long long)w.plan.requeue_after_ms);
   if (member_cases[_i].phase) {
     assert_state(member_cases[_i].phase, member_cases[_i].state, member_cases[_i].reason, member_cases[_i].message);
-    json_t *c0 = json_array_get(json_object_get(w.plan.status, "clusters"), 0);
+    /* spec.clusters' order: local, then east */
+    json_t *c0 = json_array_get(json_object_get(w.plan.status, "clusters"), 1);
     ck_assert_str_eq(js_str(c0, "name"), "east");
+    ck_assert_str_eq(js_str(json_array_get(json_object_get(w.plan.status, "clusters"), 0), "name"), "local");
     char held[64] = "";
     size_t i;
     json_t *v;
@@ -1018,6 +1025,89 @@ START_TEST(cluster_used) {
 }
 END_TEST
 
+/* status.clusters[]: what the project holds in each cluster it spans (the
+ * hub's pods and jobs, a member's pods as its cache shows them, counted by
+ * project_cluster_used), that cluster's quota and whether it is Ready;
+ * status.used their sum plus the jobs in no cluster yet. The hub holds pod
+ * h0 (1 card; h1 finished), jobs "big" (2 cards, placed on east) and "wait"
+ * (1 card, not placed); east holds m0 (1 card) and m1 (big's). */
+static const struct {
+  const char *name;
+  const char *clusters; /* spec.clusters, NULL: none */
+  const char *east;     /* east's Cluster: its phase (Ready condition reason alike), NULL: no Cluster */
+  const char *want;     /* per entry "name ready|reason gpu/pods [quota]", ';'-joined */
+  const char *total_gpu;
+  json_int_t total_pods;
+} by_cluster_cases[] = {
+    {"a member and the hub, pods in both", "[{\"name\":\"east\",\"quota\":{\"gpu\":\"4\"}},{\"name\":\"local\"}]",
+     "Ready", "east ready 3/3 gpu=4;local ready 1/1", "5", 5},
+    {"a member not Ready: said so, its pods as last seen",
+     "[{\"name\":\"east\",\"quota\":{\"gpu\":\"4\"}},{\"name\":\"local\"}]", "Unreachable",
+     "east Unreachable 3/3 gpu=4;local ready 1/1", "5", 5},
+    {"a member without a Cluster; local listed first", "[{\"name\":\"local\"},{\"name\":\"east\",\"quota\":{\"gpu\":\"4\"}}]",
+     NULL, "local ready 1/1;east ClusterNotFound 3/3 gpu=4", "5", 5},
+    {"local not listed: last", "[{\"name\":\"east\"}]", "Ready", "east ready 3/3;local ready 1/1", "5", 5},
+    /* without spec.clusters every job is the hub's, but one placed
+     * elsewhere (the project dropped that cluster) is in the total only */
+    {"no spec.clusters: only local", NULL, "Ready", "local ready 2/2", "4", 4},
+};
+
+START_TEST(plan_used_by_cluster) {
+  char spec[512];
+  snprintf(spec, sizeof(spec), "{\"namespaces\":[\"a\"]%s%s}", by_cluster_cases[_i].clusters ? ",\"clusters\":" : "",
+           by_cluster_cases[_i].clusters ? by_cluster_cases[_i].clusters : "");
+  project(spec, FINALIZER, NULL);
+  namespace("a", "team-a", NULL);
+  w.pods[w.npods++] = gpu_pod("h0", "", "Running");
+  w.pods[w.npods++] = gpu_pod("h1", "", "Succeeded");
+  w.jobs[w.njobs++] = job("big", 2, "east", "", "");
+  w.jobs[w.njobs++] = job("wait", 1, "", "", "");
+  json_t *mine = parse("{\"metadata\":{\"name\":\"a\",\"labels\":{\"cubit.dev/project\":\"team-a\"}}}");
+  json_t *mpods[2] = {gpu_pod("m0", "", "Running"), gpu_pod("m1", "big", "Running")};
+  json_t *cluster = NULL;
+  if (by_cluster_cases[_i].east) {
+    char text[512];
+    snprintf(text, sizeof(text),
+             "{\"metadata\":{\"name\":\"east\"},\"status\":{\"phase\":\"%s\",\"conditions\":[{\"type\":\"Ready\","
+             "\"status\":\"%s\",\"reason\":\"%s\"}]}}",
+             by_cluster_cases[_i].east, strcmp(by_cluster_cases[_i].east, "Ready") ? "False" : "True",
+             strcmp(by_cluster_cases[_i].east, "Ready") ? by_cluster_cases[_i].east : "Connected");
+    cluster = parse(text);
+  }
+  json_t *listed[PROJECT_MAX_NAMESPACES] = {mine};
+  project_cluster_observed east = {.name = "east", .synced = 1, .listed = listed, .labelled = &mine, .nlabelled = 1,
+                                   .cluster = cluster, .pods = mpods, .npods = 2};
+  w.mc = by_cluster_cases[_i].clusters ? &east : NULL;
+  w.nmc = by_cluster_cases[_i].clusters ? 1 : 0;
+  plan();
+  ck_assert_ptr_nonnull(w.plan.status);
+  char got[512] = "";
+  size_t i, at = 0;
+  json_t *c;
+  json_array_foreach(json_object_get(w.plan.status, "clusters"), i, c) {
+    const json_t *quota = json_object_get(c, "quota");
+    at += (size_t)snprintf(got + at, sizeof(got) - at, "%s%s %s %s/%lld%s%s", i ? ";" : "", js_str(c, "name"),
+                           json_is_true(json_object_get(c, "ready")) ? "ready" : js_str(c, "reason"),
+                           js_str(c, "used.gpu"), (long long)js_int(c, "used.pods", -1), quota ? " gpu=" : "",
+                           quota ? js_str(quota, "gpu") : "");
+    ck_assert_msg(json_is_true(json_object_get(c, "ready")) == (json_object_get(c, "reason") == NULL),
+                  "%s: a reason only when not ready", by_cluster_cases[_i].name);
+  }
+  ck_assert_msg(strcmp(got, by_cluster_cases[_i].want) == 0, "%s: got %s", by_cluster_cases[_i].name, got);
+  ck_assert_str_eq(js_str(w.plan.status, "used.gpu"), by_cluster_cases[_i].total_gpu);
+  ck_assert_int_eq(js_int(w.plan.status, "used.pods", -1), by_cluster_cases[_i].total_pods);
+  /* Planned again from the same world: the very same status (no write). */
+  json_t *first = json_deep_copy(w.plan.status);
+  plan();
+  ck_assert_msg(json_equal(first, w.plan.status), "%s: the status is not stable", by_cluster_cases[_i].name);
+  json_decref(first);
+  json_decref(mine);
+  json_decref(mpods[0]);
+  json_decref(mpods[1]);
+  json_decref(cluster);
+}
+END_TEST
+
 START_TEST(cluster_room) {
   json_t *p = parse("{\"metadata\":{\"name\":\"team-a\"},\"spec\":{\"quota\":{\"gpu\":\"8\"},\"clusters\":["
                     "{\"name\":\"local\"},{\"name\":\"east\",\"quota\":{\"gpu\":\"4\",\"cpu\":\"2\"}}]}}");
@@ -1081,6 +1171,7 @@ int main(void) {
   tcase_add_loop_test(tc, plan_member_access, 0, 2);
   tcase_add_test(tc, plan_member_release);
   tcase_add_loop_test(tc, plan_member_gone_not_waited_for, 0, 2);
+  tcase_add_loop_test(tc, plan_used_by_cluster, 0, sizeof(by_cluster_cases) / sizeof(by_cluster_cases[0]));
   suite_add_tcase(s, tc);
   return testutil_run(s);
 }

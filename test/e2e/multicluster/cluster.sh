@@ -45,7 +45,7 @@ phase_is() { [[ $(field .status.phase) == "$1" ]]; }
 ready() { field '.status.conditions[?(@.type=="Ready")].'"$1"; }
 a100_used() { [[ $(field '.status.gpus[?(@.model=="A100")].used') == "$1" ]]; }
 
-"$repo/kind/local/member.sh" secret "$member" cubit-system "$secret" | "${kubectl[@]}" apply -f - >/dev/null
+mc_secret
 "${kubectl[@]}" apply -f - >/dev/null <<YAML
 apiVersion: cubit.dev/v1alpha1
 kind: Cluster
@@ -123,8 +123,9 @@ project_active() { [[ $(project_field .status.phase) == Active ]]; }
 wait_for 60 "Project Active" project_active
 [[ $("${mkubectl[@]}" get namespace "$project_ns" -o jsonpath='{.metadata.labels.cubit\.dev/project}') == "$project" ]] ||
   fail "namespace $project_ns in the member is not labelled for $project"
-[[ $(project_field '.status.clusters[0].name') == "$cluster" && $(project_field '.status.clusters[0].namespaces[0]') == "$project_ns" ]] ||
-  fail "status.clusters: $(project_field .status.clusters)"
+in_member() { project_field ".status.clusters[?(@.name==\"$cluster\")]$1"; }
+[[ $(project_field '.status.clusters[*].name') == "local $cluster" && $(in_member .namespaces[0]) == "$project_ns" &&
+   $(in_member .ready) == true ]] || fail "status.clusters: $(project_field .status.clusters)"
 # The project's members get in the member what they get in the hub: the role (copied
 # from the hub's), its binding and the shared claim; alice may create pods there.
 member_access() {

@@ -48,12 +48,22 @@ pfield() { "${kubectl[@]}" get project "$project" -o jsonpath="{$1}" 2>/dev/null
 cluster_ready() { [[ $(cfield .status.phase) == Ready ]]; }
 project_ready() { [[ $(pfield .status.phase) == Active ]] && "${mkubectl[@]}" get namespace "$ns" -o name >/dev/null 2>&1; }
 
-# mc_join SPEC: registers the member (its kubeconfig Secret and a Cluster) and a
-# Project of namespace $ns (deletionPolicy Delete) whose spec also holds the YAML lines
-# SPEC (its clusters, quota, members), then waits until the member is Ready and the
-# project's namespace exists there.
+# mc_secret: the member's kubeconfig Secret $secret in the hub, holding the identity a
+# member's admin gives the hub as docs/multicluster.md says (config/member/hub-access.yaml
+# applied in the member, a token of its ServiceAccount), never the member's admin: what
+# the hub does in the member is then what that documented role allows.
+mc_secret() {
+  local out
+  out=$("$repo/kind/local/member.sh" hub-secret "$member" cubit-system "$secret") || fail "no hub identity in the member"
+  printf '%s\n' "$out" | "${kubectl[@]}" apply -f - >/dev/null
+}
+
+# mc_join SPEC: registers the member (its kubeconfig Secret, mc_secret, and a Cluster)
+# and a Project of namespace $ns (deletionPolicy Delete) whose spec also holds the YAML
+# lines SPEC (its clusters, quota, members), then waits until the member is Ready and
+# the project's namespace exists there.
 mc_join() {
-  "$repo/kind/local/member.sh" secret "$member" cubit-system "$secret" | "${kubectl[@]}" apply -f - >/dev/null
+  mc_secret
   "${kubectl[@]}" apply -f - >/dev/null <<YAML
 apiVersion: cubit.dev/v1alpha1
 kind: Cluster

@@ -10,6 +10,8 @@
 # room under its quota) and is placed on the hub; one more fits nowhere and waits Queued
 # (NoClusterFits) with each cluster's quota named, and a status write placing it on the
 # member anyway (what a controller with a stale cache would do) is refused.
+# The Project's status.clusters[] shows what it holds in each cluster against that
+# cluster's quota, status.used the sum and the waiting job.
 #
 # Needs the hub's manager (test/e2e/cubit-up.sh). Exits 77 (ctest: skipped) with the
 # reason when the second control plane cannot be started here, or when
@@ -100,6 +102,15 @@ over_total() {
 wait_for 20 "a hub pod over the total refused" over_total
 say "refused: ${out##*denied the request: }"
 
+# The Project says where its quota goes (status.clusters[]): the member holds job a and
+# the pod made there, under its own quota, and is Ready.
+cl() { pfield ".status.clusters[?(@.name==\"$1\")]$2"; }
+member_used() {
+  [[ $(cl "$cluster" .used.cpu) == 1300m && $(cl "$cluster" .used.pods) == 2 && $(cl "$cluster" .quota.cpu) == 1 &&
+     $(cl "$cluster" .ready) == true ]]
+}
+wait_for 30 "status.clusters: the member holds 1300m of its 1 cpu" member_used
+
 # Pinned to the member: over its quota (1300m held there), refused at admission.
 if out=$(job e2e-qmc-pinned 100m "$cluster"); then fail "a job pinned to the member over its quota was admitted"; fi
 [[ $out == *"project $project: quota exceeded in cluster $cluster: cpu: requested 100m, used 1300m, quota 1"* ]] ||
@@ -149,4 +160,12 @@ fi
 [[ $out == *"project $project: quota exceeded in cluster $cluster: cpu: requested 100m, used 1300m, quota 1"* ]] ||
   fail "the placement's refusal does not name the member's quota: $out"
 say "placement refused: ${out##*denied the request: }"
+
+# The hub holds job b (100m of its 150m); job c, waiting, is in the total only.
+spread() {
+  [[ $(cl local .used.cpu) == 100m && $(cl local .quota.cpu) == 150m && $(cl "$cluster" .used.cpu) == 1300m &&
+     $(pfield .status.used.cpu) == 1500m && $(pfield '.status.clusters[*].name') == "$cluster local" ]]
+}
+wait_for 30 "status.used 1500m: 1300m in the member, 100m in the hub, 100m waiting" spread
+say "status.clusters: $(pfield .status.clusters)"
 say "PASS in $(($(date +%s) - t_start))s"
