@@ -11,7 +11,8 @@
 # under the manager's identity and ports; at exit the webhooks and Cubit's manager
 # are put back. bench/compare.sh runs both alternately and prints them side by side.
 #
-# 0. ceiling: the same StatefulSets and Services written by 4 kubectl processes
+# 0. ceiling: the same children (workspace claim, Service, StatefulSet and, when
+#            Istio's API is served, VirtualService) written by 4 kubectl processes
 #            with no operator involved (the API server's write rate: the ceiling;
 #            --no-ceiling leaves it out: bench/compare.sh measures it once);
 # 1. idle:   restarts the manager on what the cluster holds now and reads its RSS
@@ -124,23 +125,31 @@ if ((ceiling)); then
   "${kubectl[@]}" delete namespace "$ceiling_ns" --ignore-not-found --wait=true >/dev/null
   "${kubectl[@]}" create namespace "$ceiling_ns" >/dev/null
   ceiling=$(mktemp -d)
+  vs=0
+  "${kubectl[@]}" api-resources --api-group=networking.istio.io -o name 2>/dev/null | grep -qx virtualservices.networking.istio.io && vs=1
   for w in 0 1 2 3; do
     for ((i = w; i < n; i += 4)); do
-      # What Cubit and bench/go-operator make for a Jupyter notebook (less the owner reference).
+      # What Cubit and bench/go-operator make for a Jupyter notebook (less the
+      # owner reference), in the order they make it.
       b="/notebook/$ceiling_ns/nb-$(printf %05d "$i")/"
+      printf -- '---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: nb-%05d-workspace, namespace: %s, labels: {cubit.dev/notebook: nb-%05d, app.kubernetes.io/managed-by: cubit}}\n' "$i" "$ceiling_ns" "$i"
+      printf 'spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 10Gi}}}\n'
+      printf -- '---\napiVersion: v1\nkind: Service\nmetadata: {name: nb-%05d, namespace: %s, labels: {cubit.dev/notebook: nb-%05d, app.kubernetes.io/managed-by: cubit}}\n' "$i" "$ceiling_ns" "$i"
+      printf 'spec: {selector: {cubit.dev/notebook: nb-%05d}, ports: [{name: http-notebook, port: 80, targetPort: 8888, protocol: TCP}]}\n' "$i"
       printf -- '---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: nb-%05d, namespace: %s, labels: {cubit.dev/notebook: nb-%05d, app.kubernetes.io/managed-by: cubit}}\n' "$i" "$ceiling_ns" "$i"
       printf 'spec:\n  replicas: 1\n  serviceName: nb-%05d\n  selector: {matchLabels: {cubit.dev/notebook: nb-%05d}}\n  template:\n' "$i" "$i"
       printf '    metadata: {labels: {cubit.dev/notebook: nb-%05d, app.kubernetes.io/managed-by: cubit}}\n' "$i"
-      printf '    spec:\n      securityContext: {fsGroup: 100}\n      volumes: [{name: dshm, emptyDir: {medium: Memory}}]\n'
+      printf '    spec:\n      securityContext: {fsGroup: 100}\n      volumes: [{name: workspace, persistentVolumeClaim: {claimName: nb-%05d-workspace}}, {name: dshm, emptyDir: {medium: Memory}}]\n' "$i"
       printf '      containers:\n      - name: notebook\n        image: quay.io/jupyter/scipy-notebook:python-3.12\n'
       printf '        ports: [{name: notebook-port, containerPort: 8888, protocol: TCP}]\n        command: [jupyter, lab]\n'
       printf '        args: [--ServerApp.ip=0.0.0.0, --ServerApp.port=8888, --ServerApp.base_url=%s, --ServerApp.root_dir=/home/jovyan, --IdentityProvider.token=, --ServerApp.password=, "--ServerApp.allow_origin=*", --ServerApp.open_browser=False]\n' "$b"
       printf '        env: [{name: NB_PREFIX, value: %s}]\n        resources: {requests: {cpu: 100m, memory: 256Mi}, limits: {memory: 256Mi}}\n' "$b"
       printf '        readinessProbe: {httpGet: {path: %sapi, port: 8888}, periodSeconds: 5, failureThreshold: 3}\n' "$b"
       printf '        livenessProbe: {tcpSocket: {port: 8888}, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 6}\n'
-      printf '        volumeMounts: [{name: dshm, mountPath: /dev/shm}]\n'
-      printf -- '---\napiVersion: v1\nkind: Service\nmetadata: {name: nb-%05d, namespace: %s, labels: {cubit.dev/notebook: nb-%05d, app.kubernetes.io/managed-by: cubit}}\n' "$i" "$ceiling_ns" "$i"
-      printf 'spec: {selector: {cubit.dev/notebook: nb-%05d}, ports: [{name: http-notebook, port: 80, targetPort: 8888, protocol: TCP}]}\n' "$i"
+      printf '        volumeMounts: [{name: workspace, mountPath: /home/jovyan}, {name: dshm, mountPath: /dev/shm}]\n'
+      ((vs)) || continue
+      printf -- '---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: nb-%05d, namespace: %s, labels: {cubit.dev/notebook: nb-%05d, app.kubernetes.io/managed-by: cubit}}\n' "$i" "$ceiling_ns" "$i"
+      printf 'spec: {hosts: ["*"], gateways: [cubit-system/cubit-gateway], http: [{match: [{uri: {prefix: %s}}], rewrite: {uri: %s}, route: [{destination: {host: nb-%05d.%s.svc.cluster.local, port: {number: 80}}}], timeout: 300s}]}\n' "$b" "$b" "$i" "$ceiling_ns"
     done >"$ceiling/children-$w.yaml"
   done
   t0=$(date +%s.%N)

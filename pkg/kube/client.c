@@ -32,6 +32,8 @@ struct kube_client {
   long timeout_ms;
   size_t max_body;
   metric *requests; /* rest_client_requests_total{code,method,host} */
+  metric *latency;  /* rest_client_request_duration_seconds{verb,host}: the exchange */
+  metric *waited;   /* rest_client_rate_limiter_duration_seconds{verb,host}: the token wait */
   char *host;       /* host label for metrics */
   pthread_mutex_t mu; /* guards pool and the token bucket */
   pooled *pool;
@@ -92,6 +94,17 @@ int kube_client_new(const kube_config *cfg, const kube_client_options *opts, kub
     c->requests = metrics_counter(opts->metrics, "rest_client_requests_total",
                                   "Number of HTTP requests, partitioned by status code, method, and host.",
                                   "code,method,host");
+  if (opts->metrics) {
+    /* client-go's names and buckets, so the same dashboards read both. */
+    static const double buckets[] = {0.005, 0.025, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60};
+    size_t nb = sizeof(buckets) / sizeof(buckets[0]);
+    c->latency = metrics_histogram(opts->metrics, "rest_client_request_duration_seconds",
+                                   "Request latency in seconds. Broken down by verb, and host.", "verb,host", buckets,
+                                   nb);
+    c->waited = metrics_histogram(opts->metrics, "rest_client_rate_limiter_duration_seconds",
+                                  "Client side rate limiter latency in seconds. Broken down by verb, and host.",
+                                  "verb,host", buckets, nb);
+  }
   *out = c;
   return 0;
 }
@@ -330,7 +343,10 @@ static int do_request_raw(kube_client *c, const char *method, const char *path, 
     }
   }
   for (int attempt = 0; attempt < 2; attempt++) {
+    double t_wait = time_mono_s();
     rate_wait(c);
+    double t_send = time_mono_s();
+    if (c->qps > 0) metric_observe(c->waited, t_send - t_wait, method, c->host);
     pooled *p = pool_take(c);
     CURL *easy = p->easy;
     struct curl_slist *headers = NULL;
@@ -360,6 +376,7 @@ static int do_request_raw(kube_client *c, const char *method, const char *path, 
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, &resp);
     CURLcode cc = curl_easy_perform(easy);
+    metric_observe(c->latency, time_mono_s() - t_send, method, c->host);
     rc = kube__result(c, easy, cc, method, resp.data, resp.len, st);
     log_v(6, "kube", "request", "method=%s path=%s code=%ld result=%s", method, path, st->http_status,
           cubit_strerror(rc));

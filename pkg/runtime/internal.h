@@ -40,5 +40,8 @@ typedef struct rt_members rt_members;
 rt_members *rt__members_new(rt_manager *m, uv_loop_t *loop);
 void rt__members_close(rt_members *ms);
 rt_members *rt__manager_members(rt_manager *m);
+/* The manager's client-side limits (--kube-api-qps/--kube-api-burst) into
+ * 'o': a member's client is held to the same as the hub's. */
+void rt__manager_client_limits(rt_manager *m, kube_client_options *o);
 
 #endif

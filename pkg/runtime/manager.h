@@ -45,7 +45,7 @@ typedef struct rt_manager_options {
   int webhook_cert_check_s;              /* default 60 */
   const char *config_file;               /* the manager's configuration (YAML), or NULL */
   int verbosity;
-  double qps;                            /* client-side rate limit, default 50 */
+  double qps;                            /* client-side rate limit; 0 (default): none */
   int burst;                             /* default 100 */
   const char *identity;                  /* default hostname_pid */
 } rt_manager_options;

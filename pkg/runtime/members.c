@@ -297,8 +297,7 @@ int rt_member_ensure(const rt_ctx *ctx, const char *cluster, const char *fingerp
     return closed ? CUBIT_ESHUTDOWN : 0;
   }
   kube_client_options co = {0};
-  co.qps = 20;
-  co.burst = 40;
+  rt__manager_client_limits(ms->mgr, &co);
   co.timeout_ms = 30000;
   int rc = kube_client_new(&mb->cfg, &co, &mb->client);
   if (rc) {
