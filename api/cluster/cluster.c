@@ -29,6 +29,29 @@ static int gang_scheduler_parse(const json_t *j, gang_config *out, char *err, si
                       rest);
 }
 
+/* spec.gateway: {name: "<namespace>/<name>", urlBase: "http(s)://host[/path]"},
+ * both required when the field is there. */
+static int gateway_parse(const json_t *g, cluster_spec *out, char *err, size_t errlen) {
+  if (g == NULL || json_is_null(g)) return 0;
+  if (!json_is_object(g)) return cubit_errorf(err, errlen, CUBIT_EINVAL, "spec.gateway: want an object");
+  int rc = opt_str(g, "name", "spec.gateway", &out->gateway, err, errlen);
+  if (!rc) rc = opt_str(g, "urlBase", "spec.gateway", &out->gateway_url_base, err, errlen);
+  if (rc) return rc;
+  const char *slash = out->gateway ? strchr(out->gateway, '/') : NULL;
+  if (slash == NULL || slash == out->gateway || slash[1] == '\0' || strchr(slash + 1, '/'))
+    return cubit_errorf(err, errlen, CUBIT_EINVAL,
+                        "spec.gateway.name: want \"<namespace>/<name>\" of an Istio Gateway, got \"%.64s\"",
+                        out->gateway ? out->gateway : "");
+  const char *u = out->gateway_url_base;
+  if (u == NULL || !((strncmp(u, "https://", 8) == 0 && u[8]) || (strncmp(u, "http://", 7) == 0 && u[7])) ||
+      strpbrk(u, " \t\r\n?#"))
+    return cubit_errorf(err, errlen, CUBIT_EINVAL,
+                        "spec.gateway.urlBase: want the http:// or https:// URL users reach the gateway at, "
+                        "got \"%.64s\"",
+                        u ? u : "");
+  return 0;
+}
+
 int cluster_spec_parse(const json_t *obj, cluster_spec *out, char *err, size_t errlen) {
   memset(out, 0, sizeof(*out));
   const char *name = js_name(obj);
@@ -63,5 +86,6 @@ int cluster_spec_parse(const json_t *obj, cluster_spec *out, char *err, size_t e
     }
     out->labels = labels;
   }
-  return gang_scheduler_parse(js_get(obj, "spec.gangScheduler"), &out->gang, err, errlen);
+  rc = gateway_parse(js_get(obj, "spec.gateway"), out, err, errlen);
+  return rc ? rc : gang_scheduler_parse(js_get(obj, "spec.gangScheduler"), &out->gang, err, errlen);
 }

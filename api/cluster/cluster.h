@@ -31,6 +31,11 @@ typedef struct cluster_spec {
    * into the pod templates of the multi-pod jobs it places there, since no
    * Cubit pod webhook runs in a member. */
   gang_config gang;
+  /* spec.gateway: the member's Istio Gateway users reach ("namespace/name")
+   * and the URL they reach it at ("https://east.ml.example.com"); the hub
+   * routes a notebook placed there through it. Both NULL when unset. */
+  const char *gateway;
+  const char *gateway_url_base;
 } cluster_spec;
 
 /* Parses obj's metadata.name and spec into *out. Returns 0 or CUBIT_EINVAL

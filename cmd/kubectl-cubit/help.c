@@ -147,8 +147,9 @@ static const topic topics[] = {
      "  http://127.0.0.1:PORT/notebook/NAMESPACE/NOTEBOOK/\n"
      "and serves until Ctrl-C (exit code 0). Each local connection is its own stream; a\n"
      "stream's failure (the pod refused the port, ...) is printed and the others go on.\n"
-     "A notebook placed in a member cluster (status.cluster) is refused with the cluster's\n"
-     "name: neither its URL nor its pod is reachable through the hub.\n"
+     "A notebook placed in a member cluster (status.cluster) has its URL printed when that\n"
+     "cluster's gateway routes it (condition Routed) and it answers from here; otherwise it\n"
+     "is refused with the cluster's name: the hub cannot forward a port to its pod.\n"
      "\n"
      "  --port N              the local port (0: any free one)\n"},
 };

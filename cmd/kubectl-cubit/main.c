@@ -504,6 +504,17 @@ static int forward_notebook(cli *c, const char *nb, int port) {
   return rc ? CLI_EXIT_ERROR : 0;
 }
 
+/* 1 when the Notebook's condition Routed is True. */
+static int routed(const json_t *nb) {
+  size_t i;
+  json_t *cond;
+  json_array_foreach(js_get(nb, "status.conditions"), i, cond) {
+    const char *type = js_str(cond, "type"), *status = js_str(cond, "status");
+    if (type && strcmp(type, "Routed") == 0) return status && strcmp(status, "True") == 0;
+  }
+  return 0;
+}
+
 /* Prints the notebook's URL. When the route does not answer from here (no
  * gateway, no DNS name, a cluster without ingress), or when --port is
  * given, it forwards a local port to the notebook's pod through the API
@@ -516,13 +527,28 @@ static int cmd_open(cli *c) {
   char name[256];
   snprintf(name, sizeof(name), "%s", js_name(nb));
   const char *url = js_str(nb, "status.url");
-  /* The hub's API server cannot forward to a member's pod, and the URL is
-   * the member's in-cluster one (docs/multicluster.md, "Notebooks in members"). */
+  /* The hub's API server cannot forward to a member's pod: a member's
+   * notebook is reached through the member's own gateway when its Cluster
+   * names one (Routed), else only inside that cluster (docs/multicluster.md,
+   * "Notebooks in members"). */
   const char *cluster = js_str(nb, "status.cluster");
   if (cluster && *cluster && strcmp(cluster, "local") != 0) {
-    fail("Notebook %s runs in member cluster %s: it is served inside that cluster only (%s); with that cluster's "
-         "kubeconfig: kubectl -n %s port-forward pod/%s-0 %d",
-         name, cluster, url ? url : "no URL yet", c->ns, name, NOTEBOOK_PORT);
+    char why[256] = "";
+    if (routed(nb) && c->a->port < 0 && url && *url && reachable(url, why, sizeof(why))) {
+      printf("%s\n", url);
+      json_decref(nb);
+      return 0;
+    }
+    if (routed(nb))
+      fail("Notebook %s runs in member cluster %s behind that cluster's gateway; %s does not answer from here "
+           "(%s), and the hub cannot forward a port to it; with that cluster's kubeconfig: kubectl -n %s "
+           "port-forward pod/%s-0 %d",
+           name, cluster, url ? url : "no URL yet", c->a->port >= 0 ? "--port asked" : why, c->ns, name,
+           NOTEBOOK_PORT);
+    else
+      fail("Notebook %s runs in member cluster %s: it is served inside that cluster only (%s); with that "
+           "cluster's kubeconfig: kubectl -n %s port-forward pod/%s-0 %d",
+           name, cluster, url ? url : "no URL yet", c->ns, name, NOTEBOOK_PORT);
     json_decref(nb);
     return CLI_EXIT_ERROR;
   }

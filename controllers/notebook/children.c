@@ -277,7 +277,8 @@ static char *service_host(const json_t *nb) {
   return xasprintf("%s.%s.svc.cluster.local", js_name(nb), js_namespace(nb));
 }
 
-json_t *notebook_desired_virtualservice(const json_t *nb, const notebook_spec *spec, const notebook_config *cfg) {
+json_t *notebook_desired_virtualservice(const json_t *nb, const notebook_spec *spec, const char *gateway,
+                                        const char *host_match) {
   char base[NOTEBOOK_PATH_LEN];
   notebook_base_path(js_namespace(nb), js_name(nb), base);
   char *host = service_host(nb);
@@ -290,8 +291,8 @@ json_t *notebook_desired_virtualservice(const json_t *nb, const notebook_spec *s
                         json_pack("{s:{s:{s:s}}}", "request", "set", "X-RStudio-Root-Path", base));
   json_t *vs = child(nb, "networking.istio.io/v1", "VirtualService", js_name(nb));
   json_object_set_new(vs, "spec",
-                      json_pack("{s:[s], s:[s], s:[o]}", "hosts", cfg->host[0] ? cfg->host : "*", "gateways",
-                                cfg->gateway, "http", route));
+                      json_pack("{s:[s], s:[s], s:[o]}", "hosts", host_match && host_match[0] ? host_match : "*",
+                                "gateways", gateway, "http", route));
   return vs;
 }
 

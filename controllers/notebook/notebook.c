@@ -81,7 +81,7 @@ typedef struct nb_gathered {
   nb_observed in;
   notebook_spec spec;
   char spec_error[512];
-  json_t *ns, *sts, *pod, *vs, *ing, *svc, *pvc;
+  json_t *ns, *sts, *pod, *vs, *ing, *svc, *pvc, *cluster;
   cache_list refusals, member_events;
   placement_candidates clusters;
 } nb_gathered;
@@ -127,6 +127,20 @@ static void gather_clusters(const rt_ctx *ctx, const notebook_ctl *nc, nb_gather
   g->in.nclusters = g->clusters.n;
 }
 
+/* The member's user-facing Gateway, when its Cluster names one
+ * (spec.gateway), serves Istio (status.apis.istio) and the hub's cache of
+ * its VirtualServices has listed: the notebook is routed there. */
+static void gather_member_route(const rt_ctx *ctx, const char *member, nb_gathered *g) {
+  g->cluster = cached(ctx, &cluster_resource, NULL, member);
+  cluster_spec cs;
+  if (g->cluster == NULL || cluster_spec_parse(g->cluster, &cs, NULL, 0) != 0 || cs.gateway == NULL) return;
+  if (!json_is_true(js_get(g->cluster, "status.apis.istio")) ||
+      !rt_member_resource_synced(ctx, member, &notebook_virtualservices))
+    return;
+  g->in.member_gateway = cs.gateway;
+  g->in.member_url_base = cs.gateway_url_base;
+}
+
 /* The children where they live (the hub, or the member the notebook was
  * placed on; nothing while it waits to be placed), and the StatefulSet's
  * refusal to create the pod while there is none. */
@@ -140,6 +154,8 @@ static void gather_children(const rt_ctx *ctx, const char *member, nb_gathered *
     g->svc = rt_member_get(ctx, member, &kube_services, ns, name);
     g->pvc = rt_member_get(ctx, member, &kube_pvcs, ns, claim);
     free(claim);
+    gather_member_route(ctx, member, g);
+    g->vs = rt_member_get(ctx, member, &notebook_virtualservices, ns, name);
   } else {
     g->vs = g->in.virtualservices_served ? cached(ctx, &notebook_virtualservices, ns, name) : NULL;
     g->ing = cached(ctx, &kube_ingresses, ns, name);
@@ -193,6 +209,7 @@ static void gathered_free(nb_gathered *g) {
   json_decref(g->ing);
   json_decref(g->svc);
   json_decref(g->pvc);
+  json_decref(g->cluster);
 }
 
 static rt_result reconcile(const rt_ctx *ctx, const rt_request *req) {
@@ -262,6 +279,8 @@ int notebook_controller_register(rt_manager *m, const notebook_config *cfg) {
   def.member_watches[1] = (rt_watch_def){&kube_pods, map_labelled};
   def.member_watches[2] = (rt_watch_def){&kube_services, map_labelled};
   def.member_watches[3] = (rt_watch_def){&kube_pvcs, map_labelled};
+  /* Its route there, through the Gateway its Cluster names (spec.gateway). */
+  def.member_watches[4] = (rt_watch_def){&notebook_virtualservices, map_labelled};
   /* Their Warning Events there (a FailedCreate too) wake the notebook by the
    * same label and are relayed onto it (runtime/member_events.h). */
   def.member_events_label = NOTEBOOK_LABEL;

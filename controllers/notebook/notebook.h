@@ -65,7 +65,11 @@ json_t *notebook_desired_service(const json_t *nb, const notebook_spec *spec);
  * Returns NULL with err set when the GPU request cannot be translated. */
 json_t *notebook_desired_statefulset(const json_t *nb, const notebook_spec *spec, const notebook_config *cfg,
                                      int in_project, char *err, size_t errlen);
-json_t *notebook_desired_virtualservice(const json_t *nb, const notebook_spec *spec, const notebook_config *cfg);
+/* The route on Istio Gateway 'gateway' ("namespace/name"): the hub's
+ * (notebook.gateway) or, placed on a member, that Cluster's spec.gateway;
+ * host_match "" or NULL matches any host. */
+json_t *notebook_desired_virtualservice(const json_t *nb, const notebook_spec *spec, const char *gateway,
+                                        const char *host_match);
 json_t *notebook_desired_ingress(const json_t *nb, const notebook_spec *spec, const notebook_config *cfg);
 
 /* ------------------------------------------------------------ activity */
@@ -151,6 +155,10 @@ typedef struct nb_observed {
   /* Placed on a member: the children above are the member's, and these two
    * as well (the hub deletes them itself when the notebook goes). */
   const json_t *service, *pvc;
+  /* Placed on a member whose Cluster names its user-facing Istio Gateway
+   * (spec.gateway) and serves Istio, its caches listed: that Gateway and the
+   * URL users reach it at; the notebook is routed there (NULL: no route). */
+  const char *member_gateway, *member_url_base;
   /* Placed on a member: the Warning Events there about its StatefulSet and
    * pod (rt_member_child_events), relayed once each onto the notebook. */
   json_t *const *member_events;

@@ -280,18 +280,27 @@ static void plan_route(nb_draft *d, rt_plan *out) {
   const notebook_config *cfg = in->cfg;
   char base[NOTEBOOK_PATH_LEN], msg[640];
   notebook_base_path(js_namespace(in->nb), js_name(in->nb), base);
-  /* The hub's gateway cannot reach a member's pods; a member has no route
-   * of Cubit's (docs/multicluster.md, "Notebooks in members"). */
+  /* The hub's gateway cannot reach a member's pods: a notebook there is
+   * routed through the member's own Gateway, when its Cluster names one
+   * (docs/multicluster.md, "Notebooks in members"). */
   int use_vs = d->member == NULL && cfg->istio && in->virtualservices_served;
   int use_ingress = d->member == NULL && !use_vs && cfg->ingress_class[0];
-  if (d->member) {
+  if (d->member && in->member_gateway) {
+    child_apply(d, out, &notebook_virtualservices,
+                notebook_desired_virtualservice(in->nb, d->spec, in->member_gateway, NULL));
+    snprintf(msg, sizeof(msg), "Istio VirtualService in cluster %s on its gateway %s, prefix %s", d->member,
+             in->member_gateway, base);
+    rt_condition_set(d->status, "Routed", "True", "MemberGateway", msg, d->gen, in->now);
+  } else if (d->member) {
     snprintf(msg, sizeof(msg),
-             "no route: the notebook runs in cluster %s, whose pods the hub's gateway cannot reach; its Service "
-             "serves it inside that cluster (status.url)",
+             "no route: the notebook runs in cluster %s, whose pods the hub's gateway cannot reach, and that "
+             "Cluster names no gateway of its own with Istio served (spec.gateway); its Service serves it inside "
+             "that cluster (status.url)",
              d->member);
     rt_condition_set(d->status, "Routed", "False", "InMemberCluster", msg, d->gen, in->now);
   } else if (use_vs) {
-    rt_plan_apply(out, &notebook_virtualservices, notebook_desired_virtualservice(in->nb, d->spec, cfg));
+    rt_plan_apply(out, &notebook_virtualservices,
+                  notebook_desired_virtualservice(in->nb, d->spec, cfg->gateway, cfg->host));
     snprintf(msg, sizeof(msg), "Istio VirtualService on gateway %s, prefix %s", cfg->gateway, base);
     rt_condition_set(d->status, "Routed", "True", "VirtualService", msg, d->gen, in->now);
   } else if (use_ingress) {
@@ -308,6 +317,10 @@ static void plan_route(nb_draft *d, rt_plan *out) {
   if (!use_ingress && controlled(in->ingress, in->nb)) rt_plan_delete(out, &kube_ingresses, in->ingress, NULL);
   if (!use_vs && controlled(in->virtualservice, in->nb))
     rt_plan_delete(out, &notebook_virtualservices, in->virtualservice, NULL);
+  /* A member's Gateway no longer named (or Istio gone there): its route goes. */
+  if (d->member && !in->member_gateway && owned(d, in->virtualservice) &&
+      js_get(in->virtualservice, "metadata.deletionTimestamp") == NULL)
+    rt_plan_delete_in(out, d->member, &notebook_virtualservices, in->virtualservice, NULL);
 }
 
 /* 1 while the StatefulSet does not run the spec yet: this plan changes it,
@@ -437,9 +450,13 @@ static void plan_status(nb_draft *d, rt_plan *out) {
   const nb_observed *in = d->in;
   char base[NOTEBOOK_PATH_LEN];
   notebook_base_path(js_namespace(in->nb), js_name(in->nb), base);
-  /* In a member: its Service's in-cluster URL there (no route reaches it). */
-  char *url = d->member ? xasprintf("http://%s.%s.svc.cluster.local%s", js_name(in->nb), js_namespace(in->nb), base)
-                        : xasprintf("%s%s", in->cfg->url_base, base);
+  /* In a member: through its gateway, or its Service's in-cluster URL
+   * there when no route reaches it. */
+  size_t ub = in->member_url_base ? strlen(in->member_url_base) : 0;
+  while (ub > 0 && in->member_url_base[ub - 1] == '/') ub--; /* the path brings its own '/' */
+  char *url = d->member && in->member_gateway ? xasprintf("%.*s%s", (int)ub, in->member_url_base, base)
+              : d->member ? xasprintf("http://%s.%s.svc.cluster.local%s", js_name(in->nb), js_namespace(in->nb), base)
+                          : xasprintf("%s%s", in->cfg->url_base, base);
   json_object_set_new(d->status, "url", json_string(url));
   const json_t *sts = owned(d, in->statefulset) ? in->statefulset : NULL;
   json_object_set_new(d->status, "readyReplicas", json_integer(js_int(sts, "status.readyReplicas", 0)));
@@ -494,7 +511,10 @@ static void plan_remote_cleanup(nb_draft *d, rt_plan *out) {
     const struct {
       const kube_resource *r;
       const json_t *live;
-    } children[] = {{&kube_statefulsets, in->statefulset}, {&kube_services, in->service}, {&kube_pvcs, in->pvc}};
+    } children[] = {{&kube_statefulsets, in->statefulset},
+                    {&kube_services, in->service},
+                    {&kube_pvcs, in->pvc},
+                    {&notebook_virtualservices, in->virtualservice}};
     for (size_t i = 0; i < sizeof(children) / sizeof(children[0]); i++) {
       if (!owned(d, children[i].live)) continue;
       left++;
@@ -504,8 +524,8 @@ static void plan_remote_cleanup(nb_draft *d, rt_plan *out) {
     left = away = 1;
   }
   char what[400];
-  snprintf(what, sizeof(what), "StatefulSet and Service %s, PersistentVolumeClaim %s-workspace", js_name(in->nb),
-           js_name(in->nb));
+  snprintf(what, sizeof(what), "StatefulSet, Service and VirtualService %s, PersistentVolumeClaim %s-workspace",
+           js_name(in->nb), js_name(in->nb));
   placement_cleanup_finish(&ps, left, away, in->remote_cleanup_timeout_s, d->member, what);
 }
 

@@ -54,6 +54,20 @@ static const struct {
     {"{\"metadata\":{\"name\":\"m1\"},\"spec\":{" REF ",\"gangScheduler\":{\"queue\":\"q\"}}}", CUBIT_EINVAL,
      "spec.gangScheduler.queue: unknown setting"},
     {"{\"metadata\":{\"name\":\"m1\"},\"spec\":{" REF ",\"gangScheduler\":{\"scheduler\":\"none\"}}}", 0, ""},
+    {"{\"metadata\":{\"name\":\"m1\"},\"spec\":{" REF ",\"gateway\":\"istio-system/gw\"}}", CUBIT_EINVAL,
+     "spec.gateway: want an object"},
+    {"{\"metadata\":{\"name\":\"m1\"},\"spec\":{" REF ",\"gateway\":{\"name\":\"gw\",\"urlBase\":\"https://e\"}}}",
+     CUBIT_EINVAL, "spec.gateway.name: want \"<namespace>/<name>\" of an Istio Gateway, got \"gw\""},
+    {"{\"metadata\":{\"name\":\"m1\"},\"spec\":{" REF ",\"gateway\":{\"name\":\"a/b/c\",\"urlBase\":\"https://e\"}}}",
+     CUBIT_EINVAL, "spec.gateway.name: want"},
+    {"{\"metadata\":{\"name\":\"m1\"},\"spec\":{" REF ",\"gateway\":{\"name\":\"ns/gw\"}}}", CUBIT_EINVAL,
+     "spec.gateway.urlBase: want the http:// or https:// URL users reach the gateway at, got \"\""},
+    {"{\"metadata\":{\"name\":\"m1\"},\"spec\":{" REF ",\"gateway\":{\"name\":\"ns/gw\",\"urlBase\":\"ftp://e\"}}}",
+     CUBIT_EINVAL, "spec.gateway.urlBase: want"},
+    {"{\"metadata\":{\"name\":\"m1\"},\"spec\":{" REF ",\"gateway\":{\"name\":\"ns/gw\",\"urlBase\":7}}}", CUBIT_EINVAL,
+     "spec.gateway.urlBase: must be a non-empty string"},
+    {"{\"metadata\":{\"name\":\"m1\"},\"spec\":{" REF
+     ",\"gateway\":{\"name\":\"istio-system/gw\",\"urlBase\":\"https://east.ml.example.com\"}}}", 0, ""},
 };
 
 START_TEST(spec_parse) {
@@ -86,12 +100,20 @@ START_TEST(spec_parse_fields) {
   ck_assert_ptr_null(s.context);
   ck_assert_ptr_null(s.labels);
   ck_assert_int_eq(s.gang.scheduler, GANG_NONE); /* absent: none, as before the field */
+  ck_assert_ptr_null(s.gateway);                  /* absent: a notebook there has no route */
+  ck_assert_ptr_null(s.gateway_url_base);
   json_decref(c);
   c = parse("{\"metadata\":{\"name\":\"m1\"},\"spec\":{" REF
             ",\"gangScheduler\":{\"scheduler\":\"kueue\",\"kueueQueue\":\"gpu\"}}}");
   ck_assert_int_eq(cluster_spec_parse(c, &s, NULL, 0), 0);
   ck_assert_int_eq(s.gang.scheduler, GANG_KUEUE);
   ck_assert_str_eq(s.gang.kueue_queue, "gpu");
+  json_decref(c);
+  c = parse("{\"metadata\":{\"name\":\"m1\"},\"spec\":{" REF
+            ",\"gateway\":{\"name\":\"istio-system/gw\",\"urlBase\":\"https://east.ml.example.com\"}}}");
+  ck_assert_int_eq(cluster_spec_parse(c, &s, NULL, 0), 0);
+  ck_assert_str_eq(s.gateway, "istio-system/gw");
+  ck_assert_str_eq(s.gateway_url_base, "https://east.ml.example.com");
   json_decref(c);
 }
 END_TEST

@@ -100,7 +100,7 @@ static json_t *children_of(const golden_case *c, const notebook_config *cfg) {
   json_t *sts = notebook_desired_statefulset(nb, &spec, cfg, c->in_project, err, sizeof(err));
   ck_assert_msg(sts != NULL, "%s: %s", c->name, err);
   json_object_set_new(out, "statefulSet", sts);
-  json_object_set_new(out, "virtualService", notebook_desired_virtualservice(nb, &spec, cfg));
+  json_object_set_new(out, "virtualService", notebook_desired_virtualservice(nb, &spec, cfg->gateway, cfg->host));
   json_object_set_new(out, "ingress", notebook_desired_ingress(nb, &spec, cfg));
   char path[NOTEBOOK_PATH_LEN];
   notebook_probe_path(&spec, js_namespace(nb), js_name(nb), path);
@@ -1078,6 +1078,8 @@ typedef struct placed_case {
   const char *status_has;  /* a JSON object the status holds */
   const char *conditions;  /* "Type=Status/Reason" joined by ";" */
   const char *sts_has;     /* a JSON object the applied StatefulSet holds */
+  int routed;              /* east's Cluster names its gateway (spec.gateway) and serves Istio */
+  int member_vs;           /* east holds the notebook's VirtualService (routed before) */
 } placed_case;
 
 #define FIN ",\"finalizers\":[\"cubit.dev/remote-children\"]"
@@ -1085,53 +1087,68 @@ typedef struct placed_case {
 #define ON_EAST(phase, reason) ST(phase, reason) ",\"cluster\":\"east\"}"
 #define IN_EAST "apply PersistentVolumeClaim@east,apply Service@east,apply StatefulSet@east"
 #define EAST_URL "http://lab.team-a.svc.cluster.local/notebook/team-a/lab/"
+#define EAST_GW "istio-system/east-gateway"
+#define EAST_GW_URL "https://east.ml.example.com/notebook/team-a/lab/"
 
 static const placed_case placed_cases[] = {
     {"pinned: placed before any child", J(",\"cluster\":\"east\""), "", NULL, NULL, 0, NULL, 0,
      "Pending", "Placed", "placed on cluster east (spec.cluster)", "", "Normal/Placed", 0,
-     "{\"cluster\":\"east\"}", "Placed=True/Placed", NULL},
+     "{\"cluster\":\"east\"}", "Placed=True/Placed", NULL, 0, 0},
     {"by policy: the first with room", J(",\"resources\":{\"gpu\":\"2\"}"), "", NULL, NULL, 0, NULL, 0,
      "Pending", "Placed", "placed on cluster west (policy Ordered)", "", "Normal/Placed", 0,
-     "{\"cluster\":\"west\"}", "Placed=True/Placed", NULL},
+     "{\"cluster\":\"west\"}", "Placed=True/Placed", NULL, 0, 0},
     {"by policy: most free GPUs", J(",\"placement\":{\"policy\":\"MostFreeGPUs\"}"), "", NULL, NULL, 0, NULL, 0,
      "Pending", "Placed", "placed on cluster west (policy MostFreeGPUs)", "", "Normal/Placed", 0,
-     "{\"cluster\":\"west\"}", "Placed=True/Placed", NULL},
+     "{\"cluster\":\"west\"}", "Placed=True/Placed", NULL, 0, 0},
     {"no cluster has room", J(",\"resources\":{\"gpu\":\"8\"}"), "", NULL, NULL, 0, NULL, 0,
      "Pending", "NoClusterFits", "no cluster of team-m has room", "", "Warning/NoClusterFits", 1, NULL,
-     "Placed=False/NoClusterFits", NULL},
+     "Placed=False/NoClusterFits", NULL, 0, 0},
     {"unknown cluster", J(",\"cluster\":\"north\""), "", NULL, NULL, 0, NULL, 0,
      "Pending", "ClusterNotAllowed", "spec.cluster: north is not one of team-m's clusters", "",
-     "Warning/ClusterNotAllowed", 0, NULL, "Placed=False/ClusterNotAllowed;Stalled=True/ClusterNotAllowed", NULL},
+     "Warning/ClusterNotAllowed", 0, NULL, "Placed=False/ClusterNotAllowed;Stalled=True/ClusterNotAllowed", NULL, 0, 0},
     {"running in the hub before placement: stays", J(""), "", ST("Running", "Running") ST_END, NULL, 0, NULL, 1,
      "Pending", "Placed", "placed on cluster local (its StatefulSet runs there already)", "", "Normal/Placed", 0,
-     "{\"cluster\":\"local\"}", "Placed=True/Placed", NULL},
+     "{\"cluster\":\"local\"}", "Placed=True/Placed", NULL, 0, 0},
     {"placed: the finalizer first", J(""), "", ON_EAST("Pending", "Placed"), NULL, 0, NULL, 0,
-     NULL, NULL, NULL, "+finalizer", "", 0, NULL, NULL, NULL},
+     NULL, NULL, NULL, "+finalizer", "", 0, NULL, NULL, NULL, 0, 0},
     {"placed on a member: children there", J(",\"resources\":{\"gpu\":\"1\"}"), FIN, ON_EAST("Pending", "Placed"),
      NULL, 0, NULL, 0, "Pending", "Creating", "creating the StatefulSet", IN_EAST, "", 0,
      "{\"cluster\":\"east\",\"url\":\"" EAST_URL "\",\"readyReplicas\":0}",
      "ClusterReachable=True/ClusterReachable;Routed=False/InMemberCluster",
      /* No pod webhook of Cubit's in a member: the GPU is translated here. */
      "{\"spec\":{\"replicas\":1,\"template\":{\"spec\":{\"containers\":[{\"resources\":{\"limits\":"
-     "{\"nvidia.com/gpu\":\"1\"}}}]}}}}"},
+     "{\"nvidia.com/gpu\":\"1\"}}}]}}}}", 0, 0},
     {"member: ready, from its StatefulSet and pod", J(""), FIN, ON_EAST("Pending", "ContainerCreating"), NULL, 1,
      POD_READY, 0, "Running", "Running", "the IDE is ready at " EAST_URL, IN_EAST, "Normal/Running", 0,
-     "{\"readyReplicas\":1,\"url\":\"" EAST_URL "\"}", "ClusterReachable=True/ClusterReachable", NULL},
+     "{\"readyReplicas\":1,\"url\":\"" EAST_URL "\"}", "ClusterReachable=True/ClusterReachable", NULL, 0, 0},
     {"member: stopped", J(",\"stopped\":true"), FIN, ON_EAST("Running", "Running"), NULL, 1, NULL, 0,
      "Stopped", "StoppedByUser", "stopped by spec.stopped", IN_EAST, "Normal/Stopped", 0, NULL, NULL,
-     "{\"spec\":{\"replicas\":0}}"},
+     "{\"spec\":{\"replicas\":0}}", 0, 0},
     {"member: culling cannot probe", J(CULL), FIN, ON_EAST("Running", "Running"), NULL, 1, POD_READY, 0,
-     "Running", "Running", "ready at", IN_EAST, "", 0, NULL, "ActivityProbed=False/InMemberCluster", NULL},
+     "Running", "Running", "ready at", IN_EAST, "", 0, NULL, "ActivityProbed=False/InMemberCluster", NULL, 0, 0},
     {"member gone: the phase kept", J(""), FIN, ON_EAST("Running", "Running"), "east", 1, POD_READY, 0,
      "Running", "Running", "", "", "Warning/ClusterUnreachable", 1, NULL, "ClusterReachable=False/ClusterUnreachable",
-     NULL},
+     NULL, 0, 0},
     {"deleted: the member's children go", J(""), FIN GONE, ON_EAST("Running", "Running"), NULL, 1, POD_READY, 0,
      NULL, NULL, NULL, "delete StatefulSet@east,delete Service@east,delete PersistentVolumeClaim@east", "", 1, NULL,
-     NULL, NULL},
+     NULL, NULL, 0, 0},
+    {"member with a gateway: routed there", J(""), FIN, ON_EAST("Pending", "ContainerCreating"), NULL, 1, POD_READY,
+     0, "Running", "Running", "the IDE is ready at " EAST_GW_URL, IN_EAST ",apply VirtualService@east",
+     "Normal/Running", 0, "{\"url\":\"" EAST_GW_URL "\"}", "Routed=True/MemberGateway", NULL, .routed = 1},
+    {"member with a gateway, routed already: the same route", J(""), FIN, ON_EAST("Running", "Running"), NULL, 1,
+     POD_READY, 0, "Running", "Running", "the IDE is ready at " EAST_GW_URL, IN_EAST ",apply VirtualService@east",
+     "", 0, NULL, "Routed=True/MemberGateway", NULL, .routed = 1, .member_vs = 1},
+    {"member's gateway no longer named: its route goes", J(""), FIN, ON_EAST("Running", "Running"), NULL, 1,
+     POD_READY, 0, "Running", "Running", "the IDE is ready at " EAST_URL, IN_EAST ",delete VirtualService@east",
+     "", 0, "{\"url\":\"" EAST_URL "\"}", "Routed=False/InMemberCluster", NULL, .member_vs = 1},
+    {"deleted with a route: that goes too", J(""), FIN GONE, ON_EAST("Running", "Running"), NULL, 1, POD_READY, 0,
+     NULL, NULL, NULL,
+     "delete StatefulSet@east,delete Service@east,delete PersistentVolumeClaim@east,delete VirtualService@east", "",
+     1, NULL, NULL, NULL, .member_vs = 1},
     {"deleted: the member is clean", J(""), FIN GONE, ON_EAST("Running", "Running"), NULL, 0, NULL, 0,
-     NULL, NULL, NULL, "-finalizer", "", 0, NULL, NULL, NULL},
+     NULL, NULL, NULL, "-finalizer", "", 0, NULL, NULL, NULL, 0, 0},
     {"deleted: the member away too long", J(""), FIN GONE, ON_EAST("Running", "Running"), "east", 1, NULL, 0,
-     NULL, NULL, NULL, "-finalizer", "Warning/RemoteCleanupAbandoned", 0, NULL, NULL, NULL},
+     NULL, NULL, NULL, "-finalizer", "Warning/RemoteCleanupAbandoned", 0, NULL, NULL, NULL, 0, 0},
 };
 
 /* A child as the member's cache holds it after Cubit applied 'desired'
@@ -1163,7 +1180,7 @@ static void describe_placed(const rt_action *a, char *buf, size_t len) {
 /* A Notebook of placed_case c as the plan observes it. */
 typedef struct placed_fixture {
   gpu_profile *gpu;
-  json_t *section, *nb, *sts, *svc, *pvc, *pod;
+  json_t *section, *nb, *sts, *svc, *pvc, *pod, *vs;
   notebook_config cfg;
   notebook_spec spec;
   placement_view clusters[3];
@@ -1208,11 +1225,15 @@ static void placed_fixture_init(placed_fixture *f, const placed_case *c) {
   } else if (c->hub_sts) {
     f->sts = notebook_desired_statefulset(f->nb, &f->spec, &f->cfg, 1, err, sizeof(err));
   }
+  if (c->member_vs) f->vs = in_member(notebook_desired_virtualservice(f->nb, &f->spec, EAST_GW, NULL));
+  if (c->routed) f->in.member_gateway = EAST_GW, f->in.member_url_base = "https://east.ml.example.com";
   f->pod = c->pod ? load(c->pod) : NULL;
   f->in.statefulset = f->sts, f->in.service = f->svc, f->in.pvc = f->pvc, f->in.pod = f->pod;
+  f->in.virtualservice = f->vs;
 }
 
 static void placed_fixture_free(placed_fixture *f) {
+  json_decref(f->vs);
   json_decref(f->pod);
   json_decref(f->sts);
   json_decref(f->svc);
@@ -1268,6 +1289,11 @@ START_TEST(test_plan_placed) {
       const json_t *labels = js_get(a->object, "metadata.labels");
       ck_assert_str_eq(json_string_value(json_object_get(labels, "cubit.dev/owner-uid")), "u-1");
       ck_assert_str_eq(json_string_value(json_object_get(labels, NOTEBOOK_LABEL)), "lab");
+    }
+    if (a->kind == RT_ACT_APPLY && a->resource == &notebook_virtualservices) {
+      /* Through the member's own gateway, never the hub's. */
+      const char *gw = json_string_value(json_array_get(js_get(a->object, "spec.gateways"), 0));
+      ck_assert_msg(gw && strcmp(gw, EAST_GW) == 0, "%s: the route is on gateway %s", c->name, gw ? gw : "(none)");
     }
     if (c->sts_has && a->kind == RT_ACT_APPLY && a->resource == &kube_statefulsets) {
       json_t *want = load(c->sts_has);

@@ -4,7 +4,9 @@
 # policy. Its StatefulSet, Service and workspace claim exist in the member and not in the
 # hub, labelled back to the hub object with no ownerReference; the hub says Running and
 # Ready with the member's in-cluster URL, and `kubectl cubit open` refuses it naming the
-# cluster. Stopping it scales the member's StatefulSet to 0 and the hub says Stopped.
+# cluster. The Cluster naming the member's own gateway (spec.gateway) routes it there (a
+# VirtualService in the member, status.url under the gateway's URL); unnamed, the route
+# goes. Stopping it scales the member's StatefulSet to 0 and the hub says Stopped.
 # Deleting the hub object deletes the member's children (the finalizer
 # cubit.dev/remote-children), then the hub object goes.
 #
@@ -83,6 +85,34 @@ if out=$(KUBECONFIG=$state/kubeconfig timeout 20 "$build/kubectl-cubit" -n "$ns"
 fi
 [[ $out == *"runs in member cluster $cluster"* ]] || fail "kubectl cubit open said: $out"
 say "kubectl cubit open refused: ${out#*: }"
+
+# The member's own gateway named on its Cluster (spec.gateway): the notebook is routed
+# through it, a VirtualService in the member, status.url under the gateway's urlBase.
+# Nothing listens at that URL here, so kubectl cubit open still refuses, saying why.
+gw_url=http://127.0.0.1:9/east
+"${kubectl[@]}" patch cluster "$cluster" --type merge \
+  -p "{\"spec\":{\"gateway\":{\"name\":\"istio-system/e2e-east-gateway\",\"urlBase\":\"$gw_url/\"}}}" >/dev/null
+mvs() { "${mkubectl[@]}" -n "$ns" get virtualservice "$nb" -o jsonpath="{$1}" 2>/dev/null; }
+routed_there() {
+  [[ $(cond Routed status) == True && $(cond Routed reason) == MemberGateway &&
+     $(nfield .status.url) == "$gw_url/notebook/$ns/$nb/" && $(mvs '.spec.gateways[0]') == istio-system/e2e-east-gateway ]]
+}
+wait_for 45 "routed through the member's gateway" routed_there
+[[ $(mvs '.metadata.labels.cubit\.dev/owner-uid') == "$(nfield .metadata.uid)" && -z $(mvs .metadata.ownerReferences) ]] ||
+  fail "the member's VirtualService is not labelled back to the hub object: $(mvs .metadata)"
+! "${kubectl[@]}" -n "$ns" get virtualservice "$nb" -o name >/dev/null 2>&1 || fail "a VirtualService $nb exists in the hub"
+if out=$(KUBECONFIG=$state/kubeconfig timeout 20 "$build/kubectl-cubit" -n "$ns" open "$nb" 2>&1); then
+  fail "kubectl cubit open of a notebook whose route does not answer succeeded: $out"
+fi
+[[ $out == *"behind that cluster's gateway"* ]] || fail "kubectl cubit open said: $out"
+say "routed in the member: $(cond Routed message)"
+# The gateway no longer named: the route goes from the member, the in-cluster URL again.
+"${kubectl[@]}" patch cluster "$cluster" --type json -p '[{"op":"remove","path":"/spec/gateway"}]' >/dev/null
+unrouted() {
+  [[ $(cond Routed reason) == InMemberCluster && $(nfield .status.url) == "http://$nb.$ns.svc.cluster.local/notebook/$ns/$nb/" ]] &&
+    ! "${mkubectl[@]}" -n "$ns" get virtualservice "$nb" -o name >/dev/null 2>&1
+}
+wait_for 45 "the member's route gone with the Cluster's gateway" unrouted
 
 # Stop: the member's StatefulSet scales to 0, the hub says Stopped.
 "${kubectl[@]}" -n "$ns" patch notebook "$nb" --type merge -p '{"spec":{"stopped":true}}' >/dev/null
