@@ -735,13 +735,11 @@ static void plan_deletion(planner *p) {
   for (size_t c = 0; c < in->nclusters; c++)
     for (size_t b = 0; in->clusters[c].synced && b < in->clusters[c].nbindings; b++)
       rt_plan_delete_in(p->plan, in->clusters[c].name, &kube_rolebindings, in->clusters[c].bindings[b], NULL);
-  /* The claims it provisioned in namespaces it did not create go with a
-   * Delete project too; Retain keeps them (they are the team's data). */
-  for (size_t i = 0; in->spec && in->spec->delete_namespaces && i < in->nclaims; i++)
-    /* Not in a namespace it released since: that claim is the team's, and
-     * not its to delete (nor may it: its access there went with it). */
-    if (!terminating(in->claims[i]) && find(in->labelled, in->nlabelled, NULL, js_namespace(in->claims[i])))
-      rt_plan_delete(p->plan, &kube_pvcs, in->claims[i], NULL);
+  /* In the hub the claims it provisioned go with the namespaces a Delete
+   * project created; in a namespace it adopted, released above, the claim
+   * stays with the rest of what is there: the manager deletes nothing in a
+   * namespace it did not create (nor may it: it holds no delete on claims,
+   * docs/project.md). */
   rt_plan_remove_finalizer(p->plan, PROJECT_FINALIZER);
 }
 
