@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "kube/client.h"
 #include "kube/config.h"
+#include "runtime/conditions.h"
 #include "util/buf.h"
 #include "util/cron.h"
 #include "util/alloc.h"
@@ -504,17 +505,6 @@ static int forward_notebook(cli *c, const char *nb, int port) {
   return rc ? CLI_EXIT_ERROR : 0;
 }
 
-/* 1 when the Notebook's condition Routed is True. */
-static int routed(const json_t *nb) {
-  size_t i;
-  json_t *cond;
-  json_array_foreach(js_get(nb, "status.conditions"), i, cond) {
-    const char *type = js_str(cond, "type"), *status = js_str(cond, "status");
-    if (type && strcmp(type, "Routed") == 0) return status && strcmp(status, "True") == 0;
-  }
-  return 0;
-}
-
 /* Prints the notebook's URL. When the route does not answer from here (no
  * gateway, no DNS name, a cluster without ingress), or when --port is
  * given, it forwards a local port to the notebook's pod through the API
@@ -534,12 +524,13 @@ static int cmd_open(cli *c) {
   const char *cluster = js_str(nb, "status.cluster");
   if (cluster && *cluster && strcmp(cluster, "local") != 0) {
     char why[256] = "";
-    if (routed(nb) && c->a->port < 0 && url && *url && reachable(url, why, sizeof(why))) {
+    int routed = rt_condition_true(json_object_get(nb, "status"), "Routed");
+    if (routed && c->a->port < 0 && url && *url && reachable(url, why, sizeof(why))) {
       printf("%s\n", url);
       json_decref(nb);
       return 0;
     }
-    if (routed(nb))
+    if (routed)
       fail("Notebook %s runs in member cluster %s behind that cluster's gateway; %s does not answer from here "
            "(%s), and the hub cannot forward a port to it; with that cluster's kubeconfig: kubectl -n %s "
            "port-forward pod/%s-0 %d",
