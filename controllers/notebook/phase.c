@@ -79,7 +79,10 @@ static void unscheduled(const json_t *pod, const json_t *sched, int64_t now, not
   const char *reason = js_str(sched, "reason") ? js_str(sched, "reason") : "Unschedulable";
   const char *why = js_str(sched, "message");
   if (why && strstr(why, "unbound immediate PersistentVolumeClaims")) {
-    set(out, "Pending", RT_STATE_PROGRESSING, "WaitingForVolume", 1);
+    /* An ordinary step of a start with an Immediate-binding provisioner:
+     * in the status only, like Creating (the scheduler's own FailedScheduling
+     * Warning is on the pod); an Event per notebook would be noise at scale. */
+    set(out, "Pending", RT_STATE_PROGRESSING, "WaitingForVolume", 0);
     quote(out, reason, why, "a claim is not bound yet");
     return;
   }

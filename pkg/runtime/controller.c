@@ -40,15 +40,38 @@ void rt_enqueue(rt_manager *m, const char *controller, const char *key, int64_t 
 
 /* --- event handlers: changes become keys on the queue --- */
 
-static void enqueue_obj(json_t *obj, void *arg) {
-  rt_controller *c = arg;
+int rt_primary_change_urgent(const json_t *old_obj, const json_t *new_obj) {
+  static const char *const fields[] = {"metadata.generation", "metadata.deletionTimestamp", "metadata.labels",
+                                       "metadata.annotations", "metadata.finalizers"};
+  for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+    const json_t *a = js_get(old_obj, fields[i]), *b = js_get(new_obj, fields[i]);
+    if ((a == NULL) != (b == NULL) || (a && !json_equal(a, b))) return 1;
+  }
+  return 0;
+}
+
+/* A primary's own change goes ahead of the echoes of status writes and of
+ * children's changes, so under load a new Notebook gets its children before
+ * a thousand others get their status refreshed (and those refreshes
+ * coalesce meanwhile). A restart's first list is ordinary work. */
+static void enqueue_primary(rt_controller *c, const json_t *obj, int urgent) {
   char *key = cache_key(obj);
-  wq_add(c->queue, key);
+  if (urgent) wq_add_urgent(c->queue, key);
+  else wq_add(c->queue, key);
   free(key);
 }
 
+static void enqueue_added(json_t *obj, void *arg) {
+  rt_controller *c = arg;
+  enqueue_primary(c, obj, cache_informer_has_synced(rt__manager_informer_find(c->ctx.mgr, c->def.primary)));
+}
+
 static void enqueue_update(json_t *old_obj, json_t *new_obj, void *arg) {
-  enqueue_obj(new_obj, arg);
+  enqueue_primary(arg, new_obj, rt_primary_change_urgent(old_obj, new_obj));
+}
+
+static void enqueue_deleted(json_t *obj, void *arg) {
+  enqueue_primary(arg, obj, 1);
 }
 
 /* A child's change enqueues its controller owner when the owner is of our
@@ -123,7 +146,7 @@ int rt__controller_init(rt_manager *m, rt_controller *c) {
   metric_add(c->reconcile_errors, 0, c->def.name);
 
   cache_informer *inf = rt_manager_informer(m, c->def.primary);
-  cache_handlers primary = {enqueue_obj, enqueue_update, enqueue_obj, c};
+  cache_handlers primary = {enqueue_added, enqueue_update, enqueue_deleted, c};
   cache_informer_add_handlers(inf, &primary);
   if (!kube_discovery_has_resource(c->ctx.discovery, c->def.primary))
     log_warn("controller", "primary resource not served; controller idle until it appears",

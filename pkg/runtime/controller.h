@@ -67,6 +67,13 @@ typedef char **(*rt_map_fn)(const rt_ctx *ctx, const json_t *obj);
  * reconciled as a no-op. */
 char **rt_map_involved_object(const rt_ctx *ctx, const json_t *event);
 
+/* 1 when an update of a controller's primary object is a change someone
+ * waits on — metadata.generation (the spec), deletionTimestamp, labels,
+ * annotations or finalizers differ — and not the echo of a status write:
+ * its key is queued ahead of the others (wq_add_urgent), as is a new
+ * primary once the first list is in, and a deleted one. */
+int rt_primary_change_urgent(const json_t *old_obj, const json_t *new_obj);
+
 #define RT_MAX_WATCHES 16
 
 typedef struct rt_watch_def {

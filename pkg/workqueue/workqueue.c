@@ -17,9 +17,10 @@ typedef struct wq_item {
   char *key;
   bool dirty;
   bool processing;
+  bool urgent;      /* queued (or to be queued) in the urgent FIFO */
   double added_s;   /* when it became dirty: start of its queue duration */
   double started_s; /* when a worker took it: start of its work duration */
-  struct wq_item *next;                  /* FIFO link while queued */
+  struct wq_item *prev, *next;           /* FIFO links while queued */
   struct wq_item *proc_prev, *proc_next; /* links while processing */
   UT_hash_handle hh;
 } wq_item;
@@ -39,7 +40,8 @@ struct workqueue {
   pthread_cond_t timer_wake;   /* timer: the heap's top changed, or shutdown */
   pthread_cond_t idle;         /* drainers: nothing processing, or shutdown */
   wq_item *items;              /* uthash by key */
-  wq_item *head, *tail;        /* FIFO of queued keys */
+  wq_item *head, *tail;        /* FIFO of queued ordinary keys */
+  wq_item *uhead, *utail;      /* FIFO of queued urgent keys, handed out first */
   size_t len;
   size_t ndirty;
   wq_item *processing;         /* keys handed out to workers */
@@ -154,23 +156,40 @@ static void register_metrics(workqueue *q, metrics_registry *r) {
 
 /* ---- the queue proper (helpers called with q->mu held) ---- */
 
+/* Appends 'it' to the FIFO of its class. */
 static void enqueue(workqueue *q, wq_item *it) {
+  wq_item **head = it->urgent ? &q->uhead : &q->head, **tail = it->urgent ? &q->utail : &q->tail;
   it->next = NULL;
-  if (q->tail)
-    q->tail->next = it;
+  it->prev = *tail;
+  if (*tail)
+    (*tail)->next = it;
   else
-    q->head = it;
-  q->tail = it;
+    *head = it;
+  *tail = it;
   q->len++;
   pthread_cond_signal(&q->has_work);
 }
 
-static wq_item *dequeue(workqueue *q) {
-  wq_item *it = q->head;
-  q->head = it->next;
-  if (q->head == NULL) q->tail = NULL;
-  it->next = NULL;
+/* Takes 'it' out of the FIFO of its class. */
+static void unlink_item(workqueue *q, wq_item *it) {
+  wq_item **head = it->urgent ? &q->uhead : &q->head, **tail = it->urgent ? &q->utail : &q->tail;
+  if (it->prev)
+    it->prev->next = it->next;
+  else
+    *head = it->next;
+  if (it->next)
+    it->next->prev = it->prev;
+  else
+    *tail = it->prev;
+  it->prev = it->next = NULL;
   q->len--;
+}
+
+/* The next key to hand out: the oldest urgent one, else the oldest ordinary one. */
+static wq_item *dequeue(workqueue *q) {
+  wq_item *it = q->uhead ? q->uhead : q->head;
+  unlink_item(q, it);
+  it->urgent = false;
   return it;
 }
 
@@ -180,17 +199,27 @@ static void item_free(workqueue *q, wq_item *it) {
   free(it);
 }
 
-static void add_locked(workqueue *q, const char *key) {
+static void add_locked(workqueue *q, const char *key, bool urgent) {
   if (q->shutting_down) return;
   wq_item *it;
   HASH_FIND_STR(q->items, key, it);
-  if (it && it->dirty) return;
+  if (it && it->dirty) {
+    /* Waiting already: an urgent add moves it ahead of the ordinary keys
+     * (or, re-added while processed, has wq_done queue it urgent). */
+    if (urgent && !it->urgent) {
+      if (!it->processing) unlink_item(q, it);
+      it->urgent = true;
+      if (!it->processing) enqueue(q, it);
+    }
+    return;
+  }
   if (it == NULL) {
     it = xcalloc(1, sizeof(*it));
     it->key = xstrdup(key);
     HASH_ADD_KEYPTR(hh, q->items, it->key, strlen(it->key), it);
   }
   it->dirty = true;
+  it->urgent = urgent;
   it->added_s = time_mono_s();
   q->ndirty++;
   metric_add(q->adds, 1, q->name, q->name);
@@ -208,7 +237,7 @@ static void *timer_main(void *arg) {
     int64_t now = time_mono_ms();
     while (q->heap_len > 0 && q->heap[0]->ready_ms <= now) {
       wq_delayed *d = heap_pop(q);
-      add_locked(q, d->key);
+      add_locked(q, d->key, false);
       delayed_free(q, d);
     }
     if (q->heap_len == 0) {
@@ -275,7 +304,13 @@ void wq_free(workqueue *q) {
 
 void wq_add(workqueue *q, const char *key) {
   pthread_mutex_lock(&q->mu);
-  add_locked(q, key);
+  add_locked(q, key, false);
+  pthread_mutex_unlock(&q->mu);
+}
+
+void wq_add_urgent(workqueue *q, const char *key) {
+  pthread_mutex_lock(&q->mu);
+  add_locked(q, key, true);
   pthread_mutex_unlock(&q->mu);
 }
 
@@ -283,7 +318,7 @@ void wq_add_after(workqueue *q, const char *key, int64_t delay_ms) {
   pthread_mutex_lock(&q->mu);
   if (q->shutting_down) goto out;
   if (delay_ms <= 0) {
-    add_locked(q, key);
+    add_locked(q, key, false);
     goto out;
   }
   int64_t now = time_mono_ms();
@@ -327,7 +362,7 @@ int wq_num_requeues(workqueue *q, const char *key) {
 char *wq_get(workqueue *q) {
   char *key = NULL;
   pthread_mutex_lock(&q->mu);
-  while (q->head == NULL && !q->shutting_down) pthread_cond_wait(&q->has_work, &q->mu);
+  while (q->uhead == NULL && q->head == NULL && !q->shutting_down) pthread_cond_wait(&q->has_work, &q->mu);
   if (q->shutting_down) goto out;
   wq_item *it = dequeue(q);
   it->dirty = false;
@@ -388,7 +423,7 @@ static void shutdown_locked(workqueue *q) {
   if (!q->shutting_down) {
     q->shutting_down = true;
     while (q->heap_len > 0) delayed_free(q, heap_pop(q));
-    while (q->head) item_free(q, dequeue(q));
+    while (q->uhead || q->head) item_free(q, dequeue(q));
     for (wq_item *it = q->processing; it; it = it->proc_next) it->dirty = false;
     q->ndirty = 0;
     update_depth(q);

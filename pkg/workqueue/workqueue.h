@@ -1,7 +1,8 @@
 /* The work queue between event handlers and reconcile workers, with
  * client-go / controller-runtime semantics:
  *
- *   - Keys are strings ("namespace/name"), handed out in the order added.
+ *   - Keys are strings ("namespace/name"), handed out in the order added;
+ *     keys added with wq_add_urgent go before all others (see there).
  *   - A key waiting in the queue is never queued twice: adding it again is a
  *     no-op until a worker takes it.
  *   - A key being processed is never handed to a second worker. Adding it
@@ -61,6 +62,14 @@ void wq_free(workqueue *q);
 
 /* Queues 'key' (copied) unless it is already waiting; ignored after shutdown. */
 void wq_add(workqueue *q, const char *key);
+/* As wq_add, but the key is handed out before every key added otherwise
+ * (wq_add, wq_add_after, wq_add_rate_limited); urgent keys among themselves
+ * in the order added. A key already waiting as an ordinary key moves ahead;
+ * one re-added while processed is queued urgent by wq_done. For work a user
+ * waits on (a new object, a changed spec) to pass the echoes of its own
+ * and others' writes under load; ordinary keys wait while urgent ones come,
+ * as in controller-runtime's priority queue. */
+void wq_add_urgent(workqueue *q, const char *key);
 /* Queues 'key' (copied) once 'delay_ms' has passed; delay_ms <= 0 is wq_add.
  * A key already waiting keeps the earlier of its two ready times. */
 void wq_add_after(workqueue *q, const char *key, int64_t delay_ms);

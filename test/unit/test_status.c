@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "runtime/conditions.h"
+#include "runtime/controller.h"
 #include "runtime/plan.h"
 #include "runtime/status.h"
 #include "testutil.h"
@@ -172,9 +173,46 @@ START_TEST(error_reasons_are_named) {
 }
 END_TEST
 
+/* Which updates of a primary go ahead in the queue: a user's (or another
+ * controller's) change of spec, deletion, labels, annotations, finalizers;
+ * not a status write's echo, nor a resourceVersion or managedFields bump. */
+START_TEST(urgent_primary_changes) {
+  const char *base = "{\"metadata\":{\"name\":\"a\",\"generation\":1,\"resourceVersion\":\"5\","
+                     "\"labels\":{\"l\":\"1\"},\"annotations\":{\"x\":\"1\"}},\"spec\":{\"n\":1},"
+                     "\"status\":{\"phase\":\"Pending\"}}";
+  static const struct {
+    const char *what, *path, *value; /* value: JSON, or NULL: remove metadata.<path> */
+    int urgent;
+  } cases[] = {
+      {"status only", "status.phase", "\"Running\"", 0},
+      {"resourceVersion", "metadata.resourceVersion", "\"6\"", 0},
+      {"managedFields", "metadata.managedFields", "[{\"manager\":\"m\"}]", 0},
+      {"spec (generation)", "metadata.generation", "2", 1},
+      {"deletion", "metadata.deletionTimestamp", "\"2026-12-07T00:00:00Z\"", 1},
+      {"label changed", "metadata.labels.l", "\"2\"", 1},
+      {"labels removed", "labels", NULL, 1},
+      {"annotation added", "metadata.annotations.y", "\"1\"", 1},
+      {"finalizer added", "metadata.finalizers", "[\"f\"]", 1},
+  };
+  json_t *old_obj = json_loads(base, 0, NULL);
+  ck_assert_ptr_nonnull(old_obj);
+  ck_assert_int_eq(rt_primary_change_urgent(old_obj, old_obj), 0);
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    json_t *new_obj = json_deep_copy(old_obj);
+    if (cases[i].value) js_set(new_obj, cases[i].path, json_loads(cases[i].value, JSON_DECODE_ANY, NULL));
+    else json_object_del(json_object_get(new_obj, "metadata"), cases[i].path);
+    ck_assert_msg(rt_primary_change_urgent(old_obj, new_obj) == cases[i].urgent, "%s: want %d", cases[i].what,
+                  cases[i].urgent);
+    json_decref(new_obj);
+  }
+  json_decref(old_obj);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("status");
   TCase *tc = tcase_create("core");
+  tcase_add_test(tc, urgent_primary_changes);
   tcase_add_loop_test(tc, each_state_writes_its_conditions, 0, sizeof(states) / sizeof(states[0]));
   tcase_add_loop_test(tc, transitions_clean_up, 0, sizeof(states) / sizeof(states[0]));
   tcase_add_test(tc, create_refusal_picks_the_newest);

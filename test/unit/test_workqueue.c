@@ -99,6 +99,52 @@ START_TEST(fifo_order) {
 }
 END_TEST
 
+/* Urgent keys go before ordinary ones, each class in its own order; an
+ * ordinary key waiting moves ahead when added urgent; an ordinary re-add
+ * does not demote an urgent key; dedup holds across the classes. */
+START_TEST(urgent_keys_first) {
+  workqueue *q = wq_new(NULL);
+  wq_add(q, "o1");
+  wq_add(q, "o2");
+  wq_add(q, "o3");
+  wq_add_urgent(q, "u1");
+  wq_add_urgent(q, "o2"); /* waiting as ordinary: moves ahead */
+  wq_add(q, "u1");        /* stays urgent */
+  wq_add_urgent(q, "u2");
+  wq_add_urgent(q, "u1"); /* already urgent: keeps its place */
+  ck_assert_uint_eq(wq_len(q), 5);
+  const char *want[] = {"u1", "o2", "u2", "o1", "o3"};
+  for (size_t i = 0; i < 5; i++) expect_next(q, want[i]);
+  ck_assert_uint_eq(wq_len(q), 0);
+  wq_free(q);
+}
+END_TEST
+
+/* A key re-added urgent while a worker holds it is queued urgent by wq_done,
+ * ahead of ordinary keys that waited longer; one re-added ordinary is not. */
+START_TEST(urgent_readd_while_processing) {
+  workqueue *q = wq_new(NULL);
+  wq_add(q, "a");
+  wq_add(q, "b");
+  char *a = wq_get(q);
+  ck_assert_str_eq(a, "a");
+  wq_add(q, "c");
+  wq_add_urgent(q, "a");
+  ck_assert_uint_eq(wq_len(q), 2); /* b, c: a is held back */
+  wq_done(q, a);
+  expect_next(q, "a");
+  wq_add(q, "a");
+  char *b = wq_get(q);
+  ck_assert_str_eq(b, "b");
+  wq_done(q, b);
+  expect_next(q, "c");
+  expect_next(q, "a");
+  free(a);
+  free(b);
+  wq_free(q);
+}
+END_TEST
+
 START_TEST(readd_while_processing_runs_after_done) {
   workqueue *q = wq_new(NULL);
   wq_add(q, "a");
@@ -161,7 +207,9 @@ static void *stress_producer(void *arg) {
   for (int i = 0; i < p->ctx->adds_per_producer; i++) {
     stress_key *k = &p->ctx->keys[rand_r(&p->seed) % STRESS_KEYS];
     atomic_fetch_add(&k->add_gen, 1);
-    wq_add(p->ctx->q, k->name);
+    /* a third of the adds urgent: moving keys between the classes loses none */
+    if (rand_r(&p->seed) % 3 == 0) wq_add_urgent(p->ctx->q, k->name);
+    else wq_add(p->ctx->q, k->name);
     if (i % 64 == 0) sched_yield();
   }
   return NULL;
@@ -417,6 +465,7 @@ END_TEST
 START_TEST(free_without_shutdown_releases_everything) {
   workqueue *q = wq_new(&(wq_options){.name = "leak"});
   wq_add(q, "queued");
+  wq_add_urgent(q, "urgent");
   wq_add_after(q, "delayed", 100000);
   wq_add_rate_limited(q, "limited");
   wq_free(q);
@@ -621,6 +670,8 @@ int main(void) {
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, dedup_waiting_key);
   tcase_add_test(tc, fifo_order);
+  tcase_add_test(tc, urgent_keys_first);
+  tcase_add_test(tc, urgent_readd_while_processing);
   tcase_add_test(tc, readd_while_processing_runs_after_done);
   tcase_add_test(tc, stress_no_concurrent_processing_no_lost_add);
   tcase_add_test(tc, add_after_order);
