@@ -2,7 +2,7 @@
 # The manager at scale, on the local control plane (kind/local), against the
 # manager test/e2e/cubit-up.sh started (its pid file and command line are reused):
 #
-#   bench/scale.sh [N] [--operator cubit|go] [--no-ceiling] [--json out.json]
+#   bench/scale.sh [N] [--operator cubit|go] [--no-ceiling | --ceiling-only] [--json out.json]
 #                  [--baseline old.json] [--keep]                            (N default 500)
 #
 # --operator go measures bench/go-operator (a controller-runtime operator doing the
@@ -14,7 +14,8 @@
 # 0. ceiling: the same children (workspace claim, Service, StatefulSet and, when
 #            Istio's API is served, VirtualService) written by 4 kubectl processes
 #            with no operator involved (the API server's write rate: the ceiling;
-#            --no-ceiling leaves it out: bench/compare.sh measures it once);
+#            --no-ceiling leaves it out, --ceiling-only measures nothing else:
+#            bench/compare.sh measures it apart);
 # 1. idle:   restarts the manager on what the cluster holds now and reads its RSS
 #            once synced (after cubit-up.sh with CUBIT_SKIP_SAMPLES=1 on a fresh
 #            cluster, that is the idle figure: CRDs installed, no objects);
@@ -31,7 +32,7 @@
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 state=${CUBIT_LOCAL_STATE:-$repo/.cubit/local}
-n=500 json_out="" baseline="" keep=0 operator=cubit ceiling=1
+n=500 json_out="" baseline="" keep=0 operator=cubit ceiling=1 ceiling_only=0
 while [[ $# -gt 0 ]]; do
   case $1 in
     --json) json_out=$2; shift 2 ;;
@@ -39,6 +40,7 @@ while [[ $# -gt 0 ]]; do
     --keep) keep=1; shift ;;
     --operator) operator=$2; shift 2 ;;
     --no-ceiling) ceiling=0; shift ;;
+    --ceiling-only) ceiling_only=1; shift ;;
     [0-9]*) n=$1; shift ;;
     *) echo "bench/scale.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -126,6 +128,29 @@ children() {
 echo "bench/scale.sh: N=$n on $(uname -m), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)" >&2
 "${kubectl[@]}" delete namespace "$ns" --ignore-not-found --wait=true >/dev/null
 
+# Print, compare, write.
+report() {
+  printf 'bench/scale on %s %s, %s cores, N=%s\n' "$(uname -s)" "$(uname -m)" "$(nproc)" "$n"
+  figures_json='{}'
+  for k in "${order[@]}"; do
+    line=$(printf '  %-28s %14.2f %-6s' "$k" "${fig[$k]}" "${unit[$k]}")
+    if [[ -n $baseline ]]; then
+      old=$(jq -r --arg k "$k" '.figures[$k] // empty' "$baseline")
+      if [[ -n $old ]]; then
+        line+=$(awk -v new="${fig[$k]}" -v old="$old" -v hib="${better[$k]}" 'BEGIN {
+          c = old != 0 ? (new - old) / old * 100 : 0
+          b = hib ? c > 0 : c < 0
+          printf "  baseline %12.2f  %+6.1f%% %s", old, c, c == 0 ? "" : b ? "(better)" : "(worse)" }')
+      fi
+    fi
+    echo "$line"
+    figures_json=$(jq --arg k "$k" --argjson v "${fig[$k]}" '.[$k] = $v' <<<"$figures_json")
+  done
+  if [[ -n $json_out ]]; then
+    jq -n --argjson f "$figures_json" --arg m "$(uname -m), $(nproc) cores" '{benchmark: "scale", machine: $m, figures: $f}' >"$json_out"
+  fi
+}
+
 # 0. ceiling: the children alone, as a plain writer creates them.
 ceiling_ns=scale-ceiling
 if ((ceiling)); then
@@ -168,6 +193,11 @@ if ((ceiling)); then
   wait "${writers[@]}"
   figure ceiling_s "$(calc "$(date +%s.%N) - $t0")" s 0
   rm -rf "$ceiling"
+  if ((ceiling_only)); then
+    "${kubectl[@]}" delete namespace "$ceiling_ns" --wait=false >/dev/null
+    report
+    exit 0
+  fi
   "${kubectl[@]}" delete namespace "$ceiling_ns" --wait=true --timeout=600s >/dev/null
 fi
 
@@ -232,23 +262,4 @@ figure cold_cpu_s "$(cpu_s)" s 0 # the new process: its list, sync and reconcile
 
 if ((keep == 0)); then "${kubectl[@]}" delete namespace "$ns" --wait=false >/dev/null; fi
 
-# Print, compare, write.
-printf 'bench/scale on %s %s, %s cores, N=%s\n' "$(uname -s)" "$(uname -m)" "$(nproc)" "$n"
-figures_json='{}'
-for k in "${order[@]}"; do
-  line=$(printf '  %-28s %14.2f %-6s' "$k" "${fig[$k]}" "${unit[$k]}")
-  if [[ -n $baseline ]]; then
-    old=$(jq -r --arg k "$k" '.figures[$k] // empty' "$baseline")
-    if [[ -n $old ]]; then
-      line+=$(awk -v new="${fig[$k]}" -v old="$old" -v hib="${better[$k]}" 'BEGIN {
-        c = old != 0 ? (new - old) / old * 100 : 0
-        b = hib ? c > 0 : c < 0
-        printf "  baseline %12.2f  %+6.1f%% %s", old, c, c == 0 ? "" : b ? "(better)" : "(worse)" }')
-    fi
-  fi
-  echo "$line"
-  figures_json=$(jq --arg k "$k" --argjson v "${fig[$k]}" '.[$k] = $v' <<<"$figures_json")
-done
-if [[ -n $json_out ]]; then
-  jq -n --argjson f "$figures_json" --arg m "$(uname -m), $(nproc) cores" '{benchmark: "scale", machine: $m, figures: $f}' >"$json_out"
-fi
+report

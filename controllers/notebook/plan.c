@@ -409,8 +409,12 @@ static void plan_running_status(nb_draft *d, rt_plan *out, const char *url) {
   notebook_phase ph;
   notebook_pod_phase(in->pod, in->now, &ph);
   if (!owned(d, in->statefulset) && in->pod == NULL) {
-    snprintf(ph.reason, sizeof(ph.reason), "Creating");
-    snprintf(ph.message, sizeof(ph.message), "creating the StatefulSet, its Service and route");
+    /* This plan creates them, and its status is written once they are made
+     * (a failed apply writes ApplyFailed instead): what is true then is
+     * PodNotCreated. Saying "Creating" would be stale on arrival and cost
+     * every new notebook a second status write. */
+    snprintf(ph.message, sizeof(ph.message),
+             "StatefulSet, Service and route created: waiting for the StatefulSet to create the pod");
   } else if (in->pod == NULL && in->create_refused) {
     /* Refused by the API server: no retry of the StatefulSet's helps until
      * the spec (or the namespace's policy) changes. */

@@ -89,7 +89,9 @@ config=${CUBIT_MANAGER_CONFIG:-$repo/test/e2e/manager-config.yaml}
 certs=$state/webhook-certs
 log "starting cubit-manager (log: $state/manager.log)"
 printf '\n==== %s starting cubit-manager from %s\n' "$(date -u +%FT%TZ)" "$build" >>"$state/manager.log"
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1} \
+# GNUTLS_NO_IMPLICIT_INIT as in the image (Dockerfile): GnuTLS, loaded through
+# libcurl's LDAP, would initialize itself in the manager for nothing.
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1} GNUTLS_NO_IMPLICIT_INIT=1 \
   setsid "$build/cubit-manager" --kubeconfig "$state/manager.kubeconfig" --leader-elect \
   --health-probe-bind-address "127.0.0.1:$health" --metrics-bind-address "127.0.0.1:$metrics" \
   --webhook-bind-address "127.0.0.1:$webhook" --webhook-cert-dir "$certs" --webhook-hosts 127.0.0.1 \
