@@ -109,6 +109,14 @@ const char *const *rt_cached_fields(const kube_resource *r) {
   return NULL;
 }
 
+long rt_cached_page_size(const kube_resource *r) {
+  /* A CustomResourceDefinition is up to hundreds of KiB of schema, all of it
+   * decoded before it is cut to crd_fields: five a page keeps a start's
+   * transient heap to a few MiB however many CRDs the cluster serves. */
+  if (same(r, &kube_crds)) return 5;
+  return 0;
+}
+
 const char *rt_cached_applier(const kube_resource *r) {
   return applied_child(r) ? RT_FIELD_MANAGER : NULL;
 }

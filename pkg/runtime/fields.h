@@ -17,6 +17,9 @@ const char *const *rt_cached_fields(const kube_resource *r);
 /* The field manager whose server-side applied fields r's cache keeps too
  * (cache_fields_keep_applied), or NULL. */
 const char *rt_cached_applier(const kube_resource *r);
+/* The initial list's page size for resource r (0: the informer's default,
+ * 500), smaller where single objects are large. */
+long rt_cached_page_size(const kube_resource *r);
 
 /* The field selector r's informer lists and watches with, or NULL for every
  * object: Events are cached only when their reason is FailedCreate. */

@@ -292,6 +292,7 @@ cache_informer *rt_manager_informer(rt_manager *m, const kube_resource *r) {
   o.fields = rt_cached_fields(r);
   o.applied_by = rt_cached_applier(r);
   o.field_selector = rt_cached_selector(r);
+  o.page_size = rt_cached_page_size(r);
   e->informer = cache_informer_new(&m->loop, m->client, m->watcher, &o);
   cache_store *s = cache_informer_store(e->informer);
   cache_store_index_owner(s);

@@ -313,6 +313,16 @@ START_TEST(events_are_selected) {
 }
 END_TEST
 
+/* CRDs (hundreds of KiB of schema each, decoded whole before the cut) are
+ * listed a few a page; everything else in the informer's default pages. */
+START_TEST(crds_listed_in_small_pages) {
+  ck_assert_int_gt(rt_cached_page_size(&kube_crds), 0);
+  ck_assert_int_le(rt_cached_page_size(&kube_crds), 10);
+  ck_assert_int_eq(rt_cached_page_size(&kube_pods), 0);
+  ck_assert_int_eq(rt_cached_page_size(&kube_statefulsets), 0);
+}
+END_TEST
+
 START_TEST(other_resources_kept_whole) {
   const kube_resource *whole[] = {&kube_deployments, &kube_jobs, &kube_namespaces, &kube_rolebindings};
   for (size_t i = 0; i < sizeof(whole) / sizeof(whole[0]); i++) {
@@ -484,6 +494,7 @@ int main(void) {
   tcase_add_loop_test(tc, every_read_path_survives, 0, sizeof(reads) / sizeof(reads[0]));
   tcase_add_loop_test(tc, unread_fields_are_dropped, 0, sizeof(dropped) / sizeof(dropped[0]));
   tcase_add_test(tc, events_are_selected);
+  tcase_add_test(tc, crds_listed_in_small_pages);
   tcase_add_test(tc, cut_objects_are_smaller);
   tcase_add_test(tc, other_resources_kept_whole);
   tcase_add_loop_test(tc, applied_fields_survive, 0, 4);
