@@ -66,12 +66,12 @@ for ((r = 1; r <= rounds && !table_only; r++)); do
     echo "bench/compare.sh: $name: bench/scale.sh $n --operator $op ${flags[*]} (load $before)" >&2
     "$repo/bench/scale.sh" "$n" --operator "$op" "${flags[@]}" --json "$out/$name.json" >"$out/$name.txt" 2>&1 ||
       { echo "bench/compare.sh: $name failed; see $out/$name.txt" >&2; tail -n 5 "$out/$name.txt" >&2; exit 1; }
-    jq --arg b "$before" --arg a "$(load)" '.load = {before: $b, after: $a}' "$out/$name.json" >"$out/$name.tmp"
-    # its round's ceiling, as if the run had measured it
-    if ((fresh)); then
-      jq --slurpfile c "$out/ceiling-$r.json" '.figures.ceiling_s = $c[0].figures.ceiling_s' "$out/$name.tmp" >"$out/$name.json"
-      mv "$out/$name.json" "$out/$name.tmp"
-    fi
+    # with --fresh, its round's ceiling, as if the run had measured it
+    ceiling=null
+    ((fresh == 0)) || ceiling=$(jq '.figures.ceiling_s' "$out/ceiling-$r.json")
+    jq --arg b "$before" --arg a "$(load)" --argjson c "$ceiling" \
+      '.load = {before: $b, after: $a} | if $c == null then . else .figures.ceiling_s = $c end' \
+      "$out/$name.json" >"$out/$name.tmp"
     mv "$out/$name.tmp" "$out/$name.json"
     runs+=("$name")
   done

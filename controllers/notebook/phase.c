@@ -80,7 +80,7 @@ static void unscheduled(const json_t *pod, const json_t *sched, int64_t now, not
   const char *why = js_str(sched, "message");
   if (why && strstr(why, "unbound immediate PersistentVolumeClaims")) {
     /* An ordinary step of a start with an Immediate-binding provisioner:
-     * in the status only, like Creating (the scheduler's own FailedScheduling
+     * in the status only, like PodNotCreated (the scheduler's own FailedScheduling
      * Warning is on the pod); an Event per notebook would be noise at scale. */
     set(out, "Pending", RT_STATE_PROGRESSING, "WaitingForVolume", 0);
     quote(out, reason, why, "a claim is not bound yet");

@@ -412,9 +412,10 @@ static void plan_running_status(nb_draft *d, rt_plan *out, const char *url) {
     /* This plan creates them, and its status is written once they are made
      * (a failed apply writes ApplyFailed instead): what is true then is
      * PodNotCreated. Saying "Creating" would be stale on arrival and cost
-     * every new notebook a second status write. */
+     * every new notebook a second status write. The route, when there is
+     * one, is the condition Routed's to report. */
     snprintf(ph.message, sizeof(ph.message),
-             "StatefulSet, Service and route created: waiting for the StatefulSet to create the pod");
+             "StatefulSet and Service created: waiting for the StatefulSet to create the pod");
   } else if (in->pod == NULL && in->create_refused) {
     /* Refused by the API server: no retry of the StatefulSet's helps until
      * the spec (or the namespace's policy) changes. */

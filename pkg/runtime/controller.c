@@ -63,7 +63,7 @@ static void enqueue_primary(rt_controller *c, const json_t *obj, int urgent) {
 
 static void enqueue_added(json_t *obj, void *arg) {
   rt_controller *c = arg;
-  enqueue_primary(c, obj, cache_informer_has_synced(rt__manager_informer_find(c->ctx.mgr, c->def.primary)));
+  enqueue_primary(c, obj, cache_informer_has_synced(c->primary));
 }
 
 static void enqueue_update(json_t *old_obj, json_t *new_obj, void *arg) {
@@ -145,9 +145,9 @@ int rt__controller_init(rt_manager *m, rt_controller *c) {
   metric_add(c->reconcile_total, 0, c->def.name, "success");
   metric_add(c->reconcile_errors, 0, c->def.name);
 
-  cache_informer *inf = rt_manager_informer(m, c->def.primary);
+  c->primary = rt_manager_informer(m, c->def.primary);
   cache_handlers primary = {enqueue_added, enqueue_update, enqueue_deleted, c};
-  cache_informer_add_handlers(inf, &primary);
+  cache_informer_add_handlers(c->primary, &primary);
   if (!kube_discovery_has_resource(c->ctx.discovery, c->def.primary))
     log_warn("controller", "primary resource not served; controller idle until it appears",
              "controller=%s resource=%s.%s", c->def.name, c->def.primary->resource, c->def.primary->group);

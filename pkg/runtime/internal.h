@@ -11,6 +11,7 @@ typedef struct rt_controller {
   rt_controller_def def;
   rt_ctx ctx;
   workqueue *queue;
+  cache_informer *primary; /* the primary's informer: an add is urgent once it has synced */
   pthread_t *threads;
   int nthreads;
   metric *reconcile_total, *reconcile_errors, *reconcile_time, *active_workers;

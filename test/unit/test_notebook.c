@@ -614,7 +614,7 @@ typedef struct plan_case {
 static const plan_case plan_cases[] = {
     /* ----- starting up */
     {"just created", J(""), NULL, NULL, 1, ROUTE_ISTIO, STS_NONE, NULL, NULL, 0, 0, 0,
-     "Pending", RT_STATE_PROGRESSING, "PodNotCreated", "StatefulSet, Service and route created: waiting", "", 0,
+     "Pending", RT_STATE_PROGRESSING, "PodNotCreated", "StatefulSet and Service created: waiting", "", 0,
      NULL, APPLY_ISTIO, 1,
      "{\"lastActivity\":\"" AT_NOW "\",\"url\":\"" URL "\",\"readyReplicas\":0,\"observedGeneration\":1}",
      "Routed=True/VirtualService"},
@@ -1113,7 +1113,7 @@ static const placed_case placed_cases[] = {
     {"placed: the finalizer first", J(""), "", ON_EAST("Pending", "Placed"), NULL, 0, NULL, 0,
      NULL, NULL, NULL, "+finalizer", "", 0, NULL, NULL, NULL, 0, 0},
     {"placed on a member: children there", J(",\"resources\":{\"gpu\":\"1\"}"), FIN, ON_EAST("Pending", "Placed"),
-     NULL, 0, NULL, 0, "Pending", "PodNotCreated", "StatefulSet, Service and route created", IN_EAST, "", 0,
+     NULL, 0, NULL, 0, "Pending", "PodNotCreated", "StatefulSet and Service created", IN_EAST, "", 0,
      "{\"cluster\":\"east\",\"url\":\"" EAST_URL "\",\"readyReplicas\":0}",
      "ClusterReachable=True/ClusterReachable;Routed=False/InMemberCluster",
      /* No pod webhook of Cubit's in a member: the GPU is translated here. */
