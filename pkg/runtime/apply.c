@@ -76,18 +76,18 @@ int rt_apply_cached(kube_client *c, cache_store *store, const kube_resource *r, 
 int rt_apply_status(kube_client *c, const kube_resource *r, const json_t *live, json_t *status, int *wrote,
                     kube_status *st) {
   if (wrote) *wrote = 0;
-  if (json_equal(status, json_object_get(live, "status"))) return 0;
-  char *api_version = kube_api_version(r);
-  /* The resourceVersion read makes the write conditional: a status decided
-   * from a stale object is refused with a conflict and decided again. */
-  json_t *obj = json_pack("{s:s, s:s, s:{s:s, s:s?, s:s?}, s:O}", "apiVersion", api_version, "kind", r->kind,
-                          "metadata", "name", js_name(live), "namespace", js_namespace(live), "resourceVersion",
-                          js_resource_version(live), "status", status);
-  free(api_version);
-  if (!r->namespaced) json_object_del(json_object_get(obj, "metadata"), "namespace");
+  json_t *diff = js_merge_diff(json_object_get(live, "status"), status);
+  if (diff == NULL) return 0;
+  /* Only what changed, and the resourceVersion read: the API server applies
+   * the patch to that version or refuses it with a conflict, so a status
+   * decided from a stale object is decided again, and the diff (taken from
+   * that very version) makes the stored status exactly 'status'. */
+  json_t *patch = json_pack("{s:{s:s?}, s:o}", "metadata", "resourceVersion", js_resource_version(live), "status",
+                            diff);
+  kube_patch_options o = {KUBE_PATCH_MERGE, RT_FIELD_MANAGER, 0, "status"};
   if (wrote) *wrote = 1;
-  int rc = kube_apply_status(c, r, obj, RT_FIELD_MANAGER, 1, NULL, st);
-  json_decref(obj);
+  int rc = kube_patch(c, r, js_namespace(live), js_name(live), patch, &o, NULL, st);
+  json_decref(patch);
   return rc;
 }
 

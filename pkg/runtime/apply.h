@@ -45,10 +45,12 @@ int rt_apply(kube_client *c, const kube_resource *r, const json_t *desired, cons
 int rt_apply_cached(kube_client *c, cache_store *store, const kube_resource *r, const json_t *desired,
                     json_t **out, int *wrote, kube_status *st) CUBIT_WUR;
 
-/* Applies 'status' to live's status subresource unless live's status is
- * already exactly that (Cubit owns its kinds' status whole, so a field left
- * out is a field to remove). The write carries live's resourceVersion: a
- * status decided from a stale object fails with CUBIT_ECONFLICT. */
+/* Makes live's status subresource exactly 'status' (Cubit owns its kinds'
+ * status whole, so a field left out is a field to remove) with a JSON merge
+ * patch of what differs from live's status, nothing sent when nothing
+ * does. The patch carries live's resourceVersion: a status decided from a
+ * stale object fails with CUBIT_ECONFLICT. A merge patch costs the API
+ * server less than a server-side apply of the whole status. */
 int rt_apply_status(kube_client *c, const kube_resource *r, const json_t *live, json_t *status, int *wrote,
                     kube_status *st) CUBIT_WUR;
 

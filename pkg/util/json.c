@@ -88,6 +88,42 @@ char *js_dump(const json_t *v) {
   return s;
 }
 
+/* v as merging it onto nothing leaves it: an object's keys holding null
+ * dropped, at every depth outside arrays. */
+static json_t *without_nulls(const json_t *v) {
+  if (!json_is_object(v)) return json_deep_copy(v);
+  json_t *out = json_object();
+  const char *k;
+  json_t *x;
+  json_object_foreach((json_t *)v, k, x) {
+    if (!json_is_null(x)) json_object_set_new(out, k, without_nulls(x));
+  }
+  return out;
+}
+
+json_t *js_merge_diff(const json_t *from, const json_t *to) {
+  if (!json_is_object(to) || !json_is_object(from))
+    return from && json_equal((json_t *)from, (json_t *)to) ? NULL : without_nulls(to);
+  json_t *patch = json_object();
+  const char *k;
+  json_t *v;
+  json_object_foreach((json_t *)to, k, v) {
+    json_t *old = json_object_get(from, k), *d;
+    if (json_is_null(v)) d = old ? json_null() : NULL;
+    else if (!old) d = without_nulls(v);
+    else d = js_merge_diff(old, v);
+    if (d) json_object_set_new(patch, k, d);
+  }
+  json_object_foreach((json_t *)from, k, v) {
+    if (!json_object_get(to, k)) json_object_set_new(patch, k, json_null());
+  }
+  if (json_object_size(patch) == 0) {
+    json_decref(patch);
+    return NULL;
+  }
+  return patch;
+}
+
 void js_digest(const json_t *v, char *out, int nhex) {
   char *text = js_dump(v);
   unsigned char md[EVP_MAX_MD_SIZE];

@@ -45,6 +45,12 @@ static inline const char *js_resource_version(const json_t *o) {
  * canonical JSON (js_dump: sorted keys, compact) into out (nhex + 1 bytes):
  * a stable name or fingerprint for an object's content. */
 void js_digest(const json_t *v, char *out, int nhex);
+/* The JSON merge patch (RFC 7386) that turns 'from' into 'to', or NULL
+ * when applying it would change nothing. Objects are compared key by key
+ * (a key 'to' lacks, or holds as null, becomes null: removed); any other
+ * value that differs, arrays included, is sent whole. 'from' may be NULL
+ * (absent). A null inside an array of 'to' is sent as it is. */
+json_t *js_merge_diff(const json_t *from, const json_t *to);
 /* The RFC 3339 time at path as epoch seconds, or 0 when absent or invalid. */
 int64_t js_time(const json_t *root, const char *path);
 /* Sets path to the RFC 3339 form of epoch seconds t (creating parents);

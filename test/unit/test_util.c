@@ -72,6 +72,120 @@ START_TEST(json_pack_unpack) {
 }
 END_TEST
 
+/* The merge patch (RFC 7386) from one value to another: NULL when nothing
+ * changes, removed keys as null, arrays and scalars whole. */
+static const struct {
+  const char *from, *to, *patch; /* patch NULL: no change */
+} diffs[] = {
+    {"{\"a\":1}", "{\"a\":1}", NULL},
+    {"{\"a\":1,\"b\":{\"c\":[1,2]}}", "{\"b\":{\"c\":[1,2]},\"a\":1}", NULL},
+    {"{\"a\":1}", "{\"a\":2}", "{\"a\":2}"},
+    {"{\"a\":1,\"b\":2}", "{\"a\":1}", "{\"b\":null}"},
+    {"{\"a\":{\"x\":1,\"y\":2}}", "{\"a\":{\"x\":1,\"y\":3,\"z\":4}}", "{\"a\":{\"y\":3,\"z\":4}}"},
+    {"{\"a\":[1,2,3]}", "{\"a\":[1,3]}", "{\"a\":[1,3]}"},
+    {"{\"a\":{\"x\":1}}", "{\"a\":[{\"x\":1}]}", "{\"a\":[{\"x\":1}]}"},
+    {"{\"a\":[1]}", "{\"a\":{\"x\":null,\"y\":{\"z\":null}}}", "{\"a\":{\"y\":{}}}"},
+    {"{\"a\":1}", "{\"a\":null}", "{\"a\":null}"},
+    {"{}", "{\"a\":null}", NULL},
+    {"null", "{\"a\":1,\"b\":null}", "{\"a\":1}"},
+    {"{\"a\":1}", "{}", "{\"a\":null}"},
+    {"{\"a\":{\"b\":{\"c\":1}}}", "{\"a\":{\"b\":{}}}", "{\"a\":{\"b\":{\"c\":null}}}"},
+    {"{\"a\":[null]}", "{\"a\":[null]}", NULL},
+    {"3", "\"x\"", "\"x\""},
+};
+
+START_TEST(json_merge_diff) {
+  json_t *from = json_loads(diffs[_i].from, JSON_DECODE_ANY, NULL);
+  json_t *to = json_loads(diffs[_i].to, JSON_DECODE_ANY, NULL);
+  json_t *patch = js_merge_diff(json_is_null(from) ? NULL : from, to);
+  if (diffs[_i].patch == NULL) {
+    ck_assert_msg(patch == NULL, "%s -> %s: want no patch", diffs[_i].from, diffs[_i].to);
+  } else {
+    json_t *want = json_loads(diffs[_i].patch, JSON_DECODE_ANY, NULL);
+    ck_assert_ptr_nonnull(patch);
+    char *got = js_dump(patch);
+    ck_assert_msg(json_equal(patch, want), "%s -> %s: got %s, want %s", diffs[_i].from, diffs[_i].to, got,
+                  diffs[_i].patch);
+    free(got);
+    json_decref(want);
+  }
+  json_decref(patch);
+  json_decref(from);
+  json_decref(to);
+}
+END_TEST
+
+/* RFC 7386's MergePatch, to check a diff by applying it. Steals target. */
+static json_t *merge_apply(json_t *target, const json_t *patch) {
+  if (!json_is_object(patch)) {
+    json_decref(target);
+    return json_deep_copy(patch);
+  }
+  if (!json_is_object(target)) {
+    json_decref(target);
+    target = json_object();
+  }
+  const char *k;
+  json_t *v;
+  json_object_foreach((json_t *)patch, k, v) {
+    if (json_is_null(v)) json_object_del(target, k);
+    else json_object_set_new(target, k, merge_apply(json_incref(json_object_get(target, k)), v));
+  }
+  return target;
+}
+
+/* A small random value: objects over a few shared keys (so that two values
+ * overlap), arrays, strings, numbers, booleans and nulls. */
+static json_t *random_json(unsigned *seed, int depth) {
+  static const char *keys[] = {"a", "b", "c", "phase", "conditions"};
+  int kind = (int)(rand_r(seed) % (depth > 3 ? 4u : 6u));
+  switch (kind) {
+    case 0: return json_null();
+    case 1: return json_integer(rand_r(seed) % 3);
+    case 2: return json_string(rand_r(seed) % 2 ? "x" : "y");
+    case 3: return json_boolean(rand_r(seed) % 2);
+    case 4: {
+      json_t *a = json_array();
+      for (unsigned n = rand_r(seed) % 3; n > 0; n--) json_array_append_new(a, random_json(seed, depth + 1));
+      return a;
+    }
+    default: {
+      json_t *o = json_object();
+      for (unsigned n = rand_r(seed) % 4; n > 0; n--)
+        json_object_set_new(o, keys[rand_r(seed) % 5], random_json(seed, depth + 1));
+      return o;
+    }
+  }
+}
+
+/* For random pairs, from merged with the diff is to without its nulls, and
+ * a pair that merges to the same value has no diff. */
+START_TEST(json_merge_diff_applies) {
+  unsigned seed = 7;
+  for (int i = 0; i < 20000; i++) {
+    json_t *from = random_json(&seed, 0), *to = random_json(&seed, 0);
+    if (!json_is_object(to)) {
+      json_decref(to);
+      to = json_pack("{s:o}", "a", random_json(&seed, 1));
+    }
+    json_t *patch = js_merge_diff(from, to);
+    json_t *want = merge_apply(json_object(), to); /* to, nulls dropped */
+    json_t *got = merge_apply(json_deep_copy(from), patch ? patch : json_object());
+    if (patch == NULL) ck_assert(json_is_object(from));
+    char *f = js_dump(from), *t = js_dump(to), *g = js_dump(got);
+    ck_assert_msg(json_equal(got, want), "from %s to %s gave %s", f, t, g);
+    free(f);
+    free(t);
+    free(g);
+    json_decref(patch);
+    json_decref(want);
+    json_decref(got);
+    json_decref(from);
+    json_decref(to);
+  }
+}
+END_TEST
+
 START_TEST(rfc3339) {
   int64_t got = -1;
   int rc = time_parse_rfc3339(times[_i].in, &got);
@@ -123,6 +237,8 @@ int main(void) {
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, json_paths);
   tcase_add_loop_test(tc, json_pack_unpack, 0, sizeof(packs) / sizeof(packs[0]));
+  tcase_add_loop_test(tc, json_merge_diff, 0, sizeof(diffs) / sizeof(diffs[0]));
+  tcase_add_test(tc, json_merge_diff_applies);
   tcase_add_loop_test(tc, rfc3339, 0, sizeof(times) / sizeof(times[0]));
   tcase_add_test(tc, rfc3339_format);
   tcase_add_test(tc, metrics_text);

@@ -178,6 +178,35 @@ START_TEST(controller_for_a_crd_installed_later) {
   pthread_join(t, &code);
   ck_assert_int_eq((int)(intptr_t)code, 0);
   rt_manager_free(m);
+
+  /* rt_apply_status makes the status exactly what it is given: a field left
+   * out is removed, a nested change leaves its siblings; nothing is sent when
+   * nothing differs; a status decided from a stale object is a conflict. */
+  json_t *live = NULL;
+  ck_assert_int_eq(kube_get(admin, &widgets, ns, "w1", &live, &st), 0);
+  json_t *want = json_deep_copy(json_object_get(live, "status"));
+  json_object_set_new(want, "note", json_pack("{s:s, s:s}", "a", "1", "b", "2"));
+  int wrote = 0;
+  ck_assert_int_eq(rt_apply_status(admin, &widgets, live, want, &wrote, &st), 0);
+  ck_assert_int_eq(wrote, 1);
+  json_t *stale = live;
+  ck_assert_int_eq(kube_get(admin, &widgets, ns, "w1", &live, &st), 0);
+  ck_assert(json_equal(json_object_get(live, "status"), want));
+  ck_assert_int_eq(rt_apply_status(admin, &widgets, live, want, &wrote, &st), 0);
+  ck_assert_int_eq(wrote, 0);
+  json_object_del(want, "observedGeneration");
+  json_object_set_new(json_object_get(want, "note"), "b", json_string("3"));
+  ck_assert_int_eq(rt_apply_status(admin, &widgets, stale, want, &wrote, &st), CUBIT_ECONFLICT);
+  ck_assert_int_eq(rt_apply_status(admin, &widgets, live, want, &wrote, &st), 0);
+  json_decref(live);
+  ck_assert_int_eq(kube_get(admin, &widgets, ns, "w1", &live, &st), 0);
+  char *got = js_dump(json_object_get(live, "status"));
+  ck_assert_msg(json_equal(json_object_get(live, "status"), want), "status after the patch: %s", got);
+  free(got);
+  json_decref(want);
+  json_decref(stale);
+  json_decref(live);
+
   ck_assert_int_eq(kube_delete(admin, &kube_namespaces, NULL, ns, &bg, &st), 0);
   ck_assert_int_eq(kube_delete(admin, &kube_crds, NULL, "widgets.e2e.cubit.dev", &bg, &st), 0);
   free(ns);
