@@ -86,8 +86,8 @@ int main(int argc, char **argv) {
   http_server *srv;
   webhook_route quota_route, mutate_route;
   if (http_server_new(&loop, &o, &srv) ||
-      webhook_serve(srv, NULL, &quota_route, "/validate-quota", "validate-quota", quota_validate, &env, HTTP_ROUTE_OFFLOAD) ||
-      webhook_serve(srv, NULL, &mutate_route, "/mutate-pods", "mutate-pods", pods_mutate_handler, &env, HTTP_ROUTE_INLINE) ||
+      webhook_serve(srv, NULL, &quota_route, "/validate-quota", "validate-quota", quota_validate, &env) ||
+      webhook_serve(srv, NULL, &mutate_route, "/mutate-pods", "mutate-pods", pods_mutate_handler, &env) ||
       http_server_start(srv))
     return 1;
   printf("port %d\n", http_server_port(srv));

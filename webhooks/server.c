@@ -40,7 +40,7 @@ static void serve(const http_request *hreq, http_response *hresp, void *arg) {
 static const double latency_buckets[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1};
 
 int webhook_serve(http_server *s, metrics_registry *metrics, webhook_route *rt, const char *path,
-                  const char *name, adm_handler_fn handler, void *arg, int flags) {
+                  const char *name, adm_handler_fn handler, void *arg) {
   memset(rt, 0, sizeof(*rt));
   rt->name = name;
   rt->handler = handler;
@@ -52,5 +52,5 @@ int webhook_serve(http_server *s, metrics_registry *metrics, webhook_route *rt, 
                                      "Time to decide one admission review", "webhook", latency_buckets,
                                      sizeof(latency_buckets) / sizeof(latency_buckets[0]));
   }
-  return http_server_route(s, path, "POST", ADM_MAX_REVIEW_BYTES, serve, rt, flags);
+  return http_server_route(s, path, "POST", ADM_MAX_REVIEW_BYTES, serve, rt, HTTP_ROUTE_OFFLOAD);
 }

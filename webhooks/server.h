@@ -1,6 +1,6 @@
 /* Serving admission handlers over pkg/http: each route decodes the
- * AdmissionReview, calls its handler (on the loop thread, or on libuv's
- * thread pool for a handler that may wait), and writes the review back. Every replica serves webhooks, leader or not. */
+ * AdmissionReview, calls its handler on libuv's thread pool, and writes the
+ * review back. Every replica serves webhooks, leader or not. */
 #ifndef CUBIT_WEBHOOKS_SERVER_H
 #define CUBIT_WEBHOOKS_SERVER_H
 
@@ -8,9 +8,8 @@
 #include "util/metrics.h"
 #include "webhooks/admission.h"
 
-/* A handler decides on one request. It may read the shared cache through
- * 'arg'; it runs on the loop thread (HTTP_ROUTE_INLINE: it must never wait)
- * or on a thread-pool thread (HTTP_ROUTE_OFFLOAD). */
+/* A handler decides on one request. It runs on a thread-pool thread and may
+ * read the shared cache through 'arg'. */
 typedef void (*adm_handler_fn)(const adm_request *req, adm_response *resp, void *arg);
 
 /* One served webhook. The caller owns the storage (it must outlive the
@@ -25,9 +24,8 @@ typedef struct webhook_route {
 /* Serves handler at path (POST) using rt's storage. 'name' (a string that
  * outlives the server) labels logs and the metrics
  * cubit_admission_requests_total{webhook,allowed} and
- * cubit_admission_duration_seconds{webhook}. 'flags': HTTP_ROUTE_INLINE or
- * HTTP_ROUTE_OFFLOAD (http/server.h). */
+ * cubit_admission_duration_seconds{webhook}. */
 int webhook_serve(http_server *s, metrics_registry *metrics, webhook_route *rt, const char *path,
-                  const char *name, adm_handler_fn handler, void *arg, int flags) CUBIT_WUR;
+                  const char *name, adm_handler_fn handler, void *arg) CUBIT_WUR;
 
 #endif

@@ -23,30 +23,22 @@
 #include "webhooks/validate/project.h"
 #include "webhooks/validate/trainingjob.h"
 
-/* Every admission route: its path (the name without the slash), handler,
- * and whether the handler may wait: on the API server (a SubjectAccessReview),
- * on a lock the controllers hold across a request (the quota's), or for a
- * referenced object to reach the cache. Those run on libuv's thread pool; the
- * others decide from the request and the caches alone, in tens of
- * microseconds, and run on the loop thread that read the request: no hand-off
- * to a pool thread and back, which on a busy machine costs more than the
- * decision (each hop waits for a core). */
+/* Every admission route: its path (the name without the slash) and handler. */
 static const struct {
   const char *path;
   adm_handler_fn fn;
-  int waits;
 } routes[] = {
-    {"/mutate-pods", pods_mutate_handler, 0},
-    {"/mutate-workloads", workloads_mutate_handler, 0},
-    {"/validate-quota", quota_validate, 1},
-    {"/validate-projects", validate_project_handler, 1},
-    {"/validate-trainingjobs", validate_trainingjob_handler, 0},
-    {"/validate-inferenceservices", validate_inferenceservice_handler, 0},
-    {"/validate-notebooks", validate_notebook_handler, 0},
-    {"/validate-jobtemplates", validate_jobtemplate_handler, 0},
-    {"/validate-pipelines", validate_pipeline_handler, 1},
-    {"/validate-pipelineruns", validate_pipelinerun_handler, 0},
-    {"/validate-experiments", validate_experiment_handler, 0},
+    {"/mutate-pods", pods_mutate_handler},
+    {"/mutate-workloads", workloads_mutate_handler},
+    {"/validate-quota", quota_validate},
+    {"/validate-projects", validate_project_handler},
+    {"/validate-trainingjobs", validate_trainingjob_handler},
+    {"/validate-inferenceservices", validate_inferenceservice_handler},
+    {"/validate-notebooks", validate_notebook_handler},
+    {"/validate-jobtemplates", validate_jobtemplate_handler},
+    {"/validate-pipelines", validate_pipeline_handler},
+    {"/validate-pipelineruns", validate_pipelinerun_handler},
+    {"/validate-experiments", validate_experiment_handler},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -168,8 +160,7 @@ int webhooks_register(rt_manager *m, const gpu_profile *gpu, const gang_config *
   http_server *s = rt_manager_webhook_server(m);
   metrics_registry *reg = rt_manager_metrics(m);
   for (size_t i = 0; s && rc == 0 && i < NROUTES; i++)
-    rc = webhook_serve(s, reg, &w->routes[i], routes[i].path, routes[i].path + 1, routes[i].fn, env,
-                       routes[i].waits ? HTTP_ROUTE_OFFLOAD : HTTP_ROUTE_INLINE);
+    rc = webhook_serve(s, reg, &w->routes[i], routes[i].path, routes[i].path + 1, routes[i].fn, env);
   if (rc) {
     webhooks_free(w);
     return rc;
