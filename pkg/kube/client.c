@@ -312,6 +312,8 @@ int kube__result(kube_client *c, CURL *easy, CURLcode cc, const char *method, co
     curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &ra);
     json_int_t details = js_int(status, "details.retryAfterSeconds", 0);
     st->retry_after_s = ra > 0 ? (int)ra : (int)details;
+    const char *cause = json_string_value(json_object_get(json_array_get(js_get(status, "details.causes"), 0), "reason"));
+    snprintf(st->cause, sizeof(st->cause), "%s", cause ? cause : "");
   }
   json_decref(status);
   if (code == CUBIT_EUNAUTHORIZED) kube_creds_invalidate(c->creds);

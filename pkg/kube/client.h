@@ -34,6 +34,7 @@ typedef struct kube_status {
   char reason[64];      /* Status.reason, e.g. "AlreadyExists" */
   char message[1024];   /* Status.message, or the transport error */
   int retry_after_s;    /* Retry-After header or details.retryAfterSeconds */
+  char cause[64];       /* the first details.causes[].reason, e.g. "NamespaceTerminating" */
 } kube_status;
 
 typedef struct kube_client_options {

@@ -159,8 +159,12 @@ void rt_event(rt_recorder *r, const json_t *obj, const char *type, const char *r
     rc = kube_create(r->client, &kube_events, ns, ev, NULL, &st);
     json_decref(ev);
   }
-  if (rc) log_warn("events", "cannot record event", "object=%s reason=%s error=%s message=\"%s\"", oname, reason,
-                   cubit_strerror(rc), st.message);
+  /* A namespace being deleted takes no new events: nothing is wrong. */
+  if (rc == CUBIT_EFORBIDDEN && strcmp(st.cause, "NamespaceTerminating") == 0)
+    log_v(1, "events", "namespace being deleted; event not recorded", "object=%s/%s reason=%s", ns, oname, reason);
+  else if (rc)
+    log_warn("events", "cannot record event", "object=%s reason=%s error=%s message=\"%s\"", oname, reason,
+             cubit_strerror(rc), st.message);
   else log_v(3, "events", "recorded", "object=%s/%s type=%s reason=%s count=%u", ns, oname, type, reason, count);
   free(name);
   free(key);

@@ -291,6 +291,25 @@ static void status_says_failure(json_t *status, const json_t *obj, const char *w
   rt_condition_set(status, "Reconciling", "True", r, msg, gen, now);
 }
 
+/* The API server refuses anything new in a namespace being deleted
+ * (Forbidden, cause NamespaceTerminating). */
+static int namespace_terminating(int rc, const kube_status *st) {
+  return rc == CUBIT_EFORBIDDEN && strcmp(st->cause, "NamespaceTerminating") == 0;
+}
+
+/* A child refused because its namespace is being deleted: the primary goes
+ * with it, so this is no failure to report (no Warning, which the namespace
+ * would refuse too, no status saying ApplyFailed, no error counted) and no
+ * reason to retry at a failure's pace, which across a namespace of many
+ * objects loads the API server while it deletes them. Looked at again in
+ * RT_NAMESPACE_TERMINATING_MS, in case the deletion is held up (a finalizer)
+ * and the namespace stays. */
+static rt_result waiting_for_namespace(const rt_ctx *ctx, const json_t *obj, const char *what) {
+  log_v(1, ctx->controller, "namespace being deleted; not creating", "object=%s/%s step=\"%s\"", js_namespace(obj),
+        js_name(obj), what);
+  return rt_requeue_after(RT_NAMESPACE_TERMINATING_MS);
+}
+
 rt_result rt_execute(const rt_ctx *ctx, const kube_resource *primary, const json_t *obj, rt_plan *plan) {
   kube_status st;
   memset(&st, 0, sizeof(st));
@@ -308,6 +327,10 @@ rt_result rt_execute(const rt_ctx *ctx, const kube_resource *primary, const json
     if (rc == 0) continue;
     char what[400];
     describe(a, what, sizeof(what));
+    if (namespace_terminating(rc, &st)) {
+      json_decref(current);
+      return waiting_for_namespace(ctx, obj, what);
+    }
     result = failed(ctx, obj, what, rc, &st);
     if (rc != CUBIT_ECONFLICT) { /* a conflict: decided from a stale object, decide again */
       rt_event(ctx->events, obj, "Warning", a->kind == RT_ACT_DELETE ? "DeleteFailed" : "ApplyFailed", "%s: %s",

@@ -108,7 +108,11 @@ void rt_plan_requeue_after(rt_plan *p, int64_t ms);
 
 /* Carries the plan out for 'obj' (the primary object as the plan read it)
  * and returns what the worker should do next. The plan is left intact
- * (free it with rt_plan_free). */
+ * (free it with rt_plan_free). An action the API server refuses because
+ * the namespace is being deleted (cause NamespaceTerminating) ends the plan
+ * quietly and looks again after RT_NAMESPACE_TERMINATING_MS: the primary
+ * goes with its namespace. */
+#define RT_NAMESPACE_TERMINATING_MS 30000
 rt_result rt_execute(const rt_ctx *ctx, const kube_resource *primary, const json_t *obj, rt_plan *plan);
 
 /* Short, stable names of failures for logs and the reason label. */
