@@ -162,7 +162,7 @@ static json_t *random_json(unsigned *seed, int depth) {
  * a pair that merges to the same value has no diff. */
 START_TEST(json_merge_diff_applies) {
   unsigned seed = 7;
-  for (int i = 0; i < 20000; i++) {
+  for (int i = 0; i < 5000; i++) {
     json_t *from = random_json(&seed, 0), *to = random_json(&seed, 0);
     if (!json_is_object(to)) {
       json_decref(to);
@@ -170,13 +170,12 @@ START_TEST(json_merge_diff_applies) {
     }
     json_t *patch = js_merge_diff(from, to);
     json_t *want = merge_apply(json_object(), to); /* to, nulls dropped */
-    json_t *got = merge_apply(json_deep_copy(from), patch ? patch : json_object());
+    json_t *got = patch ? merge_apply(json_deep_copy(from), patch) : json_deep_copy(from);
     if (patch == NULL) ck_assert(json_is_object(from));
-    char *f = js_dump(from), *t = js_dump(to), *g = js_dump(got);
-    ck_assert_msg(json_equal(got, want), "from %s to %s gave %s", f, t, g);
-    free(f);
-    free(t);
-    free(g);
+    if (!json_equal(got, want)) {
+      char *f = js_dump(from), *t = js_dump(to), *g = js_dump(got);
+      ck_abort_msg("from %s to %s gave %s", f, t, g);
+    }
     json_decref(patch);
     json_decref(want);
     json_decref(got);
