@@ -785,12 +785,6 @@ int kube_apply(kube_client *c, const kube_resource *r, const json_t *obj, const 
   return kube_patch(c, r, js_namespace(obj), js_name(obj), obj, &o, out, st);
 }
 
-int kube_apply_status(kube_client *c, const kube_resource *r, const json_t *obj, const char *field_manager,
-                      int force, json_t **out, kube_status *st) {
-  kube_patch_options o = {KUBE_PATCH_APPLY, field_manager, force, "status"};
-  return kube_patch(c, r, js_namespace(obj), js_name(obj), obj, &o, out, st);
-}
-
 int kube_delete(kube_client *c, const kube_resource *r, const char *ns, const char *name,
                 const kube_delete_options *o, kube_status *st) {
   json_t *body = json_object();

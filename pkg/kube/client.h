@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "kube/config.h"
 #include "util/err.h"
@@ -36,6 +37,12 @@ typedef struct kube_status {
   int retry_after_s;    /* Retry-After header or details.retryAfterSeconds */
   char cause[64];       /* the first details.causes[].reason, e.g. "NamespaceTerminating" */
 } kube_status;
+
+/* 1 when a request failed because its namespace is being deleted: the API
+ * server refuses anything new there (Forbidden, cause NamespaceTerminating). */
+static inline int kube_namespace_terminating(int rc, const kube_status *st) {
+  return rc == CUBIT_EFORBIDDEN && st && strcmp(st->cause, "NamespaceTerminating") == 0;
+}
 
 typedef struct kube_client_options {
   double qps;             /* client-side rate limit; 0 = none */
@@ -119,8 +126,6 @@ int kube_patch(kube_client *c, const kube_resource *r, const char *ns, const cha
 /* Server-side apply of obj (apiVersion, kind, metadata.name[, namespace]). */
 int kube_apply(kube_client *c, const kube_resource *r, const json_t *obj, const char *field_manager, int force,
                json_t **out, kube_status *st) CUBIT_WUR;
-int kube_apply_status(kube_client *c, const kube_resource *r, const json_t *obj, const char *field_manager,
-                      int force, json_t **out, kube_status *st) CUBIT_WUR;
 
 typedef struct kube_delete_options {
   const char *propagation_policy; /* "Foreground", "Background", "Orphan" or NULL */

@@ -160,7 +160,7 @@ void rt_event(rt_recorder *r, const json_t *obj, const char *type, const char *r
     json_decref(ev);
   }
   /* A namespace being deleted takes no new events: nothing is wrong. */
-  if (rc == CUBIT_EFORBIDDEN && strcmp(st.cause, "NamespaceTerminating") == 0)
+  if (kube_namespace_terminating(rc, &st))
     log_v(1, "events", "namespace being deleted; event not recorded", "object=%s/%s reason=%s", ns, oname, reason);
   else if (rc)
     log_warn("events", "cannot record event", "object=%s reason=%s error=%s message=\"%s\"", oname, reason,

@@ -291,12 +291,6 @@ static void status_says_failure(json_t *status, const json_t *obj, const char *w
   rt_condition_set(status, "Reconciling", "True", r, msg, gen, now);
 }
 
-/* The API server refuses anything new in a namespace being deleted
- * (Forbidden, cause NamespaceTerminating). */
-static int namespace_terminating(int rc, const kube_status *st) {
-  return rc == CUBIT_EFORBIDDEN && strcmp(st->cause, "NamespaceTerminating") == 0;
-}
-
 /* A child refused because its namespace is being deleted: the primary goes
  * with it, so this is no failure to report (no Warning, which the namespace
  * would refuse too, no status saying ApplyFailed, no error counted) and no
@@ -327,7 +321,7 @@ rt_result rt_execute(const rt_ctx *ctx, const kube_resource *primary, const json
     if (rc == 0) continue;
     char what[400];
     describe(a, what, sizeof(what));
-    if (namespace_terminating(rc, &st)) {
+    if (kube_namespace_terminating(rc, &st)) {
       json_decref(current);
       return waiting_for_namespace(ctx, obj, what);
     }
